@@ -1,0 +1,63 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import { ResourceManagementClient } from '@azure/arm-resources';
+
+/** Where ARM is and how to reach it: real Azure, or the local emulator with its own CA. */
+export interface ArmConnection {
+  /** `https://management.azure.com` for public Azure. */
+  endpoint: string;
+  credential: TokenCredential;
+  /** PEM of a CA to trust for this endpoint only (the emulator's per-run certificate). */
+  ca?: string;
+  /** Token audience; defaults to public Azure's, which the emulator also accepts. */
+  audience?: string;
+}
+
+export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
+
+/** Options every SDK client gets: endpoint, scopes and, for the emulator, a scoped CA. */
+export function armClientOptions(connection: ArmConnection) {
+  const audience = connection.audience ?? PUBLIC_ARM_ENDPOINT;
+  return {
+    endpoint: connection.endpoint,
+    credentialScopes: [`${audience.replace(/\/$/, '')}/.default`],
+    ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
+  };
+}
+
+export interface ArmClients {
+  resources: ResourceManagementClient;
+  authorization: AuthorizationManagementClient;
+  msi: ManagedServiceIdentityClient;
+}
+
+/**
+ * The SDK clients for one subscription. Generic by-id calls ignore the subscription, but the SDK
+ * constructors require one, and role assignments and identities are listed per subscription.
+ */
+export function createArmClients(connection: ArmConnection, subscriptionId: string): ArmClients {
+  const options = armClientOptions(connection);
+  return {
+    resources: new ResourceManagementClient(connection.credential, subscriptionId, options),
+    authorization: new AuthorizationManagementClient(connection.credential, subscriptionId, options),
+    msi: new ManagedServiceIdentityClient(connection.credential, subscriptionId, options),
+  };
+}
+
+/** Caches one client set per subscription, so pipelines and token caches are reused. */
+export class ArmClientPool {
+  private readonly bySubscription = new Map<string, ArmClients>();
+
+  constructor(readonly connection: ArmConnection) {}
+
+  for(subscriptionId: string): ArmClients {
+    const k = subscriptionId.toLowerCase();
+    let clients = this.bySubscription.get(k);
+    if (!clients) {
+      clients = createArmClients(this.connection, subscriptionId);
+      this.bySubscription.set(k, clients);
+    }
+    return clients;
+  }
+}

@@ -1,0 +1,20 @@
+/** The rules file: loading and validation, governance decisions, templates and role references. */
+export * from './types';
+export * from './errors';
+export { SUPPORTED_RESOURCE_TYPES, canonicalResourceType, type SupportedResourceType } from './resource-types';
+export { loadRulesFile, parseRulesText, formatKeyPath, DEFAULT_OPT_OUT_TAG, DEFAULT_PROFILE_TAG } from './load';
+export { evaluateGovernance, selectProfiles, profilesFromTag, globMatches, type SkipReason, type GovernanceDecision, type ProfileSelection } from './matching';
+export { resolveScopeTemplate, resolveIdentityTemplate, parseTemplate, KNOWN_PLACEHOLDERS, type TemplateContext } from './templates';
+export {
+  PRIVILEGED_ROLE_DEFINITION_GUIDS,
+  isPrivilegedRoleGuid,
+  builtinRoleByName,
+  builtinRoleById,
+  roleDefinitionIdFor,
+  roleGuidFromDefinitionId,
+  RoleResolver,
+  type BuiltinRole,
+  type RoleDefinitionLookup,
+  type ResolvedRole,
+} from './roles';
+export { tagValue } from './tags';

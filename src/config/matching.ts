@@ -1,0 +1,136 @@
+import type { ArmResourceId } from '../azure/resource-id';
+import { canonicalResourceType } from './resource-types';
+import { tagValue } from './tags';
+import { isGovernedSubscription } from './templates';
+import type { RoleProfile, Rule, RuleMatch, RulesConfig } from './types';
+
+export type SkipReason =
+  | 'subscription-not-governed'
+  | 'resource-group-not-governed'
+  | 'type-not-governed'
+  | 'child-resource'
+  | 'opted-out'
+  | 'no-matching-rule';
+
+export type GovernanceDecision =
+  | { governed: true; rule: Rule }
+  | { governed: false; reason: SkipReason; detail: string };
+
+const globCache = new Map<string, RegExp>();
+
+/** `*` and `?` globs, case-insensitive like resource group names themselves. */
+export function globMatches(glob: string, value: string): boolean {
+  let re = globCache.get(glob);
+  if (!re) {
+    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    re = new RegExp(`^${body}$`, 'is');
+    globCache.set(glob, re);
+  }
+  return re.test(value);
+}
+
+/** Decides whether the product should touch a resource, and under which rule. Cheapest checks first. */
+export function evaluateGovernance(
+  config: RulesConfig,
+  resourceId: ArmResourceId,
+  tags: Readonly<Record<string, string>> | undefined,
+): GovernanceDecision {
+  const { scope } = config;
+  const skip = (reason: SkipReason, detail: string): GovernanceDecision => ({ governed: false, reason, detail });
+
+  if (!resourceId.subscriptionId || !isGovernedSubscription(resourceId.subscriptionId, scope.subscriptions)) {
+    return skip('subscription-not-governed', `subscription ${resourceId.subscriptionId ?? '(none)'} is not in scope.subscriptions`);
+  }
+  if (resourceId.kind !== 'resource') {
+    return skip('type-not-governed', `'${resourceId.id}' is a ${resourceId.kind}, not a resource`);
+  }
+  const rg = resourceId.resourceGroup;
+  if (!rg || !scope.resourceGroups.some((g) => globMatches(g, rg))) {
+    return skip('resource-group-not-governed', `resource group '${rg ?? '(none)'}' matches none of scope.resourceGroups`);
+  }
+  // Before the type check: 'Microsoft.Web/sites/slots' is better explained as a child than as an unknown type.
+  if (resourceId.isChild) {
+    return skip('child-resource', `'${resourceId.type}' is a child resource; only top-level resources get identities`);
+  }
+  const type = resourceId.type ? canonicalResourceType(resourceId.type) : undefined;
+  if (!type || !scope.resourceTypes.includes(type)) {
+    return skip('type-not-governed', `type '${resourceId.type}' is not in scope.resourceTypes`);
+  }
+  const optOut = tagValue(tags, scope.optOutTag);
+  // Any value opts out except an explicit "false", so `optout: ""` or `optout: yes` both work.
+  if (optOut !== undefined && optOut.trim().toLowerCase() !== 'false') {
+    return skip('opted-out', `the resource carries the '${scope.optOutTag}' tag`);
+  }
+  const rule = config.rules.find((r) => ruleMatches(r.match, type, rg, tags));
+  if (!rule) return skip('no-matching-rule', `no rule matches this ${type} in resource group '${rg}'`);
+  return { governed: true, rule };
+}
+
+function ruleMatches(
+  match: RuleMatch,
+  type: string,
+  resourceGroup: string,
+  tags: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (!match.types.includes(type as RuleMatch['types'][number])) return false;
+  if (!match.resourceGroups.some((g) => globMatches(g, resourceGroup))) return false;
+  return Object.entries(match.tags).every(([name, wanted]) => {
+    const actual = tagValue(tags, name);
+    if (actual === undefined) return false;
+    return wanted === '*' || actual.toLowerCase() === wanted.toLowerCase();
+  });
+}
+
+export type ProfileSelection =
+  | { ok: true; profiles: RoleProfile[] }
+  | { ok: false; code: 'UnknownProfile' | 'ProfileNotSelectable'; detail: string };
+
+/** Profile names from the profile tag: comma-separated, blanks ignored. */
+export function profilesFromTag(config: RulesConfig, tags: Readonly<Record<string, string>> | undefined): string[] {
+  const raw = tagValue(tags, config.scope.profileTag);
+  if (raw === undefined) return [];
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * The profiles to apply: the rule's own, plus those picked by the profile tag or an HTTP caller.
+ * Whoever can tag a resource or call the API is less trusted than the administrator, so they can
+ * only choose among profiles the rule already names; anything else fails the whole selection
+ * rather than being silently dropped, so the caller sees why.
+ */
+export function selectProfiles(
+  config: RulesConfig,
+  rule: Rule,
+  tags: Readonly<Record<string, string>> | undefined,
+  requested?: readonly string[],
+): ProfileSelection {
+  const names: string[] = [...rule.profiles];
+  for (const name of profilesFromTag(config, tags)) {
+    if (!config.profiles.has(name)) {
+      return { ok: false, code: 'UnknownProfile', detail: `tag '${config.scope.profileTag}' names profile '${name}', which is not defined` };
+    }
+    // Naming a profile the rule applies anyway is harmless (a no-op), so it is not an error.
+    if (!rule.tagSelectableProfiles.includes(name) && !rule.profiles.includes(name)) {
+      return {
+        ok: false,
+        code: 'ProfileNotSelectable',
+        detail: `tag '${config.scope.profileTag}' names profile '${name}', which rule '${rule.name}' does not list in tagSelectableProfiles`,
+      };
+    }
+    names.push(name);
+  }
+  for (const name of requested ?? []) {
+    if (!config.profiles.has(name)) {
+      return { ok: false, code: 'UnknownProfile', detail: `requested profile '${name}' is not defined` };
+    }
+    if (!rule.profiles.includes(name) && !rule.tagSelectableProfiles.includes(name)) {
+      return { ok: false, code: 'ProfileNotSelectable', detail: `rule '${rule.name}' does not allow profile '${name}'` };
+    }
+    names.push(name);
+  }
+  const unique = [...new Set(names)];
+  // rule.profiles were checked at load; a missing one here means a hand-built config.
+  const missing = unique.find((n) => !config.profiles.has(n));
+  if (missing) return { ok: false, code: 'UnknownProfile', detail: `rule '${rule.name}' names profile '${missing}', which is not defined` };
+  return { ok: true, profiles: unique.map((n) => config.profiles.get(n)!) };
+}

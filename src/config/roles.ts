@@ -1,0 +1,158 @@
+import { AutopilotError } from '../errors';
+import { isGuid } from '../azure/resource-id';
+import builtinRoles from './builtin-roles.json';
+import type { RoleRef } from './types';
+
+/**
+ * Built-in roles that let their holder grant access to others. A product that hands these out
+ * would turn "a new web app" into "a new tenant admin", so they are refused at load (by name, GUID
+ * or id) and again after a custom role name is resolved.
+ */
+export const PRIVILEGED_ROLE_DEFINITION_GUIDS: ReadonlySet<string> = new Set([
+  '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', // Owner
+  '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', // User Access Administrator
+  'f58310d9-a9f6-439a-9e8d-f62e7b41a168', // Role Based Access Control Administrator
+]);
+
+export interface BuiltinRole {
+  readonly roleName: string;
+  /** The role definition GUID (the same in every tenant). */
+  readonly id: string;
+}
+
+const BY_NAME = new Map<string, BuiltinRole>();
+const BY_ID = new Map<string, BuiltinRole>();
+for (const role of builtinRoles as BuiltinRole[]) {
+  BY_NAME.set(role.roleName.toLowerCase(), role);
+  BY_ID.set(role.id.toLowerCase(), role);
+}
+
+export function isPrivilegedRoleGuid(guid: string): boolean {
+  return PRIVILEGED_ROLE_DEFINITION_GUIDS.has(guid.toLowerCase());
+}
+
+/** Case-insensitive, like the portal and the CLI. */
+export function builtinRoleByName(name: string): BuiltinRole | undefined {
+  return BY_NAME.get(name.trim().toLowerCase());
+}
+
+export function builtinRoleById(guid: string): BuiltinRole | undefined {
+  return BY_ID.get(guid.toLowerCase());
+}
+
+/** Subscription-scoped role definition id, the form role assignments are created with. */
+export function roleDefinitionIdFor(guid: string, subscriptionId: string): string {
+  return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid.toLowerCase()}`;
+}
+
+// A full role definition id, either tenant-level or under a subscription.
+const ROLE_DEFINITION_ID =
+  /^(?:\/subscriptions\/[0-9a-f-]{36})?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([0-9a-f-]{36})\/?$/i;
+
+/** The GUID inside a full role definition id, or undefined if `value` is not one. */
+export function roleGuidFromDefinitionId(value: string): string | undefined {
+  const m = ROLE_DEFINITION_ID.exec(value.trim());
+  return m && isGuid(m[1]!) ? m[1]!.toLowerCase() : undefined;
+}
+
+/** The outcome of reading one `role:` / `customRole:` entry: a reference or the reason it is refused. */
+export type RoleRefParse = { ok: true; ref: RoleRef } | { ok: false; reason: string };
+
+const privilegedReason = (what: string) =>
+  `${what} grants the right to assign roles, which identity-autopilot never hands out`;
+
+/** Reads a `role:` value: a built-in role name, a role definition GUID, or a full role definition id. */
+export function parseRoleValue(value: string): RoleRefParse {
+  const trimmed = value.trim();
+  const guid = isGuid(trimmed) ? trimmed.toLowerCase() : roleGuidFromDefinitionId(trimmed);
+  if (guid) {
+    const builtin = builtinRoleById(guid);
+    if (isPrivilegedRoleGuid(guid)) return { ok: false, reason: privilegedReason(`role '${builtin?.roleName ?? guid}'`) };
+    return builtin
+      ? { ok: true, ref: { kind: 'builtin', roleDefinitionGuid: guid, displayName: builtin.roleName } }
+      : { ok: true, ref: { kind: 'id', roleDefinitionGuid: guid, displayName: guid } };
+  }
+  if (trimmed.toLowerCase().includes('/roledefinitions/')) {
+    return { ok: false, reason: `'${trimmed}' is not a well-formed role definition id` };
+  }
+  const builtin = builtinRoleByName(trimmed);
+  if (!builtin) {
+    return {
+      ok: false,
+      reason: `'${trimmed}' is not a built-in role name; write 'customRole: ${trimmed}' for a custom role`,
+    };
+  }
+  if (isPrivilegedRoleGuid(builtin.id)) return { ok: false, reason: privilegedReason(`role '${builtin.roleName}'`) };
+  return { ok: true, ref: { kind: 'builtin', roleDefinitionGuid: builtin.id.toLowerCase(), displayName: builtin.roleName } };
+}
+
+/** Reads a `customRole:` value. Built-in names are refused so a privileged one cannot slip through here. */
+export function parseCustomRoleValue(value: string): RoleRefParse {
+  const trimmed = value.trim();
+  const builtin = builtinRoleByName(trimmed);
+  if (builtin && isPrivilegedRoleGuid(builtin.id)) return { ok: false, reason: privilegedReason(`role '${builtin.roleName}'`) };
+  if (builtin) return { ok: false, reason: `'${builtin.roleName}' is a built-in role; write 'role: ${builtin.roleName}'` };
+  return { ok: true, ref: { kind: 'custom', roleName: trimmed } };
+}
+
+/** The one API call role resolution needs; the Azure adapter implements it. */
+export interface RoleDefinitionLookup {
+  findRoleDefinitionByName(scope: string, roleName: string): Promise<{ id: string; name: string } | undefined>;
+}
+
+export interface ResolvedRole {
+  readonly roleDefinitionId: string;
+  readonly roleDefinitionGuid: string;
+  readonly displayName: string;
+}
+
+/**
+ * Turns a RoleRef into the role definition id to assign. Custom role names are looked up once per
+ * (subscription, name): custom roles can be scoped to some subscriptions only, so the answer may
+ * differ between subscriptions but not between events.
+ */
+export class RoleResolver {
+  private readonly cache = new Map<string, Promise<{ guid: string; displayName: string }>>();
+
+  constructor(private readonly lookup: RoleDefinitionLookup) {}
+
+  async resolve(ref: RoleRef, subscriptionId: string): Promise<ResolvedRole> {
+    const { guid, displayName } =
+      ref.kind === 'custom'
+        ? await this.resolveCustom(ref.roleName, subscriptionId)
+        : { guid: ref.roleDefinitionGuid.toLowerCase(), displayName: ref.displayName };
+    // Checked for every kind, not just custom: a RoleRef may be built by code other than the loader.
+    refusePrivileged(guid, displayName);
+    return { roleDefinitionId: roleDefinitionIdFor(guid, subscriptionId), roleDefinitionGuid: guid, displayName };
+  }
+
+  private resolveCustom(roleName: string, subscriptionId: string): Promise<{ guid: string; displayName: string }> {
+    const key = `${subscriptionId.toLowerCase()}|${roleName.toLowerCase()}`;
+    let pending = this.cache.get(key);
+    if (!pending) {
+      pending = this.lookupCustom(roleName, subscriptionId);
+      // Failures are not cached: the role may be created, or the API may recover, before the next event.
+      pending.catch(() => this.cache.delete(key));
+      this.cache.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async lookupCustom(roleName: string, subscriptionId: string): Promise<{ guid: string; displayName: string }> {
+    const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName);
+    if (!found) {
+      throw new AutopilotError('RoleNotFound', `no role definition named '${roleName}' is visible in subscription ${subscriptionId}`);
+    }
+    const guid = isGuid(found.name) ? found.name.toLowerCase() : roleGuidFromDefinitionId(found.id);
+    if (!guid) {
+      throw new AutopilotError('RoleNotFound', `the role definition found for '${roleName}' has no usable id ('${found.id}')`);
+    }
+    return { guid, displayName: roleName };
+  }
+}
+
+function refusePrivileged(guid: string, displayName: string): void {
+  if (isPrivilegedRoleGuid(guid)) {
+    throw new AutopilotError('PrivilegedRoleRefused', privilegedReason(`role '${displayName}' (${guid})`));
+  }
+}

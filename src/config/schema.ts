@@ -1,0 +1,207 @@
+import Ajv, { type ErrorObject } from 'ajv';
+
+/**
+ * The structural half of rules-file validation. Semantic checks (profiles exist, roles are allowed,
+ * templates resolve) live in load.ts. Every object sets additionalProperties: false so a misspelt
+ * key is reported instead of silently ignored: a typo in `tagSelectableProfiles` must not widen
+ * or narrow what a tag can do without anyone noticing.
+ */
+
+const GUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const GLOB_PATTERN = '^[-\\w.()*?]{1,90}$';
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
+/** Human reasons for the patterns above, since ajv can only say "must match pattern ...". */
+const PATTERN_REASONS: Record<string, string> = {
+  [GUID_PATTERN]: 'must be a subscription id (a GUID)',
+  [GLOB_PATTERN]: "must be a resource group name or glob (up to 90 letters, digits, '-', '_', '.', '(', ')', '*' or '?')",
+  [NAME_PATTERN]: "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
+};
+
+export { NAME_PATTERN };
+
+const nonEmptyString = { type: 'string', minLength: 1 } as const;
+const stringList = { type: 'array', items: nonEmptyString } as const;
+const globList = { type: 'array', minItems: 1, items: { type: 'string', pattern: GLOB_PATTERN } } as const;
+const tagName = { type: 'string', minLength: 1, maxLength: 512 } as const;
+
+const roleEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['scope'],
+  properties: {
+    role: nonEmptyString,
+    customRole: nonEmptyString,
+    scope: nonEmptyString,
+  },
+} as const;
+
+const profile = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['roles'],
+  properties: {
+    description: { type: 'string' },
+    roles: { type: 'array', minItems: 1, items: roleEntry },
+  },
+} as const;
+
+const rule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'identity'],
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN },
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        types: { type: 'array', minItems: 1, items: nonEmptyString },
+        resourceGroups: globList,
+        tags: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+    identity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['SystemAssigned', 'UserAssigned'] },
+        userAssigned: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name: nonEmptyString, resourceGroup: nonEmptyString },
+        },
+      },
+    },
+    profiles: stringList,
+    tagSelectableProfiles: stringList,
+    mode: { enum: ['enforce', 'report'] },
+  },
+} as const;
+
+export const RULES_FILE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'scope', 'profiles', 'rules'],
+  properties: {
+    version: { const: 1 },
+    scope: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['subscriptions'],
+      properties: {
+        subscriptions: { type: 'array', minItems: 1, items: { type: 'string', pattern: GUID_PATTERN } },
+        resourceGroups: globList,
+        resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+        optOutTag: tagName,
+        profileTag: tagName,
+      },
+    },
+    profiles: { type: 'object', additionalProperties: profile },
+    rules: { type: 'array', items: rule },
+  },
+} as const;
+
+/** The file as the schema guarantees it, before defaults and semantic checks. */
+export interface RawRoleEntry {
+  role?: string;
+  customRole?: string;
+  scope: string;
+}
+export interface RawRule {
+  name: string;
+  match?: { types?: string[]; resourceGroups?: string[]; tags?: Record<string, string> };
+  identity: { kind: 'SystemAssigned' | 'UserAssigned'; userAssigned?: { name: string; resourceGroup?: string } };
+  profiles?: string[];
+  tagSelectableProfiles?: string[];
+  mode?: 'enforce' | 'report';
+}
+export interface RawRulesFile {
+  version: 1;
+  scope: {
+    subscriptions: string[];
+    resourceGroups?: string[];
+    resourceTypes?: string[];
+    optOutTag?: string;
+    profileTag?: string;
+  };
+  profiles: Record<string, { description?: string; roles: RawRoleEntry[] }>;
+  rules: RawRule[];
+}
+
+let validator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+
+export interface SchemaProblem {
+  path: Array<string | number>;
+  reason: string;
+  /** Where to look for a line number when it differs from `path` (an unknown key's own line). */
+  linePath?: Array<string | number>;
+}
+
+/** Validates structure; returns the first problem as a path and a reason, or undefined. */
+export function schemaProblem(data: unknown): SchemaProblem | undefined {
+  validator ??= new Ajv({ allErrors: false, strict: true, verbose: true /* parentSchema, for the "expected one of" hint */ }).compile(RULES_FILE_SCHEMA);
+  if (validator(data)) return undefined;
+  const error = validator.errors?.[0];
+  if (!error) return { path: [], reason: 'does not match the rules file schema' };
+  return translate(error, data);
+}
+
+/** Turns one ajv error into the key path and reason an administrator can act on. */
+function translate(error: ErrorObject, data: unknown): SchemaProblem {
+  const path = pointerToPath(error.instancePath, data);
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: [...path, String(p.missingProperty)], reason: 'is required' };
+    case 'additionalProperties': {
+      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const hint = known.length > 0 ? ` (expected one of: ${known.join(', ')})` : '';
+      return { path, reason: `unknown key '${String(p.additionalProperty)}'${hint}`, linePath: [...path, String(p.additionalProperty)] };
+    }
+    case 'enum':
+      return { path, reason: `must be one of ${(p.allowedValues as unknown[]).join(', ')}` };
+    case 'const':
+      return { path, reason: `must be ${JSON.stringify(p.allowedValue)}` };
+    case 'type':
+      return { path, reason: `must be ${TYPE_NAMES[String(p.type)] ?? `of type ${String(p.type)}`}` };
+    case 'minItems':
+      return { path, reason: p.limit === 1 ? 'must not be empty' : `must have at least ${String(p.limit)} items` };
+    case 'minLength':
+      return { path, reason: p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters` };
+    case 'maxLength':
+      return { path, reason: `must be at most ${String(p.limit)} characters` };
+    case 'pattern':
+      return { path, reason: PATTERN_REASONS[String(p.pattern)] ?? `has an invalid format` };
+    default:
+      return { path, reason: error.message ?? 'is invalid' };
+  }
+}
+
+// YAML words, since that is what the administrator wrote.
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping (key: value pairs)',
+  array: 'a list',
+  string: 'a string (quote it if it looks like a number or boolean)',
+  integer: 'a whole number',
+  number: 'a number',
+};
+
+/** `/profiles/a~1b/roles/0` -> ['profiles', 'a/b', 'roles', 0], using the data to tell indices from keys. */
+function pointerToPath(pointer: string, data: unknown): Array<string | number> {
+  const path: Array<string | number> = [];
+  let node: unknown = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path.push(Number(key));
+      node = node[Number(key)];
+    } else {
+      path.push(key);
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return path;
+}

@@ -1,0 +1,29 @@
+/**
+ * Every error the product raises on purpose carries a stable code, so triggers, the HTTP API and the
+ * CLI can map it to a response or an exit code without parsing messages.
+ */
+export class AutopilotError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export function isAutopilotError(value: unknown): value is AutopilotError {
+  return value instanceof AutopilotError;
+}
+
+/** A string that should be an ARM resource id or scope but is not. */
+export class InvalidResourceIdError extends AutopilotError {
+  constructor(readonly value: string, reason: string) {
+    super('InvalidResourceId', `'${truncate(value)}' is not a valid ARM resource id: ${reason}`);
+  }
+}
+
+export function truncate(value: string, max = 200): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAutopilotError } from '../../src/errors';
+import {
+  builtinRoleById,
+  builtinRoleByName,
+  PRIVILEGED_ROLE_DEFINITION_GUIDS,
+  roleDefinitionIdFor,
+  RoleResolver,
+  type RoleDefinitionLookup,
+} from '../../src/config';
+import { OTHER_SUB, SUB } from './helpers';
+
+const OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+
+describe('built-in roles table', () => {
+  it('holds the 933 bundled roles and looks names up case-insensitively', () => {
+    const table = JSON.parse(readFileSync(join(__dirname, '../../src/config/builtin-roles.json'), 'utf8')) as unknown[];
+    assert.equal(table.length, 933);
+    assert.deepEqual(builtinRoleByName('key vault secrets user'), { roleName: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6' });
+    assert.equal(builtinRoleById('B24988AC-6180-42A0-AB88-20F7382DD24C')?.roleName, 'Contributor');
+    assert.equal(builtinRoleByName('Contoso Reader'), undefined);
+  });
+
+  it('lists exactly the three access-granting roles as privileged', () => {
+    assert.deepEqual(
+      [...PRIVILEGED_ROLE_DEFINITION_GUIDS].map((g) => builtinRoleById(g)?.roleName).sort(),
+      ['Owner', 'Role Based Access Control Administrator', 'User Access Administrator'],
+    );
+  });
+
+  it('builds subscription-scoped role definition ids', () => {
+    assert.equal(roleDefinitionIdFor('ABC', SUB), `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/abc`);
+  });
+});
+
+class CountingLookup implements RoleDefinitionLookup {
+  calls: Array<[string, string]> = [];
+  constructor(private readonly roles: Record<string, string>) {}
+  async findRoleDefinitionByName(scope: string, roleName: string) {
+    this.calls.push([scope, roleName]);
+    const guid = this.roles[roleName];
+    return guid ? { id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, name: guid } : undefined;
+  }
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => isAutopilotError(err) && err.code === code);
+}
+
+describe('RoleResolver', () => {
+  const CUSTOM = '11111111-2222-3333-4444-555555555555';
+
+  it('resolves built-in and id references without calling the API', async () => {
+    const lookup = new CountingLookup({});
+    const resolver = new RoleResolver(lookup);
+    const resolved = await resolver.resolve({ kind: 'builtin', roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6', displayName: 'Key Vault Secrets User' }, SUB);
+    assert.deepEqual(resolved, {
+      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+      roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6',
+      displayName: 'Key Vault Secrets User',
+    });
+    await resolver.resolve({ kind: 'id', roleDefinitionGuid: CUSTOM, displayName: CUSTOM }, SUB);
+    assert.equal(lookup.calls.length, 0);
+  });
+
+  it('looks a custom role up once per subscription and name', async () => {
+    const lookup = new CountingLookup({ 'Contoso Reader': CUSTOM });
+    const resolver = new RoleResolver(lookup);
+    const ref = { kind: 'custom', roleName: 'Contoso Reader' } as const;
+    const [a, b] = await Promise.all([resolver.resolve(ref, SUB), resolver.resolve(ref, SUB)]);
+    await resolver.resolve(ref, SUB);
+    assert.equal(a.roleDefinitionGuid, CUSTOM);
+    assert.deepEqual(a, b);
+    assert.deepEqual(lookup.calls, [[`/subscriptions/${SUB}`, 'Contoso Reader']]);
+    const other = await resolver.resolve(ref, OTHER_SUB);
+    assert.equal(other.roleDefinitionId, `/subscriptions/${OTHER_SUB}/providers/Microsoft.Authorization/roleDefinitions/${CUSTOM}`);
+    assert.equal(lookup.calls.length, 2);
+  });
+
+  it('throws RoleNotFound for an unknown custom role and does not cache the miss', async () => {
+    const lookup = new CountingLookup({});
+    const resolver = new RoleResolver(lookup);
+    await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Nope' }, SUB), 'RoleNotFound');
+    await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Nope' }, SUB), 'RoleNotFound');
+    assert.equal(lookup.calls.length, 2);
+  });
+
+  it('refuses a custom role name that resolves to a privileged role', async () => {
+    const resolver = new RoleResolver(new CountingLookup({ 'Sneaky Admin': OWNER }));
+    await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Sneaky Admin' }, SUB), 'PrivilegedRoleRefused');
+  });
+
+  it('refuses a privileged built-in reference built outside the loader', async () => {
+    const resolver = new RoleResolver(new CountingLookup({}));
+    await rejectsWith(resolver.resolve({ kind: 'builtin', roleDefinitionGuid: OWNER.toUpperCase(), displayName: 'Owner' }, SUB), 'PrivilegedRoleRefused');
+  });
+});

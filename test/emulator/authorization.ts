@@ -1,0 +1,62 @@
+import { ArmError } from './arm-error';
+import { evaluateCondition } from './abac-condition';
+import type { Principal } from './directory';
+import { permits } from './role-definitions';
+import { type EmulatorState, key } from './state';
+
+export interface AccessRequest {
+  action: string;
+  scope: string;
+  /** ABAC attributes of the request (for roleAssignments/write). */
+  request?: Record<string, string | undefined>;
+  /** ABAC attributes of the existing resource (for roleAssignments/delete). */
+  resource?: Record<string, string | undefined>;
+}
+
+function scopeCovers(assignmentScope: string, target: string): boolean {
+  const a = key(assignmentScope);
+  const t = key(target);
+  return a === '' || a === '/' || t === a || t.startsWith(`${a}/`);
+}
+
+/**
+ * Azure RBAC as the emulator enforces it: an action is allowed when some role assignment of the
+ * caller, at the target scope or above, grants it and its ABAC condition (if any) holds.
+ */
+export function isAllowed(state: EmulatorState, principal: Principal, access: AccessRequest): boolean {
+  return state.assignmentsFor(principal.id).some((assignment) => {
+    if (!scopeCovers(assignment.scope, access.scope)) return false;
+    const definition = state.roleDefinitions.get(assignment.roleDefinitionGuid);
+    if (!definition || !permits(definition, access.action)) return false;
+    if (!assignment.condition) return true;
+    try {
+      return evaluateCondition(assignment.condition, {
+        action: access.action,
+        request: access.request ?? {},
+        resource: access.resource ?? {},
+      });
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function authorize(state: EmulatorState, principal: Principal, access: AccessRequest): void {
+  if (isAllowed(state, principal, access)) return;
+  const conditional = access.request || access.resource ? ' or the condition on the assignment was not met' : '';
+  throw new ArmError(
+    403,
+    'AuthorizationFailed',
+    `The client '${principal.id}' with object id '${principal.id}' does not have authorization to perform action '${access.action}' over scope '${access.scope}' or the scope is invalid${conditional}. If access was recently granted, please refresh your credentials.`,
+  );
+}
+
+/** Attaching a user-assigned identity is a linked check on the identity itself. */
+export function authorizeLinked(state: EmulatorState, principal: Principal, access: AccessRequest): void {
+  if (isAllowed(state, principal, access)) return;
+  throw new ArmError(
+    403,
+    'LinkedAuthorizationFailed',
+    `The client '${principal.id}' has permission to perform action on the resource but does not have permission to perform action '${access.action}' on the linked scope '${access.scope}'.`,
+  );
+}

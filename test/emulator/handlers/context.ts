@@ -1,0 +1,32 @@
+import type { Principal } from '../directory';
+import type { EmulatorState, Json } from '../state';
+
+export interface EmulatorRequest {
+  method: string;
+  /** Normalised path: one leading slash, no trailing slash, no query. */
+  path: string;
+  query: URLSearchParams;
+  apiVersion: string;
+  body: Json | undefined;
+  principal: Principal;
+}
+
+export interface EmulatorResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface LroSettings {
+  /** How long an operation stays InProgress. */
+  durationMs: number;
+  /** Retry-After the RP sends on 202s and monitors (the SDK uses it as its poll interval). */
+  retryAfterSeconds: number;
+}
+
+export interface HandlerContext {
+  state: EmulatorState;
+  lro: LroSettings;
+  /** `https://127.0.0.1:port` */
+  baseUrl: string;
+}

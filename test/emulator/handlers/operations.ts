@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { ArmError } from '../arm-error';
+import type { LroStyle } from '../resource-types';
+import { type Json, type LongRunningOperation, key } from '../state';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+
+/** Completes operations whose time has come and marks their resources Succeeded. */
+export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
+  for (const op of ctx.state.operations.values()) {
+    if (op.status !== 'InProgress' || now < op.completeAt) continue;
+    op.status = 'Succeeded';
+    const resource = ctx.state.resources.get(op.resourceKey);
+    if (resource?.body.properties) resource.body.properties.provisioningState = 'Succeeded';
+  }
+}
+
+export function operationInProgress(ctx: HandlerContext, resourceKey: string): LongRunningOperation | undefined {
+  settleOperations(ctx);
+  for (const op of ctx.state.operations.values()) if (op.resourceKey === resourceKey && op.status === 'InProgress') return op;
+  return undefined;
+}
+
+interface WriteOutcome {
+  created: boolean;
+  resourceId: string;
+  namespace: string;
+  location: string;
+  subscriptionId: string;
+  apiVersion: string;
+  body: Json;
+}
+
+/**
+ * Shapes the answer to a PUT/PATCH the way the RP's long-running pattern does, and starts the
+ * operation the monitor URL will report on.
+ */
+export function respondToWrite(ctx: HandlerContext, style: LroStyle, operationsSegment: string, outcome: WriteOutcome): EmulatorResponse {
+  const status = outcome.created ? 201 : 200;
+  if (style === 'sync') {
+    if (outcome.body.properties) outcome.body.properties.provisioningState = 'Succeeded';
+    return { status, body: outcome.body };
+  }
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    resourceKey: key(outcome.resourceId),
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + ctx.lro.durationMs,
+  };
+  ctx.state.operations.set(op.id, op);
+  if (outcome.body.properties) outcome.body.properties.provisioningState = outcome.created ? 'Creating' : 'Updating';
+  const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
+    outcome.location.replace(/\s+/g, '').toLowerCase(),
+  )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;
+  const retryAfter = String(ctx.lro.retryAfterSeconds);
+  if (style === 'location') return { status: 202, headers: { Location: monitor, 'Retry-After': retryAfter } };
+  return { status, body: outcome.body, headers: { 'Azure-AsyncOperation': monitor, 'Retry-After': retryAfter } };
+}
+
+/** GET on an operation monitor: status documents for async-operation, resource bodies for location. */
+export function handleOperationMonitor(ctx: HandlerContext, req: EmulatorRequest, segment: string, operationId: string): EmulatorResponse {
+  if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on operation monitors.`);
+  settleOperations(ctx);
+  const op = ctx.state.operations.get(operationId.toLowerCase()) ?? ctx.state.operations.get(operationId);
+  if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${operationId}' was not found.`);
+  const retry = { 'Retry-After': String(ctx.lro.retryAfterSeconds) };
+  if (segment.toLowerCase().endsWith('operationresults')) {
+    if (op.status === 'InProgress') return { status: 202, headers: { ...retry, Location: `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}` } };
+    const resource = ctx.state.resources.get(op.resourceKey);
+    return resource ? { status: 200, body: resource.body } : { status: 204 };
+  }
+  const body: Json = { id: req.path, name: op.id, status: op.status, startTime: op.startTime };
+  if (op.status !== 'InProgress') body.endTime = new Date(op.completeAt).toISOString();
+  if (op.error) body.error = op.error;
+  return { status: 200, body, headers: op.status === 'InProgress' ? retry : {} };
+}

@@ -1,0 +1,55 @@
+import { ArmError } from '../arm-error';
+import { authorize } from '../authorization';
+import { key } from '../state';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+
+export function handleSubscription(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string): EmulatorResponse {
+  if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', 'Subscriptions are read-only here.');
+  const sub = ctx.state.subscriptions.get(subscriptionId.toLowerCase())!;
+  authorize(ctx.state, req.principal, { action: 'Microsoft.Resources/subscriptions/read', scope: `/subscriptions/${subscriptionId}` });
+  return {
+    status: 200,
+    body: {
+      id: `/subscriptions/${sub.subscriptionId}`,
+      subscriptionId: sub.subscriptionId,
+      tenantId: ctx.state.tenantId,
+      displayName: sub.displayName,
+      state: 'Enabled',
+      subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+      authorizationSource: 'RoleBased',
+    },
+  };
+}
+
+export function handleResourceGroup(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string, name: string): EmulatorResponse {
+  const id = `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
+  const existing = ctx.state.resourceGroups.get(key(id));
+  const access = (verb: string) => ({ action: `Microsoft.Resources/subscriptions/resourceGroups/${verb}`, scope: id });
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      authorize(ctx.state, req.principal, access('read'));
+      if (!existing) throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+      return { status: req.method === 'HEAD' ? 204 : 200, body: req.method === 'HEAD' ? undefined : existing.body };
+    case 'PUT': {
+      authorize(ctx.state, req.principal, access('write'));
+      const location = req.body?.location;
+      if (typeof location !== 'string') throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+      if (existing) {
+        existing.body.tags = req.body?.tags ?? existing.body.tags;
+        return { status: 200, body: existing.body };
+      }
+      ctx.state.addResourceGroup(subscriptionId, name, location, req.body?.tags ?? {});
+      return { status: 201, body: ctx.state.resourceGroups.get(key(id))!.body };
+    }
+    case 'DELETE': {
+      authorize(ctx.state, req.principal, access('delete'));
+      if (!existing) return { status: 204 };
+      for (const k of [...ctx.state.resources.keys()]) if (k.startsWith(`${key(id)}/`)) ctx.state.deleteResource(k);
+      ctx.state.resourceGroups.delete(key(id));
+      return { status: 200 };
+    }
+    default:
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on resource groups.`);
+  }
+}

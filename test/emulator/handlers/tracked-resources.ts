@@ -1,0 +1,117 @@
+import type { ArmResourceId } from '../../../src/azure/resource-id';
+import { ArmError, notFound } from '../arm-error';
+import { authorize, authorizeLinked } from '../authorization';
+import { applyIdentity } from '../identity';
+import type { ResourceTypeModel } from '../resource-types';
+import { type Json, key } from '../state';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+import { mergePatch } from './json-merge-patch';
+import { operationInProgress, respondToWrite } from './operations';
+
+const ASSIGN_ACTION = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
+
+function requireResourceGroup(ctx: HandlerContext, id: ArmResourceId): void {
+  const rgId = `/subscriptions/${id.subscriptionId}/resourceGroups/${id.resourceGroup}`;
+  if (!ctx.state.resourceGroups.has(key(rgId))) {
+    throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${id.resourceGroup}' could not be found.`);
+  }
+}
+
+function requireBody(req: EmulatorRequest): Json {
+  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body must be a JSON object.');
+  }
+  return req.body;
+}
+
+function stripReadOnly(body: Json): Json {
+  const { id: _id, name: _name, type: _type, systemData: _sd, ...rest } = body;
+  if (rest.properties && typeof rest.properties === 'object') {
+    const { provisioningState: _ps, ...props } = rest.properties as Json;
+    rest.properties = props;
+  }
+  return rest;
+}
+
+function identityWriter(ctx: HandlerContext, req: EmulatorRequest, model: ResourceTypeModel) {
+  return (current: Json | undefined, requested: Json) =>
+    applyIdentity(ctx.state, current, requested, model.identityTypes, (attached) => {
+      for (const uaId of attached) authorizeLinked(ctx.state, req.principal, { action: ASSIGN_ACTION, scope: uaId });
+    }).identity;
+}
+
+/** GET, PUT, PATCH and DELETE of a tracked resource of one of the modelled types. */
+export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest, id: ArmResourceId, model: ResourceTypeModel): EmulatorResponse {
+  requireResourceGroup(ctx, id);
+  const existing = ctx.state.resource(id.id);
+  const action = (verb: string) => ({ action: `${model.type}/${verb}`, scope: id.id });
+
+  switch (req.method) {
+    case 'GET': {
+      authorize(ctx.state, req.principal, action('read'));
+      operationInProgress(ctx, key(id.id)); // settles finished operations first
+      if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
+      return { status: 200, body: existing.body };
+    }
+    case 'DELETE': {
+      authorize(ctx.state, req.principal, action('delete'));
+      return ctx.state.deleteResource(id.id) ? { status: 200 } : { status: 204 };
+    }
+    case 'PUT': {
+      authorize(ctx.state, req.principal, action('write'));
+      const input = stripReadOnly(requireBody(req));
+      if (typeof input.location !== 'string' || input.location.length === 0) {
+        throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+      }
+      const problem = model.validatePut(input);
+      if (problem) throw new ArmError(400, 'InvalidParameter', problem);
+      if (existing && operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
+      const resourceId = existing?.id ?? id.id;
+      const body: Json = { id: resourceId, name: id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
+      const writeIdentity = identityWriter(ctx, req, model);
+      if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
+      else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
+      ctx.state.resources.set(key(resourceId), { id: resourceId, body });
+      return respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId));
+    }
+    case 'PATCH': {
+      authorize(ctx.state, req.principal, action('write'));
+      const patch = stripReadOnly(requireBody(req));
+      if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
+      if (operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
+      let body: Json;
+      if (model.patch === 'tags-only') {
+        // These RPs' PATCH bodies hold tags alone; anything else is ignored, as the real services do.
+        body = patch.tags === undefined ? existing.body : { ...existing.body, tags: patch.tags };
+      } else {
+        const { identity, ...rest } = patch;
+        body = mergePatch(existing.body, rest);
+        if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
+      }
+      ctx.state.resources.set(key(existing.id), { id: existing.id, body });
+      return respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id));
+    }
+    default:
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on '${model.type}'.`);
+  }
+}
+
+function anotherOperation(id: ArmResourceId): ArmError {
+  return new ArmError(
+    409,
+    'AnotherOperationInProgress',
+    `Another operation on this or dependent resource is in progress. To retry later, please wait for the operation on '${id.name}' to complete.`,
+  );
+}
+
+function outcome(id: ArmResourceId, req: EmulatorRequest, body: Json, created: boolean, resourceId: string) {
+  return {
+    created,
+    resourceId,
+    namespace: id.provider!,
+    location: String(body.location ?? 'westeurope'),
+    subscriptionId: id.subscriptionId!,
+    apiVersion: req.apiVersion,
+    body,
+  };
+}

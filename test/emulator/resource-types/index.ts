@@ -1,0 +1,23 @@
+import { containerApps } from './container-apps';
+import { containerGroups } from './container-groups';
+import { managedClusters } from './managed-clusters';
+import type { ResourceTypeModel } from './model';
+import { userAssignedIdentities } from './user-assigned-identities';
+import { virtualMachineScaleSets } from './virtual-machine-scale-sets';
+import { virtualMachines } from './virtual-machines';
+import { webSites } from './web-sites';
+
+export type { LroStyle, ResourceTypeModel } from './model';
+
+const MODELS = [webSites, containerApps, virtualMachines, virtualMachineScaleSets, containerGroups, managedClusters, userAssignedIdentities];
+
+const BY_TYPE = new Map(MODELS.map((m) => [m.type.toLowerCase(), m]));
+const NAMESPACES = new Set(MODELS.map((m) => m.type.split('/')[0]!.toLowerCase()));
+
+export function resourceTypeModel(type: string): ResourceTypeModel | undefined {
+  return BY_TYPE.get(type.toLowerCase());
+}
+
+export function isKnownNamespace(namespace: string): boolean {
+  return NAMESPACES.has(namespace.toLowerCase());
+}

@@ -1,0 +1,21 @@
+import type { ResourceTypeModel } from './model';
+
+/**
+ * ManagedClusters_UpdateTags takes tags only; identity is written by GET-modify-PUT. AKS accepts one
+ * identity kind at a time: no "SystemAssigned, UserAssigned".
+ */
+export const managedClusters: ResourceTypeModel = {
+  type: 'Microsoft.ContainerService/managedClusters',
+  apiVersions: ['2024-05-01', '2024-07-01', '2024-09-01', '2025-01-01'],
+  patch: 'tags-only',
+  identityTypes: ['None', 'SystemAssigned', 'UserAssigned'],
+  putLro: 'async-operation',
+  patchLro: 'async-operation',
+  operationsSegment: 'operations',
+  validatePut: (body) => {
+    const pools = body.properties?.agentPoolProfiles;
+    if (!Array.isArray(pools) || pools.length === 0) return "The parameter 'properties.agentPoolProfiles' is required.";
+    if (!body.properties?.dnsPrefix && !body.properties?.fqdnSubdomain) return "The parameter 'properties.dnsPrefix' is required.";
+    return undefined;
+  },
+};

@@ -1,0 +1,102 @@
+import { isGuid, parseArmId } from '../../src/azure/resource-id';
+import { InvalidResourceIdError } from '../../src/errors';
+import { ArmError } from './arm-error';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
+import { handleOperationMonitor } from './handlers/operations';
+import { handleRoleAssignments } from './handlers/role-assignments';
+import { handleRoleDefinitions } from './handlers/role-definitions';
+import { handleResourceGroup, handleSubscription } from './handlers/scopes';
+import { handleTrackedResource } from './handlers/tracked-resources';
+import { handleUserAssignedIdentity, listUserAssignedIdentities, UA_TYPE } from './handlers/user-assigned-identities';
+import { isKnownNamespace, resourceTypeModel } from './resource-types';
+
+const AUTHORIZATION_API_VERSIONS = ['2020-04-01-preview', '2022-04-01', '2022-05-01-preview'];
+const RESOURCES_API_VERSIONS = ['2020-01-01', '2021-04-01', '2022-09-01', '2022-12-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-01-01', '2025-03-01', '2025-04-01'];
+
+function requireApiVersion(req: EmulatorRequest, supported: readonly string[], typeName: string): void {
+  if (!supported.includes(req.apiVersion)) {
+    throw new ArmError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type '${typeName}'. The supported api-versions are '${supported.join(', ')}'.`,
+    );
+  }
+}
+
+function parse(path: string) {
+  try {
+    return parseArmId(path);
+  } catch (e) {
+    if (e instanceof InvalidResourceIdError) throw new ArmError(400, 'InvalidResourceId', e.message);
+    throw e;
+  }
+}
+
+/** Splits `{scope}/providers/Microsoft.Authorization/{kind}[/{name}]`. */
+function authorizationRoute(path: string): { scope: string; kind: string; name?: string } | undefined {
+  const m = /^(.*?)\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(?:\/([^/]+))?$/i.exec(path);
+  if (!m) return undefined;
+  return { scope: m[1]!, kind: m[2]!.toLowerCase(), name: m[3] };
+}
+
+function requireSubscription(ctx: HandlerContext, subscriptionId: string): void {
+  if (!isGuid(subscriptionId)) {
+    throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
+  }
+  if (!ctx.state.subscriptions.has(subscriptionId.toLowerCase())) {
+    throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+  }
+}
+
+export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+  const { path } = req;
+  const segments = path.split('/').slice(1);
+  if (segments[0]?.toLowerCase() === 'subscriptions' && segments[1] !== undefined) requireSubscription(ctx, segments[1]);
+
+  const authz = authorizationRoute(path);
+  if (authz) {
+    requireApiVersion(req, AUTHORIZATION_API_VERSIONS, `Microsoft.Authorization/${authz.kind}`);
+    if (authz.scope !== '') parse(authz.scope);
+    return authz.kind === 'roleassignments'
+      ? handleRoleAssignments(ctx, req, authz.scope, authz.name)
+      : handleRoleDefinitions(ctx, req, authz.scope, authz.name);
+  }
+
+  const lower = segments.map((s) => s.toLowerCase());
+  if (lower[0] !== 'subscriptions' || segments.length < 2) {
+    throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not a valid Azure Resource Manager path.`);
+  }
+  const subscriptionId = segments[1]!;
+  if (segments.length === 2) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'subscriptions');
+    return handleSubscription(ctx, req, subscriptionId);
+  }
+  // /subscriptions/{s}/providers/{ns}/locations/{loc}/{monitor}/{operationId}
+  if (lower[2] === 'providers' && lower[4] === 'locations' && segments.length === 8) {
+    return handleOperationMonitor(ctx, req, segments[6]!, segments[7]!);
+  }
+  // List user-assigned identities at subscription or resource-group scope.
+  const listUa = /^(\/subscriptions\/[^/]+(?:\/resourceGroups\/[^/]+)?)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities$/i.exec(path);
+  if (listUa) {
+    requireApiVersion(req, resourceTypeModel(UA_TYPE)!.apiVersions, UA_TYPE);
+    return listUserAssignedIdentities(ctx, req, listUa[1]!);
+  }
+  if (lower[2] === 'resourcegroups' && segments.length === 4) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');
+    parse(path);
+    return handleResourceGroup(ctx, req, subscriptionId, segments[3]!);
+  }
+
+  const id = parse(path);
+  if (id.kind !== 'resource') throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not supported by the emulator.`);
+  if (!isKnownNamespace(id.provider!)) {
+    throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${id.provider}' is invalid.`);
+  }
+  const model = resourceTypeModel(id.type!);
+  if (!model || !id.resourceGroup) {
+    throw new ArmError(400, 'InvalidResourceType', `The resource type '${id.type}' could not be found in the namespace '${id.provider}' for api version '${req.apiVersion}'.`);
+  }
+  requireApiVersion(req, model.apiVersions, model.type);
+  if (model.type === UA_TYPE) return handleUserAssignedIdentity(ctx, req, id);
+  return handleTrackedResource(ctx, req, id, model);
+}

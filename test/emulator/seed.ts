@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
+import { applyIdentity } from './identity';
+import { resourceTypeModel } from './resource-types';
+import { type EmulatorState, type Json, key } from './state';
+
+export const SEED_TYPES = {
+  webApp: 'Microsoft.Web/sites',
+  containerApp: 'Microsoft.App/containerApps',
+  virtualMachine: 'Microsoft.Compute/virtualMachines',
+  scaleSet: 'Microsoft.Compute/virtualMachineScaleSets',
+  containerGroup: 'Microsoft.ContainerInstance/containerGroups',
+  managedCluster: 'Microsoft.ContainerService/managedClusters',
+} as const;
+
+/** Realistic bodies, shaped like what each RP returns for a freshly created resource. */
+function properties(type: string, sub: string, rg: string, name: string): Json {
+  switch (type.toLowerCase()) {
+    case 'microsoft.web/sites':
+      return {
+        kind: 'app,linux',
+        properties: {
+          state: 'Running',
+          serverFarmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/plan-${name}`,
+          defaultHostName: `${name}.azurewebsites.net`,
+          httpsOnly: true,
+          siteConfig: { linuxFxVersion: 'NODE|20-lts' },
+        },
+      };
+    case 'microsoft.app/containerapps':
+      return {
+        properties: {
+          managedEnvironmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
+          environmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
+          configuration: { activeRevisionsMode: 'Single', dapr: { enabled: true, appId: name, appPort: 8080 } },
+          template: { containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart:latest', resources: { cpu: 0.5, memory: '1Gi' } }] },
+        },
+      };
+    case 'microsoft.compute/virtualmachines':
+      return {
+        properties: {
+          vmId: randomUUID(),
+          hardwareProfile: { vmSize: 'Standard_B2s' },
+          storageProfile: { imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+          osProfile: { computerName: name, adminUsername: 'azureuser' },
+          networkProfile: { networkInterfaces: [{ id: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/${name}-nic` }] },
+        },
+      };
+    case 'microsoft.compute/virtualmachinescalesets':
+      return {
+        sku: { name: 'Standard_B2s', tier: 'Standard', capacity: 2 },
+        properties: {
+          uniqueId: randomUUID(),
+          upgradePolicy: { mode: 'Manual' },
+          virtualMachineProfile: { osProfile: { computerNamePrefix: name, adminUsername: 'azureuser' } },
+        },
+      };
+    case 'microsoft.containerinstance/containergroups':
+      return {
+        properties: {
+          sku: 'Standard',
+          osType: 'Linux',
+          restartPolicy: 'Always',
+          containers: [{ name, properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', ports: [{ port: 80 }], resources: { requests: { cpu: 1, memoryInGB: 1.5 } } } }],
+          ipAddress: { type: 'Public', ports: [{ protocol: 'TCP', port: 80 }] },
+        },
+      };
+    case 'microsoft.containerservice/managedclusters':
+      return {
+        sku: { name: 'Base', tier: 'Free' },
+        properties: {
+          kubernetesVersion: '1.30.6',
+          dnsPrefix: name,
+          agentPoolProfiles: [{ name: 'nodepool1', count: 3, vmSize: 'Standard_DS2_v2', mode: 'System', osType: 'Linux' }],
+          servicePrincipalProfile: { clientId: 'msi' },
+        },
+      };
+    default:
+      throw new Error(`No seed body for ${type}`);
+  }
+}
+
+export interface SeedResourceInput {
+  subscriptionId: string;
+  resourceGroup: string;
+  type: string;
+  name: string;
+  location?: string;
+  tags?: Record<string, string>;
+  /** An identity block as a client would send it, e.g. `{ type: 'UserAssigned', userAssignedIdentities: { [id]: {} } }`. */
+  identity?: Json;
+}
+
+/** Puts a resource straight into the emulator's store, as if someone had just created it. */
+export function seedResource(state: EmulatorState, input: SeedResourceInput): string {
+  const model = resourceTypeModel(input.type);
+  if (!model) throw new Error(`Unknown type ${input.type}`);
+  const rgId = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`;
+  if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(input.subscriptionId, input.resourceGroup, input.location);
+  const id = `${rgId}/providers/${model.type}/${input.name}`;
+  const extra = properties(model.type, input.subscriptionId, input.resourceGroup, input.name);
+  const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
+  body.properties = { ...(body.properties as Json), provisioningState: 'Succeeded' };
+  if (input.identity) body.identity = applyIdentity(state, undefined, input.identity, model.identityTypes).identity;
+  state.resources.set(key(id), { id, body });
+  return id;
+}
+
+export function seedUserAssignedIdentity(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string }): Json {
+  const rgId = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`;
+  if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(input.subscriptionId, input.resourceGroup, input.location);
+  const id = `${rgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${input.name}`;
+  const body = createUserAssignedIdentityRecord(state, id, input.name, input.location ?? 'westeurope');
+  state.resources.set(key(id), { id, body });
+  return body;
+}

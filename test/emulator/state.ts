@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Directory } from './directory';
+import { builtinRoleDefinitions, type RoleDefinitionRecord } from './role-definitions';
+
+export type Json = Record<string, any>;
+
+export interface StoredResource {
+  /** The id with the casing it was created with. */
+  id: string;
+  body: Json;
+}
+
+export interface RoleAssignmentRecord {
+  id: string;
+  name: string;
+  scope: string;
+  roleDefinitionGuid: string;
+  principalId: string;
+  principalType: string;
+  description?: string;
+  condition?: string;
+  conditionVersion?: string;
+  createdOn: string;
+  createdBy: string;
+}
+
+export interface LongRunningOperation {
+  id: string;
+  resourceKey: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  startTime: string;
+  completeAt: number;
+  error?: { code: string; message: string };
+}
+
+export interface SubscriptionRecord {
+  subscriptionId: string;
+  displayName: string;
+}
+
+export const key = (id: string): string => id.replace(/\/+$/, '').toLowerCase();
+
+/** Everything the emulator knows. Tests seed and inspect it directly. */
+export class EmulatorState {
+  readonly directory: Directory;
+  readonly subscriptions = new Map<string, SubscriptionRecord>();
+  readonly resourceGroups = new Map<string, StoredResource>();
+  readonly resources = new Map<string, StoredResource>();
+  readonly roleAssignments = new Map<string, RoleAssignmentRecord>();
+  readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
+  readonly operations = new Map<string, LongRunningOperation>();
+
+  constructor(readonly tenantId: string = randomUUID()) {
+    this.directory = new Directory(tenantId);
+    for (const def of builtinRoleDefinitions()) this.roleDefinitions.set(def.guid, def);
+  }
+
+  addSubscription(subscriptionId: string, displayName = `Subscription ${subscriptionId.slice(0, 8)}`): void {
+    this.subscriptions.set(subscriptionId.toLowerCase(), { subscriptionId, displayName });
+  }
+
+  addResourceGroup(subscriptionId: string, name: string, location = 'westeurope', tags: Record<string, string> = {}): string {
+    if (!this.subscriptions.has(subscriptionId.toLowerCase())) this.addSubscription(subscriptionId);
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
+    this.resourceGroups.set(key(id), {
+      id,
+      body: { id, name, type: 'Microsoft.Resources/resourceGroups', location, tags, properties: { provisioningState: 'Succeeded' } },
+    });
+    return id;
+  }
+
+  resource(id: string): StoredResource | undefined {
+    return this.resources.get(key(id));
+  }
+
+  /** Deletes a resource as its RP would: a system-assigned identity's principal goes with it. */
+  deleteResource(id: string): boolean {
+    const existing = this.resources.get(key(id));
+    if (!existing) return false;
+    const principalId = existing.body.identity?.principalId;
+    if (typeof principalId === 'string') this.directory.remove(principalId);
+    this.resources.delete(key(id));
+    return true;
+  }
+
+  addCustomRole(input: { roleName: string; actions: string[]; notActions?: string[]; guid?: string }): RoleDefinitionRecord {
+    const def: RoleDefinitionRecord = {
+      guid: (input.guid ?? randomUUID()).toLowerCase(),
+      roleName: input.roleName,
+      roleType: 'CustomRole',
+      description: `Custom role ${input.roleName}`,
+      permissions: [{ actions: input.actions, notActions: input.notActions ?? [] }],
+      assignableScopes: ['/'],
+    };
+    this.roleDefinitions.set(def.guid, def);
+    return def;
+  }
+
+  /** Seeds a role assignment directly, bypassing authorization (test set-up only). */
+  grant(input: { principalId: string; roleDefinitionGuid: string; scope: string; condition?: string; principalType?: string }): RoleAssignmentRecord {
+    const name = randomUUID();
+    const record: RoleAssignmentRecord = {
+      id: `${input.scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+      name,
+      scope: input.scope.replace(/\/+$/, ''),
+      roleDefinitionGuid: input.roleDefinitionGuid.toLowerCase(),
+      principalId: input.principalId,
+      principalType: input.principalType ?? 'ServicePrincipal',
+      condition: input.condition,
+      conditionVersion: input.condition ? '2.0' : undefined,
+      createdOn: new Date().toISOString(),
+      createdBy: 'seed',
+    };
+    this.roleAssignments.set(key(record.id), record);
+    return record;
+  }
+
+  assignmentsFor(principalId: string): RoleAssignmentRecord[] {
+    const wanted = principalId.toLowerCase();
+    return [...this.roleAssignments.values()].filter((a) => a.principalId.toLowerCase() === wanted);
+  }
+}
