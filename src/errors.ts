@@ -27,3 +27,27 @@ export class InvalidResourceIdError extends AutopilotError {
 export function truncate(value: string, max = 200): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
+
+/**
+ * A failed call to Azure, translated from the SDK's RestError by the adapters so the engine can
+ * decide without knowing the SDK: `transient` failures are worth another delivery, others are not.
+ */
+export class ArmCallError extends AutopilotError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number | undefined,
+    readonly transient: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404 || this.code === 'ResourceNotFound' || this.code === 'ResourceGroupNotFound';
+  }
+}
+
+export function isArmCallError(value: unknown, code?: string): value is ArmCallError {
+  return value instanceof ArmCallError && (code === undefined || value.code === code);
+}

@@ -22,6 +22,9 @@ export function armClientOptions(connection: ArmConnection) {
   return {
     endpoint: connection.endpoint,
     credentialScopes: [`${audience.replace(/\/$/, '')}/.default`],
+    // Throttling and server errors are retried by the SDK (honouring Retry-After); the remediation's
+    // deadline (an AbortSignal on every call) bounds the total, since Retry-After itself is unbounded.
+    retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 16_000 },
     ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
   };
 }

@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 export interface Azurite {
   blobUrl: string;
@@ -9,34 +11,103 @@ export interface Azurite {
   accountName: string;
   accountKey: string;
   connectionString: string;
+  /** The Azurite process (for tests that check it is gone). */
+  pid: number;
   stop(): Promise<void>;
 }
 
 const ACCOUNT = 'devstoreaccount1';
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const START_TIMEOUT_MS = 20_000;
+/** After SIGTERM Azurite closes its servers gracefully; past this it is killed outright. */
+const STOP_GRACE_MS = 1_000;
 
-/** Starts Azurite (npm) in memory on free ports, for one suite. */
+/**
+ * Starts Azurite (npm) in memory on free ports, for one suite. The process cannot outlive its
+ * parent: it is killed on stop(), on a failed start, when this process exits, and (through an IPC
+ * channel and `exit-with-parent.cjs`) even when this process is killed with SIGKILL.
+ */
 export async function startAzurite(): Promise<Azurite> {
   const bin = join(__dirname, '..', '..', 'node_modules', 'azurite', 'dist', 'src', 'azurite.js');
   const child: ChildProcess = spawn(
     process.execPath,
-    [bin, '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--require',
+      join(__dirname, 'exit-with-parent.cjs'),
+      bin,
+      '--inMemoryPersistence',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--blobPort',
+      '0',
+      '--queuePort',
+      '0',
+      '--tablePort',
+      '0',
+      '--blobHost',
+      '127.0.0.1',
+      '--queueHost',
+      '127.0.0.1',
+      '--tableHost',
+      '127.0.0.1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
-  const ports = await new Promise<Record<string, string>>((resolve, reject) => {
-    const found: Record<string, string> = {};
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start in 20 s:\n${output}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/[^\s]+)/g)) found[m[1]!] = m[2]!;
-      if (found.Blob && found.Queue && found.Table) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`Azurite exited with ${code}:\n${output}`)));
+  // Kill it synchronously if this process exits first (normal end or an uncaught exception).
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  // The IPC channel only exists so the child notices our death; it must not keep us alive.
+  child.channel?.unref();
+  child.unref();
+
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  // Keep draining both pipes for the child's whole life so it never blocks on a full pipe.
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
   });
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  let ports: Record<string, string>;
+  try {
+    ports = await new Promise<Record<string, string>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Azurite did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
+      const onData = () => {
+        const found: Record<string, string> = {};
+        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/[^\s]+)/g)) found[m[1]!] = m[2]!;
+        if (found.Blob && found.Queue && found.Table) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolve(found);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`Azurite exited with ${code ?? signal}:\n${output}`));
+      });
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   const blobUrl = `${ports.Blob}/${ACCOUNT}`;
   const queueUrl = `${ports.Queue}/${ACCOUNT}`;
   const tableUrl = `${ports.Table}/${ACCOUNT}`;
@@ -47,11 +118,28 @@ export async function startAzurite(): Promise<Azurite> {
     accountName: ACCOUNT,
     accountKey: KEY,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    pid: child.pid!,
+    stop,
+  };
+}
+
+export interface AzuriteFixture {
+  readonly azurite: Azurite;
+}
+
+/** Starts Azurite once for the suite (file) in `before` and always stops it in `after`. */
+export function useAzurite(): AzuriteFixture {
+  let azurite: Azurite | undefined;
+  before(async () => {
+    azurite = await startAzurite();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
+  return {
+    get azurite() {
+      assert.ok(azurite, 'Azurite starts in before()');
+      return azurite;
+    },
   };
 }

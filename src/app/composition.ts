@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
+import { ArmResourcePort } from '../azure/resource-port';
+import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
+import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-port';
+import { loadRulesFile, RoleResolver, type RulesConfig } from '../config';
+import type { EnginePorts } from '../engine/ports';
+import { Remediator, type RemediatorSettings } from '../engine/remediate';
+import { type AppSettings, readSettings } from './settings';
+
+/** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
+export interface SelfIdentity {
+  principalId?: string;
+  clientId?: string;
+}
+
+export interface Autopilot {
+  readonly settings: AppSettings;
+  readonly rules: RulesConfig;
+  readonly remediator: Remediator;
+  readonly connection: ArmConnection;
+  readonly ports: EnginePorts;
+  self(): Promise<SelfIdentity>;
+}
+
+export interface CompositionOverrides {
+  /** Used instead of the credential the settings name (tests, the sandbox, the CLI). */
+  credential?: TokenCredential;
+  rules?: RulesConfig;
+  /** PEM CA to trust for ARM, instead of reading AUTOPILOT_ARM_CA_PATH. */
+  ca?: string;
+  /** Engine retry settings, shortened by tests. */
+  engine?: Partial<RemediatorSettings>;
+}
+
+/** App root: where host.json is, so relative rules paths work under the Functions host and from a clone. */
+const APP_ROOT = join(__dirname, '..', '..', __dirname.includes(`${join('dist', 'src')}`) ? '..' : '');
+
+export function resolveRulesPath(path: string): string {
+  return isAbsolute(path) ? path : join(APP_ROOT, path);
+}
+
+function decodeClaims(token: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+export const DEFAULT_ENGINE_SETTINGS: Omit<RemediatorSettings, 'budgetMs' | 'dryRun'> = {
+  principalNotFoundBackoff: { initialDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 8 },
+  conflictBackoff: { initialDelayMs: 2000, maxDelayMs: 10_000, maxAttempts: 5 },
+};
+
+/**
+ * The one composition root: settings in, wired engine out. The Functions triggers, the CLI and the
+ * sandbox all build the app here, so wiring exists once.
+ */
+export function createAutopilot(settings: AppSettings = readSettings(), overrides: CompositionOverrides = {}): Autopilot {
+  // Synchronous and first: a bad rules file stops start-up before anything else happens.
+  const rules = overrides.rules ?? loadRulesFile(resolveRulesPath(settings.rulesPath));
+  const credential =
+    overrides.credential ??
+    (settings.credential === 'default'
+      ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
+      : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
+  const connection: ArmConnection = {
+    endpoint: settings.armEndpoint,
+    credential,
+    ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
+  };
+  const pool = new ArmClientPool(connection);
+  const roleAssignments = new ArmRoleAssignmentPort(pool);
+  const ports: EnginePorts = {
+    resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
+    userAssignedIdentities: new MsiUserAssignedIdentityPort(pool),
+    roleAssignments,
+    roles: new RoleResolver(roleAssignments),
+  };
+  const remediator = new Remediator(rules, ports, {
+    ...DEFAULT_ENGINE_SETTINGS,
+    budgetMs: settings.budgetSeconds * 1000,
+    dryRun: settings.dryRun,
+    ...overrides.engine,
+  });
+  let self: Promise<SelfIdentity> | undefined;
+  return {
+    settings,
+    rules,
+    remediator,
+    connection,
+    ports,
+    self() {
+      self ??= (async () => {
+        if (settings.appPrincipalId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
+        const token = await credential.getToken(armClientOptions(connection).credentialScopes);
+        const claims = token ? decodeClaims(token.token) : {};
+        return {
+          principalId: typeof claims.oid === 'string' ? claims.oid : undefined,
+          clientId: typeof claims.appid === 'string' ? claims.appid : settings.managedIdentityClientId,
+        };
+      })();
+      self.catch(() => (self = undefined));
+      return self;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { LogLevel } from './logger';
+import type { RemediationOutcome } from '../engine/types';
+
+/** The one structured line each outcome gets. */
+export function summarizeOutcome(outcome: RemediationOutcome): Record<string, unknown> {
+  return {
+    status: outcome.status,
+    resourceId: outcome.resourceId,
+    resourceType: outcome.resourceType,
+    correlationId: outcome.correlationId,
+    rule: outcome.rule,
+    mode: outcome.mode,
+    principalId: outcome.principalId,
+    identityBefore: outcome.identityBefore,
+    identityAfter: outcome.identityAfter,
+    actions: outcome.actions,
+    skipped: outcome.skipped,
+    errors: outcome.errors,
+    durationMs: outcome.durationMs,
+  };
+}
+
+export function outcomeLogLevel(outcome: RemediationOutcome): LogLevel {
+  if (outcome.status === 'failed') return outcome.errors.every((e) => e.transient) ? 'warn' : 'error';
+  return 'info';
+}
+
+/** Worth another delivery: every error is transient (throttling, server errors, replication, deadline). */
+export function isTransientOutcome(outcome: RemediationOutcome): boolean {
+  return outcome.status === 'failed' && outcome.errors.length > 0 && outcome.errors.every((e) => e.transient);
+}

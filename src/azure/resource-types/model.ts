@@ -1,0 +1,23 @@
+import type { SupportedResourceType } from '../../config';
+
+/**
+ * How identity is written on one resource type. One module per type; the engine never branches on
+ * type names itself.
+ */
+export interface ResourceTypeHandler {
+  readonly type: SupportedResourceType;
+  /** Stable api-version used for every call on this type. */
+  readonly apiVersion: string;
+  /**
+   * `patch`: PATCH `{ identity }` and wait for the LRO.
+   * `get-modify-put`: the RP's PATCH takes tags only, so the full body from the GET is PUT back with
+   * the new identity (for ACI this restarts the containers).
+   */
+  readonly identityWrite: 'patch' | 'get-modify-put';
+  /** False where the RP allows one identity kind at a time (AKS). */
+  readonly supportsSystemAndUserAssigned: boolean;
+  /** The ARM operation ResourceWriteSuccess reports for a write of this type. */
+  readonly writeOperation: string;
+  /** Why this type needs care, shown in plans. */
+  readonly note?: string;
+}

@@ -1,0 +1,10 @@
+import type { ResourceTypeHandler } from './model';
+
+/** VirtualMachineScaleSets_Update (PATCH) takes identity; long-running via Azure-AsyncOperation. */
+export const virtualMachineScaleSets: ResourceTypeHandler = {
+  type: 'Microsoft.Compute/virtualMachineScaleSets',
+  apiVersion: '2024-07-01',
+  identityWrite: 'patch',
+  supportsSystemAndUserAssigned: true,
+  writeOperation: 'Microsoft.Compute/virtualMachineScaleSets/write',
+};

@@ -1,0 +1,10 @@
+import type { ResourceTypeHandler } from './model';
+
+/** VirtualMachines_Update (PATCH) takes VirtualMachineIdentity; long-running via Azure-AsyncOperation. */
+export const virtualMachines: ResourceTypeHandler = {
+  type: 'Microsoft.Compute/virtualMachines',
+  apiVersion: '2024-07-01',
+  identityWrite: 'patch',
+  supportsSystemAndUserAssigned: true,
+  writeOperation: 'Microsoft.Compute/virtualMachines/write',
+};

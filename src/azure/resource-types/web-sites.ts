@@ -1,0 +1,10 @@
+import type { ResourceTypeHandler } from './model';
+
+/** App Service and Function apps: WebApps_Update (PATCH) takes `identity`; usually answers 200 at once. */
+export const webSites: ResourceTypeHandler = {
+  type: 'Microsoft.Web/sites',
+  apiVersion: '2024-04-01',
+  identityWrite: 'patch',
+  supportsSystemAndUserAssigned: true,
+  writeOperation: 'Microsoft.Web/sites/write',
+};

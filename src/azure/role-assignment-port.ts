@@ -1,0 +1,62 @@
+import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports';
+import { isArmCallError } from '../errors';
+import { roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
+import { armCall } from './arm-call-error';
+import type { ArmClientPool } from './clients';
+
+/** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
+export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinitionLookup {
+  constructor(private readonly clients: ArmClientPool) {}
+
+  async listForPrincipal(subscriptionId: string, principalId: string, signal: AbortSignal): Promise<ExistingRoleAssignment[]> {
+    return armCall(`list role assignments of ${principalId}`, async () => {
+      const found: ExistingRoleAssignment[] = [];
+      const pages = this.clients.for(subscriptionId).authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, abortSignal: signal });
+      for await (const a of pages) {
+        const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
+        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid });
+      }
+      return found;
+    });
+  }
+
+  async create(
+    input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
+    signal: AbortSignal,
+  ): Promise<{ status: 'created' | 'exists'; id?: string }> {
+    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(input.scope)?.[1] ?? '';
+    let status = 0;
+    try {
+      const created = await armCall(`PUT role assignment ${input.name} at ${input.scope}`, () =>
+        this.clients.for(subscriptionId).authorization.roleAssignments.create(
+          input.scope,
+          input.name,
+          {
+            roleDefinitionId: input.roleDefinitionId,
+            principalId: input.principalId,
+            // The documented mitigation for replication delay on brand-new identities.
+            principalType: 'ServicePrincipal',
+            description: input.description,
+          },
+          { abortSignal: signal, onResponse: (r) => void (status = r.status) },
+        ),
+      );
+      return { status: status === 201 ? 'created' : 'exists', id: created.id };
+    } catch (e) {
+      // The same grant under another name: someone (or an earlier run) already did it.
+      if (isArmCallError(e, 'RoleAssignmentExists')) return { status: 'exists' };
+      throw e;
+    }
+  }
+
+  async findRoleDefinitionByName(scope: string, roleName: string): Promise<{ id: string; name: string } | undefined> {
+    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1] ?? '';
+    return armCall(`find role definition '${roleName}'`, async () => {
+      const filter = `roleName eq '${roleName.replace(/'/g, "''")}'`;
+      for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter })) {
+        if (def.id && def.name) return { id: def.id, name: def.name };
+      }
+      return undefined;
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import { parseArmId } from '../azure/resource-id';
+import { roleDefinitionIdFor } from '../config';
+import { ArmCallError, AutopilotError, isArmCallError } from '../errors';
+import { roleAssignmentName } from './assignment-name';
+import type { EnginePorts, UserAssignedIdentity } from './ports';
+import { type BackoffSettings, withBackoff } from './retry';
+import type { ActionRecord, IdentityState, Plan, ResourceState, RoleAssignmentPlan } from './types';
+
+export interface ApplySettings {
+  /** PrincipalNotFound right after an identity is created: Entra replication delay. */
+  principalNotFoundBackoff: BackoffSettings;
+  /** 409 AnotherOperationInProgress and similar on the identity write. */
+  conflictBackoff: BackoffSettings;
+  onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** A role assignment with its role resolved and its presence known. */
+export interface AssessedRoleAssignment extends RoleAssignmentPlan {
+  roleDefinitionGuid: string;
+  roleDefinitionId: string;
+  present: boolean;
+}
+
+export interface ApplyResult {
+  principalId?: string;
+  identityAfter: string;
+  actions: ActionRecord[];
+  roleAssignments: AssessedRoleAssignment[];
+}
+
+const subscriptionOf = (scope: string): string => parseArmId(scope).subscriptionId!;
+
+/** Resolves the roles and finds which grants the principal already holds. Read-only. */
+export async function assessRoleAssignments(
+  plan: Plan,
+  principalId: string | undefined,
+  ports: EnginePorts,
+  signal: AbortSignal,
+  options: { principalIsNew: boolean },
+): Promise<AssessedRoleAssignment[]> {
+  const resolved = await Promise.all(
+    plan.roleAssignments.map(async (ra) => {
+      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope));
+      return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
+    }),
+  );
+  // A principal that did not exist before this remediation holds nothing: no need to look.
+  if (!principalId || options.principalIsNew || resolved.length === 0) return resolved;
+  const subscriptions = [...new Set(resolved.map((r) => subscriptionOf(r.scope).toLowerCase()))];
+  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, signal)))).flat();
+  const held = new Set(existing.map((e) => `${e.scope.toLowerCase()}|${e.roleDefinitionGuid.toLowerCase()}`));
+  return resolved.map((r) => ({ ...r, present: held.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) }));
+}
+
+function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
+  const source = plan.principal;
+  switch (source.kind) {
+    case 'existing':
+      return source.principalId;
+    case 'system-assigned-after-write':
+      return identity?.principalId;
+    case 'user-assigned':
+      return ua?.principalId ?? source.principalId ?? identity?.userAssigned.find((u) => u.id.toLowerCase() === source.identityId.toLowerCase())?.principalId;
+  }
+}
+
+const retryableConflict = (e: unknown) => isArmCallError(e) && e.status === 409 && e.transient;
+const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFound');
+
+/**
+ * Applies a plan through the ports: ensure the user-assigned identity, write the identity, then grant
+ * every missing role, in parallel, retrying replication delays with bounded backoff.
+ */
+export async function applyPlan(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, signal: AbortSignal): Promise<ApplyResult> {
+  const actions: ActionRecord[] = [];
+  let ua: UserAssignedIdentity | undefined;
+  if (plan.userAssignedIdentity) {
+    ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
+    actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
+  }
+  let identity: IdentityState | undefined;
+  let identityAfter = resource.identity.type;
+  if (plan.identity.action === 'write') {
+    const target = plan.identity.to;
+    identity = await withBackoff(
+      'identity write',
+      () => ports.resources.writeIdentity(resource, target, signal),
+      retryableConflict,
+      settings.conflictBackoff,
+      signal,
+      (e, n, d) => settings.onRetry?.('identity write', e, n, d),
+    );
+    identityAfter = identity.type;
+    actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
+  }
+  const principalId = principalFromIdentity(plan, identity, ua);
+  if (!principalId) {
+    if (plan.roleAssignments.length === 0) return { principalId, identityAfter, actions, roleAssignments: [] };
+    throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
+  }
+  const principalIsNew = plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
+  const assessed = await assessRoleAssignments(plan, principalId, ports, signal, { principalIsNew });
+  const missing = assessed.filter((r) => !r.present);
+  const results = await Promise.allSettled(
+    missing.map((r) =>
+      withBackoff(
+        `role assignment ${r.roleDisplayName} at ${r.scope}`,
+        () =>
+          ports.roleAssignments.create(
+            {
+              scope: r.scope,
+              name: roleAssignmentName(r.scope, principalId, r.roleDefinitionGuid),
+              roleDefinitionId: roleDefinitionIdFor(r.roleDefinitionGuid, subscriptionOf(r.scope)),
+              principalId,
+              description: `identity-autopilot: rule '${plan.rule}', profile '${r.profile}', for ${plan.resourceId}`,
+            },
+            signal,
+          ),
+        principalNotReplicated,
+        settings.principalNotFoundBackoff,
+        signal,
+        (e, n, d) => settings.onRetry?.('role assignment', e, n, d),
+      ),
+    ),
+  );
+  const failures: unknown[] = [];
+  results.forEach((result, i) => {
+    const r = missing[i]!;
+    if (result.status === 'rejected') return void failures.push(result.reason);
+    r.present = true;
+    actions.push(
+      result.value.status === 'created'
+        ? { kind: 'role-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName, assignmentId: result.value.id ?? '' }
+        : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
+    );
+  });
+  if (failures.length > 0) throw new PartialApplyError({ principalId, identityAfter, actions, roleAssignments: assessed }, failures);
+  return { principalId, identityAfter, actions, roleAssignments: assessed };
+}
+
+/** Some grants failed after others succeeded: the outcome keeps both. */
+export class PartialApplyError extends AutopilotError {
+  constructor(
+    readonly partial: ApplyResult,
+    readonly failures: unknown[],
+  ) {
+    const first = failures[0];
+    super(
+      first instanceof AutopilotError ? first.code : 'RoleAssignmentFailed',
+      `${failures.length} role assignment(s) failed: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ')}`,
+    );
+  }
+}
+
+export function isTransient(e: unknown): boolean {
+  if (e instanceof PartialApplyError) return e.failures.some(isTransient);
+  if (e instanceof ArmCallError) return e.transient;
+  return e instanceof AutopilotError && e.code === 'DeadlineExceeded';
+}

@@ -1,0 +1,48 @@
+import type { RoleResolver } from '../config';
+import type { IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan } from './types';
+
+/**
+ * The narrow ports the executor applies a plan through. The Azure adapters in src/azure implement
+ * them over the real SDK clients; each call takes an AbortSignal so one remediation has one deadline.
+ * Adapters throw ArmCallError (src/azure/arm-call-error.ts) with the ARM error code.
+ */
+export interface ResourcePort {
+  /** The resource, or undefined when it does not exist (any more). */
+  read(resourceId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
+  /** Writes the identity block the way the type needs and waits for the LRO; returns the new identity. */
+  writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState>;
+}
+
+export interface UserAssignedIdentity {
+  id: string;
+  principalId: string;
+  clientId: string;
+  created: boolean;
+}
+
+export interface UserAssignedIdentityPort {
+  /** Reuses the identity if it exists, creates it otherwise. */
+  ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity>;
+}
+
+export interface ExistingRoleAssignment {
+  scope: string;
+  roleDefinitionGuid: string;
+}
+
+export interface RoleAssignmentPort {
+  /** Every assignment of the principal in a subscription (one list call). */
+  listForPrincipal(subscriptionId: string, principalId: string, signal: AbortSignal): Promise<ExistingRoleAssignment[]>;
+  /** Creates it; an identical assignment under another name counts as `exists`. */
+  create(
+    input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
+    signal: AbortSignal,
+  ): Promise<{ status: 'created' | 'exists'; id?: string }>;
+}
+
+export interface EnginePorts {
+  resources: ResourcePort;
+  userAssignedIdentities: UserAssignedIdentityPort;
+  roleAssignments: RoleAssignmentPort;
+  roles: RoleResolver;
+}

@@ -1,0 +1,62 @@
+import { AutopilotError } from '../errors';
+
+export interface BackoffSettings {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Give up after this many attempts in all. */
+  maxAttempts: number;
+}
+
+/** The remediation's budget ran out; the work may succeed on a later delivery. */
+export class DeadlineExceededError extends AutopilotError {
+  constructor(what: string, cause?: unknown) {
+    super('DeadlineExceeded', `${what} did not finish within the remediation's time budget`, { cause });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Retries what the SDK does not: replication delays (PrincipalNotFound) and "another operation in
+ * progress" conflicts. Bounded by attempts and by the signal's deadline, with exponential backoff
+ * and jitter so parallel remediations do not retry in lockstep.
+ */
+export async function withBackoff<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  shouldRetry: (error: unknown) => boolean,
+  settings: BackoffSettings,
+  signal: AbortSignal,
+  onRetry?: (error: unknown, attemptNumber: number, delayMs: number) => void,
+): Promise<T> {
+  let delay = settings.initialDelayMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (signal.aborted) throw new DeadlineExceededError(what, e);
+      if (!shouldRetry(e) || n >= settings.maxAttempts) throw e;
+      const wait = Math.min(settings.maxDelayMs, delay) * (0.8 + Math.random() * 0.4);
+      onRetry?.(e, n, wait);
+      try {
+        await sleep(wait, signal);
+      } catch {
+        throw new DeadlineExceededError(what, e);
+      }
+      delay *= 2;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { tryParseArmId } from '../azure/resource-id';
+import { AutopilotError, truncate } from '../errors';
+
+export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
+/** Real ResourceWriteSuccess events are a few KB; anything near Event Grid's 1 MB cap is not one. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+const ARM_ID_SHAPE = /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\/[^\s/?#]+)*$/i;
+const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
+
+/** A ResourceWriteSuccess event, from either envelope, reduced to what the product uses. */
+export interface ResourceWriteEvent {
+  id: string;
+  schema: 'EventGridSchema' | 'CloudEventSchemaV1_0';
+  eventType: string;
+  eventTime?: string;
+  resourceId: string;
+  operationName: string;
+  status?: string;
+  /** ARM's correlation id of the write that raised the event. */
+  correlationId?: string;
+  /** Who made the write: object id and application id from the caller's token claims. */
+  callerObjectId?: string;
+  callerAppId?: string;
+}
+
+export class MalformedEventError extends AutopilotError {
+  constructor(reason: string) {
+    super('MalformedEvent', `malformed event: ${reason}`);
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/**
+ * Accepts the Event Grid schema (`eventType`, `subject`) and CloudEvents 1.0 (`type`, `source`,
+ * `specversion`). Anything else is rejected with the reason, before it can reach ARM.
+ */
+export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
+  let size: number;
+  try {
+    size = Buffer.byteLength(typeof input === 'string' ? input : JSON.stringify(input) ?? '');
+  } catch {
+    throw new MalformedEventError('it cannot be serialised as JSON');
+  }
+  if (size > MAX_EVENT_BYTES) throw new MalformedEventError(`it is ${size} bytes; events over ${MAX_EVENT_BYTES} bytes are refused`);
+  let event = input;
+  if (typeof input === 'string') {
+    try {
+      event = JSON.parse(input);
+    } catch {
+      throw new MalformedEventError('it is not valid JSON');
+    }
+  }
+  if (!isRecord(event)) throw new MalformedEventError('it is not a JSON object');
+  const cloud = str(event.specversion) !== undefined;
+  const eventType = str(cloud ? event.type : event.eventType);
+  if (!eventType) throw new MalformedEventError(`'${cloud ? 'type' : 'eventType'}' is missing`);
+  const id = str(event.id);
+  if (!id) throw new MalformedEventError("'id' is missing");
+  if (!isRecord(event.data)) throw new MalformedEventError("'data' is missing or not an object");
+  const data = event.data;
+  const resourceId = str(data.resourceUri) ?? str(event.subject);
+  if (!resourceId) throw new MalformedEventError("neither 'data.resourceUri' nor 'subject' names a resource");
+  // Loose on purpose: extension resources (role assignments) are legitimate ids that triage ignores;
+  // the engine parses workload ids strictly.
+  if (!ARM_ID_SHAPE.test(resourceId) || resourceId.includes('..') || !tryParseArmId(resourceId.split(/\/providers\//i).slice(0, 2).join('/providers/'))) {
+    throw new MalformedEventError(`'${truncate(resourceId, 120)}' is not an ARM resource id`);
+  }
+  const operationName = str(data.operationName);
+  if (!operationName) throw new MalformedEventError("'data.operationName' is missing");
+  const claims = isRecord(data.claims) ? data.claims : {};
+  return {
+    id,
+    schema: cloud ? 'CloudEventSchemaV1_0' : 'EventGridSchema',
+    eventType,
+    eventTime: str(cloud ? event.time : event.eventTime),
+    resourceId,
+    operationName,
+    status: str(data.status),
+    correlationId: str(data.correlationId),
+    callerObjectId: str(claims[OBJECT_ID_CLAIM]) ?? str(claims.oid),
+    callerAppId: str(claims.appid),
+  };
+}
+
+export type EventTriage =
+  | { action: 'remediate'; resourceId: string }
+  | { action: 'ignore'; reason: 'event-type' | 'not-succeeded' | 'own-write' | 'not-a-workload' | 'not-a-write'; detail: string };
+
+/** Operations that are never workloads: deployments first announce themselves, role assignments are ours. */
+const NEVER_WORKLOADS = [/^Microsoft\.Resources\/deployments\//i, /^Microsoft\.Authorization\//i, /^Microsoft\.ManagedIdentity\//i];
+
+/**
+ * Decides whether an event is worth a remediation. The loop guard comes first: every identity PATCH
+ * and role assignment we make raises an event of its own.
+ */
+export function triageEvent(event: ResourceWriteEvent, self: { principalId?: string; clientId?: string }): EventTriage {
+  if (event.eventType !== RESOURCE_WRITE_SUCCESS) {
+    return { action: 'ignore', reason: 'event-type', detail: `event type '${event.eventType}' is not ${RESOURCE_WRITE_SUCCESS}` };
+  }
+  const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+  if (same(event.callerObjectId, self.principalId) || same(event.callerAppId, self.clientId)) {
+    return { action: 'ignore', reason: 'own-write', detail: 'the write was made by identity-autopilot itself' };
+  }
+  if (event.status && event.status !== 'Succeeded') {
+    return { action: 'ignore', reason: 'not-succeeded', detail: `status is '${event.status}'` };
+  }
+  if (NEVER_WORKLOADS.some((re) => re.test(event.operationName))) {
+    return { action: 'ignore', reason: 'not-a-workload', detail: `'${event.operationName}' is not a workload write` };
+  }
+  if (!/\/write$/i.test(event.operationName)) {
+    return { action: 'ignore', reason: 'not-a-write', detail: `'${event.operationName}' is not a write operation` };
+  }
+  return { action: 'remediate', resourceId: event.resourceId };
+}

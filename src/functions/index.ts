@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { sharedAutopilot, triggerDefinitions } from './triggers';
+
+// Load settings and the rules file now: a bad file must stop start-up with its key path and reason,
+// not fail the first event.
+sharedAutopilot();
+
+for (const trigger of triggerDefinitions()) {
+  switch (trigger.kind) {
+    case 'eventGrid':
+      app.eventGrid(trigger.name, { handler: trigger.handler as never });
+      break;
+  }
+}

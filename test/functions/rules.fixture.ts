@@ -1,0 +1,37 @@
+import { SUB_A } from '../support/emulator-fixture';
+
+/** Rules used by the trigger tests: every type governed, roles at the resource group and a tagged vault. */
+export const TRIGGER_RULES = `
+version: 1
+scope:
+  subscriptions: ["${SUB_A}"]
+  optOutTag: autopilot-optout
+  profileTag: autopilot-profiles
+profiles:
+  rg-reader:
+    roles:
+      - role: Reader
+        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
+  vault-secrets:
+    roles:
+      - role: Key Vault Secrets User
+        scope: "{tag:kv-id}"
+  self-monitoring:
+    roles:
+      - role: Monitoring Metrics Publisher
+        scope: "{resourceId}"
+rules:
+  - name: shared-identity
+    match:
+      resourceGroups: ["rg-ua-*"]
+    identity:
+      kind: UserAssigned
+      userAssigned:
+        name: "id-{resourceName}"
+    profiles: [rg-reader]
+  - name: workloads
+    identity:
+      kind: SystemAssigned
+    profiles: [rg-reader, self-monitoring]
+    tagSelectableProfiles: [vault-secrets]
+`;
