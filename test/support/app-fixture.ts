@@ -36,7 +36,7 @@ export function grantAppOwner(emulator: ArmEmulator, subscriptionId = SUB_A): vo
  * ManagedIdentityCredential against the emulator's token endpoint, the handler from the trigger
  * table, called with the library's own InvocationContext.
  */
-export function buildApp(env: EmulatorFixture, rules: RulesConfig, engine: Parameters<typeof createAutopilot>[1]['engine'] = {}): Autopilot {
+export function buildApp(env: EmulatorFixture, rules: RulesConfig, engine: NonNullable<Parameters<typeof createAutopilot>[1]>['engine'] = {}): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
   const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'unused.yaml', AUTOPILOT_LRO_POLL_INTERVAL_MS: '20' });

@@ -1,0 +1,41 @@
+import type { ArmEmulator } from '../../test/emulator';
+import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../test/emulator/seed';
+
+export const SANDBOX_SUBSCRIPTION = '5a5d60a8-0000-4000-8000-0000000000de';
+
+export interface DemoResource {
+  id: string;
+  label: string;
+}
+
+/**
+ * The demo estate: one resource of each supported type, one that already has a user-assigned
+ * identity, one opted out, and a Dapr app that gets a user-assigned identity of its own.
+ */
+export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
+  const state = emulator.state;
+  const sub = SANDBOX_SUBSCRIPTION;
+  state.addSubscription(sub, 'Contoso Demo');
+  const vault = seedScopeResource(state, `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-demo-shared`);
+  seedScopeResource(state, `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/stdemoshared`);
+  const platformIdentity = seedUserAssignedIdentity(state, { subscriptionId: sub, resourceGroup: 'rg-shared', name: 'id-platform' });
+  const r = (label: string, input: Omit<Parameters<typeof seedResource>[1], 'subscriptionId'>): DemoResource => ({
+    label,
+    id: seedResource(state, { subscriptionId: sub, ...input }),
+  });
+  return [
+    r('web app', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-storefront', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
+    r('container app (Dapr)', { resourceGroup: 'rg-dapr', type: SEED_TYPES.containerApp, name: 'orders', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
+    r('virtual machine', { resourceGroup: 'rg-vm', type: SEED_TYPES.virtualMachine, name: 'vm-build-agent' }),
+    r('VM scale set', { resourceGroup: 'rg-vm', type: SEED_TYPES.scaleSet, name: 'vmss-workers' }),
+    r('container group', { resourceGroup: 'rg-jobs', type: SEED_TYPES.containerGroup, name: 'aci-nightly-report' }),
+    r('AKS cluster', { resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-platform' }),
+    r('web app, existing UAMI', {
+      resourceGroup: 'rg-web',
+      type: SEED_TYPES.webApp,
+      name: 'app-legacy',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [platformIdentity.id]: {} } },
+    }),
+    r('web app, opted out', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-optout', tags: { 'identity-autopilot-optout': 'true' } }),
+  ];
+}
