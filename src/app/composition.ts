@@ -5,6 +5,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
+import { ArmThrottleGate } from '../azure/throttle-gate';
 import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-port';
 import { loadRulesFile, RoleResolver, type RulesConfig } from '../config';
 import type { EnginePorts } from '../engine/ports';
@@ -72,6 +73,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     endpoint: settings.armEndpoint,
     credential,
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
+    throttleGate: new ArmThrottleGate(),
   };
   const pool = new ArmClientPool(connection);
   const roleAssignments = new ArmRoleAssignmentPort(pool);

@@ -22,7 +22,8 @@ export function toArmCallError(e: unknown, what: string): unknown {
       (status === 409 && TRANSIENT_CONFLICTS.has(code));
     return new ArmCallError(code, `${what}: ${e.message}`, status, transient, { cause: e });
   }
-  if (e instanceof Error && e.name === 'AbortError') return new ArmCallError('DeadlineExceeded', `${what}: aborted at the deadline`, undefined, true, { cause: e });
+  // The remediation's deadline: an SDK AbortError, or the AbortSignal.timeout reason itself.
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return new ArmCallError('DeadlineExceeded', `${what}: aborted at the deadline`, undefined, true, { cause: e });
   // A failed LRO surfaces from core-lro as a plain Error without code or status.
   // Permanent: a resource provider that failed the operation will most likely fail it again.
   if (e instanceof Error) return new ArmCallError('OperationFailed', `${what}: ${e.message}`, undefined, false, { cause: e });

@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
+import type { ArmThrottleGate } from './throttle-gate';
 
 /** Where ARM is and how to reach it: real Azure, or the local emulator with its own CA. */
 export interface ArmConnection {
@@ -12,6 +13,8 @@ export interface ArmConnection {
   ca?: string;
   /** Token audience; defaults to public Azure's, which the emulator also accepts. */
   audience?: string;
+  /** Shared 429 gate; every client of one app should share one. */
+  throttleGate?: ArmThrottleGate;
 }
 
 export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
@@ -26,6 +29,8 @@ export function armClientOptions(connection: ArmConnection) {
     // deadline (an AbortSignal on every call) bounds the total, since Retry-After itself is unbounded.
     retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 16_000 },
     ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
+    // Per retry, so every attempt waits at the gate.
+    ...(connection.throttleGate ? { additionalPolicies: [{ policy: connection.throttleGate.policy(), position: 'perRetry' as const }] } : {}),
   };
 }
 

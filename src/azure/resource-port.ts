@@ -6,7 +6,7 @@ import type { IdentityBlock, IdentityState, ResourceState } from '../engine/type
 import { ArmCallError, InvalidResourceIdError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
-import { putWholeBody } from './long-running-put';
+import { writeResource } from './long-running-write';
 import { parseArmId } from './resource-id';
 import { resourceTypeHandler } from './resource-types';
 
@@ -58,16 +58,14 @@ export class ArmResourcePort implements ResourcePort {
   async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState> {
     const handler = resourceTypeHandler(resource.type)!;
     const client = this.client(resource.subscriptionId);
-    if (handler.identityWrite === 'patch') {
-      const updated = await armCall(`PATCH identity of ${resource.id}`, () =>
-        client.resources.beginUpdateByIdAndWait(resource.id, handler.apiVersion, { identity: identity as never }, { abortSignal: signal, updateIntervalInMs: this.options.pollIntervalMs }),
-      );
-      return readIdentity(updated.identity);
-    }
-    const body = { ...resource.rawBody, identity };
-    const updated = await armCall(`PUT ${resource.id} with identity`, () =>
-      putWholeBody(client, this.clients.connection.endpoint, resource.id, handler.apiVersion, body, { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs }),
+    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
+    const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity }] as const) : (['PUT', { ...resource.rawBody, identity }] as const);
+    const updated = await armCall(`${method} identity of ${resource.id}`, () =>
+      writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
     );
     return readIdentity(updated.identity);
   }
 }
+
+/** The SDK's own default when an RP sends no Retry-After. */
+export const DEFAULT_POLL_INTERVAL_MS = 2000;

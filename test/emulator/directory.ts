@@ -50,6 +50,11 @@ export class Directory {
     return p !== undefined && now - p.createdAt >= this.replicationDelayMs;
   }
 
+  /** How many principals exist (tests check that a refused write created none). */
+  get size(): number {
+    return this.principals.size;
+  }
+
   remove(id: string): void {
     this.principals.delete(id.toLowerCase());
   }

@@ -73,11 +73,15 @@ export class EmulatorState {
     return this.resources.get(key(id));
   }
 
-  /** Deletes a resource as its RP would: a system-assigned identity's principal goes with it. */
+  /**
+   * Deletes a resource as its RP would: a system-assigned identity's principal goes with it, and so
+   * does the principal of a user-assigned identity that is itself deleted.
+   */
   deleteResource(id: string): boolean {
     const existing = this.resources.get(key(id));
     if (!existing) return false;
-    const principalId = existing.body.identity?.principalId;
+    const isUserAssignedIdentity = String(existing.body.type).toLowerCase() === 'microsoft.managedidentity/userassignedidentities';
+    const principalId = isUserAssignedIdentity ? existing.body.properties?.principalId : existing.body.identity?.principalId;
     if (typeof principalId === 'string') this.directory.remove(principalId);
     this.resources.delete(key(id));
     return true;

@@ -1,0 +1,60 @@
+// Subscribes the Function to the system topic. Run after the code is deployed (azure.yaml postdeploy
+// hook): Event Grid validates an AzureFunction endpoint when the subscription is created, so the
+// function `resourceWriteSuccess` must already exist.
+//
+//   az deployment sub create --location <region> --template-file infra/event-subscription.bicep \
+//     --parameters systemTopicName=... systemTopicResourceGroupName=... functionAppId=... \
+//                  deadLetterStorageAccountId=... governedResourceTypes='["Microsoft.Web/sites"]'
+
+targetScope = 'subscription'
+
+@description('The Microsoft.Resources.Subscriptions system topic (main.bicep output EVENTGRID_SYSTEM_TOPIC_NAME).')
+param systemTopicName string
+
+@description('Its resource group (EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP).')
+param systemTopicResourceGroupName string
+
+@description('Resource id of the Function App (AZURE_FUNCTION_APP_ID).')
+param functionAppId string
+
+@description('Name of the Event Grid triggered function.')
+param functionName string = 'resourceWriteSuccess'
+
+@description('Storage account for dead-lettered events (DEADLETTER_STORAGE_ACCOUNT_ID).')
+param deadLetterStorageAccountId string
+
+param deadLetterContainerName string = 'deadletter'
+
+@description('Governed resource types (AUTOPILOT_GOVERNED_RESOURCE_TYPES); only their writes are delivered.')
+@minLength(1)
+@maxLength(25)
+param governedResourceTypes string[] = [
+  'Microsoft.Web/sites'
+  'Microsoft.App/containerApps'
+  'Microsoft.Compute/virtualMachines'
+  'Microsoft.Compute/virtualMachineScaleSets'
+  'Microsoft.ContainerInstance/containerGroups'
+  'Microsoft.ContainerService/managedClusters'
+]
+
+@minLength(3)
+@maxLength(64)
+param eventSubscriptionName string = 'identity-autopilot'
+
+module eventSubscription 'app/event-subscription.bicep' = {
+  name: 'identity-autopilot-event-subscription'
+  scope: resourceGroup(systemTopicResourceGroupName)
+  params: {
+    systemTopicName: systemTopicName
+    name: eventSubscriptionName
+    functionAppId: functionAppId
+    functionName: functionName
+    operationNames: map(governedResourceTypes, type => '${type}/write')
+    deadLetterStorageAccountId: deadLetterStorageAccountId
+    deadLetterContainerName: deadLetterContainerName
+    maxDeliveryAttempts: 30
+    eventTimeToLiveInMinutes: 1440
+  }
+}
+
+output EVENTGRID_SUBSCRIPTION_ID string = eventSubscription.outputs.id

@@ -1,0 +1,187 @@
+// identity-autopilot: the Function App, its keyless storage and telemetry, the Event Grid system topic
+// for the subscription's ARM events, and the app identity's least-privilege access to the governed
+// subscriptions (derived from the rules file by `npm run infra:params`).
+//
+// The event subscription itself is created after the code is deployed (azure.yaml postdeploy hook,
+// event-subscription.bicep): an AzureFunction endpoint is validated when the subscription is created.
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource (the system topic is always global). Must offer Flex Consumption.')
+param location string
+
+@description('Optional: the deploying user; may read dead-lettered events. azd sets it from AZURE_PRINCIPAL_ID.')
+param principalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+@description('Optional resource group name; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Name of an existing Microsoft.Resources.Subscriptions system topic to reuse (only one can exist per subscription). Empty creates one.')
+param existingSystemTopicName string = ''
+
+@description('Resource group of existingSystemTopicName.')
+param existingSystemTopicResourceGroupName string = ''
+
+@description('Storage queues the app uses.')
+param storageQueueNames string[] = []
+
+@description('Storage tables the app uses.')
+param storageTableNames string[] = []
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+// Generated from the rules file; edit the rules and re-run `npm run infra:params`, never this file.
+var appPermissions = loadJsonContent('app-permissions.parameters.json').parameters
+var governedSubscriptionIds = appPermissions.governedSubscriptionIds.value
+var roleAssignmentCondition = appPermissions.roleAssignmentCondition.value
+
+var tags = {
+  'azd-env-name': environmentName
+  application: 'identity-autopilot'
+}
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var createSystemTopic = empty(existingSystemTopicName)
+var systemTopicName = createSystemTopic ? 'evgt-arm-${resourceToken}' : existingSystemTopicName
+var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
+var deadLetterContainerName = 'deadletter'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-func-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+    publisherPrincipalId: identity.outputs.principalId
+  }
+}
+
+module systemTopic 'app/system-topic.bicep' = {
+  name: 'system-topic'
+  scope: resourceGroup(createSystemTopic ? rg.name : existingSystemTopicResourceGroupName)
+  params: {
+    name: systemTopicName
+    create: createSystemTopic
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
+    queueNames: storageQueueNames
+    tableNames: storageTableNames
+    appPrincipalId: identity.outputs.principalId
+    deadLetterWriterPrincipalId: systemTopic.outputs.principalId
+    readerPrincipalId: principalId
+    readerPrincipalType: principalType
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: 'func-${resourceToken}'
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+// A custom role definition is a tenant-wide object; it is created in the first governed subscription
+// (its scope must be one of its assignable scopes) and assigned in each of them.
+module engineRole 'app/engine-role.bicep' = {
+  name: 'engine-role-${resourceToken}'
+  scope: subscription(governedSubscriptionIds[0])
+  params: {
+    roleName: 'identity-autopilot engine (${environmentName}, ${resourceToken})'
+    roleGuid: guid(tenant().tenantId, 'identity-autopilot-engine', subscription().id, environmentName)
+    actions: appPermissions.engineRoleActions.value
+    governedSubscriptionIds: governedSubscriptionIds
+  }
+}
+
+module enginePermissions 'app/engine-permissions.bicep' = [
+  for subscriptionId in governedSubscriptionIds: {
+    name: 'engine-permissions-${resourceToken}-${uniqueString(subscriptionId)}'
+    scope: subscription(subscriptionId)
+    params: {
+      principalId: identity.outputs.principalId
+      engineRoleGuid: engineRole.outputs.roleGuid
+      roleAssignmentCondition: roleAssignmentCondition
+    }
+  }
+]
+
+// azd stores these in the environment; the postdeploy hook and `azd down` instructions use them.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_ID string = functionApp.outputs.id
+output AZURE_FUNCTION_APP_CLIENT_ID string = identity.outputs.clientId
+output AZURE_FUNCTION_APP_PRINCIPAL_ID string = identity.outputs.principalId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output EVENTGRID_SYSTEM_TOPIC_NAME string = systemTopic.outputs.name
+output EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopic.outputs.resourceGroupName
+output EVENTGRID_SYSTEM_TOPIC_CREATED bool = createSystemTopic
+output DEADLETTER_STORAGE_ACCOUNT_ID string = storage.outputs.id
+output DEADLETTER_CONTAINER_NAME string = storage.outputs.deadLetterContainerName
+output AUTOPILOT_GOVERNED_RESOURCE_TYPES string[] = appPermissions.governedResourceTypes.value
+output AUTOPILOT_GOVERNED_SUBSCRIPTION_IDS string[] = governedSubscriptionIds
+output AUTOPILOT_ENGINE_ROLE_ID string = engineRole.outputs.roleGuid

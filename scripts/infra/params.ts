@@ -1,0 +1,101 @@
+/**
+ * `npm run infra:params [-- RULES_FILE] [--out FILE] [--custom-role "Name=GUID" ...]`
+ *
+ * Reads the rules file and writes the permissions the deployed app needs (see permissions.ts) as an
+ * ARM deployment parameters file, `infra/app-permissions.parameters.json` by default. infra/main.bicep
+ * loads that file at build time, so re-running this script and `azd provision` after a change to the
+ * rules is how the app's access is widened or narrowed.
+ *
+ * The rules file defaults to config/rules.yaml, then config/rules.example.yaml. Custom roles
+ * (`customRole:` entries) cannot be resolved offline: give their GUIDs with --custom-role, or in the
+ * environment variable AUTOPILOT_CUSTOM_ROLES ("Name=GUID;Other name=GUID"), which azd hooks inherit.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRulesFile } from '../../src/config/load';
+import type { RulesConfig } from '../../src/config/types';
+import { AppPermissionsError, buildRoleAssignmentCondition, deriveAppPermissions, type DeriveOptions } from './permissions';
+
+export const DEFAULT_RULES_PATHS = ['config/rules.yaml', 'config/rules.example.yaml'] as const;
+export const DEFAULT_OUT_PATH = 'infra/app-permissions.parameters.json';
+export const CUSTOM_ROLES_ENV = 'AUTOPILOT_CUSTOM_ROLES';
+
+/** The parameters file's shape; main.bicep reads `parameters.<name>.value`. */
+export interface AppPermissionsParametersFile {
+  $schema: string;
+  contentVersion: string;
+  parameters: {
+    governedSubscriptionIds: { value: string[] };
+    governedResourceTypes: { value: string[] };
+    engineRoleActions: { value: string[] };
+    assignableRoleDefinitionGuids: { value: string[] };
+    /** Empty when no profile grants any role: then the engine gets no role-assignment rights at all. */
+    roleAssignmentCondition: { value: string };
+  };
+}
+
+export function renderAppPermissionsParameters(config: RulesConfig, options: DeriveOptions = {}): AppPermissionsParametersFile {
+  const permissions = deriveAppPermissions(config, options);
+  const condition = permissions.assignableRoleGuids.length > 0 ? buildRoleAssignmentCondition(permissions.assignableRoleGuids) : '';
+  return {
+    $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#',
+    contentVersion: '1.0.0.0',
+    parameters: {
+      governedSubscriptionIds: { value: permissions.subscriptions },
+      governedResourceTypes: { value: [...config.scope.resourceTypes] },
+      engineRoleActions: { value: permissions.actions },
+      assignableRoleDefinitionGuids: { value: permissions.assignableRoleGuids },
+      roleAssignmentCondition: { value: condition },
+    },
+  };
+}
+
+/** `Name=GUID` -> [Name, GUID]; the last `=` splits, since role names may contain one but GUIDs cannot. */
+export function parseCustomRoleArg(arg: string): [string, string] {
+  const at = arg.lastIndexOf('=');
+  const name = at > 0 ? arg.slice(0, at).trim() : '';
+  const guid = at > 0 ? arg.slice(at + 1).trim() : '';
+  if (!name || !guid) throw new AppPermissionsError('InvalidRoleGuid', `--custom-role expects "Name=GUID", got '${arg}'`);
+  return [name, guid];
+}
+
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      'custom-role': { type: 'string', multiple: true },
+    },
+  });
+  if (positionals.length > 1) throw new Error(`expected at most one rules file, got: ${positionals.join(' ')}`);
+
+  const rulesPath = positionals[0] ? resolve(cwd, positionals[0]) : DEFAULT_RULES_PATHS.map((p) => resolve(cwd, p)).find((p) => existsSync(p));
+  if (!rulesPath) throw new Error(`no rules file: none of ${DEFAULT_RULES_PATHS.join(', ')} exists under ${cwd}`);
+
+  const fromEnv = (env[CUSTOM_ROLES_ENV] ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  const customRoleGuids = new Map([...fromEnv, ...(values['custom-role'] ?? [])].map(parseCustomRoleArg));
+
+  const config = loadRulesFile(rulesPath);
+  const file = renderAppPermissionsParameters(config, { customRoleGuids });
+  const outPath = resolve(cwd, values.out ?? DEFAULT_OUT_PATH);
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, `${JSON.stringify(file, null, 2)}\n`);
+
+  const p = file.parameters;
+  console.log(
+    `${outPath}: from ${rulesPath}: ${p.governedSubscriptionIds.value.length} subscription(s), ` +
+      `${p.engineRoleActions.value.length} action(s), ${p.assignableRoleDefinitionGuids.value.length} assignable role(s)`,
+  );
+  return outPath;
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (err) {
+    console.error(`infra:params: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

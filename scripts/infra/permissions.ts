@@ -1,0 +1,154 @@
+/**
+ * What the app's own identity needs in Azure, derived from the rules file, so the deployment grants
+ * exactly the access the rules can use and nothing more:
+ *
+ * - a custom role with read/write on the governed resource types (to turn identities on) and the few
+ *   reads the engine does around them;
+ * - "Role Based Access Control Administrator" restricted by an ABAC condition to creating and deleting
+ *   assignments of the roles the rules' profiles hand out, to service principals only.
+ *
+ * The Bicep templates receive the results through the generated parameters file (see params.ts); the
+ * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
+ */
+import { isGuid } from '../../src/azure/resource-id';
+import { isPrivilegedRoleGuid } from '../../src/config/roles';
+import type { RulesConfig } from '../../src/config/types';
+
+/** Built-in "Role Based Access Control Administrator"; assigned only together with the condition below. */
+export const RBAC_ADMINISTRATOR_ROLE_GUID = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168';
+
+/** Azure's limit on the size of a role assignment condition. */
+export const MAX_CONDITION_BYTES = 8192;
+
+export interface AppPermissions {
+  /** The governed subscription ids: where the engine's roles are assigned (lower case). */
+  subscriptions: string[];
+  /** The custom role's `actions`, in a stable order. */
+  actions: string[];
+  /** Role definition GUIDs the engine may assign and remove (lower case, sorted, never privileged). */
+  assignableRoleGuids: string[];
+}
+
+export interface DeriveOptions {
+  /** Custom role name (case-insensitive) -> role definition GUID; they cannot be resolved offline. */
+  customRoleGuids?: ReadonlyMap<string, string>;
+}
+
+/** Raised when the rules cannot be turned into a grant; the message says what to do. */
+export class AppPermissionsError extends Error {
+  constructor(
+    readonly code: 'CustomRoleUnresolved' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppPermissionsError';
+  }
+}
+
+/** Actions the engine needs whatever the rules say (besides the per-type read/write). */
+const ALWAYS = {
+  identityRead: 'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+  identityWrite: 'Microsoft.ManagedIdentity/userAssignedIdentities/write',
+  // Also needed for SystemAssigned: keeping a resource's existing user-assigned identities means
+  // sending them back in the PATCH, which ARM checks as an assign on each of them.
+  identityAssign: 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
+  resourceGroupRead: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+  roleAssignmentRead: 'Microsoft.Authorization/roleAssignments/read',
+  roleDefinitionRead: 'Microsoft.Authorization/roleDefinitions/read',
+  resourceGraphRead: 'Microsoft.ResourceGraph/resources/read',
+} as const;
+
+/**
+ * The grants the rules file calls for. Only rules in `enforce` mode contribute roles and the
+ * user-assigned identity write: a `report` rule never changes anything, so switching a rule to
+ * `enforce` means re-running `npm run infra:params` and `azd provision`.
+ */
+export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions = {}): AppPermissions {
+  const subscriptions = unique(config.scope.subscriptions.map((s) => s.toLowerCase()));
+  const enforced = config.rules.filter((r) => r.mode === 'enforce');
+
+  const actions: string[] = [];
+  for (const type of config.scope.resourceTypes) actions.push(`${type}/read`, `${type}/write`);
+  actions.push(ALWAYS.identityRead);
+  if (enforced.some((r) => r.identity.kind === 'UserAssigned')) actions.push(ALWAYS.identityWrite);
+  actions.push(
+    ALWAYS.identityAssign,
+    ALWAYS.resourceGroupRead,
+    ALWAYS.roleAssignmentRead,
+    ALWAYS.roleDefinitionRead,
+    ALWAYS.resourceGraphRead,
+  );
+
+  const customRoles = new Map([...(options.customRoleGuids ?? new Map<string, string>())].map(([n, g]) => [n.trim().toLowerCase(), g]));
+  const guids = new Set<string>();
+  const unresolved = new Set<string>();
+  const profileNames = unique(enforced.flatMap((r) => [...r.profiles, ...r.tagSelectableProfiles]));
+  for (const name of profileNames) {
+    for (const grant of config.profiles.get(name)?.roles ?? []) {
+      const role = grant.role;
+      if (role.kind !== 'custom') {
+        guids.add(role.roleDefinitionGuid.toLowerCase());
+        continue;
+      }
+      const guid = customRoles.get(role.roleName.toLowerCase());
+      if (guid === undefined) unresolved.add(role.roleName);
+      else guids.add(checkedGuid(guid, `custom role '${role.roleName}'`));
+    }
+  }
+  if (unresolved.size > 0) {
+    const names = [...unresolved];
+    throw new AppPermissionsError(
+      'CustomRoleUnresolved',
+      `the rules use custom role(s) ${names.map((n) => `'${n}'`).join(', ')}, whose ids cannot be looked up offline. ` +
+        `Pass each one's role definition GUID, e.g. ${names.map((n) => `--custom-role "${n}=<guid>"`).join(' ')} ` +
+        `(find it with: az role definition list --custom-role-only true --name "<name>" --query "[].name" -o tsv)`,
+    );
+  }
+  for (const guid of guids) refusePrivileged(guid);
+  return { subscriptions, actions, assignableRoleGuids: [...guids].sort() };
+}
+
+/**
+ * The ABAC condition (conditionVersion "2.0") that limits "Role Based Access Control Administrator" to
+ * writing assignments of `guids` to service principals, and to deleting assignments of `guids`.
+ */
+export function buildRoleAssignmentCondition(guids: string[]): string {
+  const list = unique(guids.map((g) => checkedGuid(g, 'role definition id')));
+  if (list.length === 0) {
+    throw new AppPermissionsError('NoRoles', 'no role to allow: a condition needs at least one role definition GUID');
+  }
+  list.forEach(refusePrivileged);
+  const set = `{${list.join(', ')}}`;
+  const condition = [
+    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR",
+    ` (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`,
+    "  AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}))",
+    'AND',
+    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR",
+    ` (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}))`,
+  ].join('\n');
+  const bytes = Buffer.byteLength(condition, 'utf8');
+  if (bytes > MAX_CONDITION_BYTES) {
+    throw new AppPermissionsError(
+      'ConditionTooLarge',
+      `the role assignment condition for ${list.length} roles is ${bytes} bytes; Azure allows ${MAX_CONDITION_BYTES}. Use fewer distinct roles in the profiles`,
+    );
+  }
+  return condition;
+}
+
+function checkedGuid(value: string, what: string): string {
+  const guid = value.trim().toLowerCase();
+  if (!isGuid(guid)) throw new AppPermissionsError('InvalidRoleGuid', `${what}: '${value}' is not a GUID`);
+  return guid;
+}
+
+function refusePrivileged(guid: string): void {
+  if (isPrivilegedRoleGuid(guid)) {
+    throw new AppPermissionsError('PrivilegedRole', `role ${guid} grants the right to assign roles; the engine is never allowed to hand it out`);
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}

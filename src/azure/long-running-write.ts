@@ -1,0 +1,119 @@
+import type { ServiceClient } from '@azure/core-client';
+import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
+
+type Json = Record<string, unknown>;
+
+export interface WriteOptions {
+  abortSignal: AbortSignal;
+  /** Wait between polls when the RP sends no Retry-After. */
+  pollIntervalMs: number;
+}
+
+function parse(response: PipelineResponse): unknown {
+  const text = response.bodyAsText;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function ensureSuccess(response: PipelineResponse): Json | undefined {
+  const body = parse(response) as Json | undefined;
+  if (response.status < 400) return body;
+  const error = (body?.error ?? {}) as { code?: string; message?: string };
+  throw new RestError(error.message ?? `HTTP ${response.status}`, {
+    code: error.code,
+    statusCode: response.status,
+    request: response.request,
+    response: { ...response, parsedBody: body } as never,
+  });
+}
+
+function retryAfterMs(response: PipelineResponse, fallback: number): number {
+  const header = response.headers.get('retry-after');
+  const seconds = header === undefined ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : fallback;
+}
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/**
+ * A PATCH or PUT of a resource, and its long-running operation, through the SDK client's own pipeline
+ * (credential, retries, TLS).
+ *
+ * Why not the generic client's `begin...AndWait`: its poller polls twice before honouring
+ * Retry-After and always ends with a GET, which costs ARM calls (and throttling budget) for nothing;
+ * and its model drops top-level properties it does not know (a container group's `zones`), while a
+ * GET-modify-PUT must send the whole body back. Here:
+ * - no monitor header: the first answer is final;
+ * - `Azure-AsyncOperation`: wait Retry-After, poll until Succeeded; the first answer's body already
+ *   carries the identity, so the final GET is only made when it does not;
+ * - `Location` only: wait Retry-After, poll until it answers 200 with the resource.
+ */
+export async function writeResource(
+  client: ServiceClient,
+  endpoint: string,
+  method: 'PATCH' | 'PUT',
+  resourceId: string,
+  apiVersion: string,
+  body: unknown,
+  options: WriteOptions,
+): Promise<Json> {
+  const base = endpoint.replace(/\/+$/, '');
+  const resourceUrl = `${base}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`;
+  const send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown) =>
+    client.sendRequest(
+      createPipelineRequest({
+        url: url.startsWith('http') ? url : `${base}${url}`,
+        method: verb,
+        headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json' }),
+        body: payload === undefined ? undefined : JSON.stringify(payload),
+        abortSignal: options.abortSignal,
+      }),
+    );
+
+  const first = await send(method, resourceUrl, body);
+  const firstBody = ensureSuccess(first);
+  const monitor = first.headers.get('azure-asyncoperation');
+  const location = first.headers.get('location');
+  if (!monitor && !(first.status === 202 && location)) return firstBody ?? {};
+
+  let last = first;
+  if (monitor) {
+    for (;;) {
+      await wait(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+      last = await send('GET', monitor);
+      const status = String((ensureSuccess(last) as { status?: string } | undefined)?.status ?? '');
+      if (/^succeeded$/i.test(status)) break;
+      if (/^(failed|canceled|cancelled)$/i.test(status)) {
+        const error = ((parse(last) as Json | undefined)?.error ?? {}) as { code?: string; message?: string };
+        throw new Error(`the operation ${status.toLowerCase()}: ${error.code ?? ''} ${error.message ?? ''}`.trim());
+      }
+    }
+    if (firstBody && typeof firstBody === 'object' && 'identity' in firstBody) return firstBody;
+    return ensureSuccess(await send('GET', resourceUrl)) ?? {};
+  }
+  for (;;) {
+    await wait(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+    last = await send('GET', location!);
+    const result = ensureSuccess(last);
+    if (last.status === 202) continue;
+    if (last.status === 200 && result) return result;
+    return ensureSuccess(await send('GET', resourceUrl)) ?? {};
+  }
+}

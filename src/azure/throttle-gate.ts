@@ -1,0 +1,83 @@
+import { AbortError, type AbortSignalLike } from '@azure/abort-controller';
+import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+
+type Kind = 'read' | 'write' | 'delete';
+
+/** ARM's documented refill rates per principal and subscription (tokens per second). */
+const REFILL_PER_SECOND: Record<Kind, number> = { read: 25, write: 10, delete: 10 };
+/** How long to keep pacing after a 429: long enough for a burst to drain. */
+const PACING_WINDOW_MS = 60_000;
+
+interface GateState {
+  blockedUntil: number;
+  pacedUntil: number;
+  nextSlot: number;
+}
+
+function kindOf(request: PipelineRequest): Kind {
+  if (request.method === 'DELETE') return 'delete';
+  return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+}
+
+function sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => new AbortError('The operation was aborted while waiting for ARM throttling to clear.');
+    if (signal?.aborted) return reject(aborted());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(t);
+      reject(aborted());
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/**
+ * Shared by every client of the process. One 429 closes the gate for that subscription and
+ * operation kind until Retry-After has passed, then lets requests through at ARM's refill rate for a
+ * while. Without it, every concurrent remediation retries on its own and a burst of events turns
+ * into a storm of 429s; with it, callers queue instead of hammering ARM.
+ */
+export class ArmThrottleGate {
+  private readonly gates = new Map<string, GateState>();
+  /** 429s seen, for benchmarks and logs. */
+  throttled = 0;
+
+  policy(): PipelinePolicy {
+    return {
+      name: 'armThrottleGate',
+      sendRequest: async (request, next) => {
+        const key = `${/\/subscriptions\/([^/?]+)/i.exec(request.url)?.[1]?.toLowerCase() ?? 'tenant'}|${kindOf(request)}`;
+        const wait = this.claimSlot(key, kindOf(request));
+        if (wait > 0) await sleep(wait, request.abortSignal);
+        const response = await next(request);
+        if (response.status === 429) this.onThrottled(key, response.headers.get('retry-after'));
+        return response;
+      },
+    };
+  }
+
+  private claimSlot(key: string, kind: Kind): number {
+    const gate = this.gates.get(key);
+    const now = Date.now();
+    if (!gate || (now >= gate.blockedUntil && now >= gate.pacedUntil)) return 0;
+    const slot = Math.max(now, gate.blockedUntil, gate.nextSlot);
+    gate.nextSlot = slot + 1000 / REFILL_PER_SECOND[kind];
+    return slot - now;
+  }
+
+  private onThrottled(key: string, retryAfter: string | undefined): void {
+    this.throttled++;
+    const seconds = Number(retryAfter);
+    const now = Date.now();
+    const blockedUntil = now + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+    const gate = this.gates.get(key) ?? { blockedUntil: 0, pacedUntil: 0, nextSlot: 0 };
+    gate.blockedUntil = Math.max(gate.blockedUntil, blockedUntil);
+    gate.pacedUntil = now + PACING_WINDOW_MS;
+    gate.nextSlot = Math.max(gate.nextSlot, gate.blockedUntil);
+    this.gates.set(key, gate);
+  }
+}

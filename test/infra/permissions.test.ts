@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { loadRulesFile, parseRulesText, PRIVILEGED_ROLE_DEFINITION_GUIDS, type RulesConfig } from '../../src/config';
+import {
+  AppPermissionsError,
+  buildRoleAssignmentCondition,
+  deriveAppPermissions,
+  RBAC_ADMINISTRATOR_ROLE_GUID,
+} from '../../scripts/infra/permissions';
+import type { AppPermissionsParametersFile } from '../../scripts/infra/params';
+import { evaluateCondition } from '../emulator/abac-condition';
+
+const REPO = join(__dirname, '../..');
+const EXAMPLE_RULES = join(REPO, 'config/rules.example.yaml');
+const SUB = '00000000-0000-0000-0000-000000000001';
+const CUSTOM_ROLE = 'Contoso App Config Reader';
+const CUSTOM_GUID = 'c0c0c0c0-1111-4222-8333-444444444444';
+const GUID = {
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+};
+const TYPES = [
+  'Microsoft.Web/sites',
+  'Microsoft.App/containerApps',
+  'Microsoft.Compute/virtualMachines',
+  'Microsoft.Compute/virtualMachineScaleSets',
+  'Microsoft.ContainerInstance/containerGroups',
+  'Microsoft.ContainerService/managedClusters',
+];
+const COMMON_TAIL = [
+  'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
+  'Microsoft.Resources/subscriptions/resourceGroups/read',
+  'Microsoft.Authorization/roleAssignments/read',
+  'Microsoft.Authorization/roleDefinitions/read',
+  'Microsoft.ResourceGraph/resources/read',
+];
+const withCustomRole = { customRoleGuids: new Map([[CUSTOM_ROLE, CUSTOM_GUID]]) };
+
+function rules(yaml: string): RulesConfig {
+  return parseRulesText(yaml, 'test.yaml');
+}
+
+function thrownCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof AppPermissionsError, `expected AppPermissionsError, got ${String(err)}`);
+    return err.code;
+  }
+  return undefined;
+}
+
+describe('deriveAppPermissions', () => {
+  const example = loadRulesFile(EXAMPLE_RULES);
+
+  it('gives exactly the expected actions, subscriptions and role GUIDs for the example rules', () => {
+    const p = deriveAppPermissions(example, withCustomRole);
+    assert.deepEqual(p.subscriptions, [SUB]);
+    assert.deepEqual(p.actions, [
+      ...TYPES.flatMap((t) => [`${t}/read`, `${t}/write`]),
+      'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+      // container-workloads uses a UserAssigned identity, which the engine creates.
+      'Microsoft.ManagedIdentity/userAssignedIdentities/write',
+      ...COMMON_TAIL,
+    ]);
+    assert.deepEqual(
+      p.assignableRoleGuids,
+      [CUSTOM_GUID, GUID.keyVaultSecretsUser, GUID.storageBlobDataReader, GUID.monitoringMetricsPublisher].sort(),
+    );
+  });
+
+  it('never lets the engine assign Owner, User Access Administrator or RBAC Administrator', () => {
+    const p = deriveAppPermissions(example, withCustomRole);
+    for (const guid of [...PRIVILEGED_ROLE_DEFINITION_GUIDS, RBAC_ADMINISTRATOR_ROLE_GUID]) {
+      assert.ok(!p.assignableRoleGuids.includes(guid), guid);
+    }
+    assert.ok(!p.actions.some((a) => a.startsWith('Microsoft.Authorization/') && !a.endsWith('/read')), 'no Authorization write action');
+    assert.ok(!p.actions.some((a) => a.includes('*')), 'no wildcard action');
+    // A custom role GUID that is really a privileged built-in is refused too.
+    const ownerInDisguise = { customRoleGuids: new Map([[CUSTOM_ROLE, '8E3AF657-A8FF-443C-A75C-2FE8C4BCB635']]) };
+    assert.equal(thrownCode(() => deriveAppPermissions(example, ownerInDisguise)), 'PrivilegedRole');
+  });
+
+  it('fails with instructions when a custom role has no GUID, or a bad one', () => {
+    assert.throws(
+      () => deriveAppPermissions(example),
+      (err: unknown) =>
+        err instanceof AppPermissionsError &&
+        err.code === 'CustomRoleUnresolved' &&
+        err.message.includes(`'${CUSTOM_ROLE}'`) &&
+        err.message.includes(`--custom-role "${CUSTOM_ROLE}=<guid>"`),
+    );
+    assert.equal(thrownCode(() => deriveAppPermissions(example, { customRoleGuids: new Map([[CUSTOM_ROLE, 'not-a-guid']]) })), 'InvalidRoleGuid');
+    // Custom role names match case-insensitively, like the rest of Azure.
+    const lower = { customRoleGuids: new Map([[CUSTOM_ROLE.toLowerCase(), CUSTOM_GUID]]) };
+    assert.ok(deriveAppPermissions(example, lower).assignableRoleGuids.includes(CUSTOM_GUID));
+  });
+
+  it('narrows to the governed types, SystemAssigned-only rules and enforced profiles', () => {
+    const config = rules(`
+version: 1
+scope:
+  subscriptions: ["${SUB}", "00000000-0000-0000-0000-0000000000AB"]
+  resourceTypes: [Microsoft.Web/sites]
+profiles:
+  reader:
+    roles: [{ role: Storage Blob Data Reader, scope: "/subscriptions/{subscriptionId}" }]
+  unused:
+    roles: [{ role: Contributor, scope: "/subscriptions/{subscriptionId}" }]
+  reported:
+    roles: [{ role: Key Vault Secrets User, scope: "/subscriptions/{subscriptionId}" }]
+rules:
+  - name: apps
+    identity: { kind: SystemAssigned }
+    tagSelectableProfiles: [reader]
+  - name: trial
+    identity: { kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }
+    profiles: [reported]
+    mode: report
+`);
+    const p = deriveAppPermissions(config);
+    assert.deepEqual(p.subscriptions, [SUB, '00000000-0000-0000-0000-0000000000ab']);
+    assert.deepEqual(p.actions, [
+      'Microsoft.Web/sites/read',
+      'Microsoft.Web/sites/write',
+      'Microsoft.ManagedIdentity/userAssignedIdentities/read',
+      ...COMMON_TAIL,
+    ]);
+    assert.deepEqual(p.assignableRoleGuids, [GUID.storageBlobDataReader]);
+  });
+});
+
+describe('buildRoleAssignmentCondition', () => {
+  const guids = [GUID.keyVaultSecretsUser, GUID.storageBlobDataReader];
+  const condition = buildRoleAssignmentCondition(guids);
+  const write = (roleGuid: string, principalType: string) => ({
+    action: 'Microsoft.Authorization/roleAssignments/write',
+    request: {
+      'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid,
+      'Microsoft.Authorization/roleAssignments:PrincipalType': principalType,
+    },
+    resource: {},
+  });
+  const remove = (roleGuid: string) => ({
+    action: 'Microsoft.Authorization/roleAssignments/delete',
+    request: {},
+    resource: { 'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid },
+  });
+
+  it('lists the GUIDs for write and delete and restricts writes to service principals', () => {
+    const set = `{${guids.join(', ')}}`;
+    assert.ok(condition.includes(`@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
+    assert.ok(condition.includes(`@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
+    assert.ok(
+      condition.includes(
+        "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
+      ),
+    );
+    assert.ok(condition.includes("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}"));
+    assert.ok(condition.includes("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}"));
+  });
+
+  it('allows exactly the listed roles, to service principals, when the emulator evaluates it', () => {
+    assert.equal(evaluateCondition(condition, write(GUID.storageBlobDataReader, 'ServicePrincipal')), true);
+    assert.equal(evaluateCondition(condition, write(GUID.keyVaultSecretsUser.toUpperCase(), 'servicePrincipal')), true);
+    assert.equal(evaluateCondition(condition, write(GUID.storageBlobDataReader, 'User')), false);
+    assert.equal(evaluateCondition(condition, write(GUID.contributor, 'ServicePrincipal')), false);
+    assert.equal(evaluateCondition(condition, write(RBAC_ADMINISTRATOR_ROLE_GUID, 'ServicePrincipal')), false);
+    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser)), true);
+    assert.equal(evaluateCondition(condition, remove(GUID.contributor)), false);
+  });
+
+  it('normalises GUIDs and refuses empty, malformed, privileged or oversized lists', () => {
+    assert.equal(buildRoleAssignmentCondition([GUID.storageBlobDataReader.toUpperCase(), GUID.storageBlobDataReader]), buildRoleAssignmentCondition([GUID.storageBlobDataReader]));
+    assert.equal(thrownCode(() => buildRoleAssignmentCondition([])), 'NoRoles');
+    assert.equal(thrownCode(() => buildRoleAssignmentCondition(['Reader'])), 'InvalidRoleGuid');
+    for (const guid of PRIVILEGED_ROLE_DEFINITION_GUIDS) {
+      assert.equal(thrownCode(() => buildRoleAssignmentCondition([GUID.contributor, guid])), 'PrivilegedRole');
+    }
+    const many = Array.from({ length: 120 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    assert.equal(thrownCode(() => buildRoleAssignmentCondition(many)), 'ConditionTooLarge');
+  });
+});
+
+describe('scripts/infra/params.ts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'autopilot-infra-params-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'config'));
+  // Only the example exists: the script must fall back to it.
+  copyFileSync(EXAMPLE_RULES, join(dir, 'config/rules.example.yaml'));
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', tsx, join(REPO, 'scripts/infra/params.ts'), ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, AUTOPILOT_CUSTOM_ROLES: '' },
+    });
+
+  it('writes a valid parameters file for the example rules', () => {
+    const result = run('--custom-role', `${CUSTOM_ROLE}=${CUSTOM_GUID}`);
+    assert.equal(result.status, 0, result.stderr);
+    const file = JSON.parse(readFileSync(join(dir, 'infra/app-permissions.parameters.json'), 'utf8')) as AppPermissionsParametersFile;
+    assert.equal(file.contentVersion, '1.0.0.0');
+    assert.match(file.$schema, /deploymentParameters\.json#$/);
+    const expected = deriveAppPermissions(loadRulesFile(EXAMPLE_RULES), withCustomRole);
+    const p = file.parameters;
+    assert.deepEqual(p.governedSubscriptionIds.value, expected.subscriptions);
+    assert.deepEqual(p.governedResourceTypes.value, TYPES);
+    assert.deepEqual(p.engineRoleActions.value, expected.actions);
+    assert.deepEqual(p.assignableRoleDefinitionGuids.value, expected.assignableRoleGuids);
+    assert.equal(p.roleAssignmentCondition.value, buildRoleAssignmentCondition(expected.assignableRoleGuids));
+  });
+
+  it('fails with a clear message when a custom role GUID is missing', () => {
+    const result = run('--out', 'other.json');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /custom role\(s\) 'Contoso App Config Reader'.*--custom-role/);
+  });
+});
