@@ -1,4 +1,5 @@
 import type { ServiceClient } from '@azure/core-client';
+import { abortableSleep } from '../abortable-sleep';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 
 type Json = Record<string, unknown>;
@@ -37,20 +38,6 @@ function retryAfterMs(response: PipelineResponse, fallback: number): number {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : fallback;
 }
 
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-  });
-}
 
 /**
  * A PATCH or PUT of a resource, and its long-running operation, through the SDK client's own pipeline
@@ -96,7 +83,7 @@ export async function writeResource(
   let last = first;
   if (monitor) {
     for (;;) {
-      await wait(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+      await abortableSleep(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
       last = await send('GET', monitor);
       const status = String((ensureSuccess(last) as { status?: string } | undefined)?.status ?? '');
       if (/^succeeded$/i.test(status)) break;
@@ -109,7 +96,7 @@ export async function writeResource(
     return ensureSuccess(await send('GET', resourceUrl)) ?? {};
   }
   for (;;) {
-    await wait(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+    await abortableSleep(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
     last = await send('GET', location!);
     const result = ensureSuccess(last);
     if (last.status === 202) continue;

@@ -1,4 +1,4 @@
-import { AbortError, type AbortSignalLike } from '@azure/abort-controller';
+import { abortableSleep } from '../abortable-sleep';
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
 
 type Kind = 'read' | 'write' | 'delete';
@@ -19,21 +19,6 @@ function kindOf(request: PipelineRequest): Kind {
   return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
 }
 
-function sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const aborted = () => new AbortError('The operation was aborted while waiting for ARM throttling to clear.');
-    if (signal?.aborted) return reject(aborted());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(t);
-      reject(aborted());
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-  });
-}
 
 /**
  * Shared by every client of the process. One 429 closes the gate for that subscription and
@@ -52,7 +37,7 @@ export class ArmThrottleGate {
       sendRequest: async (request, next) => {
         const key = `${/\/subscriptions\/([^/?]+)/i.exec(request.url)?.[1]?.toLowerCase() ?? 'tenant'}|${kindOf(request)}`;
         const wait = this.claimSlot(key, kindOf(request));
-        if (wait > 0) await sleep(wait, request.abortSignal);
+        if (wait > 0) await abortableSleep(wait, request.abortSignal);
         const response = await next(request);
         if (response.status === 429) this.onThrottled(key, response.headers.get('retry-after'));
         return response;

@@ -1,3 +1,4 @@
+import { abortableSleep } from '../abortable-sleep';
 import { AutopilotError } from '../errors';
 
 export interface BackoffSettings {
@@ -14,20 +15,6 @@ export class DeadlineExceededError extends AutopilotError {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Retries what the SDK does not: replication delays (PrincipalNotFound) and "another operation in
@@ -52,7 +39,7 @@ export async function withBackoff<T>(
       const wait = Math.min(settings.maxDelayMs, delay) * (0.8 + Math.random() * 0.4);
       onRetry?.(e, n, wait);
       try {
-        await sleep(wait, signal);
+        await abortableSleep(wait, signal);
       } catch {
         throw new DeadlineExceededError(what, e);
       }

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { GenericResource } from '@azure/arm-resources';
-import { isRestError } from '@azure/core-rest-pipeline';
 import { ROLE } from '../emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { rejectsWith } from '../support/assertions';
 
 const env = useEmulator();
 const roleId = (guid: string) => `/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -22,16 +22,6 @@ function delegationCondition(allowed: string[]): string {
     "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR",
     ` (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${set}}))`,
   ].join('\n');
-}
-
-/** Asserts a promise rejects with an ARM RestError of this status and code. */
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(isRestError(e), `expected a RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, status);
-    assert.equal(e.code, code);
-    return true;
-  });
 }
 
 function newPrincipal(displayName: string, type: 'ServicePrincipal' | 'User' = 'ServicePrincipal') {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, it } from 'node:test';
-import { isRestError } from '@azure/core-rest-pipeline';
 import { ROLE } from '../emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
+import { rejectsWith } from '../support/assertions';
 
 const env = useEmulator();
 const roleId = (guid: string) => `/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -21,15 +21,6 @@ function grantAppOwner(): void {
   if (ownerGranted) return;
   env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
   ownerGranted = true;
-}
-
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(isRestError(e), `expected a RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, status);
-    assert.equal(e.code, code);
-    return true;
-  });
 }
 
 beforeEach(grantAppOwner);

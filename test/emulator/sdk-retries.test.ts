@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { isRestError } from '@azure/core-rest-pipeline';
 import { armClientOptions } from '../../src/azure/clients';
 import { ROLE } from '../emulator';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { rejectsWith } from '../support/assertions';
 
 // The SDK's retry behaviour against injected 5xx/429 faults, read back from the emulator's request
 // log. (Split from faults.test.ts because the default policy's real delays take seconds.)
@@ -25,15 +25,6 @@ beforeEach(() => {
   env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
   ownerGranted = true;
 });
-
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(isRestError(e), `expected a RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, status);
-    assert.equal(e.code, code);
-    return true;
-  });
-}
 
 function webApp(resourceGroup: string, name: string): string {
   return seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup, type: SEED_TYPES.webApp, name });

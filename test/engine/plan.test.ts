@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseRulesText, type SupportedResourceType } from '../../src/config';
+import { roleAssignmentName } from '../../src/engine/assignment-name';
+import { readIdentity } from '../../src/engine/identity-state';
+import { planRemediation } from '../../src/engine/plan';
+import type { ResourceState } from '../../src/engine/types';
+
+const SUB = '33333333-3333-4333-8333-333333333333';
+const rules = parseRulesText(
+  `
+version: 1
+scope: { subscriptions: ["${SUB}"] }
+profiles:
+  reader:
+    roles: [{ role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }]
+  reader-again:
+    roles: [{ role: acdd72a7-3385-48ef-bd42-f606fba81ae7, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }]
+  vault:
+    roles: [{ role: Key Vault Secrets User, scope: "{tag:kv-id}" }]
+rules:
+  - name: ua
+    match: { resourceGroups: ["rg-ua"] }
+    identity: { kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }
+    profiles: [reader]
+  - name: report
+    match: { resourceGroups: ["rg-report"] }
+    identity: { kind: SystemAssigned }
+    mode: report
+  - name: default
+    identity: { kind: SystemAssigned }
+    profiles: [reader, reader-again]
+    tagSelectableProfiles: [vault]
+`,
+  'plan-test.yaml',
+);
+
+function resource(type: SupportedResourceType, rg: string, name: string, identity?: unknown, tags: Record<string, string> = {}): ResourceState {
+  const id = `/subscriptions/${SUB}/resourceGroups/${rg}/providers/${type}/${name}`;
+  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), rawBody: {} };
+}
+
+const UA1 = `/subscriptions/${SUB}/resourceGroups/rg-x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing`;
+
+function plan(r: ResourceState, requested?: string[]) {
+  const result = planRemediation(r, rules, { requestedProfiles: requested });
+  assert.equal(result.kind, 'plan', JSON.stringify(result));
+  return (result as Extract<typeof result, { kind: 'plan' }>).plan;
+}
+
+describe('planRemediation (pure)', () => {
+  it('adds the system-assigned identity and keeps every user-assigned one', () => {
+    const p = plan(resource('Microsoft.Web/sites', 'rg-a', 'web', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'p' } } }));
+    assert.deepEqual(p.identity, {
+      action: 'write',
+      from: 'UserAssigned',
+      to: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [UA1]: {} } },
+      reason: 'enable the system-assigned identity',
+    });
+    assert.deepEqual(p.principal, { kind: 'system-assigned-after-write' });
+  });
+
+  it('plans no identity change when the system-assigned identity exists, and names its principal', () => {
+    const p = plan(resource('Microsoft.Compute/virtualMachines', 'rg-a', 'vm', { type: 'SystemAssigned', principalId: 'pid-1' }));
+    assert.equal(p.identity.action, 'none');
+    assert.deepEqual(p.principal, { kind: 'existing', principalId: 'pid-1', identity: 'SystemAssigned' });
+  });
+
+  it('leaves an AKS cluster that has a user-assigned identity alone (one identity kind at a time)', () => {
+    const p = plan(resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'ua-pid' } } }));
+    assert.equal(p.identity.action, 'none');
+    assert.deepEqual(p.principal, { kind: 'existing', principalId: 'ua-pid', identity: 'UserAssigned' });
+  });
+
+  it('ensures and attaches the user-assigned identity a rule names, next to a system-assigned one', () => {
+    const p = plan(resource('Microsoft.App/containerApps', 'rg-ua', 'orders', { type: 'SystemAssigned', principalId: 'sys' }));
+    const uaId = `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders`;
+    assert.deepEqual(p.userAssignedIdentity, { action: 'ensure', id: uaId, subscriptionId: SUB, resourceGroup: 'rg-ua', name: 'id-orders', location: 'westeurope' });
+    assert.deepEqual(p.identity.action === 'write' && p.identity.to, { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uaId]: {} } });
+    assert.deepEqual(p.principal, { kind: 'user-assigned', identityId: uaId });
+  });
+
+  it('needs nothing for an identity that is already attached (ids compared case-insensitively)', () => {
+    const uaId = `/subscriptions/${SUB}/resourcegroups/rg-ua/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID-ORDERS`;
+    const p = plan(resource('Microsoft.App/containerApps', 'rg-ua', 'orders', { type: 'UserAssigned', userAssignedIdentities: { [uaId]: { principalId: 'ua' } } }));
+    assert.equal(p.identity.action, 'none');
+    assert.equal(p.userAssignedIdentity, undefined);
+  });
+
+  it('deduplicates the same grant named twice (by name and by GUID)', () => {
+    const p = plan(resource('Microsoft.Web/sites', 'rg-a', 'web'));
+    assert.equal(p.roleAssignments.length, 1);
+    assert.equal(p.roleAssignments[0]!.roleDefinitionGuid, 'acdd72a7-3385-48ef-bd42-f606fba81ae7');
+  });
+
+  it('carries report mode from the rule', () => {
+    assert.equal(plan(resource('Microsoft.Web/sites', 'rg-report', 'web')).mode, 'report');
+  });
+
+  it('a tag may add only tag-selectable profiles, and never an undefined one such as Owner', () => {
+    const vault = `/subscriptions/${SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv`;
+    const ok = plan(resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'vault', 'kv-id': vault }));
+    assert.ok(ok.roleAssignments.some((r) => r.scope === vault));
+    const owner = planRemediation(resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'Owner' }), rules);
+    assert.deepEqual([owner.kind, owner.kind === 'invalid' && owner.code], ['invalid', 'UnknownProfile']);
+    const caller = planRemediation(resource('Microsoft.Web/sites', 'rg-ua', 'web'), rules, { requestedProfiles: ['vault'] });
+    assert.deepEqual([caller.kind, caller.kind === 'invalid' && caller.code], ['invalid', 'ProfileNotSelectable']);
+  });
+
+  it('an unresolvable scope template makes the plan invalid for that resource, not a crash', () => {
+    const r = planRemediation(resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'vault' }), rules);
+    assert.deepEqual([r.kind, r.kind === 'invalid' && r.code], ['invalid', 'ScopeTemplateUnresolved']);
+  });
+
+  it('skips what is not governed, with the reason', () => {
+    const other = { ...resource('Microsoft.Web/sites', 'rg-a', 'web'), id: `/subscriptions/44444444-4444-4444-8444-444444444444/resourceGroups/rg-a/providers/Microsoft.Web/sites/web` };
+    const r = planRemediation(other, rules);
+    assert.deepEqual([r.kind, r.kind === 'skip' && r.reason], ['skip', 'subscription-not-governed']);
+  });
+});
+
+describe('roleAssignmentName', () => {
+  it('is a stable UUID v5 of scope, principal and role, whatever the casing', () => {
+    const a = roleAssignmentName('/subscriptions/X/resourceGroups/RG', 'ABC', 'ROLE');
+    assert.equal(a, roleAssignmentName('/subscriptions/x/resourcegroups/rg', 'abc', 'role'));
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.notEqual(a, roleAssignmentName('/subscriptions/x/resourcegroups/rg', 'abc', 'other-role'));
+  });
+});

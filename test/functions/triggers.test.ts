@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { triggerDefinitions } from '../../src/functions/triggers';
+import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
+
+describe('trigger table', () => {
+  it('declares the Event Grid trigger the event subscription targets', () => {
+    const table = triggerDefinitions(() => {
+      throw new Error('not built while listing');
+    });
+    assert.deepEqual(
+      table.map((t) => [t.kind, t.name]),
+      [['eventGrid', 'resourceWriteSuccess']],
+    );
+    // infra/event-subscription.bicep delivers to this function name.
+    const bicep = readFileSync(join(__dirname, '..', '..', 'infra', 'app', 'event-subscription.bicep'), 'utf8') + readFileSync(join(__dirname, '..', '..', 'infra', 'event-subscription.bicep'), 'utf8');
+    assert.match(bicep, /resourceWriteSuccess/);
+  });
+
+  it('the event subscription filter covers the write operation of every supported type', () => {
+    const ops = Object.values(RESOURCE_TYPE_HANDLERS).map((h) => h.writeOperation);
+    assert.equal(ops.length, 6);
+    for (const op of ops) assert.match(op, /^Microsoft\.[A-Za-z]+\/[A-Za-z]+\/write$/);
+  });
+});
