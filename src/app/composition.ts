@@ -10,6 +10,7 @@ import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-por
 import { loadRulesFile, RoleResolver, type RulesConfig } from '../config';
 import type { EnginePorts } from '../engine/ports';
 import { Remediator, type RemediatorSettings } from '../engine/remediate';
+import { noOutcomeRecorder, type OutcomeRecorder } from './outcome-recorder';
 import { type AppSettings, readSettings } from './settings';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
@@ -24,6 +25,8 @@ export interface Autopilot {
   readonly remediator: Remediator;
   readonly connection: ArmConnection;
   readonly ports: EnginePorts;
+  /** Ledger and outcome events; every trigger records each outcome here. */
+  readonly outcomes: OutcomeRecorder;
   self(): Promise<SelfIdentity>;
 }
 
@@ -33,6 +36,8 @@ export interface CompositionOverrides {
   rules?: RulesConfig;
   /** PEM CA to trust for ARM, instead of reading AUTOPILOT_ARM_CA_PATH. */
   ca?: string;
+  /** Replaces where outcomes are recorded (tests, sandbox). */
+  outcomes?: OutcomeRecorder;
   /** Engine retry settings, shortened by tests. */
   engine?: Partial<RemediatorSettings>;
 }
@@ -96,6 +101,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     remediator,
     connection,
     ports,
+    outcomes: overrides.outcomes ?? noOutcomeRecorder,
     self() {
       self ??= (async () => {
         if (settings.appPrincipalId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };

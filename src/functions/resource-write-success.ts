@@ -39,6 +39,7 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
       mode: 'apply',
     });
     scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
+    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id });
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
     }

@@ -1,0 +1,21 @@
+import type { RemediationOutcome } from '../engine/types';
+
+export type TriggerKind = 'eventGrid' | 'http' | 'queue' | 'timer' | 'cli';
+
+export interface OutcomeContext {
+  trigger: TriggerKind;
+  /** The HTTP request id, if any. */
+  requestId?: string;
+  /** The Event Grid event id, if any (used to de-duplicate redeliveries). */
+  eventId?: string;
+}
+
+/**
+ * Where every outcome goes after it is logged: the audit ledger and the outcome events. Every trigger
+ * calls it, so nothing the automation does goes unrecorded.
+ */
+export interface OutcomeRecorder {
+  record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void>;
+}
+
+export const noOutcomeRecorder: OutcomeRecorder = { record: async () => undefined };
