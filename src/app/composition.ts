@@ -10,7 +10,11 @@ import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-por
 import { loadRulesFile, RoleResolver, type RulesConfig } from '../config';
 import type { EnginePorts } from '../engine/ports';
 import { Remediator, type RemediatorSettings } from '../engine/remediate';
-import { noOutcomeRecorder, type OutcomeRecorder } from './outcome-recorder';
+import { createLedger } from '../ledger/create';
+import { LedgerRecorder } from '../ledger/ledger-recorder';
+import type { LedgerStore } from '../ledger/types';
+import { CompositeRecorder, OutcomeEventPublisher } from '../outcome-events/publisher';
+import type { OutcomeRecorder } from './outcome-recorder';
 import { type AppSettings, readSettings } from './settings';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
@@ -27,6 +31,8 @@ export interface Autopilot {
   readonly ports: EnginePorts;
   /** Ledger and outcome events; every trigger records each outcome here. */
   readonly outcomes: OutcomeRecorder;
+  /** The audit ledger, for lookups and event de-duplication. */
+  readonly ledger: LedgerStore;
   self(): Promise<SelfIdentity>;
 }
 
@@ -36,8 +42,8 @@ export interface CompositionOverrides {
   rules?: RulesConfig;
   /** PEM CA to trust for ARM, instead of reading AUTOPILOT_ARM_CA_PATH. */
   ca?: string;
-  /** Replaces where outcomes are recorded (tests, sandbox). */
-  outcomes?: OutcomeRecorder;
+  /** Replaces the ledger (tests, sandbox). */
+  ledger?: LedgerStore;
   /** Engine retry settings, shortened by tests. */
   engine?: Partial<RemediatorSettings>;
 }
@@ -94,6 +100,10 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     dryRun: settings.dryRun,
     ...overrides.engine,
   });
+  const ledger = overrides.ledger ?? createLedger(settings.ledger, credential);
+  const recorders: OutcomeRecorder[] = [new LedgerRecorder(ledger)];
+  if (settings.outcomeTopicEndpoint) recorders.push(new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca }));
+  const outcomes: OutcomeRecorder = recorders.length === 1 ? recorders[0]! : new CompositeRecorder(recorders);
   let self: Promise<SelfIdentity> | undefined;
   return {
     settings,
@@ -101,7 +111,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     remediator,
     connection,
     ports,
-    outcomes: overrides.outcomes ?? noOutcomeRecorder,
+    ledger,
+    outcomes,
     self() {
       self ??= (async () => {
         if (settings.appPrincipalId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };

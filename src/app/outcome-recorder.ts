@@ -17,5 +17,3 @@ export interface OutcomeContext {
 export interface OutcomeRecorder {
   record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void>;
 }
-
-export const noOutcomeRecorder: OutcomeRecorder = { record: async () => undefined };

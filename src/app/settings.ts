@@ -20,7 +20,21 @@ export interface AppSettings {
   appPrincipalId?: string;
   /** AUTOPILOT_LRO_POLL_INTERVAL_MS: poll interval when the RP sends no Retry-After. */
   lroPollIntervalMs?: number;
+  /** Where the audit ledger lives (see ledgerConnection). */
+  ledger: LedgerConnection;
+  /** AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: custom Event Grid topic for outcome CloudEvents; unset: none published. */
+  outcomeTopicEndpoint?: string;
 }
+
+/**
+ * The ledger's Table storage: by identity (AUTOPILOT_LEDGER_TABLE_URL, else the host's own
+ * AzureWebJobsStorage__tableServiceUri), by connection string for local runs
+ * (AUTOPILOT_LEDGER_CONNECTION_STRING, else AzureWebJobsStorage when it is one), or in memory.
+ */
+export type LedgerConnection =
+  | { kind: 'identity'; tableServiceUrl: string; table: string }
+  | { kind: 'connection-string'; connectionString: string; table: string }
+  | { kind: 'memory' };
 
 export class SettingsError extends AutopilotError {
   constructor(readonly setting: string, reason: string) {
@@ -64,5 +78,24 @@ export function readSettings(env: Env = process.env): AppSettings {
     budgetSeconds: positiveNumber(env, 'AUTOPILOT_REMEDIATION_BUDGET_SECONDS', 25, 600)!,
     appPrincipalId: env.AUTOPILOT_APP_PRINCIPAL_ID?.trim() || undefined,
     lroPollIntervalMs: positiveNumber(env, 'AUTOPILOT_LRO_POLL_INTERVAL_MS', undefined, 60_000),
+    ledger: ledgerConnection(env),
+    outcomeTopicEndpoint: httpsUrl(env, 'AUTOPILOT_OUTCOME_TOPIC_ENDPOINT'),
   };
+}
+
+function httpsUrl(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  if (!v) return undefined;
+  if (!/^https:\/\/[^\s]+$/.test(v)) throw new SettingsError(name, 'must be an https:// URL');
+  return v;
+}
+
+function ledgerConnection(env: Env): LedgerConnection {
+  const table = env.AUTOPILOT_LEDGER_TABLE?.trim() || 'remediations';
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) throw new SettingsError('AUTOPILOT_LEDGER_TABLE', `'${table}' is not a valid table name`);
+  const url = httpsUrl(env, 'AUTOPILOT_LEDGER_TABLE_URL') ?? env.AzureWebJobsStorage__tableServiceUri?.trim();
+  if (url) return { kind: 'identity', tableServiceUrl: url, table };
+  const connectionString = env.AUTOPILOT_LEDGER_CONNECTION_STRING?.trim() || (env.AzureWebJobsStorage?.includes('=') ? env.AzureWebJobsStorage.trim() : undefined);
+  if (connectionString) return { kind: 'connection-string', connectionString, table };
+  return { kind: 'memory' };
 }

@@ -99,13 +99,18 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
     assert.ok(assignmentsOf(principal).some((a) => a.scope === vault.toLowerCase() && a.role === KV_SECRETS_USER));
   });
 
-  it('a second delivery of the same event makes zero writes', async () => {
+  it('a second delivery of the same event makes zero ARM calls; a new event for the same resource makes zero writes', async () => {
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.virtualMachine, name: 'vm-twice' });
     const event = resourceWriteEvent({ resourceId: id });
     assert.equal((await deliver(app, event)).outcome?.status, 'remediated');
-    const before = env.emulator.lastSeq;
+    let before = env.emulator.lastSeq;
     const again = await deliver(app, event);
-    assert.equal(again.outcome?.status, 'compliant');
+    assert.equal(again.logs.find((l) => l.record.event === 'event.ignored')?.record.reason, 'duplicate-delivery');
+    assert.deepEqual(env.emulator.requestsSince(before), [], 'the ledger knows this event id');
+    // Another write to the same resource raises a new event: the engine re-checks and changes nothing.
+    before = env.emulator.lastSeq;
+    const update = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(update.outcome?.status, 'compliant');
     assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }), []);
   });
 

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { OutcomeContext, OutcomeRecorder } from '../app/outcome-recorder';
+import type { RemediationOutcome } from '../engine/types';
+import type { LedgerEntry, LedgerStore } from './types';
+
+export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeContext): LedgerEntry {
+  return {
+    requestId: context.requestId ?? randomUUID(),
+    resourceId: outcome.resourceId,
+    trigger: context.trigger,
+    status: outcome.status,
+    correlationId: outcome.correlationId,
+    eventId: context.eventId,
+    rule: outcome.rule,
+    mode: outcome.mode,
+    principalId: outcome.principalId,
+    identityBefore: outcome.identityBefore,
+    identityAfter: outcome.identityAfter,
+    plan: outcome.plan,
+    actions: outcome.actions,
+    skipped: outcome.skipped,
+    errors: outcome.errors,
+    durationMs: outcome.durationMs,
+    startedAt: outcome.startedAt,
+    finishedAt: new Date(Date.parse(outcome.startedAt) + outcome.durationMs).toISOString(),
+  };
+}
+
+/** Writes every outcome to the ledger; an event whose work is finished is marked handled. */
+export class LedgerRecorder implements OutcomeRecorder {
+  constructor(private readonly ledger: LedgerStore) {}
+
+  async record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void> {
+    const entry = toLedgerEntry(outcome, context);
+    await this.ledger.append(entry);
+    const finished = outcome.status !== 'failed' || outcome.errors.every((e) => !e.transient);
+    if (context.eventId && finished) await this.ledger.markEventHandled(context.eventId, entry.requestId);
+  }
+}

@@ -1,0 +1,34 @@
+import type { TriggerKind } from '../app/outcome-recorder';
+import type { OutcomeStatus } from '../engine/types';
+
+/** One row of the audit ledger: what the automation did, to which principal, and why. Never a token. */
+export interface LedgerEntry {
+  requestId: string;
+  resourceId: string;
+  trigger: TriggerKind;
+  status: OutcomeStatus;
+  correlationId: string;
+  eventId?: string;
+  rule?: string;
+  mode?: string;
+  principalId?: string;
+  identityBefore?: string;
+  identityAfter?: string;
+  plan?: unknown;
+  actions: unknown[];
+  skipped: unknown[];
+  errors: unknown[];
+  durationMs: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface LedgerStore {
+  append(entry: LedgerEntry): Promise<void>;
+  byRequestId(requestId: string): Promise<LedgerEntry | undefined>;
+  /** Newest first. */
+  byResourceId(resourceId: string, limit?: number): Promise<LedgerEntry[]>;
+  /** True if an event id was already handled to completion (Event Grid redelivers at least once). */
+  hasHandledEvent(eventId: string): Promise<boolean>;
+  markEventHandled(eventId: string, requestId: string): Promise<void>;
+}
