@@ -16,7 +16,7 @@ import { createAutopilot } from '../src/app/composition';
 import { readSettings } from '../src/app/settings';
 import { formatTable } from '../src/app/text-table';
 import { parseRulesText } from '../src/config';
-import { triggerDefinitions } from '../src/functions/triggers';
+import { triggerNamed } from '../src/functions/triggers';
 import { ROLE, startArmEmulator } from '../test/emulator';
 import { resourceTypeModel } from '../test/emulator/resource-types';
 import { SEED_TYPES, seedResource } from '../test/emulator/seed';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, emulator.managedIdentityEnvironment);
   const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'inline', AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25' });
   const app = createAutopilot(settings, { rules: parseRulesText(RULES, 'bench-rules.yaml'), ca: emulator.ca, credential: new ManagedIdentityCredential() });
-  const handler = triggerDefinitions(() => app).find((t) => t.name === 'resourceWriteSuccess')!.handler;
+  const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
   const context = () => new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: () => undefined });
   await app.self();
 

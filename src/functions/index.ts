@@ -10,5 +10,8 @@ for (const trigger of triggerDefinitions()) {
     case 'eventGrid':
       app.eventGrid(trigger.name, { handler: trigger.handler as never });
       break;
+    case 'http':
+      app.http(trigger.name, { methods: trigger.methods, route: trigger.route, authLevel: trigger.authLevel, handler: trigger.handler });
+      break;
   }
 }

@@ -1,5 +1,7 @@
-import type { InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { type Autopilot, createAutopilot } from '../app/composition';
+import { openApiHandler } from './openapi-http';
+import { createRemediationGetHandler, createRemediationsPostHandler, createResourceRemediationsHandler } from './remediations-http';
 import { createResourceWriteSuccessHandler } from './resource-write-success';
 
 /**
@@ -12,7 +14,17 @@ export interface EventGridTriggerDefinition {
   handler: (event: unknown, context: InvocationContext) => Promise<void>;
 }
 
-export type TriggerDefinition = EventGridTriggerDefinition;
+export interface HttpTriggerDefinition {
+  kind: 'http';
+  name: string;
+  methods: Array<'GET' | 'POST'>;
+  route: string;
+  /** `function`: the host requires a function key; put Entra ID (App Service authentication) in front as well. */
+  authLevel: 'anonymous' | 'function' | 'admin';
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+}
+
+export type TriggerDefinition = EventGridTriggerDefinition | HttpTriggerDefinition;
 
 let autopilot: Autopilot | undefined;
 /** Built on first use and kept for the process: rules, credential and SDK clients are reused. */
@@ -22,5 +34,26 @@ export function sharedAutopilot(): Autopilot {
 }
 
 export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot): TriggerDefinition[] {
-  return [{ kind: 'eventGrid', name: 'resourceWriteSuccess', handler: createResourceWriteSuccessHandler(getAutopilot) }];
+  return [
+    { kind: 'eventGrid', name: 'resourceWriteSuccess', handler: createResourceWriteSuccessHandler(getAutopilot) },
+    { kind: 'http', name: 'remediationsPost', methods: ['POST'], route: 'remediations', authLevel: 'function', handler: createRemediationsPostHandler(getAutopilot) },
+    { kind: 'http', name: 'remediationsGet', methods: ['GET'], route: 'remediations/{requestId}', authLevel: 'function', handler: createRemediationGetHandler(getAutopilot) },
+    {
+      kind: 'http',
+      name: 'resourceRemediations',
+      methods: ['GET'],
+      route: 'resources/{resourceId}/remediations',
+      authLevel: 'function',
+      handler: createResourceRemediationsHandler(getAutopilot),
+    },
+    // The description of the API is public; every operation it describes requires a key.
+    { kind: 'http', name: 'openApi', methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous', handler: openApiHandler },
+  ];
+}
+
+/** The trigger table's entry of a given kind and name, typed (for the sandbox, CLI, tests and benchmarks). */
+export function triggerNamed<K extends TriggerDefinition['kind']>(kind: K, name: string, getAutopilot: () => Autopilot): Extract<TriggerDefinition, { kind: K }> {
+  const found = triggerDefinitions(getAutopilot).find((t) => t.kind === kind && t.name === name);
+  if (!found) throw new Error(`no ${kind} trigger named ${name}`);
+  return found as Extract<TriggerDefinition, { kind: K }>;
 }

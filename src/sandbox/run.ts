@@ -15,7 +15,7 @@ import { readSettings } from '../app/settings';
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../azure/resource-id';
 import { builtinRoleById } from '../config';
-import { triggerDefinitions } from '../functions/triggers';
+import { triggerNamed } from '../functions/triggers';
 import { SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
 
 function identitySummary(identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined): string {
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       AUTOPILOT_LRO_POLL_INTERVAL_MS: '100',
     });
     const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential() });
-    const handler = triggerDefinitions(() => app).find((t) => t.name === 'resourceWriteSuccess')!.handler;
+    const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
 
     process.stdout.write(`identity-autopilot sandbox: ARM emulator at ${emulator.url}, ${estate.length} resources, rules ${settings.rulesPath}\n`);
     process.stdout.write(`The app runs as principal ${emulator.appPrincipal.id} (managed identity from ${emulator.managedIdentityEnvironment.IDENTITY_ENDPOINT}).\n\n`);

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ArmError } from './arm-error';
+import { EventGridTopic } from './event-grid-topic';
 import type { Principal } from './directory';
 import { type FaultAction, FaultInjector, faultError, operationKind, type OperationKind } from './faults';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext, LroSettings } from './handlers/context';
@@ -55,6 +56,8 @@ export class ArmEmulator {
   /** The principal the app runs as; the token endpoint answers for it by default. */
   readonly appPrincipal: Principal;
   readonly lro: LroSettings;
+  /** A custom Event Grid topic at `${url}/api/events`. */
+  readonly topic: EventGridTopic;
   url = '';
   ca = '';
   private server?: https.Server;
@@ -66,6 +69,7 @@ export class ArmEmulator {
     this.tokens = new TokenAuthority(this.state.directory);
     this.appPrincipal = this.state.directory.create({ displayName: 'identity-autopilot (app)' });
     this.lro = { durationMs: 0, retryAfterSeconds: 0, ...options.lro };
+    this.topic = new EventGridTopic(this.tokens);
   }
 
   async start(): Promise<this> {
@@ -154,6 +158,7 @@ export class ArmEmulator {
     const path = `/${url.pathname.split('/').filter(Boolean).map(decodeURIComponent).join('/')}`;
     const apiVersion = url.searchParams.get('api-version') ?? undefined;
     const raw = await readBody(req);
+    if (path.toLowerCase() === '/api/events') return this.topic.handle(req, res, raw ?? '');
     let body: unknown;
     let principal: Principal | undefined;
     let response: EmulatorResponse;

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Directory, Principal } from './directory';
 
 export const ARM_AUDIENCE = 'https://management.azure.com';
+export const EVENT_GRID_AUDIENCE = 'https://eventgrid.azure.net';
 
 interface TokenClaims {
   aud: string;
@@ -47,7 +48,7 @@ export class TokenAuthority {
   }
 
   /** Returns the caller, or a reason the token is refused. */
-  verify(token: string): { principal: Principal } | { reason: string } {
+  verify(token: string, audience: string = ARM_AUDIENCE): { principal: Principal } | { reason: string } {
     const parts = token.split('.');
     if (parts.length !== 3) return { reason: 'The access token is malformed.' };
     const [head, body, sig] = parts as [string, string, string];
@@ -63,7 +64,7 @@ export class TokenAuthority {
       return { reason: 'The access token is malformed.' };
     }
     if (claims.exp * 1000 < Date.now()) return { reason: 'The access token has expired.' };
-    if (claims.aud !== ARM_AUDIENCE && claims.aud !== `${ARM_AUDIENCE}/`) {
+    if (claims.aud !== audience && claims.aud !== `${audience}/`) {
       return { reason: `The access token has an invalid audience '${claims.aud}'.` };
     }
     const principal = this.directory.get(claims.oid);

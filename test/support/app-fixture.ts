@@ -4,7 +4,7 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
 import { readSettings } from '../../src/app/settings';
 import { parseRulesText, type RulesConfig } from '../../src/config';
-import { triggerDefinitions } from '../../src/functions/triggers';
+import { triggerNamed } from '../../src/functions/triggers';
 import type { ArmEmulator } from '../emulator';
 import { ROLE } from '../emulator';
 import { type EmulatorFixture, SUB_A } from './emulator-fixture';
@@ -36,10 +36,16 @@ export function grantAppOwner(emulator: ArmEmulator, subscriptionId = SUB_A): vo
  * ManagedIdentityCredential against the emulator's token endpoint, the handler from the trigger
  * table, called with the library's own InvocationContext.
  */
-export function buildApp(env: EmulatorFixture, rules: RulesConfig, engine: NonNullable<Parameters<typeof createAutopilot>[1]>['engine'] = {}): Autopilot {
+export function buildApp(
+  env: EmulatorFixture,
+  rules: RulesConfig,
+  engine: NonNullable<Parameters<typeof createAutopilot>[1]>['engine'] = {},
+  /** More app settings, e.g. the ledger's connection or the outcome topic. */
+  appSettings: Record<string, string> = {},
+): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
-  const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'unused.yaml', AUTOPILOT_LRO_POLL_INTERVAL_MS: '20' });
+  const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'unused.yaml', AUTOPILOT_LRO_POLL_INTERVAL_MS: '20', ...appSettings });
   return createAutopilot(settings, {
     rules,
     ca: emulator.ca,
@@ -67,7 +73,7 @@ export async function deliver(app: Autopilot, event: unknown): Promise<Delivery>
       }
     },
   });
-  const trigger = triggerDefinitions(() => app).find((t) => t.name === 'resourceWriteSuccess')!;
+  const trigger = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app);
   const delivery: Delivery = { logs };
   try {
     await trigger.handler(event, context);

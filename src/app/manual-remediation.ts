@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { parseArmId } from '../azure/resource-id';
+import { evaluateGovernance } from '../config';
+import type { RemediationOutcome } from '../engine/types';
+import { isAutopilotError } from '../errors';
+import type { Autopilot } from './composition';
+import type { TriggerKind } from './outcome-recorder';
+
+export interface ManualRequest {
+  resourceId: string;
+  mode: 'plan' | 'apply';
+  profiles?: readonly string[];
+}
+
+export type ManualResult =
+  | { kind: 'done'; requestId: string; outcome: RemediationOutcome }
+  | {
+      kind: 'rejected';
+      status: 400 | 403 | 422;
+      code: 'InvalidResourceId' | 'OutsideGovernedScope' | 'UnknownProfile' | 'ProfileNotSelectable' | 'RulesNotApplicable';
+      detail: string;
+      requestId: string;
+    };
+
+const SELECTION_ERRORS = new Set(['UnknownProfile', 'ProfileNotSelectable']);
+
+/**
+ * A manual plan or apply for one resource, as the HTTP API and the CLI offer it. A caller is less
+ * trusted than the rules' author: only resources inside the governed scope, and only profiles the
+ * matching rule allows; anything else is refused before a single write.
+ */
+export async function runManualRemediation(autopilot: Autopilot, request: ManualRequest, trigger: TriggerKind): Promise<ManualResult> {
+  const requestId = randomUUID();
+  let id;
+  try {
+    id = parseArmId(request.resourceId);
+  } catch (e) {
+    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: isAutopilotError(e) ? e.message : String(e), requestId };
+  }
+  if (id.kind !== 'resource') {
+    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: `'${request.resourceId}' is a ${id.kind}, not a resource`, requestId };
+  }
+  const governance = evaluateGovernance(autopilot.rules, id, undefined);
+  if (!governance.governed && governance.reason !== 'no-matching-rule' && governance.reason !== 'opted-out') {
+    return { kind: 'rejected', status: 403, code: 'OutsideGovernedScope', detail: governance.detail, requestId };
+  }
+  for (const name of request.profiles ?? []) {
+    if (!autopilot.rules.profiles.has(name)) {
+      return { kind: 'rejected', status: 403, code: 'UnknownProfile', detail: `profile '${name}' is not defined in the rules`, requestId };
+    }
+  }
+  const outcome = await autopilot.remediator.remediate({
+    resourceId: id.id,
+    correlationId: requestId,
+    mode: request.mode,
+    requestedProfiles: request.profiles,
+  });
+  const selection = outcome.errors.find((e) => SELECTION_ERRORS.has(e.code));
+  if (selection) {
+    return { kind: 'rejected', status: 403, code: selection.code as 'UnknownProfile' | 'ProfileNotSelectable', detail: selection.message, requestId };
+  }
+  const invalid = outcome.errors.find((e) => e.code === 'ScopeTemplateUnresolved' || e.code === 'ScopeOutsideGovernedSubscriptions' || e.code === 'IdentityTemplateInvalid');
+  if (invalid) return { kind: 'rejected', status: 422, code: 'RulesNotApplicable', detail: invalid.message, requestId };
+  // Plan mode writes nothing, not even to the ledger: it is a question, not an action.
+  if (request.mode === 'apply') await autopilot.outcomes.record(outcome, { trigger, requestId });
+  return { kind: 'done', requestId, outcome };
+}

@@ -1,0 +1,58 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { Autopilot } from '../app/composition';
+import { createLogger } from '../app/logger';
+import { runManualRemediation } from '../app/manual-remediation';
+import { parseArmId } from '../azure/resource-id';
+import { outcomeLogLevel, summarizeOutcome } from '../app/outcome-log';
+import { json, problem } from '../http/problem';
+import { readRemediationBody } from '../http/remediation-body';
+import { contextSink } from './resource-write-success';
+
+/** POST /api/remediations: plan or apply for one resource. */
+export function createRemediationsPostHandler(getAutopilot: () => Autopilot) {
+  return async function postRemediation(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const body = await readRemediationBody(request);
+    if (!body.ok) return problem(body.status, body.code, body.detail);
+    const result = await runManualRemediation(getAutopilot(), body.request, 'http');
+    const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'http', requestId: result.requestId, resourceId: body.request.resourceId });
+    if (result.kind === 'rejected') {
+      log.log('warn', 'request.rejected', { code: result.code, detail: result.detail });
+      return problem(result.status, result.code, result.detail, { requestId: result.requestId });
+    }
+    log.log(outcomeLogLevel(result.outcome), 'remediation.outcome', { mode: body.request.mode, ...summarizeOutcome(result.outcome) });
+    return json(200, { requestId: result.requestId, mode: body.request.mode, outcome: result.outcome }, { 'x-request-id': result.requestId });
+  };
+}
+
+/** GET /api/remediations/{requestId}: the ledger entry of one apply request. */
+export function createRemediationGetHandler(getAutopilot: () => Autopilot) {
+  return async function getRemediation(request: HttpRequest): Promise<HttpResponseInit> {
+    const requestId = request.params.requestId ?? '';
+    if (!/^[0-9a-f-]{36}$/i.test(requestId)) return problem(400, 'InvalidBody', `'${requestId.slice(0, 80)}' is not a request id (a GUID)`);
+    const entry = await getAutopilot().ledger.byRequestId(requestId);
+    return entry ? json(200, entry) : problem(404, 'NotFound', `no remediation with request id ${requestId}`);
+  };
+}
+
+/** GET /api/resources/{resourceId}/remediations: a resource's ledger entries, newest first. */
+export function createResourceRemediationsHandler(getAutopilot: () => Autopilot) {
+  return async function listResourceRemediations(request: HttpRequest): Promise<HttpResponseInit> {
+    const raw = request.params.resourceId ?? '';
+    let resourceId: string;
+    try {
+      // The id arrives URL-encoded in one path segment; decode whatever the host left encoded.
+      resourceId = decodeURIComponent(raw);
+    } catch {
+      return problem(400, 'InvalidResourceId', 'the resource id is not correctly URL-encoded');
+    }
+    if (!resourceId.startsWith('/')) resourceId = `/${resourceId}`;
+    try {
+      parseArmId(resourceId);
+    } catch (e) {
+      return problem(400, 'InvalidResourceId', (e as Error).message);
+    }
+    const limit = Math.min(200, Math.max(1, Number(request.query.get('top') ?? '50') || 50));
+    const entries = await getAutopilot().ledger.byResourceId(resourceId, limit);
+    return json(200, { resourceId, value: entries });
+  };
+}

@@ -1,0 +1,143 @@
+import { REMEDIATION_REQUEST_SCHEMA } from './remediation-body';
+
+const problem = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+/** OpenAPI 3.0 description of the HTTP API, served at GET /api/openapi.json and checked by tests. */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.0.3',
+  info: {
+    title: 'identity-autopilot',
+    version: '1.0.0',
+    description:
+      'Plan or apply managed identity and role remediation for one Azure resource, and read the audit ledger. Every operation requires a function key (x-functions-key header or code query parameter); put Entra ID (App Service authentication) in front for per-user access.',
+  },
+  servers: [{ url: '/api' }],
+  security: [{ functionKey: [] }],
+  paths: {
+    '/remediations': {
+      post: {
+        operationId: 'Remediations_Create',
+        summary: 'Plan (no writes) or apply the rules to one resource',
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationRequest' } } } },
+        responses: {
+          '200': { description: 'The outcome', content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationResponse' } } } },
+          '400': problem,
+          '403': problem,
+          '413': problem,
+          '415': problem,
+          '422': problem,
+        },
+      },
+    },
+    '/remediations/{requestId}': {
+      get: {
+        operationId: 'Remediations_Get',
+        summary: 'The ledger entry of one apply request',
+        parameters: [{ name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: {
+          '200': { description: 'The entry', content: { 'application/json': { schema: { $ref: '#/components/schemas/LedgerEntry' } } } },
+          '400': problem,
+          '404': problem,
+        },
+      },
+    },
+    '/resources/{resourceId}/remediations': {
+      get: {
+        operationId: 'ResourceRemediations_List',
+        summary: "A resource's ledger entries, newest first",
+        parameters: [
+          { name: 'resourceId', in: 'path', required: true, description: 'The ARM id, URL-encoded as one path segment', schema: { type: 'string' } },
+          { name: 'top', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        ],
+        responses: {
+          '200': {
+            description: 'Entries',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['resourceId', 'value'], properties: { resourceId: { type: 'string' }, value: { type: 'array', items: { $ref: '#/components/schemas/LedgerEntry' } } } },
+              },
+            },
+          },
+          '400': problem,
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } },
+    schemas: {
+      RemediationRequest: REMEDIATION_REQUEST_SCHEMA,
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail', 'code'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          code: {
+            type: 'string',
+            enum: ['UnsupportedMediaType', 'BodyTooLarge', 'InvalidJson', 'InvalidBody', 'InvalidResourceId', 'OutsideGovernedScope', 'UnknownProfile', 'ProfileNotSelectable', 'RulesNotApplicable', 'NotFound', 'LedgerUnavailable'],
+          },
+          requestId: { type: 'string' },
+        },
+      },
+      Outcome: {
+        type: 'object',
+        required: ['correlationId', 'resourceId', 'status', 'actions', 'skipped', 'errors', 'startedAt', 'durationMs'],
+        properties: {
+          correlationId: { type: 'string' },
+          resourceId: { type: 'string' },
+          resourceType: { type: 'string' },
+          status: { type: 'string', enum: ['compliant', 'remediated', 'planned', 'skipped', 'gone', 'failed'] },
+          rule: { type: 'string' },
+          mode: { type: 'string', enum: ['enforce', 'report'] },
+          principalId: { type: 'string' },
+          identityBefore: { type: 'string' },
+          identityAfter: { type: 'string' },
+          plan: { type: 'object' },
+          actions: { type: 'array', items: { type: 'object', required: ['kind'], properties: { kind: { type: 'string' } } } },
+          skipped: { type: 'array', items: { type: 'object', required: ['reason', 'detail'], properties: { reason: { type: 'string' }, detail: { type: 'string' } } } },
+          errors: {
+            type: 'array',
+            items: { type: 'object', required: ['code', 'message', 'transient'], properties: { code: { type: 'string' }, message: { type: 'string' }, transient: { type: 'boolean' } } },
+          },
+          startedAt: { type: 'string', format: 'date-time' },
+          durationMs: { type: 'number' },
+        },
+      },
+      RemediationResponse: {
+        type: 'object',
+        required: ['requestId', 'mode', 'outcome'],
+        properties: { requestId: { type: 'string', format: 'uuid' }, mode: { type: 'string', enum: ['plan', 'apply'] }, outcome: { $ref: '#/components/schemas/Outcome' } },
+      },
+      LedgerEntry: {
+        type: 'object',
+        required: ['requestId', 'resourceId', 'trigger', 'status', 'correlationId', 'actions', 'skipped', 'errors', 'durationMs', 'startedAt', 'finishedAt'],
+        properties: {
+          requestId: { type: 'string' },
+          resourceId: { type: 'string' },
+          trigger: { type: 'string', enum: ['eventGrid', 'http', 'queue', 'timer', 'cli'] },
+          status: { type: 'string', enum: ['compliant', 'remediated', 'planned', 'skipped', 'gone', 'failed'] },
+          correlationId: { type: 'string' },
+          eventId: { type: 'string' },
+          rule: { type: 'string' },
+          mode: { type: 'string' },
+          principalId: { type: 'string' },
+          identityBefore: { type: 'string' },
+          identityAfter: { type: 'string' },
+          plan: { type: 'object' },
+          actions: { type: 'array', items: { type: 'object' } },
+          skipped: { type: 'array', items: { type: 'object' } },
+          errors: { type: 'array', items: { type: 'object' } },
+          durationMs: { type: 'number' },
+          startedAt: { type: 'string', format: 'date-time' },
+          finishedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
