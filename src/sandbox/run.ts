@@ -5,18 +5,13 @@
  * handler, and prints what happened.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
-import { ManagedIdentityCredential } from '@azure/identity';
-import { ROLE, startArmEmulator } from '../../test/emulator';
 import { resourceWriteEvent } from '../../test/support/events';
-import { createAutopilot } from '../app/composition';
-import { readSettings } from '../app/settings';
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../azure/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
-import { SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
+import { startSandbox } from './environment';
 
 function identitySummary(identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined): string {
   if (!identity || !identity.type || identity.type === 'None') return 'none';
@@ -34,18 +29,9 @@ function shortScope(scope: string): string {
 }
 
 async function main(): Promise<void> {
-  const emulator = await startArmEmulator({ lro: { durationMs: 300, retryAfterSeconds: 0 } });
+  const { emulator, estate, app, close } = await startSandbox();
   try {
-    const estate = seedDemoEstate(emulator);
-    // The app's own identity: Owner here for brevity; `npm run infra:params` derives the least-privilege grants for Azure.
-    emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}` });
-    Object.assign(process.env, emulator.managedIdentityEnvironment);
-    const settings = readSettings({
-      AUTOPILOT_ARM_ENDPOINT: emulator.url,
-      AUTOPILOT_RULES_PATH: join(__dirname, 'rules.yaml'),
-      AUTOPILOT_LRO_POLL_INTERVAL_MS: '100',
-    });
-    const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential() });
+    const settings = app.settings;
     const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
 
     process.stdout.write(`identity-autopilot sandbox: ARM emulator at ${emulator.url}, ${estate.length} resources, rules ${settings.rulesPath}\n`);
@@ -87,7 +73,7 @@ async function main(): Promise<void> {
     const writes = emulator.requests.filter((r) => r.operation !== 'read').length;
     process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${(await emulator.specViolations()).length} violations.\n`);
   } finally {
-    await emulator.close();
+    await close();
   }
 }
 

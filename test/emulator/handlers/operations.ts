@@ -4,6 +4,11 @@ import type { LroStyle } from '../resource-types';
 import { type Json, type LongRunningOperation, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
+/** RPs send Retry-After in whole seconds; 0 means "send none", leaving the client its own interval. */
+function retryAfterHeader(ctx: HandlerContext): Record<string, string> {
+  return ctx.lro.retryAfterSeconds > 0 ? { 'Retry-After': String(ctx.lro.retryAfterSeconds) } : {};
+}
+
 /** Completes operations whose time has come and marks their resources Succeeded. */
 export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
   for (const op of ctx.state.operations.values()) {
@@ -52,9 +57,9 @@ export function respondToWrite(ctx: HandlerContext, style: LroStyle, operationsS
   const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
     outcome.location.replace(/\s+/g, '').toLowerCase(),
   )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;
-  const retryAfter = String(ctx.lro.retryAfterSeconds);
-  if (style === 'location') return { status: 202, headers: { Location: monitor, 'Retry-After': retryAfter } };
-  return { status, body: outcome.body, headers: { 'Azure-AsyncOperation': monitor, 'Retry-After': retryAfter } };
+  const retry = retryAfterHeader(ctx);
+  if (style === 'location') return { status: 202, headers: { Location: monitor, ...retry } };
+  return { status, body: outcome.body, headers: { 'Azure-AsyncOperation': monitor, ...retry } };
 }
 
 /** GET on an operation monitor: status documents for async-operation, resource bodies for location. */
@@ -63,7 +68,7 @@ export function handleOperationMonitor(ctx: HandlerContext, req: EmulatorRequest
   settleOperations(ctx);
   const op = ctx.state.operations.get(operationId.toLowerCase()) ?? ctx.state.operations.get(operationId);
   if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${operationId}' was not found.`);
-  const retry = { 'Retry-After': String(ctx.lro.retryAfterSeconds) };
+  const retry = retryAfterHeader(ctx);
   if (segment.toLowerCase().endsWith('operationresults')) {
     if (op.status === 'InProgress') return { status: 202, headers: { ...retry, Location: `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}` } };
     const resource = ctx.state.resources.get(op.resourceKey);

@@ -1,0 +1,155 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { Autopilot } from '../app/composition';
+import { createAutopilot } from '../app/composition';
+import { runManualRemediation } from '../app/manual-remediation';
+import { readSettings } from '../app/settings';
+import { parseArmId } from '../azure/resource-id';
+import { isAutopilotError } from '../errors';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { startProgress } from './progress';
+import { renderLedger, renderOutcome } from './render';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+interface GlobalOptions {
+  config?: string;
+  subscription?: string;
+  output: 'table' | 'json';
+  sandbox?: boolean;
+}
+
+class BadInput extends Error {}
+
+interface Session {
+  app: Autopilot;
+  close(): Promise<void>;
+}
+
+/** Real Azure through DefaultAzureCredential (so `az login` works), or the embedded sandbox. */
+async function openSession(options: GlobalOptions): Promise<Session> {
+  if (options.sandbox) {
+    // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
+    const sandbox = await startSandbox({ rulesPath: options.config });
+    return { app: sandbox.app, close: sandbox.close };
+  }
+  const settings = readSettings({
+    ...process.env,
+    AUTOPILOT_CREDENTIAL: 'default',
+    AUTOPILOT_RULES_PATH: options.config ?? process.env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
+  });
+  return { app: createAutopilot(settings), close: async () => undefined };
+}
+
+function checkSubscription(resourceId: string, options: GlobalOptions): void {
+  if (!options.subscription) return;
+  let sub: string | undefined;
+  try {
+    sub = parseArmId(resourceId).subscriptionId;
+  } catch (e) {
+    throw new BadInput((e as Error).message);
+  }
+  if (sub?.toLowerCase() !== options.subscription.toLowerCase()) {
+    throw new BadInput(`${resourceId} is not in subscription ${options.subscription} (--subscription)`);
+  }
+}
+
+async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, profiles: string[] | undefined, options: GlobalOptions, io: CliIo): Promise<number> {
+  checkSubscription(resourceId, options);
+  const session = await openSession(options);
+  const done = startProgress(`${mode === 'plan' ? 'planning' : 'applying'} ${resourceId}`);
+  try {
+    const result = await runManualRemediation(session.app, { resourceId, mode, profiles }, 'cli');
+    done();
+    if (result.kind === 'rejected') {
+      if (options.output === 'json') io.out(`${JSON.stringify({ requestId: result.requestId, error: { code: result.code, message: result.detail } }, null, 2)}\n`);
+      io.err(`refused: ${result.code}: ${result.detail}\n`);
+      return EXIT.badInput;
+    }
+    io.out(options.output === 'json' ? `${JSON.stringify({ requestId: result.requestId, mode, outcome: result.outcome }, null, 2)}\n` : renderOutcome(result.outcome, result.requestId));
+    return exitCodeFor(result.outcome);
+  } finally {
+    done();
+    await session.close();
+  }
+}
+
+async function ledgerCommand(resourceId: string, top: number, options: GlobalOptions, io: CliIo): Promise<number> {
+  checkSubscription(resourceId, options);
+  try {
+    parseArmId(resourceId);
+  } catch (e) {
+    throw new BadInput((e as Error).message);
+  }
+  const session = await openSession(options);
+  try {
+    const entries = await session.app.ledger.byResourceId(resourceId, top);
+    io.out(options.output === 'json' ? `${JSON.stringify({ resourceId, value: entries }, null, 2)}\n` : renderLedger(resourceId, entries));
+    return EXIT.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('identity-autopilot')
+    .description('Turn on managed identities and grant their roles, from your rules file.')
+    .option('-c, --config <path>', 'rules file (default: $AUTOPILOT_RULES_PATH or config/rules.yaml)')
+    .option('-s, --subscription <id>', 'only act on resources in this subscription')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  program
+    .command('plan')
+    .description('show what apply would change; never writes')
+    .argument('<resourceId>', 'ARM id of the resource')
+    .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
+    .action(async (resourceId: string, o: { profile?: string[] }) => setExit(await remediateCommand('plan', resourceId, o.profile, globals(), io)));
+  program
+    .command('apply')
+    .description('enable the identity and grant the roles the rules give it')
+    .argument('<resourceId>', 'ARM id of the resource')
+    .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
+    .action(async (resourceId: string, o: { profile?: string[] }) => setExit(await remediateCommand('apply', resourceId, o.profile, globals(), io)));
+  program
+    .command('ledger')
+    .description("show the audit ledger's entries for a resource, newest first")
+    .argument('<resourceId>', 'ARM id of the resource')
+    .option('--top <n>', 'how many entries', (v) => Number(v), 20)
+    .action(async (resourceId: string, o: { top: number }) => setExit(await ledgerCommand(resourceId, o.top, globals(), io)));
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (see exit-codes.ts). */
+export async function runCli(argv: string[], io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    if (e instanceof BadInput) {
+      io.err(`error: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    // Bad settings or a bad rules file are the caller's input, with the key path and reason.
+    if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting', 'InvalidResourceId'].includes(e.code)) {
+      io.err(`error: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    io.err(`failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

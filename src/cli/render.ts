@@ -1,0 +1,44 @@
+import { formatTable } from '../app/text-table';
+import { parseArmId } from '../azure/resource-id';
+import type { RemediationOutcome } from '../engine/types';
+import type { LedgerEntry } from '../ledger/types';
+
+function shortScope(scope: string): string {
+  try {
+    const id = parseArmId(scope);
+    if (id.kind === 'resourceGroup') return `resource group ${id.resourceGroup}`;
+    if (id.kind === 'subscription') return `subscription ${id.subscriptionId}`;
+    return `${id.type} ${id.name}`;
+  } catch {
+    return scope;
+  }
+}
+
+/** A human summary of one outcome: what would change (plan) or what changed (apply). */
+export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
+  const lines = [`${outcome.resourceId}`, `status: ${outcome.status}${outcome.rule ? `   rule: ${outcome.rule} (${outcome.mode})` : ''}   request: ${requestId}`];
+  const plan = outcome.plan;
+  if (plan) {
+    const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${plan.identity.reason})` : `unchanged: ${plan.identity.reason}`;
+    lines.push(`identity: ${identity}`);
+    if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${plan.userAssignedIdentity.id}`);
+    if (outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
+    const assigned = new Set(outcome.actions.filter((a) => a.kind === 'role-assigned').map((a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`));
+    const rows = plan.roleAssignments.map((r) => {
+      const a = r as typeof r & { present?: boolean };
+      const state = assigned.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) ? 'assigned now' : a.present ? 'present' : 'missing';
+      return [r.roleDisplayName, shortScope(r.scope), r.profile, state];
+    });
+    if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
+    for (const note of plan.notes) lines.push(`note: ${note}`);
+  }
+  for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${s.detail}`);
+  for (const e of outcome.errors) lines.push(`error: ${e.code}${e.transient ? ' (transient)' : ''}: ${e.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
+  if (entries.length === 0) return `${resourceId}\nno ledger entries\n`;
+  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.principalId ?? '-', String(e.actions.length), e.errors.map((x) => (x as { code: string }).code).join(', ') || '-', e.requestId]);
+  return `${resourceId}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { type ArmEmulator, ROLE, startArmEmulator } from '../../test/emulator';
+import { type Autopilot, createAutopilot } from '../app/composition';
+import { readSettings } from '../app/settings';
+import { MemoryLedger } from '../ledger/memory-ledger';
+import { type DemoResource, SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
+
+export const SANDBOX_RULES_PATH = join(__dirname, 'rules.yaml');
+
+export interface Sandbox {
+  emulator: ArmEmulator;
+  estate: DemoResource[];
+  app: Autopilot;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: the ARM emulator with the demo estate, and the app wired by the one
+ * composition root, running under its own managed identity from the emulator's token endpoint.
+ */
+export async function startSandbox(options: { rulesPath?: string; lroMs?: number } = {}): Promise<Sandbox> {
+  const emulator = await startArmEmulator({ lro: { durationMs: options.lroMs ?? 300, retryAfterSeconds: 0 } });
+  const estate = seedDemoEstate(emulator);
+  // Owner here for brevity; `npm run infra:params` derives the least-privilege grants used in Azure.
+  emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}` });
+  Object.assign(process.env, emulator.managedIdentityEnvironment);
+  const settings = readSettings({
+    AUTOPILOT_ARM_ENDPOINT: emulator.url,
+    AUTOPILOT_RULES_PATH: options.rulesPath ?? SANDBOX_RULES_PATH,
+    AUTOPILOT_LRO_POLL_INTERVAL_MS: '100',
+  });
+  const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential(), ledger: new MemoryLedger() });
+  return { emulator, estate, app, close: () => emulator.close() };
+}
