@@ -16,6 +16,10 @@ import type { LedgerStore } from '../ledger/types';
 import { CompositeRecorder, OutcomeEventPublisher } from '../outcome-events/publisher';
 import type { OutcomeRecorder } from './outcome-recorder';
 import { type AppSettings, readSettings } from './settings';
+import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
+import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
+import { SdkGraphQueryPort } from '../sweep/resource-graph';
+import type { SweepPorts } from '../sweep/sweep';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
 export interface SelfIdentity {
@@ -33,6 +37,8 @@ export interface Autopilot {
   readonly outcomes: OutcomeRecorder;
   /** The audit ledger, for lookups and event de-duplication. */
   readonly ledger: LedgerStore;
+  /** Resource Graph, the remediation queue and the report store, for compliance sweeps (built on first use). */
+  readonly sweep: SweepPorts;
   self(): Promise<SelfIdentity>;
 }
 
@@ -46,6 +52,8 @@ export interface CompositionOverrides {
   ledger?: LedgerStore;
   /** Engine retry settings, shortened by tests. */
   engine?: Partial<RemediatorSettings>;
+  /** Replaces sweep ports (tests, sandbox, benchmarks: an in-memory queue or report store). */
+  sweep?: Partial<SweepPorts>;
 }
 
 /** App root: where host.json is, so relative rules paths work under the Functions host and from a clone. */
@@ -100,11 +108,12 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     dryRun: settings.dryRun,
     ...overrides.engine,
   });
-  const ledger = overrides.ledger ?? createLedger(settings.ledger, credential);
+  const ledger = overrides.ledger ?? createLedger(settings.ledger, credential, { ca: connection.ca });
   const recorders: OutcomeRecorder[] = [new LedgerRecorder(ledger)];
   if (settings.outcomeTopicEndpoint) recorders.push(new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca }));
   const outcomes: OutcomeRecorder = recorders.length === 1 ? recorders[0]! : new CompositeRecorder(recorders);
   let self: Promise<SelfIdentity> | undefined;
+  let sweep: SweepPorts | undefined;
   return {
     settings,
     rules,
@@ -113,6 +122,10 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ports,
     ledger,
     outcomes,
+    get sweep(): SweepPorts {
+      sweep ??= createSweepPorts(settings, connection, overrides.sweep);
+      return sweep;
+    },
     self() {
       self ??= (async () => {
         if (settings.appPrincipalId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
@@ -126,5 +139,17 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
       self.catch(() => (self = undefined));
       return self;
     },
+  };
+}
+
+/** Sweep ports from the settings: the host's storage for the queue and reports, ARM's connection for Resource Graph. */
+function createSweepPorts(settings: AppSettings, connection: ArmConnection, overrides: Partial<SweepPorts> = {}): SweepPorts {
+  const { storage, queueName, reportContainer } = settings.sweep;
+  const queueClient = 'queue' in overrides ? undefined : remediationQueueClient(storage, queueName, connection.credential);
+  const container = overrides.reports ? undefined : reportContainerClient(storage, reportContainer, connection.credential);
+  return {
+    graph: overrides.graph ?? new SdkGraphQueryPort(connection),
+    queue: 'queue' in overrides ? overrides.queue : queueClient && new StorageRemediationQueue(queueClient),
+    reports: overrides.reports ?? (container ? new BlobReportStore(container) : new InMemoryReportStore()),
   };
 }

@@ -60,6 +60,8 @@ export class ArmEmulator {
   readonly topic: EventGridTopic;
   url = '';
   ca = '';
+  /** This run's key and certificate (valid for 127.0.0.1), e.g. for Azurite over HTTPS. */
+  tls?: { key: string; cert: string };
   private server?: https.Server;
   private tokenEndpoint?: TokenEndpoint;
   private seq = 0;
@@ -75,6 +77,7 @@ export class ArmEmulator {
   async start(): Promise<this> {
     const tls = await createSelfSignedCertificate();
     this.ca = tls.cert;
+    this.tls = tls;
     if (this.options.specValidation !== false) await this.specs.start();
     this.server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
       this.handle(req, res).catch((e) => {

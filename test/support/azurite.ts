@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 
@@ -16,6 +18,14 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
+export interface AzuriteOptions {
+  /**
+   * Serve HTTPS with this certificate and accept OAuth bearer tokens (`--oauth basic`), so clients
+   * can authenticate with a managed identity, as in Azure.
+   */
+  tls?: { cert: string; key: string };
+}
+
 const ACCOUNT = 'devstoreaccount1';
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const START_TIMEOUT_MS = 20_000;
@@ -27,8 +37,15 @@ const STOP_GRACE_MS = 1_000;
  * parent: it is killed on stop(), on a failed start, when this process exits, and (through an IPC
  * channel and `exit-with-parent.cjs`) even when this process is killed with SIGKILL.
  */
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const bin = join(__dirname, '..', '..', 'node_modules', 'azurite', 'dist', 'src', 'azurite.js');
+  const tlsArgs: string[] = [];
+  if (options.tls) {
+    const dir = mkdtempSync(join(tmpdir(), 'azurite-tls-'));
+    writeFileSync(join(dir, 'cert.pem'), options.tls.cert);
+    writeFileSync(join(dir, 'key.pem'), options.tls.key, { mode: 0o600 });
+    tlsArgs.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--oauth', 'basic');
+  }
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -50,6 +67,7 @@ export async function startAzurite(): Promise<Azurite> {
       '127.0.0.1',
       '--tableHost',
       '127.0.0.1',
+      ...tlsArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
@@ -91,7 +109,7 @@ export async function startAzurite(): Promise<Azurite> {
       const timer = setTimeout(() => reject(new Error(`Azurite did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
       const onData = () => {
         const found: Record<string, string> = {};
-        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/[^\s]+)/g)) found[m[1]!] = m[2]!;
+        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/[^\s]+)/g)) found[m[1]!] = m[2]!;
         if (found.Blob && found.Queue && found.Table) {
           clearTimeout(timer);
           child.stdout!.off('data', onData);
@@ -117,7 +135,7 @@ export async function startAzurite(): Promise<Azurite> {
     tableUrl,
     accountName: ACCOUNT,
     accountKey: KEY,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    connectionString: `DefaultEndpointsProtocol=${options.tls ? 'https' : 'http'};AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
     pid: child.pid!,
     stop,
   };
