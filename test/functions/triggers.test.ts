@@ -10,9 +10,15 @@ describe('trigger table', () => {
     const table = triggerDefinitions(() => {
       throw new Error('not built while listing');
     });
+    const names = table.map((t) => t.name);
+    assert.equal(new Set(names).size, names.length, 'names are unique');
     assert.deepEqual(
-      table.map((t) => [t.kind, t.name]),
-      [['eventGrid', 'resourceWriteSuccess']],
+      table.filter((t) => t.kind === 'eventGrid').map((t) => t.name),
+      ['resourceWriteSuccess'],
+    );
+    assert.deepEqual(
+      table.flatMap((t) => (t.kind === 'http' ? [`${t.methods.join(',')} ${t.route} ${t.authLevel}`] : [])),
+      ['POST remediations function', 'GET remediations/{requestId} function', 'GET resources/{resourceId}/remediations function', 'GET openapi.json anonymous'],
     );
     // infra/event-subscription.bicep delivers to this function name.
     const bicep = readFileSync(join(__dirname, '..', '..', 'infra', 'app', 'event-subscription.bicep'), 'utf8') + readFileSync(join(__dirname, '..', '..', 'infra', 'event-subscription.bicep'), 'utf8');
