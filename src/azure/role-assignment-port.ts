@@ -1,6 +1,6 @@
 import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports';
 import { isArmCallError } from '../errors';
-import { roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
+import { type FoundRoleDefinition, roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 
@@ -49,12 +49,12 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     }
   }
 
-  async findRoleDefinitionByName(scope: string, roleName: string): Promise<{ id: string; name: string } | undefined> {
+  async findRoleDefinitionByName(scope: string, roleName: string): Promise<FoundRoleDefinition | undefined> {
     const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1] ?? '';
     return armCall(`find role definition '${roleName}'`, async () => {
       const filter = `roleName eq '${roleName.replace(/'/g, "''")}'`;
       for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter })) {
-        if (def.id && def.name) return { id: def.id, name: def.name };
+        if (def.id && def.name) return { id: def.id, name: def.name, permissions: def.permissions };
       }
       return undefined;
     });

@@ -15,6 +15,8 @@ export {
   RoleResolver,
   type BuiltinRole,
   type RoleDefinitionLookup,
+  type FoundRoleDefinition,
+  grantsAccessControl,
   type ResolvedRole,
 } from './roles';
 export { tagValue } from './tags';

@@ -97,7 +97,35 @@ export function parseCustomRoleValue(value: string): RoleRefParse {
 
 /** The one API call role resolution needs; the Azure adapter implements it. */
 export interface RoleDefinitionLookup {
-  findRoleDefinitionByName(scope: string, roleName: string): Promise<{ id: string; name: string } | undefined>;
+  findRoleDefinitionByName(scope: string, roleName: string): Promise<FoundRoleDefinition | undefined>;
+}
+
+export interface FoundRoleDefinition {
+  id: string;
+  name: string;
+  /** Control-plane permissions, to refuse custom roles that can grant access. */
+  permissions?: ReadonlyArray<{ actions?: readonly string[]; notActions?: readonly string[] }>;
+}
+
+/** Actions that let a holder grant access, or elevate: a role allowing any of them is privileged. */
+const ACCESS_CONTROL_ACTIONS = [
+  'Microsoft.Authorization/roleAssignments/write',
+  'Microsoft.Authorization/roleDefinitions/write',
+  'Microsoft.Authorization/elevateAccess/action',
+];
+
+function actionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return re.test(action);
+}
+
+/** True when the permissions allow any action that grants access (after their notActions). */
+export function grantsAccessControl(permissions: FoundRoleDefinition['permissions']): boolean {
+  return (permissions ?? []).some((p) =>
+    ACCESS_CONTROL_ACTIONS.some(
+      (action) => (p.actions ?? []).some((a) => actionMatches(a, action)) && !(p.notActions ?? []).some((n) => actionMatches(n, action)),
+    ),
+  );
 }
 
 export interface ResolvedRole {
@@ -142,6 +170,9 @@ export class RoleResolver {
     const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName);
     if (!found) {
       throw new AutopilotError('RoleNotFound', `no role definition named '${roleName}' is visible in subscription ${subscriptionId}`);
+    }
+    if (grantsAccessControl(found.permissions)) {
+      throw new AutopilotError('PrivilegedRoleRefused', privilegedReason(`custom role '${roleName}', which allows granting access,`));
     }
     const guid = isGuid(found.name) ? found.name.toLowerCase() : roleGuidFromDefinitionId(found.id);
     if (!guid) {

@@ -30,6 +30,32 @@ export interface ApplyResult {
 
 const subscriptionOf = (scope: string): string => parseArmId(scope).subscriptionId!;
 
+/** Resolves every role of the plan (custom roles by name, once). Read-only; refuses privileged roles. */
+export async function resolveRoles(plan: Plan, ports: EnginePorts): Promise<AssessedRoleAssignment[]> {
+  return Promise.all(
+    plan.roleAssignments.map(async (ra) => {
+      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope));
+      return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
+    }),
+  );
+}
+
+/** Marks which grants the principal already holds: one list call per subscription. Read-only. */
+export async function markPresent(
+  resolved: AssessedRoleAssignment[],
+  principalId: string | undefined,
+  ports: EnginePorts,
+  signal: AbortSignal,
+  options: { principalIsNew: boolean },
+): Promise<AssessedRoleAssignment[]> {
+  // A principal that did not exist before this remediation holds nothing: no need to look.
+  if (!principalId || options.principalIsNew || resolved.length === 0) return resolved;
+  const subscriptions = [...new Set(resolved.map((r) => subscriptionOf(r.scope).toLowerCase()))];
+  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, signal)))).flat();
+  const held = new Set(existing.map((e) => `${e.scope.toLowerCase()}|${e.roleDefinitionGuid.toLowerCase()}`));
+  return resolved.map((r) => ({ ...r, present: held.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) }));
+}
+
 /** Resolves the roles and finds which grants the principal already holds. Read-only. */
 export async function assessRoleAssignments(
   plan: Plan,
@@ -38,18 +64,7 @@ export async function assessRoleAssignments(
   signal: AbortSignal,
   options: { principalIsNew: boolean },
 ): Promise<AssessedRoleAssignment[]> {
-  const resolved = await Promise.all(
-    plan.roleAssignments.map(async (ra) => {
-      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope));
-      return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
-    }),
-  );
-  // A principal that did not exist before this remediation holds nothing: no need to look.
-  if (!principalId || options.principalIsNew || resolved.length === 0) return resolved;
-  const subscriptions = [...new Set(resolved.map((r) => subscriptionOf(r.scope).toLowerCase()))];
-  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, signal)))).flat();
-  const held = new Set(existing.map((e) => `${e.scope.toLowerCase()}|${e.roleDefinitionGuid.toLowerCase()}`));
-  return resolved.map((r) => ({ ...r, present: held.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) }));
+  return markPresent(await resolveRoles(plan, ports), principalId, ports, signal, options);
 }
 
 function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
@@ -73,6 +88,8 @@ const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFo
  */
 export async function applyPlan(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, signal: AbortSignal): Promise<ApplyResult> {
   const actions: ActionRecord[] = [];
+  // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
+  const resolved = await resolveRoles(plan, ports);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
     ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
@@ -99,7 +116,7 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
-  const assessed = await assessRoleAssignments(plan, principalId, ports, signal, { principalIsNew });
+  const assessed = await markPresent(resolved, principalId, ports, signal, { principalIsNew });
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(
     missing.map((r) =>
