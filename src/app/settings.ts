@@ -24,7 +24,28 @@ export interface AppSettings {
   ledger: LedgerConnection;
   /** AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: custom Event Grid topic for outcome CloudEvents; unset: none published. */
   outcomeTopicEndpoint?: string;
+  /** Compliance sweeps: schedule, remediation queue, report container and the Storage they use. */
+  sweep: SweepSettings;
 }
+
+export interface SweepSettings {
+  /** AUTOPILOT_SWEEP_SCHEDULE: NCRONTAB (six fields, with seconds) of the timer trigger. Default hourly. */
+  schedule: string;
+  /** AUTOPILOT_REMEDIATION_QUEUE: Storage queue the sweep fans out to and the queue trigger reads. */
+  queueName: string;
+  /** AUTOPILOT_REPORT_CONTAINER: blob container for compliance reports. */
+  reportContainer: string;
+  /**
+   * The host's own storage (AzureWebJobsStorage): by identity (AzureWebJobsStorage__queueServiceUri /
+   * __blobServiceUri, or __accountName) in Azure, a connection string locally (Azurite).
+   */
+  storage: SweepStorage;
+}
+
+export type SweepStorage =
+  | { kind: 'identity'; queueServiceUrl?: string; blobServiceUrl?: string }
+  | { kind: 'connection-string'; connectionString: string }
+  | { kind: 'none' };
 
 /**
  * The ledger's Table storage: by identity (AUTOPILOT_LEDGER_TABLE_URL, else the host's own
@@ -80,6 +101,7 @@ export function readSettings(env: Env = process.env): AppSettings {
     lroPollIntervalMs: positiveNumber(env, 'AUTOPILOT_LRO_POLL_INTERVAL_MS', undefined, 60_000),
     ledger: ledgerConnection(env),
     outcomeTopicEndpoint: httpsUrl(env, 'AUTOPILOT_OUTCOME_TOPIC_ENDPOINT'),
+    sweep: sweepSettings(env),
   };
 }
 
@@ -98,4 +120,28 @@ function ledgerConnection(env: Env): LedgerConnection {
   const connectionString = env.AUTOPILOT_LEDGER_CONNECTION_STRING?.trim() || (env.AzureWebJobsStorage?.includes('=') ? env.AzureWebJobsStorage.trim() : undefined);
   if (connectionString) return { kind: 'connection-string', connectionString, table };
   return { kind: 'memory' };
+}
+
+export const DEFAULT_SWEEP_SCHEDULE = '0 0 * * * *';
+const STORAGE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+
+/** Only the sweep's settings: the trigger table reads them without building the app. */
+export function sweepSettings(env: Env = process.env): SweepSettings {
+  const schedule = env.AUTOPILOT_SWEEP_SCHEDULE?.trim() || DEFAULT_SWEEP_SCHEDULE;
+  if (schedule.split(/\s+/).length !== 6) throw new SettingsError('AUTOPILOT_SWEEP_SCHEDULE', `'${schedule}' is not a six-field NCRONTAB expression (seconds first)`);
+  const queueName = env.AUTOPILOT_REMEDIATION_QUEUE?.trim() || 'remediations';
+  if (!STORAGE_NAME.test(queueName)) throw new SettingsError('AUTOPILOT_REMEDIATION_QUEUE', `'${queueName}' is not a valid queue name`);
+  const reportContainer = env.AUTOPILOT_REPORT_CONTAINER?.trim() || 'compliance-reports';
+  if (!STORAGE_NAME.test(reportContainer)) throw new SettingsError('AUTOPILOT_REPORT_CONTAINER', `'${reportContainer}' is not a valid container name`);
+  return { schedule, queueName, reportContainer, storage: sweepStorage(env) };
+}
+
+function sweepStorage(env: Env): SweepStorage {
+  const account = env.AzureWebJobsStorage__accountName?.trim();
+  const queueServiceUrl = env.AzureWebJobsStorage__queueServiceUri?.trim() || (account ? `https://${account}.queue.core.windows.net` : undefined);
+  const blobServiceUrl = env.AzureWebJobsStorage__blobServiceUri?.trim() || (account ? `https://${account}.blob.core.windows.net` : undefined);
+  if (queueServiceUrl || blobServiceUrl) return { kind: 'identity', queueServiceUrl, blobServiceUrl };
+  const connectionString = env.AzureWebJobsStorage?.trim();
+  if (connectionString?.includes('=')) return { kind: 'connection-string', connectionString };
+  return { kind: 'none' };
 }

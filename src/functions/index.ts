@@ -13,5 +13,11 @@ for (const trigger of triggerDefinitions()) {
     case 'http':
       app.http(trigger.name, { methods: trigger.methods, route: trigger.route, authLevel: trigger.authLevel, handler: trigger.handler });
       break;
+    case 'timer':
+      app.timer(trigger.name, { schedule: trigger.schedule, handler: trigger.handler });
+      break;
+    case 'storageQueue':
+      app.storageQueue(trigger.name, { queueName: trigger.queueName, connection: trigger.connection, handler: trigger.handler });
+      break;
   }
 }

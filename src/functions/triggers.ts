@@ -1,8 +1,11 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { type Autopilot, createAutopilot } from '../app/composition';
 import { openApiHandler } from './openapi-http';
 import { createRemediationGetHandler, createRemediationsPostHandler, createResourceRemediationsHandler } from './remediations-http';
 import { createResourceWriteSuccessHandler } from './resource-write-success';
+import { type SweepSettings, sweepSettings } from '../app/settings';
+import { createComplianceSweepHandler } from './compliance-sweep';
+import { createRemediationQueueHandler } from './remediation-queue';
 
 /**
  * Every function the app registers, in one table: index.ts registers them with `app.*`, and tests
@@ -24,7 +27,25 @@ export interface HttpTriggerDefinition {
   handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 }
 
-export type TriggerDefinition = EventGridTriggerDefinition | HttpTriggerDefinition;
+export interface TimerTriggerDefinition {
+  kind: 'timer';
+  name: string;
+  /** NCRONTAB with seconds (AUTOPILOT_SWEEP_SCHEDULE). */
+  schedule: string;
+  handler: (timer: Timer, context: InvocationContext) => Promise<void>;
+}
+
+export interface StorageQueueTriggerDefinition {
+  kind: 'storageQueue';
+  name: string;
+  /** AUTOPILOT_REMEDIATION_QUEUE. */
+  queueName: string;
+  /** The app setting prefix of the Storage connection: the host's own (identity-based in Azure). */
+  connection: string;
+  handler: (message: unknown, context: InvocationContext) => Promise<void>;
+}
+
+export type TriggerDefinition = EventGridTriggerDefinition | HttpTriggerDefinition | TimerTriggerDefinition | StorageQueueTriggerDefinition;
 
 let autopilot: Autopilot | undefined;
 /** Built on first use and kept for the process: rules, credential and SDK clients are reused. */
@@ -33,7 +54,7 @@ export function sharedAutopilot(): Autopilot {
   return autopilot;
 }
 
-export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot): TriggerDefinition[] {
+export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot, sweep: SweepSettings = sweepSettings()): TriggerDefinition[] {
   return [
     { kind: 'eventGrid', name: 'resourceWriteSuccess', handler: createResourceWriteSuccessHandler(getAutopilot) },
     { kind: 'http', name: 'remediationsPost', methods: ['POST'], route: 'remediations', authLevel: 'function', handler: createRemediationsPostHandler(getAutopilot) },
@@ -48,6 +69,9 @@ export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopil
     },
     // The description of the API is public; every operation it describes requires a key.
     { kind: 'http', name: 'openApi', methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous', handler: openApiHandler },
+    // Compliance sweeps: the timer scans and fans out; the queue trigger fixes one resource per message.
+    { kind: 'timer', name: 'complianceSweep', schedule: sweep.schedule, handler: createComplianceSweepHandler(getAutopilot) },
+    { kind: 'storageQueue', name: 'remediationQueue', queueName: sweep.queueName, connection: 'AzureWebJobsStorage', handler: createRemediationQueueHandler(getAutopilot) },
   ];
 }
 

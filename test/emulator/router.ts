@@ -3,6 +3,7 @@ import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { handleOperationMonitor } from './handlers/operations';
+import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
 import { handleRoleAssignments } from './handlers/role-assignments';
 import { handleRoleDefinitions } from './handlers/role-definitions';
 import { handleResourceGroup, handleSubscription } from './handlers/scopes';
@@ -50,6 +51,10 @@ function requireSubscription(ctx: HandlerContext, subscriptionId: string): void 
 
 export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
   const { path } = req;
+  if (isResourceGraphPath(path) && ctx.resourceGraph) {
+    requireApiVersion(req, RESOURCE_GRAPH_API_VERSIONS, 'Microsoft.ResourceGraph/resources');
+    return ctx.resourceGraph.handle(ctx, req);
+  }
   const segments = path.split('/').slice(1);
   if (segments[0]?.toLowerCase() === 'subscriptions' && segments[1] !== undefined) requireSubscription(ctx, segments[1]);
 

@@ -8,6 +8,7 @@ import { EventGridTopic } from './event-grid-topic';
 import type { Principal } from './directory';
 import { type FaultAction, FaultInjector, faultError, operationKind, type OperationKind } from './faults';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext, LroSettings } from './handlers/context';
+import { isResourceGraphPath, ResourceGraphService } from './handlers/resource-graph';
 import { route } from './router';
 import { SpecValidator, type SpecViolation } from './spec-validation';
 import { EmulatorState, key } from './state';
@@ -50,6 +51,8 @@ export class ArmEmulator {
   readonly state: EmulatorState;
   readonly faults = new FaultInjector();
   readonly throttle = new ArmThrottle();
+  /** Azure Resource Graph: its per-user quota (not ARM's buckets) applies to its queries. */
+  readonly resourceGraph = new ResourceGraphService();
   readonly requests: RequestLogEntry[] = [];
   readonly specs = new SpecValidator();
   readonly tokens: TokenAuthority;
@@ -149,7 +152,7 @@ export class ArmEmulator {
   }
 
   private context(): HandlerContext {
-    return { state: this.state, lro: this.lro, baseUrl: this.url };
+    return { state: this.state, lro: this.lro, baseUrl: this.url, resourceGraph: this.resourceGraph };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -171,7 +174,7 @@ export class ArmEmulator {
       principal = this.authenticate(req.headers.authorization);
       if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
       body = parseJson(raw);
-      const decision = this.throttle.take(principal.id, /^\/subscriptions\/([^/]+)/i.exec(path)?.[1] ?? 'tenant', operationKind(method));
+      const decision = isResourceGraphPath(path) ? ({ allowed: true, headers: {} } as const) : this.throttle.take(principal.id, /^\/subscriptions\/([^/]+)/i.exec(path)?.[1] ?? 'tenant', operationKind(method));
       Object.assign(extraHeaders, decision.headers);
       if (!decision.allowed) {
         throw new ArmError(429, 'TooManyRequests', 'The request is being throttled as the limit has been reached for operation type.', {

@@ -40,13 +40,30 @@ export interface SubscriptionRecord {
 
 export const key = (id: string): string => id.replace(/\/+$/, '').toLowerCase();
 
+/** A Map that counts its changes, so derived indexes (Resource Graph's) know when to rebuild. */
+export class VersionedMap<K, V> extends Map<K, V> {
+  version = 0;
+  override set(k: K, v: V): this {
+    this.version++;
+    return super.set(k, v);
+  }
+  override delete(k: K): boolean {
+    this.version++;
+    return super.delete(k);
+  }
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
 /** Everything the emulator knows. Tests seed and inspect it directly. */
 export class EmulatorState {
   readonly directory: Directory;
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   readonly resourceGroups = new Map<string, StoredResource>();
   readonly resources = new Map<string, StoredResource>();
-  readonly roleAssignments = new Map<string, RoleAssignmentRecord>();
+  readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   readonly operations = new Map<string, LongRunningOperation>();
 

@@ -1,5 +1,6 @@
 import type { Principal } from '../directory';
 import type { EmulatorState, Json } from '../state';
+import type { ResourceGraphService } from './resource-graph';
 
 export interface EmulatorRequest {
   method: string;
@@ -29,4 +30,6 @@ export interface HandlerContext {
   lro: LroSettings;
   /** `https://127.0.0.1:port` */
   baseUrl: string;
+  /** Azure Resource Graph (tables over `state`, paging cursors, quota). */
+  resourceGraph?: ResourceGraphService;
 }

@@ -1,0 +1,155 @@
+import { tryParseArmId } from '../azure/resource-id';
+import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, type RuleMode, type RulesConfig, type SkipReason } from '../config';
+import { readIdentity } from '../engine/identity-state';
+import { planHasIdentityWork, planRemediation } from '../engine/plan';
+import type { Plan, ResourceState } from '../engine/types';
+import { isAutopilotError } from '../errors';
+import { roleAssignmentsOfPrincipalsQuery } from './queries';
+
+/** What is wrong with a resource, as the sweep sees it. */
+export type ComplianceProblem =
+  /** The identity the rule asks for is not enabled (never remediated, or removed since). */
+  | 'identity-missing'
+  /** The rule's user-assigned identity is not attached. */
+  | 'user-assigned-identity-missing'
+  /** The principal lacks grants the rule gives it (never granted, or deleted since). */
+  | 'role-assignments-missing';
+
+export interface MissingRoleAssignment {
+  role: string;
+  roleDefinitionGuid: string;
+  scope: string;
+}
+
+export interface ComplianceFinding {
+  resourceId: string;
+  resourceType: string;
+  subscriptionId: string;
+  rule: string;
+  mode: RuleMode;
+  principalId?: string;
+  problems: ComplianceProblem[];
+  missingRoleAssignments: MissingRoleAssignment[];
+}
+
+export type ComplianceAssessment =
+  | { kind: 'compliant'; resourceId: string }
+  | { kind: 'skipped'; resourceId: string; reason: SkipReason | 'unsupported-type'; detail: string }
+  /** The rules cannot be applied to this resource (bad tag value...): reported as failed, never queued. */
+  | { kind: 'invalid'; resourceId: string; code: string; detail: string }
+  | { kind: 'non-compliant'; finding: ComplianceFinding };
+
+/** Streams the rows of one query; the sweep's Resource Graph reader. */
+export type RowSource = (query: string) => AsyncIterable<Array<Record<string, unknown>>>;
+
+/**
+ * A Resource Graph row of the governed-resources query as the engine's ResourceState, so the one
+ * pure planner decides compliance. `rawBody` stays empty: planning never reads it.
+ */
+export function resourceStateFromRow(row: Record<string, unknown>): ResourceState | undefined {
+  const id = tryParseArmId(row.id);
+  const type = canonicalResourceType(String(row.type ?? id?.type ?? ''));
+  if (!id || !type || !id.subscriptionId || !id.resourceGroup || !id.name) return undefined;
+  const tags = row.tags && typeof row.tags === 'object' ? (row.tags as Record<string, string>) : {};
+  return {
+    id: id.id,
+    type,
+    subscriptionId: id.subscriptionId,
+    resourceGroup: id.resourceGroup,
+    name: id.name,
+    location: String(row.location ?? ''),
+    tags,
+    identity: readIdentity(row.identity),
+    rawBody: {},
+  };
+}
+
+function knownPrincipal(plan: Plan): string | undefined {
+  const p = plan.principal;
+  if (p.kind === 'existing') return p.principalId;
+  if (p.kind === 'user-assigned') return p.principalId;
+  return undefined;
+}
+
+/**
+ * Decides compliance for one page of resources with the engine's planner, then checks the grants of
+ * every principal on the page with one `authorizationresources` query (streamed too), so memory is
+ * bounded by the page, not the estate.
+ */
+export async function assessPage(
+  rows: Array<Record<string, unknown>>,
+  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource },
+): Promise<ComplianceAssessment[]> {
+  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => {
+    const resource = resourceStateFromRow(row);
+    const resourceId = String(row.id ?? '');
+    if (!resource) return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
+    const result = planRemediation(resource, context.rules);
+    if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
+    if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
+    return { resource, plan: result.plan };
+  });
+
+  const principals = new Set<string>();
+  for (const p of planned) {
+    if (!('plan' in p) || p.plan.roleAssignments.length === 0) continue;
+    const principal = knownPrincipal(p.plan);
+    if (principal) principals.add(principal.toLowerCase());
+  }
+  const held = new Set<string>();
+  if (principals.size > 0) {
+    for await (const page of context.readRows(roleAssignmentsOfPrincipalsQuery([...principals]))) {
+      for (const r of page) {
+        const guid = roleGuidFromDefinitionId(String(r.roleDefinitionId ?? ''));
+        if (guid) held.add(`${String(r.principalId).toLowerCase()}|${String(r.scope).toLowerCase()}|${guid}`);
+      }
+    }
+  }
+
+  const out: ComplianceAssessment[] = [];
+  for (const p of planned) {
+    if (!('plan' in p)) {
+      out.push(p);
+      continue;
+    }
+    const { plan, resource } = p;
+    const problems: ComplianceProblem[] = [];
+    if (plan.identity.action === 'write' && plan.userAssignedIdentity) problems.push('user-assigned-identity-missing');
+    else if (planHasIdentityWork(plan)) problems.push('identity-missing');
+    const principal = knownPrincipal(plan);
+    const missing: MissingRoleAssignment[] = [];
+    try {
+      for (const ra of plan.roleAssignments) {
+        const subscription = /^\/subscriptions\/([^/]+)/i.exec(ra.scope)?.[1] ?? resource.subscriptionId;
+        const guid = ra.roleDefinitionGuid ?? (await context.roles.resolve(ra.role, subscription)).roleDefinitionGuid;
+        // A principal that does not exist yet (identity to be enabled) holds nothing.
+        if (!principal || !held.has(`${principal.toLowerCase()}|${ra.scope.toLowerCase()}|${guid}`)) {
+          missing.push({ role: ra.roleDisplayName, roleDefinitionGuid: guid, scope: ra.scope });
+        }
+      }
+    } catch (e) {
+      if (!isAutopilotError(e)) throw e;
+      out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });
+      continue;
+    }
+    if (missing.length > 0) problems.push('role-assignments-missing');
+    if (problems.length === 0) {
+      out.push({ kind: 'compliant', resourceId: resource.id });
+      continue;
+    }
+    out.push({
+      kind: 'non-compliant',
+      finding: {
+        resourceId: resource.id,
+        resourceType: resource.type,
+        subscriptionId: resource.subscriptionId,
+        rule: plan.rule,
+        mode: plan.mode,
+        principalId: principal,
+        problems,
+        missingRoleAssignments: missing,
+      },
+    });
+  }
+  return out;
+}

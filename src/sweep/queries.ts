@@ -1,0 +1,70 @@
+import type { GovernedScope } from '../config';
+
+/**
+ * Every Azure Resource Graph query the sweep sends, in one place: tests parse each with the real KQL
+ * parser, and the emulator evaluates exactly these. Values from the rules file are quoted as KQL
+ * string literals; nothing else is ever spliced in.
+ */
+
+/** A KQL string literal: single quotes, with backslashes and quotes escaped. */
+export function kqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function kqlList(values: readonly string[]): string {
+  return `(${values.map(kqlString).join(', ')})`;
+}
+
+/** `rg-*` → `resourceGroup startswith 'rg-'`; other globs → a case-insensitive regex; `*` → no filter. */
+function resourceGroupFilter(globs: readonly string[]): string | undefined {
+  if (globs.length === 0 || globs.some((g) => g === '*')) return undefined;
+  const exact = globs.filter((g) => !/[*?]/.test(g));
+  const prefixes = globs.filter((g) => /^[^*?]+\*$/.test(g)).map((g) => g.slice(0, -1));
+  const patterns = globs.filter((g) => /[*?]/.test(g) && !/^[^*?]+\*$/.test(g));
+  const terms: string[] = [];
+  if (exact.length > 0) terms.push(`resourceGroup in~ ${kqlList(exact)}`);
+  for (const p of prefixes) terms.push(`resourceGroup startswith ${kqlString(p)}`);
+  for (const g of patterns) {
+    const body = g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    terms.push(`resourceGroup matches regex ${kqlString(`(?i)^${body}$`)}`);
+  }
+  return terms.length === 1 ? terms[0] : `(${terms.join(' or ')})`;
+}
+
+/**
+ * The governed resources: the types and resource groups the rules' scope names, with exactly the
+ * columns planning needs. Ordered by id so pages are stable (Resource Graph asks for this).
+ */
+export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes' | 'resourceGroups'>): string {
+  const lines = ['resources', `| where type in~ ${kqlList(scope.resourceTypes)}`];
+  const rg = resourceGroupFilter(scope.resourceGroups);
+  if (rg) lines.push(`| where ${rg}`);
+  lines.push('| project id, name, type, location, resourceGroup, subscriptionId, tags, identity', '| order by id asc');
+  return lines.join('\n');
+}
+
+/**
+ * The role assignments held by the given principals: the `authorizationresources` table, whose
+ * rows have ARM's shape (type `microsoft.authorization/roleassignments`, properties.principalId,
+ * roleDefinitionId, scope).
+ */
+export function roleAssignmentsOfPrincipalsQuery(principalIds: readonly string[]): string {
+  return [
+    'authorizationresources',
+    `| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ${kqlList(principalIds)}`,
+    '| project principalId = tolower(tostring(properties.principalId)), scope = tostring(properties.scope), roleDefinitionId = tostring(properties.roleDefinitionId)',
+    '| order by principalId asc, scope asc, roleDefinitionId asc',
+  ].join('\n');
+}
+
+/** A sample of each query, for tests that parse them all. */
+export function sampleQueries(): Record<string, string> {
+  return {
+    governedResources: governedResourcesQuery({
+      resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps'],
+      resourceGroups: ['rg-apps', 'rg-ua-*', 'rg-?-team*', "o'brien"],
+    }),
+    governedResourcesAllGroups: governedResourcesQuery({ resourceTypes: ['Microsoft.Compute/virtualMachines'], resourceGroups: ['*'] }),
+    roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11', '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c']),
+  };
+}

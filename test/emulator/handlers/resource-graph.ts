@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { ArmError } from '../arm-error';
+import { compileKql, type CompiledQuery, KqlError, runStages } from '../kql';
+import type { RoleAssignmentRecord, StoredResource } from '../state';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+import { roleAssignmentBody } from './role-assignments';
+
+export const RESOURCE_GRAPH_API_VERSIONS = ['2021-03-01', '2022-10-01', '2024-04-01'];
+/** Resource Graph's page limit, and its default page size when `$top` is absent. */
+const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 100;
+const CURSOR_TTL_MS = 10 * 60_000;
+const MAX_CURSORS = 64;
+
+type Row = Record<string, unknown>;
+
+/** Resource Graph's error envelope: a BadRequest with details naming the real cause. */
+export class ResourceGraphError extends ArmError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly details: Array<{ code: string; message: string }>,
+    headers: Record<string, string> = {},
+  ) {
+    super(status, code, message, headers);
+  }
+
+  override toBody(): { error: { code: string; message: string; details?: Array<{ code: string; message: string }> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details.length > 0 ? { details: this.details } : {}) } };
+  }
+}
+
+export interface ResourceGraphQuotaSettings {
+  /** Queries allowed per window per user; the docs' example is 15 per 5 seconds. */
+  limit: number;
+  windowMs: number;
+}
+
+interface Cursor {
+  rows: Row[];
+  expiresAt: number;
+}
+
+/** hh:mm:ss, as `x-ms-user-quota-resets-after` carries it (rounded up to whole seconds). */
+function hhmmss(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+}
+
+/**
+ * The emulator's Azure Resource Graph: the `resources` and `authorizationresources` tables over the
+ * emulator's state, the project's queries run by a KQL evaluator, `$skipToken` paging over a
+ * snapshot of the result, and the per-user quota with its headers and 429s.
+ */
+export class ResourceGraphService {
+  /** Set to undefined to turn the quota off (benchmarks). */
+  quota: ResourceGraphQuotaSettings | undefined = { limit: 15, windowMs: 5000 };
+  /** Queries answered (200s), and 429s sent. */
+  queries = 0;
+  throttled = 0;
+  private readonly windows = new Map<string, { start: number; used: number }>();
+  private readonly cursors = new Map<string, Cursor>();
+  private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
+
+  setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
+    this.quota = quota;
+    this.windows.clear();
+  }
+
+  /** Takes one query from the caller's window; returns the quota headers, or throws the 429. */
+  takeQuota(principalId: string, now = Date.now()): Record<string, string> {
+    if (!this.quota) return {};
+    const { limit, windowMs } = this.quota;
+    let w = this.windows.get(principalId);
+    if (!w || now - w.start >= windowMs) {
+      w = { start: now, used: 0 };
+      this.windows.set(principalId, w);
+    }
+    const resetsAfter = hhmmss(w.start + windowMs - now);
+    if (w.used >= limit) {
+      this.throttled++;
+      throw new ResourceGraphError(
+        429,
+        'RateLimiting',
+        `Please provide below info when asking for support: timestamp = ${new Date(now).toISOString()}, correlationId = ${randomUUID()}.`,
+        [{ code: 'RateLimiting', message: `Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.` }],
+        { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': resetsAfter },
+      );
+    }
+    w.used++;
+    return { 'x-ms-user-quota-remaining': String(limit - w.used), 'x-ms-user-quota-resets-after': resetsAfter };
+  }
+
+  handle(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+    if (req.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The HTTP method '${req.method}' is not supported.`);
+    const quotaHeaders = this.takeQuota(req.principal.id);
+    const body = req.body ?? {};
+    if (typeof body.query !== 'string' || body.query.trim() === '') throw invalid('The query is missing or empty.');
+    const options = (body.options ?? {}) as { $top?: number; $skip?: number; $skipToken?: string; resultFormat?: string };
+    if (options.resultFormat === 'table') throw invalid("resultFormat 'table' is not supported by the emulator; use 'objectArray'.", 'UnsupportedResultFormat');
+    const top = Math.min(MAX_PAGE, Math.max(1, Number(options.$top ?? (options.$skipToken ? MAX_PAGE : DEFAULT_PAGE))));
+    let rows: Row[];
+    let offset: number;
+    if (options.$skipToken) {
+      const token = decodeToken(options.$skipToken);
+      const cursor = token && this.cursors.get(token.cursor);
+      if (!token || !cursor || cursor.expiresAt < Date.now()) throw invalid('The $skipToken is invalid or has expired.', 'InvalidSkipToken');
+      rows = cursor.rows;
+      offset = token.offset;
+      this.cursors.delete(token.cursor);
+      this.cursors.set(token.cursor, cursor);
+    } else {
+      rows = this.evaluate(ctx, body.query, subscriptionsOf(body.subscriptions));
+      offset = Number(options.$skip ?? 0);
+    }
+    const page = rows.slice(offset, offset + top);
+    const next = offset + page.length;
+    let skipToken: string | undefined;
+    if (next < rows.length) {
+      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep(rows);
+      skipToken = Buffer.from(JSON.stringify({ cursor, offset: next })).toString('base64');
+    }
+    this.queries++;
+    return {
+      status: 200,
+      headers: quotaHeaders,
+      body: { totalRecords: rows.length, count: page.length, resultTruncated: 'false', ...(skipToken ? { $skipToken: skipToken } : {}), data: page, facets: [] },
+    };
+  }
+
+  private keep(rows: Row[]): string {
+    const now = Date.now();
+    for (const [id, c] of this.cursors) if (c.expiresAt < now) this.cursors.delete(id);
+    // Least recently used first: a long scan's cursor stays while short queries come and go.
+    while (this.cursors.size >= MAX_CURSORS) this.cursors.delete(this.cursors.keys().next().value!);
+    const id = randomUUID();
+    this.cursors.set(id, { rows, expiresAt: now + CURSOR_TTL_MS });
+    return id;
+  }
+
+  private evaluate(ctx: HandlerContext, query: string, subscriptions: Set<string> | undefined): Row[] {
+    let compiled: CompiledQuery;
+    try {
+      compiled = compileKql(query);
+    } catch (e) {
+      if (e instanceof KqlError) throw invalid(e.message, e.code);
+      throw e;
+    }
+    const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
+    let candidates: Row[];
+    if (compiled.table === 'resources') candidates = this.resourceRows(ctx, subscriptions, lookup('type'));
+    else if (compiled.table === 'authorizationresources') candidates = this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'));
+    else throw invalid(`The table '${compiled.table}' is not supported by the emulator (supported: resources, authorizationresources).`, 'UnknownTable');
+    return runStages(candidates, compiled.stages);
+  }
+
+  /** One pass over the resources; only rows of the wanted types are built. */
+  private resourceRows(ctx: HandlerContext, subscriptions: Set<string> | undefined, types: string[] | undefined): Row[] {
+    const wantedTypes = types && new Set(types);
+    const rows: Row[] = [];
+    for (const r of ctx.state.resources.values()) {
+      if (wantedTypes && !wantedTypes.has(String(r.body.type).toLowerCase())) continue;
+      const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase();
+      if (subscriptions && (!sub || !subscriptions.has(sub))) continue;
+      rows.push(resourceRow(ctx, r, sub ?? ''));
+    }
+    return rows;
+  }
+
+  /** Role assignments as Resource Graph shows them, indexed by principal once per change of the store. */
+  private authorizationRows(ctx: HandlerContext, subscriptions: Set<string> | undefined, principals: string[] | undefined): Row[] {
+    const store = ctx.state.roleAssignments;
+    if (!this.roleIndex || this.roleIndex.version !== store.version) {
+      const byPrincipal = new Map<string, RoleAssignmentRecord[]>();
+      for (const a of store.values()) {
+        const k = a.principalId.toLowerCase();
+        const list = byPrincipal.get(k);
+        if (list) list.push(a);
+        else byPrincipal.set(k, [a]);
+      }
+      this.roleIndex = { version: store.version, byPrincipal };
+    }
+    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p) ?? []) : [...store.values()];
+    const rows: Row[] = [];
+    for (const a of records) {
+      const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
+      if (subscriptions && !subscriptions.has(sub)) continue;
+      const body = roleAssignmentBody(a);
+      rows.push({
+        id: a.id,
+        name: a.name,
+        type: 'microsoft.authorization/roleassignments',
+        tenantId: ctx.state.tenantId,
+        kind: '',
+        location: '',
+        resourceGroup: (/\/resourceGroups\/([^/]+)/i.exec(a.scope)?.[1] ?? '').toLowerCase(),
+        subscriptionId: sub,
+        managedBy: '',
+        sku: null,
+        plan: null,
+        properties: body.properties,
+        tags: null,
+        identity: null,
+        zones: null,
+        extendedLocation: null,
+      });
+    }
+    return rows;
+  }
+}
+
+/** A `resources` row: ARM's body plus Resource Graph's columns (type and resource group in lower case). */
+function resourceRow(ctx: HandlerContext, r: StoredResource, subscriptionId: string): Row {
+  const b = r.body;
+  return {
+    id: r.id,
+    name: b.name,
+    type: String(b.type).toLowerCase(),
+    tenantId: ctx.state.tenantId,
+    kind: b.kind ?? '',
+    location: b.location ?? '',
+    resourceGroup: (/\/resourceGroups\/([^/]+)/i.exec(r.id)?.[1] ?? '').toLowerCase(),
+    subscriptionId: /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1] ?? subscriptionId,
+    managedBy: b.managedBy ?? '',
+    sku: b.sku ?? null,
+    plan: b.plan ?? null,
+    properties: b.properties ?? null,
+    tags: b.tags ?? null,
+    identity: b.identity ?? null,
+    zones: b.zones ?? null,
+    extendedLocation: b.extendedLocation ?? null,
+  };
+}
+
+function subscriptionsOf(value: unknown): Set<string> | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  return new Set(value.map((s) => String(s).toLowerCase()));
+}
+
+function decodeToken(token: string): { cursor: string; offset: number } | undefined {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    return typeof t.cursor === 'string' && Number.isInteger(t.offset) ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function invalid(detail: string, code = 'InvalidQuery'): ResourceGraphError {
+  return new ResourceGraphError(
+    400,
+    'BadRequest',
+    `Please provide below info when asking for support: timestamp = ${new Date().toISOString()}, correlationId = ${randomUUID()}.`,
+    [
+      { code: 'InvalidQuery', message: 'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.' },
+      ...(code === 'InvalidQuery' ? [] : [{ code, message: detail }]),
+      ...(code === 'InvalidQuery' ? [{ code: 'InvalidQuery', message: detail }] : []),
+    ],
+  );
+}
+
+export function isResourceGraphPath(path: string): boolean {
+  return /^\/providers\/Microsoft\.ResourceGraph\/resources$/i.test(path);
+}

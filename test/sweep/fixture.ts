@@ -1,0 +1,89 @@
+import { ManagedIdentityCredential } from '@azure/identity';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { type Autopilot, createAutopilot } from '../../src/app/composition';
+import { readSettings } from '../../src/app/settings';
+import type { RulesConfig } from '../../src/config';
+import { triggerNamed } from '../../src/functions/triggers';
+import type { SweepPorts } from '../../src/sweep';
+import { SEED_TYPES, seedResource } from '../emulator/seed';
+import type { Azurite } from '../support/azurite';
+import type { EmulatorFixture } from '../support/emulator-fixture';
+import { SUB_A, SUB_B } from '../support/emulator-fixture';
+import { type QueueHostSettings, runQueueHost } from '../support/queue-host';
+
+/** Two subscriptions; `rg-audit*` is report-only, everything else enforced. */
+export const SWEEP_RULES = `
+version: 1
+scope:
+  subscriptions: ["${SUB_A}", "${SUB_B}"]
+  resourceGroups: ["rg-*"]
+  optOutTag: autopilot-optout
+profiles:
+  rg-reader:
+    roles:
+      - role: Reader
+        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
+  self-monitoring:
+    roles:
+      - role: Monitoring Metrics Publisher
+        scope: "{resourceId}"
+rules:
+  - name: audit-only
+    match:
+      resourceGroups: ["rg-audit*"]
+    identity:
+      kind: SystemAssigned
+    profiles: [rg-reader]
+    mode: report
+  - name: workloads
+    identity:
+      kind: SystemAssigned
+    profiles: [rg-reader, self-monitoring]
+`;
+
+/**
+ * The app as the Functions host runs it, with the host's storage pointing at Azurite when given:
+ * the remediation queue and the report container are real.
+ */
+export function buildSweepApp(env: EmulatorFixture, rules: RulesConfig, options: { azurite?: Azurite; sweep?: Partial<SweepPorts>; queueName?: string; budgetMs?: number } = {}): Autopilot {
+  const emulator = env.emulator;
+  Object.assign(process.env, emulator.managedIdentityEnvironment);
+  const settings = readSettings({
+    AUTOPILOT_ARM_ENDPOINT: emulator.url,
+    AUTOPILOT_RULES_PATH: 'unused.yaml',
+    AUTOPILOT_LRO_POLL_INTERVAL_MS: '20',
+    ...(options.azurite ? { AzureWebJobsStorage: options.azurite.connectionString } : {}),
+    ...(options.queueName ? { AUTOPILOT_REMEDIATION_QUEUE: options.queueName } : {}),
+  });
+  return createAutopilot(settings, {
+    rules,
+    ca: emulator.ca,
+    credential: new ManagedIdentityCredential(),
+    sweep: options.sweep,
+    engine: {
+      principalNotFoundBackoff: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 30 },
+      conflictBackoff: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 10 },
+      ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}),
+    },
+  });
+}
+
+export function queuesOf(app: Autopilot, azurite: Azurite) {
+  const service = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  const name = app.settings.sweep.queueName;
+  return { queue: service.getQueueClient(name), poison: service.getQueueClient(`${name}-poison`) };
+}
+
+/** Runs the queue trigger from the trigger table over everything on the app's remediation queue. */
+export async function drainRemediationQueue(app: Autopilot, azurite: Azurite, settings: QueueHostSettings, timeoutMs = 30_000) {
+  const { queue, poison } = queuesOf(app, azurite);
+  const trigger = triggerNamed('storageQueue', 'remediationQueue', () => app);
+  return runQueueHost(queue, poison, trigger.handler, settings, { timeoutMs });
+}
+
+/** A web app in `resourceGroup`. */
+export function seedSite(env: EmulatorFixture, subscriptionId: string, resourceGroup: string, name: string, tags: Record<string, string> = {}): string {
+  return seedResource(env.emulator.state, { subscriptionId, resourceGroup, type: SEED_TYPES.webApp, name, tags });
+}
+
+export { SUB_A, SUB_B };
