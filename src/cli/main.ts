@@ -7,7 +7,7 @@ import { parseArmId } from '../azure/resource-id';
 import { isAutopilotError } from '../errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { startProgress } from './progress';
-import { renderLedger, renderOutcome } from './render';
+import { renderLedger, renderOutcome, renderSweep } from './render';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -95,6 +95,43 @@ async function ledgerCommand(resourceId: string, top: number, options: GlobalOpt
   }
 }
 
+async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, options: GlobalOptions, io: CliIo): Promise<number> {
+  const session = await openSession(options);
+  const { InMemoryRemediationQueue, runSweep } = require('../sweep') as typeof import('../sweep');
+  const app = session.app;
+  let rules = app.rules;
+  if (options.subscription) {
+    const wanted = options.subscription.toLowerCase();
+    if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new BadInput(`subscription ${options.subscription} is not governed by ${rules.source}`);
+    rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
+  }
+  // By default the CLI fixes what it finds itself, through the same engine the queue trigger runs;
+  // --enqueue hands the work to the deployed app's remediation queue instead.
+  const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
+  const done = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping');
+  try {
+    const report = await runSweep({ rules, ports: app.ports, sweep: local ? { ...app.sweep, queue: local } : app.sweep }, { reportOnly: flags.reportOnly });
+    const fixes: Array<{ resourceId: string; status: string; errors: string[] }> = [];
+    for (const message of local?.messages ?? []) {
+      const outcome = await app.remediator.remediate({ resourceId: message.resourceId, correlationId: message.correlationId, mode: 'apply' });
+      await app.outcomes.record(outcome, { trigger: 'cli' });
+      fixes.push({ resourceId: message.resourceId, status: outcome.status, errors: outcome.errors.map((e) => `${e.code}: ${e.message}`) });
+    }
+    done();
+    if (options.output === 'json') io.out(`${JSON.stringify({ report, fixes }, null, 2)}\n`);
+    else io.out(renderSweep(report, fixes));
+    if (report.totals.failed > 0 || fixes.some((f) => f.status === 'failed')) return EXIT.failed;
+    const unfixed = flags.reportOnly ? report.totals.nonCompliant : report.totals.reported;
+    return unfixed > 0 ? EXIT.changesPlanned : EXIT.ok;
+  } catch (e) {
+    if (isAutopilotError(e) && e.code === 'RemediationQueueNotConfigured') throw new BadInput(`${e.message} (--enqueue needs the app's storage settings)`);
+    throw e;
+  } finally {
+    done();
+    await session.close();
+  }
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('identity-autopilot')
     .description('Turn on managed identities and grant their roles, from your rules file.')
@@ -124,6 +161,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .argument('<resourceId>', 'ARM id of the resource')
     .option('--top <n>', 'how many entries', (v) => Number(v), 20)
     .action(async (resourceId: string, o: { top: number }) => setExit(await ledgerCommand(resourceId, o.top, globals(), io)));
+  program
+    .command('sweep')
+    .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
+    .option('--report-only', 'report what is not compliant; change nothing')
+    .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
+    .action(async (o: { reportOnly?: boolean; enqueue?: boolean }) => setExit(await sweepCommand(o, globals(), io)));
   return program;
 }
 

@@ -2,6 +2,7 @@ import { formatTable } from '../app/text-table';
 import { parseArmId } from '../azure/resource-id';
 import type { RemediationOutcome } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
+import type { SweepReport } from '../sweep/report';
 
 function shortScope(scope: string): string {
   try {
@@ -41,4 +42,26 @@ export function renderLedger(resourceId: string, entries: LedgerEntry[]): string
   if (entries.length === 0) return `${resourceId}\nno ledger entries\n`;
   const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.principalId ?? '-', String(e.actions.length), e.errors.map((x) => (x as { code: string }).code).join(', ') || '-', e.requestId]);
   return `${resourceId}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
+}
+
+/** Totals, then one row per finding: what was wrong and what became of it. */
+export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: string; status: string; errors: string[] }>): string {
+  const t = report.totals;
+  const skipped = Object.entries(t.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const lines = [
+    `sweep ${report.sweepId}${report.reportOnly ? ' (report only)' : ''}: ${report.subscriptions.length} subscription(s), ${report.resourceGraph.calls} Resource Graph call(s), ${report.durationMs} ms`,
+    `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (queued ${t.queued}, reported ${t.reported}, failed ${t.failed}); skipped: ${skipped}`,
+  ];
+  const fixed = new Map(fixes.map((f) => [f.resourceId.toLowerCase(), f]));
+  if (report.findings.length > 0) {
+    const rows = report.findings.map((f) => {
+      const fix = fixed.get(f.resourceId.toLowerCase());
+      return [f.resourceId, f.problems.join('\n'), f.rule, fix ? fix.status : f.action];
+    });
+    lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
+    if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
+  }
+  for (const f of report.failures) lines.push(`failed: ${f.resourceId}: ${f.code}: ${f.detail}`);
+  for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${f.resourceId}: ${f.errors.join('; ')}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -73,4 +73,24 @@ describe('identity-autopilot CLI (real binary, --sandbox)', () => {
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(r.out), { resourceId: WEB, value: [] });
   });
+
+  it('sweep --report-only: exit 2 when drift is found, nothing written', () => {
+    const r = cli('sweep', '--sandbox', '--report-only', '-o', 'json');
+    assert.equal(r.code, 2, r.err);
+    const { report, fixes } = JSON.parse(r.out);
+    assert.equal(report.reportOnly, true);
+    assert.equal(report.totals.scanned, 8);
+    assert.equal(report.totals.nonCompliant, 7);
+    assert.equal(report.totals.skipped['opted-out'], 1);
+    assert.deepEqual(fixes, []);
+  });
+
+  it('sweep: fixes what it finds through the same engine, exit 0', () => {
+    const r = cli('sweep', '--sandbox', '-o', 'json');
+    assert.equal(r.code, 0, r.err);
+    const { report, fixes } = JSON.parse(r.out);
+    assert.equal(report.totals.queued, 7);
+    assert.equal(fixes.length, 7);
+    assert.ok(fixes.every((f: { status: string }) => f.status === 'remediated'), JSON.stringify(fixes));
+  });
 });
