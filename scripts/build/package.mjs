@@ -19,6 +19,7 @@
 // Rules file: --rules FILE, else config/rules.yaml, else config/rules.example.yaml (with a warning),
 // always written as config/rules.yaml. scripts/infra/params.ts picks the same file, so the deployed
 // rules and the app identity's permissions come from the same source.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +29,23 @@ import { crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(REPO, 'src', 'functions', 'index.ts');
+/** The handlers, engine and Azure SDKs: a second bundle, loaded by the entry on first invocation. */
+const RUNTIME_ENTRY = join(REPO, 'src', 'functions', 'runtime.ts');
 export const BUNDLE_PATH = join('dist', 'src', 'functions', 'index.js');
+export const RUNTIME_BUNDLE_PATH = join('dist', 'src', 'functions', 'runtime.js');
+
+/**
+ * Keeps the entry's lazy `require('./runtime')` a require of the runtime bundle beside it, instead of
+ * inlining it: the point of the split is that start-up neither parses nor runs the Azure SDKs.
+ */
+const runtimeAsSibling = {
+  name: 'runtime-as-sibling',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/runtime$/ }, (args) =>
+      args.importer === ENTRY ? { path: './runtime.js', external: true } : undefined,
+    );
+  },
+};
 
 /**
  * Modules the bundle must not contain: `@azure/functions-core` is injected by the Functions host's
@@ -189,8 +206,8 @@ export async function buildPackage(input = {}) {
   const started = Date.now();
   const result = await esbuild.build({
     absWorkingDir: REPO,
-    entryPoints: [ENTRY],
-    outfile: bundle,
+    entryPoints: { index: ENTRY, runtime: RUNTIME_ENTRY },
+    outdir: dirname(bundle),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -203,19 +220,26 @@ export async function buildPackage(input = {}) {
     external: HOST_PROVIDED,
     // Dependencies that ship ESM and CJS: take the CommonJS build, as `require` at run time would.
     mainFields: ['main', 'module'],
-    plugins: [requireConditions],
+    plugins: [runtimeAsSibling, requireConditions],
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
     metafile: true,
   });
   checkInputs(result.metafile);
   // Keep the map next to, not inside, what gets deployed.
-  const mapSource = `${bundle}.map`;
-  copyFileSync(mapSource, join(mapDir, 'index.js.map'));
-  rmSync(mapSource);
+  for (const name of ['index', 'runtime']) {
+    const mapSource = join(dirname(bundle), `${name}.js.map`);
+    copyFileSync(mapSource, join(mapDir, `${name}.js.map`));
+    rmSync(mapSource);
+  }
 
   const rulesSource = pickRules(options.rules, log);
   copyFileSync(rulesSource, join(root, 'config', 'rules.yaml'));
+  // Validate the rules now and stamp their digest: start-up then only compares digests (a bad file
+  // fails the build here, with its key path and reason).
+  const check = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build', 'check-rules.ts'), join(root, 'config', 'rules.yaml')], { cwd: REPO, encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`the rules file ${relative(REPO, rulesSource)} is invalid: ${check.stderr.trim()}`);
+  writeFileSync(join(root, 'config', 'rules.yaml.sha256'), check.stdout);
   copyFileSync(join(REPO, 'host.json'), join(root, 'host.json'));
   const own = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
   const manifest = {
@@ -235,9 +259,12 @@ export async function buildPackage(input = {}) {
     zipDirectory(root, zipPath);
   }
   const bundleBytes = statSync(bundle).size;
+  const runtimeBundle = join(root, RUNTIME_BUNDLE_PATH);
   const summary = {
     root,
     bundle,
+    runtimeBundle,
+    runtimeBytes: statSync(runtimeBundle).size,
     zip: zipPath,
     rules: rulesSource,
     bundleBytes,
@@ -247,7 +274,7 @@ export async function buildPackage(input = {}) {
     ms: Date.now() - started,
   };
   log(
-    `packaged ${relative(process.cwd(), root) || '.'}: bundle ${(bundleBytes / 1024).toFixed(0)} KiB from ${summary.inputs} modules` +
+    `packaged ${relative(process.cwd(), root) || '.'}: entry ${(bundleBytes / 1024).toFixed(0)} KiB + runtime ${(summary.runtimeBytes / 1024).toFixed(0)} KiB from ${summary.inputs} modules` +
       (zipPath ? `, ${relative(process.cwd(), zipPath)} ${(summary.zipBytes / 1024).toFixed(0)} KiB` : '') +
       `, rules from ${relative(REPO, rulesSource)} (${summary.ms} ms)`,
   );

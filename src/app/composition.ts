@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
@@ -15,7 +14,10 @@ import { LedgerRecorder } from '../ledger/ledger-recorder';
 import type { LedgerStore } from '../ledger/types';
 import { CompositeRecorder, OutcomeEventPublisher } from '../outcome-events/publisher';
 import type { OutcomeRecorder } from './outcome-recorder';
+import { resolveRulesPath } from './app-root';
 import { type AppSettings, readSettings } from './settings';
+
+export { resolveRulesPath } from './app-root';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
 import { SdkGraphQueryPort } from '../sweep/resource-graph';
@@ -54,13 +56,6 @@ export interface CompositionOverrides {
   engine?: Partial<RemediatorSettings>;
   /** Replaces sweep ports (tests, sandbox, benchmarks: an in-memory queue or report store). */
   sweep?: Partial<SweepPorts>;
-}
-
-/** App root: where host.json is, so relative rules paths work under the Functions host and from a clone. */
-const APP_ROOT = join(__dirname, '..', '..', __dirname.includes(`${join('dist', 'src')}`) ? '..' : '');
-
-export function resolveRulesPath(path: string): string {
-  return isAbsolute(path) ? path : join(APP_ROOT, path);
 }
 
 function decodeClaims(token: string): Record<string, unknown> {

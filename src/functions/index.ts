@@ -1,23 +1,42 @@
 import { app } from '@azure/functions';
-import { sharedAutopilot, triggerDefinitions } from './triggers';
+import { resolveRulesPath } from '../app/app-root';
+import { readSettings } from '../app/settings';
+import { matchesValidationStamp } from '../config/validation-stamp';
+import { type TriggerName, triggerSpecs } from './trigger-specs';
 
-// Load settings and the rules file now: a bad file must stop start-up with its key path and reason,
-// not fail the first event.
-sharedAutopilot();
+// The handlers (engine, adapters, Azure SDKs) load on first invocation, in a bundle of their own, so
+// a cold start costs little more than a bare Functions app.
+let runtime: typeof import('./runtime') | undefined;
+function loadRuntime(): typeof import('./runtime') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  runtime ??= require('./runtime') as typeof import('./runtime');
+  return runtime;
+}
 
-for (const trigger of triggerDefinitions()) {
-  switch (trigger.kind) {
+// Settings and the rules file are checked now: a bad file must stop start-up with its key path and
+// reason, not fail the first event. The rules file the package ships was validated when it was
+// built (its digest is stamped beside it); any other file is validated here, in full.
+const settings = readSettings();
+const rulesPath = resolveRulesPath(settings.rulesPath);
+if (!matchesValidationStamp(rulesPath)) loadRuntime().checkRulesFile(rulesPath);
+
+function lazy(name: TriggerName) {
+  return (...args: unknown[]): Promise<never> => loadRuntime().handlerFor(name)(...args) as Promise<never>;
+}
+
+for (const spec of triggerSpecs(settings.sweep)) {
+  switch (spec.kind) {
     case 'eventGrid':
-      app.eventGrid(trigger.name, { handler: trigger.handler as never });
+      app.eventGrid(spec.name, { handler: lazy(spec.name) });
       break;
     case 'http':
-      app.http(trigger.name, { methods: trigger.methods, route: trigger.route, authLevel: trigger.authLevel, handler: trigger.handler });
+      app.http(spec.name, { methods: spec.methods, route: spec.route, authLevel: spec.authLevel, handler: lazy(spec.name) });
       break;
     case 'timer':
-      app.timer(trigger.name, { schedule: trigger.schedule, handler: trigger.handler });
+      app.timer(spec.name, { schedule: spec.schedule, handler: lazy(spec.name) });
       break;
     case 'storageQueue':
-      app.storageQueue(trigger.name, { queueName: trigger.queueName, connection: trigger.connection, handler: trigger.handler });
+      app.storageQueue(spec.name, { queueName: spec.queueName, connection: spec.connection, handler: lazy(spec.name) });
       break;
   }
 }

@@ -6,46 +6,44 @@ import { createResourceWriteSuccessHandler } from './resource-write-success';
 import { type SweepSettings, sweepSettings } from '../app/settings';
 import { createComplianceSweepHandler } from './compliance-sweep';
 import { createRemediationQueueHandler } from './remediation-queue';
+import { type TriggerName, type TriggerSpec, triggerSpecs } from './trigger-specs';
+
+type Handlers = {
+  eventGrid: (event: unknown, context: InvocationContext) => Promise<void>;
+  http: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+  timer: (timer: Timer, context: InvocationContext) => Promise<void>;
+  storageQueue: (message: unknown, context: InvocationContext) => Promise<void>;
+};
 
 /**
- * Every function the app registers, in one table: index.ts registers them with `app.*`, and tests
- * assert on it (outside the Functions host, `app.*` registers nothing that can be listed).
+ * Every function the app registers, with its handler: trigger-specs.ts holds what the host needs to
+ * register them; index.ts registers them with `app.*`, and tests assert on this table (outside the
+ * Functions host, `app.*` registers nothing that can be listed).
  */
-export interface EventGridTriggerDefinition {
-  kind: 'eventGrid';
-  name: string;
-  handler: (event: unknown, context: InvocationContext) => Promise<void>;
-}
+export type TriggerDefinition = { [K in TriggerSpec['kind']]: Extract<TriggerSpec, { kind: K }> & { handler: Handlers[K] } }[TriggerSpec['kind']];
+export type EventGridTriggerDefinition = Extract<TriggerDefinition, { kind: 'eventGrid' }>;
+export type HttpTriggerDefinition = Extract<TriggerDefinition, { kind: 'http' }>;
+export type TimerTriggerDefinition = Extract<TriggerDefinition, { kind: 'timer' }>;
+export type StorageQueueTriggerDefinition = Extract<TriggerDefinition, { kind: 'storageQueue' }>;
 
-export interface HttpTriggerDefinition {
-  kind: 'http';
-  name: string;
-  methods: Array<'GET' | 'POST'>;
-  route: string;
-  /** `function`: the host requires a function key; put Entra ID (App Service authentication) in front as well. */
-  authLevel: 'anonymous' | 'function' | 'admin';
-  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+function handlerFor(name: TriggerName, getAutopilot: () => Autopilot): Handlers[keyof Handlers] {
+  switch (name) {
+    case 'resourceWriteSuccess':
+      return createResourceWriteSuccessHandler(getAutopilot);
+    case 'remediationsPost':
+      return createRemediationsPostHandler(getAutopilot);
+    case 'remediationsGet':
+      return createRemediationGetHandler(getAutopilot);
+    case 'resourceRemediations':
+      return createResourceRemediationsHandler(getAutopilot);
+    case 'openApi':
+      return openApiHandler;
+    case 'complianceSweep':
+      return createComplianceSweepHandler(getAutopilot);
+    case 'remediationQueue':
+      return createRemediationQueueHandler(getAutopilot);
+  }
 }
-
-export interface TimerTriggerDefinition {
-  kind: 'timer';
-  name: string;
-  /** NCRONTAB with seconds (AUTOPILOT_SWEEP_SCHEDULE). */
-  schedule: string;
-  handler: (timer: Timer, context: InvocationContext) => Promise<void>;
-}
-
-export interface StorageQueueTriggerDefinition {
-  kind: 'storageQueue';
-  name: string;
-  /** AUTOPILOT_REMEDIATION_QUEUE. */
-  queueName: string;
-  /** The app setting prefix of the Storage connection: the host's own (identity-based in Azure). */
-  connection: string;
-  handler: (message: unknown, context: InvocationContext) => Promise<void>;
-}
-
-export type TriggerDefinition = EventGridTriggerDefinition | HttpTriggerDefinition | TimerTriggerDefinition | StorageQueueTriggerDefinition;
 
 let autopilot: Autopilot | undefined;
 /** Built on first use and kept for the process: rules, credential and SDK clients are reused. */
@@ -55,24 +53,7 @@ export function sharedAutopilot(): Autopilot {
 }
 
 export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot, sweep: SweepSettings = sweepSettings()): TriggerDefinition[] {
-  return [
-    { kind: 'eventGrid', name: 'resourceWriteSuccess', handler: createResourceWriteSuccessHandler(getAutopilot) },
-    { kind: 'http', name: 'remediationsPost', methods: ['POST'], route: 'remediations', authLevel: 'function', handler: createRemediationsPostHandler(getAutopilot) },
-    { kind: 'http', name: 'remediationsGet', methods: ['GET'], route: 'remediations/{requestId}', authLevel: 'function', handler: createRemediationGetHandler(getAutopilot) },
-    {
-      kind: 'http',
-      name: 'resourceRemediations',
-      methods: ['GET'],
-      route: 'resources/{resourceId}/remediations',
-      authLevel: 'function',
-      handler: createResourceRemediationsHandler(getAutopilot),
-    },
-    // The description of the API is public; every operation it describes requires a key.
-    { kind: 'http', name: 'openApi', methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous', handler: openApiHandler },
-    // Compliance sweeps: the timer scans and fans out; the queue trigger fixes one resource per message.
-    { kind: 'timer', name: 'complianceSweep', schedule: sweep.schedule, handler: createComplianceSweepHandler(getAutopilot) },
-    { kind: 'storageQueue', name: 'remediationQueue', queueName: sweep.queueName, connection: 'AzureWebJobsStorage', handler: createRemediationQueueHandler(getAutopilot) },
-  ];
+  return triggerSpecs(sweep).map((spec) => ({ ...spec, handler: handlerFor(spec.name, getAutopilot) }) as TriggerDefinition);
 }
 
 /** The trigger table's entry of a given kind and name, typed (for the sandbox, CLI, tests and benchmarks). */

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 const REPO = join(__dirname, '../..');
 const SCRIPT = join(REPO, 'scripts/build/package.mjs');
 const BUNDLE = 'dist/src/functions/index.js';
+const RUNTIME = 'dist/src/functions/runtime.js';
 
 /** Names that only exist in test/emulator, test/support and the dev dependencies. */
 const FORBIDDEN_STRINGS = ['ArmEmulator', 'EmulatorState', 'LiveValidator', 'oav', 'selfsigned', 'azurite', 'startArmEmulator', 'useEmulator', 'TokenAuthority', 'test/emulator', 'test/support'];
@@ -44,8 +46,10 @@ describe('deployable package', () => {
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('holds exactly the app: host.json, a dependency-free package.json, the rules and one bundle', (t) => {
-    assert.deepEqual(files(root), ['config/rules.yaml', BUNDLE, 'host.json', 'package.json']);
+  it('holds exactly the app: host.json, a dependency-free package.json, the stamped rules, the entry and the runtime bundle', (t) => {
+    assert.deepEqual(files(root), ['config/rules.yaml', 'config/rules.yaml.sha256', BUNDLE, RUNTIME, 'host.json', 'package.json']);
+    const digest = createHash('sha256').update(readFileSync(join(root, 'config/rules.yaml'))).digest('hex');
+    assert.equal(readFileSync(join(root, 'config/rules.yaml.sha256'), 'utf8').trim(), digest, 'the stamp is the digest of the validated rules');
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     assert.equal(manifest.main, BUNDLE);
     assert.equal(manifest.dependencies, undefined);
@@ -62,7 +66,7 @@ describe('deployable package', () => {
   });
 
   it('contains no test code, no emulator and no dev dependency', () => {
-    const text = readFileSync(bundle, 'utf8');
+    const text = readFileSync(bundle, 'utf8') + readFileSync(join(root, RUNTIME), 'utf8');
     for (const s of FORBIDDEN_STRINGS) assert.ok(!text.includes(s), `the bundle contains '${s}'`);
     assert.ok(!text.includes('sourceMappingURL'), 'the map is external: no reference to it in the bundle');
     // Only Node built-ins and the host-provided @azure/functions-core are left to `require` at run time
@@ -70,7 +74,22 @@ describe('deployable package', () => {
     const required = new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
     const builtins = new Set(require('node:module').builtinModules as string[]);
     const nonBuiltin = [...required].filter((m) => !builtins.has(m.replace(/^node:/, '')) && !m.startsWith('ajv/dist/runtime/'));
-    assert.deepEqual(nonBuiltin, ['@azure/functions-core']);
+    // ...and the entry's lazy require of the runtime bundle beside it.
+    assert.deepEqual(nonBuiltin.sort(), ['./runtime.js', '@azure/functions-core']);
+  });
+
+  it('starts without loading the runtime bundle when the rules match their stamp, and validates an edited file in full', () => {
+    const script = `require(${JSON.stringify(bundle)}); console.log('RUNTIME_LOADED=' + Object.keys(require.cache).some((k) => k.endsWith('runtime.js')))`;
+    const run = (rulesPath: string) => spawnSync(process.execPath, ['-e', script], { cwd: tmpdir(), encoding: 'utf8', env: bareEnv({ AUTOPILOT_RULES_PATH: rulesPath }) });
+    const stamped = run('config/rules.yaml');
+    assert.equal(stamped.status, 0, stamped.stderr.slice(-1000));
+    assert.match(stamped.stdout, /RUNTIME_LOADED=false/);
+    // Edited after packaging: the digest no longer matches, so start-up validates it, and a bad edit stops start-up.
+    writeFileSync(join(root, 'config/edited.yaml'), readFileSync(join(root, 'config/rules.yaml'), 'utf8').replace('scope:', 'scope:\n  bogusKey: 1'));
+    const edited = run('config/edited.yaml');
+    assert.notEqual(edited.status, 0);
+    assert.match(edited.stderr, /scope: unknown key 'bogusKey'/);
+    rmSync(join(root, 'config/edited.yaml'));
   });
 
   it('loads in a bare Node process outside the repository and reads its rules relative to the package', () => {
