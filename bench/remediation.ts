@@ -15,12 +15,12 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { createAutopilot } from '../src/app/composition';
 import { readSettings } from '../src/app/settings';
 import { formatTable } from '../src/app/text-table';
-import { parseRulesText } from '../src/config';
 import { triggerNamed } from '../src/functions/triggers';
 import { ROLE, startArmEmulator } from '../test/emulator';
 import { resourceTypeModel } from '../test/emulator/resource-types';
 import { SEED_TYPES, seedResource } from '../test/emulator/seed';
 import { resourceWriteEvent } from '../test/support/events';
+import { benchmarkRules } from './rules';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,19 +39,6 @@ const LRO_MS: Record<string, number> = {
   'Microsoft.ContainerService/managedClusters': 3000,
 };
 const SUB = '0b0b0b0b-0000-4000-8000-00000000be4c';
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB}"] }
-profiles:
-  workload:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-      - { role: Monitoring Metrics Publisher, scope: "{resourceId}" }
-rules:
-  - name: all
-    identity: { kind: SystemAssigned }
-    profiles: [workload]
-`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -63,7 +50,7 @@ async function main(): Promise<void> {
   emulator.faults.add({ operation: 'write', action: { kind: 'latency', ms: WRITE_MS } });
   Object.assign(process.env, emulator.managedIdentityEnvironment);
   const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'inline', AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25' });
-  const app = createAutopilot(settings, { rules: parseRulesText(RULES, 'bench-rules.yaml'), ca: emulator.ca, credential: new ManagedIdentityCredential() });
+  const app = createAutopilot(settings, { rules: benchmarkRules([SUB]), ca: emulator.ca, credential: new ManagedIdentityCredential() });
   const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
   const context = () => new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: () => undefined });
   await app.self();

@@ -15,24 +15,11 @@ import { Worker } from 'node:worker_threads';
 import { createAutopilot } from '../src/app/composition';
 import { readSettings } from '../src/app/settings';
 import { formatTable } from '../src/app/text-table';
-import { parseRulesText } from '../src/config';
+import { benchmarkRules } from './rules';
 import { InMemoryReportStore, runSweep } from '../src/sweep';
 import type { TokenCredential } from '@azure/core-auth';
 
 const SUBS = ['5a5a5a5a-0000-4000-8000-000000000001', '5a5a5a5a-0000-4000-8000-000000000002'];
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUBS.join('", "')}"], resourceGroups: ["rg-*"] }
-profiles:
-  workload:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-      - { role: Monitoring Metrics Publisher, scope: "{resourceId}" }
-rules:
-  - name: all
-    identity: { kind: SystemAssigned }
-    profiles: [workload]
-`;
 
 const argValue = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,7 +72,7 @@ async function run(resources: number, quota?: { limit: number; windowMs: number 
   // Counts only: a queue adapter that keeps messages would grow with the drift, not with the scan.
   const counting = { name: 'remediations', sent: 0, async send() { this.sent++; } };
   const app = createAutopilot(settings, {
-    rules: parseRulesText(RULES, 'bench'),
+    rules: benchmarkRules(SUBS, 'rg-*'),
     ca: ready.ca,
     credential: endpointCredential(ready.env),
     sweep: { queue: counting, reports: new InMemoryReportStore({ discardFindings: true }) },
