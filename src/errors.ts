@@ -51,3 +51,10 @@ export class ArmCallError extends AutopilotError {
 export function isArmCallError(value: unknown, code?: string): value is ArmCallError {
   return value instanceof ArmCallError && (code === undefined || value.code === code);
 }
+
+/** The resource being remediated no longer exists (deleted between our read and our write). */
+export class ResourceGoneError extends AutopilotError {
+  constructor(resourceId: string, cause?: unknown) {
+    super('ResourceGone', `${resourceId} no longer exists`, { cause });
+  }
+}

@@ -1,8 +1,14 @@
 import { isRestError } from '@azure/core-rest-pipeline';
 import { ArmCallError, AutopilotError } from '../errors';
+import { LongRunningOperationFailed } from './long-running-write';
 
-/** Conflicts that clear by themselves once the resource's current operation ends. */
-const TRANSIENT_CONFLICTS = new Set(['AnotherOperationInProgress', 'OperationNotAllowed', 'Conflict', 'RetryableError']);
+/**
+ * Conflicts that clear by themselves once the resource's current operation ends. Not the generic
+ * `Conflict` or Compute's `OperationNotAllowed` (quota, a VM being deleted): those stay until a person acts.
+ */
+const TRANSIENT_CONFLICTS = new Set(['AnotherOperationInProgress', 'RetryableError', 'OperationPreempted']);
+/** Codes an RP puts in a Failed/Canceled operation that are worth another attempt later. */
+const TRANSIENT_OPERATION_FAILURES = /^(InternalServerError|InternalOperationError|RetryableError|AnotherOperationInProgress|OperationPreempted|ServerTimeout|ServiceUnavailable|TooManyRequests)$/i;
 
 /**
  * Maps the SDK's RestError to ArmCallError. Transient: throttling, server errors, replication delay
@@ -25,7 +31,12 @@ export function toArmCallError(e: unknown, what: string): unknown {
   // The remediation's deadline: an SDK AbortError, or the AbortSignal.timeout reason itself.
   if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return new ArmCallError('DeadlineExceeded', `${what}: aborted at the deadline`, undefined, true, { cause: e });
   // A failed LRO surfaces from core-lro as a plain Error without code or status.
-  // Permanent: a resource provider that failed the operation will most likely fail it again.
+  if (e instanceof LongRunningOperationFailed) {
+    // Canceled usually means a later write superseded ours; internal errors pass. Anything else the RP
+    // failed it will most likely fail again.
+    const transient = /^cancel/i.test(e.status) || TRANSIENT_OPERATION_FAILURES.test(e.code ?? '');
+    return new ArmCallError(e.code ?? 'OperationFailed', `${what}: ${e.message}`, undefined, transient, { cause: e });
+  }
   if (e instanceof Error) return new ArmCallError('OperationFailed', `${what}: ${e.message}`, undefined, false, { cause: e });
   return e;
 }

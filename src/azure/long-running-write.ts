@@ -4,6 +4,18 @@ import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestEr
 
 type Json = Record<string, unknown>;
 
+/** The resource provider reported the operation Failed or Canceled; `code` is its error code, if any. */
+export class LongRunningOperationFailed extends Error {
+  constructor(
+    readonly status: string,
+    readonly code: string | undefined,
+    detail: string | undefined,
+  ) {
+    super(`the operation ${status.toLowerCase()}: ${code ?? ''} ${detail ?? ''}`.trim());
+    this.name = 'LongRunningOperationFailed';
+  }
+}
+
 export interface WriteOptions {
   abortSignal: AbortSignal;
   /** Wait between polls when the RP sends no Retry-After. */
@@ -89,10 +101,13 @@ export async function writeResource(
       if (/^succeeded$/i.test(status)) break;
       if (/^(failed|canceled|cancelled)$/i.test(status)) {
         const error = ((parse(last) as Json | undefined)?.error ?? {}) as { code?: string; message?: string };
-        throw new Error(`the operation ${status.toLowerCase()}: ${error.code ?? ''} ${error.message ?? ''}`.trim());
+        throw new LongRunningOperationFailed(status, error.code, error.message);
       }
     }
-    if (firstBody && typeof firstBody === 'object' && 'identity' in firstBody) return firstBody;
+    // The first answer already carries the new identity (Compute, ACI, AKS): no final GET needed,
+    // unless it lacks the principal the roles are for.
+    const identity = (firstBody as { identity?: { principalId?: string; userAssignedIdentities?: unknown } } | undefined)?.identity;
+    if (identity && (identity.principalId || !/SystemAssigned/i.test(String((body as { identity?: { type?: string } })?.identity?.type ?? '')))) return firstBody!;
     return ensureSuccess(await send('GET', resourceUrl)) ?? {};
   }
   for (;;) {

@@ -3,7 +3,7 @@ import { canonicalResourceType } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import type { ResourcePort } from '../engine/ports';
 import type { IdentityBlock, IdentityState, ResourceState } from '../engine/types';
-import { ArmCallError, InvalidResourceIdError } from '../errors';
+import { ArmCallError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
@@ -60,10 +60,16 @@ export class ArmResourcePort implements ResourcePort {
     const client = this.client(resource.subscriptionId);
     const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
     const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity }] as const) : (['PUT', { ...resource.rawBody, identity }] as const);
-    const updated = await armCall(`${method} identity of ${resource.id}`, () =>
-      writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
-    );
-    return readIdentity(updated.identity);
+    try {
+      const updated = await armCall(`${method} identity of ${resource.id}`, () =>
+        writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
+      );
+      return readIdentity(updated.identity);
+    } catch (e) {
+      // Only the resource's own 404 means it is gone; other 404s (an identity's resource group) are failures.
+      if (e instanceof ArmCallError && e.isNotFound) throw new ResourceGoneError(resource.id, e);
+      throw e;
+    }
   }
 }
 

@@ -98,7 +98,7 @@ function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Ru
   return {
     change: { action: 'write', from: current.type, to, reason: `attach user-assigned identity '${name}'` },
     principal: { kind: 'user-assigned', identityId },
-    userAssignedIdentity: { action: 'ensure', id: identityId, subscriptionId: resource.subscriptionId, resourceGroup, name, location: resource.location },
+    userAssignedIdentity: { action: 'ensure', id: identityId, subscriptionId: resource.subscriptionId, resourceGroup, name, location: resource.location, rule: rule.name },
     notes: [],
   };
 }

@@ -1,6 +1,6 @@
 import { parseArmId, tryParseArmId } from '../azure/resource-id';
 import { evaluateGovernance, type RulesConfig } from '../config';
-import { AutopilotError, isAutopilotError } from '../errors';
+import { isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
 import { planRemediation } from './plan';
 import type { EnginePorts } from './ports';
@@ -124,10 +124,10 @@ export class Remediator {
     } catch (e) {
       if (e instanceof PartialApplyError) this.record(outcome, outcome.plan!, e.partial);
       const error = e instanceof DOMException && e.name === 'TimeoutError' ? new DeadlineExceededError('the remediation', e) : e;
-      if (isAutopilotError(error) && 'isNotFound' in error && (error as { isNotFound: boolean }).isNotFound) {
+      if (error instanceof ResourceGoneError) {
         // Deleted between our read and our write: nothing is left to fix, and retrying would loop.
         outcome.status = 'gone';
-        outcome.skipped.push({ reason: 'resource-gone', detail: (error as AutopilotError).message });
+        outcome.skipped.push({ reason: 'resource-gone', detail: error.message });
         return finish();
       }
       outcome.status = 'failed';

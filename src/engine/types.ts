@@ -41,6 +41,8 @@ export interface UserAssignedIdentityPlan {
   resourceGroup: string;
   name: string;
   location: string;
+  /** The rule that names it: identities are tagged with it, and only reused under the same rule. */
+  rule: string;
 }
 
 /** Whose roles these are: an identity known now, or the one the identity change will produce. */

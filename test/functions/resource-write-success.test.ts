@@ -188,3 +188,30 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
     assert.doesNotMatch(text, new RegExp(env.emulator.managedIdentityEnvironment.IDENTITY_HEADER));
   });
 });
+
+describe('user-assigned identities the app did not create', () => {
+  it('are never attached, even when a resource name produces their name (no confused deputy)', async () => {
+    grantAppOwner(env.emulator);
+    const app = buildApp(env, rulesFor(TRIGGER_RULES));
+    // Someone else's identity, with roles of its own, named as the rule's template would name it.
+    const theirs = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-pay', name: 'id-payments' });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-pay', type: SEED_TYPES.containerApp, name: 'payments' });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'failed');
+    assert.equal(d.outcome?.errors[0].code, 'IdentityNotOwned');
+    assert.equal(d.outcome?.errors[0].transient, false);
+    assert.equal(env.emulator.state.resource(id)!.body.identity, undefined, 'nothing attached');
+    assert.equal(env.emulator.state.assignmentsFor(theirs.properties.principalId).length, 0);
+  });
+
+  it('an identity the app created for the rule is reused by the next resource that names it', async () => {
+    const app = buildApp(env, rulesFor(TRIGGER_RULES));
+    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerApp, name: 'shop' });
+    assert.equal((await deliver(app, resourceWriteEvent({ resourceId: first }))).outcome?.status, 'remediated');
+    // The same name in the same resource group, another governed type: the same identity, by the template's design.
+    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerGroup, name: 'shop' });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: second }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.ok(d.outcome!.actions.some((a: { kind: string }) => a.kind === 'user-assigned-identity-reused'));
+  });
+});
