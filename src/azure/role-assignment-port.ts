@@ -1,7 +1,8 @@
 import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports';
-import { isArmCallError } from '../errors';
+import { ArmCallError, isArmCallError } from '../errors';
 import { type FoundRoleDefinition, roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
 import { armCall } from './arm-call-error';
+import { subscriptionOf } from './resource-id';
 import type { ArmClientPool } from './clients';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
@@ -24,7 +25,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
     signal: AbortSignal,
   ): Promise<{ status: 'created' | 'exists'; id?: string }> {
-    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(input.scope)?.[1] ?? '';
+    const subscriptionId = subscriptionOf(input.scope);
     let status = 0;
     try {
       const created = await armCall(`PUT role assignment ${input.name} at ${input.scope}`, () =>
@@ -49,11 +50,23 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     }
   }
 
-  async findRoleDefinitionByName(scope: string, roleName: string): Promise<FoundRoleDefinition | undefined> {
-    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1] ?? '';
+  async getRoleDefinition(scope: string, guid: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined> {
+    try {
+      const def = await armCall(`get role definition ${guid}`, () =>
+        this.clients.for(subscriptionOf(scope)).authorization.roleDefinitions.get(scope, guid, { abortSignal: signal }),
+      );
+      return def.id && def.name ? { id: def.id, name: def.name, permissions: def.permissions } : undefined;
+    } catch (e) {
+      if (e instanceof ArmCallError && e.isNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  async findRoleDefinitionByName(scope: string, roleName: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined> {
+    const subscriptionId = subscriptionOf(scope);
     return armCall(`find role definition '${roleName}'`, async () => {
       const filter = `roleName eq '${roleName.replace(/'/g, "''")}'`;
-      for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter })) {
+      for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter, abortSignal: signal })) {
         if (def.id && def.name) return { id: def.id, name: def.name, permissions: def.permissions };
       }
       return undefined;

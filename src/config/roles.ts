@@ -97,7 +97,9 @@ export function parseCustomRoleValue(value: string): RoleRefParse {
 
 /** The one API call role resolution needs; the Azure adapter implements it. */
 export interface RoleDefinitionLookup {
-  findRoleDefinitionByName(scope: string, roleName: string): Promise<FoundRoleDefinition | undefined>;
+  findRoleDefinitionByName(scope: string, roleName: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined>;
+  /** A role definition by GUID (for GUIDs that are not built-in roles). */
+  getRoleDefinition(scope: string, guid: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined>;
 }
 
 export interface FoundRoleDefinition {
@@ -144,42 +146,81 @@ export class RoleResolver {
 
   constructor(private readonly lookup: RoleDefinitionLookup) {}
 
-  async resolve(ref: RoleRef, subscriptionId: string): Promise<ResolvedRole> {
+  async resolve(ref: RoleRef, subscriptionId: string, signal?: AbortSignal): Promise<ResolvedRole> {
     const { guid, displayName } =
       ref.kind === 'custom'
-        ? await this.resolveCustom(ref.roleName, subscriptionId)
-        : { guid: ref.roleDefinitionGuid.toLowerCase(), displayName: ref.displayName };
+        ? await this.cached(`name|${subscriptionId}|${ref.roleName}`, signal, (s) => this.lookupCustom(ref.roleName, subscriptionId, s))
+        : ref.kind === 'id' && !builtinRoleById(ref.roleDefinitionGuid)
+          ? await this.cached(`id|${subscriptionId}|${ref.roleDefinitionGuid}`, signal, (s) => this.lookupById(ref.roleDefinitionGuid, ref.displayName, subscriptionId, s))
+          : { guid: ref.roleDefinitionGuid.toLowerCase(), displayName: ref.displayName };
     // Checked for every kind, not just custom: a RoleRef may be built by code other than the loader.
     refusePrivileged(guid, displayName);
     return { roleDefinitionId: roleDefinitionIdFor(guid, subscriptionId), roleDefinitionGuid: guid, displayName };
   }
 
-  private resolveCustom(roleName: string, subscriptionId: string): Promise<{ guid: string; displayName: string }> {
-    const key = `${subscriptionId.toLowerCase()}|${roleName.toLowerCase()}`;
-    let pending = this.cache.get(key);
+  /**
+   * One lookup per key, shared by concurrent callers; each caller still stops at its own deadline.
+   * Failures are not cached: the role may be created, or the API may recover, before the next event.
+   */
+  private cached(key: string, signal: AbortSignal | undefined, load: (signal?: AbortSignal) => Promise<{ guid: string; displayName: string }>) {
+    const k = key.toLowerCase();
+    let pending = this.cache.get(k);
     if (!pending) {
-      pending = this.lookupCustom(roleName, subscriptionId);
-      // Failures are not cached: the role may be created, or the API may recover, before the next event.
-      pending.catch(() => this.cache.delete(key));
-      this.cache.set(key, pending);
+      pending = load(signal);
+      pending.catch(() => this.cache.delete(k));
+      this.cache.set(k, pending);
     }
-    return pending;
+    return signal ? raceAbort(pending, signal) : pending;
   }
 
-  private async lookupCustom(roleName: string, subscriptionId: string): Promise<{ guid: string; displayName: string }> {
-    const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName);
+  private async lookupCustom(roleName: string, subscriptionId: string, signal?: AbortSignal): Promise<{ guid: string; displayName: string }> {
+    const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName, signal);
     if (!found) {
       throw new AutopilotError('RoleNotFound', `no role definition named '${roleName}' is visible in subscription ${subscriptionId}`);
     }
-    if (grantsAccessControl(found.permissions)) {
-      throw new AutopilotError('PrivilegedRoleRefused', privilegedReason(`custom role '${roleName}', which allows granting access,`));
-    }
+    refuseAccessControl(found, `custom role '${roleName}'`);
     const guid = isGuid(found.name) ? found.name.toLowerCase() : roleGuidFromDefinitionId(found.id);
     if (!guid) {
       throw new AutopilotError('RoleNotFound', `the role definition found for '${roleName}' has no usable id ('${found.id}')`);
     }
     return { guid, displayName: roleName };
   }
+
+  /** A GUID that is not a built-in role is a custom role: its permissions are checked like a named one's. */
+  private async lookupById(guid: string, displayName: string, subscriptionId: string, signal?: AbortSignal): Promise<{ guid: string; displayName: string }> {
+    const found = await this.lookup.getRoleDefinition(`/subscriptions/${subscriptionId}`, guid, signal);
+    if (!found) throw new AutopilotError('RoleNotFound', `no role definition with id ${guid} is visible in subscription ${subscriptionId}`);
+    refuseAccessControl(found, `role ${guid}`);
+    return { guid: guid.toLowerCase(), displayName };
+  }
+}
+
+/** Fails closed: a definition whose permissions cannot be read is not granted. */
+function refuseAccessControl(found: FoundRoleDefinition, what: string): void {
+  if (!found.permissions) {
+    throw new AutopilotError('PrivilegedRoleRefused', `${what}: its permissions could not be read, so it is not granted`);
+  }
+  if (grantsAccessControl(found.permissions)) {
+    throw new AutopilotError('PrivilegedRoleRefused', privilegedReason(`${what}, which allows granting access,`));
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AutopilotError('DeadlineExceeded', 'role resolution did not finish within the time budget'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AutopilotError('DeadlineExceeded', 'role resolution did not finish within the time budget'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function refusePrivileged(guid: string, displayName: string): void {

@@ -1,4 +1,4 @@
-import { parseArmId } from '../azure/resource-id';
+import { subscriptionOf } from '../azure/resource-id';
 import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
@@ -28,13 +28,12 @@ export interface ApplyResult {
   roleAssignments: AssessedRoleAssignment[];
 }
 
-const subscriptionOf = (scope: string): string => parseArmId(scope).subscriptionId!;
 
 /** Resolves every role of the plan (custom roles by name, once). Read-only; refuses privileged roles. */
-export async function resolveRoles(plan: Plan, ports: EnginePorts): Promise<AssessedRoleAssignment[]> {
+export async function resolveRoles(plan: Plan, ports: EnginePorts, signal?: AbortSignal): Promise<AssessedRoleAssignment[]> {
   return Promise.all(
     plan.roleAssignments.map(async (ra) => {
-      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope));
+      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), signal);
       return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
     }),
   );
@@ -64,7 +63,7 @@ export async function assessRoleAssignments(
   signal: AbortSignal,
   options: { principalIsNew: boolean },
 ): Promise<AssessedRoleAssignment[]> {
-  return markPresent(await resolveRoles(plan, ports), principalId, ports, signal, options);
+  return markPresent(await resolveRoles(plan, ports, signal), principalId, ports, signal, options);
 }
 
 function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
@@ -89,7 +88,7 @@ const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFo
 export async function applyPlan(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, signal: AbortSignal): Promise<ApplyResult> {
   const actions: ActionRecord[] = [];
   // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
-  const resolved = await resolveRoles(plan, ports);
+  const resolved = await resolveRoles(plan, ports, signal);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
     ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);

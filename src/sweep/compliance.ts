@@ -1,4 +1,4 @@
-import { tryParseArmId } from '../azure/resource-id';
+import { subscriptionOf, tryParseArmId } from '../azure/resource-id';
 import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, type RuleMode, type RulesConfig, type SkipReason } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import { planHasIdentityWork, planRemediation } from '../engine/plan';
@@ -120,7 +120,7 @@ export async function assessPage(
     const missing: MissingRoleAssignment[] = [];
     try {
       for (const ra of plan.roleAssignments) {
-        const subscription = /^\/subscriptions\/([^/]+)/i.exec(ra.scope)?.[1] ?? resource.subscriptionId;
+        const subscription = subscriptionOf(ra.scope) || resource.subscriptionId;
         const guid = ra.roleDefinitionGuid ?? (await context.roles.resolve(ra.role, subscription)).roleDefinitionGuid;
         // A principal that does not exist yet (identity to be enabled) holds nothing.
         if (!principal || !held.has(`${principal.toLowerCase()}|${ra.scope.toLowerCase()}|${guid}`)) {

@@ -10,6 +10,7 @@ import {
   roleDefinitionIdFor,
   RoleResolver,
   type RoleDefinitionLookup,
+  type FoundRoleDefinition,
 } from '../../src/config';
 import { OTHER_SUB, SUB } from './helpers';
 
@@ -36,13 +37,26 @@ describe('built-in roles table', () => {
   });
 });
 
+const READ_ONLY = [{ actions: ['Microsoft.AppConfiguration/configurationStores/read'] }];
+
 class CountingLookup implements RoleDefinitionLookup {
   calls: Array<[string, string]> = [];
-  constructor(private readonly roles: Record<string, string>) {}
+  constructor(
+    private readonly roles: Record<string, string>,
+    private readonly permissions: Record<string, FoundRoleDefinition['permissions']> = {},
+  ) {}
+  private found(guid: string) {
+    const permissions = guid in this.permissions ? this.permissions[guid] : READ_ONLY;
+    return { id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, name: guid, permissions };
+  }
   async findRoleDefinitionByName(scope: string, roleName: string) {
     this.calls.push([scope, roleName]);
     const guid = this.roles[roleName];
-    return guid ? { id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, name: guid } : undefined;
+    return guid ? this.found(guid) : undefined;
+  }
+  async getRoleDefinition(scope: string, guid: string) {
+    this.calls.push([scope, guid]);
+    return Object.values(this.roles).includes(guid) || guid in this.permissions ? this.found(guid) : undefined;
   }
 }
 
@@ -53,8 +67,8 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
 describe('RoleResolver', () => {
   const CUSTOM = '11111111-2222-3333-4444-555555555555';
 
-  it('resolves built-in and id references without calling the API', async () => {
-    const lookup = new CountingLookup({});
+  it('resolves built-in references without calling the API; a GUID that is not built-in is looked up once, like a custom role', async () => {
+    const lookup = new CountingLookup({ 'Contoso Reader': CUSTOM });
     const resolver = new RoleResolver(lookup);
     const resolved = await resolver.resolve({ kind: 'builtin', roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6', displayName: 'Key Vault Secrets User' }, SUB);
     assert.deepEqual(resolved, {
@@ -62,8 +76,23 @@ describe('RoleResolver', () => {
       roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6',
       displayName: 'Key Vault Secrets User',
     });
-    await resolver.resolve({ kind: 'id', roleDefinitionGuid: CUSTOM, displayName: CUSTOM }, SUB);
     assert.equal(lookup.calls.length, 0);
+    await resolver.resolve({ kind: 'id', roleDefinitionGuid: CUSTOM, displayName: CUSTOM }, SUB);
+    await resolver.resolve({ kind: 'id', roleDefinitionGuid: CUSTOM, displayName: CUSTOM }, SUB);
+    assert.deepEqual(lookup.calls, [[`/subscriptions/${SUB}`, CUSTOM]]);
+  });
+
+  it('refuses custom roles that can grant access, by name or by GUID, and roles whose permissions cannot be read', async () => {
+    const DELEGATOR = '99999999-2222-3333-4444-555555555555';
+    const OPAQUE = '88888888-2222-3333-4444-555555555555';
+    const lookup = new CountingLookup(
+      { Delegator: DELEGATOR, Opaque: OPAQUE },
+      { [DELEGATOR]: [{ actions: ['Microsoft.Authorization/*'] }], [OPAQUE]: undefined },
+    );
+    const resolver = new RoleResolver(lookup);
+    await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Delegator' }, SUB), 'PrivilegedRoleRefused');
+    await rejectsWith(resolver.resolve({ kind: 'id', roleDefinitionGuid: DELEGATOR, displayName: DELEGATOR }, SUB), 'PrivilegedRoleRefused');
+    await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Opaque' }, SUB), 'PrivilegedRoleRefused');
   });
 
   it('looks a custom role up once per subscription and name', async () => {
