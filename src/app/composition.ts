@@ -12,7 +12,8 @@ import { Remediator, type RemediatorSettings } from '../engine/remediate';
 import { createLedger } from '../ledger/create';
 import { LedgerRecorder } from '../ledger/ledger-recorder';
 import type { LedgerStore } from '../ledger/types';
-import { CompositeRecorder, OutcomeEventPublisher } from '../outcome-events/publisher';
+import { OutcomeEventPublisher, OutcomeRecording } from '../outcome-events/publisher';
+import { consoleSink, createLogger } from './logger';
 import type { OutcomeRecorder } from './outcome-recorder';
 import { resolveRulesPath } from './app-root';
 import { type AppSettings, readSettings } from './settings';
@@ -104,9 +105,17 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ...overrides.engine,
   });
   const ledger = overrides.ledger ?? createLedger(settings.ledger, credential, { ca: connection.ca });
-  const recorders: OutcomeRecorder[] = [new LedgerRecorder(ledger)];
-  if (settings.outcomeTopicEndpoint) recorders.push(new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca }));
-  const outcomes: OutcomeRecorder = recorders.length === 1 ? recorders[0]! : new CompositeRecorder(recorders);
+  const notifications: OutcomeRecorder[] = settings.outcomeTopicEndpoint
+    ? [new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca })]
+    : [];
+  const log = createLogger(consoleSink, { component: 'outcome-events' });
+  const outcomes: OutcomeRecorder = new OutcomeRecording(new LedgerRecorder(ledger), notifications, (error, outcome) =>
+    log.log('warn', 'outcome-event.failed', {
+      resourceId: outcome.resourceId,
+      correlationId: outcome.correlationId,
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
   let self: Promise<SelfIdentity> | undefined;
   let sweep: SweepPorts | undefined;
   return {

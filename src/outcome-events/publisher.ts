@@ -34,13 +34,22 @@ export class OutcomeEventPublisher implements OutcomeRecorder {
   }
 }
 
-/** Records an outcome in several places; one failing does not stop the others, but is reported. */
-export class CompositeRecorder implements OutcomeRecorder {
-  constructor(private readonly recorders: OutcomeRecorder[]) {}
+/**
+ * Where every outcome goes: the ledger, which must succeed (it is the audit trail, and it is what
+ * recognises a redelivered event), and notifications, which are best effort: an outage of the outcome
+ * topic is logged, never turned into a failed invocation that Event Grid or the queue would retry.
+ */
+export class OutcomeRecording implements OutcomeRecorder {
+  constructor(
+    private readonly ledger: OutcomeRecorder,
+    private readonly notifications: OutcomeRecorder[],
+    private readonly onNotificationFailure: (error: unknown, outcome: RemediationOutcome) => void,
+  ) {}
 
   async record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void> {
-    const results = await Promise.allSettled(this.recorders.map((r) => r.record(outcome, context)));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason), 'recording the outcome failed');
+    await Promise.all([
+      this.ledger.record(outcome, context),
+      ...this.notifications.map((n) => n.record(outcome, context).catch((e) => this.onNotificationFailure(e, outcome))),
+    ]);
   }
 }

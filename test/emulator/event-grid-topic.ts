@@ -24,11 +24,14 @@ export class EventGridTopic {
   readonly received: ReceivedCloudEvent[] = [];
   /** Data-plane authorization: principals allowed to send (EventGrid Data Sender). Empty: anyone authenticated. */
   readonly senders = new Set<string>();
+  /** Set to make the topic refuse every publish with this status (an outage, for tests). */
+  refuseWith?: number;
 
   constructor(private readonly tokens: TokenAuthority) {}
 
   handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     if (req.method !== 'POST') return reply(res, 405, 'MethodNotAllowed', 'Only POST is supported.');
+    if (this.refuseWith) return reply(res, this.refuseWith, 'Unavailable', 'The topic is refusing events (injected).');
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const verdict = m ? this.tokens.verify(m[1]!, EVENT_GRID_AUDIENCE) : { reason: 'The Authorization header is missing.' };
     if ('reason' in verdict) return reply(res, 401, 'Unauthorized', verdict.reason);

@@ -182,4 +182,22 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
     assert.ok(received.every((r) => r.principalId === env.emulator.appPrincipal.id && r.event.specversion === '1.0'));
     assert.equal((received[0]!.event.data as { status: string }).status, 'remediated');
   });
+
+  it('an outcome topic outage is logged, and neither fails the request nor loses the ledger entry', async () => {
+    const topicApp = buildApp(env, rulesFor(TRIGGER_RULES), {}, {
+      AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events`,
+      AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
+      AUTOPILOT_LEDGER_TABLE: 'ledgertest',
+    });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.webApp, name: 'web-topic-down' });
+    env.emulator.topic.refuseWith = 400;
+    try {
+      const answer = await post(topicApp, { resourceId: id, mode: 'apply' });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.outcome.status, 'remediated');
+      assert.equal((await topicApp.ledger.byRequestId(answer.body.requestId))?.status, 'remediated');
+    } finally {
+      env.emulator.topic.refuseWith = undefined;
+    }
+  });
 });
