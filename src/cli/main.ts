@@ -102,7 +102,10 @@ async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, 
   let rules = app.rules;
   if (options.subscription) {
     const wanted = options.subscription.toLowerCase();
-    if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new BadInput(`subscription ${options.subscription} is not governed by ${rules.source}`);
+    if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) {
+      await session.close();
+      throw new BadInput(`subscription ${options.subscription} is not governed by ${rules.source}`);
+    }
     rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
   }
   // By default the CLI fixes what it finds itself, through the same engine the queue trigger runs;

@@ -1,6 +1,6 @@
 import { subscriptionOf } from '../azure/resource-id';
 import { roleDefinitionIdFor } from '../config';
-import { ArmCallError, AutopilotError, isArmCallError } from '../errors';
+import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
@@ -98,9 +98,20 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
   let identityAfter = resource.identity.type;
   if (plan.identity.action === 'write') {
     const target = plan.identity.to;
+    let current = resource;
+    let attempt = 0;
     identity = await withBackoff(
       'identity write',
-      () => ports.resources.writeIdentity(resource, target, signal),
+      async () => {
+        // After a conflict someone else changed the resource: read it again, so a GET-modify-PUT
+        // sends their change back rather than reverting it.
+        if (attempt++ > 0) {
+          const fresh = await ports.resources.read(resource.id, signal);
+          if (!fresh) throw new ResourceGoneError(resource.id);
+          current = fresh;
+        }
+        return ports.resources.writeIdentity(current, target, signal);
+      },
       retryableConflict,
       settings.conflictBackoff,
       signal,

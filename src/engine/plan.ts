@@ -162,6 +162,12 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   }
 }
 
+/** The principal the roles are for, when it exists before any write (undefined: the write creates it). */
+export function knownPrincipal(plan: Plan): string | undefined {
+  const p = plan.principal;
+  return p.kind === 'existing' || p.kind === 'user-assigned' ? p.principalId : undefined;
+}
+
 /** True when applying the plan would change nothing that planning alone can see. */
 export function planHasIdentityWork(plan: Plan): boolean {
   return plan.identity.action === 'write' || plan.userAssignedIdentity !== undefined;

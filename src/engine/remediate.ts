@@ -2,7 +2,7 @@ import { parseArmId, tryParseArmId } from '../azure/resource-id';
 import { evaluateGovernance, type RulesConfig } from '../config';
 import { isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
-import { planRemediation } from './plan';
+import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
 import type { OutcomeError, Plan, RemediationOutcome } from './types';
@@ -32,7 +32,7 @@ function toOutcomeError(e: unknown): OutcomeError {
 }
 
 function planNeedsWrites(plan: Plan, missingRoles: number): boolean {
-  return plan.identity.action === 'write' || plan.userAssignedIdentity !== undefined || missingRoles > 0;
+  return planHasIdentityWork(plan) || missingRoles > 0;
 }
 
 /** Plan, then apply: the one entry point every trigger and the CLI use. */
@@ -43,8 +43,15 @@ export class Remediator {
     private readonly settings: RemediatorSettings,
   ) {}
 
-  get rules(): RulesConfig {
-    return this.config;
+  /**
+   * The skip decision that needs only the id (subscription, resource group, type, child): no ARM call,
+   * no ledger lookup. Undefined when the resource may be governed.
+   */
+  skipByIdAlone(resourceId: string): { reason: string; detail: string } | undefined {
+    const id = tryParseArmId(resourceId);
+    if (!id) return undefined;
+    const early = evaluateGovernance(this.config, id, undefined);
+    return !early.governed && ID_ONLY_SKIPS.has(early.reason) ? { reason: early.reason, detail: early.detail } : undefined;
   }
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
@@ -73,10 +80,10 @@ export class Remediator {
       return finish();
     }
     outcome.resourceType = id.type;
-    const early = evaluateGovernance(this.config, id, undefined);
-    if (!early.governed && ID_ONLY_SKIPS.has(early.reason)) {
+    const early = this.skipByIdAlone(request.resourceId);
+    if (early) {
       outcome.status = 'skipped';
-      outcome.skipped.push({ reason: early.reason, detail: early.detail });
+      outcome.skipped.push(early);
       return finish();
     }
     const signal = AbortSignal.timeout(this.settings.budgetMs);
@@ -106,7 +113,7 @@ export class Remediator {
       outcome.mode = plan.mode;
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
-        const known = plan.principal.kind === 'existing' ? plan.principal.principalId : plan.principal.kind === 'user-assigned' ? plan.principal.principalId : undefined;
+        const known = knownPrincipal(plan);
         const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
         outcome.principalId = known;
         plan.roleAssignments = assessed;

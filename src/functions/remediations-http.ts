@@ -5,6 +5,7 @@ import { runManualRemediation } from '../app/manual-remediation';
 import { parseArmId } from '../azure/resource-id';
 import { outcomeLogLevel, summarizeOutcome } from '../app/outcome-log';
 import { json, problem } from '../http/problem';
+import type { LedgerStore } from '../ledger/types';
 import { readRemediationBody } from '../http/remediation-body';
 import { contextSink } from './resource-write-success';
 
@@ -29,8 +30,10 @@ export function createRemediationGetHandler(getAutopilot: () => Autopilot) {
   return async function getRemediation(request: HttpRequest): Promise<HttpResponseInit> {
     const requestId = request.params.requestId ?? '';
     if (!/^[0-9a-f-]{36}$/i.test(requestId)) return problem(400, 'InvalidBody', `'${requestId.slice(0, 80)}' is not a request id (a GUID)`);
-    const entry = await getAutopilot().ledger.byRequestId(requestId);
-    return entry ? json(200, entry) : problem(404, 'NotFound', `no remediation with request id ${requestId}`);
+    return withLedger(async (ledger) => {
+      const entry = await ledger.byRequestId(requestId);
+      return entry ? json(200, entry) : problem(404, 'NotFound', `no remediation with request id ${requestId}`);
+    }, getAutopilot);
   };
 }
 
@@ -52,7 +55,15 @@ export function createResourceRemediationsHandler(getAutopilot: () => Autopilot)
       return problem(400, 'InvalidResourceId', (e as Error).message);
     }
     const limit = Math.min(200, Math.max(1, Number(request.query.get('top') ?? '50') || 50));
-    const entries = await getAutopilot().ledger.byResourceId(resourceId, limit);
-    return json(200, { resourceId, value: entries });
+    return withLedger(async (ledger) => json(200, { resourceId, value: await ledger.byResourceId(resourceId, limit) }), getAutopilot);
   };
+}
+
+/** Ledger reads: a storage outage is a 503 problem the caller can retry, not a bare 500. */
+async function withLedger(read: (ledger: LedgerStore) => Promise<HttpResponseInit>, getAutopilot: () => Autopilot): Promise<HttpResponseInit> {
+  try {
+    return await read(getAutopilot().ledger);
+  } catch (e) {
+    return problem(503, 'LedgerUnavailable', `the audit ledger could not be read: ${e instanceof Error ? e.message : String(e)}`, {}, { 'retry-after': '5' });
+  }
 }

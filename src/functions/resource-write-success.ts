@@ -33,6 +33,9 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     const scoped = log.child({ eventId: parsed.id, correlationId: parsed.correlationId ?? parsed.id, resourceId: parsed.resourceId });
     const triage = triageEvent(parsed, await autopilot.self());
     if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
+    // Out of scope by its id alone (most writes in a subscription): no ARM call, no ledger row.
+    const outOfScope = autopilot.remediator.skipByIdAlone(triage.resourceId);
+    if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
     // Event Grid delivers at least once: a redelivery of finished work is acknowledged without a call to ARM.
     if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
       return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });

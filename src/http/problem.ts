@@ -31,10 +31,10 @@ const TITLES: Record<ProblemCode, string> = {
 };
 
 /** An RFC 9457 problem details response. */
-export function problem(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}): HttpResponseInit {
+export function problem(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpResponseInit {
   return {
     status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { 'content-type': 'application/problem+json', ...headers },
     body: JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code.toLowerCase()}`, title: TITLES[code], status, detail, code, ...extra }),
   };
 }

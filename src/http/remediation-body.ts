@@ -1,4 +1,4 @@
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { HttpRequest } from '@azure/functions';
 import type { ManualRequest } from '../app/manual-remediation';
 
@@ -22,7 +22,9 @@ export const REMEDIATION_REQUEST_SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: false, strict: true }).compile(REMEDIATION_REQUEST_SCHEMA);
+// Compiled on the first request, not when the runtime loads: Event Grid and queue invocations never need it.
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile(REMEDIATION_REQUEST_SCHEMA));
 
 export type BodyResult =
   | { ok: true; request: ManualRequest }
@@ -46,6 +48,7 @@ export async function readRemediationBody(request: HttpRequest): Promise<BodyRes
   } catch (e) {
     return { ok: false, status: 400, code: 'InvalidJson', detail: (e as Error).message };
   }
+  const validate = validator();
   if (!validate(body)) {
     const err = validate.errors![0]!;
     const where = err.instancePath || '(body)';

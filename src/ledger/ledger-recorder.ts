@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isTransientOutcome } from '../app/outcome-log';
 import type { OutcomeContext, OutcomeRecorder } from '../app/outcome-recorder';
 import type { RemediationOutcome } from '../engine/types';
 import type { LedgerEntry, LedgerStore } from './types';
@@ -33,7 +34,7 @@ export class LedgerRecorder implements OutcomeRecorder {
   async record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void> {
     const entry = toLedgerEntry(outcome, context);
     await this.ledger.append(entry);
-    const finished = outcome.status !== 'failed' || outcome.errors.every((e) => !e.transient);
-    if (context.eventId && finished) await this.ledger.markEventHandled(context.eventId, entry.requestId);
+    // A transient failure will be redelivered and must run again; anything else is finished.
+    if (context.eventId && !isTransientOutcome(outcome)) await this.ledger.markEventHandled(context.eventId, entry.requestId);
   }
 }

@@ -1,7 +1,7 @@
 import { subscriptionOf, tryParseArmId } from '../azure/resource-id';
 import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, type RuleMode, type RulesConfig, type SkipReason } from '../config';
 import { readIdentity } from '../engine/identity-state';
-import { planHasIdentityWork, planRemediation } from '../engine/plan';
+import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
 import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
 import { roleAssignmentsOfPrincipalsQuery } from './queries';
@@ -62,13 +62,6 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
     identity: readIdentity(row.identity),
     rawBody: {},
   };
-}
-
-function knownPrincipal(plan: Plan): string | undefined {
-  const p = plan.principal;
-  if (p.kind === 'existing') return p.principalId;
-  if (p.kind === 'user-assigned') return p.principalId;
-  return undefined;
 }
 
 /**

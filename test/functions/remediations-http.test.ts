@@ -200,4 +200,20 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
       env.emulator.topic.refuseWith = undefined;
     }
   });
+
+  it('a ledger outage on lookups is a 503 problem with Retry-After, as documented', async () => {
+    const broken = buildApp(env, rulesFor(TRIGGER_RULES));
+    // The ledger port itself failing (a storage outage); the SDKs are not involved.
+    const failing = () => Promise.reject(new Error('table service unreachable'));
+    Object.assign(broken.ledger, { byRequestId: failing, byResourceId: failing });
+    const id = '0b8c5a3e-1d2f-4a5b-8c6d-7e8f9a0b1c2d';
+    const one = await call(broken, 'remediationsGet', { method: 'GET', url: `http://localhost/api/remediations/${id}`, params: { requestId: id } });
+    assert.equal(one.status, 503);
+    assert.equal(one.body.code, 'LedgerUnavailable');
+    assertMatchesOpenApi('/remediations/{requestId}', 'get', one);
+    const encoded = encodeURIComponent(web);
+    const list = await call(broken, 'resourceRemediations', { method: 'GET', url: `http://localhost/api/resources/${encoded}/remediations`, params: { resourceId: encoded } });
+    assert.equal(list.status, 503);
+    assertMatchesOpenApi('/resources/{resourceId}/remediations', 'get', list);
+  });
 });
