@@ -44,8 +44,17 @@ if [ -z "$bicep" ]; then
   </ItemGroup>
 </Project>
 XML
-    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet restore "$work/fetch/fetch-bicep.csproj" --verbosity quiet >"$work/restore.log" 2>&1 ||
-      { cat "$work/restore.log" >&2; echo "bicep-check: dotnet restore failed" >&2; exit 1; }
+    # The registry is reached over the network: retry a failed restore twice before giving up.
+    restored=false
+    for attempt in 1 2 3; do
+      if DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet restore "$work/fetch/fetch-bicep.csproj" --verbosity quiet >"$work/restore.log" 2>&1; then
+        restored=true
+        break
+      fi
+      echo "bicep-check: dotnet restore failed (attempt $attempt)" >&2
+      sleep $((attempt * 5))
+    done
+    $restored || { cat "$work/restore.log" >&2; echo "bicep-check: dotnet restore failed" >&2; exit 1; }
   fi
   # The package does not always keep the executable bit.
   [ -x "$bicep" ] || chmod +x "$bicep"
