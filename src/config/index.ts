@@ -17,6 +17,7 @@ export {
   type RoleDefinitionLookup,
   type FoundRoleDefinition,
   grantsAccessControl,
+  actionMatches,
   type ResolvedRole,
 } from './roles';
 export { tagValue } from './tags';

@@ -116,9 +116,15 @@ const ACCESS_CONTROL_ACTIONS = [
   'Microsoft.Authorization/elevateAccess/action',
 ];
 
-function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
-  return re.test(action);
+// Azure RBAC's action wildcards: `*` matches anything, and a `/*/` segment also matches a single `/`
+// (`userAssignedIdentities/*/assign/action` covers `userAssignedIdentities/assign/action`).
+// Case-insensitive, like every action name.
+export function actionMatches(pattern: string, action: string): boolean {
+  const escaped = pattern
+    .split('/*/')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'))
+    .join('(?:/.*)?/');
+  return new RegExp(`^${escaped}$`, 'i').test(action);
 }
 
 /** True when the permissions allow any action that grants access (after their notActions). */

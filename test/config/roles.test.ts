@@ -11,6 +11,7 @@ import {
   RoleResolver,
   type RoleDefinitionLookup,
   type FoundRoleDefinition,
+  grantsAccessControl,
 } from '../../src/config';
 import { OTHER_SUB, SUB } from './helpers';
 
@@ -93,6 +94,13 @@ describe('RoleResolver', () => {
     await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Delegator' }, SUB), 'PrivilegedRoleRefused');
     await rejectsWith(resolver.resolve({ kind: 'id', roleDefinitionGuid: DELEGATOR, displayName: DELEGATOR }, SUB), 'PrivilegedRoleRefused');
     await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Opaque' }, SUB), 'PrivilegedRoleRefused');
+  });
+
+  it("matches Azure's action wildcards, including a /*/ segment that also matches a single /", () => {
+    assert.ok(grantsAccessControl([{ actions: ['Microsoft.Authorization/roleAssignments/*/write'] }]));
+    assert.ok(grantsAccessControl([{ actions: ['microsoft.authorization/*'] }]));
+    assert.ok(!grantsAccessControl([{ actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action'] }]));
+    assert.ok(!grantsAccessControl([{ actions: ['Microsoft.Authorization/*/read'] }]));
   });
 
   it('looks a custom role up once per subscription and name', async () => {

@@ -1,4 +1,5 @@
 import builtinRoles from '../../src/config/builtin-roles.json';
+import { actionMatches } from '../../src/config/roles';
 
 export interface Permission {
   actions: string[];
@@ -106,18 +107,9 @@ export function builtinRoleDefinitions(): RoleDefinitionRecord[] {
   }));
 }
 
-function actionPattern(pattern: string): RegExp {
-  // In role definitions `/*/` also matches a single `/` (e.g. userAssignedIdentities/*/assign/action
-  // covers userAssignedIdentities/assign/action).
-  const escaped = pattern
-    .split('/*/')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'))
-    .join('(?:/.*)?/');
-  return new RegExp(`^${escaped}$`, 'i');
-}
 
 export function permits(definition: RoleDefinitionRecord, action: string): boolean {
   return definition.permissions.some(
-    (p) => p.actions.some((a) => actionPattern(a).test(action)) && !p.notActions.some((n) => actionPattern(n).test(action)),
+    (p) => p.actions.some((a) => actionMatches(a, action)) && !p.notActions.some((n) => actionMatches(n, action)),
   );
 }
