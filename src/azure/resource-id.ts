@@ -125,9 +125,6 @@ export function isWithinScope(id: string, scope: string): boolean {
   return i === s || i.startsWith(`${s}/`) || s === '';
 }
 
-export function sameType(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-}
 
 /** The subscription of a scope or id (`''` for a tenant or management-group scope). */
 export function subscriptionOf(scope: string): string {

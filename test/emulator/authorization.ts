@@ -1,8 +1,9 @@
+import { isWithinScope } from '../../src/azure/resource-id';
 import { ArmError } from './arm-error';
 import { evaluateCondition } from './abac-condition';
 import type { Principal } from './directory';
 import { permits } from './role-definitions';
-import { type EmulatorState, key } from './state';
+import type { EmulatorState } from './state';
 
 export interface AccessRequest {
   action: string;
@@ -13,11 +14,6 @@ export interface AccessRequest {
   resource?: Record<string, string | undefined>;
 }
 
-function scopeCovers(assignmentScope: string, target: string): boolean {
-  const a = key(assignmentScope);
-  const t = key(target);
-  return a === '' || a === '/' || t === a || t.startsWith(`${a}/`);
-}
 
 /**
  * Azure RBAC as the emulator enforces it: an action is allowed when some role assignment of the
@@ -25,7 +21,7 @@ function scopeCovers(assignmentScope: string, target: string): boolean {
  */
 export function isAllowed(state: EmulatorState, principal: Principal, access: AccessRequest): boolean {
   return state.assignmentsFor(principal.id).some((assignment) => {
-    if (!scopeCovers(assignment.scope, access.scope)) return false;
+    if (!isWithinScope(access.scope, assignment.scope)) return false;
     const definition = state.roleDefinitions.get(assignment.roleDefinitionGuid);
     if (!definition || !permits(definition, access.action)) return false;
     if (!assignment.condition) return true;

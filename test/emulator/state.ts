@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { armIdKey } from '../../src/azure/resource-id';
 import { Directory } from './directory';
 import { builtinRoleDefinitions, type RoleDefinitionRecord } from './role-definitions';
 
@@ -38,7 +39,8 @@ export interface SubscriptionRecord {
   displayName: string;
 }
 
-export const key = (id: string): string => id.replace(/\/+$/, '').toLowerCase();
+/** ARM ids are case-insensitive: the store is keyed like the product compares them. */
+export const key = armIdKey;
 
 /** A Map that counts its changes, so derived indexes (Resource Graph's) know when to rebuild. */
 export class VersionedMap<K, V> extends Map<K, V> {

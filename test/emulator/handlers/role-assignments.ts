@@ -1,4 +1,4 @@
-import { isGuid, parseArmId } from '../../../src/azure/resource-id';
+import { isGuid, parseArmId, subscriptionOf } from '../../../src/azure/resource-id';
 import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
 import { type Json, type RoleAssignmentRecord, key } from '../state';
@@ -10,9 +10,6 @@ const READ = 'Microsoft.Authorization/roleAssignments/read';
 /** Azure's limit per subscription (newer docs say 5,000; the lower figure is the safe one). */
 export const ROLE_ASSIGNMENTS_PER_SUBSCRIPTION = 4000;
 
-function subscriptionOf(scope: string): string | undefined {
-  return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
-}
 
 export function roleAssignmentBody(record: RoleAssignmentRecord): Json {
   const sub = subscriptionOf(record.scope);
@@ -104,8 +101,8 @@ function put(ctx: HandlerContext, req: EmulatorRequest, scope: string, name: str
     (a) => key(a.scope) === key(scope) && a.roleDefinitionGuid === roleGuid && a.principalId.toLowerCase() === props.principalId.toLowerCase(),
   );
   if (duplicate) throw new ArmError(409, 'RoleAssignmentExists', 'The role assignment already exists.');
-  const sub = subscriptionOf(scope)?.toLowerCase();
-  const inSubscription = [...ctx.state.roleAssignments.values()].filter((a) => subscriptionOf(a.scope)?.toLowerCase() === sub).length;
+  const sub = subscriptionOf(scope).toLowerCase();
+  const inSubscription = [...ctx.state.roleAssignments.values()].filter((a) => subscriptionOf(a.scope).toLowerCase() === sub).length;
   if (inSubscription >= ROLE_ASSIGNMENTS_PER_SUBSCRIPTION) {
     throw new ArmError(400, 'RoleAssignmentLimitExceeded', `No more role assignments can be created in subscription '${sub}'.`);
   }
