@@ -14,7 +14,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildRoleAssignmentCondition, deriveAppPermissions, RBAC_ADMINISTRATOR_ROLE_GUID } from '../../scripts/infra/permissions';
 import type { RulesConfig } from '../../src/config';
@@ -23,20 +22,17 @@ import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity }
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
 
-const REPO = join(__dirname, '../..');
-const EXAMPLE_SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
-const CUSTOM_ROLE_NAME = 'Contoso App Config Reader';
-const CUSTOM_ROLE_GUID = 'c0c0c0c0-1111-4222-8333-444444444444';
+const CUSTOM_ROLE_NAME = EXAMPLE_CUSTOM_ROLE_NAME;
+const CUSTOM_ROLE_GUID = EXAMPLE_CUSTOM_ROLE_GUID;
 const GUID = {
-  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  ...EXAMPLE_ROLE_GUIDS,
   reader: ROLE.reader,
 };
 
 /** The shipped example, governing the emulator's subscription instead of the placeholder. */
-const EXAMPLE_RULES = readFileSync(join(REPO, 'config/rules.example.yaml'), 'utf8').replaceAll(EXAMPLE_SUBSCRIPTION, SUB_A);
+const EXAMPLE_RULES = readFileSync(EXAMPLE_RULES_PATH, 'utf8').replaceAll(EXAMPLE_SUBSCRIPTION, SUB_A);
 
 /** Two governed types only: web apps (system-assigned) and container apps (user-assigned). */
 const NARROW_RULES = `

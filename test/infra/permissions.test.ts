@@ -14,16 +14,15 @@ import {
 } from '../../scripts/infra/permissions';
 import type { AppPermissionsParametersFile } from '../../scripts/infra/params';
 import { evaluateCondition } from '../emulator/abac-condition';
+import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
 
 const REPO = join(__dirname, '../..');
-const EXAMPLE_RULES = join(REPO, 'config/rules.example.yaml');
-const SUB = '00000000-0000-0000-0000-000000000001';
-const CUSTOM_ROLE = 'Contoso App Config Reader';
-const CUSTOM_GUID = 'c0c0c0c0-1111-4222-8333-444444444444';
+const EXAMPLE_RULES = EXAMPLE_RULES_PATH;
+const SUB = EXAMPLE_SUBSCRIPTION;
+const CUSTOM_ROLE = EXAMPLE_CUSTOM_ROLE_NAME;
+const CUSTOM_GUID = EXAMPLE_CUSTOM_ROLE_GUID;
 const GUID = {
-  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  ...EXAMPLE_ROLE_GUIDS,
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
 };
 const TYPES = [
