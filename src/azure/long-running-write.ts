@@ -1,5 +1,6 @@
 import type { ServiceClient } from '@azure/core-client';
 import { abortableSleep } from '../abortable-sleep';
+import { retryAfterMs } from './retry-after';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 
 type Json = Record<string, unknown>;
@@ -42,12 +43,6 @@ function ensureSuccess(response: PipelineResponse): Json | undefined {
     request: response.request,
     response: { ...response, parsedBody: body } as never,
   });
-}
-
-function retryAfterMs(response: PipelineResponse, fallback: number): number {
-  const header = response.headers.get('retry-after');
-  const seconds = header === undefined ? NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : fallback;
 }
 
 
@@ -95,7 +90,7 @@ export async function writeResource(
   let last = first;
   if (monitor) {
     for (;;) {
-      await abortableSleep(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+      await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.abortSignal);
       last = await send('GET', monitor);
       const status = String((ensureSuccess(last) as { status?: string } | undefined)?.status ?? '');
       if (/^succeeded$/i.test(status)) break;
@@ -111,7 +106,7 @@ export async function writeResource(
     return ensureSuccess(await send('GET', resourceUrl)) ?? {};
   }
   for (;;) {
-    await abortableSleep(retryAfterMs(last, options.pollIntervalMs), options.abortSignal);
+    await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.abortSignal);
     last = await send('GET', location!);
     const result = ensureSuccess(last);
     if (last.status === 202) continue;

@@ -1,4 +1,5 @@
 import { abortableSleep } from '../abortable-sleep';
+import { retryAfterMs } from './retry-after';
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
 
 type Kind = 'read' | 'write' | 'delete';
@@ -56,9 +57,9 @@ export class ArmThrottleGate {
 
   private onThrottled(key: string, retryAfter: string | undefined): void {
     this.throttled++;
-    const seconds = Number(retryAfter);
     const now = Date.now();
-    const blockedUntil = now + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000);
+    // A 429 without a usable wait (missing, or 0) still closes the gate for a second.
+    const blockedUntil = now + (retryAfterMs(retryAfter) || 1000);
     const gate = this.gates.get(key) ?? { blockedUntil: 0, pacedUntil: 0, nextSlot: 0 };
     gate.blockedUntil = Math.max(gate.blockedUntil, blockedUntil);
     gate.pacedUntil = now + PACING_WINDOW_MS;

@@ -2,6 +2,7 @@ import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { isRestError } from '@azure/core-rest-pipeline';
 import { abortableSleep } from '../abortable-sleep';
 import { type ArmConnection, armClientOptions } from '../azure/clients';
+import { retryAfterMs } from '../azure/retry-after';
 import { AutopilotError } from '../errors';
 
 /** Resource Graph answers at most this many rows per page. */
@@ -78,8 +79,7 @@ export class SdkGraphQueryPort implements GraphQueryPort {
       if (isRestError(e) && e.statusCode === 429) {
         const headers = e.response?.headers;
         const reset = parseQuotaResetsAfter(headers?.get('x-ms-user-quota-resets-after'));
-        const retryAfter = Number(headers?.get('retry-after'));
-        throw new ResourceGraphThrottledError(reset ?? (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined), e.message);
+        throw new ResourceGraphThrottledError(reset ?? (retryAfterMs(headers?.get('retry-after')) || undefined), e.message);
       }
       if (isRestError(e)) throw new AutopilotError('ResourceGraphQueryFailed', `Resource Graph: ${e.statusCode ?? ''} ${e.code ?? ''} ${e.message}`, { cause: e });
       throw e;
