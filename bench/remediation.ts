@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { createAutopilot } from '../src/app/composition';
-import { readSettings } from '../src/app/settings';
+import { readSettings } from '../src/settings/settings';
 import { formatTable } from '../src/app/text-table';
 import { triggerNamed } from '../src/functions/triggers';
 import { ROLE, startArmEmulator } from '../test/emulator';

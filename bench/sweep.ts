@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createAutopilot } from '../src/app/composition';
-import { readSettings } from '../src/app/settings';
+import { readSettings } from '../src/settings/settings';
 import { formatTable } from '../src/app/text-table';
 import { benchmarkRules } from './rules';
 import { InMemoryReportStore, runSweep } from '../src/sweep';

@@ -10,7 +10,7 @@
  * The Bicep templates receive the results through the generated parameters file (see params.ts); the
  * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
  */
-import { isGuid } from '../../src/azure/resource-id';
+import { isGuid } from '../../src/arm/resource-id';
 import { isPrivilegedRoleGuid } from '../../src/config/roles';
 import type { RulesConfig } from '../../src/config/types';
 

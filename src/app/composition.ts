@@ -13,10 +13,10 @@ import { createLedger } from '../ledger/create';
 import { LedgerRecorder } from '../ledger/ledger-recorder';
 import type { LedgerStore } from '../ledger/types';
 import { OutcomeEventPublisher, OutcomeRecording } from '../outcome-events/publisher';
-import { consoleSink, createLogger } from './logger';
-import type { OutcomeRecorder } from './outcome-recorder';
+import { consoleSink, createLogger } from '../logging/logger';
+import type { OutcomeRecorder } from '../outcomes/recorder';
 import { resolveRulesPath } from './app-root';
-import { type AppSettings, readSettings } from './settings';
+import { type AppSettings, readSettings } from '../settings/settings';
 
 export { resolveRulesPath } from './app-root';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { parseArmId } from '../azure/resource-id';
+import { parseArmId } from '../arm/resource-id';
 import { evaluateGovernance } from '../config';
 import type { RemediationOutcome } from '../engine/types';
 import { isAutopilotError } from '../errors';
 import type { Autopilot } from './composition';
-import type { TriggerKind } from './outcome-recorder';
+import type { TriggerKind } from '../outcomes/recorder';
 
 export interface ManualRequest {
   resourceId: string;

@@ -7,7 +7,7 @@ import { ArmCallError, InvalidResourceIdError, ResourceGoneError } from '../erro
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
-import { parseArmId } from './resource-id';
+import { parseArmId } from '../arm/resource-id';
 import { resourceTypeHandler } from './resource-types';
 
 /** Reads resources and writes their identity through `@azure/arm-resources`, by id. */
@@ -51,6 +51,7 @@ export class ArmResourcePort implements ResourcePort {
       location: String(body.location ?? ''),
       tags: (body.tags as Record<string, string> | undefined) ?? {},
       identity: readIdentity(body.identity),
+      identityWriteNote: handler.note,
       rawBody: body,
     };
   }

@@ -2,7 +2,7 @@ import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports
 import { ArmCallError, isArmCallError } from '../errors';
 import { type FoundRoleDefinition, roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
 import { armCall } from './arm-call-error';
-import { subscriptionOf } from './resource-id';
+import { subscriptionOf } from '../arm/resource-id';
 import type { ArmClientPool } from './clients';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */

@@ -1,5 +1,5 @@
 import { formatTable } from '../app/text-table';
-import { parseArmId } from '../azure/resource-id';
+import { parseArmId } from '../arm/resource-id';
 import type { RemediationOutcome } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import type { SweepReport } from '../sweep/report';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import { RulesFileError } from './errors';
-import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from './resource-types';
+import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import { NAME_PATTERN, schemaProblem, type RawRoleEntry, type RawRule, type RawRulesFile } from './schema';
 import { checkIdentityTemplate, checkScopeTemplate } from './templates';

@@ -1,5 +1,5 @@
-import type { ArmResourceId } from '../azure/resource-id';
-import { canonicalResourceType } from './resource-types';
+import type { ArmResourceId } from '../arm/resource-id';
+import { canonicalResourceType } from '../arm/resource-types';
 import { tagValue } from './tags';
 import { isGovernedSubscription } from './templates';
 import type { RoleProfile, Rule, RuleMatch, RulesConfig } from './types';

@@ -1,7 +1,10 @@
 import { AutopilotError } from '../errors';
-import { isGuid } from '../azure/resource-id';
+import { roleDefinitionIdFor, roleGuidFromDefinitionId } from '../arm/role-definition-id';
+import { isGuid } from '../arm/resource-id';
 import builtinRoles from './builtin-roles.json';
 import type { RoleRef } from './types';
+
+export { roleDefinitionIdFor, roleGuidFromDefinitionId };
 
 /**
  * Built-in roles that let their holder grant access to others. A product that hands these out
@@ -38,21 +41,6 @@ export function builtinRoleByName(name: string): BuiltinRole | undefined {
 
 export function builtinRoleById(guid: string): BuiltinRole | undefined {
   return BY_ID.get(guid.toLowerCase());
-}
-
-/** Subscription-scoped role definition id, the form role assignments are created with. */
-export function roleDefinitionIdFor(guid: string, subscriptionId: string): string {
-  return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid.toLowerCase()}`;
-}
-
-// A full role definition id, either tenant-level or under a subscription.
-const ROLE_DEFINITION_ID =
-  /^(?:\/subscriptions\/[0-9a-f-]{36})?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([0-9a-f-]{36})\/?$/i;
-
-/** The GUID inside a full role definition id, or undefined if `value` is not one. */
-export function roleGuidFromDefinitionId(value: string): string | undefined {
-  const m = ROLE_DEFINITION_ID.exec(value.trim());
-  return m && isGuid(m[1]!) ? m[1]!.toLowerCase() : undefined;
 }
 
 /** The outcome of reading one `role:` / `customRole:` entry: a reference or the reason it is refused. */

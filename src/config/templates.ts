@@ -1,4 +1,4 @@
-import { parseArmId, type ArmResourceId } from '../azure/resource-id';
+import { parseArmId, type ArmResourceId } from '../arm/resource-id';
 import { IdentityTemplateError, ScopeTemplateError } from './errors';
 import { tagValue } from './tags';
 import type { GovernedScope, Rule, RulesConfig } from './types';

@@ -1,4 +1,4 @@
-import type { SupportedResourceType } from './resource-types';
+import type { SupportedResourceType } from '../arm/resource-types';
 
 /** What the product is allowed to touch at all; everything outside is skipped before any rule. */
 export interface GovernedScope {

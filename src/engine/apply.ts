@@ -1,4 +1,4 @@
-import { subscriptionOf } from '../azure/resource-id';
+import { subscriptionOf } from '../arm/resource-id';
 import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';

@@ -1,5 +1,5 @@
-import { type ArmResourceId, parseArmId, sameArmId } from '../azure/resource-id';
-import { RESOURCE_TYPE_HANDLERS, type ResourceTypeHandler } from '../azure/resource-types';
+import { type ArmResourceId, parseArmId, sameArmId } from '../arm/resource-id';
+import { IDENTITY_CAPABILITIES } from '../arm/resource-types';
 import {
   evaluateGovernance,
   resolveIdentityTemplate,
@@ -35,7 +35,8 @@ function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
   return Object.fromEntries(ids.map((id) => [id, {}]));
 }
 
-function decideSystemAssigned(resource: ResourceState, handler: ResourceTypeHandler): IdentityDecision {
+function decideSystemAssigned(resource: ResourceState): IdentityDecision {
+  const capabilities = IDENTITY_CAPABILITIES[resource.type];
   const current = resource.identity;
   if (hasSystemAssigned(current)) {
     return {
@@ -45,10 +46,10 @@ function decideSystemAssigned(resource: ResourceState, handler: ResourceTypeHand
     };
   }
   const existingUa = current.userAssigned.map((u) => u.id);
-  if (!handler.supportsSystemAndUserAssigned && existingUa.length > 0) {
+  if (!capabilities.systemAndUserAssigned && existingUa.length > 0) {
     const ua = current.userAssigned[0]!;
     return {
-      change: { action: 'none', reason: `${handler.type} holds one identity kind at a time and already has a user-assigned identity` },
+      change: { action: 'none', reason: `${resource.type} holds one identity kind at a time and already has a user-assigned identity` },
       principal: ua.principalId ? { kind: 'existing', principalId: ua.principalId, identity: 'UserAssigned' } : { kind: 'user-assigned', identityId: ua.id },
       notes: ['roles go to the existing user-assigned identity'],
     };
@@ -64,8 +65,9 @@ function decideSystemAssigned(resource: ResourceState, handler: ResourceTypeHand
   };
 }
 
-function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Rule, handler: ResourceTypeHandler): IdentityDecision {
+function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Rule): IdentityDecision {
   const current = resource.identity;
+  const capabilities = IDENTITY_CAPABILITIES[resource.type];
   const { name, resourceGroup } = resolveIdentityTemplate(rule, { resourceId: id, tags: resource.tags });
   const identityId = `/subscriptions/${resource.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
   const attached = current.userAssigned.find((u) => sameArmId(u.id, identityId));
@@ -78,14 +80,14 @@ function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Ru
       notes: [],
     };
   }
-  if (!handler.supportsSystemAndUserAssigned && (hasSystemAssigned(current) || hasUserAssigned(current))) {
+  if (!capabilities.systemAndUserAssigned && (hasSystemAssigned(current) || hasUserAssigned(current))) {
     const principal: PrincipalSource = hasSystemAssigned(current)
       ? { kind: 'existing', principalId: current.principalId!, identity: 'SystemAssigned' }
       : current.userAssigned[0]!.principalId
         ? { kind: 'existing', principalId: current.userAssigned[0]!.principalId!, identity: 'UserAssigned' }
         : { kind: 'user-assigned', identityId: current.userAssigned[0]!.id };
     return {
-      change: { action: 'none', reason: `${handler.type} holds one identity at a time and already has one; it is not replaced` },
+      change: { action: 'none', reason: `${resource.type} holds one identity at a time and already has one; it is not replaced` },
       principal,
       notes: ['roles go to the identity the resource already has'],
     };
@@ -137,9 +139,8 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   const { rule } = governance;
   const selection = selectProfiles(config, rule, resource.tags, options.requestedProfiles);
   if (!selection.ok) return { kind: 'invalid', code: selection.code, detail: selection.detail };
-  const handler = RESOURCE_TYPE_HANDLERS[resource.type];
   try {
-    const decision = rule.identity.kind === 'SystemAssigned' ? decideSystemAssigned(resource, handler) : decideUserAssigned(resource, id, rule, handler);
+    const decision = rule.identity.kind === 'SystemAssigned' ? decideSystemAssigned(resource) : decideUserAssigned(resource, id, rule);
     const profiles = selection.profiles.map((p) => p.name);
     return {
       kind: 'plan',
@@ -153,7 +154,7 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         principal: decision.principal,
         roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
         profiles,
-        notes: [...decision.notes, ...(decision.change.action === 'write' && handler.note ? [handler.note] : [])],
+        notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
       },
     };
   } catch (e) {

@@ -1,4 +1,4 @@
-import { parseArmId, tryParseArmId } from '../azure/resource-id';
+import { parseArmId, tryParseArmId } from '../arm/resource-id';
 import { evaluateGovernance, type RulesConfig } from '../config';
 import { isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';

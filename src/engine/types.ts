@@ -19,6 +19,8 @@ export interface ResourceState {
   location: string;
   tags: Record<string, string>;
   identity: IdentityState;
+  /** What writing the identity does to the workload beyond the identity (from the type's module), shown in plans. */
+  identityWriteNote?: string;
   /** The body exactly as read, kept for types that are written by GET-modify-PUT. */
   rawBody: Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import { tryParseArmId } from '../azure/resource-id';
+import { tryParseArmId } from '../arm/resource-id';
 import { AutopilotError, truncate } from '../errors';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';

@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger } from '../app/logger';
+import { createLogger } from '../logging/logger';
 import { runSweep } from '../sweep/sweep';
 import { contextSink } from './resource-write-success';
 

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { resolveRulesPath } from '../app/app-root';
-import { readSettings } from '../app/settings';
+import { readSettings } from '../settings/settings';
 import { matchesValidationStamp } from '../config/validation-stamp';
 import { type TriggerName, triggerSpecs } from './trigger-specs';
 

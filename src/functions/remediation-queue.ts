@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger } from '../app/logger';
-import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../app/outcome-log';
+import { createLogger } from '../logging/logger';
+import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
 

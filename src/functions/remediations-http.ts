@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger } from '../app/logger';
+import { createLogger } from '../logging/logger';
 import { runManualRemediation } from '../app/manual-remediation';
-import { parseArmId } from '../azure/resource-id';
-import { outcomeLogLevel, summarizeOutcome } from '../app/outcome-log';
+import { parseArmId } from '../arm/resource-id';
+import { outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { json, problem } from '../http/problem';
 import type { LedgerStore } from '../ledger/types';
 import { readRemediationBody } from '../http/remediation-body';

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger, type LogLevel } from '../app/logger';
-import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../app/outcome-log';
+import { createLogger, type LogLevel } from '../logging/logger';
+import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 
 /** The Functions logger, one JSON line per record. */

@@ -1,4 +1,4 @@
-import type { SweepSettings } from '../app/settings';
+import type { SweepSettings } from '../settings/settings';
 
 /**
  * What the host must know to register each function: kind, name, route, schedule, queue. Kept free

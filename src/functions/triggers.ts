@@ -3,7 +3,7 @@ import { type Autopilot, createAutopilot } from '../app/composition';
 import { openApiHandler } from './openapi-http';
 import { createRemediationGetHandler, createRemediationsPostHandler, createResourceRemediationsHandler } from './remediations-http';
 import { createResourceWriteSuccessHandler } from './resource-write-success';
-import { type SweepSettings, sweepSettings } from '../app/settings';
+import { type SweepSettings, sweepSettings } from '../settings/settings';
 import { createComplianceSweepHandler } from './compliance-sweep';
 import { createRemediationQueueHandler } from './remediation-queue';
 import { type TriggerName, type TriggerSpec, triggerSpecs } from './trigger-specs';

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
-import type { LedgerConnection } from '../app/settings';
+import type { LedgerConnection } from '../settings/settings';
 import { MemoryLedger } from './memory-ledger';
 import { TableLedger } from './table-ledger';
 import type { LedgerStore } from './types';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isTransientOutcome } from '../app/outcome-log';
-import type { OutcomeContext, OutcomeRecorder } from '../app/outcome-recorder';
+import { isTransientOutcome } from '../outcomes/summary';
+import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { RemediationOutcome } from '../engine/types';
 import type { LedgerEntry, LedgerStore } from './types';
 

@@ -1,4 +1,4 @@
-import type { TriggerKind } from '../app/outcome-recorder';
+import type { TriggerKind } from '../outcomes/recorder';
 import type { OutcomeStatus } from '../engine/types';
 
 /** One row of the audit ledger: what the automation did, to which principal, and why. Never a token. */

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { EventGridPublisherClient } from '@azure/eventgrid';
-import type { OutcomeContext, OutcomeRecorder } from '../app/outcome-recorder';
-import { summarizeOutcome } from '../app/outcome-log';
+import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
+import { summarizeOutcome } from '../outcomes/summary';
 import type { RemediationOutcome } from '../engine/types';
 
 export const REMEDIATION_COMPLETED = 'IdentityAutopilot.RemediationCompleted';

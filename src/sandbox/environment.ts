@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { type ArmEmulator, ROLE, startArmEmulator } from '../../test/emulator';
 import { type Autopilot, createAutopilot } from '../app/composition';
-import { readSettings } from '../app/settings';
+import { readSettings } from '../settings/settings';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import { type DemoResource, SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
 

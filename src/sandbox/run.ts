@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { resourceWriteEvent } from '../../test/support/events';
 import { formatTable } from '../app/text-table';
-import { parseArmId } from '../azure/resource-id';
+import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
 import { startSandbox } from './environment';

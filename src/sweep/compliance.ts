@@ -1,4 +1,4 @@
-import { subscriptionOf, tryParseArmId } from '../azure/resource-id';
+import { subscriptionOf, tryParseArmId } from '../arm/resource-id';
 import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, type RuleMode, type RulesConfig, type SkipReason } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';

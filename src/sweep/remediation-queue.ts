@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
-import type { SweepStorage } from '../app/settings';
+import type { SweepStorage } from '../settings/settings';
 import { AutopilotError } from '../errors';
 import type { ComplianceProblem } from './compliance';
 

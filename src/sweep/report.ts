@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import type { SweepStorage } from '../app/settings';
+import type { SweepStorage } from '../settings/settings';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
 
 export type FindingAction = 'queued' | 'reported' | 'failed';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StructuredLogger } from '../app/logger';
+import type { StructuredLogger } from '../logging/logger';
 import type { RoleResolver, RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
 import { assessPage, type ComplianceProblem } from './compliance';

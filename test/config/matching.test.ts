@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseArmId } from '../../src/azure/resource-id';
+import { parseArmId } from '../../src/arm/resource-id';
 import { evaluateGovernance, globMatches, selectProfiles, type Rule } from '../../src/config';
 import { baseRules, load, OTHER_SUB, SUB } from './helpers';
 

@@ -1,4 +1,4 @@
-import { isWithinScope } from '../../src/azure/resource-id';
+import { isWithinScope } from '../../src/arm/resource-id';
 import { ArmError } from './arm-error';
 import { evaluateCondition } from './abac-condition';
 import type { Principal } from './directory';

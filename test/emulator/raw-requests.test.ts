@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { ROLE } from './';
+import { SEED_TYPES, seedResource } from './seed';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 
 const env = useEmulator();

@@ -1,4 +1,4 @@
-import { isGuid, parseArmId } from '../../src/azure/resource-id';
+import { isGuid, parseArmId } from '../../src/arm/resource-id';
 import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { armClientOptions } from '../../src/azure/clients';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { ROLE } from './';
+import { SEED_TYPES, seedResource } from './seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rejectsWith } from '../support/assertions';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { armIdKey } from '../../src/azure/resource-id';
+import { armIdKey } from '../../src/arm/resource-id';
 import { Directory } from './directory';
 import { builtinRoleDefinitions, type RoleDefinitionRecord } from './role-definitions';
 

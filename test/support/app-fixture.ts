@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
-import { readSettings } from '../../src/app/settings';
+import { readSettings } from '../../src/settings/settings';
 import { parseRulesText, type RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
 import type { ArmEmulator } from '../emulator';

@@ -1,7 +1,7 @@
 import { ManagedIdentityCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
-import { readSettings } from '../../src/app/settings';
+import { readSettings } from '../../src/settings/settings';
 import type { RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
 import type { SweepPorts } from '../../src/sweep';

@@ -5,6 +5,5 @@ export const containerApps: ResourceTypeHandler = {
   type: 'Microsoft.App/containerApps',
   apiVersion: '2024-03-01',
   identityWrite: 'patch',
-  supportsSystemAndUserAssigned: true,
   writeOperation: 'Microsoft.App/containerApps/write',
 };

@@ -5,7 +5,6 @@ export const containerGroups: ResourceTypeHandler = {
   type: 'Microsoft.ContainerInstance/containerGroups',
   apiVersion: '2023-05-01',
   identityWrite: 'get-modify-put',
-  supportsSystemAndUserAssigned: true,
   writeOperation: 'Microsoft.ContainerInstance/containerGroups/write',
   note: 'identity is written by PUT of the whole container group, which restarts its containers',
 };

@@ -1,4 +1,4 @@
-import { canonicalResourceType, type SupportedResourceType } from '../../config';
+import { canonicalResourceType, type SupportedResourceType } from '../../arm/resource-types';
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';

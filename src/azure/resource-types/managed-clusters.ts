@@ -8,7 +8,6 @@ export const managedClusters: ResourceTypeHandler = {
   type: 'Microsoft.ContainerService/managedClusters',
   apiVersion: '2024-09-01',
   identityWrite: 'get-modify-put',
-  supportsSystemAndUserAssigned: false,
   writeOperation: 'Microsoft.ContainerService/managedClusters/write',
   note: 'identity is written by PUT of the whole cluster',
 };

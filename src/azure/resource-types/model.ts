@@ -1,4 +1,4 @@
-import type { SupportedResourceType } from '../../config';
+import type { SupportedResourceType } from '../../arm/resource-types';
 
 /**
  * How identity is written on one resource type. One module per type; the engine never branches on
@@ -14,8 +14,6 @@ export interface ResourceTypeHandler {
    * the new identity (for ACI this restarts the containers).
    */
   readonly identityWrite: 'patch' | 'get-modify-put';
-  /** False where the RP allows one identity kind at a time (AKS). */
-  readonly supportsSystemAndUserAssigned: boolean;
   /** The ARM operation ResourceWriteSuccess reports for a write of this type. */
   readonly writeOperation: string;
   /** Why this type needs care, shown in plans. */

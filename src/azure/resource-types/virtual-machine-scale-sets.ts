@@ -5,6 +5,5 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
   type: 'Microsoft.Compute/virtualMachineScaleSets',
   apiVersion: '2024-07-01',
   identityWrite: 'patch',
-  supportsSystemAndUserAssigned: true,
   writeOperation: 'Microsoft.Compute/virtualMachineScaleSets/write',
 };

@@ -5,6 +5,5 @@ export const virtualMachines: ResourceTypeHandler = {
   type: 'Microsoft.Compute/virtualMachines',
   apiVersion: '2024-07-01',
   identityWrite: 'patch',
-  supportsSystemAndUserAssigned: true,
   writeOperation: 'Microsoft.Compute/virtualMachines/write',
 };

@@ -5,6 +5,5 @@ export const webSites: ResourceTypeHandler = {
   type: 'Microsoft.Web/sites',
   apiVersion: '2024-04-01',
   identityWrite: 'patch',
-  supportsSystemAndUserAssigned: true,
   writeOperation: 'Microsoft.Web/sites/write',
 };

@@ -1,4 +1,4 @@
-import { isGuid, parseArmId, subscriptionOf } from '../../../src/azure/resource-id';
+import { isGuid, parseArmId, subscriptionOf } from '../../../src/arm/resource-id';
 import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
 import { type Json, type RoleAssignmentRecord, key } from '../state';

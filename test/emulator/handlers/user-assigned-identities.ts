@@ -1,4 +1,4 @@
-import type { ArmResourceId } from '../../../src/azure/resource-id';
+import type { ArmResourceId } from '../../../src/arm/resource-id';
 import { ArmError, notFound } from '../arm-error';
 import { authorize } from '../authorization';
 import { type EmulatorState, type Json, key } from '../state';

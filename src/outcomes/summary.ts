@@ -1,4 +1,4 @@
-import type { LogLevel } from './logger';
+import type { LogLevel } from '../logging/logger';
 import type { RemediationOutcome } from '../engine/types';
 
 /** The one structured line each outcome gets. */
