@@ -52,6 +52,7 @@ export class ArmResourcePort implements ResourcePort {
       tags: (body.tags as Record<string, string> | undefined) ?? {},
       identity: readIdentity(body.identity),
       identityWriteNote: handler.note,
+      blockers: handler.writeBlockers?.(body) ?? [],
       rawBody: body,
     };
   }

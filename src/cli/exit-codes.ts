@@ -15,7 +15,11 @@ export function exitCodeFor(outcome: RemediationOutcome): number {
     case 'skipped':
       return EXIT.ok;
     case 'planned':
+    case 'pending':
+    case 'deferred':
       return EXIT.changesPlanned;
+    case 'blocked':
+      return EXIT.failed;
     case 'gone':
       return EXIT.badInput;
     case 'failed':

@@ -155,6 +155,9 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
         profiles,
         notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
+        // The type's blockers only matter when the identity must be written: roles for an identity the
+        // resource already has need no write to the resource.
+        blockers: decision.change.action === 'write' || decision.userAssignedIdentity ? [...resource.blockers] : [],
       },
     };
   } catch (e) {

@@ -111,6 +111,12 @@ export class Remediator {
       outcome.plan = plan;
       outcome.rule = plan.rule;
       outcome.mode = plan.mode;
+      if (plan.blockers.length > 0) {
+        // Nothing is written, not even the roles: they would go to an identity the workload does not have.
+        outcome.status = 'blocked';
+        outcome.blockers = plan.blockers;
+        return finish();
+      }
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
         const known = knownPrincipal(plan);

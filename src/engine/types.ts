@@ -21,6 +21,11 @@ export interface ResourceState {
   identity: IdentityState;
   /** What writing the identity does to the workload beyond the identity (from the type's module), shown in plans. */
   identityWriteNote?: string;
+  /**
+   * What the type's module found in the body that forbids this product writing the identity at all
+   * (for example write-only secrets a GET-modify-PUT would wipe). Planning turns them into a blocked plan.
+   */
+  blockers: PlanBlocker[];
   /** The body exactly as read, kept for types that are written by GET-modify-PUT. */
   rawBody: Record<string, unknown>;
 }
@@ -62,6 +67,19 @@ export interface RoleAssignmentPlan {
   scope: string;
 }
 
+/**
+ * A reason the product will not make a needed change itself: the change would harm the workload or
+ * needs a person (redeploy with the identity in the template, a migration, an opt-in in the rules).
+ * Permanent: retrying changes nothing until someone acts.
+ */
+export interface PlanBlocker {
+  /** Stable code, e.g. `RequiresRedeploy`. */
+  code: string;
+  detail: string;
+  /** What a person can do about it. */
+  remedy?: string;
+}
+
 export interface Plan {
   resourceId: string;
   resourceType: SupportedResourceType;
@@ -74,6 +92,8 @@ export interface Plan {
   /** Profiles applied, in order. */
   profiles: string[];
   notes: string[];
+  /** Non-empty: nothing is written; the outcome is `blocked` with these reasons. */
+  blockers: PlanBlocker[];
 }
 
 export type OutcomeStatus =
@@ -87,6 +107,18 @@ export type OutcomeStatus =
   | 'skipped'
   /** The resource no longer exists. */
   | 'gone'
+  /**
+   * Changes are needed but the product will not make them (they would harm the workload or need a
+   * person); `blockers` says why and what to do. Permanent, never retried.
+   */
+  | 'blocked'
+  /**
+   * Azure accepted the changes but the workload cannot use the identity yet (for example scale-set
+   * instances still on the old model). Never reported as remediated.
+   */
+  | 'pending'
+  /** The rest of the work was handed to the remediation queue (a long write, a busy resource, throttling). */
+  | 'deferred'
   | 'failed';
 
 export type ActionRecord =
@@ -116,6 +148,8 @@ export interface RemediationOutcome {
   plan?: Plan;
   actions: ActionRecord[];
   skipped: Array<{ reason: string; detail: string }>;
+  /** Why a `blocked` (or `pending`) outcome is not done, and what to do. */
+  blockers?: PlanBlocker[];
   errors: OutcomeError[];
   startedAt: string;
   durationMs: number;

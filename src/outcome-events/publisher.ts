@@ -24,7 +24,8 @@ export class OutcomeEventPublisher implements OutcomeRecorder {
     if (outcome.status === 'skipped') return;
     await this.client.send([
       {
-        type: outcome.status === 'failed' ? REMEDIATION_FAILED : REMEDIATION_COMPLETED,
+        // Only what Azure did is "completed": blocked work is a failure someone must act on.
+        type: outcome.status === 'failed' || outcome.status === 'blocked' ? REMEDIATION_FAILED : REMEDIATION_COMPLETED,
         source: OUTCOME_EVENT_SOURCE,
         subject: outcome.resourceId,
         datacontenttype: 'application/json',

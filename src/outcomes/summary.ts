@@ -15,6 +15,7 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
     identityAfter: outcome.identityAfter,
     actions: outcome.actions,
     skipped: outcome.skipped,
+    blockers: outcome.blockers,
     errors: outcome.errors,
     durationMs: outcome.durationMs,
   };
@@ -22,6 +23,7 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
 
 export function outcomeLogLevel(outcome: RemediationOutcome): LogLevel {
   if (outcome.status === 'failed') return outcome.errors.every((e) => e.transient) ? 'warn' : 'error';
+  if (outcome.status === 'blocked') return 'warn';
   return 'info';
 }
 

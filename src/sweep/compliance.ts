@@ -60,6 +60,9 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
     location: String(row.location ?? ''),
     tags,
     identity: readIdentity(row.identity),
+    // Blockers come from the type's module reading a full GET; the queue trigger that fixes a finding
+    // reads the resource again, so a blocked resource is reported there, never written.
+    blockers: [],
     rawBody: {},
   };
 }

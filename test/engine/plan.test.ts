@@ -37,7 +37,7 @@ rules:
 
 function resource(type: SupportedResourceType, rg: string, name: string, identity?: unknown, tags: Record<string, string> = {}): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/${rg}/providers/${type}/${name}`;
-  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), rawBody: {} };
+  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), blockers: [], rawBody: {} };
 }
 
 const UA1 = `/subscriptions/${SUB}/resourceGroups/rg-x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing`;

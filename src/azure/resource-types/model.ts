@@ -1,4 +1,5 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
+import type { PlanBlocker } from '../../engine/types';
 
 /**
  * How identity is written on one resource type. One module per type; the engine never branches on
@@ -18,4 +19,6 @@ export interface ResourceTypeHandler {
   readonly writeOperation: string;
   /** Why this type needs care, shown in plans. */
   readonly note?: string;
+  /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
+  writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
 }
