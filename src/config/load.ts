@@ -5,7 +5,7 @@ import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResource
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import { NAME_PATTERN, schemaProblem, type RawRoleEntry, type RawRule, type RawRulesFile } from './schema';
 import { checkIdentityTemplate, checkScopeTemplate } from './templates';
-import type { GovernedScope, IdentityRule, RoleGrantTemplate, RoleProfile, Rule, RulesConfig } from './types';
+import { DEFAULT_WORKLOAD_OPTIONS, type GovernedScope, type IdentityRule, type RoleGrantTemplate, type RoleProfile, type Rule, type RulesConfig } from './types';
 
 export const DEFAULT_OPT_OUT_TAG = 'identity-autopilot-optout';
 export const DEFAULT_PROFILE_TAG = 'identity-autopilot-profiles';
@@ -141,6 +141,7 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     profiles: checkProfiles(raw.profiles, 'profiles'),
     tagSelectableProfiles: checkProfiles(raw.tagSelectableProfiles, 'tagSelectableProfiles'),
     mode: raw.mode ?? 'enforce',
+    workload: { ...DEFAULT_WORKLOAD_OPTIONS, ...raw.workload },
   };
 }
 

@@ -78,6 +78,15 @@ const rule = {
     profiles: stringList,
     tagSelectableProfiles: stringList,
     mode: { enum: ['enforce', 'report'] },
+    workload: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowRestart: { type: 'boolean' },
+        aksPrincipal: { enum: ['kubelet', 'cluster'] },
+        upgradeInstances: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -117,6 +126,7 @@ export interface RawRule {
   profiles?: string[];
   tagSelectableProfiles?: string[];
   mode?: 'enforce' | 'report';
+  workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
 }
 export interface RawRulesFile {
   version: 1;

@@ -44,6 +44,21 @@ export interface RuleMatch {
 
 export type RuleMode = 'enforce' | 'report';
 
+/**
+ * What a rule lets the product do to a running workload beyond the identity itself. Every default is
+ * the safe one: nothing restarts, no instance is upgraded, roles go to the identity pods really use.
+ */
+export interface WorkloadOptions {
+  /** Container Instances: the identity PUT restarts every container; allowed only when true. */
+  readonly allowRestart: boolean;
+  /** AKS: whose roles these are. `kubelet` (what pods reach through IMDS) or `cluster` (the control plane). */
+  readonly aksPrincipal: 'kubelet' | 'cluster';
+  /** VM scale sets with a Manual upgrade policy: bring existing instances to the new model after the write. */
+  readonly upgradeInstances: boolean;
+}
+
+export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = { allowRestart: false, aksPrincipal: 'kubelet', upgradeInstances: false };
+
 export interface Rule {
   readonly name: string;
   readonly match: RuleMatch;
@@ -53,6 +68,7 @@ export interface Rule {
   /** Profiles the profile tag (or an HTTP caller) may add; nothing else can be added. */
   readonly tagSelectableProfiles: readonly string[];
   readonly mode: RuleMode;
+  readonly workload: WorkloadOptions;
 }
 
 export interface RulesConfig {

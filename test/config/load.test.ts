@@ -45,6 +45,16 @@ describe('parseRulesText defaults and normalisation', () => {
     assert.equal(config.scope.profileTag, 'identity-autopilot-profiles');
     assert.equal(config.rules[0]!.mode, 'enforce');
     assert.equal(config.source, 'rules.yaml');
+    // The safe workload defaults: nothing restarts, no instance is upgraded, roles go to what pods use.
+    assert.deepEqual(config.rules[0]!.workload, { allowRestart: false, aksPrincipal: 'kubelet', upgradeInstances: false });
+  });
+
+  it('reads a rule\'s workload options and refuses unknown ones with the key path', () => {
+    const data = baseRules();
+    data.rules[0].workload = { allowRestart: true, aksPrincipal: 'cluster' };
+    assert.deepEqual(load(data).rules[0]!.workload, { allowRestart: true, aksPrincipal: 'cluster', upgradeInstances: false });
+    data.rules[0].workload = { aksPrincipal: 'pods' };
+    assertRejected(() => load(data), 'rules[0].workload.aksPrincipal', /kubelet|cluster|allowed/);
   });
 
   it('accepts a role by GUID and by full role definition id', () => {
