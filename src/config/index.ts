@@ -6,13 +6,19 @@ export { loadRulesFile, parseRulesText, formatKeyPath, DEFAULT_OPT_OUT_TAG, DEFA
 export { evaluateGovernance, selectProfiles, profilesFromTag, globMatches, type SkipReason, type GovernanceDecision, type ProfileSelection } from './matching';
 export { resolveScopeTemplate, resolveIdentityTemplate, parseTemplate, KNOWN_PLACEHOLDERS, type TemplateContext } from './templates';
 export {
-  PRIVILEGED_ROLE_DEFINITION_GUIDS,
+  ACCESS_CONTROL_ACTIONS,
+  CUSTOM_ROLE_CACHE_TTL_MS,
   isPrivilegedRoleGuid,
+  builtinRoleRefusal,
+  allBuiltinRoles,
+  accessControlActionsAllowed,
   builtinRoleByName,
   builtinRoleById,
   roleDefinitionIdFor,
   roleGuidFromDefinitionId,
   RoleResolver,
+  type RoleResolverOptions,
+  type RolePermission,
   type BuiltinRole,
   type RoleDefinitionLookup,
   type FoundRoleDefinition,

@@ -6,7 +6,7 @@ import { isAutopilotError } from '../../src/errors';
 import {
   builtinRoleById,
   builtinRoleByName,
-  PRIVILEGED_ROLE_DEFINITION_GUIDS,
+  CUSTOM_ROLE_CACHE_TTL_MS,
   roleDefinitionIdFor,
   RoleResolver,
   type RoleDefinitionLookup,
@@ -21,16 +21,9 @@ describe('built-in roles table', () => {
   it('holds the 933 bundled roles and looks names up case-insensitively', () => {
     const table = JSON.parse(readFileSync(join(__dirname, '../../src/config/builtin-roles.json'), 'utf8')) as unknown[];
     assert.equal(table.length, 933);
-    assert.deepEqual(builtinRoleByName('key vault secrets user'), { roleName: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6' });
+    assert.deepEqual(builtinRoleByName('key vault secrets user'), { roleName: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', permissions: [] });
     assert.equal(builtinRoleById('B24988AC-6180-42A0-AB88-20F7382DD24C')?.roleName, 'Contributor');
     assert.equal(builtinRoleByName('Contoso Reader'), undefined);
-  });
-
-  it('lists exactly the three access-granting roles as privileged', () => {
-    assert.deepEqual(
-      [...PRIVILEGED_ROLE_DEFINITION_GUIDS].map((g) => builtinRoleById(g)?.roleName).sort(),
-      ['Owner', 'Role Based Access Control Administrator', 'User Access Administrator'],
-    );
   });
 
   it('builds subscription-scoped role definition ids', () => {
@@ -99,8 +92,21 @@ describe('RoleResolver', () => {
   it("matches Azure's action wildcards, including a /*/ segment that also matches a single /", () => {
     assert.ok(grantsAccessControl([{ actions: ['Microsoft.Authorization/roleAssignments/*/write'] }]));
     assert.ok(grantsAccessControl([{ actions: ['microsoft.authorization/*'] }]));
-    assert.ok(!grantsAccessControl([{ actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action'] }]));
+    // Contributor's shape: `*` minus Microsoft.Authorization writes still writes federated credentials.
+    assert.ok(grantsAccessControl([{ actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action'] }]));
+    assert.ok(
+      !grantsAccessControl([
+        { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action', 'Microsoft.ManagedIdentity/*/write'] },
+      ]),
+    );
+    assert.ok(grantsAccessControl([{ actions: ['*/write'] }]));
+    assert.ok(grantsAccessControl([{ actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/write'] }]));
+    assert.ok(grantsAccessControl([{ actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*'] }]));
+    assert.ok(grantsAccessControl([{ dataActions: ['*'] }]), 'data actions are checked too');
+    // notActions subtract within their own entry only, as in Azure.
+    assert.ok(grantsAccessControl([{ actions: ['*'] }, { actions: ['Microsoft.Web/*'], notActions: ['*'] }]));
     assert.ok(!grantsAccessControl([{ actions: ['Microsoft.Authorization/*/read'] }]));
+    assert.ok(!grantsAccessControl([{ actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action'] }]));
   });
 
   it('looks a custom role up once per subscription and name', async () => {
@@ -115,6 +121,30 @@ describe('RoleResolver', () => {
     const other = await resolver.resolve(ref, OTHER_SUB);
     assert.equal(other.roleDefinitionId, `/subscriptions/${OTHER_SUB}/providers/Microsoft.Authorization/roleDefinitions/${CUSTOM}`);
     assert.equal(lookup.calls.length, 2);
+  });
+
+  it('re-reads a custom role once its cached definition is older than the TTL (time injected, no sleep)', async () => {
+    const permissions: Record<string, FoundRoleDefinition['permissions']> = { [CUSTOM]: READ_ONLY };
+    const lookup = new CountingLookup({ 'Contoso Reader': CUSTOM }, permissions);
+    let now = 1_000_000;
+    const resolver = new RoleResolver(lookup, { now: () => now });
+    const ref = { kind: 'custom', roleName: 'Contoso Reader' } as const;
+    await resolver.resolve(ref, SUB);
+    // An administrator widens the role to write federated credentials (token minting for any identity).
+    permissions[CUSTOM] = [{ actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/write'] }];
+    now += CUSTOM_ROLE_CACHE_TTL_MS - 1;
+    await resolver.resolve(ref, SUB);
+    assert.equal(lookup.calls.length, 1, 'still within the TTL: served from the cache');
+    now += 1;
+    await rejectsWith(resolver.resolve(ref, SUB), 'PrivilegedRoleRefused');
+    assert.equal(lookup.calls.length, 2, 'expired: read again from ARM');
+    // The same for a GUID reference that is not a built-in role.
+    const byId = { kind: 'id', roleDefinitionGuid: CUSTOM, displayName: CUSTOM } as const;
+    permissions[CUSTOM] = READ_ONLY;
+    await resolver.resolve(byId, SUB);
+    permissions[CUSTOM] = [{ actions: ['Microsoft.Authorization/roleAssignments/write'] }];
+    now += CUSTOM_ROLE_CACHE_TTL_MS;
+    await rejectsWith(resolver.resolve(byId, SUB), 'PrivilegedRoleRefused');
   });
 
   it('throws RoleNotFound for an unknown custom role and does not cache the miss', async () => {

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { loadRulesFile, parseRulesText, PRIVILEGED_ROLE_DEFINITION_GUIDS, type RulesConfig } from '../../src/config';
+import { allBuiltinRoles, builtinRoleRefusal, loadRulesFile, parseRulesText, type RulesConfig } from '../../src/config';
+
+/** Every built-in role the product refuses, from the role table (see test/config/builtin-roles.test.ts). */
+const PRIVILEGED_BUILTIN_GUIDS = allBuiltinRoles().filter((r) => builtinRoleRefusal(r) !== undefined).map((r) => r.id);
 import {
   AppPermissionsError,
   buildRoleAssignmentCondition,
@@ -77,7 +80,7 @@ describe('deriveAppPermissions', () => {
 
   it('never lets the engine assign Owner, User Access Administrator or RBAC Administrator', () => {
     const p = deriveAppPermissions(example, withCustomRole);
-    for (const guid of [...PRIVILEGED_ROLE_DEFINITION_GUIDS, RBAC_ADMINISTRATOR_ROLE_GUID]) {
+    for (const guid of [...PRIVILEGED_BUILTIN_GUIDS, RBAC_ADMINISTRATOR_ROLE_GUID]) {
       assert.ok(!p.assignableRoleGuids.includes(guid), guid);
     }
     assert.ok(!p.actions.some((a) => a.startsWith('Microsoft.Authorization/') && !a.endsWith('/read')), 'no Authorization write action');
@@ -112,7 +115,7 @@ profiles:
   reader:
     roles: [{ role: Storage Blob Data Reader, scope: "/subscriptions/{subscriptionId}" }]
   unused:
-    roles: [{ role: Contributor, scope: "/subscriptions/{subscriptionId}" }]
+    roles: [{ role: Website Contributor, scope: "/subscriptions/{subscriptionId}" }]
   reported:
     roles: [{ role: Key Vault Secrets User, scope: "/subscriptions/{subscriptionId}" }]
 rules:
@@ -180,8 +183,8 @@ describe('buildRoleAssignmentCondition', () => {
     assert.equal(buildRoleAssignmentCondition([GUID.storageBlobDataReader.toUpperCase(), GUID.storageBlobDataReader]), buildRoleAssignmentCondition([GUID.storageBlobDataReader]));
     assert.equal(thrownCode(() => buildRoleAssignmentCondition([])), 'NoRoles');
     assert.equal(thrownCode(() => buildRoleAssignmentCondition(['Reader'])), 'InvalidRoleGuid');
-    for (const guid of PRIVILEGED_ROLE_DEFINITION_GUIDS) {
-      assert.equal(thrownCode(() => buildRoleAssignmentCondition([GUID.contributor, guid])), 'PrivilegedRole');
+    for (const guid of PRIVILEGED_BUILTIN_GUIDS) {
+      assert.equal(thrownCode(() => buildRoleAssignmentCondition([GUID.storageBlobDataReader, guid])), 'PrivilegedRole');
     }
     const many = Array.from({ length: 120 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     assert.equal(thrownCode(() => buildRoleAssignmentCondition(many)), 'ConditionTooLarge');
