@@ -6,7 +6,7 @@ import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
 import { ArmThrottleGate } from '../azure/throttle-gate';
 import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-port';
-import { loadRulesFile, RoleResolver, type RulesConfig } from '../config';
+import { loadRulesFile, RoleResolver, type RoleResolverOptions, type RulesConfig } from '../config';
 import type { EnginePorts } from '../engine/ports';
 import { Remediator, type RemediatorSettings } from '../engine/remediate';
 import { createLedger } from '../ledger/create';
@@ -57,6 +57,8 @@ export interface CompositionOverrides {
   engine?: Partial<RemediatorSettings>;
   /** Replaces sweep ports (tests, sandbox, benchmarks: an in-memory queue or report store). */
   sweep?: Partial<SweepPorts>;
+  /** Custom role cache settings (tests inject a clock). */
+  roles?: RoleResolverOptions;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -96,7 +98,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     userAssignedIdentities: new MsiUserAssignedIdentityPort(pool),
     roleAssignments,
-    roles: new RoleResolver(roleAssignments),
+    roles: new RoleResolver(roleAssignments, overrides.roles),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,

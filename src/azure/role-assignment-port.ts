@@ -55,7 +55,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
       const def = await armCall(`get role definition ${guid}`, () =>
         this.clients.for(subscriptionOf(scope)).authorization.roleDefinitions.get(scope, guid, { abortSignal: signal }),
       );
-      return def.id && def.name ? { id: def.id, name: def.name, permissions: def.permissions } : undefined;
+      return def.id && def.name ? { id: def.id, name: def.name, roleName: def.roleName, permissions: def.permissions } : undefined;
     } catch (e) {
       if (e instanceof ArmCallError && e.isNotFound) return undefined;
       throw e;
@@ -67,7 +67,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     return armCall(`find role definition '${roleName}'`, async () => {
       const filter = `roleName eq '${roleName.replace(/'/g, "''")}'`;
       for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter, abortSignal: signal })) {
-        if (def.id && def.name) return { id: def.id, name: def.name, permissions: def.permissions };
+        if (def.id && def.name) return { id: def.id, name: def.name, roleName: def.roleName, permissions: def.permissions };
       }
       return undefined;
     });

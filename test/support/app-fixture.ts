@@ -42,6 +42,8 @@ export function buildApp(
   engine: NonNullable<Parameters<typeof createAutopilot>[1]>['engine'] = {},
   /** More app settings, e.g. the ledger's connection or the outcome topic. */
   appSettings: Record<string, string> = {},
+  /** More composition overrides, e.g. a clock for the custom role cache. */
+  overrides: Omit<NonNullable<Parameters<typeof createAutopilot>[1]>, 'rules' | 'engine'> = {},
 ): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
@@ -50,6 +52,7 @@ export function buildApp(
     rules,
     ca: emulator.ca,
     credential: new ManagedIdentityCredential(),
+    ...overrides,
     engine: {
       principalNotFoundBackoff: { initialDelayMs: 250, maxDelayMs: 1000, maxAttempts: 30 },
       conflictBackoff: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 10 },
