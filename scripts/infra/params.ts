@@ -1,5 +1,5 @@
 /**
- * `npm run infra:params [-- RULES_FILE] [--out FILE] [--custom-role "Name=GUID" ...]`
+ * `npm run infra:params [-- RULES_FILE] [--out FILE] [--custom-role "Name=GUID" ...] [--offline]`
  *
  * Reads the rules file and writes the permissions the deployed app needs (see permissions.ts) as an
  * ARM deployment parameters file, `infra/app-permissions.parameters.json` by default. infra/main.bicep
@@ -9,12 +9,16 @@
  * The rules file defaults to config/rules.yaml, then config/rules.example.yaml. Custom roles
  * (`customRole:` entries) cannot be resolved offline: give their GUIDs with --custom-role, or in the
  * environment variable AUTOPILOT_CUSTOM_ROLES ("Name=GUID;Other name=GUID"), which azd hooks inherit.
+ * Each pair is checked (custom-role-check.ts): never a built-in GUID, and, with an Azure credential
+ * (skipped by --offline), the role's name and permissions as ARM has them; pairs it could not check
+ * are reported on stderr.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRulesFile } from '../../src/config/load';
 import type { RulesConfig } from '../../src/config/types';
+import { armRoleLookup, checkCustomRoles } from './custom-role-check';
 import { AppPermissionsError, buildRoleAssignmentCondition, deriveAppPermissions, type DeriveOptions } from './permissions';
 
 export const DEFAULT_RULES_PATHS = ['config/rules.yaml', 'config/rules.example.yaml'] as const;
@@ -60,13 +64,14 @@ export function parseCustomRoleArg(arg: string): [string, string] {
   return [name, guid];
 }
 
-export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       out: { type: 'string', short: 'o' },
       'custom-role': { type: 'string', multiple: true },
+      offline: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new Error(`expected at most one rules file, got: ${positionals.join(' ')}`);
@@ -78,6 +83,16 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd =
   const customRoleGuids = new Map([...fromEnv, ...(values['custom-role'] ?? [])].map(parseCustomRoleArg));
 
   const config = loadRulesFile(rulesPath);
+  if (customRoleGuids.size > 0) {
+    const arm = values.offline ? { reason: '--offline' } : await armRoleLookup(env);
+    const warnings = await checkCustomRoles(
+      customRoleGuids,
+      config.scope.subscriptions[0]!,
+      'lookup' in arm ? arm.lookup : undefined,
+      'reason' in arm ? arm.reason : undefined,
+    );
+    for (const warning of warnings) console.error(`infra:params: warning: ${warning}`);
+  }
   const file = renderAppPermissionsParameters(config, { customRoleGuids });
   const outPath = resolve(cwd, values.out ?? DEFAULT_OUT_PATH);
   mkdirSync(dirname(outPath), { recursive: true });
@@ -92,10 +107,8 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd =
 }
 
 if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(`infra:params: ${(err as Error).message}`);
     process.exit(1);
-  }
+  });
 }

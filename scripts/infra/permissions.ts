@@ -11,7 +11,7 @@
  * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
  */
 import { isGuid } from '../../src/arm/resource-id';
-import { isPrivilegedRoleGuid } from '../../src/config/roles';
+import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
 import type { RulesConfig } from '../../src/config/types';
 
 /** Built-in "Role Based Access Control Administrator"; assigned only together with the condition below. */
@@ -37,7 +37,7 @@ export interface DeriveOptions {
 /** Raised when the rules cannot be turned into a grant; the message says what to do. */
 export class AppPermissionsError extends Error {
   constructor(
-    readonly code: 'CustomRoleUnresolved' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles',
+    readonly code: 'CustomRoleUnresolved' | 'CustomRoleMismatch' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles',
     message: string,
   ) {
     super(message);
@@ -143,10 +143,11 @@ function checkedGuid(value: string, what: string): string {
   return guid;
 }
 
+/** The rules loader's check, from the built-in role table (custom roles are checked by custom-role-check.ts). */
 function refusePrivileged(guid: string): void {
-  if (isPrivilegedRoleGuid(guid)) {
-    throw new AppPermissionsError('PrivilegedRole', `role ${guid} grants the right to assign roles; the engine is never allowed to hand it out`);
-  }
+  const builtin = builtinRoleById(guid);
+  const refusal = builtin && builtinRoleRefusal(builtin);
+  if (refusal) throw new AppPermissionsError('PrivilegedRole', `${refusal} (${guid}); the engine is never allowed to hand it out`);
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -206,8 +206,9 @@ describe('scripts/infra/params.ts', () => {
     });
 
   it('writes a valid parameters file for the example rules', () => {
-    const result = run('--custom-role', `${CUSTOM_ROLE}=${CUSTOM_GUID}`);
+    const result = run('--offline', '--custom-role', `${CUSTOM_ROLE}=${CUSTOM_GUID}`);
     assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /warning: --custom-role "Contoso App Config Reader=[^"]+": not checked against Azure \(--offline\)/);
     const file = JSON.parse(readFileSync(join(dir, 'infra/app-permissions.parameters.json'), 'utf8')) as AppPermissionsParametersFile;
     assert.equal(file.contentVersion, '1.0.0.0');
     assert.match(file.$schema, /deploymentParameters\.json#$/);
@@ -224,5 +225,27 @@ describe('scripts/infra/params.ts', () => {
     const result = run('--out', 'other.json');
     assert.equal(result.status, 1);
     assert.match(result.stderr, /custom role\(s\) 'Contoso App Config Reader'.*--custom-role/);
+  });
+
+  it('refuses a privileged built-in role in the rules, with the key path', () => {
+    const rulesPath = join(dir, 'privileged.yaml');
+    const text = readFileSync(EXAMPLE_RULES, 'utf8').replace('role: Key Vault Secrets User', 'role: Key Vault Data Access Administrator');
+    assert.notEqual(text, readFileSync(EXAMPLE_RULES, 'utf8'));
+    writeFileSync(rulesPath, text);
+    const result = run(rulesPath, '--offline', '--out', 'privileged.json', '--custom-role', `${CUSTOM_ROLE}=${CUSTOM_GUID}`);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /profiles\.[\w-]+\.roles\[\d+\]\.role: role 'Key Vault Data Access Administrator' allows Microsoft\.Authorization\/roleAssignments\/write/);
+    assert.ok(!existsSync(join(dir, 'privileged.json')), 'nothing written');
+  });
+
+  it('refuses a --custom-role whose GUID is a built-in role (checked offline, from the role table)', () => {
+    const readerGuid = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+    const misnamed = run('--offline', '--out', 'misnamed.json', '--custom-role', `${CUSTOM_ROLE}=${readerGuid}`);
+    assert.equal(misnamed.status, 1);
+    assert.match(misnamed.stderr, /--custom-role "Contoso App Config Reader=acdd72a7-[^"]+": acdd72a7-3385-48ef-bd42-f606fba81ae7 is the built-in role 'Reader', not a custom role named 'Contoso App Config Reader'/);
+    const owner = run('--offline', '--out', 'misnamed.json', '--custom-role', `${CUSTOM_ROLE}=8e3af657-a8ff-443c-a75c-2fe8c4bcb635`);
+    assert.equal(owner.status, 1);
+    assert.match(owner.stderr, /is the built-in role 'Owner'.*role 'Owner' allows/);
+    assert.ok(!existsSync(join(dir, 'misnamed.json')), 'nothing written');
   });
 });
