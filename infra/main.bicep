@@ -56,6 +56,7 @@ param instanceMemoryMB int = 2048
 var appPermissions = loadJsonContent('app-permissions.parameters.json').parameters
 var governedSubscriptionIds = appPermissions.governedSubscriptionIds.value
 var roleAssignmentCondition = appPermissions.roleAssignmentCondition.value
+var delegatesRoleAssignments = !empty(roleAssignmentCondition)
 
 var tags = {
   'azd-env-name': environmentName
@@ -156,6 +157,20 @@ module engineRole 'app/engine-role.bicep' = {
   }
 }
 
+// The role assigner: roleAssignments/write only (the app never deletes an assignment), assigned with
+// the ABAC condition; not created when no profile grants a role.
+module roleAssignerRole 'app/engine-role.bicep' = if (delegatesRoleAssignments) {
+  name: 'role-assigner-role-${resourceToken}'
+  scope: subscription(governedSubscriptionIds[0])
+  params: {
+    roleName: 'identity-autopilot role assigner (${environmentName}, ${resourceToken})'
+    roleGuid: guid(tenant().tenantId, 'identity-autopilot-role-assigner', subscription().id, environmentName)
+    roleDescription: 'identity-autopilot: creates role assignments, only under the ABAC condition of its assignment. Generated from the rules file.'
+    actions: appPermissions.roleAssignerActions.value
+    governedSubscriptionIds: governedSubscriptionIds
+  }
+}
+
 module enginePermissions 'app/engine-permissions.bicep' = [
   for subscriptionId in governedSubscriptionIds: {
     name: 'engine-permissions-${resourceToken}-${uniqueString(subscriptionId)}'
@@ -163,6 +178,7 @@ module enginePermissions 'app/engine-permissions.bicep' = [
     params: {
       principalId: identity.outputs.principalId
       engineRoleGuid: engineRole.outputs.roleGuid
+      roleAssignerRoleGuid: delegatesRoleAssignments ? roleAssignerRole!.outputs.roleGuid : ''
       roleAssignmentCondition: roleAssignmentCondition
     }
   }

@@ -68,7 +68,7 @@ if [ ! -f "$work/infra/app-permissions.parameters.json" ]; then
   # from the example rules (its custom role gets a placeholder id: only the templates are checked here).
   node --import tsx scripts/infra/params.ts config/rules.example.yaml \
     --out "$work/infra/app-permissions.parameters.json" \
-    --custom-role "Contoso App Config Reader=00000000-0000-0000-0000-00000000c0de" >/dev/null
+    --custom-role "Contoso App Config Reader=00000000-0000-0000-0000-00000000c0de" --offline >/dev/null
 fi
 
 status=0

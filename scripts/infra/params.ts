@@ -34,6 +34,8 @@ export interface AppPermissionsParametersFile {
     governedResourceTypes: { value: string[] };
     engineRoleActions: { value: string[] };
     assignableRoleDefinitionGuids: { value: string[] };
+    /** The role assigner custom role's actions; empty when no profile grants any role. */
+    roleAssignerActions: { value: string[] };
     /** Empty when no profile grants any role: then the engine gets no role-assignment rights at all. */
     roleAssignmentCondition: { value: string };
   };
@@ -50,6 +52,7 @@ export function renderAppPermissionsParameters(config: RulesConfig, options: Der
       governedResourceTypes: { value: [...config.scope.resourceTypes] },
       engineRoleActions: { value: permissions.actions },
       assignableRoleDefinitionGuids: { value: permissions.assignableRoleGuids },
+      roleAssignerActions: { value: permissions.roleAssignerActions },
       roleAssignmentCondition: { value: condition },
     },
   };

@@ -4,8 +4,12 @@
  *
  * - a custom role with read/write on the governed resource types (to turn identities on) and the few
  *   reads the engine does around them;
- * - "Role Based Access Control Administrator" restricted by an ABAC condition to creating and deleting
- *   assignments of the roles the rules' profiles hand out, to service principals only.
+ * - a second custom role holding only `Microsoft.Authorization/roleAssignments/write` (the "role
+ *   assigner"), assigned with an ABAC condition that limits it to the roles the rules' profiles hand
+ *   out, to service principals only. The app never deletes a role assignment, so it holds no delete
+ *   right at all; the condition also limits deletes (same roles, service principals only), so it stays
+ *   narrow if it is ever attached to a role that can delete, such as Role Based Access Control
+ *   Administrator.
  *
  * The Bicep templates receive the results through the generated parameters file (see params.ts); the
  * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
@@ -14,8 +18,18 @@ import { isGuid } from '../../src/arm/resource-id';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
 import type { RulesConfig } from '../../src/config/types';
 
-/** Built-in "Role Based Access Control Administrator"; assigned only together with the condition below. */
+/**
+ * Built-in "Role Based Access Control Administrator". Earlier deployments delegated through it; it also
+ * carries roleAssignments/delete, `*\/read` and `Microsoft.Support/*`, which the app does not use.
+ */
 export const RBAC_ADMINISTRATOR_ROLE_GUID = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168';
+
+/**
+ * The role assigner's actions: creating role assignments, nothing else. No `roleAssignments/delete`:
+ * no code path of the app deletes one (grants are only ever added; revoking is left to administrators),
+ * so a compromised app cannot remove anyone's access either.
+ */
+export const ROLE_ASSIGNER_ACTIONS: readonly string[] = ['Microsoft.Authorization/roleAssignments/write'];
 
 /** Azure's limit on the size of a role assignment condition. */
 export const MAX_CONDITION_BYTES = 8192;
@@ -25,8 +39,10 @@ export interface AppPermissions {
   subscriptions: string[];
   /** The custom role's `actions`, in a stable order. */
   actions: string[];
-  /** Role definition GUIDs the engine may assign and remove (lower case, sorted, never privileged). */
+  /** Role definition GUIDs the engine may assign (lower case, sorted, never privileged). */
   assignableRoleGuids: string[];
+  /** The role assigner's actions; empty when no profile grants a role (then nothing is delegated). */
+  roleAssignerActions: string[];
 }
 
 export interface DeriveOptions {
@@ -105,12 +121,15 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     );
   }
   for (const guid of guids) refusePrivileged(guid);
-  return { subscriptions, actions, assignableRoleGuids: [...guids].sort() };
+  return { subscriptions, actions, assignableRoleGuids: [...guids].sort(), roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [] };
 }
 
 /**
- * The ABAC condition (conditionVersion "2.0") that limits "Role Based Access Control Administrator" to
- * writing assignments of `guids` to service principals, and to deleting assignments of `guids`.
+ * The ABAC condition (conditionVersion "2.0") on the role assigner: role assignments may be written
+ * only for `guids` and only to service principals, and deleted (by a role that can delete at all) only
+ * when they are of `guids` and held by a service principal. The form follows Learn's "Constrain roles
+ * and principal types" example (role-based-access-control/delegate-role-assignments-examples.md):
+ * `@Request[...]` attributes for writes, `@Resource[...]` attributes for deletes.
  */
 export function buildRoleAssignmentCondition(guids: string[]): string {
   const list = unique(guids.map((g) => checkedGuid(g, 'role definition id')));
@@ -125,7 +144,8 @@ export function buildRoleAssignmentCondition(guids: string[]): string {
     "  AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}))",
     'AND',
     "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR",
-    ` (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}))`,
+    ` (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`,
+    "  AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}))",
   ].join('\n');
   const bytes = Buffer.byteLength(condition, 'utf8');
   if (bytes > MAX_CONDITION_BYTES) {

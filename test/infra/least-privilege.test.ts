@@ -4,12 +4,13 @@
  * the rules ask and nothing else.
  *
  * - SUB_A: config/rules.example.yaml (its subscription rewritten to SUB_A) and exactly what main.bicep
- *   creates there: the engine's custom role with `deriveAppPermissions(...).actions`, and Role Based
- *   Access Control Administrator with `buildRoleAssignmentCondition(...)`.
- * - SUB_B: a rules file governing two types only. There the delegation is a custom role holding just
- *   roleAssignments/write and /delete (same condition), without the `*\/read` that RBAC Administrator
- *   brings: the app must then get by with the engine role's own reads, so an action missing from
- *   `deriveAppPermissions` shows up as a 403 here instead of being hidden by `*\/read`.
+ *   creates there: the engine's custom role with `deriveAppPermissions(...).actions`, and the role
+ *   assigner custom role (`roleAssignerActions`: roleAssignments/write only) with
+ *   `buildRoleAssignmentCondition(...)`. No grant carries `*\/read`, so an action missing from
+ *   `deriveAppPermissions` shows up as a 403.
+ * - SUB_B: a rules file governing two types only, delegated through a role that can also delete role
+ *   assignments (write and delete, as Role Based Access Control Administrator has, without its
+ *   `*\/read`) under the same condition: the condition on its own must keep deletes as narrow as writes.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -90,8 +91,8 @@ async function outcomeOf(call: () => Promise<unknown>): Promise<{ status: number
 
 /**
  * Grants the app principal, at `/subscriptions/{sub}`, what main.bicep's engine-permissions module
- * grants: the custom role and the conditional delegation (RBAC Administrator unless `delegationRole`
- * says otherwise).
+ * grants: the engine role and the conditional delegation (the role assigner custom role main.bicep
+ * creates, unless `delegationRole` says otherwise).
  */
 function grantDerived(rules: RulesConfig, subscriptionId: string, options: { delegationRole?: string; customRoleGuids?: Map<string, string> } = {}) {
   const permissions = deriveAppPermissions(rules, { customRoleGuids: options.customRoleGuids });
@@ -102,13 +103,16 @@ function grantDerived(rules: RulesConfig, subscriptionId: string, options: { del
   const app = env.emulator.appPrincipal.id;
   state.grant({ principalId: app, roleDefinitionGuid: engineRole.guid, scope });
   const condition = buildRoleAssignmentCondition(permissions.assignableRoleGuids);
-  state.grant({ principalId: app, roleDefinitionGuid: options.delegationRole ?? RBAC_ADMINISTRATOR_ROLE_GUID, scope, condition });
-  return permissions;
+  const delegationRole =
+    options.delegationRole ??
+    state.addCustomRole({ roleName: `identity-autopilot role assigner (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.roleAssignerActions }).guid;
+  state.grant({ principalId: app, roleDefinitionGuid: delegationRole, scope, condition });
+  return { ...permissions, delegationRole };
 }
 
 describe('least privilege: the example rules with exactly the grants main.bicep creates', () => {
   let app: ReturnType<typeof buildApp>;
-  let permissions: ReturnType<typeof deriveAppPermissions>;
+  let permissions: ReturnType<typeof grantDerived>;
   const vault = `/subscriptions/${SUB_A}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-orders`;
   const monitoringRg = `/subscriptions/${SUB_A}/resourceGroups/rg-monitoring`;
 
@@ -124,9 +128,11 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     app = buildApp(env, rules);
   });
 
-  it('derives the grants being enforced (no Owner, no wildcard)', () => {
+  it('derives the grants being enforced (no Owner, no wildcard, no delete)', () => {
     assert.deepEqual(permissions.assignableRoleGuids, [CUSTOM_ROLE_GUID, GUID.keyVaultSecretsUser, GUID.storageBlobDataReader, GUID.monitoringMetricsPublisher].sort());
     assert.ok(permissions.actions.every((a) => !a.includes('*')), permissions.actions.join(', '));
+    assert.deepEqual(permissions.roleAssignerActions, ['Microsoft.Authorization/roleAssignments/write']);
+    assert.ok(![...permissions.actions, ...permissions.roleAssignerActions].some((a) => /delete/i.test(a)));
   });
 
   it('web-apps rule: a tagged prod web app gets a system-assigned identity, its profile and the tag-selected profiles', async () => {
@@ -246,10 +252,13 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
       }
     });
 
-    it('cannot remove its own delegation, nor an assignment of a role outside the rules', async () => {
+    it('cannot delete any role assignment: not one it made, not its own delegation, not one outside the rules', async () => {
+      const made = [...env.emulator.state.roleAssignments.values()].find((a) => a.createdBy === env.emulator.appPrincipal.id)!;
+      assert.ok(made, 'an assignment the app created earlier in this suite');
+      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(made.id)), { status: 403, code: 'AuthorizationFailed' });
       const own = env.emulator.state
         .assignmentsFor(env.emulator.appPrincipal.id)
-        .find((a) => a.roleDefinitionGuid === RBAC_ADMINISTRATOR_ROLE_GUID)!;
+        .find((a) => a.roleDefinitionGuid === permissions.delegationRole)!;
       const r = await outcomeOf(() => clients().authorization.roleAssignments.deleteById(own.id));
       assert.deepEqual(r, { status: 403, code: 'AuthorizationFailed' });
       const someoneElse = env.emulator.state.grant({ principalId: workload().id, roleDefinitionGuid: ROLE.contributor, scope: `/subscriptions/${SUB_A}` });
@@ -280,11 +289,11 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
 
 describe('least privilege: a narrower rules file, and the engine role’s reads on their own', () => {
   let app: ReturnType<typeof buildApp>;
-  let permissions: ReturnType<typeof deriveAppPermissions>;
+  let permissions: ReturnType<typeof grantDerived>;
 
   before(() => {
     const rules = rulesFor(NARROW_RULES);
-    // Role Based Access Control Administrator minus its `*/read` and `Microsoft.Support/*`.
+    // Role Based Access Control Administrator minus its `*/read` and `Microsoft.Support/*`: it can delete.
     const delegation = env.emulator.state.addCustomRole({
       roleName: 'role assignment delegation only',
       actions: ['Microsoft.Authorization/roleAssignments/write', 'Microsoft.Authorization/roleAssignments/delete'],
@@ -358,6 +367,25 @@ describe('least privilege: a narrower rules file, and the engine role’s reads 
     const read = await outcomeOf(() => c.resources.resources.getById(vm, '2024-07-01'));
     assert.deepEqual(read, { status: 403, code: 'AuthorizationFailed' }, 'without RBAC Administrator’s */read, not even a read');
     assert.equal(env.emulator.state.resource(vm)!.body.identity, undefined);
+  });
+
+  it('the condition alone keeps deletes narrow: only assignments of the rules’ roles held by service principals', async () => {
+    const c = env.clients(env.emulator.appPrincipal, SUB_B);
+    const state = env.emulator.state;
+    const scope = state.addResourceGroup(SUB_B, 'rg-delete-denials');
+    const person = state.directory.create({ type: 'User', displayName: 'an administrator' });
+    const workload = state.directory.create({ displayName: 'another workload' });
+    // An allowed role (Reader) held by a person: not the app's to touch.
+    const usersReader = state.grant({ principalId: person.id, principalType: 'User', roleDefinitionGuid: GUID.reader, scope });
+    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(usersReader.id)), { status: 403, code: 'AuthorizationFailed' });
+    // A role outside the rules held by a service principal.
+    const contributor = state.grant({ principalId: workload.id, roleDefinitionGuid: ROLE.contributor, scope });
+    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(contributor.id)), { status: 403, code: 'AuthorizationFailed' });
+    assert.ok(state.roleAssignments.get(usersReader.id.toLowerCase()) && state.roleAssignments.get(contributor.id.toLowerCase()));
+    // The positive control: the delegation can delete, and the condition lets this one through.
+    const workloadsReader = state.grant({ principalId: workload.id, roleDefinitionGuid: GUID.reader, scope });
+    assert.equal((await outcomeOf(() => c.authorization.roleAssignments.deleteById(workloadsReader.id))).status, 200);
+    assert.equal(state.roleAssignments.get(workloadsReader.id.toLowerCase()), undefined);
   });
 
   it('no user-assigned identity write is derived when no enforce rule uses one', () => {

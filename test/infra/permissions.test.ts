@@ -150,19 +150,24 @@ describe('buildRoleAssignmentCondition', () => {
     },
     resource: {},
   });
-  const remove = (roleGuid: string) => ({
+  const remove = (roleGuid: string, principalType?: string) => ({
     action: 'Microsoft.Authorization/roleAssignments/delete',
     request: {},
-    resource: { 'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid },
+    resource: { 'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid, 'Microsoft.Authorization/roleAssignments:PrincipalType': principalType },
   });
 
-  it('lists the GUIDs for write and delete and restricts writes to service principals', () => {
+  it('lists the GUIDs for write and delete and restricts both to service principals', () => {
     const set = `{${guids.join(', ')}}`;
     assert.ok(condition.includes(`@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
     assert.ok(condition.includes(`@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
     assert.ok(
       condition.includes(
         "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
+      ),
+    );
+    assert.ok(
+      condition.includes(
+        "@Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
       ),
     );
     assert.ok(condition.includes("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}"));
@@ -175,8 +180,11 @@ describe('buildRoleAssignmentCondition', () => {
     assert.equal(evaluateCondition(condition, write(GUID.storageBlobDataReader, 'User')), false);
     assert.equal(evaluateCondition(condition, write(GUID.contributor, 'ServicePrincipal')), false);
     assert.equal(evaluateCondition(condition, write(RBAC_ADMINISTRATOR_ROLE_GUID, 'ServicePrincipal')), false);
-    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser)), true);
-    assert.equal(evaluateCondition(condition, remove(GUID.contributor)), false);
+    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser, 'ServicePrincipal')), true);
+    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser, 'User')), false, 'an allowed role held by a person');
+    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser, 'Group')), false);
+    assert.equal(evaluateCondition(condition, remove(GUID.keyVaultSecretsUser)), false, 'unknown principal type: denied');
+    assert.equal(evaluateCondition(condition, remove(GUID.contributor, 'ServicePrincipal')), false);
   });
 
   it('normalises GUIDs and refuses empty, malformed, privileged or oversized lists', () => {
@@ -218,6 +226,7 @@ describe('scripts/infra/params.ts', () => {
     assert.deepEqual(p.governedResourceTypes.value, TYPES);
     assert.deepEqual(p.engineRoleActions.value, expected.actions);
     assert.deepEqual(p.assignableRoleDefinitionGuids.value, expected.assignableRoleGuids);
+    assert.deepEqual(p.roleAssignerActions.value, ['Microsoft.Authorization/roleAssignments/write']);
     assert.equal(p.roleAssignmentCondition.value, buildRoleAssignmentCondition(expected.assignableRoleGuids));
   });
 
