@@ -1,4 +1,4 @@
-import type { RoleRef, RuleMode, SupportedResourceType } from '../config';
+import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
 
 /** The identity block of a resource as ARM reports it. */
 export interface IdentityState {
@@ -78,7 +78,15 @@ export interface PlanBlocker {
   detail: string;
   /** What a person can do about it. */
   remedy?: string;
+  /**
+   * The rule's workload option that lifts this blocker when true (for example `allowRestart` for a
+   * write that restarts the workload). Absent: nothing in the rules lifts it.
+   */
+  waivedBy?: WaiverOption;
 }
+
+/** The workload options that consent to a side effect of the identity write. */
+export type WaiverOption = { [K in keyof WorkloadOptions]: WorkloadOptions[K] extends boolean ? K : never }[keyof WorkloadOptions];
 
 export interface Plan {
   resourceId: string;
