@@ -63,10 +63,10 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (typeof input.location !== 'string' || input.location.length === 0) {
         throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       }
+      if (existing) model.checkReplace?.(existing.body, input);
       const problem = model.validatePut(input);
       if (problem) throw new ArmError(400, 'InvalidParameter', problem);
       if (existing && operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
-      if (existing) model.checkReplace?.(existing.body, input);
       const resourceId = existing?.id ?? id.id;
       const body: Json = { id: resourceId, name: id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
       const writeIdentity = identityWriter(ctx, req, model);
