@@ -2,7 +2,10 @@ import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '
 
 /** The identity block of a resource as ARM reports it. */
 export interface IdentityState {
-  /** Canonical: 'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned'. */
+  /**
+   * The engine's one internal name for the kind: 'None' | 'SystemAssigned' | 'UserAssigned' |
+   * 'SystemAssigned, UserAssigned', whatever the RP's spelling; each type module spells it on writes.
+   */
   type: string;
   principalId?: string;
   tenantId?: string;

@@ -147,6 +147,29 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
     );
   });
 
+  it('a secret added while the write waited on a conflict stops the retry: no PUT over it', async () => {
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-restart', type: SEED_TYPES.containerGroup, name: 'redeployed-meanwhile' });
+    const conflict = env.emulator.faults.add({ method: 'PUT', path: id, times: 1, action: { kind: 'error', status: 409, code: 'AnotherOperationInProgress' } });
+    // The re-read after the conflict is held back long enough for "someone" to redeploy the group with a secret.
+    const slowReread = env.emulator.faults.add({ method: 'GET', path: id, skip: 1, times: 1, action: { kind: 'latency', ms: 400 } });
+    try {
+      const delivery = deliver(app, resourceWriteEvent({ resourceId: id }));
+      while (conflict.hits === 0) await new Promise((r) => setTimeout(r, 5));
+      const containers = env.emulator.state.resource(id)!.body.properties.containers;
+      containers[0].properties.environmentVariables = [{ name: 'API_KEY', secureValue: SECRET }];
+      const d = await delivery;
+      assert.equal(d.outcome?.status, 'failed', JSON.stringify(d.outcome));
+      assert.equal(d.outcome!.errors[0].code, 'RequiresRedeploy');
+      assert.equal(d.outcome!.errors[0].transient, false);
+      assert.equal(slowReread.hits, 1);
+      assert.equal(env.emulator.state.restartCount(id), 0);
+      assert.equal(env.emulator.state.resource(id)!.body.properties.containers[0].properties.environmentVariables[0].secureValue, SECRET);
+    } finally {
+      conflict.remove();
+      slowReread.remove();
+    }
+  });
+
   for (const state of ['Stopped', 'Succeeded', 'Failed']) {
     it(`a ${state} group is reported (ContainerGroupNotRunning), not PUT`, async () => {
       const id = seedResource(env.emulator.state, {
