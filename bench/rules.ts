@@ -15,6 +15,7 @@ rules:
   - name: all
     identity: { kind: SystemAssigned }
     profiles: [workload]
+    workload: { allowRestart: true }
 `,
     'bench-rules.yaml',
   );

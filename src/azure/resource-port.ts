@@ -3,12 +3,13 @@ import { canonicalResourceType } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import type { ResourcePort } from '../engine/ports';
 import type { IdentityBlock, IdentityState, ResourceState } from '../engine/types';
-import { ArmCallError, InvalidResourceIdError, ResourceGoneError } from '../errors';
+import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { parseArmId } from '../arm/resource-id';
-import { resourceTypeHandler } from './resource-types';
+import { resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
+import type { IdentityKind } from './resource-types/model';
 
 /** Reads resources and writes their identity through `@azure/arm-resources`, by id. */
 export class ArmResourcePort implements ResourcePort {
@@ -61,7 +62,8 @@ export class ArmResourcePort implements ResourcePort {
     const handler = resourceTypeHandler(resource.type)!;
     const client = this.client(resource.subscriptionId);
     const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
-    const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity }] as const) : (['PUT', { ...resource.rawBody, identity }] as const);
+    const spelled = spellIdentity(handler, identity);
+    const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity: spelled }] as const) : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
     try {
       const updated = await armCall(`${method} identity of ${resource.id}`, () =>
         writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
@@ -73,6 +75,13 @@ export class ArmResourcePort implements ResourcePort {
       throw e;
     }
   }
+}
+
+/** The identity block with its kind spelled the way this type's RP spec spells it. */
+function spellIdentity(handler: ResourceTypeHandler, identity: IdentityBlock): IdentityBlock {
+  const type = handler.identityTypeSpelling[identity.type as IdentityKind];
+  if (!type) throw new AutopilotError('UnsupportedIdentityType', `${handler.type} cannot hold an identity of kind '${identity.type}'`);
+  return { ...identity, type };
 }
 
 /** The SDK's own default when an RP sends no Retry-After. */

@@ -33,6 +33,7 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
     for (const note of plan.notes) lines.push(`note: ${note}`);
   }
+  for (const b of outcome.blockers ?? []) lines.push(`blocked: ${b.code}: ${b.detail}`, ...(b.remedy ? [`  to fix: ${b.remedy}`] : []));
   for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${s.detail}`);
   for (const e of outcome.errors) lines.push(`error: ${e.code}${e.transient ? ' (transient)' : ''}: ${e.message}`);
   return `${lines.join('\n')}\n`;

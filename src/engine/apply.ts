@@ -108,6 +108,9 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
         if (attempt++ > 0) {
           const fresh = await ports.resources.read(resource.id, signal);
           if (!fresh) throw new ResourceGoneError(resource.id);
+          // Changed meanwhile into something the product must not write (secrets added, group stopped).
+          const hard = fresh.blockers.filter((b) => !b.waivedBy);
+          if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
           current = fresh;
         }
         return ports.resources.writeIdentity(current, target, signal);

@@ -156,8 +156,11 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         profiles,
         notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
         // The type's blockers only matter when the identity must be written: roles for an identity the
-        // resource already has need no write to the resource.
-        blockers: decision.change.action === 'write' || decision.userAssignedIdentity ? [...resource.blockers] : [],
+        // resource already has need no write to the resource. A blocker the rule consents to is lifted.
+        blockers:
+          decision.change.action === 'write' || decision.userAssignedIdentity
+            ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy])
+            : [],
       },
     };
   } catch (e) {

@@ -1,8 +1,11 @@
-import type { RoleRef, RuleMode, SupportedResourceType } from '../config';
+import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
 
 /** The identity block of a resource as ARM reports it. */
 export interface IdentityState {
-  /** Canonical: 'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned'. */
+  /**
+   * The engine's one internal name for the kind: 'None' | 'SystemAssigned' | 'UserAssigned' |
+   * 'SystemAssigned, UserAssigned', whatever the RP's spelling; each type module spells it on writes.
+   */
   type: string;
   principalId?: string;
   tenantId?: string;
@@ -78,7 +81,15 @@ export interface PlanBlocker {
   detail: string;
   /** What a person can do about it. */
   remedy?: string;
+  /**
+   * The rule's workload option that lifts this blocker when true (for example `allowRestart` for a
+   * write that restarts the workload). Absent: nothing in the rules lifts it.
+   */
+  waivedBy?: WaiverOption;
 }
+
+/** The workload options that consent to a side effect of the identity write. */
+export type WaiverOption = { [K in keyof WorkloadOptions]: WorkloadOptions[K] extends boolean ? K : never }[keyof WorkloadOptions];
 
 export interface Plan {
   resourceId: string;

@@ -103,6 +103,15 @@ export const OPENAPI_DOCUMENT = {
           plan: { type: 'object' },
           actions: { type: 'array', items: { type: 'object', required: ['kind'], properties: { kind: { type: 'string' } } } },
           skipped: { type: 'array', items: { type: 'object', required: ['reason', 'detail'], properties: { reason: { type: 'string' }, detail: { type: 'string' } } } },
+          blockers: {
+            type: 'array',
+            description: 'Why a blocked outcome changed nothing, and what a person can do (for example RequiresRedeploy, RestartNotAllowed).',
+            items: {
+              type: 'object',
+              required: ['code', 'detail'],
+              properties: { code: { type: 'string' }, detail: { type: 'string' }, remedy: { type: 'string' }, waivedBy: { type: 'string', description: 'The rule workload option that lifts it.' } },
+            },
+          },
           errors: {
             type: 'array',
             items: { type: 'object', required: ['code', 'message', 'transient'], properties: { code: { type: 'string' }, message: { type: 'string' }, transient: { type: 'boolean' } } },

@@ -29,6 +29,20 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
     r('virtual machine', { resourceGroup: 'rg-vm', type: SEED_TYPES.virtualMachine, name: 'vm-build-agent' }),
     r('VM scale set', { resourceGroup: 'rg-vm', type: SEED_TYPES.scaleSet, name: 'vmss-workers' }),
     r('container group', { resourceGroup: 'rg-jobs', type: SEED_TYPES.containerGroup, name: 'aci-nightly-report' }),
+    // A secure environment variable: Azure never returns it on GET, so the group is reported, not PUT.
+    r('container group with a secret', {
+      resourceGroup: 'rg-jobs',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-billing-export',
+      properties: {
+        containers: [
+          {
+            name: 'export',
+            properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', resources: { requests: { cpu: 1, memoryInGB: 1.5 } }, environmentVariables: [{ name: 'DB_PASSWORD', secureValue: 'sandbox-only' }] },
+          },
+        ],
+      },
+    }),
     r('AKS cluster', { resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-platform' }),
     r('web app, existing UAMI', {
       resourceGroup: 'rg-web',

@@ -67,7 +67,9 @@ async function main(): Promise<void> {
           ? `skipped: ${outcome.skipped[0]?.reason}`
           : thrown
             ? `failed: ${String(thrown)}`
-            : (outcome?.status ?? '');
+            : outcome?.status === 'blocked'
+              ? `blocked: ${outcome.blockers.map((b: { code: string }) => b.code).join(', ')}`
+              : (outcome?.status ?? '');
       rows.push([`${label}\n${resourceId.split('/').pop()}`, identitySummary(before), identitySummary(after), roles.join('\n') || '-', why, `${ms} ms`]);
     }
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);

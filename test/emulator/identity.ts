@@ -1,16 +1,13 @@
 import { ArmError } from './arm-error';
 import { type EmulatorState, type Json, key } from './state';
 
-const CANONICAL: Record<string, string> = {
-  none: 'None',
-  systemassigned: 'SystemAssigned',
-  userassigned: 'UserAssigned',
-  'systemassigned,userassigned': 'SystemAssigned, UserAssigned',
-};
-
-export function canonicalIdentityType(type: unknown): string | undefined {
-  if (typeof type !== 'string') return undefined;
-  return CANONICAL[type.replace(/\s+/g, '').toLowerCase()];
+/**
+ * Which kinds a stored `identity.type` holds. Stored values were validated against their RP's own enum
+ * on the way in, so reading them back needs no spelling rules of its own.
+ */
+export function identityKinds(type: unknown): { system: boolean; user: boolean } {
+  const t = typeof type === 'string' ? type : '';
+  return { system: t.includes('SystemAssigned'), user: t.includes('UserAssigned') };
 }
 
 export interface IdentityWriteResult {
@@ -35,11 +32,18 @@ export function applyIdentity(
   if (typeof requested !== 'object' || requested === null || Array.isArray(requested)) {
     throw new ArmError(400, 'InvalidIdentity', "The 'identity' property must be an object.");
   }
-  const type = canonicalIdentityType(requested.type);
-  if (!type) throw new ArmError(400, 'InvalidIdentityType', `The identity type '${String(requested.type)}' is not valid.`);
-  if (!allowedTypes.includes(type)) {
-    throw new ArmError(400, 'InvalidIdentityType', `The identity type '${type}' is not supported for this resource type. Supported: ${allowedTypes.join(', ')}.`);
+  // Exactly one of the RP spec's enum values, spelling included: Web, Compute and ACI spell the combined
+  // kind "SystemAssigned, UserAssigned", Container Apps "SystemAssigned,UserAssigned" (see each model's
+  // identityTypes). No case folding or space trimming: stricter than an RP that might tolerate it.
+  const type = typeof requested.type === 'string' ? requested.type : undefined;
+  if (!type || !allowedTypes.includes(type)) {
+    throw new ArmError(
+      400,
+      'InvalidIdentityType',
+      `The identity type '${String(requested.type).slice(0, 100)}' is not valid for this resource type. Supported values: ${allowedTypes.map((t) => `'${t}'`).join(', ')}.`,
+    );
   }
+  const kinds = identityKinds(type);
   if (type === 'None') {
     if (current?.principalId) state.directory.remove(String(current.principalId));
     return { identity: { type: 'None' }, attached: [] };
@@ -47,7 +51,7 @@ export function applyIdentity(
 
   const next: Json = { type };
   const attached: string[] = [];
-  if (type.includes('UserAssigned')) {
+  if (kinds.user) {
     const requestedIds = Object.entries((requested.userAssignedIdentities ?? {}) as Json)
       .filter(([, v]) => v !== null)
       .map(([id]) => id);
@@ -66,8 +70,8 @@ export function applyIdentity(
     }
   }
   authorizeAttach(attached);
-  if (type.includes('SystemAssigned')) {
-    const keep = canonicalIdentityType(current?.type)?.includes('SystemAssigned') && current?.principalId;
+  if (kinds.system) {
+    const keep = identityKinds(current?.type).system && current?.principalId;
     if (keep) {
       next.principalId = current!.principalId;
       next.tenantId = current!.tenantId;

@@ -63,6 +63,8 @@ function properties(type: string, sub: string, rg: string, name: string): Json {
           restartPolicy: 'Always',
           containers: [{ name, properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', ports: [{ port: 80 }], resources: { requests: { cpu: 1, memoryInGB: 1.5 } } } }],
           ipAddress: { type: 'Public', ports: [{ protocol: 'TCP', port: 80 }] },
+          // Group state (Learn: container-instances/container-state): Running, Pending, Stopped, Succeeded, Failed.
+          instanceView: { state: 'Running', events: [] },
         },
       };
     case 'microsoft.containerservice/managedclusters':
@@ -89,6 +91,8 @@ export interface SeedResourceInput {
   tags?: Record<string, string>;
   /** An identity block as a client would send it, e.g. `{ type: 'UserAssigned', userAssignedIdentities: { [id]: {} } }`. */
   identity?: Json;
+  /** Merged over the type's default `properties` (e.g. ACI secrets, `instanceView.state: 'Stopped'`), as created. */
+  properties?: Json;
 }
 
 /** Puts a resource straight into the emulator's store, as if someone had just created it. */
@@ -100,7 +104,7 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   const id = `${rgId}/providers/${model.type}/${input.name}`;
   const extra = properties(model.type, input.subscriptionId, input.resourceGroup, input.name);
   const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
-  body.properties = { ...(body.properties as Json), provisioningState: 'Succeeded' };
+  body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}), provisioningState: 'Succeeded' };
   if (input.identity) body.identity = applyIdentity(state, undefined, input.identity, model.identityTypes).identity;
   state.resources.set(key(id), { id, body });
   return id;

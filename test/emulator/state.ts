@@ -68,6 +68,8 @@ export class EmulatorState {
   readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   readonly operations = new Map<string, LongRunningOperation>();
+  /** Restarts of a workload caused by a write (every PUT of an existing container group), by resource key. */
+  readonly restarts = new Map<string, number>();
 
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
@@ -104,6 +106,10 @@ export class EmulatorState {
     if (typeof principalId === 'string') this.directory.remove(principalId);
     this.resources.delete(key(id));
     return true;
+  }
+
+  restartCount(id: string): number {
+    return this.restarts.get(key(id)) ?? 0;
   }
 
   addCustomRole(input: { roleName: string; actions: string[]; notActions?: string[]; guid?: string }): RoleDefinitionRecord {

@@ -119,6 +119,35 @@ describe('planRemediation (pure)', () => {
   });
 });
 
+describe('type blockers and the rule\'s consent', () => {
+  const restart = { code: 'RestartNotAllowed', detail: 'the write restarts the workload', waivedBy: 'allowRestart' as const };
+  const secret = { code: 'RequiresRedeploy', detail: 'write-only secrets' };
+  const consenting = parseRulesText(
+    `
+version: 1
+scope: { subscriptions: ["${SUB}"] }
+profiles: {}
+rules:
+  - name: restart-ok
+    identity: { kind: SystemAssigned }
+    workload: { allowRestart: true }
+`,
+    'consent.yaml',
+  );
+  const aci = (blockers: ResourceState['blockers'], identity?: unknown) => ({ ...resource('Microsoft.ContainerInstance/containerGroups', 'rg-a', 'aci', identity), blockers });
+
+  it('a blocker waived by allowRestart stays without the consent and is lifted with it; other blockers stay', () => {
+    assert.deepEqual(plan(aci([restart])).blockers, [restart]);
+    const consented = planRemediation(aci([restart, secret]), consenting);
+    assert.equal(consented.kind, 'plan');
+    assert.deepEqual(consented.kind === 'plan' && consented.plan.blockers, [secret]);
+  });
+
+  it('no identity write, no blockers: roles for an identity the resource has need no write to it', () => {
+    assert.deepEqual(plan(aci([restart, secret], { type: 'SystemAssigned', principalId: 'p-1' })).blockers, []);
+  });
+});
+
 describe('roleAssignmentName', () => {
   it('is a stable UUID v5 of scope, principal and role, whatever the casing', () => {
     const a = roleAssignmentName('/subscriptions/X/resourceGroups/RG', 'ABC', 'ROLE');

@@ -29,9 +29,12 @@ rules:
       userAssigned:
         name: "id-{resourceName}"
     profiles: [rg-reader]
+    workload: { allowRestart: true }
   - name: workloads
     identity:
       kind: SystemAssigned
     profiles: [rg-reader, self-monitoring]
     tagSelectableProfiles: [vault-secrets]
+    # Container groups are written by a PUT that restarts them: these rules consent to it.
+    workload: { allowRestart: true }
 `;

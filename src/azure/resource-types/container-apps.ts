@@ -6,4 +6,16 @@ export const containerApps: ResourceTypeHandler = {
   apiVersion: '2024-03-01',
   identityWrite: 'patch',
   writeOperation: 'Microsoft.App/containerApps/write',
+  /**
+   * Microsoft.App 2024-03-01 takes `identity` from common-types v3 `ManagedServiceIdentityType`, which
+   * spells the combined kind without a space: "SystemAssigned,UserAssigned"
+   * (Azure/azure-rest-api-specs specification/common-types/resource-management/v3/managedidentity.json,
+   * commit 05432ee0). The Azure CLI's containerapp extension and Terraform azurerm send the same string.
+   */
+  identityTypeSpelling: {
+    None: 'None',
+    SystemAssigned: 'SystemAssigned',
+    UserAssigned: 'UserAssigned',
+    'SystemAssigned, UserAssigned': 'SystemAssigned,UserAssigned',
+  },
 };

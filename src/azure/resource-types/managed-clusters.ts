@@ -9,5 +9,7 @@ export const managedClusters: ResourceTypeHandler = {
   apiVersion: '2024-09-01',
   identityWrite: 'get-modify-put',
   writeOperation: 'Microsoft.ContainerService/managedClusters/write',
+  /** AKS 2024-09-01 `ResourceIdentityType`: "SystemAssigned", "UserAssigned", "None"; no combined kind. */
+  identityTypeSpelling: { None: 'None', SystemAssigned: 'SystemAssigned', UserAssigned: 'UserAssigned' },
   note: 'identity is written by PUT of the whole cluster',
 };

@@ -1,6 +1,9 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
 import type { PlanBlocker } from '../../engine/types';
 
+/** The engine's one internal name for each identity kind (see IdentityState.type). */
+export type IdentityKind = 'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned';
+
 /**
  * How identity is written on one resource type. One module per type; the engine never branches on
  * type names itself.
@@ -19,6 +22,12 @@ export interface ResourceTypeHandler {
   readonly writeOperation: string;
   /** Why this type needs care, shown in plans. */
   readonly note?: string;
+  /**
+   * How this RP's spec spells each identity kind the type accepts, sent verbatim in every write: RPs
+   * validate `identity.type` against their own enum, and the combined kind is spelled differently by
+   * different RPs. A kind the type cannot hold is absent.
+   */
+  readonly identityTypeSpelling: Readonly<Partial<Record<IdentityKind, string>>>;
   /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
 }

@@ -1,3 +1,4 @@
+import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
 
 /** VirtualMachineScaleSets_Update (PATCH) takes identity; long-running via Azure-AsyncOperation. */
@@ -6,4 +7,5 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
   apiVersion: '2024-07-01',
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Compute/virtualMachineScaleSets/write',
+  identityTypeSpelling: SPACED_IDENTITY_TYPES,
 };

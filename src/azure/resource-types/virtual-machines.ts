@@ -1,3 +1,4 @@
+import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
 
 /** VirtualMachines_Update (PATCH) takes VirtualMachineIdentity; long-running via Azure-AsyncOperation. */
@@ -6,4 +7,5 @@ export const virtualMachines: ResourceTypeHandler = {
   apiVersion: '2024-07-01',
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Compute/virtualMachines/write',
+  identityTypeSpelling: SPACED_IDENTITY_TYPES,
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
 import { compileKql, type CompiledQuery, KqlError, runStages } from '../kql';
+import { readView } from '../resource-types';
 import type { RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { roleAssignmentBody } from './role-assignments';
@@ -213,7 +214,8 @@ export class ResourceGraphService {
 
 /** A `resources` row: ARM's body plus Resource Graph's columns (type and resource group in lower case). */
 function resourceRow(ctx: HandlerContext, r: StoredResource, subscriptionId: string): Row {
-  const b = r.body;
+  // Resource Graph shows what the RP's GET shows: no write-only secrets.
+  const b = readView(r.body);
   return {
     id: r.id,
     name: b.name,

@@ -2,7 +2,7 @@ import type { ArmResourceId } from '../../../src/arm/resource-id';
 import { ArmError, notFound } from '../arm-error';
 import { authorize, authorizeLinked } from '../authorization';
 import { applyIdentity } from '../identity';
-import type { ResourceTypeModel } from '../resource-types';
+import { type ResourceTypeModel, readView } from '../resource-types';
 import { type Json, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { mergePatch } from './json-merge-patch';
@@ -51,7 +51,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       authorize(ctx.state, req.principal, action('read'));
       operationInProgress(ctx, key(id.id)); // settles finished operations first
       if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
-      return { status: 200, body: existing.body };
+      return { status: 200, body: readView(existing.body) };
     }
     case 'DELETE': {
       authorize(ctx.state, req.principal, action('delete'));
@@ -63,6 +63,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (typeof input.location !== 'string' || input.location.length === 0) {
         throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       }
+      if (existing) model.checkReplace?.(existing.body, input);
       const problem = model.validatePut(input);
       if (problem) throw new ArmError(400, 'InvalidParameter', problem);
       if (existing && operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
@@ -72,7 +73,8 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
       else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
       ctx.state.resources.set(key(resourceId), { id: resourceId, body });
-      return respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId));
+      if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
+      return viewed(respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId)));
     }
     case 'PATCH': {
       authorize(ctx.state, req.principal, action('write'));
@@ -89,11 +91,22 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
         if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
       }
       ctx.state.resources.set(key(existing.id), { id: existing.id, body });
-      return respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id));
+      return viewed(respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id)));
     }
     default:
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on '${model.type}'.`);
   }
+}
+
+/** Write responses carry the body as a GET shows it. */
+function viewed(response: EmulatorResponse): EmulatorResponse {
+  return response.body && typeof response.body === 'object' ? { ...response, body: readView(response.body as Json) } : response;
+}
+
+/** A PUT redeploys the group: every container restarts and the group runs again (Learn: container-instances-update). */
+function recordRestart(ctx: HandlerContext, resourceId: string, body: Json): void {
+  ctx.state.restarts.set(key(resourceId), ctx.state.restartCount(resourceId) + 1);
+  body.properties.instanceView = { ...(body.properties.instanceView ?? {}), state: 'Running' };
 }
 
 function anotherOperation(id: ArmResourceId): ArmError {

@@ -1,11 +1,11 @@
-import { ALL_IDENTITY_TYPES, type ResourceTypeModel } from './model';
+import { COMMON_TYPES_V3_IDENTITY_TYPES, type ResourceTypeModel } from './model';
 
 /** ContainerApps_Update is a JSON merge patch answered with 202 + Location (no Azure-AsyncOperation). */
 export const containerApps: ResourceTypeModel = {
   type: 'Microsoft.App/containerApps',
   apiVersions: ['2023-05-01', '2024-03-01', '2025-01-01'],
   patch: 'merge',
-  identityTypes: ALL_IDENTITY_TYPES,
+  identityTypes: COMMON_TYPES_V3_IDENTITY_TYPES,
   putLro: 'async-operation',
   patchLro: 'location',
   operationsSegment: 'containerappOperationResults',

@@ -1,6 +1,7 @@
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';
+import type { Json } from '../state';
 import type { ResourceTypeModel } from './model';
 import { userAssignedIdentities } from './user-assigned-identities';
 import { virtualMachineScaleSets } from './virtual-machine-scale-sets';
@@ -16,6 +17,12 @@ const NAMESPACES = new Set(MODELS.map((m) => m.type.split('/')[0]!.toLowerCase()
 
 export function resourceTypeModel(type: string): ResourceTypeModel | undefined {
   return BY_TYPE.get(type.toLowerCase());
+}
+
+/** A stored body as the RP's GET shows it (write-only fields left out where the RP leaves them out). */
+export function readView(body: Json): Json {
+  const model = resourceTypeModel(String(body.type ?? ''));
+  return model?.readView ? model.readView(body) : body;
 }
 
 export function isKnownNamespace(namespace: string): boolean {

@@ -15,6 +15,10 @@ export interface ResourceTypeModel {
   readonly apiVersions: readonly string[];
   /** `tags-only`: PATCH accepts only `tags` (ACI, AKS); other properties are ignored as those RPs do. */
   readonly patch: 'merge' | 'tags-only';
+  /**
+   * The `identity.type` values this RP's spec enum allows, spelled exactly as the spec spells them: a
+   * write with any other spelling is refused (no normalisation), as an RP validating its enum does.
+   */
   readonly identityTypes: readonly string[];
   readonly putLro: LroStyle;
   readonly patchLro: LroStyle;
@@ -22,6 +26,24 @@ export interface ResourceTypeModel {
   readonly operationsSegment: string;
   /** Checks a PUT body carries what the RP requires, so a GET-modify-PUT that drops data is refused. */
   validatePut(body: Json): string | undefined;
+  /** The body as a GET shows it, when the RP leaves fields out of reads (write-only secrets). Never mutates. */
+  readView?(body: Json): Json;
+  /** Refuses (throws ArmError) a PUT over an existing resource the RP would refuse, e.g. one that drops a secret. */
+  checkReplace?(stored: Json, input: Json): void;
+  /** Every PUT of an existing resource restarts the workload (ACI); the emulator counts them per resource. */
+  readonly putRestarts?: boolean;
 }
 
-export const ALL_IDENTITY_TYPES = ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned'] as const;
+/**
+ * The RP-specific enum with "SystemAssigned, UserAssigned" (comma and space), as the Web
+ * (ManagedServiceIdentity.type), Compute (ResourceIdentityType) and Container Instances
+ * (ContainerGroupIdentity.type, containerInstance.json 2023-05-01, commit 179aaf82) specs spell it.
+ */
+export const SPACED_IDENTITY_TYPES = ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned'] as const;
+
+/**
+ * common-types v3 `ManagedServiceIdentityType` (Azure/azure-rest-api-specs
+ * specification/common-types/resource-management/v3/managedidentity.json, commit 05432ee0), used by
+ * Microsoft.App: "SystemAssigned,UserAssigned" without a space.
+ */
+export const COMMON_TYPES_V3_IDENTITY_TYPES = ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned'] as const;

@@ -1,11 +1,11 @@
-import { ALL_IDENTITY_TYPES, type ResourceTypeModel } from './model';
+import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
 
 /** Compute answers PATCH with 200, provisioningState Updating, and an Azure-AsyncOperation monitor. */
 export const virtualMachines: ResourceTypeModel = {
   type: 'Microsoft.Compute/virtualMachines',
   apiVersions: ['2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
   patch: 'merge',
-  identityTypes: ALL_IDENTITY_TYPES,
+  identityTypes: SPACED_IDENTITY_TYPES,
   putLro: 'async-operation',
   patchLro: 'async-operation',
   operationsSegment: 'operations',
