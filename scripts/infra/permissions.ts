@@ -95,6 +95,9 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     ALWAYS.resourceGraphRead,
   );
 
+  // Tag-chosen grant targets are read before any grant (src/engine/grant-targets.ts): one read per declared type.
+  actions.push(...grantTargetReads(config, enforced));
+
   const customRoles = new Map([...(options.customRoleGuids ?? new Map<string, string>())].map(([n, g]) => [n.trim().toLowerCase(), g]));
   const guids = new Set<string>();
   const unresolved = new Set<string>();
@@ -155,6 +158,20 @@ export function buildRoleAssignmentCondition(guids: string[]): string {
     );
   }
   return condition;
+}
+
+/** `<type>/read` for every type a tag-derived scope of an enforced rule may name (resource groups are read anyway). */
+function grantTargetReads(config: RulesConfig, enforced: RulesConfig['rules']): string[] {
+  const reads = new Set<string>();
+  for (const name of unique(enforced.flatMap((r) => [...r.profiles, ...r.tagSelectableProfiles]))) {
+    for (const grant of config.profiles.get(name)?.roles ?? []) {
+      for (const type of grant.tagScope?.resourceTypes ?? []) {
+        if (type === 'resourceGroup') continue;
+        reads.add(type === 'subscription' ? 'Microsoft.Resources/subscriptions/read' : `${type}/read`);
+      }
+    }
+  }
+  return [...reads].sort();
 }
 
 function checkedGuid(value: string, what: string): string {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
+import { ArmGrantTargetPort } from '../azure/grant-target-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
 import { ArmThrottleGate } from '../azure/throttle-gate';
@@ -93,12 +94,28 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     throttleGate: new ArmThrottleGate(),
   };
   const pool = new ArmClientPool(connection);
+  let self: Promise<SelfIdentity> | undefined;
+  const whoAmI = (): Promise<SelfIdentity> => {
+    self ??= (async () => {
+      // Both ids are needed: the loop guard matches either claim, and ARM's systemData.createdBy may hold either.
+      if (settings.appPrincipalId && settings.managedIdentityClientId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
+      const token = await credential.getToken(armClientOptions(connection).credentialScopes);
+      const claims = token ? decodeClaims(token.token) : {};
+      return {
+        principalId: settings.appPrincipalId ?? (typeof claims.oid === 'string' ? claims.oid : undefined),
+        clientId: typeof claims.appid === 'string' ? claims.appid : settings.managedIdentityClientId,
+      };
+    })();
+    self.catch(() => (self = undefined));
+    return self;
+  };
   const roleAssignments = new ArmRoleAssignmentPort(pool);
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
-    userAssignedIdentities: new MsiUserAssignedIdentityPort(pool),
+    userAssignedIdentities: new MsiUserAssignedIdentityPort(pool, () => whoAmI()),
     roleAssignments,
     roles: new RoleResolver(roleAssignments, overrides.roles),
+    grantTargets: new ArmGrantTargetPort(pool),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
@@ -118,7 +135,6 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
       error: error instanceof Error ? error.message : String(error),
     }),
   );
-  let self: Promise<SelfIdentity> | undefined;
   let sweep: SweepPorts | undefined;
   return {
     settings,
@@ -132,19 +148,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
       sweep ??= createSweepPorts(settings, connection, overrides.sweep);
       return sweep;
     },
-    self() {
-      self ??= (async () => {
-        if (settings.appPrincipalId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
-        const token = await credential.getToken(armClientOptions(connection).credentialScopes);
-        const claims = token ? decodeClaims(token.token) : {};
-        return {
-          principalId: typeof claims.oid === 'string' ? claims.oid : undefined,
-          clientId: typeof claims.appid === 'string' ? claims.appid : settings.managedIdentityClientId,
-        };
-      })();
-      self.catch(() => (self = undefined));
-      return self;
-    },
+    self: whoAmI,
   };
 }
 

@@ -1,53 +1,118 @@
+import { createHash } from 'node:crypto';
+import type { Identity } from '@azure/arm-msi';
 import type { UserAssignedIdentity, UserAssignedIdentityPort } from '../engine/ports';
 import type { UserAssignedIdentityPlan } from '../engine/types';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 
-/** Tags put on identities this product creates: who created them, and under which rule. */
+/** Tags put on identities this product creates: who created them, under which rule, and for whom. */
 export const CREATED_BY_TAG = 'created-by';
 export const CREATED_BY_VALUE = 'identity-autopilot';
 export const RULE_TAG = 'identity-autopilot-rule';
+export const OWNER_TAG = 'identity-autopilot-owner';
+
+/** Azure tag values hold at most 256 characters. */
+const MAX_TAG_VALUE = 256;
+
+/** Who the app is, as ARM records a creator in `systemData.createdBy`. */
+export interface AppSelf {
+  principalId?: string;
+  clientId?: string;
+}
 
 /**
- * An existing identity is reused only if this product created it for the same rule. Otherwise a
- * resource whose name (or tag) happens to produce the name of someone else's identity would get that
- * identity, and its roles, attached by us: we would be the confused deputy doing an `assign/action`
- * its creator may not hold. To let the product reuse an identity made by hand, tag it with both tags.
+ * The owner as recorded on the identity: the owning resource's id in lower case (ARM ids are
+ * case-insensitive), or a SHA-256 of it when the id is longer than a tag value may be.
  */
-function ownedByRule(tags: Record<string, string> | undefined, rule: string): boolean {
-  const get = (name: string) => Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
-  return get(CREATED_BY_TAG) === CREATED_BY_VALUE && get(RULE_TAG) === rule;
+export function ownerTagValue(owner: string): string {
+  const lower = owner.toLowerCase();
+  return lower.length <= MAX_TAG_VALUE ? lower : `sha256:${createHash('sha256').update(lower).digest('hex')}`;
+}
+
+function tag(tags: Record<string, string> | undefined, name: string): string | undefined {
+  return Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+}
+
+/**
+ * Why `found` may not be reused for `plan`, or undefined when it may. Two facts together:
+ * - ARM's `systemData.createdBy` names this app's own principal. Only ARM writes systemData, so a
+ *   squatter's identity (same name, created first) never passes, whatever tags it carries. Which id
+ *   ARM records for a service principal is not documented precisely (ARM RPC common-api-contracts:
+ *   "a string identifier for the identity"), so the app's client id and object id both count.
+ * - The owner tag, written by this app at creation, names this resource (or this rule's shared
+ *   identity). Tags alone prove nothing (anyone can copy them onto their own identity), which is why
+ *   the first check comes first; together they bind the identity to the resource it was made for.
+ */
+export function ownershipProblem(found: Identity, plan: UserAssignedIdentityPlan, self: AppSelf): string | undefined {
+  const createdBy = found.systemData?.createdBy?.toLowerCase();
+  const mine = [self.clientId, self.principalId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  if (!createdBy || !mine.includes(createdBy)) {
+    return `it was not created by identity-autopilot (systemData.createdBy is ${createdBy ? `'${createdBy}'` : 'absent'})`;
+  }
+  const owner = tag(found.tags, OWNER_TAG);
+  if (owner === undefined || owner.toLowerCase() !== ownerTagValue(plan.owner)) {
+    return plan.owner.startsWith('rule:')
+      ? `it is not rule '${plan.rule}'s shared identity (tag ${OWNER_TAG} is ${owner === undefined ? 'absent' : `'${owner}'`})`
+      : `it was made for ${owner === undefined ? 'another resource (no owner recorded)' : `'${owner}'`}, not for this resource`;
+  }
+  return undefined;
 }
 
 /** Creates or reuses user-assigned identities through `@azure/arm-msi`. */
 export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
-  constructor(private readonly clients: ArmClientPool) {}
+  constructor(
+    private readonly clients: ArmClientPool,
+    /** The app's own principal (from its token); creator ids are compared with it. */
+    private readonly self: () => Promise<AppSelf>,
+  ) {}
 
   async ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity> {
     const msi = this.clients.for(plan.subscriptionId).msi;
+    const reuse = async (found: Identity, how: string): Promise<UserAssignedIdentity> => {
+      const problem = ownershipProblem(found, plan, await this.self());
+      if (problem) throw notOwned(plan, `${how}, but ${problem}`);
+      return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
+    };
     try {
       const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
-      if (!ownedByRule(found.tags, plan.rule)) {
-        throw new AutopilotError(
-          'IdentityNotOwned',
-          `${plan.id} exists but was not created by identity-autopilot for rule '${plan.rule}' (tags ${CREATED_BY_TAG}=${CREATED_BY_VALUE}, ${RULE_TAG}=${plan.rule}); it is not attached`,
-        );
-      }
-      return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
+      return await reuse(found, 'it exists');
     } catch (e) {
       if (!(e instanceof ArmCallError && e.isNotFound)) throw e;
     }
     let status = 0;
-    const created = await armCall(`PUT ${plan.id}`, () =>
-      msi.userAssignedIdentities.createOrUpdate(
-        plan.resourceGroup,
-        plan.name,
-        { location: plan.location, tags: { [CREATED_BY_TAG]: CREATED_BY_VALUE, [RULE_TAG]: plan.rule } },
-        { abortSignal: signal, onResponse: (r) => void (status = r.status) },
-      ),
-    );
-    // 200 means a concurrent remediation created it first: reuse, not create.
-    return { id: created.id ?? plan.id, principalId: created.principalId!, clientId: created.clientId!, created: status === 201 };
+    let created: Identity;
+    try {
+      created = await armCall(`PUT ${plan.id}`, () =>
+        msi.userAssignedIdentities.createOrUpdate(
+          plan.resourceGroup,
+          plan.name,
+          { location: plan.location, tags: { [CREATED_BY_TAG]: CREATED_BY_VALUE, [RULE_TAG]: plan.rule, [OWNER_TAG]: ownerTagValue(plan.owner) } },
+          {
+            abortSignal: signal,
+            // Create-only: if someone created the name between our GET and this PUT, ARM answers 412
+            // instead of letting us overwrite (and then adopt) their identity.
+            requestOptions: { customHeaders: { 'If-None-Match': '*' } },
+            onResponse: (r) => void (status = r.status),
+          },
+        ),
+      );
+    } catch (e) {
+      if (!(e instanceof ArmCallError && e.status === 412)) throw e;
+      // Someone created it first: a duplicate delivery of this very remediation, or a squatter.
+      const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
+      return reuse(found, 'it was created by someone else between our read and our create-only PUT (412)');
+    }
+    if (status === 201) return { id: created.id ?? plan.id, principalId: created.principalId!, clientId: created.clientId!, created: true };
+    // 200: an RP that ignored If-None-Match updated an existing identity. Reuse it only if it is ours.
+    return reuse(created, 'it already existed when we created it (200)');
   }
+}
+
+function notOwned(plan: UserAssignedIdentityPlan, reason: string): AutopilotError {
+  return new AutopilotError(
+    'IdentityNotOwned',
+    `${plan.id} is not attached: ${reason}. An identity is only reused by the resource it was made for` +
+      (plan.owner.startsWith('rule:') ? '' : ` (${plan.owner}); declare the rule's identity shared to share one on purpose`),
+  );
 }

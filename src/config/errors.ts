@@ -17,7 +17,7 @@ export class RulesFileError extends AutopilotError {
   }
 }
 
-export type ScopeTemplateErrorCode = 'ScopeTemplateUnresolved' | 'ScopeOutsideGovernedSubscriptions';
+export type ScopeTemplateErrorCode = 'ScopeTemplateUnresolved' | 'ScopeOutsideGovernedSubscriptions' | 'TagScopeNotAllowed';
 
 /** A scope template that cannot be turned into a scope the product may grant a role on. */
 export class ScopeTemplateError extends AutopilotError {

@@ -27,3 +27,5 @@ export {
   type ResolvedRole,
 } from './roles';
 export { tagValue } from './tags';
+export { tagScopeProblem, consentAdmits } from './tag-scope';
+export { templateUsesTag } from './templates';

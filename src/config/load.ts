@@ -3,9 +3,22 @@ import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Docume
 import { RulesFileError } from './errors';
 import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { parseCustomRoleValue, parseRoleValue } from './roles';
-import { NAME_PATTERN, schemaProblem, type RawRoleEntry, type RawRule, type RawRulesFile } from './schema';
-import { checkIdentityTemplate, checkScopeTemplate } from './templates';
-import { DEFAULT_WORKLOAD_OPTIONS, type GovernedScope, type IdentityRule, type RoleGrantTemplate, type RoleProfile, type Rule, type RulesConfig } from './types';
+import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
+import { isGuid } from '../arm/resource-id';
+import { NAME_PATTERN, schemaProblem, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
+import { TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
+import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
+import {
+  DEFAULT_WORKLOAD_OPTIONS,
+  type GovernedScope,
+  type IdentityRule,
+  type RoleGrantTemplate,
+  type RoleProfile,
+  type Rule,
+  type RulesConfig,
+  type RulesWarning,
+  type TagScopeConstraint,
+} from './types';
 
 export const DEFAULT_OPT_OUT_TAG = 'identity-autopilot-optout';
 export const DEFAULT_PROFILE_TAG = 'identity-autopilot-profiles';
@@ -74,7 +87,7 @@ function buildConfig(raw: RawRulesFile, source: string, fail: Fail): RulesConfig
     seen.set(key, i);
     return buildRule(r, i, scope, profiles, fail);
   });
-  return { scope, profiles, rules, source };
+  return { scope, profiles, rules, source, warnings: identityWarnings(rules) };
 }
 
 function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
@@ -120,7 +133,55 @@ function buildGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedScope, fa
   if (!parsed.ok) fail([...path, entry.role !== undefined ? 'role' : 'customRole'], parsed.reason);
   const scopeProblem = checkScopeTemplate(entry.scope, scope);
   if (scopeProblem) fail([...path, 'scope'], scopeProblem);
-  return { role: parsed.ref, scope: entry.scope };
+  if (!templateUsesTag(entry.scope)) {
+    if (entry.tagScope) fail([...path, 'tagScope'], 'is only allowed when scope takes a value from a tag ({tag:<name>})');
+    return { role: parsed.ref, scope: entry.scope };
+  }
+  if (!entry.tagScope) {
+    fail(
+      [...path, 'scope'],
+      `takes its scope from a tag, whose value whoever tags the resource chooses: declare what it may point at, e.g. ` +
+        `tagScope: { resourceTypes: [Microsoft.KeyVault/vaults], resourceGroups: ["{resourceGroup}"] } (a vault in the workload's own resource group)`,
+    );
+  }
+  return { role: parsed.ref, scope: entry.scope, tagScope: buildTagScope(entry.tagScope!, [...path, 'tagScope'], scope, fail) };
+}
+
+/** Checks a `tagScope` declaration: known target types, governed subscriptions, well-formed globs. */
+function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fail: Fail): TagScopeConstraint {
+  const known = [...Object.keys(GRANT_TARGET_API_VERSIONS), ...SCOPE_KIND_WORDS];
+  const resourceTypes = raw.resourceTypes.map((t, i) => {
+    const word = SCOPE_KIND_WORDS.find((w) => w.toLowerCase() === t.toLowerCase());
+    const canonical = word ?? canonicalGrantTargetType(t);
+    if (!canonical) {
+      fail([...path, 'resourceTypes', i], `'${t}' is not a type the product can verify before a grant (known: ${known.join(', ')}); management groups are never allowed`);
+    }
+    return canonical!;
+  });
+  if (!raw.resourceGroups && !raw.subscriptions) {
+    fail(path, 'needs resourceGroups and/or subscriptions: where may the tagged target be? e.g. resourceGroups: ["{resourceGroup}"] for the workload\'s own resource group');
+  }
+  raw.subscriptions?.forEach((s, i) => {
+    if (s === '{subscriptionId}') return;
+    if (!isGuid(s)) fail([...path, 'subscriptions', i], `'${s}' must be a subscription id (a GUID) or {subscriptionId} (the workload's own)`);
+    if (!isGovernedSubscription(s, scope.subscriptions)) fail([...path, 'subscriptions', i], `'${s}' is not in scope.subscriptions`);
+  });
+  raw.resourceGroups?.forEach((g, i) => {
+    let sample = g;
+    for (const p of TAG_SCOPE_PLACEHOLDERS) sample = sample.split(p).join('rg');
+    if (!/^[-\w.()*?]{1,90}$/.test(sample)) {
+      fail([...path, 'resourceGroups', i], `'${g}' must be a resource group name or glob ('*', '?'); placeholders: ${TAG_SCOPE_PLACEHOLDERS.join(', ')}`);
+    }
+  });
+  if (raw.consentTag !== undefined && resourceTypes.includes('subscription')) {
+    fail([...path, 'consentTag'], "cannot be combined with the 'subscription' type: the consent tag is read from the target resource or resource group");
+  }
+  return {
+    resourceTypes: [...new Set(resourceTypes)],
+    ...(raw.resourceGroups ? { resourceGroups: raw.resourceGroups } : {}),
+    ...(raw.subscriptions ? { subscriptions: raw.subscriptions.map((s) => s.toLowerCase()) } : {}),
+    ...(raw.consentTag !== undefined ? { consentTag: raw.consentTag } : {}),
+  };
 }
 
 function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: ReadonlyMap<string, RoleProfile>, fail: Fail): Rule {
@@ -134,10 +195,22 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     });
     return [...new Set(names ?? [])];
   };
+  const identity = buildIdentity(raw.identity, [...path, 'identity'], fail);
+  if (identity.kind === 'UserAssigned' && identity.shared) {
+    // Every sharer holds whatever any one of them is granted, so nothing a tagger controls may add to it.
+    if ((raw.tagSelectableProfiles ?? []).length > 0) {
+      fail([...path, 'tagSelectableProfiles'], 'must be empty for a rule with a shared identity: a profile one resource\'s tag selects would be held by every resource sharing the identity');
+    }
+    (raw.profiles ?? []).forEach((n, j) => {
+      if (profiles.get(n)?.roles.some((g) => templateUsesTag(g.scope))) {
+        fail([...path, 'profiles', j], `profile '${n}' takes a scope from a tag; a rule with a shared identity cannot use it (one resource's tag would grant every sharer)`);
+      }
+    });
+  }
   return {
     name: raw.name,
     match: { types, resourceGroups: raw.match?.resourceGroups ?? ['*'], tags: raw.match?.tags ?? {} },
-    identity: buildIdentity(raw.identity, [...path, 'identity'], fail),
+    identity,
     profiles: checkProfiles(raw.profiles, 'profiles'),
     tagSelectableProfiles: checkProfiles(raw.tagSelectableProfiles, 'tagSelectableProfiles'),
     mode: raw.mode ?? 'enforce',
@@ -157,7 +230,32 @@ function buildIdentity(raw: RawRule['identity'], path: KeyPath, fail: Fail): Ide
   if (nameProblem) fail([...path, 'userAssigned', 'name'], nameProblem);
   const rgProblem = checkIdentityTemplate(resourceGroupTemplate, 'resourceGroup');
   if (rgProblem) fail([...path, 'userAssigned', 'resourceGroup'], rgProblem);
-  return { kind: 'UserAssigned', nameTemplate, resourceGroupTemplate };
+  return { kind: 'UserAssigned', nameTemplate, resourceGroupTemplate, ...(raw.userAssigned.shared ? { shared: true } : {}) };
+}
+
+/**
+ * Identity templates that give two different resources the same identity. Ownership is bound to one
+ * resource, so the second resource would be refused (IdentityNotOwned) at run time: say so at start-up.
+ * An identity is unique per resource when its id varies with the resource's type, resource group and name.
+ */
+function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
+  const warnings: RulesWarning[] = [];
+  const seen = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    const identity = rule.identity;
+    if (identity.kind !== 'UserAssigned' || identity.shared) return;
+    const at = formatKeyPath(['rules', i, 'identity', 'userAssigned', 'name']);
+    const warn = (reason: string) => warnings.push({ keyPath: at, reason: `${reason}; every such resource after the first is refused (IdentityNotOwned). Make the name unique per resource, or declare shared: true` });
+    const both = [identity.nameTemplate, identity.resourceGroupTemplate];
+    if (!templateUses(identity.nameTemplate, 'resourceName')) warn(`'${identity.nameTemplate}' does not contain {resourceName}: resources of rule '${rule.name}' would share one identity`);
+    else if (!both.some((t) => templateUses(t, 'resourceGroup'))) warn(`neither name nor resourceGroup uses {resourceGroup}: same-named resources in different resource groups would share one identity`);
+    else if (rule.match.types.length > 1) warn(`rule '${rule.name}' matches ${rule.match.types.length} types (${rule.match.types.join(', ')}) with one name template: a resource of each type with the same name would share one identity (use one rule per type with distinct names)`);
+    const key = both.join('\u0000').toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) warn(`rules[${first}] uses the same identity name and resource group templates: their resources of the same name would share one identity`);
+    else seen.set(key, i);
+  });
+  return warnings;
 }
 
 /**

@@ -25,6 +25,19 @@ const stringList = { type: 'array', items: nonEmptyString } as const;
 const globList = { type: 'array', minItems: 1, items: { type: 'string', pattern: GLOB_PATTERN } } as const;
 const tagName = { type: 'string', minLength: 1, maxLength: 512 } as const;
 
+/** What a tag-derived scope may point at (see TagScopeConstraint); checked further in load.ts. */
+const tagScope = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['resourceTypes'],
+  properties: {
+    resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+    resourceGroups: { type: 'array', minItems: 1, items: nonEmptyString },
+    subscriptions: { type: 'array', minItems: 1, items: nonEmptyString },
+    consentTag: tagName,
+  },
+} as const;
+
 const roleEntry = {
   type: 'object',
   additionalProperties: false,
@@ -33,6 +46,7 @@ const roleEntry = {
     role: nonEmptyString,
     customRole: nonEmptyString,
     scope: nonEmptyString,
+    tagScope,
   },
 } as const;
 
@@ -71,7 +85,7 @@ const rule = {
           type: 'object',
           additionalProperties: false,
           required: ['name'],
-          properties: { name: nonEmptyString, resourceGroup: nonEmptyString },
+          properties: { name: nonEmptyString, resourceGroup: nonEmptyString, shared: { type: 'boolean' } },
         },
       },
     },
@@ -114,15 +128,22 @@ export const RULES_FILE_SCHEMA = {
 } as const;
 
 /** The file as the schema guarantees it, before defaults and semantic checks. */
+export interface RawTagScope {
+  resourceTypes: string[];
+  resourceGroups?: string[];
+  subscriptions?: string[];
+  consentTag?: string;
+}
 export interface RawRoleEntry {
   role?: string;
   customRole?: string;
   scope: string;
+  tagScope?: RawTagScope;
 }
 export interface RawRule {
   name: string;
   match?: { types?: string[]; resourceGroups?: string[]; tags?: Record<string, string> };
-  identity: { kind: 'SystemAssigned' | 'UserAssigned'; userAssigned?: { name: string; resourceGroup?: string } };
+  identity: { kind: 'SystemAssigned' | 'UserAssigned'; userAssigned?: { name: string; resourceGroup?: string; shared?: boolean } };
   profiles?: string[];
   tagSelectableProfiles?: string[];
   mode?: 'enforce' | 'report';

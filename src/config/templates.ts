@@ -1,7 +1,8 @@
 import { parseArmId, type ArmResourceId } from '../arm/resource-id';
 import { IdentityTemplateError, ScopeTemplateError } from './errors';
+import { tagScopeProblem } from './tag-scope';
 import { tagValue } from './tags';
-import type { GovernedScope, Rule, RulesConfig } from './types';
+import type { GovernedScope, Rule, RulesConfig, TagScopeConstraint } from './types';
 
 /**
  * Scope and identity templates: literal text with `{placeholder}`s filled from the resource being
@@ -53,6 +54,18 @@ function isLiteral(parts: TemplatePart[]): boolean {
   return parts.every((p) => 'literal' in p);
 }
 
+/** True when any part of the template comes from a tag: the tagger, not the administrator, picks it. */
+export function templateUsesTag(template: string): boolean {
+  const parsed = parseTemplate(template);
+  return parsed.ok && parsed.parts.some((p) => 'placeholder' in p && p.placeholder.kind === 'tag');
+}
+
+/** True when the template names `{placeholder}` (e.g. `resourceName`) somewhere. */
+export function templateUses(template: string, kind: Exclude<Placeholder['kind'], 'tag'>): boolean {
+  const parsed = parseTemplate(template);
+  return parsed.ok && parsed.parts.some((p) => 'placeholder' in p && p.placeholder.kind === kind);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Load-time checks: return a reason, or undefined when the template is acceptable.
 
@@ -85,6 +98,11 @@ export function checkIdentityTemplate(template: string, what: 'name' | 'resource
   if (!parsed.ok) return parsed.reason;
   if (parsed.parts.some((p) => 'placeholder' in p && p.placeholder.kind === 'resourceId')) {
     return "'{resourceId}' cannot be used here: it contains '/'";
+  }
+  // Whoever tags a resource would choose which identity (and so whose roles) it gets: a tagger could
+  // name another team's identity, or its resource group. Identities are named by the administrator only.
+  if (parsed.parts.some((p) => 'placeholder' in p && p.placeholder.kind === 'tag')) {
+    return `a tag cannot choose the identity's ${what === 'name' ? 'name' : 'resource group'} (whoever tags the resource would pick whose identity it gets); use {resourceName}, {resourceGroup} or literal text`;
   }
   if (isLiteral(parsed.parts)) return what === 'name' ? identityNameProblem(template) : resourceGroupProblem(template);
   return undefined;
@@ -200,8 +218,16 @@ function fill(
   return { ok: true, value: out };
 }
 
-/** Fills a scope template and proves the result is a well-formed scope inside a governed subscription. */
-export function resolveScopeTemplate(template: string, ctx: TemplateContext, config: Pick<RulesConfig, 'scope'>): string {
+/**
+ * Fills a scope template and proves the result is a well-formed scope inside a governed subscription
+ * and, when a tag contributed to it, inside what the administrator declared for that tag (`tagScope`).
+ */
+export function resolveScopeTemplate(
+  template: string,
+  ctx: TemplateContext,
+  config: Pick<RulesConfig, 'scope'>,
+  tagScope?: TagScopeConstraint,
+): string {
   const filled = fill(template, ctx, true);
   if (!filled.ok) {
     throw 'unresolved' in filled
@@ -210,7 +236,14 @@ export function resolveScopeTemplate(template: string, ctx: TemplateContext, con
   }
   const problem = scopeProblem(filled.value, config.scope.subscriptions);
   if (problem) throw new ScopeTemplateError('ScopeOutsideGovernedSubscriptions', template, problem);
-  return parseArmId(filled.value).id;
+  const scope = parseArmId(filled.value);
+  if (templateUsesTag(template)) {
+    // The loader refuses a tag scope without a declaration; this only trips on a hand-built config.
+    if (!tagScope) throw new ScopeTemplateError('TagScopeNotAllowed', template, 'a scope taken from a tag needs a tagScope declaration');
+    const refused = tagScopeProblem(scope, tagScope, ctx.resourceId);
+    if (refused) throw new ScopeTemplateError('TagScopeNotAllowed', template, refused);
+  }
+  return scope.id;
 }
 
 /** Name and resource group of the user-assigned identity a rule wants for this resource. */

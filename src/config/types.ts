@@ -21,6 +21,33 @@ export interface RoleGrantTemplate {
   readonly role: RoleRef;
   /** Scope template, e.g. `{tag:kv-id}` or `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}`. */
   readonly scope: string;
+  /** Required (and only allowed) when `scope` takes anything from a tag: what the tag may point at. */
+  readonly tagScope?: TagScopeConstraint;
+}
+
+/**
+ * What the administrator lets a tag-derived scope point at. A tag is written by whoever can tag the
+ * resource, so the tagger picks a target only among what is listed here; everything else is refused.
+ */
+export interface TagScopeConstraint {
+  /**
+   * Resource types the target may be (canonical `Namespace/type`, compared case-insensitively), plus
+   * the words `resourceGroup` and `subscription` for those scopes. Management groups: never.
+   */
+  readonly resourceTypes: readonly string[];
+  /**
+   * Globs for the target's resource group; `{resourceGroup}` and `{subscriptionId}` are the source
+   * resource's. Undefined: any resource group of an allowed subscription.
+   */
+  readonly resourceGroups?: readonly string[];
+  /** Subscription ids (or `{subscriptionId}`) the target may be in. Undefined: the source's own subscription. */
+  readonly subscriptions?: readonly string[];
+  /**
+   * Optional consent: the target must carry this tag, listing the subscriptions (GUIDs) or resource
+   * groups (`<resourceGroup>` in the target's subscription, or `<subscriptionId>/<resourceGroup>`,
+   * globs allowed) whose workloads may be granted on it.
+   */
+  readonly consentTag?: string;
 }
 
 export interface RoleProfile {
@@ -31,7 +58,16 @@ export interface RoleProfile {
 
 export type IdentityRule =
   | { readonly kind: 'SystemAssigned' }
-  | { readonly kind: 'UserAssigned'; readonly nameTemplate: string; readonly resourceGroupTemplate: string };
+  | {
+      readonly kind: 'UserAssigned';
+      readonly nameTemplate: string;
+      readonly resourceGroupTemplate: string;
+      /**
+       * One identity deliberately shared by every resource the rule matches. Such a rule never takes
+       * tag-selected profiles nor tag-derived scopes: whatever one sharer could add, all would hold.
+       */
+      readonly shared?: boolean;
+    };
 
 export interface RuleMatch {
   /** Canonical type names; defaults to every governed type. */
@@ -78,4 +114,12 @@ export interface RulesConfig {
   readonly rules: readonly Rule[];
   /** File path or other name used in messages. */
   readonly source: string;
+  /** Problems that do not stop start-up but should be fixed (logged once when the app starts). */
+  readonly warnings?: readonly RulesWarning[];
+}
+
+export interface RulesWarning {
+  /** e.g. `rules[1].identity.userAssigned.name` */
+  readonly keyPath: string;
+  readonly reason: string;
 }

@@ -2,6 +2,7 @@ import { subscriptionOf } from '../arm/resource-id';
 import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
+import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
 import type { ActionRecord, IdentityState, Plan, ResourceState, RoleAssignmentPlan } from './types';
@@ -89,6 +90,8 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
   const actions: ActionRecord[] = [];
   // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
   const resolved = await resolveRoles(plan, ports, signal);
+  // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
+  await verifyGrantTargets(plan, ports, signal);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
     ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);

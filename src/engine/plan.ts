@@ -100,7 +100,17 @@ function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Ru
   return {
     change: { action: 'write', from: current.type, to, reason: `attach user-assigned identity '${name}'` },
     principal: { kind: 'user-assigned', identityId },
-    userAssignedIdentity: { action: 'ensure', id: identityId, subscriptionId: resource.subscriptionId, resourceGroup, name, location: resource.location, rule: rule.name },
+    userAssignedIdentity: {
+      action: 'ensure',
+      id: identityId,
+      subscriptionId: resource.subscriptionId,
+      resourceGroup,
+      name,
+      location: resource.location,
+      rule: rule.name,
+      // Bound to this resource (ids compared case-insensitively), or to the rule when it declares the identity shared.
+      owner: rule.identity.kind === 'UserAssigned' && rule.identity.shared ? `rule:${rule.name}` : resource.id,
+    },
     notes: [],
   };
 }
@@ -111,7 +121,7 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
   for (const profileName of profileNames) {
     const profile = config.profiles.get(profileName)!;
     for (const grant of profile.roles) {
-      const scope = resolveScopeTemplate(grant.scope, { resourceId: id, tags: resource.tags }, config);
+      const scope = resolveScopeTemplate(grant.scope, { resourceId: id, tags: resource.tags }, config, grant.tagScope);
       const roleKey = grant.role.kind === 'custom' ? `custom:${grant.role.roleName.toLowerCase()}` : grant.role.roleDefinitionGuid.toLowerCase();
       const dedupe = `${scope.toLowerCase()}|${roleKey}`;
       if (seen.has(dedupe)) continue;
@@ -122,6 +132,9 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
         roleDefinitionGuid: grant.role.kind === 'custom' ? undefined : grant.role.roleDefinitionGuid.toLowerCase(),
         roleDisplayName: grant.role.kind === 'custom' ? grant.role.roleName : grant.role.displayName,
         scope,
+        ...(grant.tagScope
+          ? { target: { types: [...grant.tagScope.resourceTypes], ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}) } }
+          : {}),
       });
     }
   }

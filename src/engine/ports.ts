@@ -21,8 +21,24 @@ export interface UserAssignedIdentity {
 }
 
 export interface UserAssignedIdentityPort {
-  /** Reuses the identity if it exists, creates it otherwise. */
+  /**
+   * Reuses the identity if this product created it for `plan.owner`, creates it otherwise (create-only,
+   * so a concurrent squatter is detected); anything else is refused with IdentityNotOwned.
+   */
   ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity>;
+}
+
+/** A scope a tag named, as ARM reports it. */
+export interface GrantTarget {
+  id: string;
+  /** e.g. `Microsoft.KeyVault/vaults`; `Microsoft.Resources/resourceGroups` / `Microsoft.Resources/subscriptions` for those scopes. */
+  type: string;
+  tags: Record<string, string>;
+}
+
+export interface GrantTargetPort {
+  /** The target, or undefined when it does not exist. One ARM GET; read-only. */
+  read(scope: string, signal: AbortSignal): Promise<GrantTarget | undefined>;
 }
 
 export interface ExistingRoleAssignment {
@@ -45,4 +61,5 @@ export interface EnginePorts {
   userAssignedIdentities: UserAssignedIdentityPort;
   roleAssignments: RoleAssignmentPort;
   roles: RoleResolver;
+  grantTargets: GrantTargetPort;
 }

@@ -2,6 +2,7 @@ import { parseArmId, tryParseArmId } from '../arm/resource-id';
 import { evaluateGovernance, type RulesConfig } from '../config';
 import { isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
+import { verifyGrantTargets } from './grant-targets';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
@@ -119,6 +120,8 @@ export class Remediator {
       }
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
+        // A plan must not show a grant that apply would refuse.
+        await verifyGrantTargets(plan, this.ports, signal);
         const known = knownPrincipal(plan);
         const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
         outcome.principalId = known;

@@ -53,6 +53,11 @@ export interface UserAssignedIdentityPlan {
   location: string;
   /** The rule that names it: identities are tagged with it, and only reused under the same rule. */
   rule: string;
+  /**
+   * Whom the identity belongs to: the workload's resource id, or `rule:<name>` for a rule's declared
+   * shared identity. Recorded on the identity when created; reuse requires the same owner.
+   */
+  owner: string;
 }
 
 /** Whose roles these are: an identity known now, or the one the identity change will produce. */
@@ -68,6 +73,16 @@ export interface RoleAssignmentPlan {
   roleDefinitionGuid?: string;
   roleDisplayName: string;
   scope: string;
+  /** Set when a tag chose the scope: the target is read before any write and must pass these checks. */
+  target?: GrantTargetCheck;
+}
+
+/** What a tag-chosen target must be, proven by reading it (it exists, is of a declared type, consents). */
+export interface GrantTargetCheck {
+  /** Declared types (canonical), plus `resourceGroup` / `subscription`. */
+  types: string[];
+  /** When set, the target must carry this tag admitting the workload's subscription or resource group. */
+  consentTag?: string;
 }
 
 /**

@@ -11,7 +11,9 @@ export function baseRules(): any {
     version: 1,
     scope: { subscriptions: [SUB] },
     profiles: {
-      'kv-reader': { roles: [{ role: 'Key Vault Secrets User', scope: '{tag:kv-id}' }] },
+      'kv-reader': {
+        roles: [{ role: 'Key Vault Secrets User', scope: '{tag:kv-id}', tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['{resourceGroup}'] } }],
+      },
       'rg-blob-reader': {
         roles: [{ role: 'Storage Blob Data Reader', scope: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}' }],
       },

@@ -25,11 +25,18 @@ describe('the example rules file', () => {
     assert.deepEqual(config.profiles.get('app-config-reader')!.roles[0]!.role, { kind: 'custom', roleName: 'Contoso App Config Reader' });
     assert.deepEqual(config.rules.map((r) => [r.name, r.mode]), [
       ['web-apps', 'enforce'],
-      ['container-workloads', 'enforce'],
+      ['container-apps', 'enforce'],
+      ['container-groups', 'enforce'],
       ['everything-else-report-only', 'report'],
     ]);
-    assert.deepEqual(config.rules[1]!.identity, { kind: 'UserAssigned', nameTemplate: 'id-{resourceName}', resourceGroupTemplate: '{resourceGroup}' });
-    assert.deepEqual(config.rules[2]!.match, { types: [...SUPPORTED_RESOURCE_TYPES], resourceGroups: ['*'], tags: {} });
+    assert.deepEqual(config.rules[1]!.identity, { kind: 'UserAssigned', nameTemplate: 'id-ca-{resourceName}', resourceGroupTemplate: '{resourceGroup}' });
+    assert.deepEqual(config.rules[2]!.identity, { kind: 'UserAssigned', nameTemplate: 'id-aci-{resourceName}', resourceGroupTemplate: '{resourceGroup}' });
+    assert.deepEqual(config.profiles.get('kv-secrets-reader')!.roles[0]!.tagScope, {
+      resourceTypes: ['Microsoft.KeyVault/vaults'],
+      resourceGroups: ['{resourceGroup}', 'rg-shared'],
+    });
+    assert.deepEqual(config.warnings, [], 'the example gives every resource its own identity');
+    assert.deepEqual(config.rules[3]!.match, { types: [...SUPPORTED_RESOURCE_TYPES], resourceGroups: ['*'], tags: {} });
   });
 });
 
@@ -60,7 +67,7 @@ describe('parseRulesText defaults and normalisation', () => {
   it('accepts a role by GUID and by full role definition id', () => {
     const data = baseRules();
     data.profiles['kv-reader'].roles = [
-      { role: '4633458B-17DE-408A-B874-0445C86B69E6', scope: '{tag:kv-id}' },
+      { role: '4633458B-17DE-408A-B874-0445C86B69E6', scope: '{tag:kv-id}', tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['*'] } },
       { role: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1`, scope: '{resourceId}' },
       { role: '11111111-2222-3333-4444-555555555555', scope: '{resourceId}' },
     ];

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArmId } from '../../src/arm/resource-id';
 import { isAutopilotError } from '../../src/errors';
-import { resolveIdentityTemplate, resolveScopeTemplate, type Rule } from '../../src/config';
+import { resolveIdentityTemplate, resolveScopeTemplate, type Rule, type TagScopeConstraint } from '../../src/config';
 import { baseRules, load, OTHER_SUB, SUB } from './helpers';
 
 const config = load(baseRules());
 const resourceId = parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1`);
 const KV = `/subscriptions/${SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv1`;
 
+/** A declaration that lets these tests reach the other checks; tag-scope.test.ts covers the declaration itself. */
+const ANY_VAULT_OR_GROUP: TagScopeConstraint = { resourceTypes: ['Microsoft.KeyVault/vaults', 'resourceGroup'], resourceGroups: ['*'] };
+
 function resolve(template: string, tags: Record<string, string> = {}): string {
-  return resolveScopeTemplate(template, { resourceId, tags }, config);
+  return resolveScopeTemplate(template, { resourceId, tags }, config, ANY_VAULT_OR_GROUP);
 }
 
 function assertCode(fn: () => unknown, code: string, detail?: RegExp): void {

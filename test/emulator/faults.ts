@@ -1,4 +1,5 @@
 import { ArmError } from './arm-error';
+import type { EmulatorState } from './state';
 
 export type OperationKind = 'read' | 'write' | 'delete';
 
@@ -8,7 +9,9 @@ export type FaultAction =
   /** Answer with an ARM error (429 + Retry-After, 5xx, 409 ...). */
   | { kind: 'error'; status: number; code: string; message?: string; retryAfterSeconds?: number }
   /** Delete the addressed resource before the request is handled: "deleted between two calls". */
-  | { kind: 'delete-resource' };
+  | { kind: 'delete-resource' }
+  /** Change the store before the request is handled: "someone else wrote between two calls" (e.g. a squatter's create). */
+  | { kind: 'run'; run: (state: EmulatorState) => void };
 
 export interface FaultRule {
   method?: string | readonly string[];

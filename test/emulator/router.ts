@@ -2,6 +2,7 @@ import { isGuid, parseArmId } from '../../src/arm/resource-id';
 import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
+import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleOperationMonitor } from './handlers/operations';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
 import { handleRoleAssignments } from './handlers/role-assignments';
@@ -94,6 +95,7 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
 
   const id = parse(path);
   if (id.kind !== 'resource') throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not supported by the emulator.`);
+  if (isGrantTargetType(id.type) && id.resourceGroup) return handleGrantTarget(ctx, req, id);
   if (!isKnownNamespace(id.provider!)) {
     throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${id.provider}' is invalid.`);
   }

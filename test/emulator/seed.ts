@@ -123,11 +123,11 @@ export function seedUserAssignedIdentity(state: EmulatorState, input: { subscrip
  * A resource of a type the emulator does not serve (a Key Vault, a storage account), present only so
  * role assignments can be scoped to it.
  */
-export function seedScopeResource(state: EmulatorState, id: string, location = 'westeurope'): string {
+export function seedScopeResource(state: EmulatorState, id: string, location = 'westeurope', tags: Record<string, string> = {}): string {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/i.exec(id);
   if (!m) throw new Error(`not a resource id: ${id}`);
   const rgId = `/subscriptions/${m[1]}/resourceGroups/${m[2]}`;
   if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(m[1]!, m[2]!, location);
-  state.resources.set(key(id), { id, body: { id, name: m[4], type: m[3], location, properties: {} } });
+  state.resources.set(key(id), { id, body: { id, name: m[4], type: m[3], location, tags, properties: {} } });
   return id;
 }

@@ -182,7 +182,8 @@ export class ArmEmulator {
         });
       }
       await this.applyFaults(this.faults.select(method, path), path);
-      const request: EmulatorRequest = { method, path, query: url.searchParams, apiVersion, body: body as never, principal };
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+      const request: EmulatorRequest = { method, path, query: url.searchParams, apiVersion, body: body as never, principal, headers };
       response = route(this.context(), request);
     } catch (e) {
       const err = e instanceof ArmError ? e : new ArmError(500, 'InternalServerError', e instanceof Error ? e.message : String(e));
@@ -246,6 +247,7 @@ export class ArmEmulator {
     for (const action of actions) {
       if (action.kind === 'latency') await new Promise((r) => setTimeout(r, action.ms));
       else if (action.kind === 'delete-resource') this.state.deleteResource(resourceIdOf(path));
+      else if (action.kind === 'run') action.run(this.state);
       else throw faultError(action);
     }
   }

@@ -17,7 +17,7 @@ profiles:
   reader-again:
     roles: [{ role: acdd72a7-3385-48ef-bd42-f606fba81ae7, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }]
   vault:
-    roles: [{ role: Key Vault Secrets User, scope: "{tag:kv-id}" }]
+    roles: [{ role: Key Vault Secrets User, scope: "{tag:kv-id}", tagScope: { resourceTypes: [Microsoft.KeyVault/vaults], resourceGroups: ["*"] } }]
 rules:
   - name: ua
     match: { resourceGroups: ["rg-ua"] }
@@ -75,7 +75,7 @@ describe('planRemediation (pure)', () => {
   it('ensures and attaches the user-assigned identity a rule names, next to a system-assigned one', () => {
     const p = plan(resource('Microsoft.App/containerApps', 'rg-ua', 'orders', { type: 'SystemAssigned', principalId: 'sys' }));
     const uaId = `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders`;
-    assert.deepEqual(p.userAssignedIdentity, { action: 'ensure', id: uaId, subscriptionId: SUB, resourceGroup: 'rg-ua', name: 'id-orders', location: 'westeurope', rule: 'ua' });
+    assert.deepEqual(p.userAssignedIdentity, { action: 'ensure', id: uaId, subscriptionId: SUB, resourceGroup: 'rg-ua', name: 'id-orders', location: 'westeurope', rule: 'ua', owner: `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.App/containerApps/orders` });
     assert.deepEqual(p.identity.action === 'write' && p.identity.to, { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uaId]: {} } });
     assert.deepEqual(p.principal, { kind: 'user-assigned', identityId: uaId });
   });

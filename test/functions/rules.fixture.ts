@@ -16,6 +16,9 @@ profiles:
     roles:
       - role: Key Vault Secrets User
         scope: "{tag:kv-id}"
+        tagScope:
+          resourceTypes: [Microsoft.KeyVault/vaults]
+          resourceGroups: ["{resourceGroup}", "rg-shared", "rg-kv"]
   self-monitoring:
     roles:
       - role: Monitoring Metrics Publisher

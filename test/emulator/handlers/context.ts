@@ -10,6 +10,8 @@ export interface EmulatorRequest {
   apiVersion: string;
   body: Json | undefined;
   principal: Principal;
+  /** Request headers, names in lower case (conditional requests: `if-match`, `if-none-match`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface EmulatorResponse {

@@ -1,0 +1,30 @@
+/**
+ * Resource types a tag-derived role scope may point at, with the api-version used to prove the
+ * target exists and is of that type before any grant (a GET by id). A type is listed only once an
+ * api-version has been checked against Azure/azure-rest-api-specs; the rules loader refuses any other
+ * type in a `tagScope`, since the product could not verify such a target.
+ *
+ * Sources (azure-rest-api-specs, stable folders):
+ * - Microsoft.KeyVault/vaults 2023-07-01: specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples/getVault.json (commit f005270b)
+ * - Microsoft.Storage/storageAccounts 2023-05-01: specification/storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json (commit da749a02)
+ * - Microsoft.ServiceBus/namespaces 2021-11-01: specification/servicebus/resource-manager/Microsoft.ServiceBus/stable/2021-11-01/namespace-preview.json (commit efdfa5c6)
+ */
+export const GRANT_TARGET_API_VERSIONS: Readonly<Record<string, string>> = {
+  'Microsoft.KeyVault/vaults': '2023-07-01',
+  'Microsoft.Storage/storageAccounts': '2023-05-01',
+  'Microsoft.ServiceBus/namespaces': '2021-11-01',
+};
+
+/** Scope kinds a tag may name when the administrator lists them by these words. */
+export const SCOPE_KIND_WORDS = ['resourceGroup', 'subscription'] as const;
+
+/** The canonical spelling of a grant-target type (case-insensitive lookup), or undefined. */
+export function canonicalGrantTargetType(type: string): string | undefined {
+  const lower = type.toLowerCase();
+  return Object.keys(GRANT_TARGET_API_VERSIONS).find((t) => t.toLowerCase() === lower);
+}
+
+export function grantTargetApiVersion(type: string): string | undefined {
+  const canonical = canonicalGrantTargetType(type);
+  return canonical ? GRANT_TARGET_API_VERSIONS[canonical] : undefined;
+}
