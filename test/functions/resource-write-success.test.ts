@@ -204,14 +204,21 @@ describe('user-assigned identities the app did not create', () => {
     assert.equal(env.emulator.state.assignmentsFor(theirs.properties.principalId).length, 0);
   });
 
-  it('an identity the app created for the rule is reused by the next resource that names it', async () => {
+  it('an identity the app created for one resource is reused by that resource only, never by another that names it', async () => {
     const app = buildApp(env, rulesFor(TRIGGER_RULES));
     const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerApp, name: 'shop' });
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: first }))).outcome?.status, 'remediated');
-    // The same name in the same resource group, another governed type: the same identity, by the template's design.
+    // The same name in the same resource group, another governed type: the template names the same identity.
     const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerGroup, name: 'shop' });
     const d = await deliver(app, resourceWriteEvent({ resourceId: second }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    assert.ok(d.outcome!.actions.some((a: { kind: string }) => a.kind === 'user-assigned-identity-reused'));
+    assert.equal(d.outcome?.status, 'failed', JSON.stringify(d.outcome));
+    assert.equal(d.outcome?.errors[0].code, 'IdentityNotOwned');
+    assert.match(d.outcome?.errors[0].message, /made for '\/subscriptions\/.*containerapps\/shop', not for this resource/i);
+    assert.equal(env.emulator.state.resource(second)!.body.identity, undefined, 'nothing attached');
+    // The resource it was made for gets it back after someone detaches it.
+    env.emulator.state.resource(first)!.body.identity = { type: 'None' };
+    const again = await deliver(app, resourceWriteEvent({ resourceId: first }));
+    assert.equal(again.outcome?.status, 'remediated', JSON.stringify(again.outcome));
+    assert.ok(again.outcome!.actions.some((a: { kind: string }) => a.kind === 'user-assigned-identity-reused'));
   });
 });

@@ -176,12 +176,12 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     assert.deepEqual(Object.keys(identity.userAssignedIdentities), [ua.id]);
   });
 
-  it('container-workloads rule: creates the user-assigned identity, attaches it and grants its roles', async () => {
+  it('container-apps rule: creates the user-assigned identity, attaches it and grants its roles', async () => {
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-containers', type: SEED_TYPES.containerApp, name: 'orders' });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.error, undefined, String(d.error));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const uaId = `/subscriptions/${SUB_A}/resourceGroups/rg-containers/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders`;
+    const uaId = `/subscriptions/${SUB_A}/resourceGroups/rg-containers/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ca-orders`;
     const ua = env.emulator.state.resource(uaId);
     assert.ok(ua, 'the identity was created');
     const identity = env.emulator.state.resource(id)!.body.identity;

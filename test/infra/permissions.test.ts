@@ -68,9 +68,11 @@ describe('deriveAppPermissions', () => {
     assert.deepEqual(p.actions, [
       ...TYPES.flatMap((t) => [`${t}/read`, `${t}/write`]),
       'Microsoft.ManagedIdentity/userAssignedIdentities/read',
-      // container-workloads uses a UserAssigned identity, which the engine creates.
+      // container-apps and container-groups use UserAssigned identities, which the engine creates.
       'Microsoft.ManagedIdentity/userAssignedIdentities/write',
       ...COMMON_TAIL,
+      // kv-secrets-reader's tag-chosen vault is read (exists, is a vault) before the grant.
+      'Microsoft.KeyVault/vaults/read',
     ]);
     assert.deepEqual(
       p.assignableRoleGuids,
