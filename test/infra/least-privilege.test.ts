@@ -16,11 +16,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { buildRoleAssignmentCondition, deriveAppPermissions, RBAC_ADMINISTRATOR_ROLE_GUID } from '../../scripts/infra/permissions';
+import { deriveAppPermissions, RBAC_ADMINISTRATOR_ROLE_GUID } from '../../scripts/infra/permissions';
 import type { RulesConfig } from '../../src/config';
 import { ROLE } from '../emulator';
 import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
+import { grantDerived as grantDerivedFor } from '../support/derived-grants';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
 import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
@@ -89,25 +90,8 @@ async function outcomeOf(call: () => Promise<unknown>): Promise<{ status: number
   }
 }
 
-/**
- * Grants the app principal, at `/subscriptions/{sub}`, what main.bicep's engine-permissions module
- * grants: the engine role and the conditional delegation (the role assigner custom role main.bicep
- * creates, unless `delegationRole` says otherwise).
- */
-function grantDerived(rules: RulesConfig, subscriptionId: string, options: { delegationRole?: string; customRoleGuids?: Map<string, string> } = {}) {
-  const permissions = deriveAppPermissions(rules, { customRoleGuids: options.customRoleGuids });
-  assert.deepEqual(permissions.subscriptions, [subscriptionId]);
-  const state = env.emulator.state;
-  const engineRole = state.addCustomRole({ roleName: `identity-autopilot engine (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.actions });
-  const scope = `/subscriptions/${subscriptionId}`;
-  const app = env.emulator.appPrincipal.id;
-  state.grant({ principalId: app, roleDefinitionGuid: engineRole.guid, scope });
-  const condition = buildRoleAssignmentCondition(permissions.assignableRoleGuids);
-  const delegationRole =
-    options.delegationRole ??
-    state.addCustomRole({ roleName: `identity-autopilot role assigner (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.roleAssignerActions }).guid;
-  state.grant({ principalId: app, roleDefinitionGuid: delegationRole, scope, condition });
-  return { ...permissions, delegationRole };
+function grantDerived(rules: RulesConfig, subscriptionId: string, options: Parameters<typeof grantDerivedFor>[3] = {}) {
+  return grantDerivedFor(env, rules, subscriptionId, options);
 }
 
 describe('least privilege: the example rules with exactly the grants main.bicep creates', () => {
