@@ -13,7 +13,7 @@ if (!path) {
   process.exit(2);
 }
 try {
-  loadRulesFile(path);
+  for (const w of loadRulesFile(path).warnings ?? []) process.stderr.write(`warning: ${path}: ${w.keyPath}: ${w.reason}\n`);
   process.stdout.write(`${rulesFileDigest(readFileSync(path))}\n`);
 } catch (e) {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);

@@ -82,6 +82,9 @@ export const DEFAULT_ENGINE_SETTINGS: Omit<RemediatorSettings, 'budgetMs' | 'dry
 export function createAutopilot(settings: AppSettings = readSettings(), overrides: CompositionOverrides = {}): Autopilot {
   // Synchronous and first: a bad rules file stops start-up before anything else happens.
   const rules = overrides.rules ?? loadRulesFile(resolveRulesPath(settings.rulesPath));
+  // Problems that do not stop start-up (for example identity names that are not unique per resource).
+  const rulesLog = createLogger(consoleSink, { component: 'rules' });
+  for (const w of rules.warnings ?? []) rulesLog.log('warn', 'rules.warning', { source: rules.source, keyPath: w.keyPath, reason: w.reason });
   const credential =
     overrides.credential ??
     (settings.credential === 'default'
