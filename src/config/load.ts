@@ -100,7 +100,7 @@ function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
     fail(['scope', 'profileTag'], 'must differ from scope.optOutTag');
   }
   return {
-    subscriptions: raw.subscriptions.map((s) => s.toLowerCase()),
+    subscriptions: raw.subscriptions.map((s) => (s === '{subscriptionId}' ? s : s.toLowerCase())),
     resourceGroups: raw.resourceGroups ?? ['*'],
     resourceTypes,
     optOutTag,
@@ -179,7 +179,7 @@ function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fa
   return {
     resourceTypes: [...new Set(resourceTypes)],
     ...(raw.resourceGroups ? { resourceGroups: raw.resourceGroups } : {}),
-    ...(raw.subscriptions ? { subscriptions: raw.subscriptions.map((s) => s.toLowerCase()) } : {}),
+    ...(raw.subscriptions ? { subscriptions: raw.subscriptions.map((s) => (s === '{subscriptionId}' ? s : s.toLowerCase())) } : {}),
     ...(raw.consentTag !== undefined ? { consentTag: raw.consentTag } : {}),
   };
 }

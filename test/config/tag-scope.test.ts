@@ -54,7 +54,7 @@ describe('rules loader: tag-derived scopes must be declared', () => {
     data.profiles['kv-reader'].roles[0].tagScope = { resourceTypes: ['microsoft.keyvault/VAULTS', 'resourcegroup'], subscriptions: ['{subscriptionId}', SUB.toUpperCase()], consentTag: 'kv-consumers' };
     assert.deepEqual(load(data).profiles.get('kv-reader')!.roles[0]!.tagScope, {
       resourceTypes: ['Microsoft.KeyVault/vaults', 'resourceGroup'],
-      subscriptions: ['{subscriptionid}', SUB],
+      subscriptions: ['{subscriptionId}', SUB],
       consentTag: 'kv-consumers',
     });
   });
@@ -113,6 +113,11 @@ describe('tagScopeProblem and consentAdmits', () => {
     assert.match(tagScopeProblem(parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web`), own, source)!, /whole resource group/);
     assert.match(tagScopeProblem(parseArmId('/providers/Microsoft.Management/managementGroups/root'), { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] }, source)!, /never/);
     assert.equal(tagScopeProblem(parseArmId(`/subscriptions/${SUB}`), { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] }, source), undefined);
+    // The same declaration through the loader: the placeholder survives it.
+    const data = baseRules();
+    data.profiles['kv-reader'].roles[0].tagScope = { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] };
+    const loaded = load(data).profiles.get('kv-reader')!.roles[0]!.tagScope!;
+    assert.equal(tagScopeProblem(parseArmId(`/subscriptions/${SUB}`), loaded, source), undefined);
   });
 
   it('reads consent as subscriptions, resource groups of the target subscription, or sub/rg pairs', () => {

@@ -38,10 +38,17 @@ profiles:
           resourceTypes: [Microsoft.KeyVault/vaults]
           resourceGroups: ["rg-platform-*"]
           consentTag: kv-consumers
+  declared-subscription:
+    roles:
+      - role: Reader
+        scope: "{tag:sub-id}"
+        tagScope:
+          resourceTypes: [subscription]
+          subscriptions: ["{subscriptionId}"]
 rules:
   - name: web
     identity: { kind: SystemAssigned }
-    tagSelectableProfiles: [own-vault, platform-vault]
+    tagSelectableProfiles: [own-vault, platform-vault, declared-subscription]
 `;
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
@@ -137,6 +144,16 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
     assert.equal(ok.outcome?.status, 'remediated', JSON.stringify(ok.outcome));
     const unlisted = taggedWebApp('web-not-consented', 'platform-vault', { 'platform-kv-id': platformVault }, 'rg-team-b');
     await assertRefused(unlisted, 'GrantTargetNotConsented', /'kv-consumers' tag does not list/);
+  });
+
+  it('a subscription scope the administrator declared is read, then granted; another subscription is not', async () => {
+    const id = taggedWebApp('web-declared-sub', 'declared-subscription', { 'sub-id': `/subscriptions/${SUB_A}` });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.ok(env.emulator.requestsSince(before).some((r) => r.method === 'GET' && r.path.toLowerCase() === `/subscriptions/${SUB_A}` && r.status === 200));
+    const other = taggedWebApp('web-declared-other-sub', 'declared-subscription', { 'sub-id': `/subscriptions/${SUB_B}` });
+    await assertRefused(other, 'TagScopeNotAllowed', new RegExp(`subscription ${SUB_B}`));
   });
 
   it('the HTTP API refuses the same subscription-wide tag', async () => {
