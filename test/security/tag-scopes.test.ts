@@ -64,14 +64,10 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
 
   before(() => {
     const rules = rulesFor(TAG_SCOPE_RULES);
-    // The delegation without RBAC Administrator's `*/read` (as in least-privilege.test.ts): the vault
-    // GET must then be allowed by the engine role's derived `Microsoft.KeyVault/vaults/read` alone.
-    const delegation = env.emulator.state.addCustomRole({
-      roleName: 'role assignment delegation only (tag scopes)',
-      actions: ['Microsoft.Authorization/roleAssignments/write', 'Microsoft.Authorization/roleAssignments/delete'],
-    });
-    const permissions = grantDerived(env, rules, SUB_A, { delegationRole: delegation.guid });
-    grantDerived(env, rules, SUB_B, { delegationRole: delegation.guid });
+    // No grant carries `*/read`: the vault GET is allowed by the engine role's derived
+    // `Microsoft.KeyVault/vaults/read` alone.
+    const permissions = grantDerived(env, rules, SUB_A);
+    grantDerived(env, rules, SUB_B);
     assert.ok(permissions.actions.includes('Microsoft.KeyVault/vaults/read'));
     for (const v of [ownVault, otherTeamsVault, otherSubscriptionsVault]) seedScopeResource(env.emulator.state, v);
     seedScopeResource(env.emulator.state, platformVault, 'westeurope', { 'kv-consumers': 'rg-team-a, 99999999-9999-4999-8999-999999999999' });
