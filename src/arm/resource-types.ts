@@ -15,24 +15,6 @@ export const SUPPORTED_RESOURCE_TYPES = [
 
 export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
 
-/** What a type's identity block can hold, as its RP's spec says. */
-export interface IdentityCapabilities {
-  /**
-   * False where the RP allows one identity kind at a time: AKS's `ManagedClusterIdentity.type` enum is
-   * `SystemAssigned | UserAssigned | None` (managedClusters.json, 2024-09-01).
-   */
-  readonly systemAndUserAssigned: boolean;
-}
-
-export const IDENTITY_CAPABILITIES: Readonly<Record<SupportedResourceType, IdentityCapabilities>> = {
-  'Microsoft.Web/sites': { systemAndUserAssigned: true },
-  'Microsoft.App/containerApps': { systemAndUserAssigned: true },
-  'Microsoft.Compute/virtualMachines': { systemAndUserAssigned: true },
-  'Microsoft.Compute/virtualMachineScaleSets': { systemAndUserAssigned: true },
-  'Microsoft.ContainerInstance/containerGroups': { systemAndUserAssigned: true },
-  'Microsoft.ContainerService/managedClusters': { systemAndUserAssigned: false },
-};
-
 const BY_LOWER = new Map<string, SupportedResourceType>(SUPPORTED_RESOURCE_TYPES.map((t) => [t.toLowerCase(), t]));
 
 /** The canonical spelling of a supported type (ARM types are case-insensitive), or undefined. */

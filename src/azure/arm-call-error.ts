@@ -25,6 +25,8 @@ export function toArmCallError(e: unknown, what: string): unknown {
       status === 429 ||
       status >= 500 ||
       code === 'PrincipalNotFound' ||
+      // If-Match no longer holds: someone changed the resource since our read; reading again clears it.
+      status === 412 ||
       (status === 409 && TRANSIENT_CONFLICTS.has(code));
     return new ArmCallError(code, `${what}: ${e.message}`, status, transient, { cause: e });
   }

@@ -21,6 +21,11 @@ export interface WriteOptions {
   abortSignal: AbortSignal;
   /** Wait between polls when the RP sends no Retry-After. */
   pollIntervalMs: number;
+  /**
+   * The ETag the write was built from: sent as `If-Match` on the write (never on polls), so the RP
+   * answers 412 PreconditionFailed instead of overwriting someone else's change.
+   */
+  ifMatch?: string;
 }
 
 function parse(response: PipelineResponse): unknown {
@@ -70,18 +75,18 @@ export async function writeResource(
 ): Promise<Json> {
   const base = endpoint.replace(/\/+$/, '');
   const resourceUrl = `${base}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`;
-  const send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown) =>
+  const send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown, conditional: Record<string, string> = {}) =>
     client.sendRequest(
       createPipelineRequest({
         url: url.startsWith('http') ? url : `${base}${url}`,
         method: verb,
-        headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json' }),
+        headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json', ...conditional }),
         body: payload === undefined ? undefined : JSON.stringify(payload),
         abortSignal: options.abortSignal,
       }),
     );
 
-  const first = await send(method, resourceUrl, body);
+  const first = await send(method, resourceUrl, body, options.ifMatch ? { 'if-match': options.ifMatch } : {});
   const firstBody = ensureSuccess(first);
   const monitor = first.headers.get('azure-asyncoperation');
   const location = first.headers.get('location');

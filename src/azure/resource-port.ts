@@ -8,7 +8,7 @@ import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { parseArmId } from '../arm/resource-id';
-import { resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
+import { resourceFacts, resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
 import type { IdentityKind } from './resource-types/model';
 
 /** Reads resources and writes their identity through `@azure/arm-resources`, by id. */
@@ -28,6 +28,7 @@ export class ArmResourcePort implements ResourcePort {
     const type = canonicalResourceType(id.type ?? '');
     if (!handler || !type || !id.resourceGroup) throw new InvalidResourceIdError(resourceId, `'${id.type}' is not a supported resource type`);
     let raw: Record<string, unknown> | undefined;
+    let etagHeader: string | undefined;
     try {
       await armCall(`GET ${resourceId}`, () =>
         this.client(id.subscriptionId!).resources.getById(resourceId, handler.apiVersion, {
@@ -35,6 +36,7 @@ export class ArmResourcePort implements ResourcePort {
           // The raw body, not the SDK's model: a GET-modify-PUT must send back every property.
           onResponse: (response) => {
             raw = response.parsedBody as Record<string, unknown>;
+            etagHeader = response.headers.get('etag') ?? undefined;
           },
         }),
       );
@@ -52,16 +54,18 @@ export class ArmResourcePort implements ResourcePort {
       location: String(body.location ?? ''),
       tags: (body.tags as Record<string, string> | undefined) ?? {},
       identity: readIdentity(body.identity),
-      identityWriteNote: handler.note,
-      blockers: handler.writeBlockers?.(body) ?? [],
       rawBody: body,
+      ...resourceFacts(handler, body, etagHeader),
     };
   }
 
   async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState> {
     const handler = resourceTypeHandler(resource.type)!;
     const client = this.client(resource.subscriptionId);
-    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
+    // Types with optimistic concurrency: the write holds only if nobody changed the resource since the
+    // read it was built from; a 412 makes the engine read again (see applyPlan).
+    const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
+    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch };
     const spelled = spellIdentity(handler, identity);
     const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity: spelled }] as const) : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
     try {

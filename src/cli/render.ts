@@ -1,6 +1,6 @@
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
-import type { RemediationOutcome } from '../engine/types';
+import type { PrincipalDescription, RemediationOutcome } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import type { SweepReport } from '../sweep/report';
 
@@ -15,6 +15,13 @@ function shortScope(scope: string): string {
   }
 }
 
+/** `kubelet identity, objectId ..., clientId ...`: which of the workload's principals holds the roles. */
+export function describeGrantee(grantee: PrincipalDescription, principalId?: string): string {
+  const objectId = grantee.objectId ?? principalId;
+  const parts = [`${grantee.role} identity`, objectId ? `objectId ${objectId}` : 'objectId not known yet', ...(grantee.clientId ? [`clientId ${grantee.clientId}`] : [])];
+  return parts.join(', ');
+}
+
 /** A human summary of one outcome: what would change (plan) or what changed (apply). */
 export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
   const lines = [`${outcome.resourceId}`, `status: ${outcome.status}${outcome.rule ? `   rule: ${outcome.rule} (${outcome.mode})` : ''}   request: ${requestId}`];
@@ -23,7 +30,9 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${plan.identity.reason})` : `unchanged: ${plan.identity.reason}`;
     lines.push(`identity: ${identity}`);
     if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${plan.userAssignedIdentity.id}`);
-    if (outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
+    const grantee = outcome.grantee;
+    if (grantee) lines.push(`principal: ${describeGrantee(grantee, outcome.principalId)}`);
+    else if (outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
     const assigned = new Set(outcome.actions.filter((a) => a.kind === 'role-assigned').map((a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`));
     const rows = plan.roleAssignments.map((r) => {
       const a = r as typeof r & { present?: boolean };
@@ -41,7 +50,7 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
 
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
   if (entries.length === 0) return `${resourceId}\nno ledger entries\n`;
-  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.principalId ?? '-', String(e.actions.length), e.errors.map((x) => (x as { code: string }).code).join(', ') || '-', e.requestId]);
+  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : (e.principalId ?? '-'), String(e.actions.length), e.errors.map((x) => (x as { code: string }).code).join(', ') || '-', e.requestId]);
   return `${resourceId}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
 }
 

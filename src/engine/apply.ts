@@ -5,7 +5,7 @@ import { roleAssignmentName } from './assignment-name';
 import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, ResourceState, RoleAssignmentPlan } from './types';
+import type { ActionRecord, IdentityState, Plan, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
 
 export interface ApplySettings {
   /** PrincipalNotFound right after an identity is created: Entra replication delay. */
@@ -24,6 +24,8 @@ export interface AssessedRoleAssignment extends RoleAssignmentPlan {
 
 export interface ApplyResult {
   principalId?: string;
+  /** The principal that got the roles, with what the writes made known (objectId, clientId). */
+  grantee?: PrincipalDescription;
   identityAfter: string;
   actions: ActionRecord[];
   roleAssignments: AssessedRoleAssignment[];
@@ -79,7 +81,21 @@ function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, 
   }
 }
 
-const retryableConflict = (e: unknown) => isArmCallError(e) && e.status === 409 && e.transient;
+/** A busy resource (409), or a stale ETag (412 PreconditionFailed): both re-read and write again. */
+/** The plan's grantee, completed with what applying learnt: the new principal's ids. */
+function granteeAfter(plan: Plan, principalId: string | undefined, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): PrincipalDescription | undefined {
+  if (!plan.grantee) return undefined;
+  const uaId = plan.principal.kind === 'user-assigned' ? plan.principal.identityId : plan.grantee.identityId;
+  const attached = uaId ? identity?.userAssigned.find((u) => u.id.toLowerCase() === uaId.toLowerCase()) : undefined;
+  return {
+    ...plan.grantee,
+    objectId: principalId ?? plan.grantee.objectId,
+    clientId: plan.grantee.clientId ?? ua?.clientId ?? attached?.clientId,
+    identityId: plan.grantee.identityId ?? ua?.id ?? attached?.id,
+  };
+}
+
+const retryableConflict = (e: unknown) => isArmCallError(e) && (e.status === 409 || e.status === 412) && e.transient;
 const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFound');
 
 /**
@@ -107,7 +123,7 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
       'identity write',
       async () => {
         // After a conflict someone else changed the resource: read it again, so a GET-modify-PUT
-        // sends their change back rather than reverting it.
+        // sends their change back rather than reverting it (and carries the new ETag).
         if (attempt++ > 0) {
           const fresh = await ports.resources.read(resource.id, signal);
           if (!fresh) throw new ResourceGoneError(resource.id);
@@ -127,8 +143,9 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
     actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   }
   const principalId = principalFromIdentity(plan, identity, ua);
+  const grantee = granteeAfter(plan, principalId, identity, ua);
   if (!principalId) {
-    if (plan.roleAssignments.length === 0) return { principalId, identityAfter, actions, roleAssignments: [] };
+    if (plan.roleAssignments.length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [] };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
@@ -167,8 +184,8 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
-  if (failures.length > 0) throw new PartialApplyError({ principalId, identityAfter, actions, roleAssignments: assessed }, failures);
-  return { principalId, identityAfter, actions, roleAssignments: assessed };
+  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed }, failures);
+  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed };
 }
 
 /** Some grants failed after others succeeded: the outcome keeps both. */

@@ -1,5 +1,4 @@
 import { type ArmResourceId, parseArmId, sameArmId } from '../arm/resource-id';
-import { IDENTITY_CAPABILITIES } from '../arm/resource-types';
 import {
   evaluateGovernance,
   resolveIdentityTemplate,
@@ -11,7 +10,19 @@ import {
 } from '../config';
 import { isAutopilotError } from '../errors';
 import { hasSystemAssigned, hasUserAssigned } from './identity-state';
-import type { IdentityBlock, IdentityChange, Plan, PrincipalSource, ResourceState, RoleAssignmentPlan, UserAssignedIdentityPlan } from './types';
+import type {
+  IdentityBlock,
+  IdentityCapabilities,
+  IdentityChange,
+  Plan,
+  PlanBlocker,
+  PrincipalDescription,
+  PrincipalRole,
+  PrincipalSource,
+  ResourceState,
+  RoleAssignmentPlan,
+  UserAssignedIdentityPlan,
+} from './types';
 
 export type PlanResult =
   | { kind: 'plan'; plan: Plan }
@@ -29,6 +40,59 @@ interface IdentityDecision {
   principal: PrincipalSource;
   userAssignedIdentity?: UserAssignedIdentityPlan;
   notes: string[];
+  /** Set when the roles go to a principal other than the identity block (AKS kubelet). */
+  grantee?: PrincipalDescription;
+  /** Set when the chosen principal does not exist and the product will not create it. */
+  blockers?: PlanBlocker[];
+}
+
+/** Most RPs hold both kinds at once; a type's module says otherwise. */
+const BOTH_KINDS: IdentityCapabilities = { systemAndUserAssigned: true };
+const capabilitiesOf = (resource: ResourceState): IdentityCapabilities => resource.identityCapabilities ?? BOTH_KINDS;
+
+/**
+ * Which principal the rule's roles are for. The identity block, unless the type reports principals
+ * the workload runs as besides it (AKS: pods run as the kubelet identity); then the rule's
+ * `workload.aksPrincipal` chooses, the kubelet by default.
+ */
+function chosenRole(resource: ResourceState, rule: Rule): PrincipalRole {
+  if (!resource.principals) return 'resource';
+  return rule.workload.aksPrincipal;
+}
+
+/** Roles for a principal other than the identity block: nothing is written to the resource. */
+function decideOtherPrincipal(resource: ResourceState, role: PrincipalRole): IdentityDecision {
+  const found = resource.principals!.others.find((p) => p.role === role);
+  if (!found?.objectId) {
+    return {
+      change: { action: 'none', reason: `the ${role} identity does not exist; the product does not create it` },
+      principal: { kind: 'system-assigned-after-write' },
+      grantee: { role },
+      notes: [],
+      // The type's own reasons (a service-principal cluster) say more than a generic one.
+      blockers:
+        resource.blockers.length > 0
+          ? [...resource.blockers]
+          : [{ code: 'PrincipalMissing', detail: `the resource reports no ${role} identity to grant the roles to`, remedy: `give the resource a ${role} identity, or choose another principal in the rule` }],
+    };
+  }
+  return {
+    change: { action: 'none', reason: `roles go to the ${role} identity; the resource's own identity is not changed` },
+    principal: { kind: 'existing', principalId: found.objectId, identity: 'UserAssigned' },
+    grantee: { ...found },
+    notes: [`roles go to the ${role} identity (objectId ${found.objectId}${found.clientId ? `, clientId ${found.clientId}` : ''})`],
+  };
+}
+
+/** What is known of the identity-block principal the roles go to. */
+function identityBlockGrantee(resource: ResourceState, decision: IdentityDecision): PrincipalDescription {
+  const role = resource.principals?.identityBlockRole ?? 'resource';
+  const p = decision.principal;
+  if (p.kind === 'system-assigned-after-write') return { role };
+  if (p.kind === 'existing' && p.identity === 'SystemAssigned') return { role, objectId: p.principalId };
+  const uaId = p.kind === 'user-assigned' ? p.identityId : undefined;
+  const ua = resource.identity.userAssigned.find((u) => (uaId ? sameArmId(u.id, uaId) : u.principalId === (p as { principalId?: string }).principalId));
+  return { role, objectId: ua?.principalId ?? (p as { principalId?: string }).principalId, clientId: ua?.clientId, identityId: ua?.id ?? uaId };
 }
 
 function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
@@ -36,7 +100,7 @@ function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
 }
 
 function decideSystemAssigned(resource: ResourceState): IdentityDecision {
-  const capabilities = IDENTITY_CAPABILITIES[resource.type];
+  const capabilities = capabilitiesOf(resource);
   const current = resource.identity;
   if (hasSystemAssigned(current)) {
     return {
@@ -67,7 +131,7 @@ function decideSystemAssigned(resource: ResourceState): IdentityDecision {
 
 function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Rule): IdentityDecision {
   const current = resource.identity;
-  const capabilities = IDENTITY_CAPABILITIES[resource.type];
+  const capabilities = capabilitiesOf(resource);
   const { name, resourceGroup } = resolveIdentityTemplate(rule, { resourceId: id, tags: resource.tags });
   const identityId = `/subscriptions/${resource.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
   const attached = current.userAssigned.find((u) => sameArmId(u.id, identityId));
@@ -80,7 +144,10 @@ function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Ru
       notes: [],
     };
   }
-  if (!capabilities.systemAndUserAssigned && (hasSystemAssigned(current) || hasUserAssigned(current))) {
+  // One kind at a time: a system-assigned identity may be switched where the RP supports it (the AKS
+  // control plane); another user-assigned identity is never replaced.
+  const switchSystemAssigned = capabilities.switchToUserAssigned === true && hasSystemAssigned(current) && !hasUserAssigned(current);
+  if (!capabilities.systemAndUserAssigned && !switchSystemAssigned && (hasSystemAssigned(current) || hasUserAssigned(current))) {
     const principal: PrincipalSource = hasSystemAssigned(current)
       ? { kind: 'existing', principalId: current.principalId!, identity: 'SystemAssigned' }
       : current.userAssigned[0]!.principalId
@@ -94,7 +161,7 @@ function decideUserAssigned(resource: ResourceState, id: ArmResourceId, rule: Ru
   }
   const uaIds = [...current.userAssigned.map((u) => u.id), identityId];
   const to: IdentityBlock = {
-    type: hasSystemAssigned(current) ? 'SystemAssigned, UserAssigned' : 'UserAssigned',
+    type: hasSystemAssigned(current) && !switchSystemAssigned ? 'SystemAssigned, UserAssigned' : 'UserAssigned',
     userAssignedIdentities: userAssignedMap(uaIds),
   };
   return {
@@ -153,7 +220,13 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   const selection = selectProfiles(config, rule, resource.tags, options.requestedProfiles);
   if (!selection.ok) return { kind: 'invalid', code: selection.code, detail: selection.detail };
   try {
-    const decision = rule.identity.kind === 'SystemAssigned' ? decideSystemAssigned(resource) : decideUserAssigned(resource, id, rule);
+    const role = chosenRole(resource, rule);
+    const decision =
+      role !== 'resource' && role !== resource.principals?.identityBlockRole
+        ? decideOtherPrincipal(resource, role)
+        : rule.identity.kind === 'SystemAssigned'
+          ? decideSystemAssigned(resource)
+          : decideUserAssigned(resource, id, rule);
     const profiles = selection.profiles.map((p) => p.name);
     return {
       kind: 'plan',
@@ -170,10 +243,11 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
         // The type's blockers only matter when the identity must be written: roles for an identity the
         // resource already has need no write to the resource. A blocker the rule consents to is lifted.
+        // A principal the type reports missing (an AKS kubelet) blocks whatever the identity needs.
         blockers:
-          decision.change.action === 'write' || decision.userAssignedIdentity
-            ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy])
-            : [],
+          decision.blockers ??
+          (decision.change.action === 'write' || decision.userAssignedIdentity ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy]) : []),
+        grantee: decision.grantee ?? identityBlockGrantee(resource, decision),
       },
     };
   } catch (e) {

@@ -1,7 +1,7 @@
 import { parseArmId, tryParseArmId } from '../arm/resource-id';
 import { evaluateGovernance, type RulesConfig } from '../config';
 import { isAutopilotError, ResourceGoneError } from '../errors';
-import { type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
+import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
 import { verifyGrantTargets } from './grant-targets';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
@@ -112,6 +112,7 @@ export class Remediator {
       outcome.plan = plan;
       outcome.rule = plan.rule;
       outcome.mode = plan.mode;
+      outcome.grantee = plan.grantee;
       if (plan.blockers.length > 0) {
         // Nothing is written, not even the roles: they would go to an identity the workload does not have.
         outcome.status = 'blocked';
@@ -152,8 +153,9 @@ export class Remediator {
     }
   }
 
-  private record(outcome: RemediationOutcome, plan: Plan, result: { principalId?: string; identityAfter: string; actions: RemediationOutcome['actions']; roleAssignments: Plan['roleAssignments'] }): void {
+  private record(outcome: RemediationOutcome, plan: Plan, result: ApplyResult): void {
     outcome.principalId = result.principalId;
+    outcome.grantee = result.grantee ?? outcome.grantee;
     outcome.identityAfter = result.identityAfter;
     outcome.actions = result.actions;
     plan.roleAssignments = result.roleAssignments;

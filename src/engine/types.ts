@@ -31,6 +31,50 @@ export interface ResourceState {
   blockers: PlanBlocker[];
   /** The body exactly as read, kept for types that are written by GET-modify-PUT. */
   rawBody: Record<string, unknown>;
+  /** What the RP's identity block can hold (from the type's module); absent: both kinds at once. */
+  identityCapabilities?: IdentityCapabilities;
+  /**
+   * Principals of the workload besides its identity block, and the role that block plays (from the
+   * type's module). AKS: the block is the control plane (`cluster`); pods run as `kubelet`.
+   * Absent: the identity block is the only principal (`resource`).
+   */
+  principals?: WorkloadPrincipals;
+  /** The ETag of the read, for types whose writes are conditional (`If-Match`). */
+  etag?: string;
+}
+
+/** What an RP's identity block can hold, as its spec says. */
+export interface IdentityCapabilities {
+  /** False where the RP holds one identity kind at a time (AKS: `SystemAssigned | UserAssigned | None`). */
+  readonly systemAndUserAssigned: boolean;
+  /**
+   * One kind at a time, but a write may switch a system-assigned identity to a user-assigned one
+   * (the AKS control plane: `az aks update --assign-identity`).
+   */
+  readonly switchToUserAssigned?: boolean;
+}
+
+/**
+ * What a principal is to the workload: `resource` (the resource's own identity block), `cluster`
+ * (AKS control plane, the cluster's `identity`), `kubelet` (AKS nodes: what pods get from IMDS).
+ */
+export type PrincipalRole = 'resource' | 'cluster' | 'kubelet';
+
+/** One principal of a workload, as far as it is known. Never holds a secret. */
+export interface PrincipalDescription {
+  role: PrincipalRole;
+  /** The Entra object id (ARM's `principalId`). */
+  objectId?: string;
+  clientId?: string;
+  /** The user-assigned identity resource, when the principal is one. */
+  identityId?: string;
+}
+
+export interface WorkloadPrincipals {
+  /** The role of the resource's own identity block. */
+  identityBlockRole: PrincipalRole;
+  /** The other principals the workload runs as, as read (an absent one is not listed). */
+  others: PrincipalDescription[];
 }
 
 /** The identity block to write, as ARM expects it. */
@@ -120,6 +164,8 @@ export interface Plan {
   notes: string[];
   /** Non-empty: nothing is written; the outcome is `blocked` with these reasons. */
   blockers: PlanBlocker[];
+  /** Which of the workload's principals gets the roles, and what is known of it at plan time. */
+  grantee?: PrincipalDescription;
 }
 
 export type OutcomeStatus =
@@ -176,6 +222,8 @@ export interface RemediationOutcome {
   skipped: Array<{ reason: string; detail: string }>;
   /** Why a `blocked` (or `pending`) outcome is not done, and what to do. */
   blockers?: PlanBlocker[];
+  /** The principal that holds (or would hold) the roles: its role for the workload, objectId and clientId. */
+  grantee?: PrincipalDescription;
   errors: OutcomeError[];
   startedAt: string;
   durationMs: number;

@@ -15,6 +15,7 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     rule: outcome.rule,
     mode: outcome.mode,
     principalId: outcome.principalId,
+    grantee: outcome.grantee,
     identityBefore: outcome.identityBefore,
     identityAfter: outcome.identityAfter,
     plan: outcome.plan,

@@ -1,5 +1,5 @@
 import type { TriggerKind } from '../outcomes/recorder';
-import type { OutcomeStatus } from '../engine/types';
+import type { OutcomeStatus, PrincipalDescription } from '../engine/types';
 
 /** One row of the audit ledger: what the automation did, to which principal, and why. Never a token. */
 export interface LedgerEntry {
@@ -12,6 +12,8 @@ export interface LedgerEntry {
   rule?: string;
   mode?: string;
   principalId?: string;
+  /** The principal that holds (or would hold) the roles: its role for the workload, objectId, clientId. */
+  grantee?: PrincipalDescription;
   identityBefore?: string;
   identityAfter?: string;
   plan?: unknown;

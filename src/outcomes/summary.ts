@@ -11,6 +11,7 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
     rule: outcome.rule,
     mode: outcome.mode,
     principalId: outcome.principalId,
+    grantee: outcome.grantee,
     identityBefore: outcome.identityBefore,
     identityAfter: outcome.identityAfter,
     actions: outcome.actions,

@@ -4,6 +4,7 @@ import { readIdentity } from '../engine/identity-state';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
 import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
+import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
 import { roleAssignmentsOfPrincipalsQuery } from './queries';
 
 /** What is wrong with a resource, as the sweep sees it. */
@@ -51,7 +52,9 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
   const type = canonicalResourceType(String(row.type ?? id?.type ?? ''));
   if (!id || !type || !id.subscriptionId || !id.resourceGroup || !id.name) return undefined;
   const tags = row.tags && typeof row.tags === 'object' ? (row.tags as Record<string, string>) : {};
+  const facts = resourceFacts(resourceTypeHandler(type)!, { identity: row.identity, properties: row.properties ?? {} });
   return {
+    ...facts,
     id: id.id,
     type,
     subscriptionId: id.subscriptionId,

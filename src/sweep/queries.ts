@@ -39,7 +39,8 @@ export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes
   const lines = ['resources', `| where type in~ ${kqlList(scope.resourceTypes)}`];
   const rg = resourceGroupFilter(scope.resourceGroups);
   if (rg) lines.push(`| where ${rg}`);
-  lines.push('| project id, name, type, location, resourceGroup, subscriptionId, tags, identity', '| order by id asc');
+  // `properties` too: a type's module reads facts from it (AKS: the kubelet identity pods use).
+  lines.push('| project id, name, type, location, resourceGroup, subscriptionId, tags, identity, properties', '| order by id asc');
   return lines.join('\n');
 }
 

@@ -5,6 +5,7 @@ import { roleAssignmentName } from '../../src/engine/assignment-name';
 import { readIdentity } from '../../src/engine/identity-state';
 import { planRemediation } from '../../src/engine/plan';
 import type { ResourceState } from '../../src/engine/types';
+import { resourceFacts, resourceTypeHandler } from '../../src/azure/resource-types';
 
 const SUB = '33333333-3333-4333-8333-333333333333';
 const rules = parseRulesText(
@@ -35,9 +36,11 @@ rules:
   'plan-test.yaml',
 );
 
-function resource(type: SupportedResourceType, rg: string, name: string, identity?: unknown, tags: Record<string, string> = {}): ResourceState {
+/** A resource as the resource port reads it: the type's module supplies the facts from the body. */
+function resource(type: SupportedResourceType, rg: string, name: string, identity?: unknown, tags: Record<string, string> = {}, properties: Record<string, unknown> = {}): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/${rg}/providers/${type}/${name}`;
-  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), blockers: [], rawBody: {} };
+  const body = { identity, properties };
+  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), rawBody: body, ...resourceFacts(resourceTypeHandler(type)!, body) };
 }
 
 const UA1 = `/subscriptions/${SUB}/resourceGroups/rg-x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing`;
@@ -47,6 +50,76 @@ function plan(r: ResourceState, requested?: string[]) {
   assert.equal(result.kind, 'plan', JSON.stringify(result));
   return (result as Extract<typeof result, { kind: 'plan' }>).plan;
 }
+
+function aksRules(aksPrincipal: 'kubelet' | 'cluster', kind: 'SystemAssigned' | 'UserAssigned' = 'SystemAssigned') {
+  const identity = kind === 'SystemAssigned' ? '{ kind: SystemAssigned }' : '{ kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }';
+  return parseRulesText(
+    `
+version: 1
+scope: { subscriptions: ["${SUB}"] }
+profiles:
+  reader:
+    roles: [{ role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }]
+rules:
+  - name: aks
+    identity: ${identity}
+    profiles: [reader]
+    workload: { aksPrincipal: ${aksPrincipal} }
+`,
+    'aks-plan-test.yaml',
+  );
+}
+
+const KUBELET = { resourceId: `/subscriptions/${SUB}/resourceGroups/MC_rg-a_aks_westeurope/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool`, clientId: 'kubelet-client', objectId: 'kubelet-object' };
+const MI_CLUSTER = { identity: { type: 'SystemAssigned', principalId: 'cluster-pid' }, properties: { servicePrincipalProfile: { clientId: 'msi' }, identityProfile: { kubeletidentity: KUBELET } } };
+const SP_CLUSTER = { identity: undefined, properties: { servicePrincipalProfile: { clientId: '5a3f1c2e-0000-4000-8000-000000000001' } } };
+
+function planAks(cluster: { identity?: unknown; properties: Record<string, unknown> }, rulesConfig: ReturnType<typeof aksRules>) {
+  const result = planRemediation(resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', cluster.identity, {}, cluster.properties), rulesConfig);
+  assert.equal(result.kind, 'plan', JSON.stringify(result));
+  return (result as Extract<typeof result, { kind: 'plan' }>).plan;
+}
+
+describe('planRemediation: AKS principals (facts from the type module, never the type name)', () => {
+  it('grants the kubelet identity (what pods use) by default, and writes nothing to the cluster', () => {
+    const p = planAks(MI_CLUSTER, aksRules('kubelet'));
+    assert.equal(p.identity.action, 'none');
+    assert.equal(p.userAssignedIdentity, undefined);
+    assert.deepEqual(p.principal, { kind: 'existing', principalId: 'kubelet-object', identity: 'UserAssigned' });
+    assert.deepEqual(p.grantee, { role: 'kubelet', objectId: 'kubelet-object', clientId: 'kubelet-client', identityId: KUBELET.resourceId });
+    assert.deepEqual(p.blockers, []);
+  });
+
+  it('grants the control-plane identity when the rule says aksPrincipal: cluster', () => {
+    const p = planAks(MI_CLUSTER, aksRules('cluster'));
+    assert.equal(p.identity.action, 'none');
+    assert.deepEqual(p.principal, { kind: 'existing', principalId: 'cluster-pid', identity: 'SystemAssigned' });
+    assert.deepEqual(p.grantee, { role: 'cluster', objectId: 'cluster-pid' });
+  });
+
+  it('blocks a service-principal cluster whichever principal the rule chooses: it is never migrated', () => {
+    for (const choice of ['kubelet', 'cluster'] as const) {
+      const p = planAks(SP_CLUSTER, aksRules(choice));
+      assert.deepEqual(p.blockers.map((b) => b.code), ['ServicePrincipalCluster'], choice);
+      assert.match(p.blockers[0]!.remedy ?? '', /node-image/);
+    }
+  });
+
+  it('switches a system-assigned control plane to the user-assigned identity a cluster rule names (the one AKS write)', () => {
+    const p = planAks(MI_CLUSTER, aksRules('cluster', 'UserAssigned'));
+    const uaId = `/subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks`;
+    assert.deepEqual(p.identity.action === 'write' && p.identity.to, { type: 'UserAssigned', userAssignedIdentities: { [uaId]: {} } });
+    assert.deepEqual(p.grantee, { role: 'cluster', objectId: undefined, clientId: undefined, identityId: uaId });
+    assert.ok(p.notes.some((n) => /If-Match/.test(n)));
+  });
+
+  it('a kubelet rule never touches the cluster identity, even when the rule names a user-assigned identity', () => {
+    const p = planAks(MI_CLUSTER, aksRules('kubelet', 'UserAssigned'));
+    assert.equal(p.identity.action, 'none');
+    assert.equal(p.userAssignedIdentity, undefined);
+    assert.equal(p.grantee?.role, 'kubelet');
+  });
+});
 
 describe('planRemediation (pure)', () => {
   it('adds the system-assigned identity and keeps every user-assigned one', () => {
@@ -67,9 +140,15 @@ describe('planRemediation (pure)', () => {
   });
 
   it('leaves an AKS cluster that has a user-assigned identity alone (one identity kind at a time)', () => {
-    const p = plan(resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'ua-pid' } } }));
-    assert.equal(p.identity.action, 'none');
-    assert.deepEqual(p.principal, { kind: 'existing', principalId: 'ua-pid', identity: 'UserAssigned' });
+    const p = planRemediation(
+      resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'ua-pid' } } }),
+      aksRules('cluster', 'SystemAssigned'),
+    );
+    assert.equal(p.kind, 'plan');
+    const plan = (p as Extract<typeof p, { kind: 'plan' }>).plan;
+    assert.equal(plan.identity.action, 'none');
+    assert.deepEqual(plan.principal, { kind: 'existing', principalId: 'ua-pid', identity: 'UserAssigned' });
+    assert.deepEqual(plan.grantee, { role: 'cluster', objectId: 'ua-pid', clientId: undefined, identityId: UA1 });
   });
 
   it('ensures and attaches the user-assigned identity a rule names, next to a system-assigned one', () => {

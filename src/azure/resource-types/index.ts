@@ -1,4 +1,5 @@
 import { canonicalResourceType, type SupportedResourceType } from '../../arm/resource-types';
+import type { ResourceState } from '../../engine/types';
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';
@@ -21,4 +22,23 @@ export const RESOURCE_TYPE_HANDLERS: Readonly<Record<SupportedResourceType, Reso
 export function resourceTypeHandler(type: string): ResourceTypeHandler | undefined {
   const canonical = canonicalResourceType(type);
   return canonical ? RESOURCE_TYPE_HANDLERS[canonical] : undefined;
+}
+
+/** What a type's module reads from a body for the pure planner: generic facts, never the type name. */
+export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag'>;
+
+/**
+ * The facts the planner needs from one body (a full GET, or a Resource Graph row shaped like one).
+ * `etagHeader` is the GET's ETag header, used when the body carries none.
+ */
+export function resourceFacts(handler: ResourceTypeHandler, body: Record<string, unknown>, etagHeader?: string): ResourceFacts {
+  const bodyEtag = [body.eTag, body.etag].find((v): v is string => typeof v === 'string' && v.length > 0);
+  return {
+    identityWriteNote: handler.note,
+    blockers: handler.writeBlockers?.(body) ?? [],
+    // Derived from the RP's spelling table unless the module says more (AKS may switch kinds).
+    identityCapabilities: handler.identityCapabilities ?? { systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined },
+    principals: handler.principals?.(body),
+    etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
+  };
 }

@@ -1,5 +1,5 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
-import type { PlanBlocker } from '../../engine/types';
+import type { IdentityCapabilities, PlanBlocker, WorkloadPrincipals } from '../../engine/types';
 
 /** The engine's one internal name for each identity kind (see IdentityState.type). */
 export type IdentityKind = 'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned';
@@ -28,6 +28,15 @@ export interface ResourceTypeHandler {
    * different RPs. A kind the type cannot hold is absent.
    */
   readonly identityTypeSpelling: Readonly<Partial<Record<IdentityKind, string>>>;
+  /** What the identity block can hold; absent: both kinds at once (most RPs). */
+  readonly identityCapabilities?: IdentityCapabilities;
+  /**
+   * `etag`: the RP supports optimistic concurrency, so every write carries `If-Match` with the ETag
+   * of the GET it was built from, and a 412 means "read again".
+   */
+  readonly concurrency?: 'etag';
   /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
+  /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */
+  principals?(body: Record<string, unknown>): WorkloadPrincipals;
 }
