@@ -126,8 +126,9 @@ describe('bad input gets ARM error codes, never a crash', () => {
 
   it('a PUT that drops required properties is refused (GET-modify-PUT must keep the body)', async () => {
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-1' });
+    const before = structuredClone(env.emulator.state.resource(id)!.body);
     const r = await raw('PUT', `${id}?api-version=2024-09-01`, { body: JSON.stringify({ location: 'westeurope', identity: { type: 'SystemAssigned' } }) });
     assertArmError(r, 400, 'InvalidParameter');
-    assert.equal(env.emulator.state.resource(id)!.body.identity, undefined);
+    assert.deepEqual(env.emulator.state.resource(id)!.body, before);
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
+import { stampEtags } from './etags';
 import { applyIdentity } from './identity';
 import { resourceTypeModel } from './resource-types';
 import { type EmulatorState, type Json, key } from './state';
@@ -68,13 +69,47 @@ function properties(type: string, sub: string, rg: string, name: string): Json {
         },
       };
     case 'microsoft.containerservice/managedclusters':
+      // Shaped like ManagedClustersGet / ManagedClustersCreate_Update (azure-rest-api-specs,
+      // containerservice aks/stable/2024-09-01/examples, commits 13ee5b9b / cfc781db). Identity,
+      // identityProfile, servicePrincipalProfile and nodeResourceGroup are set by seedManagedCluster.
       return {
         sku: { name: 'Base', tier: 'Free' },
         properties: {
+          maxAgentPools: 100,
           kubernetesVersion: '1.30.6',
+          currentKubernetesVersion: '1.30.6',
           dnsPrefix: name,
-          agentPoolProfiles: [{ name: 'nodepool1', count: 3, vmSize: 'Standard_DS2_v2', mode: 'System', osType: 'Linux' }],
-          servicePrincipalProfile: { clientId: 'msi' },
+          fqdn: `${name}-dns-4f1c2a7b.hcp.westeurope.azmk8s.io`,
+          azurePortalFQDN: `${name}-dns-4f1c2a7b.portal.hcp.westeurope.azmk8s.io`,
+          agentPoolProfiles: [
+            {
+              name: 'nodepool1',
+              count: 3,
+              vmSize: 'Standard_DS2_v2',
+              maxPods: 110,
+              type: 'VirtualMachineScaleSets',
+              mode: 'System',
+              osType: 'Linux',
+              osSKU: 'Ubuntu',
+              provisioningState: 'Succeeded',
+              orchestratorVersion: '1.30.6',
+              currentOrchestratorVersion: '1.30.6',
+              nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202411.12.0',
+              upgradeSettings: { maxSurge: '10%' },
+            },
+          ],
+          enableRBAC: true,
+          networkProfile: {
+            networkPlugin: 'kubenet',
+            podCidr: '10.244.0.0/16',
+            serviceCidr: '10.0.0.0/16',
+            dnsServiceIP: '10.0.0.10',
+            loadBalancerSku: 'standard',
+            outboundType: 'loadBalancer',
+            podCidrs: ['10.244.0.0/16'],
+            serviceCidrs: ['10.0.0.0/16'],
+            ipFamilies: ['IPv4'],
+          },
         },
       };
     default:
@@ -93,6 +128,12 @@ export interface SeedResourceInput {
   identity?: Json;
   /** Merged over the type's default `properties` (e.g. ACI secrets, `instanceView.state: 'Stopped'`), as created. */
   properties?: Json;
+  /**
+   * AKS only: a cluster created with a service principal (this application's client id) instead of a
+   * managed identity. Without it a cluster is a managed-identity one (system-assigned unless `identity`
+   * says otherwise), as `az aks create` makes by default.
+   */
+  servicePrincipalClientId?: string;
 }
 
 /** Puts a resource straight into the emulator's store, as if someone had just created it. */
@@ -106,8 +147,37 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
   body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}), provisioningState: 'Succeeded' };
   if (input.identity) body.identity = applyIdentity(state, undefined, input.identity, model.identityTypes).identity;
+  if (model.type === SEED_TYPES.managedCluster) seedManagedCluster(state, input, id, body);
+  if (model.etags) stampEtags(body);
   state.resources.set(key(id), { id, body });
   return id;
+}
+
+/**
+ * What AKS adds around a cluster: the node resource group `MC_<rg>_<name>_<location>`, which carries
+ * `managedBy` = the cluster id (Learn: aks/node-resource-group-lockdown; `nodeResourceGroup` in the
+ * spec examples), and in it the kubelet identity `<name>-agentpool`, a real user-assigned identity
+ * whose resourceId/clientId/objectId appear in `properties.identityProfile.kubeletidentity`.
+ * A managed-identity cluster has `identity` and `servicePrincipalProfile.clientId: "msi"`; a
+ * service-principal cluster has no `identity`, no `identityProfile`, and the application's client id.
+ */
+function seedManagedCluster(state: EmulatorState, input: SeedResourceInput, id: string, body: Json): void {
+  const location = String(body.location);
+  const nodeResourceGroup = `MC_${input.resourceGroup}_${input.name}_${location}`;
+  const nodeRgId = state.addResourceGroup(input.subscriptionId, nodeResourceGroup, location);
+  state.resourceGroups.get(key(nodeRgId))!.body.managedBy = id;
+  body.properties.nodeResourceGroup = nodeResourceGroup;
+  if (input.servicePrincipalClientId) {
+    delete body.identity;
+    body.properties.servicePrincipalProfile = { clientId: input.servicePrincipalClientId };
+    return;
+  }
+  body.identity ??= applyIdentity(state, undefined, { type: 'SystemAssigned' }, resourceTypeModel(SEED_TYPES.managedCluster)!.identityTypes).identity;
+  body.properties.servicePrincipalProfile = { clientId: 'msi' };
+  const kubelet = seedUserAssignedIdentity(state, { subscriptionId: input.subscriptionId, resourceGroup: nodeResourceGroup, name: `${input.name}-agentpool`, location });
+  body.properties.identityProfile = {
+    kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.properties.clientId, objectId: kubelet.properties.principalId },
+  };
 }
 
 export function seedUserAssignedIdentity(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string }): Json {

@@ -1,6 +1,7 @@
 import type { ArmResourceId } from '../../../src/arm/resource-id';
 import { ArmError, notFound } from '../arm-error';
 import { authorize, authorizeLinked } from '../authorization';
+import { checkPreconditions, etagHeader, stampEtags } from '../etags';
 import { applyIdentity } from '../identity';
 import { type ResourceTypeModel, readView } from '../resource-types';
 import { type Json, key } from '../state';
@@ -51,7 +52,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       authorize(ctx.state, req.principal, action('read'));
       operationInProgress(ctx, key(id.id)); // settles finished operations first
       if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
-      return { status: 200, body: readView(existing.body) };
+      return { status: 200, body: readView(existing.body), headers: model.etags ? etagHeader(existing.body) : undefined };
     }
     case 'DELETE': {
       authorize(ctx.state, req.principal, action('delete'));
@@ -66,12 +67,14 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (existing) model.checkReplace?.(existing.body, input);
       const problem = model.validatePut(input);
       if (problem) throw new ArmError(400, 'InvalidParameter', problem);
+      if (model.etags) checkPreconditions(req, existing?.body);
       if (existing && operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
       const resourceId = existing?.id ?? id.id;
       const body: Json = { id: resourceId, name: id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
       const writeIdentity = identityWriter(ctx, req, model);
       if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
       else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
+      if (model.etags) stampEtags(body);
       ctx.state.resources.set(key(resourceId), { id: resourceId, body });
       if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
       return viewed(respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId)));
@@ -80,6 +83,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       authorize(ctx.state, req.principal, action('write'));
       const patch = stripReadOnly(requireBody(req));
       if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
+      if (model.etags) checkPreconditions(req, existing.body);
       if (operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
       let body: Json;
       if (model.patch === 'tags-only') {
@@ -90,6 +94,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
         body = mergePatch(existing.body, rest);
         if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
       }
+      if (model.etags && body !== existing.body) stampEtags(body);
       ctx.state.resources.set(key(existing.id), { id: existing.id, body });
       return viewed(respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id)));
     }

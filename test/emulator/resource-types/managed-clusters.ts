@@ -12,6 +12,8 @@ export const managedClusters: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'async-operation',
   operationsSegment: 'operations',
+  // Learn aks/use-etags; If-Match/If-None-Match header parameters on ManagedClusters_CreateOrUpdate.
+  etags: true,
   validatePut: (body) => {
     const pools = body.properties?.agentPoolProfiles;
     if (!Array.isArray(pools) || pools.length === 0) return "The parameter 'properties.agentPoolProfiles' is required.";

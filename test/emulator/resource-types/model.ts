@@ -24,6 +24,8 @@ export interface ResourceTypeModel {
   readonly patchLro: LroStyle;
   /** Path segment the RP uses for its operation monitors under `/providers/{ns}/locations/{loc}/`. */
   readonly operationsSegment: string;
+  /** The RP supports optimistic concurrency: `eTag` on GET, `If-Match`/`If-None-Match` on writes (see etags.ts). */
+  readonly etags?: boolean;
   /** Checks a PUT body carries what the RP requires, so a GET-modify-PUT that drops data is refused. */
   validatePut(body: Json): string | undefined;
   /** The body as a GET shows it, when the RP leaves fields out of reads (write-only secrets). Never mutates. */
