@@ -26,13 +26,12 @@ export function describeGrantee(grantee: PrincipalDescription, principalId?: str
 export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
   const lines = [`${outcome.resourceId}`, `status: ${outcome.status}${outcome.rule ? `   rule: ${outcome.rule} (${outcome.mode})` : ''}   request: ${requestId}`];
   const plan = outcome.plan;
+  if (outcome.grantee) lines.push(`principal: ${describeGrantee(outcome.grantee, outcome.principalId)}`);
+  else if (plan && outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
   if (plan) {
     const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${plan.identity.reason})` : `unchanged: ${plan.identity.reason}`;
     lines.push(`identity: ${identity}`);
     if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${plan.userAssignedIdentity.id}`);
-    const grantee = outcome.grantee;
-    if (grantee) lines.push(`principal: ${describeGrantee(grantee, outcome.principalId)}`);
-    else if (outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
     const assigned = new Set(outcome.actions.filter((a) => a.kind === 'role-assigned').map((a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`));
     const rows = plan.roleAssignments.map((r) => {
       const a = r as typeof r & { present?: boolean };
