@@ -5,7 +5,7 @@ import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/
 import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
 import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
-import { roleAssignmentsOfPrincipalsQuery } from './queries';
+import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
 
 /** What is wrong with a resource, as the sweep sees it. */
 export type ComplianceProblem =
@@ -52,7 +52,9 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
   const type = canonicalResourceType(String(row.type ?? id?.type ?? ''));
   if (!id || !type || !id.subscriptionId || !id.resourceGroup || !id.name) return undefined;
   const tags = row.tags && typeof row.tags === 'object' ? (row.tags as Record<string, string>) : {};
-  const facts = resourceFacts(resourceTypeHandler(type)!, { identity: row.identity, properties: row.properties ?? {} });
+  // The row's `properties_*` columns are the members of `properties` the type's module reads.
+  const properties = Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(PROPERTY_COLUMN_PREFIX)).map(([k, v]) => [k.slice(PROPERTY_COLUMN_PREFIX.length), v]));
+  const facts = resourceFacts(resourceTypeHandler(type)!, { identity: row.identity, properties });
   return {
     ...facts,
     id: id.id,

@@ -1,3 +1,4 @@
+import { resourceTypeHandler } from '../azure/resource-types';
 import type { GovernedScope } from '../config';
 
 /**
@@ -31,6 +32,15 @@ function resourceGroupFilter(globs: readonly string[]): string | undefined {
   return terms.length === 1 ? terms[0] : `(${terms.join(' or ')})`;
 }
 
+/** Column prefix of the `properties` members the types' modules read (`properties_identityProfile`). */
+export const PROPERTY_COLUMN_PREFIX = 'properties_';
+
+/** `, properties_x = properties.x` for each member a governed type's module reads (AKS: the kubelet identity). */
+function factColumns(types: readonly string[]): string {
+  const members = [...new Set(types.flatMap((t) => resourceTypeHandler(t)?.graphProperties ?? []))].sort();
+  return members.map((m) => `, ${PROPERTY_COLUMN_PREFIX}${m} = properties.${m}`).join('');
+}
+
 /**
  * The governed resources: the types and resource groups the rules' scope names, with exactly the
  * columns planning needs. Ordered by id so pages are stable (Resource Graph asks for this).
@@ -39,8 +49,7 @@ export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes
   const lines = ['resources', `| where type in~ ${kqlList(scope.resourceTypes)}`];
   const rg = resourceGroupFilter(scope.resourceGroups);
   if (rg) lines.push(`| where ${rg}`);
-  // `properties` too: a type's module reads facts from it (AKS: the kubelet identity pods use).
-  lines.push('| project id, name, type, location, resourceGroup, subscriptionId, tags, identity, properties', '| order by id asc');
+  lines.push(`| project id, name, type, location, resourceGroup, subscriptionId, tags, identity${factColumns(scope.resourceTypes)}`, '| order by id asc');
   return lines.join('\n');
 }
 
@@ -66,6 +75,7 @@ export function sampleQueries(): Record<string, string> {
       resourceGroups: ['rg-apps', 'rg-ua-*', 'rg-?-team*', "o'brien"],
     }),
     governedResourcesAllGroups: governedResourcesQuery({ resourceTypes: ['Microsoft.Compute/virtualMachines'], resourceGroups: ['*'] }),
+    governedClusters: governedResourcesQuery({ resourceTypes: ['Microsoft.ContainerService/managedClusters'], resourceGroups: ['*'] }),
     roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11', '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c']),
   };
 }

@@ -54,6 +54,7 @@ export const managedClusters: ResourceTypeHandler = {
     'the control-plane identity is written by PUT of the whole cluster (If-Match on its ETag); control-plane components switch to the new identity as their tokens expire (up to hours), and grants the old identity held are not moved (Learn: aks/use-managed-identity)',
   identityCapabilities: { systemAndUserAssigned: false, switchToUserAssigned: true },
   concurrency: 'etag',
+  graphProperties: ['identityProfile', 'servicePrincipalProfile'],
   writeBlockers(body): PlanBlocker[] {
     if (!isServicePrincipalCluster(body)) return [];
     return [

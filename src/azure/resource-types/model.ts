@@ -35,6 +35,11 @@ export interface ResourceTypeHandler {
    * of the GET it was built from, and a 412 means "read again".
    */
   readonly concurrency?: 'etag';
+  /**
+   * Members of `properties` the module's facts read: the sweep's Resource Graph query projects them,
+   * so a sweep plans with the same facts as a full GET.
+   */
+  readonly graphProperties?: readonly string[];
   /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
   /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */
