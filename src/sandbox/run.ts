@@ -61,6 +61,9 @@ async function main(): Promise<void> {
       const roles = (outcome?.actions ?? [])
         .filter((a: { kind: string }) => a.kind === 'role-assigned' || a.kind === 'role-already-assigned')
         .map((a: { roleDefinitionId: string; scope: string }) => `${builtinRoleById(a.roleDefinitionId.split('/').pop()!)?.roleName ?? a.roleDefinitionId} @ ${shortScope(a.scope)}`);
+      // Roles that went to a principal other than the resource's own identity (AKS: the kubelet identity pods use).
+      const grantee = outcome?.grantee as { role: string; objectId?: string } | undefined;
+      if (roles.length > 0 && grantee && grantee.role !== 'resource') roles.push(`to the ${grantee.role} identity ${grantee.objectId?.slice(0, 8) ?? ''}…`);
       const why = ignored
         ? `ignored: ${ignored.reason}`
         : outcome?.status === 'skipped'
