@@ -10,6 +10,7 @@ import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixtu
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { aksRules as rules } from './rules.fixture';
 
 /**
  * AKS through the real Event Grid handler against the stricter emulator: pods reach Entra as the
@@ -20,25 +21,6 @@ import { resourceWriteEvent } from '../support/events';
 const env = useEmulator();
 const storage = useAzurite();
 const READER = ROLE.reader;
-
-function rules(aksPrincipal: 'kubelet' | 'cluster', identity = '{ kind: SystemAssigned }'): string {
-  return `
-version: 1
-scope:
-  subscriptions: ["${SUB_A}"]
-profiles:
-  rg-reader:
-    roles:
-      - role: Reader
-        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
-rules:
-  - name: aks-${aksPrincipal}
-    match: { types: [Microsoft.ContainerService/managedClusters] }
-    identity: ${identity}
-    profiles: [rg-reader]
-    workload: { aksPrincipal: ${aksPrincipal} }
-`;
-}
 
 function cluster(resourceGroup: string, name: string, options: { servicePrincipalClientId?: string } = {}) {
   const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup, type: SEED_TYPES.managedCluster, name, ...options });

@@ -41,3 +41,26 @@ rules:
     # Container groups are written by a PUT that restarts them: these rules consent to it.
     workload: { allowRestart: true }
 `;
+
+/**
+ * Rules for AKS tests: clusters get Reader on their resource group, for the principal `aksPrincipal`
+ * names (the kubelet identity by default), with the given identity rule.
+ */
+export function aksRules(aksPrincipal: 'kubelet' | 'cluster' = 'kubelet', identity = '{ kind: SystemAssigned }'): string {
+  return `
+version: 1
+scope:
+  subscriptions: ["${SUB_A}"]
+profiles:
+  rg-reader:
+    roles:
+      - role: Reader
+        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
+rules:
+  - name: aks-${aksPrincipal}
+    match: { types: [Microsoft.ContainerService/managedClusters] }
+    identity: ${identity}
+    profiles: [rg-reader]
+    workload: { aksPrincipal: ${aksPrincipal} }
+`;
+}

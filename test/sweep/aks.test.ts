@@ -6,25 +6,10 @@ import { ROLE } from '../emulator';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { aksRules } from '../functions/rules.fixture';
 import { buildSweepApp } from './fixture';
 
 const env = useEmulator();
-
-const RULES = `
-version: 1
-scope:
-  subscriptions: ["${SUB_A}"]
-profiles:
-  rg-reader:
-    roles:
-      - role: Reader
-        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
-rules:
-  - name: aks
-    match: { types: [Microsoft.ContainerService/managedClusters] }
-    identity: { kind: SystemAssigned }
-    profiles: [rg-reader]
-`;
 
 /** The sweep plans AKS with the same facts as a full GET: Resource Graph rows carry the kubelet identity. */
 describe('compliance sweep: AKS clusters are judged by the kubelet identity', () => {
@@ -32,7 +17,7 @@ describe('compliance sweep: AKS clusters are judged by the kubelet identity', ()
   before(() => {
     grantAppOwner(env.emulator);
     env.emulator.resourceGraph.setQuota({ limit: 1000, windowMs: 1000 });
-    app = buildSweepApp(env, rulesFor(RULES));
+    app = buildSweepApp(env, rulesFor(aksRules()));
   });
 
   it('reports the kubelet identity missing its roles, then compliant once it holds them (the control plane never counts)', async () => {
