@@ -5,6 +5,7 @@ import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
 import { renderLedger, renderOutcome } from '../../src/cli/render';
 import { ROLE } from '../emulator';
+import { concurrentWrite } from '../emulator/etags';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
@@ -119,7 +120,7 @@ describe('AKS: the identity pods actually use', () => {
     const { id, body, kubelet } = cluster('rg-aks-ua', 'aks-ua');
     const kubeletBefore = structuredClone(body.properties.identityProfile);
     // Another client writes the cluster just before our first PUT arrives.
-    const fault = env.emulator.faults.add({ method: 'PUT', path: `/managedClusters/aks-ua`, times: 1, action: { kind: 'concurrent-write' } });
+    const fault = env.emulator.faults.add({ method: 'PUT', path: `/managedClusters/aks-ua`, times: 1, action: { kind: 'run', run: (state) => concurrentWrite(state, id) } });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     fault.remove();
