@@ -2,8 +2,11 @@
  * Benchmark: event-driven remediation against the ARM emulator with injected latencies.
  *
  * Part 1: one resource of each type. For each: ARM calls made, wall time, and the minimum beside
- * them (one read, one identity write plus its LRO polls, the role writes in parallel), and the sum of
- * the unavoidable sequential latencies. Targets: calls <= minimum; wall <= 1.2 x unavoidable.
+ * them (one read, the resource group's read when it is not cached yet, one identity write plus its LRO
+ * polls, a Manual scale set's instance list and manualupgrade plus its polls, the role writes in
+ * parallel), and the sum of the unavoidable sequential latencies. Each type has its own resource
+ * group: its first run reads the group, the next two find it cached. Targets: calls <= minimum;
+ * wall <= 1.2 x unavoidable.
  * Part 2: 200 events at once with ARM's token-bucket throttling on. Failed deliveries are redelivered
  * as Event Grid would; prints time until all are done, 429s, and whether any event was lost.
  *
@@ -61,33 +64,45 @@ async function main(): Promise<void> {
   for (const [label, type] of Object.entries(SEED_TYPES)) {
     const lro = LRO_MS[type]!;
     emulator.lro.durationMs = lro;
-    const samples: Array<{ ms: number; calls: number; polls: number }> = [];
+    const samples: Array<{ ms: number; calls: number; polls: number; groupRead: number }> = [];
     for (let run = 0; run < 3; run++) {
-      const id = seedResource(emulator.state, { subscriptionId: SUB, resourceGroup: 'rg-bench', type, name: `${label.toLowerCase()}-${run}` });
+      const id = seedResource(emulator.state, { subscriptionId: SUB, resourceGroup: `rg-bench-${label.toLowerCase()}`, type, name: `${label.toLowerCase()}-${run}` });
       const before = emulator.lastSeq;
       const started = performance.now();
       await handler(resourceWriteEvent({ resourceId: id }), context());
       const ms = performance.now() - started;
       const calls = emulator.requestsSince(before);
       const polls = calls.filter((c) => /\/locations\/[^/]+\/(operations|containerappOperationResults)\//i.test(c.path)).length;
-      samples.push({ ms, calls: calls.length, polls });
+      samples.push({ ms, calls: calls.length, polls, groupRead: run === 0 ? 1 : 0 });
     }
     const model = resourceTypeModel(type)!;
     const style = model.patch === 'tags-only' ? model.putLro : model.patchLro;
-    // Minimum: one GET, one identity write, its polls (one per Retry-After second until done), two role PUTs in parallel.
-    // An AKS cluster is not written: its kubelet identity exists, so one GET, one list of that principal's
-    // grants, and the two role PUTs.
+    // Minimum: one GET, the group's GET when not cached (in parallel with it), one identity write, its
+    // polls (one per Retry-After second until done), for a Manual scale set the instance list, the
+    // manualupgrade POST and its polls, then two role PUTs in parallel. An AKS cluster is not written:
+    // its kubelet identity exists, so one GET (and the group's), one list of that principal's grants,
+    // and the two role PUTs.
     const writesIdentity = type !== SEED_TYPES.managedCluster;
     const polls = style === 'sync' || !writesIdentity ? 0 : Math.max(1, Math.ceil(lro / 1000));
-    const minimum = writesIdentity ? 1 + 1 + polls + 2 : 1 + 1 + 2;
-    // Unavoidable sequential latency: read, write, the operation itself (polled at whole seconds) and its last poll, role write.
-    const unavoidable = writesIdentity ? READ_MS + WRITE_MS + (style === 'sync' ? 0 : polls * 1000 + READ_MS) + WRITE_MS : READ_MS + READ_MS + WRITE_MS;
+    const upgrade = type === SEED_TYPES.scaleSet ? 1 + 1 + Math.max(1, Math.ceil(lro / 1000)) : 0;
+    const minimumOf = (groupRead: number) => (writesIdentity ? 1 + groupRead + 1 + polls + upgrade + 2 : 1 + groupRead + 1 + 2);
+    // Unavoidable sequential latency: read, write, the operation itself (polled at whole seconds) and its
+    // last poll, the upgrade (list, POST, its operation and last poll), role write.
+    const upgradeMs = upgrade > 0 ? READ_MS + WRITE_MS + (upgrade - 2) * 1000 + READ_MS : 0;
+    const unavoidable = writesIdentity
+      ? READ_MS + WRITE_MS + (style === 'sync' ? 0 : polls * 1000 + READ_MS) + upgradeMs + WRITE_MS
+      : READ_MS + READ_MS + WRITE_MS;
     const wall = median(samples.map((s) => s.ms));
     const calls = median(samples.map((s) => s.calls));
+    const minimum = median(samples.map((s) => minimumOf(s.groupRead)));
+    const everyAtMinimum = samples.every((s) => s.calls <= minimumOf(s.groupRead));
+    const cold = samples[0]!;
     worstRatio = Math.max(worstRatio, wall / unavoidable);
-    rows.push([type, String(calls), String(minimum), calls <= minimum ? 'yes' : 'NO', `${wall.toFixed(0)} ms`, `${unavoidable} ms`, (wall / unavoidable).toFixed(2)]);
+    rows.push([type, String(calls), String(minimum), `${cold.calls} / ${minimumOf(1)}`, everyAtMinimum ? 'yes' : 'NO', `${wall.toFixed(0)} ms`, `${unavoidable} ms`, (wall / unavoidable).toFixed(2)]);
   }
-  process.stdout.write(`${formatTable(['type (median of 3)', 'ARM calls', 'minimum', 'calls <= min', 'wall', 'unavoidable', 'ratio'], rows)}\n`);
+  process.stdout.write(
+    `${formatTable(['type (median of 3)', 'ARM calls', 'minimum', 'first in group (calls / min)', 'calls <= min', 'wall', 'unavoidable', 'ratio'], rows)}\n`,
+  );
   process.stdout.write(`Worst wall/unavoidable ratio: ${worstRatio.toFixed(2)} (target <= 1.20)\n\n`);
 
   // Part 2: a burst of events with ARM throttling on.

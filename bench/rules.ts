@@ -15,7 +15,9 @@ rules:
   - name: all
     identity: { kind: SystemAssigned }
     profiles: [workload]
-    workload: { allowRestart: true }
+    # Container groups may restart; Manual-policy scale sets (the seeds') get their instances upgraded, so the
+    # bench measures those calls.
+    workload: { allowRestart: true, upgradeInstances: true }
 `,
     'bench-rules.yaml',
   );

@@ -25,9 +25,10 @@ param deadLetterStorageAccountId string
 
 param deadLetterContainerName string = 'deadletter'
 
-@description('Governed resource types (AUTOPILOT_GOVERNED_RESOURCE_TYPES); only their writes are delivered.')
+@description('Governed resource types (AUTOPILOT_GOVERNED_RESOURCE_TYPES); only their writes (and tag writes) are delivered.')
 @minLength(1)
-@maxLength(25)
+// A StringIn advanced filter holds at most 25 values; one of them is the tag write below.
+@maxLength(24)
 param governedResourceTypes string[] = [
   'Microsoft.Web/sites'
   'Microsoft.App/containerApps'
@@ -49,7 +50,10 @@ module eventSubscription 'app/event-subscription.bicep' = {
     name: eventSubscriptionName
     functionAppId: functionAppId
     functionName: functionName
-    operationNames: map(governedResourceTypes, type => '${type}/write')
+    // Tags set after creation (the Tags API, as IaC tools often do) arrive as `Microsoft.Resources/tags/write`
+    // on `<resource id>/providers/Microsoft.Resources/tags/default`; tags select rules and profiles, so
+    // they must reach the Function, which re-evaluates the parent resource.
+    operationNames: concat(map(governedResourceTypes, type => '${type}/write'), ['Microsoft.Resources/tags/write'])
     deadLetterStorageAccountId: deadLetterStorageAccountId
     deadLetterContainerName: deadLetterContainerName
     maxDeliveryAttempts: 30

@@ -16,6 +16,7 @@
  */
 import { isGuid } from '../../src/arm/resource-id';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
+import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
 import type { RulesConfig } from '../../src/config/types';
 
 /**
@@ -85,6 +86,12 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
 
   const actions: string[] = [];
   for (const type of config.scope.resourceTypes) actions.push(`${type}/read`, `${type}/write`);
+  // A type's follow-up after the identity write (a scale set's manual upgrade) needs its own actions,
+  // only when an enforce rule for that type opts in to it.
+  for (const type of config.scope.resourceTypes) {
+    const extra = RESOURCE_TYPE_HANDLERS[type].followUpPermissions;
+    if (extra && enforced.some((r) => r.match.types.includes(type) && r.workload[extra.optIn] === true)) actions.push(...extra.actions);
+  }
   actions.push(ALWAYS.identityRead);
   if (enforced.some((r) => r.identity.kind === 'UserAssigned')) actions.push(ALWAYS.identityWrite);
   actions.push(

@@ -28,7 +28,7 @@ export interface WriteOptions {
   ifMatch?: string;
 }
 
-function parse(response: PipelineResponse): unknown {
+export function parse(response: PipelineResponse): unknown {
   const text = response.bodyAsText;
   if (!text) return undefined;
   try {
@@ -38,7 +38,7 @@ function parse(response: PipelineResponse): unknown {
   }
 }
 
-function ensureSuccess(response: PipelineResponse): Json | undefined {
+export function ensureSuccess(response: PipelineResponse): Json | undefined {
   const body = parse(response) as Json | undefined;
   if (response.status < 400) return body;
   const error = (body?.error ?? {}) as { code?: string; message?: string };

@@ -7,6 +7,8 @@ import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
+import { armRequester } from './resource-action';
+import { ResourceGroupManagedByCache } from './resource-group-cache';
 import { parseArmId } from '../arm/resource-id';
 import { resourceFacts, resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
 import type { IdentityKind } from './resource-types/model';
@@ -16,6 +18,8 @@ export class ArmResourcePort implements ResourcePort {
   constructor(
     private readonly clients: ArmClientPool,
     private readonly options: { pollIntervalMs?: number } = {},
+    /** Per app instance: a group's managedBy practically never changes (see the cache). */
+    private readonly resourceGroups = new ResourceGroupManagedByCache(),
   ) {}
 
   private client(subscriptionId: string): ResourceManagementClient {
@@ -29,6 +33,12 @@ export class ArmResourcePort implements ResourcePort {
     if (!handler || !type || !id.resourceGroup) throw new InvalidResourceIdError(resourceId, `'${id.type}' is not a supported resource type`);
     let raw: Record<string, unknown> | undefined;
     let etagHeader: string | undefined;
+    // In parallel: the group's managedBy (usually cached) costs no time beside the resource's own GET.
+    // Settled into a value at once, so a failure while the resource GET runs is never an unhandled rejection.
+    const groupManagedBy = this.resourceGroupManagedBy(id.subscriptionId!, id.resourceGroup, signal).then(
+      (managedBy) => ({ managedBy }),
+      (error: unknown) => ({ error }),
+    );
     try {
       await armCall(`GET ${resourceId}`, () =>
         this.client(id.subscriptionId!).resources.getById(resourceId, handler.apiVersion, {
@@ -45,6 +55,9 @@ export class ArmResourcePort implements ResourcePort {
       throw e;
     }
     const body = raw ?? {};
+    const managedBy = typeof body.managedBy === 'string' && body.managedBy.length > 0 ? body.managedBy : undefined;
+    const group = await groupManagedBy;
+    if ('error' in group) throw group.error;
     return {
       id: typeof body.id === 'string' ? body.id : resourceId,
       type,
@@ -56,7 +69,36 @@ export class ArmResourcePort implements ResourcePort {
       identity: readIdentity(body.identity),
       rawBody: body,
       ...resourceFacts(handler, body, etagHeader),
+      managedBy,
+      resourceGroupManagedBy: group.managedBy,
+      followUp: handler.followUp?.(body),
     };
+  }
+
+  /** The resource group's `managedBy` (undefined when none), from the cache or one GET. */
+  private async resourceGroupManagedBy(subscriptionId: string, resourceGroup: string, signal: AbortSignal): Promise<string | undefined> {
+    const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+    try {
+      return await this.resourceGroups.getOrLoad(groupId, async () => {
+        const group = await armCall(`GET ${groupId}`, () => this.client(subscriptionId).resourceGroups.get(resourceGroup, { abortSignal: signal }));
+        return group.managedBy && group.managedBy.length > 0 ? group.managedBy : undefined;
+      });
+    } catch (e) {
+      // A missing group means a missing resource: its own GET answers that (nothing is cached). Anything
+      // else (a 403) fails the remediation: without knowing, the product must not write.
+      if (e instanceof ArmCallError && e.isNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  async runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined> {
+    const handler = resourceTypeHandler(resource.type)!;
+    if (!handler.runFollowUp) throw new ArmCallError('FollowUpUnsupported', `${resource.type} has no follow-up '${code}'`, undefined, false);
+    const arm = armRequester(this.client(resource.subscriptionId), this.clients.connection.endpoint, {
+      abortSignal: signal,
+      pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    });
+    return armCall(`${code} on ${resource.id}`, () => handler.runFollowUp!(arm, resource.id, code));
   }
 
   async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState> {

@@ -40,6 +40,7 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     });
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
     for (const note of plan.notes) lines.push(`note: ${note}`);
+    for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${f.remedy}`}`);
   }
   for (const b of outcome.blockers ?? []) lines.push(`blocked: ${b.code}: ${b.detail}`, ...(b.remedy ? [`  to fix: ${b.remedy}`] : []));
   for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${s.detail}`);

@@ -10,7 +10,9 @@ export type SkipReason =
   | 'type-not-governed'
   | 'child-resource'
   | 'opted-out'
-  | 'no-matching-rule';
+  | 'no-matching-rule'
+  /** The resource or its resource group carries `managedBy`: another service owns it (decided by the engine). */
+  | 'platform-managed';
 
 export type GovernanceDecision =
   | { governed: true; rule: Rule }

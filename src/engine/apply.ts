@@ -5,7 +5,7 @@ import { roleAssignmentName } from './assignment-name';
 import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
+import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
 
 export interface ApplySettings {
   /** PrincipalNotFound right after an identity is created: Entra replication delay. */
@@ -29,6 +29,8 @@ export interface ApplyResult {
   identityAfter: string;
   actions: ActionRecord[];
   roleAssignments: AssessedRoleAssignment[];
+  /** Follow-ups the workload still needs (not opted in, or failed): the outcome is `pending`, never remediated. */
+  pending?: PlanBlocker[];
 }
 
 
@@ -142,10 +144,11 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
     identityAfter = identity.type;
     actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   }
+  const pending = await runFollowUps(plan, resource, ports, signal, actions);
   const principalId = principalFromIdentity(plan, identity, ua);
   const grantee = granteeAfter(plan, principalId, identity, ua);
   if (!principalId) {
-    if (plan.roleAssignments.length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [] };
+    if (plan.roleAssignments.length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [], pending };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
@@ -184,8 +187,33 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
-  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed }, failures);
-  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed };
+  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
+  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+}
+
+/**
+ * Right after the identity write: runs each follow-up the rule opted in to (the plan keeps an opted-in
+ * one without a write too, so a redelivery finishes what a failed or timed-out step left). One that is
+ * not opted in, or fails, is returned as pending with its remedy; the grants still go ahead, since the
+ * identity exists on the model.
+ */
+async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, signal: AbortSignal, actions: ActionRecord[]): Promise<PlanBlocker[]> {
+  const pending: PlanBlocker[] = [];
+  for (const step of plan.followUps ?? []) {
+    if (!step.run) {
+      pending.push({ code: step.code, detail: step.detail, remedy: step.remedy });
+      continue;
+    }
+    try {
+      const done = await ports.resources.runFollowUp(resource, step.code, signal);
+      if (done) actions.push({ kind: 'follow-up-done', code: step.code, detail: done });
+    } catch (e) {
+      // Out of time too: pending, not a transient failure, so the outcome never says more than Azure did.
+      const why = signal.aborted ? 'the remediation ran out of time' : e instanceof Error ? e.message : String(e);
+      pending.push({ code: step.code, detail: `${step.detail}; the attempt failed: ${why}`, remedy: step.remedy });
+    }
+  }
+  return pending;
 }
 
 /** Some grants failed after others succeeded: the outcome keeps both. */

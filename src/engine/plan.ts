@@ -16,6 +16,7 @@ import type {
   IdentityChange,
   Plan,
   PlanBlocker,
+  PlannedFollowUp,
   PrincipalDescription,
   PrincipalRole,
   PrincipalSource,
@@ -214,6 +215,8 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
  */
 export function planRemediation(resource: ResourceState, config: RulesConfig, options: PlanOptions = {}): PlanResult {
   const id = parseArmId(resource.id);
+  const platform = platformManagement(resource);
+  if (platform) return { kind: 'skip', reason: 'platform-managed', detail: platform };
   const governance = evaluateGovernance(config, id, resource.tags);
   if (!governance.governed) return { kind: 'skip', reason: governance.reason, detail: governance.detail };
   const { rule } = governance;
@@ -248,12 +251,39 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
           decision.blockers ??
           (decision.change.action === 'write' || decision.userAssignedIdentity ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy]) : []),
         grantee: decision.grantee ?? identityBlockGrantee(resource, decision),
+        followUps: followUpsFor(resource, rule, decision.change),
       },
     };
   } catch (e) {
     if (isAutopilotError(e)) return { kind: 'invalid', code: e.code, detail: e.message };
     throw e;
   }
+}
+
+/**
+ * Why the resource belongs to another service, if it does. Learn (aks/node-resource-group-lockdown):
+ * changes in an AKS node resource group "can affect cluster operations"; ARM marks such groups, and
+ * resources another service manages, with `managedBy`.
+ */
+function platformManagement(resource: ResourceState): string | undefined {
+  if (resource.managedBy) return `the resource is managed by '${resource.managedBy}' (managedBy is set); changes belong to that service`;
+  if (resource.resourceGroupManagedBy) {
+    return `resource group '${resource.resourceGroup}' is managed by '${resource.resourceGroupManagedBy}' (managedBy is set); changes belong to that service`;
+  }
+  return undefined;
+}
+
+/**
+ * The type's follow-up after an identity write, run only when the rule's workload option allows it;
+ * otherwise the outcome will be `pending` with the type's remedy. Without a write, only an opted-in
+ * step is kept (the port checks whether it is still needed): a run that wrote the identity and then
+ * failed the step, or ran out of time, left it undone, and its redelivery finds nothing to write.
+ */
+function followUpsFor(resource: ResourceState, rule: Rule, change: IdentityChange): PlannedFollowUp[] {
+  if (!resource.followUp) return [];
+  const run = rule.workload[resource.followUp.optIn] === true;
+  if (change.action !== 'write' && !run) return [];
+  return [{ ...resource.followUp, run }];
 }
 
 /** The principal the roles are for, when it exists before any write (undefined: the write creates it). */

@@ -11,6 +11,12 @@ export interface ResourcePort {
   read(resourceId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
   /** Writes the identity block the way the type needs and waits for the LRO; returns the new identity. */
   writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState>;
+  /**
+   * Runs the type's follow-up (`FollowUpNeed.code` from `read`) if it is still needed, and waits for
+   * it; resolves with what was done, or undefined when nothing was needed. Throws when the type has no
+   * such step or it fails.
+   */
+  runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined>;
 }
 
 export interface UserAssignedIdentity {

@@ -161,5 +161,10 @@ export class Remediator {
     plan.roleAssignments = result.roleAssignments;
     const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'user-assigned-identity-reused');
     outcome.status = wrote ? 'remediated' : 'compliant';
+    // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
+    if (result.pending && result.pending.length > 0) {
+      outcome.status = 'pending';
+      outcome.blockers = result.pending;
+    }
   }
 }

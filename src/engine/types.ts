@@ -41,6 +41,18 @@ export interface ResourceState {
   principals?: WorkloadPrincipals;
   /** The ETag of the read, for types whose writes are conditional (`If-Match`). */
   etag?: string;
+  /**
+   * Who manages the resource, or its resource group, when another service does (ARM's top-level
+   * `managedBy`: an AKS node resource group `MC_*`, a Databricks managed group, a node-pool scale
+   * set). Such resources are left alone: changes there belong to that service.
+   */
+  managedBy?: string;
+  resourceGroupManagedBy?: string;
+  /**
+   * What the type's module says must follow an identity write before the workload can use the identity
+   * (for example upgrading scale-set instances on a Manual upgrade policy).
+   */
+  followUp?: FollowUpNeed;
 }
 
 /** What an RP's identity block can hold, as its spec says. */
@@ -75,6 +87,26 @@ export interface WorkloadPrincipals {
   identityBlockRole: PrincipalRole;
   /** The other principals the workload runs as, as read (an absent one is not listed). */
   others: PrincipalDescription[];
+}
+
+/**
+ * A step a type needs after its identity write (from the type's module), which a rule's workload option
+ * opts in to; without the opt-in the outcome is `pending` with the remedy.
+ */
+export interface FollowUpNeed {
+  /** Stable code, e.g. `UpgradeInstances`. */
+  code: string;
+  /** The workload option that allows the product to run the step itself. */
+  optIn: 'upgradeInstances' | 'allowRestart';
+  /** What the step does and why it is needed. */
+  detail: string;
+  /** What a person can do instead. */
+  remedy: string;
+}
+
+/** A follow-up in a plan: run by the product (`run`) or left to a person (the outcome is `pending`). */
+export interface PlannedFollowUp extends FollowUpNeed {
+  run: boolean;
 }
 
 /** The identity block to write, as ARM expects it. */
@@ -166,6 +198,8 @@ export interface Plan {
   blockers: PlanBlocker[];
   /** Which of the workload's principals gets the roles, and what is known of it at plan time. */
   grantee?: PrincipalDescription;
+  /** Steps after the identity write (from the type's module); absent or empty when none are needed. */
+  followUps?: PlannedFollowUp[];
 }
 
 export type OutcomeStatus =
@@ -197,7 +231,8 @@ export type ActionRecord =
   | { kind: 'user-assigned-identity-created' | 'user-assigned-identity-reused'; identityId: string; principalId: string }
   | { kind: 'identity-written'; from: string; to: string; principalId?: string }
   | { kind: 'role-assigned'; scope: string; roleDefinitionId: string; role: string; assignmentId: string }
-  | { kind: 'role-already-assigned'; scope: string; roleDefinitionId: string; role: string };
+  | { kind: 'role-already-assigned'; scope: string; roleDefinitionId: string; role: string }
+  | { kind: 'follow-up-done'; code: string; detail: string };
 
 export interface OutcomeError {
   code: string;

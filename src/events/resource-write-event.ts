@@ -86,8 +86,13 @@ export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
 }
 
 export type EventTriage =
-  | { action: 'remediate'; resourceId: string }
-  | { action: 'ignore'; reason: 'event-type' | 'not-succeeded' | 'own-write' | 'not-a-workload' | 'not-a-write'; detail: string };
+  /** `tagsOf`: the event was a tag write on this resource (the Tags API's `tags/default` extension). */
+  | { action: 'remediate'; resourceId: string; tagsOf?: boolean }
+  | {
+      action: 'ignore';
+      reason: 'event-type' | 'not-succeeded' | 'own-write' | 'not-a-workload' | 'not-a-write' | 'extension-resource';
+      detail: string;
+    };
 
 /** Operations that are never workloads: deployments first announce themselves, role assignments are ours. */
 const NEVER_WORKLOADS = [/^Microsoft\.Resources\/deployments\//i, /^Microsoft\.Authorization\//i, /^Microsoft\.ManagedIdentity\//i];
@@ -113,5 +118,30 @@ export function triageEvent(event: ResourceWriteEvent, self: { principalId?: str
   if (!/\/write$/i.test(event.operationName)) {
     return { action: 'ignore', reason: 'not-a-write', detail: `'${event.operationName}' is not a write operation` };
   }
+  // Tags set after creation through the Tags API (what IaC tools often do) raise
+  // `Microsoft.Resources/tags/write` on `<resource id>/providers/Microsoft.Resources/tags/default`, not
+  // `<type>/write` (azure-facts "Tag writes"; cloud-custodian#6826). Tags select rules and profiles, so
+  // the parent resource is evaluated again; governance then decides whether it is a governed type.
+  const tags = TAGS_EXTENSION.exec(event.resourceId);
+  if (tags && /^Microsoft\.Resources\/tags\/write$/i.test(event.operationName)) {
+    const parent = tryParseArmId(tags[1]);
+    if (parent?.kind !== 'resource') {
+      return { action: 'ignore', reason: 'not-a-workload', detail: `the tags of a ${parent?.kind ?? 'scope'} were written, not a resource's` };
+    }
+    return { action: 'remediate', resourceId: parent.id, tagsOf: true };
+  }
+  // Any other extension resource (diagnostic settings, locks, policy assignments on a resource) is
+  // not the workload itself: acknowledged, never remediated, so never a failed remediation.
+  if (isExtensionResource(event.resourceId)) {
+    return { action: 'ignore', reason: 'extension-resource', detail: `'${truncate(event.operationName, 120)}' writes an extension resource, not a workload` };
+  }
   return { action: 'remediate', resourceId: event.resourceId };
+}
+
+const TAGS_EXTENSION = /^(.*)\/providers\/Microsoft\.Resources\/tags\/default$/i;
+
+/** `{scope}/providers/{ns}/{type}/{name}` where the scope is itself a resource: a second `/providers/` after the resource group. */
+function isExtensionResource(resourceId: string): boolean {
+  const afterScope = resourceId.replace(/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?/i, '');
+  return (afterScope.match(/\/providers\//gi) ?? []).length > 1;
 }

@@ -24,7 +24,8 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
 
 export function outcomeLogLevel(outcome: RemediationOutcome): LogLevel {
   if (outcome.status === 'failed') return outcome.errors.every((e) => e.transient) ? 'warn' : 'error';
-  if (outcome.status === 'blocked') return 'warn';
+  // Both need a person: the product will not make the change, or the workload cannot use it yet.
+  if (outcome.status === 'blocked' || outcome.status === 'pending') return 'warn';
   return 'info';
 }
 

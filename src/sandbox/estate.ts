@@ -27,7 +27,10 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
     r('web app', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-storefront', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
     r('container app (Dapr)', { resourceGroup: 'rg-dapr', type: SEED_TYPES.containerApp, name: 'orders', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
     r('virtual machine', { resourceGroup: 'rg-vm', type: SEED_TYPES.virtualMachine, name: 'vm-build-agent' }),
-    r('VM scale set', { resourceGroup: 'rg-vm', type: SEED_TYPES.scaleSet, name: 'vmss-workers' }),
+    // Manual upgrade policy (Azure's default): reported pending under a rule without the opt-in,
+    // upgraded (manualupgrade) under the rule that has `workload: { upgradeInstances: true }`.
+    r('VM scale set, Manual policy', { resourceGroup: 'rg-vm', type: SEED_TYPES.scaleSet, name: 'vmss-workers' }),
+    r('VM scale set, Manual, opted in', { resourceGroup: 'rg-batch', type: SEED_TYPES.scaleSet, name: 'vmss-batch' }),
     r('container group', { resourceGroup: 'rg-jobs', type: SEED_TYPES.containerGroup, name: 'aci-nightly-report' }),
     // A secure environment variable: Azure never returns it on GET, so the group is reported, not PUT.
     r('container group with a secret', {
@@ -50,6 +53,21 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
       name: 'app-legacy',
       identity: { type: 'UserAssigned', userAssignedIdentities: { [platformIdentity.id]: {} } },
     }),
+    r('AKS node pool (platform-managed)', aksNodePool(emulator)),
     r('web app, opted out', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-optout', tags: { 'identity-autopilot-optout': 'true' } }),
   ];
+}
+
+/**
+ * The scale set AKS runs a node pool on, in the cluster's node resource group, which carries the
+ * cluster's id in `managedBy` (as AKS sets it): the product must leave it alone.
+ */
+function aksNodePool(emulator: ArmEmulator): Omit<Parameters<typeof seedResource>[1], 'subscriptionId'> {
+  const sub = SANDBOX_SUBSCRIPTION;
+  const cluster = `/subscriptions/${sub}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-platform`;
+  const group = 'MC_rg-aks_aks-platform_westeurope';
+  const groupId = `/subscriptions/${sub}/resourceGroups/${group}`;
+  if (!emulator.state.resourceGroups.has(groupId.toLowerCase())) emulator.state.addResourceGroup(sub, group, 'westeurope', {}, cluster);
+  emulator.state.resourceGroups.get(groupId.toLowerCase())!.body.managedBy ??= cluster;
+  return { resourceGroup: group, type: SEED_TYPES.scaleSet, name: 'aks-nodepool1-12345678-vmss', upgradePolicy: 'Manual' };
 }

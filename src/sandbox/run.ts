@@ -72,7 +72,11 @@ async function main(): Promise<void> {
             ? `failed: ${String(thrown)}`
             : outcome?.status === 'blocked'
               ? `blocked: ${outcome.blockers.map((b: { code: string }) => b.code).join(', ')}`
-              : (outcome?.status ?? '');
+              : outcome?.status === 'pending'
+                ? `pending: ${outcome.blockers?.[0]?.code ?? ''}`
+                : (outcome?.actions ?? []).some((a: { kind: string }) => a.kind === 'follow-up-done')
+                  ? `${outcome?.status}\n+ instances upgraded`
+                  : (outcome?.status ?? '');
       rows.push([`${label}\n${resourceId.split('/').pop()}`, identitySummary(before), identitySummary(after), roles.join('\n') || '-', why, `${ms} ms`]);
     }
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);

@@ -69,8 +69,12 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
     // reads the resource again, so a blocked resource is reported there, never written.
     blockers: [],
     rawBody: {},
+    managedBy: nonEmpty(row.managedBy),
+    resourceGroupManagedBy: nonEmpty(row.resourceGroupManagedBy),
   };
 }
+
+const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /**
  * Decides compliance for one page of resources with the engine's planner, then checks the grants of

@@ -49,7 +49,16 @@ export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes
   const lines = ['resources', `| where type in~ ${kqlList(scope.resourceTypes)}`];
   const rg = resourceGroupFilter(scope.resourceGroups);
   if (rg) lines.push(`| where ${rg}`);
-  lines.push(`| project id, name, type, location, resourceGroup, subscriptionId, tags, identity${factColumns(scope.resourceTypes)}`, '| order by id asc');
+  lines.push(
+    // The resource group's `managedBy` (AKS node groups, Databricks managed groups) lives in
+    // `resourcecontainers`; the planner skips such resources, and those with their own `managedBy`,
+    // as platform-managed, so the report counts them rather than losing them. Keys in lower case:
+    // join compares exactly.
+    "| extend groupKey = tolower(strcat(subscriptionId, '/', resourceGroup))",
+    "| join kind=leftouter (resourcecontainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | project groupKey = tolower(strcat(subscriptionId, '/', resourceGroup)), resourceGroupManagedBy = tostring(managedBy)) on groupKey",
+    `| project id, name, type, location, resourceGroup, subscriptionId, tags, identity, managedBy, resourceGroupManagedBy${factColumns(scope.resourceTypes)}`,
+    '| order by id asc',
+  );
   return lines.join('\n');
 }
 

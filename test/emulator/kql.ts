@@ -56,7 +56,17 @@ export type Stage =
   | { kind: 'extend'; columns: Array<[string, Expr]> }
   | { kind: 'project'; columns: Array<[string, Expr]> }
   | { kind: 'order'; keys: Array<{ expr: Expr; desc: boolean }> }
-  | { kind: 'take'; count: number };
+  | { kind: 'take'; count: number }
+  /**
+   * `join kind=leftouter|inner (subquery) on col[, col]`: Resource Graph supports the innerunique, inner,
+   * leftouter and fullouter flavors (Learn: governance/resource-graph/concepts/query-language); the
+   * emulator runs the two the project uses. Right-side columns whose name the left side already has
+   * get the suffix `1`, as Kusto does.
+   */
+  | { kind: 'join'; flavor: 'leftouter' | 'inner'; right: { table: string; stages: Stage[] }; keys: string[] };
+
+/** Rows of a table a join's subquery names. */
+export type TableSource = (table: string) => Iterable<Row>;
 
 export interface CompiledQuery {
   table: string;
@@ -297,7 +307,26 @@ export function compileKql(query: string): CompiledQuery {
   // QueryBlock: [directives list, statements list, end of text].
   const statements = elements(children(block).filter((c) => kindOf(c) === 'List')[1] ?? block);
   if (statements.length !== 1 || kindOf(statements[0]) !== 'ExpressionStatement') unsupported(block, 'statement');
-  let expr = children(statements[0])[0];
+  return compilePipeline(children(statements[0])[0]);
+}
+
+function compileJoin(op: any): Stage {
+  const kids = children(op);
+  const params = kids.find((k) => kindOf(k) === 'List');
+  const flavorText = params ? elements(params).map(textOf).join(' ') : '';
+  const flavor = /^kind\s*=\s*(\w+)$/i.exec(flavorText)?.[1]?.toLowerCase();
+  if (flavor !== 'leftouter' && flavor !== 'inner') unsupported(op, 'join flavor (only kind=leftouter and kind=inner)');
+  const rightNode = kids.find((k) => kindOf(k) === 'ParenthesizedExpression');
+  if (!rightNode) unsupported(op, 'join without a parenthesized subquery');
+  const right = compilePipeline(children(rightNode)[0]);
+  const on = kids.find((k) => kindOf(k) === 'JoinOnClause');
+  const keys = on ? elements(children(on)[0]).map((e) => (kindOf(e) === 'NameReference' ? String(e.SimpleName) : unsupported(e, 'join key (only plain column names)'))) : [];
+  if (keys.length === 0) unsupported(op, 'join without on keys');
+  return { kind: 'join', flavor, right: { table: right.table, stages: right.stages }, keys };
+}
+
+function compilePipeline(start: any): CompiledQuery {
+  let expr = start;
   const ops: any[] = [];
   while (kindOf(expr) === 'PipeExpression') {
     const [left, op] = children(expr);
@@ -330,6 +359,8 @@ export function compileKql(query: string): CompiledQuery {
     } else if (kind === 'TakeOperator') {
       const n = compileExpr(kids[kids.length - 1])({});
       stages.push({ kind: 'take', count: Number(n) });
+    } else if (kind === 'JoinOperator') {
+      stages.push(compileJoin(op));
     } else {
       unsupported(op);
     }
@@ -344,8 +375,30 @@ function compare(a: Value, b: Value): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, tables: TableSource): Row[] {
+  const keyOf = (r: Row) => JSON.stringify(stage.keys.map((k) => r[k] ?? null));
+  const byKey = new Map<string, Row[]>();
+  for (const r of runStages(tables(stage.right.table), stage.right.stages, tables)) {
+    const k = keyOf(r);
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
+  }
+  const out: Row[] = [];
+  for (const l of left) {
+    const matches = byKey.get(keyOf(l)) ?? [];
+    if (matches.length === 0 && stage.flavor === 'leftouter') out.push({ ...l });
+    for (const r of matches) {
+      const merged: Row = { ...l };
+      for (const [name, value] of Object.entries(r)) merged[name in l ? `${name}1` : name] = value;
+      out.push(merged);
+    }
+  }
+  return out;
+}
+
 /** Runs the compiled stages over rows. Rows are not modified; extend/project create new objects. */
-export function runStages(rows: Iterable<Row>, stages: readonly Stage[]): Row[] {
+export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables: TableSource = () => []): Row[] {
   let current: Row[] | Iterable<Row> = rows;
   for (const stage of stages) {
     const input = current;
@@ -388,6 +441,9 @@ export function runStages(rows: Iterable<Row>, stages: readonly Stage[]): Row[] 
         }
         break;
       }
+      case 'join':
+        out.push(...joinRows(input, stage, tables));
+        break;
     }
     current = out;
   }

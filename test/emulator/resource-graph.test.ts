@@ -35,7 +35,7 @@ describe('emulator: Azure Resource Graph', () => {
       pageSizes.push(page.length);
       for (const row of page) {
         assert.equal(row.type, 'microsoft.web/sites');
-        assert.deepEqual(Object.keys(row), ['id', 'name', 'type', 'location', 'resourceGroup', 'subscriptionId', 'tags', 'identity']);
+        assert.deepEqual(Object.keys(row), ['id', 'name', 'type', 'location', 'resourceGroup', 'subscriptionId', 'tags', 'identity', 'managedBy', 'resourceGroupManagedBy']);
         ids.push(String(row.id));
       }
     }

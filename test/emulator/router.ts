@@ -7,6 +7,7 @@ import { handleOperationMonitor } from './handlers/operations';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
 import { handleRoleAssignments } from './handlers/role-assignments';
 import { handleRoleDefinitions } from './handlers/role-definitions';
+import { handleScaleSetChild, SCALE_SET_CHILD } from './handlers/scale-set-instances';
 import { handleResourceGroup, handleSubscription } from './handlers/scopes';
 import { handleTrackedResource } from './handlers/tracked-resources';
 import { handleUserAssignedIdentity, listUserAssignedIdentities, UA_TYPE } from './handlers/user-assigned-identities';
@@ -91,6 +92,12 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');
     parse(path);
     return handleResourceGroup(ctx, req, subscriptionId, segments[3]!);
+  }
+
+  const scaleSetChild = SCALE_SET_CHILD.exec(path);
+  if (scaleSetChild) {
+    requireApiVersion(req, resourceTypeModel('Microsoft.Compute/virtualMachineScaleSets')!.apiVersions, 'Microsoft.Compute/virtualMachineScaleSets');
+    return handleScaleSetChild(ctx, req, scaleSetChild[1]!, scaleSetChild[2]!, scaleSetChild[3]);
   }
 
   const id = parse(path);

@@ -134,6 +134,10 @@ export interface SeedResourceInput {
    * says otherwise), as `az aks create` makes by default.
    */
   servicePrincipalClientId?: string;
+  /** The resource id of whatever manages this resource (ARM's top-level `managedBy`). */
+  managedBy?: string;
+  /** Scale sets: `upgradePolicy.mode` (the seed's default is Manual, Azure's default). */
+  upgradePolicy?: 'Manual' | 'Automatic' | 'Rolling';
 }
 
 /** Puts a resource straight into the emulator's store, as if someone had just created it. */
@@ -146,6 +150,8 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   const extra = properties(model.type, input.subscriptionId, input.resourceGroup, input.name);
   const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
   body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}), provisioningState: 'Succeeded' };
+  if (input.managedBy) body.managedBy = input.managedBy;
+  if (input.upgradePolicy && body.properties.upgradePolicy) body.properties.upgradePolicy = { mode: input.upgradePolicy };
   if (input.identity) body.identity = applyIdentity(state, undefined, input.identity, model.identityTypes).identity;
   if (model.type === SEED_TYPES.managedCluster) seedManagedCluster(state, input, id, body);
   if (model.etags) stampEtags(body);

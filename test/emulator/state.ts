@@ -32,6 +32,18 @@ export interface LongRunningOperation {
   startTime: string;
   completeAt: number;
   error?: { code: string; message: string };
+  /** What the operation does when it succeeds (a scale set's manual upgrade updates its instances then). */
+  onSucceeded?: () => void;
+}
+
+/** One instance of a Uniform scale set (VirtualMachineScaleSetVM), kept beside the scale set's body. */
+export interface ScaleSetInstance {
+  instanceId: string;
+  vmId: string;
+  /** False once the scale set's model changed and this instance was not upgraded to it. */
+  latestModelApplied: boolean;
+  /** The identity block of the model this instance runs. */
+  identity?: Json;
 }
 
 export interface SubscriptionRecord {
@@ -70,6 +82,8 @@ export class EmulatorState {
   readonly operations = new Map<string, LongRunningOperation>();
   /** Restarts of a workload caused by a write (every PUT of an existing container group), by resource key. */
   readonly restarts = new Map<string, number>();
+  /** Scale-set instances by the scale set's key; created from `sku.capacity` when first needed. */
+  readonly scaleSetInstances = new Map<string, ScaleSetInstance[]>();
 
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
@@ -80,12 +94,16 @@ export class EmulatorState {
     this.subscriptions.set(subscriptionId.toLowerCase(), { subscriptionId, displayName });
   }
 
-  addResourceGroup(subscriptionId: string, name: string, location = 'westeurope', tags: Record<string, string> = {}): string {
+  /**
+   * `managedBy`: the resource that manages the group (ResourceGroup.managedBy in Microsoft.Resources'
+   * spec), as AKS sets it on its node resource group `MC_*` and Databricks on its managed group.
+   */
+  addResourceGroup(subscriptionId: string, name: string, location = 'westeurope', tags: Record<string, string> = {}, managedBy?: string): string {
     if (!this.subscriptions.has(subscriptionId.toLowerCase())) this.addSubscription(subscriptionId);
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
     this.resourceGroups.set(key(id), {
       id,
-      body: { id, name, type: 'Microsoft.Resources/resourceGroups', location, tags, properties: { provisioningState: 'Succeeded' } },
+      body: { id, name, type: 'Microsoft.Resources/resourceGroups', location, tags, ...(managedBy ? { managedBy } : {}), properties: { provisioningState: 'Succeeded' } },
     });
     return id;
   }

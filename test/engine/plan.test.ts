@@ -234,4 +234,40 @@ describe('roleAssignmentName', () => {
     assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.notEqual(a, roleAssignmentName('/subscriptions/x/resourcegroups/rg', 'abc', 'other-role'));
   });
+
+  it('a platform-managed resource (its own managedBy, or its group\'s) is skipped before any rule is matched', () => {
+    const managed = { ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'pool'), managedBy: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks' };
+    assert.deepEqual(planRemediation(managed, rules).kind === 'skip' && planRemediation(managed, rules), {
+      kind: 'skip',
+      reason: 'platform-managed',
+      detail: "the resource is managed by '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks' (managedBy is set); changes belong to that service",
+    });
+    const inGroup = { ...resource('Microsoft.Web/sites', 'MC_rg_aks_westeurope', 'web'), resourceGroupManagedBy: 'aks' };
+    const result = planRemediation(inGroup, rules);
+    assert.equal(result.kind === 'skip' && result.reason, 'platform-managed');
+  });
+
+  it("lists the type's follow-up after an identity write, run only when the rule opts in; none without a write", () => {
+    const need = { code: 'UpgradeInstances', optIn: 'upgradeInstances' as const, detail: 'instances keep the old model', remedy: 'upgrade them' };
+    const withNeed = (identity?: unknown) => ({ ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'vmss', identity), followUp: need });
+    assert.deepEqual(plan(withNeed()).followUps, [{ ...need, run: false }]);
+    const optedIn = parseRulesText(
+      `
+version: 1
+scope: { subscriptions: ["${SUB}"] }
+profiles: {}
+rules:
+  - name: sets
+    identity: { kind: SystemAssigned }
+    workload: { upgradeInstances: true }
+`,
+      'opt-in.yaml',
+    );
+    const result = planRemediation(withNeed(), optedIn);
+    assert.deepEqual(result.kind === 'plan' && result.plan.followUps, [{ ...need, run: true }]);
+    // No write: nothing is pending for lack of an opt-in; an opted-in step is kept for the port to check.
+    assert.deepEqual(plan(withNeed({ type: 'SystemAssigned', principalId: 'p' })).followUps, []);
+    const noWrite = planRemediation(withNeed({ type: 'SystemAssigned', principalId: 'p' }), optedIn);
+    assert.deepEqual(noWrite.kind === 'plan' && noWrite.plan.followUps, [{ ...need, run: true }]);
+  });
 });

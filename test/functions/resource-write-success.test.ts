@@ -27,7 +27,9 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   const types = Object.entries(SEED_TYPES).filter(([, type]) => type !== SEED_TYPES.managedCluster);
   for (const [i, [label, type]] of types.entries()) {
     it(`${type}: gets a system-assigned identity and exactly its roles`, async () => {
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-1` });
+      // Manual-policy scale sets (Azure's default) end pending or upgraded: test/functions/scale-set-upgrade.test.ts.
+      const policy = type === SEED_TYPES.scaleSet ? { upgradePolicy: 'Automatic' as const } : {};
+      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-1`, ...policy });
       const bodyBefore = structuredClone(env.emulator.state.resource(id)!.body);
       const event = resourceWriteEvent({ resourceId: id, schema: i % 2 === 0 ? 'EventGridSchema' : 'CloudEventSchemaV1_0' });
       const d = await deliver(app, event);

@@ -107,6 +107,29 @@ describe('deriveAppPermissions', () => {
     assert.ok(deriveAppPermissions(example, lower).assignableRoleGuids.includes(CUSTOM_GUID));
   });
 
+  it('adds the scale-set upgrade actions only when an enforce rule for scale sets opts in to upgradeInstances', () => {
+    const text = (workload: string, mode = 'enforce') => `
+version: 1
+scope:
+  subscriptions: ["${SUB}"]
+  resourceTypes: [Microsoft.Compute/virtualMachineScaleSets, Microsoft.Web/sites]
+profiles:
+  reader:
+    roles: [{ role: Storage Blob Data Reader, scope: "/subscriptions/{subscriptionId}" }]
+rules:
+  - name: sets
+    identity: { kind: SystemAssigned }
+    profiles: [reader]
+    mode: ${mode}
+    ${workload}
+`;
+    const upgrade = ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'];
+    const actions = (t: string) => deriveAppPermissions(rules(t)).actions;
+    assert.deepEqual(actions(text('workload: { upgradeInstances: true }')).filter((a) => upgrade.includes(a)), upgrade);
+    assert.deepEqual(actions(text('')).filter((a) => upgrade.includes(a)), []);
+    assert.deepEqual(actions(text('workload: { upgradeInstances: true }', 'report')).filter((a) => upgrade.includes(a)), []);
+  });
+
   it('narrows to the governed types, SystemAssigned-only rules and enforced profiles', () => {
     const config = rules(`
 version: 1

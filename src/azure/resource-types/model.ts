@@ -1,5 +1,6 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
-import type { IdentityCapabilities, PlanBlocker, WorkloadPrincipals } from '../../engine/types';
+import type { FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadPrincipals } from '../../engine/types';
+import type { ArmRequester } from '../resource-action';
 
 /** The engine's one internal name for each identity kind (see IdentityState.type). */
 export type IdentityKind = 'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned';
@@ -44,4 +45,10 @@ export interface ResourceTypeHandler {
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
   /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */
   principals?(body: Record<string, unknown>): WorkloadPrincipals;
+  /** What must follow an identity write before the workload can use the identity (from a GET body). */
+  followUp?(body: Record<string, unknown>): FollowUpNeed | undefined;
+  /** Runs that follow-up if it is still needed and waits for it; resolves with what was done (undefined: nothing needed). */
+  runFollowUp?(arm: ArmRequester, resourceId: string, code: string): Promise<string | undefined>;
+  /** The RBAC actions the follow-up needs, granted only when an enforce rule opts in (scripts/infra/permissions.ts). */
+  readonly followUpPermissions?: { readonly optIn: FollowUpNeed['optIn']; readonly actions: readonly string[] };
 }

@@ -1,11 +1,64 @@
 import { SPACED_IDENTITY_TYPES } from './identity-spelling';
+import type { FollowUpNeed } from '../../engine/types';
 import type { ResourceTypeHandler } from './model';
 
-/** VirtualMachineScaleSets_Update (PATCH) takes identity; long-running via Azure-AsyncOperation. */
+export const UPGRADE_INSTANCES = 'UpgradeInstances';
+
+/**
+ * VirtualMachineScaleSets_Update (PATCH) takes identity; long-running via Azure-AsyncOperation.
+ *
+ * Upgrade policy (Learn, virtual-machine-scale-sets-upgrade-policy; azure-cli `assign_vmss_identity` in
+ * src/azure-cli/azure/cli/command_modules/vm/custom.py, which warns "With manual upgrade mode, you will
+ * need to run 'az vmss update-instances -g .. -n .. --instance-ids *' to propagate the change"):
+ * with `Manual` (the default when `upgradePolicy` is absent, and what `az vmss create` sets), a model
+ * change such as the identity does not reach existing instances until they are upgraded; `Automatic`
+ * and `Rolling` roll the change out themselves.
+ */
 export const virtualMachineScaleSets: ResourceTypeHandler = {
   type: 'Microsoft.Compute/virtualMachineScaleSets',
   apiVersion: '2024-07-01',
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Compute/virtualMachineScaleSets/write',
   identityTypeSpelling: SPACED_IDENTITY_TYPES,
+  followUp: manualUpgradeNeed,
+  // Azure RBAC operations of Microsoft.Compute: list the instances, then the manual upgrade itself.
+  followUpPermissions: {
+    optIn: 'upgradeInstances',
+    actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'],
+  },
+  async runFollowUp(arm, resourceId, code) {
+    if (code !== UPGRADE_INSTANCES) throw new Error(`no follow-up '${code}' for scale sets`);
+    // VirtualMachineScaleSetVMs_List (GET {vmss}/virtualMachines, 2024-07-01): every instance, with
+    // `properties.latestModelApplied`. Right after the identity write no instance runs the new model;
+    // one that does (created since) needs nothing. A missing flag counts as behind.
+    const instances = await arm.list(`${resourceId}/virtualMachines`, this.apiVersion);
+    const behind = instances
+      .filter((i) => (i.properties as { latestModelApplied?: unknown } | undefined)?.latestModelApplied !== true)
+      .map((i) => i.instanceId)
+      .filter((i): i is string => typeof i === 'string');
+    if (behind.length === 0) return undefined;
+    // VirtualMachineScaleSets_UpdateInstances: POST {vmss}/manualupgrade with
+    // VirtualMachineScaleSetVMInstanceRequiredIDs { instanceIds } (required), 200/202, long-running
+    // (virtualMachineScaleSet.json, Microsoft.Compute 2024-07-01); what `az vmss update-instances
+    // --instance-ids *` does, naming the instances.
+    await arm.action(`${resourceId}/manualupgrade`, this.apiVersion, { instanceIds: behind });
+    return `upgraded ${behind.length} instance(s) to the scale set's latest model (manualupgrade)`;
+  },
 };
+
+function manualUpgradeNeed(body: Record<string, unknown>): FollowUpNeed | undefined {
+  const properties = (body.properties ?? {}) as { upgradePolicy?: { mode?: unknown } };
+  const mode = typeof properties.upgradePolicy?.mode === 'string' ? properties.upgradePolicy.mode : 'Manual';
+  if (!/^manual$/i.test(mode)) return undefined;
+  const capacity = (body.sku as { capacity?: unknown } | undefined)?.capacity;
+  // An empty scale set has no instance to leave behind; new instances are built from the new model.
+  if (capacity === 0) return undefined;
+  const { id, name } = body as { id?: string; name?: string };
+  const rg = /\/resourceGroups\/([^/]+)/i.exec(String(id ?? ''))?.[1] ?? '<resource group>';
+  return {
+    code: UPGRADE_INSTANCES,
+    optIn: 'upgradeInstances',
+    detail: "the scale set's upgrade policy is Manual: existing instances get the identity only when they are upgraded to the latest model",
+    remedy: `run 'az vmss update-instances -g ${rg} -n ${name ?? '<name>'} --instance-ids *' (it applies every pending model change), or set 'workload: { upgradeInstances: true }' on the rule`,
+  };
+}

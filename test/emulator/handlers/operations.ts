@@ -14,6 +14,7 @@ export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
   for (const op of ctx.state.operations.values()) {
     if (op.status !== 'InProgress' || now < op.completeAt) continue;
     op.status = 'Succeeded';
+    op.onSucceeded?.();
     const resource = ctx.state.resources.get(op.resourceKey);
     if (resource?.body.properties) resource.body.properties.provisioningState = 'Succeeded';
   }

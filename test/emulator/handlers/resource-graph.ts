@@ -150,11 +150,17 @@ export class ResourceGraphService {
       throw e;
     }
     const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
-    let candidates: Row[];
-    if (compiled.table === 'resources') candidates = this.resourceRows(ctx, subscriptions, lookup('type'));
-    else if (compiled.table === 'authorizationresources') candidates = this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'));
-    else throw invalid(`The table '${compiled.table}' is not supported by the emulator (supported: resources, authorizationresources).`, 'UnknownTable');
-    return runStages(candidates, compiled.stages);
+    const table = (name: string, types?: string[]): Row[] => {
+      if (name === 'resources') return this.resourceRows(ctx, subscriptions, types);
+      if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
+      if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
+      throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+    };
+    const candidates =
+      compiled.table === 'authorizationresources'
+        ? this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'))
+        : table(compiled.table, compiled.table === 'resources' ? lookup('type') : undefined);
+    return runStages(candidates, compiled.stages, (name) => table(name.toLowerCase()));
   }
 
   /** One pass over the resources; only rows of the wanted types are built. */
@@ -234,6 +240,42 @@ function resourceRow(ctx: HandlerContext, r: StoredResource, subscriptionId: str
     zones: b.zones ?? null,
     extendedLocation: b.extendedLocation ?? null,
   };
+}
+
+/**
+ * The `resourcecontainers` table: subscriptions and resource groups, with ARM's `managedBy` (an AKS
+ * node resource group names its cluster there). Type and resource group in lower case, like `resources`.
+ */
+function resourceContainerRows(ctx: HandlerContext, subscriptions: Set<string> | undefined): Row[] {
+  const rows: Row[] = [];
+  for (const g of ctx.state.resourceGroups.values()) {
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(g.id)?.[1] ?? '';
+    if (subscriptions && !subscriptions.has(sub.toLowerCase())) continue;
+    const b = g.body;
+    rows.push({
+      id: g.id,
+      name: b.name,
+      type: 'microsoft.resources/subscriptions/resourcegroups',
+      tenantId: ctx.state.tenantId,
+      kind: '',
+      location: b.location ?? '',
+      resourceGroup: String(b.name).toLowerCase(),
+      subscriptionId: sub,
+      managedBy: b.managedBy ?? '',
+      sku: null,
+      plan: null,
+      properties: b.properties ?? null,
+      tags: b.tags ?? null,
+      identity: null,
+      zones: null,
+      extendedLocation: null,
+    });
+  }
+  for (const s of ctx.state.subscriptions.values()) {
+    if (subscriptions && !subscriptions.has(s.subscriptionId.toLowerCase())) continue;
+    rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', tenantId: ctx.state.tenantId, kind: '', location: '', resourceGroup: '', subscriptionId: s.subscriptionId, managedBy: '', properties: { state: 'Enabled' }, tags: null });
+  }
+  return rows;
 }
 
 function subscriptionsOf(value: unknown): Set<string> | undefined {

@@ -39,7 +39,8 @@ export function handleResourceGroup(ctx: HandlerContext, req: EmulatorRequest, s
         existing.body.tags = req.body?.tags ?? existing.body.tags;
         return { status: 200, body: existing.body };
       }
-      ctx.state.addResourceGroup(subscriptionId, name, location, req.body?.tags ?? {});
+      const managedBy = typeof req.body?.managedBy === 'string' ? req.body.managedBy : undefined;
+      ctx.state.addResourceGroup(subscriptionId, name, location, req.body?.tags ?? {}, managedBy);
       return { status: 201, body: ctx.state.resourceGroups.get(key(id))!.body };
     }
     case 'DELETE': {

@@ -77,6 +77,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (model.etags) stampEtags(body);
       ctx.state.resources.set(key(resourceId), { id: resourceId, body });
       if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
+      model.onModelWritten?.(ctx.state, existing?.body, body);
       return viewed(respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId)));
     }
     case 'PATCH': {
@@ -96,6 +97,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       }
       if (model.etags && body !== existing.body) stampEtags(body);
       ctx.state.resources.set(key(existing.id), { id: existing.id, body });
+      model.onModelWritten?.(ctx.state, existing.body, body);
       return viewed(respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id)));
     }
     default:

@@ -1,4 +1,4 @@
-import type { Json } from '../state';
+import type { EmulatorState, Json } from '../state';
 
 /**
  * How an ARM call completes:
@@ -34,6 +34,8 @@ export interface ResourceTypeModel {
   checkReplace?(stored: Json, input: Json): void;
   /** Every PUT of an existing resource restarts the workload (ACI); the emulator counts them per resource. */
   readonly putRestarts?: boolean;
+  /** Called after a PUT or PATCH stored a new body (scale sets: what happens to the instances). */
+  onModelWritten?(state: EmulatorState, before: Json | undefined, after: Json): void;
 }
 
 /**
