@@ -5,14 +5,15 @@ import { grantAppOwner } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
 
-const env = useEmulator({ lro: { durationMs: 200, retryAfterSeconds: 0 } });
+// Long enough that a busy machine still sees the operations in progress between two requests.
+const env = useEmulator({ lro: { durationMs: 1500, retryAfterSeconds: 0 } });
 const API = '?api-version=2024-07-01';
 
 describe('emulator: scale-set instances, upgrade policy and manualupgrade; managedBy', () => {
   before(() => grantAppOwner(env.emulator));
 
   const latest = async (id: string) => (await rawArm(env.emulator, 'GET', `${id}/virtualMachines${API}`)).json.value.map((v: any) => v.properties.latestModelApplied);
-  const settle = () => new Promise((r) => setTimeout(r, 250));
+  const settle = () => new Promise((r) => setTimeout(r, 1600));
 
   it('Manual: an identity PATCH leaves the instances behind until manualupgrade (long-running) brings them up', async () => {
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-e', type: SEED_TYPES.scaleSet, name: 'vmss-m' });

@@ -37,6 +37,8 @@ describe('identity type spelled the way each resource provider spells it', () =>
         type: c.type,
         name: `spelled-${name}`,
         identity: { type: 'UserAssigned', userAssignedIdentities: { [ua.id]: {} } },
+        // A Manual-policy scale set would end pending (test/functions/scale-set-upgrade.test.ts).
+        ...(c.type === 'Microsoft.Compute/virtualMachineScaleSets' ? { upgradePolicy: 'Automatic' as const } : {}),
       });
       const seq = env.emulator.lastSeq;
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
