@@ -15,36 +15,18 @@
 //   is the v3 library it ships with (its package.json: "@azure/functions": "^3.5.0"). It is installed
 //   as the devDependency alias `@azure/functions-worker-default-model` and linked into the build's
 //   own node_modules, so the worker finds v3 while the app finds its own v4.
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { cachedBuild, filesUnder, REPO_ROOT } from './build-cache';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
 const VENDOR = join(__dirname, 'worker');
 /** Gitignored: test/functions-host/.worker-build/ */
 export const WORKER_BUILD = join(__dirname, '.worker-build');
 const PROTO_ROOT = join(VENDOR, 'azure-functions-language-worker-protobuf', 'src', 'proto');
 export const PROTO_FILES = ['shared/NullableTypes.proto', 'identity/ClaimsIdentityRpc.proto', 'FunctionRpc.proto'].map((f) => join(PROTO_ROOT, f));
 export { PROTO_ROOT };
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? filesUnder(path) : [path];
-    });
-}
-
-function sourceStamp(): string {
-  const hash = createHash('sha256');
-  for (const file of [...filesUnder(VENDOR), join(REPO_ROOT, 'package-lock.json'), __filename]) {
-    hash.update(relative(REPO_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex');
-}
 
 /** The worker's entry point as the host starts it (worker.config.json: defaultWorkerPath). */
 export function workerEntryPoint(root = WORKER_BUILD): string {
@@ -71,29 +53,9 @@ function build(out: string): void {
   symlinkSync(defaultModel, join(out, 'node_modules', '@azure', 'functions'), 'dir');
 }
 
-/**
- * Returns the built worker's entry point, building it first when the cache is missing or stale.
- * Safe when several test files ask at once: each builds into its own folder and renames it in.
- */
+/** Returns the built worker's entry point, building it first when the cache is missing or stale. */
 export function ensureWorkerBuilt(): string {
-  const stamp = sourceStamp();
-  const stampFile = join(WORKER_BUILD, 'STAMP');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return workerEntryPoint();
-  const tmp = `${WORKER_BUILD}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  build(tmp);
-  writeFileSync(join(tmp, 'STAMP'), stamp);
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
-    rmSync(tmp, { recursive: true, force: true }); // another test file finished first
-  } else {
-    rmSync(WORKER_BUILD, { recursive: true, force: true });
-    try {
-      renameSync(tmp, WORKER_BUILD);
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      if (!(existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)) throw e;
-    }
-  }
+  cachedBuild(WORKER_BUILD, [...filesUnder(VENDOR), join(REPO_ROOT, 'package-lock.json'), __filename], build);
   return workerEntryPoint();
 }
 
