@@ -157,11 +157,15 @@ describe('the deployed package inside the Azure Functions Node.js worker', () =>
       }
     });
 
-    it('an event that is not JSON fails the invocation with a clear error, and writes nothing', async () => {
+    it('an event that is not JSON is rejected with a clear reason, not retried, and writes nothing', async () => {
       const before = env.emulator.lastSeq;
-      const { response } = await host.invoke(fn('resourceWriteSuccess'), { inputData: [{ name: triggerBindingName(fn('resourceWriteSuccess')), data: { string: 'not an event' } }] });
+      const { response, logs } = await host.invoke(fn('resourceWriteSuccess'), { inputData: [{ name: triggerBindingName(fn('resourceWriteSuccess')), data: { string: 'not an event' } }] });
       assert.equal(env.emulator.requestsSince(before, { writesOnly: true }).length, 0);
-      if (response.result.status === Status.Failure) assert.doesNotMatch(response.result.exception?.message ?? '', /TypeError|Cannot read prop/);
+      // Permanent: retrying cannot fix it, so the invocation succeeds (no redelivery storm) and says why.
+      assert.equal(response.result.status, Status.Success, JSON.stringify(response.result));
+      const rejected = userRecords(logs).find((r) => r.event === 'event.rejected');
+      assert.equal(rejected?.reason, 'malformed');
+      assert.doesNotMatch(rejected?.detail ?? '', /TypeError|Cannot read prop/);
     });
   });
 
