@@ -236,6 +236,16 @@ describe('the deployed package inside the Azure Functions Node.js worker', () =>
       assert.ok(queued, `the sweep queued ${id}`);
     });
 
+    it('an on-time tick (IsPastDue false) sweeps without the past-due warning', async () => {
+      const timerInfo = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
+      const timer = fn('complianceSweep');
+      const { response, logs } = await host.invoke(timer, { inputData: [{ name: triggerBindingName(timer), data: json(timerInfo) }] });
+      assert.equal(response.result.status, Status.Success, JSON.stringify(response.result));
+      const events = userRecords(logs).map((e) => e.event);
+      assert.ok(events.includes('sweep.started'), events.join());
+      assert.ok(!events.includes('sweep.past-due'), events.join());
+    });
+
     // host.json: extensions.queues.messageEncoding "none": the extension passes the message text as
     // stored, no base64 decoding (Azure/azure-sdk-for-net sdk/storage/Microsoft.Azure.WebJobs.Extensions.Storage.Queues,
     // QueuesOptions.MessageEncoding). A script-language trigger binds it as a string -> TypedData.string;
