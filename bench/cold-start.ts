@@ -31,7 +31,7 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -46,7 +46,7 @@ app.http('hello', {
 });
 `;
 
-async function buildHello(dir: string): Promise<string> {
+export async function buildHello(dir: string): Promise<string> {
   const esbuild = createRequire(join(REPO, 'package.json'))('esbuild');
   const outfile = join(dir, 'hello', 'index.js');
   mkdirSync(join(dir, 'hello'), { recursive: true });
@@ -139,7 +139,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -4,6 +4,7 @@ import { createLogger } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
+import { triggerMetadataInt } from './trigger-metadata';
 
 /**
  * Queue trigger on the remediation queue: one non-compliant resource found by a sweep, fixed by the
@@ -13,7 +14,7 @@ import { contextSink } from './resource-write-success';
  */
 export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
   return async function remediationQueue(message: unknown, context: InvocationContext): Promise<void> {
-    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    const dequeueCount = triggerMetadataInt(context.triggerMetadata?.dequeueCount) ?? 1;
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'queue', messageId: context.triggerMetadata?.id, dequeueCount });
     let parsed;
     try {
