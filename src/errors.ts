@@ -33,19 +33,30 @@ export function truncate(value: string, max = 200): string {
  * decide without knowing the SDK: `transient` failures are worth another delivery, others are not.
  */
 export class ArmCallError extends AutopilotError {
+  /** For a 403: the action ARM refused and where (its message names both). */
+  readonly permission?: MissingPermission;
+
   constructor(
     code: string,
     message: string,
     readonly status: number | undefined,
     readonly transient: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; permission?: MissingPermission },
   ) {
     super(code, message, options);
+    this.permission = options?.permission;
   }
 
   get isNotFound(): boolean {
     return this.status === 404 || this.code === 'ResourceNotFound' || this.code === 'ResourceGroupNotFound';
   }
+}
+
+/** What ARM said the caller may not do: `linked` when the refused scope is another resource the body names. */
+export interface MissingPermission {
+  action: string;
+  scope: string;
+  linked: boolean;
 }
 
 export function isArmCallError(value: unknown, code?: string): value is ArmCallError {

@@ -70,7 +70,7 @@ function decodeClaims(token: string): Record<string, unknown> {
   }
 }
 
-export const DEFAULT_ENGINE_SETTINGS: Omit<RemediatorSettings, 'budgetMs' | 'dryRun'> = {
+export const DEFAULT_ENGINE_SETTINGS: Omit<RemediatorSettings, 'budgetMs' | 'dryRun' | 'authorizationRetryWindowMs'> = {
   principalNotFoundBackoff: { initialDelayMs: 1000, maxDelayMs: 8000, maxAttempts: 8 },
   conflictBackoff: { initialDelayMs: 2000, maxDelayMs: 10_000, maxAttempts: 5 },
 };
@@ -90,11 +90,12 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     (settings.credential === 'default'
       ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
       : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
+  const throttleGate = new ArmThrottleGate();
   const connection: ArmConnection = {
     endpoint: settings.armEndpoint,
     credential,
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
-    throttleGate: new ArmThrottleGate(),
+    throttleGate,
   };
   const pool = new ArmClientPool(connection);
   let self: Promise<SelfIdentity> | undefined;
@@ -119,11 +120,13 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     roleAssignments,
     roles: new RoleResolver(roleAssignments, overrides.roles),
     grantTargets: new ArmGrantTargetPort(pool),
+    pacing: throttleGate,
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
     budgetMs: settings.budgetSeconds * 1000,
     dryRun: settings.dryRun,
+    authorizationRetryWindowMs: settings.authorizationRetryMinutes * 60_000,
     ...overrides.engine,
   });
   const ledger = overrides.ledger ?? createLedger(settings.ledger, credential, { ca: connection.ca });

@@ -21,3 +21,15 @@ const BY_LOWER = new Map<string, SupportedResourceType>(SUPPORTED_RESOURCE_TYPES
 export function canonicalResourceType(type: string): SupportedResourceType | undefined {
   return BY_LOWER.get(type.toLowerCase());
 }
+
+/**
+ * ARM's terminal provisioning states (Azure/azure-resource-manager-rpc v1.0/async-api-reference.md; the same
+ * three are what kubernetes-sigs/cluster-api-provider-azure treats as terminal for AKS agent pools:
+ * "Succeeded", "Failed" and "Canceled" are terminal; every other value means an operation is running).
+ */
+const TERMINAL_PROVISIONING_STATES = new Set(['succeeded', 'failed', 'canceled']);
+
+/** True while an operation on the resource is running (Creating, Updating, Accepted, InProgress, Deleting...). */
+export function isProvisioningBusy(provisioningState: string | undefined): boolean {
+  return provisioningState !== undefined && provisioningState !== '' && !TERMINAL_PROVISIONING_STATES.has(provisioningState.toLowerCase());
+}

@@ -1,5 +1,6 @@
 import type { ServiceClient } from '@azure/core-client';
 import { abortableSleep } from '../abortable-sleep';
+import { type OperationMonitor, WriteStillRunningError } from '../engine/hand-off';
 import { retryAfterMs } from './retry-after';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 
@@ -26,6 +27,11 @@ export interface WriteOptions {
    * answers 412 PreconditionFailed instead of overwriting someone else's change.
    */
   ifMatch?: string;
+  /**
+   * Epoch ms after which a still-running operation is not waited for: WriteStillRunningError carries
+   * its monitor so a later delivery polls it instead of writing again. Unset: poll until the signal.
+   */
+  handOffAt?: number;
 }
 
 export function parse(response: PipelineResponse): unknown {
@@ -73,49 +79,67 @@ export async function writeResource(
   body: unknown,
   options: WriteOptions,
 ): Promise<Json> {
+  const send = sender(client, endpoint, options.abortSignal);
+  const resourceUrl = `${endpoint.replace(/\/+$/, '')}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`;
+  const first = await send(method, resourceUrl, body, options.ifMatch ? { 'if-match': options.ifMatch } : {});
+  const firstBody = ensureSuccess(first);
+  const asyncOperation = first.headers.get('azure-asyncoperation');
+  const location = first.headers.get('location');
+  if (!asyncOperation && !(first.status === 202 && location)) return firstBody ?? {};
+  const monitor: OperationMonitor = asyncOperation ? { style: 'async-operation', url: asyncOperation } : { style: 'location', url: location! };
+  const result = await pollOperation(send, monitor, first, options);
+  if (monitor.style === 'location') return result ?? ensureSuccess(await send('GET', resourceUrl)) ?? {};
+  // The first answer already carries the new identity (Compute, ACI, AKS): no final GET needed,
+  // unless it lacks the principal the roles are for.
+  const identity = (firstBody as { identity?: { principalId?: string; userAssignedIdentities?: unknown } } | undefined)?.identity;
+  if (identity && (identity.principalId || !/SystemAssigned/i.test(String((body as { identity?: { type?: string } })?.identity?.type ?? '')))) return firstBody!;
+  return ensureSuccess(await send('GET', resourceUrl)) ?? {};
+}
+
+/** Polls an operation handed off earlier until it ends; never writes. */
+export async function resumeOperation(client: ServiceClient, endpoint: string, monitor: OperationMonitor, options: WriteOptions): Promise<void> {
+  await pollOperation(sender(client, endpoint, options.abortSignal), monitor, undefined, options);
+}
+
+type Send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown, conditional?: Record<string, string>) => Promise<PipelineResponse>;
+
+function sender(client: ServiceClient, endpoint: string, abortSignal: AbortSignal): Send {
   const base = endpoint.replace(/\/+$/, '');
-  const resourceUrl = `${base}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`;
-  const send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown, conditional: Record<string, string> = {}) =>
+  return (verb, url, payload, conditional = {}) =>
     client.sendRequest(
       createPipelineRequest({
         url: url.startsWith('http') ? url : `${base}${url}`,
         method: verb,
         headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json', ...conditional }),
         body: payload === undefined ? undefined : JSON.stringify(payload),
-        abortSignal: options.abortSignal,
+        abortSignal,
       }),
     );
+}
 
-  const first = await send(method, resourceUrl, body, options.ifMatch ? { 'if-match': options.ifMatch } : {});
-  const firstBody = ensureSuccess(first);
-  const monitor = first.headers.get('azure-asyncoperation');
-  const location = first.headers.get('location');
-  if (!monitor && !(first.status === 202 && location)) return firstBody ?? {};
-
-  let last = first;
-  if (monitor) {
-    for (;;) {
-      await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.abortSignal);
-      last = await send('GET', monitor);
-      const status = String((ensureSuccess(last) as { status?: string } | undefined)?.status ?? '');
-      if (/^succeeded$/i.test(status)) break;
-      if (/^(failed|canceled|cancelled)$/i.test(status)) {
-        const error = ((parse(last) as Json | undefined)?.error ?? {}) as { code?: string; message?: string };
-        throw new LongRunningOperationFailed(status, error.code, error.message);
-      }
-    }
-    // The first answer already carries the new identity (Compute, ACI, AKS): no final GET needed,
-    // unless it lacks the principal the roles are for.
-    const identity = (firstBody as { identity?: { principalId?: string; userAssignedIdentities?: unknown } } | undefined)?.identity;
-    if (identity && (identity.principalId || !/SystemAssigned/i.test(String((body as { identity?: { type?: string } })?.identity?.type ?? '')))) return firstBody!;
-    return ensureSuccess(await send('GET', resourceUrl)) ?? {};
-  }
+/**
+ * Waits Retry-After (or the poll interval), polls, until the operation ends. `last` is the response
+ * whose Retry-After governs the first wait (the write's, or none when resuming: poll at once).
+ * Returns the resource body a `location` monitor ends with.
+ */
+async function pollOperation(send: Send, monitor: OperationMonitor, last: PipelineResponse | undefined, options: WriteOptions): Promise<Json | undefined> {
   for (;;) {
-    await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.abortSignal);
-    last = await send('GET', location!);
+    if (last) {
+      const wait = retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs;
+      if (options.handOffAt !== undefined && Date.now() + wait > options.handOffAt) throw new WriteStillRunningError(monitor, wait);
+      await abortableSleep(wait, options.abortSignal);
+    }
+    last = await send('GET', monitor.url);
     const result = ensureSuccess(last);
-    if (last.status === 202) continue;
-    if (last.status === 200 && result) return result;
-    return ensureSuccess(await send('GET', resourceUrl)) ?? {};
+    if (monitor.style === 'location') {
+      if (last.status === 202) continue;
+      return last.status === 200 ? result : undefined;
+    }
+    const status = String((result as { status?: string } | undefined)?.status ?? '');
+    if (/^succeeded$/i.test(status)) return undefined;
+    if (/^(failed|canceled|cancelled)$/i.test(status)) {
+      const error = ((parse(last) as Json | undefined)?.error ?? {}) as { code?: string; message?: string };
+      throw new LongRunningOperationFailed(status, error.code, error.message);
+    }
   }
 }

@@ -1,12 +1,13 @@
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { canonicalResourceType } from '../config';
 import { readIdentity } from '../engine/identity-state';
-import type { ResourcePort } from '../engine/ports';
+import type { PendingWrite } from '../engine/hand-off';
+import type { ResourcePort, WriteControl } from '../engine/ports';
 import type { IdentityBlock, IdentityState, ResourceState } from '../engine/types';
 import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
-import { writeResource } from './long-running-write';
+import { resumeOperation, writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { ResourceGroupManagedByCache } from './resource-group-cache';
 import { parseArmId } from '../arm/resource-id';
@@ -101,18 +102,19 @@ export class ArmResourcePort implements ResourcePort {
     return armCall(`${code} on ${resource.id}`, () => handler.runFollowUp!(arm, resource.id, code));
   }
 
-  async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState> {
+  async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal, control: WriteControl = {}): Promise<IdentityState> {
     const handler = resourceTypeHandler(resource.type)!;
     const client = this.client(resource.subscriptionId);
     // Types with optimistic concurrency: the write holds only if nobody changed the resource since the
     // read it was built from; a 412 makes the engine read again (see applyPlan).
     const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
-    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch };
+    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch, handOffAt: control.handOffAt };
     const spelled = spellIdentity(handler, identity);
     const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity: spelled }] as const) : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
     try {
       const updated = await armCall(`${method} identity of ${resource.id}`, () =>
         writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
+        handler,
       );
       return readIdentity(updated.identity);
     } catch (e) {
@@ -121,7 +123,27 @@ export class ArmResourcePort implements ResourcePort {
       throw e;
     }
   }
+
+  async resumeWrite(write: PendingWrite, signal: AbortSignal, control: WriteControl = {}): Promise<void> {
+    const endpoint = this.clients.connection.endpoint;
+    // The monitor URL travels on the queue: it is only ever polled with the app's token on ARM itself.
+    if (!sameOrigin(write.monitor.url, endpoint)) {
+      throw new AutopilotError('InvalidOperationMonitor', `the operation monitor of ${write.resourceId} is not on ${new URL(endpoint).origin}`);
+    }
+    const id = parseArmId(write.resourceId);
+    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, handOffAt: control.handOffAt };
+    await armCall(`poll the identity write of ${write.resourceId}`, () => resumeOperation(this.client(id.subscriptionId!), endpoint, write.monitor, options), resourceTypeHandler(id.type ?? ''));
+  }
 }
+
+function sameOrigin(url: string, endpoint: string): boolean {
+  try {
+    return new URL(url).origin === new URL(endpoint).origin;
+  } catch {
+    return false;
+  }
+}
+
 
 /** The identity block with its kind spelled the way this type's RP spec spells it. */
 function spellIdentity(handler: ResourceTypeHandler, identity: IdentityBlock): IdentityBlock {

@@ -46,6 +46,18 @@ export class ArmThrottleGate {
     };
   }
 
+  /**
+   * How long the gate stays closed for a subscription (reads or writes, whichever is later): a
+   * remediation that cannot wait that long inside its delivery hands off instead of queueing here.
+   */
+  closedForMs(subscriptionId: string): number {
+    const now = Date.now();
+    const sub = subscriptionId.toLowerCase();
+    let until = 0;
+    for (const kind of ['read', 'write'] as const) until = Math.max(until, this.gates.get(`${sub}|${kind}`)?.blockedUntil ?? 0);
+    return Math.max(0, until - now);
+  }
+
   private claimSlot(key: string, kind: Kind): number {
     const gate = this.gates.get(key);
     const now = Date.now();

@@ -3,7 +3,7 @@ import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
 import { verifyGrantTargets } from './grant-targets';
-import type { EnginePorts, UserAssignedIdentity } from './ports';
+import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
 import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
 
@@ -13,6 +13,14 @@ export interface ApplySettings {
   /** 409 AnotherOperationInProgress and similar on the identity write. */
   conflictBackoff: BackoffSettings;
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** How one apply runs inside a delivery: when to hand a still-running write off, and what came before. */
+export interface ApplyControl extends WriteControl {
+  /** Every action is appended here as it happens, so a failure or hand-off still reports what was done. */
+  actions?: ActionRecord[];
+  /** The principal was created earlier in this remediation (a resumed one): it holds no role yet. */
+  principalIsNew?: boolean;
 }
 
 /** A role assignment with its role resolved and its presence known. */
@@ -104,8 +112,15 @@ const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFo
  * Applies a plan through the ports: ensure the user-assigned identity, write the identity, then grant
  * every missing role, in parallel, retrying replication delays with bounded backoff.
  */
-export async function applyPlan(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, signal: AbortSignal): Promise<ApplyResult> {
-  const actions: ActionRecord[] = [];
+export async function applyPlan(
+  plan: Plan,
+  resource: ResourceState,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  control: ApplyControl = {},
+): Promise<ApplyResult> {
+  const actions: ActionRecord[] = control.actions ?? [];
   // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
   const resolved = await resolveRoles(plan, ports, signal);
   // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
@@ -134,7 +149,7 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
           if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
           current = fresh;
         }
-        return ports.resources.writeIdentity(current, target, signal);
+        return ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt });
       },
       retryableConflict,
       settings.conflictBackoff,
@@ -151,7 +166,7 @@ export async function applyPlan(plan: Plan, resource: ResourceState, ports: Engi
     if (plan.roleAssignments.length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [], pending };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
-  const principalIsNew = plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
+  const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
   const assessed = await markPresent(resolved, principalId, ports, signal, { principalIsNew });
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(

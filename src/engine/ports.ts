@@ -1,5 +1,11 @@
 import type { RoleResolver } from '../config';
+import type { PendingWrite } from './hand-off';
 import type { IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan } from './types';
+
+/** When a write that is still running should stop being polled and be handed off (epoch ms). */
+export interface WriteControl {
+  handOffAt?: number;
+}
 
 /**
  * The narrow ports the executor applies a plan through. The Azure adapters in src/azure implement
@@ -9,14 +15,25 @@ import type { IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityP
 export interface ResourcePort {
   /** The resource, or undefined when it does not exist (any more). */
   read(resourceId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
-  /** Writes the identity block the way the type needs and waits for the LRO; returns the new identity. */
-  writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal): Promise<IdentityState>;
+  /**
+   * Writes the identity block the way the type needs and waits for the LRO; returns the new identity.
+   * Past `control.handOffAt` with the operation still running, throws WriteStillRunningError.
+   */
+  writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal, control?: WriteControl): Promise<IdentityState>;
+  /** Polls a write handed off earlier until it ends; never writes. Same hand-off rule as writeIdentity. */
+  resumeWrite(write: PendingWrite, signal: AbortSignal, control?: WriteControl): Promise<void>;
   /**
    * Runs the type's follow-up (`FollowUpNeed.code` from `read`) if it is still needed, and waits for
    * it; resolves with what was done, or undefined when nothing was needed. Throws when the type has no
    * such step or it fails.
    */
   runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined>;
+}
+
+/** ARM's throttling as the app has seen it: how long until calls to a subscription are allowed again. */
+export interface PacingPort {
+  /** Milliseconds until the app's 429 gate for the subscription opens (0 when open). */
+  closedForMs(subscriptionId: string): number;
 }
 
 export interface UserAssignedIdentity {
@@ -68,4 +85,5 @@ export interface EnginePorts {
   roleAssignments: RoleAssignmentPort;
   roles: RoleResolver;
   grantTargets: GrantTargetPort;
+  pacing?: PacingPort;
 }

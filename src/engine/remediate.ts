@@ -1,12 +1,25 @@
 import { parseArmId, tryParseArmId } from '../arm/resource-id';
+import { isProvisioningBusy } from '../arm/resource-types';
 import { evaluateGovernance, type RulesConfig } from '../config';
-import { isAutopilotError, ResourceGoneError } from '../errors';
+import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
 import { verifyGrantTargets } from './grant-targets';
+import {
+  authorizationRetryDelayMs,
+  type Deferral,
+  type DeferralReason,
+  type HandOffPolicy,
+  missingPermissionMessage,
+  nextResumePoint,
+  type PendingWrite,
+  type ResumePoint,
+  transientRetryDelayMs,
+  WriteStillRunningError,
+} from './hand-off';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
-import type { OutcomeError, Plan, RemediationOutcome } from './types';
+import type { ActionRecord, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
 
 export interface RemediationRequest {
   resourceId: string;
@@ -14,6 +27,15 @@ export interface RemediationRequest {
   /** `plan`: read and plan only, never write. */
   mode: 'plan' | 'apply';
   requestedProfiles?: readonly string[];
+  /**
+   * Set when the trigger can put the rest of the work on the remediation queue: what cannot finish
+   * inside this delivery ends `deferred` with `outcome.deferral` instead of waiting or failing.
+   */
+  handOff?: HandOffPolicy;
+  /** Carrying on a remediation handed off earlier (from its queue message). */
+  resume?: ResumePoint;
+  /** The remediation's first start (ISO), kept across hand-offs so its one ledger row spans it all. */
+  startedAt?: string;
 }
 
 export interface RemediatorSettings extends ApplySettings {
@@ -21,13 +43,38 @@ export interface RemediatorSettings extends ApplySettings {
   budgetMs: number;
   /** Never write, whatever the rules say (an app-wide dry run). */
   dryRun: boolean;
+  /** How long after the first 403 authorization failures are retried through hand-offs. */
+  authorizationRetryWindowMs: number;
+  /** Most hand-offs of one remediation for reasons other than authorization (bounded by its window). */
+  maxHandOffs?: number;
 }
+
+/**
+ * Default bound on hand-offs (the authorization window bounds 403s on its own): at a running write's
+ * ~25 s per delivery, 40 minutes of polling; at AKS's 60 s busy wait, over an hour and a half.
+ */
+const DEFAULT_MAX_HAND_OFFS = 100;
+
+function isAuthorizationFailure(e: unknown): e is ArmCallError {
+  return isArmCallError(e) && e.status === 403 && (e.code === 'AuthorizationFailed' || e.code === 'LinkedAuthorizationFailed');
+}
+
+/** The first authorization failure in an error (a partial apply holds one per failed grant). */
+function authorizationFailureIn(e: unknown): ArmCallError | undefined {
+  if (isAuthorizationFailure(e)) return e;
+  if (e instanceof PartialApplyError) return e.failures.find(isAuthorizationFailure);
+  return undefined;
+}
+
+/** How long to wait for a busy resource when its type module is not known (before the read). */
+const DEFAULT_BUSY_RETRY_MS = 15_000;
 
 /** Governance checks that need only the id: they cost no ARM call. */
 const ID_ONLY_SKIPS = new Set(['subscription-not-governed', 'resource-group-not-governed', 'type-not-governed', 'child-resource']);
 
 function toOutcomeError(e: unknown): OutcomeError {
   if (e instanceof PartialApplyError) return { code: e.code, message: e.message, transient: isTransient(e) };
+  if (isArmCallError(e) && e.permission) return { code: e.code, message: e.message, transient: isTransient(e), permission: e.permission };
   if (isAutopilotError(e)) return { code: e.code, message: e.message, transient: isTransient(e) };
   return { code: 'InternalError', message: e instanceof Error ? e.message : String(e), transient: false };
 }
@@ -56,7 +103,8 @@ export class Remediator {
   }
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
-    const started = Date.now();
+    const clock = Date.now();
+    const started = request.startedAt && Number.isFinite(Date.parse(request.startedAt)) ? Date.parse(request.startedAt) : clock;
     const outcome: RemediationOutcome = {
       correlationId: request.correlationId,
       resourceId: request.resourceId,
@@ -87,16 +135,52 @@ export class Remediator {
       outcome.skipped.push(early);
       return finish();
     }
-    const signal = AbortSignal.timeout(this.settings.budgetMs);
+    const budget = this.settings.budgetMs;
+    const signal = AbortSignal.timeout(budget);
+    // Time kept back at the end of the budget to enqueue the rest and record the outcome.
+    const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;
+    const resume = request.resume;
+    // Every action of this remediation, earlier deliveries' included: its one ledger row lists them all.
+    const progress: ActionRecord[] = [...(resume?.actions ?? [])];
+    let resource: ResourceState | undefined;
+    // A write of ours still to be polled: every hand-off before it ends carries it on.
+    let pending = resume?.operation;
+    const defer = (reason: DeferralReason, detail: string, retryAfterMs: number, next: Partial<ResumePoint> = {}): RemediationOutcome => {
+      outcome.actions = progress;
+      const handOffs = (resume?.attempt ?? 0) + 1;
+      if (reason !== 'authorization-propagating' && handOffs > (this.settings.maxHandOffs ?? DEFAULT_MAX_HAND_OFFS)) {
+        outcome.status = 'failed';
+        outcome.errors.push({ code: 'HandOffLimitReached', message: `still not done after ${handOffs - 1} hand-offs: ${detail}`, transient: false });
+        return finish();
+      }
+      outcome.status = 'deferred';
+      const deferral: Deferral = { reason, detail, retryAfterMs: Math.max(0, Math.round(retryAfterMs)), resume: nextResumePoint(resume, progress, outcome.plan, next) };
+      outcome.deferral = deferral;
+      return finish();
+    };
     try {
-      const resource = await this.ports.resources.read(request.resourceId, signal);
+      // ARM is throttling this subscription for longer than this delivery can wait: no call at all.
+      const closedFor = request.handOff ? (this.ports.pacing?.closedForMs(id.subscriptionId!) ?? 0) : 0;
+      if (handOffAt !== undefined && closedFor > 0 && Date.now() + closedFor > handOffAt) {
+        return defer('throttled', `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`, closedFor, { operation: pending });
+      }
+      if (resume?.operation) {
+        // Our write was accepted earlier and may still run: poll it, never send it again.
+        await this.ports.resources.resumeWrite(resume.operation, signal, { handOffAt });
+        progress.push({ kind: 'identity-written', from: resume.operation.from, to: resume.operation.to });
+        pending = undefined;
+      }
+      resource = await this.ports.resources.read(request.resourceId, signal);
       if (!resource) {
         outcome.status = 'gone';
+        outcome.actions = progress;
         outcome.skipped.push({ reason: 'resource-gone', detail: 'the resource no longer exists' });
         return finish();
       }
+      const found = resource;
+      for (const a of progress) if (a.kind === 'identity-written' && !a.principalId) a.principalId = found.identity.principalId;
       outcome.resourceType = resource.type;
-      outcome.identityBefore = resource.identity.type;
+      outcome.identityBefore = resume?.operation?.from ?? resource.identity.type;
       outcome.identityAfter = resource.identity.type;
       const planned = planRemediation(resource, this.config, { requestedProfiles: request.requestedProfiles });
       if (planned.kind === 'skip') {
@@ -135,10 +219,16 @@ export class Remediator {
         }
         return finish();
       }
-      const result = await applyPlan(plan, resource, this.ports, this.settings, signal);
+      // An operation is running on the resource (its creation, someone's update): writing now would
+      // conflict or be overwritten. Look again once that operation had time to end.
+      if (request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
+        return defer('resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
+      }
+      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew });
       this.record(outcome, plan, result);
       return finish();
     } catch (e) {
+      outcome.actions = progress;
       if (e instanceof PartialApplyError) this.record(outcome, outcome.plan!, e.partial);
       const error = e instanceof DOMException && e.name === 'TimeoutError' ? new DeadlineExceededError('the remediation', e) : e;
       if (error instanceof ResourceGoneError) {
@@ -147,10 +237,72 @@ export class Remediator {
         outcome.skipped.push({ reason: 'resource-gone', detail: error.message });
         return finish();
       }
+      if (request.handOff) {
+        const deferred = this.deferralFor(error, request, resource, outcome.plan, (reason, detail, ms, next = {}) => defer(reason, detail, ms, { operation: pending, ...next }));
+        if (deferred) return deferred;
+      }
       outcome.status = 'failed';
+      const authorization = authorizationFailureIn(error);
+      if (authorization?.permission) {
+        const since = resume?.authorizationFailingSince ? Date.parse(resume.authorizationFailingSince) : undefined;
+        const window = since !== undefined ? this.settings.authorizationRetryWindowMs : undefined;
+        outcome.errors.push({ code: authorization.code, message: missingPermissionMessage(authorization.permission, window), transient: false, permission: authorization.permission });
+        return finish();
+      }
       outcome.errors.push(toOutcomeError(error));
       return finish();
     }
+  }
+
+  /** What to hand off for an error, or undefined when it fails here (permanent, or out of hand-offs). */
+  private deferralFor(
+    error: unknown,
+    request: RemediationRequest,
+    resource: ResourceState | undefined,
+    plan: Plan | undefined,
+    defer: (reason: DeferralReason, detail: string, retryAfterMs: number, next?: Partial<ResumePoint>) => RemediationOutcome,
+  ): RemediationOutcome | undefined {
+    const resume = request.resume;
+    const attempt = (resume?.attempt ?? 0) + 1;
+    if (error instanceof WriteStillRunningError) {
+      // Progress, not failure: the write is Azure's now; the next delivery polls the same operation.
+      const operation: PendingWrite = resume?.operation ?? {
+        resourceId: request.resourceId,
+        monitor: error.monitor,
+        from: plan?.identity.action === 'write' ? plan.identity.from : (resource?.identity.type ?? 'None'),
+        to: plan?.identity.action === 'write' ? plan.identity.to.type : (resource?.identity.type ?? 'None'),
+      };
+      return defer('operation-running', 'the identity write was accepted and is still running; its operation is polled, not written again', error.retryAfterMs, { operation: { ...operation, monitor: error.monitor } });
+    }
+    const authorization = authorizationFailureIn(error);
+    if (authorization) {
+      const now = Date.now();
+      const since = resume?.authorizationFailingSince ? Date.parse(resume.authorizationFailingSince) : now;
+      const window = this.settings.authorizationRetryWindowMs;
+      const elapsed = now - since;
+      if (elapsed >= window) return undefined;
+      const what = authorization.permission ? `'${authorization.permission.action}' on '${authorization.permission.scope}'` : 'a call';
+      return defer(
+        'authorization-propagating',
+        `ARM refused ${what} (${authorization.code}); a new role assignment of the app can take minutes to reach ARM, so this is retried until ${new Date(since + window).toISOString()}`,
+        authorizationRetryDelayMs(window, attempt, elapsed),
+        { authorizationFailingSince: new Date(since).toISOString() },
+      );
+    }
+    if (!isTransient(error)) return undefined;
+    // After a failure the write may or may not have been accepted: the next attempt re-reads, and a
+    // resource still busy with it is deferred again rather than written twice.
+    const closedFor = this.ports.pacing?.closedForMs(resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!) ?? 0;
+    const cause = error instanceof PartialApplyError ? error.failures.find(isTransient) : error;
+    if (closedFor > 0 || (isArmCallError(cause) && cause.status === 429)) {
+      return defer('throttled', `ARM throttled the app's calls; they resume in ${Math.ceil(closedFor / 1000)} s`, Math.max(closedFor, 1000));
+    }
+    if (isArmCallError(cause) && cause.status === 409) {
+      return defer('resource-busy', `${cause.code}: another operation on the resource is in progress`, resource?.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
+    }
+    if (!request.handOff?.transientFailures) return undefined;
+    const first = toOutcomeError(cause ?? error);
+    return defer('transient', `${first.code}: ${first.message}`, transientRetryDelayMs(attempt));
   }
 
   private record(outcome: RemediationOutcome, plan: Plan, result: ApplyResult): void {

@@ -1,4 +1,6 @@
 import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
+import type { MissingPermission } from '../errors';
+import type { Deferral } from './hand-off';
 
 /** The identity block of a resource as ARM reports it. */
 export interface IdentityState {
@@ -29,6 +31,10 @@ export interface ResourceState {
    * (for example write-only secrets a GET-modify-PUT would wipe). Planning turns them into a blocked plan.
    */
   blockers: PlanBlocker[];
+  /** `properties.provisioningState` as read; a non-terminal one means an operation is running. */
+  provisioningState?: string;
+  /** How long (ms) to wait before looking again when this resource is busy (from the type's module). */
+  busyRetryMs?: number;
   /** The body exactly as read, kept for types that are written by GET-modify-PUT. */
   rawBody: Record<string, unknown>;
   /** What the RP's identity block can hold (from the type's module); absent: both kinds at once. */
@@ -239,6 +245,8 @@ export interface OutcomeError {
   message: string;
   /** Worth retrying later (throttling, service errors, replication delay). */
   transient: boolean;
+  /** For authorization failures: the action ARM refused and the scope (a linked resource when `linked`). */
+  permission?: MissingPermission;
 }
 
 /** One record per remediation: what was planned, done, skipped and why. Never holds a token. */
@@ -260,6 +268,9 @@ export interface RemediationOutcome {
   /** The principal that holds (or would hold) the roles: its role for the workload, objectId and clientId. */
   grantee?: PrincipalDescription;
   errors: OutcomeError[];
+  /** Set when `deferred`: why, when the rest runs, and what it resumes from. */
+  deferral?: Deferral;
+  /** When the remediation began (the event's arrival); a resumed remediation keeps its first start. */
   startedAt: string;
   durationMs: number;
 }

@@ -1,16 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
 import { createLogger } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
-import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
+import { handOffMessage, MalformedRemediationMessageError, parseRemediationMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
 import { triggerMetadataInt } from './trigger-metadata';
 
 /**
- * Queue trigger on the remediation queue: one non-compliant resource found by a sweep, fixed by the
- * same engine as events. A transient failure throws, so the host makes the message visible again
- * after visibilityTimeout and, after maxDequeueCount attempts, moves it to `<queue>-poison`.
- * A permanent failure is logged and recorded, and the message is done.
+ * Queue trigger on the remediation queue: one resource per message, found non-compliant by a sweep or
+ * handed off by a trigger that could not finish it, fixed by the same engine as events. A handed-off
+ * remediation carries on where it stopped: a write still running is polled, never sent again. What
+ * still cannot finish (a running write, a busy resource, throttling, a 403 within its window) goes
+ * back on the queue as a new message with a delay matching the wait, under the same remediation id,
+ * so the ledger keeps one row for it. Other transient failures throw, so the host makes the message
+ * visible again after visibilityTimeout and, after maxDequeueCount attempts, moves it to
+ * `<queue>-poison`. A permanent failure is logged and recorded, and the message is done.
  */
 export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
   return async function remediationQueue(message: unknown, context: InvocationContext): Promise<void> {
@@ -28,10 +33,24 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
       throw e;
     }
     const autopilot = getAutopilot();
-    const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId });
-    const outcome = await autopilot.remediator.remediate({ resourceId: parsed.resourceId, correlationId: parsed.correlationId || context.invocationId, mode: 'apply' });
+    const remediationId = parsed.remediationId ?? randomUUID();
+    const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId, remediationId });
+    const queue = autopilot.sweep.queue;
+    const outcome = await autopilot.remediator.remediate({
+      resourceId: parsed.resourceId,
+      correlationId: parsed.correlationId || context.invocationId,
+      mode: 'apply',
+      handOff: queue ? { transientFailures: false } : undefined,
+      resume: parsed.resume,
+      startedAt: parsed.startedAt,
+    });
+    if (outcome.status === 'deferred' && outcome.deferral && queue) {
+      // Sent before this message is completed: if sending fails, the throw makes the host retry this one.
+      const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
+      await queue.send(next, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
+    }
     scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
-    await autopilot.outcomes.record(outcome, { trigger: 'queue' });
+    await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId });
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
     }

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
+import { pendingRemediation } from '../ledger/pending';
 import { createLogger, type LogLevel } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
+import { handOffMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
 
 /** The Functions logger, one JSON line per record. */
 export function contextSink(context: InvocationContext) {
@@ -16,8 +19,13 @@ export function contextSink(context: InvocationContext) {
 
 /**
  * Event Grid trigger for ResourceWriteSuccess (either envelope). Ignored and malformed events are
- * logged with the reason and acknowledged; a transient failure throws so Event Grid redelivers; a
- * permanent one is logged and acknowledged, so it never turns into a retry storm.
+ * logged with the reason and acknowledged. The work is done inline while it fits in the delivery;
+ * what cannot finish in it (a write still running, a busy resource, ARM throttling, a 403 while the
+ * app's roles propagate, other transient failures) is handed to the remediation queue with a delay
+ * matching the wait, and the event is acknowledged as `deferred`: Event Grid's own retries (10 s,
+ * 30 s, 1 min, 5 min...) are never needed for that. Only without a queue, or when the queue cannot be
+ * reached, does a transient failure throw so Event Grid redelivers. A permanent failure is logged
+ * and acknowledged, so it never turns into a retry storm.
  */
 export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot) {
   return async function resourceWriteSuccess(event: unknown, context: InvocationContext): Promise<void> {
@@ -40,13 +48,29 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
       return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
     }
+    const queue = autopilot.sweep.queue;
+    // A remediation of this resource already waits on the queue and will read it afresh: this event adds nothing.
+    const pending = queue && (await pendingRemediation(autopilot.ledger, triage.resourceId));
+    if (pending) {
+      return void scoped.log('info', 'event.ignored', {
+        reason: 'remediation-pending',
+        detail: `remediation ${pending.requestId} of this resource is queued until ${pending.deferral?.retryAt} and will read it afresh`,
+      });
+    }
+    const remediationId = randomUUID();
     const outcome = await autopilot.remediator.remediate({
       resourceId: triage.resourceId,
       correlationId: parsed.correlationId ?? parsed.id,
       mode: 'apply',
+      handOff: queue ? { transientFailures: true } : undefined,
     });
-    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
-    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id });
+    if (outcome.status === 'deferred' && outcome.deferral && queue) {
+      // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
+      const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
+      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id }), { visibilityDelaySeconds: delay });
+    }
+    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
+    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId });
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
     }

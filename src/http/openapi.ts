@@ -156,6 +156,11 @@ export const OPENAPI_DOCUMENT = {
           actions: { type: 'array', items: { type: 'object' } },
           skipped: { type: 'array', items: { type: 'object' } },
           errors: { type: 'array', items: { type: 'object' } },
+          deferral: {
+            type: 'object',
+            description: 'Set while the remediation is deferred: why, when the remediation queue carries on, and the hand-off count.',
+            properties: { reason: { type: 'string' }, detail: { type: 'string' }, retryAt: { type: 'string', format: 'date-time' }, attempt: { type: 'integer' } },
+          },
           durationMs: { type: 'number' },
           startedAt: { type: 'string', format: 'date-time' },
           finishedAt: { type: 'string', format: 'date-time' },

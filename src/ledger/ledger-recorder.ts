@@ -22,6 +22,12 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     actions: outcome.actions,
     skipped: outcome.skipped,
     errors: outcome.errors,
+    deferral: outcome.deferral && {
+      reason: outcome.deferral.reason,
+      detail: outcome.deferral.detail,
+      retryAt: new Date(Date.now() + outcome.deferral.retryAfterMs).toISOString(),
+      attempt: outcome.deferral.resume.attempt,
+    },
     durationMs: outcome.durationMs,
     startedAt: outcome.startedAt,
     finishedAt: new Date(Date.parse(outcome.startedAt) + outcome.durationMs).toISOString(),

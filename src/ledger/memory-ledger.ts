@@ -6,7 +6,9 @@ export class MemoryLedger implements LedgerStore {
   private readonly events = new Set<string>();
 
   async append(entry: LedgerEntry): Promise<void> {
-    this.entries.push(structuredClone(entry));
+    const i = this.entries.findIndex((e) => e.requestId === entry.requestId);
+    if (i >= 0) this.entries[i] = structuredClone(entry);
+    else this.entries.push(structuredClone(entry));
   }
 
   async byRequestId(requestId: string): Promise<LedgerEntry | undefined> {

@@ -3,7 +3,7 @@ import type { TableClient } from '@azure/data-tables';
 import { EVENT_PARTITION, newestFirstRowKey, REQUEST_PARTITION, resourcePartition, safeRowKey } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
-const JSON_FIELDS = ['plan', 'actions', 'skipped', 'errors', 'grantee'] as const;
+const JSON_FIELDS = ['plan', 'actions', 'skipped', 'errors', 'grantee', 'deferral'] as const;
 /** Table string properties hold at most 64 KiB (32K UTF-16 characters). */
 const MAX_PROPERTY_CHARS = 30_000;
 
@@ -50,7 +50,8 @@ export class TableLedger implements LedgerStore {
 
   async append(entry: LedgerEntry): Promise<void> {
     await this.ensureTable();
-    const rowKey = newestFirstRowKey(new Date(entry.finishedAt), entry.requestId);
+    // Keyed by the start, which a handed-off remediation keeps: its later rows replace the earlier one.
+    const rowKey = newestFirstRowKey(new Date(entry.startedAt), entry.requestId);
     await Promise.all([
       this.table.upsertEntity(toEntity(entry, resourcePartition(entry.resourceId), rowKey) as never, 'Replace'),
       this.table.upsertEntity(toEntity(entry, REQUEST_PARTITION, safeRowKey(entry.requestId)) as never, 'Replace'),

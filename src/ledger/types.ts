@@ -20,12 +20,25 @@ export interface LedgerEntry {
   actions: unknown[];
   skipped: unknown[];
   errors: unknown[];
+  /** While `deferred`: why, when the queue carries on (ISO), and the hand-off count. */
+  deferral?: LedgerDeferral;
   durationMs: number;
   startedAt: string;
   finishedAt: string;
 }
 
+export interface LedgerDeferral {
+  reason: string;
+  detail: string;
+  retryAt: string;
+  attempt: number;
+}
+
 export interface LedgerStore {
+  /**
+   * Writes the entry; an entry with the same requestId (a remediation handed off and carried on by
+   * the queue) replaces the earlier one, so each remediation is one row.
+   */
   append(entry: LedgerEntry): Promise<void>;
   byRequestId(requestId: string): Promise<LedgerEntry | undefined>;
   /** Newest first. */

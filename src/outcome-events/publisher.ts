@@ -11,7 +11,8 @@ export const OUTCOME_EVENT_SOURCE = '/identity-autopilot';
 /**
  * Publishes each outcome as a CloudEvent to a custom Event Grid topic, authenticated with the app's
  * managed identity, so other automation (a pipeline waiting for the identity, say) can react.
- * Skipped outcomes are not published: nothing happened that anyone could wait for.
+ * Skipped outcomes are not published: nothing happened that anyone could wait for; nor are deferred
+ * ones: the remediation is not over, and its final outcome is published when the queue finishes it.
  */
 export class OutcomeEventPublisher implements OutcomeRecorder {
   private readonly client: EventGridPublisherClient<'CloudEvent'>;
@@ -21,7 +22,7 @@ export class OutcomeEventPublisher implements OutcomeRecorder {
   }
 
   async record(outcome: RemediationOutcome, context: OutcomeContext): Promise<void> {
-    if (outcome.status === 'skipped') return;
+    if (outcome.status === 'skipped' || outcome.status === 'deferred') return;
     await this.client.send([
       {
         // Only what Azure did is "completed": blocked work is a failure someone must act on.

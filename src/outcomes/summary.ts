@@ -18,6 +18,12 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
     skipped: outcome.skipped,
     blockers: outcome.blockers,
     errors: outcome.errors,
+    deferral: outcome.deferral && {
+      reason: outcome.deferral.reason,
+      detail: outcome.deferral.detail,
+      retryAfterSeconds: Math.ceil(outcome.deferral.retryAfterMs / 1000),
+      attempt: outcome.deferral.resume.attempt,
+    },
     durationMs: outcome.durationMs,
   };
 }

@@ -12,6 +12,7 @@ import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
 import { startSandbox } from './environment';
+import { runHandOffDemo } from './hand-off-demo';
 import { runSweepDemo } from './sweep-demo';
 
 function identitySummary(identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined): string {
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);
     const writes = emulator.requests.filter((r) => r.operation !== 'read').length;
     process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${(await emulator.specViolations()).length} violations.\n`);
+    // A write that outlives an Event Grid delivery, finished from the remediation queue.
+    process.stdout.write('\n');
+    await runHandOffDemo(emulator, app, (text) => process.stdout.write(text));
     // Compliance sweep: drift the events never saw, found through Resource Graph and fixed through the queue trigger.
     process.stdout.write('\n');
     await runSweepDemo(emulator, app, estate, (text) => process.stdout.write(text));

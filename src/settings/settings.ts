@@ -16,6 +16,12 @@ export interface AppSettings {
   dryRun: boolean;
   /** AUTOPILOT_REMEDIATION_BUDGET_SECONDS: wall-clock limit of one remediation, retries included. */
   budgetSeconds: number;
+  /**
+   * AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: how long a 403 (AuthorizationFailed, LinkedAuthorizationFailed)
+   * is retried through the remediation queue, with growing delays, before it is reported as a missing
+   * permission. New role assignments can take up to 30 minutes to reach ARM's authorization cache.
+   */
+  authorizationRetryMinutes: number;
   /** AUTOPILOT_APP_PRINCIPAL_ID: the app's own principal id for the loop guard; read from its token when unset. */
   appPrincipalId?: string;
   /** AUTOPILOT_LRO_POLL_INTERVAL_MS: poll interval when the RP sends no Retry-After. */
@@ -97,6 +103,9 @@ export function readSettings(env: Env = process.env): AppSettings {
     dryRun: flag(env, 'AUTOPILOT_DRY_RUN', false),
     // Event Grid waits about 30 s for a delivery; staying under it avoids a duplicate delivery of work in progress.
     budgetSeconds: positiveNumber(env, 'AUTOPILOT_REMEDIATION_BUDGET_SECONDS', 25, 600)!,
+    // Learn (role-based-access-control/troubleshooting): ARM caches authorization, so a role assignment
+    // "can sometimes take up to 30 minutes" to take effect.
+    authorizationRetryMinutes: positiveNumber(env, 'AUTOPILOT_AUTHORIZATION_RETRY_MINUTES', 30, 24 * 60)!,
     appPrincipalId: env.AUTOPILOT_APP_PRINCIPAL_ID?.trim() || undefined,
     lroPollIntervalMs: positiveNumber(env, 'AUTOPILOT_LRO_POLL_INTERVAL_MS', undefined, 60_000),
     ledger: ledgerConnection(env),

@@ -20,7 +20,10 @@ export interface AccessRequest {
  * caller, at the target scope or above, grants it and its ABAC condition (if any) holds.
  */
 export function isAllowed(state: EmulatorState, principal: Principal, access: AccessRequest): boolean {
+  const now = Date.now();
   return state.assignmentsFor(principal.id).some((assignment) => {
+    // Not yet in ARM's authorization cache (see RoleAssignmentRecord.effectiveAt).
+    if (assignment.effectiveAt !== undefined && assignment.effectiveAt > now) return false;
     if (!isWithinScope(access.scope, assignment.scope)) return false;
     const definition = state.roleDefinitions.get(assignment.roleDefinitionGuid);
     if (!definition || !permits(definition, access.action)) return false;
@@ -53,6 +56,9 @@ export function authorizeLinked(state: EmulatorState, principal: Principal, acce
   throw new ArmError(
     403,
     'LinkedAuthorizationFailed',
-    `The client '${principal.id}' has permission to perform action on the resource but does not have permission to perform action '${access.action}' on the linked scope '${access.scope}'.`,
+    // ARM's wording (Azure/aad-pod-identity#511): "... has permission to perform action '<a>' on scope
+    // '<s>'; however, it does not have permission to perform action(s) '<b>' on the linked scope(s) '<l>'
+    // (respectively) or the linked scope(s) are invalid."
+    `The client '${principal.id}' with object id '${principal.id}' has permission to perform the requested action on the resource; however, it does not have permission to perform action(s) '${access.action}' on the linked scope(s) '${access.scope}' (respectively) or the linked scope(s) are invalid.`,
   );
 }

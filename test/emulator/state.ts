@@ -23,6 +23,12 @@ export interface RoleAssignmentRecord {
   conditionVersion?: string;
   createdOn: string;
   createdBy: string;
+  /**
+   * Epoch ms from which ARM's authorization honours the assignment. ARM caches authorization, so a
+   * new assignment "can sometimes take up to 30 minutes" to take effect (Learn:
+   * role-based-access-control/troubleshooting): until then its principal gets 403 AuthorizationFailed.
+   */
+  effectiveAt?: number;
 }
 
 export interface LongRunningOperation {
@@ -31,6 +37,8 @@ export interface LongRunningOperation {
   status: 'InProgress' | 'Succeeded' | 'Failed';
   startTime: string;
   completeAt: number;
+  /** What the resource shows while it runs (Creating, Updating...). */
+  provisioningState?: string;
   error?: { code: string; message: string };
   /** What the operation does when it succeeds (a scale set's manual upgrade updates its instances then). */
   onSucceeded?: () => void;
@@ -84,6 +92,8 @@ export class EmulatorState {
   readonly restarts = new Map<string, number>();
   /** Scale-set instances by the scale set's key; created from `sku.capacity` when first needed. */
   readonly scaleSetInstances = new Map<string, ScaleSetInstance[]>();
+  /** How long a role assignment created through the API takes to reach authorization (see effectiveAt). */
+  rbacPropagationDelayMs = 0;
 
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
@@ -144,7 +154,7 @@ export class EmulatorState {
   }
 
   /** Seeds a role assignment directly, bypassing authorization (test set-up only). */
-  grant(input: { principalId: string; roleDefinitionGuid: string; scope: string; condition?: string; principalType?: string }): RoleAssignmentRecord {
+  grant(input: { principalId: string; roleDefinitionGuid: string; scope: string; condition?: string; principalType?: string; effectiveAfterMs?: number }): RoleAssignmentRecord {
     const name = randomUUID();
     const record: RoleAssignmentRecord = {
       id: `${input.scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/roleAssignments/${name}`,
@@ -157,6 +167,7 @@ export class EmulatorState {
       conditionVersion: input.condition ? '2.0' : undefined,
       createdOn: new Date().toISOString(),
       createdBy: 'seed',
+      effectiveAt: input.effectiveAfterMs ? Date.now() + input.effectiveAfterMs : undefined,
     };
     this.roleAssignments.set(key(record.id), record);
     return record;

@@ -18,4 +18,5 @@ export const containerApps: ResourceTypeHandler = {
     UserAssigned: 'UserAssigned',
     'SystemAssigned, UserAssigned': 'SystemAssigned,UserAssigned',
   },
+  busyRetrySeconds: 15,
 };

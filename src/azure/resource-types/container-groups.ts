@@ -112,4 +112,9 @@ export const containerGroups: ResourceTypeHandler = {
   note: 'identity is written by PUT of the whole container group, which restarts its containers',
   identityTypeSpelling: SPACED_IDENTITY_TYPES,
   writeBlockers: containerGroupBlockers,
+  // A group PUT restarts its containers and takes a minute or more (Learn: container-instances-update).
+  busyRetrySeconds: 30,
+  // 409 ContainerGroupTransitioning, "The container group '<name>' is still transitioning, please retry
+  // later." (Learn troubleshooting: azure-container-instances/configuration-setup/container-group-transitioning).
+  isBusyConflict: (status, code) => status === 409 && code === 'ContainerGroupTransitioning',
 };

@@ -25,7 +25,7 @@ export function resourceTypeHandler(type: string): ResourceTypeHandler | undefin
 }
 
 /** What a type's module reads from a body for the pure planner: generic facts, never the type name. */
-export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag'>;
+export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs'>;
 
 /**
  * The facts the planner needs from one body (a full GET, or a Resource Graph row shaped like one).
@@ -40,5 +40,12 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     identityCapabilities: handler.identityCapabilities ?? { systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined },
     principals: handler.principals?.(body),
     etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
+    provisioningState: provisioningStateOf(body),
+    busyRetryMs: handler.busyRetrySeconds * 1000,
   };
+}
+
+function provisioningStateOf(body: Record<string, unknown>): string | undefined {
+  const state = (body.properties as { provisioningState?: unknown } | undefined)?.provisioningState;
+  return typeof state === 'string' ? state : undefined;
 }

@@ -71,4 +71,14 @@ export const managedClusters: ResourceTypeHandler = {
     const kubelet = kubeletIdentity(body);
     return { identityBlockRole: 'cluster', others: kubelet ? [kubelet] : [] };
   },
+  // Cluster updates take minutes (Learn: aks/use-managed-identity, "the update takes a few minutes").
+  busyRetrySeconds: 60,
+  // AKS answers a write during another operation with 409 OperationNotAllowed, "Operation is not
+  // allowed: Another operation (Updating) is in progress, please wait for it to finish before starting
+  // a new operation. See https://aka.ms/aks-pending-operation" (Azure/azure-workload-identity#417,
+  // Azure/terraform-azurerm-avm-ptn-aks-production#25), or, in newer API versions, "...because there's
+  // an in progress update managed cluster operation..." (Azure/azure-cli-extensions#9855). Other
+  // OperationNotAllowed answers (quota, unsupported changes) stay until a person acts: permanent.
+  isBusyConflict: (status, code, message) =>
+    status === 409 && code === 'OperationNotAllowed' && /another (\w+ )?operation\b.*\bin progress|in progress update/i.test(message),
 };

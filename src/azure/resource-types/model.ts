@@ -51,4 +51,15 @@ export interface ResourceTypeHandler {
   runFollowUp?(arm: ArmRequester, resourceId: string, code: string): Promise<string | undefined>;
   /** The RBAC actions the follow-up needs, granted only when an enforce rule opts in (scripts/infra/permissions.ts). */
   readonly followUpPermissions?: { readonly optIn: FollowUpNeed['optIn']; readonly actions: readonly string[] };
+  /**
+   * Seconds to wait before looking again at a resource of this type that is busy (a non-terminal
+   * provisioningState, or this RP's "another operation is in progress" conflict): roughly how long
+   * this RP's writes take, so a hand-off to the remediation queue does not come back too early.
+   */
+  readonly busyRetrySeconds: number;
+  /**
+   * This RP's own "busy" conflict, beyond the generic `AnotherOperationInProgress`: it clears by
+   * itself once the running operation ends, so it is transient.
+   */
+  isBusyConflict?(status: number, code: string, message: string): boolean;
 }

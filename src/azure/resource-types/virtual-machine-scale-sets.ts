@@ -44,6 +44,7 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
     await arm.action(`${resourceId}/manualupgrade`, this.apiVersion, { instanceIds: behind });
     return `upgraded ${behind.length} instance(s) to the scale set's latest model (manualupgrade)`;
   },
+  busyRetrySeconds: 30,
 };
 
 function manualUpgradeNeed(body: Record<string, unknown>): FollowUpNeed | undefined {

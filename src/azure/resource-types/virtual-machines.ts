@@ -8,4 +8,5 @@ export const virtualMachines: ResourceTypeHandler = {
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Compute/virtualMachines/write',
   identityTypeSpelling: SPACED_IDENTITY_TYPES,
+  busyRetrySeconds: 20,
 };

@@ -8,4 +8,5 @@ export const webSites: ResourceTypeHandler = {
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Web/sites/write',
   identityTypeSpelling: SPACED_IDENTITY_TYPES,
+  busyRetrySeconds: 10,
 };

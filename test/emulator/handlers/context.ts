@@ -21,8 +21,13 @@ export interface EmulatorResponse {
 }
 
 export interface LroSettings {
-  /** How long an operation stays InProgress. */
+  /** How long an operation stays InProgress (when no time factor is set). */
   durationMs: number;
+  /**
+   * When set, each operation runs for its RP's realistic duration (ResourceTypeModel.realisticWriteMs:
+   * AKS and ACI take minutes) times this factor, e.g. 1/100 in tests; `durationMs` is then unused.
+   */
+  timeFactor?: number;
   /** Retry-After the RP sends on 202s and monitors (the SDK uses it as its poll interval). */
   retryAfterSeconds: number;
 }

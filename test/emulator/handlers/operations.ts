@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
-import type { LroStyle } from '../resource-types';
+import type { LroStyle, ResourceTypeModel } from '../resource-types';
 import { type Json, type LongRunningOperation, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
@@ -18,6 +18,25 @@ export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
     const resource = ctx.state.resources.get(op.resourceKey);
     if (resource?.body.properties) resource.body.properties.provisioningState = 'Succeeded';
   }
+}
+
+/** How long a write of this type runs: its realistic duration scaled by the time factor, or the fixed duration. */
+export function operationDurationMs(ctx: HandlerContext, model: Pick<ResourceTypeModel, 'realisticWriteMs'>): number {
+  return ctx.lro.timeFactor !== undefined ? Math.round(model.realisticWriteMs * ctx.lro.timeFactor) : ctx.lro.durationMs;
+}
+
+/**
+ * Starts an operation on a resource without a request, as another caller's would be (its creation by
+ * a deployment, someone's update): the resource shows `provisioningState` until it ends, and writes in
+ * the meantime get the RP's conflict.
+ */
+export function beginOperation(state: HandlerContext['state'], resourceId: string, durationMs: number, provisioningState = 'Updating'): LongRunningOperation {
+  const resource = state.resource(resourceId);
+  if (!resource) throw new Error(`no resource ${resourceId}`);
+  const op: LongRunningOperation = { id: randomUUID(), resourceKey: key(resource.id), status: 'InProgress', startTime: new Date().toISOString(), completeAt: Date.now() + durationMs, provisioningState };
+  state.operations.set(op.id, op);
+  resource.body.properties = { ...(resource.body.properties ?? {}), provisioningState };
+  return op;
 }
 
 export function operationInProgress(ctx: HandlerContext, resourceKey: string): LongRunningOperation | undefined {
@@ -40,21 +59,24 @@ interface WriteOutcome {
  * Shapes the answer to a PUT/PATCH the way the RP's long-running pattern does, and starts the
  * operation the monitor URL will report on.
  */
-export function respondToWrite(ctx: HandlerContext, style: LroStyle, operationsSegment: string, outcome: WriteOutcome): EmulatorResponse {
+export function respondToWrite(ctx: HandlerContext, style: LroStyle, model: Pick<ResourceTypeModel, 'operationsSegment' | 'realisticWriteMs'>, outcome: WriteOutcome): EmulatorResponse {
+  const operationsSegment = model.operationsSegment;
   const status = outcome.created ? 201 : 200;
   if (style === 'sync') {
     if (outcome.body.properties) outcome.body.properties.provisioningState = 'Succeeded';
     return { status, body: outcome.body };
   }
+  const provisioningState = outcome.created ? 'Creating' : 'Updating';
   const op: LongRunningOperation = {
     id: randomUUID(),
     resourceKey: key(outcome.resourceId),
     status: 'InProgress',
     startTime: new Date().toISOString(),
-    completeAt: Date.now() + ctx.lro.durationMs,
+    completeAt: Date.now() + operationDurationMs(ctx, model),
+    provisioningState,
   };
   ctx.state.operations.set(op.id, op);
-  if (outcome.body.properties) outcome.body.properties.provisioningState = outcome.created ? 'Creating' : 'Updating';
+  if (outcome.body.properties) outcome.body.properties.provisioningState = provisioningState;
   const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
     outcome.location.replace(/\s+/g, '').toLowerCase(),
   )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;

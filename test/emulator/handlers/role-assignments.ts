@@ -118,6 +118,7 @@ function put(ctx: HandlerContext, req: EmulatorRequest, scope: string, name: str
     conditionVersion: typeof props.conditionVersion === 'string' ? props.conditionVersion : undefined,
     createdOn: new Date().toISOString(),
     createdBy: req.principal.id,
+    effectiveAt: ctx.state.rbacPropagationDelayMs > 0 ? Date.now() + ctx.state.rbacPropagationDelayMs : undefined,
   };
   ctx.state.roleAssignments.set(key(id), record);
   return { status: 201, body: roleAssignmentBody(record) };

@@ -4,7 +4,8 @@ import { authorize, authorizeLinked } from '../authorization';
 import { checkPreconditions, etagHeader, stampEtags } from '../etags';
 import { applyIdentity } from '../identity';
 import { type ResourceTypeModel, readView } from '../resource-types';
-import { type Json, key } from '../state';
+import { anotherOperationInProgress } from '../resource-types/model';
+import { type Json, key, type LongRunningOperation } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { mergePatch } from './json-merge-patch';
 import { operationInProgress, respondToWrite } from './operations';
@@ -68,7 +69,8 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       const problem = model.validatePut(input);
       if (problem) throw new ArmError(400, 'InvalidParameter', problem);
       if (model.etags) checkPreconditions(req, existing?.body);
-      if (existing && operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
+      const runningOnPut = existing && operationInProgress(ctx, key(id.id));
+      if (runningOnPut) throw busy(model, id, runningOnPut);
       const resourceId = existing?.id ?? id.id;
       const body: Json = { id: resourceId, name: id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
       const writeIdentity = identityWriter(ctx, req, model);
@@ -78,14 +80,15 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       ctx.state.resources.set(key(resourceId), { id: resourceId, body });
       if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
       model.onModelWritten?.(ctx.state, existing?.body, body);
-      return viewed(respondToWrite(ctx, model.putLro, model.operationsSegment, outcome(id, req, body, existing === undefined, resourceId)));
+      return viewed(respondToWrite(ctx, model.putLro, model, outcome(id, req, body, existing === undefined, resourceId)));
     }
     case 'PATCH': {
       authorize(ctx.state, req.principal, action('write'));
       const patch = stripReadOnly(requireBody(req));
       if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
       if (model.etags) checkPreconditions(req, existing.body);
-      if (operationInProgress(ctx, key(id.id))) throw anotherOperation(id);
+      const runningOnPatch = operationInProgress(ctx, key(id.id));
+      if (runningOnPatch) throw busy(model, id, runningOnPatch);
       let body: Json;
       if (model.patch === 'tags-only') {
         // These RPs' PATCH bodies hold tags alone; anything else is ignored, as the real services do.
@@ -98,7 +101,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       if (model.etags && body !== existing.body) stampEtags(body);
       ctx.state.resources.set(key(existing.id), { id: existing.id, body });
       model.onModelWritten?.(ctx.state, existing.body, body);
-      return viewed(respondToWrite(ctx, model.patchLro, model.operationsSegment, outcome(id, req, body, false, existing.id)));
+      return viewed(respondToWrite(ctx, model.patchLro, model, outcome(id, req, body, false, existing.id)));
     }
     default:
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on '${model.type}'.`);
@@ -116,12 +119,9 @@ function recordRestart(ctx: HandlerContext, resourceId: string, body: Json): voi
   body.properties.instanceView = { ...(body.properties.instanceView ?? {}), state: 'Running' };
 }
 
-function anotherOperation(id: ArmResourceId): ArmError {
-  return new ArmError(
-    409,
-    'AnotherOperationInProgress',
-    `Another operation on this or dependent resource is in progress. To retry later, please wait for the operation on '${id.name}' to complete.`,
-  );
+/** A write while an operation runs gets the RP's own conflict (AKS, ACI), or the generic one. */
+function busy(model: ResourceTypeModel, id: ArmResourceId, running: LongRunningOperation): ArmError {
+  return model.busyConflict?.(id.name!, running.provisioningState ?? 'Updating') ?? anotherOperationInProgress(id.name!);
 }
 
 function outcome(id: ArmResourceId, req: EmulatorRequest, body: Json, created: boolean, resourceId: string) {

@@ -11,4 +11,6 @@ export const containerApps: ResourceTypeModel = {
   operationsSegment: 'containerappOperationResults',
   validatePut: (body) =>
     body.properties?.managedEnvironmentId || body.properties?.environmentId ? undefined : "The parameter 'properties.environmentId' is required.",
+  // Container Apps revisions roll in tens of seconds (inferred; no documented figure).
+  realisticWriteMs: 30_000,
 };

@@ -119,4 +119,9 @@ export const containerGroups: ResourceTypeModel = {
   },
   // Learn (container-instances-update): an update restarts every container of the group.
   putRestarts: true,
+  // A group PUT redeploys and restarts every container: minutes (Learn container-instances-update). 2 minutes here.
+  realisticWriteMs: 2 * 60_000,
+  // 409 ContainerGroupTransitioning, "The container group '<name>' is still transitioning, please retry
+  // later." (Learn troubleshooting: azure-container-instances, container-group-transitioning).
+  busyConflict: (name) => new ArmError(409, 'ContainerGroupTransitioning', `The container group '${name}' is still transitioning, please retry later.`),
 };

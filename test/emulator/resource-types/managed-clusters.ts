@@ -1,3 +1,4 @@
+import { ArmError } from '../arm-error';
 import type { ResourceTypeModel } from './model';
 
 /**
@@ -20,4 +21,15 @@ export const managedClusters: ResourceTypeModel = {
     if (!body.properties?.dnsPrefix && !body.properties?.fqdnSubdomain) return "The parameter 'properties.dnsPrefix' is required.";
     return undefined;
   },
+  // Cluster updates take minutes ("the update takes a few minutes", Learn aks/use-managed-identity;
+  // azure-facts "AKS and ACI updates take minutes"): 6 minutes here, scaled by tests.
+  realisticWriteMs: 6 * 60_000,
+  // 409 OperationNotAllowed with this text (Azure/azure-workload-identity#417,
+  // Azure/terraform-azurerm-avm-ptn-aks-production#25 "Fix 409 OperationNotAllowed", aka.ms/aks-pending-operation).
+  busyConflict: (_name, runningState) =>
+    new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Operation is not allowed: Another operation (${runningState}) is in progress, please wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for more details`,
+    ),
 };

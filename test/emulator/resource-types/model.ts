@@ -1,3 +1,4 @@
+import { ArmError } from '../arm-error';
 import type { EmulatorState, Json } from '../state';
 
 /**
@@ -36,6 +37,26 @@ export interface ResourceTypeModel {
   readonly putRestarts?: boolean;
   /** Called after a PUT or PATCH stored a new body (scale sets: what happens to the instances). */
   onModelWritten?(state: EmulatorState, before: Json | undefined, after: Json): void;
+  /**
+   * How long this RP's writes really run (ms) before the operation ends, used when the emulator runs
+   * with a time factor (`lro.timeFactor`): realistic durations, scaled down by tests.
+   */
+  readonly realisticWriteMs: number;
+  /** What the RP answers a write that arrives while another operation on the resource runs. */
+  busyConflict?(name: string, runningState: string): ArmError;
+}
+
+/**
+ * The generic answer to a write during another operation (Compute, Web, Container Apps):
+ * 409 AnotherOperationInProgress (azure-facts: "Conflict codes differ per RP"; Terraform azurerm
+ * and the Azure CLI retry this code for Compute).
+ */
+export function anotherOperationInProgress(name: string): ArmError {
+  return new ArmError(
+    409,
+    'AnotherOperationInProgress',
+    `Another operation on this or dependent resource is in progress. To retry later, please wait for the operation on '${name}' to complete.`,
+  );
 }
 
 /**

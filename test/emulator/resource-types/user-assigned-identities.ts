@@ -10,4 +10,6 @@ export const userAssignedIdentities: ResourceTypeModel = {
   patchLro: 'sync',
   operationsSegment: 'operations',
   validatePut: () => undefined,
+  // Synchronous.
+  realisticWriteMs: 0,
 };

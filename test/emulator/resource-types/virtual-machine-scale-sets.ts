@@ -34,6 +34,8 @@ export const virtualMachineScaleSets: ResourceTypeModel = {
       }
     }
   },
+  // A scale-set model update: about a minute (inferred).
+  realisticWriteMs: 60_000,
 };
 
 export function upgradeMode(body: Json): string {

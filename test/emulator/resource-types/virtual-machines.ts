@@ -10,4 +10,6 @@ export const virtualMachines: ResourceTypeModel = {
   patchLro: 'async-operation',
   operationsSegment: 'operations',
   validatePut: (body) => (body.properties?.hardwareProfile ? undefined : "Required parameter 'hardwareProfile' is missing (null)."),
+  // A VM PATCH of identity installs the identity extension: tens of seconds (inferred).
+  realisticWriteMs: 45_000,
 };

@@ -10,4 +10,6 @@ export const webSites: ResourceTypeModel = {
   patchLro: 'sync',
   operationsSegment: 'operations',
   validatePut: (body) => (body.properties?.serverFarmId ? undefined : "The parameter 'properties.serverFarmId' is required."),
+  // WebApps_Update answers identity changes synchronously.
+  realisticWriteMs: 0,
 };

@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { QueueServiceClient } from '@azure/storage-queue';
+import type { Autopilot } from '../../src/app/composition';
+import { triggerNamed } from '../../src/functions/triggers';
+import { ROLE } from '../emulator';
+import { beginOperation } from '../emulator/handlers/operations';
+import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { useAzurite } from '../support/azurite';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { resourceWriteEvent } from '../support/events';
+import { hostJsonQueueSettings, runQueueHost } from '../support/queue-host';
+import { TRIGGER_RULES } from './rules.fixture';
+
+/**
+ * Hand-offs through the real Event Grid handler and queue trigger, with the remediation queue and the
+ * ledger in Azurite, against an emulator whose operations run for each RP's realistic time divided
+ * by 100 (AKS 6 min -> 3.6 s, ACI 2 min -> 1.2 s), monitors sending Retry-After: 1.
+ */
+const env = useEmulator({ lro: { timeFactor: 1 / 100, retryAfterSeconds: 1 } });
+const storage = useAzurite();
+// host.json's queue settings; a failed attempt is retried at once here (the hand-offs bring their own delays).
+const host = { ...hostJsonQueueSettings(), visibilityTimeoutSeconds: 0 };
+
+function appWithQueue(queueName: string, options: { budgetMs?: number; authorizationRetryMinutes?: string; maxHandOffs?: number } = {}): Autopilot {
+  const engine = { ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}), ...(options.maxHandOffs ? { maxHandOffs: options.maxHandOffs } : {}) };
+  return buildApp(env, rulesFor(TRIGGER_RULES), engine, {
+    AzureWebJobsStorage: storage.azurite.connectionString,
+    AUTOPILOT_REMEDIATION_QUEUE: queueName,
+    AUTOPILOT_LEDGER_TABLE: `ledger${queueName.replace(/[^a-z0-9]/g, '')}`,
+    ...(options.authorizationRetryMinutes ? { AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: options.authorizationRetryMinutes } : {}),
+  });
+}
+
+function queues(app: Autopilot) {
+  const service = QueueServiceClient.fromConnectionString(storage.azurite.connectionString);
+  return { queue: service.getQueueClient(app.settings.sweep.queueName), poison: service.getQueueClient(`${app.settings.sweep.queueName}-poison`) };
+}
+
+async function drain(app: Autopilot, timeoutMs = 30_000) {
+  const { queue, poison } = queues(app);
+  return runQueueHost(queue, poison, triggerNamed('storageQueue', 'remediationQueue', () => app).handler, host, { timeoutMs });
+}
+
+function resetAppGrants(): void {
+  for (const a of env.emulator.state.assignmentsFor(env.emulator.appPrincipal.id)) env.emulator.state.roleAssignments.delete(a.id.toLowerCase());
+}
+
+const writesTo = (seq: number, id: string) =>
+  env.emulator.requestsSince(seq).filter((r) => (r.method === 'PUT' || r.method === 'PATCH') && r.path.toLowerCase() === id.toLowerCase());
+
+describe('hand-offs to the remediation queue', () => {
+  afterEach(() => {
+    env.emulator.faults.clear();
+    resetAppGrants();
+  });
+
+  it('a long AKS write is handed off, the event acknowledged, and the queue polls it to the end: one PUT, one ledger row', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-aks', { budgetMs: 2000 });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aks-long', type: SEED_TYPES.managedCluster, name: 'aks-long' });
+    const before = env.emulator.lastSeq;
+    const first = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(first.error, undefined, 'the event is acknowledged');
+    assert.equal(first.outcome?.status, 'deferred', JSON.stringify(first.outcome));
+    assert.equal(first.outcome?.deferral.reason, 'operation-running');
+    assert.ok(first.outcome!.durationMs < 2000, `handed off inside the delivery budget (${first.outcome!.durationMs} ms)`);
+    assert.equal(writesTo(before, id).length, 1, 'the cluster was written once');
+    assert.equal(env.emulator.state.resource(id)!.body.properties.provisioningState, 'Updating', 'the write is still running');
+
+    const run = await drain(app);
+    assert.equal(run.poisoned.length, 0);
+    assert.equal(writesTo(before, id).length, 1, 'the queue polled the operation; it never wrote again');
+    const polls = env.emulator.requestsSince(before).filter((r) => /\/locations\/[^/]+\/operations\//i.test(r.path));
+    assert.ok(polls.length >= 3, `the operation was polled (${polls.length})`);
+    const principalId = env.emulator.state.resource(id)!.body.identity.principalId;
+    assert.equal(env.emulator.state.assignmentsFor(principalId).length, 2, 'the roles were granted after the write ended');
+    const final = run.logs.filter((l) => l.record.event === 'remediation.outcome').at(-1)!.record;
+    assert.equal(final.status, 'remediated');
+    assert.ok(final.durationMs >= 3000, `event-to-done spans the operation (${final.durationMs} ms)`);
+    const rows = await app.ledger.byResourceId(id);
+    assert.equal(rows.length, 1, 'one remediation in the ledger');
+    assert.equal(rows[0]!.requestId, first.outcome!.remediationId);
+    assert.equal(rows[0]!.status, 'remediated');
+    assert.deepEqual(rows[0]!.actions.map((a: any) => a.kind).sort(), ['identity-written', 'role-assigned', 'role-assigned']);
+  });
+
+  it('a resource still being created is deferred, not written, with the RP\'s wait as the visibility delay; a duplicate event collapses into it', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-busy');
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-busy', type: SEED_TYPES.containerGroup, name: 'aci-creating' });
+    beginOperation(env.emulator.state, id, 10 * 60_000, 'Creating');
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.error, undefined);
+    assert.equal(d.outcome?.status, 'deferred', JSON.stringify(d.outcome));
+    assert.equal(d.outcome?.deferral.reason, 'resource-busy');
+    assert.equal(d.outcome?.deferral.retryAfterSeconds, 30, "Container Instances' wait");
+    assert.equal(writesTo(before, id).length, 0, 'nothing written to a busy resource');
+    const { queue } = queues(app);
+    assert.equal((await queue.getProperties()).approximateMessagesCount, 1, 'the rest is on the queue');
+    assert.equal((await queue.peekMessages()).peekedMessageItems.length, 0, 'invisible until the delay has passed');
+    const [row] = await app.ledger.byResourceId(id);
+    assert.equal(row?.status, 'deferred');
+    const wait = Date.parse(row!.deferral!.retryAt) - Date.now();
+    assert.ok(wait > 25_000 && wait <= 30_000, `retry in about 30 s (${wait} ms)`);
+    // Another write event for the group while the remediation waits on the queue: nothing to do.
+    const seqBeforeDuplicate = env.emulator.lastSeq;
+    const duplicate = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(duplicate.error, undefined);
+    assert.equal(duplicate.outcome, undefined);
+    assert.equal(duplicate.logs.find((l) => l.record.event === 'event.ignored')?.record.reason, 'remediation-pending');
+    assert.equal(env.emulator.requestsSince(seqBeforeDuplicate).length, 0, 'no ARM call for the duplicate');
+    assert.equal((await queue.getProperties()).approximateMessagesCount, 1, 'still one remediation queued');
+    await queue.clearMessages();
+  });
+
+  it('hand-offs are bounded: a resource that stays busy ends as a permanent failure, not an endless loop', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-bounded', { maxHandOffs: 1 });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-stuck', type: SEED_TYPES.webApp, name: 'web-stuck-busy' });
+    beginOperation(env.emulator.state, id, 10 * 60_000, 'Updating');
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.deferral.reason, 'resource-busy');
+    assert.equal(d.outcome?.deferral.retryAfterSeconds, 10, "web apps' wait");
+    const { queue } = queues(app);
+    // Skip the 10-second wait: deliver the handed-off message now.
+    const [message] = await (async () => {
+      const [row] = await app.ledger.byResourceId(id);
+      return [{ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], remediationId: row!.requestId, startedAt: row!.startedAt, resume: { attempt: 1, actions: [], principalIsNew: false } }];
+    })();
+    await queue.clearMessages();
+    await queue.sendMessage(JSON.stringify(message));
+    const run = await drain(app);
+    const final = run.logs.find((l) => l.record.event === 'remediation.outcome')!.record;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.errors[0].code, 'HandOffLimitReached');
+    assert.equal(final.errors[0].transient, false);
+    assert.equal((await queue.getProperties()).approximateMessagesCount, 0, 'nothing queued again');
+    const rows = await app.ledger.byResourceId(id);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.status, 'failed');
+  });
+
+  it('a closed 429 gate hands events off without throwing, and the next event makes no ARM call at all', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-gate', { budgetMs: 1500 });
+    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-gate', type: SEED_TYPES.webApp, name: 'web-gate-1' });
+    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-gate', type: SEED_TYPES.webApp, name: 'web-gate-2' });
+    env.emulator.faults.add({ method: 'PATCH', path: 'web-gate-1', action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 60 } });
+    const d1 = await deliver(app, resourceWriteEvent({ resourceId: first }));
+    assert.equal(d1.error, undefined, 'acknowledged, not left to Event Grid');
+    assert.equal(d1.outcome?.status, 'deferred', JSON.stringify(d1.outcome));
+    assert.equal(d1.outcome?.deferral.reason, 'throttled');
+    assert.ok(d1.outcome!.deferral.retryAfterSeconds >= 55 && d1.outcome!.deferral.retryAfterSeconds <= 60, `waits out Retry-After (${d1.outcome!.deferral.retryAfterSeconds} s)`);
+    const before = env.emulator.lastSeq;
+    const d2 = await deliver(app, resourceWriteEvent({ resourceId: second }));
+    assert.equal(d2.error, undefined);
+    assert.equal(d2.outcome?.status, 'deferred');
+    assert.equal(d2.outcome?.deferral.reason, 'throttled');
+    assert.equal(env.emulator.requestsSince(before).length, 0, 'the gate is closed: no ARM call');
+    const { queue } = queues(app);
+    assert.equal((await queue.getProperties()).approximateMessagesCount, 2);
+    await queue.clearMessages();
+  });
+
+  it('403 while the app\'s new role assignment propagates: retried through the queue with growing delays, then remediated', async () => {
+    // As right after `azd up`: the app's Owner grant exists but ARM's authorization does not see it for 3 s.
+    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}`, effectiveAfterMs: 3000 });
+    const app = appWithQueue('handoff-rbac', { authorizationRetryMinutes: '1' });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-rbac', type: SEED_TYPES.webApp, name: 'web-rbac' });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.error, undefined);
+    assert.equal(d.outcome?.status, 'deferred', JSON.stringify(d.outcome));
+    assert.equal(d.outcome?.deferral.reason, 'authorization-propagating');
+    const run = await drain(app);
+    const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
+    assert.equal(outcomes.at(-1)?.status, 'remediated', JSON.stringify(outcomes.at(-1)));
+    const delays = outcomes.filter((o) => o.status === 'deferred').map((o) => o.deferral.retryAfterSeconds);
+    assert.ok(delays.length >= 1, 'retried through the queue');
+    assert.ok(delays.every((x, i) => i === 0 || x >= delays[i - 1]), `delays grow (${delays})`);
+    assert.ok(env.emulator.requests.filter((r) => r.errorCode === 'AuthorizationFailed').length >= 2);
+    const rows = await app.ledger.byResourceId(id);
+    assert.equal(rows.length, 1, 'one remediation in the ledger');
+    assert.equal(rows[0]!.status, 'remediated');
+  });
+
+  it('403 past the window is permanent and names the missing permission', async () => {
+    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${SUB_A}/resourceGroups/rg-denied` });
+    // A 3-second window.
+    const app = appWithQueue('handoff-denied', { authorizationRetryMinutes: '0.05' });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-denied', type: SEED_TYPES.webApp, name: 'web-denied' });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'deferred');
+    const run = await drain(app);
+    assert.equal(run.poisoned.length, 0, 'a permanent failure is not retried by the host');
+    const final = run.logs.filter((l) => l.record.event === 'remediation.outcome').at(-1)!;
+    assert.equal(final.record.status, 'failed');
+    assert.equal(final.level, 'error');
+    const [error] = final.record.errors;
+    assert.equal(error.code, 'AuthorizationFailed');
+    assert.equal(error.transient, false);
+    assert.deepEqual(error.permission, { action: 'Microsoft.Web/sites/write', scope: id, linked: false });
+    assert.match(error.message, /may not perform 'Microsoft\.Web\/sites\/write' on '\/subscriptions\/.*web-denied'/);
+    assert.match(error.message, /grant the app a role that allows 'Microsoft\.Web\/sites\/write'/);
+    const rows = await app.ledger.byResourceId(id);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.status, 'failed');
+  });
+
+  it('LinkedAuthorizationFailed names the linked resource in the outcome', async () => {
+    grantAppOwner(env.emulator);
+    const app = buildApp(env, rulesFor(TRIGGER_RULES));
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-linked', type: SEED_TYPES.virtualMachine, name: 'vm-linked' });
+    const subnet = `/subscriptions/${SUB_A}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default`;
+    env.emulator.faults.add({
+      method: 'PATCH',
+      path: 'vm-linked',
+      action: {
+        kind: 'error',
+        status: 403,
+        code: 'LinkedAuthorizationFailed',
+        message: `The client 'x' with object id 'x' has permission to perform action 'Microsoft.Compute/virtualMachines/write' on scope '${id}'; however, it does not have permission to perform action(s) 'Microsoft.Network/virtualNetworks/subnets/join/action' on the linked scope(s) '${subnet}' (respectively) or the linked scope(s) are invalid.`,
+      },
+    });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'failed');
+    const [error] = d.outcome!.errors;
+    assert.deepEqual(error.permission, { action: 'Microsoft.Network/virtualNetworks/subnets/join/action', scope: subnet, linked: true });
+    assert.match(error.message, /on the linked resource '\/subscriptions\/.*\/subnets\/default'/);
+  });
+
+  it('a queue message cannot make the app poll (and send its token to) anything but ARM; a malformed resume is parked', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-forged');
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-forged', type: SEED_TYPES.webApp, name: 'web-forged' });
+    const { queue } = queues(app);
+    await queue.createIfNotExists();
+    const resume = { attempt: 1, actions: [], principalIsNew: false, operation: { resourceId: id, from: 'None', to: 'SystemAssigned', monitor: { style: 'async-operation', url: 'https://attacker.example/collect' } } };
+    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], remediationId: 'forged-1', resume }));
+    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], resume: { ...resume, attempt: 'many' } }));
+    const before = env.emulator.lastSeq;
+    const run = await drain(app);
+    const outcome = run.logs.find((l) => l.record.event === 'remediation.outcome')!.record;
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.errors[0].code, 'InvalidOperationMonitor');
+    assert.equal(outcome.errors[0].transient, false);
+    assert.equal(env.emulator.requestsSince(before).length, 0, 'nothing was called, not even ARM');
+    assert.equal(run.poisoned.length, 1);
+    assert.match(run.poisoned[0]!.reason, /malformed remediation message: 'resume.attempt'/);
+  });
+});
