@@ -8,8 +8,8 @@ import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue } from '../sweep';
 import { SANDBOX_SUBSCRIPTION } from './estate';
 
-/** AKS's realistic 6-minute update, scaled down for the demo. */
-const TIME_FACTOR = 1 / 60;
+/** Container Instances' realistic 2-minute redeploy, scaled down for the demo. */
+const TIME_FACTOR = 1 / 20;
 
 function contextFor(functionName: string, lines: Array<Record<string, any>>): InvocationContext {
   return new InvocationContext({
@@ -21,7 +21,8 @@ function contextFor(functionName: string, lines: Array<Record<string, any>>): In
 }
 
 /**
- * A long AKS write resumed from the queue: the cluster's PUT runs longer than one Event Grid delivery,
+ * A long write resumed from the queue: a container group's PUT (its rule consents to the restart; AKS
+ * is not written on a managed-identity cluster) runs longer than one Event Grid delivery,
  * so the handler hands the rest (polling, then the roles) to the remediation queue (in memory here,
  * behind the same port as the Storage queue) and acknowledges the event; the queue trigger polls the
  * same operation until it ends, without writing again, then grants the roles.
@@ -34,8 +35,8 @@ export async function runHandOffDemo(emulator: ArmEmulator, app: Autopilot, out:
   emulator.lro.timeFactor = TIME_FACTOR;
   emulator.lro.retryAfterSeconds = 1;
   try {
-    const id = seedResource(emulator.state, { subscriptionId: SANDBOX_SUBSCRIPTION, resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-long-write' });
-    out(`Long write: AKS cluster aks-long-write, whose update runs 6 min x ${TIME_FACTOR.toFixed(3)} = ${(360 * TIME_FACTOR).toFixed(0)} s here; delivery budget 3 s.\n`);
+    const id = seedResource(emulator.state, { subscriptionId: SANDBOX_SUBSCRIPTION, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerGroup, name: 'aci-long-write' });
+    out(`Long write: container group aci-long-write (rule allows the restart), whose redeploy runs 2 min x ${TIME_FACTOR.toFixed(2)} = ${(120 * TIME_FACTOR).toFixed(0)} s here; delivery budget 3 s.\n`);
     const before = emulator.lastSeq;
     const started = Date.now();
     const lines: Array<Record<string, any>> = [];
@@ -55,7 +56,7 @@ export async function runHandOffDemo(emulator: ArmEmulator, app: Autopilot, out:
     const calls = emulator.requestsSince(before);
     const puts = calls.filter((c) => c.method === 'PUT' && c.path.toLowerCase() === id.toLowerCase()).length;
     const rows = await handOffApp.ledger.byResourceId(id);
-    out(`  cluster PUTs: ${puts}; operation polls: ${calls.filter((c) => /\/operations\//i.test(c.path)).length}; ledger rows for the cluster: ${rows.length} (${rows[0]?.status})\n\n`);
+    out(`  group PUTs: ${puts}; operation polls: ${calls.filter((c) => /\/operations\//i.test(c.path)).length}; ledger rows for the group: ${rows.length} (${rows[0]?.status})\n\n`);
   } finally {
     Object.assign(emulator.lro, previous);
     emulator.lro.timeFactor = previous.timeFactor;

@@ -16,7 +16,7 @@ import { TRIGGER_RULES } from './rules.fixture';
 /**
  * Hand-offs through the real Event Grid handler and queue trigger, with the remediation queue and the
  * ledger in Azurite, against an emulator whose operations run for each RP's realistic time divided
- * by 100 (AKS 6 min -> 3.6 s, ACI 2 min -> 1.2 s), monitors sending Retry-After: 1.
+ * by 100 (ACI 2 min -> 1.2 s; the long-write test uses 1/30), monitors sending Retry-After: 1.
  */
 const env = useEmulator({ lro: { timeFactor: 1 / 100, retryAfterSeconds: 1 } });
 const storage = useAzurite();
@@ -56,17 +56,21 @@ describe('hand-offs to the remediation queue', () => {
     resetAppGrants();
   });
 
-  it('a long AKS write is handed off, the event acknowledged, and the queue polls it to the end: one PUT, one ledger row', async () => {
+  it('a long Container Instances write (restart consented) is handed off, the event acknowledged, and the queue polls it to the end: one PUT, one ledger row', async (t) => {
+    // AKS is not written on a managed-identity cluster (roles go to its kubelet identity), so the long
+    // write here is a container group's GET-modify-PUT: its realistic 2 minutes x 1/30 = 4 s.
+    env.emulator.lro.timeFactor = 1 / 30;
+    t.after(() => void (env.emulator.lro.timeFactor = 1 / 100));
     grantAppOwner(env.emulator);
-    const app = appWithQueue('handoff-aks', { budgetMs: 2000 });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aks-long', type: SEED_TYPES.managedCluster, name: 'aks-long' });
+    const app = appWithQueue('handoff-long', { budgetMs: 2000 });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-long', type: SEED_TYPES.containerGroup, name: 'aci-long' });
     const before = env.emulator.lastSeq;
     const first = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(first.error, undefined, 'the event is acknowledged');
     assert.equal(first.outcome?.status, 'deferred', JSON.stringify(first.outcome));
     assert.equal(first.outcome?.deferral.reason, 'operation-running');
     assert.ok(first.outcome!.durationMs < 2000, `handed off inside the delivery budget (${first.outcome!.durationMs} ms)`);
-    assert.equal(writesTo(before, id).length, 1, 'the cluster was written once');
+    assert.equal(writesTo(before, id).length, 1, 'the group was written once');
     assert.equal(env.emulator.state.resource(id)!.body.properties.provisioningState, 'Updating', 'the write is still running');
 
     const run = await drain(app);
