@@ -25,6 +25,10 @@ export function readView(body: Json): Json {
   return model?.readView ? model.readView(body) : body;
 }
 
+export function resourceTypeModels(): readonly ResourceTypeModel[] {
+  return MODELS;
+}
+
 export function isKnownNamespace(namespace: string): boolean {
   return NAMESPACES.has(namespace.toLowerCase());
 }

@@ -12,7 +12,8 @@ import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
  */
 export const virtualMachineScaleSets: ResourceTypeModel = {
   type: 'Microsoft.Compute/virtualMachineScaleSets',
-  apiVersions: ['2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
+  // 2020-06-01: see virtual-machines.ts.
+  apiVersions: ['2020-06-01', '2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
   patch: 'merge',
   identityTypes: SPACED_IDENTITY_TYPES,
   putLro: 'async-operation',
