@@ -17,7 +17,7 @@ import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
-import { checkBody, loadMappers } from './sdk-mappers';
+import { checkBody, loadMappers } from '../emulator/sdk-models';
 
 const RG = 'rg-sdk';
 const POLL = { updateIntervalInMs: 20 };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
-import type { LroStyle } from '../resource-types';
+import { type LroStyle, tracksProvisioningState } from '../resource-types';
 import { type Json, type LongRunningOperation, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
@@ -16,7 +16,7 @@ export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
     op.status = 'Succeeded';
     op.onSucceeded?.();
     const resource = ctx.state.resources.get(op.resourceKey);
-    if (resource?.body.properties) resource.body.properties.provisioningState = 'Succeeded';
+    if (resource?.body.properties && tracksProvisioningState(resource.body)) resource.body.properties.provisioningState = 'Succeeded';
   }
 }
 
@@ -43,7 +43,7 @@ interface WriteOutcome {
 export function respondToWrite(ctx: HandlerContext, style: LroStyle, operationsSegment: string, outcome: WriteOutcome): EmulatorResponse {
   const status = outcome.created ? 201 : 200;
   if (style === 'sync') {
-    if (outcome.body.properties) outcome.body.properties.provisioningState = 'Succeeded';
+    if (outcome.body.properties && tracksProvisioningState(outcome.body)) outcome.body.properties.provisioningState = 'Succeeded';
     return { status, body: outcome.body };
   }
   const op: LongRunningOperation = {
@@ -54,7 +54,7 @@ export function respondToWrite(ctx: HandlerContext, style: LroStyle, operationsS
     completeAt: Date.now() + ctx.lro.durationMs,
   };
   ctx.state.operations.set(op.id, op);
-  if (outcome.body.properties) outcome.body.properties.provisioningState = outcome.created ? 'Creating' : 'Updating';
+  if (outcome.body.properties && tracksProvisioningState(outcome.body)) outcome.body.properties.provisioningState = outcome.created ? 'Creating' : 'Updating';
   const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
     outcome.location.replace(/\s+/g, '').toLowerCase(),
   )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;

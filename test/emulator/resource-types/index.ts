@@ -29,6 +29,11 @@ export function resourceTypeModels(): readonly ResourceTypeModel[] {
   return MODELS;
 }
 
+/** Whether resources of this body's type carry `properties.provisioningState`. */
+export function tracksProvisioningState(body: { type?: unknown }): boolean {
+  return resourceTypeModel(String(body.type ?? ''))?.provisioningState !== false;
+}
+
 export function isKnownNamespace(namespace: string): boolean {
   return NAMESPACES.has(namespace.toLowerCase());
 }

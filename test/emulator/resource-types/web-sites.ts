@@ -10,5 +10,8 @@ export const webSites: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'sync',
   operationsSegment: 'operations',
+  // WebApps.json's Site has no properties.provisioningState (the @azure/arm-appservice Site mapper,
+  // generated from it, neither); found by the RP model checks (test/emulator/rp-models.ts).
+  provisioningState: false,
   validatePut: (body) => (body.properties?.serverFarmId ? undefined : "The parameter 'properties.serverFarmId' is required."),
 };

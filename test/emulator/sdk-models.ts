@@ -11,11 +11,17 @@ import { createSerializer, type CompositeMapper, type Mapper } from '@azure/core
 type Mappers = Record<string, CompositeMapper>;
 
 /** The mappers module of a generated package (not exported, so loaded by path). */
+const loaded = new Map<string, Mappers>();
+
 export function loadMappers(pkg: string): Mappers {
+  const cached = loaded.get(pkg);
+  if (cached) return cached;
   const dir = dirname(require.resolve(`${pkg}/package.json`));
   for (const rel of ['dist/commonjs/models/mappers.js', 'dist-esm/src/models/mappers.js']) {
     try {
-      return require(join(dir, rel)) as Mappers;
+      const mappers = require(join(dir, rel)) as Mappers;
+      loaded.set(pkg, mappers);
+      return mappers;
     } catch {
       // try the next layout
     }
