@@ -7,8 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const CLOUD_NAME = 'IdentityAutopilotEmulator';
+import { CLOUD_NAME, cloudRegistrationArgs } from '../emulator/azure-cli-cloud';
 
 export interface AzResult {
   code: number;
@@ -19,22 +18,6 @@ export interface AzResult {
 /** True when an `az` executable is on PATH. */
 export function azureCliAvailable(): boolean {
   return spawnSync('az', ['version', '--output', 'none'], { stdio: 'ignore', env: { ...process.env, AZURE_CORE_COLLECT_TELEMETRY: 'no' } }).status === 0;
-}
-
-/** The commands that point an `az` at an emulator (printed by `npm run emulator`, used by the suite). */
-export function cloudRegistrationArgs(armUrl: string): string[][] {
-  return [
-    [
-      'cloud', 'register', '--name', CLOUD_NAME,
-      '--endpoint-resource-manager', `${armUrl}/`,
-      // The CLI needs a login endpoint and a Graph resource id to accept the cloud; with a managed
-      // identity it never calls them.
-      '--endpoint-active-directory', armUrl,
-      '--endpoint-active-directory-resource-id', 'https://management.core.windows.net/',
-      '--endpoint-active-directory-graph-resource-id', 'https://graph.windows.net/',
-    ],
-    ['cloud', 'set', '--name', CLOUD_NAME],
-  ];
 }
 
 // Debian's azure-cli 2.45 (package python3-azure 20230112) ships client libraries older than the
