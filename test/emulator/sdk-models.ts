@@ -67,23 +67,44 @@ function mapperAt(mappers: Mappers, mapper: Mapper, path: string[]): Mapper | un
   return path.length === 0 ? mapper : undefined;
 }
 
-/** Problems the SDK's model finds in a wire body, as `path: reason` lines (empty when it conforms). */
-export function checkBody(mappers: Mappers, className: string, body: unknown): string[] {
+function valueAt(value: unknown, path: string[]): unknown {
+  let v: any = value;
+  for (const p of path) v = v?.[p];
+  return v;
+}
+
+/**
+ * Problems the SDK's model finds in a wire body, as `path: reason` lines (empty when it conforms).
+ * `complete`: the body must be whole (PUT, PATCH of a full model): required properties are enforced.
+ * Otherwise (responses, which omit write-only fields; JSON merge patches, which are partial by
+ * definition) only unknown properties and closed-enum values are checked.
+ */
+export function checkBody(mappers: Mappers, className: string, body: unknown, options: { complete?: boolean } = {}): string[] {
   const serializer = createSerializer(mappers as never, false);
   const root: Mapper = { serializedName: className, type: { name: 'Composite', className } } as Mapper;
+  const problems: string[] = [];
   let roundTrip: unknown;
   try {
     const model = serializer.deserialize(root, body, 'body');
-    roundTrip = serializer.serialize(root, model, 'body');
+    if (options.complete !== false) roundTrip = serializer.serialize(root, model, 'body');
   } catch (e) {
     return [`serialisation: ${e instanceof Error ? e.message : String(e)}`];
   }
-  const problems: string[] = [];
   for (const path of paths(body)) {
-    if (path.length === 0 || has(roundTrip, path)) continue;
+    if (path.length === 0) continue;
+    if (roundTrip !== undefined && has(roundTrip, path)) continue;
     const mapper = mapperAt(mappers, root, path);
-    if (!mapper) problems.push(`${path.join('.')}: not in the spec's ${className}`);
-    else if (!mapper.readOnly) problems.push(`${path.join('.')}: dropped by the SDK model`);
+    if (!mapper) {
+      problems.push(`${path.join('.')}: not in the spec's ${className}`);
+      continue;
+    }
+    const type = mapper.type as { name: string; allowedValues?: unknown[] };
+    const value = valueAt(body, path);
+    if (type.name === 'Enum' && typeof value === 'string' && !type.allowedValues!.some((a) => String(a).toLowerCase() === value.toLowerCase())) {
+      problems.push(`${path.join('.')}: '${value}' is not one of ${JSON.stringify(type.allowedValues)}`);
+    } else if (roundTrip !== undefined && !mapper.readOnly) {
+      problems.push(`${path.join('.')}: dropped by the SDK model`);
+    }
   }
   return problems;
 }
