@@ -28,6 +28,14 @@ const BY_TYPE: Record<string, RpModels> = {
   'microsoft.containerservice/managedclusters': { pkg: '@azure/arm-containerservice', operationGroup: 'ManagedClusters', resource: 'ManagedCluster' },
 };
 
+/**
+ * Loads the SDKs' mapper modules (about 0.6 s in all) when the emulator starts, not inside the first
+ * request of a type, where the delay would distort LRO timing.
+ */
+export function preloadRpModels(): void {
+  for (const rp of Object.values(BY_TYPE)) loadMappers(rp.pkg);
+}
+
 const OPERATION: Record<string, string> = { GET: 'Get', PUT: 'CreateOrUpdate', PATCH: 'Update', DELETE: 'Delete' };
 
 export interface ModelCheck {

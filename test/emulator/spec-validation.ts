@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { LiveValidator } from 'oav';
 import { log as oavLog } from 'oav/dist/lib/util/logging';
-import { checkWithRpModels } from './rp-models';
+import { checkWithRpModels, preloadRpModels } from './rp-models';
 
 export interface SpecViolation {
   method: string;
@@ -63,6 +63,7 @@ export class SpecValidator {
       } as ConstructorParameters<typeof LiveValidator>[0]);
       await validator.initialize();
       this.validator = validator;
+      preloadRpModels();
     })();
     return this.ready;
   }
