@@ -148,10 +148,15 @@ describe('typed Azure SDKs against the emulator', () => {
     for (const [label, type] of Object.entries(SEED_TYPES) as [Label, string][]) {
       it(`${type}: ${TYPES[label].writeModel} (${TYPES[label].pkg})`, async () => {
         const emulator = env.emulator;
-        const id = seedResource(emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-product` });
+        // AKS seeds are managed-identity clusters; one without an identity makes the product write it.
+        const identity = label === 'managedCluster' ? { type: 'None' } : undefined;
+        const id = seedResource(emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-product`, identity });
         const seq = emulator.lastSeq;
-        const d = await deliver(buildApp(env, rulesFor(TRIGGER_RULES)), resourceWriteEvent({ resourceId: id }));
-        assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+        // The cluster identity, so AKS writes its identity too (the default grants the kubelet identity).
+        const rules = TRIGGER_RULES.replace(/ {4}workload: \{ allowRestart: true \}\n$/, '    workload: { allowRestart: true, aksPrincipal: cluster }\n');
+        const d = await deliver(buildApp(env, rulesFor(rules)), resourceWriteEvent({ resourceId: id }));
+        // VMSS with a Manual upgrade policy end `pending` (instances not upgraded); the write happened.
+        assert.ok(['remediated', 'pending'].includes(d.outcome?.status), JSON.stringify(d.outcome));
         const writes = emulator.requestsSince(seq, { writesOnly: true }).filter((r) => r.path.toLowerCase() === id.toLowerCase());
         assert.equal(writes.length, 1, 'one identity write');
         const mappers = loadMappers(TYPES[label].pkg);

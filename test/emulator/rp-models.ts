@@ -62,7 +62,12 @@ export function checkWithRpModels(method: string, path: string, requestBody: unk
   }
   // Responses leave out write-only fields the spec marks required (ACI's secrets, azure-facts.md).
   if (status < 300 && responseBody !== undefined && method !== 'DELETE') {
-    for (const message of checkBody(mappers, rp.resource, responseBody, { complete: false })) problems.push({ side: 'response', message });
+    for (const message of checkBody(mappers, rp.resource, responseBody, { complete: false })) {
+      // `managedBy` is part of ARM's resource envelope for every type (GenericResource in
+      // Microsoft.Resources resources.json), even where the RP's own model leaves it out.
+      if (message.startsWith('managedBy:')) continue;
+      problems.push({ side: 'response', message });
+    }
   }
   return { operationId: `${rp.operationGroup}_${verb}`, problems };
 }
