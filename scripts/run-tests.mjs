@@ -1,6 +1,7 @@
 // Runs every test file under test/ with node's own test runner, TypeScript loaded by tsx.
 // Node 20's --test does not expand globs itself, so the file list is built here.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -18,9 +19,13 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Every test file's emulator leaves its spec coverage here; the sum is printed at the end.
+const coverageDir = mkdtempSync(join(tmpdir(), 'spec-coverage-'));
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, SPEC_COVERAGE_DIR: coverageDir } },
 );
+spawnSync(process.execPath, ['--import', 'tsx', 'test/emulator/print-coverage.ts', coverageDir], { stdio: 'inherit' });
+rmSync(coverageDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

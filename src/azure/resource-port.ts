@@ -110,7 +110,10 @@ export class ArmResourcePort implements ResourcePort {
     const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
     const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch, handOffAt: control.handOffAt };
     const spelled = spellIdentity(handler, identity);
-    const [method, body] = handler.identityWrite === 'patch' ? (['PATCH', { identity: spelled }] as const) : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
+    const [method, body] =
+      handler.identityWrite === 'patch'
+        ? (['PATCH', handler.identityPatchBody?.(spelled, resource) ?? { identity: spelled }] as const)
+        : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
     try {
       const updated = await armCall(`${method} identity of ${resource.id}`, () =>
         writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),

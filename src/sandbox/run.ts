@@ -4,6 +4,7 @@
  * token endpoint), delivers one ResourceWriteSuccess event per resource through the real Event Grid
  * handler, and prints what happened.
  */
+import { coverageLine } from '../../test/emulator/spec-validation';
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { resourceWriteEvent } from '../../test/support/events';
@@ -82,7 +83,9 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);
     const writes = emulator.requests.filter((r) => r.operation !== 'read').length;
-    process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${(await emulator.specViolations()).length} violations.\n`);
+    const violations = (await emulator.specViolations()).length;
+    process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${violations} violations.\n`);
+    process.stdout.write(`${coverageLine(emulator.specs.coverage)}.\n`);
     // A write that outlives an Event Grid delivery, finished from the remediation queue.
     process.stdout.write('\n');
     await runHandOffDemo(emulator, app, (text) => process.stdout.write(text));

@@ -167,8 +167,9 @@ describe('RBAC: linked authorization for user-assigned identities', () => {
     assert.equal(state.directory.size, principalsBefore, 'no system-assigned principal was created');
 
     // Plain site writes still work for this caller: only the link is refused.
-    const tagged = await resources.resources.beginUpdateByIdAndWait(id, WEB_API, { tags: { team: 'a' } }, { updateIntervalInMs: 10 });
-    assert.deepEqual(tagged.tags, { team: 'a' });
+    // (SitePatchResource has no tags in WebApps.json, so the plain write changes `kind`.)
+    const plain = await resources.resources.beginUpdateByIdAndWait(id, WEB_API, { kind: 'app,linux,team-a' }, { updateIntervalInMs: 10 });
+    assert.equal(plain.kind, 'app,linux,team-a');
 
     state.grant({ principalId: caller.id, roleDefinitionGuid: ROLE.managedIdentityOperator, scope: uaId });
     const updated = await resources.resources.beginUpdateByIdAndWait(id, WEB_API, patch, { updateIntervalInMs: 10 });

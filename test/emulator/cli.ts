@@ -4,7 +4,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cloudRegistrationArgs } from './azure-cli-cloud';
 import { ROLE, startArmEmulator } from './index';
+import { SANDBOX_SUBSCRIPTION, seedDemoEstate } from '../../src/sandbox/estate';
 
 const SUBSCRIPTION = process.env.EMULATOR_SUBSCRIPTION_ID ?? '00000000-0000-4000-8000-000000000001';
 
@@ -13,6 +15,12 @@ async function main(): Promise<void> {
   const emulator = await startArmEmulator({ port, verbose: true });
   emulator.state.addSubscription(SUBSCRIPTION, 'Emulated subscription');
   emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUBSCRIPTION}` });
+  // `npm run emulator -- --estate`: also the sandbox's demo estate, to explore with `az`.
+  const withEstate = process.argv.includes('--estate');
+  if (withEstate) {
+    seedDemoEstate(emulator);
+    emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}` });
+  }
   const dir = join(process.cwd(), '.emulator');
   mkdirSync(dir, { recursive: true });
   const caPath = join(dir, 'ca.pem');
@@ -22,7 +30,15 @@ async function main(): Promise<void> {
   const envPath = join(dir, 'emulator.env');
   writeFileSync(
     envPath,
-    [`ARM_ENDPOINT=${emulator.url}`, `ARM_CA_PATH=${caPath}`, `IDENTITY_ENDPOINT=${mi.IDENTITY_ENDPOINT}`, `IDENTITY_HEADER=${mi.IDENTITY_HEADER}`, ''].join('\n'),
+    [
+      `ARM_ENDPOINT=${emulator.url}`,
+      `ARM_CA_PATH=${caPath}`,
+      `IDENTITY_ENDPOINT=${mi.IDENTITY_ENDPOINT}`,
+      `IDENTITY_HEADER=${mi.IDENTITY_HEADER}`,
+      // Cloud Shell-style endpoint for `az login --identity` (its URL holds this run's secret).
+      `MSI_ENDPOINT=${emulator.legacyManagedIdentityEnvironment.MSI_ENDPOINT}`,
+      '',
+    ].join('\n'),
     { mode: 0o600 },
   );
   process.stdout.write(
@@ -30,7 +46,15 @@ async function main(): Promise<void> {
       `ARM emulator listening on ${emulator.url}`,
       `  CA certificate:       ${caPath} (trust it per client with tlsOptions.ca, or NODE_EXTRA_CA_CERTS)`,
       `  managed identity:     ${mi.IDENTITY_ENDPOINT} (settings for ManagedIdentityCredential in ${envPath})`,
-      `  app principal:        ${emulator.appPrincipal.id} (Owner of /subscriptions/${SUBSCRIPTION})`,
+      `  app principal:        ${emulator.appPrincipal.id} (Owner of /subscriptions/${SUBSCRIPTION}${withEstate ? ` and of the demo estate's /subscriptions/${SANDBOX_SUBSCRIPTION}` : ''})`,
+      '',
+      'Azure CLI against the emulator (in another shell, from this directory):',
+      `  export AZURE_CONFIG_DIR="$PWD/.emulator/az" REQUESTS_CA_BUNDLE="${caPath}"`,
+      `  export $(grep ^MSI_ENDPOINT= ${envPath})`,
+      ...cloudRegistrationArgs(emulator.url).map((args) => `  az ${args.join(' ')}`),
+      '  az login --identity',
+      '  az group list -o table',
+      '',
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

@@ -179,18 +179,18 @@ describe('fault injection', () => {
     try {
       const { resources } = env.clients();
       const patch = (target: string, n: number) =>
-        resources.resources.beginUpdateByIdAndWait(target, WEB_API, { tags: { n: String(n) } }, { updateIntervalInMs: 10 });
+        resources.resources.beginUpdateByIdAndWait(target, WEB_API, { kind: `app-${n}` }, { updateIntervalInMs: 10 });
 
       assert.equal((await resources.resources.getById(id, WEB_API)).id, id);
       assert.equal(fault.seen, 0, 'a GET does not even match a write fault');
 
       await rejectsWith(patch(id, 1), 409, 'Conflict');
-      assert.deepEqual((await patch(other, 1)).tags, { n: '1' }, 'another path is not affected');
+      assert.equal((await patch(other, 1)).kind, 'app-1', 'another path is not affected');
       await rejectsWith(patch(id, 2), 409, 'Conflict');
-      assert.deepEqual((await patch(id, 3)).tags, { n: '3' }, 'after `times` hits the fault stops');
+      assert.equal((await patch(id, 3)).kind, 'app-3', 'after `times` hits the fault stops');
       assert.equal(fault.hits, 2);
       assert.equal(fault.seen, 3);
-      assert.deepEqual(env.emulator.state.resource(id)!.body.tags, { n: '3' });
+      assert.equal(env.emulator.state.resource(id)!.body.kind, 'app-3');
     } finally {
       fault.remove();
     }
@@ -203,7 +203,7 @@ describe('throttling', () => {
     env.emulator.throttle.enable({ write: { capacity: 3, refillPerSecond: 1 } });
     try {
       const results = [];
-      for (let n = 0; n < 4; n++) results.push(await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { tags: { n: String(n) } } }));
+      for (let n = 0; n < 4; n++) results.push(await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: `app-${n}` } }));
       assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 429]);
       assert.deepEqual(
         results.slice(0, 3).map((r) => r.headers['x-ms-ratelimit-remaining-subscription-writes']),
@@ -213,7 +213,7 @@ describe('throttling', () => {
       assert.equal(throttled.json.error.code, 'TooManyRequests');
       assert.equal(throttled.headers['retry-after'], '1');
       assert.equal(throttled.headers['x-ms-ratelimit-remaining-subscription-writes'], '0');
-      assert.deepEqual(env.emulator.state.resource(id)!.body.tags, { n: '2' }, 'the throttled write was not applied');
+      assert.equal(env.emulator.state.resource(id)!.body.kind, 'app-2', 'the throttled write was not applied');
 
       // Reads have their own bucket.
       const read = await rawArm(env.emulator, 'GET', `${id}?api-version=${WEB_API}`);
@@ -222,7 +222,7 @@ describe('throttling', () => {
     } finally {
       env.emulator.throttle.disable();
     }
-    const after = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { tags: { n: 'after' } } });
+    const after = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: 'app-after' } });
     assert.equal(after.status, 200);
     assert.equal(after.headers['x-ms-ratelimit-remaining-subscription-writes'], undefined);
   });

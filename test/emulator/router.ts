@@ -4,16 +4,25 @@ import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleOperationMonitor } from './handlers/operations';
+import { handleProvider } from './handlers/providers';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
 import { handleRoleAssignments } from './handlers/role-assignments';
 import { handleRoleDefinitions } from './handlers/role-definitions';
 import { handleScaleSetChild, SCALE_SET_CHILD } from './handlers/scale-set-instances';
-import { handleResourceGroup, handleSubscription } from './handlers/scopes';
+import { handleResourceGroup, handleSubscription, listResourceGroups, listSubscriptions } from './handlers/scopes';
 import { handleTrackedResource } from './handlers/tracked-resources';
 import { handleUserAssignedIdentity, listUserAssignedIdentities, UA_TYPE } from './handlers/user-assigned-identities';
 import { isKnownNamespace, resourceTypeModel } from './resource-types';
 
 const AUTHORIZATION_API_VERSIONS = ['2020-04-01-preview', '2022-04-01', '2022-05-01-preview'];
+// Role definitions also answer 2018-01-01-preview, the version the Azure CLI 2.45 reads them with
+// (azure-cli-core `profiles/_shared.py`, MGMT_AUTHORIZATION 'role_definitions'); the version is in
+// Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/preview/2018-01-01-preview/`.
+const ROLE_DEFINITION_EXTRA_API_VERSIONS = ['2018-01-01-preview'];
+// Subscriptions are served by their own api-versions: the Azure CLI (2.45, `latest` profile in
+// azure-cli-core `profiles/_shared.py`) lists them with 2019-11-01, an api-version of
+// Azure/azure-rest-api-specs `specification/resources/resource-manager/Microsoft.Resources/stable/2019-11-01/subscriptions.json`.
+const SUBSCRIPTIONS_EXTRA_API_VERSIONS = ['2019-11-01'];
 const RESOURCES_API_VERSIONS = ['2020-01-01', '2021-04-01', '2022-09-01', '2022-12-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-01-01', '2025-03-01', '2025-04-01'];
 
 function requireApiVersion(req: EmulatorRequest, supported: readonly string[], typeName: string): void {
@@ -62,7 +71,8 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
 
   const authz = authorizationRoute(path);
   if (authz) {
-    requireApiVersion(req, AUTHORIZATION_API_VERSIONS, `Microsoft.Authorization/${authz.kind}`);
+    const versions = authz.kind === 'roledefinitions' ? [...ROLE_DEFINITION_EXTRA_API_VERSIONS, ...AUTHORIZATION_API_VERSIONS] : AUTHORIZATION_API_VERSIONS;
+    requireApiVersion(req, versions, `Microsoft.Authorization/${authz.kind}`);
     if (authz.scope !== '') parse(authz.scope);
     return authz.kind === 'roleassignments'
       ? handleRoleAssignments(ctx, req, authz.scope, authz.name)
@@ -70,17 +80,29 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
   }
 
   const lower = segments.map((s) => s.toLowerCase());
+  if (lower[0] === 'subscriptions' && segments.length === 1) {
+    requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
+    return listSubscriptions(ctx, req);
+  }
   if (lower[0] !== 'subscriptions' || segments.length < 2) {
     throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not a valid Azure Resource Manager path.`);
   }
   const subscriptionId = segments[1]!;
   if (segments.length === 2) {
-    requireApiVersion(req, RESOURCES_API_VERSIONS, 'subscriptions');
+    requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
     return handleSubscription(ctx, req, subscriptionId);
   }
   // /subscriptions/{s}/providers/{ns}/locations/{loc}/{monitor}/{operationId}
   if (lower[2] === 'providers' && lower[4] === 'locations' && segments.length === 8) {
     return handleOperationMonitor(ctx, req, segments[6]!, segments[7]!);
+  }
+  if (lower[2] === 'providers' && segments.length === 4) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'providers');
+    return handleProvider(ctx, req, subscriptionId, segments[3]!);
+  }
+  if (lower[2] === 'resourcegroups' && segments.length === 3) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');
+    return listResourceGroups(ctx, req, subscriptionId);
   }
   // List user-assigned identities at subscription or resource-group scope.
   const listUa = /^(\/subscriptions\/[^/]+(?:\/resourceGroups\/[^/]+)?)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities$/i.exec(path);

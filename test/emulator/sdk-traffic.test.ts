@@ -97,7 +97,8 @@ describe('real SDK clients against the emulator', () => {
       const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aca', type: SEED_TYPES.containerApp, name: 'ca-1' });
       const { resources } = env.clients();
       const before = env.emulator.lastSeq;
-      const poller = await resources.resources.beginUpdateById(id, '2024-03-01', { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 20 });
+      // ContainerApps_Update's body is a ContainerApp, whose location is required (ContainerApps.json).
+      const poller = await resources.resources.beginUpdateById(id, '2024-03-01', { location: 'westeurope', identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 20 });
       const result = await poller.pollUntilDone();
       assert.match(result.identity?.principalId ?? '', /^[0-9a-f-]{36}$/);
       assert.equal(result.properties && (result.properties as { provisioningState?: string }).provisioningState, 'Succeeded');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
 import { stampEtags } from './etags';
 import { applyIdentity } from './identity';
-import { resourceTypeModel } from './resource-types';
+import { resourceTypeModel, tracksProvisioningState } from './resource-types';
 import { type EmulatorState, type Json, key } from './state';
 
 export const SEED_TYPES = {
@@ -149,7 +149,8 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   const id = `${rgId}/providers/${model.type}/${input.name}`;
   const extra = properties(model.type, input.subscriptionId, input.resourceGroup, input.name);
   const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
-  body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}), provisioningState: 'Succeeded' };
+  body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}) };
+  if (tracksProvisioningState(body)) body.properties.provisioningState = 'Succeeded';
   if (input.managedBy) body.managedBy = input.managedBy;
   if (input.upgradePolicy && body.properties.upgradePolicy) body.properties.upgradePolicy = { mode: input.upgradePolicy };
   if (input.identity) body.identity = applyIdentity(state, undefined, input.identity, model.identityTypes).identity;

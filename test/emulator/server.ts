@@ -109,6 +109,14 @@ export class ArmEmulator {
     return { IDENTITY_ENDPOINT: this.tokenEndpoint!.url, IDENTITY_HEADER: this.tokenEndpoint!.secret };
   }
 
+  /**
+   * Cloud Shell-style setting (`MSI_ENDPOINT`) for clients that speak the legacy protocol, such as
+   * `az login --identity` in Azure CLI 2.45. The URL holds this run's secret: treat it like IDENTITY_HEADER.
+   */
+  get legacyManagedIdentityEnvironment(): { MSI_ENDPOINT: string } {
+    return { MSI_ENDPOINT: this.tokenEndpoint!.legacyUrl };
+  }
+
   get tokensIssued(): TokenEndpoint['issued'] {
     return this.tokenEndpoint!.issued;
   }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { LiveValidator } from 'oav';
 import { log as oavLog } from 'oav/dist/lib/util/logging';
+import { checkWithRpModels, preloadRpModels } from './rp-models';
 
 export interface SpecViolation {
   method: string;
@@ -39,6 +40,15 @@ export class SpecValidator {
   private pending = new Set<Promise<void>>();
   readonly violations: SpecViolation[] = [];
   checked = 0;
+  /** Calls seen, by operation id (checked) or method and path template (not checked). */
+  readonly coverage = new Map<string, { checked: number; total: number }>();
+
+  private count(operation: string, checked: boolean): void {
+    const entry = this.coverage.get(operation) ?? { checked: 0, total: 0 };
+    entry.total++;
+    if (checked) entry.checked++;
+    this.coverage.set(operation, entry);
+  }
 
   start(): Promise<void> {
     this.ready ??= (async () => {
@@ -53,11 +63,13 @@ export class SpecValidator {
       } as ConstructorParameters<typeof LiveValidator>[0]);
       await validator.initialize();
       this.validator = validator;
+      preloadRpModels();
     })();
     return this.ready;
   }
 
   check(pair: TrafficPair): void {
+    if (this.checkModels(pair)) return;
     const run = this.validate(pair).finally(() => this.pending.delete(run));
     this.pending.add(run);
   }
@@ -66,6 +78,19 @@ export class SpecValidator {
   async settle(): Promise<SpecViolation[]> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
     return this.violations;
+  }
+
+  /** The six workload RPs: checked against their SDK models (rp-models.ts says why not with oav). */
+  private checkModels(pair: TrafficPair): boolean {
+    const path = new URL(pair.url).pathname.replace(/\/+/g, '/');
+    const result = checkWithRpModels(pair.method, path, pair.requestBody, pair.status, pair.responseBody);
+    if (!result) return false;
+    for (const p of result.problems) {
+      this.violations.push({ method: pair.method, url: pair.url, operationId: result.operationId, side: p.side, code: 'SDK_MODEL_MISMATCH', message: p.message, path: p.message.split(':')[0]! });
+    }
+    this.checked++;
+    this.count(result.operationId, true);
+    return true;
   }
 
   private async validate(pair: TrafficPair): Promise<void> {
@@ -100,5 +125,47 @@ export class SpecValidator {
       }
     }
     if (!unchecked) this.checked++;
+    const operationId = result.requestValidationResult.operationInfo?.operationId;
+    this.count(!unchecked && operationId ? operationId : `${pair.method} ${pathTemplate(new URL(pair.url).pathname)}`, !unchecked);
   }
+}
+
+const NAMED = new Set(['subscriptions', 'resourcegroups']);
+
+/** `/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Web/sites/{}`: a call's shape without its names. */
+export function pathTemplate(path: string): string {
+  const segs = path.split('/').filter(Boolean);
+  const out: string[] = [];
+  let i = 0;
+  while (i < segs.length) {
+    const seg = segs[i]!;
+    if (seg.toLowerCase() === 'providers' && i + 1 < segs.length) {
+      out.push(seg, segs[i + 1]!);
+      i += 2;
+      // type/name pairs after the namespace, up to a nested `providers`
+      while (i < segs.length && segs[i]!.toLowerCase() !== 'providers') {
+        out.push(segs[i]!);
+        if (i + 1 < segs.length) out.push('{}');
+        i += 2;
+      }
+      continue;
+    }
+    out.push(seg);
+    if (NAMED.has(seg.toLowerCase()) && i + 1 < segs.length) out.push('{}');
+    i += NAMED.has(seg.toLowerCase()) ? 2 : 1;
+  }
+  return `/${out.join('/')}`;
+}
+
+/** "N of M ARM calls spec-checked, by operation: ..." for a coverage map (one or merged from several runs). */
+export function coverageLine(coverage: Map<string, { checked: number; total: number }>): string {
+  let checked = 0;
+  let total = 0;
+  const parts: string[] = [];
+  for (const [operation, c] of [...coverage.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    checked += c.checked;
+    total += c.total;
+    parts.push(c.checked === c.total ? `${operation} ${c.total}` : `${operation} ${c.checked}/${c.total}`);
+  }
+  return `${checked} of ${total} ARM calls spec-checked, by operation: ${parts.join(', ')}`;
 }

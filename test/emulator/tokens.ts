@@ -2,6 +2,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Directory, Principal } from './directory';
 
 export const ARM_AUDIENCE = 'https://management.azure.com';
+/**
+ * ARM accepts tokens for either of its two resource ids, with or without the trailing slash. Source:
+ * Azure/azure-cli `src/azure-cli-core/azure/cli/core/cloud.py` (AZURE_PUBLIC_CLOUD:
+ * `active_directory_resource_id='https://management.core.windows.net/'`, `resource_manager=
+ * 'https://management.azure.com/'`): every `az` call to public ARM carries the older audience, while
+ * the SDKs ask for `https://management.azure.com/.default`. Found by test/conformance (az login).
+ */
+export const ARM_AUDIENCES: readonly string[] = [ARM_AUDIENCE, 'https://management.core.windows.net'];
 export const EVENT_GRID_AUDIENCE = 'https://eventgrid.azure.net';
 
 interface TokenClaims {
@@ -48,7 +56,7 @@ export class TokenAuthority {
   }
 
   /** Returns the caller, or a reason the token is refused. */
-  verify(token: string, audience: string = ARM_AUDIENCE): { principal: Principal } | { reason: string } {
+  verify(token: string, audience: string | readonly string[] = ARM_AUDIENCES): { principal: Principal } | { reason: string } {
     const parts = token.split('.');
     if (parts.length !== 3) return { reason: 'The access token is malformed.' };
     const [head, body, sig] = parts as [string, string, string];
@@ -64,7 +72,8 @@ export class TokenAuthority {
       return { reason: 'The access token is malformed.' };
     }
     if (claims.exp * 1000 < Date.now()) return { reason: 'The access token has expired.' };
-    if (claims.aud !== audience && claims.aud !== `${audience}/`) {
+    const accepted = typeof audience === 'string' ? [audience] : audience;
+    if (!accepted.some((a) => claims.aud === a || claims.aud === `${a}/`)) {
       return { reason: `The access token has an invalid audience '${claims.aud}'.` };
     }
     const principal = this.directory.get(claims.oid);

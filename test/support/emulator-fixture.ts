@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { TokenCredential } from '@azure/core-auth';
 import { type ArmClients, type ArmConnection, createArmClients } from '../../src/azure/clients';
@@ -32,6 +35,7 @@ export function useEmulator(options: EmulatorOptions & { subscriptions?: string[
   });
   after(async () => {
     await emulator?.close();
+    if (emulator) recordSpecCoverage(emulator);
   });
   const fixture: EmulatorFixture = {
     get emulator() {
@@ -47,6 +51,16 @@ export function useEmulator(options: EmulatorOptions & { subscriptions?: string[
     },
   };
   return fixture;
+}
+
+/**
+ * scripts/run-tests.mjs sets SPEC_COVERAGE_DIR: each test file leaves its emulator's spec coverage
+ * there, and the runner prints the sum ("N of M ARM calls spec-checked, by operation").
+ */
+function recordSpecCoverage(emulator: ArmEmulator): void {
+  const dir = process.env.SPEC_COVERAGE_DIR;
+  if (!dir || emulator.specs.coverage.size === 0) return;
+  writeFileSync(join(dir, `${process.pid}-${randomUUID()}.json`), JSON.stringify(Object.fromEntries(emulator.specs.coverage)));
 }
 
 /** Drops spec violations a test provoked on purpose, so the fixture does not fail it. */

@@ -19,4 +19,9 @@ export const containerApps: ResourceTypeHandler = {
     'SystemAssigned, UserAssigned': 'SystemAssigned,UserAssigned',
   },
   busyRetrySeconds: 15,
+  // ContainerApps_Update's body is the whole `ContainerApp` model, a TrackedResource whose `location`
+  // is required (Azure/azure-rest-api-specs specification/app/resource-manager/Microsoft.App/stable/
+  // 2024-03-01/ContainerApps.json; @azure/arm-appcontainers' ContainerApp mapper marks it required).
+  // Found by test/conformance/typed-sdks.test.ts.
+  identityPatchBody: (identity, resource) => ({ location: resource.location, identity }),
 };

@@ -41,6 +41,11 @@ export interface ResourceTypeHandler {
    * so a sweep plans with the same facts as a full GET.
    */
   readonly graphProperties?: readonly string[];
+  /**
+   * The PATCH body for `identityWrite: 'patch'`, when the RP's spec requires more than `{ identity }`
+   * (default: `{ identity }`).
+   */
+  identityPatchBody?(identity: unknown, resource: { location: string }): Record<string, unknown>;
   /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
   /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */

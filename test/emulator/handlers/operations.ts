@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
-import type { LroStyle, ResourceTypeModel } from '../resource-types';
+import { type LroStyle, type ResourceTypeModel, tracksProvisioningState } from '../resource-types';
 import { type Json, type LongRunningOperation, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
@@ -16,7 +16,7 @@ export function settleOperations(ctx: HandlerContext, now = Date.now()): void {
     op.status = 'Succeeded';
     op.onSucceeded?.();
     const resource = ctx.state.resources.get(op.resourceKey);
-    if (resource?.body.properties) resource.body.properties.provisioningState = 'Succeeded';
+    if (resource?.body.properties && tracksProvisioningState(resource.body)) resource.body.properties.provisioningState = 'Succeeded';
   }
 }
 
@@ -63,7 +63,7 @@ export function respondToWrite(ctx: HandlerContext, style: LroStyle, model: Pick
   const operationsSegment = model.operationsSegment;
   const status = outcome.created ? 201 : 200;
   if (style === 'sync') {
-    if (outcome.body.properties) outcome.body.properties.provisioningState = 'Succeeded';
+    if (outcome.body.properties && tracksProvisioningState(outcome.body)) outcome.body.properties.provisioningState = 'Succeeded';
     return { status, body: outcome.body };
   }
   const provisioningState = outcome.created ? 'Creating' : 'Updating';
@@ -76,7 +76,7 @@ export function respondToWrite(ctx: HandlerContext, style: LroStyle, model: Pick
     provisioningState,
   };
   ctx.state.operations.set(op.id, op);
-  if (outcome.body.properties) outcome.body.properties.provisioningState = provisioningState;
+  if (outcome.body.properties && tracksProvisioningState(outcome.body)) outcome.body.properties.provisioningState = provisioningState;
   const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
     outcome.location.replace(/\s+/g, '').toLowerCase(),
   )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;

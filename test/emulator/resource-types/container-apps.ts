@@ -3,7 +3,8 @@ import { COMMON_TYPES_V3_IDENTITY_TYPES, type ResourceTypeModel } from './model'
 /** ContainerApps_Update is a JSON merge patch answered with 202 + Location (no Azure-AsyncOperation). */
 export const containerApps: ResourceTypeModel = {
   type: 'Microsoft.App/containerApps',
-  apiVersions: ['2023-05-01', '2024-03-01', '2025-01-01'],
+  // 2025-07-01: the api-version @azure/arm-appcontainers 3.0.0 (test/conformance/typed-sdks.test.ts) sends; a stable version of the RP.
+  apiVersions: ['2023-05-01', '2024-03-01', '2025-01-01', '2025-07-01'],
   patch: 'merge',
   identityTypes: COMMON_TYPES_V3_IDENTITY_TYPES,
   putLro: 'async-operation',

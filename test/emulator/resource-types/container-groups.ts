@@ -84,7 +84,9 @@ function droppedSecrets(stored: Json, input: Json): string[] {
  */
 export const containerGroups: ResourceTypeModel = {
   type: 'Microsoft.ContainerInstance/containerGroups',
-  apiVersions: ['2021-10-01', '2022-09-01', '2023-05-01'],
+  // 2022-10-01-preview: what `az container` sends (azure-mgmt-containerinstance in Debian's azure-cli 2.45, _configuration.py default); spec
+  // Azure/azure-rest-api-specs specification/containerinstance/resource-manager/Microsoft.ContainerInstance/preview/2022-10-01-preview.
+  apiVersions: ['2021-10-01', '2022-09-01', '2022-10-01-preview', '2023-05-01'],
   patch: 'tags-only',
   identityTypes: SPACED_IDENTITY_TYPES,
   putLro: 'async-operation',

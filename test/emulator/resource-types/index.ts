@@ -25,6 +25,15 @@ export function readView(body: Json): Json {
   return model?.readView ? model.readView(body) : body;
 }
 
+export function resourceTypeModels(): readonly ResourceTypeModel[] {
+  return MODELS;
+}
+
+/** Whether resources of this body's type carry `properties.provisioningState`. */
+export function tracksProvisioningState(body: { type?: unknown }): boolean {
+  return resourceTypeModel(String(body.type ?? ''))?.provisioningState !== false;
+}
+
 export function isKnownNamespace(namespace: string): boolean {
   return NAMESPACES.has(namespace.toLowerCase());
 }

@@ -7,7 +7,10 @@ import type { ResourceTypeModel } from './model';
  */
 export const managedClusters: ResourceTypeModel = {
   type: 'Microsoft.ContainerService/managedClusters',
-  apiVersions: ['2024-05-01', '2024-07-01', '2024-09-01', '2025-01-01'],
+  // 2022-11-01: `az aks` in azure-cli 2.45 (profiles/_shared.py MGMT_CONTAINERSERVICE); spec
+  // Azure/azure-rest-api-specs specification/containerservice/resource-manager/Microsoft.ContainerService/stable/2022-11-01.
+  // 2025-10-01: the api-version @azure/arm-containerservice 24.1.0 (test/conformance/typed-sdks.test.ts) sends; a stable version of the RP.
+  apiVersions: ['2022-11-01', '2024-05-01', '2024-07-01', '2024-09-01', '2025-01-01', '2025-10-01'],
   patch: 'tags-only',
   identityTypes: ['None', 'SystemAssigned', 'UserAssigned'],
   putLro: 'async-operation',

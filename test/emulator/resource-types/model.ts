@@ -27,6 +27,11 @@ export interface ResourceTypeModel {
   readonly operationsSegment: string;
   /** The RP supports optimistic concurrency: `eTag` on GET, `If-Match`/`If-None-Match` on writes (see etags.ts). */
   readonly etags?: boolean;
+  /**
+   * False for RPs whose resource model has no `properties.provisioningState` (Microsoft.Web `Site`:
+   * its spec has `state`/`availabilityState` instead); default true.
+   */
+  readonly provisioningState?: boolean;
   /** Checks a PUT body carries what the RP requires, so a GET-modify-PUT that drops data is refused. */
   validatePut(body: Json): string | undefined;
   /** The body as a GET shows it, when the RP leaves fields out of reads (write-only secrets). Never mutates. */

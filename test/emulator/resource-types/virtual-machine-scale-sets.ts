@@ -12,7 +12,9 @@ import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
  */
 export const virtualMachineScaleSets: ResourceTypeModel = {
   type: 'Microsoft.Compute/virtualMachineScaleSets',
-  apiVersions: ['2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
+  // 2020-06-01: see virtual-machines.ts.
+  // 2025-04-01: the api-version @azure/arm-compute 23.3.0 (test/conformance/typed-sdks.test.ts) sends; a stable version of the RP.
+  apiVersions: ['2020-06-01', '2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-04-01'],
   patch: 'merge',
   identityTypes: SPACED_IDENTITY_TYPES,
   putLro: 'async-operation',

@@ -3,7 +3,10 @@ import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
 /** Compute answers PATCH with 200, provisioningState Updating, and an Azure-AsyncOperation monitor. */
 export const virtualMachines: ResourceTypeModel = {
   type: 'Microsoft.Compute/virtualMachines',
-  apiVersions: ['2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01'],
+  // 2020-06-01: compute version of the CLI's 2020-09-01-hybrid profile (test/conformance uses it where Debian's
+  // azure-cli lacks 2022-11-01); spec Azure/azure-rest-api-specs specification/compute/.../stable/2020-06-01.
+  // 2025-04-01: the api-version @azure/arm-compute 23.3.0 (test/conformance/typed-sdks.test.ts) sends; a stable version of the RP.
+  apiVersions: ['2020-06-01', '2023-03-01', '2023-07-01', '2023-09-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-04-01'],
   patch: 'merge',
   identityTypes: SPACED_IDENTITY_TYPES,
   putLro: 'async-operation',
