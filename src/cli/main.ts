@@ -3,7 +3,7 @@ import type { Autopilot } from '../app/composition';
 import { createAutopilot } from '../app/composition';
 import { runManualRemediation } from '../app/manual-remediation';
 import { readSettings } from '../settings/settings';
-import { parseArmId } from '../arm/resource-id';
+import { type ArmResourceId, parseArmId } from '../arm/resource-id';
 import { isAutopilotError } from '../errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { startProgress } from './progress';
@@ -45,14 +45,18 @@ async function openSession(options: GlobalOptions): Promise<Session> {
   return { app: createAutopilot(settings), close: async () => undefined };
 }
 
-function checkSubscription(resourceId: string, options: GlobalOptions): void {
-  if (!options.subscription) return;
-  let sub: string | undefined;
+/** A resource id argument, checked before any session opens: a bad one never reaches Azure. */
+function resourceArgument(resourceId: string): ArmResourceId {
   try {
-    sub = parseArmId(resourceId).subscriptionId;
+    return parseArmId(resourceId);
   } catch (e) {
-    throw new BadInput((e as Error).message);
+    throw new BadInput(isAutopilotError(e) ? `${e.code}: ${e.message}` : String(e));
   }
+}
+
+function checkSubscription(resourceId: string, options: GlobalOptions): void {
+  const sub = resourceArgument(resourceId).subscriptionId;
+  if (!options.subscription) return;
   if (sub?.toLowerCase() !== options.subscription.toLowerCase()) {
     throw new BadInput(`${resourceId} is not in subscription ${options.subscription} (--subscription)`);
   }
@@ -80,11 +84,6 @@ async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, prof
 
 async function ledgerCommand(resourceId: string, top: number, options: GlobalOptions, io: CliIo): Promise<number> {
   checkSubscription(resourceId, options);
-  try {
-    parseArmId(resourceId);
-  } catch (e) {
-    throw new BadInput((e as Error).message);
-  }
   const session = await openSession(options);
   try {
     const entries = await session.app.ledger.byResourceId(resourceId, top);

@@ -3,6 +3,7 @@ import type { Autopilot } from '../app/composition';
 import { createLogger } from '../logging/logger';
 import { runManualRemediation } from '../app/manual-remediation';
 import { parseArmId } from '../arm/resource-id';
+import { isAutopilotError } from '../errors';
 import { outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { json, problem } from '../http/problem';
 import type { LedgerStore } from '../ledger/types';
@@ -50,9 +51,9 @@ export function createResourceRemediationsHandler(getAutopilot: () => Autopilot)
     }
     if (!resourceId.startsWith('/')) resourceId = `/${resourceId}`;
     try {
-      parseArmId(resourceId);
+      resourceId = parseArmId(resourceId).id;
     } catch (e) {
-      return problem(400, 'InvalidResourceId', (e as Error).message);
+      return problem(400, 'InvalidResourceId', isAutopilotError(e) ? e.message : 'the resource id could not be read');
     }
     const limit = Math.min(200, Math.max(1, Number(request.query.get('top') ?? '50') || 50));
     return withLedger(async (ledger) => json(200, { resourceId, value: await ledger.byResourceId(resourceId, limit) }), getAutopilot);
