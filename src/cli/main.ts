@@ -8,6 +8,7 @@ import { isAutopilotError } from '../errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { startProgress } from './progress';
 import { renderLedger, renderOutcome, renderSweep } from './render';
+import { terminalLine } from '../text/safe-text';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -71,7 +72,7 @@ async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, prof
     done();
     if (result.kind === 'rejected') {
       if (options.output === 'json') io.out(`${JSON.stringify({ requestId: result.requestId, error: { code: result.code, message: result.detail } }, null, 2)}\n`);
-      io.err(`refused: ${result.code}: ${result.detail}\n`);
+      io.err(`refused: ${result.code}: ${terminalLine(result.detail)}\n`);
       return EXIT.badInput;
     }
     io.out(options.output === 'json' ? `${JSON.stringify({ requestId: result.requestId, mode, outcome: result.outcome }, null, 2)}\n` : renderOutcome(result.outcome, result.requestId));
@@ -182,15 +183,15 @@ export async function runCli(argv: string[], io: CliIo = { out: (t) => process.s
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     if (e instanceof BadInput) {
-      io.err(`error: ${e.message}\n`);
+      io.err(`error: ${terminalLine(e.message)}\n`);
       return EXIT.badInput;
     }
     // Bad settings or a bad rules file are the caller's input, with the key path and reason.
     if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting', 'InvalidResourceId'].includes(e.code)) {
-      io.err(`error: ${e.message}\n`);
+      io.err(`error: ${terminalLine(e.message)}\n`);
       return EXIT.badInput;
     }
-    io.err(`failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`failed: ${terminalLine(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT.failed;
   }
 }

@@ -30,7 +30,7 @@ export class MemoryLedger implements LedgerStore {
     return this.events.get(eventKey(eventId)) === eventId;
   }
 
-  async markEventHandled(eventId: string): Promise<void> {
+  async markEventHandled(eventId: string, _requestId: string): Promise<void> {
     this.events.set(eventKey(eventId), eventId);
   }
 }
