@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { Autopilot } from '../../src/app/composition';
-import { triggerNamed } from '../../src/functions/triggers';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
@@ -14,18 +12,15 @@ import { GOOD_WEB, HOSTILE_IDS } from '../support/hostile-ids';
 import { hostJsonQueueSettings } from '../support/queue-host';
 import { drainRemediationQueue, queuesOf } from '../sweep/fixture';
 import { TRIGGER_RULES } from './rules.fixture';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { call } from '../support/http-api';
 import { assertRejected, baseRules, load } from '../config/helpers';
 
 const env = useEmulator({ subscriptions: [SUB_A] });
 const storage = useAzurite();
 const CLEAN = /TypeError|Cannot read prop|is not a function|\bundefined\b/;
 
-async function http(app: Autopilot, name: string, init: ConstructorParameters<typeof HttpRequest>[0]) {
-  const trigger = triggerNamed('http', name, () => app);
-  const context = new InvocationContext({ invocationId: 'ids', functionName: name, logHandler: () => undefined });
-  const response: HttpResponseInit = await trigger.handler(new HttpRequest(init), context);
-  return { status: response.status ?? 200, body: JSON.parse(String(response.body)) };
-}
+const http = call;
 
 describe('non-canonical resource ids are refused with InvalidResourceId on every path', () => {
   let app: Autopilot;
@@ -33,7 +28,7 @@ describe('non-canonical resource ids are refused with InvalidResourceId on every
     grantAppOwner(env.emulator);
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ids', type: SEED_TYPES.webApp, name: 'web-ids' });
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-victim', type: SEED_TYPES.webApp, name: 'victim' });
-    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AzureWebJobsStorage: storage.azurite.connectionString, AUTOPILOT_REMEDIATION_QUEUE: 'ids-test', AUTOPILOT_LEDGER_TABLE: 'idstest' });
+    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON, AzureWebJobsStorage: storage.azurite.connectionString, AUTOPILOT_REMEDIATION_QUEUE: 'ids-test', AUTOPILOT_LEDGER_TABLE: 'idstest' });
   });
 
   it('Event Grid trigger: rejected before any ARM call, logged with the code, acknowledged', async () => {
