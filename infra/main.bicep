@@ -52,6 +52,12 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Client id of the Entra app registration (with app roles Remediation.Apply and Remediation.Read) that protects the HTTP API through App Service authentication. Empty: no authentication is configured, and every HTTP call is refused while role checks are on.')
+param apiAuthClientId string = ''
+
+@description('Require an app role on every HTTP call (default). false: the function key alone allows every operation.')
+param httpRoleChecks bool = true
+
 // Generated from the rules file; edit the rules and re-run `npm run infra:params`, never this file.
 var appPermissions = loadJsonContent('app-permissions.parameters.json').parameters
 var governedSubscriptionIds = appPermissions.governedSubscriptionIds.value
@@ -141,6 +147,8 @@ module functionApp 'app/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    authClientId: apiAuthClientId
+    httpRoleChecks: httpRoleChecks
   }
 }
 

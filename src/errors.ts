@@ -13,19 +13,28 @@ export class AutopilotError extends Error {
   }
 }
 
-export function isAutopilotError(value: unknown): value is AutopilotError {
-  return value instanceof AutopilotError;
+export function isAutopilotError(value: unknown, code?: string): value is AutopilotError {
+  return value instanceof AutopilotError && (code === undefined || value.code === code);
 }
 
 /** A string that should be an ARM resource id or scope but is not. */
 export class InvalidResourceIdError extends AutopilotError {
   constructor(readonly value: string, reason: string) {
-    super('InvalidResourceId', `'${truncate(value)}' is not a valid ARM resource id: ${reason}`);
+    super('InvalidResourceId', `'${printable(truncate(value))}' is not a valid ARM resource id: ${reason}`);
   }
 }
 
 export function truncate(value: string, max = 200): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
+/**
+ * Untrusted text quoted in an error message: control characters (ANSI escapes included) and
+ * invisible format characters are shown as `\u{1b}` escapes, so a message printed on a terminal or in
+ * a log viewer shows what was sent instead of acting on it.
+ */
+export function printable(value: string): string {
+  return value.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /**

@@ -36,6 +36,19 @@ param rulesPath string = 'config/rules.yaml'
 @description('Azure Resource Manager endpoint the engine calls; default: the current cloud\'s.')
 param armEndpoint string = environment().resourceManager
 
+@description('Client id of the Entra app registration that protects the HTTP API (App Service authentication). Empty: authentication is not configured, and with role checks on every HTTP call is refused.')
+param authClientId string = ''
+
+@description('Tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+
+@description('Require an app role (Remediation.Apply / Remediation.Read) on every HTTP call. false lets the function key alone do everything.')
+param httpRoleChecks bool = true
+
+@minValue(1)
+@description('HTTP calls per caller and minute (per instance); more are answered 429.')
+param httpRateLimitPerMinute int = 60
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -107,6 +120,54 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AUTOPILOT_RULES_PATH: rulesPath
       // environment().resourceManager ends with '/'; the app expects the bare origin.
       AUTOPILOT_ARM_ENDPOINT: endsWith(armEndpoint, '/') ? take(armEndpoint, length(armEndpoint) - 1) : armEndpoint
+      AUTOPILOT_HTTP_ROLE_CHECKS: httpRoleChecks ? 'true' : 'false'
+      AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE: string(httpRateLimitPerMinute)
+    }
+  }
+
+  // App Service authentication (Easy Auth): validates the caller's Entra token for the app
+  // registration and hands the app its claims in x-ms-client-principal; App Service then also sets
+  // WEBSITE_AUTH_ENABLED, without which the app believes no such header. The app checks app roles itself.
+  resource authSettings 'config' = if (!empty(authClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'Return401'
+        // Event Grid delivers to the webhook with the host's system key and no Entra token
+        // (Azure-Samples/azure-event-grid-viewer#24: authentication in front drops deliveries);
+        // the OpenAPI description is public.
+        excludedPaths: [
+          '/runtime/webhooks/eventgrid'
+          '/api/openapi.json'
+        ]
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: authClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+          }
+          validation: {
+            allowedAudiences: [
+              'api://${authClientId}'
+              authClientId
+            ]
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
+      httpSettings: {
+        requireHttps: true
+      }
     }
   }
 }

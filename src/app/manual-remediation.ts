@@ -35,7 +35,7 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
   try {
     id = parseArmId(request.resourceId);
   } catch (e) {
-    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: isAutopilotError(e) ? e.message : String(e), requestId };
+    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: isAutopilotError(e) ? e.message : 'the resource id could not be read', requestId };
   }
   if (id.kind !== 'resource') {
     return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: `'${request.resourceId}' is a ${id.kind}, not a resource`, requestId };

@@ -38,14 +38,47 @@ export function isGuid(value: string): boolean {
   return GUID.test(value);
 }
 
+/**
+ * Why `value` is not a canonical ARM path, or undefined. The SDKs put an id into the request URL
+ * unencoded (`@azure/arm-resources` `getById` declares `{resourceId}` with `skipEncoding: true`) and
+ * `@azure/core-client`'s `appendPath` then assigns it to a WHATWG `URL`'s pathname, which removes
+ * `.` and `..` segments (also spelled `%2e`), turns `\\` into `/`, drops tabs and newlines, and
+ * splits at `?` into a query. ARM decodes percent-encodings (`%2F`) on its side. Any of these makes
+ * the request reach another path than the id we checked, so each is refused here, for every kind of
+ * id (extension resources included). test/arm/resource-id.test.ts proves it against the SDK.
+ */
+export function canonicalIdProblem(value: string): string | undefined {
+  if (value.length === 0) return 'it is empty';
+  if (value.length > MAX_ID_LENGTH) return `it is longer than ${MAX_ID_LENGTH} characters`;
+  if (!value.startsWith('/')) return "it must start with '/'";
+  // One trailing slash is tolerated and dropped (tag values often carry one); anything more is not canonical.
+  const body = value.endsWith('/') ? value.slice(0, -1) : value;
+  if (body.length === 0) return 'it has no segments';
+  const bad = FORBIDDEN_CHARACTER.exec(body);
+  if (bad) return `it contains ${describeCharacter(bad[0])}, which is never part of a canonical ARM id`;
+  const segments = body.split('/').slice(1);
+  if (segments.some((p) => p.length === 0)) return "it has an empty segment ('//')";
+  if (segments.some((p) => /^\.+$/.test(p))) return "it has a '.' or '..' segment";
+  return undefined;
+}
+
+// '%' (percent-encodings, decoded by ARM), '\\' (read as '/' by URL), '?' and '#' (query and fragment),
+// whitespace (dropped or encoded by URL), control characters, and invisible format characters
+// (bidirectional overrides, zero-width characters) that make two different ids look the same.
+const FORBIDDEN_CHARACTER = /[%\\?#\s\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+function describeCharacter(c: string): string {
+  if (c === '%') return "'%' (a percent-encoding)";
+  if (/[\\?#]/.test(c)) return `'${c}'`;
+  return `the character U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 export function parseArmId(value: unknown): ArmResourceId {
-  if (typeof value !== 'string') throw new InvalidResourceIdError(String(value), 'it is not a string');
-  if (value.length === 0) throw new InvalidResourceIdError(value, 'it is empty');
-  if (value.length > MAX_ID_LENGTH) throw new InvalidResourceIdError(value, `it is longer than ${MAX_ID_LENGTH} characters`);
-  if (!value.startsWith('/')) throw new InvalidResourceIdError(value, "it must start with '/'");
-  const id = value.replace(/\/+$/, '');
+  if (typeof value !== 'string') throw new InvalidResourceIdError(typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value), 'it is not a string');
+  const problem = canonicalIdProblem(value);
+  if (problem) throw new InvalidResourceIdError(value, problem);
+  const id = value.endsWith('/') ? value.slice(0, -1) : value;
   const parts = id.split('/').slice(1);
-  if (parts.some((p) => p.length === 0)) throw new InvalidResourceIdError(value, 'it has an empty segment');
 
   const head = parts[0]!.toLowerCase();
   if (head === 'providers') {

@@ -3,11 +3,12 @@ import type { Autopilot } from '../app/composition';
 import { createAutopilot } from '../app/composition';
 import { runManualRemediation } from '../app/manual-remediation';
 import { readSettings } from '../settings/settings';
-import { parseArmId } from '../arm/resource-id';
+import { type ArmResourceId, parseArmId } from '../arm/resource-id';
 import { isAutopilotError } from '../errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { startProgress } from './progress';
 import { renderLedger, renderOutcome, renderSweep } from './render';
+import { terminalLine } from '../text/safe-text';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -45,14 +46,18 @@ async function openSession(options: GlobalOptions): Promise<Session> {
   return { app: createAutopilot(settings), close: async () => undefined };
 }
 
-function checkSubscription(resourceId: string, options: GlobalOptions): void {
-  if (!options.subscription) return;
-  let sub: string | undefined;
+/** A resource id argument, checked before any session opens: a bad one never reaches Azure. */
+function resourceArgument(resourceId: string): ArmResourceId {
   try {
-    sub = parseArmId(resourceId).subscriptionId;
+    return parseArmId(resourceId);
   } catch (e) {
-    throw new BadInput((e as Error).message);
+    throw new BadInput(isAutopilotError(e) ? `${e.code}: ${e.message}` : String(e));
   }
+}
+
+function checkSubscription(resourceId: string, options: GlobalOptions): void {
+  const sub = resourceArgument(resourceId).subscriptionId;
+  if (!options.subscription) return;
   if (sub?.toLowerCase() !== options.subscription.toLowerCase()) {
     throw new BadInput(`${resourceId} is not in subscription ${options.subscription} (--subscription)`);
   }
@@ -67,7 +72,7 @@ async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, prof
     done();
     if (result.kind === 'rejected') {
       if (options.output === 'json') io.out(`${JSON.stringify({ requestId: result.requestId, error: { code: result.code, message: result.detail } }, null, 2)}\n`);
-      io.err(`refused: ${result.code}: ${result.detail}\n`);
+      io.err(`refused: ${result.code}: ${terminalLine(result.detail)}\n`);
       return EXIT.badInput;
     }
     io.out(options.output === 'json' ? `${JSON.stringify({ requestId: result.requestId, mode, outcome: result.outcome }, null, 2)}\n` : renderOutcome(result.outcome, result.requestId));
@@ -80,11 +85,6 @@ async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, prof
 
 async function ledgerCommand(resourceId: string, top: number, options: GlobalOptions, io: CliIo): Promise<number> {
   checkSubscription(resourceId, options);
-  try {
-    parseArmId(resourceId);
-  } catch (e) {
-    throw new BadInput((e as Error).message);
-  }
   const session = await openSession(options);
   try {
     const entries = await session.app.ledger.byResourceId(resourceId, top);
@@ -183,15 +183,15 @@ export async function runCli(argv: string[], io: CliIo = { out: (t) => process.s
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     if (e instanceof BadInput) {
-      io.err(`error: ${e.message}\n`);
+      io.err(`error: ${terminalLine(e.message)}\n`);
       return EXIT.badInput;
     }
     // Bad settings or a bad rules file are the caller's input, with the key path and reason.
     if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting', 'InvalidResourceId'].includes(e.code)) {
-      io.err(`error: ${e.message}\n`);
+      io.err(`error: ${terminalLine(e.message)}\n`);
       return EXIT.badInput;
     }
-    io.err(`failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`failed: ${terminalLine(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT.failed;
   }
 }

@@ -3,6 +3,7 @@ import { parseArmId } from '../arm/resource-id';
 import type { PrincipalDescription, RemediationOutcome } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import type { SweepReport } from '../sweep/report';
+import { terminalLine as safe } from '../text/safe-text';
 
 function shortScope(scope: string): string {
   try {
@@ -24,34 +25,35 @@ export function describeGrantee(grantee: PrincipalDescription, principalId?: str
 
 /** A human summary of one outcome: what would change (plan) or what changed (apply). */
 export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
-  const lines = [`${outcome.resourceId}`, `status: ${outcome.status}${outcome.rule ? `   rule: ${outcome.rule} (${outcome.mode})` : ''}   request: ${requestId}`];
+  // Every value a resource creator can influence (ids, tag-derived scopes, details quoting them) goes through safe().
+  const lines = [safe(outcome.resourceId), `status: ${outcome.status}${outcome.rule ? `   rule: ${safe(outcome.rule)} (${outcome.mode})` : ''}   request: ${requestId}`];
   const plan = outcome.plan;
   if (outcome.grantee) lines.push(`principal: ${describeGrantee(outcome.grantee, outcome.principalId)}`);
   else if (plan && outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
   if (plan) {
-    const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${plan.identity.reason})` : `unchanged: ${plan.identity.reason}`;
+    const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${safe(plan.identity.reason)})` : `unchanged: ${safe(plan.identity.reason)}`;
     lines.push(`identity: ${identity}`);
-    if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${plan.userAssignedIdentity.id}`);
+    if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${safe(plan.userAssignedIdentity.id)}`);
     const assigned = new Set(outcome.actions.filter((a) => a.kind === 'role-assigned').map((a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`));
     const rows = plan.roleAssignments.map((r) => {
       const a = r as typeof r & { present?: boolean };
       const state = assigned.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) ? 'assigned now' : a.present ? 'present' : 'missing';
-      return [r.roleDisplayName, shortScope(r.scope), r.profile, state];
+      return [safe(r.roleDisplayName), safe(shortScope(r.scope)), safe(r.profile), state];
     });
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
-    for (const note of plan.notes) lines.push(`note: ${note}`);
-    for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${f.remedy}`}`);
+    for (const note of plan.notes) lines.push(`note: ${safe(note)}`);
+    for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
-  for (const b of outcome.blockers ?? []) lines.push(`blocked: ${b.code}: ${b.detail}`, ...(b.remedy ? [`  to fix: ${b.remedy}`] : []));
-  for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${s.detail}`);
-  for (const e of outcome.errors) lines.push(`error: ${e.code}${e.transient ? ' (transient)' : ''}: ${e.message}`);
+  for (const b of outcome.blockers ?? []) lines.push(`blocked: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
+  for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${safe(s.detail)}`);
+  for (const e of outcome.errors) lines.push(`error: ${safe(e.code)}${e.transient ? ' (transient)' : ''}: ${safe(e.message)}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
-  if (entries.length === 0) return `${resourceId}\nno ledger entries\n`;
-  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : (e.principalId ?? '-'), String(e.actions.length), e.errors.map((x) => (x as { code: string }).code).join(', ') || '-', e.requestId]);
-  return `${resourceId}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
+  if (entries.length === 0) return `${safe(resourceId)}\nno ledger entries\n`;
+  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : (e.principalId ?? '-'), String(e.actions.length), safe(e.errors.map((x) => (x as { code: string }).code).join(', ')) || '-', safe(e.requestId)]);
+  return `${safe(resourceId)}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
 }
 
 /** Totals, then one row per finding: what was wrong and what became of it. */
@@ -66,12 +68,12 @@ export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: stri
   if (report.findings.length > 0) {
     const rows = report.findings.map((f) => {
       const fix = fixed.get(f.resourceId.toLowerCase());
-      return [f.resourceId, f.problems.join('\n'), f.rule, fix ? fix.status : f.action];
+      return [safe(f.resourceId), f.problems.join('\n'), safe(f.rule), fix ? fix.status : f.action];
     });
     lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
   }
-  for (const f of report.failures) lines.push(`failed: ${f.resourceId}: ${f.code}: ${f.detail}`);
-  for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${f.resourceId}: ${f.errors.join('; ')}`);
+  for (const f of report.failures) lines.push(`failed: ${safe(f.resourceId)}: ${safe(f.code)}: ${safe(f.detail)}`);
+  for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${safe(f.resourceId)}: ${safe(f.errors.join('; '))}`);
   return `${lines.join('\n')}\n`;
 }

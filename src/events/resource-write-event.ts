@@ -1,11 +1,10 @@
-import { tryParseArmId } from '../arm/resource-id';
-import { AutopilotError, truncate } from '../errors';
+import { canonicalIdProblem, parseArmId, tryParseArmId } from '../arm/resource-id';
+import { AutopilotError, isAutopilotError, truncate } from '../errors';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
 /** Real ResourceWriteSuccess events are a few KB; anything near Event Grid's 1 MB cap is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
-const ARM_ID_SHAPE = /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\/[^\s/?#]+)*$/i;
 const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 
 /** A ResourceWriteSuccess event, from either envelope, reduced to what the product uses. */
@@ -25,8 +24,9 @@ export interface ResourceWriteEvent {
 }
 
 export class MalformedEventError extends AutopilotError {
-  constructor(reason: string) {
-    super('MalformedEvent', `malformed event: ${reason}`);
+  /** `InvalidResourceId` when the event names a resource by an id that is not canonical. */
+  constructor(reason: string, code: 'MalformedEvent' | 'InvalidResourceId' = 'MalformedEvent') {
+    super(code, `malformed event: ${reason}`);
   }
 }
 
@@ -61,13 +61,12 @@ export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
   if (!id) throw new MalformedEventError("'id' is missing");
   if (!isRecord(event.data)) throw new MalformedEventError("'data' is missing or not an object");
   const data = event.data;
-  const resourceId = str(data.resourceUri) ?? str(event.subject);
-  if (!resourceId) throw new MalformedEventError("neither 'data.resourceUri' nor 'subject' names a resource");
-  // Loose on purpose: extension resources (role assignments) are legitimate ids that triage ignores;
-  // the engine parses workload ids strictly.
-  if (!ARM_ID_SHAPE.test(resourceId) || resourceId.includes('..') || !tryParseArmId(resourceId.split(/\/providers\//i).slice(0, 2).join('/providers/'))) {
-    throw new MalformedEventError(`'${truncate(resourceId, 120)}' is not an ARM resource id`);
-  }
+  // A resourceUri that is present but empty or not a string is a bad id, not a missing one.
+  const named = 'resourceUri' in data ? data.resourceUri : event.subject;
+  if (named === undefined || named === null) throw new MalformedEventError("neither 'data.resourceUri' nor 'subject' names a resource");
+  if (typeof named !== 'string') throw new MalformedEventError(`the resource id is a ${typeof named}, not a string`, 'InvalidResourceId');
+  const resourceId = named;
+  checkEventResourceId(resourceId);
   const operationName = str(data.operationName);
   if (!operationName) throw new MalformedEventError("'data.operationName' is missing");
   const claims = isRecord(data.claims) ? data.claims : {};
@@ -83,6 +82,24 @@ export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
     callerObjectId: str(claims[OBJECT_ID_CLAIM]) ?? str(claims.oid),
     callerAppId: str(claims.appid),
   };
+}
+
+/**
+ * The whole id must be canonical (no '.', '..', '//', percent-encodings: see canonicalIdProblem);
+ * only its part before a second '/providers/' is parsed, because extension resources (role
+ * assignments, tags) are legitimate ids that triage ignores. The engine parses workload ids again.
+ */
+function checkEventResourceId(resourceId: string): void {
+  const problem = canonicalIdProblem(resourceId);
+  const base = resourceId.split(/\/providers\//i).slice(0, 2).join('/providers/');
+  try {
+    if (problem) parseArmId(resourceId);
+    const parsed = parseArmId(base);
+    if (!parsed.subscriptionId) throw new MalformedEventError(`'${resourceId.slice(0, 120)}' is not inside a subscription`, 'InvalidResourceId');
+  } catch (e) {
+    if (!(e instanceof MalformedEventError) && isAutopilotError(e) && e.code === 'InvalidResourceId') throw new MalformedEventError(e.message, 'InvalidResourceId');
+    throw e;
+  }
 }
 
 export type EventTriage =

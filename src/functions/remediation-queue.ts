@@ -6,6 +6,7 @@ import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcom
 import { handOffMessage, MalformedRemediationMessageError, parseRemediationMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
 import { triggerMetadataInt } from './trigger-metadata';
+import { isAutopilotError } from '../errors';
 
 /**
  * Queue trigger on the remediation queue: one resource per message, found non-compliant by a sweep or
@@ -25,10 +26,10 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     try {
       parsed = parseRemediationMessage(message);
     } catch (e) {
-      if (e instanceof MalformedRemediationMessageError) {
-        log.log('error', 'queue.message.rejected', { reason: 'malformed', detail: e.message });
+      if (e instanceof MalformedRemediationMessageError || isAutopilotError(e, 'InvalidResourceId')) {
+        log.log('error', 'queue.message.rejected', { reason: 'malformed', code: e.code, detail: e.message });
         // Thrown so the host parks it in the poison queue, where an operator can see it.
-        throw new Error(`malformed remediation message: ${e.message}`);
+        throw new Error(`malformed remediation message: ${e.code}: ${e.message}`);
       }
       throw e;
     }

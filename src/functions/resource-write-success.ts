@@ -34,7 +34,7 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     try {
       parsed = parseResourceWriteEvent(event);
     } catch (e) {
-      if (e instanceof MalformedEventError) return void log.log('warn', 'event.rejected', { reason: 'malformed', detail: e.message });
+      if (e instanceof MalformedEventError) return void log.log('warn', 'event.rejected', { reason: 'malformed', code: e.code, detail: e.message });
       throw e;
     }
     const autopilot = getAutopilot();

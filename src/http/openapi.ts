@@ -1,8 +1,20 @@
 import { REMEDIATION_REQUEST_SCHEMA } from './remediation-body';
+import { PROBLEM_CODES } from './problem';
 
 const problem = {
   description: 'RFC 9457 problem details',
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+/** Answers every operation can give before it runs: who is calling, with which role, how often. */
+const callerResponses = {
+  '401': { ...problem, description: 'Unauthenticated: no Entra ID caller (App Service authentication) while role checks are on' },
+  '403': { ...problem, description: 'MissingAppRole (or a request the rules refuse): the caller lacks the app role the operation needs' },
+  '429': {
+    ...problem,
+    description: 'TooManyRequests: the per-caller rate limit (AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE) is used up',
+    headers: { 'Retry-After': { description: 'Seconds until the caller may call again', schema: { type: 'integer', minimum: 1 } } },
+  },
 };
 
 /** OpenAPI 3.0 description of the HTTP API, served at GET /api/openapi.json and checked by tests. */
@@ -12,10 +24,10 @@ export const OPENAPI_DOCUMENT = {
     title: 'identity-autopilot',
     version: '1.0.0',
     description:
-      'Plan or apply managed identity and role remediation for one Azure resource, and read the audit ledger. Every operation requires a function key (x-functions-key header or code query parameter); put Entra ID (App Service authentication) in front for per-user access.',
+      'Plan or apply managed identity and role remediation for one Azure resource, and read the audit ledger. Every operation requires a function key (x-functions-key header or code query parameter) and, unless the operator turned role checks off (AUTOPILOT_HTTP_ROLE_CHECKS=false), a Microsoft Entra ID token validated by App Service authentication with an app role: Remediation.Apply to apply, Remediation.Read or Remediation.Apply to plan, Remediation.Read to read the ledger. Each caller may make AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE calls a minute (429 with Retry-After beyond).',
   },
   servers: [{ url: '/api' }],
-  security: [{ functionKey: [] }],
+  security: [{ functionKey: [], entraId: [] }],
   paths: {
     '/remediations': {
       post: {
@@ -25,7 +37,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           '200': { description: 'The outcome', content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationResponse' } } } },
           '400': problem,
-          '403': problem,
+          ...callerResponses,
           '413': problem,
           '415': problem,
           '422': problem,
@@ -40,6 +52,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           '200': { description: 'The entry', content: { 'application/json': { schema: { $ref: '#/components/schemas/LedgerEntry' } } } },
           '400': problem,
+          ...callerResponses,
           '404': problem,
           '503': problem,
         },
@@ -63,13 +76,17 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           '400': problem,
+          ...callerResponses,
           '503': problem,
         },
       },
     },
   },
   components: {
-    securitySchemes: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } },
+    securitySchemes: {
+      functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' },
+      entraId: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Microsoft Entra ID access token for the app registration App Service authentication is configured with' },
+    },
     schemas: {
       RemediationRequest: REMEDIATION_REQUEST_SCHEMA,
       Problem: {
@@ -82,7 +99,7 @@ export const OPENAPI_DOCUMENT = {
           detail: { type: 'string' },
           code: {
             type: 'string',
-            enum: ['UnsupportedMediaType', 'BodyTooLarge', 'InvalidJson', 'InvalidBody', 'InvalidResourceId', 'OutsideGovernedScope', 'UnknownProfile', 'ProfileNotSelectable', 'RulesNotApplicable', 'NotFound', 'LedgerUnavailable'],
+            enum: PROBLEM_CODES,
           },
           requestId: { type: 'string' },
         },

@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 
-/** Stable problem codes of the HTTP API; documented in the OpenAPI description. */
+/** Stable problem codes of the HTTP API; documented in the OpenAPI description (PROBLEM_CODES). */
 export type ProblemCode =
   | 'UnsupportedMediaType'
   | 'BodyTooLarge'
@@ -12,7 +12,10 @@ export type ProblemCode =
   | 'ProfileNotSelectable'
   | 'RulesNotApplicable'
   | 'NotFound'
-  | 'LedgerUnavailable';
+  | 'LedgerUnavailable'
+  | 'Unauthenticated'
+  | 'MissingAppRole'
+  | 'TooManyRequests';
 
 export const PROBLEM_TYPE_BASE = 'https://github.com/identity-autopilot/identity-autopilot/blob/main/README.md#problem-';
 
@@ -28,7 +31,12 @@ const TITLES: Record<ProblemCode, string> = {
   RulesNotApplicable: 'The rules cannot be applied to this resource',
   NotFound: 'Not found',
   LedgerUnavailable: 'The audit ledger is unavailable',
+  Unauthenticated: 'The caller is not authenticated',
+  MissingAppRole: 'The caller lacks the app role this operation needs',
+  TooManyRequests: 'Too many requests from this caller',
 };
+
+export const PROBLEM_CODES = Object.keys(TITLES) as ProblemCode[];
 
 /** An RFC 9457 problem details response. */
 export function problem(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpResponseInit {

@@ -10,7 +10,7 @@ export const REMEDIATION_REQUEST_SCHEMA = {
   additionalProperties: false,
   required: ['resourceId', 'mode'],
   properties: {
-    resourceId: { type: 'string', minLength: 1, maxLength: 4096, description: 'ARM id of the resource, e.g. /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}' },
+    resourceId: { type: 'string', maxLength: 4096, description: 'ARM id of the resource, e.g. /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}' },
     mode: { type: 'string', enum: ['plan', 'apply'], description: 'plan: read and plan, never write. apply: make the changes.' },
     profiles: {
       type: 'array',

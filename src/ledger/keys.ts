@@ -1,22 +1,35 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Table keys may not contain '/', '\\', '#' or '?', and ARM ids are case-insensitive: a resource's
- * partition is the SHA-256 of its lower-cased id.
+ * Table storage keys may not contain '/', '\\', '#', '?' or control characters, and are limited to
+ * 1 KiB; event ids, request ids and resource ids come from outside. Every key derived from one is
+ * therefore a SHA-256 digest of it (fixed length, only hex), so two different ids never share a key
+ * (a character filter or a truncation would make `a/b` and `a_b` one row). The original text is kept
+ * in a column of the row.
  */
+export function digest(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A resource's partition: the digest of its lower-cased id, since ARM ids are case-insensitive. */
 export function resourcePartition(resourceId: string): string {
-  return `res-${createHash('sha256').update(resourceId.replace(/\/+$/, '').toLowerCase()).digest('hex')}`;
+  return `res-${digest(resourceId.replace(/\/+$/, '').toLowerCase())}`;
 }
 
 /** Newest first within a partition: table rows sort by RowKey ascending. */
 export function newestFirstRowKey(at: Date, requestId: string): string {
-  return `${String(9_999_999_999_999 - at.getTime()).padStart(13, '0')}_${requestId}`;
+  return `${String(9_999_999_999_999 - at.getTime()).padStart(13, '0')}_${requestKey(requestId)}`;
+}
+
+/** Request ids are GUIDs the product makes; compared without regard to case. */
+export function requestKey(requestId: string): string {
+  return `req-${digest(requestId.toLowerCase())}`;
+}
+
+/** Event ids are compared exactly: Event Grid does not define them as case-insensitive. */
+export function eventKey(eventId: string): string {
+  return `evt-${digest(eventId)}`;
 }
 
 export const REQUEST_PARTITION = 'requests';
 export const EVENT_PARTITION = 'events';
-
-/** Event ids come from outside: keep only characters a RowKey may hold. */
-export function safeRowKey(value: string): string {
-  return value.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 512);
-}

@@ -1,30 +1,40 @@
+import { eventKey, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
-/** The ledger for the sandbox and one-shot CLI runs: same contract, held in memory. */
+/**
+ * The ledger for the sandbox and one-shot CLI runs: same contract, held in memory, keyed the way
+ * the table ledger is (keys.ts), so both find, and keep apart, exactly the same ids.
+ */
 export class MemoryLedger implements LedgerStore {
-  private readonly entries: LedgerEntry[] = [];
-  private readonly events = new Set<string>();
+  private readonly byResource = new Map<string, LedgerEntry[]>();
+  private readonly byRequest = new Map<string, LedgerEntry>();
+  private readonly events = new Map<string, string>();
 
   async append(entry: LedgerEntry): Promise<void> {
-    const i = this.entries.findIndex((e) => e.requestId === entry.requestId);
-    if (i >= 0) this.entries[i] = structuredClone(entry);
-    else this.entries.push(structuredClone(entry));
+    // A handed-off remediation appends again under the same request id: it replaces its row, as the
+    // table ledger's upsert does.
+    const copy = structuredClone(entry);
+    const partition = resourcePartition(entry.resourceId);
+    const previous = this.byRequest.get(requestKey(entry.requestId));
+    const others = (this.byResource.get(partition) ?? []).filter((e) => e !== previous);
+    this.byResource.set(partition, [copy, ...others]);
+    this.byRequest.set(requestKey(entry.requestId), copy);
   }
 
   async byRequestId(requestId: string): Promise<LedgerEntry | undefined> {
-    return this.entries.find((e) => e.requestId === requestId);
+    const entry = this.byRequest.get(requestKey(requestId));
+    return entry && structuredClone(entry);
   }
 
   async byResourceId(resourceId: string, limit = 50): Promise<LedgerEntry[]> {
-    const wanted = resourceId.toLowerCase();
-    return this.entries.filter((e) => e.resourceId.toLowerCase() === wanted).reverse().slice(0, limit);
+    return (this.byResource.get(resourcePartition(resourceId)) ?? []).slice(0, limit).map((e) => structuredClone(e));
   }
 
   async hasHandledEvent(eventId: string): Promise<boolean> {
-    return this.events.has(eventId);
+    return this.events.get(eventKey(eventId)) === eventId;
   }
 
-  async markEventHandled(eventId: string): Promise<void> {
-    this.events.add(eventId);
+  async markEventHandled(eventId: string, _requestId: string): Promise<void> {
+    this.events.set(eventKey(eventId), eventId);
   }
 }

@@ -1,6 +1,6 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
-import { EVENT_PARTITION, newestFirstRowKey, REQUEST_PARTITION, resourcePartition, safeRowKey } from './keys';
+import { EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
 const JSON_FIELDS = ['plan', 'actions', 'skipped', 'errors', 'grantee', 'deferral'] as const;
@@ -28,6 +28,9 @@ function fromEntity(entity: Record<string, unknown>): LedgerEntry {
   return entry as unknown as LedgerEntry;
 }
 
+/** Rows written before keys were digests used the request id itself as the row key. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const isStatus = (e: unknown, status: number) => e instanceof RestError && e.statusCode === status;
 
 /**
@@ -54,14 +57,20 @@ export class TableLedger implements LedgerStore {
     const rowKey = newestFirstRowKey(new Date(entry.startedAt), entry.requestId);
     await Promise.all([
       this.table.upsertEntity(toEntity(entry, resourcePartition(entry.resourceId), rowKey) as never, 'Replace'),
-      this.table.upsertEntity(toEntity(entry, REQUEST_PARTITION, safeRowKey(entry.requestId)) as never, 'Replace'),
+      this.table.upsertEntity(toEntity(entry, REQUEST_PARTITION, requestKey(entry.requestId)) as never, 'Replace'),
     ]);
   }
 
   async byRequestId(requestId: string): Promise<LedgerEntry | undefined> {
     await this.ensureTable();
+    const entry = (await this.entity(REQUEST_PARTITION, requestKey(requestId))) ?? (GUID.test(requestId) ? await this.entity(REQUEST_PARTITION, requestId) : undefined);
+    // The row names its request: a row that does not is never returned as this request's.
+    return entry && entry.requestId.toLowerCase() === requestId.toLowerCase() ? entry : undefined;
+  }
+
+  private async entity(partitionKey: string, rowKey: string): Promise<LedgerEntry | undefined> {
     try {
-      return fromEntity(await this.table.getEntity(REQUEST_PARTITION, safeRowKey(requestId)));
+      return fromEntity(await this.table.getEntity(partitionKey, rowKey));
     } catch (e) {
       if (isStatus(e, 404)) return undefined;
       throw e;
@@ -72,8 +81,11 @@ export class TableLedger implements LedgerStore {
     await this.ensureTable();
     const entries: LedgerEntry[] = [];
     const filter = `PartitionKey eq '${resourcePartition(resourceId)}'`;
+    const wanted = resourceId.replace(/\/+$/, '').toLowerCase();
     for await (const entity of this.table.listEntities({ queryOptions: { filter } })) {
-      entries.push(fromEntity(entity));
+      const entry = fromEntity(entity);
+      if (entry.resourceId.replace(/\/+$/, '').toLowerCase() !== wanted) continue;
+      entries.push(entry);
       if (entries.length >= limit) break;
     }
     return entries;
@@ -82,8 +94,8 @@ export class TableLedger implements LedgerStore {
   async hasHandledEvent(eventId: string): Promise<boolean> {
     await this.ensureTable();
     try {
-      await this.table.getEntity(EVENT_PARTITION, safeRowKey(eventId));
-      return true;
+      const row = await this.table.getEntity<{ eventId?: string }>(EVENT_PARTITION, eventKey(eventId));
+      return row.eventId === eventId.slice(0, MAX_PROPERTY_CHARS);
     } catch (e) {
       if (isStatus(e, 404)) return false;
       throw e;
@@ -92,6 +104,7 @@ export class TableLedger implements LedgerStore {
 
   async markEventHandled(eventId: string, requestId: string): Promise<void> {
     await this.ensureTable();
-    await this.table.upsertEntity({ partitionKey: EVENT_PARTITION, rowKey: safeRowKey(eventId), requestId } as never, 'Replace');
+    // The key is a digest; the event id itself is kept in a column (at most 32K characters per property).
+    await this.table.upsertEntity({ partitionKey: EVENT_PARTITION, rowKey: eventKey(eventId), eventId: eventId.slice(0, MAX_PROPERTY_CHARS), requestId } as never, 'Replace');
   }
 }

@@ -32,6 +32,30 @@ export interface AppSettings {
   outcomeTopicEndpoint?: string;
   /** Compliance sweeps: schedule, remediation queue, report container and the Storage they use. */
   sweep: SweepSettings;
+  /** Who may call the HTTP API, and how often. */
+  http: HttpAccessSettings;
+}
+
+/**
+ * The HTTP API sits behind App Service authentication (Easy Auth), which validates the caller's
+ * Entra token and passes the caller to the app in `x-ms-client-principal`; the app then checks the
+ * caller's app roles. See docs/threat-model.md ("HTTP callers").
+ */
+export interface HttpAccessSettings {
+  /**
+   * AUTOPILOT_HTTP_ROLE_CHECKS (default true): require an app role on every call (Remediation.Apply
+   * for apply; Remediation.Read or Remediation.Apply for plan; Remediation.Read for ledger reads).
+   * false: the function key alone lets a caller do everything; for operators who turn it off on purpose.
+   */
+  roleChecks: boolean;
+  /**
+   * WEBSITE_AUTH_ENABLED, set to True by App Service when authentication is enabled on the app. Only
+   * then does App Service strip `x-ms-client-principal` from outside requests, so only then is it
+   * believed; role checks without it refuse every call.
+   */
+  easyAuthEnabled: boolean;
+  /** AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE (default 60): calls per caller and minute, per instance; more answer 429. */
+  rateLimitPerMinute: number;
 }
 
 export interface SweepSettings {
@@ -111,6 +135,11 @@ export function readSettings(env: Env = process.env): AppSettings {
     ledger: ledgerConnection(env),
     outcomeTopicEndpoint: httpsUrl(env, 'AUTOPILOT_OUTCOME_TOPIC_ENDPOINT'),
     sweep: sweepSettings(env),
+    http: {
+      roleChecks: flag(env, 'AUTOPILOT_HTTP_ROLE_CHECKS', true),
+      easyAuthEnabled: flag(env, 'WEBSITE_AUTH_ENABLED', false),
+      rateLimitPerMinute: positiveNumber(env, 'AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE', 60, 100_000)!,
+    },
   };
 }
 

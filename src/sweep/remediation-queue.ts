@@ -1,7 +1,8 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { SweepStorage } from '../settings/settings';
-import { AutopilotError } from '../errors';
+import { parseArmId } from '../arm/resource-id';
+import { AutopilotError, InvalidResourceIdError } from '../errors';
 import type { ActionRecord, RemediationOutcome } from '../engine/types';
 import type { Deferral, PendingWrite, ResumePoint } from '../engine/hand-off';
 import type { ComplianceProblem } from './compliance';
@@ -57,9 +58,12 @@ export function parseRemediationMessage(raw: unknown): RemediationMessage {
     }
   }
   const m = value as Partial<RemediationMessage> | null;
-  if (!m || typeof m !== 'object' || m.version !== 1 || typeof m.resourceId !== 'string' || !m.resourceId.startsWith('/subscriptions/')) {
+  if (!m || typeof m !== 'object' || m.version !== 1 || typeof m.resourceId !== 'string') {
     throw new MalformedRemediationMessageError('the message is not a version-1 remediation message with a resource id');
   }
+  // Anyone who can write to the queue can put any id here: it must be a canonical workload id.
+  const id = parseArmId(m.resourceId);
+  if (id.kind !== 'resource') throw new InvalidResourceIdError(m.resourceId, `it is a ${id.kind}, not a resource`);
   return {
     version: 1,
     resourceId: m.resourceId,

@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
+import { markdownText } from '../text/safe-text';
 
 export type FindingAction = 'queued' | 'reported' | 'failed';
 
@@ -65,26 +66,28 @@ export interface ReportStore {
   begin(sweepId: string, startedAt: Date): Promise<ReportWriter>;
 }
 
-const line = (cells: Array<string | number>) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+/** A table row; every text cell is escaped: resource ids, scopes and details quote what resource creators chose. */
+const line = (cells: Array<string | number>) => `| ${cells.map((c) => (typeof c === 'number' ? String(c) : markdownText(c))).join(' | ')} |`;
+const align = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 export function renderMarkdown(report: SweepReport, maxRows = 50): string {
   const t = report.totals;
   const out = [
-    `# Compliance sweep ${report.sweepId}`,
+    `# Compliance sweep ${markdownText(report.sweepId)}`,
     '',
     `${report.startedAt} → ${report.finishedAt} (${(report.durationMs / 1000).toFixed(1)} s), ${report.subscriptions.length} subscription(s)${report.reportOnly ? ', report only' : ''}.`,
     '',
     line(['scanned', 'compliant', 'non-compliant', 'fixed (queued)', 'reported', 'failed', 'skipped']),
-    line(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    align(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     line([t.scanned, t.compliant, t.nonCompliant, t.queued, t.reported, t.failed, Object.values(t.skipped).reduce((a, b) => a + b, 0)]),
     '',
   ];
   const skipped = Object.entries(t.skipped);
-  if (skipped.length > 0) out.push('## Skipped', '', line(['reason', 'resources']), line(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
+  if (skipped.length > 0) out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
   const problems = Object.entries(report.problems);
-  if (problems.length > 0) out.push('## Problems found', '', line(['problem', 'resources']), line(['---', '---:']), ...problems.map(([p, n]) => line([p, n ?? 0])), '');
+  if (problems.length > 0) out.push('## Problems found', '', line(['problem', 'resources']), align(['---', '---:']), ...problems.map(([p, n]) => line([p, n ?? 0])), '');
   if (report.findings.length > 0) {
-    out.push('## Non-compliant resources', '', line(['resource', 'rule', 'problems', 'missing roles', 'action']), line(['---', '---', '---', '---', '---']));
+    out.push('## Non-compliant resources', '', line(['resource', 'rule', 'problems', 'missing roles', 'action']), align(['---', '---', '---', '---', '---']));
     for (const f of report.findings.slice(0, maxRows)) {
       out.push(line([f.resourceId, f.rule, f.problems.join(', '), f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—', f.action]));
     }
@@ -92,7 +95,7 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     out.push('');
   }
   if (report.failures.length > 0) {
-    out.push('## Failures', '', line(['resource', 'code', 'detail']), line(['---', '---', '---']), ...report.failures.slice(0, maxRows).map((f) => line([f.resourceId, f.code, f.detail])), '');
+    out.push('## Failures', '', line(['resource', 'code', 'detail']), align(['---', '---', '---']), ...report.failures.slice(0, maxRows).map((f) => line([f.resourceId, f.code, f.detail])), '');
   }
   out.push(`Resource Graph: ${report.resourceGraph.calls} call(s), ${report.resourceGraph.quotaWaits} quota wait(s).`, '');
   return out.join('\n');

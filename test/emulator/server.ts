@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   at: number;
   method: string;
   path: string;
+  /** The request target's path exactly as it arrived (before decoding and slash collapsing). */
+  rawPath: string;
   apiVersion?: string;
   query: Record<string, string>;
   body?: unknown;
@@ -217,6 +219,7 @@ export class ArmEmulator {
       at: started,
       method,
       path,
+      rawPath: (req.url ?? '/').split('?')[0]!,
       apiVersion,
       query: Object.fromEntries(url.searchParams),
       body,

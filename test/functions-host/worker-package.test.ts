@@ -13,6 +13,7 @@ import { grantAppOwner } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { EASY_AUTH_ON, OPERATOR_PRINCIPAL } from '../support/easy-auth';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { packagedApp } from './app-builds';
 import { type FunctionMetadata, FunctionsHost, json, LogCategory, rawBindings, type RpcLog, Status, type TypedData } from './host';
@@ -39,6 +40,8 @@ describe('the deployed package inside the Azure Functions Node.js worker', () =>
   before(async () => {
     grantAppOwner(env.emulator);
     settings = emulatorAppSettings(env.emulator, TRIGGER_RULES, {
+      // App Service authentication in front: the HTTP calls below come from an Entra caller with both app roles.
+      ...EASY_AUTH_ON,
       AzureWebJobsStorage: storage.azurite.connectionString,
       AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '3',
       AUTOPILOT_SWEEP_SCHEDULE: '0 */5 * * * *',
@@ -174,7 +177,7 @@ describe('the deployed package inside the Azure Functions Node.js worker', () =>
 
   describe('HTTP trigger through RpcHttp', () => {
     const post = (body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-      host.invoke(fn('remediationsPost'), httpInput(fn('remediationsPost'), { method: 'POST', path: 'remediations', headers, body }));
+      host.invoke(fn('remediationsPost'), httpInput(fn('remediationsPost'), { method: 'POST', path: 'remediations', headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL, ...headers }, body }));
 
     it('POST plan, POST apply, then GET the ledger entry by request id', async () => {
       const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.webApp, name: 'web-worker-http' });
@@ -191,7 +194,7 @@ describe('the deployed package inside the Azure Functions Node.js worker', () =>
       const principalId = env.emulator.state.resource(id)!.body.identity.principalId;
 
       const requestId = applied.body.requestId as string;
-      const get = await host.invoke(fn('remediationsGet'), httpInput(fn('remediationsGet'), { method: 'GET', path: `remediations/${requestId}`, params: { requestId } }));
+      const get = await host.invoke(fn('remediationsGet'), httpInput(fn('remediationsGet'), { method: 'GET', path: `remediations/${requestId}`, headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL }, params: { requestId } }));
       const lookup = httpAnswer(get.response.returnValue);
       assert.equal(lookup.status, 200, lookup.text);
       assert.equal(lookup.body.requestId ?? requestId, requestId);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../../src/app/composition';
-import { triggerNamed } from '../../src/functions/triggers';
 import { renderLedger, renderOutcome } from '../../src/cli/render';
 import { ROLE } from '../emulator';
 import { concurrentWrite } from '../emulator/etags';
@@ -11,6 +9,8 @@ import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixtu
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { call } from '../support/http-api';
 import { aksRules as rules } from './rules.fixture';
 
 /**
@@ -29,15 +29,9 @@ function cluster(resourceGroup: string, name: string, options: { servicePrincipa
   return { id, body, kubelet: body.properties.identityProfile?.kubeletidentity as { resourceId: string; clientId: string; objectId: string } | undefined };
 }
 
-/** POST /api/remediations through the real HTTP trigger; the parsed answer. */
+/** POST /api/remediations through the real HTTP trigger, as an authorised Entra caller; the parsed answer. */
 async function post(app: Autopilot, body: unknown): Promise<any> {
-  const trigger = triggerNamed('http', 'remediationsPost', () => app);
-  const context = new InvocationContext({ invocationId: 'aks-test', functionName: 'remediationsPost', logHandler: () => undefined });
-  const response = await trigger.handler(
-    new HttpRequest({ method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(body) } }),
-    context,
-  );
-  return JSON.parse(String(response.body));
+  return (await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(body) } })).body;
 }
 
 const rolesOf = (principalId: string) => env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid }));
@@ -49,7 +43,7 @@ describe('AKS: the identity pods actually use', () => {
   let clusterApp: Autopilot;
   before(() => {
     grantAppOwner(env.emulator);
-    const ledger = { AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'akstest', AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` };
+    const ledger = { ...EASY_AUTH_ON, AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'akstest', AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` };
     kubeletApp = buildApp(env, rulesFor(rules('kubelet')), {}, ledger);
     clusterApp = buildApp(env, rulesFor(rules('cluster')), {}, ledger);
   });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { Autopilot } from '../../src/app/composition';
-import { triggerNamed } from '../../src/functions/triggers';
 import { runSweep } from '../../src/sweep';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { call } from '../support/http-api';
 import { TRIGGER_RULES } from './rules.fixture';
 
 const env = useEmulator();
@@ -16,14 +16,10 @@ const env = useEmulator();
 const CLUSTER = `/subscriptions/${SUB_A}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks1`;
 const NODE_GROUP = 'MC_rg-aks_aks1_westeurope';
 
+/** POST /api/remediations through the real HTTP trigger, as an authorised Entra caller. */
 async function postRemediation(app: Autopilot, resourceId: string): Promise<{ status: number; body: any }> {
-  const trigger = triggerNamed('http', 'remediationsPost', () => app);
-  const context = new InvocationContext({ invocationId: 'test', functionName: 'remediationsPost', logHandler: () => undefined });
-  const response: HttpResponseInit = await trigger.handler(
-    new HttpRequest({ method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId, mode: 'apply' }) } }),
-    context,
-  );
-  return { status: response.status ?? 200, body: JSON.parse(String(response.body)) };
+  const { status, body } = await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId, mode: 'apply' }) } });
+  return { status, body };
 }
 
 describe('platform-managed resources are left alone (managedBy on the resource or its group)', () => {
@@ -32,7 +28,7 @@ describe('platform-managed resources are left alone (managedBy on the resource o
   before(() => {
     grantAppOwner(env.emulator);
     env.emulator.resourceGraph.setQuota({ limit: 1000, windowMs: 1000 });
-    app = buildApp(env, rulesFor(TRIGGER_RULES));
+    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON });
     env.emulator.state.addResourceGroup(SUB_A, NODE_GROUP, 'westeurope', {}, CLUSTER);
     ids.nodePool = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: NODE_GROUP, type: SEED_TYPES.scaleSet, name: 'aks-nodepool1-vmss', upgradePolicy: 'Automatic' });
     ids.nodePool2 = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: NODE_GROUP, type: SEED_TYPES.scaleSet, name: 'aks-nodepool2-vmss', upgradePolicy: 'Automatic' });

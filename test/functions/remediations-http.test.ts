@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import Ajv from 'ajv';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { OPENAPI_DOCUMENT } from '../../src/http/openapi';
-import { triggerDefinitions, triggerNamed } from '../../src/functions/triggers';
+import { triggerDefinitions } from '../../src/functions/triggers';
 import type { Autopilot } from '../../src/app/composition';
 import { SEED_TYPES, seedResource, seedScopeResource } from '../emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
@@ -11,41 +8,14 @@ import { useAzurite } from '../support/azurite';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
 import { TRIGGER_RULES } from './rules.fixture';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { type Answer, assertMatchesOpenApi, call } from '../support/http-api';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const storage = useAzurite();
 
-interface Answer {
-  status: number;
-  contentType: string;
-  body: any;
-}
-
-async function call(app: Autopilot, name: string, init: ConstructorParameters<typeof HttpRequest>[0]): Promise<Answer> {
-  const trigger = triggerNamed('http', name, () => app);
-  const context = new InvocationContext({ invocationId: 'test', functionName: name, logHandler: () => undefined });
-  const response: HttpResponseInit = await trigger.handler(new HttpRequest(init), context);
-  const text = typeof response.body === 'string' ? response.body : '';
-  return { status: response.status ?? 200, contentType: String((response.headers as Record<string, string>)?.['content-type'] ?? ''), body: text ? JSON.parse(text) : undefined };
-}
-
 const post = (app: Autopilot, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
-
-/** Every answer is checked against the OpenAPI description of its operation and status. */
-// Formats (uuid, date-time) are not checked: ajv-formats is not a dependency of this project.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-ajv.addSchema({ ...OPENAPI_DOCUMENT, $id: 'openapi' });
-function assertMatchesOpenApi(path: string, method: 'get' | 'post', answer: Answer): void {
-  const operation = (OPENAPI_DOCUMENT.paths as any)[path][method];
-  const response = operation.responses[String(answer.status)];
-  assert.ok(response, `${method.toUpperCase()} ${path} documents status ${answer.status}`);
-  const [mediaType, media] = Object.entries(response.content as Record<string, { schema: { $ref?: string } }>)[0]!;
-  assert.equal(answer.contentType, mediaType);
-  const schema = media.schema.$ref ? { $ref: `openapi${media.schema.$ref}` } : JSON.parse(JSON.stringify(media.schema).replace(/"#\/components/g, '"openapi#/components'));
-  const validate = ajv.compile(schema);
-  assert.ok(validate(answer.body), `${method.toUpperCase()} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
-}
 
 describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
   let app: Autopilot;
@@ -53,7 +23,7 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
   let sharedIdentityApp: string;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'ledgertest' });
+    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON, AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'ledgertest' });
     web = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.webApp, name: 'web-http' });
     sharedIdentityApp = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-http', type: SEED_TYPES.containerApp, name: 'ca-http' });
   });
@@ -99,7 +69,7 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
     const event = resourceWriteEvent({ resourceId: id });
     assert.equal((await deliver(app, event)).outcome?.status, 'remediated');
     // A second app instance (another worker) shares the ledger, not memory.
-    const other = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'ledgertest' });
+    const other = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON, AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'ledgertest' });
     const before = env.emulator.lastSeq;
     const again = await deliver(other, event);
     assert.equal(again.logs.find((l) => l.record.event === 'event.ignored')?.record.reason, 'duplicate-delivery');
@@ -166,7 +136,7 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
   });
 
   it('publishes each outcome as a CloudEvent to the custom topic with the app identity', async () => {
-    const topicApp = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` });
+    const topicApp = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON, AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` });
     const vault = seedScopeResource(env.emulator.state, `/subscriptions/${SUB_A}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-x`);
     const ok = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.containerGroup, name: 'aci-events', tags: { 'kv-id': vault } });
     const before = env.emulator.topic.received.length;
@@ -185,6 +155,7 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
 
   it('an outcome topic outage is logged, and neither fails the request nor loses the ledger entry', async () => {
     const topicApp = buildApp(env, rulesFor(TRIGGER_RULES), {}, {
+      ...EASY_AUTH_ON,
       AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events`,
       AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
       AUTOPILOT_LEDGER_TABLE: 'ledgertest',
@@ -202,7 +173,7 @@ describe('HTTP API: POST /api/remediations, ledger lookups, OpenAPI', () => {
   });
 
   it('a ledger outage on lookups is a 503 problem with Retry-After, as documented', async () => {
-    const broken = buildApp(env, rulesFor(TRIGGER_RULES));
+    const broken = buildApp(env, rulesFor(TRIGGER_RULES), {}, EASY_AUTH_ON);
     // The ledger port itself failing (a storage outage); the SDKs are not involved.
     const failing = () => Promise.reject(new Error('table service unreachable'));
     Object.assign(broken.ledger, { byRequestId: failing, byResourceId: failing });

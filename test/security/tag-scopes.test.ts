@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { Autopilot } from '../../src/app/composition';
-import { triggerNamed } from '../../src/functions/triggers';
 import { SEED_TYPES, seedResource, seedScopeResource } from '../emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { call } from '../support/http-api';
 
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 const PROFILE_TAG = 'identity-autopilot-profiles';
@@ -72,7 +72,8 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
     for (const v of [ownVault, otherTeamsVault, otherSubscriptionsVault]) seedScopeResource(env.emulator.state, v);
     seedScopeResource(env.emulator.state, platformVault, 'westeurope', { 'kv-consumers': 'rg-team-a, 99999999-9999-4999-8999-999999999999' });
     env.emulator.state.addResourceGroup(SUB_A, 'rg-team-a');
-    app = buildApp(env, rules);
+    // App Service authentication in front, so the HTTP test below is an authorised Entra caller.
+    app = buildApp(env, rules, {}, { ...EASY_AUTH_ON });
   });
 
   /** A web app in rg-team-a (the attacker's own resource group) tagged to pick `profile` with `tags`. */
@@ -154,14 +155,9 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
 
   it('the HTTP API refuses the same subscription-wide tag', async () => {
     const id = taggedWebApp('web-http-sub', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}` });
-    const trigger = triggerNamed('http', 'remediationsPost', () => app);
-    const context = new InvocationContext({ invocationId: 'sec', functionName: 'remediationsPost', logHandler: () => undefined });
     const before = env.emulator.lastSeq;
-    const response: HttpResponseInit = await trigger.handler(
-      new HttpRequest({ method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId: id, mode: 'apply' }) } }),
-      context,
-    );
-    const body = JSON.parse(String(response.body));
+    const response = await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId: id, mode: 'apply' }) } });
+    const body = response.body;
     assert.equal(body.outcome.status, 'failed', JSON.stringify(body));
     assert.equal(body.outcome.errors[0].code, 'TagScopeNotAllowed');
     assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }), []);
