@@ -172,6 +172,7 @@ export const OPENAPI_DOCUMENT = {
           plan: { type: 'object' },
           actions: { type: 'array', items: { type: 'object' } },
           skipped: { type: 'array', items: { type: 'object' } },
+          blockers: { type: 'array', description: 'Why a blocked or pending remediation is not done, and the remedy.', items: { type: 'object' } },
           errors: { type: 'array', items: { type: 'object' } },
           deferral: {
             type: 'object',

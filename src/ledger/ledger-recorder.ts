@@ -21,6 +21,7 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     plan: outcome.plan,
     actions: outcome.actions,
     skipped: outcome.skipped,
+    blockers: outcome.blockers,
     errors: outcome.errors,
     deferral: outcome.deferral && {
       reason: outcome.deferral.reason,

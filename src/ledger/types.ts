@@ -19,6 +19,8 @@ export interface LedgerEntry {
   plan?: unknown;
   actions: unknown[];
   skipped: unknown[];
+  /** Why a `blocked` or `pending` remediation is not done, and what a person can do. */
+  blockers?: unknown[];
   errors: unknown[];
   /** While `deferred`: why, when the queue carries on (ISO), and the hand-off count. */
   deferral?: LedgerDeferral;

@@ -101,6 +101,11 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
       assert.equal(env.emulator.state.restartCount(id), 0);
       assert.deepEqual(env.emulator.state.resource(id)!.body, stored, 'the group, its secrets included, is as it was');
       assert.doesNotMatch(JSON.stringify(d.logs), new RegExp(SECRET), 'no secret in any log line');
+      // The audit ledger keeps why, and what to do, beside the status.
+      const [row] = await app.ledger.byResourceId(id);
+      assert.equal(row?.status, 'blocked');
+      assert.deepEqual((row!.blockers as Array<{ code: string }>).map((b) => b.code), ['RequiresRedeploy']);
+      assert.doesNotMatch(JSON.stringify(row), new RegExp(SECRET), 'no secret in the ledger');
     });
   }
 

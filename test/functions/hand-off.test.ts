@@ -123,13 +123,15 @@ describe('hand-offs to the remediation queue', () => {
   it('hand-offs are bounded: a resource that stays busy ends as a permanent failure, not an endless loop', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-bounded', { maxHandOffs: 1 });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-stuck', type: SEED_TYPES.webApp, name: 'web-stuck-busy' });
-    beginOperation(env.emulator.state, id, 10 * 60_000, 'Updating');
+    // A container app: its spec has `provisioningState` (the Web spec's Site has none, so a busy web app
+    // shows only as a 409 on the write).
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-stuck', type: SEED_TYPES.containerApp, name: 'ca-stuck-busy' });
+    beginOperation(env.emulator.state, id, 10 * 60_000, 'InProgress');
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.deferral.reason, 'resource-busy');
-    assert.equal(d.outcome?.deferral.retryAfterSeconds, 10, "web apps' wait");
+    assert.equal(d.outcome?.deferral.retryAfterSeconds, 15, "container apps' wait");
     const { queue } = queues(app);
-    // Skip the 10-second wait: deliver the handed-off message now.
+    // Skip the 15-second wait: deliver the handed-off message now.
     const [message] = await (async () => {
       const [row] = await app.ledger.byResourceId(id);
       return [{ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], remediationId: row!.requestId, startedAt: row!.startedAt, resume: { attempt: 1, actions: [], principalIsNew: false } }];
@@ -252,6 +254,6 @@ describe('hand-offs to the remediation queue', () => {
     assert.equal(outcome.errors[0].transient, false);
     assert.equal(env.emulator.requestsSince(before).length, 0, 'nothing was called, not even ARM');
     assert.equal(run.poisoned.length, 1);
-    assert.match(run.poisoned[0]!.reason, /malformed remediation message: 'resume.attempt'/);
+    assert.match(run.poisoned[0]!.reason, /malformed remediation message: MalformedRemediationMessage: 'resume.attempt'/);
   });
 });
