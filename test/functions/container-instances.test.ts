@@ -6,16 +6,11 @@ import type { Json } from '../emulator/state';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { rgReaderRules } from './rules.fixture';
 
 const env = useEmulator();
 
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  rg-reader:
-    roles: [{ role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }]
-rules:
+const RULES = rgReaderRules(`
   - name: restart-allowed
     match: { resourceGroups: ["rg-aci-restart"] }
     identity: { kind: SystemAssigned }
@@ -30,7 +25,7 @@ rules:
   - name: default
     identity: { kind: SystemAssigned }
     profiles: [rg-reader]
-`;
+`);
 
 const SECRET = 'hunter2-do-not-log';
 const container = (name: string, extra: Json = {}): Json => ({

@@ -43,10 +43,11 @@ rules:
 `;
 
 /**
- * Rules for AKS tests: clusters get Reader on their resource group, for the principal `aksPrincipal`
- * names (the kubelet identity by default), with the given identity rule.
+ * A rules file whose one profile, `rg-reader`, grants Reader on the resource's own resource group, in
+ * subscription A; `rules` is the YAML list under `rules:`. Tests that are about workload handling, not
+ * about what is granted, share it.
  */
-export function aksRules(aksPrincipal: 'kubelet' | 'cluster' = 'kubelet', identity = '{ kind: SystemAssigned }'): string {
+export function rgReaderRules(rules: string): string {
   return `
 version: 1
 scope:
@@ -57,10 +58,19 @@ profiles:
       - role: Reader
         scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
 rules:
+${rules.replace(/^\n+/, '')}`;
+}
+
+/**
+ * Rules for AKS tests: clusters get Reader on their resource group, for the principal `aksPrincipal`
+ * names (the kubelet identity by default), with the given identity rule.
+ */
+export function aksRules(aksPrincipal: 'kubelet' | 'cluster' = 'kubelet', identity = '{ kind: SystemAssigned }'): string {
+  return rgReaderRules(`
   - name: aks-${aksPrincipal}
     match: { types: [Microsoft.ContainerService/managedClusters] }
     identity: ${identity}
     profiles: [rg-reader]
     workload: { aksPrincipal: ${aksPrincipal} }
-`;
+`);
 }

@@ -6,20 +6,12 @@ import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { rgReaderRules } from './rules.fixture';
 
 const env = useEmulator({ lro: { durationMs: 150, retryAfterSeconds: 0 } });
 
 /** `rg-upgrade*` opts in to upgrading instances; everything else keeps the safe default. */
-const RULES = `
-version: 1
-scope:
-  subscriptions: ["${SUB_A}"]
-profiles:
-  rg-reader:
-    roles:
-      - role: Reader
-        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
-rules:
+const RULES = rgReaderRules(`
   - name: upgrade-opted-in
     match:
       resourceGroups: ["rg-upgrade*"]
@@ -29,7 +21,7 @@ rules:
   - name: default
     identity: { kind: SystemAssigned }
     profiles: [rg-reader]
-`;
+`);
 
 function instancesOf(id: string) {
   return env.emulator.state.scaleSetInstances.get(key(id)) ?? [];
