@@ -44,7 +44,9 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     for (const note of plan.notes) lines.push(`note: ${safe(note)}`);
     for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
-  for (const b of outcome.blockers ?? []) lines.push(`blocked: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
+  // A pending outcome's blockers are what keeps the workload from its identity, not a refusal to act.
+  const label = outcome.status === 'pending' ? 'pending' : 'blocked';
+  for (const b of outcome.blockers ?? []) lines.push(`${label}: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
   for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${safe(s.detail)}`);
   for (const e of outcome.errors) lines.push(`error: ${safe(e.code)}${e.transient ? ' (transient)' : ''}: ${safe(e.message)}`);
   return `${lines.join('\n')}\n`;

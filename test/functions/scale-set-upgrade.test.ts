@@ -7,6 +7,7 @@ import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixtu
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
 import { rgReaderRules } from './rules.fixture';
+import { renderOutcome } from '../../src/cli/render';
 
 const env = useEmulator({ lro: { durationMs: 150, retryAfterSeconds: 0 } });
 
@@ -59,6 +60,10 @@ describe('VM scale sets: the identity reaches the instances, or the outcome says
     assert.equal(env.emulator.state.assignmentsFor(principalId).length, 1);
     assert.notEqual(d.outcome?.status, 'remediated');
     assert.equal(d.logs.find((l) => l.record.event === 'remediation.outcome')?.record.status, 'pending');
+    // The CLI says pending too: Azure took the write, the instances still need the upgrade.
+    const shown = renderOutcome(d.outcome as never, 'req-1');
+    assert.match(shown, /^pending: UpgradeInstances: /m);
+    assert.doesNotMatch(shown, /^blocked:/m);
   });
 
   it('Manual policy with upgradeInstances: lists the instances, POSTs manualupgrade for all of them, waits, then remediated', async () => {
