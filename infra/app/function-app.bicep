@@ -30,6 +30,18 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+// Node versions Flex Consumption offers for the v4 model are listed per region by
+// `az functionapp list-flexconsumption-runtimes --location <region> --runtime node` (Microsoft.Web
+// functionAppStacks, FC1 sku: functionAppConfigProperties.runtime {name: 'node', version: '22'}; Learn
+// "Supported languages in Azure Functions" lists 22 and 24 for the v4 model, 20 is past end of life).
+// The code stays compatible with Node 20 (package.json engines, esbuild target node20).
+@allowed([
+  '22'
+  '24'
+])
+@description('Node.js major version of the Functions runtime.')
+param nodeVersion string = '22'
+
 @description('Rules file path, relative to the deployed package root.')
 param rulesPath string = 'config/rules.yaml'
 
@@ -99,7 +111,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: nodeVersion
       }
     }
   }
