@@ -58,6 +58,19 @@ param apiAuthClientId string = ''
 @description('Require an app role on every HTTP call (default). false: the function key alone allows every operation.')
 param httpRoleChecks bool = true
 
+@description('E-mail address that alert notifications go to (an action group). Empty: alerts fire without notifying anyone.')
+param alertEmail string = ''
+
+@description('Hours between compliance sweeps (the app setting AUTOPILOT_SWEEP_SCHEDULE, hourly by default); alerts when none finished in twice that.')
+@allowed([
+  1
+  2
+  3
+  12
+  24
+])
+param sweepPeriodHours int = 1
+
 // Generated from the rules file; edit the rules and re-run `npm run infra:params`, never this file.
 var appPermissions = loadJsonContent('app-permissions.parameters.json').parameters
 var governedSubscriptionIds = appPermissions.governedSubscriptionIds.value
@@ -149,6 +162,33 @@ module functionApp 'app/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     authClientId: apiAuthClientId
     httpRoleChecks: httpRoleChecks
+  }
+}
+
+// Alerts and the operations workbook (infra/monitoring/): Application Insights and the system topic.
+module alerts 'monitoring/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    namePrefix: 'alert-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    eventGridSystemTopicIds: [
+      resourceId(subscription().subscriptionId, systemTopic.outputs.resourceGroupName, 'Microsoft.EventGrid/systemTopics', systemTopic.outputs.name)
+    ]
+    alertEmail: alertEmail
+    sweepPeriodHours: sweepPeriodHours
+  }
+}
+
+module workbook 'monitoring/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
   }
 }
 

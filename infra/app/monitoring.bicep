@@ -50,5 +50,6 @@ resource publisherRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+output applicationInsightsId string = applicationInsights.id
 output applicationInsightsName string = applicationInsights.name
 output connectionString string = applicationInsights.properties.ConnectionString

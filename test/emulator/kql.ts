@@ -8,7 +8,7 @@
 // The package is a Bridge.NET build: its runtime (bridge.js) must be loaded first, as the package's
 // index.html does; it then defines the global `Kusto` namespace.
 let kusto: any;
-function kustoLanguage(): any {
+export function kustoLanguage(): any {
   if (!kusto) {
     require('@kusto/language-service-next/bridge.js');
     require('@kusto/language-service-next/Kusto.Language.Bridge.js');
