@@ -249,3 +249,5 @@ output DEADLETTER_CONTAINER_NAME string = storage.outputs.deadLetterContainerNam
 output AUTOPILOT_GOVERNED_RESOURCE_TYPES string[] = appPermissions.governedResourceTypes.value
 output AUTOPILOT_GOVERNED_SUBSCRIPTION_IDS string[] = governedSubscriptionIds
 output AUTOPILOT_ENGINE_ROLE_ID string = engineRole.outputs.roleGuid
+// The predown hook (scripts/infra/predown.ts) deletes both custom roles; empty when no profile grants a role.
+output AUTOPILOT_ROLE_ASSIGNER_ROLE_ID string = delegatesRoleAssignments ? roleAssignerRole!.outputs.roleGuid : ''

@@ -140,14 +140,14 @@ export class EmulatorState {
     return this.restarts.get(key(id)) ?? 0;
   }
 
-  addCustomRole(input: { roleName: string; actions: string[]; notActions?: string[]; guid?: string }): RoleDefinitionRecord {
+  addCustomRole(input: { roleName: string; actions: string[]; notActions?: string[]; guid?: string; assignableScopes?: string[] }): RoleDefinitionRecord {
     const def: RoleDefinitionRecord = {
       guid: (input.guid ?? randomUUID()).toLowerCase(),
       roleName: input.roleName,
       roleType: 'CustomRole',
       description: `Custom role ${input.roleName}`,
       permissions: [{ actions: input.actions, notActions: input.notActions ?? [] }],
-      assignableScopes: ['/'],
+      assignableScopes: input.assignableScopes ?? ['/'],
     };
     this.roleDefinitions.set(def.guid, def);
     return def;
