@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { RemediationOutcome } from '../../src/engine/types';
+import { createLogger } from '../../src/logging/logger';
+import { summarizeOutcome } from '../../src/outcomes/summary';
 import { appInsightsQueryDiagnostics } from './app-insights-kql';
 import { CONTRACT_METRICS } from './telemetry-contract';
 
@@ -129,5 +132,24 @@ describe('operations workbook (infra/monitoring/operations.workbook.json)', () =
     assert.match(byName.get('outcomes-over-time')!, /by outcome, bin\(timestamp/);
     assert.match(byName.get('top-failing-resources')!, /tostring\(record\.status\) == "failed"[\s\S]*top 20 by failures/);
     assert.match(byName.get('compliance-by-type-and-subscription')!, /by resourceType, subscription/);
+  });
+
+  it('top failing resources reads the remediation.outcome line exactly as the app logs it', () => {
+    const query = workbookQueries().find((q) => q.name === 'top-failing-resources')!.query;
+    const lines: string[] = [];
+    const log = createLogger((_level, line) => lines.push(line));
+    const failed = { status: 'failed', resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/web', resourceType: 'Microsoft.Web/sites', errors: [{ code: 'AuthorizationFailed', message: 'no', transient: false }] };
+    log.log('error', 'remediation.outcome', summarizeOutcome(failed as unknown as RemediationOutcome));
+    const line = lines[0]!;
+    // The filter's literal, unescaped from KQL, is in the line; the fields it reads are there.
+    const literal = /message contains "((?:[^"\\]|\\.)*)"/.exec(query)![1]!.replace(/\\"/g, '"');
+    assert.ok(line.startsWith('{') && line.includes(literal), `${literal} in ${line}`);
+    const record = JSON.parse(line);
+    assert.equal(record.event, 'remediation.outcome');
+    assert.equal(record.status, 'failed');
+    assert.equal(record.resourceId, failed.resourceId);
+    assert.equal(record.resourceType, 'Microsoft.Web/sites');
+    assert.equal(record.errors[0].code, 'AuthorizationFailed');
+    for (const field of ['record.event', 'record.status', 'record.resourceId', 'record.resourceType', 'record.errors[0].code']) assert.ok(query.includes(field), field);
   });
 });
