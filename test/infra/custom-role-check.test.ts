@@ -4,16 +4,14 @@
  * (picked up by DefaultAzureCredential) and its ARM endpoint and CA.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
+import { runScriptAgainstEmulator, type ScriptResult } from './script-runner';
 
-const REPO = join(__dirname, '../..');
 const env = useEmulator();
 
 describe('infra:params checks --custom-role against ARM', () => {
@@ -24,7 +22,6 @@ describe('infra:params checks --custom-role against ARM', () => {
   const guids: Record<string, string> = {};
 
   before(() => {
-    writeFileSync(join(dir, 'ca.pem'), env.emulator.ca);
     const state = env.emulator.state;
     guids.reader = state.addCustomRole({ roleName: EXAMPLE_CUSTOM_ROLE_NAME, actions: ['Microsoft.AppConfiguration/configurationStores/read'] }).guid;
     guids.other = state.addCustomRole({ roleName: 'Contoso Something Else', actions: ['Microsoft.Web/sites/read'] }).guid;
@@ -35,22 +32,10 @@ describe('infra:params checks --custom-role against ARM', () => {
   });
 
   /** Runs the script asynchronously: the emulator answers from this process. */
-  function run(out: string, customRole: string): Promise<{ status: number | null; stderr: string }> {
-    const tsx = pathToFileURL(require.resolve('tsx')).href;
-    const child = spawn(process.execPath, ['--import', tsx, join(REPO, 'scripts/infra/params.ts'), rulesPath, '--out', join(dir, out), '--custom-role', customRole], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        ...env.emulator.managedIdentityEnvironment,
-        AUTOPILOT_ARM_ENDPOINT: env.emulator.url,
-        AUTOPILOT_ARM_CA_PATH: join(dir, 'ca.pem'),
-      },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    return new Promise((resolve) => child.on('close', (status) => resolve({ status, stderr })));
+  function run(out: string, customRole: string): Promise<ScriptResult> {
+    return runScriptAgainstEmulator(env.emulator, dir, 'scripts/infra/params.ts', [rulesPath, '--out', join(dir, out), '--custom-role', customRole]);
   }
+
 
   it('accepts the GUID of the custom role of that name, without a warning', async () => {
     const r = await run('ok.json', `${EXAMPLE_CUSTOM_ROLE_NAME}=${guids.reader}`);

@@ -6,16 +6,14 @@
  * system topics fails there and is reported, which also shows a failed read never stops the rest.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ROLE } from '../emulator';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
+import { runScriptAgainstEmulator, type ScriptResult } from './script-runner';
 
-const REPO = join(__dirname, '..', '..');
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const DEPLOYED_APP = 'aaaaaaaa-1111-4111-8111-000000000001';
 const WORKLOAD = 'bbbbbbbb-1111-4111-8111-000000000002';
@@ -28,7 +26,6 @@ describe('predown hook against the emulator', () => {
   const assignments: Record<string, string> = {};
 
   before(() => {
-    writeFileSync(join(dir, 'ca.pem'), env.emulator.ca);
     // The deployer: Owner in both subscriptions (deleting assignments and role definitions needs it).
     for (const sub of [SUB_A, SUB_B]) env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${sub}` });
   });
@@ -49,35 +46,20 @@ describe('predown hook against the emulator', () => {
     assignments.workload = grant(`/subscriptions/${SUB_A}/resourceGroups/rg-app`, ROLE.reader, WORKLOAD);
   });
 
-  function run(args: string[], extra: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    const tsx = pathToFileURL(require.resolve('tsx')).href;
-    const child = spawn(process.execPath, ['--import', tsx, join(REPO, 'scripts/infra/predown.ts'), ...args], {
-      cwd: dir,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        ...env.emulator.managedIdentityEnvironment,
-        AUTOPILOT_ARM_ENDPOINT: env.emulator.url,
-        AUTOPILOT_ARM_CA_PATH: join(dir, 'ca.pem'),
-        AZURE_ENV_NAME: 'test',
-        AZURE_SUBSCRIPTION_ID: SUB_A,
-        AZURE_RESOURCE_GROUP: 'rg-test',
-        AZURE_FUNCTION_APP_ID: `${RG}/providers/Microsoft.Web/sites/func-tok`,
-        AZURE_FUNCTION_APP_PRINCIPAL_ID: DEPLOYED_APP,
-        AUTOPILOT_GOVERNED_SUBSCRIPTION_IDS: JSON.stringify([SUB_A, SUB_B]),
-        AUTOPILOT_ENGINE_ROLE_ID: roles.engine,
-        AUTOPILOT_ROLE_ASSIGNER_ROLE_ID: roles.assigner,
-        ...extra,
-      },
+  function run(args: string[], extra: Record<string, string> = {}): Promise<ScriptResult> {
+    return runScriptAgainstEmulator(env.emulator, dir, 'scripts/infra/predown.ts', args, {
+      AZURE_ENV_NAME: 'test',
+      AZURE_SUBSCRIPTION_ID: SUB_A,
+      AZURE_RESOURCE_GROUP: 'rg-test',
+      AZURE_FUNCTION_APP_ID: `${RG}/providers/Microsoft.Web/sites/func-tok`,
+      AZURE_FUNCTION_APP_PRINCIPAL_ID: DEPLOYED_APP,
+      AUTOPILOT_GOVERNED_SUBSCRIPTION_IDS: JSON.stringify([SUB_A, SUB_B]),
+      AUTOPILOT_ENGINE_ROLE_ID: roles.engine,
+      AUTOPILOT_ROLE_ASSIGNER_ROLE_ID: roles.assigner,
+      ...extra,
     });
-    child.stdin.end();
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
   }
+
 
   const exists = (id: string) => [...env.emulator.state.roleAssignments.values()].some((a) => a.id === id);
   const deletes = () => env.emulator.requests.filter((r) => r.method === 'DELETE');
