@@ -226,4 +226,40 @@ describe('throttling', () => {
     assert.equal(after.status, 200);
     assert.equal(after.headers['x-ms-ratelimit-remaining-subscription-writes'], undefined);
   });
+
+  it("the global bucket (15 x one principal's, shared by every principal) sends the -global- headers and throttles every principal once empty", async () => {
+    const id = webApp('rg-throttle-global', 'web-throttle-global');
+    const other = env.emulator.state.directory.create({ displayName: 'another deployment pipeline' });
+    env.emulator.state.grant({ principalId: other.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
+    // Learn: the global limits are 15 times the per-principal ones (writes 200 + 10/s -> 3,000 + 150/s).
+    const app = env.emulator.appPrincipal;
+    env.emulator.throttle.enable();
+    try {
+      const first = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: 'app-first' } });
+      assert.equal(first.status, 200);
+      assert.equal(first.headers['x-ms-ratelimit-remaining-subscription-writes'], '199');
+      assert.equal(first.headers['x-ms-ratelimit-remaining-subscription-global-writes'], '2999');
+      const read = await rawArm(env.emulator, 'GET', `${id}?api-version=${WEB_API}`);
+      assert.equal(read.headers['x-ms-ratelimit-remaining-subscription-reads'], '249');
+      assert.equal(read.headers['x-ms-ratelimit-remaining-subscription-global-reads'], '3749');
+      // A small, slowly refilled global bucket: the two principals' writes take from it in turn.
+      env.emulator.throttle.enable({ write: { capacity: 50, refillPerSecond: 0.01 } }, { write: { capacity: 4, refillPerSecond: 0.01 } });
+      const seen: Array<[string | undefined, string | undefined]> = [];
+      for (const [n, who] of [app, other, app, other].entries()) {
+        const r = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: `app-g${n}` }, principal: who });
+        assert.equal(r.status, 200);
+        seen.push([r.headers['x-ms-ratelimit-remaining-subscription-writes'] as string, r.headers['x-ms-ratelimit-remaining-subscription-global-writes'] as string]);
+      }
+      assert.deepEqual(seen, [['49', '3'], ['49', '2'], ['48', '1'], ['48', '0']]);
+      // The app's own bucket still holds 48 tokens, yet the emptied global bucket throttles it.
+      const refused = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: 'app-refused' } });
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers['retry-after']) >= 1);
+      assert.equal(refused.headers['x-ms-ratelimit-remaining-subscription-global-writes'], '0');
+      assert.equal(refused.headers['x-ms-ratelimit-remaining-subscription-writes'], '48', 'the refused request took no token');
+      assert.equal(env.emulator.state.resource(id)!.body.kind, 'app-g3');
+    } finally {
+      env.emulator.throttle.disable();
+    }
+  });
 });
