@@ -1,18 +1,81 @@
 import { abortableSleep } from '../abortable-sleep';
+import { currentHandOffAt, PacedPastHandOffError } from '../engine/hand-off';
 import { retryAfterMs } from './retry-after';
-import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
+import type { AbortSignalLike } from '@azure/abort-controller';
 
 type Kind = 'read' | 'write' | 'delete';
 
-/** ARM's documented refill rates per principal and subscription (tokens per second). */
-const REFILL_PER_SECOND: Record<Kind, number> = { read: 25, write: 10, delete: 10 };
-/** How long to keep pacing after a 429: long enough for a burst to drain. */
-const PACING_WINDOW_MS = 60_000;
+interface Limits {
+  capacity: number;
+  refillPerSecond: number;
+}
 
-interface GateState {
+/**
+ * ARM's token buckets per subscription, principal and operation kind ("Understand how Azure Resource
+ * Manager throttles requests", learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling):
+ * reads 250 + 25/s, writes and deletes 200 + 10/s. The global buckets, shared by every principal of
+ * the subscription, are 15 times these; their headers are read in the per-principal scale (/ 15).
+ */
+const LIMITS: Record<Kind, Limits> = { read: { capacity: 250, refillPerSecond: 25 }, write: { capacity: 200, refillPerSecond: 10 }, delete: { capacity: 200, refillPerSecond: 10 } };
+const GLOBAL_FACTOR = 15;
+
+/** The remaining-requests headers per kind: per principal, and across all principals. */
+const HEADERS: Record<Kind, { own: string; global: string; tenant: string }> = {
+  read: { own: 'x-ms-ratelimit-remaining-subscription-reads', global: 'x-ms-ratelimit-remaining-subscription-global-reads', tenant: 'x-ms-ratelimit-remaining-tenant-reads' },
+  write: { own: 'x-ms-ratelimit-remaining-subscription-writes', global: 'x-ms-ratelimit-remaining-subscription-global-writes', tenant: 'x-ms-ratelimit-remaining-tenant-writes' },
+  delete: { own: 'x-ms-ratelimit-remaining-subscription-deletes', global: 'x-ms-ratelimit-remaining-subscription-global-deletes', tenant: 'x-ms-ratelimit-remaining-tenant-writes' },
+};
+
+/**
+ * The pacing law. Below FLOOR tokens (as a share of the bucket) the app sends nothing until the refill
+ * lifts the bucket; above it, each instance sends at `refill x (level - FLOOR) / SPAN`. Every instance
+ * reads the same level from ARM's headers, so with k instances sending, the bucket settles where
+ * k x (level - FLOOR) / SPAN = 1: all of them together send at exactly the refill rate, the bucket never
+ * empties (no 429), and nobody needs to know k. A full bucket allows bursts far above the refill.
+ */
+const FLOOR_SHARE = 0.01;
+const SPAN_SHARE = 0.04;
+/** Without any observation yet, assume half a bucket: a first burst of several instances cannot empty it blind. */
+const UNOBSERVED_SHARE = 0.5;
+/** The window over which this instance measures what it actually sends. */
+const RATE_WINDOW_MS = 3000;
+/** Re-read the level at least this often while waiting: other instances' calls change it. */
+const MAX_STEP_MS = 250;
+
+/** What each response taught about the bucket: its level (per-principal tokens) when the call was sent. */
+interface Observation {
+  level: number;
+  at: number;
+  /** When the observed call was sent: own calls sent after it are not in `level` yet. */
+  sentAt: number;
+}
+
+interface KeyState {
+  kind: Kind;
+  observation?: Observation;
+  /** A response without remaining headers: nothing meters this key (not ARM, or throttling off). */
+  unmetered: boolean;
+  /** Own send times not yet reflected in an observation, oldest first. */
+  sends: number[];
+  /** Own send times of the last RATE_WINDOW_MS, for the app's measured share of the refill. */
+  recent: number[];
+  lastRelease: number;
+  /** Retry-After of a 429: nothing is sent before it. */
   blockedUntil: number;
-  pacedUntil: number;
-  nextSlot: number;
+  /** Callers queued at this key, first come first served. */
+  tail: Promise<void>;
+  waiting: number;
+  /** Bookings (hand-offs and admitted work): when the writes booked so far are expected to have gone. */
+  bookedUntil: number;
+  /** Writes booked against the burst now, not yet sent. */
+  burstBooked: number;
+}
+
+/** Hooks for metrics: the one place each ARM call and each pacing wait passes. */
+export interface GateListener {
+  armCall?(method: string, status: number): void;
+  throttleWait?(ms: number): void;
 }
 
 function kindOf(request: PipelineRequest): Kind {
@@ -20,62 +83,246 @@ function kindOf(request: PipelineRequest): Kind {
   return request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
 }
 
+function subscriptionOf(url: string): string {
+  return /\/subscriptions\/([^/?]+)/i.exec(url)?.[1]?.toLowerCase() ?? 'tenant';
+}
+
+function headerNumber(response: PipelineResponse, name: string): number | undefined {
+  const raw = response.headers.get(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
 
 /**
- * Shared by every client of the process. One 429 closes the gate for that subscription and
- * operation kind until Retry-After has passed, then lets requests through at ARM's refill rate for a
- * while. Without it, every concurrent remediation retries on its own and a burst of events turns
- * into a storm of 429s; with it, callers queue instead of hammering ARM.
+ * Paces the app's ARM calls by what ARM tells every caller with the app's principal: the
+ * `x-ms-ratelimit-remaining-subscription-*` headers (per principal), their `-global-` variants (all
+ * principals; the tighter of the two counts) and Retry-After on a 429. The app's instances share no
+ * memory (on Flex Consumption the Event Grid, queue and HTTP functions scale on separate instances),
+ * but they share the principal and therefore the numbers: each paces itself by the same level, so all
+ * of them slow down together, without a lock or a coordinator. Shared by every client of one process.
  */
 export class ArmThrottleGate {
-  private readonly gates = new Map<string, GateState>();
+  private readonly keys = new Map<string, KeyState>();
   /** 429s seen, for benchmarks and logs. */
   throttled = 0;
+
+  constructor(private readonly listener: GateListener = {}) {}
 
   policy(): PipelinePolicy {
     return {
       name: 'armThrottleGate',
       sendRequest: async (request, next) => {
-        const key = `${/\/subscriptions\/([^/?]+)/i.exec(request.url)?.[1]?.toLowerCase() ?? 'tenant'}|${kindOf(request)}`;
-        const wait = this.claimSlot(key, kindOf(request));
-        if (wait > 0) await abortableSleep(wait, request.abortSignal);
-        const response = await next(request);
-        if (response.status === 429) this.onThrottled(key, response.headers.get('retry-after'));
+        const kind = kindOf(request);
+        const state = this.state(`${subscriptionOf(request.url)}|${kind}`, kind);
+        const sentAt = await this.release(state, request.abortSignal);
+        let response: PipelineResponse;
+        try {
+          response = await next(request);
+        } catch (e) {
+          this.forget(state, sentAt);
+          throw e;
+        }
+        this.listener.armCall?.(request.method, response.status);
+        this.observe(state, response, sentAt);
+        if (response.status === 429) {
+          const wait = this.onThrottled(state, response.headers.get('retry-after'));
+          // The SDK would sleep Retry-After and try again; past the hand-off time the rest goes to the queue instead.
+          const handOffAt = currentHandOffAt();
+          if (handOffAt !== undefined && Date.now() + wait > handOffAt) {
+            throw new PacedPastHandOffError(wait);
+          }
+        }
         return response;
       },
     };
   }
 
-  /**
-   * How long the gate stays closed for a subscription (reads or writes, whichever is later): a
-   * remediation that cannot wait that long inside its delivery hands off instead of queueing here.
-   */
   closedForMs(subscriptionId: string): number {
     const now = Date.now();
-    const sub = subscriptionId.toLowerCase();
     let until = 0;
-    for (const kind of ['read', 'write'] as const) until = Math.max(until, this.gates.get(`${sub}|${kind}`)?.blockedUntil ?? 0);
+    for (const kind of ['read', 'write'] as const) until = Math.max(until, this.keys.get(`${subscriptionId.toLowerCase()}|${kind}`)?.blockedUntil ?? 0);
     return Math.max(0, until - now);
   }
 
-  private claimSlot(key: string, kind: Kind): number {
-    const gate = this.gates.get(key);
+  bookWrites(subscriptionId: string, writes: number): number {
+    const state = this.state(`${subscriptionId.toLowerCase()}|write`, 'write');
     const now = Date.now();
-    if (!gate || (now >= gate.blockedUntil && now >= gate.pacedUntil)) return 0;
-    const slot = Math.max(now, gate.blockedUntil, gate.nextSlot);
-    gate.nextSlot = slot + 1000 / REFILL_PER_SECOND[kind];
-    return slot - now;
+    const blocked = Math.max(0, state.blockedUntil - now);
+    if (state.unmetered || writes <= 0) return blocked;
+    if (state.bookedUntil < now) {
+      state.bookedUntil = now;
+      state.burstBooked = 0;
+    }
+    // What the bucket holds above the pacing span can go at once (the burst); the rest at the app's share of the refill.
+    const limits = LIMITS.write;
+    const burst = Math.max(0, this.level(state, now) - (FLOOR_SHARE + SPAN_SHARE) * limits.capacity - state.waiting - state.burstBooked);
+    const fromBurst = state.bookedUntil <= now ? Math.min(writes, Math.floor(burst)) : 0;
+    state.burstBooked += fromBurst;
+    const paced = writes - fromBurst;
+    state.bookedUntil += (paced / this.shareRate(state, now)) * 1000;
+    return Math.max(blocked, state.bookedUntil - now);
   }
 
-  private onThrottled(key: string, retryAfter: string | undefined): void {
+  private state(key: string, kind: Kind): KeyState {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { kind, unmetered: false, sends: [], recent: [], lastRelease: 0, blockedUntil: 0, tail: Promise.resolve(), waiting: 0, bookedUntil: 0, burstBooked: 0 };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  /** The bucket's level now, in per-principal tokens: the last observation, refilled since, less own calls not in it. */
+  private level(state: KeyState, now: number): number {
+    const limits = LIMITS[state.kind];
+    const observed = state.observation;
+    const base = observed ? Math.min(limits.capacity, observed.level + ((now - observed.at) / 1000) * limits.refillPerSecond) : UNOBSERVED_SHARE * limits.capacity;
+    return base - state.sends.length;
+  }
+
+  /** This instance's send rate at a level (calls per second); 0 at or below the floor. */
+  private rate(state: KeyState, level: number): number {
+    const limits = LIMITS[state.kind];
+    return Math.max(0, (limits.refillPerSecond * (level - FLOOR_SHARE * limits.capacity)) / (SPAN_SHARE * limits.capacity));
+  }
+
+  /**
+   * This instance's expected share of the refill rate, for bookings: what the pacing law allows at the
+   * current level, or what it actually sent over the last seconds when that is more (the level sits at
+   * the floor while the bucket is shared); at most the refill rate.
+   */
+  private shareRate(state: KeyState, now: number): number {
+    const refill = LIMITS[state.kind].refillPerSecond;
+    while (state.recent.length > 0 && state.recent[0]! < now - RATE_WINDOW_MS) state.recent.shift();
+    const measured = state.recent.length >= 3 ? state.recent.length / (RATE_WINDOW_MS / 1000) : 0;
+    return Math.min(refill, Math.max(refill / 16, measured, this.rate(state, this.level(state, now))));
+  }
+
+  /**
+   * Waits for this call's turn: first come first served per subscription and kind, then until the
+   * pacing law lets it go. A turn that would come after the remediation's hand-off time throws
+   * PacedPastHandOffError instead of waiting (the call is not made).
+   */
+  private async release(state: KeyState, signal: AbortSignalLike | undefined): Promise<number> {
+    const handOffAt = currentHandOffAt();
+    const ahead = state.tail;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    state.tail = Promise.all([ahead, mine]).then(() => undefined);
+    state.waiting++;
+    const started = Date.now();
+    try {
+      if (handOffAt !== undefined && !state.unmetered) {
+        const expected = this.expectedWaitMs(state, state.waiting - 1, Date.now());
+        if (expected > 0 && Date.now() + expected > handOffAt) {
+          throw new PacedPastHandOffError(expected);
+        }
+      }
+      await this.waitForTurn(ahead, signal, handOffAt, state);
+      for (;;) {
+        const now = Date.now();
+        const wait = this.pacingWaitMs(state, now);
+        if (wait <= 0) break;
+        if (handOffAt !== undefined && now + wait > handOffAt) {
+          throw new PacedPastHandOffError(wait);
+        }
+        await abortableSleep(Math.min(wait, MAX_STEP_MS), signal);
+      }
+      const sentAt = Date.now();
+      state.sends.push(sentAt);
+      state.recent.push(sentAt);
+      state.lastRelease = sentAt;
+      if (state.burstBooked > 0) state.burstBooked--;
+      // Metrics: the time this call waited for ARM's budget (autopilot.arm.throttle_wait).
+      if (sentAt - started > 0) this.listener.throttleWait?.(sentAt - started);
+      return sentAt;
+    } finally {
+      state.waiting--;
+      done();
+    }
+  }
+
+  private async waitForTurn(ahead: Promise<void>, signal: AbortSignalLike | undefined, handOffAt: number | undefined, state: KeyState): Promise<void> {
+    if (signal === undefined && handOffAt === undefined) return ahead;
+    await new Promise<void>((resolve, reject) => {
+      const timer = handOffAt !== undefined ? setTimeout(() => finish(new PacedPastHandOffError(this.expectedWaitMs(state, state.waiting, Date.now()))), Math.max(0, handOffAt - Date.now())) : undefined;
+      const onAbort = () => finish(new Error('aborted'), true);
+      const finish = (error?: Error, aborted = false) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (!error) return resolve();
+        if (aborted) {
+          const e = new Error('The wait for ARM budget was cut short by the remediation deadline.');
+          e.name = 'AbortError';
+          return reject(e);
+        }
+        reject(error);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      ahead.then(() => finish());
+    });
+  }
+
+  /** Roughly when a call with `ahead` calls queued before it goes: what the burst allows at once, the rest at the app's share. */
+  private expectedWaitMs(state: KeyState, ahead: number, now: number): number {
+    const blocked = Math.max(0, state.blockedUntil - now);
+    if (state.unmetered) return blocked;
+    const burst = Math.max(0, this.level(state, now) - (FLOOR_SHARE + SPAN_SHARE) * LIMITS[state.kind].capacity);
+    return Math.max(blocked, (Math.max(0, ahead + 1 - burst) / this.shareRate(state, now)) * 1000);
+  }
+
+  /** How long the call at the head of the queue must still wait (0: send now). */
+  private pacingWaitMs(state: KeyState, now: number): number {
+    const blocked = state.blockedUntil - now;
+    if (blocked > 0) return blocked;
+    if (state.unmetered) return 0;
+    const limits = LIMITS[state.kind];
+    const level = this.level(state, now);
+    const rate = this.rate(state, level);
+    if (rate <= 0) {
+      // Below the floor: until the refill (as far as this instance knows) lifts the bucket above it.
+      return Math.max(1, ((FLOOR_SHARE * limits.capacity + 1 - level) / limits.refillPerSecond) * 1000);
+    }
+    return state.lastRelease + 1000 / rate - now;
+  }
+
+  private observe(state: KeyState, response: PipelineResponse, sentAt: number): void {
+    const names = HEADERS[state.kind];
+    const own = headerNumber(response, names.own) ?? headerNumber(response, names.tenant);
+    const global = headerNumber(response, names.global);
+    if (own === undefined && global === undefined) {
+      this.forget(state, sentAt);
+      // Nothing meters these calls (not ARM, or its throttling is off): never pace them.
+      if (!state.observation && response.status !== 429) state.unmetered = true;
+      return;
+    }
+    state.unmetered = false;
+    const level = Math.min(own ?? Infinity, global === undefined ? Infinity : global / GLOBAL_FACTOR);
+    // Responses arrive out of order: only a call sent after the last observed one tells something newer.
+    if (!state.observation || sentAt >= state.observation.sentAt) {
+      state.observation = { level, at: Date.now(), sentAt };
+      // Own calls sent up to this one are counted in the level now.
+      state.sends = state.sends.filter((t) => t > sentAt);
+    } else {
+      this.forget(state, sentAt);
+    }
+  }
+
+  /** A call whose response told nothing: stop counting it against the level after a while. */
+  private forget(state: KeyState, sentAt: number): void {
+    const i = state.sends.indexOf(sentAt);
+    if (i >= 0) state.sends.splice(i, 1);
+  }
+
+  /** Holds the key's calls until Retry-After has passed; returns that wait. */
+  private onThrottled(state: KeyState, retryAfter: string | undefined): number {
     this.throttled++;
-    const now = Date.now();
-    // A 429 without a usable wait (missing, or 0) still closes the gate for a second.
-    const blockedUntil = now + (retryAfterMs(retryAfter) || 1000);
-    const gate = this.gates.get(key) ?? { blockedUntil: 0, pacedUntil: 0, nextSlot: 0 };
-    gate.blockedUntil = Math.max(gate.blockedUntil, blockedUntil);
-    gate.pacedUntil = now + PACING_WINDOW_MS;
-    gate.nextSlot = Math.max(gate.nextSlot, gate.blockedUntil);
-    this.gates.set(key, gate);
+    // A 429 without a usable wait (missing, or 0) still holds the calls for a second.
+    const wait = retryAfterMs(retryAfter) || 1000;
+    state.blockedUntil = Math.max(state.blockedUntil, Date.now() + wait);
+    state.unmetered = false;
+    return wait;
   }
 }

@@ -248,5 +248,5 @@ export class PartialApplyError extends AutopilotError {
 export function isTransient(e: unknown): boolean {
   if (e instanceof PartialApplyError) return e.failures.some(isTransient);
   if (e instanceof ArmCallError) return e.transient;
-  return e instanceof AutopilotError && e.code === 'DeadlineExceeded';
+  return e instanceof AutopilotError && (e.code === 'DeadlineExceeded' || e.code === 'ThrottledPastHandOff');
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AutopilotError, type MissingPermission } from '../errors';
 import type { ActionRecord, Plan } from './types';
 
@@ -77,6 +78,29 @@ export class WriteStillRunningError extends AutopilotError {
   ) {
     super('OperationStillRunning', 'the write is still running at the hand-off time');
   }
+}
+
+/**
+ * Thrown by the ARM pacing (before a call is sent) when the call's turn comes later than the
+ * remediation's hand-off time: the call is not made, and the rest of the remediation is handed to the
+ * queue with `waitMs` as its delay, instead of waiting past the delivery.
+ */
+export class PacedPastHandOffError extends AutopilotError {
+  constructor(readonly waitMs: number) {
+    super('ThrottledPastHandOff', `ARM's remaining budget lets this call go in ${Math.ceil(waitMs / 1000)} s, after this delivery's hand-off time`);
+  }
+}
+
+const handOffDeadline = new AsyncLocalStorage<number>();
+
+/** Runs a remediation with its hand-off time visible to the ARM pacing of every call it makes. */
+export function withHandOffAt<T>(handOffAt: number | undefined, work: () => Promise<T>): Promise<T> {
+  return handOffAt === undefined ? work() : handOffDeadline.run(handOffAt, work);
+}
+
+/** The hand-off time (epoch ms) of the remediation this call belongs to, if it can hand off. */
+export function currentHandOffAt(): number | undefined {
+  return handOffDeadline.getStore();
 }
 
 /**

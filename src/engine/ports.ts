@@ -30,10 +30,19 @@ export interface ResourcePort {
   runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined>;
 }
 
-/** ARM's throttling as the app has seen it: how long until calls to a subscription are allowed again. */
+/**
+ * ARM's remaining budget as every caller with the app's principal sees it (the remaining-requests
+ * headers and Retry-After): how long writes to a subscription have to wait.
+ */
 export interface PacingPort {
-  /** Milliseconds until the app's 429 gate for the subscription opens (0 when open). */
+  /** Milliseconds until a 429's Retry-After for the subscription has passed (0 when none). */
   closedForMs(subscriptionId: string): number;
+  /**
+   * Books `writes` writes to the subscription and says in how many milliseconds the last of them is
+   * expected to go, at the pace the headers allow the app now. Work that cannot wait that long inside
+   * its delivery is handed off with this delay; bookings spread later work over ARM's refill.
+   */
+  bookWrites(subscriptionId: string, writes: number): number;
 }
 
 export interface UserAssignedIdentity {

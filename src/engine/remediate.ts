@@ -11,9 +11,11 @@ import {
   type HandOffPolicy,
   missingPermissionMessage,
   nextResumePoint,
+  PacedPastHandOffError,
   type PendingWrite,
   type ResumePoint,
   transientRetryDelayMs,
+  withHandOffAt,
   WriteStillRunningError,
 } from './hand-off';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
@@ -79,6 +81,11 @@ function toOutcomeError(e: unknown): OutcomeError {
   return { code: 'InternalError', message: e instanceof Error ? e.message : String(e), transient: false };
 }
 
+/** ARM writes a plan makes at most: the user-assigned identity, the identity write, every grant. */
+function plannedWrites(plan: Plan): number {
+  return (plan.userAssignedIdentity ? 1 : 0) + (plan.identity.action === 'write' ? 1 : 0) + plan.roleAssignments.length;
+}
+
 function planNeedsWrites(plan: Plan, missingRoles: number): boolean {
   return planHasIdentityWork(plan) || missingRoles > 0;
 }
@@ -104,6 +111,14 @@ export class Remediator {
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
     const clock = Date.now();
+    const budget = this.settings.budgetMs;
+    // Time kept back at the end of the budget to enqueue the rest and record the outcome.
+    const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;
+    // Every ARM call of this remediation sees its hand-off time: a call whose turn would come later is not waited for.
+    return withHandOffAt(handOffAt, () => this.run(request, clock, handOffAt));
+  }
+
+  private async run(request: RemediationRequest, clock: number, handOffAt: number | undefined): Promise<RemediationOutcome> {
     const started = request.startedAt && Number.isFinite(Date.parse(request.startedAt)) ? Date.parse(request.startedAt) : clock;
     const outcome: RemediationOutcome = {
       correlationId: request.correlationId,
@@ -135,10 +150,7 @@ export class Remediator {
       outcome.skipped.push(early);
       return finish();
     }
-    const budget = this.settings.budgetMs;
-    const signal = AbortSignal.timeout(budget);
-    // Time kept back at the end of the budget to enqueue the rest and record the outcome.
-    const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;
+    const signal = AbortSignal.timeout(this.settings.budgetMs);
     const resume = request.resume;
     // Every action of this remediation, earlier deliveries' included: its one ledger row lists them all.
     const progress: ActionRecord[] = [...(resume?.actions ?? [])];
@@ -224,6 +236,14 @@ export class Remediator {
       if (request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
         return defer('resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
       }
+      // Load levelling: book the writes against ARM's remaining budget; when they could not all go inside
+      // this delivery, none is started and the remediation waits on the queue for its turn instead.
+      if (handOffAt !== undefined && this.ports.pacing) {
+        const wait = this.ports.pacing.bookWrites(resource.subscriptionId, plannedWrites(plan));
+        if (wait > 0 && Date.now() + wait > handOffAt) {
+          return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in ${Math.ceil(wait / 1000)} s`, wait);
+        }
+      }
       const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew });
       this.record(outcome, plan, result);
       return finish();
@@ -289,6 +309,8 @@ export class Remediator {
         { authorizationFailingSince: new Date(since).toISOString() },
       );
     }
+    const paced = error instanceof PacedPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof PacedPastHandOffError) : undefined;
+    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, paced.waitMs);
     if (!isTransient(error)) return undefined;
     // After a failure the write may or may not have been accepted: the next attempt re-reads, and a
     // resource still busy with it is deferred again rather than written twice.

@@ -77,7 +77,7 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     }
   });
 
-  it('ARM 429s on the remediation writes are ridden out: every message succeeds, none is poisoned', async () => {
+  it('a tiny ARM write bucket: the remediations pace themselves by its remaining-writes header, every message succeeds, none is poisoned', async () => {
     const app = buildSweepApp(env, rulesFor(SWEEP_RULES), { azurite: storage.azurite, queueName: 'throttle-test' });
     const ids = Array.from({ length: 6 }, (_, i) => seedSite(env, i % 2 ? SUB_A : SUB_B, 'rg-throttle', `web-throttle-${i}`));
     const report = await runSweep(app, {});
@@ -87,7 +87,8 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     const throttledBefore = env.emulator.throttle.throttled;
     try {
       const run = await drainRemediationQueue(app, storage.azurite, host, 60_000);
-      assert.ok(env.emulator.throttle.throttled > throttledBefore, 'ARM did throttle');
+      // The bucket is far smaller than ARM's documented one: the app learns it only from the headers.
+      assert.ok(env.emulator.throttle.throttled - throttledBefore <= 3, `paced by the headers, not by 429s (${env.emulator.throttle.throttled - throttledBefore} 429s)`);
       assert.equal(run.poisoned.length, 0);
       assert.equal(run.succeeded, 6);
       for (const id of ids) {
