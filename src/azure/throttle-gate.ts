@@ -38,6 +38,8 @@ const FLOOR_SHARE = 0.01;
 const SPAN_SHARE = 0.04;
 /** Without any observation yet, assume half a bucket: a first burst of several instances cannot empty it blind. */
 const UNOBSERVED_SHARE = 0.5;
+/** With nothing measured, assume the budget is shared by this many instances (the bench's largest count). */
+const ASSUMED_SHARERS = 4;
 /** The window over which this instance measures what it actually sends. */
 const RATE_WINDOW_MS = 3000;
 /** Re-read the level at least this often while waiting: other instances' calls change it. */
@@ -196,7 +198,7 @@ export class ArmThrottleGate {
     const refill = LIMITS[state.kind].refillPerSecond;
     while (state.recent.length > 0 && state.recent[0]! < now - RATE_WINDOW_MS) state.recent.shift();
     const measured = state.recent.length >= 3 ? state.recent.length / (RATE_WINDOW_MS / 1000) : 0;
-    return Math.min(refill, Math.max(refill / 16, measured, this.rate(state, this.level(state, now))));
+    return Math.min(refill, Math.max(refill / ASSUMED_SHARERS, measured, this.rate(state, this.level(state, now))));
   }
 
   /**

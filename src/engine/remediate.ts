@@ -236,9 +236,12 @@ export class Remediator {
       if (request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
         return defer('resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
       }
-      // Load levelling: book the writes against ARM's remaining budget; when they could not all go inside
-      // this delivery, none is started and the remediation waits on the queue for its turn instead.
-      if (handOffAt !== undefined && this.ports.pacing) {
+      // Load levelling: a first attempt books its writes against ARM's remaining budget; when they could
+      // not all go inside this delivery, none is started and the remediation waits on the queue for its
+      // turn instead. A resumed one has had its turn booked already: it goes to the pacing directly (which
+      // hands it off again only if the pace itself cannot serve it in time), so returns never queue
+      // behind newer bookings.
+      if (handOffAt !== undefined && this.ports.pacing && !resume) {
         const wait = this.ports.pacing.bookWrites(resource.subscriptionId, plannedWrites(plan));
         if (wait > 0 && Date.now() + wait > handOffAt) {
           return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in ${Math.ceil(wait / 1000)} s`, wait);
