@@ -1,0 +1,199 @@
+/**
+ * Benchmark: a landing-zone burst as production sees it. N app instances, each a separate Node
+ * process (test/support/app-process.ts) sharing the app's one principal, against one ARM emulator with
+ * ARM's token buckets on (per principal: writes 200 + 10/s, reads 250 + 25/s; global buckets 15 times
+ * that) and one Azurite (remediation queue and ledger). Each instance runs the Event Grid trigger and the
+ * queue trigger (the host's queue listener modelled: batchSize, newBatchThreshold, backoff up to
+ * maxPollingInterval, from host.json).
+ *
+ * Event Grid is modelled from "Event Grid message delivery and retry" (learn.microsoft.com/azure/event-grid/delivery-and-retry):
+ * every event is delivered at once, round-robin over the instances; a delivery that is not acknowledged
+ * within 30 s, or fails, is retried after 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, 3 h, 6 h, then
+ * every 12 h up to 24 h. The delivery timeout is real time; the retry schedule is divided by
+ * --time-factor (default 10), so a redelivery still costs the run its (scaled) wait.
+ *
+ * Prints per run: total time against the floor set by ARM's write refill (per subscription:
+ * (writes - 200) / 10 s, the larger of the two), ARM calls and 429s, redeliveries (and why), queue
+ * hand-offs, events lost, and event-to-done p50/p95/p99 from each event's eventTime.
+ *
+ * Run: npm run bench:burst [-- --events 200,1000 --instances 1,2,4 --time-factor 10]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { formatTable } from '../src/app/text-table';
+import { ROLE, startArmEmulator } from '../test/emulator';
+import { SEED_TYPES, seedResource } from '../test/emulator/seed';
+import { type AppProcess, startAppProcess } from '../test/support/app-processes';
+import { startAzurite } from '../test/support/azurite';
+import { resourceWriteEvent } from '../test/support/events';
+import { hostJsonQueueSettings } from '../test/support/queue-host';
+import { benchmarkRulesYaml } from './rules';
+
+const list = (name: string, fallback: number[]) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]!.split(',').map(Number) : fallback;
+};
+const EVENTS = list('events', [200, 1000]);
+const INSTANCES = list('instances', [1, 2, 4]);
+const TIME_FACTOR = list('time-factor', [10])[0]!;
+const SUBS = ['0b0b0b0b-0000-4000-8000-00000000b001', '0b0b0b0b-0000-4000-8000-00000000b002'];
+/** Event Grid's retry schedule (Learn: delivery-and-retry), in seconds, before time compression. */
+const EVENT_GRID_RETRIES_S = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400];
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** Writes per web app: the identity PATCH and two role assignments. */
+const WRITES_PER_EVENT = 3;
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+
+interface RunResult {
+  row: string[];
+  ratio: number;
+  share429: number;
+  lost: number;
+  throttleRedeliveries: number;
+}
+
+async function run(events: number, instances: number): Promise<RunResult> {
+  const emulator = await startArmEmulator({ specValidation: false, lro: { durationMs: 0, retryAfterSeconds: 0 } });
+  const azurite = await startAzurite();
+  const apps: AppProcess[] = [];
+  try {
+    for (const sub of SUBS) {
+      emulator.state.addSubscription(sub);
+      emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${sub}` });
+    }
+    emulator.faults.add({ operation: 'read', action: { kind: 'latency', ms: 20 } });
+    emulator.faults.add({ operation: 'write', action: { kind: 'latency', ms: 50 } });
+    const ids = Array.from({ length: events }, (_, i) => seedResource(emulator.state, { subscriptionId: SUBS[i % SUBS.length]!, resourceGroup: 'rg-burst', type: SEED_TYPES.webApp, name: `web-burst-${i}` }));
+    const host = hostJsonQueueSettings();
+    const hostJson = JSON.parse(readFileSync(join(__dirname, '..', 'host.json'), 'utf8'));
+    const [h, m, s] = String(hostJson.extensions.queues.maxPollingInterval).split(':').map(Number) as [number, number, number];
+    const config = {
+      settings: {
+        AUTOPILOT_ARM_ENDPOINT: emulator.url,
+        AUTOPILOT_RULES_PATH: 'inline',
+        AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25',
+        AzureWebJobsStorage: azurite.connectionString,
+        AUTOPILOT_REMEDIATION_QUEUE: 'burst',
+        AUTOPILOT_LEDGER_TABLE: 'burstledger',
+      },
+      rulesYaml: benchmarkRulesYaml(SUBS),
+      ca: emulator.ca,
+      environment: emulator.managedIdentityEnvironment,
+      queue: { ...host, maxPollingIntervalMs: (h * 3600 + m * 60 + s) * 1000 },
+    };
+    apps.push(...(await Promise.all(Array.from({ length: instances }, (_, i) => startAppProcess(i, config)))));
+    if (!process.argv.includes('--no-throttle')) emulator.throttle.enable();
+    const load = loadavg()[0]!;
+    const before = emulator.lastSeq;
+    const started = Date.now();
+    let deliveries = 0;
+    let redeliveries = 0;
+    let throttleRedeliveries = 0;
+    let dropped = 0;
+    const eventTimes = new Map<string, number>();
+    const deliverUntilAcknowledged = async (id: string, n: number) => {
+      const event = resourceWriteEvent({ resourceId: id });
+      eventTimes.set(id.toLowerCase(), Date.parse(event.eventTime as string));
+      for (let attempt = 0; ; attempt++) {
+        deliveries++;
+        const error = await apps[(n + attempt) % apps.length]!.deliver(event, DELIVERY_TIMEOUT_MS);
+        if (error === undefined) return;
+        if (attempt >= EVENT_GRID_RETRIES_S.length) {
+          dropped++;
+          return;
+        }
+        redeliveries++;
+        if (error === 'timeout' || /thrott|429|TooManyRequests/i.test(error)) throttleRedeliveries++;
+        await new Promise((r) => setTimeout(r, (EVENT_GRID_RETRIES_S[attempt]! * 1000) / TIME_FACTOR));
+      }
+    };
+    const delivered = Promise.all(ids.map(deliverUntilAcknowledged));
+    // Done: the resource has its identity and both grants (what "remediated" means), as ARM says.
+    const done = new Map<string, number>();
+    const floorS = Math.max(...SUBS.map((sub) => (ids.filter((i) => i.includes(sub)).length * WRITES_PER_EVENT - 200) / 10));
+    const deadline = started + Math.max(120_000, floorS * 1000 * 4);
+    while (done.size < ids.length && Date.now() < deadline) {
+      for (const id of ids) {
+        if (done.has(id)) continue;
+        const principalId = emulator.state.resource(id)?.body.identity?.principalId;
+        if (principalId && emulator.state.assignmentsFor(principalId).length >= 2) done.set(id, Date.now());
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const totalMs = Math.max(...done.values()) - started;
+    await Promise.race([delivered, new Promise((r) => setTimeout(r, 5_000))]);
+    const calls = emulator.requestsSince(before);
+    const throttled = calls.filter((c) => c.status === 429).length;
+    const messages = apps.flatMap((a) => a.messages);
+    const handOffs = messages.filter((m) => m.kind === 'outcome' && m.status === 'deferred').length;
+    const handOffReasons = new Map<string, number>();
+    for (const m of messages) if (m.kind === 'outcome' && m.status === 'deferred') handOffReasons.set(m.reason ?? '?', (handOffReasons.get(m.reason ?? '?') ?? 0) + 1);
+    const toDone = [...done.entries()].map(([id, at]) => at - eventTimes.get(id.toLowerCase())!);
+    const lost = ids.length - done.size;
+    const ratio = totalMs / 1000 / floorS;
+    const share429 = throttled / calls.length;
+    process.stdout.write(
+      `  ${events} events, ${instances} instance(s), load ${load.toFixed(1)}: done ${done.size}/${ids.length} in ${(totalMs / 1000).toFixed(1)} s (floor ${floorS.toFixed(0)} s, ${ratio.toFixed(2)}x); ` +
+        `${calls.length} ARM calls, ${throttled} 429s; ${deliveries} deliveries, ${redeliveries} redeliveries (${throttleRedeliveries} timeouts or throttling); ` +
+        `hand-offs ${handOffs} (${[...handOffReasons].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}); dropped ${dropped}\n`,
+    );
+    return {
+      row: [
+        String(events),
+        String(instances),
+        `${floorS.toFixed(0)} s`,
+        `${(totalMs / 1000).toFixed(1)} s`,
+        ratio.toFixed(2),
+        `${calls.length}`,
+        `${throttled} (${(share429 * 100).toFixed(2)} %)`,
+        `${redeliveries} (${throttleRedeliveries})`,
+        String(handOffs),
+        String(lost + dropped),
+        `${(percentile(toDone, 50) / 1000).toFixed(1)} / ${(percentile(toDone, 95) / 1000).toFixed(1)} / ${(percentile(toDone, 99) / 1000).toFixed(1)} s`,
+        load.toFixed(1),
+      ],
+      ratio,
+      share429,
+      lost: lost + dropped,
+      throttleRedeliveries,
+    };
+  } finally {
+    await Promise.all(apps.map((a) => a.stop()));
+    await azurite.stop();
+    await emulator.close();
+  }
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(
+    `Conditions: ${SUBS.length} subscriptions, web apps (identity PATCH + 2 role PUTs each), injected latency reads 20 ms, writes 50 ms; ARM buckets per principal ` +
+      `writes 200 + 10/s, reads 250 + 25/s, global 15x; Event Grid retries 10 s, 30 s, 1 min, 5 min ... / ${TIME_FACTOR}, delivery timeout 30 s; ` +
+      `remediation budget 25 s; queue and ledger in Azurite; host.json queue settings; spec validation off; Node ${process.version}.\n`,
+  );
+  const rows: string[][] = [];
+  const results: RunResult[] = [];
+  for (const events of EVENTS) {
+    for (const instances of INSTANCES) {
+      const r = await run(events, instances);
+      rows.push(r.row);
+      results.push(r);
+    }
+  }
+  process.stdout.write(
+    `\n${formatTable(['events', 'instances', 'floor', 'total', 'x floor', 'ARM calls', '429s', 'redeliveries (throttling)', 'hand-offs', 'lost', 'event-to-done p50/p95/p99', 'load'], rows)}\n`,
+  );
+  process.stdout.write(
+    `Targets: total <= 1.15x floor (${results.every((r) => r.ratio <= 1.15) ? 'met' : 'NOT met'}), 429s < 1 % of ARM calls (${results.every((r) => r.share429 < 0.01) ? 'met' : 'NOT met'}), ` +
+      `0 lost (${results.every((r) => r.lost === 0) ? 'met' : 'NOT met'}), 0 redeliveries from throttling (${results.every((r) => r.throttleRedeliveries === 0) ? 'met' : 'NOT met'}).\n`,
+  );
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
