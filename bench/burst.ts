@@ -133,6 +133,9 @@ async function run(events: number, instances: number): Promise<RunResult> {
     const handOffs = messages.filter((m) => m.kind === 'outcome' && m.status === 'deferred').length;
     const handOffReasons = new Map<string, number>();
     for (const m of messages) if (m.kind === 'outcome' && m.status === 'deferred') handOffReasons.set(m.reason ?? '?', (handOffReasons.get(m.reason ?? '?') ?? 0) + 1);
+    const failures = new Map<string, number>();
+    for (const m of messages) if (m.kind === 'outcome') for (const code of m.errors ?? []) failures.set(code, (failures.get(code) ?? 0) + 1);
+    if (failures.size > 0) process.stdout.write(`  errors in outcomes: ${[...failures].map(([c, n]) => `${c} ${n}`).join(', ')}\n`);
     const toDone = [...done.entries()].map(([id, at]) => at - eventTimes.get(id.toLowerCase())!);
     const lost = ids.length - done.size;
     const ratio = totalMs / 1000 / floorS;

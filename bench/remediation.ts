@@ -12,10 +12,10 @@
  * cluster, its roles go to the kubelet identity) that outlives
  * the Event Grid delivery: the handler hands it to the remediation queue (Azurite) and the queue
  * trigger polls it to the end. Prints event-to-done, the hand-offs, and ARM calls against the minimum.
- * Part 3: 200 events at once with ARM's token-bucket throttling on. Failed deliveries are redelivered
- * as Event Grid would; prints time until all are done, 429s, and whether any event was lost.
+ * Bursts under ARM's throttling, with several app instances and Event Grid's real retry schedule, are
+ * `npm run bench:burst` (bench/burst.ts).
  *
- * Run: npm run bench:remediation [-- --events 200 --read-ms 60 --write-ms 250 --time-factor 0.1]
+ * Run: npm run bench:remediation [-- --read-ms 60 --write-ms 250 --time-factor 0.1]
  */
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
@@ -39,7 +39,6 @@ const arg = (name: string, fallback: number) => {
 };
 const READ_MS = arg('read-ms', 60);
 const WRITE_MS = arg('write-ms', 250);
-const EVENTS = arg('events', 200);
 const TIME_FACTOR = arg('time-factor', 0.3);
 /** Time each RP's operation stays InProgress; monitors send Retry-After 1 s, as ARM RPs commonly do. */
 const LRO_MS: Record<string, number> = {
@@ -116,47 +115,6 @@ async function main(): Promise<void> {
 
   await longWriteFromQueue(emulator);
 
-  // Part 3: a burst of events with ARM throttling on.
-  emulator.faults.clear();
-  emulator.faults.add({ operation: 'read', action: { kind: 'latency', ms: 20 } });
-  emulator.faults.add({ operation: 'write', action: { kind: 'latency', ms: 50 } });
-  emulator.lro.durationMs = 0;
-  emulator.lro.retryAfterSeconds = 0;
-  emulator.throttle.enable();
-  const ids = Array.from({ length: EVENTS }, (_, i) =>
-    seedResource(emulator.state, { subscriptionId: SUB, resourceGroup: 'rg-burst', type: SEED_TYPES.webApp, name: `web-burst-${i}` }),
-  );
-  const before = emulator.lastSeq;
-  const started = performance.now();
-  let deliveries = 0;
-  let redeliveries = 0;
-  // Event Grid redelivers failed events with backoff (10 s, 30 s, 1 min ... in Azure); shortened here.
-  const deliverUntilDone = async (id: string) => {
-    const event = resourceWriteEvent({ resourceId: id });
-    for (let attempt = 1; attempt <= 30; attempt++) {
-      deliveries++;
-      try {
-        await handler(event, context());
-        return true;
-      } catch {
-        redeliveries++;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
-      }
-    }
-    return false;
-  };
-  const done = await Promise.all(ids.map(deliverUntilDone));
-  const elapsed = performance.now() - started;
-  const calls = emulator.requestsSince(before);
-  const compliant = ids.filter((id) => emulator.state.resource(id)?.body.identity?.principalId && emulator.state.assignmentsFor(emulator.state.resource(id)!.body.identity.principalId).length === 2);
-  process.stdout.write(
-    [
-      `Burst: ${EVENTS} events at once, ARM throttling on (writes 200 + 10/s, reads 250 + 25/s per principal and subscription).`,
-      `  all done after ${(elapsed / 1000).toFixed(1)} s; deliveries ${deliveries} (${redeliveries} redeliveries); ARM calls ${calls.length}; 429s ${calls.filter((c) => c.status === 429).length}`,
-      `  events lost: ${done.filter((d) => !d).length}; resources compliant: ${compliant.length}/${EVENTS}`,
-      '',
-    ].join('\n'),
-  );
   await emulator.close();
 }
 

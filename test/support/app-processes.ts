@@ -74,11 +74,14 @@ export async function startAppProcess(index: number, config: AppProcessConfig): 
           clearTimeout(timer);
           resolve(error);
         });
-        child.send({ kind: 'deliver', id, event } satisfies ToApp);
+        if (!child.connected) return resolve('instance stopped');
+        child.send({ kind: 'deliver', id, event } satisfies ToApp, (e) => {
+          if (e) resolve('instance stopped');
+        });
       });
     },
     async stop() {
-      if (child.exitCode === null) child.send({ kind: 'stop' } satisfies ToApp);
+      if (child.connected) child.send({ kind: 'stop' } satisfies ToApp);
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 60_000))]);
       if (child.exitCode === null) child.kill();
     },
