@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { benchmarkRulesYaml } from '../../bench/rules';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
 import { type AppProcess, startAppProcess } from '../support/app-processes';
 import { grantAppOwner } from '../support/app-fixture';
@@ -14,19 +15,6 @@ import { resourceWriteEvent } from '../support/events';
  */
 const env = useEmulator({ specValidation: false });
 
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  workload:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-      - { role: Monitoring Metrics Publisher, scope: "{resourceId}" }
-rules:
-  - name: all
-    identity: { kind: SystemAssigned }
-    profiles: [workload]
-`;
 
 describe('one pacing signal across app processes', () => {
   const processes: AppProcess[] = [];
@@ -39,7 +27,8 @@ describe('one pacing signal across app processes', () => {
     grantAppOwner(env.emulator);
     const config = {
       settings: { AUTOPILOT_ARM_ENDPOINT: env.emulator.url, AUTOPILOT_RULES_PATH: 'unused.yaml', AUTOPILOT_LRO_POLL_INTERVAL_MS: '20' },
-      rulesYaml: RULES,
+      // The benchmarks' rules: a system-assigned identity and two grants per web app.
+      rulesYaml: benchmarkRulesYaml([SUB_A]),
       ca: env.emulator.ca,
       environment: env.emulator.managedIdentityEnvironment,
     };
