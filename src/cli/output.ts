@@ -179,10 +179,20 @@ function formatAutoTable(value: Json, queryActive: boolean): string {
     if (rows.length === 0) return '\n';
     throw new TableUnavailableError();
   }
-  const cells = rows.map((row) => headers.map((h) => (row.has(h) ? pythonStr(row.get(h)!) : '')));
+  const cells = rows.map((row) => headers.map((h) => (row.has(h) ? tableCell(row.get(h)!) : '')));
   const widths = headers.map((h, i) => Math.max(h.length + TABLE_MIN_PADDING, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
+}
+
+/**
+ * tabulate shows None as an empty cell; scalars as Python's str(). Containers only reach a cell from a
+ * list item (an object's are left out); Python would show their repr, we show compact JSON.
+ */
+function tableCell(value: Json): string {
+  if (value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return pythonStr(value);
 }
 
 function autoTableRow(item: Json, sortKeysToo: boolean): Map<string, Json> {
