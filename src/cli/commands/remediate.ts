@@ -25,9 +25,10 @@ export function checkSubscription(resourceId: string, ctx: CliContext): void {
 }
 
 /**
- * `plan` / `apply` for one resource. Requests the rules refuse (a profile the rule does not offer, a
- * resource outside the governed scope) are usage errors; a rule whose templates cannot be resolved for
- * this resource is a failure; a resource that does not exist is exit 3.
+ * `plan` / `apply` for one resource. Arguments the rules refuse (a `--profile` the rule does not offer,
+ * a resource outside the governed scope) are usage errors; a profile the resource's tag asks for that
+ * does not exist, or a rule whose templates cannot be resolved for this resource, is a failure; a
+ * resource that does not exist is exit 3.
  */
 export async function remediateCommand(ctx: CliContext, mode: 'plan' | 'apply', resourceId: string, profiles: string[] | undefined): Promise<CommandResult> {
   checkSubscription(resourceId, ctx);
@@ -39,7 +40,10 @@ export async function remediateCommand(ctx: CliContext, mode: 'plan' | 'apply', 
     progress.stop();
     if (result.kind === 'rejected') {
       const message = `${result.code}: ${result.detail} (request ${result.requestId})`;
-      throw result.code === 'RulesNotApplicable' ? new CommandFailed(message) : new UsageError(message);
+      // The caller's own arguments (the id, --profile) are usage errors; a profile named by the resource's
+      // tag, or rules that do not resolve for it, are the resource's or the rules' problem: a failure.
+      const callersFault = result.code === 'InvalidResourceId' || result.code === 'OutsideGovernedScope' || ((result.code === 'UnknownProfile' || result.code === 'ProfileNotSelectable') && (profiles?.length ?? 0) > 0);
+      throw callersFault ? new UsageError(message) : new CommandFailed(message);
     }
     const { outcome } = result;
     if (outcome.status === 'gone') throw new NotFoundError(`ResourceNotFound: ${resourceId} does not exist (request ${result.requestId})`);
