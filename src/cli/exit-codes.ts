@@ -1,14 +1,26 @@
 import type { RemediationOutcome } from '../engine/types';
 
 /**
- * Exit codes scripts can rely on:
- * 0 compliant or done; 1 failed; 2 changes planned but not made (plan mode, report-only rules, dry
- * run, or drift found by a report-only sweep); 3 bad input (usage, invalid id or rules, a request the
- * rules refuse, a resource that does not exist).
+ * Exit codes, as the Azure CLI uses them (azure-cli `src/azure-cli-core/azure/cli/core/util.py`
+ * `handle_exception`: 1 by default, 3 for `ResourceNotFoundError`; `parser.py`: argparse errors exit 2):
+ * - 0 success: the command did what was asked (a plan was made, the resource is compliant or was fixed);
+ * - 1 failure: Azure or the product failed, a change was blocked, the rules file is invalid, a
+ *   confirmation was declined or could not be asked (no terminal and no `--yes`);
+ * - 2 usage error: unknown command or option, bad option value, malformed resource id, a profile or
+ *   resource the rules do not accept, an invalid `--query`;
+ * - 3 resource not found.
+ * With `--detailed-exitcode` (terraform plan's `-detailed-exitcode`), a successful command whose work is
+ * not finished exits 2 instead of 0: changes planned (plan, report-only rules or sweep, dry run) or
+ * outstanding (pending, deferred). Without the flag 2 only ever means a usage error.
  */
-export const EXIT = { ok: 0, failed: 1, changesPlanned: 2, badInput: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, changesPlanned: 2 } as const;
 
-export function exitCodeFor(outcome: RemediationOutcome): number {
+/** Whether an outcome status leaves changes to be made (planned, pending, deferred). */
+export function leavesChanges(status: string): boolean {
+  return status === 'planned' || status === 'pending' || status === 'deferred';
+}
+
+export function exitCodeFor(outcome: RemediationOutcome, detailed: boolean): number {
   switch (outcome.status) {
     case 'compliant':
     case 'remediated':
@@ -17,12 +29,11 @@ export function exitCodeFor(outcome: RemediationOutcome): number {
     case 'planned':
     case 'pending':
     case 'deferred':
-      return EXIT.changesPlanned;
+      return detailed ? EXIT.changesPlanned : EXIT.ok;
     case 'blocked':
-      return EXIT.failed;
-    case 'gone':
-      return EXIT.badInput;
     case 'failed':
       return EXIT.failed;
+    case 'gone':
+      return EXIT.notFound;
   }
 }

@@ -1,197 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import type { Autopilot } from '../app/composition';
-import { createAutopilot } from '../app/composition';
-import { runManualRemediation } from '../app/manual-remediation';
-import { readSettings } from '../settings/settings';
-import { type ArmResourceId, parseArmId } from '../arm/resource-id';
 import { isAutopilotError } from '../errors';
-import { EXIT, exitCodeFor } from './exit-codes';
-import { startProgress } from './progress';
-import { renderLedger, renderOutcome, renderSweep } from './render';
 import { terminalLine } from '../text/safe-text';
+import { CliConsole, type CliIo, type Verbosity } from './console';
+import { type CliContext, type CommandResult, CommandFailed, emit, EXIT, type GlobalOptions, NotFoundError, type Terminals, UsageError } from './context';
+import { ledgerCommand } from './commands/ledger';
+import { remediateCommand } from './commands/remediate';
+import { sweepCommand } from './commands/sweep';
+import { validateCommand } from './commands/validate';
+import { compileQuery, OUTPUT_FORMATS, QueryError, TableUnavailableError } from './output';
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { CliIo } from './console';
 
-interface GlobalOptions {
-  config?: string;
-  subscription?: string;
-  output: 'table' | 'json';
-  sandbox?: boolean;
-}
-
-class BadInput extends Error {}
-
-interface Session {
-  app: Autopilot;
-  close(): Promise<void>;
-}
-
-/** Real Azure through DefaultAzureCredential (so `az login` works), or the embedded sandbox. */
-async function openSession(options: GlobalOptions): Promise<Session> {
-  if (options.sandbox) {
-    // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
-    const sandbox = await startSandbox({ rulesPath: options.config });
-    return { app: sandbox.app, close: sandbox.close };
+/** The product's version, from the package.json above this file (source or compiled tree). */
+function productVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'identity-autopilot') return pkg.version ?? 'unknown';
   }
-  const settings = readSettings({
-    ...process.env,
-    AUTOPILOT_CREDENTIAL: 'default',
-    AUTOPILOT_RULES_PATH: options.config ?? process.env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
-  });
-  return { app: createAutopilot(settings), close: async () => undefined };
+  return 'unknown';
 }
 
-/** A resource id argument, checked before any session opens: a bad one never reaches Azure. */
-function resourceArgument(resourceId: string): ArmResourceId {
-  try {
-    return parseArmId(resourceId);
-  } catch (e) {
-    throw new BadInput(isAutopilotError(e) ? `${e.code}: ${e.message}` : String(e));
+/** knack/log.py `_determine_log_level`, including its refusal to combine the flags. */
+function verbosityOf(o: GlobalOptions): Verbosity {
+  if (o.onlyShowErrors) {
+    if (o.debug || o.verbose) throw new UsageError("--only-show-errors can't be used together with --debug or --verbose");
+    return 'errors';
   }
+  return o.debug ? 'debug' : o.verbose ? 'info' : 'warnings';
 }
 
-function checkSubscription(resourceId: string, options: GlobalOptions): void {
-  const sub = resourceArgument(resourceId).subscriptionId;
-  if (!options.subscription) return;
-  if (sub?.toLowerCase() !== options.subscription.toLowerCase()) {
-    throw new BadInput(`${resourceId} is not in subscription ${options.subscription} (--subscription)`);
-  }
+export interface RunOptions {
+  io?: CliIo;
+  terminals?: Terminals;
+  stdin?: NodeJS.ReadableStream;
 }
 
-async function remediateCommand(mode: 'plan' | 'apply', resourceId: string, profiles: string[] | undefined, options: GlobalOptions, io: CliIo): Promise<number> {
-  checkSubscription(resourceId, options);
-  const session = await openSession(options);
-  const done = startProgress(`${mode === 'plan' ? 'planning' : 'applying'} ${resourceId}`);
-  try {
-    const result = await runManualRemediation(session.app, { resourceId, mode, profiles }, 'cli');
-    done();
-    if (result.kind === 'rejected') {
-      if (options.output === 'json') io.out(`${JSON.stringify({ requestId: result.requestId, error: { code: result.code, message: result.detail } }, null, 2)}\n`);
-      io.err(`refused: ${result.code}: ${terminalLine(result.detail)}\n`);
-      return EXIT.badInput;
-    }
-    io.out(options.output === 'json' ? `${JSON.stringify({ requestId: result.requestId, mode, outcome: result.outcome }, null, 2)}\n` : renderOutcome(result.outcome, result.requestId));
-    return exitCodeFor(result.outcome);
-  } finally {
-    done();
-    await session.close();
-  }
-}
-
-async function ledgerCommand(resourceId: string, top: number, options: GlobalOptions, io: CliIo): Promise<number> {
-  checkSubscription(resourceId, options);
-  const session = await openSession(options);
-  try {
-    const entries = await session.app.ledger.byResourceId(resourceId, top);
-    io.out(options.output === 'json' ? `${JSON.stringify({ resourceId, value: entries }, null, 2)}\n` : renderLedger(resourceId, entries));
-    return EXIT.ok;
-  } finally {
-    await session.close();
-  }
-}
-
-async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, options: GlobalOptions, io: CliIo): Promise<number> {
-  const session = await openSession(options);
-  const { InMemoryRemediationQueue, runSweep } = require('../sweep') as typeof import('../sweep');
-  const app = session.app;
-  let rules = app.rules;
-  if (options.subscription) {
-    const wanted = options.subscription.toLowerCase();
-    if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) {
-      await session.close();
-      throw new BadInput(`subscription ${options.subscription} is not governed by ${rules.source}`);
-    }
-    rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
-  }
-  // By default the CLI fixes what it finds itself, through the same engine the queue trigger runs;
-  // --enqueue hands the work to the deployed app's remediation queue instead.
-  const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
-  const done = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping');
-  try {
-    const report = await runSweep({ rules, ports: app.ports, sweep: local ? { ...app.sweep, queue: local } : app.sweep }, { reportOnly: flags.reportOnly });
-    const fixes: Array<{ resourceId: string; status: string; errors: string[] }> = [];
-    for (const message of local?.messages ?? []) {
-      const outcome = await app.remediator.remediate({ resourceId: message.resourceId, correlationId: message.correlationId, mode: 'apply' });
-      await app.outcomes.record(outcome, { trigger: 'cli' });
-      fixes.push({ resourceId: message.resourceId, status: outcome.status, errors: outcome.errors.map((e) => `${e.code}: ${e.message}`) });
-    }
-    done();
-    if (options.output === 'json') io.out(`${JSON.stringify({ report, fixes }, null, 2)}\n`);
-    else io.out(renderSweep(report, fixes));
-    if (report.totals.failed > 0 || fixes.some((f) => f.status === 'failed')) return EXIT.failed;
-    const unfixed = flags.reportOnly ? report.totals.nonCompliant : report.totals.reported;
-    return unfixed > 0 ? EXIT.changesPlanned : EXIT.ok;
-  } catch (e) {
-    if (isAutopilotError(e) && e.code === 'RemediationQueueNotConfigured') throw new BadInput(`${e.message} (--enqueue needs the app's storage settings)`);
-    throw e;
-  } finally {
-    done();
-    await session.close();
-  }
-}
-
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+/**
+ * The command line. Each command is one registration below that parses its own arguments and calls a
+ * function returning a CommandResult; output, `--query`, verbosity and exit codes are handled here once.
+ */
+export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.ReadableStream, setExit: (code: number) => void): Command {
   const program = new Command('identity-autopilot')
     .description('Turn on managed identities and grant their roles, from your rules file.')
+    .version(productVersion(), '--version', 'show the version and exit')
     .option('-c, --config <path>', 'rules file (default: $AUTOPILOT_RULES_PATH or config/rules.yaml)')
     .option('-s, --subscription <id>', 'only act on resources in this subscription')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .option('--query <jmespath>', 'JMESPath query applied to the JSON result before it is formatted (https://jmespath.org)')
+    .option('--ledger <table url>', 'audit ledger to record to and read from: https://<account>.table.core.windows.net/<table> (default: $AUTOPILOT_LEDGER_TABLE_URL)')
+    .option('--detailed-exitcode', 'exit 2 when the command succeeded but changes are planned or outstanding (as terraform plan -detailed-exitcode)')
+    .option('--verbose', 'increase logging verbosity (stderr); use --debug for full debug logs')
+    .option('--debug', 'show all debug logs (stderr), including the app\'s structured logs')
+    .option('--only-show-errors', 'only show errors, suppressing warnings')
     .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  const globals = () => program.opts<GlobalOptions>();
+
+  let context: CliContext | undefined;
+  // Global options are read once the whole line is parsed (they may follow the command, as with az).
+  program.hook('preAction', (_program, command) => {
+    const options = program.opts<GlobalOptions>();
+    const verbosity = verbosityOf(options);
+    if (options.query !== undefined) compileQuery(options.query);
+    context = { options, console: new CliConsole(io, verbosity), io, terminals, stdin };
+    context.console.debug(`Command arguments: ${JSON.stringify(command.args)}`);
+  });
+  /** Wraps a command: runs it with the context, prints its result, records its exit code. */
+  const run =
+    <A extends unknown[]>(command: (ctx: CliContext, ...args: A) => Promise<CommandResult> | CommandResult) =>
+    async (...args: A): Promise<void> => {
+      const ctx = context!;
+      const started = Date.now();
+      const result = await command(ctx, ...args);
+      emit(ctx, result);
+      ctx.console.info(`Command ran in ${((Date.now() - started) / 1000).toFixed(3)} seconds`);
+      setExit(result.exitCode);
+    };
+
   program
     .command('plan')
     .description('show what apply would change; never writes')
     .argument('<resourceId>', 'ARM id of the resource')
     .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
-    .action(async (resourceId: string, o: { profile?: string[] }) => setExit(await remediateCommand('plan', resourceId, o.profile, globals(), io)));
+    .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, 'plan', resourceId, o.profile)));
   program
     .command('apply')
     .description('enable the identity and grant the roles the rules give it')
     .argument('<resourceId>', 'ARM id of the resource')
     .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
-    .action(async (resourceId: string, o: { profile?: string[] }) => setExit(await remediateCommand('apply', resourceId, o.profile, globals(), io)));
+    .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, 'apply', resourceId, o.profile)));
   program
     .command('ledger')
     .description("show the audit ledger's entries for a resource, newest first")
     .argument('<resourceId>', 'ARM id of the resource')
     .option('--top <n>', 'how many entries', (v) => Number(v), 20)
-    .action(async (resourceId: string, o: { top: number }) => setExit(await ledgerCommand(resourceId, o.top, globals(), io)));
+    .action(run((ctx, resourceId: string, o: { top: number }) => ledgerCommand(ctx, resourceId, o.top)));
   program
     .command('sweep')
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
-    .action(async (o: { reportOnly?: boolean; enqueue?: boolean }) => setExit(await sweepCommand(o, globals(), io)));
+    .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances without asking')
+    .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean }) => sweepCommand(ctx, o)));
+  program
+    .command('validate')
+    .description('check a rules file and list every problem with its key path and line; touches no Azure')
+    .argument('<rules.yaml>', 'the rules file')
+    .action(run((ctx, path: string) => validateCommand(ctx, path)));
   return program;
 }
 
+function defaultIo(): CliIo {
+  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+}
+
 /** Runs the CLI; returns the exit code (see exit-codes.ts). */
-export async function runCli(argv: string[], io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+export async function runCli(argv: string[], options: RunOptions = {}): Promise<number> {
+  const io = options.io ?? defaultIo();
+  const terminals = options.terminals ?? { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, terminals, options.stdin ?? process.stdin, (c) => (code = c));
+  const error = (message: string) => io.err(`ERROR: ${terminalLine(message)}\n`);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-    if (e instanceof BadInput) {
-      io.err(`error: ${terminalLine(e.message)}\n`);
-      return EXIT.badInput;
+    // Commander has already printed its message (unknown option, missing argument, bad choice).
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof UsageError || e instanceof QueryError) {
+      error(e.message);
+      return EXIT.usage;
     }
-    // Bad settings or a bad rules file are the caller's input, with the key path and reason.
-    if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting', 'InvalidResourceId'].includes(e.code)) {
-      io.err(`error: ${terminalLine(e.message)}\n`);
-      return EXIT.badInput;
+    if (e instanceof NotFoundError) {
+      error(e.message);
+      return EXIT.notFound;
     }
-    io.err(`failed: ${terminalLine(e instanceof Error ? e.message : String(e))}\n`);
+    if (e instanceof CommandFailed || e instanceof TableUnavailableError) {
+      error(e.message);
+      return EXIT.failed;
+    }
+    // A bad resource id is the caller's; bad settings or a bad rules file are the configuration's.
+    if (isAutopilotError(e) && e.code === 'InvalidResourceId') {
+      error(e.message);
+      return EXIT.usage;
+    }
+    if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting'].includes(e.code)) {
+      error(`${e.message}${e.code === 'InvalidRulesFile' ? ' (identity-autopilot validate <file> lists every problem)' : ''}`);
+      return EXIT.failed;
+    }
+    error(`failed: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT.failed;
   }
 }

@@ -5,7 +5,7 @@ import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResource
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
 import { isGuid } from '../arm/resource-id';
-import { NAME_PATTERN, schemaProblem, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
+import { NAME_PATTERN, schemaProblem, schemaProblems, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
 import { TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
 import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
 import {
@@ -67,26 +67,107 @@ export function parseRulesText(text: string, sourceName: string): RulesConfig {
   return buildConfig(data as RawRulesFile, sourceName, fail);
 }
 
-type Fail = (path: KeyPath, reason: string) => never;
+/** One problem of a rules file, as the `validate` command lists them. */
+export interface RulesProblem {
+  /** e.g. `profiles.kv-reader.roles[0].scope`; empty for the file as a whole. */
+  keyPath: string;
+  reason: string;
+  /** 1-based line in the YAML text, when known. */
+  line?: number;
+}
 
-function buildConfig(raw: RawRulesFile, source: string, fail: Fail): RulesConfig {
+export interface RulesValidation {
+  problems: RulesProblem[];
+  /** Only when there are no problems: warnings need a file that loads. */
+  warnings: Array<RulesWarning & { line?: number }>;
+}
+
+/**
+ * Every problem of a rules file, for the `validate` command (loading stops at the first). Stages run in
+ * order and each needs the one before: YAML syntax (all errors), the schema (all errors), then the
+ * semantic checks, which go on past a broken profile or rule to the next one. A broken profile still
+ * counts as defined, so the rules naming it are not blamed for it.
+ */
+export function validateRulesText(text: string, sourceName: string): RulesValidation {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    return { problems: doc.errors.map((e) => ({ keyPath: '', reason: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/:\s*$/, '')}`, line: e.linePos?.[0].line })), warnings: [] };
+  }
+  const at = (path: KeyPath, reason: string, linePath = path): RulesProblem => ({ keyPath: formatKeyPath(path), reason, line: lineOf(doc, lineCounter, linePath) });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { problems: [at([], e instanceof Error ? e.message : String(e))], warnings: [] };
+  }
+  if (data === null || data === undefined) return { problems: [at([], 'the file is empty')], warnings: [] };
+  const structural = schemaProblems(data);
+  if (structural.length > 0) return { problems: structural.map((p) => at(p.path, p.reason, p.linePath)), warnings: [] };
+  const problems: RulesProblem[] = [];
+  const fail = (path: KeyPath, reason: string): never => {
+    throw new RulesFileError(sourceName, formatKeyPath(path), reason, lineOf(doc, lineCounter, path));
+  };
+  try {
+    const config = buildConfig(data as RawRulesFile, sourceName, fail, (e) => problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line }));
+    if (problems.length > 0) return { problems, warnings: [] };
+    return { problems, warnings: (config.warnings ?? []).map((w) => ({ ...w, line: w.path ? lineOf(doc, lineCounter, w.path) : undefined })) };
+  } catch (e) {
+    if (!(e instanceof RulesFileError)) throw e;
+    problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line });
+    return { problems, warnings: [] };
+  }
+}
+
+type Fail = (path: KeyPath, reason: string) => never;
+/** Collects a problem and lets validation go on with the next profile or rule. */
+type Collect = (problem: RulesFileError) => void;
+
+/** `build()`, or with a collector, `fallback` after handing the problem to it. */
+function attempt<T>(collect: Collect | undefined, build: () => T, fallback: () => T): T {
+  if (!collect) return build();
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof RulesFileError)) throw e;
+    collect(e);
+    return fallback();
+  }
+}
+
+function buildConfig(raw: RawRulesFile, source: string, fail: Fail, collect?: Collect): RulesConfig {
   const scope = buildScope(raw.scope, fail);
   const profiles = new Map<string, RoleProfile>();
   for (const [name, p] of Object.entries(raw.profiles)) {
-    if (!new RegExp(NAME_PATTERN).test(name)) {
-      fail(['profiles', name], "profile names must be 1-64 letters, digits, '-' or '_' (they are listed in a comma-separated tag)");
-    }
-    const roles = p.roles.map((entry, i) => buildGrant(entry, ['profiles', name, 'roles', i], scope, fail));
-    profiles.set(name, { name, ...(p.description !== undefined ? { description: p.description } : {}), roles });
+    const profile = attempt(
+      collect,
+      (): RoleProfile => {
+        if (!new RegExp(NAME_PATTERN).test(name)) {
+          fail(['profiles', name], "profile names must be 1-64 letters, digits, '-' or '_' (they are listed in a comma-separated tag)");
+        }
+        const roles = p.roles.map((entry, i) => buildGrant(entry, ['profiles', name, 'roles', i], scope, fail));
+        return { name, ...(p.description !== undefined ? { description: p.description } : {}), roles };
+      },
+      () => ({ name, roles: [] }),
+    );
+    profiles.set(name, profile);
   }
   const seen = new Map<string, number>();
-  const rules = raw.rules.map((r, i) => {
-    const key = r.name.toLowerCase();
-    const first = seen.get(key);
-    if (first !== undefined) fail(['rules', i, 'name'], `duplicate rule name '${r.name}' (also used by rules[${first}])`);
-    seen.set(key, i);
-    return buildRule(r, i, scope, profiles, fail);
-  });
+  const rules = raw.rules
+    .map((r, i) =>
+      attempt<Rule | undefined>(
+        collect,
+        () => {
+          const key = r.name.toLowerCase();
+          const first = seen.get(key);
+          if (first !== undefined) fail(['rules', i, 'name'], `duplicate rule name '${r.name}' (also used by rules[${first}])`);
+          seen.set(key, i);
+          return buildRule(r, i, scope, profiles, fail);
+        },
+        () => undefined,
+      ),
+    )
+    .filter((r): r is Rule => r !== undefined);
   return { scope, profiles, rules, source, warnings: identityWarnings(rules) };
 }
 
@@ -244,8 +325,9 @@ function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
   rules.forEach((rule, i) => {
     const identity = rule.identity;
     if (identity.kind !== 'UserAssigned' || identity.shared) return;
-    const at = formatKeyPath(['rules', i, 'identity', 'userAssigned', 'name']);
-    const warn = (reason: string) => warnings.push({ keyPath: at, reason: `${reason}; every such resource after the first is refused (IdentityNotOwned). Make the name unique per resource, or declare shared: true` });
+    const path: KeyPath = ['rules', i, 'identity', 'userAssigned', 'name'];
+    const at = formatKeyPath(path);
+    const warn = (reason: string) => warnings.push({ keyPath: at, path, reason: `${reason}; every such resource after the first is refused (IdentityNotOwned). Make the name unique per resource, or declare shared: true` });
     const both = [identity.nameTemplate, identity.resourceGroupTemplate];
     if (!templateUses(identity.nameTemplate, 'resourceName')) warn(`'${identity.nameTemplate}' does not contain {resourceName}: resources of rule '${rule.name}' would share one identity`);
     else if (!both.some((t) => templateUses(t, 'resourceGroup'))) warn(`neither name nor resourceGroup uses {resourceGroup}: same-named resources in different resource groups would share one identity`);
@@ -262,7 +344,7 @@ function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
  * 1-based line of the deepest entry on `path` that exists in the document, so messages can point at
  * it. Mapping entries report the line of their key, which is where an administrator will look.
  */
-function lineOf(doc: Document, counter: LineCounter, path: KeyPath): number | undefined {
+function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<string | number>): number | undefined {
   let node: unknown = doc.contents;
   let line = isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
   for (const seg of path) {

@@ -180,6 +180,28 @@ export function schemaProblem(data: unknown): SchemaProblem | undefined {
   return translate(error, data);
 }
 
+let allErrorsValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+
+/**
+ * Every structural problem, not only the first (the `validate` command). Errors of combinators
+ * (anyOf/oneOf/if/not) are dropped: ajv reports their branches' own errors too, which say more.
+ */
+export function schemaProblems(data: unknown): SchemaProblem[] {
+  allErrorsValidator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(RULES_FILE_SCHEMA);
+  if (allErrorsValidator(data)) return [];
+  const seen = new Set<string>();
+  const problems: SchemaProblem[] = [];
+  for (const error of allErrorsValidator.errors ?? []) {
+    if (['anyOf', 'oneOf', 'if', 'not'].includes(error.keyword)) continue;
+    const problem = translate(error, data);
+    const key = `${JSON.stringify(problem.path)}\u0000${problem.reason}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems.length > 0 ? problems : [{ path: [], reason: 'does not match the rules file schema' }];
+}
+
 /** Turns one ajv error into the key path and reason an administrator can act on. */
 function translate(error: ErrorObject, data: unknown): SchemaProblem {
   const path = pointerToPath(error.instancePath, data);

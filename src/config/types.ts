@@ -121,5 +121,7 @@ export interface RulesConfig {
 export interface RulesWarning {
   /** e.g. `rules[1].identity.userAssigned.name` */
   readonly keyPath: string;
+  /** The same key path as segments, for finding its line (the `validate` command). */
+  readonly path?: ReadonlyArray<string | number>;
   readonly reason: string;
 }

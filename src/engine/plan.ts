@@ -250,6 +250,7 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         blockers:
           decision.blockers ??
           (decision.change.action === 'write' || decision.userAssignedIdentity ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy]) : []),
+        ...consentedSideEffects(resource, rule, decision.blockers === undefined && (decision.change.action === 'write' || decision.userAssignedIdentity !== undefined)),
         grantee: decision.grantee ?? identityBlockGrantee(resource, decision),
         followUps: followUpsFor(resource, rule, decision.change),
       },
@@ -271,6 +272,12 @@ function platformManagement(resource: ResourceState): string | undefined {
     return `resource group '${resource.resourceGroup}' is managed by '${resource.resourceGroupManagedBy}' (managedBy is set); changes belong to that service`;
   }
   return undefined;
+}
+
+/** The type's blockers the rule consents to (they will happen), only when the identity is written and only when there are some. */
+function consentedSideEffects(resource: ResourceState, rule: Rule, writes: boolean): { consented?: PlanBlocker[] } {
+  const consented = writes ? resource.blockers.filter((b) => b.waivedBy && rule.workload[b.waivedBy]) : [];
+  return consented.length > 0 ? { consented } : {};
 }
 
 /**

@@ -202,6 +202,8 @@ export interface Plan {
   notes: string[];
   /** Non-empty: nothing is written; the outcome is `blocked` with these reasons. */
   blockers: PlanBlocker[];
+  /** Blockers the rule's workload options lift: side effects the write will have (e.g. a restart). */
+  consented?: PlanBlocker[];
   /** Which of the workload's principals gets the roles, and what is known of it at plan time. */
   grantee?: PrincipalDescription;
   /** Steps after the identity write (from the type's module); absent or empty when none are needed. */

@@ -4,6 +4,7 @@ import { type ArmEmulator, ROLE, startArmEmulator } from '../../test/emulator';
 import { type Autopilot, createAutopilot } from '../app/composition';
 import { readSettings } from '../settings/settings';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import type { LedgerStore } from '../ledger/types';
 import { type DemoResource, SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
 
 export const SANDBOX_RULES_PATH = join(__dirname, 'rules.yaml');
@@ -19,7 +20,7 @@ export interface Sandbox {
  * The embedded default: the ARM emulator with the demo estate, and the app wired by the one
  * composition root, running under its own managed identity from the emulator's token endpoint.
  */
-export async function startSandbox(options: { rulesPath?: string; lroMs?: number } = {}): Promise<Sandbox> {
+export async function startSandbox(options: { rulesPath?: string; lroMs?: number; /** Default: in memory, gone when the sandbox closes. */ ledger?: LedgerStore } = {}): Promise<Sandbox> {
   const emulator = await startArmEmulator({ lro: { durationMs: options.lroMs ?? 300, retryAfterSeconds: 0 } });
   const estate = seedDemoEstate(emulator);
   // Owner here for brevity; `npm run infra:params` derives the least-privilege grants used in Azure.
@@ -30,6 +31,6 @@ export async function startSandbox(options: { rulesPath?: string; lroMs?: number
     AUTOPILOT_RULES_PATH: options.rulesPath ?? SANDBOX_RULES_PATH,
     AUTOPILOT_LRO_POLL_INTERVAL_MS: '100',
   });
-  const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential(), ledger: new MemoryLedger() });
+  const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential(), ledger: options.ledger ?? new MemoryLedger() });
   return { emulator, estate, app, close: () => emulator.close() };
 }

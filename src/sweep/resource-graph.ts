@@ -24,6 +24,8 @@ export interface GraphQueryPage {
   quotaRemaining?: number;
   /** `x-ms-user-quota-resets-after` in ms, when sent. */
   quotaResetsAfterMs?: number;
+  /** `totalRecords`: rows matching the query over all pages (QueryResponse, resourcegraph.json 2024-04-01). */
+  totalRecords?: number;
 }
 
 /** One Resource Graph call. A 429 throws `ResourceGraphThrottledError`. */
@@ -74,7 +76,7 @@ export class SdkGraphQueryPort implements GraphQueryPort {
         },
         { abortSignal: signal, onResponse: (raw) => void (quota = quotaFrom(raw.headers)) },
       );
-      return { rows: (response.data ?? []) as Array<Record<string, unknown>>, skipToken: response.skipToken || undefined, ...quota };
+      return { rows: (response.data ?? []) as Array<Record<string, unknown>>, skipToken: response.skipToken || undefined, totalRecords: response.totalRecords, ...quota };
     } catch (e) {
       if (isRestError(e) && e.statusCode === 429) {
         const headers = e.response?.headers;
@@ -120,12 +122,14 @@ export class ResourceGraphReader {
     private readonly options: ReaderOptions = {},
   ) {}
 
-  async *pages(query: string, subscriptions: readonly string[]): AsyncGenerator<Array<Record<string, unknown>>> {
+  /** `onBatchTotal` gets each subscription batch's `totalRecords` from its first page (for progress estimates). */
+  async *pages(query: string, subscriptions: readonly string[], onBatchTotal?: (totalRecords: number) => void): AsyncGenerator<Array<Record<string, unknown>>> {
     for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) {
       const batch = subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST);
       let skipToken: string | undefined;
       do {
         const page = await this.call({ query, subscriptions: batch, skipToken, top: this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE });
+        if (!skipToken && page.totalRecords !== undefined) onBatchTotal?.(page.totalRecords);
         skipToken = page.skipToken;
         if (page.rows.length > 0) yield page.rows;
       } while (skipToken);

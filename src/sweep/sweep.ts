@@ -31,6 +31,16 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Parallel queue sends per page. */
   sendConcurrency?: number;
+  /** After each Resource Graph page of governed resources (the CLI's progress bar). */
+  onProgress?: (progress: SweepProgress) => void;
+}
+
+export interface SweepProgress {
+  pages: number;
+  /** Resources scanned so far. */
+  scanned: number;
+  /** Resource Graph's `totalRecords` for the subscription batches begun so far: an estimate, since resources come and go. */
+  totalEstimate?: number;
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
@@ -73,8 +83,11 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
   const writer = await reports.begin(sweepId, started);
 
-  for await (const rows of reader.pages(governedResourcesQuery(host.rules.scope), subscriptions)) {
+  let pages = 0;
+  let totalEstimate: number | undefined;
+  for await (const rows of reader.pages(governedResourcesQuery(host.rules.scope), subscriptions, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
     totals.scanned += rows.length;
+    pages++;
     const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions) });
     const pageFindings: SweepFinding[] = [];
     for (const a of assessed) {
@@ -107,6 +120,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     await writer.addFindings(pageFindings);
     for (const f of pageFindings) if (kept.length < FINDINGS_KEPT_IN_MEMORY) kept.push(f);
     log?.log('debug', 'sweep.page', { rows: rows.length, findings: pageFindings.length });
+    options.onProgress?.({ pages, scanned: totals.scanned, totalEstimate });
   }
 
   const finished = new Date();

@@ -88,7 +88,7 @@ describe('non-canonical resource ids are refused with InvalidResourceId on every
     assert.deepEqual(env.emulator.requestsSince(before), []);
   });
 
-  it('CLI (real binary): exit 3 with InvalidResourceId before any session opens', () => {
+  it('CLI (real binary): exit 2 (usage error) with InvalidResourceId before any session opens', () => {
     const bin = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
     // A sample of the list (each start of the binary takes seconds); the parser test covers every id.
     const sample = HOSTILE_IDS.filter((h) => ['empty', "'/'", "'..' traversal to another team's app", "an encoded '/' (%2F)", 'an ANSI escape'].includes(h.label));
@@ -97,7 +97,7 @@ describe('non-canonical resource ids are refused with InvalidResourceId on every
       for (const command of i < 2 ? ['plan', 'ledger'] : ['apply']) {
         // No --sandbox and no Azure login: a bad id must be refused before any of that is needed.
         const r = spawnSync(process.execPath, [bin, command, id], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AUTOPILOT_RULES_PATH: 'does-not-exist.yaml' } });
-        assert.equal(r.status, 3, `${command} ${label}: ${r.stderr}`);
+        assert.equal(r.status, 2, `${command} ${label}: ${r.stderr}`);
         assert.match(r.stderr, /InvalidResourceId/, `${command} ${label}`);
         assert.doesNotMatch(r.stderr, CLEAN, `${command} ${label}`);
         assert.doesNotMatch(r.stderr, /\u001b/, `${command} ${label}: no raw escape on the terminal`);

@@ -114,7 +114,7 @@ describe('records cannot be confused or abused', () => {
     };
     const bin = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
     const plan = await run(bin, ['plan', id], cliEnv);
-    assert.equal(plan.status, 3, plan.stderr);
+    assert.equal(plan.status, 1, `a profile the resource's tag names is not the caller's usage error: ${plan.stderr}`);
     assert.match(plan.stderr, /UnknownProfile/);
     const sweep = await run(bin, ['sweep', '--report-only'], cliEnv);
     assert.match(sweep.stdout, /web-hostile-cli: UnknownProfile/, sweep.stderr);

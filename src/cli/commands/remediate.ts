@@ -1,0 +1,60 @@
+import { runManualRemediation } from '../../app/manual-remediation';
+import { type ArmResourceId, parseArmId } from '../../arm/resource-id';
+import { isAutopilotError } from '../../errors';
+import type { CliContext, CommandResult } from '../context';
+import { CommandFailed, NotFoundError, UsageError } from '../context';
+import { exitCodeFor } from '../exit-codes';
+import { startProgress } from '../progress';
+import { renderOutcome } from '../render';
+import { openSession, warnIfNotRecorded } from '../session';
+
+/** A resource id argument, checked before any session opens: a bad one never reaches Azure. */
+export function resourceArgument(resourceId: string): ArmResourceId {
+  try {
+    return parseArmId(resourceId);
+  } catch (e) {
+    throw new UsageError(isAutopilotError(e) ? `${e.code}: ${e.message}` : String(e));
+  }
+}
+
+/** `--subscription` narrows the command: a resource elsewhere is a usage error. */
+export function checkSubscription(resourceId: string, ctx: CliContext): void {
+  const sub = resourceArgument(resourceId).subscriptionId;
+  const wanted = ctx.options.subscription;
+  if (wanted && sub?.toLowerCase() !== wanted.toLowerCase()) throw new UsageError(`${resourceId} is not in subscription ${wanted} (--subscription)`);
+}
+
+/**
+ * `plan` / `apply` for one resource. Arguments the rules refuse (a `--profile` the rule does not offer,
+ * a resource outside the governed scope) are usage errors; a profile the resource's tag asks for that
+ * does not exist, or a rule whose templates cannot be resolved for this resource, is a failure; a
+ * resource that does not exist is exit 3.
+ */
+export async function remediateCommand(ctx: CliContext, mode: 'plan' | 'apply', resourceId: string, profiles: string[] | undefined): Promise<CommandResult> {
+  checkSubscription(resourceId, ctx);
+  const session = await openSession(ctx);
+  if (mode === 'apply') warnIfNotRecorded(ctx, session);
+  const progress = startProgress(`${mode === 'plan' ? 'planning' : 'applying'} ${resourceId}`);
+  try {
+    const result = await runManualRemediation(session.app, { resourceId, mode, profiles }, 'cli');
+    progress.stop();
+    if (result.kind === 'rejected') {
+      const message = `${result.code}: ${result.detail} (request ${result.requestId})`;
+      // The caller's own arguments (the id, --profile) are usage errors; a profile named by the resource's
+      // tag, or rules that do not resolve for it, are the resource's or the rules' problem: a failure.
+      const callersFault = result.code === 'InvalidResourceId' || result.code === 'OutsideGovernedScope' || ((result.code === 'UnknownProfile' || result.code === 'ProfileNotSelectable') && (profiles?.length ?? 0) > 0);
+      throw callersFault ? new UsageError(message) : new CommandFailed(message);
+    }
+    const { outcome } = result;
+    if (outcome.status === 'gone') throw new NotFoundError(`ResourceNotFound: ${resourceId} does not exist (request ${result.requestId})`);
+    ctx.console.info(`${mode} ${outcome.status} in ${outcome.durationMs} ms (request ${result.requestId})`);
+    return {
+      value: { requestId: result.requestId, mode, outcome },
+      table: () => renderOutcome(outcome, result.requestId),
+      exitCode: exitCodeFor(outcome, ctx.options.detailedExitcode === true),
+    };
+  } finally {
+    progress.stop();
+    await session.close();
+  }
+}

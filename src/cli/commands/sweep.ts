@@ -1,0 +1,126 @@
+import type { Autopilot } from '../../app/composition';
+import type { RemediationOutcome } from '../../engine/types';
+import { isAutopilotError } from '../../errors';
+import type { RemediationMessage } from '../../sweep';
+import { terminalLine } from '../../text/safe-text';
+import { confirm, NO_TTY_FOR_CONFIRMATION } from '../confirm';
+import type { CliContext, CommandResult } from '../context';
+import { EXIT, UsageError } from '../context';
+import { leavesChanges } from '../exit-codes';
+import { startProgress } from '../progress';
+import { renderSweep } from '../render';
+import { openSession, warnIfNotRecorded } from '../session';
+
+export interface SweepFlags {
+  reportOnly?: boolean;
+  enqueue?: boolean;
+  /** Apply fixes that restart containers or update scale-set instances without asking. */
+  yes?: boolean;
+}
+
+export interface SweepFix {
+  resourceId: string;
+  /** The outcome's status, or `not-applied` when the fix needed a confirmation it did not get. */
+  status: string;
+  errors: string[];
+}
+
+/**
+ * What applying the fix will do to the running workload beyond the identity: blockers the rule
+ * consents to (a container group PUT restarts its containers) and follow-ups it runs (scale-set
+ * instances brought to the new model). Empty: nothing a user would notice.
+ */
+export function disruptions(outcome: RemediationOutcome): string[] {
+  const plan = outcome.plan;
+  if (!plan) return [];
+  return [...(plan.consented ?? []).map((b) => b.detail), ...(plan.followUps ?? []).filter((f) => f.run).map((f) => f.detail)];
+}
+
+/**
+ * The fixes that disturb the workload, found by planning them (reads only). Only resources under a
+ * rule with `workload.allowRestart` or `workload.upgradeInstances` can be disturbed, so only those are planned.
+ */
+async function disruptiveFixes(app: Autopilot, messages: readonly RemediationMessage[]): Promise<Map<string, string[]>> {
+  const optedIn = new Set(app.rules.rules.filter((r) => r.workload.allowRestart || r.workload.upgradeInstances).map((r) => r.name));
+  const found = new Map<string, string[]>();
+  for (const m of messages) {
+    if (m.rule !== undefined && !optedIn.has(m.rule)) continue;
+    const planned = await app.remediator.remediate({ resourceId: m.resourceId, correlationId: m.correlationId, mode: 'plan' });
+    const effects = disruptions(planned);
+    if (effects.length > 0) found.set(m.resourceId, effects);
+  }
+  return found;
+}
+
+/**
+ * Finds drift across the governed subscriptions and fixes it here through the same engine as the queue
+ * trigger (or only reports it, or hands it to the deployed app's queue). Before fixes that restart
+ * containers or update scale-set instances it asks a terminal user; without a terminal it needs `--yes`.
+ */
+export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<CommandResult> {
+  const session = await openSession(ctx);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { InMemoryRemediationQueue, runSweep } = require('../../sweep') as typeof import('../../sweep');
+  const app = session.app;
+  try {
+    let rules = app.rules;
+    if (ctx.options.subscription) {
+      const wanted = ctx.options.subscription.toLowerCase();
+      if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
+      rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
+    }
+    const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
+    if (local) warnIfNotRecorded(ctx, session);
+    const scan = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping', { unit: 'resources' });
+    let report;
+    try {
+      report = await runSweep(
+        { rules, ports: app.ports, sweep: local ? { ...app.sweep, queue: local } : app.sweep },
+        { reportOnly: flags.reportOnly, log: ctx.console.logger({ component: 'sweep' }), onProgress: (p) => scan.update(p.scanned, p.totalEstimate) },
+      );
+    } catch (e) {
+      if (isAutopilotError(e) && e.code === 'RemediationQueueNotConfigured') throw new UsageError(`${e.message} (--enqueue needs the app's storage settings)`);
+      throw e;
+    } finally {
+      scan.stop();
+    }
+    const messages = local?.messages ?? [];
+    const held = flags.yes || messages.length === 0 ? new Map<string, string[]>() : await disruptiveFixes(app, messages);
+    let refusal: string | undefined;
+    if (held.size > 0) {
+      ctx.io.err('These fixes disturb the running workload:\n');
+      for (const [id, effects] of held) ctx.io.err(`  ${terminalLine(id)}: ${terminalLine(effects.join('; '))}\n`);
+      const question = `${held.size} of the ${messages.length} fixes (listed above) restart containers or update scale-set instances. Apply them?`;
+      if (!ctx.terminals.stdin) refusal = NO_TTY_FOR_CONFIRMATION;
+      else if (await confirm(question, { input: ctx.stdin })) held.clear();
+      else refusal = 'Operation cancelled.';
+    }
+    const fixes: SweepFix[] = [];
+    const fixing = startProgress('fixing', { unit: 'resources' });
+    try {
+      for (const message of messages) {
+        if (held.has(message.resourceId)) {
+          fixes.push({ resourceId: message.resourceId, status: 'not-applied', errors: [`ConfirmationRequired: ${held.get(message.resourceId)!.join('; ')}`] });
+          continue;
+        }
+        const outcome = await app.remediator.remediate({ resourceId: message.resourceId, correlationId: message.correlationId, mode: 'apply' });
+        await app.outcomes.record(outcome, { trigger: 'cli' });
+        fixes.push({ resourceId: message.resourceId, status: outcome.status, errors: outcome.errors.map((e) => `${e.code}: ${e.message}`) });
+        fixing.update(fixes.length, messages.length);
+      }
+    } finally {
+      fixing.stop();
+    }
+    if (refusal) ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
+    const failed = report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined;
+    const unfinished = (flags.reportOnly ? report.totals.nonCompliant : report.totals.reported) + fixes.filter((f) => leavesChanges(f.status)).length;
+    const finalReport = report;
+    return {
+      value: { report: finalReport, fixes },
+      table: () => renderSweep(finalReport, fixes),
+      exitCode: failed ? EXIT.failed : ctx.options.detailedExitcode && unfinished > 0 ? EXIT.changesPlanned : EXIT.ok,
+    };
+  } finally {
+    await session.close();
+  }
+}

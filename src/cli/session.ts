@@ -1,0 +1,82 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import type { Autopilot } from '../app/composition';
+import { createAutopilot } from '../app/composition';
+import { createLedger } from '../ledger/create';
+import { type LedgerConnection, readSettings } from '../settings/settings';
+import type { CliContext } from './context';
+import { UsageError } from './context';
+
+export interface Session {
+  app: Autopilot;
+  /** Where outcomes go; `memory` means nowhere that outlives the command. */
+  ledger: LedgerConnection;
+  close(): Promise<void>;
+}
+
+/**
+ * `--ledger https://<account>.table.core.windows.net/<table>`: the Table storage the CLI records to and
+ * reads from, by identity (DefaultAzureCredential). Without a table name the app's default table is used.
+ */
+export function ledgerFromUrl(url: string, defaultTable: string): LedgerConnection {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--ledger '${url}' is not a URL (https://<account>.table.core.windows.net/<table>)`);
+  }
+  if (parsed.protocol !== 'https:') throw new UsageError(`--ledger must be an https:// URL (got ${parsed.protocol})`);
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new UsageError('--ledger takes the table URL only: no query string (SAS), fragment or credentials');
+  const segments = parsed.pathname.split('/').filter(Boolean);
+  if (segments.length > 1) throw new UsageError(`--ledger '${url}': expected https://<account>.table.core.windows.net/<table>`);
+  const table = segments[0] ?? defaultTable;
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) throw new UsageError(`--ledger: '${table}' is not a valid table name`);
+  return { kind: 'identity', tableServiceUrl: parsed.origin, table };
+}
+
+/** The ledger the CLI uses: `--ledger`, else the app settings (AUTOPILOT_LEDGER_TABLE_URL, ...), else none. */
+function cliLedger(ctx: CliContext, env: NodeJS.ProcessEnv): LedgerConnection {
+  const fromSettings = readSettings({ ...env, AUTOPILOT_CREDENTIAL: 'default' }).ledger;
+  if (!ctx.options.ledger) return fromSettings;
+  return ledgerFromUrl(ctx.options.ledger, fromSettings.kind === 'memory' ? 'remediations' : fromSettings.table);
+}
+
+export function describeLedger(ledger: LedgerConnection): string {
+  switch (ledger.kind) {
+    case 'identity':
+      return `table '${ledger.table}' at ${ledger.tableServiceUrl}`;
+    case 'connection-string':
+      return `table '${ledger.table}' through a storage connection string (AUTOPILOT_LEDGER_CONNECTION_STRING or AzureWebJobsStorage)`;
+    case 'memory':
+      return 'none';
+  }
+}
+
+export const NO_LEDGER = 'no ledger is configured (--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL)';
+
+/** Real Azure through DefaultAzureCredential (so `az login` works), or the embedded sandbox. */
+export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
+  const { options } = ctx;
+  const ledger = cliLedger(ctx, env);
+  ctx.console.info(`ledger: ${describeLedger(ledger)}`);
+  if (options.sandbox) {
+    // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
+    ctx.console.info('starting the sandbox (embedded ARM emulator and demo estate)');
+    const store = ledger.kind === 'memory' ? undefined : createLedger(ledger, new DefaultAzureCredential());
+    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store });
+    return { app: sandbox.app, ledger, close: sandbox.close };
+  }
+  const settings = readSettings({
+    ...env,
+    AUTOPILOT_CREDENTIAL: 'default',
+    AUTOPILOT_RULES_PATH: options.config ?? env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
+  });
+  ctx.console.info(`ARM: ${settings.armEndpoint}; rules: ${settings.rulesPath}`);
+  return { app: createAutopilot({ ...settings, ledger }), ledger, close: async () => undefined };
+}
+
+/** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */
+export function warnIfNotRecorded(ctx: CliContext, session: Session): void {
+  if (session.ledger.kind === 'memory') ctx.console.warn(`outcomes are not recorded: ${NO_LEDGER}`);
+}
