@@ -5,7 +5,8 @@ import { roleAssignmentName } from './assignment-name';
 import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
+import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
+import { applyWorkloadIdentities } from './workload-identity';
 
 export interface ApplySettings {
   /** PrincipalNotFound right after an identity is created: Entra replication delay. */
@@ -39,6 +40,8 @@ export interface ApplyResult {
   roleAssignments: AssessedRoleAssignment[];
   /** Follow-ups the workload still needs (not opted in, or failed): the outcome is `pending`, never remediated. */
   pending?: PlanBlocker[];
+  /** AKS workload identity: what each service account got. */
+  workloadIdentities?: WorkloadIdentityResult[];
 }
 
 
@@ -88,6 +91,8 @@ function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, 
       return identity?.principalId;
     case 'user-assigned':
       return ua?.principalId ?? source.principalId ?? identity?.userAssigned.find((u) => u.id.toLowerCase() === source.identityId.toLowerCase())?.principalId;
+    case 'workload-identities':
+      return undefined;
   }
 }
 
@@ -125,6 +130,7 @@ export async function applyPlan(
   const resolved = await resolveRoles(plan, ports, signal);
   // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
   await verifyGrantTargets(plan, ports, signal);
+  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, signal, control, actions);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
     ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
@@ -167,6 +173,26 @@ export async function applyPlan(
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
+  const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
+  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
+  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+}
+
+/**
+ * Grants every role of `resolved` the principal does not hold yet, in parallel, retrying Entra's
+ * replication delay (PrincipalNotFound) with bounded backoff. Returns what is held afterwards (`present`)
+ * and the failures; every grant made is appended to `actions` as it happens.
+ */
+export async function grantRoles(
+  plan: Plan,
+  resolved: AssessedRoleAssignment[],
+  principalId: string,
+  principalIsNew: boolean,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  actions: ActionRecord[],
+): Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }> {
   const assessed = await markPresent(resolved, principalId, ports, signal, { principalIsNew });
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(
@@ -202,8 +228,54 @@ export async function applyPlan(
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
-  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
-  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+  return { assessed, failures };
+}
+
+/**
+ * AKS workload identity: the cluster write the rule opted in to (re-read and retried on a conflict or a
+ * stale ETag, like the identity write), then each service account's identity, credential and roles.
+ */
+async function applyWorkloadIdentityPlan(
+  plan: Plan,
+  resource: ResourceState,
+  resolved: AssessedRoleAssignment[],
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  control: ApplyControl,
+  actions: ActionRecord[],
+): Promise<ApplyResult> {
+  let facts: WorkloadIdentityFacts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
+  const change = plan.clusterChange;
+  if (change) {
+    let current = resource;
+    let attempt = 0;
+    facts = await withBackoff(
+      'cluster workload identity write',
+      async () => {
+        if (attempt++ > 0) {
+          const fresh = await ports.resources.read(resource.id, signal);
+          if (!fresh) throw new ResourceGoneError(resource.id);
+          const now = fresh.workloadIdentity;
+          // Someone else enabled it meanwhile: nothing left to write.
+          if (now?.oidcIssuerEnabled && now.workloadIdentityEnabled) return now;
+          current = fresh;
+        }
+        return ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt });
+      },
+      retryableConflict,
+      settings.conflictBackoff,
+      signal,
+      (e, n, d) => settings.onRetry?.('cluster workload identity write', e, n, d),
+    );
+    actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
+  }
+  const { results, failures } = await applyWorkloadIdentities(plan.workloadIdentities!, facts, ports, settings, signal, actions, (principalId, principalIsNew) =>
+    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, signal, actions),
+  );
+  const result: ApplyResult = { identityAfter: resource.identity.type, actions, roleAssignments: resolved, workloadIdentities: results };
+  if (failures.length > 0) throw new PartialApplyError(result, failures);
+  return result;
 }
 
 /**
