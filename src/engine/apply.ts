@@ -193,7 +193,8 @@ export async function grantRoles(
   signal: AbortSignal,
   actions: ActionRecord[],
 ): Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }> {
-  const assessed = await markPresent(resolved, principalId, ports, signal, { principalIsNew });
+  // Copies: `resolved` is shared by every principal of the plan (one per service account), and presence is per principal.
+  const assessed = (await markPresent(resolved, principalId, ports, signal, { principalIsNew })).map((r) => ({ ...r }));
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(
     missing.map((r) =>
