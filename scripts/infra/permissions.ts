@@ -142,7 +142,7 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     actions,
     assignableRoleGuids: [...guids].sort(),
     roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [],
-    federatedCredentials: federatedCredentialGrant(config, enforced, subscriptions),
+    federatedCredentials: federatedCredentialGrant(enforced, subscriptions),
   };
 }
 
@@ -152,7 +152,7 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
  * group, or the governed resource groups themselves when identities go beside their clusters
  * (`{resourceGroup}`) and those are named without wildcards; otherwise the governed subscription.
  */
-function federatedCredentialGrant(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): AppPermissions['federatedCredentials'] {
+function federatedCredentialGrant(enforced: RulesConfig['rules'], subscriptions: string[]): AppPermissions['federatedCredentials'] {
   const rules = enforced.filter((r) => r.workloadIdentity);
   if (rules.length === 0) return { actions: [], scopes: [] };
   const scopes = new Set<string>();
@@ -161,7 +161,7 @@ function federatedCredentialGrant(config: RulesConfig, enforced: RulesConfig['ru
     const groups = !template.includes('{')
       ? [template]
       : template === '{resourceGroup}' && rule.match.resourceGroups.every((g) => !/[*?]/.test(g))
-        ? [...rule.match.resourceGroups].filter((g) => config.scope.resourceGroups.some((s) => s === '*' || s.toLowerCase() === g.toLowerCase()))
+        ? [...rule.match.resourceGroups]
         : undefined;
     for (const subscription of subscriptions) {
       if (!groups) scopes.add(`/subscriptions/${subscription}`);
