@@ -8,6 +8,7 @@ import { ROLE } from '../emulator';
 import { concurrentWrite } from '../emulator/etags';
 import { credentialsOf, seedFederatedCredential } from '../emulator/handlers/federated-credentials';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { key } from '../emulator/state';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { grantDerived } from '../support/derived-grants';
@@ -184,6 +185,22 @@ describe('AKS workload identity: a federated credential per service account, fro
     assert.match(d.outcome!.errors[0].message, /did not write it; it is not overwritten/);
     assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }), [], 'their credential is left as it is');
     assert.equal(credentialsOf(env.emulator.state, id).get(theirs.name.toLowerCase())!.properties.subject, 'repo:attacker/repo:ref:refs/heads/main');
+  });
+
+  it('a credential write refused as concurrent (409) is retried after listing again, and lands once', async () => {
+    const c = cluster('rg-wi-busy', 'aks-busy', true);
+    const id = identityOf(c, 'rg-wi-busy', SERVICE_ACCOUNTS[0]!);
+    // Another writer is adding a credential to this identity right now (Learn: concurrent writes get 409).
+    env.emulator.state.ficWriteBusyUntil.set(key(id), Date.now() + 400);
+    const seq = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: c.id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    const calls = env.emulator.requestsSince(seq).filter((r) => r.path.toLowerCase().startsWith(`${id.toLowerCase()}/federatedidentitycredentials`));
+    const puts = calls.filter((r) => r.method === 'PUT').map((r) => r.status);
+    assert.equal(puts.at(-1), 201);
+    assert.ok(puts.slice(0, -1).length >= 1 && puts.slice(0, -1).every((s) => s === 409), JSON.stringify(puts));
+    assert.equal(calls.filter((r) => r.method === 'GET').length, puts.length, 'each attempt lists first');
+    assert.equal(credentialsOf(env.emulator.state, id).size, 1);
   });
 
   it('plan mode shows what would be created, with no clientId yet, and writes nothing', async () => {
