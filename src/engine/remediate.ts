@@ -208,26 +208,24 @@ export class Remediator {
       if (!writesAllowed) {
         // A plan must not show a grant that apply would refuse.
         await verifyGrantTargets(plan, this.ports, signal);
+        let needsWrites: boolean;
         if (plan.workloadIdentities) {
+          // AKS workload identity: each service account's identity, credential and roles, read-only.
           const resolved = await resolveRoles(plan, this.ports, signal);
           const assessed = await assessWorkloadIdentities(plan.workloadIdentities, this.ports, signal, (principalId) =>
             markPresent(resolved, principalId, this.ports, signal, { principalIsNew: !principalId }),
           );
           plan.roleAssignments = resolved;
           outcome.workloadIdentities = assessed.results;
-          outcome.status = assessed.complete && !plan.clusterChange ? 'compliant' : 'planned';
-          if (outcome.status === 'planned') {
-            const why = request.mode === 'plan' ? 'plan mode' : plan.mode === 'report' ? `rule '${plan.rule}' is report-only` : 'dry run';
-            outcome.skipped.push({ reason: 'not-applied', detail: `changes are needed but were not made: ${why}` });
-          }
-          return finish();
+          needsWrites = !assessed.complete || plan.clusterChange !== undefined;
+        } else {
+          const known = knownPrincipal(plan);
+          const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
+          outcome.principalId = known;
+          plan.roleAssignments = assessed;
+          needsWrites = planNeedsWrites(plan, assessed.filter((r) => !r.present).length);
         }
-        const known = knownPrincipal(plan);
-        const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
-        outcome.principalId = known;
-        plan.roleAssignments = assessed;
-        const missing = assessed.filter((r) => !r.present).length;
-        outcome.status = planNeedsWrites(plan, missing) ? 'planned' : 'compliant';
+        outcome.status = needsWrites ? 'planned' : 'compliant';
         if (outcome.status === 'planned') {
           const why = request.mode === 'plan' ? 'plan mode' : plan.mode === 'report' ? `rule '${plan.rule}' is report-only` : 'dry run';
           outcome.skipped.push({ reason: 'not-applied', detail: `changes are needed but were not made: ${why}` });
