@@ -140,28 +140,12 @@ export async function applyPlan(
   let identityAfter = resource.identity.type;
   if (plan.identity.action === 'write') {
     const target = plan.identity.to;
-    let current = resource;
-    let attempt = 0;
-    identity = await withBackoff(
-      'identity write',
-      async () => {
-        // After a conflict someone else changed the resource: read it again, so a GET-modify-PUT
-        // sends their change back rather than reverting it (and carries the new ETag).
-        if (attempt++ > 0) {
-          const fresh = await ports.resources.read(resource.id, signal);
-          if (!fresh) throw new ResourceGoneError(resource.id);
-          // Changed meanwhile into something the product must not write (secrets added, group stopped).
-          const hard = fresh.blockers.filter((b) => !b.waivedBy);
-          if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
-          current = fresh;
-        }
-        return ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt });
-      },
-      retryableConflict,
-      settings.conflictBackoff,
-      signal,
-      (e, n, d) => settings.onRetry?.('identity write', e, n, d),
-    );
+    identity = await writeWithReread('identity write', resource, ports, settings, signal, (current) => ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt }), (fresh) => {
+      // Changed meanwhile into something the product must not write (secrets added, group stopped).
+      const hard = fresh.blockers.filter((b) => !b.waivedBy);
+      if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
+      return undefined;
+    });
     identityAfter = identity.type;
     actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   }
@@ -176,6 +160,42 @@ export async function applyPlan(
   const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
   if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
   return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+}
+
+/**
+ * A write of the resource, retried on a busy resource (409) or a stale ETag (412): someone else changed
+ * it, so it is read again and the write rebuilt from that read (a GET-modify-PUT then sends their change
+ * back rather than reverting it, and carries the new ETag). `onFresh` judges each new read: it may
+ * refuse (throw), or return what makes the write unnecessary.
+ */
+async function writeWithReread<T>(
+  what: string,
+  resource: ResourceState,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  write: (current: ResourceState) => Promise<T>,
+  onFresh: (fresh: ResourceState) => T | undefined,
+): Promise<T> {
+  let current = resource;
+  let attempt = 0;
+  return withBackoff(
+    what,
+    async () => {
+      if (attempt++ > 0) {
+        const fresh = await ports.resources.read(resource.id, signal);
+        if (!fresh) throw new ResourceGoneError(resource.id);
+        const settled = onFresh(fresh);
+        if (settled !== undefined) return settled;
+        current = fresh;
+      }
+      return write(current);
+    },
+    retryableConflict,
+    settings.conflictBackoff,
+    signal,
+    (e, n, d) => settings.onRetry?.(what, e, n, d),
+  );
 }
 
 /**
@@ -249,25 +269,15 @@ async function applyWorkloadIdentityPlan(
   let facts: WorkloadIdentityFacts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
   const change = plan.clusterChange;
   if (change) {
-    let current = resource;
-    let attempt = 0;
-    facts = await withBackoff(
+    facts = await writeWithReread(
       'cluster workload identity write',
-      async () => {
-        if (attempt++ > 0) {
-          const fresh = await ports.resources.read(resource.id, signal);
-          if (!fresh) throw new ResourceGoneError(resource.id);
-          const now = fresh.workloadIdentity;
-          // Someone else enabled it meanwhile: nothing left to write.
-          if (now?.oidcIssuerEnabled && now.workloadIdentityEnabled) return now;
-          current = fresh;
-        }
-        return ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt });
-      },
-      retryableConflict,
-      settings.conflictBackoff,
+      resource,
+      ports,
+      settings,
       signal,
-      (e, n, d) => settings.onRetry?.('cluster workload identity write', e, n, d),
+      (current) => ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt }),
+      // Someone else enabled it meanwhile: nothing left to write.
+      (fresh) => (fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined),
     );
     actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
   }
