@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { resourceFacts, resourceTypeHandler } from '../../src/azure/resource-types';
+import { parseRulesText } from '../../src/config';
+import { readIdentity } from '../../src/engine/identity-state';
+import { planRemediation } from '../../src/engine/plan';
+import type { Plan, ResourceState } from '../../src/engine/types';
 import { credentialDecision, federatedCredentialName, issuerProblem, workloadIdentityName } from '../../src/engine/workload-identity';
 
 const SUB = '11111111-1111-4111-8111-111111111111';
@@ -52,5 +57,60 @@ describe('workload identity names: deterministic, valid, and never shared by acc
     const full = Array.from({ length: 20 }, (_, i) => f(`other-${i}`, 'https://other/', `s${i}`, false));
     assert.throws(() => credentialDecision(full, wanted, 'id'), (e: any) => e.code === 'FederatedCredentialLimit');
     assert.deepEqual(credentialDecision(full.slice(1), wanted, 'id'), { kind: 'write', replaces: false });
+  });
+});
+
+describe('workload identity planning (pure)', () => {
+  const rulesWith = (options: string) =>
+    parseRulesText(
+      `
+version: 1
+scope: { subscriptions: ["${SUB}"] }
+profiles:
+  reader: { roles: [{ role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }] }
+rules:
+  - name: wi
+    identity: { kind: SystemAssigned }
+    match: { types: [Microsoft.ContainerService/managedClusters] }
+    profiles: [reader]
+    workloadIdentity: { serviceAccounts: ["ns/sa"]${options} }
+`,
+      'wi.yaml',
+    );
+  const TYPE = 'Microsoft.ContainerService/managedClusters' as const;
+  function cluster(properties: Record<string, unknown>, identity: unknown = { type: 'SystemAssigned', principalId: '00000000-0000-4000-8000-00000000000a' }): ResourceState {
+    const body = { identity, properties };
+    const id = aks('rg', 'c');
+    return { id, type: TYPE, subscriptionId: SUB, resourceGroup: 'rg', name: 'c', location: 'westeurope', tags: {}, identity: readIdentity(identity), rawBody: body, ...resourceFacts(resourceTypeHandler(TYPE)!, body) };
+  }
+  const planOf = (r: ResourceState, options = '') => {
+    const result = planRemediation(r, rulesWith(options));
+    assert.equal(result.kind, 'plan', JSON.stringify(result));
+    return (result as { plan: Plan }).plan;
+  };
+
+  it('only the missing half is enabled: workload identity on a cluster that already has the issuer', () => {
+    const p = planOf(cluster({ oidcIssuerProfile: { enabled: true, issuerURL: 'https://x.oic.prod-aks.azure.com/t/u/' } }), ', enableOnCluster: true');
+    assert.deepEqual([p.clusterChange?.enableOidcIssuer, p.clusterChange?.enableWorkloadIdentity], [false, true]);
+    assert.deepEqual(p.blockers, []);
+    assert.equal(p.workloadIdentities![0]!.credential.issuer, 'https://x.oic.prod-aks.azure.com/t/u/');
+  });
+
+  it('a service-principal cluster is never written, even when the rule opts in', () => {
+    const p = planOf(cluster({ servicePrincipalProfile: { clientId: '5a3f1c2e-0000-4000-8000-000000000001' } }, { type: 'None' }), ', enableOnCluster: true');
+    assert.deepEqual(p.blockers.map((b) => b.code), ['ServicePrincipalCluster']);
+  });
+
+  it('an enabled issuer without a URL, or with one that is not plain https, is blocked, never trusted', () => {
+    const enabled = { securityProfile: { workloadIdentity: { enabled: true } } };
+    assert.deepEqual(planOf(cluster({ ...enabled, oidcIssuerProfile: { enabled: true } })).blockers.map((b) => b.code), ['OidcIssuerUrlMissing']);
+    assert.deepEqual(planOf(cluster({ ...enabled, oidcIssuerProfile: { enabled: true, issuerURL: 'http://evil.example/' } })).blockers.map((b) => b.code), ['OidcIssuerUrlInvalid']);
+  });
+
+  it('the identities go to a literal resource group when the rule names one', () => {
+    const enabled = { securityProfile: { workloadIdentity: { enabled: true } }, oidcIssuerProfile: { enabled: true, issuerURL: 'https://x/' } };
+    const p = planOf(cluster(enabled), ', resourceGroup: rg-wi');
+    assert.equal(p.workloadIdentities![0]!.identity.resourceGroup, 'rg-wi');
+    assert.match(p.workloadIdentities![0]!.identity.id, /\/resourceGroups\/rg-wi\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/wi-c-ns-sa-[0-9a-f]{12}$/);
   });
 });
