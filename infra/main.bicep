@@ -232,6 +232,45 @@ module enginePermissions 'app/engine-permissions.bicep' = [
   }
 ]
 
+// AKS workload identity: adding a federated credential to an identity lets the issuer's tokens act as
+// it, so that right is a role of its own, assigned only where the rules create workload identities
+// (scripts/infra/permissions.ts, federatedCredentialGrant); absent when no rule asks for workload identity.
+var federatedCredentialActions = appPermissions.federatedCredentialActions.value
+var federatedCredentialScopes = appPermissions.federatedCredentialScopes.value
+module federatedCredentialRole 'app/engine-role.bicep' = if (!empty(federatedCredentialActions)) {
+  name: 'federated-credential-role-${resourceToken}'
+  scope: subscription(governedSubscriptionIds[0])
+  params: {
+    roleName: 'identity-autopilot federated credential writer (${environmentName}, ${resourceToken})'
+    roleGuid: guid(tenant().tenantId, 'identity-autopilot-federated-credentials', subscription().id, environmentName)
+    roleDescription: 'identity-autopilot: adds federated credentials to the workload identities it creates for AKS service accounts. Generated from the rules file.'
+    actions: federatedCredentialActions
+    governedSubscriptionIds: governedSubscriptionIds
+  }
+}
+
+module federatedCredentialGroupPermissions 'app/federated-credential-permissions.bicep' = [
+  for scopeId in filter(federatedCredentialScopes, s => contains(toLower(s), '/resourcegroups/')): {
+    name: 'fic-permissions-${resourceToken}-${uniqueString(scopeId)}'
+    scope: resourceGroup(split(scopeId, '/')[2], split(scopeId, '/')[4])
+    params: {
+      principalId: identity.outputs.principalId
+      roleGuid: federatedCredentialRole!.outputs.roleGuid
+    }
+  }
+]
+
+module federatedCredentialSubscriptionPermissions 'app/federated-credential-permissions-subscription.bicep' = [
+  for scopeId in filter(federatedCredentialScopes, s => !contains(toLower(s), '/resourcegroups/')): {
+    name: 'fic-permissions-${resourceToken}-${uniqueString(scopeId)}'
+    scope: subscription(split(scopeId, '/')[2])
+    params: {
+      principalId: identity.outputs.principalId
+      roleGuid: federatedCredentialRole!.outputs.roleGuid
+    }
+  }
+]
+
 // azd stores these in the environment; the postdeploy hook and `azd down` instructions use them.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

@@ -38,6 +38,10 @@ export interface AppPermissionsParametersFile {
     roleAssignerActions: { value: string[] };
     /** Empty when no profile grants any role: then the engine gets no role-assignment rights at all. */
     roleAssignmentCondition: { value: string };
+    /** AKS workload identity: the federated credential writer's actions; empty when no enforce rule has workloadIdentity. */
+    federatedCredentialActions: { value: string[] };
+    /** Where the federated credential writer is assigned: resource groups (or subscriptions) where workload identities are created. */
+    federatedCredentialScopes: { value: string[] };
   };
 }
 
@@ -54,6 +58,8 @@ export function renderAppPermissionsParameters(config: RulesConfig, options: Der
       assignableRoleDefinitionGuids: { value: permissions.assignableRoleGuids },
       roleAssignerActions: { value: permissions.roleAssignerActions },
       roleAssignmentCondition: { value: condition },
+      federatedCredentialActions: { value: permissions.federatedCredentials.actions },
+      federatedCredentialScopes: { value: permissions.federatedCredentials.scopes },
     },
   };
 }

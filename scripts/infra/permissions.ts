@@ -44,6 +44,11 @@ export interface AppPermissions {
   assignableRoleGuids: string[];
   /** The role assigner's actions; empty when no profile grants a role (then nothing is delegated). */
   roleAssignerActions: string[];
+  /**
+   * AKS workload identity: the federated credential actions, granted (by a role of their own) only at
+   * `scopes`, where the rules create workload identities. Empty when no enforce rule has workloadIdentity.
+   */
+  federatedCredentials: { actions: string[]; scopes: string[] };
 }
 
 export interface DeriveOptions {
@@ -93,7 +98,8 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     if (extra && enforced.some((r) => r.match.types.includes(type) && r.workload[extra.optIn] === true)) actions.push(...extra.actions);
   }
   actions.push(ALWAYS.identityRead);
-  if (enforced.some((r) => r.identity.kind === 'UserAssigned')) actions.push(ALWAYS.identityWrite);
+  // Workload identities are user-assigned identities the engine creates, one per service account.
+  if (enforced.some((r) => r.identity.kind === 'UserAssigned' || r.workloadIdentity)) actions.push(ALWAYS.identityWrite);
   actions.push(
     ALWAYS.identityAssign,
     ALWAYS.resourceGroupRead,
@@ -131,8 +137,48 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     );
   }
   for (const guid of guids) refusePrivileged(guid);
-  return { subscriptions, actions, assignableRoleGuids: [...guids].sort(), roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [] };
+  return {
+    subscriptions,
+    actions,
+    assignableRoleGuids: [...guids].sort(),
+    roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [],
+    federatedCredentials: federatedCredentialGrant(enforced, subscriptions),
+  };
 }
+
+/**
+ * Adding a federated credential lets whoever holds the issuer's tokens act as the identity, so that
+ * right is kept to where the engine creates workload identities: a rule's literal identity resource
+ * group, or the governed resource groups themselves when identities go beside their clusters
+ * (`{resourceGroup}`) and those are named without wildcards; otherwise the governed subscription.
+ */
+function federatedCredentialGrant(enforced: RulesConfig['rules'], subscriptions: string[]): AppPermissions['federatedCredentials'] {
+  const rules = enforced.filter((r) => r.workloadIdentity);
+  if (rules.length === 0) return { actions: [], scopes: [] };
+  const scopes = new Set<string>();
+  for (const rule of rules) {
+    const template = rule.workloadIdentity!.resourceGroupTemplate;
+    const groups = !template.includes('{')
+      ? [template]
+      : template === '{resourceGroup}' && rule.match.resourceGroups.every((g) => !/[*?]/.test(g))
+        ? [...rule.match.resourceGroups]
+        : undefined;
+    for (const subscription of subscriptions) {
+      if (!groups) scopes.add(`/subscriptions/${subscription}`);
+      else for (const g of groups) scopes.add(`/subscriptions/${subscription}/resourceGroups/${g.toLowerCase()}`);
+    }
+  }
+  // A subscription scope covers its groups.
+  const all = [...scopes];
+  const kept = all.filter((s) => !all.some((o) => o !== s && s.startsWith(`${o}/`)));
+  return { actions: [...FEDERATED_CREDENTIAL_ACTIONS], scopes: kept.sort() };
+}
+
+/** Learn (managed identity built-in roles; Managed Identity Contributor holds them): read and write, no delete. */
+export const FEDERATED_CREDENTIAL_ACTIONS: readonly string[] = [
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
+];
 
 /**
  * The ABAC condition (conditionVersion "2.0") on the role assigner: role assignments may be written

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
+import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
@@ -122,6 +123,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     roleAssignments,
     roles: new RoleResolver(roleAssignments, overrides.roles),
     grantTargets: new ArmGrantTargetPort(pool),
+    federatedCredentials: new MsiFederatedCredentialPort(pool, () => whoAmI()),
     pacing: throttleGate,
   };
   const remediator = new Remediator(rules, ports, {

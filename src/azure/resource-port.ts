@@ -3,7 +3,7 @@ import { canonicalResourceType } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import type { PendingWrite } from '../engine/hand-off';
 import type { ResourcePort, WriteControl } from '../engine/ports';
-import type { IdentityBlock, IdentityState, ResourceState } from '../engine/types';
+import type { ClusterWorkloadIdentityChange, IdentityBlock, IdentityState, ResourceState, WorkloadIdentityFacts } from '../engine/types';
 import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
@@ -122,6 +122,27 @@ export class ArmResourcePort implements ResourcePort {
       return readIdentity(updated.identity);
     } catch (e) {
       // Only the resource's own 404 means it is gone; other 404s (an identity's resource group) are failures.
+      if (e instanceof ArmCallError && e.isNotFound) throw new ResourceGoneError(resource.id, e);
+      throw e;
+    }
+  }
+
+  async enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, signal: AbortSignal, control: WriteControl = {}): Promise<WorkloadIdentityFacts> {
+    const handler = resourceTypeHandler(resource.type)!;
+    if (!handler.enableWorkloadIdentityBody || !handler.workloadIdentity) {
+      throw new AutopilotError('WorkloadIdentityUnsupported', `${resource.type} has no workload identity settings`);
+    }
+    const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
+    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch, handOffAt: control.handOffAt };
+    const body = handler.enableWorkloadIdentityBody(resource.rawBody, change);
+    try {
+      const updated = await armCall(
+        `PUT workload identity settings of ${resource.id}`,
+        () => writeResource(this.client(resource.subscriptionId), this.clients.connection.endpoint, 'PUT', resource.id, handler.apiVersion, body, options),
+        handler,
+      );
+      return handler.workloadIdentity(updated);
+    } catch (e) {
       if (e instanceof ArmCallError && e.isNotFound) throw new ResourceGoneError(resource.id, e);
       throw e;
     }

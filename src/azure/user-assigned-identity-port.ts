@@ -67,6 +67,20 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     private readonly self: () => Promise<AppSelf>,
   ) {}
 
+  async find(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity | undefined> {
+    const msi = this.clients.for(plan.subscriptionId).msi;
+    let found: Identity;
+    try {
+      found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
+    } catch (e) {
+      if (e instanceof ArmCallError && e.isNotFound) return undefined;
+      throw e;
+    }
+    const problem = ownershipProblem(found, plan, await this.self());
+    if (problem) throw notOwned(plan, `it exists, but ${problem}`);
+    return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
+  }
+
   async ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity> {
     const msi = this.clients.for(plan.subscriptionId).msi;
     const reuse = async (found: Identity, how: string): Promise<UserAssignedIdentity> => {

@@ -1,6 +1,6 @@
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
-import type { PrincipalDescription, RemediationOutcome } from '../engine/types';
+import type { PrincipalDescription, RemediationOutcome, WorkloadIdentityResult } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import type { SweepReport } from '../sweep/report';
 import { terminalLine as safe } from '../text/safe-text';
@@ -23,6 +23,15 @@ export function describeGrantee(grantee: PrincipalDescription, principalId?: str
   return parts.join(', ');
 }
 
+/** One service account's workload identity: the annotation to set, and the credential's state. */
+export function describeWorkloadIdentity(w: WorkloadIdentityResult): string[] {
+  return [
+    `service account ${safe(w.serviceAccount)}: identity ${safe(w.identityId)}`,
+    `  annotation: ${w.annotation ? safe(w.annotation) : 'clientId not known yet (the identity is created on apply)'}`,
+    `  federated credential ${safe(w.credential.name)}: ${w.credential.status}${w.credential.issuer ? ` (issuer ${safe(w.credential.issuer)}, subject ${safe(w.credential.subject)})` : ''}`,
+  ];
+}
+
 /** A human summary of one outcome: what would change (plan) or what changed (apply). */
 export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
   // Every value a resource creator can influence (ids, tag-derived scopes, details quoting them) goes through safe().
@@ -41,9 +50,11 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
       return [safe(r.roleDisplayName), safe(shortScope(r.scope)), safe(r.profile), state];
     });
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
+    if (plan.clusterChange) lines.push(`cluster: ${safe(plan.clusterChange.reason)}`);
     for (const note of plan.notes) lines.push(`note: ${safe(note)}`);
     for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
+  lines.push(...(outcome.workloadIdentities ?? []).flatMap(describeWorkloadIdentity));
   // A pending outcome's blockers are what keeps the workload from its identity, not a refusal to act.
   const label = outcome.status === 'pending' ? 'pending' : 'blocked';
   for (const b of outcome.blockers ?? []) lines.push(`${label}: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
@@ -54,8 +65,14 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
 
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
   if (entries.length === 0) return `${safe(resourceId)}\nno ledger entries\n`;
-  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : (e.principalId ?? '-'), String(e.actions.length), safe(e.errors.map((x) => (x as { code: string }).code).join(', ')) || '-', safe(e.requestId)]);
+  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : principalsOf(e), String(e.actions.length), safe(e.errors.map((x) => (x as { code: string }).code).join(', ')) || '-', safe(e.requestId)]);
   return `${safe(resourceId)}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
+}
+
+/** A ledger row's principal when there is no single grantee: each service account's clientId (workload identity). */
+function principalsOf(e: LedgerEntry): string {
+  if (e.workloadIdentities?.length) return e.workloadIdentities.map((w) => `${safe(w.serviceAccount)}: clientId ${w.clientId ?? 'not known yet'}`).join('\n');
+  return e.principalId ?? '-';
 }
 
 /** Totals, then one row per finding: what was wrong and what became of it. */

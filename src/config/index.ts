@@ -4,7 +4,7 @@ export * from './errors';
 export { SUPPORTED_RESOURCE_TYPES, canonicalResourceType, type SupportedResourceType } from '../arm/resource-types';
 export { loadRulesFile, parseRulesText, validateRulesText, formatKeyPath, DEFAULT_OPT_OUT_TAG, DEFAULT_PROFILE_TAG, type RulesProblem, type RulesValidation } from './load';
 export { evaluateGovernance, selectProfiles, profilesFromTag, globMatches, type SkipReason, type GovernanceDecision, type ProfileSelection } from './matching';
-export { resolveScopeTemplate, resolveIdentityTemplate, parseTemplate, KNOWN_PLACEHOLDERS, type TemplateContext } from './templates';
+export { resolveScopeTemplate, resolveIdentityTemplate, resolveIdentityResourceGroup, parseTemplate, KNOWN_PLACEHOLDERS, type TemplateContext } from './templates';
 export {
   ACCESS_CONTROL_ACTIONS,
   CUSTOM_ROLE_CACHE_TTL_MS,

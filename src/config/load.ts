@@ -18,6 +18,7 @@ import {
   type RulesConfig,
   type RulesWarning,
   type TagScopeConstraint,
+  type WorkloadIdentityOptions,
 } from './types';
 
 export const DEFAULT_OPT_OUT_TAG = 'identity-autopilot-optout';
@@ -296,7 +297,46 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     tagSelectableProfiles: checkProfiles(raw.tagSelectableProfiles, 'tagSelectableProfiles'),
     mode: raw.mode ?? 'enforce',
     workload: { ...DEFAULT_WORKLOAD_OPTIONS, ...raw.workload },
+    ...(raw.workloadIdentity ? { workloadIdentity: buildWorkloadIdentity(raw, types, identity, [...path, 'workloadIdentity'], fail) } : {}),
   };
+}
+
+const AKS_TYPE = 'Microsoft.ContainerService/managedClusters';
+/**
+ * Kubernetes object names (kubernetes.io docs, "Object Names and IDs"): a namespace is an RFC 1123
+ * label (at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit); a
+ * service account name is a DNS subdomain (at most 253 such characters and '.').
+ */
+const K8S_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const K8S_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The `workloadIdentity` section: AKS rules only, service accounts as `namespace/name` in Kubernetes
+ * name syntax (they become the federated credential's subject `system:serviceaccount:<ns>:<name>`), and
+ * the identities' resource group chosen by the administrator, never by a tag.
+ */
+function buildWorkloadIdentity(raw: RawRule, types: readonly string[], identity: IdentityRule, path: KeyPath, fail: Fail): WorkloadIdentityOptions {
+  const section = raw.workloadIdentity!;
+  if (types.length !== 1 || types[0] !== AKS_TYPE) {
+    fail(path, `is only for AKS: set match.types to [${AKS_TYPE}]`);
+  }
+  if (identity.kind !== 'SystemAssigned') {
+    fail(['rules', path[1]!, 'identity'], "must be { kind: SystemAssigned } for a rule with workloadIdentity: its profiles go to the service accounts' identities, and the cluster's own identity is left as it is");
+  }
+  const seen = new Set<string>();
+  const serviceAccounts = section.serviceAccounts.map((entry, i) => {
+    const [namespace, name, ...rest] = entry.split('/');
+    if (rest.length > 0 || namespace === undefined || name === undefined) fail([...path, 'serviceAccounts', i], `'${entry}' must be <namespace>/<service account name>`);
+    if (!K8S_LABEL.test(namespace!)) fail([...path, 'serviceAccounts', i], `namespace '${namespace}' is not a Kubernetes namespace name (at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit)`);
+    if (!K8S_SUBDOMAIN.test(name!)) fail([...path, 'serviceAccounts', i], `'${name}' is not a Kubernetes service account name (a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253)`);
+    if (seen.has(entry)) fail([...path, 'serviceAccounts', i], `'${entry}' is listed twice`);
+    seen.add(entry);
+    return { namespace: namespace!, name: name! };
+  });
+  const resourceGroupTemplate = section.resourceGroup ?? '{resourceGroup}';
+  const rgProblem = checkIdentityTemplate(resourceGroupTemplate, 'resourceGroup');
+  if (rgProblem) fail([...path, 'resourceGroup'], rgProblem);
+  return { serviceAccounts, resourceGroupTemplate, enableOnCluster: section.enableOnCluster === true };
 }
 
 function buildIdentity(raw: RawRule['identity'], path: KeyPath, fail: Fail): IdentityRule {

@@ -101,6 +101,17 @@ const rule = {
         upgradeInstances: { type: 'boolean' },
       },
     },
+    workloadIdentity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['serviceAccounts'],
+      properties: {
+        // `namespace/name`; checked further in load.ts (Kubernetes name rules).
+        serviceAccounts: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', minLength: 3, maxLength: 317 } },
+        resourceGroup: nonEmptyString,
+        enableOnCluster: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -148,6 +159,7 @@ export interface RawRule {
   tagSelectableProfiles?: string[];
   mode?: 'enforce' | 'report';
   workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
+  workloadIdentity?: { serviceAccounts: string[]; resourceGroup?: string; enableOnCluster?: boolean };
 }
 export interface RawRulesFile {
   version: 1;
@@ -220,6 +232,8 @@ function translate(error: ErrorObject, data: unknown): SchemaProblem {
       return { path, reason: `must be ${JSON.stringify(p.allowedValue)}` };
     case 'type':
       return { path, reason: `must be ${TYPE_NAMES[String(p.type)] ?? `of type ${String(p.type)}`}` };
+    case 'maxItems':
+      return { path, reason: `must have at most ${String(p.limit)} items` };
     case 'minItems':
       return { path, reason: p.limit === 1 ? 'must not be empty' : `must have at least ${String(p.limit)} items` };
     case 'minLength':

@@ -258,6 +258,11 @@ export function resolveIdentityTemplate(rule: Pick<Rule, 'identity'>, ctx: Templ
   };
 }
 
+/** A resource group for identities from an administrator's template (`{resourceGroup}` or literal). */
+export function resolveIdentityResourceGroup(template: string, ctx: TemplateContext): string {
+  return resolveIdentityPart(template, ctx, resourceGroupProblem);
+}
+
 function resolveIdentityPart(template: string, ctx: TemplateContext, problemOf: (v: string) => string | undefined): string {
   const filled = fill(template, ctx, false);
   if (!filled.ok) {

@@ -95,6 +95,28 @@ export interface WorkloadOptions {
 
 export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = { allowRestart: false, aksPrincipal: 'kubelet', upgradeInstances: false };
 
+/** A Kubernetes service account, `namespace/name`, that gets a workload identity. */
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/**
+ * AKS workload identity (Learn: aks/workload-identity-overview): for each named service account, a
+ * user-assigned identity with a federated credential for the cluster's OIDC issuer, holding the rule's
+ * profiles. The service accounts come from this file only, never from the cluster.
+ */
+export interface WorkloadIdentityOptions {
+  readonly serviceAccounts: readonly ServiceAccountRef[];
+  /** Where the identities are created: `{resourceGroup}` (the cluster's, the default) or a literal group. */
+  readonly resourceGroupTemplate: string;
+  /**
+   * Opt-in: a cluster without the OIDC issuer or workload identity gets them enabled by the product (a
+   * cluster PUT with If-Match). Off: such a cluster is reported blocked with the `az aks update` remedy.
+   */
+  readonly enableOnCluster: boolean;
+}
+
 export interface Rule {
   readonly name: string;
   readonly match: RuleMatch;
@@ -105,6 +127,8 @@ export interface Rule {
   readonly tagSelectableProfiles: readonly string[];
   readonly mode: RuleMode;
   readonly workload: WorkloadOptions;
+  /** AKS only: workload identities for named service accounts; the profiles go to them. */
+  readonly workloadIdentity?: WorkloadIdentityOptions;
 }
 
 export interface RulesConfig {

@@ -5,7 +5,8 @@ import { roleAssignmentName } from './assignment-name';
 import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
+import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
+import { applyWorkloadIdentities } from './workload-identity';
 
 export interface ApplySettings {
   /** PrincipalNotFound right after an identity is created: Entra replication delay. */
@@ -39,6 +40,8 @@ export interface ApplyResult {
   roleAssignments: AssessedRoleAssignment[];
   /** Follow-ups the workload still needs (not opted in, or failed): the outcome is `pending`, never remediated. */
   pending?: PlanBlocker[];
+  /** AKS workload identity: what each service account got. */
+  workloadIdentities?: WorkloadIdentityResult[];
 }
 
 
@@ -88,6 +91,8 @@ function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, 
       return identity?.principalId;
     case 'user-assigned':
       return ua?.principalId ?? source.principalId ?? identity?.userAssigned.find((u) => u.id.toLowerCase() === source.identityId.toLowerCase())?.principalId;
+    case 'workload-identities':
+      return undefined;
   }
 }
 
@@ -125,6 +130,7 @@ export async function applyPlan(
   const resolved = await resolveRoles(plan, ports, signal);
   // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
   await verifyGrantTargets(plan, ports, signal);
+  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, signal, control, actions);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
     ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
@@ -134,28 +140,12 @@ export async function applyPlan(
   let identityAfter = resource.identity.type;
   if (plan.identity.action === 'write') {
     const target = plan.identity.to;
-    let current = resource;
-    let attempt = 0;
-    identity = await withBackoff(
-      'identity write',
-      async () => {
-        // After a conflict someone else changed the resource: read it again, so a GET-modify-PUT
-        // sends their change back rather than reverting it (and carries the new ETag).
-        if (attempt++ > 0) {
-          const fresh = await ports.resources.read(resource.id, signal);
-          if (!fresh) throw new ResourceGoneError(resource.id);
-          // Changed meanwhile into something the product must not write (secrets added, group stopped).
-          const hard = fresh.blockers.filter((b) => !b.waivedBy);
-          if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
-          current = fresh;
-        }
-        return ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt });
-      },
-      retryableConflict,
-      settings.conflictBackoff,
-      signal,
-      (e, n, d) => settings.onRetry?.('identity write', e, n, d),
-    );
+    identity = await writeWithReread('identity write', resource, ports, settings, signal, (current) => ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt }), (fresh) => {
+      // Changed meanwhile into something the product must not write (secrets added, group stopped).
+      const hard = fresh.blockers.filter((b) => !b.waivedBy);
+      if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
+      return undefined;
+    });
     identityAfter = identity.type;
     actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   }
@@ -167,7 +157,64 @@ export async function applyPlan(
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
-  const assessed = await markPresent(resolved, principalId, ports, signal, { principalIsNew });
+  const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
+  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
+  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+}
+
+/**
+ * A write of the resource, retried on a busy resource (409) or a stale ETag (412): someone else changed
+ * it, so it is read again and the write rebuilt from that read (a GET-modify-PUT then sends their change
+ * back rather than reverting it, and carries the new ETag). `onFresh` judges each new read: it may
+ * refuse (throw), or return what makes the write unnecessary.
+ */
+async function writeWithReread<T>(
+  what: string,
+  resource: ResourceState,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  write: (current: ResourceState) => Promise<T>,
+  onFresh: (fresh: ResourceState) => T | undefined,
+): Promise<T> {
+  let current = resource;
+  let attempt = 0;
+  return withBackoff(
+    what,
+    async () => {
+      if (attempt++ > 0) {
+        const fresh = await ports.resources.read(resource.id, signal);
+        if (!fresh) throw new ResourceGoneError(resource.id);
+        const settled = onFresh(fresh);
+        if (settled !== undefined) return settled;
+        current = fresh;
+      }
+      return write(current);
+    },
+    retryableConflict,
+    settings.conflictBackoff,
+    signal,
+    (e, n, d) => settings.onRetry?.(what, e, n, d),
+  );
+}
+
+/**
+ * Grants every role of `resolved` the principal does not hold yet, in parallel, retrying Entra's
+ * replication delay (PrincipalNotFound) with bounded backoff. Returns what is held afterwards (`present`)
+ * and the failures; every grant made is appended to `actions` as it happens.
+ */
+export async function grantRoles(
+  plan: Plan,
+  resolved: AssessedRoleAssignment[],
+  principalId: string,
+  principalIsNew: boolean,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  actions: ActionRecord[],
+): Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }> {
+  // Copies: `resolved` is shared by every principal of the plan (one per service account), and presence is per principal.
+  const assessed = (await markPresent(resolved, principalId, ports, signal, { principalIsNew })).map((r) => ({ ...r }));
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(
     missing.map((r) =>
@@ -202,8 +249,44 @@ export async function applyPlan(
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
-  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
-  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+  return { assessed, failures };
+}
+
+/**
+ * AKS workload identity: the cluster write the rule opted in to (re-read and retried on a conflict or a
+ * stale ETag, like the identity write), then each service account's identity, credential and roles.
+ */
+async function applyWorkloadIdentityPlan(
+  plan: Plan,
+  resource: ResourceState,
+  resolved: AssessedRoleAssignment[],
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  control: ApplyControl,
+  actions: ActionRecord[],
+): Promise<ApplyResult> {
+  let facts: WorkloadIdentityFacts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
+  const change = plan.clusterChange;
+  if (change) {
+    facts = await writeWithReread(
+      'cluster workload identity write',
+      resource,
+      ports,
+      settings,
+      signal,
+      (current) => ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt }),
+      // Someone else enabled it meanwhile: nothing left to write.
+      (fresh) => (fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined),
+    );
+    actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
+  }
+  const { results, failures } = await applyWorkloadIdentities(plan.workloadIdentities!, facts, ports, settings, signal, actions, (principalId, principalIsNew) =>
+    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, signal, actions),
+  );
+  const result: ApplyResult = { identityAfter: resource.identity.type, actions, roleAssignments: resolved, workloadIdentities: results };
+  if (failures.length > 0) throw new PartialApplyError(result, failures);
+  return result;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '../config';
 import { isAutopilotError } from '../errors';
 import { hasSystemAssigned, hasUserAssigned } from './identity-state';
+import { planWorkloadIdentities } from './workload-identity';
 import type {
   IdentityBlock,
   IdentityCapabilities,
@@ -223,6 +224,7 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   const selection = selectProfiles(config, rule, resource.tags, options.requestedProfiles);
   if (!selection.ok) return { kind: 'invalid', code: selection.code, detail: selection.detail };
   try {
+    if (rule.workloadIdentity) return { kind: 'plan', plan: workloadIdentityPlan(resource, config, id, rule, selection.profiles.map((p) => p.name)) };
     const role = chosenRole(resource, rule);
     const decision =
       role !== 'resource' && role !== resource.principals?.identityBlockRole
@@ -259,6 +261,28 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
     if (isAutopilotError(e)) return { kind: 'invalid', code: e.code, detail: e.message };
     throw e;
   }
+}
+
+/**
+ * A rule with `workloadIdentity` (AKS): the profiles go to one identity per named service account, with
+ * a federated credential for the cluster's OIDC issuer; the cluster's own identity block is not changed.
+ */
+function workloadIdentityPlan(resource: ResourceState, config: RulesConfig, id: ArmResourceId, rule: Rule, profiles: string[]): Plan {
+  const decision = planWorkloadIdentities(resource, rule, rule.workloadIdentity!);
+  return {
+    resourceId: resource.id,
+    resourceType: resource.type,
+    rule: rule.name,
+    mode: rule.mode,
+    identity: { action: 'none', reason: 'workload identity: the service accounts get identities of their own; the cluster identity is not changed' },
+    principal: { kind: 'workload-identities' },
+    roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
+    profiles,
+    notes: decision.notes,
+    blockers: decision.blockers,
+    workloadIdentities: decision.workloadIdentities,
+    ...(decision.clusterChange ? { clusterChange: decision.clusterChange } : {}),
+  };
 }
 
 /**
@@ -301,5 +325,5 @@ export function knownPrincipal(plan: Plan): string | undefined {
 
 /** True when applying the plan would change nothing that planning alone can see. */
 export function planHasIdentityWork(plan: Plan): boolean {
-  return plan.identity.action === 'write' || plan.userAssignedIdentity !== undefined;
+  return plan.identity.action === 'write' || plan.userAssignedIdentity !== undefined || plan.clusterChange !== undefined;
 }

@@ -1,6 +1,6 @@
 import type { RoleResolver } from '../config';
 import type { PendingWrite } from './hand-off';
-import type { IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan } from './types';
+import type { ClusterWorkloadIdentityChange, FederatedCredentialPlan, IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan, WorkloadIdentityFacts } from './types';
 
 /** When a write that is still running should stop being polled and be handed off (epoch ms). */
 export interface WriteControl {
@@ -28,6 +28,11 @@ export interface ResourcePort {
    * such step or it fails.
    */
   runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * Enables the OIDC issuer and/or workload identity on a cluster (the type module's body change, PUT
+   * with If-Match on the read's ETag) and waits for it; returns the cluster's settings after it.
+   */
+  enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, signal: AbortSignal, control?: WriteControl): Promise<WorkloadIdentityFacts>;
 }
 
 /**
@@ -58,6 +63,25 @@ export interface UserAssignedIdentityPort {
    * so a concurrent squatter is detected); anything else is refused with IdentityNotOwned.
    */
   ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity>;
+  /** Read-only: the identity if it exists and is ours for `plan.owner` (IdentityNotOwned otherwise), undefined if absent. */
+  find(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity | undefined>;
+}
+
+/** A federated identity credential as ARM reports it. */
+export interface FederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  /** ARM's `systemData.createdBy` names this app: the product wrote it, and may rewrite it. */
+  ours: boolean;
+}
+
+export interface FederatedCredentialPort {
+  /** Every federated credential of the identity (one list call). */
+  list(identityId: string, signal: AbortSignal): Promise<FederatedCredential[]>;
+  /** PUT of one credential; a concurrent write on the same identity answers 409 (transient). */
+  put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, signal: AbortSignal): Promise<'created' | 'updated'>;
 }
 
 /** A scope a tag named, as ARM reports it. */
@@ -94,5 +118,6 @@ export interface EnginePorts {
   roleAssignments: RoleAssignmentPort;
   roles: RoleResolver;
   grantTargets: GrantTargetPort;
+  federatedCredentials: FederatedCredentialPort;
   pacing?: PacingPort;
 }

@@ -2,7 +2,8 @@ import { parseArmId, tryParseArmId } from '../arm/resource-id';
 import { isProvisioningBusy } from '../arm/resource-types';
 import { evaluateGovernance, type RulesConfig } from '../config';
 import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError } from '../errors';
-import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
+import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, markPresent, PartialApplyError, resolveRoles } from './apply';
+import { assessWorkloadIdentities } from './workload-identity';
 import { verifyGrantTargets } from './grant-targets';
 import {
   authorizationRetryDelayMs,
@@ -219,12 +220,24 @@ export class Remediator {
       if (!writesAllowed) {
         // A plan must not show a grant that apply would refuse.
         await verifyGrantTargets(plan, this.ports, signal);
-        const known = knownPrincipal(plan);
-        const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
-        outcome.principalId = known;
-        plan.roleAssignments = assessed;
-        const missing = assessed.filter((r) => !r.present).length;
-        outcome.status = planNeedsWrites(plan, missing) ? 'planned' : 'compliant';
+        let needsWrites: boolean;
+        if (plan.workloadIdentities) {
+          // AKS workload identity: each service account's identity, credential and roles, read-only.
+          const resolved = await resolveRoles(plan, this.ports, signal);
+          const assessed = await assessWorkloadIdentities(plan.workloadIdentities, this.ports, signal, (principalId) =>
+            markPresent(resolved, principalId, this.ports, signal, { principalIsNew: !principalId }),
+          );
+          plan.roleAssignments = resolved;
+          outcome.workloadIdentities = assessed.results;
+          needsWrites = !assessed.complete || plan.clusterChange !== undefined;
+        } else {
+          const known = knownPrincipal(plan);
+          const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
+          outcome.principalId = known;
+          plan.roleAssignments = assessed;
+          needsWrites = planNeedsWrites(plan, assessed.filter((r) => !r.present).length);
+        }
+        outcome.status = needsWrites ? 'planned' : 'compliant';
         if (outcome.status === 'planned') {
           const why = request.mode === 'plan' ? 'plan mode' : plan.mode === 'report' ? `rule '${plan.rule}' is report-only` : 'dry run';
           outcome.skipped.push({ reason: 'not-applied', detail: `changes are needed but were not made: ${why}` });
@@ -336,7 +349,8 @@ export class Remediator {
     outcome.identityAfter = result.identityAfter;
     outcome.actions = result.actions;
     plan.roleAssignments = result.roleAssignments;
-    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'user-assigned-identity-reused');
+    if (result.workloadIdentities) outcome.workloadIdentities = result.workloadIdentities;
+    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
     outcome.status = wrote ? 'remediated' : 'compliant';
     // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
     if (result.pending && result.pending.length > 0) {

@@ -59,6 +59,20 @@ export interface ResourceState {
    * (for example upgrading scale-set instances on a Manual upgrade policy).
    */
   followUp?: FollowUpNeed;
+  /** The cluster's OIDC issuer and workload identity settings (from the type's module; AKS only). */
+  workloadIdentity?: WorkloadIdentityFacts;
+}
+
+/**
+ * What a cluster offers for workload identity (AKS: `properties.oidcIssuerProfile` and
+ * `properties.securityProfile.workloadIdentity`, managedClusters.json 2024-09-01).
+ */
+export interface WorkloadIdentityFacts {
+  oidcIssuerEnabled: boolean;
+  /** The issuer URL AKS reports (read-only in the spec); absent until the issuer is enabled. */
+  issuerUrl?: string;
+  /** The mutating webhook that projects the token into pods whose service account asks for it. */
+  workloadIdentityEnabled: boolean;
 }
 
 /** What an RP's identity block can hold, as its spec says. */
@@ -146,7 +160,9 @@ export interface UserAssignedIdentityPlan {
 export type PrincipalSource =
   | { kind: 'existing'; principalId: string; identity: 'SystemAssigned' | 'UserAssigned' }
   | { kind: 'system-assigned-after-write' }
-  | { kind: 'user-assigned'; identityId: string; principalId?: string };
+  | { kind: 'user-assigned'; identityId: string; principalId?: string }
+  /** Roles go to the service accounts' own identities (`Plan.workloadIdentities`), one principal each. */
+  | { kind: 'workload-identities' };
 
 export interface RoleAssignmentPlan {
   profile: string;
@@ -208,6 +224,55 @@ export interface Plan {
   grantee?: PrincipalDescription;
   /** Steps after the identity write (from the type's module); absent or empty when none are needed. */
   followUps?: PlannedFollowUp[];
+  /** AKS workload identity: one identity and federated credential per service account of the rule. */
+  workloadIdentities?: WorkloadIdentityPlan[];
+  /** AKS workload identity: the cluster write that enables what is missing (the rule opted in). */
+  clusterChange?: ClusterWorkloadIdentityChange;
+}
+
+/** Enabling the OIDC issuer and/or workload identity on a cluster (one PUT with If-Match). */
+export interface ClusterWorkloadIdentityChange {
+  action: 'enable-workload-identity';
+  enableOidcIssuer: boolean;
+  enableWorkloadIdentity: boolean;
+  reason: string;
+}
+
+/** The audience of every Entra token exchange (Learn: workload-identity-federation-considerations). */
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+/** The service account annotation the AKS webhook reads the identity's client id from (Learn: aks/workload-identity-overview). */
+export const CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
+
+/** One Kubernetes service account's workload identity. */
+export interface WorkloadIdentityPlan {
+  /** `namespace/name`, from the rules file. */
+  serviceAccount: string;
+  /** `system:serviceaccount:<namespace>:<name>` (the token's `sub`). */
+  subject: string;
+  identity: UserAssignedIdentityPlan;
+  credential: FederatedCredentialPlan;
+}
+
+export interface FederatedCredentialPlan {
+  /** Deterministic per cluster, valid under the FIC name rule. */
+  name: string;
+  /** The cluster's issuer URL; absent while the issuer is still to be enabled (known after the cluster write). */
+  issuer?: string;
+  subject: string;
+  audiences: string[];
+}
+
+/** What a service account got, or would get: put `clientId` in its `azure.workload.identity/client-id` annotation. */
+export interface WorkloadIdentityResult {
+  serviceAccount: string;
+  identityId: string;
+  clientId?: string;
+  principalId?: string;
+  credential: { name: string; issuer?: string; subject: string; status: 'created' | 'updated' | 'exists' | 'missing' };
+  /** The annotation to set on the service account, once the clientId is known. */
+  annotation?: string;
+  /** Roles held (or, in plan mode, to be held) by the identity, as `role @ scope`. */
+  roles: string[];
 }
 
 export type OutcomeStatus =
@@ -240,7 +305,9 @@ export type ActionRecord =
   | { kind: 'identity-written'; from: string; to: string; principalId?: string }
   | { kind: 'role-assigned'; scope: string; roleDefinitionId: string; role: string; assignmentId: string }
   | { kind: 'role-already-assigned'; scope: string; roleDefinitionId: string; role: string }
-  | { kind: 'follow-up-done'; code: string; detail: string };
+  | { kind: 'follow-up-done'; code: string; detail: string }
+  | { kind: 'federated-credential-created' | 'federated-credential-updated' | 'federated-credential-exists'; identityId: string; name: string; issuer: string; subject: string }
+  | { kind: 'cluster-workload-identity-enabled'; oidcIssuer: boolean; workloadIdentity: boolean; issuer?: string };
 
 export interface OutcomeError {
   code: string;
@@ -269,6 +336,8 @@ export interface RemediationOutcome {
   blockers?: PlanBlocker[];
   /** The principal that holds (or would hold) the roles: its role for the workload, objectId and clientId. */
   grantee?: PrincipalDescription;
+  /** AKS workload identity: each service account's identity, clientId and federated credential. */
+  workloadIdentities?: WorkloadIdentityResult[];
   errors: OutcomeError[];
   /** Set when `deferred`: why, when the rest runs, and what it resumes from. */
   deferral?: Deferral;

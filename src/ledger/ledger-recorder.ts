@@ -16,6 +16,7 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     mode: outcome.mode,
     principalId: outcome.principalId,
     grantee: outcome.grantee,
+    ...(outcome.workloadIdentities ? { workloadIdentities: outcome.workloadIdentities } : {}),
     identityBefore: outcome.identityBefore,
     identityAfter: outcome.identityAfter,
     plan: outcome.plan,

@@ -3,7 +3,7 @@ import type { TableClient } from '@azure/data-tables';
 import { EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
-const JSON_FIELDS = ['plan', 'actions', 'skipped', 'blockers', 'errors', 'grantee', 'deferral'] as const;
+const JSON_FIELDS = ['plan', 'actions', 'skipped', 'blockers', 'errors', 'grantee', 'deferral', 'workloadIdentities'] as const;
 /** Table string properties hold at most 64 KiB (32K UTF-16 characters). */
 const MAX_PROPERTY_CHARS = 30_000;
 

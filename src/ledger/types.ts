@@ -1,5 +1,5 @@
 import type { TriggerKind } from '../outcomes/recorder';
-import type { OutcomeStatus, PrincipalDescription } from '../engine/types';
+import type { OutcomeStatus, PrincipalDescription, WorkloadIdentityResult } from '../engine/types';
 
 /** One row of the audit ledger: what the automation did, to which principal, and why. Never a token. */
 export interface LedgerEntry {
@@ -14,6 +14,8 @@ export interface LedgerEntry {
   principalId?: string;
   /** The principal that holds (or would hold) the roles: its role for the workload, objectId, clientId. */
   grantee?: PrincipalDescription;
+  /** AKS workload identity: each service account's identity, clientId (for its annotation) and credential. */
+  workloadIdentities?: WorkloadIdentityResult[];
   identityBefore?: string;
   identityAfter?: string;
   plan?: unknown;

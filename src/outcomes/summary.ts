@@ -12,6 +12,7 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
     mode: outcome.mode,
     principalId: outcome.principalId,
     grantee: outcome.grantee,
+    ...(outcome.workloadIdentities ? { workloadIdentities: outcome.workloadIdentities } : {}),
     identityBefore: outcome.identityBefore,
     identityAfter: outcome.identityAfter,
     actions: outcome.actions,

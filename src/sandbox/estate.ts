@@ -47,6 +47,8 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
       },
     }),
     r('AKS cluster', { resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-platform' }),
+    // OIDC issuer and workload identity on: its service account gets an identity and a federated credential.
+    r('AKS cluster, workload identity', { resourceGroup: 'rg-aks-wi', type: SEED_TYPES.managedCluster, name: 'aks-payments', workloadIdentity: { oidcIssuer: true, workloadIdentity: true } }),
     r('web app, existing UAMI', {
       resourceGroup: 'rg-web',
       type: SEED_TYPES.webApp,

@@ -66,6 +66,10 @@ async function main(): Promise<void> {
       // Roles that went to a principal other than the resource's own identity (AKS: the kubelet identity pods use).
       const grantee = outcome?.grantee as { role: string; objectId?: string } | undefined;
       if (roles.length > 0 && grantee && grantee.role !== 'resource') roles.push(`to the ${grantee.role} identity ${grantee.objectId?.slice(0, 8) ?? ''}…`);
+      // AKS workload identity: each service account's identity, its federated credential, and the annotation's clientId.
+      for (const w of (outcome?.workloadIdentities ?? []) as Array<{ serviceAccount: string; clientId?: string; credential: { status: string } }>) {
+        roles.push(`to SA ${w.serviceAccount}: credential ${w.credential.status},`, `client-id ${w.clientId ?? '?'}`);
+      }
       const why = ignored
         ? `ignored: ${ignored.reason}`
         : outcome?.status === 'skipped'

@@ -247,10 +247,11 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     assert.equal(r.code, 2, r.err);
     const { report, fixes } = JSON.parse(r.out);
     assert.equal(report.reportOnly, true);
-    assert.equal(report.totals.scanned, 11);
+    assert.equal(report.totals.scanned, 12);
     assert.equal(report.totals.nonCompliant, 9);
     assert.equal(report.totals.skipped['opted-out'], 1);
     assert.equal(report.totals.skipped['platform-managed'], 1, 'the AKS node-pool scale set');
+    assert.equal(report.totals.skipped['workload-identity'], 1, 'the AKS cluster with workload identity: checked by events, HTTP and CLI');
     assert.deepEqual(fixes, []);
     assert.equal(r.err, '', 'report-only records nothing: no ledger warning, and no progress when piped');
     const plain = cli(['sweep', '--sandbox', '--report-only', '-o', 'none']);

@@ -2,6 +2,7 @@ import { isGuid, parseArmId } from '../../src/arm/resource-id';
 import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
+import { FIC_PATH, handleFederatedCredential } from './handlers/federated-credentials';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
@@ -114,6 +115,13 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');
     parse(path);
     return handleResourceGroup(ctx, req, subscriptionId, segments[3]!);
+  }
+
+  const fic = FIC_PATH.exec(path);
+  if (fic) {
+    // Child of the identity: same RP, same api-versions (ManagedIdentity.json 2024-11-30 has both).
+    requireApiVersion(req, resourceTypeModel(UA_TYPE)!.apiVersions, `${UA_TYPE}/federatedIdentityCredentials`);
+    return handleFederatedCredential(ctx, req, fic[1]!, fic[2]);
   }
 
   const scaleSetChild = SCALE_SET_CHILD.exec(path);

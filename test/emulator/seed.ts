@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
 import { stampEtags } from './etags';
 import { applyIdentity } from './identity';
+import { oidcIssuerUrl } from './resource-types/managed-clusters';
 import { resourceTypeModel, tracksProvisioningState } from './resource-types';
 import { type EmulatorState, type Json, key } from './state';
 
@@ -136,6 +137,12 @@ export interface SeedResourceInput {
   servicePrincipalClientId?: string;
   /** The resource id of whatever manages this resource (ARM's top-level `managedBy`). */
   managedBy?: string;
+  /**
+   * AKS only: the OIDC issuer and workload identity (`properties.oidcIssuerProfile`,
+   * `properties.securityProfile.workloadIdentity`). Default: neither, as `az aks create` without
+   * `--enable-oidc-issuer --enable-workload-identity` makes a cluster before Kubernetes 1.34 (Learn: aks/use-oidc-issuer).
+   */
+  workloadIdentity?: { oidcIssuer: boolean; workloadIdentity: boolean };
   /** Scale sets: `upgradePolicy.mode` (the seed's default is Manual, Azure's default). */
   upgradePolicy?: 'Manual' | 'Automatic' | 'Rolling';
 }
@@ -172,6 +179,10 @@ function seedManagedCluster(state: EmulatorState, input: SeedResourceInput, id: 
   const location = String(body.location);
   const nodeResourceGroup = `MC_${input.resourceGroup}_${input.name}_${location}`;
   const nodeRgId = state.addResourceGroup(input.subscriptionId, nodeResourceGroup, location);
+  const wi = input.workloadIdentity ?? { oidcIssuer: false, workloadIdentity: false };
+  // Shaped like ManagedClustersCreate_SecurityProfile (2024-09-01 examples, commit 1eb311c3) and Learn's issuer URL.
+  body.properties.oidcIssuerProfile = { enabled: wi.oidcIssuer, ...(wi.oidcIssuer ? { issuerURL: oidcIssuerUrl(state, location) } : {}) };
+  if (wi.workloadIdentity) body.properties.securityProfile = { workloadIdentity: { enabled: true } };
   state.resourceGroups.get(key(nodeRgId))!.body.managedBy = id;
   body.properties.nodeResourceGroup = nodeResourceGroup;
   if (input.servicePrincipalClientId) {

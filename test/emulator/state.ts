@@ -92,6 +92,12 @@ export class EmulatorState {
   readonly restarts = new Map<string, number>();
   /** Scale-set instances by the scale set's key; created from `sku.capacity` when first needed. */
   readonly scaleSetInstances = new Map<string, ScaleSetInstance[]>();
+  /** Federated identity credentials by their identity's key, then by lower-case name (handlers/federated-credentials.ts). */
+  readonly federatedCredentials = new Map<string, Map<string, Json>>();
+  /** Until when (epoch ms) a federated credential write on an identity counts as still running, by the identity's key. */
+  readonly ficWriteBusyUntil = new Map<string, number>();
+  /** How long one federated credential write holds its identity (see the handler's concurrency note). */
+  ficWriteWindowMs = 250;
   /** How long a role assignment created through the API takes to reach authorization (see effectiveAt). */
   rbacPropagationDelayMs = 0;
 
@@ -132,6 +138,8 @@ export class EmulatorState {
     const isUserAssignedIdentity = String(existing.body.type).toLowerCase() === 'microsoft.managedidentity/userassignedidentities';
     const principalId = isUserAssignedIdentity ? existing.body.properties?.principalId : existing.body.identity?.principalId;
     if (typeof principalId === 'string') this.directory.remove(principalId);
+    // An identity's federated credentials are its child resources: they go with it.
+    if (isUserAssignedIdentity) this.federatedCredentials.delete(key(id));
     this.resources.delete(key(id));
     return true;
   }

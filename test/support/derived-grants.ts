@@ -26,5 +26,11 @@ export function grantDerived(
     options.delegationRole ??
     state.addCustomRole({ roleName: `identity-autopilot role assigner (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.roleAssignerActions }).guid;
   state.grant({ principalId: app, roleDefinitionGuid: delegationRole, scope, condition });
+  // main.bicep's federated credential writer: only where workload identities are created.
+  const fic = permissions.federatedCredentials;
+  if (fic.actions.length > 0) {
+    const writer = state.addCustomRole({ roleName: `identity-autopilot federated credential writer (test, ${subscriptionId.slice(0, 8)})`, actions: fic.actions });
+    for (const at of fic.scopes.filter((s) => s.toLowerCase().startsWith(scope.toLowerCase()))) state.grant({ principalId: app, roleDefinitionGuid: writer.guid, scope: at });
+  }
   return { ...permissions, delegationRole };
 }

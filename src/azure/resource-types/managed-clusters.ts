@@ -1,4 +1,4 @@
-import type { PlanBlocker, PrincipalDescription, WorkloadPrincipals } from '../../engine/types';
+import type { ClusterWorkloadIdentityChange, PlanBlocker, PrincipalDescription, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
 import type { ResourceTypeHandler } from './model';
 
 type Json = Record<string, unknown>;
@@ -30,6 +30,34 @@ function isServicePrincipalCluster(body: Json): boolean {
 }
 
 /**
+ * `properties.oidcIssuerProfile` (ManagedClusterOIDCIssuerProfile: `enabled`, read-only `issuerURL`)
+ * and `properties.securityProfile.workloadIdentity.enabled` (ManagedClusterSecurityProfileWorkloadIdentity;
+ * managedClusters.json 2024-09-01, example ManagedClustersCreate_SecurityProfile).
+ */
+function workloadIdentityFacts(body: Json): WorkloadIdentityFacts {
+  const properties = asObject(body.properties);
+  const oidc = asObject(properties?.oidcIssuerProfile);
+  const wi = asObject(asObject(properties?.securityProfile)?.workloadIdentity);
+  return { oidcIssuerEnabled: oidc?.enabled === true, issuerUrl: asString(oidc?.issuerURL), workloadIdentityEnabled: wi?.enabled === true };
+}
+
+/**
+ * What `az aks update --enable-oidc-issuer --enable-workload-identity` changes in the cluster it read
+ * (azure-cli `managed_cluster_decorator.py`: `oidc_issuer_profile.enabled`, then
+ * `security_profile.workload_identity.enabled`; the CLI refuses workload identity without the issuer:
+ * "Enabling workload identity requires enabling OIDC issuer"). Everything else is sent back as read.
+ */
+function enableWorkloadIdentityBody(body: Json, change: ClusterWorkloadIdentityChange): Json {
+  const properties = { ...(asObject(body.properties) ?? {}) };
+  if (change.enableOidcIssuer) properties.oidcIssuerProfile = { ...(asObject(properties.oidcIssuerProfile) ?? {}), enabled: true };
+  if (change.enableWorkloadIdentity) {
+    const security = asObject(properties.securityProfile) ?? {};
+    properties.securityProfile = { ...security, workloadIdentity: { ...(asObject(security.workloadIdentity) ?? {}), enabled: true } };
+  }
+  return { ...body, properties };
+}
+
+/**
  * AKS. What this product writes here, and why:
  * - a managed-identity cluster needs no write at all: the roles go to the principal the rule chooses
  *   (`workload.aksPrincipal`: the kubelet identity by default, or the control-plane identity);
@@ -54,7 +82,9 @@ export const managedClusters: ResourceTypeHandler = {
     'the control-plane identity is written by PUT of the whole cluster (If-Match on its ETag); control-plane components switch to the new identity as their tokens expire (up to hours), and grants the old identity held are not moved (Learn: aks/use-managed-identity)',
   identityCapabilities: { systemAndUserAssigned: false, switchToUserAssigned: true },
   concurrency: 'etag',
-  graphProperties: ['identityProfile', 'servicePrincipalProfile'],
+  graphProperties: ['identityProfile', 'servicePrincipalProfile', 'oidcIssuerProfile', 'securityProfile'],
+  workloadIdentity: workloadIdentityFacts,
+  enableWorkloadIdentityBody,
   writeBlockers(body): PlanBlocker[] {
     if (!isServicePrincipalCluster(body)) return [];
     return [

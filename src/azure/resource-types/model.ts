@@ -1,5 +1,5 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
-import type { FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadPrincipals } from '../../engine/types';
+import type { ClusterWorkloadIdentityChange, FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
 import type { ArmRequester } from '../resource-action';
 
 /** The engine's one internal name for each identity kind (see IdentityState.type). */
@@ -50,6 +50,10 @@ export interface ResourceTypeHandler {
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
   /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */
   principals?(body: Record<string, unknown>): WorkloadPrincipals;
+  /** The cluster's OIDC issuer and workload identity settings (AKS), from a GET body. */
+  workloadIdentity?(body: Record<string, unknown>): WorkloadIdentityFacts;
+  /** The PUT body that enables what `change` asks for, built from a GET body (sent with If-Match). */
+  enableWorkloadIdentityBody?(body: Record<string, unknown>, change: ClusterWorkloadIdentityChange): Record<string, unknown>;
   /** What must follow an identity write before the workload can use the identity (from a GET body). */
   followUp?(body: Record<string, unknown>): FollowUpNeed | undefined;
   /** Runs that follow-up if it is still needed and waits for it; resolves with what was done (undefined: nothing needed). */

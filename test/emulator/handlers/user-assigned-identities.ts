@@ -84,8 +84,7 @@ export function handleUserAssignedIdentity(ctx: HandlerContext, req: EmulatorReq
     case 'DELETE':
       authorize(ctx.state, req.principal, access('delete'));
       if (!existing) return { status: 204 };
-      ctx.state.directory.remove(existing.body.properties.principalId);
-      ctx.state.resources.delete(key(id.id));
+      ctx.state.deleteResource(id.id);
       return { status: 200 };
     default:
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on '${UA_TYPE}'.`);

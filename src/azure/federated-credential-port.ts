@@ -1,0 +1,63 @@
+import type { FederatedIdentityCredential } from '@azure/arm-msi';
+import { parseArmId } from '../arm/resource-id';
+import type { FederatedCredential, FederatedCredentialPort } from '../engine/ports';
+import type { FederatedCredentialPlan } from '../engine/types';
+import { armCall } from './arm-call-error';
+import type { ArmClientPool } from './clients';
+import type { AppSelf } from './user-assigned-identity-port';
+
+/**
+ * Learn (workload-identity-federation-considerations, "Concurrent updates aren't supported"): writing
+ * several federated credentials under one user-assigned identity at once "triggers concurrency
+ * detection logic, which causes requests to fail with 409-conflict". It clears once the other write
+ * ends, so for this call a 409 is worth another attempt (the engine re-lists first).
+ */
+const CONCURRENT_WRITE = { isBusyConflict: (status: number) => status === 409 };
+
+/** Federated identity credentials of user-assigned identities, through `@azure/arm-msi` (api-version 2024-11-30). */
+export class MsiFederatedCredentialPort implements FederatedCredentialPort {
+  constructor(
+    private readonly clients: ArmClientPool,
+    private readonly self: () => Promise<AppSelf>,
+  ) {}
+
+  async list(identityId: string, signal: AbortSignal): Promise<FederatedCredential[]> {
+    const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
+    const msi = this.clients.for(subscriptionId!).msi;
+    const mine = await this.mine();
+    return armCall(`GET ${identityId}/federatedIdentityCredentials`, async () => {
+      const out: FederatedCredential[] = [];
+      for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, { abortSignal: signal })) out.push(toCredential(f, mine));
+      return out;
+    });
+  }
+
+  async put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, signal: AbortSignal): Promise<'created' | 'updated'> {
+    const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
+    const msi = this.clients.for(subscriptionId!).msi;
+    let status = 0;
+    await armCall(
+      `PUT ${identityId}/federatedIdentityCredentials/${credential.name}`,
+      () =>
+        msi.federatedIdentityCredentials.createOrUpdate(
+          resourceGroup!,
+          name!,
+          credential.name,
+          { issuer: credential.issuer, subject: credential.subject, audiences: [...credential.audiences] },
+          { abortSignal: signal, onResponse: (r) => void (status = r.status) },
+        ),
+      CONCURRENT_WRITE,
+    );
+    return status === 201 ? 'created' : 'updated';
+  }
+
+  private async mine(): Promise<string[]> {
+    const self = await this.self();
+    return [self.clientId, self.principalId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  }
+}
+
+function toCredential(f: FederatedIdentityCredential, mine: string[]): FederatedCredential {
+  const createdBy = f.systemData?.createdBy?.toLowerCase();
+  return { name: f.name ?? '', issuer: f.issuer ?? '', subject: f.subject ?? '', audiences: f.audiences ?? [], ours: createdBy !== undefined && mine.includes(createdBy) };
+}

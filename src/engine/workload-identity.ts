@@ -1,0 +1,293 @@
+import { createHash } from 'node:crypto';
+import { parseArmId } from '../arm/resource-id';
+import { resolveIdentityResourceGroup, type Rule, type WorkloadIdentityOptions } from '../config';
+import { AutopilotError, isArmCallError } from '../errors';
+import type { ApplySettings, AssessedRoleAssignment } from './apply';
+import type { EnginePorts, FederatedCredential, UserAssignedIdentity } from './ports';
+import { withBackoff } from './retry';
+import {
+  type ActionRecord,
+  CLIENT_ID_ANNOTATION,
+  type ClusterWorkloadIdentityChange,
+  type FederatedCredentialPlan,
+  type PlanBlocker,
+  type ResourceState,
+  TOKEN_EXCHANGE_AUDIENCE,
+  type WorkloadIdentityFacts,
+  type WorkloadIdentityPlan,
+  type WorkloadIdentityResult,
+} from './types';
+
+/**
+ * AKS workload identity (Learn: aks/workload-identity-overview, aks/workload-identity-deploy-cluster):
+ * a pod whose service account is annotated `azure.workload.identity/client-id: <clientId>` gets a
+ * projected token that Entra exchanges for the identity's token, if the identity has a federated
+ * credential with the cluster's OIDC issuer and the subject `system:serviceaccount:<ns>:<name>`.
+ *
+ * Everything here is pure except `assess` (reads) and `apply` (writes) below. Names are derived from
+ * the cluster id, which a cluster creator chooses: they are hashed and reduced to valid characters, so
+ * no name a creator picks can make two clusters (or two service accounts) share an identity.
+ */
+
+/** Learn (workload-identity-federation-considerations): at most 20 federated credentials per identity. */
+export const MAX_FEDERATED_CREDENTIALS = 20;
+/** Learn (federated credential configuration): issuer and subject are at most 600 characters. */
+const MAX_ISSUER_LENGTH = 600;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Lower-case letters, digits and single '-', at most `max` characters, never empty. */
+function slug(text: string, max: number): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '');
+  return s || 'x';
+}
+
+/**
+ * The identity of one service account of one cluster: `wi-<cluster>-<ns>-<sa>-<hash>`, at most 109
+ * characters of `[a-z0-9-]` (identity names: 3-128 letters, digits, '-' or '_', starting with a letter
+ * or digit). The hash covers the whole cluster id and the service account, so clusters of the same
+ * name in other groups, and names that reduce to the same slug, still get identities of their own.
+ */
+export function workloadIdentityName(clusterId: string, namespace: string, name: string): string {
+  const hash = sha256(`${clusterId.toLowerCase()}\n${namespace}/${name}`).slice(0, 12);
+  return `wi-${slug(parseName(clusterId), 40)}-${slug(namespace, 20)}-${slug(name, 30)}-${hash}`;
+}
+
+/**
+ * The federated credential of a cluster on an identity: `aks-<cluster>-<hash>`, at most 81 characters,
+ * matching the spec's `^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$` (ManagedIdentity.json 2024-11-30).
+ */
+export function federatedCredentialName(clusterId: string): string {
+  return `aks-${slug(parseName(clusterId), 60)}-${sha256(clusterId.toLowerCase()).slice(0, 16)}`;
+}
+
+function parseName(resourceId: string): string {
+  return resourceId.split('/').filter(Boolean).pop() ?? '';
+}
+
+export const serviceAccountSubject = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
+
+/**
+ * Why the issuer a cluster reports cannot be trusted as one, or undefined. AKS sets it (read-only in the
+ * spec), but it is still data from a resource: https, an absolute URL without credentials, query or
+ * fragment, no whitespace (Learn: a leading or trailing space blocks the exchange), at most 600 characters.
+ */
+export function issuerProblem(issuer: string): string | undefined {
+  if (issuer.length > MAX_ISSUER_LENGTH) return `it is longer than ${MAX_ISSUER_LENGTH} characters`;
+  if (/\s/.test(issuer)) return 'it contains whitespace';
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return 'it is not a URL';
+  }
+  if (url.protocol !== 'https:') return 'it is not an https URL';
+  if (url.username || url.password || url.search || url.hash) return 'it carries credentials, a query or a fragment';
+  return undefined;
+}
+
+/** What the planner decides for a rule with `workloadIdentity` on a cluster. */
+export interface WorkloadIdentityDecision {
+  workloadIdentities: WorkloadIdentityPlan[];
+  clusterChange?: ClusterWorkloadIdentityChange;
+  blockers: PlanBlocker[];
+  notes: string[];
+}
+
+/** Pure: the service accounts' identities and credentials, and what the cluster lacks. */
+export function planWorkloadIdentities(resource: ResourceState, rule: Rule, options: WorkloadIdentityOptions): WorkloadIdentityDecision {
+  const facts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
+  const resourceGroup = resolveIdentityResourceGroup(options.resourceGroupTemplate, { resourceId: parseArmId(resource.id), tags: resource.tags });
+  const issuer = facts.oidcIssuerEnabled ? facts.issuerUrl : undefined;
+  const credentialName = federatedCredentialName(resource.id);
+  const workloadIdentities = options.serviceAccounts.map(({ namespace, name }): WorkloadIdentityPlan => {
+    const identityName = workloadIdentityName(resource.id, namespace, name);
+    const subject = serviceAccountSubject(namespace, name);
+    const credential: FederatedCredentialPlan = { name: credentialName, ...(issuer ? { issuer } : {}), subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] };
+    return {
+      serviceAccount: `${namespace}/${name}`,
+      subject,
+      identity: {
+        action: 'ensure',
+        id: `/subscriptions/${resource.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identityName}`,
+        subscriptionId: resource.subscriptionId,
+        resourceGroup,
+        name: identityName,
+        location: resource.location,
+        rule: rule.name,
+        // Bound to this cluster and this service account: reused by nothing else.
+        owner: `${resource.id}#serviceaccount:${namespace}/${name}`,
+      },
+      credential,
+    };
+  });
+  const notes = [`roles go to one user-assigned identity per service account (workload identity); the cluster's own identities are not changed`];
+  const missing = [...(facts.oidcIssuerEnabled ? [] : ['the OIDC issuer']), ...(facts.workloadIdentityEnabled ? [] : ['workload identity'])];
+  if (missing.length > 0) {
+    const command = `az aks update --resource-group ${resource.resourceGroup} --name ${resource.name} --enable-oidc-issuer --enable-workload-identity`;
+    if (!options.enableOnCluster) {
+      return {
+        workloadIdentities,
+        notes,
+        blockers: [
+          {
+            code: 'WorkloadIdentityNotEnabled',
+            detail: `the cluster does not have ${missing.join(' or ')} enabled, so a federated credential cannot work for its pods`,
+            remedy: `${command} (enabling the issuer restarts the API server and cannot be undone; Learn: aks/use-oidc-issuer), or set workloadIdentity.enableOnCluster: true in rule '${rule.name}'`,
+          },
+        ],
+      };
+    }
+    return {
+      workloadIdentities,
+      notes: [...notes, 'enabling the OIDC issuer restarts the API server and cannot be disabled afterwards (Learn: aks/use-oidc-issuer)'],
+      clusterChange: {
+        action: 'enable-workload-identity',
+        enableOidcIssuer: !facts.oidcIssuerEnabled,
+        enableWorkloadIdentity: !facts.workloadIdentityEnabled,
+        reason: `enable ${missing.join(' and ')} (what \`${command}\` does), as rule '${rule.name}' allows`,
+      },
+      // The cluster is written: whatever forbids a cluster write (a service-principal cluster) blocks it.
+      blockers: resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy]),
+    };
+  }
+  if (!issuer) {
+    return {
+      workloadIdentities,
+      notes,
+      blockers: [{ code: 'OidcIssuerUrlMissing', detail: 'the OIDC issuer is enabled but the cluster reports no issuer URL yet', remedy: 'the next write event of the cluster is evaluated again, or run the remediation again once the cluster is Succeeded' }],
+    };
+  }
+  const problem = issuerProblem(issuer);
+  if (problem) return { workloadIdentities, notes, blockers: [{ code: 'OidcIssuerUrlInvalid', detail: `the cluster's issuer URL is refused: ${problem}` }] };
+  return { workloadIdentities, notes, blockers: [] };
+}
+
+const sameCredential = (found: FederatedCredential, wanted: { issuer: string; subject: string }) => found.issuer === wanted.issuer && found.subject === wanted.subject;
+const rightAudiences = (found: FederatedCredential) => found.audiences.length === 1 && found.audiences[0] === TOKEN_EXCHANGE_AUDIENCE;
+
+/**
+ * Compares what an identity has with what the service account needs: `exists` (our name, or the same
+ * issuer and subject under another name, which Azure would refuse to duplicate: "Issuer and subject
+ * combination already exists"), `write` (missing, or ours and stale), or a refusal: someone else's
+ * credential under our name is never overwritten, and an identity at the limit of 20 is not written.
+ */
+export function credentialDecision(
+  existing: FederatedCredential[],
+  wanted: FederatedCredentialPlan & { issuer: string },
+  identityId: string,
+): { kind: 'exists'; name: string } | { kind: 'write'; replaces: boolean } {
+  const named = existing.find((f) => f.name.toLowerCase() === wanted.name.toLowerCase());
+  if (named) {
+    if (sameCredential(named, wanted) && rightAudiences(named)) return { kind: 'exists', name: named.name };
+    if (!named.ours) {
+      throw new AutopilotError(
+        'FederatedCredentialConflict',
+        `federated credential '${named.name}' on ${identityId} trusts issuer '${named.issuer}' and subject '${named.subject}', and identity-autopilot did not write it; it is not overwritten. Remove or rename it to let the product add its own`,
+      );
+    }
+    return { kind: 'write', replaces: true };
+  }
+  const duplicate = existing.find((f) => sameCredential(f, wanted) && rightAudiences(f));
+  if (duplicate) return { kind: 'exists', name: duplicate.name };
+  if (existing.length >= MAX_FEDERATED_CREDENTIALS) {
+    throw new AutopilotError(
+      'FederatedCredentialLimit',
+      `${identityId} already has ${existing.length} federated credentials, the most an identity may have (Learn: workload-identity-federation-considerations); none is added`,
+    );
+  }
+  return { kind: 'write', replaces: false };
+}
+
+/** The result line for one service account. */
+function resultFor(
+  wi: WorkloadIdentityPlan,
+  ua: UserAssignedIdentity | undefined,
+  credential: { name: string; issuer?: string; status: WorkloadIdentityResult['credential']['status'] },
+  roles: AssessedRoleAssignment[],
+): WorkloadIdentityResult {
+  return {
+    serviceAccount: wi.serviceAccount,
+    identityId: ua?.id ?? wi.identity.id,
+    ...(ua ? { clientId: ua.clientId, principalId: ua.principalId, annotation: `${CLIENT_ID_ANNOTATION}: ${ua.clientId}` } : {}),
+    credential: { name: credential.name, ...(credential.issuer ? { issuer: credential.issuer } : {}), subject: wi.subject, status: credential.status },
+    roles: roles.map((r) => `${r.roleDisplayName} @ ${r.scope}`),
+  };
+}
+
+/** Which of the rule's roles the principal holds (undefined: an identity still to be created, holding none). */
+type Presence = (principalId: string | undefined) => Promise<AssessedRoleAssignment[]>;
+/** Grants the missing roles to the principal; what is held afterwards, and what failed. */
+type Grant = (principalId: string, principalIsNew: boolean) => Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }>;
+
+/**
+ * Read-only (plan mode, report rules, dry runs): what each service account has and lacks. An identity
+ * that exists but is not ours is refused (IdentityNotOwned), as applying would refuse it.
+ */
+export async function assessWorkloadIdentities(
+  plans: WorkloadIdentityPlan[],
+  ports: EnginePorts,
+  signal: AbortSignal,
+  present: Presence,
+): Promise<{ results: WorkloadIdentityResult[]; complete: boolean }> {
+  const results: WorkloadIdentityResult[] = [];
+  let complete = true;
+  for (const wi of plans) {
+    const ua = await ports.userAssignedIdentities.find(wi.identity, signal);
+    const issuer = wi.credential.issuer;
+    let status: WorkloadIdentityResult['credential']['status'] = 'missing';
+    let name = wi.credential.name;
+    if (ua && issuer) {
+      const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), { ...wi.credential, issuer }, ua.id);
+      if (decision.kind === 'exists') [status, name] = ['exists', decision.name];
+    }
+    const roles = await present(ua?.principalId);
+    if (!ua || status !== 'exists' || roles.some((r) => !r.present)) complete = false;
+    results.push(resultFor(wi, ua, { name, issuer, status }, roles));
+  }
+  return { results, complete };
+}
+
+/**
+ * Applies the service accounts' identities one after another: ensure the identity (ownership rules of
+ * the user-assigned identity port), its federated credential (re-listed on every attempt; Azure does
+ * not support concurrent credential writes on one identity and answers 409), then the roles.
+ */
+export async function applyWorkloadIdentities(
+  plans: WorkloadIdentityPlan[],
+  facts: WorkloadIdentityFacts,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  signal: AbortSignal,
+  actions: ActionRecord[],
+  grant: Grant,
+): Promise<{ results: WorkloadIdentityResult[]; failures: unknown[] }> {
+  const issuer = facts.oidcIssuerEnabled ? facts.issuerUrl : undefined;
+  const problem = issuer ? issuerProblem(issuer) : 'the cluster reports no OIDC issuer URL';
+  if (!issuer || problem) throw new AutopilotError('OidcIssuerUrlInvalid', `no federated credential is written: ${problem}`);
+  const results: WorkloadIdentityResult[] = [];
+  const failures: unknown[] = [];
+  for (const wi of plans) {
+    const ua = await ports.userAssignedIdentities.ensure(wi.identity, signal);
+    actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
+    const wanted = { ...wi.credential, issuer };
+    const credential = await withBackoff(
+      `federated credential ${wi.credential.name} on ${ua.id}`,
+      async () => {
+        const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), wanted, ua.id);
+        if (decision.kind === 'exists') return { name: decision.name, status: 'exists' as const };
+        const written = await ports.federatedCredentials.put(ua.id, wanted, signal);
+        return { name: wanted.name, status: decision.replaces || written === 'updated' ? ('updated' as const) : ('created' as const) };
+      },
+      (e) => isArmCallError(e) && e.status === 409 && e.transient,
+      settings.conflictBackoff,
+      signal,
+      (e, n, d) => settings.onRetry?.('federated credential', e, n, d),
+    );
+    actions.push({ kind: `federated-credential-${credential.status}`, identityId: ua.id, name: credential.name, issuer, subject: wi.subject });
+    const granted = await grant(ua.principalId, ua.created);
+    results.push(resultFor(wi, ua, { ...credential, issuer }, granted.assessed.filter((r) => r.present)));
+    failures.push(...granted.failures);
+  }
+  return { results, failures };
+}
