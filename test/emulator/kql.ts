@@ -375,14 +375,25 @@ function compare(a: Value, b: Value): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, tables: TableSource): Row[] {
+/**
+ * A join's right side, built once and reused while it holds: a paged query over a generated estate
+ * runs its stages page by page against one snapshot of the right table, as Resource Graph's
+ * `$skipToken` pages all come from one result.
+ */
+export type JoinCache = Map<Stage, Map<string, Row[]>>;
+
+function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, tables: TableSource, cache?: JoinCache): Row[] {
   const keyOf = (r: Row) => JSON.stringify(stage.keys.map((k) => r[k] ?? null));
-  const byKey = new Map<string, Row[]>();
-  for (const r of runStages(tables(stage.right.table), stage.right.stages, tables)) {
-    const k = keyOf(r);
-    const list = byKey.get(k);
-    if (list) list.push(r);
-    else byKey.set(k, [r]);
+  let byKey = cache?.get(stage);
+  if (!byKey) {
+    byKey = new Map<string, Row[]>();
+    for (const r of runStages(tables(stage.right.table), stage.right.stages, tables)) {
+      const k = keyOf(r);
+      const list = byKey.get(k);
+      if (list) list.push(r);
+      else byKey.set(k, [r]);
+    }
+    cache?.set(stage, byKey);
   }
   const out: Row[] = [];
   for (const l of left) {
@@ -397,8 +408,17 @@ function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, 
   return out;
 }
 
+/** Ordering of two rows by an `order by` stage's keys (negative: `a` comes first). */
+export function compareByOrder(stage: Extract<Stage, { kind: 'order' }>, a: Row, b: Row): number {
+  for (const key of stage.keys) {
+    const c = compare(key.expr(a), key.expr(b));
+    if (c !== 0) return key.desc ? -c : c;
+  }
+  return 0;
+}
+
 /** Runs the compiled stages over rows. Rows are not modified; extend/project create new objects. */
-export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables: TableSource = () => []): Row[] {
+export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables: TableSource = () => [], joins?: JoinCache): Row[] {
   let current: Row[] | Iterable<Row> = rows;
   for (const stage of stages) {
     const input = current;
@@ -442,7 +462,7 @@ export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables:
         break;
       }
       case 'join':
-        out.push(...joinRows(input, stage, tables));
+        out.push(...joinRows(input, stage, tables, joins));
         break;
     }
     current = out;

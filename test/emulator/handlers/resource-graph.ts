@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
-import { compileKql, type CompiledQuery, KqlError, runStages } from '../kql';
+import type { GeneratedEstate } from '../generated-estate';
+import { compareByOrder, compileKql, type CompiledQuery, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
 import type { RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
@@ -43,6 +44,22 @@ interface Cursor {
   expiresAt: number;
 }
 
+/**
+ * A `resources` query over a generated estate: the result is never materialized; each page runs the
+ * row-local stages over the estate's rows from the page's position, which the `$skipToken` carries.
+ */
+interface LazyCursor {
+  lazy: true;
+  total: number;
+  rowStages: Stage[];
+  order?: Extract<Stage, { kind: 'order' }>;
+  subscriptions?: Set<string>;
+  joins: JoinCache;
+  /** The last row served and the position after it, to check the estate's order page to page. */
+  last?: { row: Row; position: number };
+  expiresAt: number;
+}
+
 /** hh:mm:ss, as `x-ms-user-quota-resets-after` carries it (rounded up to whole seconds). */
 function hhmmss(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
@@ -62,7 +79,8 @@ export class ResourceGraphService {
   queries = 0;
   throttled = 0;
   private readonly windows = new Map<string, { start: number; used: number }>();
-  private readonly cursors = new Map<string, Cursor>();
+  private readonly cursors = new Map<string, Cursor | LazyCursor>();
+  private estate?: GeneratedEstate;
   private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
@@ -70,7 +88,20 @@ export class ResourceGraphService {
     this.windows.clear();
   }
 
-  /** Takes one query from the caller's window; returns the quota headers, or throws the 429. */
+  /** Serve `resources` (and the estate's grants in `authorizationresources`) from a generated estate; see GeneratedEstate. */
+  useGeneratedEstate(estate: GeneratedEstate | undefined): void {
+    this.estate = estate;
+    this.cursors.clear();
+  }
+
+  /**
+   * Takes one query from the caller's window; returns the quota headers, or throws the 429.
+   * Learn, "Guidance for throttled requests in Azure Resource Graph"
+   * (https://learn.microsoft.com/azure/governance/resource-graph/concepts/guidance-for-throttled-requests):
+   * a quota per user and time window ("for example, a user can send at most 15 queries within every
+   * 5-second window"), and in every query response `x-ms-user-quota-remaining` (int, query count) and
+   * `x-ms-user-quota-resets-after` (hh:mm:ss). Past the quota: 429 RateLimiting.
+   */
   takeQuota(principalId: string, now = Date.now()): Record<string, string> {
     if (!this.quota) return {};
     const { limit, windowMs } = this.quota;
@@ -108,19 +139,27 @@ export class ResourceGraphService {
       const token = decodeToken(options.$skipToken);
       const cursor = token && this.cursors.get(token.cursor);
       if (!token || !cursor || cursor.expiresAt < Date.now()) throw invalid('The $skipToken is invalid or has expired.', 'InvalidSkipToken');
-      rows = cursor.rows;
-      offset = token.offset;
       this.cursors.delete(token.cursor);
       this.cursors.set(token.cursor, cursor);
+      if ('lazy' in cursor) return this.lazyPage(ctx, cursor, token.cursor, token.offset, top, quotaHeaders);
+      rows = cursor.rows;
+      offset = token.offset;
     } else {
-      rows = this.evaluate(ctx, body.query, subscriptionsOf(body.subscriptions));
+      const compiled = compile(body.query);
+      const subscriptions = subscriptionsOf(body.subscriptions);
+      if (this.estate && compiled.table === 'resources') {
+        const cursor = this.lazyCursor(ctx, compiled, subscriptions);
+        const id = this.keep(cursor);
+        return this.lazyPage(ctx, cursor, id, 0, top, quotaHeaders, Number(options.$skip ?? 0));
+      }
+      rows = this.evaluate(ctx, compiled, subscriptions);
       offset = Number(options.$skip ?? 0);
     }
     const page = rows.slice(offset, offset + top);
     const next = offset + page.length;
     let skipToken: string | undefined;
     if (next < rows.length) {
-      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep(rows);
+      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep({ rows, expiresAt: Date.now() + CURSOR_TTL_MS });
       skipToken = Buffer.from(JSON.stringify({ cursor, offset: next })).toString('base64');
     }
     this.queries++;
@@ -131,36 +170,105 @@ export class ResourceGraphService {
     };
   }
 
-  private keep(rows: Row[]): string {
+  private keep(cursor: Cursor | LazyCursor): string {
     const now = Date.now();
     for (const [id, c] of this.cursors) if (c.expiresAt < now) this.cursors.delete(id);
     // Least recently used first: a long scan's cursor stays while short queries come and go.
     while (this.cursors.size >= MAX_CURSORS) this.cursors.delete(this.cursors.keys().next().value!);
     const id = randomUUID();
-    this.cursors.set(id, { rows, expiresAt: now + CURSOR_TTL_MS });
+    this.cursors.set(id, cursor);
     return id;
   }
 
-  private evaluate(ctx: HandlerContext, query: string, subscriptions: Set<string> | undefined): Row[] {
-    let compiled: CompiledQuery;
-    try {
-      compiled = compileKql(query);
-    } catch (e) {
-      if (e instanceof KqlError) throw invalid(e.message, e.code);
-      throw e;
+  /**
+   * A query over the generated estate. Only row-local stages (where, extend, project, join against a
+   * stored table) and one final `order by` are supported; the estate yields rows in that order, which
+   * is checked on every row (the count pass below checks the whole result once), so a query whose
+   * order the estate does not produce fails loudly instead of paging in the wrong order.
+   */
+  private lazyCursor(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined): LazyCursor {
+    const last = compiled.stages.at(-1);
+    const order = last?.kind === 'order' ? last : undefined;
+    const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
+    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take')) throw invalid('The emulator pages a generated estate only for row-local stages and one final order by.', 'UnsupportedOnGeneratedEstate');
+    const cursor: LazyCursor = { lazy: true, total: 0, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + CURSOR_TTL_MS };
+    // totalRecords, as Resource Graph reports it on every page: one pass that also checks the order.
+    let previous: Row | undefined;
+    for (const r of this.estate!.resources(0)) {
+      for (const row of this.estateRow(ctx, cursor, r)) {
+        this.checkOrder(cursor, previous, row);
+        previous = row;
+        cursor.total++;
+      }
     }
-    const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
-    const table = (name: string, types?: string[]): Row[] => {
-      if (name === 'resources') return this.resourceRows(ctx, subscriptions, types);
-      if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
-      if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
-      throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+    return cursor;
+  }
+
+  private estateRow(ctx: HandlerContext, cursor: LazyCursor, r: StoredResource): Row[] {
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase() ?? '';
+    if (cursor.subscriptions && !cursor.subscriptions.has(sub)) return [];
+    return runStages([resourceRow(ctx, r, sub)], cursor.rowStages, (name) => this.table(ctx, name.toLowerCase(), undefined), cursor.joins);
+  }
+
+  private checkOrder(cursor: LazyCursor, previous: Row | undefined, row: Row): void {
+    if (cursor.order && previous && compareByOrder(cursor.order, previous, row) > 0) {
+      throw new ArmError(500, 'EmulatorEstateOrder', `The generated estate does not yield rows in the query's order (${String(previous.id)} before ${String(row.id)}).`);
+    }
+  }
+
+  private lazyPage(ctx: HandlerContext, cursor: LazyCursor, cursorId: string, from: number, top: number, headers: Record<string, string>, skip = 0): EmulatorResponse {
+    const page: Row[] = [];
+    let position = from;
+    let previous = cursor.last?.position === from ? cursor.last.row : undefined;
+    let more = false;
+    for (const r of this.estate!.resources(from)) {
+      const out = this.estateRow(ctx, cursor, r);
+      // Pages end between estate rows, so the position in the $skipToken is exact.
+      if (page.length > 0 && page.length + out.length > top) {
+        more = true;
+        break;
+      }
+      position++;
+      for (const row of out) {
+        this.checkOrder(cursor, previous, row);
+        previous = row;
+        if (skip > 0) skip--;
+        else page.push(row);
+      }
+      if (page.length >= top) {
+        more = position < this.estate!.size;
+        break;
+      }
+    }
+    if (previous) cursor.last = { row: previous, position };
+    this.queries++;
+    const skipToken = more ? Buffer.from(JSON.stringify({ cursor: cursorId, offset: position })).toString('base64') : undefined;
+    return {
+      status: 200,
+      headers,
+      body: { totalRecords: cursor.total, count: page.length, resultTruncated: 'false', ...(skipToken ? { $skipToken: skipToken } : {}), data: page, facets: [] },
     };
+  }
+
+  private table(ctx: HandlerContext, name: string, subscriptions: Set<string> | undefined): Row[] {
+    if (name === 'resources') {
+      if (this.estate) throw invalid('The emulator does not join against a generated estate.', 'UnsupportedOnGeneratedEstate');
+      return this.resourceRows(ctx, subscriptions, undefined);
+    }
+    if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
+    if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
+    throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+  }
+
+  private evaluate(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined): Row[] {
+    const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
     const candidates =
       compiled.table === 'authorizationresources'
         ? this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'))
-        : table(compiled.table, compiled.table === 'resources' ? lookup('type') : undefined);
-    return runStages(candidates, compiled.stages, (name) => table(name.toLowerCase()));
+        : compiled.table === 'resources'
+          ? this.resourceRows(ctx, subscriptions, lookup('type'))
+          : this.table(ctx, compiled.table, subscriptions);
+    return runStages(candidates, compiled.stages, (name) => this.table(ctx, name.toLowerCase(), undefined));
   }
 
   /** One pass over the resources; only rows of the wanted types are built. */
@@ -189,7 +297,8 @@ export class ResourceGraphService {
       }
       this.roleIndex = { version: store.version, byPrincipal };
     }
-    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p) ?? []) : [...store.values()];
+    if (!principals && this.estate) throw invalid('The emulator reads a generated estate\'s role assignments only by principal (where properties.principalId in~ (...)).', 'UnsupportedOnGeneratedEstate');
+    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? []) : [...store.values()];
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
@@ -276,6 +385,15 @@ function resourceContainerRows(ctx: HandlerContext, subscriptions: Set<string> |
     rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', tenantId: ctx.state.tenantId, kind: '', location: '', resourceGroup: '', subscriptionId: s.subscriptionId, managedBy: '', properties: { state: 'Enabled' }, tags: null });
   }
   return rows;
+}
+
+function compile(query: string): CompiledQuery {
+  try {
+    return compileKql(query);
+  } catch (e) {
+    if (e instanceof KqlError) throw invalid(e.message, e.code);
+    throw e;
+  }
 }
 
 function subscriptionsOf(value: unknown): Set<string> | undefined {
