@@ -34,6 +34,18 @@ export interface SweepTotals {
   skipped: Record<string, number>;
 }
 
+/** Decided resources of one type or subscription (skipped and failed ones are not counted). */
+export interface ComplianceCount {
+  compliant: number;
+  nonCompliant: number;
+}
+
+/** Compliance by resource type and by subscription: bounded by the rules' scope, not by the estate. */
+export interface ComplianceBreakdown {
+  byType: Record<string, ComplianceCount>;
+  bySubscription: Record<string, ComplianceCount>;
+}
+
 export interface SweepReport {
   sweepId: string;
   startedAt: string;
@@ -44,6 +56,7 @@ export interface SweepReport {
   queue?: string;
   totals: SweepTotals;
   problems: Partial<Record<ComplianceProblem, number>>;
+  compliance: ComplianceBreakdown;
   resourceGraph: { calls: number; quotaWaits: number; quotaWaitedMs: number };
   /** The first findings (all of them in the stored report); see findingsTruncated. */
   findings: SweepFinding[];
