@@ -95,7 +95,7 @@ async function ledgerCommand(resourceId: string, top: number, options: GlobalOpt
   }
 }
 
-async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, options: GlobalOptions, io: CliIo): Promise<number> {
+async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean; report?: string }, options: GlobalOptions, io: CliIo): Promise<number> {
   const session = await openSession(options);
   const { InMemoryRemediationQueue, runSweep } = require('../sweep') as typeof import('../sweep');
   const app = session.app;
@@ -121,6 +121,11 @@ async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, 
       fixes.push({ resourceId: message.resourceId, status: outcome.status, errors: outcome.errors.map((e) => `${e.code}: ${e.message}`) });
     }
     done();
+    if (flags.report) {
+      const { writeHtmlReportFile } = require('../sweep/report-file') as typeof import('../sweep/report-file');
+      const written = await writeHtmlReportFile(flags.report, report, app.sweep.reports);
+      io.err(`HTML report written to ${written.path}${written.historyError ? ` (no trend: ${written.historyError})` : ''}\n`);
+    }
     if (options.output === 'json') io.out(`${JSON.stringify({ report, fixes }, null, 2)}\n`);
     else io.out(renderSweep(report, fixes));
     if (report.totals.failed > 0 || fixes.some((f) => f.status === 'failed')) return EXIT.failed;
@@ -169,7 +174,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
-    .action(async (o: { reportOnly?: boolean; enqueue?: boolean }) => setExit(await sweepCommand(o, globals(), io)));
+    .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
+    .action(async (o: { reportOnly?: boolean; enqueue?: boolean; report?: string }) => setExit(await sweepCommand(o, globals(), io)));
   return program;
 }
 
