@@ -120,7 +120,11 @@ async function tenantScale(sizes: number[]): Promise<void> {
     process.stderr.write(`tenant scale: ${n.toLocaleString('en')} resources in 1,000 subscriptions...\n`);
     // Sampled every second: a forced full gc every 100 ms was half of this thread's time over a 1,000-page scan.
     const r = await run(n, quota, { subscriptions: 1000, resourceGroupsPerSubscription: 10 }, 1000);
-    process.stderr.write(`  done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    const g = r.report.resourceGraph;
+    process.stderr.write(
+      `  done in ${((Date.now() - started) / 1000).toFixed(0)} s: ${r.stats.graphCalls} Resource Graph calls (${r.stats.graph429} x 429, ${g.resumed ?? 0} resumed after an expired $skipToken), ` +
+        `wall ${(r.wallMs / 1000).toFixed(1)} s of which quota waits ${(g.quotaWaitedMs / 1000).toFixed(1)} s, live heap growth ${r.heapGrowthMb.toFixed(1)} MB, retained ${r.retainedMb.toFixed(1)} MB\n`,
+    );
     runs.push(r);
   }
   const rows = runs.map((r) => {
@@ -132,6 +136,7 @@ async function tenantScale(sizes: number[]): Promise<void> {
       `${t.compliant.toLocaleString('en')} / ${t.nonCompliant.toLocaleString('en')} (${r.ready.drifted.toLocaleString('en')} seeded)`,
       `${r.stats.graphCalls} (${r.stats.graphResourcesCalls} resources + ${r.stats.graphCalls - r.stats.graphResourcesCalls} grants)`,
       `${r.stats.graph429}`,
+      `${g.resumed ?? 0}`,
       `${(r.wallMs / 1000).toFixed(1)} s`,
       `${(g.quotaWaitedMs / 1000).toFixed(1)} s (${g.quotaWaits} waits)`,
       `${((r.wallMs - g.quotaWaitedMs) / 1000).toFixed(1)} s`,
@@ -141,7 +146,7 @@ async function tenantScale(sizes: number[]): Promise<void> {
     ];
   });
   process.stdout.write(
-    `${formatTable(['resources', 'scanned', 'compliant / drift', 'Resource Graph calls', '429s', 'wall', 'of which quota waits', 'wall without waits', 'peak live heap growth', 'retained after', 'emulator heap'], rows)}\n`,
+    `${formatTable(['resources', 'scanned', 'compliant / drift', 'Resource Graph calls', '429s', 'resumed', 'wall', 'of which quota waits', 'wall without waits', 'peak live heap growth', 'retained after', 'emulator heap'], rows)}\n`,
   );
   const [small, big] = [runs.find((r) => r.resources === 100000), runs.find((r) => r.resources === 1000000)];
   if (small && big) {

@@ -58,7 +58,7 @@ export interface SweepReport {
   totals: SweepTotals;
   problems: Partial<Record<ComplianceProblem, number>>;
   compliance: ComplianceBreakdown;
-  resourceGraph: { calls: number; quotaWaits: number; quotaWaitedMs: number };
+  resourceGraph: { calls: number; quotaWaits: number; quotaWaitedMs: number; resumed?: number };
   /** The first findings (all of them in the stored report); see findingsTruncated. */
   findings: SweepFinding[];
   findingsTruncated: boolean;

@@ -11,6 +11,11 @@ export const RESOURCE_GRAPH_API_VERSIONS = ['2021-03-01', '2022-10-01', '2024-04
 /** Resource Graph's page limit, and its default page size when `$top` is absent. */
 const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
+/**
+ * How long a `$skipToken` stays valid, from its query's first page. Resource Graph documents no
+ * lifetime; the emulator assumes a finite one (stricter than never expiring), so a scan paced by the
+ * quota for longer than this meets an expired token, as a 1,000-page sweep does.
+ */
 const CURSOR_TTL_MS = 10 * 60_000;
 const MAX_CURSORS = 64;
 
@@ -75,6 +80,8 @@ function hhmmss(ms: number): string {
 export class ResourceGraphService {
   /** Set to undefined to turn the quota off (benchmarks). */
   quota: ResourceGraphQuotaSettings | undefined = { limit: 15, windowMs: 5000 };
+  /** `$skipToken` lifetime (tests shorten it). */
+  cursorTtlMs = CURSOR_TTL_MS;
   /** Queries answered (200s), and 429s sent. */
   queries = 0;
   throttled = 0;
@@ -159,7 +166,7 @@ export class ResourceGraphService {
     const next = offset + page.length;
     let skipToken: string | undefined;
     if (next < rows.length) {
-      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep({ rows, expiresAt: Date.now() + CURSOR_TTL_MS });
+      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep({ rows, expiresAt: Date.now() + this.cursorTtlMs });
       skipToken = Buffer.from(JSON.stringify({ cursor, offset: next })).toString('base64');
     }
     this.queries++;
@@ -191,7 +198,7 @@ export class ResourceGraphService {
     const order = last?.kind === 'order' ? last : undefined;
     const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
     if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take')) throw invalid('The emulator pages a generated estate only for row-local stages and one final order by.', 'UnsupportedOnGeneratedEstate');
-    const cursor: LazyCursor = { lazy: true, total: 0, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + CURSOR_TTL_MS };
+    const cursor: LazyCursor = { lazy: true, total: 0, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + this.cursorTtlMs };
     // totalRecords, as Resource Graph reports it on every page: one pass that also checks the order.
     let previous: Row | undefined;
     for (const r of this.estate!.resources(0)) {
