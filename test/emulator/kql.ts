@@ -27,7 +27,10 @@ export interface KqlDiagnostic {
 
 /** Syntax diagnostics of a query, from the real parser. */
 export function kqlSyntaxDiagnostics(query: string): KqlDiagnostic[] {
-  const code = kustoLanguage().KustoCode.Parse(query);
+  return diagnosticsOf(kustoLanguage().KustoCode.Parse(query));
+}
+
+function diagnosticsOf(code: any): KqlDiagnostic[] {
   const list = code.GetDiagnostics();
   const out: KqlDiagnostic[] = [];
   for (let i = 0; i < list.Count; i++) {
@@ -297,8 +300,9 @@ function lookupsOf(node: any, out: CompiledQuery['lookups']): void {
 
 /** Parses and compiles a query; throws KqlError for syntax errors and anything unsupported. */
 export function compileKql(query: string): CompiledQuery {
+  // One parse for both the diagnostics and the syntax tree (a sweep's grants query lists 1,000 principals).
   const diagnostics = kustoLanguage().KustoCode.Parse(query);
-  const problems = kqlSyntaxDiagnostics(query);
+  const problems = diagnosticsOf(diagnostics);
   if (problems.length > 0) {
     const p = problems[0]!;
     throw new KqlError('ParserFailure', `${p.message} (${p.code} at position ${p.start})`);

@@ -63,6 +63,17 @@ interface LazyCursor {
   /** The last row served and the position after it, to check the estate's order page to page. */
   last?: { row: Row; position: number };
   expiresAt: number;
+  result: EstateResult;
+}
+
+/**
+ * What the emulator learnt about one query's result over the (immutable) generated estate: its size,
+ * and where each page ended (result rows before it → estate position), so a query that resumes with
+ * `$skip` starts where a page ended instead of re-running the stages over every row before it.
+ */
+interface EstateResult {
+  total: number;
+  pageEnds: Map<number, { position: number; row: Row }>;
 }
 
 /** hh:mm:ss, as `x-ms-user-quota-resets-after` carries it (rounded up to whole seconds). */
@@ -88,6 +99,7 @@ export class ResourceGraphService {
   private readonly windows = new Map<string, { start: number; used: number }>();
   private readonly cursors = new Map<string, Cursor | LazyCursor>();
   private estate?: GeneratedEstate;
+  private estateResults = new Map<string, EstateResult>();
   private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
@@ -98,6 +110,7 @@ export class ResourceGraphService {
   /** Serve `resources` (and the estate's grants in `authorizationresources`) from a generated estate; see GeneratedEstate. */
   useGeneratedEstate(estate: GeneratedEstate | undefined): void {
     this.estate = estate;
+    this.estateResults.clear();
     this.cursors.clear();
   }
 
@@ -155,7 +168,7 @@ export class ResourceGraphService {
       const compiled = compile(body.query);
       const subscriptions = subscriptionsOf(body.subscriptions);
       if (this.estate && compiled.table === 'resources') {
-        const cursor = this.lazyCursor(ctx, compiled, subscriptions);
+        const cursor = this.lazyCursor(ctx, compiled, subscriptions, `${[...(subscriptions ?? [])].sort().join(',')}|${body.query}`);
         const id = this.keep(cursor);
         return this.lazyPage(ctx, cursor, id, 0, top, quotaHeaders, Number(options.$skip ?? 0));
       }
@@ -193,12 +206,15 @@ export class ResourceGraphService {
    * is checked on every row (the count pass below checks the whole result once), so a query whose
    * order the estate does not produce fails loudly instead of paging in the wrong order.
    */
-  private lazyCursor(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined): LazyCursor {
+  private lazyCursor(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined, resultKey: string): LazyCursor {
     const last = compiled.stages.at(-1);
     const order = last?.kind === 'order' ? last : undefined;
     const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
     if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take')) throw invalid('The emulator pages a generated estate only for row-local stages and one final order by.', 'UnsupportedOnGeneratedEstate');
-    const cursor: LazyCursor = { lazy: true, total: 0, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + this.cursorTtlMs };
+    const known = this.estateResults.get(resultKey);
+    const result: EstateResult = known ?? { total: 0, pageEnds: new Map() };
+    const cursor: LazyCursor = { lazy: true, total: result.total, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + this.cursorTtlMs, result };
+    if (known) return cursor;
     // totalRecords, as Resource Graph reports it on every page: one pass that also checks the order.
     let previous: Row | undefined;
     for (const r of this.estate!.resources(0)) {
@@ -208,6 +224,8 @@ export class ResourceGraphService {
         cursor.total++;
       }
     }
+    result.total = cursor.total;
+    this.estateResults.set(resultKey, result);
     return cursor;
   }
 
@@ -225,8 +243,16 @@ export class ResourceGraphService {
 
   private lazyPage(ctx: HandlerContext, cursor: LazyCursor, cursorId: string, from: number, top: number, headers: Record<string, string>, skip = 0): EmulatorResponse {
     const page: Row[] = [];
+    // `$skip` to where an earlier page of this result ended: start there.
+    const resumeAt = skip > 0 ? cursor.result.pageEnds.get(skip) : undefined;
+    if (resumeAt) {
+      from = resumeAt.position;
+      skip = 0;
+    }
     let position = from;
-    let previous = cursor.last?.position === from ? cursor.last.row : undefined;
+    let previous = resumeAt?.row ?? (cursor.last?.position === from ? cursor.last.row : undefined);
+    const before = resumeAt ? [...cursor.result.pageEnds].find(([, e]) => e === resumeAt)![0] : from === 0 ? 0 : [...cursor.result.pageEnds].find(([, e]) => e.position === from)?.[0];
+    let consumed = 0;
     let more = false;
     for (const r of this.estate!.resources(from)) {
       const out = this.estateRow(ctx, cursor, r);
@@ -239,6 +265,7 @@ export class ResourceGraphService {
       for (const row of out) {
         this.checkOrder(cursor, previous, row);
         previous = row;
+        consumed++;
         if (skip > 0) skip--;
         else page.push(row);
       }
@@ -248,6 +275,7 @@ export class ResourceGraphService {
       }
     }
     if (previous) cursor.last = { row: previous, position };
+    if (previous && before !== undefined && more) cursor.result.pageEnds.set(before + consumed, { position, row: previous });
     this.queries++;
     const skipToken = more ? Buffer.from(JSON.stringify({ cursor: cursorId, offset: position })).toString('base64') : undefined;
     return {
