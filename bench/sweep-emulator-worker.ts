@@ -6,13 +6,29 @@ import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ROLE, startArmEmulator } from '../test/emulator';
 import { SEED_TYPES, seedResource } from '../test/emulator/seed';
+import { SyntheticEstate } from '../test/emulator/generated-estate';
 
 const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 
 async function main(): Promise<void> {
-  const { resources, driftPercent, subscriptions, quota } = workerData as { resources: number; driftPercent: number; subscriptions: string[]; quota?: { limit: number; windowMs: number } };
+  const { resources, driftPercent, subscriptions, quota, generated } = workerData as {
+    resources: number;
+    driftPercent: number;
+    subscriptions: string[];
+    quota?: { limit: number; windowMs: number };
+    /** Tenant scale: a generated estate (see test/emulator/generated-estate.ts), never held in memory. */
+    generated?: { subscriptions: number; resourceGroupsPerSubscription: number };
+  };
   const emulator = await startArmEmulator({ specValidation: false });
   emulator.resourceGraph.setQuota(quota);
+  if (generated) {
+    const estate = new SyntheticEstate({ ...generated, resources, driftPercent, tenantId: emulator.state.tenantId });
+    estate.addContainersTo(emulator.state);
+    emulator.resourceGraph.useGeneratedEstate(estate);
+    parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted: estate.drifted, roleAssignments: estate.roleAssignments, subscriptions: estate.subscriptionIds });
+    serve(emulator);
+    return;
+  }
   for (const s of subscriptions) {
     emulator.state.addSubscription(s);
     emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${s}` });
@@ -31,7 +47,11 @@ async function main(): Promise<void> {
     emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${sub}/resourceGroups/${rg}` });
     if (kind !== 2) emulator.state.grant({ principalId, roleDefinitionGuid: METRICS_PUBLISHER, scope: id });
   }
-  parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted, roleAssignments: emulator.state.roleAssignments.size });
+  parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted, roleAssignments: emulator.state.roleAssignments.size, subscriptions });
+  serve(emulator);
+}
+
+function serve(emulator: Awaited<ReturnType<typeof startArmEmulator>>): void {
   parentPort!.on('message', async (m: { kind: string; fromSeq?: number }) => {
     if (m.kind === 'seq') parentPort!.postMessage({ kind: 'seq', seq: emulator.lastSeq });
     if (m.kind === 'stats') {
@@ -42,6 +62,7 @@ async function main(): Promise<void> {
         graphCalls: graph.length,
         graphResourcesCalls: graph.filter((r) => String((r.body as { query?: string }).query).startsWith('resources')).length,
         graph429: graph.filter((r) => r.status === 429).length,
+        workerHeapMb: process.memoryUsage().heapUsed / 1048576,
         armCalls: since.length - graph.length,
         armWrites: since.filter((r) => r.operation !== 'read' && !/resourcegraph/i.test(r.path)).length,
       });

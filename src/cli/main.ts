@@ -106,7 +106,8 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
     .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances without asking')
-    .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean }) => sweepCommand(ctx, o)));
+    .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
+    .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean; report?: string }) => sweepCommand(ctx, o)));
   program
     .command('validate')
     .description('check a rules file and list every problem with its key path and line; touches no Azure')

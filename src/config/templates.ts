@@ -131,9 +131,20 @@ function scopeProblem(scope: string, subscriptions: readonly string[]): string |
   return undefined;
 }
 
+/**
+ * Lower-cased lookup sets of the subscription lists asked about, built once per list: a sweep asks for
+ * every row and every grant, and a tenant-scale rules file names 1,000 subscriptions. Rebuilt when
+ * the list's length changed (a list still being built).
+ */
+const governedSets = new WeakMap<readonly string[], { length: number; set: Set<string> }>();
+
 export function isGovernedSubscription(subscriptionId: string, subscriptions: readonly string[]): boolean {
-  const lower = subscriptionId.toLowerCase();
-  return subscriptions.some((s) => s.toLowerCase() === lower);
+  let cached = governedSets.get(subscriptions);
+  if (!cached || cached.length !== subscriptions.length) {
+    cached = { length: subscriptions.length, set: new Set(subscriptions.map((s) => s.toLowerCase())) };
+    governedSets.set(subscriptions, cached);
+  }
+  return cached.set.has(subscriptionId.toLowerCase());
 }
 
 // User-assigned identity names: 3-128 characters, letters, digits, '-' and '_', starting with a letter or digit.

@@ -34,7 +34,7 @@ export interface ComplianceFinding {
 }
 
 export type ComplianceAssessment =
-  | { kind: 'compliant'; resourceId: string }
+  | { kind: 'compliant'; resourceId: string; resourceType: string }
   | { kind: 'skipped'; resourceId: string; reason: SkipReason | 'unsupported-type' | 'workload-identity'; detail: string }
   /** The rules cannot be applied to this resource (bad tag value...): reported as failed, never queued. */
   | { kind: 'invalid'; resourceId: string; code: string; detail: string }
@@ -144,7 +144,7 @@ export async function assessPage(
     }
     if (missing.length > 0) problems.push('role-assignments-missing');
     if (problems.length === 0) {
-      out.push({ kind: 'compliant', resourceId: resource.id });
+      out.push({ kind: 'compliant', resourceId: resource.id, resourceType: resource.type });
       continue;
     }
     out.push({

@@ -4,6 +4,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
 import { markdownText } from '../text/safe-text';
+import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, summaryOf, type SweepSummary } from './html-report';
 
 export type FindingAction = 'queued' | 'reported' | 'failed';
 
@@ -34,6 +35,18 @@ export interface SweepTotals {
   skipped: Record<string, number>;
 }
 
+/** Decided resources of one type or subscription (skipped and failed ones are not counted). */
+export interface ComplianceCount {
+  compliant: number;
+  nonCompliant: number;
+}
+
+/** Compliance by resource type and by subscription: bounded by the rules' scope, not by the estate. */
+export interface ComplianceBreakdown {
+  byType: Record<string, ComplianceCount>;
+  bySubscription: Record<string, ComplianceCount>;
+}
+
 export interface SweepReport {
   sweepId: string;
   startedAt: string;
@@ -44,26 +57,37 @@ export interface SweepReport {
   queue?: string;
   totals: SweepTotals;
   problems: Partial<Record<ComplianceProblem, number>>;
-  resourceGraph: { calls: number; quotaWaits: number; quotaWaitedMs: number };
+  compliance: ComplianceBreakdown;
+  resourceGraph: { calls: number; quotaWaits: number; quotaWaitedMs: number; resumed?: number };
   /** The first findings (all of them in the stored report); see findingsTruncated. */
   findings: SweepFinding[];
   findingsTruncated: boolean;
   failures: SweepFailure[];
   /** Where the full report was written. */
-  stored?: { json: string; markdown: string };
+  stored?: StoredReport;
 }
 
 /** Findings kept in memory for the returned report; the stored JSON has every one. */
 export const FINDINGS_KEPT_IN_MEMORY = 1000;
 
+/** The report's blobs: the full JSON, the Markdown, the HTML a person opens, and the summary later trends read. */
+export interface StoredReport {
+  json: string;
+  markdown: string;
+  html: string;
+  summary: string;
+}
+
 /** Receives findings page by page during the scan, then the summary. */
 export interface ReportWriter {
   addFindings(findings: readonly SweepFinding[]): Promise<void>;
-  finish(report: SweepReport): Promise<{ json: string; markdown: string }>;
+  finish(report: SweepReport): Promise<StoredReport>;
 }
 
 export interface ReportStore {
   begin(sweepId: string, startedAt: Date): Promise<ReportWriter>;
+  /** Summaries of the latest earlier sweeps (oldest first), for the HTML report's trend. */
+  history(limit?: number): Promise<SweepSummary[]>;
 }
 
 /** A table row; every text cell is escaped: resource ids, scopes and details quote what resource creators chose. */
@@ -130,6 +154,8 @@ export class BlobReportStore implements ReportStore {
     const prefix = blobPrefix(sweepId, startedAt);
     const json = this.container.getBlockBlobClient(`${prefix}.json`);
     const markdown = this.container.getBlockBlobClient(`${prefix}.md`);
+    const html = this.container.getBlockBlobClient(`${prefix}.html`);
+    const summary = this.container.getBlockBlobClient(`${prefix}${SUMMARY_SUFFIX}`);
     const blockIds: string[] = [];
     let count = 0;
     const blockId = () => Buffer.from(`${sweepId}-${String(blockIds.length).padStart(6, '0')}`).toString('base64');
@@ -154,15 +180,52 @@ export class BlobReportStore implements ReportStore {
         await json.commitBlockList(blockIds, { blobHTTPHeaders: { blobContentType: 'application/json' } });
         const md = renderMarkdown(report);
         await markdown.upload(md, Buffer.byteLength(md), { blobHTTPHeaders: { blobContentType: 'text/markdown; charset=utf-8' } });
-        return { json: json.url, markdown: markdown.url };
+        const page = renderHtmlReport(report, await this.history());
+        await html.upload(page, Buffer.byteLength(page), { blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' } });
+        // Written last: a summary names a sweep whose reports are all in place.
+        const s = JSON.stringify(summaryOf(report));
+        await summary.upload(s, Buffer.byteLength(s), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+        return { json: json.url, markdown: markdown.url, html: html.url, summary: summary.url };
       },
     };
   }
+
+  /**
+   * The latest summaries, from this month's and last month's folders (blob names sort by time), so
+   * the listing stays bounded however long the container has been collecting reports.
+   */
+  async history(limit = HTML_TREND_POINTS, now = new Date()): Promise<SweepSummary[]> {
+    await (this.created ??= this.container.createIfNotExists());
+    const month = (d: Date) => `${d.toISOString().slice(0, 7).replace('-', '/')}/`;
+    const previous = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    const names: string[] = [];
+    for (const prefix of [month(previous), month(now)]) {
+      for await (const blob of this.container.listBlobsFlat({ prefix })) if (blob.name.endsWith(SUMMARY_SUFFIX)) names.push(blob.name);
+    }
+    const latest = names.sort().slice(-limit);
+    const out: SweepSummary[] = [];
+    for (const name of latest) {
+      try {
+        const blob = this.container.getBlockBlobClient(name);
+        if (((await blob.getProperties()).contentLength ?? 0) > MAX_SUMMARY_BYTES) continue;
+        const body = await blob.downloadToBuffer();
+        const parsed = parseSweepSummary(JSON.parse(body.toString('utf8')));
+        if (parsed) out.push(parsed);
+      } catch {
+        // A summary that is unreadable or too large is left out of the trend, not a reason to lose the report.
+      }
+    }
+    return out;
+  }
 }
+
+const SUMMARY_SUFFIX = '.summary.json';
+/** A summary with a breakdown over 10,000 subscriptions stays well under this. */
+const MAX_SUMMARY_BYTES = 4 * 1024 * 1024;
 
 /** Reports kept in memory (sandbox without Storage, benchmarks, CLI report-only without Storage). */
 export class InMemoryReportStore implements ReportStore {
-  readonly reports: Array<{ json: string; markdown: string }> = [];
+  readonly reports: Array<{ json: string; markdown: string; html: string; summary: SweepSummary }> = [];
   /** Keep only the counts when true (benchmarks: memory must stay flat). */
   constructor(private readonly options: { discardFindings?: boolean } = {}) {}
 
@@ -176,11 +239,16 @@ export class InMemoryReportStore implements ReportStore {
       finish: async (report) => {
         const json = `${jsonHead(report)}${parts.join(',')}]}`;
         const markdown = renderMarkdown(report);
-        this.reports.push({ json, markdown });
+        const html = renderHtmlReport(report, await this.history());
+        this.reports.push({ json, markdown, html, summary: summaryOf(report) });
         const name = `memory://${blobPrefix(sweepId, startedAt)}`;
-        return { json: `${name}.json`, markdown: `${name}.md` };
+        return { json: `${name}.json`, markdown: `${name}.md`, html: `${name}.html`, summary: `${name}${SUMMARY_SUFFIX}` };
       },
     };
+  }
+
+  async history(limit = HTML_TREND_POINTS): Promise<SweepSummary[]> {
+    return this.reports.slice(-limit).map((r) => r.summary);
   }
 }
 

@@ -15,6 +15,8 @@ export interface GraphQueryRequest {
   subscriptions: readonly string[];
   skipToken?: string;
   top?: number;
+  /** Rows to skip from the start of the result (`options.$skip`): how a scan resumes after its token expired. */
+  skip?: number;
 }
 
 export interface GraphQueryPage {
@@ -36,6 +38,17 @@ export interface GraphQueryPort {
 export class ResourceGraphThrottledError extends AutopilotError {
   constructor(readonly resetsAfterMs: number | undefined, message: string) {
     super('ResourceGraphThrottled', message);
+  }
+}
+
+/**
+ * A 400 naming the `$skipToken` of a next-page request. Resource Graph documents no lifetime for its
+ * tokens, and a scan paced by the quota takes longer than a token may live (a 1,000-page scan at 15
+ * queries per 5 s is over 15 minutes): the reader resumes with `$skip` instead of failing the sweep.
+ */
+export class ResourceGraphSkipTokenRejectedError extends AutopilotError {
+  constructor(message: string) {
+    super('ResourceGraphSkipTokenRejected', message);
   }
 }
 
@@ -72,7 +85,12 @@ export class SdkGraphQueryPort implements GraphQueryPort {
         {
           query: request.query,
           subscriptions: [...request.subscriptions],
-          options: { resultFormat: 'objectArray', ...(request.skipToken ? { skipToken: request.skipToken } : {}), ...(request.top ? { top: request.top } : {}) },
+          options: {
+            resultFormat: 'objectArray',
+            ...(request.skipToken ? { skipToken: request.skipToken } : {}),
+            ...(request.top ? { top: request.top } : {}),
+            ...(request.skip ? { skip: request.skip } : {}),
+          },
         },
         { abortSignal: signal, onResponse: (raw) => void (quota = quotaFrom(raw.headers)) },
       );
@@ -83,6 +101,9 @@ export class SdkGraphQueryPort implements GraphQueryPort {
         const reset = parseQuotaResetsAfter(headers?.get('x-ms-user-quota-resets-after'));
         throw new ResourceGraphThrottledError(reset ?? (retryAfterMs(headers?.get('retry-after')) || undefined), e.message);
       }
+      if (isRestError(e) && e.statusCode === 400 && request.skipToken && /skip ?token/i.test(JSON.stringify(e.details ?? e.message))) {
+        throw new ResourceGraphSkipTokenRejectedError(`Resource Graph rejected the $skipToken: ${e.message}`);
+      }
       if (isRestError(e)) throw new AutopilotError('ResourceGraphQueryFailed', `Resource Graph: ${e.statusCode ?? ''} ${e.code ?? ''} ${e.message}`, { cause: e });
       throw e;
     }
@@ -92,6 +113,8 @@ export class SdkGraphQueryPort implements GraphQueryPort {
 export interface ReaderStats {
   /** Resource Graph calls made, 429s included. */
   calls: number;
+  /** Scans resumed with `$skip` after their `$skipToken` was rejected (expired). */
+  resumed?: number;
   /** Times the reader waited for the quota window to reset (proactively or after a 429). */
   quotaWaits: number;
   quotaWaitedMs: number;
@@ -126,11 +149,26 @@ export class ResourceGraphReader {
   async *pages(query: string, subscriptions: readonly string[], onBatchTotal?: (totalRecords: number) => void): AsyncGenerator<Array<Record<string, unknown>>> {
     for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) {
       const batch = subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST);
+      const top = this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE;
       let skipToken: string | undefined;
+      let served = 0;
+      let resumedAt = -1;
       do {
-        const page = await this.call({ query, subscriptions: batch, skipToken, top: this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE });
-        if (!skipToken && page.totalRecords !== undefined) onBatchTotal?.(page.totalRecords);
+        let page: GraphQueryPage;
+        try {
+          page = await this.call({ query, subscriptions: batch, skipToken, top });
+        } catch (e) {
+          // The query is ordered (Resource Graph pages need it), so the same query from row `served`
+          // continues the scan; rows that moved meanwhile are the next sweep's. Once per position, so
+          // a service that rejects every token cannot loop.
+          if (!(e instanceof ResourceGraphSkipTokenRejectedError) || resumedAt === served) throw e;
+          resumedAt = served;
+          this.stats.resumed = (this.stats.resumed ?? 0) + 1;
+          page = await this.call({ query, subscriptions: batch, top, skip: served });
+        }
+        if (!skipToken && served === 0 && page.totalRecords !== undefined) onBatchTotal?.(page.totalRecords);
         skipToken = page.skipToken;
+        served += page.rows.length;
         if (page.rows.length > 0) yield page.rows;
       } while (skipToken);
     }

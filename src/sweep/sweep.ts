@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { tryParseArmId } from '../arm/resource-id';
 import type { StructuredLogger } from '../logging/logger';
 import type { RoleResolver, RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
 import { assessPage, type ComplianceProblem } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
-import { FINDINGS_KEPT_IN_MEMORY, newSweepId, type ReportStore, type SweepFailure, type SweepFinding, type SweepReport, type SweepTotals } from './report';
+import { type ComplianceBreakdown, FINDINGS_KEPT_IN_MEMORY, newSweepId, type ReportStore, type SweepFailure, type SweepFinding, type SweepReport, type SweepTotals } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
@@ -53,6 +54,20 @@ async function forEachLimited<T>(items: readonly T[], limit: number, run: (item:
 
 const MAX_FAILURES_KEPT = 200;
 
+/** Counts one decided resource under its type and subscription (from its id, canonical type spelling of the row). */
+function countCompliance(breakdown: ComplianceBreakdown, resourceId: string, type: string | undefined, compliant: boolean): void {
+  const id = tryParseArmId(resourceId);
+  const keys: Array<[Record<string, { compliant: number; nonCompliant: number }>, string]> = [
+    [breakdown.byType, type ?? id?.type ?? 'unknown'],
+    [breakdown.bySubscription, (id?.subscriptionId ?? 'unknown').toLowerCase()],
+  ];
+  for (const [map, k] of keys) {
+    const c = (map[k] ??= { compliant: 0, nonCompliant: 0 });
+    if (compliant) c.compliant++;
+    else c.nonCompliant++;
+  }
+}
+
 /**
  * One compliance sweep: streams the governed resources from Resource Graph page by page, decides
  * each with the engine's planner and the principals' grants, queues every non-compliant resource
@@ -74,6 +89,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   });
   const totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, failed: 0, skipped: {} };
   const problems: Partial<Record<ComplianceProblem, number>> = {};
+  const compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
   const kept: SweepFinding[] = [];
   const failures: SweepFailure[] = [];
   const fail = (f: SweepFailure) => {
@@ -91,11 +107,15 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions) });
     const pageFindings: SweepFinding[] = [];
     for (const a of assessed) {
-      if (a.kind === 'compliant') totals.compliant++;
+      if (a.kind === 'compliant') {
+        totals.compliant++;
+        countCompliance(compliance, a.resourceId, a.resourceType, true);
+      }
       else if (a.kind === 'skipped') totals.skipped[a.reason] = (totals.skipped[a.reason] ?? 0) + 1;
       else if (a.kind === 'invalid') fail({ resourceId: a.resourceId, code: a.code, detail: a.detail });
       else {
         totals.nonCompliant++;
+        countCompliance(compliance, a.finding.resourceId, a.finding.resourceType, false);
         for (const p of a.finding.problems) problems[p] = (problems[p] ?? 0) + 1;
         pageFindings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' ? 'reported' : 'queued' });
       }
@@ -134,6 +154,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     queue: reportOnly ? undefined : queue?.name,
     totals,
     problems,
+    compliance,
     resourceGraph: { ...reader.stats },
     findings: kept,
     findingsTruncated: totals.nonCompliant > kept.length,

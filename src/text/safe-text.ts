@@ -38,3 +38,12 @@ export function markdownText(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;');
 }
+
+/**
+ * Untrusted text in HTML, as element content or a double- or single-quoted attribute value: controls
+ * and bidirectional overrides stripped (a name cannot reorder what a reader sees), and the five
+ * characters that end text or an attribute (& < > " ') as entities.
+ */
+export function htmlText(text: string): string {
+  return stripControls(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

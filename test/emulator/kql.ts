@@ -27,7 +27,10 @@ export interface KqlDiagnostic {
 
 /** Syntax diagnostics of a query, from the real parser. */
 export function kqlSyntaxDiagnostics(query: string): KqlDiagnostic[] {
-  const code = kustoLanguage().KustoCode.Parse(query);
+  return diagnosticsOf(kustoLanguage().KustoCode.Parse(query));
+}
+
+function diagnosticsOf(code: any): KqlDiagnostic[] {
   const list = code.GetDiagnostics();
   const out: KqlDiagnostic[] = [];
   for (let i = 0; i < list.Count; i++) {
@@ -297,8 +300,9 @@ function lookupsOf(node: any, out: CompiledQuery['lookups']): void {
 
 /** Parses and compiles a query; throws KqlError for syntax errors and anything unsupported. */
 export function compileKql(query: string): CompiledQuery {
+  // One parse for both the diagnostics and the syntax tree (a sweep's grants query lists 1,000 principals).
   const diagnostics = kustoLanguage().KustoCode.Parse(query);
-  const problems = kqlSyntaxDiagnostics(query);
+  const problems = diagnosticsOf(diagnostics);
   if (problems.length > 0) {
     const p = problems[0]!;
     throw new KqlError('ParserFailure', `${p.message} (${p.code} at position ${p.start})`);
@@ -375,14 +379,25 @@ function compare(a: Value, b: Value): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, tables: TableSource): Row[] {
+/**
+ * A join's right side, built once and reused while it holds: a paged query over a generated estate
+ * runs its stages page by page against one snapshot of the right table, as Resource Graph's
+ * `$skipToken` pages all come from one result.
+ */
+export type JoinCache = Map<Stage, Map<string, Row[]>>;
+
+function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, tables: TableSource, cache?: JoinCache): Row[] {
   const keyOf = (r: Row) => JSON.stringify(stage.keys.map((k) => r[k] ?? null));
-  const byKey = new Map<string, Row[]>();
-  for (const r of runStages(tables(stage.right.table), stage.right.stages, tables)) {
-    const k = keyOf(r);
-    const list = byKey.get(k);
-    if (list) list.push(r);
-    else byKey.set(k, [r]);
+  let byKey = cache?.get(stage);
+  if (!byKey) {
+    byKey = new Map<string, Row[]>();
+    for (const r of runStages(tables(stage.right.table), stage.right.stages, tables)) {
+      const k = keyOf(r);
+      const list = byKey.get(k);
+      if (list) list.push(r);
+      else byKey.set(k, [r]);
+    }
+    cache?.set(stage, byKey);
   }
   const out: Row[] = [];
   for (const l of left) {
@@ -397,8 +412,17 @@ function joinRows(left: Iterable<Row>, stage: Extract<Stage, { kind: 'join' }>, 
   return out;
 }
 
+/** Ordering of two rows by an `order by` stage's keys (negative: `a` comes first). */
+export function compareByOrder(stage: Extract<Stage, { kind: 'order' }>, a: Row, b: Row): number {
+  for (const key of stage.keys) {
+    const c = compare(key.expr(a), key.expr(b));
+    if (c !== 0) return key.desc ? -c : c;
+  }
+  return 0;
+}
+
 /** Runs the compiled stages over rows. Rows are not modified; extend/project create new objects. */
-export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables: TableSource = () => []): Row[] {
+export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables: TableSource = () => [], joins?: JoinCache): Row[] {
   let current: Row[] | Iterable<Row> = rows;
   for (const stage of stages) {
     const input = current;
@@ -442,7 +466,7 @@ export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables:
         break;
       }
       case 'join':
-        out.push(...joinRows(input, stage, tables));
+        out.push(...joinRows(input, stage, tables, joins));
         break;
     }
     current = out;

@@ -16,6 +16,8 @@ export interface SweepFlags {
   enqueue?: boolean;
   /** Apply fixes that restart containers or update scale-set instances without asking. */
   yes?: boolean;
+  /** Also write the self-contained HTML report to this local file. */
+  report?: string;
 }
 
 export interface SweepFix {
@@ -110,6 +112,12 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       }
     } finally {
       fixing.stop();
+    }
+    if (flags.report) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { writeHtmlReportFile } = require('../../sweep/report-file') as typeof import('../../sweep/report-file');
+      const written = await writeHtmlReportFile(flags.report, report, app.sweep.reports);
+      ctx.io.err(`HTML report written to ${written.path}${written.historyError ? ` (no trend: ${terminalLine(written.historyError)})` : ''}\n`);
     }
     if (refusal) ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
     const failed = report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
-import { compileKql, type CompiledQuery, KqlError, runStages } from '../kql';
+import type { GeneratedEstate } from '../generated-estate';
+import { compareByOrder, compileKql, type CompiledQuery, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
 import type { RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
@@ -10,6 +11,11 @@ export const RESOURCE_GRAPH_API_VERSIONS = ['2021-03-01', '2022-10-01', '2024-04
 /** Resource Graph's page limit, and its default page size when `$top` is absent. */
 const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
+/**
+ * How long a `$skipToken` stays valid, from its query's first page. Resource Graph documents no
+ * lifetime; the emulator assumes a finite one (stricter than never expiring), so a scan paced by the
+ * quota for longer than this meets an expired token, as a 1,000-page sweep does.
+ */
 const CURSOR_TTL_MS = 10 * 60_000;
 const MAX_CURSORS = 64;
 
@@ -43,6 +49,33 @@ interface Cursor {
   expiresAt: number;
 }
 
+/**
+ * A `resources` query over a generated estate: the result is never materialized; each page runs the
+ * row-local stages over the estate's rows from the page's position, which the `$skipToken` carries.
+ */
+interface LazyCursor {
+  lazy: true;
+  total: number;
+  rowStages: Stage[];
+  order?: Extract<Stage, { kind: 'order' }>;
+  subscriptions?: Set<string>;
+  joins: JoinCache;
+  /** The last row served and the position after it, to check the estate's order page to page. */
+  last?: { row: Row; position: number };
+  expiresAt: number;
+  result: EstateResult;
+}
+
+/**
+ * What the emulator learnt about one query's result over the (immutable) generated estate: its size,
+ * and where each page ended (result rows before it → estate position), so a query that resumes with
+ * `$skip` starts where a page ended instead of re-running the stages over every row before it.
+ */
+interface EstateResult {
+  total: number;
+  pageEnds: Map<number, { position: number; row: Row }>;
+}
+
 /** hh:mm:ss, as `x-ms-user-quota-resets-after` carries it (rounded up to whole seconds). */
 function hhmmss(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
@@ -58,11 +91,15 @@ function hhmmss(ms: number): string {
 export class ResourceGraphService {
   /** Set to undefined to turn the quota off (benchmarks). */
   quota: ResourceGraphQuotaSettings | undefined = { limit: 15, windowMs: 5000 };
+  /** `$skipToken` lifetime (tests shorten it). */
+  cursorTtlMs = CURSOR_TTL_MS;
   /** Queries answered (200s), and 429s sent. */
   queries = 0;
   throttled = 0;
   private readonly windows = new Map<string, { start: number; used: number }>();
-  private readonly cursors = new Map<string, Cursor>();
+  private readonly cursors = new Map<string, Cursor | LazyCursor>();
+  private estate?: GeneratedEstate;
+  private estateResults = new Map<string, EstateResult>();
   private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
@@ -70,7 +107,21 @@ export class ResourceGraphService {
     this.windows.clear();
   }
 
-  /** Takes one query from the caller's window; returns the quota headers, or throws the 429. */
+  /** Serve `resources` (and the estate's grants in `authorizationresources`) from a generated estate; see GeneratedEstate. */
+  useGeneratedEstate(estate: GeneratedEstate | undefined): void {
+    this.estate = estate;
+    this.estateResults.clear();
+    this.cursors.clear();
+  }
+
+  /**
+   * Takes one query from the caller's window; returns the quota headers, or throws the 429.
+   * Learn, "Guidance for throttled requests in Azure Resource Graph"
+   * (https://learn.microsoft.com/azure/governance/resource-graph/concepts/guidance-for-throttled-requests):
+   * a quota per user and time window ("for example, a user can send at most 15 queries within every
+   * 5-second window"), and in every query response `x-ms-user-quota-remaining` (int, query count) and
+   * `x-ms-user-quota-resets-after` (hh:mm:ss). Past the quota: 429 RateLimiting.
+   */
   takeQuota(principalId: string, now = Date.now()): Record<string, string> {
     if (!this.quota) return {};
     const { limit, windowMs } = this.quota;
@@ -108,19 +159,27 @@ export class ResourceGraphService {
       const token = decodeToken(options.$skipToken);
       const cursor = token && this.cursors.get(token.cursor);
       if (!token || !cursor || cursor.expiresAt < Date.now()) throw invalid('The $skipToken is invalid or has expired.', 'InvalidSkipToken');
-      rows = cursor.rows;
-      offset = token.offset;
       this.cursors.delete(token.cursor);
       this.cursors.set(token.cursor, cursor);
+      if ('lazy' in cursor) return this.lazyPage(ctx, cursor, token.cursor, token.offset, top, quotaHeaders);
+      rows = cursor.rows;
+      offset = token.offset;
     } else {
-      rows = this.evaluate(ctx, body.query, subscriptionsOf(body.subscriptions));
+      const compiled = compile(body.query);
+      const subscriptions = subscriptionsOf(body.subscriptions);
+      if (this.estate && compiled.table === 'resources') {
+        const cursor = this.lazyCursor(ctx, compiled, subscriptions, `${[...(subscriptions ?? [])].sort().join(',')}|${body.query}`);
+        const id = this.keep(cursor);
+        return this.lazyPage(ctx, cursor, id, 0, top, quotaHeaders, Number(options.$skip ?? 0));
+      }
+      rows = this.evaluate(ctx, compiled, subscriptions);
       offset = Number(options.$skip ?? 0);
     }
     const page = rows.slice(offset, offset + top);
     const next = offset + page.length;
     let skipToken: string | undefined;
     if (next < rows.length) {
-      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep(rows);
+      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep({ rows, expiresAt: Date.now() + this.cursorTtlMs });
       skipToken = Buffer.from(JSON.stringify({ cursor, offset: next })).toString('base64');
     }
     this.queries++;
@@ -131,36 +190,120 @@ export class ResourceGraphService {
     };
   }
 
-  private keep(rows: Row[]): string {
+  private keep(cursor: Cursor | LazyCursor): string {
     const now = Date.now();
     for (const [id, c] of this.cursors) if (c.expiresAt < now) this.cursors.delete(id);
     // Least recently used first: a long scan's cursor stays while short queries come and go.
     while (this.cursors.size >= MAX_CURSORS) this.cursors.delete(this.cursors.keys().next().value!);
     const id = randomUUID();
-    this.cursors.set(id, { rows, expiresAt: now + CURSOR_TTL_MS });
+    this.cursors.set(id, cursor);
     return id;
   }
 
-  private evaluate(ctx: HandlerContext, query: string, subscriptions: Set<string> | undefined): Row[] {
-    let compiled: CompiledQuery;
-    try {
-      compiled = compileKql(query);
-    } catch (e) {
-      if (e instanceof KqlError) throw invalid(e.message, e.code);
-      throw e;
+  /**
+   * A query over the generated estate. Only row-local stages (where, extend, project, join against a
+   * stored table) and one final `order by` are supported; the estate yields rows in that order, which
+   * is checked on every row (the count pass below checks the whole result once), so a query whose
+   * order the estate does not produce fails loudly instead of paging in the wrong order.
+   */
+  private lazyCursor(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined, resultKey: string): LazyCursor {
+    const last = compiled.stages.at(-1);
+    const order = last?.kind === 'order' ? last : undefined;
+    const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
+    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take')) throw invalid('The emulator pages a generated estate only for row-local stages and one final order by.', 'UnsupportedOnGeneratedEstate');
+    const known = this.estateResults.get(resultKey);
+    const result: EstateResult = known ?? { total: 0, pageEnds: new Map() };
+    const cursor: LazyCursor = { lazy: true, total: result.total, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + this.cursorTtlMs, result };
+    if (known) return cursor;
+    // totalRecords, as Resource Graph reports it on every page: one pass that also checks the order.
+    let previous: Row | undefined;
+    for (const r of this.estate!.resources(0)) {
+      for (const row of this.estateRow(ctx, cursor, r)) {
+        this.checkOrder(cursor, previous, row);
+        previous = row;
+        cursor.total++;
+      }
     }
-    const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
-    const table = (name: string, types?: string[]): Row[] => {
-      if (name === 'resources') return this.resourceRows(ctx, subscriptions, types);
-      if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
-      if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
-      throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+    result.total = cursor.total;
+    this.estateResults.set(resultKey, result);
+    return cursor;
+  }
+
+  private estateRow(ctx: HandlerContext, cursor: LazyCursor, r: StoredResource): Row[] {
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase() ?? '';
+    if (cursor.subscriptions && !cursor.subscriptions.has(sub)) return [];
+    return runStages([resourceRow(ctx, r, sub)], cursor.rowStages, (name) => this.table(ctx, name.toLowerCase(), undefined), cursor.joins);
+  }
+
+  private checkOrder(cursor: LazyCursor, previous: Row | undefined, row: Row): void {
+    if (cursor.order && previous && compareByOrder(cursor.order, previous, row) > 0) {
+      throw new ArmError(500, 'EmulatorEstateOrder', `The generated estate does not yield rows in the query's order (${String(previous.id)} before ${String(row.id)}).`);
+    }
+  }
+
+  private lazyPage(ctx: HandlerContext, cursor: LazyCursor, cursorId: string, from: number, top: number, headers: Record<string, string>, skip = 0): EmulatorResponse {
+    const page: Row[] = [];
+    // `$skip` to where an earlier page of this result ended: start there.
+    const resumeAt = skip > 0 ? cursor.result.pageEnds.get(skip) : undefined;
+    if (resumeAt) {
+      from = resumeAt.position;
+      skip = 0;
+    }
+    let position = from;
+    let previous = resumeAt?.row ?? (cursor.last?.position === from ? cursor.last.row : undefined);
+    const before = resumeAt ? [...cursor.result.pageEnds].find(([, e]) => e === resumeAt)![0] : from === 0 ? 0 : [...cursor.result.pageEnds].find(([, e]) => e.position === from)?.[0];
+    let consumed = 0;
+    let more = false;
+    for (const r of this.estate!.resources(from)) {
+      const out = this.estateRow(ctx, cursor, r);
+      // Pages end between estate rows, so the position in the $skipToken is exact.
+      if (page.length > 0 && page.length + out.length > top) {
+        more = true;
+        break;
+      }
+      position++;
+      for (const row of out) {
+        this.checkOrder(cursor, previous, row);
+        previous = row;
+        consumed++;
+        if (skip > 0) skip--;
+        else page.push(row);
+      }
+      if (page.length >= top) {
+        more = position < this.estate!.size;
+        break;
+      }
+    }
+    if (previous) cursor.last = { row: previous, position };
+    if (previous && before !== undefined && more) cursor.result.pageEnds.set(before + consumed, { position, row: previous });
+    this.queries++;
+    const skipToken = more ? Buffer.from(JSON.stringify({ cursor: cursorId, offset: position })).toString('base64') : undefined;
+    return {
+      status: 200,
+      headers,
+      body: { totalRecords: cursor.total, count: page.length, resultTruncated: 'false', ...(skipToken ? { $skipToken: skipToken } : {}), data: page, facets: [] },
     };
+  }
+
+  private table(ctx: HandlerContext, name: string, subscriptions: Set<string> | undefined): Row[] {
+    if (name === 'resources') {
+      if (this.estate) throw invalid('The emulator does not join against a generated estate.', 'UnsupportedOnGeneratedEstate');
+      return this.resourceRows(ctx, subscriptions, undefined);
+    }
+    if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
+    if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
+    throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+  }
+
+  private evaluate(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined): Row[] {
+    const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
     const candidates =
       compiled.table === 'authorizationresources'
         ? this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'))
-        : table(compiled.table, compiled.table === 'resources' ? lookup('type') : undefined);
-    return runStages(candidates, compiled.stages, (name) => table(name.toLowerCase()));
+        : compiled.table === 'resources'
+          ? this.resourceRows(ctx, subscriptions, lookup('type'))
+          : this.table(ctx, compiled.table, subscriptions);
+    return runStages(candidates, compiled.stages, (name) => this.table(ctx, name.toLowerCase(), undefined));
   }
 
   /** One pass over the resources; only rows of the wanted types are built. */
@@ -189,7 +332,8 @@ export class ResourceGraphService {
       }
       this.roleIndex = { version: store.version, byPrincipal };
     }
-    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p) ?? []) : [...store.values()];
+    if (!principals && this.estate) throw invalid('The emulator reads a generated estate\'s role assignments only by principal (where properties.principalId in~ (...)).', 'UnsupportedOnGeneratedEstate');
+    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? []) : [...store.values()];
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
@@ -276,6 +420,15 @@ function resourceContainerRows(ctx: HandlerContext, subscriptions: Set<string> |
     rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', tenantId: ctx.state.tenantId, kind: '', location: '', resourceGroup: '', subscriptionId: s.subscriptionId, managedBy: '', properties: { state: 'Enabled' }, tags: null });
   }
   return rows;
+}
+
+function compile(query: string): CompiledQuery {
+  try {
+    return compileKql(query);
+  } catch (e) {
+    if (e instanceof KqlError) throw invalid(e.message, e.code);
+    throw e;
+  }
 }
 
 function subscriptionsOf(value: unknown): Set<string> | undefined {
