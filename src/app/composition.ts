@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
+import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-port';
+import { ArmDaprPort } from '../azure/dapr-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
@@ -22,7 +24,8 @@ import { type AppSettings, readSettings } from '../settings/settings';
 export { resolveRulesPath } from './app-root';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
-import { SdkGraphQueryPort } from '../sweep/resource-graph';
+import { type GraphQueryPort, SdkGraphQueryPort } from '../sweep/resource-graph';
+import type { GraphQuery } from '../azure/dapr-port';
 import type { SweepPorts } from '../sweep/sweep';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
@@ -121,6 +124,9 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     roles: new RoleResolver(roleAssignments, overrides.roles),
     grantTargets: new ArmGrantTargetPort(pool),
     pacing: throttleGate,
+    // Dapr components: one Resource Graph query per remediation resolves their targets.
+    dapr: new ArmDaprPort(pool, daprGraphQuery(connection, overrides.sweep?.graph), { pollIntervalMs: settings.lroPollIntervalMs }),
+    cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
@@ -155,6 +161,15 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
       return sweep;
     },
     self: whoAmI,
+  };
+}
+
+/** Resource Graph for the Dapr step: the sweep's port when one is injected, else the app's own client (made on first use). */
+function daprGraphQuery(connection: ArmConnection, injected?: GraphQueryPort): GraphQuery {
+  let port = injected;
+  return async (query, subscriptions, signal) => {
+    port ??= new SdkGraphQueryPort(connection);
+    return (await port.query({ query, subscriptions, top: 1000 }, signal)).rows;
   };
 }
 

@@ -45,6 +45,7 @@ const roleEntry = {
   properties: {
     role: nonEmptyString,
     customRole: nonEmptyString,
+    cosmosDataRole: nonEmptyString,
     scope: nonEmptyString,
     tagScope,
   },
@@ -101,6 +102,26 @@ const rule = {
         upgradeInstances: { type: 'boolean' },
       },
     },
+    dapr: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['targets'],
+      properties: {
+        componentTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+        targets: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+            resourceGroups: { type: 'array', minItems: 1, items: nonEmptyString },
+            subscriptions: { type: 'array', minItems: 1, items: nonEmptyString },
+            consentTag: tagName,
+          },
+        },
+        azureClientId: { type: 'boolean' },
+        entityManagement: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -137,6 +158,7 @@ export interface RawTagScope {
 export interface RawRoleEntry {
   role?: string;
   customRole?: string;
+  cosmosDataRole?: string;
   scope: string;
   tagScope?: RawTagScope;
 }
@@ -148,6 +170,13 @@ export interface RawRule {
   tagSelectableProfiles?: string[];
   mode?: 'enforce' | 'report';
   workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
+  dapr?: RawDapr;
+}
+export interface RawDapr {
+  componentTypes?: string[];
+  targets: { resourceTypes?: string[]; resourceGroups?: string[]; subscriptions?: string[]; consentTag?: string };
+  azureClientId?: boolean;
+  entityManagement?: boolean;
 }
 export interface RawRulesFile {
   version: 1;

@@ -4,6 +4,8 @@ import { evaluateGovernance, type RulesConfig } from '../config';
 import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, PartialApplyError } from './apply';
 import { verifyGrantTargets } from './grant-targets';
+import { type DaprContext, daprFindings, decideClientIds, identityCount, planDaprGrants } from './dapr';
+import { markCosmosPresent } from './data-plane';
 import {
   authorizationRetryDelayMs,
   type Deferral,
@@ -19,7 +21,7 @@ import {
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
-import type { ActionRecord, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
+import type { ActionRecord, IdentityState, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
 
 export interface RemediationRequest {
   resourceId: string;
@@ -203,6 +205,9 @@ export class Remediator {
         outcome.blockers = plan.blockers;
         return finish();
       }
+      // A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only).
+      const daprOptions = this.config.rules.find((r) => r.name === plan.rule)?.dapr;
+      const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, signal) : undefined;
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
         // A plan must not show a grant that apply would refuse.
@@ -211,7 +216,13 @@ export class Remediator {
         const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
         outcome.principalId = known;
         plan.roleAssignments = assessed;
-        const missing = assessed.filter((r) => !r.present).length;
+        await markCosmosPresent(plan, known, this.ports, signal, { principalIsNew: !known });
+        if (dapr) decideClientIds(plan, dapr, resource.id, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)));
+        outcome.skipped.push(...daprFindings(plan));
+        const missing =
+          assessed.filter((r) => !r.present).length +
+          (plan.dataPlaneRoleAssignments ?? []).filter((r) => !r.present).length +
+          (plan.dapr?.components ?? []).filter((c) => c.clientId?.action === 'write').length;
         outcome.status = planNeedsWrites(plan, missing) ? 'planned' : 'compliant';
         if (outcome.status === 'planned') {
           const why = request.mode === 'plan' ? 'plan mode' : plan.mode === 'report' ? `rule '${plan.rule}' is report-only` : 'dry run';
@@ -224,7 +235,7 @@ export class Remediator {
       if (request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
         return defer('resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
       }
-      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew });
+      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew, dapr });
       this.record(outcome, plan, result);
       return finish();
     } catch (e) {
@@ -311,7 +322,8 @@ export class Remediator {
     outcome.identityAfter = result.identityAfter;
     outcome.actions = result.actions;
     plan.roleAssignments = result.roleAssignments;
-    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'user-assigned-identity-reused');
+    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused');
+    outcome.skipped.push(...daprFindings(plan));
     outcome.status = wrote ? 'remediated' : 'compliant';
     // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
     if (result.pending && result.pending.length > 0) {
@@ -319,4 +331,11 @@ export class Remediator {
       outcome.blockers = result.pending;
     }
   }
+}
+
+/** The identity the workload will hold once the plan's identity write is done (for plan-only outcomes). */
+function identityAfterPlan(plan: Plan, current: IdentityState): IdentityState {
+  if (plan.identity.action !== 'write') return current;
+  const to = plan.identity.to;
+  return { type: to.type, userAssigned: Object.keys(to.userAssignedIdentities ?? {}).map((id) => ({ id })) };
 }

@@ -25,7 +25,7 @@ export function resourceTypeHandler(type: string): ResourceTypeHandler | undefin
 }
 
 /** What a type's module reads from a body for the pure planner: generic facts, never the type name. */
-export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs'>;
+export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs' | 'dapr'>;
 
 /**
  * The facts the planner needs from one body (a full GET, or a Resource Graph row shaped like one).
@@ -42,6 +42,7 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
     provisioningState: provisioningStateOf(body),
     busyRetryMs: handler.busyRetrySeconds * 1000,
+    ...(handler.daprApp?.(body) ? { dapr: handler.daprApp(body) } : {}),
   };
 }
 
