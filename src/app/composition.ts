@@ -24,7 +24,8 @@ import { type AppSettings, readSettings } from '../settings/settings';
 export { resolveRulesPath } from './app-root';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
-import { type GraphQueryPort, SdkGraphQueryPort } from '../sweep/resource-graph';
+import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } from '../sweep/resource-graph';
+import { abortableSleep } from '../abortable-sleep';
 import type { GraphQuery } from '../azure/dapr-port';
 import type { SweepPorts } from '../sweep/sweep';
 
@@ -169,7 +170,16 @@ function daprGraphQuery(connection: ArmConnection, injected?: GraphQueryPort): G
   let port = injected;
   return async (query, subscriptions, signal) => {
     port ??= new SdkGraphQueryPort(connection);
-    return (await port.query({ query, subscriptions, top: 1000 }, signal)).rows;
+    // Resource Graph's per-user quota (15 queries per 5 s in the docs' example) is shared with the
+    // sweep: a throttled query waits for the window the service names, within the remediation's deadline.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await port.query({ query, subscriptions, top: 1000 }, signal)).rows;
+      } catch (e) {
+        if (!(e instanceof ResourceGraphThrottledError) || attempt >= 4) throw e;
+        await abortableSleep(Math.min(e.resetsAfterMs ?? 1000, 10_000), signal);
+      }
+    }
   };
 }
 
