@@ -87,7 +87,7 @@ export function handleCosmosChild(ctx: HandlerContext, req: EmulatorRequest, acc
         throw new ArmError(400, 'BadRequest', `The SQL role definition '${p.roleDefinitionId}' does not exist in account '${accountId}'.`);
       }
       if (!isWithinScope(p.scope, accountId)) throw new ArmError(400, 'BadRequest', `The scope '${p.scope}' is not within database account '${accountId}'.`);
-      if (!ctx.state.directory.get(p.principalId)) {
+      if (!ctx.state.directory.isReplicated(p.principalId)) {
         throw new ArmError(400, 'BadRequest', `The principal with ID '${p.principalId}' was not found in the AAD tenant '${ctx.state.tenantId}'.`);
       }
       const duplicate = cosmosAssignments(ctx.state, accountId).find(
