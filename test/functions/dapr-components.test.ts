@@ -218,4 +218,23 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     const metadata = env.emulator.state.resource(component)!.body.properties.metadata as Array<{ name: string }>;
     assert.equal(metadata.some((m) => m.name === 'azureClientId'), false);
   });
+
+  it('azureClientId: never written into a component whose secret values a GET does not return', async () => {
+    const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-secretive-other' });
+    seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive'));
+    const component = seedDaprComponent(env.emulator.state, ENV, 'state-secretive', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [{ name: 'accountName', value: 'stsecretive' }, { name: 'containerName', value: 'state' }, { name: 'accountKey', secretRef: 'storage-key' }],
+      secrets: [{ name: 'storage-key', value: 'a2V5LXZhbHVl' }],
+      scopes: ['ca-secretive'],
+    });
+    const id = daprApp('ca-secretive', 'user', { type: 'UserAssigned', userAssignedIdentities: { [other.id]: {} } });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.match(JSON.stringify(d.outcome?.skipped), /dapr-client-id-not-written.*storage-key.*never returns/);
+    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), [], 'no component write');
+    assert.equal(env.emulator.state.resource(component)!.body.properties.secrets[0].value, 'a2V5LXZhbHVl', 'the secret is intact');
+    assert.doesNotMatch(JSON.stringify(d.logs), /a2V5LXZhbHVl/);
+  });
 });
