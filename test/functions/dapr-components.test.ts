@@ -14,6 +14,7 @@ import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
+import { InMemoryReportStore, runSweep } from '../../src/sweep';
 
 const RG = 'rg-dapr';
 const ENV = seedEnvId(RG);
@@ -236,5 +237,20 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), [], 'no component write');
     assert.equal(env.emulator.state.resource(component)!.body.properties.secrets[0].value, 'a2V5LXZhbHVl', 'the secret is intact');
     assert.doesNotMatch(JSON.stringify(d.logs), /a2V5LXZhbHVl/);
+  });
+
+  it('the sweep reports a removed component grant as a drift kind of its own', async () => {
+    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift'));
+    seedDaprComponent(env.emulator.state, ENV, 'state-drift', { componentType: 'state.azure.tablestorage', metadata: [{ name: 'accountName', value: 'stdrift' }, { name: 'tableName', value: 't' }], scopes: ['ca-drift'] });
+    const id = daprApp('ca-drift', 'system');
+    assert.equal((await deliver(app, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
+    const sweepOnce = () => runSweep({ rules: app.rules, ports: app.ports, sweep: { graph: app.sweep.graph, reports: new InMemoryReportStore() } }, { reportOnly: true });
+    const finding = async () => (await sweepOnce()).findings.find((f) => f.resourceId.toLowerCase() === id.toLowerCase());
+    assert.equal(await finding(), undefined, 'compliant right after the remediation');
+    // Someone removes the grant the component needs.
+    const grant = env.emulator.state.assignmentsFor(principalOf(id)).find((a) => a.scope.toLowerCase() === account.toLowerCase())!;
+    env.emulator.state.roleAssignments.delete(grant.id.toLowerCase());
+    const drift = await finding();
+    assert.deepEqual(drift?.problems, ['dapr-component-grants-missing'], JSON.stringify(drift));
   });
 });
