@@ -132,7 +132,10 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
   const assessed = used.map((c) => assessComponent(c, options));
   const pending = assessed.flatMap((a) => a.targets);
   const lookups = [...new Map(pending.map((t) => [`${t.spec.resourceType.toLowerCase()}|${t.name}`, { resourceType: t.spec.resourceType, name: t.name }])).values()];
-  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions: targetSubscriptions(options, resource), targets: lookups, environmentId: app.environmentId }, signal);
+  // The app's own subscription is always searched: the environment's other apps (for azureClientId)
+  // live there; a target found there but outside dapr.targets is still refused by the bounds check.
+  const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
+  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, signal);
   const resolved = new Map<PendingTarget, FoundDaprTarget>();
   for (const t of pending) {
     const rows = found.filter((f) => f.type.toLowerCase() === t.spec.resourceType.toLowerCase() && f.name.toLowerCase() === t.name);
