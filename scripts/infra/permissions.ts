@@ -18,6 +18,17 @@ import { isGuid } from '../../src/arm/resource-id';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
 import type { RulesConfig } from '../../src/config/types';
+import { catalogueEntry, type CatalogueGrant } from '../../src/arm/dapr-components';
+
+/**
+ * Cosmos DB data-plane grants (profiles' `cosmosDataRole`, Dapr's Cosmos components): the app writes
+ * `sqlRoleAssignments` children of the governed accounts (and lists them to skip what is held). These
+ * are Cosmos DB's own RBAC, outside Azure RBAC's role-assignment condition.
+ */
+export const COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS = ['Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read', 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write'] as const;
+/** Reading a Dapr app's components; writing them only where a rule lets the product set azureClientId. */
+export const DAPR_COMPONENT_READ = 'Microsoft.App/managedEnvironments/daprComponents/read';
+export const DAPR_COMPONENT_WRITE = 'Microsoft.App/managedEnvironments/daprComponents/write';
 
 /**
  * Built-in "Role Based Access Control Administrator". Earlier deployments delegated through it; it also
@@ -110,6 +121,9 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
 
   // Tag-chosen grant targets are read before any grant (src/engine/grant-targets.ts): one read per declared type.
   actions.push(...grantTargetReads(config, enforced));
+  const dapr = daprNeeds(enforced);
+  actions.push(...dapr.actions);
+  let cosmosData = dapr.cosmos;
 
   const customRoles = new Map([...(options.customRoleGuids ?? new Map<string, string>())].map(([n, g]) => [n.trim().toLowerCase(), g]));
   const guids = new Set<string>();
@@ -118,6 +132,10 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   for (const name of profileNames) {
     for (const grant of config.profiles.get(name)?.roles ?? []) {
       const role = grant.role;
+      if (grant.cosmosSql) {
+        cosmosData = true;
+        continue;
+      }
       if (role.kind !== 'custom') {
         guids.add(role.roleDefinitionGuid.toLowerCase());
         continue;
@@ -136,6 +154,8 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
         `(find it with: az role definition list --custom-role-only true --name "<name>" --query "[].name" -o tsv)`,
     );
   }
+  for (const guid of dapr.roleGuids) guids.add(guid);
+  if (cosmosData) actions.push(...COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS);
   for (const guid of guids) refusePrivileged(guid);
   return {
     subscriptions,
@@ -225,6 +245,36 @@ function grantTargetReads(config: RulesConfig, enforced: RulesConfig['rules']): 
     }
   }
   return [...reads].sort();
+}
+
+/**
+ * What enforced rules with a `dapr` section need: the component read (and write, for azureClientId),
+ * `<type>/read` on every target type they honour (Resource Graph shows a caller only what it can read),
+ * the catalogue's RBAC roles, and whether any honoured component gets a Cosmos DB data-plane role.
+ */
+function daprNeeds(enforced: RulesConfig['rules']): { actions: string[]; roleGuids: string[]; cosmos: boolean } {
+  const actions = new Set<string>();
+  const roleGuids = new Set<string>();
+  let cosmos = false;
+  const add = (grant: CatalogueGrant) => {
+    if (grant.kind === 'cosmos-sql') cosmos = true;
+    else for (const r of grant.roles) roleGuids.add(r.guid);
+  };
+  for (const rule of enforced) {
+    if (!rule.dapr) continue;
+    actions.add(DAPR_COMPONENT_READ);
+    if (rule.dapr.azureClientId) actions.add(DAPR_COMPONENT_WRITE);
+    const allowed = new Set(rule.dapr.targets.resourceTypes.map((t) => t.toLowerCase()));
+    for (const type of rule.dapr.componentTypes) {
+      for (const target of catalogueEntry(type)?.targets ?? []) {
+        if (!allowed.has(target.resourceType.toLowerCase())) continue;
+        actions.add(`${target.resourceType}/read`);
+        add(target.grant);
+        if (rule.dapr.entityManagement && target.entityManagement?.grant) add(target.entityManagement.grant);
+      }
+    }
+  }
+  return { actions: [...actions].sort(), roleGuids: [...roleGuids], cosmos };
 }
 
 function checkedGuid(value: string, what: string): string {

@@ -3,6 +3,8 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
 import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
+import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-port';
+import { ArmDaprPort } from '../azure/dapr-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
@@ -23,7 +25,9 @@ import { type AppSettings, readSettings } from '../settings/settings';
 export { resolveRulesPath } from './app-root';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
-import { SdkGraphQueryPort } from '../sweep/resource-graph';
+import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } from '../sweep/resource-graph';
+import { abortableSleep } from '../abortable-sleep';
+import type { GraphQuery } from '../azure/dapr-port';
 import type { SweepPorts } from '../sweep/sweep';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
@@ -125,6 +129,9 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     grantTargets: new ArmGrantTargetPort(pool),
     federatedCredentials: new MsiFederatedCredentialPort(pool, () => whoAmI()),
     pacing: throttleGate,
+    // Dapr components: one Resource Graph query per remediation resolves their targets.
+    dapr: new ArmDaprPort(pool, daprGraphQuery(connection, overrides.sweep?.graph), { pollIntervalMs: settings.lroPollIntervalMs }),
+    cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
@@ -159,6 +166,24 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
       return sweep;
     },
     self: whoAmI,
+  };
+}
+
+/** Resource Graph for the Dapr step: the sweep's port when one is injected, else the app's own client (made on first use). */
+function daprGraphQuery(connection: ArmConnection, injected?: GraphQueryPort): GraphQuery {
+  let port = injected;
+  return async (query, subscriptions, signal) => {
+    port ??= new SdkGraphQueryPort(connection);
+    // Resource Graph's per-user quota (15 queries per 5 s in the docs' example) is shared with the
+    // sweep: a throttled query waits for the window the service names, within the remediation's deadline.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await port.query({ query, subscriptions, top: 1000 }, signal)).rows;
+      } catch (e) {
+        if (!(e instanceof ResourceGraphThrottledError) || attempt >= 4) throw e;
+        await abortableSleep(Math.min(e.resetsAfterMs ?? 1000, 10_000), signal);
+      }
+    }
   };
 }
 

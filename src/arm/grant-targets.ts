@@ -8,11 +8,14 @@
  * - Microsoft.KeyVault/vaults 2023-07-01: specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples/getVault.json (commit f005270b)
  * - Microsoft.Storage/storageAccounts 2023-05-01: specification/storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json (commit da749a02)
  * - Microsoft.ServiceBus/namespaces 2021-11-01: specification/servicebus/resource-manager/Microsoft.ServiceBus/stable/2021-11-01/namespace-preview.json (commit efdfa5c6)
+ * - Microsoft.DocumentDB/databaseAccounts 2024-11-15: specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/2024-11-15/cosmos-db.json
+ *   (commit 92f4b811; also the api-version of its rbac.json, commit c9388702, whose sqlRoleAssignments the product writes)
  */
 export const GRANT_TARGET_API_VERSIONS: Readonly<Record<string, string>> = {
   'Microsoft.KeyVault/vaults': '2023-07-01',
   'Microsoft.Storage/storageAccounts': '2023-05-01',
   'Microsoft.ServiceBus/namespaces': '2021-11-01',
+  'Microsoft.DocumentDB/databaseAccounts': '2024-11-15',
 };
 
 /** Scope kinds a tag may name when the administrator lists them by these words. */

@@ -51,6 +51,11 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     });
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
     if (plan.clusterChange) lines.push(`cluster: ${safe(plan.clusterChange.reason)}`);
+    // Cosmos DB data-plane roles (the second grant kind) and a Dapr app's components.
+    for (const d of plan.dataPlaneRoleAssignments ?? []) lines.push(`cosmos db data role: ${safe(d.roleDisplayName)} on ${safe(shortScope(d.accountId))} (${safe(d.source)}): ${d.present ? 'present' : 'missing'}`);
+    for (const c of plan.dapr?.components ?? []) {
+      lines.push(`dapr component ${safe(c.name)} (${safe(c.componentType)}): ${c.status}${c.clientId ? `; azureClientId: ${c.clientId.action}: ${safe(c.clientId.detail)}` : ''}`);
+    }
     for (const note of plan.notes) lines.push(`note: ${safe(note)}`);
     for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }

@@ -4,8 +4,9 @@ import { RulesFileError } from './errors';
 import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
-import { isGuid } from '../arm/resource-id';
-import { NAME_PATTERN, schemaProblem, schemaProblems, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
+import { catalogueEntry, catalogueTargetTypes, COSMOS_ACCOUNT_TYPE, COSMOS_SQL_BUILTIN_ROLES, DAPR_COMPONENT_CATALOGUE } from '../arm/dapr-components';
+import { isGuid, tryParseArmId } from '../arm/resource-id';
+import { NAME_PATTERN, schemaProblem, schemaProblems, type RawDapr, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
 import { TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
 import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
 import {
@@ -17,6 +18,7 @@ import {
   type Rule,
   type RulesConfig,
   type RulesWarning,
+  type DaprOptions,
   type TagScopeConstraint,
   type WorkloadIdentityOptions,
 } from './types';
@@ -208,9 +210,11 @@ function canonicalTypes(
 }
 
 function buildGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedScope, fail: Fail): RoleGrantTemplate {
-  if ((entry.role === undefined) === (entry.customRole === undefined)) {
-    fail(path, "needs exactly one of 'role' (a built-in role name, GUID or role definition id) or 'customRole' (a custom role name)");
+  const kinds = [entry.role, entry.customRole, entry.cosmosDataRole].filter((v) => v !== undefined).length;
+  if (kinds !== 1) {
+    fail(path, "needs exactly one of 'role' (a built-in role name, GUID or role definition id), 'customRole' (a custom role name) or 'cosmosDataRole' (a Cosmos DB SQL data-plane role)");
   }
+  if (entry.cosmosDataRole !== undefined) return buildCosmosGrant(entry, path, scope, fail);
   const parsed = entry.role !== undefined ? parseRoleValue(entry.role) : parseCustomRoleValue(entry.customRole!);
   if (!parsed.ok) fail([...path, entry.role !== undefined ? 'role' : 'customRole'], parsed.reason);
   const scopeProblem = checkScopeTemplate(entry.scope, scope);
@@ -229,10 +233,64 @@ function buildGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedScope, fa
   return { role: parsed.ref, scope: entry.scope, tagScope: buildTagScope(entry.tagScope!, [...path, 'tagScope'], scope, fail) };
 }
 
+/**
+ * A Cosmos DB SQL data-plane role (`cosmosDataRole:`): one of Cosmos DB's built-in SQL roles by name or
+ * id, granted on the Cosmos account the scope names (a fixed account id, or a tag-derived one whose
+ * tagScope allows only Cosmos accounts). Custom SQL role definitions are not supported: the product
+ * could not prove what they allow.
+ */
+function buildCosmosGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedScope, fail: Fail): RoleGrantTemplate {
+  const wanted = entry.cosmosDataRole!.trim().toLowerCase();
+  const role = COSMOS_SQL_BUILTIN_ROLES.find((r) => r.name.toLowerCase() === wanted || r.guid === wanted);
+  if (!role) {
+    fail([...path, 'cosmosDataRole'], `'${entry.cosmosDataRole}' is not a Cosmos DB built-in SQL role (${COSMOS_SQL_BUILTIN_ROLES.map((r) => `${r.name} ${r.guid}`).join(', ')})`);
+  }
+  const ref = { kind: 'builtin' as const, roleDefinitionGuid: role!.guid, displayName: role!.name };
+  const scopeProblem = checkScopeTemplate(entry.scope, scope);
+  if (scopeProblem) fail([...path, 'scope'], scopeProblem);
+  if (!templateUsesTag(entry.scope)) {
+    if (entry.tagScope) fail([...path, 'tagScope'], 'is only allowed when scope takes a value from a tag ({tag:<name>})');
+    const fixed = entry.scope.includes('{') ? undefined : tryParseArmId(entry.scope);
+    if (fixed && (fixed.kind !== 'resource' || fixed.type?.toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())) {
+      fail([...path, 'scope'], `a Cosmos DB data-plane role is granted on a Cosmos DB account: '${entry.scope}' is not a ${COSMOS_ACCOUNT_TYPE} id`);
+    }
+    return { role: ref, scope: entry.scope, cosmosSql: true };
+  }
+  if (!entry.tagScope) fail([...path, 'scope'], `takes its scope from a tag: declare what it may point at, e.g. tagScope: { resourceTypes: [${COSMOS_ACCOUNT_TYPE}], resourceGroups: ["{resourceGroup}"] }`);
+  const tagScope = buildTagScope(entry.tagScope!, [...path, 'tagScope'], scope, fail);
+  if (tagScope.resourceTypes.some((t) => t.toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())) {
+    fail([...path, 'tagScope', 'resourceTypes'], `a Cosmos DB data-plane role can only be granted on ${COSMOS_ACCOUNT_TYPE}`);
+  }
+  return { role: ref, scope: entry.scope, tagScope, cosmosSql: true };
+}
+
+/**
+ * A rule's `dapr:` section. Its target constraint is checked like a tagScope (a component's author
+ * chooses its metadata as a tagger chooses a tag), with the catalogue's target types as the types.
+ */
+function buildDapr(raw: RawDapr, path: KeyPath, scope: GovernedScope, identity: IdentityRule, fail: Fail): DaprOptions {
+  if (identity.kind === 'UserAssigned' && identity.shared) {
+    fail(path, "is not allowed for a rule with a shared identity: a component one app's environment names would be granted to every app sharing the identity");
+  }
+  const componentTypes = (raw.componentTypes ?? DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType)).map((t, i) => {
+    const entry = catalogueEntry(t);
+    if (!entry) fail([...path, 'componentTypes', i], `'${t}' is not in the Dapr component catalogue (${DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType).join(', ')})`);
+    return entry!.componentType;
+  });
+  const known = catalogueTargetTypes();
+  const resourceTypes = (raw.targets.resourceTypes ?? known).map((t, i) => {
+    const canonical = known.find((k) => k.toLowerCase() === t.toLowerCase());
+    if (!canonical) fail([...path, 'targets', 'resourceTypes', i], `'${t}' is not a Dapr component target type (${known.join(', ')})`);
+    return canonical!;
+  });
+  const targets = buildTagScope({ ...raw.targets, resourceTypes: [] }, [...path, 'targets'], scope, fail, resourceTypes);
+  return { componentTypes: [...new Set(componentTypes)], targets, azureClientId: raw.azureClientId === true, entityManagement: raw.entityManagement === true };
+}
+
 /** Checks a `tagScope` declaration: known target types, governed subscriptions, well-formed globs. */
-function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fail: Fail): TagScopeConstraint {
+function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fail: Fail, checkedTypes?: string[]): TagScopeConstraint {
   const known = [...Object.keys(GRANT_TARGET_API_VERSIONS), ...SCOPE_KIND_WORDS];
-  const resourceTypes = raw.resourceTypes.map((t, i) => {
+  const resourceTypes = checkedTypes ?? raw.resourceTypes.map((t, i) => {
     const word = SCOPE_KIND_WORDS.find((w) => w.toLowerCase() === t.toLowerCase());
     const canonical = word ?? canonicalGrantTargetType(t);
     if (!canonical) {
@@ -298,6 +356,7 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     mode: raw.mode ?? 'enforce',
     workload: { ...DEFAULT_WORKLOAD_OPTIONS, ...raw.workload },
     ...(raw.workloadIdentity ? { workloadIdentity: buildWorkloadIdentity(raw, types, identity, [...path, 'workloadIdentity'], fail) } : {}),
+    ...(raw.dapr ? { dapr: buildDapr(raw.dapr, [...path, 'dapr'], scope, identity, fail) } : {}),
   };
 }
 

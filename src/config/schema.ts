@@ -45,6 +45,7 @@ const roleEntry = {
   properties: {
     role: nonEmptyString,
     customRole: nonEmptyString,
+    cosmosDataRole: nonEmptyString,
     scope: nonEmptyString,
     tagScope,
   },
@@ -112,6 +113,26 @@ const rule = {
         enableOnCluster: { type: 'boolean' },
       },
     },
+    dapr: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['targets'],
+      properties: {
+        componentTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+        targets: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
+            resourceGroups: { type: 'array', minItems: 1, items: nonEmptyString },
+            subscriptions: { type: 'array', minItems: 1, items: nonEmptyString },
+            consentTag: tagName,
+          },
+        },
+        azureClientId: { type: 'boolean' },
+        entityManagement: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -148,6 +169,7 @@ export interface RawTagScope {
 export interface RawRoleEntry {
   role?: string;
   customRole?: string;
+  cosmosDataRole?: string;
   scope: string;
   tagScope?: RawTagScope;
 }
@@ -160,6 +182,13 @@ export interface RawRule {
   mode?: 'enforce' | 'report';
   workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
   workloadIdentity?: { serviceAccounts: string[]; resourceGroup?: string; enableOnCluster?: boolean };
+  dapr?: RawDapr;
+}
+export interface RawDapr {
+  componentTypes?: string[];
+  targets: { resourceTypes?: string[]; resourceGroups?: string[]; subscriptions?: string[]; consentTag?: string };
+  azureClientId?: boolean;
+  entityManagement?: boolean;
 }
 export interface RawRulesFile {
   version: 1;

@@ -19,6 +19,11 @@ export type RoleRef =
 
 export interface RoleGrantTemplate {
   readonly role: RoleRef;
+  /**
+   * Set for a Cosmos DB SQL data-plane role (`cosmosDataRole:` in the file): granted as a
+   * `sqlRoleAssignments` child of the account named by `scope`, not as an Azure RBAC assignment.
+   */
+  readonly cosmosSql?: true;
   /** Scope template, e.g. `{tag:kv-id}` or `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}`. */
   readonly scope: string;
   /** Required (and only allowed) when `scope` takes anything from a tag: what the tag may point at. */
@@ -117,6 +122,25 @@ export interface WorkloadIdentityOptions {
   readonly enableOnCluster: boolean;
 }
 
+/**
+ * A rule's `dapr:` section: the product reads a Dapr-enabled container app's components and grants
+ * what the component catalogue (src/arm/dapr-components.ts) says each needs. Absent: Dapr components
+ * are not looked at.
+ */
+export interface DaprOptions {
+  /** Component types honoured (catalogue spellings); default: every catalogue type. */
+  readonly componentTypes: readonly string[];
+  /**
+   * Where a component's target may be: the same constraint as a tag-derived scope (a component's author
+   * chooses its metadata, so it is treated like a tagger). `resourceTypes` defaults to every catalogue type.
+   */
+  readonly targets: TagScopeConstraint;
+  /** Whether the product may write a component's `azureClientId` metadata. */
+  readonly azureClientId: boolean;
+  /** Whether a component that manages its own entities (Service Bus by default) gets the owner-level data role it needs. */
+  readonly entityManagement: boolean;
+}
+
 export interface Rule {
   readonly name: string;
   readonly match: RuleMatch;
@@ -129,6 +153,8 @@ export interface Rule {
   readonly workload: WorkloadOptions;
   /** AKS only: workload identities for named service accounts; the profiles go to them. */
   readonly workloadIdentity?: WorkloadIdentityOptions;
+  /** Present when the rule opts in to Dapr component grants. */
+  readonly dapr?: DaprOptions;
 }
 
 export interface RulesConfig {

@@ -2,6 +2,8 @@ import { subscriptionOf } from '../arm/resource-id';
 import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
+import type { DaprContext } from './dapr';
+import { applyDaprClientIds, grantCosmosRoles, markCosmosPresent } from './data-plane';
 import { verifyGrantTargets } from './grant-targets';
 import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
@@ -22,6 +24,8 @@ export interface ApplyControl extends WriteControl {
   actions?: ActionRecord[];
   /** The principal was created earlier in this remediation (a resumed one): it holds no role yet. */
   principalIsNew?: boolean;
+  /** What the Dapr step read (components, the environment's apps), for the azureClientId decisions. */
+  dapr?: DaprContext;
 }
 
 /** A role assignment with its role resolved and its presence known. */
@@ -153,11 +157,15 @@ export async function applyPlan(
   const principalId = principalFromIdentity(plan, identity, ua);
   const grantee = granteeAfter(plan, principalId, identity, ua);
   if (!principalId) {
-    if (plan.roleAssignments.length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [], pending };
+    if (plan.roleAssignments.length === 0 && (plan.dataPlaneRoleAssignments ?? []).length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [], pending };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
   const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
+  // The second kind of grant (Cosmos DB data plane), then the Dapr components' azureClientId.
+  await markCosmosPresent(plan, principalId, ports, signal, { principalIsNew });
+  failures.push(...(await grantCosmosRoles(plan, principalId, ports, settings.principalNotFoundBackoff, signal, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d))));
+  failures.push(...(await applyDaprClientIds(plan, control.dapr, grantee, identity ?? resource.identity, ports, signal, actions)));
   if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
   return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
 }

@@ -25,7 +25,7 @@ export class GrantTargetRefusedError extends AutopilotError {
 export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'grantTargets'>, signal: AbortSignal): Promise<void> {
   const checked = new Set<string>();
   const source = parseArmId(plan.resourceId);
-  for (const ra of plan.roleAssignments) {
+  for (const ra of [...plan.roleAssignments, ...(plan.dataPlaneRoleAssignments ?? [])]) {
     if (!ra.target) continue;
     const key = `${ra.scope.toLowerCase()}|${ra.target.types.join(',')}|${ra.target.consentTag ?? ''}`;
     if (checked.has(key)) continue;

@@ -12,6 +12,7 @@ import { isAutopilotError } from '../errors';
 import { hasSystemAssigned, hasUserAssigned } from './identity-state';
 import { planWorkloadIdentities } from './workload-identity';
 import type {
+  CosmosSqlRoleAssignmentPlan,
   IdentityBlock,
   IdentityCapabilities,
   IdentityChange,
@@ -190,6 +191,8 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
   for (const profileName of profileNames) {
     const profile = config.profiles.get(profileName)!;
     for (const grant of profile.roles) {
+      // Cosmos DB data-plane roles are the other kind of grant (cosmosAssignmentsFor).
+      if (grant.cosmosSql) continue;
       const scope = resolveScopeTemplate(grant.scope, { resourceId: id, tags: resource.tags }, config, grant.tagScope);
       const roleKey = grant.role.kind === 'custom' ? `custom:${grant.role.roleName.toLowerCase()}` : grant.role.roleDefinitionGuid.toLowerCase();
       const dedupe = `${scope.toLowerCase()}|${roleKey}`;
@@ -204,6 +207,29 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
         ...(grant.tagScope
           ? { target: { types: [...grant.tagScope.resourceTypes], ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}) } }
           : {}),
+      });
+    }
+  }
+  return plans;
+}
+
+/** The profiles' Cosmos DB data-plane roles: one SQL role assignment on each named account. */
+function cosmosAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: ResourceState, profileNames: string[]): CosmosSqlRoleAssignmentPlan[] {
+  const plans: CosmosSqlRoleAssignmentPlan[] = [];
+  for (const profileName of profileNames) {
+    for (const grant of config.profiles.get(profileName)!.roles) {
+      if (!grant.cosmosSql || grant.role.kind === 'custom') continue;
+      const accountId = resolveScopeTemplate(grant.scope, { resourceId: id, tags: resource.tags }, config, grant.tagScope);
+      const guid = grant.role.roleDefinitionGuid.toLowerCase();
+      if (plans.some((p) => sameArmId(p.accountId, accountId) && p.roleDefinitionGuid === guid)) continue;
+      plans.push({
+        kind: 'cosmos-sql',
+        source: profileName,
+        accountId,
+        roleDefinitionGuid: guid,
+        roleDisplayName: grant.role.displayName,
+        scope: accountId,
+        ...(grant.tagScope ? { target: { types: [...grant.tagScope.resourceTypes], ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}) } } : {}),
       });
     }
   }
@@ -244,6 +270,7 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         userAssignedIdentity: decision.userAssignedIdentity,
         principal: decision.principal,
         roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
+        dataPlaneRoleAssignments: cosmosAssignmentsFor(config, id, resource, profiles),
         profiles,
         notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
         // The type's blockers only matter when the identity must be written: roles for an identity the

@@ -112,6 +112,66 @@ export interface RoleAssignmentPort {
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
+/** A Dapr component of a Container Apps managed environment, as read. Never holds a secret value. */
+export interface DaprComponent {
+  id: string;
+  name: string;
+  componentType: string;
+  metadata: Array<{ name: string; value?: string; secretRef?: string }>;
+  /** Dapr app ids allowed to use it; empty: every app of the environment. */
+  scopes: string[];
+  /** The component's secrets as a GET shows them: names, Key Vault references, no values. */
+  secrets: Array<{ name: string; keyVaultUrl?: string; identity?: string }>;
+  /** The body as read, for the read-modify-write of `azureClientId`. */
+  rawBody: Record<string, unknown>;
+}
+
+/** One Resource Graph row for a component target found by type and name. */
+export interface FoundDaprTarget {
+  id: string;
+  type: string;
+  name: string;
+  tags: Record<string, string>;
+}
+
+/** A Dapr-enabled container app of the environment, with the clientIds of its user-assigned identities. */
+export interface DaprEnvironmentApp {
+  id: string;
+  appId: string;
+  userAssignedClientIds: string[];
+}
+
+export interface DaprPort {
+  /** The environment's components (one list call). */
+  listComponents(environmentId: string, signal: AbortSignal): Promise<DaprComponent[]>;
+  /**
+   * One Resource Graph query over `subscriptions`: the targets named (type + name) and the Dapr apps of
+   * the environment (for the azureClientId agreement check).
+   */
+  lookup(
+    input: { subscriptions: string[]; targets: Array<{ resourceType: string; name: string }>; environmentId: string },
+    signal: AbortSignal,
+  ): Promise<{ targets: FoundDaprTarget[]; apps: DaprEnvironmentApp[] }>;
+  /** Sets the component's `azureClientId` metadata (GET-modify-PUT); refuses a component with write-only secrets. */
+  setAzureClientId(componentId: string, clientId: string, signal: AbortSignal): Promise<void>;
+}
+
+export interface ExistingCosmosSqlRoleAssignment {
+  roleDefinitionId: string;
+  scope: string;
+  principalId: string;
+}
+
+/** Cosmos DB SQL role assignments of one account (`Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments`). */
+export interface CosmosSqlRoleAssignmentPort {
+  list(accountId: string, signal: AbortSignal): Promise<ExistingCosmosSqlRoleAssignment[]>;
+  /** PUT by deterministic name and wait; the same grant under another name counts as `exists`. */
+  create(
+    input: { accountId: string; name: string; roleDefinitionId: string; scope: string; principalId: string },
+    signal: AbortSignal,
+  ): Promise<{ status: 'created' | 'exists'; id?: string }>;
+}
+
 export interface EnginePorts {
   resources: ResourcePort;
   userAssignedIdentities: UserAssignedIdentityPort;
@@ -120,4 +180,8 @@ export interface EnginePorts {
   grantTargets: GrantTargetPort;
   federatedCredentials: FederatedCredentialPort;
   pacing?: PacingPort;
+  /** Dapr components of Container Apps environments (absent: Dapr sections cannot be honoured). */
+  dapr?: DaprPort;
+  /** Cosmos DB data-plane role assignments (absent: plans with them fail before any write). */
+  cosmosRoleAssignments?: CosmosSqlRoleAssignmentPort;
 }

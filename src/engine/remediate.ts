@@ -5,6 +5,8 @@ import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError 
 import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, markPresent, PartialApplyError, resolveRoles } from './apply';
 import { assessWorkloadIdentities } from './workload-identity';
 import { verifyGrantTargets } from './grant-targets';
+import { type DaprContext, daprFindings, decideClientIds, identityCount, planDaprGrants } from './dapr';
+import { markCosmosPresent } from './data-plane';
 import {
   authorizationRetryDelayMs,
   type Deferral,
@@ -22,7 +24,7 @@ import {
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
-import type { ActionRecord, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
+import type { ActionRecord, IdentityState, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
 
 export interface RemediationRequest {
   resourceId: string;
@@ -216,6 +218,9 @@ export class Remediator {
         outcome.blockers = plan.blockers;
         return finish();
       }
+      // A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only).
+      const daprOptions = this.config.rules.find((r) => r.name === plan.rule)?.dapr;
+      const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, signal) : undefined;
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
         // A plan must not show a grant that apply would refuse.
@@ -235,7 +240,14 @@ export class Remediator {
           const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
           outcome.principalId = known;
           plan.roleAssignments = assessed;
-          needsWrites = planNeedsWrites(plan, assessed.filter((r) => !r.present).length);
+          await markCosmosPresent(plan, known, this.ports, signal, { principalIsNew: !known });
+          if (dapr) decideClientIds(plan, dapr, resource.id, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)));
+          outcome.skipped.push(...daprFindings(plan));
+          const missing =
+            assessed.filter((r) => !r.present).length +
+            (plan.dataPlaneRoleAssignments ?? []).filter((r) => !r.present).length +
+            (plan.dapr?.components ?? []).filter((c) => c.clientId?.action === 'write').length;
+          needsWrites = planNeedsWrites(plan, missing);
         }
         outcome.status = needsWrites ? 'planned' : 'compliant';
         if (outcome.status === 'planned') {
@@ -260,7 +272,7 @@ export class Remediator {
           return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in ${Math.ceil(wait / 1000)} s`, wait);
         }
       }
-      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew });
+      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew, dapr });
       this.record(outcome, plan, result);
       return finish();
     } catch (e) {
@@ -350,7 +362,8 @@ export class Remediator {
     outcome.actions = result.actions;
     plan.roleAssignments = result.roleAssignments;
     if (result.workloadIdentities) outcome.workloadIdentities = result.workloadIdentities;
-    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
+    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
+    outcome.skipped.push(...daprFindings(plan));
     outcome.status = wrote ? 'remediated' : 'compliant';
     // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
     if (result.pending && result.pending.length > 0) {
@@ -358,4 +371,11 @@ export class Remediator {
       outcome.blockers = result.pending;
     }
   }
+}
+
+/** The identity the workload will hold once the plan's identity write is done (for plan-only outcomes). */
+function identityAfterPlan(plan: Plan, current: IdentityState): IdentityState {
+  if (plan.identity.action !== 'write') return current;
+  const to = plan.identity.to;
+  return { type: to.type, userAssigned: Object.keys(to.userAssignedIdentities ?? {}).map((id) => ({ id })) };
 }

@@ -47,6 +47,8 @@ export interface ResourceState {
   principals?: WorkloadPrincipals;
   /** The ETag of the read, for types whose writes are conditional (`If-Match`). */
   etag?: string;
+  /** A container app with Dapr enabled: its Dapr app id and managed environment (from the type's module). */
+  dapr?: DaprAppFacts;
   /**
    * Who manages the resource, or its resource group, when another service does (ARM's top-level
    * `managedBy`: an AKS node resource group `MC_*`, a Databricks managed group, a node-pool scale
@@ -73,6 +75,12 @@ export interface WorkloadIdentityFacts {
   issuerUrl?: string;
   /** The mutating webhook that projects the token into pods whose service account asks for it. */
   workloadIdentityEnabled: boolean;
+}
+
+/** `properties.configuration.dapr` of a container app with Dapr enabled, and its environment. */
+export interface DaprAppFacts {
+  appId: string;
+  environmentId: string;
 }
 
 /** What an RP's identity block can hold, as its spec says. */
@@ -204,6 +212,58 @@ export interface PlanBlocker {
 /** The workload options that consent to a side effect of the identity write. */
 export type WaiverOption = { [K in keyof WorkloadOptions]: WorkloadOptions[K] extends boolean ? K : never }[keyof WorkloadOptions];
 
+/**
+ * A Cosmos DB SQL (data-plane) role assignment: a `sqlRoleAssignments` child of the account, PUT with
+ * `roleDefinitionId`, `scope` and `principalId` (Azure/azure-rest-api-specs cosmos-db stable/2024-11-15
+ * rbac.json). Not an Azure RBAC assignment: Azure RBAC never lists or checks it.
+ */
+export interface CosmosSqlRoleAssignmentPlan {
+  kind: 'cosmos-sql';
+  /** The profile, or `dapr:<component>`, it comes from. */
+  source: string;
+  /** The Cosmos DB account (ARM id). */
+  accountId: string;
+  /** Cosmos SQL role definition GUID (built-in: 00000000-0000-0000-0000-000000000001 / ...002). */
+  roleDefinitionGuid: string;
+  roleDisplayName: string;
+  /** The data-plane scope: the account id (the whole account). */
+  scope: string;
+  /** Set when the target came from a tag: the account is read before any write and must pass these checks. */
+  target?: GrantTargetCheck;
+  /** Known after assessment: the principal already holds it. */
+  present?: boolean;
+}
+
+/** What the product derived from a Dapr-enabled container app's components (see src/engine/dapr.ts). */
+export interface DaprPlan {
+  appId: string;
+  environmentId: string;
+  components: DaprComponentPlan[];
+}
+
+export interface DaprComponentPlan {
+  name: string;
+  id: string;
+  componentType: string;
+  /**
+   * `grants`: every target resolved and within bounds, its grants are in the plan; `refused`: a target
+   * is unresolvable, out of bounds or needs a role the rule does not allow (nothing granted for it);
+   * `not-honoured`: the rule does not list its type; `unknown-type`: not in the catalogue.
+   */
+  status: 'grants' | 'refused' | 'not-honoured' | 'unknown-type';
+  targets: Array<{ field: string; value: string; resourceId?: string; roles: string[] }>;
+  problems: PlanBlocker[];
+  /** Whether the component's `azureClientId` must name the grantee, and what the product does about it. */
+  clientId?: DaprClientIdDecision;
+}
+
+export interface DaprClientIdDecision {
+  /** `write`: set it; `none`: already right or not needed; `conflict`: apps disagree; `refused`: the product will not write it. */
+  action: 'write' | 'none' | 'conflict' | 'refused';
+  clientId?: string;
+  detail: string;
+}
+
 export interface Plan {
   resourceId: string;
   resourceType: SupportedResourceType;
@@ -228,6 +288,10 @@ export interface Plan {
   workloadIdentities?: WorkloadIdentityPlan[];
   /** AKS workload identity: the cluster write that enables what is missing (the rule opted in). */
   clusterChange?: ClusterWorkloadIdentityChange;
+  /** Cosmos DB data-plane role assignments (a second kind of grant, beside `roleAssignments`). */
+  dataPlaneRoleAssignments?: CosmosSqlRoleAssignmentPlan[];
+  /** Set for a Dapr-enabled container app whose rule has a `dapr` section. */
+  dapr?: DaprPlan;
 }
 
 /** Enabling the OIDC issuer and/or workload identity on a cluster (one PUT with If-Match). */
@@ -307,7 +371,9 @@ export type ActionRecord =
   | { kind: 'role-already-assigned'; scope: string; roleDefinitionId: string; role: string }
   | { kind: 'follow-up-done'; code: string; detail: string }
   | { kind: 'federated-credential-created' | 'federated-credential-updated' | 'federated-credential-exists'; identityId: string; name: string; issuer: string; subject: string }
-  | { kind: 'cluster-workload-identity-enabled'; oidcIssuer: boolean; workloadIdentity: boolean; issuer?: string };
+  | { kind: 'cluster-workload-identity-enabled'; oidcIssuer: boolean; workloadIdentity: boolean; issuer?: string }
+  | { kind: 'cosmos-role-assigned' | 'cosmos-role-already-assigned'; accountId: string; scope: string; roleDefinitionId: string; role: string; assignmentId?: string }
+  | { kind: 'dapr-client-id-written'; componentId: string; clientId: string };
 
 export interface OutcomeError {
   code: string;

@@ -6,6 +6,7 @@ import { createLogger, type LogLevel } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { handOffMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
+import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
 
 /** The Functions logger, one JSON line per record. */
 export function contextSink(context: InvocationContext) {
@@ -41,6 +42,16 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     const scoped = log.child({ eventId: parsed.id, correlationId: parsed.correlationId ?? parsed.id, resourceId: parsed.resourceId });
     const triage = triageEvent(parsed, await autopilot.self());
     if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
+    // A Dapr component write rewires every governed app the component is scoped to.
+    if (daprComponentOf(triage.resourceId)) {
+      if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
+        return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
+      }
+      const apps = await appsUsingComponent(autopilot, triage.resourceId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000));
+      scoped.log('info', 'dapr.component-written', { apps: apps.length });
+      for (const app of apps) await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }));
+      return;
+    }
     // Out of scope by its id alone (most writes in a subscription): no ARM call, no ledger row.
     const outOfScope = autopilot.remediator.skipByIdAlone(triage.resourceId);
     if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
@@ -48,31 +59,39 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
       return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
     }
-    const queue = autopilot.sweep.queue;
-    // A remediation of this resource already waits on the queue and will read it afresh: this event adds nothing.
-    const pending = queue && (await pendingRemediation(autopilot.ledger, triage.resourceId));
-    if (pending) {
-      return void scoped.log('info', 'event.ignored', {
-        reason: 'remediation-pending',
-        detail: `remediation ${pending.requestId} of this resource is queued until ${pending.deferral?.retryAt} and will read it afresh`,
-      });
-    }
-    const remediationId = randomUUID();
-    const outcome = await autopilot.remediator.remediate({
-      resourceId: triage.resourceId,
-      correlationId: parsed.correlationId ?? parsed.id,
-      mode: 'apply',
-      handOff: queue ? { transientFailures: true } : undefined,
-    });
-    if (outcome.status === 'deferred' && outcome.deferral && queue) {
-      // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
-      const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
-      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id }), { visibilityDelaySeconds: delay });
-    }
-    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
-    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId });
-    if (isTransientOutcome(outcome)) {
-      throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
-    }
+    await remediateOne(autopilot, parsed, triage.resourceId, scoped);
   };
+}
+
+/** Remediates one resource for an event: inline, handing off to the queue what does not fit. */
+async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof parseResourceWriteEvent>, resourceId: string, scoped: ReturnType<typeof createLogger>): Promise<void> {
+  // An app a component event names may be out of scope by its id alone.
+  const outOfScope = autopilot.remediator.skipByIdAlone(resourceId);
+  if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
+  const queue = autopilot.sweep.queue;
+  // A remediation of this resource already waits on the queue and will read it afresh: this event adds nothing.
+  const pending = queue && (await pendingRemediation(autopilot.ledger, resourceId));
+  if (pending) {
+    return void scoped.log('info', 'event.ignored', {
+      reason: 'remediation-pending',
+      detail: `remediation ${pending.requestId} of this resource is queued until ${pending.deferral?.retryAt} and will read it afresh`,
+    });
+  }
+  const remediationId = randomUUID();
+  const outcome = await autopilot.remediator.remediate({
+    resourceId: resourceId,
+    correlationId: parsed.correlationId ?? parsed.id,
+    mode: 'apply',
+    handOff: queue ? { transientFailures: true } : undefined,
+  });
+  if (outcome.status === 'deferred' && outcome.deferral && queue) {
+    // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
+    const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
+    await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id }), { visibilityDelaySeconds: delay });
+  }
+  scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
+  await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId });
+  if (isTransientOutcome(outcome)) {
+    throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
+  }
 }

@@ -25,6 +25,11 @@ export function summarizeOutcome(outcome: RemediationOutcome): Record<string, un
       retryAfterSeconds: Math.ceil(outcome.deferral.retryAfterMs / 1000),
       attempt: outcome.deferral.resume.attempt,
     },
+    // A Dapr app: what each component got, and whether its azureClientId names the grantee.
+    dapr: outcome.plan?.dapr && {
+      appId: outcome.plan.dapr.appId,
+      components: outcome.plan.dapr.components.map((c) => ({ name: c.name, componentType: c.componentType, status: c.status, targets: c.targets, clientId: c.clientId })),
+    },
     durationMs: outcome.durationMs,
   };
 }

@@ -15,6 +15,7 @@ import { triggerNamed } from '../functions/triggers';
 import { startSandbox } from './environment';
 import { runHandOffDemo } from './hand-off-demo';
 import { runSweepDemo } from './sweep-demo';
+import { runDaprDemo } from './dapr-demo';
 
 function identitySummary(identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined): string {
   if (!identity || !identity.type || identity.type === 'None') return 'none';
@@ -90,6 +91,9 @@ async function main(): Promise<void> {
     const violations = (await emulator.specViolations()).length;
     process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${violations} violations.\n`);
     process.stdout.write(`${coverageLine(emulator.specs.coverage)}.\n`);
+    // Dapr: a container app's components get exactly what the catalogue names.
+    process.stdout.write('\n');
+    await runDaprDemo(emulator, app, (text) => process.stdout.write(text));
     // A write that outlives an Event Grid delivery, finished from the remediation queue.
     process.stdout.write('\n');
     await runHandOffDemo(emulator, app, (text) => process.stdout.write(text));

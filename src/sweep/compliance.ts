@@ -3,6 +3,9 @@ import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, typ
 import { readIdentity } from '../engine/identity-state';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
 import type { Plan, ResourceState } from '../engine/types';
+import type { EnginePorts } from '../engine/ports';
+import { planDaprGrants } from '../engine/dapr';
+import { markCosmosPresent } from '../engine/data-plane';
 import { isAutopilotError } from '../errors';
 import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
 import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
@@ -14,7 +17,9 @@ export type ComplianceProblem =
   /** The rule's user-assigned identity is not attached. */
   | 'user-assigned-identity-missing'
   /** The principal lacks grants the rule gives it (never granted, or deleted since). */
-  | 'role-assignments-missing';
+  | 'role-assignments-missing'
+  /** A Dapr app's principal lacks what one of its components needs (its own drift kind: a component changed, or a grant was removed). */
+  | 'dapr-component-grants-missing';
 
 export interface MissingRoleAssignment {
   role: string;
@@ -74,6 +79,21 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
   };
 }
 
+/** Ports the sweep uses for Dapr apps (the app's own; absent: Dapr sections are not assessed). */
+export type DaprSweepPorts = Partial<Pick<EnginePorts, 'dapr' | 'cosmosRoleAssignments'>>;
+
+/** Time for one Dapr app's component read and target query within a sweep. */
+const DAPR_ASSESSMENT_MS = 60_000;
+
+/** Whether a missing grant comes from a Dapr component rather than a profile. */
+function isDaprGrant(plan: Plan, missing: MissingRoleAssignment): boolean {
+  const same = (scope: string) => scope.toLowerCase() === missing.scope.toLowerCase();
+  return (
+    plan.roleAssignments.some((r) => r.profile.startsWith('dapr:') && same(r.scope) && r.roleDefinitionGuid === missing.roleDefinitionGuid) ||
+    (plan.dataPlaneRoleAssignments ?? []).some((d) => d.source.startsWith('dapr:') && same(d.scope) && d.roleDefinitionGuid === missing.roleDefinitionGuid)
+  );
+}
+
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /**
@@ -83,7 +103,7 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v
  */
 export async function assessPage(
   rows: Array<Record<string, unknown>>,
-  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource },
+  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource; ports?: DaprSweepPorts },
 ): Promise<ComplianceAssessment[]> {
   const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => {
     const resource = resourceStateFromRow(row);
@@ -99,6 +119,20 @@ export async function assessPage(
     }
     return { resource, plan: result.plan };
   });
+
+  // Dapr apps under a rule with a `dapr` section: their components' grants join the plan (one list and
+  // one Resource Graph query per such app, so only those apps cost more than a row).
+  for (const [i, p] of planned.entries()) {
+    if (!('plan' in p) || !p.resource.dapr || !context.ports?.dapr) continue;
+    const options = context.rules.rules.find((r) => r.name === p.plan.rule)?.dapr;
+    if (!options) continue;
+    try {
+      await planDaprGrants(p.plan, p.resource, options, context.ports, AbortSignal.timeout(DAPR_ASSESSMENT_MS));
+    } catch (e) {
+      if (!isAutopilotError(e)) throw e;
+      planned[i] = { kind: 'invalid', resourceId: p.resource.id, code: e.code, detail: e.message };
+    }
+  }
 
   const principals = new Set<string>();
   for (const p of planned) {
@@ -137,12 +171,21 @@ export async function assessPage(
           missing.push({ role: ra.roleDisplayName, roleDefinitionGuid: guid, scope: ra.scope });
         }
       }
+      // The second kind of grant: Cosmos DB data-plane roles, listed per account.
+      if ((plan.dataPlaneRoleAssignments ?? []).length > 0 && context.ports?.cosmosRoleAssignments) {
+        await markCosmosPresent(plan, principal, context.ports as EnginePorts, AbortSignal.timeout(DAPR_ASSESSMENT_MS), { principalIsNew: !principal });
+        for (const d of plan.dataPlaneRoleAssignments!.filter((x) => !x.present)) {
+          missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
+        }
+      }
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });
       continue;
     }
-    if (missing.length > 0) problems.push('role-assignments-missing');
+    const fromProfiles = missing.filter((m) => !isDaprGrant(plan, m));
+    if (fromProfiles.length > 0) problems.push('role-assignments-missing');
+    if (missing.length > fromProfiles.length) problems.push('dapr-component-grants-missing');
     if (problems.length === 0) {
       out.push({ kind: 'compliant', resourceId: resource.id, resourceType: resource.type });
       continue;

@@ -90,7 +90,17 @@ function optionalTime(v: unknown, field: string): string | undefined {
   return text;
 }
 
-const ACTION_KINDS = new Set(['user-assigned-identity-created', 'user-assigned-identity-reused', 'identity-written', 'role-assigned', 'role-already-assigned']);
+const ACTION_KINDS = new Set([
+  'user-assigned-identity-created',
+  'user-assigned-identity-reused',
+  'identity-written',
+  'role-assigned',
+  'role-already-assigned',
+  // The second grant kind and Dapr components (issue 14): a hand-off after them carries them on.
+  'cosmos-role-assigned',
+  'cosmos-role-already-assigned',
+  'dapr-client-id-written',
+]);
 
 /** The hand-off part, checked field by field: it decides what is polled and what the ledger says was done. */
 function parseResume(raw: unknown): ResumePoint {

@@ -3,7 +3,7 @@ import { tryParseArmId } from '../arm/resource-id';
 import type { StructuredLogger } from '../logging/logger';
 import type { RoleResolver, RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
-import { assessPage, type ComplianceProblem } from './compliance';
+import { assessPage, type ComplianceProblem, type DaprSweepPorts } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
 import { type ComplianceBreakdown, FINDINGS_KEPT_IN_MEMORY, newSweepId, type ReportStore, type SweepFailure, type SweepFinding, type SweepReport, type SweepTotals } from './report';
@@ -20,7 +20,7 @@ export interface SweepPorts {
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
-  readonly ports: { roles: RoleResolver };
+  readonly ports: { roles: RoleResolver } & DaprSweepPorts;
   readonly sweep: SweepPorts;
 }
 
@@ -104,7 +104,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   for await (const rows of reader.pages(governedResourcesQuery(host.rules.scope), subscriptions, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
     totals.scanned += rows.length;
     pages++;
-    const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions) });
+    const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions), ports: host.ports });
     const pageFindings: SweepFinding[] = [];
     for (const a of assessed) {
       if (a.kind === 'compliant') {

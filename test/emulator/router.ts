@@ -3,6 +3,8 @@ import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { FIC_PATH, handleFederatedCredential } from './handlers/federated-credentials';
+import { COSMOS_CHILD_ROUTE, handleCosmosChild } from './handlers/cosmos-sql-rbac';
+import { DAPR_COMPONENT_ROUTE, handleDaprComponents } from './handlers/dapr-components';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
@@ -129,6 +131,11 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     requireApiVersion(req, resourceTypeModel('Microsoft.Compute/virtualMachineScaleSets')!.apiVersions, 'Microsoft.Compute/virtualMachineScaleSets');
     return handleScaleSetChild(ctx, req, scaleSetChild[1]!, scaleSetChild[2]!, scaleSetChild[3]);
   }
+
+  const dapr = DAPR_COMPONENT_ROUTE.exec(path);
+  if (dapr) return handleDaprComponents(ctx, req, dapr[1]!, dapr[2]);
+  const cosmos = COSMOS_CHILD_ROUTE.exec(path);
+  if (cosmos) return handleCosmosChild(ctx, req, cosmos[1]!, cosmos[2]!, cosmos[3]!, cosmos[4]);
 
   const id = parse(path);
   if (id.kind !== 'resource') throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not supported by the emulator.`);

@@ -34,6 +34,68 @@ const BY_TYPE: Record<string, RpModels> = {
  */
 export function preloadRpModels(): void {
   for (const rp of Object.values(BY_TYPE)) loadMappers(rp.pkg);
+  for (const child of CHILDREN) loadMappers(child.pkg);
+}
+
+/**
+ * Child resources the product reads and writes whose specs are not stored: Dapr components
+ * (DaprComponents.json `$ref`s Microsoft.App's CommonDefinitions.json) and Cosmos DB SQL role
+ * assignments (rbac.json `$ref`s the 1 MB cosmos-db.json). Checked against the typed SDKs' models:
+ * `@azure/arm-appcontainers` 3.0.0 and `@azure/arm-cosmosdb` 16.4.0 (the last release with model
+ * mappers; 17 is TypeSpec-generated without them), both generated from those specs.
+ */
+interface ChildModels {
+  pkg: string;
+  route: RegExp;
+  operationGroup: string;
+  resource: string;
+  request: string;
+  list: string;
+  /** Operation ids by verb for one item and for the collection. */
+  item: Record<string, string>;
+  collection: string;
+}
+const CHILDREN: ChildModels[] = [
+  {
+    pkg: '@azure/arm-appcontainers',
+    route: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+\/daprComponents(\/[^/]+)?$/i,
+    operationGroup: 'DaprComponents',
+    resource: 'DaprComponent',
+    request: 'DaprComponent',
+    list: 'DaprComponentsCollection',
+    item: { GET: 'Get', PUT: 'CreateOrUpdate' },
+    collection: 'List',
+  },
+  {
+    pkg: '@azure/arm-cosmosdb',
+    route: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+\/sqlRoleAssignments(\/[^/]+)?$/i,
+    operationGroup: 'SqlResources',
+    resource: 'SqlRoleAssignmentGetResults',
+    request: 'SqlRoleAssignmentCreateUpdateParameters',
+    list: 'SqlRoleAssignmentListResult',
+    item: { GET: 'GetSqlRoleAssignment', PUT: 'CreateUpdateSqlRoleAssignment' },
+    collection: 'ListSqlRoleAssignments',
+  },
+];
+
+function checkChild(method: string, path: string, requestBody: unknown, status: number, responseBody: unknown): ModelCheck | undefined {
+  for (const child of CHILDREN) {
+    const m = child.route.exec(path);
+    if (!m) continue;
+    const one = m[1] !== undefined;
+    const verb = one ? child.item[method] : method === 'GET' ? child.collection : undefined;
+    if (!verb) return undefined;
+    const mappers = loadMappers(child.pkg);
+    const problems: ModelCheck['problems'] = [];
+    if (method === 'PUT' && requestBody !== undefined && status < 400) {
+      for (const message of checkBody(mappers, child.request, requestBody, { complete: true })) problems.push({ side: 'request', message });
+    }
+    if (status < 300 && responseBody !== undefined) {
+      for (const message of checkBody(mappers, one ? child.resource : child.list, responseBody, { complete: false })) problems.push({ side: 'response', message });
+    }
+    return { operationId: `${child.operationGroup}_${verb}`, problems };
+  }
+  return undefined;
 }
 
 const OPERATION: Record<string, string> = { GET: 'Get', PUT: 'CreateOrUpdate', PATCH: 'Update', DELETE: 'Delete' };
@@ -48,6 +110,8 @@ export interface ModelCheck {
  * child path); undefined when the pair is not such a call.
  */
 export function checkWithRpModels(method: string, path: string, requestBody: unknown, status: number, responseBody: unknown): ModelCheck | undefined {
+  const child = checkChild(method, path, requestBody, status, responseBody);
+  if (child) return child;
   const m = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/([^/]+\/[^/]+)\/[^/]+$/i.exec(path);
   const rp = m ? BY_TYPE[m[1]!.toLowerCase()] : undefined;
   const verb = OPERATION[method];

@@ -1,3 +1,4 @@
+import { tryParseArmId } from '../../arm/resource-id';
 import type { ResourceTypeHandler } from './model';
 
 /** ContainerApps_Update is a JSON merge patch; 202 + Location, polled to completion. */
@@ -24,4 +25,20 @@ export const containerApps: ResourceTypeHandler = {
   // 2024-03-01/ContainerApps.json; @azure/arm-appcontainers' ContainerApp mapper marks it required).
   // Found by test/conformance/typed-sdks.test.ts.
   identityPatchBody: (identity, resource) => ({ location: resource.location, identity }),
+  // Read by the sweep's Resource Graph row too, so a sweep sees the Dapr settings a GET sees.
+  graphProperties: ['configuration', 'managedEnvironmentId', 'environmentId'],
+  /**
+   * `properties.configuration.dapr.enabled` and `.appId` (ContainerApps.json 2024-03-01, `Dapr`), and
+   * the managed environment the app runs in (`managedEnvironmentId`, or `environmentId` in newer
+   * api-versions): its `daprComponents` scoped to this app id are what the sidecar loads.
+   */
+  daprApp: (body) => {
+    const props = (body.properties ?? {}) as { configuration?: { dapr?: { enabled?: unknown; appId?: unknown } }; managedEnvironmentId?: unknown; environmentId?: unknown };
+    const dapr = props.configuration?.dapr;
+    const environment = [props.managedEnvironmentId, props.environmentId].find((v): v is string => typeof v === 'string' && v.length > 0);
+    const env = environment ? tryParseArmId(environment) : undefined;
+    if (dapr?.enabled !== true || typeof dapr.appId !== 'string' || dapr.appId.length === 0 || env?.kind !== 'resource') return undefined;
+    if (env.type?.toLowerCase() !== 'microsoft.app/managedenvironments') return undefined;
+    return { appId: dapr.appId, environmentId: env.id };
+  },
 };

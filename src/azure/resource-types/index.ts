@@ -25,7 +25,7 @@ export function resourceTypeHandler(type: string): ResourceTypeHandler | undefin
 }
 
 /** What a type's module reads from a body for the pure planner: generic facts, never the type name. */
-export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs' | 'workloadIdentity'>;
+export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs' | 'workloadIdentity' | 'dapr'>;
 
 /**
  * The facts the planner needs from one body (a full GET, or a Resource Graph row shaped like one).
@@ -43,6 +43,7 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     provisioningState: provisioningStateOf(body),
     busyRetryMs: handler.busyRetrySeconds * 1000,
     workloadIdentity: handler.workloadIdentity?.(body),
+    ...(handler.daprApp?.(body) ? { dapr: handler.daprApp(body) } : {}),
   };
 }
 

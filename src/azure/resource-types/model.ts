@@ -1,5 +1,5 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
-import type { ClusterWorkloadIdentityChange, FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
+import type { ClusterWorkloadIdentityChange, DaprAppFacts, FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
 import type { ArmRequester } from '../resource-action';
 
 /** The engine's one internal name for each identity kind (see IdentityState.type). */
@@ -48,6 +48,8 @@ export interface ResourceTypeHandler {
   identityPatchBody?(identity: unknown, resource: { location: string }): Record<string, unknown>;
   /** What in a GET body forbids writing the identity at all (write-only secrets, a stopped group...). */
   writeBlockers?(body: Record<string, unknown>): PlanBlocker[];
+  /** Dapr enabled on the workload: its app id and environment (Container Apps' `configuration.dapr`). */
+  daprApp?(body: Record<string, unknown>): DaprAppFacts | undefined;
   /** The workload's principals besides its identity block (AKS: the kubelet identity pods use). */
   principals?(body: Record<string, unknown>): WorkloadPrincipals;
   /** The cluster's OIDC issuer and workload identity settings (AKS), from a GET body. */

@@ -11,11 +11,13 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
  * - Microsoft.KeyVault/vaults: stable/2023-07-01 (examples/getVault.json, commit f005270b), stable/2022-07-01
  * - Microsoft.Storage/storageAccounts: stable/2023-05-01 (storage.json, commit da749a02), stable/2023-01-01
  * - Microsoft.ServiceBus/namespaces: stable/2021-11-01 (namespace-preview.json, commit efdfa5c6)
+ * - Microsoft.DocumentDB/databaseAccounts: stable/2024-11-15 (cosmos-db.json, commit 92f4b811)
  */
 const GRANT_TARGET_API_VERSIONS: Record<string, readonly string[]> = {
   'microsoft.keyvault/vaults': ['2022-07-01', '2023-07-01'],
   'microsoft.storage/storageaccounts': ['2023-01-01', '2023-05-01'],
   'microsoft.servicebus/namespaces': ['2021-11-01'],
+  'microsoft.documentdb/databaseaccounts': ['2024-11-15'],
 };
 
 export function isGrantTargetType(type: string | undefined): boolean {

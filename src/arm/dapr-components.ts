@@ -1,0 +1,292 @@
+/**
+ * The catalogue of Azure Dapr component types: for each, the metadata field(s) that name its Azure
+ * target, how the field spells the target (a bare name, a host name, a URL), the target's ARM type,
+ * and what the component's identity must hold there. Pure data, in one place; the engine derives a
+ * Dapr app's grants from it (src/engine/dapr.ts) and the tests hold one case per entry.
+ *
+ * Sources, for every entry:
+ * - the metadata field names: dapr/components-contrib `metadata.yaml` of each component (commit
+ *   c23900d2, `builtinAuthenticationProfiles: azuread` and the required fields);
+ * - the roles: the Dapr component reference page where it names one (dapr/docs commit 0748da594),
+ *   otherwise the service's own Learn page on Microsoft Entra data access (cited per entry in `doc`
+ *   and `roleSource`).
+ */
+
+/** An Azure RBAC built-in role by name and GUID (the same in every tenant). */
+export interface CatalogueRole {
+  readonly name: string;
+  readonly guid: string;
+}
+
+/** What the identity must hold on a target. */
+export type CatalogueGrant =
+  | { readonly kind: 'rbac'; readonly roles: readonly CatalogueRole[] }
+  /** A Cosmos DB SQL (data-plane) role assignment: not an Azure RBAC assignment at all. */
+  | { readonly kind: 'cosmos-sql'; readonly role: CatalogueRole };
+
+/**
+ * How a metadata value names the target:
+ * - `name`: the resource's own name (`accountName: mystorage`);
+ * - `name-or-host`: a bare name, or a host name ending in one of `hostSuffixes`;
+ * - `host`: a host name ending in one of `hostSuffixes` (`namespace.servicebus.windows.net`);
+ * - `url`: an https URL whose host ends in one of `hostSuffixes` (`https://acc.documents.azure.com:443/`).
+ */
+export type TargetSpelling = 'name' | 'name-or-host' | 'host' | 'url';
+
+/**
+ * A flag in the component's metadata that makes Dapr manage entities (create queues, topics,
+ * subscriptions) itself, which needs a stronger role, or one the product does not grant at all.
+ */
+export interface EntityManagement {
+  readonly field: string;
+  /** Dapr manages entities when the field is `true`, or unless it is `true` (Service Bus's `disableEntityManagement`). */
+  readonly managesWhen: 'true' | 'not-true';
+  /** The grant that replaces the target's own one while entities are managed; absent: not granted by the product. */
+  readonly grant?: CatalogueGrant;
+  readonly why: string;
+}
+
+export interface CatalogueTarget {
+  /** The metadata field that names the target. */
+  readonly field: string;
+  readonly spelling: TargetSpelling;
+  /** Public-cloud host suffixes (lower case, with the leading dot) for `host`/`url`/`name-or-host`. */
+  readonly hostSuffixes?: readonly string[];
+  /** The ARM type of the target (canonical spelling). */
+  readonly resourceType: string;
+  /** ARM's name rule for that type, checked before a value is used in a query. */
+  readonly namePattern: RegExp;
+  readonly grant: CatalogueGrant;
+  readonly entityManagement?: EntityManagement;
+}
+
+export interface CatalogueEntry {
+  /** `<building block>.<component>`, as in a component's `spec.type` / Container Apps' `componentType`. */
+  readonly componentType: string;
+  readonly targets: readonly CatalogueTarget[];
+  /** The Dapr component reference page. */
+  readonly doc: string;
+  /** Where the role comes from, when the Dapr page names none. */
+  readonly roleSource?: string;
+}
+
+export const ROLES = {
+  keyVaultSecretsUser: { name: 'Key Vault Secrets User', guid: '4633458b-17de-408a-b874-0445c86b69e6' },
+  storageBlobDataContributor: { name: 'Storage Blob Data Contributor', guid: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' },
+  storageTableDataContributor: { name: 'Storage Table Data Contributor', guid: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' },
+  storageQueueDataContributor: { name: 'Storage Queue Data Contributor', guid: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' },
+  serviceBusDataSender: { name: 'Azure Service Bus Data Sender', guid: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' },
+  serviceBusDataReceiver: { name: 'Azure Service Bus Data Receiver', guid: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' },
+  serviceBusDataOwner: { name: 'Azure Service Bus Data Owner', guid: '090c5cfd-751d-490a-894a-3ce6f1109419' },
+  eventHubsDataSender: { name: 'Azure Event Hubs Data Sender', guid: '2b629674-e913-4c01-ae53-ef4638d8f975' },
+  eventHubsDataReceiver: { name: 'Azure Event Hubs Data Receiver', guid: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde' },
+  appConfigurationDataReader: { name: 'App Configuration Data Reader', guid: '516239f1-63e1-4d78-a4de-a74fb236a071' },
+  /** Cosmos DB's built-in SQL data-plane role (azure-facts.md; Learn cosmos-db/how-to-setup-rbac). */
+  cosmosBuiltInDataContributor: { name: 'Cosmos DB Built-in Data Contributor', guid: '00000000-0000-0000-0000-000000000002' },
+} as const satisfies Record<string, CatalogueRole>;
+
+/** Cosmos DB's built-in SQL data-plane roles, by name and id (the same ids in every account). */
+export const COSMOS_SQL_BUILTIN_ROLES: readonly CatalogueRole[] = [
+  { name: 'Cosmos DB Built-in Data Reader', guid: '00000000-0000-0000-0000-000000000001' },
+  ROLES.cosmosBuiltInDataContributor,
+];
+
+export const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
+
+// ARM naming rules (Learn: azure-resource-manager/management/resource-name-rules), lower-cased as
+// names are compared case-insensitively.
+const STORAGE_NAME = /^[a-z0-9]{3,24}$/;
+const VAULT_NAME = /^[a-z0-9-]{3,24}$/;
+const SERVICE_BUS_NAME = /^[a-z][a-z0-9-]{4,48}[a-z0-9]$/;
+const EVENT_HUBS_NAME = /^[a-z][a-z0-9-]{4,48}[a-z0-9]$/;
+const APP_CONFIG_NAME = /^[a-z0-9-]{5,50}$/;
+const COSMOS_NAME = /^[a-z0-9][a-z0-9-]{1,42}$/;
+
+const rbac = (...roles: CatalogueRole[]): CatalogueGrant => ({ kind: 'rbac', roles });
+
+const blobAccount: CatalogueTarget = {
+  field: 'accountName',
+  spelling: 'name',
+  resourceType: 'Microsoft.Storage/storageAccounts',
+  namePattern: STORAGE_NAME,
+  grant: rbac(ROLES.storageBlobDataContributor),
+};
+
+/**
+ * Service Bus: Dapr creates queues, topics and subscriptions itself unless `disableEntityManagement`
+ * is "true" (components-contrib servicebus metadata.yaml); managing entities needs "Azure Service Bus
+ * Data Owner", which "enables data access to Service Bus namespace and its entities, including
+ * queues, topics, subscriptions, and filters" (Learn: service-bus-messaging/service-bus-managed-service-identity).
+ */
+const serviceBusNamespace: CatalogueTarget = {
+  field: 'namespaceName',
+  // "the address of the Service Bus namespace, as a fully-qualified domain name" (metadata.yaml).
+  spelling: 'host',
+  hostSuffixes: ['.servicebus.windows.net'],
+  resourceType: 'Microsoft.ServiceBus/namespaces',
+  namePattern: SERVICE_BUS_NAME,
+  grant: rbac(ROLES.serviceBusDataSender, ROLES.serviceBusDataReceiver),
+  entityManagement: {
+    field: 'disableEntityManagement',
+    managesWhen: 'not-true',
+    grant: rbac(ROLES.serviceBusDataOwner),
+    why: "Dapr creates the queues, topics and subscriptions it uses unless disableEntityManagement is \"true\", which needs 'Azure Service Bus Data Owner'",
+  },
+};
+
+/**
+ * Event Hubs: with `enableEntityManagement: "true"` Dapr creates hubs and consumer groups through
+ * Azure Resource Manager (it then needs `subscriptionId` and `resourceGroupName`), i.e. management-plane
+ * rights on the namespace, which this product does not hand out (components-contrib eventhubs metadata.yaml).
+ */
+const eventHubsTargets: readonly CatalogueTarget[] = [
+  {
+    field: 'eventHubNamespace',
+    spelling: 'name-or-host',
+    hostSuffixes: ['.servicebus.windows.net'],
+    resourceType: 'Microsoft.EventHub/namespaces',
+    namePattern: EVENT_HUBS_NAME,
+    grant: rbac(ROLES.eventHubsDataSender, ROLES.eventHubsDataReceiver),
+    entityManagement: {
+      field: 'enableEntityManagement',
+      managesWhen: 'true',
+      why: 'with enableEntityManagement "true" Dapr creates event hubs and consumer groups through Azure Resource Manager, which needs management-plane rights the product does not grant',
+    },
+  },
+  // The checkpoint store: Dapr keeps consumer offsets in blobs of this account.
+  { ...blobAccount, field: 'storageAccountName' },
+];
+
+const cosmosAccount: CatalogueTarget = {
+  field: 'url',
+  spelling: 'url',
+  hostSuffixes: ['.documents.azure.com'],
+  resourceType: COSMOS_ACCOUNT_TYPE,
+  namePattern: COSMOS_NAME,
+  grant: { kind: 'cosmos-sql', role: ROLES.cosmosBuiltInDataContributor },
+};
+
+const DAPR_DOCS = 'https://docs.dapr.io/reference/components-reference';
+
+export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
+  {
+    componentType: 'secretstores.azure.keyvault',
+    targets: [{ field: 'vaultName', spelling: 'name', resourceType: 'Microsoft.KeyVault/vaults', namePattern: VAULT_NAME, grant: rbac(ROLES.keyVaultSecretsUser) }],
+    doc: `${DAPR_DOCS}/supported-secret-stores/azure-keyvault/`,
+  },
+  { componentType: 'state.azure.blobstorage', targets: [blobAccount], doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-blobstorage/` },
+  { componentType: 'bindings.azure.blobstorage', targets: [blobAccount], doc: `${DAPR_DOCS}/supported-bindings/blobstorage/` },
+  {
+    componentType: 'state.azure.tablestorage',
+    targets: [{ field: 'accountName', spelling: 'name', resourceType: 'Microsoft.Storage/storageAccounts', namePattern: STORAGE_NAME, grant: rbac(ROLES.storageTableDataContributor) }],
+    doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-tablestorage/`,
+    roleSource: 'https://learn.microsoft.com/azure/storage/tables/assign-azure-role-data-access (read and write entities: Storage Table Data Contributor)',
+  },
+  {
+    componentType: 'bindings.azure.storagequeues',
+    targets: [{ field: 'accountName', spelling: 'name', resourceType: 'Microsoft.Storage/storageAccounts', namePattern: STORAGE_NAME, grant: rbac(ROLES.storageQueueDataContributor) }],
+    doc: `${DAPR_DOCS}/supported-bindings/storagequeues/`,
+    roleSource: 'https://learn.microsoft.com/azure/storage/queues/assign-azure-role-data-access (send, read and delete messages: Storage Queue Data Contributor)',
+  },
+  {
+    componentType: 'pubsub.azure.servicebus.topics',
+    targets: [serviceBusNamespace],
+    doc: `${DAPR_DOCS}/supported-pubsub/setup-azure-servicebus-topics/`,
+    roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity (Data Sender, Data Receiver; Data Owner for entities)',
+  },
+  {
+    componentType: 'pubsub.azure.servicebus.queues',
+    targets: [serviceBusNamespace],
+    doc: `${DAPR_DOCS}/supported-pubsub/setup-azure-servicebus-queues/`,
+    roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity',
+  },
+  {
+    componentType: 'bindings.azure.servicebusqueues',
+    targets: [serviceBusNamespace],
+    doc: `${DAPR_DOCS}/supported-bindings/servicebusqueues/`,
+    roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity',
+  },
+  {
+    componentType: 'pubsub.azure.eventhubs',
+    targets: eventHubsTargets,
+    doc: `${DAPR_DOCS}/supported-pubsub/setup-azure-eventhubs/`,
+    roleSource: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory (Data Sender, Data Receiver); checkpoint blobs: Storage Blob Data Contributor',
+  },
+  {
+    componentType: 'bindings.azure.eventhubs',
+    targets: eventHubsTargets,
+    doc: `${DAPR_DOCS}/supported-bindings/eventhubs/`,
+    roleSource: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory',
+  },
+  {
+    componentType: 'configuration.azure.appconfig',
+    targets: [
+      {
+        field: 'host',
+        spelling: 'url',
+        hostSuffixes: ['.azconfig.io'],
+        resourceType: 'Microsoft.AppConfiguration/configurationStores',
+        namePattern: APP_CONFIG_NAME,
+        grant: rbac(ROLES.appConfigurationDataReader),
+      },
+    ],
+    doc: `${DAPR_DOCS}/supported-configuration-stores/azure-appconfig-configuration-store/`,
+    roleSource: 'https://learn.microsoft.com/azure/azure-app-configuration/concept-enable-rbac (read key-values: App Configuration Data Reader)',
+  },
+  { componentType: 'state.azure.cosmosdb', targets: [cosmosAccount], doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-cosmosdb/` },
+  { componentType: 'bindings.azure.cosmosdb', targets: [cosmosAccount], doc: `${DAPR_DOCS}/supported-bindings/cosmosdb/` },
+];
+
+const BY_TYPE = new Map(DAPR_COMPONENT_CATALOGUE.map((e) => [e.componentType.toLowerCase(), e]));
+
+/** The catalogue entry of a component type (case-insensitive), or undefined for types it does not know. */
+export function catalogueEntry(componentType: string): CatalogueEntry | undefined {
+  return BY_TYPE.get(componentType.toLowerCase());
+}
+
+/** Every ARM type a catalogue target may be. */
+export function catalogueTargetTypes(): string[] {
+  return [...new Set(DAPR_COMPONENT_CATALOGUE.flatMap((e) => e.targets.map((t) => t.resourceType)))];
+}
+
+/**
+ * The target's resource name from a metadata value, or why the value cannot name one. Nothing is
+ * guessed: a value of the wrong shape, a host of another cloud or domain, or a name ARM would not
+ * allow is refused.
+ */
+export function targetNameFrom(target: CatalogueTarget, value: string): { name: string } | { problem: string } {
+  const raw = value.trim();
+  let candidate: string | undefined;
+  const hostName = (host: string): string | undefined => {
+    const h = host.toLowerCase().replace(/\.$/, '');
+    const suffix = (target.hostSuffixes ?? []).find((s) => h.endsWith(s));
+    return suffix ? h.slice(0, -suffix.length) : undefined;
+  };
+  switch (target.spelling) {
+    case 'name':
+      candidate = raw.toLowerCase();
+      break;
+    case 'name-or-host':
+      candidate = raw.includes('.') ? hostName(raw) : raw.toLowerCase();
+      break;
+    case 'host':
+      candidate = hostName(raw);
+      break;
+    case 'url': {
+      let url: URL | undefined;
+      try {
+        url = new URL(raw);
+      } catch {
+        url = undefined;
+      }
+      candidate = url && url.protocol === 'https:' && !url.username && !url.password ? hostName(url.hostname) : undefined;
+      break;
+    }
+  }
+  const expected = target.spelling === 'name' ? 'a name' : `a ${target.spelling === 'url' ? 'https URL' : 'host'} ending in ${(target.hostSuffixes ?? []).join(' or ')}`;
+  if (candidate === undefined) return { problem: `'${clip(raw)}' in '${target.field}' is not ${expected}` };
+  if (!target.namePattern.test(candidate)) return { problem: `'${clip(candidate)}' (from '${target.field}') is not a valid ${target.resourceType} name` };
+  return { name: candidate };
+}
+
+const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);

@@ -1,0 +1,114 @@
+import { parseArmId } from '../arm/resource-id';
+import { AZURE_CLIENT_ID } from '../engine/dapr';
+import type { DaprComponent, DaprEnvironmentApp, DaprPort, FoundDaprTarget } from '../engine/ports';
+import { AutopilotError } from '../errors';
+import { armCall } from './arm-call-error';
+import type { ArmClientPool } from './clients';
+import { writeResource } from './long-running-write';
+import { armRequester } from './resource-action';
+import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
+
+/**
+ * Dapr components of Container Apps managed environments
+ * (`Microsoft.App/managedEnvironments/{env}/daprComponents`, Azure/azure-rest-api-specs
+ * specification/app/resource-manager/Microsoft.App/stable/2024-03-01/DaprComponents.json).
+ * A component's secret values are never returned by a GET (the RP has a separate
+ * `daprComponents/{name}/listSecrets` action for them, DaprComponents_ListSecrets), so a component
+ * with inline secrets is never rewritten: its PUT would drop them.
+ */
+export const DAPR_COMPONENTS_API_VERSION = '2024-03-01';
+
+type Json = Record<string, unknown>;
+
+/** Runs one Resource Graph query (the app's SDK client, its quota handling); rows as objects. */
+export type GraphQuery = (query: string, subscriptions: string[], signal: AbortSignal) => Promise<Array<Record<string, unknown>>>;
+
+/** A KQL string literal; the values are checked names and parsed ids, and quoting is still escaped. */
+const kql = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function componentOf(raw: Json): DaprComponent {
+  const props = (raw.properties ?? {}) as Json;
+  const list = (v: unknown) => (Array.isArray(v) ? v : []) as Json[];
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    id: String(raw.id ?? ''),
+    name: String(raw.name ?? ''),
+    componentType: String(props.componentType ?? ''),
+    metadata: list(props.metadata).map((m) => ({ name: String(m.name ?? ''), value: str(m.value), secretRef: str(m.secretRef) })),
+    scopes: (Array.isArray(props.scopes) ? (props.scopes as unknown[]) : []).filter((s): s is string => typeof s === 'string'),
+    secrets: list(props.secrets).map((s) => ({ name: String(s.name ?? ''), keyVaultUrl: str(s.keyVaultUrl), identity: str(s.identity) })),
+    rawBody: raw,
+  };
+}
+
+export class ArmDaprPort implements DaprPort {
+  constructor(
+    private readonly clients: ArmClientPool,
+    private readonly graph: GraphQuery,
+    private readonly options: { pollIntervalMs?: number } = {},
+  ) {}
+
+  private requester(subscriptionId: string, signal: AbortSignal) {
+    return armRequester(this.clients.for(subscriptionId).resources, this.clients.connection.endpoint, { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS });
+  }
+
+  async listComponents(environmentId: string, signal: AbortSignal): Promise<DaprComponent[]> {
+    const env = parseArmId(environmentId);
+    const rows = await armCall(`list Dapr components of ${environmentId}`, () => this.requester(env.subscriptionId!, signal).list(`${env.id}/daprComponents`, DAPR_COMPONENTS_API_VERSION));
+    return rows.map(componentOf);
+  }
+
+  async lookup(
+    input: { subscriptions: string[]; targets: Array<{ resourceType: string; name: string }>; environmentId: string },
+    signal: AbortSignal,
+  ): Promise<{ targets: FoundDaprTarget[]; apps: DaprEnvironmentApp[] }> {
+    const byType = new Map<string, string[]>();
+    for (const t of input.targets) byType.set(t.resourceType.toLowerCase(), [...(byType.get(t.resourceType.toLowerCase()) ?? []), t.name]);
+    const env = kql(parseArmId(input.environmentId).id);
+    const clauses = [
+      ...[...byType].map(([type, names]) => `(type =~ ${kql(type)} and name in~ (${names.map(kql).join(', ')}))`),
+      `(type =~ 'microsoft.app/containerapps' and (tostring(properties.managedEnvironmentId) =~ ${env} or tostring(properties.environmentId) =~ ${env}))`,
+    ];
+    // One query per remediation: the component targets and the environment's other Dapr apps together.
+    const query = `resources | where ${clauses.join(' or ')} | project id, name, type, tags, identity, properties`;
+    const rows = await this.graph(query, input.subscriptions, signal);
+    const targets: FoundDaprTarget[] = [];
+    const apps: DaprEnvironmentApp[] = [];
+    for (const row of rows) {
+      const type = String(row.type ?? '');
+      if (type.toLowerCase() === 'microsoft.app/containerapps') {
+        const dapr = ((row.properties as Json | undefined)?.configuration as Json | undefined)?.dapr as Json | undefined;
+        if (dapr?.enabled !== true || typeof dapr.appId !== 'string') continue;
+        const uas = ((row.identity as Json | undefined)?.userAssignedIdentities ?? {}) as Record<string, { clientId?: string }>;
+        apps.push({ id: String(row.id), appId: dapr.appId, userAssignedClientIds: Object.values(uas).map((u) => u?.clientId).filter((c): c is string => typeof c === 'string') });
+        continue;
+      }
+      targets.push({ id: String(row.id), type, name: String(row.name ?? ''), tags: (row.tags && typeof row.tags === 'object' ? row.tags : {}) as Record<string, string> });
+    }
+    return { targets, apps };
+  }
+
+  async setAzureClientId(componentId: string, clientId: string, signal: AbortSignal): Promise<void> {
+    const id = parseArmId(componentId);
+    const client = this.clients.for(id.subscriptionId!).resources;
+    let raw: Json | undefined;
+    await armCall(`GET ${componentId}`, () =>
+      client.resources.getById(componentId, DAPR_COMPONENTS_API_VERSION, { abortSignal: signal, onResponse: (r) => void (raw = r.parsedBody as Json) }),
+    );
+    const component = componentOf(raw ?? {});
+    const inline = component.secrets.filter((s) => !s.keyVaultUrl);
+    if (inline.length > 0) {
+      throw new AutopilotError('DaprComponentSecretsWriteOnly', `${componentId} holds secrets whose values a GET does not return; rewriting it would drop them`);
+    }
+    const props = { ...((raw?.properties ?? {}) as Json) };
+    delete props.provisioningState;
+    const metadata = component.metadata.filter((m) => m.name.toLowerCase() !== AZURE_CLIENT_ID.toLowerCase()).map((m) => ({ name: m.name, ...(m.value !== undefined ? { value: m.value } : {}), ...(m.secretRef !== undefined ? { secretRef: m.secretRef } : {}) }));
+    metadata.push({ name: AZURE_CLIENT_ID, value: clientId });
+    await armCall(`PUT ${componentId}`, () =>
+      writeResource(client, this.clients.connection.endpoint, 'PUT', componentId, DAPR_COMPONENTS_API_VERSION, { properties: { ...props, metadata } }, {
+        abortSignal: signal,
+        pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      }),
+    );
+  }
+}

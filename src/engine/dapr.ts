@@ -1,0 +1,259 @@
+import {
+  type CatalogueGrant,
+  type CatalogueTarget,
+  catalogueEntry,
+  targetNameFrom,
+} from '../arm/dapr-components';
+import { parseArmId, sameArmId } from '../arm/resource-id';
+import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
+import { AutopilotError } from '../errors';
+import type { DaprComponent, DaprEnvironmentApp, EnginePorts, FoundDaprTarget } from './ports';
+import type { DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState } from './types';
+
+/**
+ * Dapr-aware grants. A Dapr sidecar authenticates its Azure components with the identity of the app it
+ * runs in; each component's type says which metadata field names its target and what role it needs
+ * (the catalogue, src/arm/dapr-components.ts). Whoever writes a component chooses that metadata, so a
+ * target is granted only when Resource Graph finds exactly one resource of the catalogue's type by that
+ * name, inside the rule's `dapr.targets` (the same check as a tag-derived scope). Anything else is
+ * reported, never guessed.
+ */
+
+/** The azureClientId metadata field of the Dapr Azure auth profile (components-contrib builtin-authentication-profiles.yaml). */
+export const AZURE_CLIENT_ID = 'azureClientId';
+
+/** What the Dapr step read, kept beside the plan for the azureClientId decisions at apply. */
+export interface DaprContext {
+  components: DaprComponent[];
+  apps: DaprEnvironmentApp[];
+  options: DaprOptions;
+}
+
+interface PendingTarget {
+  component: DaprComponentPlan;
+  spec: CatalogueTarget;
+  grant: CatalogueGrant;
+  name: string;
+  value: string;
+}
+
+const blocker = (code: string, detail: string, remedy?: string): PlanBlocker => ({ code, detail, ...(remedy ? { remedy } : {}) });
+
+/** The components a Dapr app loads: those scoped to its app id, or scoped to no app at all. */
+export function componentsOfApp(components: readonly DaprComponent[], appId: string): DaprComponent[] {
+  // Dapr app ids are matched exactly, as the sidecar matches them.
+  return components.filter((c) => c.scopes.length === 0 || c.scopes.includes(appId));
+}
+
+function metadataValue(component: DaprComponent, field: string): { value?: string; secretRef?: string } | undefined {
+  const entry = component.metadata.find((m) => m.name.toLowerCase() === field.toLowerCase());
+  return entry ? { value: entry.value, secretRef: entry.secretRef } : undefined;
+}
+
+/** Whether the component makes Dapr manage its own entities (per the catalogue's flag and default). */
+function managesEntities(component: DaprComponent, spec: CatalogueTarget): boolean {
+  const em = spec.entityManagement;
+  if (!em) return false;
+  const flag = metadataValue(component, em.field)?.value?.trim().toLowerCase() === 'true';
+  return em.managesWhen === 'true' ? flag : !flag;
+}
+
+/** Reads one component against the catalogue and the rule: the targets to look up, or why not. */
+function assessComponent(component: DaprComponent, options: DaprOptions): { plan: DaprComponentPlan; targets: PendingTarget[] } {
+  const plan: DaprComponentPlan = { name: component.name, id: component.id, componentType: component.componentType, status: 'grants', targets: [], problems: [] };
+  const entry = catalogueEntry(component.componentType);
+  if (!entry) return { plan: { ...plan, status: 'unknown-type' }, targets: [] };
+  if (!options.componentTypes.some((t) => t.toLowerCase() === entry.componentType.toLowerCase())) return { plan: { ...plan, status: 'not-honoured' }, targets: [] };
+  const targets: PendingTarget[] = [];
+  for (const spec of entry.targets) {
+    const found = metadataValue(component, spec.field);
+    if (!found || (found.value === undefined && found.secretRef === undefined) || found.value === '') {
+      plan.problems.push(blocker('DaprTargetMissing', `component '${component.name}' (${entry.componentType}) has no '${spec.field}' naming its ${spec.resourceType}`));
+      continue;
+    }
+    if (found.value === undefined) {
+      plan.problems.push(blocker('DaprTargetUnresolvable', `component '${component.name}' takes '${spec.field}' from secret '${found.secretRef}', which the product does not read`, `write '${spec.field}' as a plain value`));
+      continue;
+    }
+    let grant = spec.grant;
+    if (managesEntities(component, spec)) {
+      const em = spec.entityManagement!;
+      if (!em.grant) {
+        plan.problems.push(blocker('DaprEntityManagementUnsupported', `component '${component.name}': ${em.why}`, `create the entities beforehand and set '${em.field}' accordingly`));
+        continue;
+      }
+      if (!options.entityManagement) {
+        plan.problems.push(
+          blocker('DaprEntityManagementNotAllowed', `component '${component.name}': ${em.why}; the rule does not allow that role (dapr.entityManagement)`, `set '${em.field}: "${em.managesWhen === 'true' ? 'false' : 'true'}"' on the component, or allow dapr.entityManagement in the rule`),
+        );
+        continue;
+      }
+      grant = em.grant;
+    }
+    const named = targetNameFrom(spec, found.value);
+    if ('problem' in named) {
+      plan.problems.push(blocker('DaprTargetUnresolvable', `component '${component.name}': ${named.problem}`));
+      continue;
+    }
+    targets.push({ component: plan, spec, grant, name: named.name, value: found.value });
+  }
+  return { plan, targets };
+}
+
+/** The subscriptions a target may be in: the rule's `dapr.targets.subscriptions`, or the app's own. */
+function targetSubscriptions(options: DaprOptions, resource: ResourceState): string[] {
+  const subs = (options.targets.subscriptions ?? ['{subscriptionId}']).map((s) => (s === '{subscriptionId}' ? resource.subscriptionId : s).toLowerCase());
+  return [...new Set(subs)];
+}
+
+/** Why a found target may not be granted, or undefined. */
+function boundsProblem(found: FoundDaprTarget, options: DaprOptions, resource: ResourceState): string | undefined {
+  const source = parseArmId(resource.id);
+  const target = parseArmId(found.id);
+  const problem = tagScopeProblem(target, options.targets, source);
+  if (problem) return problem.replace(/tagScope\./g, 'dapr.targets.');
+  if (options.targets.consentTag && !consentAdmits(tagValue(found.tags, options.targets.consentTag), target, source)) {
+    return `its '${options.targets.consentTag}' tag does not list the app's subscription or resource group (${source.subscriptionId}/${source.resourceGroup})`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the app's components (one list call) and looks their targets up (one Resource Graph query),
+ * then adds the grants each needs to the plan: RBAC roles to `roleAssignments`, Cosmos DB data-plane
+ * roles to `dataPlaneRoleAssignments`. Read-only. Returns what apply needs for azureClientId.
+ */
+export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, signal: AbortSignal): Promise<DaprContext | undefined> {
+  const app = resource.dapr;
+  if (!app) return undefined;
+  if (!ports.dapr) throw new AutopilotError('DaprUnavailable', 'the rule has a dapr section but the app has no Dapr component port');
+  const all = await ports.dapr.listComponents(app.environmentId, signal);
+  const used = componentsOfApp(all, app.appId);
+  const assessed = used.map((c) => assessComponent(c, options));
+  const pending = assessed.flatMap((a) => a.targets);
+  const lookups = [...new Map(pending.map((t) => [`${t.spec.resourceType.toLowerCase()}|${t.name}`, { resourceType: t.spec.resourceType, name: t.name }])).values()];
+  // The app's own subscription is always searched: the environment's other apps (for azureClientId)
+  // live there; a target found there but outside dapr.targets is still refused by the bounds check.
+  const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
+  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, signal);
+  const resolved = new Map<PendingTarget, FoundDaprTarget>();
+  for (const t of pending) {
+    const rows = found.filter((f) => f.type.toLowerCase() === t.spec.resourceType.toLowerCase() && f.name.toLowerCase() === t.name);
+    const where = `in subscription(s) ${targetSubscriptions(options, resource).join(', ')}`;
+    if (rows.length === 0) {
+      t.component.problems.push(blocker('DaprTargetNotFound', `component '${t.component.name}': no ${t.spec.resourceType} named '${t.name}' (from '${t.spec.field}') was found ${where}`, 'check the name, or widen dapr.targets.subscriptions in the rule'));
+      continue;
+    }
+    if (rows.length > 1) {
+      t.component.problems.push(blocker('DaprTargetAmbiguous', `component '${t.component.name}': ${rows.length} resources of type ${t.spec.resourceType} are named '${t.name}' ${where}`));
+      continue;
+    }
+    const problem = boundsProblem(rows[0]!, options, resource);
+    if (problem) {
+      t.component.problems.push(blocker('DaprTargetOutOfBounds', `component '${t.component.name}': target ${problem}`, "only targets inside the rule's dapr.targets are granted"));
+      continue;
+    }
+    resolved.set(t, rows[0]!);
+  }
+  const components: DaprComponentPlan[] = [];
+  for (const { plan: component, targets } of assessed) {
+    if (component.status === 'grants' && component.problems.length > 0) component.status = 'refused';
+    if (component.status === 'grants') {
+      for (const t of targets) addGrants(plan, t, resolved.get(t)!);
+    }
+    component.targets = targets.map((t) => ({ field: t.spec.field, value: t.value, resourceId: resolved.get(t)?.id, roles: rolesOf(t.grant) }));
+    components.push(component);
+  }
+  plan.dapr = { appId: app.appId, environmentId: app.environmentId, components } satisfies DaprPlan;
+  return { components: used, apps, options };
+}
+
+const rolesOf = (grant: CatalogueGrant): string[] => (grant.kind === 'rbac' ? grant.roles.map((r) => r.name) : [`${grant.role.name} (Cosmos DB data plane)`]);
+
+function addGrants(plan: Plan, t: PendingTarget, target: FoundDaprTarget): void {
+  const source = `dapr:${t.component.name}`;
+  if (t.grant.kind === 'cosmos-sql') {
+    const list = (plan.dataPlaneRoleAssignments ??= []);
+    const guid = t.grant.role.guid;
+    if (!list.some((p) => sameArmId(p.accountId, target.id) && p.roleDefinitionGuid === guid)) {
+      list.push({ kind: 'cosmos-sql', source, accountId: target.id, roleDefinitionGuid: guid, roleDisplayName: t.grant.role.name, scope: target.id });
+    }
+    return;
+  }
+  for (const role of t.grant.roles) {
+    if (plan.roleAssignments.some((r) => sameArmId(r.scope, target.id) && r.roleDefinitionGuid === role.guid)) continue;
+    plan.roleAssignments.push({
+      profile: source,
+      role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name },
+      roleDefinitionGuid: role.guid,
+      roleDisplayName: role.name,
+      scope: target.id,
+    });
+  }
+}
+
+/** Identities the workload holds after the write: Dapr needs `azureClientId` only when it has more than one. */
+export function identityCount(identity: IdentityState): number {
+  return (identity.type.includes('SystemAssigned') ? 1 : 0) + identity.userAssigned.length;
+}
+
+/**
+ * Whether each component the app uses must name the grantee's clientId in `azureClientId`, and whether
+ * the product may write it: only when the grantee is a user-assigned identity among several, every
+ * other app the component is scoped to carries that same identity, and the rule allows the write.
+ */
+export function decideClientIds(plan: Plan, context: DaprContext, resourceId: string, grantee: PrincipalDescription | undefined, identities: number): void {
+  if (!plan.dapr) return;
+  for (const component of plan.dapr.components) {
+    if (component.status !== 'grants') continue;
+    const read = context.components.find((c) => sameArmId(c.id, component.id));
+    if (!read) continue;
+    component.clientId = decideClientId(read, context, resourceId, grantee, identities);
+  }
+}
+
+function decideClientId(component: DaprComponent, context: DaprContext, resourceId: string, grantee: PrincipalDescription | undefined, identities: number): DaprClientIdDecision {
+  if (!grantee?.identityId) return { action: 'none', detail: 'the grants went to a system-assigned identity, which Dapr uses without azureClientId' };
+  if (identities <= 1) return { action: 'none', clientId: grantee.clientId, detail: 'the app has one identity, which Dapr uses without azureClientId' };
+  const clientId = grantee.clientId;
+  const current = metadataValue(component, AZURE_CLIENT_ID);
+  if (current?.secretRef !== undefined) return { action: 'refused', clientId, detail: `'${AZURE_CLIENT_ID}' comes from secret '${current.secretRef}'; the product does not change it` };
+  if (!clientId) return { action: 'write', detail: "azureClientId must name the user-assigned identity's clientId, known once the identity exists" };
+  if (current?.value?.toLowerCase() === clientId.toLowerCase()) return { action: 'none', clientId, detail: `azureClientId already names ${clientId}` };
+  if (current?.value) {
+    return { action: 'conflict', clientId, detail: `azureClientId names another identity (${current.value}); the product does not overwrite it` };
+  }
+  const others = context.apps.filter(
+    (a) => !sameArmId(a.id, resourceId) && (component.scopes.length === 0 || component.scopes.includes(a.appId)) && !a.userAssignedClientIds.some((c) => c.toLowerCase() === clientId.toLowerCase()),
+  );
+  if (others.length > 0) {
+    return {
+      action: 'conflict',
+      clientId,
+      detail: `the component is also used by Dapr app(s) ${others.map((a) => `'${a.appId}'`).join(', ')}, which do not carry the identity ${clientId}: one azureClientId cannot serve them all`,
+    };
+  }
+  const inline = component.secrets.filter((s) => !s.keyVaultUrl);
+  if (inline.length > 0) {
+    return {
+      action: 'refused',
+      clientId,
+      detail: `the component holds secret(s) ${inline.map((s) => `'${s.name}'`).join(', ')} whose values Azure never returns, so a rewrite of it would drop them`,
+    };
+  }
+  if (!context.options.azureClientId) return { action: 'refused', clientId, detail: `azureClientId should be ${clientId}; the rule does not allow the product to write it (dapr.azureClientId)` };
+  return { action: 'write', clientId, detail: `set azureClientId to ${clientId}` };
+}
+
+/** The Dapr findings of a plan as outcome `skipped` entries: what was not granted or written, and why. */
+export function daprFindings(plan: Plan | undefined): Array<{ reason: string; detail: string }> {
+  if (!plan?.dapr) return [];
+  const out: Array<{ reason: string; detail: string }> = [];
+  for (const c of plan.dapr.components) {
+    for (const p of c.problems) out.push({ reason: 'dapr-component-refused', detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}` });
+    if (c.clientId && (c.clientId.action === 'conflict' || c.clientId.action === 'refused')) {
+      out.push({ reason: c.clientId.action === 'conflict' ? 'dapr-client-id-conflict' : 'dapr-client-id-not-written', detail: `component '${c.name}': ${c.clientId.detail}` });
+    }
+  }
+  return out;
+}

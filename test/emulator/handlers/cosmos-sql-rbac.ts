@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { isWithinScope } from '../../../src/arm/resource-id';
+import { ArmError, notFound } from '../arm-error';
+import { authorize } from '../authorization';
+import { type EmulatorState, type Json, key } from '../state';
+import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+
+/**
+ * Cosmos DB SQL (data-plane) role definitions and assignments, children of a database account
+ * (Azure/azure-rest-api-specs specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/2024-11-15/rbac.json,
+ * commit c9388702): SqlResources_GetSqlRoleDefinition / _ListSqlRoleDefinitions, _GetSqlRoleAssignment,
+ * _ListSqlRoleAssignments (not pageable: `nextLinkName: null`) and _CreateUpdateSqlRoleAssignment
+ * (x-ms-long-running-operation; 200 or 202, and the 202 has no body). rbac.json `$ref`s the 1 MB
+ * cosmos-db.json, so traffic is checked against `@azure/arm-cosmosdb`'s models (rp-models.ts), which are
+ * generated from it. Example bodies: examples/CosmosDBSqlRoleAssignmentCreateUpdate.json, ...Get.json.
+ *
+ * Inferred (no source states it): a principal Entra does not know is refused with 400 BadRequest naming
+ * it, and the same (role, scope, principal) under a second assignment id with 409 Conflict; the built-in
+ * definitions 00000000-0000-0000-0000-000000000001 (Data Reader) and ...0002 (Data Contributor) exist
+ * in every account (Learn: cosmos-db/how-to-setup-rbac).
+ */
+export const COSMOS_CHILD_ROUTE = /^(\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+)\/(sqlRoleAssignments|sqlRoleDefinitions)(?:\/([^/]+))?$/i;
+export const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
+const API_VERSIONS = ['2024-11-15'];
+const BUILTIN_DEFINITIONS: Record<string, { roleName: string; dataActions: string[] }> = {
+  '00000000-0000-0000-0000-000000000001': {
+    roleName: 'Cosmos DB Built-in Data Reader',
+    dataActions: ['Microsoft.DocumentDB/databaseAccounts/readMetadata', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read'],
+  },
+  '00000000-0000-0000-0000-000000000002': {
+    roleName: 'Cosmos DB Built-in Data Contributor',
+    dataActions: ['Microsoft.DocumentDB/databaseAccounts/readMetadata', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/*', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/*'],
+  },
+};
+
+function definitionBody(accountId: string, guid: string): Json {
+  const def = BUILTIN_DEFINITIONS[guid]!;
+  return {
+    id: `${accountId}/sqlRoleDefinitions/${guid}`,
+    name: guid,
+    type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions',
+    properties: { roleName: def.roleName, type: 'BuiltInRole', assignableScopes: [accountId], permissions: [{ dataActions: def.dataActions, notDataActions: [] }] },
+  };
+}
+
+export function cosmosAssignments(state: EmulatorState, accountId: string): Json[] {
+  const prefix = `${key(accountId)}/sqlroleassignments/`;
+  return [...state.resources.entries()].filter(([k]) => k.startsWith(prefix)).map(([, r]) => r.body);
+}
+
+export function handleCosmosChild(ctx: HandlerContext, req: EmulatorRequest, accountPath: string, subscriptionId: string, kind: string, name: string | undefined): EmulatorResponse {
+  if (!API_VERSIONS.includes(req.apiVersion)) {
+    throw new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'databaseAccounts/${kind}'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`);
+  }
+  const account = ctx.state.resource(accountPath);
+  if (!account || String(account.body.type).toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase()) throw notFound(COSMOS_ACCOUNT_TYPE, accountPath.split('/').pop()!, accountPath.split('/')[4]);
+  const accountId = account.id;
+  const type = `${COSMOS_ACCOUNT_TYPE}/${kind.toLowerCase() === 'sqlroledefinitions' ? 'sqlRoleDefinitions' : 'sqlRoleAssignments'}`;
+  const access = (verb: string) => ({ action: `${type}/${verb}`, scope: accountId });
+  if (type.endsWith('sqlRoleDefinitions')) {
+    if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', 'The emulator serves the built-in SQL role definitions only.');
+    authorize(ctx.state, req.principal, access('read'));
+    if (!name) return { status: 200, body: { value: Object.keys(BUILTIN_DEFINITIONS).map((g) => definitionBody(accountId, g)) } };
+    if (!BUILTIN_DEFINITIONS[name.toLowerCase()]) throw new ArmError(404, 'NotFound', `The SQL role definition '${name}' was not found.`);
+    return { status: 200, body: definitionBody(accountId, name.toLowerCase()) };
+  }
+  if (!name) {
+    if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported.`);
+    authorize(ctx.state, req.principal, access('read'));
+    return { status: 200, body: { value: cosmosAssignments(ctx.state, accountId) } };
+  }
+  const id = `${accountId}/sqlRoleAssignments/${name}`;
+  const existing = ctx.state.resource(id);
+  switch (req.method) {
+    case 'GET':
+      authorize(ctx.state, req.principal, access('read'));
+      if (!existing) throw new ArmError(404, 'NotFound', `The SQL role assignment '${name}' was not found.`);
+      return { status: 200, body: existing.body };
+    case 'PUT': {
+      authorize(ctx.state, req.principal, access('write'));
+      const p = (req.body?.properties ?? {}) as Json;
+      if (typeof p.roleDefinitionId !== 'string' || typeof p.scope !== 'string' || typeof p.principalId !== 'string') {
+        throw new ArmError(400, 'BadRequest', 'roleDefinitionId, scope and principalId are required.');
+      }
+      const definition = /\/sqlRoleDefinitions\/([^/]+)$/i.exec(p.roleDefinitionId);
+      if (!definition || !isWithinScope(p.roleDefinitionId, accountId) || !BUILTIN_DEFINITIONS[definition[1]!.toLowerCase()]) {
+        throw new ArmError(400, 'BadRequest', `The SQL role definition '${p.roleDefinitionId}' does not exist in account '${accountId}'.`);
+      }
+      if (!isWithinScope(p.scope, accountId)) throw new ArmError(400, 'BadRequest', `The scope '${p.scope}' is not within database account '${accountId}'.`);
+      if (!ctx.state.directory.isReplicated(p.principalId)) {
+        throw new ArmError(400, 'BadRequest', `The principal with ID '${p.principalId}' was not found in the AAD tenant '${ctx.state.tenantId}'.`);
+      }
+      const duplicate = cosmosAssignments(ctx.state, accountId).find(
+        (a) => a.name.toLowerCase() !== name.toLowerCase() && String(a.properties.principalId).toLowerCase() === p.principalId.toLowerCase() && key(a.properties.roleDefinitionId) === key(p.roleDefinitionId as string) && key(a.properties.scope) === key(p.scope as string),
+      );
+      if (duplicate) throw new ArmError(409, 'Conflict', `A SQL role assignment with the same role definition, scope and principal already exists (${duplicate.name}).`);
+      const body: Json = { id, name, type, properties: { roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId } };
+      ctx.state.resources.set(key(id), { id, body });
+      // 202 + Azure-AsyncOperation, no body; the monitor reports Succeeded when polled.
+      const op = { id: randomUUID(), resourceKey: key(id), status: 'Succeeded' as const, startTime: new Date().toISOString(), completeAt: Date.now() };
+      ctx.state.operations.set(op.id, op);
+      const location = String(account.body.location ?? 'westeurope').replace(/\s+/g, '').toLowerCase();
+      return { status: 202, headers: { 'Azure-AsyncOperation': `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.DocumentDB/locations/${location}/operationsStatus/${op.id}?api-version=${req.apiVersion}` } };
+    }
+    case 'DELETE':
+      authorize(ctx.state, req.principal, access('delete'));
+      return ctx.state.deleteResource(id) ? { status: 200 } : { status: 204 };
+    default:
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported.`);
+  }
+}

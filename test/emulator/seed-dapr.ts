@@ -1,0 +1,70 @@
+import { putComponent, MANAGED_ENVIRONMENT_TYPE } from './handlers/dapr-components';
+import { COSMOS_ACCOUNT_TYPE } from './handlers/cosmos-sql-rbac';
+import { type EmulatorState, type Json, key } from './state';
+
+/**
+ * Seeds for Dapr on Container Apps and Cosmos DB, shaped like the official examples
+ * (Azure/azure-rest-api-specs Microsoft.App stable/2024-03-01 examples/ManagedEnvironments_Get.json and
+ * DaprComponents_Get_SecretStoreComponent.json; Microsoft.DocumentDB stable/2024-11-15
+ * examples/CosmosDBDatabaseAccountGet.json): only the members the product reads are kept.
+ */
+
+function ensureGroup(state: EmulatorState, subscriptionId: string, resourceGroup: string, location: string): void {
+  if (!state.resourceGroups.has(key(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`))) state.addResourceGroup(subscriptionId, resourceGroup, location);
+}
+
+/** A Container Apps managed environment (the container app seed points at `env-demo` in its own group). */
+export function seedManagedEnvironment(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string }): string {
+  const location = input.location ?? 'westeurope';
+  ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
+  const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${MANAGED_ENVIRONMENT_TYPE}/${input.name}`;
+  if (!state.resource(id)) {
+    state.resources.set(key(id), {
+      id,
+      body: { id, name: input.name, type: MANAGED_ENVIRONMENT_TYPE, location, properties: { provisioningState: 'Succeeded', defaultDomain: `${input.name}.westeurope.azurecontainerapps.io`, zoneRedundant: false } },
+    });
+  }
+  return id;
+}
+
+export interface DaprComponentSeed {
+  componentType: string;
+  version?: string;
+  metadata: Array<{ name: string; value?: string; secretRef?: string }>;
+  scopes?: string[];
+  /** Inline secrets carry a value (write-only); Key Vault ones a keyVaultUrl and identity. */
+  secrets?: Json[];
+}
+
+export function seedDaprComponent(state: EmulatorState, environmentId: string, name: string, seed: DaprComponentSeed): string {
+  const body = putComponent(state, environmentId, name, {
+    componentType: seed.componentType,
+    version: seed.version ?? 'v1',
+    ignoreErrors: false,
+    initTimeout: '50s',
+    metadata: seed.metadata,
+    ...(seed.scopes ? { scopes: seed.scopes } : {}),
+    ...(seed.secrets ? { secrets: seed.secrets } : {}),
+  });
+  return String(body.id);
+}
+
+/** A Cosmos DB account (SQL API) with its document endpoint, as the Dapr component's `url` names it. */
+export function seedCosmosAccount(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string; tags?: Record<string, string> }): string {
+  const location = input.location ?? 'westeurope';
+  ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
+  const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${COSMOS_ACCOUNT_TYPE}/${input.name}`;
+  state.resources.set(key(id), {
+    id,
+    body: {
+      id,
+      name: input.name,
+      type: COSMOS_ACCOUNT_TYPE,
+      location,
+      kind: 'GlobalDocumentDB',
+      tags: input.tags ?? {},
+      properties: { provisioningState: 'Succeeded', documentEndpoint: `https://${input.name}.documents.azure.com:443/`, databaseAccountOfferType: 'Standard', disableLocalAuth: false },
+    },
+  });
+  return id;
+}

@@ -1,0 +1,124 @@
+/**
+ * Issue 14, item 3: Cosmos DB data-plane roles as a second kind of grant, named by a profile (not only
+ * through Dapr), through the Event Grid trigger, with the app holding only the derived grants.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Autopilot } from '../../src/app/composition';
+import { cosmosAssignmentName } from '../../src/engine/data-plane';
+import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { cosmosAssignments } from '../emulator/handlers/cosmos-sql-rbac';
+import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../emulator/seed-dapr';
+import { buildApp, deliver, rulesFor } from '../support/app-fixture';
+import { grantDerived } from '../support/derived-grants';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { resourceWriteEvent } from '../support/events';
+import { compileKql } from '../emulator/kql';
+
+const RG = 'rg-data';
+const ACCOUNT = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-orders`;
+const ENV = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/env-demo`;
+
+const RULES = `
+version: 1
+scope:
+  subscriptions: ["${SUB_A}"]
+  resourceTypes: [Microsoft.Web/sites, Microsoft.App/containerApps]
+profiles:
+  orders-data:
+    roles:
+      - cosmosDataRole: Cosmos DB Built-in Data Reader
+        scope: "${ACCOUNT}"
+rules:
+  - name: web
+    match: { types: [Microsoft.Web/sites] }
+    identity: { kind: SystemAssigned }
+    profiles: [orders-data]
+  - name: dapr-apps
+    match: { types: [Microsoft.App/containerApps] }
+    identity: { kind: SystemAssigned }
+    dapr:
+      targets: { resourceGroups: ["{resourceGroup}"] }
+`;
+
+const env = useEmulator();
+
+describe('Cosmos DB data-plane grants', () => {
+  let app: Autopilot;
+  before(() => {
+    const rules = rulesFor(RULES);
+    const permissions = grantDerived(env, rules, SUB_A);
+    assert.ok(permissions.actions.includes('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write'));
+    // Cosmos DB's SQL roles are not Azure RBAC roles: they never enter the role assigner's condition.
+    assert.ok(!permissions.assignableRoleGuids.some((g) => g.startsWith('00000000-0000-0000-0000-00000000000')));
+    seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'cosmos-orders' });
+    seedManagedEnvironment(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'env-demo' });
+    // The emulator's Resource Graph loads Microsoft's KQL parser (compiled to JavaScript) on first use,
+    // which takes seconds on a busy machine; real Resource Graph answers in well under one. Load it now,
+    // so no remediation's time budget pays for it.
+    compileKql('resources | take 1');
+    app = buildApp(env, rules);
+  });
+
+  it('a profile grants a Cosmos DB SQL role as a sqlRoleAssignment with a deterministic name', async () => {
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.webApp, name: 'web-orders' });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    const principal = env.emulator.state.resource(id)!.body.identity.principalId as string;
+    const held = cosmosAssignments(env.emulator.state, ACCOUNT).filter((a) => a.properties.principalId === principal);
+    assert.equal(held.length, 1);
+    const planned = { kind: 'cosmos-sql', source: 'orders-data', accountId: ACCOUNT, roleDefinitionGuid: '00000000-0000-0000-0000-000000000001', roleDisplayName: '', scope: ACCOUNT } as const;
+    assert.equal(held[0]!.name, cosmosAssignmentName(planned, principal));
+    assert.equal(held[0]!.properties.roleDefinitionId, `${ACCOUNT}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`);
+    assert.ok(d.outcome!.actions.some((a: { kind: string }) => a.kind === 'cosmos-role-assigned'));
+    assert.deepEqual(env.emulator.state.assignmentsFor(principal), [], 'no Azure RBAC assignment for it');
+  });
+
+  it('a brand-new principal Cosmos DB does not know yet is retried until it replicates', async () => {
+    env.emulator.state.directory.replicationDelayMs = 1500;
+    try {
+      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.webApp, name: 'web-replicating' });
+      const before = env.emulator.lastSeq;
+      const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+      assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+      const refusals = env.emulator.requestsSince(before).filter((r) => /sqlRoleAssignments/i.test(r.path) && r.status === 400);
+      assert.ok(refusals.length > 0, 'Cosmos DB refused the principal at first');
+      const principal = env.emulator.state.resource(id)!.body.identity.principalId as string;
+      assert.equal(cosmosAssignments(env.emulator.state, ACCOUNT).filter((a) => a.properties.principalId === principal).length, 1);
+    } finally {
+      env.emulator.state.directory.replicationDelayMs = 0;
+    }
+  });
+
+  it('the same grant under another name counts as held (409), and nothing is duplicated', async () => {
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.webApp, name: 'web-pregranted', identity: { type: 'SystemAssigned' } });
+    const principal = env.emulator.state.resource(id)!.body.identity.principalId as string;
+    // Someone granted it by hand, under their own assignment id; the app's list call is made to fail
+    // so the product cannot see it before writing (a list that raced the other grant).
+    const manual = `${ACCOUNT}/sqlRoleAssignments/11111111-2222-4333-8444-555555555555`;
+    env.emulator.state.resources.set(manual.toLowerCase(), {
+      id: manual,
+      body: { id: manual, name: '11111111-2222-4333-8444-555555555555', type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', properties: { roleDefinitionId: `${ACCOUNT}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`, scope: ACCOUNT, principalId: principal } },
+    });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'compliant', JSON.stringify(d.outcome));
+    assert.equal(cosmosAssignments(env.emulator.state, ACCOUNT).filter((a) => a.properties.principalId === principal).length, 1);
+  });
+
+  it('azureClientId is never written into a component whose secrets a GET does not return', async () => {
+    // A system-assigned app needs no azureClientId; here the point is the inline secret: plan shows it.
+    seedDaprComponent(env.emulator.state, ENV, 'state-secret', {
+      componentType: 'state.azure.cosmosdb',
+      metadata: [{ name: 'url', value: 'https://cosmos-orders.documents.azure.com:443/' }, { name: 'masterKey', secretRef: 'cosmos-key' }],
+      secrets: [{ name: 'cosmos-key', value: 'c2VjcmV0' }],
+      scopes: ['ca-secret'],
+    });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.containerApp, name: 'ca-secret' });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.equal(d.outcome!.dapr.components[0].clientId.action, 'none');
+    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), []);
+    assert.doesNotMatch(JSON.stringify(d.logs), /c2VjcmV0/, 'the secret value appears in no log');
+  });
+});
