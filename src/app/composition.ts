@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
+import { ArmManagementGroupPort } from '../azure/management-group-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
 import { ArmThrottleGate } from '../azure/throttle-gate';
@@ -35,6 +36,8 @@ export interface Autopilot {
   readonly settings: AppSettings;
   readonly rules: RulesConfig;
   readonly remediator: Remediator;
+  /** The governed subscriptions, management groups resolved through ARM (the remediator's, shared with sweeps). */
+  readonly governance: Remediator['governance'];
   readonly connection: ArmConnection;
   readonly ports: EnginePorts;
   /** Ledger and outcome events; every trigger records each outcome here. */
@@ -121,6 +124,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     roles: new RoleResolver(roleAssignments, overrides.roles),
     grantTargets: new ArmGrantTargetPort(pool),
     pacing: throttleGate,
+    managementGroups: new ArmManagementGroupPort(connection),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
@@ -146,6 +150,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     settings,
     rules,
     remediator,
+    governance: remediator.governance,
     connection,
     ports,
     ledger,

@@ -102,18 +102,23 @@ async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, 
   let rules = app.rules;
   if (options.subscription) {
     const wanted = options.subscription.toLowerCase();
-    if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) {
+    // Under management groups, ARM says which subscriptions they hold now.
+    const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000)).catch(async (e: unknown) => {
+      await session.close();
+      throw e;
+    });
+    if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) {
       await session.close();
       throw new BadInput(`subscription ${options.subscription} is not governed by ${rules.source}`);
     }
-    rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
+    rules = { ...rules, scope: { ...rules.scope, subscriptions: [wanted], managementGroups: undefined } };
   }
   // By default the CLI fixes what it finds itself, through the same engine the queue trigger runs;
   // --enqueue hands the work to the deployed app's remediation queue instead.
   const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
   const done = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping');
   try {
-    const report = await runSweep({ rules, ports: app.ports, sweep: local ? { ...app.sweep, queue: local } : app.sweep }, { reportOnly: flags.reportOnly });
+    const report = await runSweep({ rules, ports: app.ports, governance: rules === app.rules ? app.governance : undefined, sweep: local ? { ...app.sweep, queue: local } : app.sweep }, { reportOnly: flags.reportOnly });
     const fixes: Array<{ resourceId: string; status: string; errors: string[] }> = [];
     for (const message of local?.messages ?? []) {
       const outcome = await app.remediator.remediate({ resourceId: message.resourceId, correlationId: message.correlationId, mode: 'apply' });

@@ -79,6 +79,15 @@ export interface RoleAssignmentPort {
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
+/** Management groups as ARM reports them to the app's identity. */
+export interface ManagementGroupPort {
+  /**
+   * Every subscription under the group at any depth (nested groups included), lower-case ids. Throws
+   * ArmCallError when ARM refuses (the app lacks read on the group) or the group does not exist.
+   */
+  subscriptionsUnder(managementGroup: string, signal: AbortSignal): Promise<string[]>;
+}
+
 export interface EnginePorts {
   resources: ResourcePort;
   userAssignedIdentities: UserAssignedIdentityPort;
@@ -86,4 +95,6 @@ export interface EnginePorts {
   roles: RoleResolver;
   grantTargets: GrantTargetPort;
   pacing?: PacingPort;
+  /** Needed only when the rules name `scope.managementGroups`. */
+  managementGroups?: ManagementGroupPort;
 }

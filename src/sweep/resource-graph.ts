@@ -9,10 +9,15 @@ import { AutopilotError } from '../errors';
 export const RESOURCE_GRAPH_PAGE_SIZE = 1000;
 /** Subscriptions per request: the service's documented batch size. */
 const SUBSCRIPTIONS_PER_REQUEST = 1000;
+/** Management groups per request: what the Azure CLI sends at most (azure-cli-extensions resource-graph `custom.py`). */
+const MANAGEMENT_GROUPS_PER_REQUEST = 10;
 
 export interface GraphQueryRequest {
   query: string;
+  /** Empty when the request names management groups instead (never both, like the Azure CLI). */
   subscriptions: readonly string[];
+  /** Management group ids: the query reads every subscription under each, at any depth. */
+  managementGroups?: readonly string[];
   skipToken?: string;
   top?: number;
 }
@@ -69,7 +74,7 @@ export class SdkGraphQueryPort implements GraphQueryPort {
       const response = await this.client.resources(
         {
           query: request.query,
-          subscriptions: [...request.subscriptions],
+          ...(request.managementGroups?.length ? { managementGroups: [...request.managementGroups] } : { subscriptions: [...request.subscriptions] }),
           options: { resultFormat: 'objectArray', ...(request.skipToken ? { skipToken: request.skipToken } : {}), ...(request.top ? { top: request.top } : {}) },
         },
         { abortSignal: signal, onResponse: (raw) => void (quota = quotaFrom(raw.headers)) },
@@ -120,12 +125,15 @@ export class ResourceGraphReader {
     private readonly options: ReaderOptions = {},
   ) {}
 
-  async *pages(query: string, subscriptions: readonly string[]): AsyncGenerator<Array<Record<string, unknown>>> {
-    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) {
-      const batch = subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST);
+  /** The query over `subscriptions` (in batches), then over `managementGroups` (in batches, the management-group scope). */
+  async *pages(query: string, subscriptions: readonly string[], managementGroups: readonly string[] = []): AsyncGenerator<Array<Record<string, unknown>>> {
+    const batches: Array<Pick<GraphQueryRequest, 'subscriptions' | 'managementGroups'>> = [];
+    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) batches.push({ subscriptions: subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST) });
+    for (let i = 0; i < managementGroups.length; i += MANAGEMENT_GROUPS_PER_REQUEST) batches.push({ subscriptions: [], managementGroups: managementGroups.slice(i, i + MANAGEMENT_GROUPS_PER_REQUEST) });
+    for (const batch of batches) {
       let skipToken: string | undefined;
       do {
-        const page = await this.call({ query, subscriptions: batch, skipToken, top: this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE });
+        const page = await this.call({ query, ...batch, skipToken, top: this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE });
         skipToken = page.skipToken;
         if (page.rows.length > 0) yield page.rows;
       } while (skipToken);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StructuredLogger } from '../logging/logger';
-import type { RoleResolver, RulesConfig } from '../config';
+import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
 import { assessPage, type ComplianceProblem } from './compliance';
 import { governedResourcesQuery } from './queries';
@@ -16,11 +16,19 @@ export interface SweepPorts {
   reports: ReportStore;
 }
 
+/** The governed subscriptions under management groups (the engine's GovernedSubscriptions). */
+export interface SweepGovernance {
+  resolved(signal: AbortSignal): Promise<RulesConfig>;
+  underManagementGroups(signal: AbortSignal): Promise<ReadonlySet<string>>;
+}
+
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
   readonly ports: { roles: RoleResolver };
   readonly sweep: SweepPorts;
+  /** Required when the rules name `scope.managementGroups`. */
+  readonly governance?: SweepGovernance;
 }
 
 export interface SweepOptions {
@@ -57,7 +65,18 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
   const log = options.log?.child({ sweepId });
-  const subscriptions = [...host.rules.scope.subscriptions];
+  // Under management groups: the subscriptions governed now (ARM's answer, cached by the engine), and
+  // Resource Graph reads each group with the management-group scope. A listed subscription that is
+  // also under a listed group is read once, through the group.
+  const managementGroups = [...(host.rules.scope.managementGroups ?? [])];
+  if (managementGroups.length > 0 && !host.governance) {
+    throw new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but this sweep has no management group resolution');
+  }
+  const resolveSignal = options.signal ?? AbortSignal.timeout(60_000);
+  const rules = hasManagementGroups(host.rules) ? await host.governance!.resolved(resolveSignal) : host.rules;
+  const underGroups = hasManagementGroups(host.rules) ? await host.governance!.underManagementGroups(resolveSignal) : new Set<string>();
+  const subscriptions = [...rules.scope.subscriptions];
+  const listed = host.rules.scope.subscriptions.filter((s) => !underGroups.has(s.toLowerCase()));
   const reader = new ResourceGraphReader(graph, {
     signal: options.signal,
     onWait: (ms, why) => log?.log('info', 'sweep.resource-graph.wait', { reason: why, waitMs: ms }),
@@ -73,9 +92,9 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
   const writer = await reports.begin(sweepId, started);
 
-  for await (const rows of reader.pages(governedResourcesQuery(host.rules.scope), subscriptions)) {
+  for await (const rows of reader.pages(governedResourcesQuery(rules.scope), listed, managementGroups)) {
     totals.scanned += rows.length;
-    const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions) });
+    const assessed = await assessPage(rows, { rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, listed, managementGroups) });
     const pageFindings: SweepFinding[] = [];
     for (const a of assessed) {
       if (a.kind === 'compliant') totals.compliant++;

@@ -3,6 +3,7 @@ import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
+import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VERSIONS } from './handlers/management-groups';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
@@ -79,6 +80,10 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
       : handleRoleDefinitions(ctx, req, authz.scope, authz.name);
   }
 
+  if (isManagementGroupPath(path)) {
+    requireApiVersion(req, MANAGEMENT_GROUP_API_VERSIONS, 'Microsoft.Management/managementGroups');
+    return handleManagementGroups(ctx, req);
+  }
   const lower = segments.map((s) => s.toLowerCase());
   if (lower[0] === 'subscriptions' && segments.length === 1) {
     requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');

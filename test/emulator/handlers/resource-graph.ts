@@ -113,7 +113,7 @@ export class ResourceGraphService {
       this.cursors.delete(token.cursor);
       this.cursors.set(token.cursor, cursor);
     } else {
-      rows = this.evaluate(ctx, body.query, subscriptionsOf(body.subscriptions));
+      rows = this.evaluate(ctx, body.query, scopeOf(ctx, body.subscriptions, body.managementGroups));
       offset = Number(options.$skip ?? 0);
     }
     const page = rows.slice(offset, offset + top);
@@ -276,6 +276,27 @@ function resourceContainerRows(ctx: HandlerContext, subscriptions: Set<string> |
     rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', tenantId: ctx.state.tenantId, kind: '', location: '', resourceGroup: '', subscriptionId: s.subscriptionId, managedBy: '', properties: { state: 'Enabled' }, tags: null });
   }
   return rows;
+}
+
+/** Most management groups per query: the Azure CLI (azure-cli-extensions resource-graph `custom.py`, `__MANAGEMENT_GROUP_LIMIT = 10`) sends no more. */
+const MAX_MANAGEMENT_GROUPS = 10;
+
+/**
+ * The subscriptions a query reads. `managementGroups` (QueryRequest in resourcegraph.json 2024-04-01)
+ * reads every subscription under each group at any depth. Stricter than the service may be: a request
+ * naming both lists, more than ten groups or an unknown group is refused (the Azure CLI never sends
+ * both: with management groups it leaves `subscriptions` out).
+ */
+function scopeOf(ctx: HandlerContext, subscriptions: unknown, managementGroups: unknown): Set<string> | undefined {
+  if (!Array.isArray(managementGroups) || managementGroups.length === 0) return subscriptionsOf(subscriptions);
+  if (Array.isArray(subscriptions) && subscriptions.length > 0) throw invalid('A query names either subscriptions or managementGroups, not both.', 'InvalidQueryScope');
+  if (managementGroups.length > MAX_MANAGEMENT_GROUPS) throw invalid(`At most ${MAX_MANAGEMENT_GROUPS} management groups per query.`, 'TooManyManagementGroups');
+  const out = new Set<string>();
+  for (const g of managementGroups) {
+    if (!ctx.state.managementGroups.has(String(g).toLowerCase())) throw invalid(`Management group '${String(g)}' was not found or is not accessible.`, 'ManagementGroupNotFound');
+    for (const d of ctx.state.descendantsOf(String(g))) if (d.kind === 'subscription') out.add(d.name.toLowerCase());
+  }
+  return out;
 }
 
 function subscriptionsOf(value: unknown): Set<string> | undefined {
