@@ -140,6 +140,33 @@ async function sweepCommand(flags: { reportOnly?: boolean; enqueue?: boolean }, 
   }
 }
 
+async function wireEventsCommand(flags: { functionAppId?: string; resourceGroup?: string; location?: string; deadLetterStorageId?: string; deadLetterContainer: string }, options: GlobalOptions, io: CliIo): Promise<number> {
+  const { renderWiring, wireEvents } = require('../app/wire-events') as typeof import('../app/wire-events');
+  const env = process.env;
+  const functionAppId = flags.functionAppId ?? env.AZURE_FUNCTION_APP_ID;
+  const topicResourceGroup = flags.resourceGroup ?? env.AZURE_RESOURCE_GROUP;
+  const location = flags.location ?? env.AZURE_LOCATION;
+  if (!functionAppId || !topicResourceGroup || !location) throw new BadInput('wire-events needs --function-app-id, --resource-group and --location (or AZURE_FUNCTION_APP_ID, AZURE_RESOURCE_GROUP, AZURE_LOCATION from azd)');
+  const deadLetterStorageId = flags.deadLetterStorageId ?? env.DEADLETTER_STORAGE_ACCOUNT_ID;
+  const session = await openSession(options);
+  try {
+    const app = session.app;
+    const results = await wireEvents(app.connection, app.rules, app.governance, {
+      functionAppId,
+      topicResourceGroup,
+      location,
+      ...(deadLetterStorageId ? { deadLetter: { storageAccountId: deadLetterStorageId, container: flags.deadLetterContainer } } : {}),
+    });
+    io.out(options.output === 'json' ? `${JSON.stringify({ subscriptions: results }, null, 2)}\n` : renderWiring(results));
+    return results.some((r) => r.error) ? EXIT.failed : EXIT.ok;
+  } catch (e) {
+    if (isAutopilotError(e) && e.code === 'InvalidWiring') throw new BadInput(e.message);
+    throw e;
+  } finally {
+    await session.close();
+  }
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('identity-autopilot')
     .description('Turn on managed identities and grant their roles, from your rules file.')
@@ -175,6 +202,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
     .action(async (o: { reportOnly?: boolean; enqueue?: boolean }) => setExit(await sweepCommand(o, globals(), io)));
+  program
+    .command('wire-events')
+    .description('give every governed subscription (management groups resolved) a system topic and an event subscription to the app; idempotent')
+    .option('--function-app-id <id>', 'Function App resource id (default $AZURE_FUNCTION_APP_ID)')
+    .option('--resource-group <name>', 'resource group for new system topics, created when missing (default $AZURE_RESOURCE_GROUP)')
+    .option('--location <region>', 'region for that resource group (default $AZURE_LOCATION)')
+    .option('--dead-letter-storage-id <id>', 'storage account for dead-lettered events (default $DEADLETTER_STORAGE_ACCOUNT_ID)')
+    .option('--dead-letter-container <name>', 'its blob container', 'deadletter')
+    .action(async (o: Parameters<typeof wireEventsCommand>[0]) => setExit(await wireEventsCommand(o, globals(), io)));
   return program;
 }
 

@@ -3,6 +3,7 @@ import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
+import { EVENT_GRID_API_VERSIONS, handleEventGrid, isEventGridPath } from './handlers/event-grid';
 import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VERSIONS } from './handlers/management-groups';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
@@ -119,6 +120,11 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');
     parse(path);
     return handleResourceGroup(ctx, req, subscriptionId, segments[3]!);
+  }
+
+  if (isEventGridPath(path)) {
+    requireApiVersion(req, EVENT_GRID_API_VERSIONS, 'Microsoft.EventGrid/systemTopics');
+    return handleEventGrid(ctx, req);
   }
 
   const scaleSetChild = SCALE_SET_CHILD.exec(path);

@@ -49,6 +49,12 @@ interface ModelledOperation {
   operationId: string;
   request?: string;
   response?: string;
+  /**
+   * Check the response by a full round trip: needed where the model is polymorphic (Event Grid's
+   * destinations and filters), whose subtypes only the serializer resolves. Fine where the service
+   * returns no write-only fields.
+   */
+  responseRoundTrip?: boolean;
 }
 
 const OTHER_OPERATIONS: ModelledOperation[] = [
@@ -69,7 +75,7 @@ function checkOtherOperation(method: string, path: string, requestBody: unknown,
     for (const message of checkBody(mappers, op.request, requestBody, { complete: true })) problems.push({ side: 'request', message });
   }
   if (op.response && status < 300 && responseBody !== undefined) {
-    for (const message of checkBody(mappers, op.response, responseBody, { complete: false })) problems.push({ side: 'response', message });
+    for (const message of checkBody(mappers, op.response, responseBody, { complete: op.responseRoundTrip === true })) problems.push({ side: 'response', message });
   }
   return { operationId: op.operationId, problems };
 }
