@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { wireEvents, type WireEventsOptions } from '../../src/app/wire-events';
+import { runCli } from '../../src/cli/main';
+import { EXIT } from '../../src/cli/exit-codes';
 import { ArmManagementGroupPort } from '../../src/azure/management-group-port';
 import { GovernedSubscriptions } from '../../src/engine/governed-subscriptions';
 import { ROLE } from '../emulator';
@@ -102,5 +104,18 @@ describe('identity-autopilot wire-events: a system topic and an event subscripti
     const seq = env.emulator.lastSeq;
     await assert.rejects(wireEvents(connection, r, governed(r), { ...options, functionAppId: `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x` }), /not a Function App id/);
     assert.equal(env.emulator.lastSeq, seq);
+  });
+
+  it('the CLI command needs the Function App, resource group and region, and says so before any session', async () => {
+    const saved = { ...process.env };
+    for (const k of ['AZURE_FUNCTION_APP_ID', 'AZURE_RESOURCE_GROUP', 'AZURE_LOCATION']) delete process.env[k];
+    let err = '';
+    try {
+      const code = await runCli(['wire-events', '--location', 'westeurope'], { out: () => undefined, err: (t) => (err += t) });
+      assert.equal(code, EXIT.badInput);
+      assert.match(err, /wire-events needs --function-app-id, --resource-group and --location/);
+    } finally {
+      Object.assign(process.env, saved);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { SUB_A, SUB_B, takeSpecViolations, useEmulator } from '../support/emulat
 import { resourceWriteEvent } from '../support/events';
 import { call } from '../support/http-api';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { rgReaderRules } from './rules.fixture';
 
 /** Not in the rules and not under the governed group: under the tenant root group. */
 const SUB_C = '33333333-3333-4333-8333-333333333333';
@@ -18,22 +19,17 @@ const SUB_D = '44444444-4444-4444-8444-444444444444';
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B, SUB_C, SUB_D] });
 
 // The rules name only the management group: SUB_A sits directly in it, SUB_B and SUB_D in a nested group.
-const MG_RULES = `
-version: 1
-scope:
-  managementGroups: [mg-landing-zones]
-profiles:
-  rg-reader:
-    roles:
-      - role: Reader
-        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
-rules:
+const MG_RULES = rgReaderRules(
+  `
   - name: workloads
     identity:
       kind: SystemAssigned
     profiles: [rg-reader]
-`;
-const TTL_MS = 400;
+`,
+  '  managementGroups: [mg-landing-zones]',
+);
+/** Short enough for a test to outwait; the main app's cache outlives the whole file (60 s) even on a loaded machine. */
+const SHORT_TTL_MS = 300;
 
 function descendantsCalls(since: number): number {
   return env.emulator.requestsSince(since).filter((r) => /managementGroups\/[^/]+\/descendants$/i.test(r.path)).length;
@@ -54,7 +50,7 @@ describe('management groups in scope: resolved through ARM, honoured by the even
     const role = state.addCustomRole({ roleName: 'autopilot management group reader', actions: ['Microsoft.Management/managementGroups/read', 'Microsoft.Management/managementGroups/descendants/read'] });
     state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: role.guid, scope: '/providers/Microsoft.Management/managementGroups/mg-landing-zones' });
     env.emulator.resourceGraph.setQuota({ limit: 1000, windowMs: 1000 });
-    app = buildApp(env, rulesFor(MG_RULES), { managementGroupTtlMs: TTL_MS }, EASY_AUTH_ON);
+    app = buildApp(env, rulesFor(MG_RULES), { managementGroupTtlMs: 60_000 }, EASY_AUTH_ON);
   });
 
   it('event path: a workload in a subscription of a nested group is remediated; the lookup is cached', async () => {
@@ -84,14 +80,20 @@ describe('management groups in scope: resolved through ARM, honoured by the even
   });
 
   it('a subscription moved out of the group stops being governed once the cached resolution expires', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_D, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-moving' });
+    const shortLived = buildApp(env, rulesFor(MG_RULES), { managementGroupTtlMs: SHORT_TTL_MS });
+    const before = seedResource(env.emulator.state, { subscriptionId: SUB_D, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-before-move' });
+    assert.equal((await deliver(shortLived, resourceWriteEvent({ resourceId: before }))).outcome?.status, 'remediated');
+    const after = seedResource(env.emulator.state, { subscriptionId: SUB_D, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-after-move' });
     env.emulator.state.moveSubscription(SUB_D, env.emulator.state.tenantId);
-    await sleep(TTL_MS + 50);
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.error, undefined);
-    assert.match(JSON.stringify(d.logs.map((l) => l.record)), /subscription-not-governed/);
-    assert.equal(env.emulator.state.resource(id)!.body.identity, undefined);
-    env.emulator.state.moveSubscription(SUB_D, 'mg-corp');
+    try {
+      await sleep(SHORT_TTL_MS + 50);
+      const d = await deliver(shortLived, resourceWriteEvent({ resourceId: after }));
+      assert.equal(d.error, undefined);
+      assert.match(JSON.stringify(d.logs.map((l) => l.record)), /subscription-not-governed/);
+      assert.equal(env.emulator.state.resource(after)!.body.identity, undefined);
+    } finally {
+      env.emulator.state.moveSubscription(SUB_D, 'mg-corp');
+    }
   });
 
   it('HTTP path: apply works under the group and is refused outside it', async () => {
@@ -111,7 +113,6 @@ describe('management groups in scope: resolved through ARM, honoured by the even
   it('sweep: Resource Graph is queried with the management-group scope and finds drift only under the group', async () => {
     const inside = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-inside' });
     const outside = seedResource(env.emulator.state, { subscriptionId: SUB_C, resourceGroup: 'rg-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-outside' });
-    await sleep(TTL_MS + 50); // SUB_D is back in the nested group: past the TTL the sweep sees it there
     const seq = env.emulator.lastSeq;
     const report = await runSweep(app, { reportOnly: true });
     const graphCalls = env.emulator.requestsSince(seq).filter((r) => /resourcegraph/i.test(r.path));
@@ -127,9 +128,9 @@ describe('management groups in scope: resolved through ARM, honoured by the even
   });
 
   it('without read on the group, the lookup fails as ARM refuses it, and nothing is written', async () => {
-    const noRead = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-corp')), { managementGroupTtlMs: TTL_MS });
+    const noRead = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-corp')));
     env.emulator.state.addManagementGroup('mg-hidden');
-    const hidden = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-hidden')), { managementGroupTtlMs: TTL_MS });
+    const hidden = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-hidden')));
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-denied', type: SEED_TYPES.webApp, name: 'web-denied' });
     // mg-corp is below the granted group: the grant is inherited, so this one works.
     assert.equal((await deliver(noRead, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');

@@ -6,26 +6,23 @@ import { before, describe, it } from 'node:test';
 import { renderAppPermissionsParameters, withManagementGroupsResolved } from '../../scripts/infra/params';
 import { ROLE } from '../emulator';
 import { rulesFor } from '../support/app-fixture';
+import { rgReaderRules } from '../functions/rules.fixture';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 
 const SUB_C = '33333333-3333-4333-8333-333333333333';
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B, SUB_C] });
 
 const rules = (scope: string) =>
-  rulesFor(`
-version: 1
-scope:
-${scope}
-profiles:
-  rg-reader:
-    roles:
-      - role: Reader
-        scope: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}
-rules:
+  rulesFor(
+    rgReaderRules(
+      `
   - name: all
     identity: { kind: SystemAssigned }
     profiles: [rg-reader]
-`);
+`,
+      scope,
+    ),
+  );
 
 describe('npm run infra:params with management groups: the grants loop over every subscription under them', () => {
   let armEnv: NodeJS.ProcessEnv;
