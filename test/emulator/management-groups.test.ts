@@ -7,6 +7,7 @@ import { armClientOptions } from '../../src/azure/clients';
 import { ROLE } from '.';
 import { DESCENDANTS_PAGE_SIZE } from './handlers/management-groups';
 import { takeSpecViolations, useEmulator } from '../support/emulator-fixture';
+import { rawArm } from '../support/raw-arm';
 
 const EXAMPLE = JSON.parse(
   readFileSync(join(__dirname, 'specs/specification/managementgroups/resource-manager/Microsoft.Management/ManagementGroups/stable/2023-04-01/examples/GetDescendants.json'), 'utf8'),
@@ -49,6 +50,20 @@ describe('emulator: management groups (descendants), from the spec example', () 
     };
     await assert.rejects(denied('mg-big'), (e: { statusCode?: number; code?: string }) => e.statusCode === 403 && e.code === 'AuthorizationFailed');
     await assert.rejects(denied('mg-does-not-exist'), (e: { statusCode?: number }) => e.statusCode === 403);
+    await takeSpecViolations(env.emulator);
+  });
+
+  it('Resource Graph: a query names subscriptions or management groups, never both, at most ten groups, and only known ones', async () => {
+    const path = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
+    const query = 'resources | take 1';
+    const both = await rawArm(env.emulator, 'POST', path, { body: { query, subscriptions: ['50000000-0000-4000-8000-000000000000'], managementGroups: ['mg-big'] } });
+    const many = await rawArm(env.emulator, 'POST', path, { body: { query, managementGroups: Array.from({ length: 11 }, () => 'mg-big') } });
+    const unknown = await rawArm(env.emulator, 'POST', path, { body: { query, managementGroups: ['mg-nowhere'] } });
+    const ok = await rawArm(env.emulator, 'POST', path, { body: { query, managementGroups: ['mg-big'] } });
+    assert.deepEqual([both.status, many.status, unknown.status, ok.status], [400, 400, 400, 200]);
+    assert.match(JSON.stringify(both.json), /InvalidQueryScope/);
+    assert.match(JSON.stringify(many.json), /TooManyManagementGroups/);
+    assert.match(JSON.stringify(unknown.json), /ManagementGroupNotFound/);
     await takeSpecViolations(env.emulator);
   });
 });
