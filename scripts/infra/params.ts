@@ -16,8 +16,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { readFileSync } from 'node:fs';
+import { PUBLIC_ARM_ENDPOINT } from '../../src/azure/clients';
+import { ArmManagementGroupPort } from '../../src/azure/management-group-port';
 import { loadRulesFile } from '../../src/config/load';
 import type { RulesConfig } from '../../src/config/types';
+import { GovernedSubscriptions } from '../../src/engine/governed-subscriptions';
 import { armRoleLookup, checkCustomRoles } from './custom-role-check';
 import { AppPermissionsError, buildRoleAssignmentCondition, deriveAppPermissions, type DeriveOptions } from './permissions';
 
@@ -64,6 +70,31 @@ export function renderAppPermissionsParameters(config: RulesConfig, options: Der
   };
 }
 
+/**
+ * The rules with every subscription now under `scope.managementGroups` governed too, resolved with the
+ * deployer's credential, so main.bicep grants the app its roles in each of them. Offline, only the listed
+ * subscriptions are known: that is an error when the rules list none.
+ */
+export async function withManagementGroupsResolved(
+  config: RulesConfig,
+  options: { offline: boolean; env: NodeJS.ProcessEnv; credential?: TokenCredential },
+): Promise<RulesConfig> {
+  const groups = config.scope.managementGroups ?? [];
+  if (groups.length === 0) return config;
+  if (options.offline) {
+    if (config.scope.subscriptions.length === 0) throw new AppPermissionsError('ManagementGroupsNeedArm', `the rules govern by management group only (${groups.join(', ')}); resolving them needs ARM, so run without --offline`);
+    console.error(`infra:params: warning: --offline: subscriptions under ${groups.join(', ')} get no grants; run online to include them`);
+    return config;
+  }
+  const env = options.env;
+  const connection = {
+    endpoint: env.AUTOPILOT_ARM_ENDPOINT?.trim() || PUBLIC_ARM_ENDPOINT,
+    credential: options.credential ?? new DefaultAzureCredential(),
+    ca: env.AUTOPILOT_ARM_CA_PATH?.trim() ? readFileSync(env.AUTOPILOT_ARM_CA_PATH.trim(), 'utf8') : undefined,
+  };
+  return new GovernedSubscriptions(config, new ArmManagementGroupPort(connection)).resolved(AbortSignal.timeout(120_000));
+}
+
 /** `Name=GUID` -> [Name, GUID]; the last `=` splits, since role names may contain one but GUIDs cannot. */
 export function parseCustomRoleArg(arg: string): [string, string] {
   const at = arg.lastIndexOf('=');
@@ -91,7 +122,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const fromEnv = (env[CUSTOM_ROLES_ENV] ?? '').split(';').map((s) => s.trim()).filter(Boolean);
   const customRoleGuids = new Map([...fromEnv, ...(values['custom-role'] ?? [])].map(parseCustomRoleArg));
 
-  const config = loadRulesFile(rulesPath);
+  const config = await withManagementGroupsResolved(loadRulesFile(rulesPath), { offline: values.offline ?? false, env });
+  if (config.scope.subscriptions.length === 0) throw new AppPermissionsError('NoGovernedSubscriptions', `no subscription is governed: ${config.scope.managementGroups?.join(', ')} hold none the deployer can see`);
   if (customRoleGuids.size > 0) {
     const arm = values.offline ? { reason: '--offline' } : await armRoleLookup(env);
     const warnings = await checkCustomRoles(

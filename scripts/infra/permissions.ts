@@ -70,7 +70,7 @@ export interface DeriveOptions {
 /** Raised when the rules cannot be turned into a grant; the message says what to do. */
 export class AppPermissionsError extends Error {
   constructor(
-    readonly code: 'CustomRoleUnresolved' | 'CustomRoleMismatch' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles',
+    readonly code: 'CustomRoleUnresolved' | 'CustomRoleMismatch' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles' | 'ManagementGroupsNeedArm' | 'NoGovernedSubscriptions',
     message: string,
   ) {
     super(message);

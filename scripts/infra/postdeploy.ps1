@@ -38,6 +38,11 @@ try {
     --output none
   if ($LASTEXITCODE -ne 0) { throw "postdeploy: az deployment sub create failed ($LASTEXITCODE)" }
   Write-Host 'postdeploy: event subscription identity-autopilot is in place'
+  # Every other governed subscription (listed, or under the rules' management groups now), idempotently.
+  Write-Host 'postdeploy: wiring every governed subscription (identity-autopilot wire-events)'
+  node src/cli/bin.cjs wire-events --function-app-id $env:AZURE_FUNCTION_APP_ID --resource-group $env:EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP `
+    --location $env:AZURE_LOCATION --dead-letter-storage-id $env:DEADLETTER_STORAGE_ACCOUNT_ID --dead-letter-container $env:DEADLETTER_CONTAINER_NAME
+  if ($LASTEXITCODE -ne 0) { throw "postdeploy: wire-events failed ($LASTEXITCODE)" }
 }
 finally {
   Remove-Item $paramsFile -ErrorAction SilentlyContinue

@@ -43,3 +43,9 @@ az deployment sub create \
   --parameters "@$params_file" \
   --output none
 echo "postdeploy: event subscription identity-autopilot is in place"
+
+# Every other governed subscription (listed, or under the rules' management groups now): its system topic
+# and event subscription, idempotently (README "Many subscriptions and management groups").
+echo "postdeploy: wiring every governed subscription (identity-autopilot wire-events)"
+node src/cli/bin.cjs wire-events --function-app-id "$AZURE_FUNCTION_APP_ID" --resource-group "$EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP" \
+  --location "$AZURE_LOCATION" --dead-letter-storage-id "$DEADLETTER_STORAGE_ACCOUNT_ID" --dead-letter-container "$DEADLETTER_CONTAINER_NAME"

@@ -6,6 +6,7 @@ import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-port';
 import { ArmDaprPort } from '../azure/dapr-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
+import { ArmManagementGroupPort } from '../azure/management-group-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
 import { ArmThrottleGate, type GateListener } from '../azure/throttle-gate';
@@ -40,6 +41,8 @@ export interface Autopilot {
   readonly settings: AppSettings;
   readonly rules: RulesConfig;
   readonly remediator: Remediator;
+  /** The governed subscriptions, management groups resolved through ARM (the remediator's, shared with sweeps). */
+  readonly governance: Remediator['governance'];
   readonly connection: ArmConnection;
   readonly ports: EnginePorts;
   /** Ledger and outcome events; every trigger records each outcome here. */
@@ -132,6 +135,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     // Dapr components: one Resource Graph query per remediation resolves their targets.
     dapr: new ArmDaprPort(pool, daprGraphQuery(connection, overrides.sweep?.graph), { pollIntervalMs: settings.lroPollIntervalMs }),
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
+    managementGroups: new ArmManagementGroupPort(connection),
   };
   const remediator = new Remediator(rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
@@ -157,6 +161,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     settings,
     rules,
     remediator,
+    governance: remediator.governance,
     connection,
     ports,
     ledger,

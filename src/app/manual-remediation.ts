@@ -40,7 +40,10 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
   if (id.kind !== 'resource') {
     return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: `'${request.resourceId}' is a ${id.kind}, not a resource`, requestId };
   }
-  const governance = evaluateGovernance(autopilot.rules, id, undefined);
+  // Under management groups the governed subscriptions are ARM's answer now; when ARM cannot give it,
+  // the remediation below fails with that error rather than this check refusing on a guess.
+  const rules = await autopilot.remediator.governance.configFor(id.subscriptionId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000)).catch(() => undefined);
+  const governance = rules ? evaluateGovernance(rules, id, undefined) : ({ governed: true } as const);
   if (!governance.governed && governance.reason !== 'no-matching-rule' && governance.reason !== 'opted-out') {
     return { kind: 'rejected', status: 403, code: 'OutsideGovernedScope', detail: governance.detail, requestId };
   }

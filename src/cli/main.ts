@@ -9,6 +9,7 @@ import { ledgerCommand } from './commands/ledger';
 import { remediateCommand } from './commands/remediate';
 import { sweepCommand } from './commands/sweep';
 import { validateCommand } from './commands/validate';
+import { type WireEventsFlags, wireEventsCommand } from './commands/wire-events';
 import { compileQuery, OUTPUT_FORMATS, QueryError, TableUnavailableError } from './output';
 
 export type { CliIo } from './console';
@@ -113,6 +114,15 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .description('check a rules file and list every problem with its key path and line; touches no Azure')
     .argument('<rules.yaml>', 'the rules file')
     .action(run((ctx, path: string) => validateCommand(ctx, path)));
+  program
+    .command('wire-events')
+    .description('give every governed subscription (management groups resolved) a system topic and an event subscription to the app; idempotent')
+    .option('--function-app-id <id>', 'Function App resource id (default $AZURE_FUNCTION_APP_ID)')
+    .option('--resource-group <name>', 'resource group for new system topics, created when missing (default $AZURE_RESOURCE_GROUP)')
+    .option('--location <region>', 'region for that resource group (default $AZURE_LOCATION)')
+    .option('--dead-letter-storage-id <id>', 'storage account for dead-lettered events (default $DEADLETTER_STORAGE_ACCOUNT_ID)')
+    .option('--dead-letter-container <name>', 'its blob container', 'deadletter')
+    .action(run((ctx, o: WireEventsFlags) => wireEventsCommand(ctx, o)));
   return program;
 }
 

@@ -28,4 +28,5 @@ export {
 } from './roles';
 export { tagValue } from './tags';
 export { tagScopeProblem, consentAdmits } from './tag-scope';
-export { templateUsesTag } from './templates';
+export { templateUsesTag, isGovernedSubscription as isGovernedSubscriptionId } from './templates';
+export { hasManagementGroups, withResolvedSubscriptions } from './governed-scope';

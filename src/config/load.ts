@@ -183,8 +183,15 @@ function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
   if (optOutTag.toLowerCase() === profileTag.toLowerCase()) {
     fail(['scope', 'profileTag'], 'must differ from scope.optOutTag');
   }
+  // Management group ids compare case-insensitively in ARM; duplicates would only cost extra lookups.
+  const managementGroups: string[] = [];
+  raw.managementGroups?.forEach((g, i) => {
+    if (managementGroups.some((m) => m.toLowerCase() === g.toLowerCase())) fail(['scope', 'managementGroups', i], `'${g}' is listed twice`);
+    managementGroups.push(g);
+  });
   return {
-    subscriptions: raw.subscriptions.map((s) => (s === '{subscriptionId}' ? s : s.toLowerCase())),
+    subscriptions: (raw.subscriptions ?? []).map((s) => (s === '{subscriptionId}' ? s : s.toLowerCase())),
+    ...(managementGroups.length > 0 ? { managementGroups } : {}),
     resourceGroups: raw.resourceGroups ?? ['*'],
     resourceTypes,
     optOutTag,
@@ -304,7 +311,9 @@ function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fa
   raw.subscriptions?.forEach((s, i) => {
     if (s === '{subscriptionId}') return;
     if (!isGuid(s)) fail([...path, 'subscriptions', i], `'${s}' must be a subscription id (a GUID) or {subscriptionId} (the workload's own)`);
-    if (!isGovernedSubscription(s, scope.subscriptions)) fail([...path, 'subscriptions', i], `'${s}' is not in scope.subscriptions`);
+    // Under management groups the governed set is only known at run time, where the resolved scope is
+    // checked again: listing a subscription here never governs it, it only lets a tag point there.
+    if (!isGovernedSubscription(s, scope.subscriptions) && !scope.managementGroups?.length) fail([...path, 'subscriptions', i], `'${s}' is not in scope.subscriptions`);
   });
   raw.resourceGroups?.forEach((g, i) => {
     let sample = g;

@@ -41,7 +41,8 @@ export function evaluateGovernance(
   const skip = (reason: SkipReason, detail: string): GovernanceDecision => ({ governed: false, reason, detail });
 
   if (!resourceId.subscriptionId || !isGovernedSubscription(resourceId.subscriptionId, scope.subscriptions)) {
-    return skip('subscription-not-governed', `subscription ${resourceId.subscriptionId ?? '(none)'} is not in scope.subscriptions`);
+    const where = scope.managementGroups?.length ? 'is not in scope.subscriptions nor under scope.managementGroups' : 'is not in scope.subscriptions';
+    return skip('subscription-not-governed', `subscription ${resourceId.subscriptionId ?? '(none)'} ${where}`);
   }
   if (resourceId.kind !== 'resource') {
     return skip('type-not-governed', `'${resourceId.id}' is a ${resourceId.kind}, not a resource`);

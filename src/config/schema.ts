@@ -10,12 +10,17 @@ import Ajv, { type ErrorObject } from 'ajv';
 const GUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const GLOB_PATTERN = '^[-\\w.()*?]{1,90}$';
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+// A management group id (its name, not its display name): 1-90 ASCII letters, digits, '-', '_', '(',
+// ')' and '.', not ending in '.'. Sources: Learn "Naming rules and restrictions for Azure resources"
+// (Microsoft.Management/managementGroups) and Terraform azurerm `managementgroup/validate` (`^[a-zA-Z0-9_().-]{1,90}$`).
+const MANAGEMENT_GROUP_PATTERN = '^[A-Za-z0-9_().-]{0,89}[A-Za-z0-9_()-]$';
 
 /** Human reasons for the patterns above, since ajv can only say "must match pattern ...". */
 const PATTERN_REASONS: Record<string, string> = {
   [GUID_PATTERN]: 'must be a subscription id (a GUID)',
   [GLOB_PATTERN]: "must be a resource group name or glob (up to 90 letters, digits, '-', '_', '.', '(', ')', '*' or '?')",
   [NAME_PATTERN]: "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
+  [MANAGEMENT_GROUP_PATTERN]: "must be a management group id (its name, not its display name): 1-90 letters, digits, '-', '_', '(', ')' or '.', not ending in '.'",
 };
 
 export { NAME_PATTERN };
@@ -145,9 +150,15 @@ export const RULES_FILE_SCHEMA = {
     scope: {
       type: 'object',
       additionalProperties: false,
-      required: ['subscriptions'],
+      // At least one of the two; either alone is enough (a management group governs every subscription under it).
+      // (Each branch names its key under `properties` too: ajv's strict mode wants required keys defined.)
+      anyOf: [
+        { required: ['subscriptions'], properties: { subscriptions: true } },
+        { required: ['managementGroups'], properties: { managementGroups: true } },
+      ],
       properties: {
         subscriptions: { type: 'array', minItems: 1, items: { type: 'string', pattern: GUID_PATTERN } },
+        managementGroups: { type: 'array', minItems: 1, items: { type: 'string', pattern: MANAGEMENT_GROUP_PATTERN } },
         resourceGroups: globList,
         resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
         optOutTag: tagName,
@@ -193,7 +204,8 @@ export interface RawDapr {
 export interface RawRulesFile {
   version: 1;
   scope: {
-    subscriptions: string[];
+    subscriptions?: string[];
+    managementGroups?: string[];
     resourceGroups?: string[];
     resourceTypes?: string[];
     optOutTag?: string;
@@ -247,6 +259,10 @@ export function schemaProblems(data: unknown): SchemaProblem[] {
 function translate(error: ErrorObject, data: unknown): SchemaProblem {
   const path = pointerToPath(error.instancePath, data);
   const p = error.params as Record<string, unknown>;
+  // The only anyOf is scope's: the first failed branch names one key, the administrator needs both named.
+  if (error.keyword === 'required' && error.schemaPath.includes('/anyOf/')) {
+    return { path: [...path, 'subscriptions'], reason: 'is required unless scope.managementGroups is given (subscription ids and/or management group ids)' };
+  }
   switch (error.keyword) {
     case 'required':
       return { path: [...path, String(p.missingProperty)], reason: 'is required' };

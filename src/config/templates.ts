@@ -70,7 +70,7 @@ export function templateUses(template: string, kind: Exclude<Placeholder['kind']
 // Load-time checks: return a reason, or undefined when the template is acceptable.
 
 /** Checks a scope template when the rules file is loaded. */
-export function checkScopeTemplate(template: string, scope: Pick<GovernedScope, 'subscriptions'>): string | undefined {
+export function checkScopeTemplate(template: string, scope: Pick<GovernedScope, 'subscriptions' | 'managementGroups'>): string | undefined {
   const parsed = parseTemplate(template);
   if (!parsed.ok) return parsed.reason;
   const [first] = parsed.parts;
@@ -81,14 +81,20 @@ export function checkScopeTemplate(template: string, scope: Pick<GovernedScope, 
   if (parsed.parts.slice(1).some((p) => 'placeholder' in p && p.placeholder.kind === 'resourceId')) {
     return "'{resourceId}' may only appear at the start of a scope template";
   }
-  if (isLiteral(parsed.parts)) return scopeProblem(template, scope.subscriptions);
+  // Under management groups any subscription may turn out governed: the load checks the form only, and
+  // each remediation checks the filled scope against the subscriptions resolved then.
+  const loadTimeProblem = (value: string): string | undefined => {
+    const problem = scopeProblem(value, scope.subscriptions);
+    return problem && scope.managementGroups?.length && problem.endsWith(NOT_GOVERNED) ? undefined : problem;
+  };
+  if (isLiteral(parsed.parts)) return loadTimeProblem(template);
   // Fill the placeholders with plausible values so a misspelt literal part (say '/subscription/')
   // is reported now rather than on the first event.
   const sub = scope.subscriptions[0] ?? '00000000-0000-0000-0000-000000000000';
   const sample = parseArmId(`/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Web/sites/name`);
   const probe = fill(template, { resourceId: sample, tags: undefined }, true, true);
   if (!probe.ok) return undefined;
-  const problem = scopeProblem(probe.value, scope.subscriptions);
+  const problem = loadTimeProblem(probe.value);
   return problem ? `does not produce a valid scope with sample values: ${problem}` : undefined;
 }
 
@@ -126,7 +132,7 @@ function scopeProblem(scope: string, subscriptions: readonly string[]): string |
     return `'${scope}' is a management group scope; roles are only granted inside governed subscriptions`;
   }
   if (!isGovernedSubscription(id.subscriptionId, subscriptions)) {
-    return `'${scope}' is in subscription ${id.subscriptionId}, which is not in scope.subscriptions`;
+    return `'${scope}' is in subscription ${id.subscriptionId}, ${NOT_GOVERNED}`;
   }
   return undefined;
 }
@@ -137,6 +143,7 @@ function scopeProblem(scope: string, subscriptions: readonly string[]): string |
  * the list's length changed (a list still being built).
  */
 const governedSets = new WeakMap<readonly string[], { length: number; set: Set<string> }>();
+const NOT_GOVERNED = 'which is not in scope.subscriptions nor under scope.managementGroups';
 
 export function isGovernedSubscription(subscriptionId: string, subscriptions: readonly string[]): boolean {
   let cached = governedSets.get(subscriptions);

@@ -2,7 +2,14 @@ import type { SupportedResourceType } from '../arm/resource-types';
 
 /** What the product is allowed to touch at all; everything outside is skipped before any rule. */
 export interface GovernedScope {
+  /** Subscriptions named in the rules file (lower case). With management groups, those resolved at run time are added. */
   readonly subscriptions: readonly string[];
+  /**
+   * Management group ids: each governs every subscription under it, at any depth, as ARM reports it to
+   * the app's identity at the time (resolved and cached by the engine; a subscription moved out stops
+   * being governed). Undefined or empty: only `subscriptions`.
+   */
+  readonly managementGroups?: readonly string[];
   /** Globs (`*`, `?`), matched case-insensitively. */
   readonly resourceGroups: readonly string[];
   readonly resourceTypes: readonly SupportedResourceType[];

@@ -172,6 +172,15 @@ export interface CosmosSqlRoleAssignmentPort {
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
+/** Management groups as ARM reports them to the app's identity. */
+export interface ManagementGroupPort {
+  /**
+   * Every subscription under the group at any depth (nested groups included), lower-case ids. Throws
+   * ArmCallError when ARM refuses (the app lacks read on the group) or the group does not exist.
+   */
+  subscriptionsUnder(managementGroup: string, signal: AbortSignal): Promise<string[]>;
+}
+
 export interface EnginePorts {
   resources: ResourcePort;
   userAssignedIdentities: UserAssignedIdentityPort;
@@ -184,4 +193,6 @@ export interface EnginePorts {
   dapr?: DaprPort;
   /** Cosmos DB data-plane role assignments (absent: plans with them fail before any write). */
   cosmosRoleAssignments?: CosmosSqlRoleAssignmentPort;
+  /** Needed only when the rules name `scope.managementGroups`. */
+  managementGroups?: ManagementGroupPort;
 }

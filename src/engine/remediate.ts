@@ -1,6 +1,7 @@
 import { parseArmId, tryParseArmId } from '../arm/resource-id';
 import { isProvisioningBusy } from '../arm/resource-types';
-import { evaluateGovernance, type RulesConfig } from '../config';
+import { evaluateGovernance, type RulesConfig, withResolvedSubscriptions } from '../config';
+import type { ArmResourceId } from '../arm/resource-id';
 import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError } from '../errors';
 import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, markPresent, PartialApplyError, resolveRoles } from './apply';
 import { assessWorkloadIdentities } from './workload-identity';
@@ -21,6 +22,7 @@ import {
   withHandOffAt,
   WriteStillRunningError,
 } from './hand-off';
+import { GovernedSubscriptions } from './governed-subscriptions';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
@@ -52,6 +54,8 @@ export interface RemediatorSettings extends ApplySettings {
   authorizationRetryWindowMs: number;
   /** Most hand-offs of one remediation for reasons other than authorization (bounded by its window). */
   maxHandOffs?: number;
+  /** How long a resolution of `scope.managementGroups` is trusted (default MANAGEMENT_GROUP_TTL_MS). */
+  managementGroupTtlMs?: number;
 }
 
 /**
@@ -89,27 +93,39 @@ function plannedWrites(plan: Plan): number {
   return (plan.userAssignedIdentity ? 1 : 0) + (plan.identity.action === 'write' ? 1 : 0) + plan.roleAssignments.length;
 }
 
+function idOnlySkip(config: RulesConfig, id: ArmResourceId): { reason: string; detail: string } | undefined {
+  const early = evaluateGovernance(config, id, undefined);
+  return !early.governed && ID_ONLY_SKIPS.has(early.reason) ? { reason: early.reason, detail: early.detail } : undefined;
+}
+
 function planNeedsWrites(plan: Plan, missingRoles: number): boolean {
   return planHasIdentityWork(plan) || missingRoles > 0;
 }
 
 /** Plan, then apply: the one entry point every trigger and the CLI use. */
 export class Remediator {
+  /** The governed subscriptions, management groups resolved through ARM and cached (shared with the sweep). */
+  readonly governance: GovernedSubscriptions;
+
   constructor(
     private readonly config: RulesConfig,
     private readonly ports: EnginePorts,
     private readonly settings: RemediatorSettings,
-  ) {}
+  ) {
+    this.governance = new GovernedSubscriptions(config, ports.managementGroups, { ttlMs: settings.managementGroupTtlMs });
+  }
 
   /**
    * The skip decision that needs only the id (subscription, resource group, type, child): no ARM call,
-   * no ledger lookup. Undefined when the resource may be governed.
+   * no ledger lookup. Undefined when the resource may be governed. A subscription that only a
+   * management group could govern, with no fresh resolution at hand, is left to `remediate`.
    */
   skipByIdAlone(resourceId: string): { reason: string; detail: string } | undefined {
     const id = tryParseArmId(resourceId);
     if (!id) return undefined;
-    const early = evaluateGovernance(this.config, id, undefined);
-    return !early.governed && ID_ONLY_SKIPS.has(early.reason) ? { reason: early.reason, detail: early.detail } : undefined;
+    const known = this.governance.known();
+    const config = id.subscriptionId && this.governance.undecided(id.subscriptionId) ? withResolvedSubscriptions(known, [id.subscriptionId]) : known;
+    return idOnlySkip(config, id);
   }
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
@@ -147,7 +163,15 @@ export class Remediator {
       return finish();
     }
     outcome.resourceType = id.type;
-    const early = this.skipByIdAlone(request.resourceId);
+    let config: RulesConfig;
+    try {
+      // Under management groups: is this subscription under one of them now (cached, see governed-subscriptions.ts)?
+      config = await this.governance.configFor(id.subscriptionId, AbortSignal.timeout(this.settings.budgetMs));
+    } catch (e) {
+      outcome.errors.push(toOutcomeError(e instanceof DOMException && e.name === 'TimeoutError' ? new DeadlineExceededError('resolving the management groups', e) : e));
+      return finish();
+    }
+    const early = idOnlySkip(config, id);
     if (early) {
       outcome.status = 'skipped';
       outcome.skipped.push(early);
@@ -197,7 +221,7 @@ export class Remediator {
       outcome.resourceType = resource.type;
       outcome.identityBefore = resume?.operation?.from ?? resource.identity.type;
       outcome.identityAfter = resource.identity.type;
-      const planned = planRemediation(resource, this.config, { requestedProfiles: request.requestedProfiles });
+      const planned = planRemediation(resource, config, { requestedProfiles: request.requestedProfiles });
       if (planned.kind === 'skip') {
         outcome.status = 'skipped';
         outcome.skipped.push({ reason: planned.reason, detail: planned.detail });

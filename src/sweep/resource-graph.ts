@@ -9,10 +9,15 @@ import { AutopilotError } from '../errors';
 export const RESOURCE_GRAPH_PAGE_SIZE = 1000;
 /** Subscriptions per request: the service's documented batch size. */
 const SUBSCRIPTIONS_PER_REQUEST = 1000;
+/** Management groups per request: what the Azure CLI sends at most (azure-cli-extensions resource-graph `custom.py`). */
+const MANAGEMENT_GROUPS_PER_REQUEST = 10;
 
 export interface GraphQueryRequest {
   query: string;
+  /** Empty when the request names management groups instead (never both, like the Azure CLI). */
   subscriptions: readonly string[];
+  /** Management group ids: the query reads every subscription under each, at any depth. */
+  managementGroups?: readonly string[];
   skipToken?: string;
   top?: number;
   /** Rows to skip from the start of the result (`options.$skip`): how a scan resumes after its token expired. */
@@ -84,7 +89,7 @@ export class SdkGraphQueryPort implements GraphQueryPort {
       const response = await this.client.resources(
         {
           query: request.query,
-          subscriptions: [...request.subscriptions],
+          ...(request.managementGroups?.length ? { managementGroups: [...request.managementGroups] } : { subscriptions: [...request.subscriptions] }),
           options: {
             resultFormat: 'objectArray',
             ...(request.skipToken ? { skipToken: request.skipToken } : {}),
@@ -145,18 +150,23 @@ export class ResourceGraphReader {
     private readonly options: ReaderOptions = {},
   ) {}
 
-  /** `onBatchTotal` gets each subscription batch's `totalRecords` from its first page (for progress estimates). */
-  async *pages(query: string, subscriptions: readonly string[], onBatchTotal?: (totalRecords: number) => void): AsyncGenerator<Array<Record<string, unknown>>> {
-    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) {
-      const batch = subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST);
-      const top = this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE;
+  /**
+   * The query over `subscriptions` (in batches), then over `managementGroups` (in batches, the management-group scope).
+   * `onBatchTotal` gets each batch's `totalRecords` from its first page (for progress estimates).
+   */
+  async *pages(query: string, subscriptions: readonly string[], managementGroups: readonly string[] = [], onBatchTotal?: (totalRecords: number) => void): AsyncGenerator<Array<Record<string, unknown>>> {
+    const top = this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE;
+    const batches: Array<Pick<GraphQueryRequest, 'subscriptions' | 'managementGroups'>> = [];
+    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) batches.push({ subscriptions: subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST) });
+    for (let i = 0; i < managementGroups.length; i += MANAGEMENT_GROUPS_PER_REQUEST) batches.push({ subscriptions: [], managementGroups: managementGroups.slice(i, i + MANAGEMENT_GROUPS_PER_REQUEST) });
+    for (const batch of batches) {
       let skipToken: string | undefined;
       let served = 0;
       let resumedAt = -1;
       do {
         let page: GraphQueryPage;
         try {
-          page = await this.call({ query, subscriptions: batch, skipToken, top });
+          page = await this.call({ query, ...batch, skipToken, top });
         } catch (e) {
           // The query is ordered (Resource Graph pages need it), so the same query from row `served`
           // continues the scan; rows that moved meanwhile are the next sweep's. Once per position, so
@@ -164,7 +174,7 @@ export class ResourceGraphReader {
           if (!(e instanceof ResourceGraphSkipTokenRejectedError) || resumedAt === served) throw e;
           resumedAt = served;
           this.stats.resumed = (this.stats.resumed ?? 0) + 1;
-          page = await this.call({ query, subscriptions: batch, top, skip: served });
+          page = await this.call({ query, ...batch, top, skip: served });
         }
         if (!skipToken && served === 0 && page.totalRecords !== undefined) onBatchTotal?.(page.totalRecords);
         skipToken = page.skipToken;

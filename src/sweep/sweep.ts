@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tryParseArmId } from '../arm/resource-id';
 import type { StructuredLogger } from '../logging/logger';
-import type { RoleResolver, RulesConfig } from '../config';
+import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
 import { assessPage, type ComplianceProblem, type DaprSweepPorts } from './compliance';
 import { governedResourcesQuery } from './queries';
@@ -17,11 +17,19 @@ export interface SweepPorts {
   reports: ReportStore;
 }
 
+/** The governed subscriptions under management groups (the engine's GovernedSubscriptions). */
+export interface SweepGovernance {
+  resolved(signal: AbortSignal): Promise<RulesConfig>;
+  underManagementGroups(signal: AbortSignal): Promise<ReadonlySet<string>>;
+}
+
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
   readonly ports: { roles: RoleResolver } & DaprSweepPorts;
   readonly sweep: SweepPorts;
+  /** Required when the rules name `scope.managementGroups`. */
+  readonly governance?: SweepGovernance;
 }
 
 export interface SweepOptions {
@@ -82,7 +90,18 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
   const log = options.log?.child({ sweepId });
-  const subscriptions = [...host.rules.scope.subscriptions];
+  // Under management groups: the subscriptions governed now (ARM's answer, cached by the engine), and
+  // Resource Graph reads each group with the management-group scope. A listed subscription that is
+  // also under a listed group is read once, through the group.
+  const managementGroups = [...(host.rules.scope.managementGroups ?? [])];
+  if (managementGroups.length > 0 && !host.governance) {
+    throw new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but this sweep has no management group resolution');
+  }
+  const resolveSignal = options.signal ?? AbortSignal.timeout(60_000);
+  const rules = hasManagementGroups(host.rules) ? await host.governance!.resolved(resolveSignal) : host.rules;
+  const underGroups = hasManagementGroups(host.rules) ? await host.governance!.underManagementGroups(resolveSignal) : new Set<string>();
+  const subscriptions = [...rules.scope.subscriptions];
+  const listed = host.rules.scope.subscriptions.filter((s) => !underGroups.has(s.toLowerCase()));
   const reader = new ResourceGraphReader(graph, {
     signal: options.signal,
     onWait: (ms, why) => log?.log('info', 'sweep.resource-graph.wait', { reason: why, waitMs: ms }),
@@ -101,10 +120,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
 
   let pages = 0;
   let totalEstimate: number | undefined;
-  for await (const rows of reader.pages(governedResourcesQuery(host.rules.scope), subscriptions, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
+  for await (const rows of reader.pages(governedResourcesQuery(rules.scope), listed, managementGroups, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
     totals.scanned += rows.length;
     pages++;
-    const assessed = await assessPage(rows, { rules: host.rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, subscriptions), ports: host.ports });
+    const assessed = await assessPage(rows, { rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, listed, managementGroups), ports: host.ports });
     const pageFindings: SweepFinding[] = [];
     for (const a of assessed) {
       if (a.kind === 'compliant') {

@@ -24,7 +24,7 @@ export function isAllowed(state: EmulatorState, principal: Principal, access: Ac
   return state.assignmentsFor(principal.id).some((assignment) => {
     // Not yet in ARM's authorization cache (see RoleAssignmentRecord.effectiveAt).
     if (assignment.effectiveAt !== undefined && assignment.effectiveAt > now) return false;
-    if (!isWithinScope(access.scope, assignment.scope)) return false;
+    if (!isWithinScope(access.scope, assignment.scope) && !inheritedFromManagementGroup(state, access.scope, assignment.scope)) return false;
     const definition = state.roleDefinitions.get(assignment.roleDefinitionGuid);
     if (!definition || !permits(definition, access.action)) return false;
     if (!assignment.condition) return true;
@@ -38,6 +38,23 @@ export function isAllowed(state: EmulatorState, principal: Principal, access: Ac
       return false;
     }
   });
+}
+
+const MG_SCOPE = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i;
+
+/**
+ * Azure RBAC inherits down the management group hierarchy: an assignment on a group applies to its
+ * child groups, their subscriptions and everything in them (Learn: governance/management-groups/overview,
+ * "Management group access"). Stricter than nothing: the chain is the emulator's current hierarchy, so a
+ * subscription moved out loses what its old group granted at once.
+ */
+function inheritedFromManagementGroup(state: EmulatorState, target: string, assignmentScope: string): boolean {
+  const granted = MG_SCOPE.exec(assignmentScope)?.[1]?.toLowerCase();
+  if (!granted) return false;
+  const mg = MG_SCOPE.exec(target.replace(/\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/.*$/i, '/providers/Microsoft.Management/managementGroups/$1'))?.[1];
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(target)?.[1];
+  const start = mg ?? (sub ? state.parentOf('subscription', sub) : undefined);
+  return start !== undefined && state.managementGroupChain(start).some((g) => g.toLowerCase() === granted);
 }
 
 export function authorize(state: EmulatorState, principal: Principal, access: AccessRequest): void {

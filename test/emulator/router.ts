@@ -6,6 +6,8 @@ import { FIC_PATH, handleFederatedCredential } from './handlers/federated-creden
 import { COSMOS_CHILD_ROUTE, handleCosmosChild } from './handlers/cosmos-sql-rbac';
 import { DAPR_COMPONENT_ROUTE, handleDaprComponents } from './handlers/dapr-components';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
+import { EVENT_GRID_API_VERSIONS, handleEventGrid, isEventGridPath } from './handlers/event-grid';
+import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VERSIONS } from './handlers/management-groups';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
@@ -82,6 +84,10 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
       : handleRoleDefinitions(ctx, req, authz.scope, authz.name);
   }
 
+  if (isManagementGroupPath(path)) {
+    requireApiVersion(req, MANAGEMENT_GROUP_API_VERSIONS, 'Microsoft.Management/managementGroups');
+    return handleManagementGroups(ctx, req);
+  }
   const lower = segments.map((s) => s.toLowerCase());
   if (lower[0] === 'subscriptions' && segments.length === 1) {
     requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
@@ -124,6 +130,10 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     // Child of the identity: same RP, same api-versions (ManagedIdentity.json 2024-11-30 has both).
     requireApiVersion(req, resourceTypeModel(UA_TYPE)!.apiVersions, `${UA_TYPE}/federatedIdentityCredentials`);
     return handleFederatedCredential(ctx, req, fic[1]!, fic[2]);
+  }
+  if (isEventGridPath(path)) {
+    requireApiVersion(req, EVENT_GRID_API_VERSIONS, 'Microsoft.EventGrid/systemTopics');
+    return handleEventGrid(ctx, req);
   }
 
   const scaleSetChild = SCALE_SET_CHILD.exec(path);

@@ -57,6 +57,20 @@ export interface ScaleSetInstance {
 export interface SubscriptionRecord {
   subscriptionId: string;
   displayName: string;
+  /** The management group it sits in (name); undefined: directly under the tenant root group. */
+  managementGroup?: string;
+}
+
+/**
+ * A management group (Microsoft.Management/managementGroups). Its id is its name; the tenant root
+ * group's name is the tenant id, and every group or subscription without a parent sits under it
+ * (Learn: governance/management-groups/overview, "Root management group for each directory").
+ */
+export interface ManagementGroupRecord {
+  name: string;
+  displayName: string;
+  /** Parent group name; undefined for the tenant root group. */
+  parent?: string;
 }
 
 /** ARM ids are case-insensitive: the store is keyed like the product compares them. */
@@ -83,6 +97,8 @@ export class VersionedMap<K, V> extends Map<K, V> {
 export class EmulatorState {
   readonly directory: Directory;
   readonly subscriptions = new Map<string, SubscriptionRecord>();
+  /** Management groups by lower-case name; the tenant root group is created with the state. */
+  readonly managementGroups = new Map<string, ManagementGroupRecord>();
   readonly resourceGroups = new Map<string, StoredResource>();
   readonly resources = new Map<string, StoredResource>();
   readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
@@ -104,6 +120,61 @@ export class EmulatorState {
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
     for (const def of builtinRoleDefinitions()) this.roleDefinitions.set(def.guid, def);
+    this.managementGroups.set(tenantId.toLowerCase(), { name: tenantId, displayName: 'Tenant Root Group' });
+  }
+
+  /** Adds a management group under `parent` (default: the tenant root group). */
+  addManagementGroup(name: string, parent: string = this.tenantId, displayName = name): void {
+    if (!this.managementGroups.has(parent.toLowerCase())) throw new Error(`no management group '${parent}'`);
+    this.managementGroups.set(name.toLowerCase(), { name, displayName, parent: this.managementGroups.get(parent.toLowerCase())!.name });
+  }
+
+  /** Moves a subscription (created if new) into a management group, as `az account management-group subscription add` does. */
+  moveSubscription(subscriptionId: string, managementGroup: string): void {
+    if (!this.managementGroups.has(managementGroup.toLowerCase())) throw new Error(`no management group '${managementGroup}'`);
+    if (!this.subscriptions.has(subscriptionId.toLowerCase())) this.addSubscription(subscriptionId);
+    this.subscriptions.get(subscriptionId.toLowerCase())!.managementGroup = this.managementGroups.get(managementGroup.toLowerCase())!.name;
+  }
+
+  /** The group a subscription or group sits in (the root group's name when it has no explicit parent). */
+  parentOf(kind: 'subscription' | 'managementGroup', name: string): string | undefined {
+    if (kind === 'subscription') {
+      const s = this.subscriptions.get(name.toLowerCase());
+      return s ? (s.managementGroup ?? this.tenantId) : undefined;
+    }
+    return this.managementGroups.get(name.toLowerCase())?.parent;
+  }
+
+  /** A group and its ancestors up to the tenant root group, nearest first. */
+  managementGroupChain(name: string): string[] {
+    const chain: string[] = [];
+    let at: string | undefined = name;
+    while (at && !chain.some((c) => c.toLowerCase() === at!.toLowerCase())) {
+      const g = this.managementGroups.get(at.toLowerCase());
+      if (!g) break;
+      chain.push(g.name);
+      at = g.parent;
+    }
+    return chain;
+  }
+
+  /** Every group and subscription below `name` at any depth, breadth first (the descendants API's content). */
+  descendantsOf(name: string): Array<{ kind: 'managementGroup' | 'subscription'; name: string; parent: string }> {
+    const out: Array<{ kind: 'managementGroup' | 'subscription'; name: string; parent: string }> = [];
+    const queue = [this.managementGroups.get(name.toLowerCase())?.name].filter((n): n is string => n !== undefined);
+    while (queue.length > 0) {
+      const at = queue.shift()!;
+      for (const g of this.managementGroups.values()) {
+        if (g.parent?.toLowerCase() === at.toLowerCase()) {
+          out.push({ kind: 'managementGroup', name: g.name, parent: at });
+          queue.push(g.name);
+        }
+      }
+      for (const s of this.subscriptions.values()) {
+        if ((s.managementGroup ?? this.tenantId).toLowerCase() === at.toLowerCase()) out.push({ kind: 'subscription', name: s.subscriptionId, parent: at });
+      }
+    }
+    return out;
   }
 
   addSubscription(subscriptionId: string, displayName = `Subscription ${subscriptionId.slice(0, 8)}`): void {

@@ -45,13 +45,13 @@ rules:
 /**
  * A rules file whose one profile, `rg-reader`, grants Reader on the resource's own resource group, in
  * subscription A; `rules` is the YAML list under `rules:`. Tests that are about workload handling, not
- * about what is granted, share it.
+ * about what is granted, share it. `scope` replaces the scope's lines (say, management groups instead).
  */
-export function rgReaderRules(rules: string): string {
+export function rgReaderRules(rules: string, scope = `  subscriptions: ["${SUB_A}"]`): string {
   return `
 version: 1
 scope:
-  subscriptions: ["${SUB_A}"]
+${scope}
 profiles:
   rg-reader:
     roles:

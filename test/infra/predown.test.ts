@@ -28,6 +28,8 @@ describe('predown hook against the emulator', () => {
   before(() => {
     // The deployer: Owner in both subscriptions (deleting assignments and role definitions needs it).
     for (const sub of [SUB_A, SUB_B]) env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${sub}` });
+    // The emulator serves Event Grid system topics now (wire-events): a read the hook cannot make is injected.
+    env.emulator.faults.add({ method: 'GET', path: /\/providers\/Microsoft\.EventGrid\/systemTopics$/i, action: { kind: 'error', status: 400, code: 'NoRegisteredProviderFound', message: 'injected: Event Grid cannot be listed' } });
   });
 
   // What main.bicep leaves in the governed subscriptions, fresh for every case.

@@ -68,8 +68,10 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     let rules = app.rules;
     if (ctx.options.subscription) {
       const wanted = ctx.options.subscription.toLowerCase();
-      if (!rules.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
-      rules = { ...rules, scope: { ...rules.scope, subscriptions: rules.scope.subscriptions.filter((s) => s.toLowerCase() === wanted) } };
+      // Under management groups, ARM says which subscriptions they hold now.
+      const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
+      if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
+      rules = { ...rules, scope: { ...rules.scope, subscriptions: [wanted], managementGroups: undefined } };
     }
     const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
     if (local) warnIfNotRecorded(ctx, session);
@@ -77,7 +79,7 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     let report;
     try {
       report = await runSweep(
-        { rules, ports: app.ports, sweep: local ? { ...app.sweep, queue: local } : app.sweep },
+        { rules, ports: app.ports, governance: rules === app.rules ? app.governance : undefined, sweep: local ? { ...app.sweep, queue: local } : app.sweep },
         { reportOnly: flags.reportOnly, log: ctx.console.logger({ component: 'sweep' }), onProgress: (p) => scan.update(p.scanned, p.totalEstimate) },
       );
     } catch (e) {

@@ -166,7 +166,7 @@ export class ResourceGraphService {
       offset = token.offset;
     } else {
       const compiled = compile(body.query);
-      const subscriptions = subscriptionsOf(body.subscriptions);
+      const subscriptions = scopeOf(ctx, body.subscriptions, body.managementGroups);
       if (this.estate && compiled.table === 'resources') {
         const cursor = this.lazyCursor(ctx, compiled, subscriptions, `${[...(subscriptions ?? [])].sort().join(',')}|${body.query}`);
         const id = this.keep(cursor);
@@ -429,6 +429,27 @@ function compile(query: string): CompiledQuery {
     if (e instanceof KqlError) throw invalid(e.message, e.code);
     throw e;
   }
+}
+
+/** Most management groups per query: the Azure CLI (azure-cli-extensions resource-graph `custom.py`, `__MANAGEMENT_GROUP_LIMIT = 10`) sends no more. */
+const MAX_MANAGEMENT_GROUPS = 10;
+
+/**
+ * The subscriptions a query reads. `managementGroups` (QueryRequest in resourcegraph.json 2024-04-01)
+ * reads every subscription under each group at any depth. Stricter than the service may be: a request
+ * naming both lists, more than ten groups or an unknown group is refused (the Azure CLI never sends
+ * both: with management groups it leaves `subscriptions` out).
+ */
+function scopeOf(ctx: HandlerContext, subscriptions: unknown, managementGroups: unknown): Set<string> | undefined {
+  if (!Array.isArray(managementGroups) || managementGroups.length === 0) return subscriptionsOf(subscriptions);
+  if (Array.isArray(subscriptions) && subscriptions.length > 0) throw invalid('A query names either subscriptions or managementGroups, not both.', 'InvalidQueryScope');
+  if (managementGroups.length > MAX_MANAGEMENT_GROUPS) throw invalid(`At most ${MAX_MANAGEMENT_GROUPS} management groups per query.`, 'TooManyManagementGroups');
+  const out = new Set<string>();
+  for (const g of managementGroups) {
+    if (!ctx.state.managementGroups.has(String(g).toLowerCase())) throw invalid(`Management group '${String(g)}' was not found or is not accessible.`, 'ManagementGroupNotFound');
+    for (const d of ctx.state.descendantsOf(String(g))) if (d.kind === 'subscription') out.add(d.name.toLowerCase());
+  }
+  return out;
 }
 
 function subscriptionsOf(value: unknown): Set<string> | undefined {
