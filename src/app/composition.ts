@@ -24,6 +24,7 @@ import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
 import { SdkGraphQueryPort } from '../sweep/resource-graph';
 import type { SweepPorts } from '../sweep/sweep';
+import { OutcomeMetrics, processTelemetry, type Telemetry, TracedRemediator } from '../telemetry';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
 export interface SelfIdentity {
@@ -43,6 +44,8 @@ export interface Autopilot {
   readonly ledger: LedgerStore;
   /** Resource Graph, the remediation queue and the report store, for compliance sweeps (built on first use). */
   readonly sweep: SweepPorts;
+  /** Metrics and traces (a no-op without APPLICATIONINSIGHTS_CONNECTION_STRING). */
+  readonly telemetry: Telemetry;
   self(): Promise<SelfIdentity>;
 }
 
@@ -60,6 +63,8 @@ export interface CompositionOverrides {
   sweep?: Partial<SweepPorts>;
   /** Custom role cache settings (tests inject a clock). */
   roles?: RoleResolverOptions;
+  /** Replaces the process's telemetry (tests: in-memory exporters). */
+  telemetry?: Telemetry;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -90,12 +95,14 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     (settings.credential === 'default'
       ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
       : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
-  const throttleGate = new ArmThrottleGate();
+  const telemetry = overrides.telemetry ?? processTelemetry(settings.telemetry);
+  const throttleGate = new ArmThrottleGate({ onWait: (ms) => telemetry.throttleWait(ms) });
   const connection: ArmConnection = {
     endpoint: settings.armEndpoint,
     credential,
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
     throttleGate,
+    telemetry,
   };
   const pool = new ArmClientPool(connection);
   let self: Promise<SelfIdentity> | undefined;
@@ -122,7 +129,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     grantTargets: new ArmGrantTargetPort(pool),
     pacing: throttleGate,
   };
-  const remediator = new Remediator(rules, ports, {
+  const remediator = new TracedRemediator(telemetry, rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
     budgetMs: settings.budgetSeconds * 1000,
     dryRun: settings.dryRun,
@@ -134,6 +141,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ? [new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca })]
     : [];
   const log = createLogger(consoleSink, { component: 'outcome-events' });
+  notifications.push(new OutcomeMetrics(telemetry));
   const outcomes: OutcomeRecorder = new OutcomeRecording(new LedgerRecorder(ledger), notifications, (error, outcome) =>
     log.log('warn', 'outcome-event.failed', {
       resourceId: outcome.resourceId,
@@ -150,6 +158,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ports,
     ledger,
     outcomes,
+    telemetry,
     get sweep(): SweepPorts {
       sweep ??= createSweepPorts(settings, connection, overrides.sweep);
       return sweep;

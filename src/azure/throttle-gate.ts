@@ -32,13 +32,19 @@ export class ArmThrottleGate {
   /** 429s seen, for benchmarks and logs. */
   throttled = 0;
 
+  /** `onWait`: told how long each request is held at the gate (the `autopilot.arm.throttle_wait` metric). */
+  constructor(private readonly options: { onWait?: (ms: number) => void } = {}) {}
+
   policy(): PipelinePolicy {
     return {
       name: 'armThrottleGate',
       sendRequest: async (request, next) => {
         const key = `${/\/subscriptions\/([^/?]+)/i.exec(request.url)?.[1]?.toLowerCase() ?? 'tenant'}|${kindOf(request)}`;
         const wait = this.claimSlot(key, kindOf(request));
-        if (wait > 0) await abortableSleep(wait, request.abortSignal);
+        if (wait > 0) {
+          this.options.onWait?.(wait);
+          await abortableSleep(wait, request.abortSignal);
+        }
         const response = await next(request);
         if (response.status === 429) this.onThrottled(key, response.headers.get('retry-after'));
         return response;

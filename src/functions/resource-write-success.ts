@@ -29,6 +29,7 @@ export function contextSink(context: InvocationContext) {
  */
 export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot) {
   return async function resourceWriteSuccess(event: unknown, context: InvocationContext): Promise<void> {
+    const receivedAt = new Date().toISOString();
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'eventGrid' });
     let parsed;
     try {
@@ -67,10 +68,10 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     if (outcome.status === 'deferred' && outcome.deferral && queue) {
       // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
       const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
-      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id }), { visibilityDelaySeconds: delay });
+      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id, eventTime: parsed.eventTime }), { visibilityDelaySeconds: delay });
     }
     scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
-    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId });
+    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId, eventTime: parsed.eventTime ?? receivedAt });
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
     }
