@@ -82,9 +82,15 @@ function quiet<E extends PushMetricExporter | SpanExporter>(exporter: E, signal:
  * the component). Off (no-op) without a connection string. Providers are the app's own, not global:
  * nothing else in the process is instrumented behind its back.
  */
-export function azureMonitorTelemetry(settings: TelemetrySettings, onFailure: FailureReport, credential = credentialForAuthenticationString(settings.authenticationString)): Telemetry {
+export function azureMonitorTelemetry(
+  settings: TelemetrySettings,
+  onFailure: FailureReport,
+  /** The credential (default: the one the authentication string names) and, for a local ingestion endpoint in tests, a CA to trust. */
+  connection: { credential?: TokenCredential; ca?: string } = {},
+): Telemetry {
   if (!settings.connectionString?.trim()) return Telemetry.disabled();
-  const options = { connectionString: settings.connectionString.trim(), ...(credential ? { credential } : {}) };
+  const credential = connection.credential ?? credentialForAuthenticationString(settings.authenticationString);
+  const options = { connectionString: settings.connectionString.trim(), ...(credential ? { credential } : {}), ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}) };
   const resource = resourceFromAttributes({ 'service.name': settings.serviceName || 'identity-autopilot' });
   const meterProvider = new MeterProvider({
     resource,
@@ -95,5 +101,11 @@ export function azureMonitorTelemetry(settings: TelemetrySettings, onFailure: Fa
     resource,
     spanProcessors: [new BatchSpanProcessor(quiet(new AzureMonitorTraceExporter(options), 'traces', onFailure))],
   });
-  return Telemetry.from({ meterProvider, tracerProvider }, () => Promise.all([meterProvider.forceFlush(), tracerProvider.forceFlush()]).then(() => undefined));
+  return Telemetry.from(
+    { meterProvider, tracerProvider },
+    {
+      flush: () => Promise.all([meterProvider.forceFlush(), tracerProvider.forceFlush()]).then(() => undefined),
+      shutdown: () => Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]).then(() => undefined),
+    },
+  );
 }

@@ -75,7 +75,7 @@ export class Telemetry {
     readonly tracer: Tracer,
     /** False when nothing is exported (no connection string). */
     readonly enabled: boolean,
-    private readonly flushAll: () => Promise<void> = async () => undefined,
+    private readonly providers: { flush(): Promise<void>; shutdown(): Promise<void> } = { flush: async () => undefined, shutdown: async () => undefined },
   ) {
     this.remediations = meter.createCounter(METRIC.remediations, { description: 'Remediation outcomes by resource type, trigger and outcome' });
     this.eventToDone = meter.createHistogram(METRIC.eventToDone, {
@@ -95,9 +95,13 @@ export class Telemetry {
   }
 
   /** From SDK providers (Azure Monitor's, or a test's in-memory ones). */
-  static from(providers: { meterProvider: MeterProvider; tracerProvider: TracerProvider }, flush?: () => Promise<void>): Telemetry {
+  static from(
+    providers: { meterProvider: MeterProvider; tracerProvider: TracerProvider },
+    /** Flush and shut down the SDK providers (export what is buffered, stop the export timer). */
+    lifecycle?: { flush(): Promise<void>; shutdown(): Promise<void> },
+  ): Telemetry {
     registerContextManager();
-    return new Telemetry(providers.meterProvider.getMeter(SCOPE), providers.tracerProvider.getTracer(SCOPE), true, flush);
+    return new Telemetry(providers.meterProvider.getMeter(SCOPE), providers.tracerProvider.getTracer(SCOPE), true, lifecycle);
   }
 
   /** Records nothing: no connection string, or a CLI run. */
@@ -107,7 +111,12 @@ export class Telemetry {
 
   /** Exports what is buffered (a CLI run before it exits); never rejects. */
   async flush(): Promise<void> {
-    await this.flushAll().catch(() => undefined);
+    await this.providers.flush().catch(() => undefined);
+  }
+
+  /** Exports what is buffered and stops exporting; never rejects. */
+  async shutdown(): Promise<void> {
+    await this.providers.shutdown().catch(() => undefined);
   }
 
   /**
