@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { AzureMonitorMetricExporter, AzureMonitorTraceExporter } from '@azure/monitor-opentelemetry-exporter';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -40,9 +41,10 @@ export function credentialForAuthenticationString(value: string | undefined): To
   return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
 }
 
-/** Reports the first failed export (and only the first): telemetry trouble must not flood the logs. */
-export type FailureReport = (signal: 'metrics' | 'traces', error: unknown) => void;
+/** Told of a failed export: which exporter (`metrics`, `traces`) or the ingestion call itself (`ingestion`). */
+export type FailureReport = (signal: 'metrics' | 'traces' | 'ingestion', error: unknown) => void;
 
+/** Reports the first failure (and only the first): telemetry trouble must not flood the logs. */
 export function reportOnce(report: FailureReport): FailureReport {
   let reported = false;
   return (signal, error) => {
@@ -55,6 +57,28 @@ export function reportOnce(report: FailureReport): FailureReport {
 interface ExportResultLike {
   code: number;
   error?: Error;
+}
+
+/**
+ * Watches the exporter's own calls to the ingestion endpoint. The exporter keeps telemetry it could
+ * not send (a 401/403 while the identity lacks Monitoring Metrics Publisher, a 5xx, a network error)
+ * on local disk and retries it later, reporting success to the SDK: without this, a component that
+ * refuses every post would go unnoticed.
+ */
+function ingestionWatch(onFailure: FailureReport): PipelinePolicy {
+  return {
+    name: 'autopilotIngestionWatch',
+    async sendRequest(request, next) {
+      try {
+        const response = await next(request);
+        if (response.status >= 400) onFailure('ingestion', new Error(`the ingestion endpoint answered ${response.status}`));
+        return response;
+      } catch (e) {
+        onFailure('ingestion', e);
+        throw e;
+      }
+    },
+  };
 }
 
 /** An exporter whose failures, thrown or reported, end in one log line and never reach the caller. */
@@ -85,12 +109,22 @@ function quiet<E extends PushMetricExporter | SpanExporter>(exporter: E, signal:
 export function azureMonitorTelemetry(
   settings: TelemetrySettings,
   onFailure: FailureReport,
-  /** The credential (default: the one the authentication string names) and, for a local ingestion endpoint in tests, a CA to trust. */
-  connection: { credential?: TokenCredential; ca?: string } = {},
+  /**
+   * The credential (default: the one the authentication string names); for a local ingestion endpoint
+   * in tests, a CA to trust and where the exporter keeps what it could not send (default: under the
+   * OS temp folder).
+   */
+  connection: { credential?: TokenCredential; ca?: string; storageDirectory?: string } = {},
 ): Telemetry {
   if (!settings.connectionString?.trim()) return Telemetry.disabled();
   const credential = connection.credential ?? credentialForAuthenticationString(settings.authenticationString);
-  const options = { connectionString: settings.connectionString.trim(), ...(credential ? { credential } : {}), ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}) };
+  const options = {
+    connectionString: settings.connectionString.trim(),
+    ...(credential ? { credential } : {}),
+    ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
+    ...(connection.storageDirectory ? { storageDirectory: connection.storageDirectory } : {}),
+    additionalPolicies: [{ policy: ingestionWatch(onFailure), position: 'perCall' as const }],
+  };
   const resource = resourceFromAttributes({ 'service.name': settings.serviceName || 'identity-autopilot' });
   const meterProvider = new MeterProvider({
     resource,

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { readSettings } from '../../src/settings/settings';
-import { azureMonitorTelemetry, credentialForAuthenticationString, METRIC, reportOnce } from '../../src/telemetry';
+import { METRIC } from '../../src/telemetry';
+import { azureMonitorTelemetry, credentialForAuthenticationString, reportOnce } from '../../src/telemetry/azure-monitor';
 import { createSelfSignedCertificate, type TlsMaterial } from '../emulator/tls';
 import { useEmulator } from '../support/emulator-fixture';
 
@@ -27,6 +31,8 @@ interface Received {
 }
 
 let tls: TlsMaterial;
+// What the exporter could not send and keeps for a retry: a folder of this test's own.
+const storageDirectory = mkdtempSync(join(tmpdir(), 'otel-offline-'));
 let server: Server;
 let status = 200;
 const received: Received[] = [];
@@ -47,7 +53,10 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 });
 
-after(() => server.close());
+after(() => {
+  server.close();
+  rmSync(storageDirectory, { recursive: true, force: true });
+});
 
 const connectionString = () => `InstrumentationKey=00000000-0000-4000-8000-000000000001;IngestionEndpoint=https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
@@ -62,7 +71,7 @@ describe('export to Application Insights (Azure Monitor exporter)', () => {
     const clientId = env.emulator.appPrincipal.clientId!;
     const settings = readSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString(), APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD;ClientId=${clientId}` });
     const failures: unknown[] = [];
-    const telemetry = azureMonitorTelemetry(settings.telemetry, (_s, e) => failures.push(e), { ca: tls.cert });
+    const telemetry = azureMonitorTelemetry(settings.telemetry, (_s, e) => failures.push(e), { ca: tls.cert, storageDirectory });
     assert.equal(telemetry.enabled, true);
     received.length = 0;
     telemetry.remediationOutcome({ status: 'remediated', resourceType: 'Microsoft.Web/sites' }, 'eventGrid', Date.now() - 1500);
@@ -86,23 +95,25 @@ describe('export to Application Insights (Azure Monitor exporter)', () => {
     await telemetry.shutdown();
   });
 
-  it('an ingestion endpoint that refuses: reported once, never thrown, recording carries on', async () => {
-    const reports: string[] = [];
-    const telemetry = azureMonitorTelemetry({ connectionString: connectionString() }, reportOnce((signal, e) => reports.push(`${signal}: ${e instanceof Error ? e.message : String(e)}`)), { ca: tls.cert });
-    status = 400;
-    try {
-      for (let i = 0; i < 3; i++) {
-        telemetry.sweepCompleted();
-        await telemetry.inSpan('remediation', {}, async () => undefined);
-        await telemetry.flush();
+  for (const refusal of [403, 400]) {
+    it(`an ingestion endpoint that answers ${refusal}: reported once, never thrown, recording carries on`, async () => {
+      const reports: string[] = [];
+      const telemetry = azureMonitorTelemetry({ connectionString: connectionString() }, reportOnce((signal, e) => reports.push(`${signal}: ${e instanceof Error ? e.message : String(e)}`)), { ca: tls.cert, storageDirectory });
+      status = refusal;
+      try {
+        for (let i = 0; i < 3; i++) {
+          telemetry.sweepCompleted();
+          await telemetry.inSpan('remediation', {}, async () => undefined);
+          await telemetry.flush();
+        }
+      } finally {
+        status = 200;
+        await telemetry.shutdown();
       }
-    } finally {
-      status = 200;
-      await telemetry.shutdown();
-    }
-    assert.equal(reports.length, 1, reports.join('\n'));
-    assert.match(reports[0]!, /400/);
-  });
+      assert.equal(reports.length, 1, reports.join('\n'));
+      assert.match(reports[0]!, new RegExp(String(refusal)));
+    });
+  }
 
   it('without a connection string: off, nothing exported', async () => {
     received.length = 0;
