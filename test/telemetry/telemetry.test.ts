@@ -5,6 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
 import type { Attributes } from '@opentelemetry/api';
 import type { Autopilot } from '../../src/app/composition';
+import { createArmClients } from '../../src/azure/clients';
 import { triggerNamed } from '../../src/functions/triggers';
 import { InMemoryRemediationQueue, InMemoryReportStore } from '../../src/sweep';
 import { ATTR, METRIC } from '../../src/telemetry';
@@ -15,6 +16,8 @@ import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
 import { inMemoryTelemetry, total } from '../support/telemetry';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
+import { EASY_AUTH_ON } from '../support/easy-auth';
+import { call } from '../support/http-api';
 
 const env = useEmulator();
 
@@ -130,6 +133,24 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     await t.shutdown();
   });
 
+  it("requests held at the app's 429 gate are recorded too, beside the Retry-After sleep of the request that got the 429", async () => {
+    grantAppOwner(env.emulator);
+    const t = inMemoryTelemetry();
+    const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry });
+    const groups = createArmClients(app.connection, SUB_A).resources.resourceGroups;
+    env.emulator.faults.add({ operation: 'write', path: 'rg-otel-gate-a', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 } });
+    await groups.createOrUpdate('rg-otel-gate-a', { location: 'westeurope' });
+    // The gate now paces this subscription's writes at ARM's refill rate (10/s): of two writes sent
+    // together, the second waits its slot.
+    await Promise.all(['rg-otel-gate-b', 'rg-otel-gate-c'].map((name) => groups.createOrUpdate(name, { location: 'westeurope' })));
+    const [waits] = await t.histogram(METRIC.armThrottleWait);
+    assert.ok(waits, 'waits recorded');
+    assert.ok(waits.value.count >= 2, `the sleep after the 429 and at least one wait at the gate (${waits.value.count})`);
+    assert.ok(waits.value.max! >= 900, `the Retry-After sleep (${waits.value.max} ms)`);
+    assert.ok(waits.value.min! > 0 && waits.value.min! < 500, `a slot wait at the gate (${waits.value.min} ms)`);
+    await t.shutdown();
+  });
+
   it('a hand-off is counted with its reason; the queue trigger that finishes it measures event-to-done from the original eventTime', async () => {
     grantAppOwner(env.emulator);
     const t = inMemoryTelemetry();
@@ -182,6 +203,26 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const found = new Map((await t.counter(METRIC.sweepFindings)).map((p) => [JSON.stringify([p.attributes[ATTR.kind], p.attributes[ATTR.resourceType], p.attributes[ATTR.subscription]]), p.value]));
     assert.deepEqual(found, expected);
     assert.ok([...found.keys()].some((k) => k.includes('identity-missing') && k.includes('Microsoft.Compute/virtualMachines')));
+    await t.shutdown();
+  });
+
+  it('HTTP: an apply is counted under trigger http with event-to-done from the request; a plan (a question, not an action) is not counted', async () => {
+    grantAppOwner(env.emulator);
+    const t = inMemoryTelemetry();
+    const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, EASY_AUTH_ON, { telemetry: t.telemetry });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-http', type: SEED_TYPES.webApp, name: 'web-otel-http' });
+    const post = (mode: string) => call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', body: { string: JSON.stringify({ resourceId: id, mode }) }, headers: { 'content-type': 'application/json' } });
+    assert.equal((await post('plan')).body.outcome.status, 'planned');
+    assert.deepEqual(await t.counter(METRIC.remediations), []);
+    const started = Date.now();
+    const applied = await post('apply');
+    const elapsed = Date.now() - started;
+    assert.equal(applied.body.outcome.status, 'remediated');
+    const done = { [ATTR.resourceType]: 'Microsoft.Web/sites', [ATTR.trigger]: 'http', [ATTR.outcome]: 'remediated' };
+    assert.deepEqual((await t.counter(METRIC.remediations)).map((p) => [p.attributes, p.value]), [[done, 1]]);
+    const [latency] = await t.histogram(METRIC.eventToDone);
+    assert.deepEqual(latency?.attributes, done);
+    assert.ok(latency!.value.sum! > 0 && latency!.value.sum! <= elapsed, `from the request's receipt: ${latency!.value.sum} ms of ${elapsed}`);
     await t.shutdown();
   });
 
