@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
-import { InvocationContext } from '@azure/functions';
 import type { Attributes } from '@opentelemetry/api';
 import type { Autopilot } from '../../src/app/composition';
 import { createArmClients } from '../../src/azure/clients';
@@ -11,7 +10,7 @@ import { InMemoryRemediationQueue, InMemoryReportStore } from '../../src/sweep';
 import { ATTR, METRIC } from '../../src/telemetry';
 import { beginOperation } from '../emulator/handlers/operations';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
-import { buildApp, type CapturedLog, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { buildApp, type CapturedLog, grantAppOwner, rulesFor, testInvocation } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
 import { inMemoryTelemetry, total } from '../support/telemetry';
@@ -21,28 +20,10 @@ import { call } from '../support/http-api';
 
 const env = useEmulator();
 
-/** A Functions InvocationContext as the host builds it, with the host's W3C trace context. */
-function invocation(functionName: string, logs: CapturedLog[], extra: Partial<ConstructorParameters<typeof InvocationContext>[0]> = {}) {
-  return new InvocationContext({
-    invocationId: randomUUID(),
-    functionName,
-    logHandler: (level, ...args) => {
-      for (const a of args) {
-        try {
-          logs.push({ level, record: JSON.parse(String(a)) });
-        } catch {
-          logs.push({ level, record: { raw: String(a) } });
-        }
-      }
-    },
-    ...extra,
-  });
-}
-
 /** Delivers an event through the real Event Grid trigger under a host trace; returns the outcome record. */
 async function deliverTraced(app: Autopilot, event: unknown, trace = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }) {
   const logs: CapturedLog[] = [];
-  const context = invocation('resourceWriteSuccess', logs, { traceContext: { traceParent: `00-${trace.traceId}-${trace.spanId}-01`, traceState: '', attributes: {} } });
+  const context = testInvocation('resourceWriteSuccess', logs, { traceContext: { traceParent: `00-${trace.traceId}-${trace.spanId}-01`, traceState: '', attributes: {} } });
   await triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler(event, context);
   return { outcome: logs.find((l) => l.record.event === 'remediation.outcome')?.record, trace };
 }
@@ -172,7 +153,7 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     await sleep(600);
     const logs: CapturedLog[] = [];
     const started = Date.now();
-    await triggerNamed('storageQueue', 'remediationQueue', () => app).handler(JSON.stringify(queue.messages[0]), invocation('remediationQueue', logs, { triggerMetadata: { dequeueCount: 1, id: randomUUID() } }));
+    await triggerNamed('storageQueue', 'remediationQueue', () => app).handler(JSON.stringify(queue.messages[0]), testInvocation('remediationQueue', logs, { triggerMetadata: { dequeueCount: 1, id: randomUUID() } }));
     const second = logs.find((l) => l.record.event === 'remediation.outcome')?.record;
     assert.equal(second?.status, 'remediated', JSON.stringify(second));
     const done = (await t.histogram(METRIC.eventToDone)).filter((p) => matches(p.attributes, { [ATTR.trigger]: 'queue', [ATTR.outcome]: 'remediated' }));
@@ -191,7 +172,7 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry, sweep: { queue: new InMemoryRemediationQueue('otel-sweep'), reports } });
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-sweep', type: SEED_TYPES.webApp, name: 'web-otel-drift' });
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-otel-drift' });
-    await triggerNamed('timer', 'complianceSweep', () => app).handler({ isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as never, invocation('complianceSweep', []));
+    await triggerNamed('timer', 'complianceSweep', () => app).handler({ isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as never, testInvocation('complianceSweep', []));
     assert.equal(total(await t.counter(METRIC.sweepCompleted)), 1);
     const report = JSON.parse(reports.reports[0]!.json) as { findings: Array<{ resourceType: string; subscriptionId: string; problems: string[] }> };
     assert.ok(report.findings.length >= 2, 'the two drifted resources at least');
