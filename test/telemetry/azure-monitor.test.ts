@@ -11,7 +11,11 @@ import { readSettings } from '../../src/settings/settings';
 import { METRIC } from '../../src/telemetry';
 import { azureMonitorTelemetry, credentialForAuthenticationString, reportOnce } from '../../src/telemetry/azure-monitor';
 import { createSelfSignedCertificate, type TlsMaterial } from '../emulator/tls';
-import { useEmulator } from '../support/emulator-fixture';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { resourceWriteEvent } from '../support/events';
+import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 /**
  * The Azure Monitor exporter as the app configures it, against a local stand-in for the component's
@@ -54,6 +58,7 @@ before(async () => {
 });
 
 after(() => {
+  server.closeAllConnections();
   server.close();
   rmSync(storageDirectory, { recursive: true, force: true });
 });
@@ -114,6 +119,31 @@ describe('export to Application Insights (Azure Monitor exporter)', () => {
       assert.match(reports[0]!, new RegExp(String(refusal)));
     });
   }
+
+  it('a remediation through the Event Grid trigger is not held up by an ingestion endpoint that refuses everything', async () => {
+    grantAppOwner(env.emulator);
+    const reports: string[] = [];
+    const telemetry = azureMonitorTelemetry({ connectionString: connectionString() }, reportOnce((signal, e) => reports.push(`${signal}: ${String(e)}`)), { ca: tls.cert, storageDirectory });
+    const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry });
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-refused', type: SEED_TYPES.webApp, name: 'web-otel-refused' });
+    status = 503;
+    try {
+      const first = await deliver(app, resourceWriteEvent({ resourceId: id }));
+      // An export attempt (in Azure: the 60 s timer) while the next event is handled.
+      const exporting = telemetry.flush();
+      const again = await deliver(app, resourceWriteEvent({ resourceId: id }));
+      await exporting;
+      assert.equal(first.error, undefined);
+      assert.equal(first.outcome?.status, 'remediated', JSON.stringify(first.outcome));
+      assert.equal(again.error, undefined);
+      assert.equal(again.outcome?.status, 'compliant', JSON.stringify(again.outcome));
+    } finally {
+      status = 200;
+      await telemetry.shutdown();
+    }
+    assert.equal(reports.length, 1, 'one log line for the failing component');
+    assert.match(reports[0]!, /503/);
+  });
 
   it('without a connection string: off, nothing exported', async () => {
     received.length = 0;
