@@ -35,3 +35,14 @@ export const ATTR = {
 
 /** The instrumentation scope (meter and tracer name). */
 export const SCOPE = 'identity-autopilot';
+
+/** Each metric's attributes: what the alerts and the workbook in infra/monitoring/ may query (test/infra/monitoring.test.ts). */
+export const METRIC_ATTRIBUTES: Readonly<Record<(typeof METRIC)[keyof typeof METRIC], readonly string[]>> = {
+  [METRIC.remediations]: [ATTR.resourceType, ATTR.trigger, ATTR.outcome],
+  [METRIC.eventToDone]: [ATTR.resourceType, ATTR.trigger, ATTR.outcome],
+  [METRIC.armCalls]: [ATTR.httpMethod, ATTR.httpStatusCode],
+  [METRIC.armThrottleWait]: [],
+  [METRIC.queueHandOffs]: [ATTR.reason],
+  [METRIC.sweepFindings]: [ATTR.kind, ATTR.resourceType, ATTR.subscription],
+  [METRIC.sweepCompleted]: [],
+};
