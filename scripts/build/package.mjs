@@ -213,6 +213,9 @@ export async function buildPackage(input = {}) {
     target: 'node20',
     format: 'cjs',
     minify: true,
+    // Short lines: Node prints the whole source line of an uncaught error's throw site before the message,
+    // and one minified line holding the SDKs would push a bad rules file's message out of sight.
+    lineLimit: 500,
     keepNames: true, // error class names (ArmCallError, RulesError...) stay readable in logs
     sourcemap: 'external',
     sourcesContent: false,

@@ -30,6 +30,7 @@ import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } f
 import { abortableSleep } from '../abortable-sleep';
 import type { GraphQuery } from '../azure/dapr-port';
 import type { SweepPorts } from '../sweep/sweep';
+import { OutcomeMetrics, processTelemetry, type Telemetry, TracedRemediator } from '../telemetry';
 
 /** Who the app itself is, for the loop guard: events caused by our own writes are ignored. */
 export interface SelfIdentity {
@@ -51,6 +52,8 @@ export interface Autopilot {
   readonly ledger: LedgerStore;
   /** Resource Graph, the remediation queue and the report store, for compliance sweeps (built on first use). */
   readonly sweep: SweepPorts;
+  /** Metrics and traces (a no-op without APPLICATIONINSIGHTS_CONNECTION_STRING). */
+  readonly telemetry: Telemetry;
   self(): Promise<SelfIdentity>;
 }
 
@@ -70,6 +73,8 @@ export interface CompositionOverrides {
   roles?: RoleResolverOptions;
   /** Sees every ARM call and every pacing wait (benchmarks; where metrics hook in). */
   gateListener?: GateListener;
+  /** Replaces the process's telemetry (tests: in-memory exporters). */
+  telemetry?: Telemetry;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -100,12 +105,21 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     (settings.credential === 'default'
       ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
       : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
-  const throttleGate = new ArmThrottleGate(overrides.gateListener);
+  const telemetry = overrides.telemetry ?? processTelemetry(settings.telemetry);
+  // The ARM pipeline policy counts every call already; the gate reports its waits (autopilot.arm.throttle_wait).
+  const throttleGate = new ArmThrottleGate({
+    ...overrides.gateListener,
+    throttleWait: (ms) => {
+      overrides.gateListener?.throttleWait?.(ms);
+      telemetry.throttleWait(ms);
+    },
+  });
   const connection: ArmConnection = {
     endpoint: settings.armEndpoint,
     credential,
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
     throttleGate,
+    telemetry,
   };
   const pool = new ArmClientPool(connection);
   let self: Promise<SelfIdentity> | undefined;
@@ -137,7 +151,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     managementGroups: new ArmManagementGroupPort(connection),
   };
-  const remediator = new Remediator(rules, ports, {
+  const remediator = new TracedRemediator(telemetry, rules, ports, {
     ...DEFAULT_ENGINE_SETTINGS,
     budgetMs: settings.budgetSeconds * 1000,
     dryRun: settings.dryRun,
@@ -149,6 +163,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ? [new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca })]
     : [];
   const log = createLogger(consoleSink, { component: 'outcome-events' });
+  notifications.push(new OutcomeMetrics(telemetry));
   const outcomes: OutcomeRecorder = new OutcomeRecording(new LedgerRecorder(ledger), notifications, (error, outcome) =>
     log.log('warn', 'outcome-event.failed', {
       resourceId: outcome.resourceId,
@@ -166,6 +181,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ports,
     ledger,
     outcomes,
+    telemetry,
     get sweep(): SweepPorts {
       sweep ??= createSweepPorts(settings, connection, overrides.sweep);
       return sweep;

@@ -31,6 +31,7 @@ const SELECTION_ERRORS = new Set(['UnknownProfile', 'ProfileNotSelectable']);
  */
 export async function runManualRemediation(autopilot: Autopilot, request: ManualRequest, trigger: TriggerKind): Promise<ManualResult> {
   const requestId = randomUUID();
+  const receivedAt = new Date().toISOString();
   let id;
   try {
     id = parseArmId(request.resourceId);
@@ -65,6 +66,6 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
   const invalid = outcome.errors.find((e) => e.code === 'ScopeTemplateUnresolved' || e.code === 'ScopeOutsideGovernedSubscriptions' || e.code === 'IdentityTemplateInvalid');
   if (invalid) return { kind: 'rejected', status: 422, code: 'RulesNotApplicable', detail: invalid.message, requestId };
   // Plan mode writes nothing, not even to the ledger: it is a question, not an action.
-  if (request.mode === 'apply') await autopilot.outcomes.record(outcome, { trigger, requestId });
+  if (request.mode === 'apply') await autopilot.outcomes.record(outcome, { trigger, requestId, eventTime: receivedAt });
   return { kind: 'done', requestId, outcome };
 }

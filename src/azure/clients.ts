@@ -3,6 +3,8 @@ import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { ArmThrottleGate } from './throttle-gate';
+import { armTelemetryPolicy } from '../telemetry/arm-policy';
+import type { Telemetry } from '../telemetry/telemetry';
 
 /** Where ARM is and how to reach it: real Azure, or the local emulator with its own CA. */
 export interface ArmConnection {
@@ -15,6 +17,8 @@ export interface ArmConnection {
   audience?: string;
   /** Shared 429 gate; every client of one app should share one. */
   throttleGate?: ArmThrottleGate;
+  /** Counts and traces every ARM call (`autopilot.arm.calls`, `autopilot.arm.throttle_wait`). */
+  telemetry?: Telemetry;
 }
 
 export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
@@ -29,8 +33,12 @@ export function armClientOptions(connection: ArmConnection) {
     // deadline (an AbortSignal on every call) bounds the total, since Retry-After itself is unbounded.
     retryOptions: { maxRetries: 6, retryDelayInMs: 800, maxRetryDelayInMs: 16_000 },
     ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
-    // Per retry, so every attempt waits at the gate.
-    ...(connection.throttleGate ? { additionalPolicies: [{ policy: connection.throttleGate.policy(), position: 'perRetry' as const }] } : {}),
+    // Per retry, so every attempt is counted and waits at the gate; telemetry first, outside the gate,
+    // so the gate's own waits and the SDK's Retry-After sleeps are measured apart.
+    additionalPolicies: [
+      ...(connection.telemetry ? [{ policy: armTelemetryPolicy(connection.telemetry), position: 'perRetry' as const }] : []),
+      ...(connection.throttleGate ? [{ policy: connection.throttleGate.policy(), position: 'perRetry' as const }] : []),
+    ],
   };
 }
 

@@ -5,7 +5,7 @@ import { createLogger } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { handOffMessage, MalformedRemediationMessageError, parseRemediationMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
-import { triggerMetadataInt } from './trigger-metadata';
+import { triggerMetadataInt, triggerMetadataTime } from './trigger-metadata';
 import { isAutopilotError } from '../errors';
 
 /**
@@ -20,6 +20,7 @@ import { isAutopilotError } from '../errors';
  */
 export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
   return async function remediationQueue(message: unknown, context: InvocationContext): Promise<void> {
+    const receivedAt = new Date().toISOString();
     const dequeueCount = triggerMetadataInt(context.triggerMetadata?.dequeueCount) ?? 1;
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'queue', messageId: context.triggerMetadata?.id, dequeueCount });
     let parsed;
@@ -47,11 +48,13 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     });
     if (outcome.status === 'deferred' && outcome.deferral && queue) {
       // Sent before this message is completed: if sending fails, the throw makes the host retry this one.
-      const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
+      const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
       await queue.send(next, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
     }
     scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
-    await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId });
+    // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
+    const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
+    await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId, eventTime: since });
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
     }

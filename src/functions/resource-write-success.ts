@@ -30,6 +30,7 @@ export function contextSink(context: InvocationContext) {
  */
 export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot) {
   return async function resourceWriteSuccess(event: unknown, context: InvocationContext): Promise<void> {
+    const receivedAt = new Date().toISOString();
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'eventGrid' });
     let parsed;
     try {
@@ -49,7 +50,7 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
       }
       const apps = await appsUsingComponent(autopilot, triage.resourceId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000));
       scoped.log('info', 'dapr.component-written', { apps: apps.length });
-      for (const app of apps) await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }));
+      for (const app of apps) await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
       return;
     }
     // Out of scope by its id alone (most writes in a subscription): no ARM call, no ledger row.
@@ -59,12 +60,12 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
       return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
     }
-    await remediateOne(autopilot, parsed, triage.resourceId, scoped);
+    await remediateOne(autopilot, parsed, triage.resourceId, scoped, receivedAt);
   };
 }
 
 /** Remediates one resource for an event: inline, handing off to the queue what does not fit. */
-async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof parseResourceWriteEvent>, resourceId: string, scoped: ReturnType<typeof createLogger>): Promise<void> {
+async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof parseResourceWriteEvent>, resourceId: string, scoped: ReturnType<typeof createLogger>, receivedAt: string): Promise<void> {
   // An app a component event names may be out of scope by its id alone.
   const outOfScope = autopilot.remediator.skipByIdAlone(resourceId);
   if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
@@ -87,10 +88,10 @@ async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof pars
   if (outcome.status === 'deferred' && outcome.deferral && queue) {
     // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
     const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
-    await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id }), { visibilityDelaySeconds: delay });
+    await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id, eventTime: parsed.eventTime }), { visibilityDelaySeconds: delay });
   }
   scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
-  await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId });
+  await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId, eventTime: parsed.eventTime ?? receivedAt });
   if (isTransientOutcome(outcome)) {
     throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
   }

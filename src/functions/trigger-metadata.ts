@@ -15,3 +15,9 @@ export function triggerMetadataInt(value: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** A time from trigger metadata (a queue message's InsertionTime: an ISO string, or a Date), as ISO. */
+export function triggerMetadataTime(value: unknown): string | undefined {
+  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value.replace(/^"|"$/g, '')) : NaN;
+  return Number.isFinite(time) ? new Date(time).toISOString() : undefined;
+}

@@ -7,6 +7,7 @@ import { type SweepSettings, sweepSettings } from '../settings/settings';
 import { createComplianceSweepHandler } from './compliance-sweep';
 import { createRemediationQueueHandler } from './remediation-queue';
 import { type TriggerName, type TriggerSpec, triggerSpecs } from './trigger-specs';
+import { underInvocationTrace } from '../telemetry/invocation-trace';
 
 type Handlers = {
   eventGrid: (event: unknown, context: InvocationContext) => Promise<void>;
@@ -53,7 +54,8 @@ export function sharedAutopilot(): Autopilot {
 }
 
 export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot, sweep: SweepSettings = sweepSettings()): TriggerDefinition[] {
-  return triggerSpecs(sweep).map((spec) => ({ ...spec, handler: handlerFor(spec.name, getAutopilot) }) as TriggerDefinition);
+  // Each handler runs under the host's trace context, so the app's spans join the host's invocation.
+  return triggerSpecs(sweep).map((spec) => ({ ...spec, handler: underInvocationTrace(handlerFor(spec.name, getAutopilot) as (...args: unknown[]) => Promise<unknown>) }) as TriggerDefinition);
 }
 
 /** The trigger table's entry of a given kind and name, typed (for the sandbox, CLI, tests and benchmarks). */

@@ -8,6 +8,11 @@ export interface OutcomeContext {
   requestId?: string;
   /** The Event Grid event id, if any (used to de-duplicate redeliveries). */
   eventId?: string;
+  /**
+   * When the work began, for the event-to-done metric (ISO): the event's eventTime (carried through
+   * hand-offs), or when the request or queue message arrived when there was no event.
+   */
+  eventTime?: string;
 }
 
 /**

@@ -34,6 +34,17 @@ export interface AppSettings {
   sweep: SweepSettings;
   /** Who may call the HTTP API, and how often. */
   http: HttpAccessSettings;
+  /** Where metrics and traces go (src/telemetry); none without a connection string. */
+  telemetry: TelemetryConnection;
+}
+
+export interface TelemetryConnection {
+  /** APPLICATIONINSIGHTS_CONNECTION_STRING: the Application Insights component; unset: no telemetry. */
+  connectionString?: string;
+  /** APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD[;ClientId=<id>]`, Entra ingestion with that managed identity. */
+  authenticationString?: string;
+  /** WEBSITE_SITE_NAME (set by App Service): the cloud role name in Application Insights. */
+  serviceName?: string;
 }
 
 /**
@@ -139,6 +150,11 @@ export function readSettings(env: Env = process.env): AppSettings {
       roleChecks: flag(env, 'AUTOPILOT_HTTP_ROLE_CHECKS', true),
       easyAuthEnabled: flag(env, 'WEBSITE_AUTH_ENABLED', false),
       rateLimitPerMinute: positiveNumber(env, 'AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE', 60, 100_000)!,
+    },
+    telemetry: {
+      connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim() || undefined,
+      authenticationString: env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING?.trim() || undefined,
+      serviceName: env.WEBSITE_SITE_NAME?.trim() || undefined,
     },
   };
 }

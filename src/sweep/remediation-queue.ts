@@ -27,6 +27,8 @@ export interface RemediationMessage {
   startedAt?: string;
   /** The Event Grid event it came from, if any. */
   eventId?: string;
+  /** That event's eventTime (ISO), so event-to-done is measured from the event across hand-offs. */
+  eventTime?: string;
   /** Where a handed-off remediation carries on. */
   resume?: ResumePoint;
 }
@@ -74,6 +76,7 @@ export function parseRemediationMessage(raw: unknown): RemediationMessage {
     remediationId: optionalString(m.remediationId, 'remediationId', 100),
     startedAt: optionalTime(m.startedAt, 'startedAt'),
     eventId: optionalString(m.eventId, 'eventId', 200),
+    eventTime: optionalTime(m.eventTime, 'eventTime'),
     resume: m.resume === undefined ? undefined : parseResume(m.resume),
   };
 }
@@ -149,6 +152,7 @@ export interface RemediationQueuePort {
 export interface RemediationOrigin {
   remediationId: string;
   eventId?: string;
+  eventTime?: string;
   sweepId?: string;
   rule?: string;
   problems?: ComplianceProblem[];
@@ -166,6 +170,7 @@ export function handOffMessage(outcome: RemediationOutcome & { deferral: Deferra
     remediationId: origin.remediationId,
     startedAt: outcome.startedAt,
     eventId: origin.eventId,
+    eventTime: origin.eventTime,
     resume: outcome.deferral.resume,
   };
 }

@@ -8,6 +8,7 @@ import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
 import { type ComplianceBreakdown, FINDINGS_KEPT_IN_MEMORY, newSweepId, type ReportStore, type SweepFailure, type SweepFinding, type SweepReport, type SweepTotals } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
+import type { Telemetry } from '../telemetry/telemetry';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -30,6 +31,8 @@ export interface SweepHost {
   readonly sweep: SweepPorts;
   /** Required when the rules name `scope.managementGroups`. */
   readonly governance?: SweepGovernance;
+  /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
+  readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'>;
 }
 
 export interface SweepOptions {
@@ -157,6 +160,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
       else fail({ resourceId: f.resourceId, code: 'QueueSendFailed', detail: f.error ?? '' });
     }
     await writer.addFindings(pageFindings);
+    host.telemetry?.sweepFindings(pageFindings);
     for (const f of pageFindings) if (kept.length < FINDINGS_KEPT_IN_MEMORY) kept.push(f);
     log?.log('debug', 'sweep.page', { rows: rows.length, findings: pageFindings.length });
     options.onProgress?.({ pages, scanned: totals.scanned, totalEstimate });
@@ -180,6 +184,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     failures,
   };
   report.stored = await writer.finish(report);
+  host.telemetry?.sweepCompleted();
   log?.log(totals.failed > 0 ? 'warn' : 'info', 'sweep.finished', {
     scanned: totals.scanned,
     compliant: totals.compliant,

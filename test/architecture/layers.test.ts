@@ -51,6 +51,18 @@ describe('layering (src/)', () => {
     assert.deepEqual([...violations('ledger', ['app', 'functions']), ...violations('sweep', ['app', 'functions']), ...violations('outcome-events', ['app', 'functions'])], []);
   });
 
+  it('src/engine and src/config record no telemetry themselves: no src/telemetry, no OpenTelemetry or Azure Monitor package', () => {
+    const sdk = /(?:from\s+|import\(\s*|require\(\s*)['"](@opentelemetry\/[^'"]+|@azure\/monitor-opentelemetry[^'"]*)['"]/g;
+    const packages = ['engine', 'config'].flatMap((area) =>
+      sourceFiles(join(SRC, area)).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(sdk)].map((m) => `${relative(SRC, file)} imports ${m[1]}`)),
+    );
+    assert.deepEqual([...violations('engine', ['telemetry']), ...violations('config', ['telemetry']), ...packages], []);
+  });
+
+  it('src/telemetry is importable from the adapters and the app: it reaches into none of them', () => {
+    assert.deepEqual(violations('telemetry', ['app', 'functions', 'azure', 'sweep', 'ledger', 'outcome-events', 'cli']), []);
+  });
+
   it('the check is really reading imports: src/app does import src/azure', () => {
     assert.ok(violations('app', ['azure']).length > 0);
   });

@@ -1,17 +1,7 @@
+import { METRIC_ATTRIBUTES } from '../../src/telemetry/names';
+
 /**
- * The metric names and attributes of the telemetry contract (helper brief, issue 15 round): what
- * src/telemetry exports to Application Insights `customMetrics`, and so what the alerts and the workbook
- * in infra/monitoring/ may query.
- *
- * RECONCILE AT MERGE: this is a stand-in written before src/telemetry landed; once it has, import the
- * names from there instead and delete this file.
+ * The metric names and attributes src/telemetry exports to Application Insights `customMetrics`, and so
+ * what the alerts and the workbook in infra/monitoring/ may query: read from the module that defines them.
  */
-export const CONTRACT_METRICS: Readonly<Record<string, readonly string[]>> = {
-  'autopilot.remediations': ['resource.type', 'trigger', 'outcome'],
-  'autopilot.event_to_done': ['resource.type', 'trigger', 'outcome'],
-  'autopilot.arm.calls': ['http.method', 'http.status_code'],
-  'autopilot.arm.throttle_wait': [],
-  'autopilot.queue.handoffs': ['reason'],
-  'autopilot.sweep.findings': ['kind', 'resource.type', 'subscription'],
-  'autopilot.sweep.completed': [],
-};
+export const CONTRACT_METRICS: Readonly<Record<string, readonly string[]>> = METRIC_ATTRIBUTES;

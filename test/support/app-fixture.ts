@@ -61,11 +61,11 @@ export function buildApp(
   });
 }
 
-export async function deliver(app: Autopilot, event: unknown): Promise<Delivery> {
-  const logs: CapturedLog[] = [];
-  const context = new InvocationContext({
+/** An InvocationContext as the host builds it, its log lines parsed into `logs`; `extra` adds trace context or trigger metadata. */
+export function testInvocation(functionName: string, logs: CapturedLog[], extra: Partial<ConstructorParameters<typeof InvocationContext>[0]> = {}): InvocationContext {
+  return new InvocationContext({
     invocationId: randomUUID(),
-    functionName: 'resourceWriteSuccess',
+    functionName,
     logHandler: (level, ...args) => {
       for (const a of args) {
         try {
@@ -75,7 +75,13 @@ export async function deliver(app: Autopilot, event: unknown): Promise<Delivery>
         }
       }
     },
+    ...extra,
   });
+}
+
+export async function deliver(app: Autopilot, event: unknown): Promise<Delivery> {
+  const logs: CapturedLog[] = [];
+  const context = testInvocation('resourceWriteSuccess', logs);
   const trigger = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app);
   const delivery: Delivery = { logs };
   try {

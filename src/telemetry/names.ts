@@ -1,0 +1,48 @@
+/**
+ * The metric and attribute names the app emits: the contract with the alerts and the workbook in
+ * infra/ (Application Insights stores each metric in `customMetrics` under this name, its attributes
+ * in `customDimensions`). Changing a name here breaks those queries; the README lists them.
+ */
+export const METRIC = {
+  /** Counter: one per remediation outcome recorded (resource.type, trigger, outcome). */
+  remediations: 'autopilot.remediations',
+  /** Histogram, ms: from the event's eventTime (or the request's receipt) to the outcome (resource.type, trigger, outcome). */
+  eventToDone: 'autopilot.event_to_done',
+  /** Counter: every ARM request attempt, retries included (http.method, http.status_code). */
+  armCalls: 'autopilot.arm.calls',
+  /** Histogram, ms: time an ARM request was held back because ARM throttled the app. */
+  armThrottleWait: 'autopilot.arm.throttle_wait',
+  /** Counter: remediations handed to the remediation queue (reason). */
+  queueHandOffs: 'autopilot.queue.handoffs',
+  /** Counter: non-compliant findings of a sweep, one per problem (kind, resource.type, subscription). */
+  sweepFindings: 'autopilot.sweep.findings',
+  /** Counter: sweeps that ran to the end. */
+  sweepCompleted: 'autopilot.sweep.completed',
+} as const;
+
+export const ATTR = {
+  resourceType: 'resource.type',
+  trigger: 'trigger',
+  outcome: 'outcome',
+  httpMethod: 'http.method',
+  httpStatusCode: 'http.status_code',
+  reason: 'reason',
+  kind: 'kind',
+  subscription: 'subscription',
+  resourceId: 'azure.resource_id',
+  correlationId: 'correlation.id',
+} as const;
+
+/** The instrumentation scope (meter and tracer name). */
+export const SCOPE = 'identity-autopilot';
+
+/** Each metric's attributes: what the alerts and the workbook in infra/monitoring/ may query (test/infra/monitoring.test.ts). */
+export const METRIC_ATTRIBUTES: Readonly<Record<(typeof METRIC)[keyof typeof METRIC], readonly string[]>> = {
+  [METRIC.remediations]: [ATTR.resourceType, ATTR.trigger, ATTR.outcome],
+  [METRIC.eventToDone]: [ATTR.resourceType, ATTR.trigger, ATTR.outcome],
+  [METRIC.armCalls]: [ATTR.httpMethod, ATTR.httpStatusCode],
+  [METRIC.armThrottleWait]: [],
+  [METRIC.queueHandOffs]: [ATTR.reason],
+  [METRIC.sweepFindings]: [ATTR.kind, ATTR.resourceType, ATTR.subscription],
+  [METRIC.sweepCompleted]: [],
+};
