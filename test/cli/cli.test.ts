@@ -291,7 +291,7 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
   it('sweep on a terminal: a counted progress bar, then the question; "y" applies the disruptive fix', { skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed' }, () => {
     const r = onTerminal([process.execPath, BIN, 'sweep', '--sandbox'], { answer: 'y', env: cleanEnv() });
     assert.equal(r.code, 0, r.text);
-    assert.match(r.text, /sweeping \[#+\] 11\/11 resources 100% · \d+:\d\d · done/);
+    assert.match(r.text, /sweeping \[#+\] 12\/12 resources 100% · \d+:\d\d · done/);
     assert.match(r.text, /2 of the 9 fixes \(listed above\) restart containers or update scale-set instances\. Apply them\? \(y\/n\): /);
     assert.match(r.text, /fixing \[#+-*\] \d\/9 resources/);
     assert.doesNotMatch(r.text, /not applied/);

@@ -10,7 +10,8 @@ const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
 describe('identity-autopilot sweep --report <file.html> (real binary, --sandbox)', () => {
   it('writes the self-contained HTML report of the sweep it ran, and says where on stderr', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cli-report-')), 'sweep.html');
-    const r = spawnSync(process.execPath, [BIN, 'sweep', '--sandbox', '--report-only', '--report', file, '-o', 'json'], { encoding: 'utf8', timeout: 180_000 });
+    const r = spawnSync(process.execPath, [BIN, 'sweep', '--sandbox', '--report-only', '--detailed-exitcode', '--report', file, '-o', 'json'], { encoding: 'utf8', timeout: 180_000 });
+    // 2: the sweep ran and found drift (--detailed-exitcode, as terraform plan -detailed-exitcode).
     assert.equal(r.status, 2, r.stderr);
     const { report } = JSON.parse(r.stdout);
     assert.match(r.stderr, new RegExp(`HTML report written to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

@@ -15,8 +15,8 @@ function cli(...args: string[]) {
 
 describe('CLI: AKS workload identity (real binary, --sandbox)', () => {
   it('plan names the identity to create, with no clientId yet; apply prints the annotation to set on the service account', () => {
-    const plan = cli('plan', CLUSTER, '--sandbox');
-    assert.equal(plan.code, 2, plan.err);
+    const plan = cli('plan', CLUSTER, '--sandbox', '--detailed-exitcode');
+    assert.equal(plan.code, 2, plan.err); // changes planned, reported only behind --detailed-exitcode
     assert.match(plan.out, /service account payments\/payments-api: identity \/subscriptions\/.*\/userAssignedIdentities\/wi-aks-payments-payments-payments-api-[0-9a-f]{12}/);
     assert.match(plan.out, /annotation: clientId not known yet/);
     const apply = cli('apply', CLUSTER, '--sandbox');
