@@ -275,19 +275,27 @@ export class ArmThrottleGate {
     return Math.max(blocked, (Math.max(0, ahead + 1 - burst) / this.shareRate(state, now)) * 1000);
   }
 
-  /** How long the call at the head of the queue must still wait (0: send now). */
+  /**
+   * How long the call at the head of the queue must still wait (0: send now). The refill goes on while
+   * it waits, so the wait is when the pacing law, at the level the bucket will have by then, allows the
+   * next call: the smallest x >= 0 with (x + a) * rate(L0 + R x) >= 1, where a is the time since this
+   * instance's last call, L0 the level now and R the refill. rate(L) = R (L - F) / S makes that
+   * R x^2 + (d + R a) x + a d - S / R >= 0 with d = L0 - F, whose discriminant (d - R a)^2 + 4 S is never
+   * negative. Extrapolating the rate of this instant instead (1 / rate) turns a level just above the
+   * floor into waits of minutes, and those waits into needless hand-offs.
+   */
   private pacingWaitMs(state: KeyState, now: number): number {
     const blocked = state.blockedUntil - now;
     if (blocked > 0) return blocked;
     if (state.unmetered) return 0;
-    const limits = LIMITS[state.kind];
-    const level = this.level(state, now);
-    const rate = this.rate(state, level);
-    if (rate <= 0) {
-      // Below the floor: until the refill (as far as this instance knows) lifts the bucket above it.
-      return Math.max(1, ((FLOOR_SHARE * limits.capacity + 1 - level) / limits.refillPerSecond) * 1000);
-    }
-    return state.lastRelease + 1000 / rate - now;
+    const { capacity, refillPerSecond: r } = LIMITS[state.kind];
+    const floor = FLOOR_SHARE * capacity;
+    const span = SPAN_SHARE * capacity;
+    const d = this.level(state, now) - floor;
+    const a = Math.max(0, now - state.lastRelease) / 1000;
+    if (d > 0 && a * d * r >= span) return 0;
+    const x = (-(d + r * a) + Math.sqrt((d - r * a) ** 2 + 4 * span)) / (2 * r);
+    return Math.max(1, x * 1000);
   }
 
   private observe(state: KeyState, response: PipelineResponse, sentAt: number): void {

@@ -7,6 +7,7 @@ import { handOffMessage, MalformedRemediationMessageError, parseRemediationMessa
 import { contextSink } from './resource-write-success';
 import { triggerMetadataInt, triggerMetadataTime } from './trigger-metadata';
 import { isAutopilotError } from '../errors';
+import { abandonClaim, claimForQueue, endClaim } from '../app/resource-claims';
 
 /**
  * Queue trigger on the remediation queue: one resource per message, found non-compliant by a sweep or
@@ -38,23 +39,37 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     const remediationId = parsed.remediationId ?? randomUUID();
     const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId, remediationId });
     const queue = autopilot.sweep.queue;
-    const outcome = await autopilot.remediator.remediate({
-      resourceId: parsed.resourceId,
-      correlationId: parsed.correlationId || context.invocationId,
-      mode: 'apply',
-      handOff: queue ? { transientFailures: false } : undefined,
-      resume: parsed.resume,
-      startedAt: parsed.startedAt,
-    });
-    if (outcome.status === 'deferred' && outcome.deferral && queue) {
-      // Sent before this message is completed: if sending fails, the throw makes the host retry this one.
-      const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
-      await queue.send(next, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
+    // One remediation per resource across every instance: while another runs, this one waits its turn.
+    const claim = queue && (await claimForQueue(autopilot.ledger, parsed.resourceId, remediationId, autopilot.settings.budgetSeconds * 1000));
+    if (claim && claim.kind === 'busy') {
+      await queue!.send(parsed, { visibilityDelaySeconds: visibilityDelaySeconds(claim.retryAfterMs) });
+      return void scoped.log('info', 'remediation.waiting', { holder: claim.holder, retryAfterMs: claim.retryAfterMs, detail: 'another remediation of this resource is running; this one reads it afresh after that one' });
     }
-    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
-    // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
-    const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
-    await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId, eventTime: since });
+    let outcome;
+    try {
+      outcome = await autopilot.remediator.remediate({
+        resourceId: parsed.resourceId,
+        correlationId: parsed.correlationId || context.invocationId,
+        mode: 'apply',
+        handOff: queue ? { transientFailures: false } : undefined,
+        resume: parsed.resume,
+        startedAt: parsed.startedAt,
+      });
+      if (outcome.status === 'deferred' && outcome.deferral && queue) {
+        // Sent before this message is completed: if sending fails, the throw makes the host retry this one.
+        const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
+        await queue.send(next, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
+      }
+      scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
+      // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
+      const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
+      await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId, eventTime: since });
+    } catch (e) {
+      // The host delivers this message again, and that delivery reads the resource afresh.
+      await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
+      throw e;
+    }
+    if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped);
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
     }

@@ -7,6 +7,7 @@ import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcom
 import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { handOffMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
 import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
+import { abandonClaim, claimForEvent, endClaim } from '../app/resource-claims';
 
 /** The Functions logger, one JSON line per record. */
 export function contextSink(context: InvocationContext) {
@@ -79,19 +80,35 @@ async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof pars
     });
   }
   const remediationId = randomUUID();
-  const outcome = await autopilot.remediator.remediate({
-    resourceId: resourceId,
-    correlationId: parsed.correlationId ?? parsed.id,
-    mode: 'apply',
-    handOff: queue ? { transientFailures: true } : undefined,
-  });
-  if (outcome.status === 'deferred' && outcome.deferral && queue) {
-    // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
-    const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
-    await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id, eventTime: parsed.eventTime }), { visibilityDelaySeconds: delay });
+  // One remediation per resource across every instance: a duplicate event collapses into the running one.
+  const claim = queue && (await claimForEvent(autopilot.ledger, resourceId, remediationId, autopilot.settings.budgetSeconds * 1000, { eventId: parsed.id, eventTime: parsed.eventTime, correlationId: parsed.correlationId ?? parsed.id }));
+  if (claim && claim.kind === 'collapsed') {
+    return void scoped.log('info', 'event.ignored', {
+      reason: 'remediation-running',
+      detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends`,
+    });
   }
-  scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
-  await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId, eventTime: parsed.eventTime ?? receivedAt });
+  let outcome;
+  try {
+    outcome = await autopilot.remediator.remediate({
+      resourceId: resourceId,
+      correlationId: parsed.correlationId ?? parsed.id,
+      mode: 'apply',
+      handOff: queue ? { transientFailures: true } : undefined,
+    });
+    if (outcome.status === 'deferred' && outcome.deferral && queue) {
+      // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
+      const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
+      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id, eventTime: parsed.eventTime }), { visibilityDelaySeconds: delay });
+    }
+    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
+    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId, eventTime: parsed.eventTime ?? receivedAt });
+  } catch (e) {
+    // Event Grid delivers this event again and that delivery reads the resource afresh.
+    await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
+    throw e;
+  }
+  if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped);
   if (isTransientOutcome(outcome)) {
     throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
   }

@@ -33,3 +33,11 @@ export function eventKey(eventId: string): string {
 
 export const REQUEST_PARTITION = 'requests';
 export const EVENT_PARTITION = 'events';
+
+/** Running remediations' claims, one row per resource (claims.ts). */
+export const CLAIM_PARTITION = 'claims';
+
+/** A resource's claim row: the digest of its lower-cased id, like its partition. */
+export function claimKey(resourceId: string): string {
+  return `clm-${digest(resourceId.replace(/\/+$/, '').toLowerCase())}`;
+}

@@ -1,4 +1,5 @@
-import { eventKey, requestKey, resourcePartition } from './keys';
+import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
+import { claimKey, eventKey, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
 /**
@@ -9,6 +10,8 @@ export class MemoryLedger implements LedgerStore {
   private readonly byResource = new Map<string, LedgerEntry[]>();
   private readonly byRequest = new Map<string, LedgerEntry>();
   private readonly events = new Map<string, string>();
+  private readonly claims = new Map<string, ClaimRow & { etag: string }>();
+  private version = 0;
 
   async append(entry: LedgerEntry): Promise<void> {
     // A handed-off remediation appends again under the same request id: it replaces its row, as the
@@ -36,5 +39,29 @@ export class MemoryLedger implements LedgerStore {
 
   async markEventHandled(eventId: string, _requestId: string): Promise<void> {
     this.events.set(eventKey(eventId), eventId);
+  }
+
+  async claim(resourceId: string, holder: string, ttlMs: number): Promise<ClaimResult> {
+    const key = claimKey(resourceId);
+    const current = this.claims.get(key);
+    if (current && isLive(current, Date.now()) && current.holder !== holder) return { held: false, holder: current.holder, expiresAt: current.expiresAt };
+    const etag = String(++this.version);
+    this.claims.set(key, { resourceId, holder, expiresAt: new Date(Date.now() + ttlMs).toISOString(), etag });
+    return { held: true, token: { resourceId, holder, etag } };
+  }
+
+  async markChanged(resourceId: string, write: LaterWrite): Promise<boolean> {
+    const current = this.claims.get(claimKey(resourceId));
+    if (!current || !isLive(current, Date.now())) return false;
+    this.claims.set(claimKey(resourceId), { ...current, ...changedColumns(write), etag: String(++this.version) });
+    return true;
+  }
+
+  async release(token: ClaimToken): Promise<LaterWrite | undefined> {
+    const key = claimKey(token.resourceId);
+    const current = this.claims.get(key);
+    if (!current || current.holder !== token.holder) return undefined;
+    this.claims.delete(key);
+    return current.etag === token.etag ? undefined : nonEmpty(laterWriteOf(current));
   }
 }

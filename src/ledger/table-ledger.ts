@@ -1,6 +1,7 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
-import { EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
+import { CLAIM_PARTITION, claimKey, EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
+import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
 import type { LedgerEntry, LedgerStore } from './types';
 
 const JSON_FIELDS = ['plan', 'actions', 'skipped', 'blockers', 'errors', 'grantee', 'deferral', 'workloadIdentities'] as const;
@@ -106,5 +107,83 @@ export class TableLedger implements LedgerStore {
     await this.ensureTable();
     // The key is a digest; the event id itself is kept in a column (at most 32K characters per property).
     await this.table.upsertEntity({ partitionKey: EVENT_PARTITION, rowKey: eventKey(eventId), eventId: eventId.slice(0, MAX_PROPERTY_CHARS), requestId } as never, 'Replace');
+  }
+
+  async claim(resourceId: string, holder: string, ttlMs: number): Promise<ClaimResult> {
+    await this.ensureTable();
+    const rowKey = claimKey(resourceId);
+    const row = () => ({ partitionKey: CLAIM_PARTITION, rowKey, resourceId: resourceId.slice(0, MAX_PROPERTY_CHARS), holder, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
+    // Each step is conditional (create, or replace at the version read): of two instances racing, one wins.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const created = await this.table.createEntity(row());
+        return { held: true, token: { resourceId, holder, etag: created.etag } };
+      } catch (e) {
+        if (!isStatus(e, 409)) throw e;
+      }
+      const current = await this.claimRow(rowKey);
+      if (!current) continue;
+      if (isLive(current, Date.now()) && current.holder !== holder) return { held: false, holder: current.holder, expiresAt: current.expiresAt };
+      // Expired (its holder stopped without ending it): taken over, unless another instance did first.
+      try {
+        const updated = await this.table.updateEntity(row(), 'Replace', { etag: current.etag });
+        return { held: true, token: { resourceId, holder, etag: updated.etag } };
+      } catch (e) {
+        if (!isStatus(e, 412) && !isStatus(e, 404)) throw e;
+      }
+    }
+    const winner = await this.claimRow(rowKey);
+    if (winner) return { held: false, holder: winner.holder, expiresAt: winner.expiresAt };
+    throw new Error(`the claim of ${resourceId} changed hands three times while it was being taken`);
+  }
+
+  async markChanged(resourceId: string, write: LaterWrite): Promise<boolean> {
+    await this.ensureTable();
+    const rowKey = claimKey(resourceId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.claimRow(rowKey);
+      if (!current || !isLive(current, Date.now())) return false;
+      try {
+        // At the version read: if the holder ended its claim in between, this fails and is seen on the next read.
+        await this.table.updateEntity({ partitionKey: CLAIM_PARTITION, rowKey, ...changedColumns(write) }, 'Merge', { etag: current.etag });
+        return true;
+      } catch (e) {
+        if (isStatus(e, 404)) return false;
+        if (!isStatus(e, 412)) throw e;
+      }
+    }
+    return false;
+  }
+
+  async release(token: ClaimToken): Promise<LaterWrite | undefined> {
+    await this.ensureTable();
+    const rowKey = claimKey(token.resourceId);
+    let etag = token.etag;
+    let marked: LaterWrite | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        // Only at the version last seen: a changed mark made since is read before the row goes.
+        await this.table.deleteEntity(CLAIM_PARTITION, rowKey, { etag });
+        return marked;
+      } catch (e) {
+        if (isStatus(e, 404)) return marked;
+        if (!isStatus(e, 412)) throw e;
+      }
+      const current = await this.claimRow(rowKey);
+      // Gone, or taken over after it expired: what was marked since belongs to the new holder.
+      if (!current || current.holder !== token.holder) return marked;
+      marked = nonEmpty(laterWriteOf(current));
+      etag = current.etag;
+    }
+    return marked;
+  }
+
+  private async claimRow(rowKey: string): Promise<(ClaimRow & { etag: string }) | undefined> {
+    try {
+      return await this.table.getEntity<ClaimRow>(CLAIM_PARTITION, rowKey);
+    } catch (e) {
+      if (isStatus(e, 404)) return undefined;
+      throw e;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { ClaimStore } from './claims';
 import type { TriggerKind } from '../outcomes/recorder';
 import type { OutcomeStatus, PrincipalDescription, WorkloadIdentityResult } from '../engine/types';
 
@@ -38,7 +39,7 @@ export interface LedgerDeferral {
   attempt: number;
 }
 
-export interface LedgerStore {
+export interface LedgerStore extends ClaimStore {
   /**
    * Writes the entry; an entry with the same requestId (a remediation handed off and carried on by
    * the queue) replaces the earlier one, so each remediation is one row.

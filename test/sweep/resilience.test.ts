@@ -82,10 +82,10 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     const ids = Array.from({ length: 6 }, (_, i) => seedSite(env, i % 2 ? SUB_A : SUB_B, 'rg-throttle', `web-throttle-${i}`));
     const report = await runSweep(app, {});
     assert.equal(report.totals.queued, 6);
-    // A small write bucket: 10 tokens, 4 a second (ARM documents 200 + 10/s). Six remediations need 18 writes.
-    // Not smaller: the gate's floor and span are shares of the documented bucket, so a bucket of only a few
-    // tokens would sit at the floor and hand every remediation off for tens of seconds (known limit, see bench/README.md).
-    env.emulator.throttle.enable({ write: { capacity: 10, refillPerSecond: 4 } });
+    // A tiny write bucket: 3 tokens, 4 a second (ARM documents 200 + 10/s). Six remediations need 18 writes.
+    // The level sits at the gate's floor the whole time: its waits must follow the refill, not hand the
+    // remediations off (a wait extrapolated from the instant's rate once handed them off for 20-40 s).
+    env.emulator.throttle.enable({ write: { capacity: 3, refillPerSecond: 4 } });
     const throttledBefore = env.emulator.throttle.throttled;
     try {
       const run = await drainRemediationQueue(app, storage.azurite, host, 60_000);
