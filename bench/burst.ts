@@ -129,6 +129,9 @@ async function run(events: number, instances: number): Promise<RunResult> {
     await Promise.race([delivered, new Promise((r) => setTimeout(r, 5_000))]);
     const calls = emulator.requestsSince(before);
     const throttled = calls.filter((c) => c.status === 429).length;
+    // Where the time went: the first call and the span of the writes, against the run's start.
+    const writeTimes = calls.filter((c) => c.method !== 'GET' && c.status < 300).map((c) => c.at - started);
+    const firstCall = calls.length ? Math.min(...calls.map((c) => c.at)) - started : NaN;
     const messages = apps.flatMap((a) => a.messages);
     const handOffs = messages.filter((m) => m.kind === 'outcome' && m.status === 'deferred').length;
     const handOffReasons = new Map<string, number>();
@@ -143,7 +146,8 @@ async function run(events: number, instances: number): Promise<RunResult> {
     process.stdout.write(
       `  ${events} events, ${instances} instance(s), load ${load.toFixed(1)}: done ${done.size}/${ids.length} in ${(totalMs / 1000).toFixed(1)} s (floor ${floorS.toFixed(0)} s, ${ratio.toFixed(2)}x); ` +
         `${calls.length} ARM calls, ${throttled} 429s; ${deliveries} deliveries, ${redeliveries} redeliveries (${throttleRedeliveries} timeouts or throttling); ` +
-        `hand-offs ${handOffs} (${[...handOffReasons].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}); dropped ${dropped}\n`,
+        `hand-offs ${handOffs} (${[...handOffReasons].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}); dropped ${dropped}; ` +
+        `first ARM call at ${(firstCall / 1000).toFixed(2)} s, writes from ${(Math.min(...writeTimes) / 1000).toFixed(2)} s to ${(Math.max(...writeTimes) / 1000).toFixed(2)} s\n`,
     );
     return {
       row: [

@@ -13,6 +13,8 @@ import type { RemediationMessage, RemediationQueuePort } from '../sweep/remediat
 
 /** Time kept past the budget to record the outcome and hand off; the claim outlives its holder by no more. */
 const CLAIM_MARGIN_MS = 5000;
+/** How late the host's queue listener may pick a message up once visible: host.json's maxPollingInterval. */
+const QUEUE_PICKUP_MS = 10_000;
 /** A queued remediation that finds another running waits at most this long before it tries again. */
 const MAX_BUSY_WAIT_MS = 10_000;
 
@@ -23,8 +25,12 @@ export function claimTtlMs(budgetMs: number): number {
 export type EventClaim =
   /** This event's remediation holds the resource: run it, then `finish`. */
   | { kind: 'held'; token: ClaimToken }
-  /** Another remediation is running and was told the resource changed again: this event adds nothing. */
-  | { kind: 'collapsed'; holder: string; expiresAt: string };
+  /**
+   * Another remediation holds the resource and was told it changed again: this event adds nothing. With
+   * `queuedUntil` it waits on the queue and reads the resource afresh then; otherwise it is running and
+   * looks again when it ends.
+   */
+  | { kind: 'collapsed'; holder: string; expiresAt: string; queuedUntil?: string };
 
 /**
  * For an event: claims the resource, or collapses into the remediation that holds it. A claim that
@@ -34,21 +40,27 @@ export async function claimForEvent(claims: ClaimStore, resourceId: string, hold
   for (let attempt = 0; ; attempt++) {
     const claim = await claims.claim(resourceId, holder, claimTtlMs(budgetMs));
     if (claim.held) return { kind: 'held', token: claim.token };
-    if (await claims.markChanged(resourceId, write)) return { kind: 'collapsed', holder: claim.holder, expiresAt: claim.expiresAt };
+    if (await claims.markChanged(resourceId, write)) return { kind: 'collapsed', holder: claim.holder, expiresAt: claim.expiresAt, queuedUntil: claim.queuedUntil };
     if (attempt >= 2) throw new Error(`the claim of ${resourceId} kept ending and starting while this event was being collapsed into it`);
   }
 }
 
-export type QueueClaim = { kind: 'held'; token: ClaimToken } | { kind: 'busy'; holder: string; retryAfterMs: number };
+export type QueueClaim =
+  | { kind: 'held'; token: ClaimToken }
+  /** Another remediation of the resource runs: this one waits for it, then reads the resource afresh. */
+  | { kind: 'busy'; holder: string; retryAfterMs: number }
+  /** Another remediation of the resource waits on the queue and will read it afresh: this message adds nothing. */
+  | { kind: 'collapsed'; holder: string; queuedUntil: string };
 
 /**
- * For a queued remediation: claims the resource, or says how long to wait for the one that holds it.
- * It does not collapse: the message may carry a running write to poll or a sweep's finding, and it
- * reads the resource afresh once the other has ended.
+ * For a queued remediation: claims the resource, or says how long to wait for the one that holds it. A
+ * message that carries a hand-off (a running write to poll, what was done) never collapses; a fresh one
+ * (a sweep's finding, a follow-up) collapses into a remediation that is itself queued.
  */
-export async function claimForQueue(claims: ClaimStore, resourceId: string, holder: string, budgetMs: number): Promise<QueueClaim> {
+export async function claimForQueue(claims: ClaimStore, resourceId: string, holder: string, budgetMs: number, carriesHandOff: boolean): Promise<QueueClaim> {
   const claim = await claims.claim(resourceId, holder, claimTtlMs(budgetMs));
   if (claim.held) return { kind: 'held', token: claim.token };
+  if (claim.queuedUntil && !carriesHandOff) return { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
   const left = Date.parse(claim.expiresAt) - Date.now();
   return { kind: 'busy', holder: claim.holder, retryAfterMs: Math.min(MAX_BUSY_WAIT_MS, Math.max(1000, left)) };
 }
@@ -84,12 +96,18 @@ function followUpMessage(resourceId: string, remediationId: string, write: Later
 }
 
 /**
- * After a trigger's remediation: ends its claim, and logs the follow-up when a later write needs one.
- * A deferred remediation reads the resource afresh when it carries on, and a transient failure is
- * delivered again, so only the other outcomes need one.
+ * After a trigger's remediation. Handed off to the queue, it keeps the claim until the queued part has
+ * had its turn (events meanwhile are `remediation-pending`: that part reads the resource afresh).
+ * Otherwise the claim ends, with a follow-up when a later write was marked and nothing else will read
+ * the resource again (a transient failure is delivered again).
  */
-export async function endClaim(claims: ClaimStore, token: ClaimToken, queue: RemediationQueuePort, outcome: RemediationOutcome, log: StructuredLogger): Promise<void> {
-  const { followUp, laterWrite } = await finishClaim(claims, token, queue, { readAgain: outcome.status === 'deferred' || isTransientOutcome(outcome), correlationId: outcome.correlationId });
+export async function endClaim(claims: ClaimStore, token: ClaimToken, queue: RemediationQueuePort, outcome: RemediationOutcome, log: StructuredLogger, budgetMs: number): Promise<void> {
+  if (outcome.status === 'deferred' && outcome.deferral) {
+    const queuedUntil = Date.now() + outcome.deferral.retryAfterMs;
+    await claims.hold(token, new Date(queuedUntil).toISOString(), new Date(queuedUntil + QUEUE_PICKUP_MS + claimTtlMs(budgetMs)).toISOString());
+    return;
+  }
+  const { followUp, laterWrite } = await finishClaim(claims, token, queue, { readAgain: isTransientOutcome(outcome), correlationId: outcome.correlationId });
   if (followUp) log.log('info', 'remediation.follow-up', { remediationId: followUp, dueTo: laterWrite?.eventId, detail: 'the resource was written again while this remediation ran; a fresh one reads it on the queue' });
 }
 

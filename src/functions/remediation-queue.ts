@@ -40,7 +40,10 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId, remediationId });
     const queue = autopilot.sweep.queue;
     // One remediation per resource across every instance: while another runs, this one waits its turn.
-    const claim = queue && (await claimForQueue(autopilot.ledger, parsed.resourceId, remediationId, autopilot.settings.budgetSeconds * 1000));
+    const claim = queue && (await claimForQueue(autopilot.ledger, parsed.resourceId, remediationId, autopilot.settings.budgetSeconds * 1000, parsed.resume !== undefined));
+    if (claim && claim.kind === 'collapsed') {
+      return void scoped.log('info', 'remediation.collapsed', { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` });
+    }
     if (claim && claim.kind === 'busy') {
       await queue!.send(parsed, { visibilityDelaySeconds: visibilityDelaySeconds(claim.retryAfterMs) });
       return void scoped.log('info', 'remediation.waiting', { holder: claim.holder, retryAfterMs: claim.retryAfterMs, detail: 'another remediation of this resource is running; this one reads it afresh after that one' });
@@ -69,7 +72,7 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
       await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
       throw e;
     }
-    if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped);
+    if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped, autopilot.settings.budgetSeconds * 1000);
     if (isTransientOutcome(outcome)) {
       throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
     }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { pendingRemediation } from '../ledger/pending';
 import { createLogger, type LogLevel } from '../logging/logger';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
@@ -71,22 +70,18 @@ async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof pars
   const outOfScope = autopilot.remediator.skipByIdAlone(resourceId);
   if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
   const queue = autopilot.sweep.queue;
-  // A remediation of this resource already waits on the queue and will read it afresh: this event adds nothing.
-  const pending = queue && (await pendingRemediation(autopilot.ledger, resourceId));
-  if (pending) {
-    return void scoped.log('info', 'event.ignored', {
-      reason: 'remediation-pending',
-      detail: `remediation ${pending.requestId} of this resource is queued until ${pending.deferral?.retryAt} and will read it afresh`,
-    });
-  }
   const remediationId = randomUUID();
-  // One remediation per resource across every instance: a duplicate event collapses into the running one.
+  // One remediation per resource across every instance: a duplicate event collapses into the one that
+  // runs, or waits on the queue, for it.
   const claim = queue && (await claimForEvent(autopilot.ledger, resourceId, remediationId, autopilot.settings.budgetSeconds * 1000, { eventId: parsed.id, eventTime: parsed.eventTime, correlationId: parsed.correlationId ?? parsed.id }));
   if (claim && claim.kind === 'collapsed') {
-    return void scoped.log('info', 'event.ignored', {
-      reason: 'remediation-running',
-      detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends`,
-    });
+    return void scoped.log(
+      'info',
+      'event.ignored',
+      claim.queuedUntil
+        ? { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` }
+        : { reason: 'remediation-running', detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends` },
+    );
   }
   let outcome;
   try {
@@ -108,7 +103,7 @@ async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof pars
     await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
     throw e;
   }
-  if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped);
+  if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped, autopilot.settings.budgetSeconds * 1000);
   if (isTransientOutcome(outcome)) {
     throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
   }

@@ -23,7 +23,10 @@ export interface ClaimToken {
   readonly etag?: string;
 }
 
-export type ClaimResult = { held: true; token: ClaimToken } | { held: false; holder: string; expiresAt: string };
+export type ClaimResult =
+  | { held: true; token: ClaimToken }
+  /** `queuedUntil`: the holder waits on the remediation queue until then (handed off); otherwise it is running. */
+  | { held: false; holder: string; expiresAt: string; queuedUntil?: string };
 
 /** The later write a duplicate event stood for, for the holder's follow-up. */
 export interface LaterWrite {
@@ -42,6 +45,12 @@ export interface ClaimStore {
   markChanged(resourceId: string, write: LaterWrite): Promise<boolean>;
   /** Ends the claim. Returns the later write marked while it was held, if any: the holder must look again. */
   release(token: ClaimToken): Promise<LaterWrite | undefined>;
+  /**
+   * Keeps the claim for a remediation handed off to the queue: held until `expiresAt`, waiting on the
+   * queue until `queuedUntil`. Marks made so far are dropped: the queued remediation reads the resource
+   * afresh when it carries on, and claims again under the same holder (its remediation id).
+   */
+  hold(token: ClaimToken, queuedUntil: string, expiresAt: string): Promise<void>;
 }
 
 /** The row as stored (Table storage columns). */
@@ -49,6 +58,7 @@ export interface ClaimRow {
   resourceId: string;
   holder: string;
   expiresAt: string;
+  queuedUntil?: string;
   changedEventId?: string;
   changedEventTime?: string;
   changedCorrelationId?: string;
@@ -65,6 +75,11 @@ export function changedColumns(write: LaterWrite): Pick<ClaimRow, 'changedEventI
 }
 
 export const isLive = (row: Pick<ClaimRow, 'expiresAt'>, now: number) => Date.parse(row.expiresAt) > now;
+
+/** What a caller that does not hold the claim learns from its row. */
+export function heldBy(row: ClaimRow): ClaimResult {
+  return { held: false, holder: row.holder, expiresAt: row.expiresAt, ...(row.queuedUntil ? { queuedUntil: row.queuedUntil } : {}) };
+}
 
 /** Blank columns back to absent. */
 export function nonEmpty(write: LaterWrite | undefined): LaterWrite | undefined {

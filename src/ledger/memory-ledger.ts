@@ -1,4 +1,4 @@
-import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
+import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, heldBy, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
 import { claimKey, eventKey, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 
@@ -44,7 +44,7 @@ export class MemoryLedger implements LedgerStore {
   async claim(resourceId: string, holder: string, ttlMs: number): Promise<ClaimResult> {
     const key = claimKey(resourceId);
     const current = this.claims.get(key);
-    if (current && isLive(current, Date.now()) && current.holder !== holder) return { held: false, holder: current.holder, expiresAt: current.expiresAt };
+    if (current && isLive(current, Date.now()) && current.holder !== holder) return heldBy(current);
     const etag = String(++this.version);
     this.claims.set(key, { resourceId, holder, expiresAt: new Date(Date.now() + ttlMs).toISOString(), etag });
     return { held: true, token: { resourceId, holder, etag } };
@@ -63,5 +63,12 @@ export class MemoryLedger implements LedgerStore {
     if (!current || current.holder !== token.holder) return undefined;
     this.claims.delete(key);
     return current.etag === token.etag ? undefined : nonEmpty(laterWriteOf(current));
+  }
+
+  async hold(token: ClaimToken, queuedUntil: string, expiresAt: string): Promise<void> {
+    const key = claimKey(token.resourceId);
+    const current = this.claims.get(key);
+    if (!current || current.holder !== token.holder) return;
+    this.claims.set(key, { resourceId: token.resourceId, holder: token.holder, expiresAt, queuedUntil, etag: String(++this.version) });
   }
 }

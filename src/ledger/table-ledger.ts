@@ -1,7 +1,7 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import { CLAIM_PARTITION, claimKey, EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
-import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
+import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, heldBy, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
 import type { LedgerEntry, LedgerStore } from './types';
 
 const JSON_FIELDS = ['plan', 'actions', 'skipped', 'blockers', 'errors', 'grantee', 'deferral', 'workloadIdentities'] as const;
@@ -123,7 +123,7 @@ export class TableLedger implements LedgerStore {
       }
       const current = await this.claimRow(rowKey);
       if (!current) continue;
-      if (isLive(current, Date.now()) && current.holder !== holder) return { held: false, holder: current.holder, expiresAt: current.expiresAt };
+      if (isLive(current, Date.now()) && current.holder !== holder) return heldBy(current);
       // Expired (its holder stopped without ending it): taken over, unless another instance did first.
       try {
         const updated = await this.table.updateEntity(row(), 'Replace', { etag: current.etag });
@@ -133,7 +133,7 @@ export class TableLedger implements LedgerStore {
       }
     }
     const winner = await this.claimRow(rowKey);
-    if (winner) return { held: false, holder: winner.holder, expiresAt: winner.expiresAt };
+    if (winner) return heldBy(winner);
     throw new Error(`the claim of ${resourceId} changed hands three times while it was being taken`);
   }
 
@@ -176,6 +176,26 @@ export class TableLedger implements LedgerStore {
       etag = current.etag;
     }
     return marked;
+  }
+
+  async hold(token: ClaimToken, queuedUntil: string, expiresAt: string): Promise<void> {
+    await this.ensureTable();
+    const rowKey = claimKey(token.resourceId);
+    const row = { partitionKey: CLAIM_PARTITION, rowKey, resourceId: token.resourceId.slice(0, MAX_PROPERTY_CHARS), holder: token.holder, expiresAt, queuedUntil };
+    let etag = token.etag;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        // Replaced whole: the marks go, since the queued remediation reads the resource afresh.
+        await this.table.updateEntity(row, 'Replace', { etag });
+        return;
+      } catch (e) {
+        if (!isStatus(e, 412) && !isStatus(e, 404)) throw e;
+      }
+      const current = await this.claimRow(rowKey);
+      // Gone or taken over (it had expired): the queued remediation will claim when it runs.
+      if (!current || current.holder !== token.holder) return;
+      etag = current.etag;
+    }
   }
 
   private async claimRow(rowKey: string): Promise<(ClaimRow & { etag: string }) | undefined> {

@@ -67,6 +67,25 @@ for (const [name, make] of stores) {
       assert.equal((await ledger.release(next.token))?.eventId, 'evt-for-next');
     });
 
+    it('held for the queue: others learn it is queued; its own remediation claims it again, without the marks made meanwhile', async () => {
+      const ledger = make();
+      const first = await ledger.claim(SITE, 'rem-queued', 30_000);
+      assert.ok(first.held);
+      assert.equal(await ledger.markChanged(SITE, { eventId: 'before-hand-off' }), true);
+      const queuedUntil = new Date(Date.now() + 20_000).toISOString();
+      await ledger.hold(first.token, queuedUntil, new Date(Date.now() + 60_000).toISOString());
+      const other = await ledger.claim(SITE, 'rem-other', 30_000);
+      assert.equal(other.held, false);
+      assert.equal(!other.held && other.queuedUntil, queuedUntil);
+      assert.equal(await ledger.markChanged(SITE, { eventId: 'while-queued' }), true);
+      // The queued part carries on under the same remediation id: it reads the resource afresh, so the marks go.
+      const resumed = await ledger.claim(SITE, 'rem-queued', 30_000);
+      assert.ok(resumed.held);
+      const again = await ledger.claim(SITE, 'rem-other', 30_000);
+      assert.equal(!again.held && again.queuedUntil, undefined, 'running again, no longer queued');
+      assert.equal(await ledger.release(resumed.token), undefined);
+    });
+
     it('many instances claiming at once: exactly one holds it', async () => {
       const ledger = make();
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ledger.claim(SITE, `rem-${i}`, 30_000)));
