@@ -28,14 +28,30 @@ const HEADERS: Record<Kind, { own: string; global: string; tenant: string }> = {
 };
 
 /**
- * The pacing law. Below FLOOR tokens (as a share of the bucket) the app sends nothing until the refill
- * lifts the bucket; above it, each instance sends at `refill x (level - FLOOR) / SPAN`. Every instance
- * reads the same level from ARM's headers, so with k instances sending, the bucket settles where
- * k x (level - FLOOR) / SPAN = 1: all of them together send at exactly the refill rate, the bucket never
- * empties (no 429), and nobody needs to know k. A full bucket allows bursts far above the refill.
+ * The pacing law. Below a floor the app sends nothing until the refill lifts the bucket; above it, each
+ * instance sends at `refill x (level - floor) / span`. Every instance reads the same level from ARM's
+ * headers, so with k instances sending, the bucket settles where k x (level - floor) / span = 1: all of
+ * them together send at exactly the refill rate, the bucket never empties (no 429), and nobody needs to
+ * know k. A full bucket allows bursts far above the refill.
+ *
+ * Floor and span are sized by what an instance cannot see: the calls of the others that ARM has counted
+ * but whose answers (and so their level) have not come back yet. At the refill rate that is about
+ * refill x latency tokens (the lag), so floor = FLOOR_LAGS lags and span = SPAN_LAGS lags (the span
+ * covers 4 instances at a loop gain of 1), never under a token or two, never over a tenth and a fifth of
+ * the bucket. With ARM's writes (10/s) at 1 s a call that is a floor of 20 tokens and a span of 40; at
+ * 80 ms (the emulator) 1.6 and 4. A fixed 2 and 8 once wasted a second of every burst's refill where calls
+ * are fast, and left too little room where they are slow.
  */
-const FLOOR_SHARE = 0.01;
-const SPAN_SHARE = 0.04;
+const FLOOR_LAGS = 2;
+const SPAN_LAGS = 4;
+const MIN_FLOOR = 1;
+const MIN_SPAN = 4;
+const MAX_FLOOR_SHARE = 0.1;
+const MAX_SPAN_SHARE = 0.2;
+/** Until a call of the key has been timed: ARM's writes commonly take about this long. */
+const ASSUMED_LATENCY_MS = 500;
+/** Weight of each new latency sample in the moving average. */
+const LATENCY_WEIGHT = 0.2;
 /** Without any observation yet, assume half a bucket: a first burst of several instances cannot empty it blind. */
 const UNOBSERVED_SHARE = 0.5;
 /** With nothing measured, assume the budget is shared by this many instances (the bench's largest count). */
@@ -72,6 +88,8 @@ interface KeyState {
   bookedUntil: number;
   /** Writes booked against the burst now, not yet sent. */
   burstBooked: number;
+  /** Moving average of this key's call latency (send to answer), ms; undefined until one is timed. */
+  latencyMs?: number;
 }
 
 /** Hooks for metrics: the one place each ARM call and each pacing wait passes. */
@@ -126,6 +144,7 @@ export class ArmThrottleGate {
           throw e;
         }
         this.listener.armCall?.(request.method, response.status);
+        this.time(state, Date.now() - sentAt);
         this.observe(state, response, sentAt);
         if (response.status === 429) {
           const wait = this.onThrottled(state, response.headers.get('retry-after'));
@@ -157,8 +176,7 @@ export class ArmThrottleGate {
       state.burstBooked = 0;
     }
     // What the bucket holds above the pacing span can go at once (the burst); the rest at the app's share of the refill.
-    const limits = LIMITS.write;
-    const burst = Math.max(0, this.level(state, now) - (FLOOR_SHARE + SPAN_SHARE) * limits.capacity - state.waiting - state.burstBooked);
+    const burst = Math.max(0, this.level(state, now) - this.floor(state) - this.span(state) - state.waiting - state.burstBooked);
     const fromBurst = state.bookedUntil <= now ? Math.min(writes, Math.floor(burst)) : 0;
     state.burstBooked += fromBurst;
     const paced = writes - fromBurst;
@@ -175,6 +193,23 @@ export class ArmThrottleGate {
     return state;
   }
 
+  /** Tokens the other instances may have spent unseen: the refill over one call's latency. */
+  private lag(state: KeyState): number {
+    return (LIMITS[state.kind].refillPerSecond * (state.latencyMs ?? ASSUMED_LATENCY_MS)) / 1000;
+  }
+
+  private floor(state: KeyState): number {
+    return Math.min(MAX_FLOOR_SHARE * LIMITS[state.kind].capacity, Math.max(MIN_FLOOR, FLOOR_LAGS * this.lag(state)));
+  }
+
+  private span(state: KeyState): number {
+    return Math.min(MAX_SPAN_SHARE * LIMITS[state.kind].capacity, Math.max(MIN_SPAN, SPAN_LAGS * this.lag(state)));
+  }
+
+  private time(state: KeyState, ms: number): void {
+    state.latencyMs = state.latencyMs === undefined ? ms : state.latencyMs + LATENCY_WEIGHT * (ms - state.latencyMs);
+  }
+
   /** The bucket's level now, in per-principal tokens: the last observation, refilled since, less own calls not in it. */
   private level(state: KeyState, now: number): number {
     const limits = LIMITS[state.kind];
@@ -186,7 +221,7 @@ export class ArmThrottleGate {
   /** This instance's send rate at a level (calls per second); 0 at or below the floor. */
   private rate(state: KeyState, level: number): number {
     const limits = LIMITS[state.kind];
-    return Math.max(0, (limits.refillPerSecond * (level - FLOOR_SHARE * limits.capacity)) / (SPAN_SHARE * limits.capacity));
+    return Math.max(0, (limits.refillPerSecond * (level - this.floor(state))) / this.span(state));
   }
 
   /**
@@ -271,7 +306,7 @@ export class ArmThrottleGate {
   private expectedWaitMs(state: KeyState, ahead: number, now: number): number {
     const blocked = Math.max(0, state.blockedUntil - now);
     if (state.unmetered) return blocked;
-    const burst = Math.max(0, this.level(state, now) - (FLOOR_SHARE + SPAN_SHARE) * LIMITS[state.kind].capacity);
+    const burst = Math.max(0, this.level(state, now) - this.floor(state) - this.span(state));
     return Math.max(blocked, (Math.max(0, ahead + 1 - burst) / this.shareRate(state, now)) * 1000);
   }
 
@@ -288,9 +323,9 @@ export class ArmThrottleGate {
     const blocked = state.blockedUntil - now;
     if (blocked > 0) return blocked;
     if (state.unmetered) return 0;
-    const { capacity, refillPerSecond: r } = LIMITS[state.kind];
-    const floor = FLOOR_SHARE * capacity;
-    const span = SPAN_SHARE * capacity;
+    const r = LIMITS[state.kind].refillPerSecond;
+    const floor = this.floor(state);
+    const span = this.span(state);
     const d = this.level(state, now) - floor;
     const a = Math.max(0, now - state.lastRelease) / 1000;
     if (d > 0 && a * d * r >= span) return 0;
