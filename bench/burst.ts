@@ -101,7 +101,15 @@ async function run(events: number, instances: number): Promise<RunResult> {
       eventTimes.set(id.toLowerCase(), Date.parse(event.eventTime as string));
       for (let attempt = 0; ; attempt++) {
         deliveries++;
+        const sentAt = Date.now();
         const error = await apps[(n + attempt) % apps.length]!.deliver(event, DELIVERY_TIMEOUT_MS);
+        if (error !== undefined && process.env.BURST_DEBUG) {
+          const target = apps[(n + attempt) % apps.length]!;
+          setTimeout(() => {
+            const seen = target.messages.filter((m) => 'resourceId' in m && m.resourceId.toLowerCase() === id.toLowerCase()).map((m) => `${m.kind} ${m.kind === 'outcome' ? `${m.status}/${m.reason ?? ''}` : m.kind === 'ignored' ? m.reason : ''} at ${(('at' in m ? m.at : 0) - started) / 1000} s`);
+            process.stderr.write(`  delivery of ${id.split('/').pop()} to instance ${target.index} at ${((sentAt - started) / 1000).toFixed(1)} s: ${error}; seen: ${seen.join('; ')}\n`);
+          }, 20_000);
+        }
         if (error === undefined) return;
         if (attempt >= EVENT_GRID_RETRIES_S.length) {
           dropped++;
@@ -132,6 +140,19 @@ async function run(events: number, instances: number): Promise<RunResult> {
     // Where the time went: the first call and the span of the writes, against the run's start.
     const writeTimes = calls.filter((c) => c.method !== 'GET' && c.status < 300).map((c) => c.at - started);
     const firstCall = calls.length ? Math.min(...calls.map((c) => c.at)) - started : NaN;
+    if (process.env.BURST_DEBUG) {
+      const buckets = new Map<number, number>();
+      for (const t of writeTimes) buckets.set(Math.floor(t / 10_000), (buckets.get(Math.floor(t / 10_000)) ?? 0) + 1);
+      process.stderr.write(`  writes per 10 s: ${[...buckets].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b * 10}s:${n}`).join(' ')}\n`);
+      const outcomes = apps.flatMap((a) => a.messages).filter((m) => m.kind === 'outcome');
+      const byTrigger = new Map<string, number>();
+      for (const m of outcomes) if (m.kind === 'outcome') byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
+      process.stderr.write(`  outcomes: ${[...byTrigger].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+    }
+    const throttledCalls = calls.filter((c) => c.status === 429);
+    const throttledDetail = throttledCalls.length
+      ? ` (${throttledCalls.filter((c) => c.method === 'GET').length} reads, ${throttledCalls.filter((c) => c.method !== 'GET').length} writes; from ${((Math.min(...throttledCalls.map((c) => c.at)) - started) / 1000).toFixed(1)} s to ${((Math.max(...throttledCalls.map((c) => c.at)) - started) / 1000).toFixed(1)} s)`
+      : '';
     const messages = apps.flatMap((a) => a.messages);
     const handOffs = messages.filter((m) => m.kind === 'outcome' && m.status === 'deferred').length;
     const handOffReasons = new Map<string, number>();
@@ -145,7 +166,7 @@ async function run(events: number, instances: number): Promise<RunResult> {
     const share429 = throttled / calls.length;
     process.stdout.write(
       `  ${events} events, ${instances} instance(s), load ${load.toFixed(1)}: done ${done.size}/${ids.length} in ${(totalMs / 1000).toFixed(1)} s (floor ${floorS.toFixed(0)} s, ${ratio.toFixed(2)}x); ` +
-        `${calls.length} ARM calls, ${throttled} 429s; ${deliveries} deliveries, ${redeliveries} redeliveries (${throttleRedeliveries} timeouts or throttling); ` +
+        `${calls.length} ARM calls, ${throttled} 429s${throttledDetail}; ${deliveries} deliveries, ${redeliveries} redeliveries (${throttleRedeliveries} timeouts or throttling); ` +
         `hand-offs ${handOffs} (${[...handOffReasons].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}); dropped ${dropped}; ` +
         `first ARM call at ${(firstCall / 1000).toFixed(2)} s, writes from ${(Math.min(...writeTimes) / 1000).toFixed(2)} s to ${(Math.max(...writeTimes) / 1000).toFixed(2)} s\n`,
     );

@@ -48,6 +48,13 @@ const MIN_FLOOR = 1;
 const MIN_SPAN = 4;
 const MAX_FLOOR_SHARE = 0.1;
 const MAX_SPAN_SHARE = 0.2;
+/** The others' spending is measured over at least this long (headers are whole tokens). */
+const OTHERS_WINDOW_MS = 1000;
+/** ...and trusted for this long after. */
+const OTHERS_FRESH_MS = 5000;
+const OTHERS_WEIGHT = 0.5;
+/** The level is always refilled by at least this share of the refill (see netRefill). */
+const MIN_NET_REFILL_SHARE = 0.1;
 /** Until a call of the key has been timed: ARM's writes commonly take about this long. */
 const ASSUMED_LATENCY_MS = 500;
 /** Weight of each new latency sample in the moving average. */
@@ -90,6 +97,10 @@ interface KeyState {
   burstBooked: number;
   /** Moving average of this key's call latency (send to answer), ms; undefined until one is timed. */
   latencyMs?: number;
+  /** Start of the window over which the others' spending is measured: level then, own calls since. */
+  sample?: { sentAt: number; level: number; own: number };
+  /** What every other caller of the bucket spent, tokens per second (moving average), and when measured. */
+  others?: { perSecond: number; at: number };
 }
 
 /** Hooks for metrics: the one place each ARM call and each pacing wait passes. */
@@ -210,12 +221,51 @@ export class ArmThrottleGate {
     state.latencyMs = state.latencyMs === undefined ? ms : state.latencyMs + LATENCY_WEIGHT * (ms - state.latencyMs);
   }
 
-  /** The bucket's level now, in per-principal tokens: the last observation, refilled since, less own calls not in it. */
+  /**
+   * The bucket's level now, in per-principal tokens: the last observation, refilled since by what the
+   * others leave of the refill, less own calls not in it. Refilling it by the whole refill would let
+   * each of k instances count, between two of its own observations, the tokens the others spend.
+   */
   private level(state: KeyState, now: number): number {
     const limits = LIMITS[state.kind];
     const observed = state.observation;
-    const base = observed ? Math.min(limits.capacity, observed.level + ((now - observed.at) / 1000) * limits.refillPerSecond) : UNOBSERVED_SHARE * limits.capacity;
+    const base = observed ? Math.min(limits.capacity, observed.level + ((now - observed.at) / 1000) * this.netRefill(state, now)) : UNOBSERVED_SHARE * limits.capacity;
     return base - state.sends.length;
+  }
+
+  /**
+   * The refill left to this instance: the refill less what the others were measured to spend, never
+   * under a tenth of it (an instance that sends nothing observes nothing, so it must still come to try),
+   * and the whole refill once the measure is older than OTHERS_FRESH_MS.
+   */
+  private netRefill(state: KeyState, now: number): number {
+    const refill = LIMITS[state.kind].refillPerSecond;
+    const others = state.others && now - state.others.at < OTHERS_FRESH_MS ? state.others.perSecond : 0;
+    return Math.max(MIN_NET_REFILL_SHARE * refill, refill - others);
+  }
+
+  /**
+   * Measures the others' spending from two observations at least OTHERS_WINDOW_MS apart: the level the
+   * refill would have reached, less the level seen, less this instance's own calls in between. Skipped
+   * when the bucket may have been full (its refill then goes nowhere and says nothing).
+   */
+  private measureOthers(state: KeyState, level: number, sentAt: number, ownCounted: number): void {
+    const sample = state.sample;
+    if (!sample) {
+      state.sample = { sentAt, level, own: 0 };
+      return;
+    }
+    sample.own += ownCounted;
+    const seconds = (sentAt - sample.sentAt) / 1000;
+    if (seconds * 1000 < OTHERS_WINDOW_MS) return;
+    const limits = LIMITS[state.kind];
+    const refilled = sample.level + seconds * limits.refillPerSecond;
+    if (refilled < limits.capacity - 1) {
+      const perSecond = Math.max(0, (refilled - level - sample.own) / seconds);
+      const previous = state.others?.perSecond;
+      state.others = { perSecond: previous === undefined ? perSecond : previous + OTHERS_WEIGHT * (perSecond - previous), at: Date.now() };
+    }
+    state.sample = { sentAt, level, own: 0 };
   }
 
   /** This instance's send rate at a level (calls per second); 0 at or below the floor. */
@@ -324,12 +374,14 @@ export class ArmThrottleGate {
     if (blocked > 0) return blocked;
     if (state.unmetered) return 0;
     const r = LIMITS[state.kind].refillPerSecond;
+    // The level rises at the refill the others leave (g); the law sends at r (level - floor) / span.
+    const g = this.netRefill(state, now);
     const floor = this.floor(state);
     const span = this.span(state);
     const d = this.level(state, now) - floor;
     const a = Math.max(0, now - state.lastRelease) / 1000;
     if (d > 0 && a * d * r >= span) return 0;
-    const x = (-(d + r * a) + Math.sqrt((d - r * a) ** 2 + 4 * span)) / (2 * r);
+    const x = (-(d + g * a) + Math.sqrt((d - g * a) ** 2 + (4 * g * span) / r)) / (2 * g);
     return Math.max(1, x * 1000);
   }
 
@@ -349,7 +401,9 @@ export class ArmThrottleGate {
     if (!state.observation || sentAt >= state.observation.sentAt) {
       state.observation = { level, at: Date.now(), sentAt };
       // Own calls sent up to this one are counted in the level now.
+      const pending = state.sends.length;
       state.sends = state.sends.filter((t) => t > sentAt);
+      this.measureOthers(state, level, sentAt, pending - state.sends.length);
     } else {
       this.forget(state, sentAt);
     }

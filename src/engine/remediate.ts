@@ -43,6 +43,12 @@ export interface RemediationRequest {
   resume?: ResumePoint;
   /** The remediation's first start (ISO), kept across hand-offs so its one ledger row spans it all. */
   startedAt?: string;
+  /**
+   * When the trigger received the delivery (epoch ms). The budget counts from it: what the trigger did
+   * before (ledger lookups, the claim; seconds when a burst queues hundreds of them) is inside the
+   * delivery's time too, and Event Grid stops waiting 30 s after it sent the event, not after we began.
+   */
+  deliveredAt?: number;
 }
 
 export interface RemediatorSettings extends ApplySettings {
@@ -129,7 +135,7 @@ export class Remediator {
   }
 
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
-    const clock = Date.now();
+    const clock = request.deliveredAt !== undefined && request.deliveredAt <= Date.now() ? request.deliveredAt : Date.now();
     const budget = this.settings.budgetMs;
     // Time kept back at the end of the budget to enqueue the rest and record the outcome.
     const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;

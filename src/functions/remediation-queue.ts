@@ -57,6 +57,7 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
         handOff: queue ? { transientFailures: false } : undefined,
         resume: parsed.resume,
         startedAt: parsed.startedAt,
+        deliveredAt: Date.parse(receivedAt),
       });
       if (outcome.status === 'deferred' && outcome.deferral && queue) {
         // Sent before this message is completed: if sending fails, the throw makes the host retry this one.

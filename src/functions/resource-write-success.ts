@@ -90,6 +90,7 @@ async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof pars
       correlationId: parsed.correlationId ?? parsed.id,
       mode: 'apply',
       handOff: queue ? { transientFailures: true } : undefined,
+      deliveredAt: Date.parse(receivedAt),
     });
     if (outcome.status === 'deferred' && outcome.deferral && queue) {
       // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
