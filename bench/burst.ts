@@ -17,6 +17,8 @@
  * hand-offs, events lost, and event-to-done p50/p95/p99 from each event's eventTime.
  *
  * Run: npm run bench:burst [-- --events 200,1000 --instances 1,2,4 --time-factor 10]
+ * With BURST_DEBUG=1 it also prints each failed delivery (and what its instance logged for the resource),
+ * the writes per 10 s and the outcomes per trigger.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
