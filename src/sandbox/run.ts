@@ -13,6 +13,7 @@ import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
 import { startSandbox } from './environment';
+import { runDuplicatesDemo } from './duplicates-demo';
 import { runHandOffDemo } from './hand-off-demo';
 import { runSweepDemo } from './sweep-demo';
 import { runDaprDemo } from './dapr-demo';
@@ -97,6 +98,9 @@ async function main(): Promise<void> {
     // A write that outlives an Event Grid delivery, finished from the remediation queue.
     process.stdout.write('\n');
     await runHandOffDemo(emulator, app, (text) => process.stdout.write(text));
+    // Duplicate events on two instances collapse into one remediation.
+    await runDuplicatesDemo(emulator, app, (text) => process.stdout.write(text));
+    process.stdout.write('\n');
     // Compliance sweep: drift the events never saw, found through Resource Graph and fixed through the queue trigger.
     process.stdout.write('\n');
     await runSweepDemo(emulator, app, estate, (text) => process.stdout.write(text));
