@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { InvocationContext } from '@azure/functions';
 import type { ArmEmulator } from '../../test/emulator';
 import { SEED_TYPES, seedResource } from '../../test/emulator/seed';
 import { resourceWriteEvent } from '../../test/support/events';
@@ -7,15 +5,7 @@ import { type Autopilot, createAutopilot } from '../app/composition';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue } from '../sweep';
 import { SANDBOX_SUBSCRIPTION } from './estate';
-
-function contextFor(functionName: string, lines: Array<Record<string, any>>): InvocationContext {
-  return new InvocationContext({
-    invocationId: randomUUID(),
-    functionName,
-    triggerMetadata: { dequeueCount: 1 },
-    logHandler: (_l, ...args) => args.forEach((a) => lines.push(JSON.parse(String(a)))),
-  });
-}
+import { contextFor } from './hand-off-demo';
 
 /**
  * Duplicate events on two instances: a deployment writes one web app three times, and Event Grid hands

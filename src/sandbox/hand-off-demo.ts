@@ -11,7 +11,8 @@ import { SANDBOX_SUBSCRIPTION } from './estate';
 /** Container Instances' realistic 2-minute redeploy, scaled down for the demo. */
 const TIME_FACTOR = 1 / 20;
 
-function contextFor(functionName: string, lines: Array<Record<string, any>>): InvocationContext {
+/** An invocation context whose log lines (JSON) land in `lines`: the sandbox reads outcomes from them. */
+export function contextFor(functionName: string, lines: Array<Record<string, any>>): InvocationContext {
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName,
