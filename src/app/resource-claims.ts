@@ -67,8 +67,7 @@ export async function claimForQueue(claims: ClaimStore, resourceId: string, hold
 
 /**
  * Ends the claim after the remediation. When a later write was marked while it ran and nothing else
- * will read the resource again (a deferred remediation does when it carries on; a transient failure is
- * delivered again), puts one fresh
+ * will read the resource again (`readAgain`: a transient failure is delivered again), puts one fresh
  * remediation on the queue for it: the GET this one made may have come before that write. Returns the
  * follow-up's id, if any. If the queue cannot take it the error propagates, so the trigger's own
  * message or event is delivered again and the change is not lost.

@@ -114,6 +114,10 @@ export class TableLedger implements LedgerStore {
     const rowKey = claimKey(resourceId);
     const row = () => ({ partitionKey: CLAIM_PARTITION, rowKey, resourceId: resourceId.slice(0, MAX_PROPERTY_CHARS), holder, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
     // Each step is conditional (create, or replace at the version read): of two instances racing, one wins.
+    // Table Storage answers an insert of an existing entity with 409 EntityAlreadyExists ("Table Storage
+    // error codes", learn.microsoft.com/rest/api/storageservices/table-service-error-codes), and an update or
+    // delete whose If-Match ETag is no longer the entity's with 412 ("Update Entity", .../update-entity2;
+    // "Delete Entity", .../delete-entity1). Azurite, which the tests run against, enforces both.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const created = await this.table.createEntity(row());
