@@ -90,6 +90,27 @@ describe('hand-offs to the remediation queue', () => {
     assert.deepEqual(rows[0]!.actions.map((a: any) => a.kind).sort(), ['identity-written', 'role-assigned', 'role-assigned']);
   });
 
+  it('the budget counts from the delivery: work the trigger did first (ledger, claim) leaves less time, and the write is handed off sooner', async (t) => {
+    // A container group's write runs 2 minutes x 1/30 = 4 s; the budget is 10 s, so hand-off time is 7 s after the clock starts.
+    env.emulator.lro.timeFactor = 1 / 30;
+    t.after(() => void (env.emulator.lro.timeFactor = 1 / 100));
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-delivered-at', { budgetMs: 10_000 });
+    const fresh = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-delivered', type: SEED_TYPES.containerGroup, name: 'aci-delivered-now' });
+    const late = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-delivered', type: SEED_TYPES.containerGroup, name: 'aci-delivered-earlier' });
+    const request = (resourceId: string, deliveredAt: number) => ({ resourceId, correlationId: `delivered-at-${deliveredAt}`, mode: 'apply' as const, handOff: { transientFailures: true }, deliveredAt });
+    // Delivered just now: the 4 s write fits before the hand-off time and is polled to the end.
+    const inTime = await app.remediator.remediate(request(fresh, Date.now()));
+    assert.equal(inTime.status, 'remediated', JSON.stringify(inTime.errors));
+    // Delivered 6 s ago (the trigger spent them before the remediation began): 1 s is left before the
+    // hand-off time, so the same write is handed off to the queue instead of outliving the delivery.
+    const started = Date.now();
+    const handedOff = await app.remediator.remediate(request(late, started - 6000));
+    assert.equal(handedOff.status, 'deferred', JSON.stringify(handedOff.errors));
+    assert.equal(handedOff.deferral?.reason, 'operation-running');
+    assert.ok(Date.now() - started < 3000, `handed off within the time left (${Date.now() - started} ms)`);
+  });
+
   it('a resource still being created is deferred, not written, with the RP\'s wait as the visibility delay; a duplicate event collapses into it', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-busy');
