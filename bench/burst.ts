@@ -26,7 +26,7 @@ import { loadavg } from 'node:os';
 import { formatTable } from '../src/app/text-table';
 import { ROLE, startArmEmulator } from '../test/emulator';
 import { SEED_TYPES, seedResource } from '../test/emulator/seed';
-import { type AppProcess, startAppProcess } from '../test/support/app-processes';
+import { type AppProcess, type FromApp, startAppProcess } from '../test/support/app-processes';
 import { startAzurite } from '../test/support/azurite';
 import { resourceWriteEvent } from '../test/support/events';
 import { hostJsonQueueSettings } from '../test/support/queue-host';
@@ -150,6 +150,38 @@ async function run(events: number, instances: number): Promise<RunResult> {
       const byTrigger = new Map<string, number>();
       for (const m of outcomes) if (m.kind === 'outcome') byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
       process.stderr.write(`  outcomes: ${[...byTrigger].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      // Hand-offs by when they were made and when they were due back (made + their delay), per 10 s.
+      const per10 = (times: number[]) => {
+        const b = new Map<number, number>();
+        for (const t of times) b.set(Math.floor(t / 10_000), (b.get(Math.floor(t / 10_000)) ?? 0) + 1);
+        return [...b].sort((x, y) => x[0] - y[0]).map(([k, n]) => `${k * 10}s:${n}`).join(' ');
+      };
+      type Outcome = Extract<FromApp, { kind: 'outcome' }>;
+      const isOutcome = (m: FromApp): m is Outcome => m.kind === 'outcome';
+      const due = (m: Outcome) => m.at - started + (m.retryAfterMs ?? 0);
+      const deferred = outcomes.filter(isOutcome).filter((m) => m.status === 'deferred');
+      process.stderr.write(`  hand-offs made per 10 s: ${per10(deferred.map((m) => m.at - started))}\n`);
+      process.stderr.write(`  hand-offs due per 10 s: ${per10(deferred.map(due))}\n`);
+      process.stderr.write(`  queue outcomes per 10 s: ${per10(outcomes.filter(isOutcome).filter((m) => m.trigger !== 'eventGrid' && m.status !== 'deferred').map((m) => m.at - started))}\n`);
+      // The write bucket of each subscription as ARM kept it (200 + 10/s, less every write it let through): its highest level per 10 s.
+      for (const sub of SUBS) {
+        let level = 200;
+        let at = started;
+        const highest = new Map<number, number>();
+        const writes = calls.filter((c) => c.operation !== 'read' && c.status !== 429 && c.path.toLowerCase().includes(sub)).map((c) => c.at).sort((a, b) => a - b);
+        for (const t of writes) {
+          level = Math.min(200, level + ((t - at) / 1000) * 10);
+          at = t;
+          const b = Math.floor((t - started) / 10_000);
+          highest.set(b, Math.max(highest.get(b) ?? 0, Math.round(level)));
+          level -= 1;
+        }
+        process.stderr.write(`  bucket ${sub.slice(-4)} highest per 10 s: ${[...highest].map(([b, l]) => `${b * 10}s:${l}`).join(' ')}\n`);
+      }
+      for (const app of apps) {
+        const mine = app.messages.filter(isOutcome).filter((m) => m.status === 'deferred');
+        process.stderr.write(`  instance ${app.index}: ${mine.length} hand-offs, due per 10 s: ${per10(mine.map(due))}\n`);
+      }
     }
     const throttledCalls = calls.filter((c) => c.status === 429);
     const throttledDetail = throttledCalls.length

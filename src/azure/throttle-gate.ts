@@ -99,8 +99,8 @@ interface KeyState {
   latencyMs?: number;
   /** Start of the window over which the others' spending is measured: level then, own calls since. */
   sample?: { sentAt: number; level: number; own: number };
-  /** What every other caller of the bucket spent, tokens per second (moving average), and when measured. */
-  others?: { perSecond: number; at: number };
+  /** What every other caller of the bucket spent and what this instance spent, tokens per second (moving averages), and when measured. */
+  others?: { perSecond: number; ownPerSecond: number; at: number };
 }
 
 /** Hooks for metrics: the one place each ARM call and each pacing wait passes. */
@@ -195,6 +195,13 @@ export class ArmThrottleGate {
     return Math.max(blocked, state.bookedUntil - now);
   }
 
+  writeTurnMs(subscriptionId: string): number {
+    const state = this.keys.get(`${subscriptionId.toLowerCase()}|write`);
+    if (!state) return 0;
+    const now = Date.now();
+    return Math.max(this.expectedWaitMs(state, state.waiting, now), state.waiting === 0 ? this.pacingWaitMs(state, now) : 0);
+  }
+
   private state(key: string, kind: Kind): KeyState {
     let state = this.keys.get(key);
     if (!state) {
@@ -262,8 +269,11 @@ export class ArmThrottleGate {
     const refilled = sample.level + seconds * limits.refillPerSecond;
     if (refilled < limits.capacity - 1) {
       const perSecond = Math.max(0, (refilled - level - sample.own) / seconds);
-      const previous = state.others?.perSecond;
-      state.others = { perSecond: previous === undefined ? perSecond : previous + OTHERS_WEIGHT * (perSecond - previous), at: Date.now() };
+      const ownPerSecond = sample.own / seconds;
+      const previous = state.others;
+      state.others = previous
+        ? { perSecond: previous.perSecond + OTHERS_WEIGHT * (perSecond - previous.perSecond), ownPerSecond: previous.ownPerSecond + OTHERS_WEIGHT * (ownPerSecond - previous.ownPerSecond), at: Date.now() }
+        : { perSecond, ownPerSecond, at: Date.now() };
     }
     state.sample = { sentAt, level, own: 0 };
   }
@@ -275,15 +285,20 @@ export class ArmThrottleGate {
   }
 
   /**
-   * This instance's expected share of the refill rate, for bookings: what the pacing law allows at the
-   * current level, or what it actually sent over the last seconds when that is more (the level sits at
-   * the floor while the bucket is shared); at most the refill rate.
+   * This instance's expected share of the refill rate, for bookings: the largest of what the pacing law
+   * allows at the current level, what it actually sent over the last seconds (the level sits at the
+   * floor while the bucket is shared), its part of everything the bucket was measured to spend (an
+   * instance with twice the work of another sends about twice as much), and the refill split among
+   * ASSUMED_SHARERS; at most the refill rate. The larger guess is the safer one: a booking that comes
+   * too early costs a trip back to the queue, one that comes too late leaves ARM's budget unused.
    */
   private shareRate(state: KeyState, now: number): number {
     const refill = LIMITS[state.kind].refillPerSecond;
     while (state.recent.length > 0 && state.recent[0]! < now - RATE_WINDOW_MS) state.recent.shift();
     const measured = state.recent.length >= 3 ? state.recent.length / (RATE_WINDOW_MS / 1000) : 0;
-    return Math.min(refill, Math.max(refill / ASSUMED_SHARERS, measured, this.rate(state, this.level(state, now))));
+    const spent = state.others && now - state.others.at < OTHERS_FRESH_MS ? state.others : undefined;
+    const part = spent && spent.ownPerSecond + spent.perSecond > 0 ? (refill * spent.ownPerSecond) / (spent.ownPerSecond + spent.perSecond) : 0;
+    return Math.min(refill, Math.max(refill / ASSUMED_SHARERS, part, measured, this.rate(state, this.level(state, now))));
   }
 
   /**

@@ -48,6 +48,11 @@ export interface PacingPort {
    * its delivery is handed off with this delay; bookings spread later work over ARM's refill.
    */
   bookWrites(subscriptionId: string, writes: number): number;
+  /**
+   * Milliseconds until a write to the subscription sent now would get its turn behind the writes
+   * already waiting in this instance (0 when nothing meters the subscription). Books nothing.
+   */
+  writeTurnMs(subscriptionId: string): number;
 }
 
 export interface UserAssignedIdentity {

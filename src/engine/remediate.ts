@@ -81,6 +81,22 @@ function authorizationFailureIn(e: unknown): ArmCallError | undefined {
   return undefined;
 }
 
+/**
+ * Longest wait for ARM's write budget a remediation back from the queue sits through in its queue
+ * worker (the host runs batchSize + newBatchThreshold of them, 12 by host.json); past it, it goes back
+ * to the queue. See the check in run().
+ */
+const RESUMED_HOLD_MS = 3000;
+
+/**
+ * Longest queue delay of a hand-off that waits for ARM's write budget. The wait is this instance's
+ * estimate of its share of a budget that other instances spend too; once a message is on the queue its
+ * delay cannot be shortened, so an estimate that proves too long would leave the budget unused. Past
+ * this delay the remediation comes back and is paced, or sent back again, by what ARM says then (a 429's
+ * Retry-After is never cut: the gate check at the start sends it back before any call).
+ */
+const MAX_PACED_DELAY_MS = 20_000;
+
 /** How long to wait for a busy resource when its type module is not known (before the read). */
 const DEFAULT_BUSY_RETRY_MS = 15_000;
 
@@ -209,6 +225,18 @@ export class Remediator {
       if (handOffAt !== undefined && closedFor > 0 && Date.now() + closedFor > handOffAt) {
         return defer('throttled', `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`, closedFor, { operation: pending });
       }
+      // A remediation back from the queue holds one of the host's few queue workers while it waits for
+      // its writes' turn. When that turn is far (its booking was early, or other instances took the
+      // budget), waiting would starve remediations of other subscriptions whose budget is idle: it goes
+      // back to the queue until then, before any ARM call.
+      if (resume && !resume.operation && handOffAt !== undefined && this.ports.pacing) {
+        const turn = this.ports.pacing.writeTurnMs(id.subscriptionId!);
+        if (turn > RESUMED_HOLD_MS) {
+          // Back behind this instance's own bookings: returns of many remediations spread out instead of all coming back together.
+          const wait = Math.max(turn, this.ports.pacing.bookWrites(id.subscriptionId!, 1));
+          return defer('throttled', `the app's writes to this subscription already waiting in this instance take ARM's remaining budget for the next ${Math.ceil(turn / 1000)} s`, this.pacedDelayMs(id.subscriptionId!, wait));
+        }
+      }
       if (resume?.operation) {
         // Our write was accepted earlier and may still run: poll it, never send it again.
         await this.ports.resources.resumeWrite(resume.operation, signal, { handOffAt });
@@ -299,7 +327,7 @@ export class Remediator {
       if (handOffAt !== undefined && this.ports.pacing && !resume) {
         const wait = this.ports.pacing.bookWrites(resource.subscriptionId, plannedWrites(plan));
         if (wait > 0 && Date.now() + wait > handOffAt) {
-          return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in ${Math.ceil(wait / 1000)} s`, wait);
+          return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in about ${Math.ceil(wait / 1000)} s`, this.pacedDelayMs(resource.subscriptionId, wait));
         }
       }
       const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew, dapr });
@@ -368,7 +396,7 @@ export class Remediator {
       );
     }
     const paced = error instanceof PacedPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof PacedPastHandOffError) : undefined;
-    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, paced.waitMs);
+    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, this.pacedDelayMs(resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!, paced.waitMs));
     if (!isTransient(error)) return undefined;
     // After a failure the write may or may not have been accepted: the next attempt re-reads, and a
     // resource still busy with it is deferred again rather than written twice.
@@ -383,6 +411,11 @@ export class Remediator {
     if (!request.handOff?.transientFailures) return undefined;
     const first = toOutcomeError(cause ?? error);
     return defer('transient', `${first.code}: ${first.message}`, transientRetryDelayMs(attempt));
+  }
+
+  /** The queue delay of a hand-off that waits for ARM's write budget: at most MAX_PACED_DELAY_MS, but never less than a 429's Retry-After. */
+  private pacedDelayMs(subscriptionId: string, waitMs: number): number {
+    return Math.max(this.ports.pacing?.closedForMs(subscriptionId) ?? 0, Math.min(MAX_PACED_DELAY_MS, waitMs));
   }
 
   private record(outcome: RemediationOutcome, plan: Plan, result: ApplyResult): void {

@@ -58,4 +58,23 @@ describe('ARM throttle gate: the refill the others leave', () => {
     assert.ok(bucket.stats.ours >= 20, `kept sending (${bucket.stats.ours} writes)`);
     assert.ok(bucket.stats.throttled <= 1, `paced below the others' spending, not by 429s (${bucket.stats.throttled} 429s, ${bucket.stats.ours} writes)`);
   });
+
+  it('writeTurnMs says how far the next write\'s turn is behind the writes waiting here, and books nothing', async () => {
+    const gate = new ArmThrottleGate();
+    const policy = gate.policy();
+    const bucket = sharedBucket(6, 0);
+    const put = () => policy.sendRequest(createPipelineRequest({ url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/a?api-version=2024-04-01`, method: 'PUT' }), bucket.next);
+    assert.equal(gate.writeTurnMs(SUB), 0, 'nothing known about the subscription: no wait');
+    await put();
+    const alone = gate.writeTurnMs(SUB);
+    // Twelve writes queue up at a bucket near its floor: the thirteenth waits behind all of them.
+    const queued = Array.from({ length: 12 }, put);
+    await new Promise((r) => setTimeout(r, 50));
+    const behind = gate.writeTurnMs(SUB);
+    assert.ok(behind > alone + 1000, `behind 12 waiting writes (${behind} ms) against alone (${alone} ms)`);
+    assert.ok(Math.abs(gate.writeTurnMs(SUB) - behind) < 200, 'asking again books nothing');
+    await Promise.all(queued);
+    assert.ok(gate.writeTurnMs(SUB) < behind, 'the turn comes closer as the writes go');
+    assert.equal(bucket.stats.throttled, 0);
+  });
 });

@@ -192,6 +192,35 @@ describe('hand-offs to the remediation queue', () => {
     await queue.clearMessages();
   });
 
+  it('a remediation back from the queue whose write turn is seconds away goes back to the queue before any ARM call, instead of holding a queue worker', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-hold', { budgetMs: 20_000 });
+    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-hold', type: SEED_TYPES.webApp, name: 'web-hold-1' });
+    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-hold', type: SEED_TYPES.webApp, name: 'web-hold-2' });
+    // One 429 with Retry-After 8 s: this instance's writes to the subscription wait 8 s, well inside a
+    // delivery's budget, so the event's own remediation waits it out (the SDK's retry) and ends remediated.
+    env.emulator.faults.add({ method: 'PATCH', path: 'web-hold-1', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 8 } });
+    const before = env.emulator.lastSeq;
+    const event = deliver(app, resourceWriteEvent({ resourceId: first }));
+    while (!env.emulator.requestsSince(before).some((r) => r.status === 429)) await new Promise((r) => setTimeout(r, 20));
+    const reopensAt = env.emulator.requestsSince(before).find((r) => r.status === 429)!.at + 8000;
+    // Meanwhile a hand-off of the second resource comes back from the queue.
+    const { queue } = queues(app);
+    await queue.createIfNotExists();
+    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: second, correlationId: 'c-hold', sweepId: '', rule: '', problems: [], remediationId: 'hold-1', resume: { attempt: 1, actions: [], principalIsNew: false } }));
+    const run = await drain(app, 40_000);
+    assert.equal((await event).outcome?.status, 'remediated');
+    const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
+    assert.equal(outcomes[0]?.status, 'deferred', JSON.stringify(outcomes[0]));
+    assert.equal(outcomes[0].deferral.reason, 'throttled');
+    assert.ok(outcomes[0].durationMs < 1000, `went back at once (${outcomes[0].durationMs} ms), not after the wait`);
+    assert.ok(outcomes[0].deferral.retryAfterSeconds >= 3 && outcomes[0].deferral.retryAfterSeconds <= 8, `comes back when the turn comes (${outcomes[0].deferral.retryAfterSeconds} s)`);
+    assert.equal(outcomes.at(-1)?.status, 'remediated', JSON.stringify(outcomes.at(-1)));
+    const calls = env.emulator.requestsSince(before).filter((r) => r.path.toLowerCase().startsWith(second.toLowerCase()));
+    assert.ok(calls.length > 0 && calls.every((r) => r.at >= reopensAt - 50), 'no ARM call for it before the turn');
+    assert.equal(run.poisoned.length, 0);
+  });
+
   it('a burst larger than ARM\'s remaining write budget: every event is acknowledged, what cannot go inside its delivery waits on the queue for its turn, and all end remediated', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-levelling', { budgetMs: 5000 });
@@ -223,6 +252,24 @@ describe('hand-offs to the remediation queue', () => {
       assert.ok(throttled <= 3, `paced by the headers, not by 429s (${throttled})`);
     } finally {
       env.emulator.throttle.disable();
+    }
+  });
+
+  it('a hand-off waiting for write budget comes back within 20 s even when its booking is further out: a booking is an estimate, and a late one would leave the budget unused', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-capped', { budgetMs: 2000 });
+    const ids = Array.from({ length: 100 }, (_, i) => seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-capped', type: SEED_TYPES.webApp, name: `web-capped-${i}` }));
+    // 300 writes against a bucket of 15 refilled at 10/s: the last bookings are 30 s or more away.
+    env.emulator.throttle.enable({ write: { capacity: 15, refillPerSecond: 10 } });
+    try {
+      const deliveries = await Promise.all(ids.map((id) => deliver(app, resourceWriteEvent({ resourceId: id }))));
+      const booked = deliveries.filter((d) => d.outcome?.status === 'deferred' && d.outcome.deferral.reason === 'throttled').map((d) => d.outcome!.deferral);
+      const estimates = booked.map((d) => Number(/in about (\d+) s/.exec(d.detail)?.[1] ?? 0));
+      assert.ok(Math.max(...estimates) > 20, `some bookings are further than 20 s (${Math.max(...estimates)} s)`);
+      assert.deepEqual(booked.filter((d) => d.retryAfterSeconds > 20), [], 'every one comes back within 20 s');
+    } finally {
+      env.emulator.throttle.disable();
+      await queues(app).queue.clearMessages();
     }
   });
 

@@ -18,7 +18,7 @@ export type FromApp =
   | { kind: 'ready' }
   | { kind: 'stopped' }
   | { kind: 'delivered'; id: string; ms: number; error?: string }
-  | { kind: 'outcome'; resourceId: string; status: string; reason?: string; trigger: string; at: number; errors?: string[] }
+  | { kind: 'outcome'; resourceId: string; status: string; reason?: string; trigger: string; at: number; errors?: string[]; retryAfterMs?: number }
   | { kind: 'ignored'; resourceId: string; reason: string; at: number }
   | { kind: 'arm'; method: string; status: number; at: number }
   | { kind: 'wait'; ms: number }
