@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { InvocationContext } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
@@ -271,6 +272,42 @@ describe('hand-offs to the remediation queue', () => {
       env.emulator.throttle.disable();
       await queues(app).queue.clearMessages();
     }
+  });
+
+  it('the queue trigger, while another remediation of the resource holds it: a hand-off waits and comes back (no ARM call); a fresh message collapses into a queued one', async () => {
+    grantAppOwner(env.emulator);
+    const app = appWithQueue('handoff-claimed');
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-claimed', type: SEED_TYPES.webApp, name: 'web-claimed' });
+    const { queue } = queues(app);
+    await queue.createIfNotExists();
+    const handler = triggerNamed('storageQueue', 'remediationQueue', () => app).handler;
+    const invoke = async (message: unknown) => {
+      const records: Record<string, unknown>[] = [];
+      const context = new InvocationContext({ functionName: 'remediationQueue', triggerMetadata: { id: 'm', dequeueCount: 1 }, logHandler: (_level, ...args) => records.push(...args.map((a) => JSON.parse(String(a)))) });
+      await handler(message, context);
+      return records;
+    };
+    const message = (extra: object) => ({ version: 1, resourceId: id, correlationId: 'c-claimed', sweepId: '', rule: '', problems: [], ...extra });
+    // Another instance's remediation of the resource is running (its claim lives 8 s more).
+    const running = await app.ledger.claim(id, 'rem-running', 8000);
+    assert.ok(running.held);
+    const before = env.emulator.lastSeq;
+    const waiting = await invoke(message({ remediationId: 'rem-handed-off', resume: { attempt: 1, actions: [], principalIsNew: false } }));
+    const waited = waiting.find((r) => r.event === 'remediation.waiting');
+    assert.ok(waited, JSON.stringify(waiting));
+    assert.equal(waited.holder, 'rem-running');
+    assert.ok((waited.retryAfterMs as number) >= 1000 && (waited.retryAfterMs as number) <= 10_000, `waits for the holder, at most 10 s (${waited.retryAfterMs} ms)`);
+    assert.equal(env.emulator.requestsSince(before).length, 0, 'no ARM call while another remediation runs');
+    const props = await queue.getProperties();
+    assert.equal(props.approximateMessagesCount, 1, 'the hand-off is back on the queue');
+    assert.equal((await queue.peekMessages()).peekedMessageItems.length, 0, 'with a delay: not visible yet');
+    await queue.clearMessages();
+    // That remediation hands off in turn: it is now queued, and a fresh message (a sweep finding) adds nothing.
+    await app.ledger.hold(running.token, new Date(Date.now() + 20_000).toISOString(), new Date(Date.now() + 60_000).toISOString());
+    const collapsed = await invoke(message({ sweepId: 'sweep-1', rule: 'web' }));
+    assert.equal(collapsed.find((r) => r.event === 'remediation.collapsed')?.reason, 'remediation-pending', JSON.stringify(collapsed));
+    assert.equal(env.emulator.requestsSince(before).length, 0);
+    assert.equal((await queue.getProperties()).approximateMessagesCount, 0, 'nothing queued for it');
   });
 
   it('403 while the app\'s new role assignment propagates: retried through the queue with growing delays, then remediated', async () => {
