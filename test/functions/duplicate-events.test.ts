@@ -98,7 +98,10 @@ describe('duplicate events collapse into the remediation running on another inst
         const principalId = env.emulator.state.resource(id)!.body.identity?.principalId;
         return Boolean(principalId && principalId !== firstPrincipal && env.emulator.state.assignmentsFor(principalId).length === 2);
       });
-      const followUps = processes.flatMap((p) => p.messages.filter((m) => m.kind === 'outcome' && m.trigger === 'queue' && m.resourceId.toLowerCase() === id.toLowerCase()));
+      const followUpsNow = () => processes.flatMap((p) => p.messages.filter((m) => m.kind === 'outcome' && m.trigger === 'queue' && m.resourceId.toLowerCase() === id.toLowerCase()));
+      // ARM has the grants before the instance logs its outcome and that log crosses the process boundary.
+      await waitFor('the follow-up\'s outcome', () => followUpsNow().length > 0);
+      const followUps = followUpsNow();
       assert.deepEqual(followUps.map((m) => m.kind === 'outcome' && m.status), ['remediated']);
     } finally {
       slow.remove();
