@@ -143,26 +143,25 @@ async function run(events: number, instances: number): Promise<RunResult> {
     const writeTimes = calls.filter((c) => c.method !== 'GET' && c.status < 300).map((c) => c.at - started);
     const firstCall = calls.length ? Math.min(...calls.map((c) => c.at)) - started : NaN;
     if (process.env.BURST_DEBUG) {
-      const buckets = new Map<number, number>();
-      for (const t of writeTimes) buckets.set(Math.floor(t / 10_000), (buckets.get(Math.floor(t / 10_000)) ?? 0) + 1);
-      process.stderr.write(`  writes per 10 s: ${[...buckets].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${b * 10}s:${n}`).join(' ')}\n`);
-      const outcomes = apps.flatMap((a) => a.messages).filter((m) => m.kind === 'outcome');
-      const byTrigger = new Map<string, number>();
-      for (const m of outcomes) if (m.kind === 'outcome') byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
-      process.stderr.write(`  outcomes: ${[...byTrigger].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
-      // Hand-offs by when they were made and when they were due back (made + their delay), per 10 s.
+      // Counts per 10 s of times since the start.
       const per10 = (times: number[]) => {
         const b = new Map<number, number>();
         for (const t of times) b.set(Math.floor(t / 10_000), (b.get(Math.floor(t / 10_000)) ?? 0) + 1);
         return [...b].sort((x, y) => x[0] - y[0]).map(([k, n]) => `${k * 10}s:${n}`).join(' ');
       };
+      process.stderr.write(`  writes per 10 s: ${per10(writeTimes)}\n`);
       type Outcome = Extract<FromApp, { kind: 'outcome' }>;
       const isOutcome = (m: FromApp): m is Outcome => m.kind === 'outcome';
+      const outcomes = apps.flatMap((a) => a.messages).filter(isOutcome);
+      const byTrigger = new Map<string, number>();
+      for (const m of outcomes) byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
+      process.stderr.write(`  outcomes: ${[...byTrigger].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      // Hand-offs by when they were made and when they were due back (made + their delay), per 10 s.
       const due = (m: Outcome) => m.at - started + (m.retryAfterMs ?? 0);
-      const deferred = outcomes.filter(isOutcome).filter((m) => m.status === 'deferred');
+      const deferred = outcomes.filter((m) => m.status === 'deferred');
       process.stderr.write(`  hand-offs made per 10 s: ${per10(deferred.map((m) => m.at - started))}\n`);
       process.stderr.write(`  hand-offs due per 10 s: ${per10(deferred.map(due))}\n`);
-      process.stderr.write(`  queue outcomes per 10 s: ${per10(outcomes.filter(isOutcome).filter((m) => m.trigger !== 'eventGrid' && m.status !== 'deferred').map((m) => m.at - started))}\n`);
+      process.stderr.write(`  queue outcomes per 10 s: ${per10(outcomes.filter((m) => m.trigger !== 'eventGrid' && m.status !== 'deferred').map((m) => m.at - started))}\n`);
       // The write bucket of each subscription as ARM kept it (200 + 10/s, less every write it let through): its highest level per 10 s.
       for (const sub of SUBS) {
         let level = 200;

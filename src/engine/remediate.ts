@@ -83,8 +83,10 @@ function authorizationFailureIn(e: unknown): ArmCallError | undefined {
 
 /**
  * Longest wait for ARM's write budget a remediation back from the queue sits through in its queue
- * worker (the host runs batchSize + newBatchThreshold of them, 12 by host.json); past it, it goes back
- * to the queue. See the check in run().
+ * worker; past it, it goes back to the queue. See the check in run(). The host processes at most
+ * batchSize + newBatchThreshold messages of a queue function at once per instance (QueuesOptions.BatchSize,
+ * Microsoft.Azure.WebJobs.Extensions.Storage.Queues: "The maximum number of messages processed in parallel
+ * by the job is NewBatchThreshold plus BatchSize"): 12 with this app's host.json.
  */
 const RESUMED_HOLD_MS = 3000;
 
@@ -395,12 +397,13 @@ export class Remediator {
         { authorizationFailingSince: new Date(since).toISOString() },
       );
     }
+    const subscriptionId = resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!;
     const paced = error instanceof PacedPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof PacedPastHandOffError) : undefined;
-    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, this.pacedDelayMs(resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!, paced.waitMs));
+    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, this.pacedDelayMs(subscriptionId, paced.waitMs));
     if (!isTransient(error)) return undefined;
     // After a failure the write may or may not have been accepted: the next attempt re-reads, and a
     // resource still busy with it is deferred again rather than written twice.
-    const closedFor = this.ports.pacing?.closedForMs(resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!) ?? 0;
+    const closedFor = this.ports.pacing?.closedForMs(subscriptionId) ?? 0;
     const cause = error instanceof PartialApplyError ? error.failures.find(isTransient) : error;
     if (closedFor > 0 || (isArmCallError(cause) && cause.status === 429)) {
       return defer('throttled', `ARM throttled the app's calls; they resume in ${Math.ceil(closedFor / 1000)} s`, Math.max(closedFor, 1000));

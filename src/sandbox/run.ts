@@ -98,9 +98,8 @@ async function main(): Promise<void> {
     // A write that outlives an Event Grid delivery, finished from the remediation queue.
     process.stdout.write('\n');
     await runHandOffDemo(emulator, app, (text) => process.stdout.write(text));
-    // Duplicate events on two instances collapse into one remediation.
+    // Duplicate events on two instances collapse into one remediation (the hand-off demo ends with a blank line).
     await runDuplicatesDemo(emulator, app, (text) => process.stdout.write(text));
-    process.stdout.write('\n');
     // Compliance sweep: drift the events never saw, found through Resource Graph and fixed through the queue trigger.
     process.stdout.write('\n');
     await runSweepDemo(emulator, app, estate, (text) => process.stdout.write(text));
