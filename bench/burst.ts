@@ -24,11 +24,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { formatTable } from '../src/app/text-table';
-import { ROLE, startArmEmulator } from '../test/emulator';
-import { SEED_TYPES, seedResource } from '../test/emulator/seed';
+import { ROLE, startArmEmulator } from '../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { type AppProcess, type FromApp, startAppProcess } from '../test/support/app-processes';
 import { startAzurite } from '../test/support/azurite';
-import { resourceWriteEvent } from '../test/support/events';
+import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { hostJsonQueueSettings } from '../test/support/queue-host';
 import { benchmarkRulesYaml } from './rules';
 

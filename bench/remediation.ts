@@ -25,12 +25,12 @@ import { readSettings } from '../src/settings/settings';
 import { formatTable } from '../src/app/text-table';
 import { triggerNamed } from '../src/functions/triggers';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { ROLE, startArmEmulator, type ArmEmulator } from '../test/emulator';
+import { ROLE, startArmEmulator, type ArmEmulator } from '../tools/arm-emulator';
 import { startAzurite } from '../test/support/azurite';
 import { hostJsonQueueSettings, runQueueHost } from '../test/support/queue-host';
-import { resourceTypeModel } from '../test/emulator/resource-types';
-import { SEED_TYPES, seedResource } from '../test/emulator/seed';
-import { resourceWriteEvent } from '../test/support/events';
+import { resourceTypeModel } from '../tools/arm-emulator/resource-types';
+import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
+import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { benchmarkRules } from './rules';
 
 const arg = (name: string, fallback: number) => {

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ROLE, startArmEmulator } from '../test/emulator';
-import { SEED_TYPES, seedResource } from '../test/emulator/seed';
-import { SyntheticEstate } from '../test/emulator/generated-estate';
+import { ROLE, startArmEmulator } from '../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
+import { SyntheticEstate } from '../tools/arm-emulator/generated-estate';
 
 const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     driftPercent: number;
     subscriptions: string[];
     quota?: { limit: number; windowMs: number };
-    /** Tenant scale: a generated estate (see test/emulator/generated-estate.ts), never held in memory. */
+    /** Tenant scale: a generated estate (see tools/arm-emulator/generated-estate.ts), never held in memory. */
     generated?: { subscriptions: number; resourceGroupsPerSubscription: number };
   };
   const emulator = await startArmEmulator({ specValidation: false });

@@ -107,7 +107,7 @@ async function run(resources: number, quota?: { limit: number; windowMs: number 
 
 /**
  * Tenant scale (issue 13.6): 1,000 subscriptions, a generated estate the emulator never holds
- * (test/emulator/generated-estate.ts), Resource Graph's documented example quota on (15 queries per
+ * (tools/arm-emulator/generated-estate.ts), Resource Graph's documented example quota on (15 queries per
  * 5 s per user; Learn, "Guidance for throttled requests in Azure Resource Graph"), which the sweep's
  * reader must follow from the x-ms-user-quota-* headers. Heap target: flat, the 1,000,000 figure
  * within 2x of the 100,000 one.

@@ -26,6 +26,6 @@ const result = spawnSync(
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
   { stdio: 'inherit', env: { ...process.env, SPEC_COVERAGE_DIR: coverageDir } },
 );
-spawnSync(process.execPath, ['--import', 'tsx', 'test/emulator/print-coverage.ts', coverageDir], { stdio: 'inherit' });
+spawnSync(process.execPath, ['--import', 'tsx', 'tools/arm-emulator/print-coverage.ts', coverageDir], { stdio: 'inherit' });
 rmSync(coverageDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

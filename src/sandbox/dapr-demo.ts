@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import type { ArmEmulator } from '../../test/emulator';
-import { cosmosAssignments } from '../../test/emulator/handlers/cosmos-sql-rbac';
-import { compileKql } from '../../test/emulator/kql';
-import { SEED_TYPES, seedResource, seedScopeResource } from '../../test/emulator/seed';
-import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../../test/emulator/seed-dapr';
-import { resourceWriteEvent } from '../../test/support/events';
+import { cosmosAssignments, compileKql, SEED_TYPES, seedResource, seedScopeResource, seedCosmosAccount, seedDaprComponent, seedManagedEnvironment, resourceWriteEvent, type ArmEmulator } from '../../tools/arm-emulator';
 import type { Autopilot } from '../app/composition';
 import { formatTable } from '../app/text-table';
 import { builtinRoleById } from '../config';

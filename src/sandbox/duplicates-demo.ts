@@ -1,6 +1,4 @@
-import type { ArmEmulator } from '../../test/emulator';
-import { SEED_TYPES, seedResource } from '../../test/emulator/seed';
-import { resourceWriteEvent } from '../../test/support/events';
+import { SEED_TYPES, seedResource, resourceWriteEvent, type ArmEmulator } from '../../tools/arm-emulator';
 import { type Autopilot, createAutopilot } from '../app/composition';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue } from '../sweep';

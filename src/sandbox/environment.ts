@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { type ArmEmulator, ROLE, startArmEmulator } from '../../test/emulator';
+import { ROLE, startArmEmulator, type ArmEmulator } from '../../tools/arm-emulator';
 import { type Autopilot, createAutopilot } from '../app/composition';
 import { readSettings } from '../settings/settings';
 import { MemoryLedger } from '../ledger/memory-ledger';

@@ -1,5 +1,4 @@
-import type { ArmEmulator } from '../../test/emulator';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../test/emulator/seed';
+import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity, type ArmEmulator } from '../../tools/arm-emulator';
 
 export const SANDBOX_SUBSCRIPTION = '5a5d60a8-0000-4000-8000-0000000000de';
 

@@ -4,10 +4,9 @@
  * token endpoint), delivers one ResourceWriteSuccess event per resource through the real Event Grid
  * handler, and prints what happened.
  */
-import { coverageLine } from '../../test/emulator/spec-validation';
+import { coverageLine, resourceWriteEvent } from '../../tools/arm-emulator';
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import { resourceWriteEvent } from '../../test/support/events';
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import type { ArmEmulator } from '../../test/emulator';
-import { SEED_TYPES, seedResource } from '../../test/emulator/seed';
+import { SEED_TYPES, seedResource, type ArmEmulator } from '../../tools/arm-emulator';
 import type { Autopilot } from '../app/composition';
 import { formatTable } from '../app/text-table';
 import { triggerNamed } from '../functions/triggers';

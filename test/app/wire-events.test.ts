@@ -5,8 +5,8 @@ import { runCli } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/exit-codes';
 import { ArmManagementGroupPort } from '../../src/azure/management-group-port';
 import { GovernedSubscriptions } from '../../src/engine/governed-subscriptions';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { rulesFor } from '../support/app-fixture';
 import { SUB_A, SUB_B, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArmId } from '../../src/arm/resource-id';
 import { isAutopilotError } from '../../src/errors';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner } from '../support/app-fixture';
 import { takeSpecViolations, useEmulator, SUB_A } from '../support/emulator-fixture';
 import { GOOD_WEB, HOSTILE_IDS } from '../support/hostile-ids';

@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../emulator/seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { AzureCli, azureCliAvailable } from './azure-cli';
 
 const AVAILABLE = azureCliAvailable();

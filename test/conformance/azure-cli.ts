@@ -7,7 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLOUD_NAME, cloudRegistrationArgs } from '../emulator/azure-cli-cloud';
+import { CLOUD_NAME, cloudRegistrationArgs } from '../../tools/arm-emulator/azure-cli-cloud';
 
 export interface AzResult {
   code: number;

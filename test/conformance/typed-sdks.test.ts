@@ -12,12 +12,12 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { TokenCredential } from '@azure/core-auth';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../emulator/seed';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
-import { checkBody, loadMappers } from '../emulator/sdk-models';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
+import { checkBody, loadMappers } from '../../tools/arm-emulator/sdk-models';
 
 const RG = 'rg-sdk';
 const POLL = { updateIntervalInMs: 20 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConditionSyntaxError, type ConditionContext, evaluateCondition, parseCondition } from './abac-condition';
+import { ConditionSyntaxError, type ConditionContext, evaluateCondition, parseCondition } from '../../tools/arm-emulator/abac-condition';
 
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';

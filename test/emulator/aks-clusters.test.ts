@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ROLE } from './';
-import { SEED_TYPES, seedResource } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { rawArm } from '../support/raw-arm';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 

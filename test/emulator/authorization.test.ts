@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { GenericResource } from '@azure/arm-resources';
-import { ROLE } from './';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rejectsWith } from '../support/assertions';
 

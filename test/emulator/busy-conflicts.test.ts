@@ -3,9 +3,9 @@ import { before, describe, it } from 'node:test';
 import { ArmClientPool } from '../../src/azure/clients';
 import { ArmResourcePort } from '../../src/azure/resource-port';
 import { ArmCallError } from '../../src/errors';
-import { ROLE } from './';
-import { beginOperation } from './handlers/operations';
-import { SEED_TYPES, seedResource } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { beginOperation } from '../../tools/arm-emulator/handlers/operations';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { describe, it } from 'node:test';
-import { ROLE } from '.';
+import { ROLE } from '../../tools/arm-emulator';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROLE } from './';
-import { SPEC_DIRECTORY } from './spec-validation';
-import { seedUserAssignedIdentity } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SPEC_DIRECTORY } from '../../tools/arm-emulator/spec-validation';
+import { seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { rawArm } from '../support/raw-arm';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 

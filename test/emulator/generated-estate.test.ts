@@ -4,8 +4,8 @@ import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource
 import { governedResourcesQuery, roleAssignmentsOfPrincipalsQuery } from '../../src/sweep/queries';
 import { rawArm } from '../support/raw-arm';
 import { useEmulator } from '../support/emulator-fixture';
-import { type GeneratedEstate, SyntheticEstate } from './generated-estate';
-import { key } from './state';
+import { type GeneratedEstate, SyntheticEstate } from '../../tools/arm-emulator/generated-estate';
+import { key } from '../../tools/arm-emulator/state';
 
 const env = useEmulator();
 const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';

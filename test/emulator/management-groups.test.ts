@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManagementGroupsAPI } from '@azure/arm-managementgroups';
 import { armClientOptions } from '../../src/azure/clients';
-import { ROLE } from '.';
-import { DESCENDANTS_PAGE_SIZE } from './handlers/management-groups';
+import { ROLE } from '../../tools/arm-emulator';
+import { DESCENDANTS_PAGE_SIZE } from '../../tools/arm-emulator/handlers/management-groups';
 import { takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ROLE } from './';
-import { SEED_TYPES, seedResource } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 
 const env = useEmulator();

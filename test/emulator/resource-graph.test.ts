@@ -4,8 +4,8 @@ import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource
 import { governedResourcesQuery } from '../../src/sweep/queries';
 import { rawArm } from '../support/raw-arm';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { ROLE } from '.';
-import { SEED_TYPES, seedResource } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { SEED_TYPES, seedResource } from './seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { armClientOptions } from '../../src/azure/clients';
-import { ROLE } from './';
-import { SEED_TYPES, seedResource } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rejectsWith } from '../support/assertions';
 

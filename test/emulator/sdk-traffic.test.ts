@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { isRestError } from '@azure/core-rest-pipeline';
 import { createArmClients } from '../../src/azure/clients';
-import { ROLE } from './';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from './seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 
 const env = useEmulator();

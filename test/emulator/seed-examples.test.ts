@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkWithRpModels } from './rp-models';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from './seed';
-import { SPEC_DIRECTORY } from './spec-validation';
-import { EmulatorState } from './state';
+import { checkWithRpModels } from '../../tools/arm-emulator/rp-models';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { SPEC_DIRECTORY } from '../../tools/arm-emulator/spec-validation';
+import { EmulatorState } from '../../tools/arm-emulator/state';
 
 const EXAMPLES: Record<keyof typeof SEED_TYPES, { file: string; pick?: (body: any) => any }> = {
   webApp: { file: 'web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/GetWebApp.json' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coverageLine, pathTemplate } from './spec-validation';
+import { coverageLine, pathTemplate } from '../../tools/arm-emulator/spec-validation';
 
 describe('spec coverage report', () => {
   it('names calls by their shape, without names or ids', () => {

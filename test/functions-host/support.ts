@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArmEmulator } from '../emulator';
+import type { ArmEmulator } from '../../tools/arm-emulator';
 import { type FunctionMetadata, json, type RpcHttp, type TypedData } from './host';
 
 /** App settings (environment variables of the worker) for an app talking to the emulator. */

@@ -3,10 +3,10 @@
 // reaches the lazily loaded runtime through the worker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { packagedApp, sourceApp } from './app-builds';
 import { type FunctionMetadata, FunctionsHost, rawBindings, Status } from './host';

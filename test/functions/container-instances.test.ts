@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
-import type { Json } from '../emulator/state';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import type { Json } from '../../tools/arm-emulator/state';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { rgReaderRules } from './rules.fixture';
 
 const env = useEmulator();

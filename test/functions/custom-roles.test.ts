@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CUSTOM_ROLE_CACHE_TTL_MS } from '../../src/config';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 
 const env = useEmulator();
 const RULES = `

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { benchmarkRulesYaml } from '../../bench/rules';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { type AppProcess, type AppProcessConfig, startAppProcess } from '../support/app-processes';
 import { grantAppOwner } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { hostJsonQueueSettings } from '../support/queue-host';
 
 /**

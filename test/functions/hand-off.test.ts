@@ -4,13 +4,13 @@ import { InvocationContext } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
-import { ROLE } from '../emulator';
-import { beginOperation } from '../emulator/handlers/operations';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { beginOperation } from '../../tools/arm-emulator/handlers/operations';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { hostJsonQueueSettings, runQueueHost } from '../support/queue-host';
 import { TRIGGER_RULES } from './rules.fixture';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { clientPrincipal, EASY_AUTH_ON } from '../support/easy-auth';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';

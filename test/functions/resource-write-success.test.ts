@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../emulator/seed';
-import { ROLE } from '../emulator';
+import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { ROLE } from '../../tools/arm-emulator';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from './rules.fixture';
 
 const env = useEmulator();

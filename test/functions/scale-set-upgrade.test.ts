@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
-import { key } from '../emulator/state';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { key } from '../../tools/arm-emulator/state';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { rgReaderRules } from './rules.fixture';
 import { renderOutcome } from '../../src/cli/render';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { benchmarkRulesYaml } from '../../bench/rules';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { type AppProcess, startAppProcess } from '../support/app-processes';
 import { grantAppOwner } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 
 /**
  * Two app instances in two processes, sharing the app's principal, against one emulator with ARM's

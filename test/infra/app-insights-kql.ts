@@ -1,11 +1,11 @@
 /**
  * Semantic analysis of Application Insights queries with Microsoft's own KQL analyzer
- * (`@kusto/language-service-next`, see test/emulator/kql.ts), against the classic Application Insights
+ * (`@kusto/language-service-next`, see tools/arm-emulator/kql.ts), against the classic Application Insights
  * tables the alerts and the workbook query. Columns: the classic schema of `customMetrics` and `traces`
  * (Learn, azure-monitor/app/convert-classic-resource "Table structure", which maps them to the
  * workspace tables AppMetrics and AppTraces; AppMetrics' columns are in azure-monitor/reference/tables/appmetrics).
  */
-import { kustoLanguage } from '../emulator/kql';
+import { kustoLanguage } from '../../tools/arm-emulator/kql';
 
 const COMMON =
   'timestamp: datetime, customDimensions: dynamic, operation_Name: string, operation_Id: string, operation_ParentId: string, ' +

@@ -18,12 +18,12 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { deriveAppPermissions, RBAC_ADMINISTRATOR_ROLE_GUID } from '../../scripts/infra/permissions';
 import type { RulesConfig } from '../../src/config';
-import { ROLE } from '../emulator';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../emulator/seed';
+import { ROLE } from '../../tools/arm-emulator';
+import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived as grantDerivedFor } from '../support/derived-grants';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
 
 const CUSTOM_ROLE_NAME = EXAMPLE_CUSTOM_ROLE_NAME;

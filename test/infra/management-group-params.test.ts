@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { renderAppPermissionsParameters, withManagementGroupsResolved } from '../../scripts/infra/params';
-import { ROLE } from '../emulator';
+import { ROLE } from '../../tools/arm-emulator';
 import { rulesFor } from '../support/app-fixture';
 import { rgReaderRules } from '../functions/rules.fixture';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';

@@ -15,8 +15,8 @@ const SCRIPT = join(REPO, 'scripts/build/package.mjs');
 const BUNDLE = 'dist/src/functions/index.js';
 const RUNTIME = 'dist/src/functions/runtime.js';
 
-/** Names that only exist in test/emulator, test/support and the dev dependencies. */
-const FORBIDDEN_STRINGS = ['ArmEmulator', 'EmulatorState', 'LiveValidator', 'oav', 'selfsigned', 'azurite', 'startArmEmulator', 'useEmulator', 'TokenAuthority', 'test/emulator', 'test/support'];
+/** Names that only exist in tools/arm-emulator, test/support and the dev dependencies. */
+const FORBIDDEN_STRINGS = ['ArmEmulator', 'EmulatorState', 'LiveValidator', 'oav', 'selfsigned', 'azurite', 'startArmEmulator', 'useEmulator', 'TokenAuthority', 'tools/arm-emulator', 'test/emulator', 'test/support'];
 
 function files(dir: string, base = dir): string[] {
   return readdirSync(dir)

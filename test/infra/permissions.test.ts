@@ -16,7 +16,7 @@ import {
   RBAC_ADMINISTRATOR_ROLE_GUID,
 } from '../../scripts/infra/permissions';
 import type { AppPermissionsParametersFile } from '../../scripts/infra/params';
-import { evaluateCondition } from '../emulator/abac-condition';
+import { evaluateCondition } from '../../tools/arm-emulator/abac-condition';
 import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
 
 const REPO = join(__dirname, '../..');

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ROLE } from '../emulator';
+import { ROLE } from '../../tools/arm-emulator';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { runScriptAgainstEmulator, type ScriptResult } from './script-runner';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArmEmulator } from '../emulator';
+import type { ArmEmulator } from '../../tools/arm-emulator';
 
 const REPO = join(__dirname, '..', '..');
 

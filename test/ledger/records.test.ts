@@ -9,11 +9,11 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
 import { MemoryLedger } from '../../src/ledger/memory-ledger';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A] });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { type Azurite, startAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 const env = useEmulator();

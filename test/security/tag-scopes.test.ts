@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
-import { SEED_TYPES, seedResource, seedScopeResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource, seedScopeResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { EASY_AUTH_ON } from '../support/easy-auth';
 import { call } from '../support/http-api';
 

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
 import { OWNER_TAG } from '../../src/azure/user-assigned-identity-port';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../emulator/seed';
+import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../support/events';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 
 const IDENTITY_RULES = `
 version: 1

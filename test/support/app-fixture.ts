@@ -5,8 +5,8 @@ import { type Autopilot, createAutopilot } from '../../src/app/composition';
 import { readSettings } from '../../src/settings/settings';
 import { parseRulesText, type RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
-import type { ArmEmulator } from '../emulator';
-import { ROLE } from '../emulator';
+import type { ArmEmulator } from '../../tools/arm-emulator';
+import { ROLE } from '../../tools/arm-emulator';
 import { type EmulatorFixture, SUB_A } from './emulator-fixture';
 
 export interface CapturedLog {

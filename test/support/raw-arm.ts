@@ -1,6 +1,6 @@
 import https from 'node:https';
-import type { ArmEmulator } from '../emulator';
-import type { Principal } from '../emulator/directory';
+import type { ArmEmulator } from '../../tools/arm-emulator';
+import type { Principal } from '../../tools/arm-emulator/directory';
 
 export interface RawResponse {
   status: number;

@@ -5,7 +5,7 @@ import { readSettings } from '../../src/settings/settings';
 import type { RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
 import type { SweepPorts } from '../../src/sweep';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import type { Azurite } from '../support/azurite';
 import type { EmulatorFixture } from '../support/emulator-fixture';
 import { SUB_A, SUB_B } from '../support/emulator-fixture';

@@ -10,7 +10,7 @@ import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { chromiumSkipReason, dumpDom, screenshot, startTags } from '../support/chromium';
 import { useEmulator } from '../support/emulator-fixture';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildSweepApp, seedSite, SUB_A, SUB_B } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { InvocationContext } from '@azure/functions';
 import { triggerDefinitions, triggerNamed } from '../../src/functions/triggers';
 import { InMemoryRemediationQueue, InMemoryReportStore, runSweep } from '../../src/sweep';
-import { ROLE } from '../emulator';
+import { ROLE } from '../../tools/arm-emulator';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useEmulator } from '../support/emulator-fixture';
 import { buildSweepApp, seedSite, SUB_A, SUB_B, SWEEP_RULES } from './fixture';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { governedResourcesQuery, kqlString, roleAssignmentsOfPrincipalsQuery } from '../../src/sweep/queries';
 import { sampleQueries } from '../../src/sweep/queries';
-import { compileKql, kqlSyntaxDiagnostics } from '../emulator/kql';
+import { compileKql, kqlSyntaxDiagnostics } from '../../tools/arm-emulator/kql';
 
 describe('Resource Graph queries (src/sweep/queries.ts)', () => {
   for (const [name, query] of Object.entries(sampleQueries())) {

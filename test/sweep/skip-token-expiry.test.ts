@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { governedResourcesQuery } from '../../src/sweep/queries';
 import { useEmulator } from '../support/emulator-fixture';
-import { SyntheticEstate } from '../emulator/generated-estate';
+import { SyntheticEstate } from '../../tools/arm-emulator/generated-estate';
 
 const env = useEmulator();
 

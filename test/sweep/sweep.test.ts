@@ -5,7 +5,7 @@ import type { Autopilot } from '../../src/app/composition';
 import { createLogger } from '../../src/logging/logger';
 import type { OutcomeContext } from '../../src/outcomes/recorder';
 import { runSweep, type SweepReport } from '../../src/sweep';
-import { ROLE } from '../emulator';
+import { ROLE } from '../../tools/arm-emulator';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { useEmulator } from '../support/emulator-fixture';

@@ -10,11 +10,11 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { readSettings } from '../../src/settings/settings';
 import { METRIC } from '../../src/telemetry';
 import { azureMonitorTelemetry, credentialForAuthenticationString, reportOnce } from '../../src/telemetry/azure-monitor';
-import { createSelfSignedCertificate, type TlsMaterial } from '../emulator/tls';
+import { createSelfSignedCertificate, type TlsMaterial } from '../../tools/arm-emulator/tls';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
-import { SEED_TYPES, seedResource } from '../emulator/seed';
-import { resourceWriteEvent } from '../support/events';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 /**

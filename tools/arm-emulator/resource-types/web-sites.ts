@@ -11,7 +11,7 @@ export const webSites: ResourceTypeModel = {
   patchLro: 'sync',
   operationsSegment: 'operations',
   // WebApps.json's Site has no properties.provisioningState (the @azure/arm-appservice Site mapper,
-  // generated from it, neither); found by the RP model checks (test/emulator/rp-models.ts).
+  // generated from it, neither); found by the RP model checks (tools/arm-emulator/rp-models.ts).
   provisioningState: false,
   validatePut: (body) => (body.properties?.serverFarmId ? undefined : "The parameter 'properties.serverFarmId' is required."),
   // WebApps_Update answers identity changes synchronously.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Verbatim samples from azure-rest-api-specs (Resources.json examples), in both envelopes. */
-const SAMPLES = join(__dirname, '..', 'fixtures', 'events');
+const SAMPLES = join(__dirname, 'event-samples');
 const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 
 export interface EventInput {
