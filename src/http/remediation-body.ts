@@ -1,6 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { HttpRequest } from '@azure/functions';
-import type { ManualRequest } from '../app/manual-remediation';
 
 /** Real requests are a few hundred bytes; anything bigger is not one. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -26,8 +25,19 @@ export const REMEDIATION_REQUEST_SCHEMA = {
 let compiled: ValidateFunction | undefined;
 const validator = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile(REMEDIATION_REQUEST_SCHEMA));
 
+/**
+ * A valid body, as REMEDIATION_REQUEST_SCHEMA admits it. Its own type, not the use case's: this layer
+ * parses and never reaches into the app (test/architecture/dependencies.test.ts); the entry point
+ * hands it on, and the compiler checks it fits the use case's request.
+ */
+export interface RemediationBody {
+  resourceId: string;
+  mode: 'plan' | 'apply';
+  profiles?: readonly string[];
+}
+
 export type BodyResult =
-  | { ok: true; request: ManualRequest }
+  | { ok: true; request: RemediationBody }
   | { ok: false; status: 400 | 413 | 415; code: 'UnsupportedMediaType' | 'BodyTooLarge' | 'InvalidJson' | 'InvalidBody'; detail: string };
 
 /** Reads and validates the body of POST /api/remediations: media type, size, JSON, schema. */
@@ -55,5 +65,5 @@ export async function readRemediationBody(request: HttpRequest): Promise<BodyRes
     const extra = err.keyword === 'additionalProperties' ? ` '${(err.params as { additionalProperty: string }).additionalProperty}'` : '';
     return { ok: false, status: 400, code: 'InvalidBody', detail: `${where}: ${err.message}${extra}` };
   }
-  return { ok: true, request: body as ManualRequest };
+  return { ok: true, request: body as RemediationBody };
 }
