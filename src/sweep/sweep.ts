@@ -79,6 +79,108 @@ function countCompliance(breakdown: ComplianceBreakdown, resourceId: string, typ
   }
 }
 
+type Assessed = Awaited<ReturnType<typeof assessPage>>[number];
+
+/** What a sweep has counted and kept so far: the report's numbers, filled page by page. */
+class SweepTally {
+  readonly totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, failed: 0, skipped: {} };
+  readonly problems: Partial<Record<ComplianceProblem, number>> = {};
+  readonly compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
+  readonly kept: SweepFinding[] = [];
+  readonly failures: SweepFailure[] = [];
+
+  fail(f: SweepFailure): void {
+    this.totals.failed++;
+    if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push(f);
+  }
+
+  /** Counts one page's decisions; returns its findings, each marked queued or reported. */
+  assessed(page: readonly Assessed[], reportOnly: boolean): SweepFinding[] {
+    const findings: SweepFinding[] = [];
+    for (const a of page) {
+      if (a.kind === 'compliant') {
+        this.totals.compliant++;
+        countCompliance(this.compliance, a.resourceId, a.resourceType, true);
+      } else if (a.kind === 'skipped') this.totals.skipped[a.reason] = (this.totals.skipped[a.reason] ?? 0) + 1;
+      else if (a.kind === 'invalid') this.fail({ resourceId: a.resourceId, code: a.code, detail: a.detail });
+      else {
+        this.totals.nonCompliant++;
+        countCompliance(this.compliance, a.finding.resourceId, a.finding.resourceType, false);
+        for (const p of a.finding.problems) this.problems[p] = (this.problems[p] ?? 0) + 1;
+        findings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' ? 'reported' : 'queued' });
+      }
+    }
+    return findings;
+  }
+
+  /** Counts a page's findings once their queue sends are done, and keeps the first ones for the report. */
+  settled(findings: readonly SweepFinding[]): void {
+    for (const f of findings) {
+      if (f.action === 'queued') this.totals.queued++;
+      else if (f.action === 'reported') this.totals.reported++;
+      else this.fail({ resourceId: f.resourceId, code: 'QueueSendFailed', detail: f.error ?? '' });
+      if (this.kept.length < FINDINGS_KEPT_IN_MEMORY) this.kept.push(f);
+    }
+  }
+}
+
+/** The rules a sweep reads under, with the subscriptions read on their own and the management groups read whole. */
+interface SweepScope {
+  rules: RulesConfig;
+  subscriptions: string[];
+  listed: string[];
+  managementGroups: string[];
+}
+
+/**
+ * Under management groups: the subscriptions governed now (ARM's answer, cached by the engine), and
+ * Resource Graph reads each group with the management-group scope. A listed subscription that is
+ * also under a listed group is read once, through the group.
+ */
+async function resolveSweepScope(host: SweepHost, signal: AbortSignal | undefined): Promise<SweepScope> {
+  const managementGroups = [...(host.rules.scope.managementGroups ?? [])];
+  if (managementGroups.length > 0 && !host.governance) {
+    throw new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but this sweep has no management group resolution');
+  }
+  const resolveSignal = signal ?? AbortSignal.timeout(60_000);
+  const rules = hasManagementGroups(host.rules) ? await host.governance!.resolved(resolveSignal) : host.rules;
+  const underGroups = hasManagementGroups(host.rules) ? await host.governance!.underManagementGroups(resolveSignal) : new Set<string>();
+  const listed = host.rules.scope.subscriptions.filter((s) => !underGroups.has(s.toLowerCase()));
+  return { rules, subscriptions: [...rules.scope.subscriptions], listed, managementGroups };
+}
+
+/** Queues the findings marked `queued`; a failed send marks its finding `failed` with the error. */
+async function queueFindings(queue: RemediationQueuePort | undefined, findings: SweepFinding[], sweepId: string, concurrency: number): Promise<void> {
+  await forEachLimited(
+    findings.filter((f) => f.action === 'queued'),
+    concurrency,
+    async (f) => {
+      try {
+        await queue!.send({ version: 1, resourceId: f.resourceId, correlationId: randomUUID(), sweepId, rule: f.rule, problems: f.problems });
+      } catch (e) {
+        f.action = 'failed';
+        f.error = e instanceof Error ? e.message : String(e);
+      }
+    },
+  );
+}
+
+function logFinished(log: StructuredLogger | undefined, report: SweepReport): void {
+  const { totals } = report;
+  log?.log(totals.failed > 0 ? 'warn' : 'info', 'sweep.finished', {
+    scanned: totals.scanned,
+    compliant: totals.compliant,
+    fixed: totals.queued,
+    reported: totals.reported,
+    failed: totals.failed,
+    skipped: totals.skipped,
+    problems: report.problems,
+    resourceGraphCalls: report.resourceGraph.calls,
+    durationMs: report.durationMs,
+    report: report.stored,
+  });
+}
+
 /**
  * One compliance sweep: streams the governed resources from Resource Graph page by page, decides
  * each with the engine's planner and the principals' grants, queues every non-compliant resource
@@ -93,77 +195,28 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
   const log = options.log?.child({ sweepId });
-  // Under management groups: the subscriptions governed now (ARM's answer, cached by the engine), and
-  // Resource Graph reads each group with the management-group scope. A listed subscription that is
-  // also under a listed group is read once, through the group.
-  const managementGroups = [...(host.rules.scope.managementGroups ?? [])];
-  if (managementGroups.length > 0 && !host.governance) {
-    throw new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but this sweep has no management group resolution');
-  }
-  const resolveSignal = options.signal ?? AbortSignal.timeout(60_000);
-  const rules = hasManagementGroups(host.rules) ? await host.governance!.resolved(resolveSignal) : host.rules;
-  const underGroups = hasManagementGroups(host.rules) ? await host.governance!.underManagementGroups(resolveSignal) : new Set<string>();
-  const subscriptions = [...rules.scope.subscriptions];
-  const listed = host.rules.scope.subscriptions.filter((s) => !underGroups.has(s.toLowerCase()));
+  const { rules, subscriptions, listed, managementGroups } = await resolveSweepScope(host, options.signal);
   const reader = new ResourceGraphReader(graph, {
     signal: options.signal,
     onWait: (ms, why) => log?.log('info', 'sweep.resource-graph.wait', { reason: why, waitMs: ms }),
   });
-  const totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, failed: 0, skipped: {} };
-  const problems: Partial<Record<ComplianceProblem, number>> = {};
-  const compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
-  const kept: SweepFinding[] = [];
-  const failures: SweepFailure[] = [];
-  const fail = (f: SweepFailure) => {
-    totals.failed++;
-    if (failures.length < MAX_FAILURES_KEPT) failures.push(f);
-  };
+  const tally = new SweepTally();
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
   const writer = await reports.begin(sweepId, started);
 
   let pages = 0;
   let totalEstimate: number | undefined;
   for await (const rows of reader.pages(governedResourcesQuery(rules.scope), listed, managementGroups, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
-    totals.scanned += rows.length;
+    tally.totals.scanned += rows.length;
     pages++;
     const assessed = await assessPage(rows, { rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, listed, managementGroups), ports: host.ports });
-    const pageFindings: SweepFinding[] = [];
-    for (const a of assessed) {
-      if (a.kind === 'compliant') {
-        totals.compliant++;
-        countCompliance(compliance, a.resourceId, a.resourceType, true);
-      }
-      else if (a.kind === 'skipped') totals.skipped[a.reason] = (totals.skipped[a.reason] ?? 0) + 1;
-      else if (a.kind === 'invalid') fail({ resourceId: a.resourceId, code: a.code, detail: a.detail });
-      else {
-        totals.nonCompliant++;
-        countCompliance(compliance, a.finding.resourceId, a.finding.resourceType, false);
-        for (const p of a.finding.problems) problems[p] = (problems[p] ?? 0) + 1;
-        pageFindings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' ? 'reported' : 'queued' });
-      }
-    }
-    await forEachLimited(
-      pageFindings.filter((f) => f.action === 'queued'),
-      options.sendConcurrency ?? 16,
-      async (f) => {
-        try {
-          await queue!.send({ version: 1, resourceId: f.resourceId, correlationId: randomUUID(), sweepId, rule: f.rule, problems: f.problems });
-        } catch (e) {
-          f.action = 'failed';
-          f.error = e instanceof Error ? e.message : String(e);
-        }
-      },
-    );
-    for (const f of pageFindings) {
-      if (f.action === 'queued') totals.queued++;
-      else if (f.action === 'reported') totals.reported++;
-      else fail({ resourceId: f.resourceId, code: 'QueueSendFailed', detail: f.error ?? '' });
-    }
+    const pageFindings = tally.assessed(assessed, reportOnly);
+    await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16);
+    tally.settled(pageFindings);
     await writer.addFindings(pageFindings);
     host.telemetry?.sweepFindings(pageFindings);
-    for (const f of pageFindings) if (kept.length < FINDINGS_KEPT_IN_MEMORY) kept.push(f);
     log?.log('debug', 'sweep.page', { rows: rows.length, findings: pageFindings.length });
-    options.onProgress?.({ pages, scanned: totals.scanned, totalEstimate });
+    options.onProgress?.({ pages, scanned: tally.totals.scanned, totalEstimate });
   }
 
   const finished = new Date();
@@ -175,27 +228,16 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     reportOnly,
     subscriptions,
     queue: reportOnly ? undefined : queue?.name,
-    totals,
-    problems,
-    compliance,
+    totals: tally.totals,
+    problems: tally.problems,
+    compliance: tally.compliance,
     resourceGraph: { ...reader.stats },
-    findings: kept,
-    findingsTruncated: totals.nonCompliant > kept.length,
-    failures,
+    findings: tally.kept,
+    findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
+    failures: tally.failures,
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();
-  log?.log(totals.failed > 0 ? 'warn' : 'info', 'sweep.finished', {
-    scanned: totals.scanned,
-    compliant: totals.compliant,
-    fixed: totals.queued,
-    reported: totals.reported,
-    failed: totals.failed,
-    skipped: totals.skipped,
-    problems,
-    resourceGraphCalls: reader.stats.calls,
-    durationMs: report.durationMs,
-    report: report.stored,
-  });
+  logFinished(log, report);
   return report;
 }
