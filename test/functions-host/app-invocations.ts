@@ -56,6 +56,8 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
     describe('registrations, as the host would receive them', () => {
       it("the app installs @azure/functions' own programming model, with no hooks and no HTTP streaming", () => {
         assert.deepEqual(app.programmingModel, { name: '@azure/functions', version: libraryVersion });
+        // Without `@azure/functions-core` the library only warns that it is "in test mode" and registers nothing.
+        assert.doesNotMatch(app.output, /test mode/);
         // Hooks and the streaming proxy would change how invocations run; the requests below assume neither.
         assert.deepEqual(app.hooks, []);
         assert.equal(app.capabilities.HttpUri, undefined);
