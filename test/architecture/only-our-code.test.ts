@@ -27,7 +27,10 @@ const LICENCE_OR_PROVENANCE = [/^(LICEN[CS]E|COPYING)(\..+)?$/i, /^PROVENANCE\.m
 /** The paths among `paths` (repository-relative, `/`-separated) that mark code copied from elsewhere. */
 export function foreignCodeMarkers(paths: string[]): string[] {
   return paths.filter(
-    (path) => LICENCE_OR_PROVENANCE.some((name) => name.test(posix.basename(path))) && path !== OUR_LICENCE && !STORED_SPEC_FOLDERS.some((folder) => path.startsWith(folder)),
+    (path) =>
+      LICENCE_OR_PROVENANCE.some((name) => name.test(posix.basename(path))) &&
+      path !== OUR_LICENCE &&
+      !STORED_SPEC_FOLDERS.some((folder) => path.startsWith(folder)),
   );
 }
 
@@ -49,18 +52,19 @@ describe('only code we wrote', () => {
   });
 
   it('a copied project is caught by its licence or provenance note, wherever it sits and however it is spelt', () => {
-    const copied = ['test/functions-host/worker/LICENSE', 'vendor/lib/PROVENANCE.md', 'tools/x/COPYING', 'src/third/LICENSE.txt', 'a/LICENSE-MIT', 'b/License.md'];
+    const copied = [
+      'test/functions-host/worker/LICENSE',
+      'vendor/lib/PROVENANCE.md',
+      'tools/x/COPYING',
+      'src/third/LICENSE.txt',
+      'a/LICENSE-MIT',
+      'b/License.md',
+    ];
     assert.deepEqual(foreignCodeMarkers(copied), copied);
   });
 
   it('stored spec data in either home and our own LICENSE are allowed; look-alike names are not markers', () => {
-    const allowed = [
-      'LICENSE',
-      'test/emulator/specs/PROVENANCE.md',
-      'tools/arm-emulator/specs/LICENSE',
-      'docs/licensing.md',
-      'src/config/license-check.ts',
-    ];
+    const allowed = ['LICENSE', 'test/emulator/specs/PROVENANCE.md', 'tools/arm-emulator/specs/LICENSE', 'docs/licensing.md', 'src/config/license-check.ts'];
     assert.deepEqual(foreignCodeMarkers(allowed), []);
   });
 });

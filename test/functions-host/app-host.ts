@@ -51,7 +51,9 @@ export class AppHost {
       this.pending.get(message.id)?.(message.invocation);
       this.pending.delete(message.id);
     });
-    this.gone = new Promise((resolve) => child.once('exit', (code, signal) => resolve((this.exited = `the app process exited (code ${code}, signal ${signal})`))));
+    this.gone = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve((this.exited = `the app process exited (code ${code}, signal ${signal})`))),
+    );
   }
 
   static async start(options: AppHostOptions): Promise<AppHost> {

@@ -11,12 +11,12 @@ import { QueueClient } from '@azure/storage-queue';
 import { triggerSpecs } from '../../src/functions/trigger-specs';
 import { sweepSettings } from '../../src/settings/settings';
 import { SEED_TYPES, seedResource } from '../emulator/seed';
+import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { grantAppOwner } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { EASY_AUTH_ON, OPERATOR_PRINCIPAL } from '../support/easy-auth';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../support/events';
-import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { AppHost } from './app-host';
 import { emulatorAppSettings } from './app-settings';
 import type { RpcLog } from './rpc';
@@ -27,7 +27,8 @@ const sampleSettings = JSON.parse(readFileSync(join(REPO, 'local.settings.sample
 const libraryVersion = JSON.parse(readFileSync(require.resolve('@azure/functions/package.json'), 'utf8')).version as string;
 
 /** The structured records the handler logged through `context.log` (the library's 'user' category). */
-const userRecords = (logs: RpcLog[]): Record<string, any>[] => logs.filter((l) => l.logCategory === 'user').map((l) => JSON.parse(l.message) as Record<string, any>);
+const userRecords = (logs: RpcLog[]): Record<string, any>[] =>
+  logs.filter((l) => l.logCategory === 'user').map((l) => JSON.parse(l.message) as Record<string, any>);
 
 export function describeAppInvocations(label: string, appDir: () => string): void {
   const env = useEmulator();
@@ -123,14 +124,22 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       it('Event Grid: an eventGridTrigger with no connection or options the extension does not know', () => {
         const [grid] = registered('eventGridTrigger');
         assert.ok(grid, 'an eventGridTrigger is registered');
-        assert.deepEqual(Object.keys(grid).filter((k) => !['type', 'name', 'direction', 'properties'].includes(k)), []);
+        assert.deepEqual(
+          Object.keys(grid).filter((k) => !['type', 'name', 'direction', 'properties'].includes(k)),
+          [],
+        );
       });
     });
 
     describe('Event Grid trigger', () => {
       for (const schema of ['EventGridSchema', 'CloudEventSchemaV1_0'] as const) {
         it(`a ResourceWriteSuccess event (${schema}) remediates the resource; the handler's logs carry the invocation id`, async () => {
-          const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: `web-rpc-${schema.length}` });
+          const id = seedResource(env.emulator.state, {
+            subscriptionId: SUB_A,
+            resourceGroup: 'rg-apps',
+            type: SEED_TYPES.webApp,
+            name: `web-rpc-${schema.length}`,
+          });
           const event = resourceWriteEvent({ resourceId: id, schema });
           const { response, logs } = await app.invoke('resourceWriteSuccess', eventGridRequest(app.fn('resourceWriteSuccess'), event));
           assert.equal(response.result.status, 'success', JSON.stringify(response.result));
@@ -148,9 +157,16 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
 
       it('a transient failure is handed to the remediation queue and the invocation succeeds (no Event Grid redelivery), with no secret in it', async () => {
         const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-rpc-503' });
-        const fault = env.emulator.faults.add({ path: 'web-rpc-503', method: 'PATCH', action: { kind: 'error', status: 503, code: 'ServiceUnavailable', retryAfterSeconds: 0 } });
+        const fault = env.emulator.faults.add({
+          path: 'web-rpc-503',
+          method: 'PATCH',
+          action: { kind: 'error', status: 503, code: 'ServiceUnavailable', retryAfterSeconds: 0 },
+        });
         try {
-          const { response, logs } = await app.invoke('resourceWriteSuccess', eventGridRequest(app.fn('resourceWriteSuccess'), resourceWriteEvent({ resourceId: id })));
+          const { response, logs } = await app.invoke(
+            'resourceWriteSuccess',
+            eventGridRequest(app.fn('resourceWriteSuccess'), resourceWriteEvent({ resourceId: id })),
+          );
           // The host's storage holds the remediation queue: the rest is handed off there, not left to Event Grid.
           assert.equal(response.result.status, 'success');
           assert.ok(fault.hits > 0);
@@ -180,8 +196,10 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
     });
 
     describe('HTTP trigger through RpcHttp', () => {
-      const call = (name: string, request: HttpCall) => app.invoke(name, httpRequest(app.fn(name), { ...request, headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL, ...request.headers } }));
-      const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => call('remediationsPost', { method: 'POST', path: 'remediations', headers, body });
+      const call = (name: string, request: HttpCall) =>
+        app.invoke(name, httpRequest(app.fn(name), { ...request, headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL, ...request.headers } }));
+      const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+        call('remediationsPost', { method: 'POST', path: 'remediations', headers, body });
 
       it('POST plan, POST apply, then GET the ledger entry by request id', async () => {
         const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.webApp, name: 'web-rpc-http' });
@@ -234,8 +252,14 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
         const { response, logs } = await app.invoke('complianceSweep', timerRequest(app.fn('complianceSweep'), { ScheduleStatus, IsPastDue: true }));
         assert.equal(response.result.status, 'success', JSON.stringify(response.result));
         const events = userRecords(logs);
-        assert.ok(events.some((e) => e.event === 'sweep.past-due'), `isPastDue reached the handler: ${events.map((e) => e.event)}`);
-        assert.ok(events.some((e) => e.event === 'sweep.finished'), 'the sweep ran to the end');
+        assert.ok(
+          events.some((e) => e.event === 'sweep.past-due'),
+          `isPastDue reached the handler: ${events.map((e) => e.event)}`,
+        );
+        assert.ok(
+          events.some((e) => e.event === 'sweep.finished'),
+          'the sweep ran to the end',
+        );
         // The sweep queued the non-compliant resource on the remediation queue (Azurite).
         const queue = new QueueClient(storage.azurite.connectionString, sweepSettings(settings).queueName);
         const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
@@ -259,7 +283,10 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
         assert.equal(response.result.status, 'success', JSON.stringify(response.result));
         assert.equal(env.emulator.state.resource(resourceId)!.body.identity?.type, 'SystemAssigned');
         const records = userRecords(logs);
-        assert.ok(records.length > 0 && records.every((r) => r.dequeueCount === 2), `DequeueCount reached the handler as 2: ${JSON.stringify(records.map((r) => r.dequeueCount))}`);
+        assert.ok(
+          records.length > 0 && records.every((r) => r.dequeueCount === 2),
+          `DequeueCount reached the handler as 2: ${JSON.stringify(records.map((r) => r.dequeueCount))}`,
+        );
       });
 
       it('a malformed message fails the invocation (so it reaches the poison queue after maxDequeueCount)', async () => {
@@ -277,7 +304,10 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       const everything = JSON.stringify([app.logs, app.systemLogs]) + app.output;
       assert.doesNotMatch(everything, /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/);
       assert.ok(!everything.includes(settings.IDENTITY_HEADER!), 'IDENTITY_HEADER stays out of logs');
-      assert.ok(app.logs.some((l) => l.invocationId && l.logCategory === 'user'), 'invocation logs were seen');
+      assert.ok(
+        app.logs.some((l) => l.invocationId && l.logCategory === 'user'),
+        'invocation logs were seen',
+      );
     });
   });
 }

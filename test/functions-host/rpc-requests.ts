@@ -5,7 +5,7 @@
 // into TypedData (Azure/azure-functions-host src/WebJobs.Script.Grpc/MessageExtensions/
 // GrpcMessageConversionExtensions.cs ToRpc: a JObject becomes `json`, a string `string`, a byte[]
 // `bytes`, an HttpRequest `http`, a long `int`).
-import type { BindingInfo, FunctionMetadata, InvocationInput, Int64, RpcHttp, TypedData } from './rpc';
+import type { BindingInfo, FunctionMetadata, Int64, InvocationInput, RpcHttp, TypedData } from './rpc';
 
 /** TypedData.json of a value. */
 export function json(value: unknown): TypedData {
@@ -125,7 +125,7 @@ export function httpAnswer(returnValue: TypedData | null | undefined): HttpAnswe
   const http = returnValue?.http;
   if (!http) throw new Error(`no http return value: ${JSON.stringify(returnValue)}`);
   const body = http.body ?? {};
-  const text = body.string ?? (body.bytes ? Buffer.from(body.bytes).toString('utf8') : body.json ?? '');
+  const text = body.string ?? (body.bytes ? Buffer.from(body.bytes).toString('utf8') : (body.json ?? ''));
   let parsed: any;
   try {
     parsed = text ? JSON.parse(text) : undefined;
