@@ -20,10 +20,7 @@ export const SOURCE_BUILD = join(__dirname, '.app-build');
 /** The deployed package's app root (host.json, package.json, dist/src/functions/index.js). */
 export function packagedApp(): string {
   cachedBuild(PACKAGE_BUILD, [...SOURCES(), ...filesUnder(join(REPO_ROOT, 'scripts', 'build')), ...filesUnder(join(REPO_ROOT, 'config'))], (out) => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build', 'package.mjs'), '--out', out, '--no-zip', '--quiet'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build', 'package.mjs'), '--out', out, '--no-zip', '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   });
   return join(PACKAGE_BUILD, 'package');
 }
@@ -33,15 +30,7 @@ export function sourceApp(): string {
   cachedBuild(SOURCE_BUILD, SOURCES(), (out) => {
     mkdirSync(out, { recursive: true });
     const tsconfig = join(out, 'tsconfig.json');
-    writeFileSync(
-      tsconfig,
-      JSON.stringify({
-        extends: join(REPO_ROOT, 'tsconfig.json'),
-        compilerOptions: { rootDir: REPO_ROOT, outDir: join(out, 'dist'), sourceMap: false },
-        include: [join(REPO_ROOT, 'src/**/*.ts'), join(REPO_ROOT, 'src/**/*.json')],
-        exclude: [],
-      }),
-    );
+    writeFileSync(tsconfig, JSON.stringify({ extends: join(REPO_ROOT, 'tsconfig.json'), compilerOptions: { rootDir: REPO_ROOT, outDir: join(out, 'dist'), sourceMap: false }, include: [join(REPO_ROOT, 'src/**/*.ts'), join(REPO_ROOT, 'src/**/*.json')], exclude: [] }));
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', tsconfig], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     const main = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).main as string;
     writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'identity-autopilot', private: true, main }));
