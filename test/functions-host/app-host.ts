@@ -59,7 +59,8 @@ export class AppHost {
   static async start(options: AppHostOptions): Promise<AppHost> {
     // tsx compiles app-process.ts and its imports only (a namespaced registration): the app's own
     // JavaScript loads through Node's plain loader, as in the worker.
-    const boot = `require('tsx/cjs/api').require(${JSON.stringify(join(__dirname, 'app-process.ts'))}, ${JSON.stringify(__filename)})`;
+    const tsx = JSON.stringify(require.resolve('tsx/cjs/api'));
+    const boot = `require(${tsx}).require(${JSON.stringify(join(__dirname, 'app-process.ts'))}, ${JSON.stringify(__filename)})`;
     const child = spawn(process.execPath, ['-e', boot, options.appDir], {
       cwd: options.appDir,
       env: { PATH: process.env.PATH, FUNCTIONS_WORKER_RUNTIME: 'node', AzureWebJobsScriptRoot: options.appDir, ...options.env },

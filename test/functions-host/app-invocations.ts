@@ -132,14 +132,14 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
     });
 
     describe('Event Grid trigger', () => {
-      for (const schema of ['EventGridSchema', 'CloudEventSchemaV1_0'] as const) {
-        it(`a ResourceWriteSuccess event (${schema}) remediates the resource; the handler's logs carry the invocation id`, async () => {
-          const id = seedResource(env.emulator.state, {
-            subscriptionId: SUB_A,
-            resourceGroup: 'rg-apps',
-            type: SEED_TYPES.webApp,
-            name: `web-rpc-${schema.length}`,
-          });
+      // A web app (a synchronous PATCH) and a container app (a long-running operation), one per schema.
+      const cases = [
+        { schema: 'EventGridSchema', type: SEED_TYPES.webApp, name: 'web-rpc-grid' },
+        { schema: 'CloudEventSchemaV1_0', type: SEED_TYPES.containerApp, name: 'ca-rpc-cloud' },
+      ] as const;
+      for (const { schema, type, name } of cases) {
+        it(`a ResourceWriteSuccess event (${schema}, ${name}) remediates the resource; the handler's logs carry the invocation id`, async () => {
+          const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name });
           const event = resourceWriteEvent({ resourceId: id, schema });
           const { response, logs } = await app.invoke('resourceWriteSuccess', eventGridRequest(app.fn('resourceWriteSuccess'), event));
           assert.equal(response.result.status, 'success', JSON.stringify(response.result));
