@@ -12,19 +12,18 @@ export interface Invocation {
 }
 
 export async function invokeFunction(core: CoreStandIn, request: InvocationRequest): Promise<Invocation> {
-  const fn = core.functions.get(request.functionId);
-  if (!fn) throw new Error(`no function with id ${request.functionId}`);
-  const model = core.programmingModel;
-  if (!model) throw new Error('the app never set a programming model');
   const logs: RpcLog[] = [];
-  const context: CoreInvocationContext = {
-    invocationId: request.invocationId,
-    request,
-    metadata: fn.metadata,
-    log: (level, logCategory, message) => logs.push({ invocationId: request.invocationId, level, logCategory, message }),
-  };
   try {
-    const invocationModel = model.getInvocationModel(context);
+    const fn = core.functions.get(request.functionId);
+    if (!fn) throw new Error(`no function with id ${request.functionId} is registered`);
+    if (!core.programmingModel) throw new Error('the app never set a programming model');
+    const context: CoreInvocationContext = {
+      invocationId: request.invocationId,
+      request,
+      metadata: fn.metadata,
+      log: (level, logCategory, message) => logs.push({ invocationId: request.invocationId, level, logCategory, message }),
+    };
+    const invocationModel = core.programmingModel.getInvocationModel(context);
     const { context: handlerContext, inputs } = await invocationModel.getArguments();
     context.state = 'invocation';
     const result = await invocationModel.invokeFunction(handlerContext, inputs, fn.handler).finally(() => (context.state = undefined));
