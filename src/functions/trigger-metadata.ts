@@ -1,10 +1,10 @@
 /**
  * A whole number from trigger metadata as the Functions Node.js worker delivers it. The host sends
- * 64-bit values (a queue message's DequeueCount) as TypedData `int` (int64), and the worker decodes
+ * 64-bit values (a queue message's DequeueCount) as TypedData `int` (sint64), and the worker decodes
  * them with @grpc/proto-loader without the `longs` option, so `@azure/functions` hands the handler a
- * Long object ({ low, high, unsigned }), not a number: `Number(long)` is NaN. Unit tests that build
- * an InvocationContext by hand pass a plain number, so only the worker test (test/functions-host)
- * sees the real shape.
+ * Long's fields ({ low, high, unsigned }), not a number: `Number(long)` is NaN. Unit tests that build
+ * an InvocationContext by hand pass a plain number; test/functions-host feeds that shape through the
+ * library's own conversion.
  */
 export function triggerMetadataInt(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;

@@ -1,4 +1,4 @@
-// The two forms of the app the worker tests load, each cached like the worker (build-cache.ts):
+// The two forms of the app the Functions host tests load (app-host.ts), each cached (build-cache.ts):
 // - the package `npm run build:package` makes (scripts/build/package.mjs: the esbuild bundle, host.json,
 //   a dependency-free package.json), which is what is deployed;
 // - the `npm run build` output (tsc of src/), with a package.json whose "main" is the repository's and

@@ -5,7 +5,7 @@ import { triggerMetadataInt } from '../../src/functions/trigger-metadata';
 describe('trigger metadata integers', () => {
   it('reads an int64 as the Node.js worker delivers it (a Long), a number, or a numeric string', () => {
     // The worker decodes TypedData.int with @grpc/proto-loader (no `longs` option): a Long object,
-    // { low, high, unsigned } (test/functions-host/worker-package.test.ts sees the real one).
+    // { low, high, unsigned } (test/functions-host/app-invocations.ts sends it through @azure/functions).
     assert.equal(triggerMetadataInt({ low: 7, high: 0, unsigned: false }), 7);
     assert.equal(triggerMetadataInt({ low: 0, high: 1, unsigned: false }), 2 ** 32);
     assert.equal(triggerMetadataInt(3), 3);
