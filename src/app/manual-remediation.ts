@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArmId } from '../arm/resource-id';
 import { evaluateGovernance } from '../config';
 import type { RemediationOutcome } from '../engine/types';
-import { isAutopilotError } from '../errors';
+import { AutopilotError, isAutopilotError } from '../errors';
 import type { Autopilot } from './composition';
 import type { TriggerKind } from '../outcomes/recorder';
 import { createLogger, type StructuredLogger } from '../logging/logger';
@@ -71,7 +71,8 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
     refuse: refusalOf,
   });
   if (result.kind === 'refused') return { ...result.refusal, kind: 'rejected', requestId };
-  if (result.kind !== 'finished') throw new Error(`a manual remediation takes no claim, yet it ended ${result.kind}`);
+  // Collapsing and waiting come from a claim, which a manual run does not take.
+  if (result.kind !== 'finished') throw new AutopilotError('UnexpectedClaim', `a manual remediation takes no claim, yet it ended ${result.kind}`);
   return { kind: 'done', requestId, outcome: result.outcome };
 }
 
