@@ -1,6 +1,6 @@
 import type { RemediationRequest } from '../engine/remediate';
 import type { RemediationOutcome } from '../engine/types';
-import type { ClaimStore, LaterWrite } from '../ledger/claims';
+import type { ClaimStore, ClaimToken, LaterWrite } from '../ledger/claims';
 import type { StructuredLogger } from '../logging/logger';
 import type { OutcomeRecorder, TriggerKind } from '../outcomes/recorder';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
@@ -77,17 +77,13 @@ export type RunResult<Refusal = never> =
   /** `redeliver`: every error was transient and nothing took the rest over; the delivery must come again. */
   | { kind: 'finished'; outcome: RemediationOutcome; redeliver: boolean };
 
-type Claim = Awaited<ReturnType<typeof claimForEvent>> | Awaited<ReturnType<typeof claimForQueue>>;
+/** Where the claim leaves this run: go on (holding the claim when one was taken), or stop here. */
+type ClaimStep = { kind: 'go'; token?: ClaimToken } | Extract<RunResult, { kind: 'collapsed' | 'waiting' }>;
 
 export async function runRemediation<Refusal = never>(ports: RemediationPorts, run: RemediationRun<Refusal>): Promise<RunResult<Refusal>> {
-  const claim = await takeClaim(ports, run);
-  if (claim?.kind === 'collapsed') return { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
-  if (claim?.kind === 'busy') {
-    // Only a queue claim is ever busy: its message goes back on the queue to wait for the holder.
-    await ports.queue!.send((run.claim as Extract<ClaimPolicy, { kind: 'queue' }>).message, { visibilityDelaySeconds: visibilityDelaySeconds(claim.retryAfterMs) });
-    return { kind: 'waiting', holder: claim.holder, retryAfterMs: claim.retryAfterMs };
-  }
-  const token = claim?.token;
+  const step = await takeClaim(ports, run);
+  if (step.kind !== 'go') return step;
+  const { token } = step;
   let outcome: RemediationOutcome;
   try {
     outcome = await ports.remediator.remediate(requestOf(ports, run));
@@ -109,10 +105,20 @@ export async function runRemediation<Refusal = never>(ports: RemediationPorts, r
 }
 
 /** Claims only where a queue exists: without one, a remediation that found the resource held could not wait. */
-async function takeClaim(ports: RemediationPorts, run: RemediationRun<unknown>): Promise<Claim | undefined> {
-  if (!ports.queue || !run.claim) return undefined;
-  if (run.claim.kind === 'event') return claimForEvent(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, run.claim.write);
-  return claimForQueue(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, run.claim.message.resume !== undefined);
+async function takeClaim(ports: RemediationPorts, run: RemediationRun<unknown>): Promise<ClaimStep> {
+  const { queue } = ports;
+  if (!queue || !run.claim) return { kind: 'go' };
+  if (run.claim.kind === 'event') {
+    const claim = await claimForEvent(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, run.claim.write);
+    return claim.kind === 'held' ? { kind: 'go', token: claim.token } : { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
+  }
+  const { message } = run.claim;
+  const claim = await claimForQueue(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, message.resume !== undefined);
+  if (claim.kind === 'held') return { kind: 'go', token: claim.token };
+  if (claim.kind === 'collapsed') return { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
+  // The message goes back on the queue to come back when the holder is done.
+  await queue.send(message, { visibilityDelaySeconds: visibilityDelaySeconds(claim.retryAfterMs) });
+  return { kind: 'waiting', holder: claim.holder, retryAfterMs: claim.retryAfterMs };
 }
 
 function requestOf(ports: RemediationPorts, run: RemediationRun<unknown>): RemediationRequest {
