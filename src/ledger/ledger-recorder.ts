@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { isTransientOutcome } from '../outcomes/summary';
 import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { RemediationOutcome } from '../engine/types';
-import { fieldsOf, type OutcomeField, OutcomeSchema, pickDefined } from '../outcomes/schema';
+import { outcomeFieldsBut, pickDefined } from '../outcomes/schema';
 import { LEDGER_OUTCOME_OMITS, type LedgerEntry, type LedgerStore } from './types';
 
-const OUTCOME_FIELDS = fieldsOf(OutcomeSchema).filter((f): f is Exclude<OutcomeField, (typeof LEDGER_OUTCOME_OMITS)[number]> => !(LEDGER_OUTCOME_OMITS as readonly string[]).includes(f));
+const OUTCOME_FIELDS = outcomeFieldsBut(LEDGER_OUTCOME_OMITS);
 
 /** The outcome's row: its fields as the ledger schema lists them, and the request's. */
 export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeContext): LedgerEntry {
   const { deferral } = outcome;
-  const entry: LedgerEntry = {
+  return {
     requestId: context.requestId ?? randomUUID(),
     trigger: context.trigger,
     ...(context.eventId !== undefined && { eventId: context.eventId }),
@@ -20,7 +20,6 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     }),
     finishedAt: new Date(Date.parse(outcome.startedAt) + outcome.durationMs).toISOString(),
   };
-  return entry;
 }
 
 /** Writes every outcome to the ledger; an event whose work is finished is marked handled. */

@@ -101,6 +101,11 @@ export function fieldsOf<T extends { properties: Record<string, TSchema> }>(sche
   return Object.keys(schema.properties) as Array<keyof T['properties'] & string>;
 }
 
+/** The outcome's fields a derived record carries as they are: all but those it leaves out or reshapes. */
+export function outcomeFieldsBut<const Omitted extends readonly OutcomeField[]>(omitted: Omitted): Array<Exclude<OutcomeField, Omitted[number]>> {
+  return fieldsOf(OutcomeSchema).filter((f): f is Exclude<OutcomeField, Omitted[number]> => !(omitted as readonly string[]).includes(f));
+}
+
 /** The fields of `record` a derived record lists, those with a value only. */
 export function pickDefined<T extends object, K extends keyof T>(record: T, fields: readonly K[]): Partial<Pick<T, K>> {
   const picked: Partial<Pick<T, K>> = {};

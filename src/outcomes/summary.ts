@@ -1,7 +1,7 @@
 import type { LogLevel } from '../logging/logger';
 import { type Static, Type } from '@sinclair/typebox';
 import type { RemediationOutcome } from '../engine/types';
-import { fieldsOf, type OutcomeField, OutcomeSchema, pickDefined } from './schema';
+import { OutcomeSchema, outcomeFieldsBut, pickDefined } from './schema';
 
 /**
  * The one structured line each outcome gets (and the data of its outcome event): every field of the
@@ -27,7 +27,7 @@ export const OutcomeLogSchema = Type.Composite([
 ]);
 export type OutcomeLogLine = Static<typeof OutcomeLogSchema>;
 
-const LOGGED_FIELDS = fieldsOf(OutcomeSchema).filter((f): f is Exclude<OutcomeField, (typeof OUTCOME_LOG_OMITS)[number]> => !(OUTCOME_LOG_OMITS as readonly string[]).includes(f));
+const LOGGED_FIELDS = outcomeFieldsBut(OUTCOME_LOG_OMITS);
 
 export function summarizeOutcome(outcome: RemediationOutcome): OutcomeLogLine {
   const { deferral, plan } = outcome;
