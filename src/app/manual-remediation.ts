@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { parseArmId } from '../arm/resource-id';
 import { evaluateGovernance } from '../config';
 import type { RemediationOutcome } from '../engine/types';
-import { isAutopilotError } from '../errors';
+import { AutopilotError, isAutopilotError } from '../errors';
 import type { Autopilot } from './composition';
 import type { TriggerKind } from '../outcomes/recorder';
+import { createLogger, type StructuredLogger } from '../logging/logger';
+import { remediationPorts, runRemediation } from './run-remediation';
+
+/** The CLI prints the outcome itself; it logs no line for it. */
+const SILENT = createLogger(() => undefined);
 
 export interface ManualRequest {
   resourceId: string;
@@ -29,7 +34,7 @@ const SELECTION_ERRORS = new Set(['UnknownProfile', 'ProfileNotSelectable']);
  * trusted than the rules' author: only resources inside the governed scope, and only profiles the
  * matching rule allows; anything else is refused before a single write.
  */
-export async function runManualRemediation(autopilot: Autopilot, request: ManualRequest, trigger: TriggerKind): Promise<ManualResult> {
+export async function runManualRemediation(autopilot: Autopilot, request: ManualRequest, trigger: TriggerKind, log: StructuredLogger = SILENT): Promise<ManualResult> {
   const requestId = randomUUID();
   const receivedAt = new Date().toISOString();
   let id;
@@ -53,19 +58,31 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
       return { kind: 'rejected', status: 403, code: 'UnknownProfile', detail: `profile '${name}' is not defined in the rules`, requestId };
     }
   }
-  const outcome = await autopilot.remediator.remediate({
+  const result = await runRemediation(remediationPorts(autopilot), {
     resourceId: id.id,
+    remediationId: requestId,
     correlationId: requestId,
     mode: request.mode,
+    trigger,
     requestedProfiles: request.profiles,
+    // Plan mode writes nothing, not even to the ledger: it is a question, not an action.
+    record: request.mode === 'apply' ? { eventTime: receivedAt } : undefined,
+    log: log.child({ requestId }),
+    refuse: refusalOf,
   });
+  if (result.kind === 'refused') return { ...result.refusal, kind: 'rejected', requestId };
+  // Collapsing and waiting come from a claim, which a manual run does not take.
+  if (result.kind !== 'finished') throw new AutopilotError('UnexpectedClaim', `a manual remediation takes no claim, yet it ended ${result.kind}`);
+  return { kind: 'done', requestId, outcome: result.outcome };
+}
+
+type OutcomeRefusal = Omit<Extract<ManualResult, { kind: 'rejected' }>, 'kind' | 'requestId'>;
+
+/** Outcomes a caller gets as a refusal of the request rather than as an outcome; never recorded. */
+function refusalOf(outcome: RemediationOutcome): OutcomeRefusal | undefined {
   const selection = outcome.errors.find((e) => SELECTION_ERRORS.has(e.code));
-  if (selection) {
-    return { kind: 'rejected', status: 403, code: selection.code as 'UnknownProfile' | 'ProfileNotSelectable', detail: selection.message, requestId };
-  }
+  if (selection) return { status: 403, code: selection.code as 'UnknownProfile' | 'ProfileNotSelectable', detail: selection.message };
   const invalid = outcome.errors.find((e) => e.code === 'ScopeTemplateUnresolved' || e.code === 'ScopeOutsideGovernedSubscriptions' || e.code === 'IdentityTemplateInvalid');
-  if (invalid) return { kind: 'rejected', status: 422, code: 'RulesNotApplicable', detail: invalid.message, requestId };
-  // Plan mode writes nothing, not even to the ledger: it is a question, not an action.
-  if (request.mode === 'apply') await autopilot.outcomes.record(outcome, { trigger, requestId, eventTime: receivedAt });
-  return { kind: 'done', requestId, outcome };
+  if (invalid) return { status: 422, code: 'RulesNotApplicable', detail: invalid.message };
+  return undefined;
 }

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
 import { createLogger } from '../logging/logger';
-import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
-import { handOffMessage, MalformedRemediationMessageError, parseRemediationMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
+import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
 import { triggerMetadataInt, triggerMetadataTime } from './trigger-metadata';
 import { isAutopilotError } from '../errors';
-import { abandonClaim, claimForQueue, endClaim } from '../app/resource-claims';
+import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 
 /**
  * Queue trigger on the remediation queue: one resource per message, found non-compliant by a sweep or
@@ -38,44 +37,33 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     const autopilot = getAutopilot();
     const remediationId = parsed.remediationId ?? randomUUID();
     const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId, remediationId });
-    const queue = autopilot.sweep.queue;
-    // One remediation per resource across every instance: while another runs, this one waits its turn.
-    const claim = queue && (await claimForQueue(autopilot.ledger, parsed.resourceId, remediationId, autopilot.settings.budgetSeconds * 1000, parsed.resume !== undefined));
-    if (claim && claim.kind === 'collapsed') {
-      return void scoped.log('info', 'remediation.collapsed', { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` });
+    // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
+    const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
+    const result = await runRemediation(remediationPorts(autopilot), {
+      resourceId: parsed.resourceId,
+      remediationId,
+      correlationId: parsed.correlationId || context.invocationId,
+      mode: 'apply',
+      trigger: 'queue',
+      // One remediation per resource across every instance: while another runs, this one waits its turn.
+      claim: { kind: 'queue', message: parsed },
+      // Other transient failures throw instead: the host's own retries (and poison queue) handle them.
+      handOff: { transientFailures: false, origin: { eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems } },
+      resume: parsed.resume,
+      startedAt: parsed.startedAt,
+      deliveredAt: Date.parse(receivedAt),
+      record: { eventId: parsed.eventId, eventTime: since },
+      log: scoped,
+    });
+    if (result.kind === 'collapsed') {
+      return void scoped.log('info', 'remediation.collapsed', { reason: 'remediation-pending', detail: `remediation ${result.holder} of this resource is queued until ${result.queuedUntil} and will read it afresh` });
     }
-    if (claim && claim.kind === 'busy') {
-      await queue!.send(parsed, { visibilityDelaySeconds: visibilityDelaySeconds(claim.retryAfterMs) });
-      return void scoped.log('info', 'remediation.waiting', { holder: claim.holder, retryAfterMs: claim.retryAfterMs, detail: 'another remediation of this resource is running; this one reads it afresh after that one' });
+    if (result.kind === 'waiting') {
+      return void scoped.log('info', 'remediation.waiting', { holder: result.holder, retryAfterMs: result.retryAfterMs, detail: 'another remediation of this resource is running; this one reads it afresh after that one' });
     }
-    let outcome;
-    try {
-      outcome = await autopilot.remediator.remediate({
-        resourceId: parsed.resourceId,
-        correlationId: parsed.correlationId || context.invocationId,
-        mode: 'apply',
-        handOff: queue ? { transientFailures: false } : undefined,
-        resume: parsed.resume,
-        startedAt: parsed.startedAt,
-        deliveredAt: Date.parse(receivedAt),
-      });
-      if (outcome.status === 'deferred' && outcome.deferral && queue) {
-        // Sent before this message is completed: if sending fails, the throw makes the host retry this one.
-        const next = handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems });
-        await queue.send(next, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
-      }
-      scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', summarizeOutcome(outcome));
-      // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
-      const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
-      await autopilot.outcomes.record(outcome, { trigger: 'queue', requestId: remediationId, eventId: parsed.eventId, eventTime: since });
-    } catch (e) {
-      // The host delivers this message again, and that delivery reads the resource afresh.
-      await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
-      throw e;
-    }
-    if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped, autopilot.settings.budgetSeconds * 1000);
-    if (isTransientOutcome(outcome)) {
-      throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
+    if (result.kind === 'finished' && result.redeliver) {
+      const { outcome } = result;
+      throw new RedeliveryRequestedError(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
     }
   };
 }

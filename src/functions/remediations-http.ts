@@ -4,7 +4,6 @@ import { createLogger } from '../logging/logger';
 import { runManualRemediation } from '../app/manual-remediation';
 import { parseArmId } from '../arm/resource-id';
 import { isAutopilotError } from '../errors';
-import { outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
 import { json, problem } from '../http/problem';
 import type { LedgerStore } from '../ledger/types';
 import { readRemediationBody } from '../http/remediation-body';
@@ -40,13 +39,13 @@ export function createRemediationsPostHandler(getAutopilot: () => Autopilot) {
     // The role needed depends on the mode, so it is checked once the body says which.
     const denied = authorize(admitted.caller, body.request.mode, autopilot.settings.http);
     if (denied) return denied;
-    const result = await runManualRemediation(autopilot, body.request, 'http');
-    const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'http', requestId: result.requestId, resourceId: body.request.resourceId, caller: admitted.caller.id });
+    const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'http', resourceId: body.request.resourceId, caller: admitted.caller.id });
+    // The use case logs the outcome (under the request id); a refusal is this adapter's to log.
+    const result = await runManualRemediation(autopilot, body.request, 'http', log);
     if (result.kind === 'rejected') {
-      log.log('warn', 'request.rejected', { code: result.code, detail: result.detail });
+      log.child({ requestId: result.requestId }).log('warn', 'request.rejected', { code: result.code, detail: result.detail });
       return problem(result.status, result.code, result.detail, { requestId: result.requestId });
     }
-    log.log(outcomeLogLevel(result.outcome), 'remediation.outcome', { mode: body.request.mode, ...summarizeOutcome(result.outcome) });
     return json(200, { requestId: result.requestId, mode: body.request.mode, outcome: result.outcome }, { 'x-request-id': result.requestId });
   };
 }

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger, type LogLevel } from '../logging/logger';
-import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
-import { MalformedEventError, parseResourceWriteEvent, triageEvent } from '../events/resource-write-event';
-import { handOffMessage, visibilityDelaySeconds } from '../sweep/remediation-queue';
+import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
+import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
-import { abandonClaim, claimForEvent, endClaim } from '../app/resource-claims';
+import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 
 /** The Functions logger, one JSON line per record. */
 export function contextSink(context: InvocationContext) {
@@ -65,47 +63,36 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
 }
 
 /** Remediates one resource for an event: inline, handing off to the queue what does not fit. */
-async function remediateOne(autopilot: Autopilot, parsed: ReturnType<typeof parseResourceWriteEvent>, resourceId: string, scoped: ReturnType<typeof createLogger>, receivedAt: string): Promise<void> {
+async function remediateOne(autopilot: Autopilot, parsed: ResourceWriteEvent, resourceId: string, scoped: StructuredLogger, receivedAt: string): Promise<void> {
   // An app a component event names may be out of scope by its id alone.
   const outOfScope = autopilot.remediator.skipByIdAlone(resourceId);
   if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
-  const queue = autopilot.sweep.queue;
   const remediationId = randomUUID();
-  // One remediation per resource across every instance: a duplicate event collapses into the one that
-  // runs, or waits on the queue, for it.
-  const claim = queue && (await claimForEvent(autopilot.ledger, resourceId, remediationId, autopilot.settings.budgetSeconds * 1000, { eventId: parsed.id, eventTime: parsed.eventTime, correlationId: parsed.correlationId ?? parsed.id }));
-  if (claim && claim.kind === 'collapsed') {
-    return void scoped.log(
-      'info',
-      'event.ignored',
-      claim.queuedUntil
-        ? { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` }
-        : { reason: 'remediation-running', detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends` },
-    );
+  const correlationId = parsed.correlationId ?? parsed.id;
+  const result = await runRemediation(remediationPorts(autopilot), {
+    resourceId,
+    remediationId,
+    correlationId,
+    mode: 'apply',
+    trigger: 'eventGrid',
+    // One remediation per resource across every instance: a duplicate event collapses into the one that
+    // runs, or waits on the queue, for it.
+    claim: { kind: 'event', write: { eventId: parsed.id, eventTime: parsed.eventTime, correlationId } },
+    handOff: { transientFailures: true, origin: { eventId: parsed.id, eventTime: parsed.eventTime } },
+    deliveredAt: Date.parse(receivedAt),
+    record: { eventId: parsed.id, eventTime: parsed.eventTime ?? receivedAt },
+    log: scoped,
+    logFields: { remediationId },
+  });
+  if (result.kind === 'collapsed') return void scoped.log('info', 'event.ignored', collapsedReason(result));
+  if (result.kind === 'finished' && result.redeliver) {
+    const { outcome } = result;
+    throw new RedeliveryRequestedError(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
   }
-  let outcome;
-  try {
-    outcome = await autopilot.remediator.remediate({
-      resourceId: resourceId,
-      correlationId: parsed.correlationId ?? parsed.id,
-      mode: 'apply',
-      handOff: queue ? { transientFailures: true } : undefined,
-      deliveredAt: Date.parse(receivedAt),
-    });
-    if (outcome.status === 'deferred' && outcome.deferral && queue) {
-      // Queued before it is recorded: if the queue is down, nothing says "deferred" and Event Grid redelivers.
-      const delay = visibilityDelaySeconds(outcome.deferral.retryAfterMs);
-      await queue.send(handOffMessage({ ...outcome, deferral: outcome.deferral }, { remediationId, eventId: parsed.id, eventTime: parsed.eventTime }), { visibilityDelaySeconds: delay });
-    }
-    scoped.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...summarizeOutcome(outcome), remediationId });
-    await autopilot.outcomes.record(outcome, { trigger: 'eventGrid', eventId: parsed.id, requestId: remediationId, eventTime: parsed.eventTime ?? receivedAt });
-  } catch (e) {
-    // Event Grid delivers this event again and that delivery reads the resource afresh.
-    await abandonClaim(autopilot.ledger, claim ? claim.token : undefined);
-    throw e;
-  }
-  if (claim && queue) await endClaim(autopilot.ledger, claim.token, queue, outcome, scoped, autopilot.settings.budgetSeconds * 1000);
-  if (isTransientOutcome(outcome)) {
-    throw new Error(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
-  }
+}
+
+function collapsedReason(claim: { holder: string; queuedUntil?: string }): { reason: string; detail: string } {
+  return claim.queuedUntil
+    ? { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` }
+    : { reason: 'remediation-running', detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends` };
 }

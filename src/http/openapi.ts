@@ -1,5 +1,11 @@
 import { REMEDIATION_REQUEST_SCHEMA } from './remediation-body';
 import { PROBLEM_CODES } from './problem';
+import { OutcomeSchema } from '../outcomes/schema';
+import { LedgerEntrySchema } from '../ledger/types';
+import { openApiComponents } from './openapi-schema';
+
+/** The outcome and the ledger row, derived from their one schema (with Grantee and WorkloadIdentity). */
+const OUTCOME_COMPONENTS = openApiComponents({ Outcome: OutcomeSchema, LedgerEntry: LedgerEntrySchema });
 
 const problem = {
   description: 'RFC 9457 problem details',
@@ -104,102 +110,12 @@ export const OPENAPI_DOCUMENT = {
           requestId: { type: 'string' },
         },
       },
-      Grantee: {
-        type: 'object',
-        description: 'The principal that holds (or would hold) the roles: resource (its own identity), cluster (AKS control plane) or kubelet (AKS nodes, what pods use)',
-        required: ['role'],
-        properties: { role: { type: 'string', enum: ['resource', 'cluster', 'kubelet'] }, objectId: { type: 'string' }, clientId: { type: 'string' }, identityId: { type: 'string' } },
-      },
-      WorkloadIdentity: {
-        type: 'object',
-        description: "AKS workload identity of one Kubernetes service account: set `annotation` on the service account (azure.workload.identity/client-id: <clientId>)",
-        required: ['serviceAccount', 'identityId', 'credential', 'roles'],
-        properties: {
-          serviceAccount: { type: 'string', description: 'namespace/name, from the rules file' },
-          identityId: { type: 'string' },
-          clientId: { type: 'string' },
-          principalId: { type: 'string' },
-          annotation: { type: 'string' },
-          credential: {
-            type: 'object',
-            required: ['name', 'subject', 'status'],
-            properties: { name: { type: 'string' }, issuer: { type: 'string' }, subject: { type: 'string' }, status: { type: 'string', enum: ['created', 'updated', 'exists', 'missing'] } },
-          },
-          roles: { type: 'array', items: { type: 'string' } },
-        },
-      },
-      Outcome: {
-        type: 'object',
-        required: ['correlationId', 'resourceId', 'status', 'actions', 'skipped', 'errors', 'startedAt', 'durationMs'],
-        properties: {
-          correlationId: { type: 'string' },
-          resourceId: { type: 'string' },
-          resourceType: { type: 'string' },
-          status: { type: 'string', enum: ['compliant', 'remediated', 'planned', 'skipped', 'gone', 'blocked', 'pending', 'deferred', 'failed'] },
-          rule: { type: 'string' },
-          mode: { type: 'string', enum: ['enforce', 'report'] },
-          principalId: { type: 'string' },
-          grantee: { $ref: '#/components/schemas/Grantee' },
-          workloadIdentities: { type: 'array', description: 'AKS workload identity: each service account\'s identity, clientId and federated credential.', items: { $ref: '#/components/schemas/WorkloadIdentity' } },
-          identityBefore: { type: 'string' },
-          identityAfter: { type: 'string' },
-          plan: { type: 'object' },
-          actions: { type: 'array', items: { type: 'object', required: ['kind'], properties: { kind: { type: 'string' } } } },
-          skipped: { type: 'array', items: { type: 'object', required: ['reason', 'detail'], properties: { reason: { type: 'string' }, detail: { type: 'string' } } } },
-          blockers: {
-            type: 'array',
-            description: 'Why a blocked outcome changed nothing, and what a person can do (for example RequiresRedeploy, RestartNotAllowed).',
-            items: {
-              type: 'object',
-              required: ['code', 'detail'],
-              properties: { code: { type: 'string' }, detail: { type: 'string' }, remedy: { type: 'string' }, waivedBy: { type: 'string', description: 'The rule workload option that lifts it.' } },
-            },
-          },
-          errors: {
-            type: 'array',
-            items: { type: 'object', required: ['code', 'message', 'transient'], properties: { code: { type: 'string' }, message: { type: 'string' }, transient: { type: 'boolean' } } },
-          },
-          startedAt: { type: 'string', format: 'date-time' },
-          durationMs: { type: 'number' },
-        },
-      },
       RemediationResponse: {
         type: 'object',
         required: ['requestId', 'mode', 'outcome'],
         properties: { requestId: { type: 'string', format: 'uuid' }, mode: { type: 'string', enum: ['plan', 'apply'] }, outcome: { $ref: '#/components/schemas/Outcome' } },
       },
-      LedgerEntry: {
-        type: 'object',
-        required: ['requestId', 'resourceId', 'trigger', 'status', 'correlationId', 'actions', 'skipped', 'errors', 'durationMs', 'startedAt', 'finishedAt'],
-        properties: {
-          requestId: { type: 'string' },
-          resourceId: { type: 'string' },
-          trigger: { type: 'string', enum: ['eventGrid', 'http', 'queue', 'timer', 'cli'] },
-          status: { type: 'string', enum: ['compliant', 'remediated', 'planned', 'skipped', 'gone', 'blocked', 'pending', 'deferred', 'failed'] },
-          correlationId: { type: 'string' },
-          eventId: { type: 'string' },
-          rule: { type: 'string' },
-          mode: { type: 'string' },
-          principalId: { type: 'string' },
-          grantee: { $ref: '#/components/schemas/Grantee' },
-          workloadIdentities: { type: 'array', description: 'AKS workload identity: each service account\'s identity, clientId and federated credential.', items: { $ref: '#/components/schemas/WorkloadIdentity' } },
-          identityBefore: { type: 'string' },
-          identityAfter: { type: 'string' },
-          plan: { type: 'object' },
-          actions: { type: 'array', items: { type: 'object' } },
-          skipped: { type: 'array', items: { type: 'object' } },
-          blockers: { type: 'array', description: 'Why a blocked or pending remediation is not done, and the remedy.', items: { type: 'object' } },
-          errors: { type: 'array', items: { type: 'object' } },
-          deferral: {
-            type: 'object',
-            description: 'Set while the remediation is deferred: why, when the remediation queue carries on, and the hand-off count.',
-            properties: { reason: { type: 'string' }, detail: { type: 'string' }, retryAt: { type: 'string', format: 'date-time' }, attempt: { type: 'integer' } },
-          },
-          durationMs: { type: 'number' },
-          startedAt: { type: 'string', format: 'date-time' },
-          finishedAt: { type: 'string', format: 'date-time' },
-        },
-      },
+      ...OUTCOME_COMPONENTS,
     },
   },
 } as const;

@@ -2,36 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { isTransientOutcome } from '../outcomes/summary';
 import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { RemediationOutcome } from '../engine/types';
-import type { LedgerEntry, LedgerStore } from './types';
+import { outcomeFieldsBut, pickDefined } from '../outcomes/schema';
+import { LEDGER_OUTCOME_OMITS, type LedgerEntry, type LedgerStore } from './types';
 
+const OUTCOME_FIELDS = outcomeFieldsBut(LEDGER_OUTCOME_OMITS);
+
+/** The outcome's row: its fields as the ledger schema lists them, and the request's. */
 export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeContext): LedgerEntry {
+  const { deferral } = outcome;
   return {
     requestId: context.requestId ?? randomUUID(),
-    resourceId: outcome.resourceId,
     trigger: context.trigger,
-    status: outcome.status,
-    correlationId: outcome.correlationId,
-    eventId: context.eventId,
-    rule: outcome.rule,
-    mode: outcome.mode,
-    principalId: outcome.principalId,
-    grantee: outcome.grantee,
-    ...(outcome.workloadIdentities ? { workloadIdentities: outcome.workloadIdentities } : {}),
-    identityBefore: outcome.identityBefore,
-    identityAfter: outcome.identityAfter,
-    plan: outcome.plan,
-    actions: outcome.actions,
-    skipped: outcome.skipped,
-    blockers: outcome.blockers,
-    errors: outcome.errors,
-    deferral: outcome.deferral && {
-      reason: outcome.deferral.reason,
-      detail: outcome.deferral.detail,
-      retryAt: new Date(Date.now() + outcome.deferral.retryAfterMs).toISOString(),
-      attempt: outcome.deferral.resume.attempt,
-    },
-    durationMs: outcome.durationMs,
-    startedAt: outcome.startedAt,
+    ...(context.eventId !== undefined && { eventId: context.eventId }),
+    ...(pickDefined(outcome, OUTCOME_FIELDS) as Omit<LedgerEntry, 'requestId' | 'trigger' | 'eventId' | 'deferral' | 'finishedAt'>),
+    ...(deferral && {
+      deferral: { reason: deferral.reason, detail: deferral.detail, retryAt: new Date(Date.now() + deferral.retryAfterMs).toISOString(), attempt: deferral.resume.attempt },
+    }),
     finishedAt: new Date(Date.parse(outcome.startedAt) + outcome.durationMs).toISOString(),
   };
 }

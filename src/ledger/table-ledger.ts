@@ -2,9 +2,11 @@ import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import { CLAIM_PARTITION, claimKey, EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
 import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, heldBy, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
-import type { LedgerEntry, LedgerStore } from './types';
+import { fieldsOf } from '../outcomes/schema';
+import { type LedgerEntry, LedgerEntrySchema, type LedgerStore } from './types';
 
-const JSON_FIELDS = ['plan', 'actions', 'skipped', 'blockers', 'errors', 'grantee', 'deferral', 'workloadIdentities'] as const;
+/** Table properties are scalars: the row's objects and arrays, as its schema types them, are stored as JSON text. */
+const JSON_FIELDS: readonly string[] = fieldsOf(LedgerEntrySchema).filter((f) => ['object', 'array'].includes(LedgerEntrySchema.properties[f].type as string));
 /** Table string properties hold at most 64 KiB (32K UTF-16 characters). */
 const MAX_PROPERTY_CHARS = 30_000;
 
@@ -12,7 +14,7 @@ function toEntity(entry: LedgerEntry, partitionKey: string, rowKey: string): Rec
   const entity: Record<string, unknown> = { partitionKey, rowKey };
   for (const [k, v] of Object.entries(entry)) {
     if (v === undefined) continue;
-    if ((JSON_FIELDS as readonly string[]).includes(k)) {
+    if (JSON_FIELDS.includes(k)) {
       const text = JSON.stringify(v);
       entity[k] = text.length > MAX_PROPERTY_CHARS ? JSON.stringify({ truncated: true, chars: text.length }) : text;
     } else entity[k] = v;
@@ -24,7 +26,7 @@ function fromEntity(entity: Record<string, unknown>): LedgerEntry {
   const entry: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entity)) {
     if (k === 'partitionKey' || k === 'rowKey' || k === 'etag' || k === 'timestamp' || k.startsWith('odata')) continue;
-    entry[k] = (JSON_FIELDS as readonly string[]).includes(k) && typeof v === 'string' ? JSON.parse(v) : v;
+    entry[k] = JSON_FIELDS.includes(k) && typeof v === 'string' ? JSON.parse(v) : v;
   }
   return entry as unknown as LedgerEntry;
 }

@@ -1,43 +1,31 @@
 import type { ClaimStore } from './claims';
-import type { TriggerKind } from '../outcomes/recorder';
-import type { OutcomeStatus, PrincipalDescription, WorkloadIdentityResult } from '../engine/types';
+import { type Static, Type } from '@sinclair/typebox';
+import { TRIGGER_KINDS } from '../outcomes/recorder';
+import { OutcomeSchema, StringEnum } from '../outcomes/schema';
+
+/**
+ * Derived from the outcome schema: the row carries every outcome field but `resourceType` (rows have
+ * never had it; adding it is a change of its own) and the deferral, which it holds as a time.
+ */
+export const LEDGER_OUTCOME_OMITS = ['resourceType', 'deferral'] as const;
+
+export const LedgerDeferralSchema = Type.Object(
+  { reason: Type.String(), detail: Type.String(), retryAt: Type.String({ format: 'date-time' }), attempt: Type.Integer() },
+  { description: 'Set while the remediation is deferred: why, when the remediation queue carries on, and the hand-off count.' },
+);
+export type LedgerDeferral = Static<typeof LedgerDeferralSchema>;
 
 /** One row of the audit ledger: what the automation did, to which principal, and why. Never a token. */
-export interface LedgerEntry {
-  requestId: string;
-  resourceId: string;
-  trigger: TriggerKind;
-  status: OutcomeStatus;
-  correlationId: string;
-  eventId?: string;
-  rule?: string;
-  mode?: string;
-  principalId?: string;
-  /** The principal that holds (or would hold) the roles: its role for the workload, objectId, clientId. */
-  grantee?: PrincipalDescription;
-  /** AKS workload identity: each service account's identity, clientId (for its annotation) and credential. */
-  workloadIdentities?: WorkloadIdentityResult[];
-  identityBefore?: string;
-  identityAfter?: string;
-  plan?: unknown;
-  actions: unknown[];
-  skipped: unknown[];
-  /** Why a `blocked` or `pending` remediation is not done, and what a person can do. */
-  blockers?: unknown[];
-  errors: unknown[];
-  /** While `deferred`: why, when the queue carries on (ISO), and the hand-off count. */
-  deferral?: LedgerDeferral;
-  durationMs: number;
-  startedAt: string;
-  finishedAt: string;
-}
-
-export interface LedgerDeferral {
-  reason: string;
-  detail: string;
-  retryAt: string;
-  attempt: number;
-}
+export const LedgerEntrySchema = Type.Composite([
+  Type.Object({
+    requestId: Type.String(),
+    trigger: StringEnum(TRIGGER_KINDS),
+    eventId: Type.Optional(Type.String()),
+  }),
+  Type.Omit(OutcomeSchema, LEDGER_OUTCOME_OMITS),
+  Type.Object({ deferral: Type.Optional(LedgerDeferralSchema), finishedAt: Type.String({ format: 'date-time' }) }),
+]);
+export type LedgerEntry = Static<typeof LedgerEntrySchema>;
 
 export interface LedgerStore extends ClaimStore {
   /**

@@ -1,6 +1,7 @@
 import type { RemediationOutcome } from '../engine/types';
 
-export type TriggerKind = 'eventGrid' | 'http' | 'queue' | 'timer' | 'cli';
+export const TRIGGER_KINDS = ['eventGrid', 'http', 'queue', 'timer', 'cli'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export interface OutcomeContext {
   trigger: TriggerKind;

@@ -1,36 +1,45 @@
 import type { LogLevel } from '../logging/logger';
+import { type Static, Type } from '@sinclair/typebox';
 import type { RemediationOutcome } from '../engine/types';
+import { OutcomeSchema, outcomeFieldsBut, pickDefined } from './schema';
 
-/** The one structured line each outcome gets. */
-export function summarizeOutcome(outcome: RemediationOutcome): Record<string, unknown> {
+/**
+ * The one structured line each outcome gets (and the data of its outcome event): every field of the
+ * outcome schema but `plan`, too large for a line (its Dapr part is summarised as `dapr`), and
+ * `startedAt` (the line has its own time); the deferral as when, not what the queue resumes from.
+ */
+export const OUTCOME_LOG_OMITS = ['plan', 'startedAt', 'deferral'] as const;
+
+export const OutcomeLogSchema = Type.Composite([
+  Type.Omit(OutcomeSchema, OUTCOME_LOG_OMITS),
+  Type.Object({
+    deferral: Type.Optional(Type.Object({ reason: Type.String(), detail: Type.String(), retryAfterSeconds: Type.Integer(), attempt: Type.Integer() })),
+    dapr: Type.Optional(
+      Type.Object(
+        {
+          appId: Type.String(),
+          components: Type.Array(Type.Object({ name: Type.String(), componentType: Type.String(), status: Type.String(), targets: Type.Array(Type.Unknown()), clientId: Type.Optional(Type.Unknown()) })),
+        },
+        { description: "A Dapr app: what each component got, and whether its azureClientId names the grantee." },
+      ),
+    ),
+  }),
+]);
+export type OutcomeLogLine = Static<typeof OutcomeLogSchema>;
+
+const LOGGED_FIELDS = outcomeFieldsBut(OUTCOME_LOG_OMITS);
+
+export function summarizeOutcome(outcome: RemediationOutcome): OutcomeLogLine {
+  const { deferral, plan } = outcome;
   return {
-    status: outcome.status,
-    resourceId: outcome.resourceId,
-    resourceType: outcome.resourceType,
-    correlationId: outcome.correlationId,
-    rule: outcome.rule,
-    mode: outcome.mode,
-    principalId: outcome.principalId,
-    grantee: outcome.grantee,
-    ...(outcome.workloadIdentities ? { workloadIdentities: outcome.workloadIdentities } : {}),
-    identityBefore: outcome.identityBefore,
-    identityAfter: outcome.identityAfter,
-    actions: outcome.actions,
-    skipped: outcome.skipped,
-    blockers: outcome.blockers,
-    errors: outcome.errors,
-    deferral: outcome.deferral && {
-      reason: outcome.deferral.reason,
-      detail: outcome.deferral.detail,
-      retryAfterSeconds: Math.ceil(outcome.deferral.retryAfterMs / 1000),
-      attempt: outcome.deferral.resume.attempt,
-    },
-    // A Dapr app: what each component got, and whether its azureClientId names the grantee.
-    dapr: outcome.plan?.dapr && {
-      appId: outcome.plan.dapr.appId,
-      components: outcome.plan.dapr.components.map((c) => ({ name: c.name, componentType: c.componentType, status: c.status, targets: c.targets, clientId: c.clientId })),
-    },
-    durationMs: outcome.durationMs,
+    ...(pickDefined(outcome, LOGGED_FIELDS) as Omit<OutcomeLogLine, 'deferral' | 'dapr'>),
+    ...(deferral && { deferral: { reason: deferral.reason, detail: deferral.detail, retryAfterSeconds: Math.ceil(deferral.retryAfterMs / 1000), attempt: deferral.resume.attempt } }),
+    ...(plan?.dapr && {
+      dapr: {
+        appId: plan.dapr.appId,
+        components: plan.dapr.components.map((c) => ({ name: c.name, componentType: c.componentType, status: c.status, targets: c.targets, clientId: c.clientId })),
+      },
+    }),
   };
 }
 

@@ -32,8 +32,9 @@ export const RULES: DependencyRules = {
     azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry'],
     sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'settings', 'telemetry', 'text'],
     app: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'ledger', 'logging', 'outcome-events', 'outcomes', 'settings', 'sweep', 'telemetry', 'text'],
-    // Entry points. http is the HTTP trigger's parsing and access layer: it never reaches the app.
-    http: ['settings'],
+    // Entry points. http is the HTTP trigger's parsing and access layer: it never reaches the app; its
+    // OpenAPI document is derived from the outcome and ledger-row schemas.
+    http: ['ledger', 'outcomes', 'settings'],
     functions: ['app', 'arm', 'config', 'errors', 'events', 'http', 'ledger', 'logging', 'outcomes', 'settings', 'sweep', 'telemetry'],
     cli: ['app', 'arm', 'config', 'engine', 'errors', 'ledger', 'logging', 'sandbox', 'settings', 'sweep', 'text'],
     // The embedded default: the app composed over the ARM emulator's public surface.
