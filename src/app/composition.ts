@@ -13,7 +13,7 @@ import { ArmThrottleGate, type GateListener } from '../azure/throttle-gate';
 import { MsiUserAssignedIdentityPort } from '../azure/user-assigned-identity-port';
 import { loadRulesFile, RoleResolver, type RoleResolverOptions, type RulesConfig } from '../config';
 import type { EnginePorts } from '../engine/ports';
-import { Remediator, type RemediatorSettings } from '../engine/remediate';
+import type { Remediator, RemediatorSettings } from '../engine/remediate';
 import { createLedger } from '../ledger/create';
 import { LedgerRecorder } from '../ledger/ledger-recorder';
 import type { LedgerStore } from '../ledger/types';

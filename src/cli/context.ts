@@ -1,4 +1,4 @@
-import { CliConsole, type CliIo } from './console';
+import type { CliConsole, CliIo } from './console';
 import { EXIT } from './exit-codes';
 import { applyQuery, formatResult, type OutputFormat } from './output';
 

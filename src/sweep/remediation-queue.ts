@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { SweepStorage } from '../settings/settings';
 import { parseArmId } from '../arm/resource-id';
 import { AutopilotError, InvalidResourceIdError } from '../errors';

@@ -54,7 +54,10 @@ function fakes(answer: RemediationOutcome | (() => Promise<RemediationOutcome>),
       },
     },
     claims: options.claims ?? ledger,
-    queue: options.queue === false ? undefined : { name: 'remediations', send: async (message, sendOptions) => void (steps.push('send'), sent.push({ message, options: sendOptions })) },
+    queue: options.queue === false ? undefined : { name: 'remediations', send: async (message, sendOptions) => {
+      steps.push('send');
+      sent.push({ message, options: sendOptions });
+    } },
     outcomes: {
       async record(outcome, context) {
         steps.push('record');

@@ -8,7 +8,7 @@ import { renderProgressLine } from '../../src/cli/progress';
  * The oracle is knack itself (the framework of `az`): Debian's azure-cli package installs it with
  * PyYAML and tabulate for the system Python. Each case is rendered by knack's own formatters and by ours.
  */
-const ORACLE = String.raw`
+const ORACLE = `
 import json, sys
 from collections import OrderedDict
 from knack.output import format_json, format_table, format_tsv, format_yaml

@@ -8,7 +8,7 @@ import { terminalLine } from '../../text/safe-text';
  * `validate <rules.yaml>`: every problem of the file with its key path and line, without touching
  * Azure. Exit 0 when the file loads (warnings allowed), 1 when it has problems or cannot be read.
  */
-export function validateCommand(ctx: CliContext, path: string): CommandResult {
+export function validateCommand(_ctx: CliContext, path: string): CommandResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
