@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rgReaderRules } from './rules.fixture';
@@ -45,21 +45,5 @@ describe('Event Grid trigger: Container Apps jobs', () => {
     assert.equal(write.status, 202);
     assert.deepEqual(write.body, { identity: { type: 'SystemAssigned' } }, 'JobPatchProperties has no location: the identity alone');
     assert.ok(calls.some((c) => c.method === 'GET' && /\/containerappsjobOperationResults\//.test(c.path)), 'the Location monitor was polled');
-  });
-
-  it('keeps an existing user-assigned identity, spelling the combined kind "SystemAssigned,UserAssigned" (common-types v3)', async () => {
-    const ua = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-jobs', name: 'id-job-existing' });
-    const id = seedResource(env.emulator.state, {
-      subscriptionId: SUB_A,
-      resourceGroup: 'rg-jobs',
-      type: SEED_TYPES.containerAppJob,
-      name: 'with-ua',
-      identity: { type: 'UserAssigned', userAssignedIdentities: { [ua.id]: {} } },
-    });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const identity = env.emulator.state.resource(id)!.body.identity;
-    assert.equal(identity.type, 'SystemAssigned,UserAssigned');
-    assert.deepEqual(Object.keys(identity.userAssignedIdentities), [ua.id]);
   });
 });
