@@ -24,8 +24,6 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
   });
   return [
     r('web app', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-storefront', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
-    // The staging slot a pipeline creates: a slot has its own identity (a swap does not move it), named after its site.
-    r('deployment slot of app-storefront', { resourceGroup: 'rg-web', type: SEED_TYPES.deploymentSlot, parent: 'app-storefront', name: 'staging' }),
     r('container app (Dapr)', { resourceGroup: 'rg-dapr', type: SEED_TYPES.containerApp, name: 'orders', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
     r('virtual machine', { resourceGroup: 'rg-vm', type: SEED_TYPES.virtualMachine, name: 'vm-build-agent' }),
     // Manual upgrade policy (Azure's default): reported pending under a rule without the opt-in,
@@ -33,7 +31,6 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
     r('VM scale set, Manual policy', { resourceGroup: 'rg-vm', type: SEED_TYPES.scaleSet, name: 'vmss-workers' }),
     r('VM scale set, Manual, opted in', { resourceGroup: 'rg-batch', type: SEED_TYPES.scaleSet, name: 'vmss-batch' }),
     r('container group', { resourceGroup: 'rg-jobs', type: SEED_TYPES.containerGroup, name: 'aci-nightly-report' }),
-    r('container app job', { resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'job-invoice-export' }),
     // A secure environment variable: Azure never returns it on GET, so the group is reported, not PUT.
     r('container group with a secret', {
       resourceGroup: 'rg-jobs',
@@ -74,4 +71,21 @@ function aksNodePool(emulator: ArmEmulator): Omit<Parameters<typeof seedResource
   if (!emulator.state.resourceGroups.has(groupId.toLowerCase())) emulator.state.addResourceGroup(sub, group, 'westeurope', {}, cluster);
   emulator.state.resourceGroups.get(groupId.toLowerCase())!.body.managedBy ??= cluster;
   return { resourceGroup: group, type: SEED_TYPES.scaleSet, name: 'aks-nodepool1-12345678-vmss', upgradePolicy: 'Manual' };
+}
+
+/**
+ * What `npm run sandbox` adds to the estate the CLI's `--sandbox` also uses (whose counts its tests
+ * pin): the staging slot a pipeline creates on the storefront, which a swap never gives an identity
+ * (a user-assigned one named after its site with {parentName}), and a Container Apps job.
+ */
+export function seedSlotAndJob(emulator: ArmEmulator): DemoResource[] {
+  const state = emulator.state;
+  const subscriptionId = SANDBOX_SUBSCRIPTION;
+  return [
+    {
+      label: 'deployment slot of app-storefront',
+      id: seedResource(state, { subscriptionId, resourceGroup: 'rg-web', type: SEED_TYPES.deploymentSlot, parent: 'app-storefront', name: 'staging' }),
+    },
+    { label: 'container app job', id: seedResource(state, { subscriptionId, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'job-invoice-export' }) },
+  ];
 }
