@@ -58,10 +58,10 @@ function requireParent(ctx: HandlerContext, id: ArmResourceId, model: ResourceTy
   }
 }
 
-/** `Microsoft.Web/sites/web1/slots/staging`: how ARM's not-found message names a (child) resource. */
-function typedName(id: ArmResourceId): { type: string; name: string } {
-  const path = [id.provider!, ...id.segments.slice(0, -1).flatMap((s) => [s.type, s.name]), id.segments.at(-1)!.type].join('/');
-  return { type: path, name: id.name! };
+/** How ARM's not-found message names the resource: `Microsoft.Web/sites/web1/slots` + `staging` for a child. */
+function notFoundName(id: ArmResourceId, model: ResourceTypeModel): string {
+  if (!model.parentType) return model.type;
+  return [id.provider!, ...id.segments.slice(0, -1).flatMap((s) => [s.type, s.name]), id.segments.at(-1)!.type].join('/');
 }
 
 /** GET, PUT, PATCH and DELETE of a tracked resource of one of the modelled types. */
@@ -70,10 +70,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
   requireParent(ctx, id, model);
   const existing = ctx.state.resource(id.id);
   const action = (verb: string) => ({ action: `${model.type}/${verb}`, scope: id.id });
-  const missing = () => {
-    const { type, name } = typedName(id);
-    return notFound(type, name, id.resourceGroup);
-  };
+  const missing = () => notFound(notFoundName(id, model), id.name!, id.resourceGroup);
 
   switch (req.method) {
     case 'GET': {
