@@ -32,6 +32,7 @@ import { resourceTypeModel } from '../tools/arm-emulator/resource-types';
 import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { benchmarkRules } from './rules';
+import type { SupportedResourceType } from '../src/arm/resource-types';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,9 +42,11 @@ const READ_MS = arg('read-ms', 60);
 const WRITE_MS = arg('write-ms', 250);
 const TIME_FACTOR = arg('time-factor', 0.3);
 /** Time each RP's operation stays InProgress; monitors send Retry-After 1 s, as ARM RPs commonly do. */
-const LRO_MS: Record<string, number> = {
+const LRO_MS: Record<SupportedResourceType, number> = {
   'Microsoft.Web/sites': 0,
+  'Microsoft.Web/sites/slots': 0,
   'Microsoft.App/containerApps': 1000,
+  'Microsoft.App/jobs': 1000,
   'Microsoft.Compute/virtualMachines': 2000,
   'Microsoft.Compute/virtualMachineScaleSets': 2000,
   'Microsoft.ContainerInstance/containerGroups': 2000,
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
       await handler(resourceWriteEvent({ resourceId: id }), context());
       const ms = performance.now() - started;
       const calls = emulator.requestsSince(before);
-      const polls = calls.filter((c) => /\/locations\/[^/]+\/(operations|containerappOperationResults)\//i.test(c.path)).length;
+      const polls = calls.filter((c) => /\/locations\/[^/]+\/(operations|[a-z]*OperationResults)\//i.test(c.path)).length;
       samples.push({ ms, calls: calls.length, polls, groupRead: run === 0 ? 1 : 0 });
     }
     const model = resourceTypeModel(type)!;

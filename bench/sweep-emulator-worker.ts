@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { parseArmId } from '../src/arm/resource-id';
 import { ROLE, startArmEmulator } from '../tools/arm-emulator';
 import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { SyntheticEstate } from '../tools/arm-emulator/generated-estate';
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
     const sub = subscriptions[i % subscriptions.length]!;
     const rg = `rg-${i % 50}`;
     const id = seedResource(emulator.state, { subscriptionId: sub, resourceGroup: rg, type: types[i % types.length]!, name: `res-${i}` });
+    // A child (a slot) brings its parent (a site) into the estate: compliant, so the drift stays what is counted here.
+    const parent = parseArmId(id).isChild ? id.split('/').slice(0, -2).join('/') : undefined;
+    if (parent) compliant(emulator, parent, sub, rg);
     // Every fifth resource has drifted, in three ways: never remediated, identity removed, a grant deleted.
     const kind = i % Math.round(100 / driftPercent) === 0 ? (drifted++ % 3) : -1;
     if (kind === 0) continue;
@@ -49,6 +53,14 @@ async function main(): Promise<void> {
   }
   parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted, roleAssignments: emulator.state.roleAssignments.size, subscriptions });
   serve(emulator);
+}
+
+/** Gives a resource the identity and the two grants the bench's rules ask for. */
+function compliant(emulator: Awaited<ReturnType<typeof startArmEmulator>>, id: string, sub: string, rg: string): void {
+  const principalId = randomUUID();
+  emulator.state.resource(id)!.body.identity = { type: 'SystemAssigned', principalId, tenantId: emulator.state.tenantId };
+  emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${sub}/resourceGroups/${rg}` });
+  emulator.state.grant({ principalId, roleDefinitionGuid: METRICS_PUBLISHER, scope: id });
 }
 
 function serve(emulator: Awaited<ReturnType<typeof startArmEmulator>>): void {

@@ -29,9 +29,12 @@ param deadLetterContainerName string = 'deadletter'
 @minLength(1)
 // A StringIn advanced filter holds at most 25 values; one of them is the tag write below.
 @maxLength(24)
+// The catalogue's types (src/arm/resource-types.ts); test/architecture/catalogue.test.ts fails if they disagree.
 param governedResourceTypes string[] = [
   'Microsoft.Web/sites'
+  'Microsoft.Web/sites/slots'
   'Microsoft.App/containerApps'
+  'Microsoft.App/jobs'
   'Microsoft.Compute/virtualMachines'
   'Microsoft.Compute/virtualMachineScaleSets'
   'Microsoft.ContainerInstance/containerGroups'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import { RulesFileError } from './errors';
-import { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
+import { canonicalResourceType, isChildResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
 import { catalogueEntry, catalogueTargetTypes, COSMOS_ACCOUNT_TYPE, COSMOS_SQL_BUILTIN_ROLES, DAPR_COMPONENT_CATALOGUE } from '../arm/dapr-components';
@@ -345,6 +345,7 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     return [...new Set(names ?? [])];
   };
   const identity = buildIdentity(raw.identity, [...path, 'identity'], fail);
+  checkParentName(identity, types, [...path, 'identity', 'userAssigned'], fail);
   if (identity.kind === 'UserAssigned' && identity.shared) {
     // Every sharer holds whatever any one of them is granted, so nothing a tagger controls may add to it.
     if ((raw.tagSelectableProfiles ?? []).length > 0) {
@@ -367,6 +368,21 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     ...(raw.workloadIdentity ? { workloadIdentity: buildWorkloadIdentity(raw, types, identity, [...path, 'workloadIdentity'], fail) } : {}),
     ...(raw.dapr ? { dapr: buildDapr(raw.dapr, [...path, 'dapr'], scope, identity, fail) } : {}),
   };
+}
+
+/**
+ * `{parentName}` has a value only for child resources (a slot's site): a rule that also matches a
+ * top-level type would fail on every such resource at run time, so it is refused now.
+ */
+function checkParentName(identity: IdentityRule, types: readonly SupportedResourceType[], path: KeyPath, fail: Fail): void {
+  if (identity.kind !== 'UserAssigned') return;
+  const topLevel = types.filter((t) => !isChildResourceType(t));
+  if (topLevel.length === 0) return;
+  for (const [key, template] of [['name', identity.nameTemplate], ['resourceGroup', identity.resourceGroupTemplate]] as const) {
+    if (templateUses(template, 'parentName')) {
+      fail([...path, key], `uses {parentName}, which only child resources have, but the rule also matches ${topLevel.join(', ')}: list only child types (Microsoft.Web/sites/slots) in match.types`);
+    }
+  }
 }
 
 const AKS_TYPE = 'Microsoft.ContainerService/managedClusters';
@@ -440,6 +456,9 @@ function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
     if (!templateUses(identity.nameTemplate, 'resourceName')) warn(`'${identity.nameTemplate}' does not contain {resourceName}: resources of rule '${rule.name}' would share one identity`);
     else if (!both.some((t) => templateUses(t, 'resourceGroup'))) warn(`neither name nor resourceGroup uses {resourceGroup}: same-named resources in different resource groups would share one identity`);
     else if (rule.match.types.length > 1) warn(`rule '${rule.name}' matches ${rule.match.types.length} types (${rule.match.types.join(', ')}) with one name template: a resource of each type with the same name would share one identity (use one rule per type with distinct names)`);
+    // A slot called `staging` exists on every site: without the site's name, every site's staging slot
+    // in one resource group would get the same identity name.
+    else if (rule.match.types.some(isChildResourceType) && !both.some((t) => templateUses(t, 'parentName'))) warn(`rule '${rule.name}' matches child resources (${rule.match.types.filter(isChildResourceType).join(', ')}) without {parentName}: same-named children of different parents (every site's 'staging' slot) would share one identity`);
     const key = both.join('\u0000').toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) warn(`rules[${first}] uses the same identity name and resource group templates: their resources of the same name would share one identity`);

@@ -51,11 +51,13 @@ export function evaluateGovernance(
   if (!rg || !scope.resourceGroups.some((g) => globMatches(g, rg))) {
     return skip('resource-group-not-governed', `resource group '${rg ?? '(none)'}' matches none of scope.resourceGroups`);
   }
-  // Before the type check: 'Microsoft.Web/sites/slots' is better explained as a child than as an unknown type.
-  if (resourceId.isChild) {
-    return skip('child-resource', `'${resourceId.type}' is a child resource; only top-level resources get identities`);
-  }
   const type = resourceId.type ? canonicalResourceType(resourceId.type) : undefined;
+  // Before the scope's type check: a child the catalogue does not name ('Microsoft.Sql/servers/databases',
+  // 'Microsoft.Web/sites/config') is better explained as a child than as an unknown type. Catalogued
+  // children (deployment slots) are governed like any other type.
+  if (resourceId.isChild && !type) {
+    return skip('child-resource', `'${resourceId.type}' is a child resource the product does not govern; only catalogued types get identities`);
+  }
   if (!type || !scope.resourceTypes.includes(type)) {
     return skip('type-not-governed', `type '${resourceId.type}' is not in scope.resourceTypes`);
   }

@@ -9,17 +9,17 @@ import type { GovernedScope, Rule, RulesConfig, TagScopeConstraint } from './typ
  * processed. Tag values are written by whoever can tag the resource, which is usually less trusted
  * than the administrator who wrote the rules, so the result is re-validated after substitution.
  */
-export const KNOWN_PLACEHOLDERS = ['{subscriptionId}', '{resourceGroup}', '{resourceId}', '{resourceName}', '{tag:<name>}'];
+export const KNOWN_PLACEHOLDERS = ['{subscriptionId}', '{resourceGroup}', '{resourceId}', '{resourceName}', '{parentName}', '{tag:<name>}'];
 
 export type Placeholder =
-  | { kind: 'subscriptionId' | 'resourceGroup' | 'resourceId' | 'resourceName' }
+  | { kind: 'subscriptionId' | 'resourceGroup' | 'resourceId' | 'resourceName' | 'parentName' }
   | { kind: 'tag'; tagName: string };
 
 export type TemplatePart = { literal: string } | { placeholder: Placeholder; text: string };
 
 export type TemplateParse = { ok: true; parts: TemplatePart[] } | { ok: false; reason: string };
 
-const SIMPLE = new Set(['subscriptionId', 'resourceGroup', 'resourceId', 'resourceName']);
+const SIMPLE = new Set(['subscriptionId', 'resourceGroup', 'resourceId', 'resourceName', 'parentName']);
 
 export function parseTemplate(template: string): TemplateParse {
   const parts: TemplatePart[] = [];
@@ -108,7 +108,7 @@ export function checkIdentityTemplate(template: string, what: 'name' | 'resource
   // Whoever tags a resource would choose which identity (and so whose roles) it gets: a tagger could
   // name another team's identity, or its resource group. Identities are named by the administrator only.
   if (parsed.parts.some((p) => 'placeholder' in p && p.placeholder.kind === 'tag')) {
-    return `a tag cannot choose the identity's ${what === 'name' ? 'name' : 'resource group'} (whoever tags the resource would pick whose identity it gets); use {resourceName}, {resourceGroup} or literal text`;
+    return `a tag cannot choose the identity's ${what === 'name' ? 'name' : 'resource group'} (whoever tags the resource would pick whose identity it gets); use {resourceName}, {parentName}, {resourceGroup} or literal text`;
   }
   if (isLiteral(parsed.parts)) return what === 'name' ? identityNameProblem(template) : resourceGroupProblem(template);
   return undefined;
@@ -193,6 +193,8 @@ function placeholderValue(p: Placeholder, ctx: TemplateContext): string | { miss
       return ctx.resourceId.id;
     case 'resourceName':
       return ctx.resourceId.name ?? { missing: 'the resource has no name' };
+    case 'parentName':
+      return parentNameOf(ctx.resourceId) ?? { missing: 'the resource has no parent (only a child resource, such as a deployment slot, has one)' };
     case 'tag': {
       const value = tagValue(ctx.tags, p.tagName)?.trim();
       if (value === undefined) return { missing: `the resource has no '${p.tagName}' tag` };
@@ -200,6 +202,15 @@ function placeholderValue(p: Placeholder, ctx: TemplateContext): string | { miss
       return value;
     }
   }
+}
+
+/**
+ * The name of the resource a child resource belongs to (`web1` for `.../sites/web1/slots/staging`):
+ * a slot called `staging` exists on every site, so only the parent's name keeps identity names of
+ * slots apart across sites. Undefined for a top-level resource.
+ */
+function parentNameOf(id: ArmResourceId): string | undefined {
+  return id.isChild ? id.segments[id.segments.length - 2]!.name : undefined;
 }
 
 type Fill = { ok: true; value: string } | { ok: false; unresolved: string } | { ok: false; refused: string };

@@ -72,3 +72,20 @@ function aksNodePool(emulator: ArmEmulator): Omit<Parameters<typeof seedResource
   emulator.state.resourceGroups.get(groupId.toLowerCase())!.body.managedBy ??= cluster;
   return { resourceGroup: group, type: SEED_TYPES.scaleSet, name: 'aks-nodepool1-12345678-vmss', upgradePolicy: 'Manual' };
 }
+
+/**
+ * What `npm run sandbox` adds to the estate the CLI's `--sandbox` also uses (whose counts its tests
+ * pin): the staging slot a pipeline creates on the storefront, which a swap never gives an identity
+ * (a user-assigned one named after its site with {parentName}), and a Container Apps job.
+ */
+export function seedSlotAndJob(emulator: ArmEmulator): DemoResource[] {
+  const state = emulator.state;
+  const subscriptionId = SANDBOX_SUBSCRIPTION;
+  return [
+    {
+      label: 'deployment slot of app-storefront',
+      id: seedResource(state, { subscriptionId, resourceGroup: 'rg-web', type: SEED_TYPES.deploymentSlot, parent: 'app-storefront', name: 'staging' }),
+    },
+    { label: 'container app job', id: seedResource(state, { subscriptionId, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'job-invoice-export' }) },
+  ];
+}

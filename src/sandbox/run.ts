@@ -12,6 +12,7 @@ import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
 import { startSandbox } from './environment';
+import { seedSlotAndJob } from './estate';
 import { runDuplicatesDemo } from './duplicates-demo';
 import { runHandOffDemo } from './hand-off-demo';
 import { runSweepDemo } from './sweep-demo';
@@ -33,8 +34,12 @@ function shortScope(scope: string): string {
 }
 
 async function main(): Promise<void> {
-  const { emulator, estate, app, close } = await startSandbox();
+  const sandbox = await startSandbox();
+  const { emulator, app, close } = sandbox;
   try {
+    // The slot after its site, the job after the container groups: each row next to its kin.
+    const [slot, job] = seedSlotAndJob(emulator);
+    const estate = sandbox.estate.flatMap((r) => (r.label === 'web app' ? [r, slot!] : r.label === 'container group' ? [r, job!] : [r]));
     const settings = app.settings;
     const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
 

@@ -1,5 +1,5 @@
 import { resourceTypeHandler } from '../azure/resource-types';
-import type { GovernedScope } from '../config';
+import { type GovernedScope, SUPPORTED_RESOURCE_TYPES } from '../config';
 
 /**
  * Every Azure Resource Graph query the sweep sends, in one place: tests parse each with the real KQL
@@ -80,7 +80,8 @@ export function roleAssignmentsOfPrincipalsQuery(principalIds: readonly string[]
 export function sampleQueries(): Record<string, string> {
   return {
     governedResources: governedResourcesQuery({
-      resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps'],
+      // Every catalogued type, as a sweep with the default scope asks (child types such as slots included).
+      resourceTypes: [...SUPPORTED_RESOURCE_TYPES],
       resourceGroups: ['rg-apps', 'rg-ua-*', 'rg-?-team*', "o'brien"],
     }),
     governedResourcesAllGroups: governedResourcesQuery({ resourceTypes: ['Microsoft.Compute/virtualMachines'], resourceGroups: ['*'] }),

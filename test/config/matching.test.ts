@@ -44,8 +44,9 @@ describe('evaluateGovernance', () => {
     ['an ungoverned resource group', site('other-rg'), { env: 'prod' }, 'resource-group-not-governed'],
     ['a glob that needs exactly two characters', site('data-001'), { team: 'x' }, 'resource-group-not-governed'],
     [
-      'a deployment slot',
-      parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1/slots/staging`),
+      // Deployment slots are catalogued (governed like any type); other children are still skipped.
+      'a child resource outside the catalogue',
+      parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1/config/appsettings`),
       { env: 'prod' },
       'child-resource',
     ],

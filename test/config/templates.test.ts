@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseArmId } from '../../src/arm/resource-id';
 import { isAutopilotError } from '../../src/errors';
 import { resolveIdentityTemplate, resolveScopeTemplate, type Rule, type TagScopeConstraint } from '../../src/config';
-import { baseRules, load, OTHER_SUB, SUB } from './helpers';
+import { assertRejected, baseRules, load, OTHER_SUB, SUB } from './helpers';
 
 const config = load(baseRules());
 const resourceId = parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1`);
@@ -95,5 +95,28 @@ describe('resolveIdentityTemplate', () => {
     assertCode(() => resolveIdentityTemplate(rule, { resourceId, tags: { rg: 'rg/../../other' } }), 'IdentityTemplateInvalid', /contains '\/'/);
     assertCode(() => resolveIdentityTemplate(rule, { resourceId, tags: { rg: 'bad.' } }), 'IdentityTemplateInvalid', /not a valid resource group name/);
     assertCode(() => resolveIdentityTemplate(rule, { resourceId, tags: {} }), 'ScopeTemplateUnresolved');
+  });
+});
+
+describe('{parentName}: a child resource names its parent', () => {
+  const slot = parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1/slots/staging`);
+  const perSlot: Pick<Rule, 'identity'> = {
+    identity: { kind: 'UserAssigned', nameTemplate: 'id-slot-{parentName}-{resourceName}', resourceGroupTemplate: '{resourceGroup}' },
+  };
+
+  it("fills a slot's site name, and is unresolved for a top-level resource", () => {
+    assert.deepEqual(resolveIdentityTemplate(perSlot, { resourceId: slot, tags: {} }), { name: 'id-slot-web1-staging', resourceGroup: 'app-web' });
+    assertCode(() => resolveIdentityTemplate(perSlot, { resourceId, tags: {} }), 'ScopeTemplateUnresolved', /no parent/);
+  });
+
+  it('is refused at load in a rule that also matches a top-level type, and its absence is warned about for slots', () => {
+    const rules = (types: string[], name: string) => {
+      const data = baseRules();
+      data.rules[0] = { name: 'slots', match: { types }, identity: { kind: 'UserAssigned', userAssigned: { name } }, profiles: ['rg-blob-reader'] };
+      return data;
+    };
+    assertRejected(() => load(rules(['Microsoft.Web/sites', 'Microsoft.Web/sites/slots'], 'id-{parentName}-{resourceName}')), 'rules[0].identity.userAssigned.name', /only child resources have/);
+    assert.deepEqual(load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{parentName}-{resourceName}')).warnings, []);
+    assert.match(load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{resourceName}')).warnings![0]!.reason, /without \{parentName\}.*'staging' slot/);
   });
 });

@@ -97,7 +97,7 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       assert.equal(show.properties.provisioningState, 'Succeeded');
     });
 
-    // One `az resource show --ids` with all six ids (one CLI start), one case per type.
+    // One `az resource show --ids` with every seeded id (one CLI start), one case per type.
     let shownAll: Promise<any[]> | undefined;
     for (const [label, type] of Object.entries(SEED_TYPES)) {
       it(`az resource show --ids: ${type}`, async () => {
@@ -124,6 +124,19 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       const removed = await cli.json(['webapp', 'identity', 'remove', ...args]);
       assert.equal(removed.type, 'None');
       assert.equal(env.emulator.state.directory.get(assigned.principalId), undefined, 'the principal went with the identity');
+    });
+
+    it('az webapp identity assign --slot: the slot gets its own identity; the site keeps none', async () => {
+      // The deployment slot seeded for the suite lives under its own site (`site-<slot name>`).
+      const slotId = ids.deploymentSlot;
+      const site = slotId.split('/').at(-3)!;
+      const slot = slotId.split('/').pop()!;
+      const assigned = await cli.json(['webapp', 'identity', 'assign', '--resource-group', RG, '--name', site, '--slot', slot]);
+      assert.equal(assigned.type, 'SystemAssigned');
+      assert.equal(assigned.principalId, env.emulator.state.resource(slotId)!.body.identity.principalId);
+      assert.equal(env.emulator.state.resource(slotId.slice(0, slotId.indexOf('/slots/')))!.body.identity, undefined, "the site's identity is its own");
+      const shown = await cli.json(['webapp', 'identity', 'show', '--resource-group', RG, '--name', site, '--slot', slot]);
+      assert.equal(shown.principalId, assigned.principalId);
     });
 
     it('az vm identity assign / show (system-assigned)', async (t) => {

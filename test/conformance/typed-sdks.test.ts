@@ -26,7 +26,9 @@ type Label = keyof typeof SEED_TYPES;
 /** Per type: the SDK package, the model of the product's write body, and the documented update. */
 const TYPES: Record<Label, { pkg: string; writeModel: string }> = {
   webApp: { pkg: '@azure/arm-appservice', writeModel: 'SitePatchResource' },
+  deploymentSlot: { pkg: '@azure/arm-appservice', writeModel: 'SitePatchResource' },
   containerApp: { pkg: '@azure/arm-appcontainers', writeModel: 'ContainerApp' },
+  containerAppJob: { pkg: '@azure/arm-appcontainers', writeModel: 'JobPatchProperties' },
   virtualMachine: { pkg: '@azure/arm-compute', writeModel: 'VirtualMachineUpdate' },
   scaleSet: { pkg: '@azure/arm-compute', writeModel: 'VirtualMachineScaleSetUpdate' },
   containerGroup: { pkg: '@azure/arm-containerinstance', writeModel: 'ContainerGroup' },
@@ -47,13 +49,23 @@ function clients(credential: TokenCredential) {
   };
 }
 
-/** Reads one resource with its type's typed client; returns the SDK model. */
-async function read(c: ReturnType<typeof clients>, label: Label, name: string): Promise<any> {
+/** The site a slot's id names (`.../sites/{site}/slots/{slot}`). */
+function siteOf(slotId: string): string {
+  return slotId.split('/').at(-3)!;
+}
+
+/** Reads one resource (by id: a slot's holds its site) with its type's typed client; returns the SDK model. */
+async function read(c: ReturnType<typeof clients>, label: Label, id: string): Promise<any> {
+  const name = id.split('/').pop()!;
   switch (label) {
     case 'webApp':
       return c.web.webApps.get(RG, name);
+    case 'deploymentSlot':
+      return c.web.webApps.getSlot(RG, siteOf(id), name);
     case 'containerApp':
       return c.apps.containerApps.get(RG, name);
+    case 'containerAppJob':
+      return c.apps.jobs.get(RG, name);
     case 'virtualMachine':
       return c.compute.virtualMachines.get(RG, name);
     case 'scaleSet':
@@ -66,14 +78,22 @@ async function read(c: ReturnType<typeof clients>, label: Label, name: string): 
 }
 
 /** Turns on the system-assigned identity the way each SDK's docs show. */
-async function enableSystemAssigned(c: ReturnType<typeof clients>, label: Label, name: string, current: any): Promise<void> {
+async function enableSystemAssigned(c: ReturnType<typeof clients>, label: Label, id: string, current: any): Promise<void> {
+  const name = id.split('/').pop()!;
   const identity = { type: 'SystemAssigned' as const };
   switch (label) {
     case 'webApp':
       await c.web.webApps.update(RG, name, { identity });
       return;
+    case 'deploymentSlot':
+      await c.web.webApps.updateSlot(RG, siteOf(id), name, { identity });
+      return;
     case 'containerApp':
       await c.apps.containerApps.beginUpdateAndWait(RG, name, { location: current.location, identity }, POLL);
+      return;
+    case 'containerAppJob':
+      // Jobs_Update: JSON merge patch, 202 + Location polled to the job (Jobs.json 2024-03-01).
+      await c.apps.jobs.beginUpdateAndWait(RG, name, { identity }, POLL);
       return;
     case 'virtualMachine':
       await c.compute.virtualMachines.beginUpdateAndWait(RG, name, { identity }, POLL);
@@ -115,8 +135,7 @@ describe('typed Azure SDKs against the emulator', () => {
     it(`${type}: ${TYPES[label].pkg} reads every seeded resource and enables the identity as its docs show`, async () => {
       const emulator = env.emulator;
       for (const id of seeded.get(label)!) {
-        const name = id.split('/').pop()!;
-        const model = await read(sdk, label, name);
+        const model = await read(sdk, label, id);
         const stored = emulator.state.resource(id)!.body;
         assert.equal(model.id, id);
         assert.equal(model.location, stored.location);
@@ -129,10 +148,9 @@ describe('typed Azure SDKs against the emulator', () => {
         }
       }
       const plain = seeded.get(label)![0]!;
-      const name = plain.split('/').pop()!;
       const seq = emulator.lastSeq;
-      await enableSystemAssigned(sdk, label, name, await read(sdk, label, name));
-      const after = await read(sdk, label, name);
+      await enableSystemAssigned(sdk, label, plain, await read(sdk, label, plain));
+      const after = await read(sdk, label, plain);
       const stored = emulator.state.resource(plain)!.body;
       assert.equal(after.identity.type, 'SystemAssigned');
       assert.ok(after.identity.principalId);

@@ -8,9 +8,11 @@ import { ROLE } from '../../tools/arm-emulator';
 import { DESCENDANTS_PAGE_SIZE } from '../../tools/arm-emulator/handlers/management-groups';
 import { takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
+import { SPEC_DIRECTORY } from '../../tools/arm-emulator/spec-validation';
 
 const EXAMPLE = JSON.parse(
-  readFileSync(join(__dirname, 'specs/specification/managementgroups/resource-manager/Microsoft.Management/ManagementGroups/stable/2023-04-01/examples/GetDescendants.json'), 'utf8'),
+  // The stored examples moved with the emulator to tools/arm-emulator/specs (SPEC_DIRECTORY).
+  readFileSync(join(SPEC_DIRECTORY, 'specification/managementgroups/resource-manager/Microsoft.Management/ManagementGroups/stable/2023-04-01/examples/GetDescendants.json'), 'utf8'),
 );
 const env = useEmulator({ subscriptions: [] });
 

@@ -18,6 +18,9 @@ const CASES = [
   { type: SEED_TYPES.scaleSet, spelled: 'SystemAssigned, UserAssigned' },
   { type: SEED_TYPES.containerGroup, spelled: 'SystemAssigned, UserAssigned' },
   { type: SEED_TYPES.containerApp, spelled: 'SystemAssigned,UserAssigned' },
+  // Same RPs, same enums: slots use the Web spelling, jobs Microsoft.App's (common-types v3).
+  { type: SEED_TYPES.deploymentSlot, spelled: 'SystemAssigned, UserAssigned' },
+  { type: SEED_TYPES.containerAppJob, spelled: 'SystemAssigned,UserAssigned' },
 ];
 
 describe('identity type spelled the way each resource provider spells it', () => {
@@ -29,7 +32,8 @@ describe('identity type spelled the way each resource provider spells it', () =>
 
   for (const c of CASES) {
     it(`${c.type}: writes "${c.spelled}" and keeps the user-assigned identity`, async () => {
-      const name = c.type.split('/')[1]!.toLowerCase();
+      // `sites-slots` for a child type, so its names differ from its parent's.
+      const name = c.type.split('/').slice(1).join('-').toLowerCase();
       const ua = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', name: `id-${name}` });
       const id = seedResource(env.emulator.state, {
         subscriptionId: SUB_A,

@@ -137,7 +137,8 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
         resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/providers/Microsoft.Authorization/roleAssignments/0b1c2d3e-0000-4000-8000-000000000000`, operationName: 'Microsoft.Authorization/roleAssignments/write' }),
         'not-a-workload',
       ],
-      [resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/slots/staging` }), 'child-resource'],
+      // Deployment slots are catalogued; a child outside the catalogue (a site's config) is skipped.
+      [resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/config/web`, operationName: 'Microsoft.Web/sites/config/write' }), 'child-resource'],
       [resourceWriteEvent({ resourceId: `${base}/Microsoft.Storage/storageAccounts/st1` }), 'type-not-governed'],
     ];
     const before = env.emulator.lastSeq;

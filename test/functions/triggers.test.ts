@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { triggerDefinitions } from '../../src/functions/triggers';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
+import { SUPPORTED_RESOURCE_TYPES } from '../../src/arm/resource-types';
 
 describe('trigger table', () => {
   it('declares the Event Grid trigger the event subscription targets', () => {
@@ -27,7 +28,9 @@ describe('trigger table', () => {
 
   it('the event subscription filter covers the write operation of every supported type', () => {
     const ops = Object.values(RESOURCE_TYPE_HANDLERS).map((h) => h.writeOperation);
-    assert.equal(ops.length, 6);
-    for (const op of ops) assert.match(op, /^Microsoft\.[A-Za-z]+\/[A-Za-z]+\/write$/);
+    assert.equal(ops.length, SUPPORTED_RESOURCE_TYPES.length);
+    // Child types (deployment slots) have one more type segment: Microsoft.Web/sites/slots/write.
+    for (const op of ops) assert.match(op, /^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+\/write$/);
+    assert.deepEqual(ops, SUPPORTED_RESOURCE_TYPES.map((t) => `${t}/write`), 'the filter derives each operation as `${type}/write`');
   });
 });

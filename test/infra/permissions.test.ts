@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { allBuiltinRoles, builtinRoleRefusal, loadRulesFile, parseRulesText, type RulesConfig } from '../../src/config';
+import { allBuiltinRoles, builtinRoleRefusal, loadRulesFile, parseRulesText, type RulesConfig, SUPPORTED_RESOURCE_TYPES } from '../../src/config';
 
 /** Every built-in role the product refuses, from the role table (see test/config/builtin-roles.test.ts). */
 const PRIVILEGED_BUILTIN_GUIDS = allBuiltinRoles().filter((r) => builtinRoleRefusal(r) !== undefined).map((r) => r.id);
@@ -28,14 +28,8 @@ const GUID = {
   ...EXAMPLE_ROLE_GUIDS,
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
 };
-const TYPES = [
-  'Microsoft.Web/sites',
-  'Microsoft.App/containerApps',
-  'Microsoft.Compute/virtualMachines',
-  'Microsoft.Compute/virtualMachineScaleSets',
-  'Microsoft.ContainerInstance/containerGroups',
-  'Microsoft.ContainerService/managedClusters',
-];
+// The example rules govern the whole catalogue (test/architecture/catalogue.test.ts holds them to it).
+const TYPES = [...SUPPORTED_RESOURCE_TYPES];
 const COMMON_TAIL = [
   'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
   'Microsoft.Resources/subscriptions/resourceGroups/read',

@@ -1,16 +1,20 @@
 /**
- * Spec checks for the six workload resource providers, whose full REST specs are too large to store
+ * Spec checks for the catalogued workload types, whose full REST specs are too large to store
  * here (WebApps.json alone is about 1 MB; virtualMachineScaleSet.json 260 KB, managedClusters.json
  * 300 KB, each with large $ref closures; see specs/PROVENANCE.md). Instead each request/response
  * body is checked against the models of the per-RP typed SDKs, which are generated from those same
  * specs (pinned devDependencies; `sdk-models.ts` explains the check).
  */
+import { tryParseArmId } from '../../src/arm/resource-id';
+import { canonicalResourceType, type SupportedResourceType } from '../../src/arm/resource-types';
 import { checkBody, loadMappers } from './sdk-models';
 
 interface RpModels {
   pkg: string;
   /** Operation-id prefix in the spec (`WebApps_Get`). */
   operationGroup: string;
+  /** Operation-id suffix (`WebApps_GetSlot`): a child type served by its parent's operation group. */
+  operationSuffix?: string;
   /** Model of GET/PUT bodies and of every successful response. */
   resource: string;
   /** Model of the PATCH request body (undefined: the RP's PATCH takes tags only, not checked). */
@@ -19,21 +23,27 @@ interface RpModels {
   mergePatch?: boolean;
 }
 
-const BY_TYPE: Record<string, RpModels> = {
-  'microsoft.web/sites': { pkg: '@azure/arm-appservice', operationGroup: 'WebApps', resource: 'Site', patch: 'SitePatchResource' },
-  'microsoft.app/containerapps': { pkg: '@azure/arm-appcontainers', operationGroup: 'ContainerApps', resource: 'ContainerApp', patch: 'ContainerApp', mergePatch: true },
-  'microsoft.compute/virtualmachines': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachines', resource: 'VirtualMachine', patch: 'VirtualMachineUpdate' },
-  'microsoft.compute/virtualmachinescalesets': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachineScaleSets', resource: 'VirtualMachineScaleSet', patch: 'VirtualMachineScaleSetUpdate' },
-  'microsoft.containerinstance/containergroups': { pkg: '@azure/arm-containerinstance', operationGroup: 'ContainerGroups', resource: 'ContainerGroup' },
-  'microsoft.containerservice/managedclusters': { pkg: '@azure/arm-containerservice', operationGroup: 'ManagedClusters', resource: 'ManagedCluster' },
+/** The typed SDK models of every catalogued type (src/arm/resource-types.ts): a type without them does not compile. */
+const MODELS_BY_TYPE: Readonly<Record<SupportedResourceType, RpModels>> = {
+  'Microsoft.Web/sites': { pkg: '@azure/arm-appservice', operationGroup: 'WebApps', resource: 'Site', patch: 'SitePatchResource' },
+  // WebApps_GetSlot / _UpdateSlot / _CreateOrUpdateSlot take and return the site's own models (WebApps.json 2024-04-01).
+  'Microsoft.Web/sites/slots': { pkg: '@azure/arm-appservice', operationGroup: 'WebApps', operationSuffix: 'Slot', resource: 'Site', patch: 'SitePatchResource' },
+  'Microsoft.App/containerApps': { pkg: '@azure/arm-appcontainers', operationGroup: 'ContainerApps', resource: 'ContainerApp', patch: 'ContainerApp', mergePatch: true },
+  // Jobs_Update's body is JobPatchProperties, a JSON merge patch (Jobs.json 2024-03-01).
+  'Microsoft.App/jobs': { pkg: '@azure/arm-appcontainers', operationGroup: 'Jobs', resource: 'Job', patch: 'JobPatchProperties', mergePatch: true },
+  'Microsoft.Compute/virtualMachines': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachines', resource: 'VirtualMachine', patch: 'VirtualMachineUpdate' },
+  'Microsoft.Compute/virtualMachineScaleSets': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachineScaleSets', resource: 'VirtualMachineScaleSet', patch: 'VirtualMachineScaleSetUpdate' },
+  'Microsoft.ContainerInstance/containerGroups': { pkg: '@azure/arm-containerinstance', operationGroup: 'ContainerGroups', resource: 'ContainerGroup' },
+  'Microsoft.ContainerService/managedClusters': { pkg: '@azure/arm-containerservice', operationGroup: 'ManagedClusters', resource: 'ManagedCluster' },
 };
+const BY_TYPE = Object.values(MODELS_BY_TYPE);
 
 /**
  * Loads the SDKs' mapper modules (about 0.6 s in all) when the emulator starts, not inside the first
  * request of a type, where the delay would distort LRO timing.
  */
 export function preloadRpModels(): void {
-  for (const rp of Object.values(BY_TYPE)) loadMappers(rp.pkg);
+  for (const rp of BY_TYPE) loadMappers(rp.pkg);
   for (const child of CHILDREN) loadMappers(child.pkg);
   for (const op of OTHER_OPERATIONS) loadMappers(op.pkg);
 }
@@ -149,16 +159,22 @@ export interface ModelCheck {
   problems: Array<{ side: 'request' | 'response'; message: string }>;
 }
 
+/** The catalogued type a resource path names (`.../providers/{ns}/{type}/{name}[/{child}/{name}]`), if any. */
+function catalogueModels(path: string): RpModels | undefined {
+  const id = tryParseArmId(path);
+  const type = id?.kind === 'resource' && id.resourceGroup ? canonicalResourceType(id.type ?? '') : undefined;
+  return type ? MODELS_BY_TYPE[type] : undefined;
+}
+
 /**
- * Checks one pair on a tracked resource of the six types (`.../providers/{ns}/{type}/{name}`, no
- * child path); undefined when the pair is not such a call.
+ * Checks one pair on a resource of a catalogued type (a slot's path included); undefined when the
+ * pair is not such a call.
  */
 export function checkWithRpModels(method: string, path: string, requestBody: unknown, status: number, responseBody: unknown): ModelCheck | undefined {
   const child = checkChild(method, path, requestBody, status, responseBody);
   if (child) return child;
-  const m = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/([^/]+\/[^/]+)\/[^/]+$/i.exec(path);
-  const rp = m ? BY_TYPE[m[1]!.toLowerCase()] : undefined;
-  const verb = OPERATION[method];
+  const rp = catalogueModels(path);
+  const verb = OPERATION[method] && rp ? `${OPERATION[method]}${rp.operationSuffix ?? ''}` : undefined;
   if (!rp || !verb) return checkOtherOperation(method, path, requestBody, status, responseBody);
   const mappers = loadMappers(rp.pkg);
   const problems: ModelCheck['problems'] = [];

@@ -5,118 +5,139 @@ import { applyIdentity } from './identity';
 import { oidcIssuerUrl } from './resource-types/managed-clusters';
 import { resourceTypeModel, tracksProvisioningState } from './resource-types';
 import { type EmulatorState, type Json, key } from './state';
+import type { CoversCatalogue, SupportedResourceType } from '../../src/arm/resource-types';
 
+/** A label per catalogued type, for test names and seeded resource names. */
 export const SEED_TYPES = {
   webApp: 'Microsoft.Web/sites',
+  deploymentSlot: 'Microsoft.Web/sites/slots',
   containerApp: 'Microsoft.App/containerApps',
+  containerAppJob: 'Microsoft.App/jobs',
   virtualMachine: 'Microsoft.Compute/virtualMachines',
   scaleSet: 'Microsoft.Compute/virtualMachineScaleSets',
   containerGroup: 'Microsoft.ContainerInstance/containerGroups',
   managedCluster: 'Microsoft.ContainerService/managedClusters',
 } as const;
+// Every catalogued type has a seed label: a type added to the catalogue alone does not compile.
+const seedsCoverCatalogue: CoversCatalogue<(typeof SEED_TYPES)[keyof typeof SEED_TYPES]> = true;
+void seedsCoverCatalogue;
 
-/** Realistic bodies, shaped like what each RP returns for a freshly created resource. */
-function properties(type: string, sub: string, rg: string, name: string): Json {
-  switch (type.toLowerCase()) {
-    case 'microsoft.web/sites':
-      return {
-        kind: 'app,linux',
-        properties: {
-          state: 'Running',
-          serverFarmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/plan-${name}`,
-          defaultHostName: `${name}.azurewebsites.net`,
-          httpsOnly: true,
-          siteConfig: { linuxFxVersion: 'NODE|20-lts' },
-        },
-      };
-    case 'microsoft.app/containerapps':
-      return {
-        properties: {
-          managedEnvironmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
-          environmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
-          configuration: { activeRevisionsMode: 'Single', dapr: { enabled: true, appId: name, appPort: 8080 } },
-          template: { containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart:latest', resources: { cpu: 0.5, memory: '1Gi' } }] },
-        },
-      };
-    case 'microsoft.compute/virtualmachines':
-      return {
-        properties: {
-          vmId: randomUUID(),
-          hardwareProfile: { vmSize: 'Standard_B2s' },
-          storageProfile: { imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
-          osProfile: { computerName: name, adminUsername: 'azureuser' },
-          networkProfile: { networkInterfaces: [{ id: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/${name}-nic` }] },
-        },
-      };
-    case 'microsoft.compute/virtualmachinescalesets':
-      return {
-        sku: { name: 'Standard_B2s', tier: 'Standard', capacity: 2 },
-        properties: {
-          uniqueId: randomUUID(),
-          upgradePolicy: { mode: 'Manual' },
-          virtualMachineProfile: { osProfile: { computerNamePrefix: name, adminUsername: 'azureuser' } },
-        },
-      };
-    case 'microsoft.containerinstance/containergroups':
-      return {
-        properties: {
-          sku: 'Standard',
+/** `parent`: the name of the resource a child type lives under (a slot's site). */
+type SeedBody = (sub: string, rg: string, name: string, parent?: string) => Json;
+
+/** Realistic bodies, shaped like what each RP returns for a freshly created resource; one per catalogued type. */
+const SEED_BODIES: Readonly<Record<SupportedResourceType, SeedBody>> = {
+  'Microsoft.Web/sites': (sub, rg, name) => ({
+    kind: 'app,linux',
+    properties: {
+      state: 'Running',
+      serverFarmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/plan-${name}`,
+      defaultHostName: `${name}.azurewebsites.net`,
+      httpsOnly: true,
+      siteConfig: { linuxFxVersion: 'NODE|20-lts' },
+    },
+  }),
+  // Shaped like GetWebAppSlot.json (web 2024-04-01 examples): the slot runs on its site's plan and is
+  // reached at `{site}-{slot}.azurewebsites.net`.
+  'Microsoft.Web/sites/slots': (sub, rg, name, parent) => ({
+    kind: 'app,linux',
+    properties: {
+      state: 'Running',
+      serverFarmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/serverfarms/plan-${parent}`,
+      defaultHostName: `${parent}-${name}.azurewebsites.net`,
+      repositorySiteName: parent,
+      httpsOnly: true,
+      siteConfig: { linuxFxVersion: 'NODE|20-lts' },
+    },
+  }),
+  'Microsoft.App/containerApps': (sub, rg, name) => ({
+    properties: {
+      managedEnvironmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
+      environmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
+      configuration: { activeRevisionsMode: 'Single', dapr: { enabled: true, appId: name, appPort: 8080 } },
+      template: { containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart:latest', resources: { cpu: 0.5, memory: '1Gi' } }] },
+    },
+  }),
+  // Shaped like Job_Get.json (app 2024-03-01 examples): a manually triggered job in a managed environment.
+  'Microsoft.App/jobs': (sub, rg, name) => ({
+    properties: {
+      environmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
+      configuration: { replicaTimeout: 1800, replicaRetryLimit: 1, manualTriggerConfig: { replicaCompletionCount: 1, parallelism: 1 }, triggerType: 'Manual' },
+      template: { containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest', resources: { cpu: 0.25, memory: '0.5Gi' } }] },
+    },
+  }),
+  'Microsoft.Compute/virtualMachines': (sub, rg, name) => ({
+    properties: {
+      vmId: randomUUID(),
+      hardwareProfile: { vmSize: 'Standard_B2s' },
+      storageProfile: { imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+      osProfile: { computerName: name, adminUsername: 'azureuser' },
+      networkProfile: { networkInterfaces: [{ id: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/${name}-nic` }] },
+    },
+  }),
+  'Microsoft.Compute/virtualMachineScaleSets': (sub, rg, name) => ({
+    sku: { name: 'Standard_B2s', tier: 'Standard', capacity: 2 },
+    properties: {
+      uniqueId: randomUUID(),
+      upgradePolicy: { mode: 'Manual' },
+      virtualMachineProfile: { osProfile: { computerNamePrefix: name, adminUsername: 'azureuser' } },
+    },
+  }),
+  'Microsoft.ContainerInstance/containerGroups': (sub, rg, name) => ({
+    properties: {
+      sku: 'Standard',
+      osType: 'Linux',
+      restartPolicy: 'Always',
+      containers: [{ name, properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', ports: [{ port: 80 }], resources: { requests: { cpu: 1, memoryInGB: 1.5 } } } }],
+      ipAddress: { type: 'Public', ports: [{ protocol: 'TCP', port: 80 }] },
+      // Group state (Learn: container-instances/container-state): Running, Pending, Stopped, Succeeded, Failed.
+      instanceView: { state: 'Running', events: [] },
+    },
+  }),
+  // Shaped like ManagedClustersGet / ManagedClustersCreate_Update (azure-rest-api-specs,
+  // containerservice aks/stable/2024-09-01/examples, commits 13ee5b9b / cfc781db). Identity,
+  // identityProfile, servicePrincipalProfile and nodeResourceGroup are set by seedManagedCluster.
+  'Microsoft.ContainerService/managedClusters': (sub, rg, name) => ({
+    sku: { name: 'Base', tier: 'Free' },
+    properties: {
+      maxAgentPools: 100,
+      kubernetesVersion: '1.30.6',
+      currentKubernetesVersion: '1.30.6',
+      dnsPrefix: name,
+      fqdn: `${name}-dns-4f1c2a7b.hcp.westeurope.azmk8s.io`,
+      azurePortalFQDN: `${name}-dns-4f1c2a7b.portal.hcp.westeurope.azmk8s.io`,
+      agentPoolProfiles: [
+        {
+          name: 'nodepool1',
+          count: 3,
+          vmSize: 'Standard_DS2_v2',
+          maxPods: 110,
+          type: 'VirtualMachineScaleSets',
+          mode: 'System',
           osType: 'Linux',
-          restartPolicy: 'Always',
-          containers: [{ name, properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', ports: [{ port: 80 }], resources: { requests: { cpu: 1, memoryInGB: 1.5 } } } }],
-          ipAddress: { type: 'Public', ports: [{ protocol: 'TCP', port: 80 }] },
-          // Group state (Learn: container-instances/container-state): Running, Pending, Stopped, Succeeded, Failed.
-          instanceView: { state: 'Running', events: [] },
+          osSKU: 'Ubuntu',
+          provisioningState: 'Succeeded',
+          orchestratorVersion: '1.30.6',
+          currentOrchestratorVersion: '1.30.6',
+          nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202411.12.0',
+          upgradeSettings: { maxSurge: '10%' },
         },
-      };
-    case 'microsoft.containerservice/managedclusters':
-      // Shaped like ManagedClustersGet / ManagedClustersCreate_Update (azure-rest-api-specs,
-      // containerservice aks/stable/2024-09-01/examples, commits 13ee5b9b / cfc781db). Identity,
-      // identityProfile, servicePrincipalProfile and nodeResourceGroup are set by seedManagedCluster.
-      return {
-        sku: { name: 'Base', tier: 'Free' },
-        properties: {
-          maxAgentPools: 100,
-          kubernetesVersion: '1.30.6',
-          currentKubernetesVersion: '1.30.6',
-          dnsPrefix: name,
-          fqdn: `${name}-dns-4f1c2a7b.hcp.westeurope.azmk8s.io`,
-          azurePortalFQDN: `${name}-dns-4f1c2a7b.portal.hcp.westeurope.azmk8s.io`,
-          agentPoolProfiles: [
-            {
-              name: 'nodepool1',
-              count: 3,
-              vmSize: 'Standard_DS2_v2',
-              maxPods: 110,
-              type: 'VirtualMachineScaleSets',
-              mode: 'System',
-              osType: 'Linux',
-              osSKU: 'Ubuntu',
-              provisioningState: 'Succeeded',
-              orchestratorVersion: '1.30.6',
-              currentOrchestratorVersion: '1.30.6',
-              nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202411.12.0',
-              upgradeSettings: { maxSurge: '10%' },
-            },
-          ],
-          enableRBAC: true,
-          networkProfile: {
-            networkPlugin: 'kubenet',
-            podCidr: '10.244.0.0/16',
-            serviceCidr: '10.0.0.0/16',
-            dnsServiceIP: '10.0.0.10',
-            loadBalancerSku: 'standard',
-            outboundType: 'loadBalancer',
-            podCidrs: ['10.244.0.0/16'],
-            serviceCidrs: ['10.0.0.0/16'],
-            ipFamilies: ['IPv4'],
-          },
-        },
-      };
-    default:
-      throw new Error(`No seed body for ${type}`);
-  }
-}
+      ],
+      enableRBAC: true,
+      networkProfile: {
+        networkPlugin: 'kubenet',
+        podCidr: '10.244.0.0/16',
+        serviceCidr: '10.0.0.0/16',
+        dnsServiceIP: '10.0.0.10',
+        loadBalancerSku: 'standard',
+        outboundType: 'loadBalancer',
+        podCidrs: ['10.244.0.0/16'],
+        serviceCidrs: ['10.0.0.0/16'],
+        ipFamilies: ['IPv4'],
+      },
+    },
+  }),
+};
 
 export interface SeedResourceInput {
   subscriptionId: string;
@@ -145,6 +166,11 @@ export interface SeedResourceInput {
   workloadIdentity?: { oidcIssuer: boolean; workloadIdentity: boolean };
   /** Scale sets: `upgradePolicy.mode` (the seed's default is Manual, Azure's default). */
   upgradePolicy?: 'Manual' | 'Automatic' | 'Rolling';
+  /**
+   * Child types (deployment slots): the name of the parent (the site). Default `site-<name>`; a parent
+   * that does not exist yet is seeded first, as a slot cannot exist without its site.
+   */
+  parent?: string;
 }
 
 /** Puts a resource straight into the emulator's store, as if someone had just created it. */
@@ -153,9 +179,11 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   if (!model) throw new Error(`Unknown type ${input.type}`);
   const rgId = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`;
   if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(input.subscriptionId, input.resourceGroup, input.location);
-  const id = `${rgId}/providers/${model.type}/${input.name}`;
-  const extra = properties(model.type, input.subscriptionId, input.resourceGroup, input.name);
-  const body: Json = { id, name: input.name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
+  const parent = model.parentType ? seedParent(state, input, model.parentType) : undefined;
+  const id = parent ? `${parent.id}/${model.type.split('/').pop()}/${input.name}` : `${rgId}/providers/${model.type}/${input.name}`;
+  const extra = SEED_BODIES[model.type as SupportedResourceType](input.subscriptionId, input.resourceGroup, input.name, parent?.name);
+  const name = parent ? `${parent.name}/${input.name}` : input.name; // Web names a slot `site/slot` (GetWebAppSlot.json)
+  const body: Json = { id, name, type: model.type, location: input.location ?? 'westeurope', tags: input.tags ?? {}, ...extra };
   body.properties = { ...(body.properties as Json), ...structuredClone(input.properties ?? {}) };
   if (tracksProvisioningState(body)) body.properties.provisioningState = 'Succeeded';
   if (input.managedBy) body.managedBy = input.managedBy;
@@ -165,6 +193,14 @@ export function seedResource(state: EmulatorState, input: SeedResourceInput): st
   if (model.etags) stampEtags(body);
   state.resources.set(key(id), { id, body });
   return id;
+}
+
+/** The parent of a child resource being seeded, seeded too when it does not exist yet. */
+function seedParent(state: EmulatorState, input: SeedResourceInput, parentType: string): { id: string; name: string } {
+  const name = input.parent ?? `site-${input.name}`;
+  const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${parentType}/${name}`;
+  if (state.resource(id)) return { id, name };
+  return { id: seedResource(state, { subscriptionId: input.subscriptionId, resourceGroup: input.resourceGroup, type: parentType, name, location: input.location }), name };
 }
 
 /**

@@ -206,6 +206,8 @@ export class EmulatorState {
   deleteResource(id: string): boolean {
     const existing = this.resources.get(key(id));
     if (!existing) return false;
+    // Child resources (a site's slots) go with their parent, as ARM deletes them with it.
+    for (const child of [...this.resources.keys()].filter((k) => k.startsWith(`${key(id)}/`))) this.deleteResource(child);
     const isUserAssignedIdentity = String(existing.body.type).toLowerCase() === 'microsoft.managedidentity/userassignedidentities';
     const principalId = isUserAssignedIdentity ? existing.body.properties?.principalId : existing.body.identity?.principalId;
     if (typeof principalId === 'string') this.directory.remove(principalId);

@@ -1,18 +1,23 @@
 import { canonicalResourceType, type SupportedResourceType } from '../../arm/resource-types';
 import type { ResourceState } from '../../engine/types';
+import { containerAppJobs } from './container-app-jobs';
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';
 import type { ResourceTypeHandler } from './model';
 import { virtualMachineScaleSets } from './virtual-machine-scale-sets';
 import { virtualMachines } from './virtual-machines';
+import { webSiteSlots } from './web-site-slots';
 import { webSites } from './web-sites';
 
 export type { ResourceTypeHandler } from './model';
 
+/** Per-type knowledge, reached only through the catalogue's type union: a type without a module does not compile. */
 export const RESOURCE_TYPE_HANDLERS: Readonly<Record<SupportedResourceType, ResourceTypeHandler>> = {
   'Microsoft.Web/sites': webSites,
+  'Microsoft.Web/sites/slots': webSiteSlots,
   'Microsoft.App/containerApps': containerApps,
+  'Microsoft.App/jobs': containerAppJobs,
   'Microsoft.Compute/virtualMachines': virtualMachines,
   'Microsoft.Compute/virtualMachineScaleSets': virtualMachineScaleSets,
   'Microsoft.ContainerInstance/containerGroups': containerGroups,

@@ -42,17 +42,41 @@ function identityWriter(ctx: HandlerContext, req: EmulatorRequest, model: Resour
     }).identity;
 }
 
+/**
+ * A child (a deployment slot) exists only under its parent: ARM answers 404 ParentResourceNotFound
+ * before the RP sees the request (Learn: azure-resource-manager/troubleshooting/error-parent-resource
+ * quotes "Can not perform requested operation on nested resource. Parent resource 'exampleserver' not
+ * found."). Checked for every verb, so no write can create an orphan.
+ */
+function requireParent(ctx: HandlerContext, id: ArmResourceId, model: ResourceTypeModel): void {
+  if (!model.parentType) return;
+  const parentId = id.id.slice(0, id.id.length - `/${id.segments.at(-1)!.type}/${id.name}`.length);
+  const parent = ctx.state.resource(parentId);
+  if (!parent || String(parent.body.type).toLowerCase() !== model.parentType.toLowerCase()) {
+    const parentName = id.segments.at(-2)!.name;
+    throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`);
+  }
+}
+
+/** How ARM's not-found message names the resource: `Microsoft.Web/sites/web1/slots` + `staging` for a child. */
+function notFoundName(id: ArmResourceId, model: ResourceTypeModel): string {
+  if (!model.parentType) return model.type;
+  return [id.provider!, ...id.segments.slice(0, -1).flatMap((s) => [s.type, s.name]), id.segments.at(-1)!.type].join('/');
+}
+
 /** GET, PUT, PATCH and DELETE of a tracked resource of one of the modelled types. */
 export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest, id: ArmResourceId, model: ResourceTypeModel): EmulatorResponse {
   requireResourceGroup(ctx, id);
+  requireParent(ctx, id, model);
   const existing = ctx.state.resource(id.id);
   const action = (verb: string) => ({ action: `${model.type}/${verb}`, scope: id.id });
+  const missing = () => notFound(notFoundName(id, model), id.name!, id.resourceGroup);
 
   switch (req.method) {
     case 'GET': {
       authorize(ctx.state, req.principal, action('read'));
       operationInProgress(ctx, key(id.id)); // settles finished operations first
-      if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
+      if (!existing) throw missing();
       return { status: 200, body: readView(existing.body), headers: model.etags ? etagHeader(existing.body) : undefined };
     }
     case 'DELETE': {
@@ -72,7 +96,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       const runningOnPut = existing && operationInProgress(ctx, key(id.id));
       if (runningOnPut) throw busy(model, id, runningOnPut);
       const resourceId = existing?.id ?? id.id;
-      const body: Json = { id: resourceId, name: id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
+      const body: Json = { id: resourceId, name: model.nameOf?.(id) ?? id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
       const writeIdentity = identityWriter(ctx, req, model);
       if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
       else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
@@ -85,7 +109,7 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
     case 'PATCH': {
       authorize(ctx.state, req.principal, action('write'));
       const patch = stripReadOnly(requireBody(req));
-      if (!existing) throw notFound(model.type, id.name!, id.resourceGroup);
+      if (!existing) throw missing();
       if (model.etags) checkPreconditions(req, existing.body);
       const runningOnPatch = operationInProgress(ctx, key(id.id));
       if (runningOnPatch) throw busy(model, id, runningOnPatch);

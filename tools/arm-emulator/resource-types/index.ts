@@ -1,3 +1,5 @@
+import type { SupportedResourceType } from '../../../src/arm/resource-types';
+import { containerAppJobs } from './container-app-jobs';
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';
@@ -6,11 +8,24 @@ import type { ResourceTypeModel } from './model';
 import { userAssignedIdentities } from './user-assigned-identities';
 import { virtualMachineScaleSets } from './virtual-machine-scale-sets';
 import { virtualMachines } from './virtual-machines';
+import { webSiteSlots } from './web-site-slots';
 import { webSites } from './web-sites';
 
 export type { LroStyle, ResourceTypeModel } from './model';
 
-const MODELS = [webSites, containerApps, virtualMachines, virtualMachineScaleSets, containerGroups, managedClusters, userAssignedIdentities];
+/** One model per catalogued workload type (src/arm/resource-types.ts): a type without one does not compile. */
+const WORKLOAD_MODELS: Readonly<Record<SupportedResourceType, ResourceTypeModel>> = {
+  'Microsoft.Web/sites': webSites,
+  'Microsoft.Web/sites/slots': webSiteSlots,
+  'Microsoft.App/containerApps': containerApps,
+  'Microsoft.App/jobs': containerAppJobs,
+  'Microsoft.Compute/virtualMachines': virtualMachines,
+  'Microsoft.Compute/virtualMachineScaleSets': virtualMachineScaleSets,
+  'Microsoft.ContainerInstance/containerGroups': containerGroups,
+  'Microsoft.ContainerService/managedClusters': managedClusters,
+};
+
+const MODELS = [...Object.values(WORKLOAD_MODELS), userAssignedIdentities];
 
 const BY_TYPE = new Map(MODELS.map((m) => [m.type.toLowerCase(), m]));
 const NAMESPACES = new Set(MODELS.map((m) => m.type.split('/')[0]!.toLowerCase()));

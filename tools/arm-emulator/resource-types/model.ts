@@ -1,3 +1,4 @@
+import type { ArmResourceId } from '../../../src/arm/resource-id';
 import { ArmError } from '../arm-error';
 import type { EmulatorState, Json } from '../state';
 
@@ -13,6 +14,15 @@ export type LroStyle = 'sync' | 'async-operation' | 'location';
 export interface ResourceTypeModel {
   /** e.g. `Microsoft.Web/sites` */
   readonly type: string;
+  /**
+   * For a child type (`Microsoft.Web/sites/slots`): the type of the resource it lives under. ARM
+   * refuses a request on a child whose parent does not exist with 404 ParentResourceNotFound
+   * ("Can not perform requested operation on nested resource. Parent resource '{name}' not found.",
+   * Learn: azure-resource-manager/troubleshooting/error-parent-resource).
+   */
+  readonly parentType?: string;
+  /** The `name` the RP returns, when it is not the last segment of the id (Web: `site/slot`). */
+  nameOf?(id: ArmResourceId): string;
   readonly apiVersions: readonly string[];
   /** `tags-only`: PATCH accepts only `tags` (ACI, AKS); other properties are ignored as those RPs do. */
   readonly patch: 'merge' | 'tags-only';
