@@ -5,7 +5,8 @@ import { roleAssignmentName } from './assignment-name';
 import type { DaprContext } from './dapr';
 import { applyDaprClientIds, grantCosmosRoles, markCosmosPresent } from './data-plane';
 import { verifyGrantTargets } from './grant-targets';
-import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
+import type { CallBudget } from './call-budget';
+import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
 import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
 import { applyWorkloadIdentities } from './workload-identity';
@@ -18,8 +19,8 @@ export interface ApplySettings {
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** How one apply runs inside a delivery: when to hand a still-running write off, and what came before. */
-export interface ApplyControl extends WriteControl {
+/** How one apply runs inside a delivery: what came before it. */
+export interface ApplyControl {
   /** Every action is appended here as it happens, so a failure or hand-off still reports what was done. */
   actions?: ActionRecord[];
   /** The principal was created earlier in this remediation (a resumed one): it holds no role yet. */
@@ -50,10 +51,10 @@ export interface ApplyResult {
 
 
 /** Resolves every role of the plan (custom roles by name, once). Read-only; refuses privileged roles. */
-export async function resolveRoles(plan: Plan, ports: EnginePorts, signal?: AbortSignal): Promise<AssessedRoleAssignment[]> {
+export async function resolveRoles(plan: Plan, ports: EnginePorts, budget: CallBudget): Promise<AssessedRoleAssignment[]> {
   return Promise.all(
     plan.roleAssignments.map(async (ra) => {
-      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), signal);
+      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), budget.signal);
       return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
     }),
   );
@@ -64,13 +65,13 @@ export async function markPresent(
   resolved: AssessedRoleAssignment[],
   principalId: string | undefined,
   ports: EnginePorts,
-  signal: AbortSignal,
+  budget: CallBudget,
   options: { principalIsNew: boolean },
 ): Promise<AssessedRoleAssignment[]> {
   // A principal that did not exist before this remediation holds nothing: no need to look.
   if (!principalId || options.principalIsNew || resolved.length === 0) return resolved;
   const subscriptions = [...new Set(resolved.map((r) => subscriptionOf(r.scope).toLowerCase()))];
-  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, signal)))).flat();
+  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, budget)))).flat();
   const held = new Set(existing.map((e) => `${e.scope.toLowerCase()}|${e.roleDefinitionGuid.toLowerCase()}`));
   return resolved.map((r) => ({ ...r, present: held.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) }));
 }
@@ -80,10 +81,10 @@ export async function assessRoleAssignments(
   plan: Plan,
   principalId: string | undefined,
   ports: EnginePorts,
-  signal: AbortSignal,
+  budget: CallBudget,
   options: { principalIsNew: boolean },
 ): Promise<AssessedRoleAssignment[]> {
-  return markPresent(await resolveRoles(plan, ports, signal), principalId, ports, signal, options);
+  return markPresent(await resolveRoles(plan, ports, budget), principalId, ports, budget, options);
 }
 
 function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
@@ -126,25 +127,25 @@ export async function applyPlan(
   resource: ResourceState,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   control: ApplyControl = {},
 ): Promise<ApplyResult> {
   const actions: ActionRecord[] = control.actions ?? [];
   // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
-  const resolved = await resolveRoles(plan, ports, signal);
+  const resolved = await resolveRoles(plan, ports, budget);
   // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
-  await verifyGrantTargets(plan, ports, signal);
-  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, signal, control, actions);
+  await verifyGrantTargets(plan, ports, budget);
+  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, budget, control, actions);
   let ua: UserAssignedIdentity | undefined;
   if (plan.userAssignedIdentity) {
-    ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
+    ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, budget);
     actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
   }
   let identity: IdentityState | undefined;
   let identityAfter = resource.identity.type;
   if (plan.identity.action === 'write') {
     const target = plan.identity.to;
-    identity = await writeWithReread('identity write', resource, ports, settings, signal, (current) => ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt }), (fresh) => {
+    identity = await writeWithReread('identity write', resource, ports, settings, budget, (current) => ports.resources.writeIdentity(current, target, budget), (fresh) => {
       // Changed meanwhile into something the product must not write (secrets added, group stopped).
       const hard = fresh.blockers.filter((b) => !b.waivedBy);
       if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
@@ -153,7 +154,7 @@ export async function applyPlan(
     identityAfter = identity.type;
     actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   }
-  const pending = await runFollowUps(plan, resource, ports, signal, actions);
+  const pending = await runFollowUps(plan, resource, ports, budget, actions);
   const principalId = principalFromIdentity(plan, identity, ua);
   const grantee = granteeAfter(plan, principalId, identity, ua);
   if (!principalId) {
@@ -161,11 +162,11 @@ export async function applyPlan(
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
-  const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
+  const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, budget, actions);
   // The second kind of grant (Cosmos DB data plane), then the Dapr components' azureClientId.
-  await markCosmosPresent(plan, principalId, ports, signal, { principalIsNew });
-  failures.push(...(await grantCosmosRoles(plan, principalId, ports, settings.principalNotFoundBackoff, signal, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d))));
-  failures.push(...(await applyDaprClientIds(plan, control.dapr, grantee, identity ?? resource.identity, ports, signal, actions)));
+  await markCosmosPresent(plan, principalId, ports, budget, { principalIsNew });
+  failures.push(...(await grantCosmosRoles(plan, principalId, ports, settings.principalNotFoundBackoff, budget, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d))));
+  failures.push(...(await applyDaprClientIds(plan, control.dapr, grantee, identity ?? resource.identity, ports, budget, actions)));
   if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
   return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
 }
@@ -181,7 +182,7 @@ async function writeWithReread<T>(
   resource: ResourceState,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   write: (current: ResourceState) => Promise<T>,
   onFresh: (fresh: ResourceState) => T | undefined,
 ): Promise<T> {
@@ -191,7 +192,7 @@ async function writeWithReread<T>(
     what,
     async () => {
       if (attempt++ > 0) {
-        const fresh = await ports.resources.read(resource.id, signal);
+        const fresh = await ports.resources.read(resource.id, budget);
         if (!fresh) throw new ResourceGoneError(resource.id);
         const settled = onFresh(fresh);
         if (settled !== undefined) return settled;
@@ -201,7 +202,7 @@ async function writeWithReread<T>(
     },
     retryableConflict,
     settings.conflictBackoff,
-    signal,
+    budget,
     (e, n, d) => settings.onRetry?.(what, e, n, d),
   );
 }
@@ -218,11 +219,11 @@ export async function grantRoles(
   principalIsNew: boolean,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
 ): Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }> {
   // Copies: `resolved` is shared by every principal of the plan (one per service account), and presence is per principal.
-  const assessed = (await markPresent(resolved, principalId, ports, signal, { principalIsNew })).map((r) => ({ ...r }));
+  const assessed = (await markPresent(resolved, principalId, ports, budget, { principalIsNew })).map((r) => ({ ...r }));
   const missing = assessed.filter((r) => !r.present);
   const results = await Promise.allSettled(
     missing.map((r) =>
@@ -237,11 +238,11 @@ export async function grantRoles(
               principalId,
               description: `identity-autopilot: rule '${plan.rule}', profile '${r.profile}', for ${plan.resourceId}`,
             },
-            signal,
+            budget,
           ),
         principalNotReplicated,
         settings.principalNotFoundBackoff,
-        signal,
+        budget,
         (e, n, d) => settings.onRetry?.('role assignment', e, n, d),
       ),
     ),
@@ -270,7 +271,7 @@ async function applyWorkloadIdentityPlan(
   resolved: AssessedRoleAssignment[],
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   control: ApplyControl,
   actions: ActionRecord[],
 ): Promise<ApplyResult> {
@@ -282,15 +283,15 @@ async function applyWorkloadIdentityPlan(
       resource,
       ports,
       settings,
-      signal,
-      (current) => ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt }),
+      budget,
+      (current) => ports.resources.enableWorkloadIdentity(current, change, budget),
       // Someone else enabled it meanwhile: nothing left to write.
       (fresh) => (fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined),
     );
     actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
   }
-  const { results, failures } = await applyWorkloadIdentities(plan.workloadIdentities!, facts, ports, settings, signal, actions, (principalId, principalIsNew) =>
-    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, signal, actions),
+  const { results, failures } = await applyWorkloadIdentities(plan.workloadIdentities!, facts, ports, settings, budget, actions, (principalId, principalIsNew) =>
+    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, budget, actions),
   );
   const result: ApplyResult = { identityAfter: resource.identity.type, actions, roleAssignments: resolved, workloadIdentities: results };
   if (failures.length > 0) throw new PartialApplyError(result, failures);
@@ -303,7 +304,7 @@ async function applyWorkloadIdentityPlan(
  * not opted in, or fails, is returned as pending with its remedy; the grants still go ahead, since the
  * identity exists on the model.
  */
-async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, signal: AbortSignal, actions: ActionRecord[]): Promise<PlanBlocker[]> {
+async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, budget: CallBudget, actions: ActionRecord[]): Promise<PlanBlocker[]> {
   const pending: PlanBlocker[] = [];
   for (const step of plan.followUps ?? []) {
     if (!step.run) {
@@ -311,11 +312,11 @@ async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePo
       continue;
     }
     try {
-      const done = await ports.resources.runFollowUp(resource, step.code, signal);
+      const done = await ports.resources.runFollowUp(resource, step.code, budget);
       if (done) actions.push({ kind: 'follow-up-done', code: step.code, detail: done });
     } catch (e) {
       // Out of time too: pending, not a transient failure, so the outcome never says more than Azure did.
-      const why = signal.aborted ? 'the remediation ran out of time' : e instanceof Error ? e.message : String(e);
+      const why = budget.signal.aborted ? 'the remediation ran out of time' : e instanceof Error ? e.message : String(e);
       pending.push({ code: step.code, detail: `${step.detail}; the attempt failed: ${why}`, remedy: step.remedy });
     }
   }

@@ -7,6 +7,7 @@ import {
 import { parseArmId, sameArmId } from '../arm/resource-id';
 import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
 import { AutopilotError } from '../errors';
+import type { CallBudget } from './call-budget';
 import type { DaprComponent, DaprEnvironmentApp, EnginePorts, FoundDaprTarget } from './ports';
 import type { DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState } from './types';
 
@@ -123,11 +124,11 @@ function boundsProblem(found: FoundDaprTarget, options: DaprOptions, resource: R
  * then adds the grants each needs to the plan: RBAC roles to `roleAssignments`, Cosmos DB data-plane
  * roles to `dataPlaneRoleAssignments`. Read-only. Returns what apply needs for azureClientId.
  */
-export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, signal: AbortSignal): Promise<DaprContext | undefined> {
+export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, budget: CallBudget): Promise<DaprContext | undefined> {
   const app = resource.dapr;
   if (!app) return undefined;
   if (!ports.dapr) throw new AutopilotError('DaprUnavailable', 'the rule has a dapr section but the app has no Dapr component port');
-  const all = await ports.dapr.listComponents(app.environmentId, signal);
+  const all = await ports.dapr.listComponents(app.environmentId, budget);
   const used = componentsOfApp(all, app.appId);
   const assessed = used.map((c) => assessComponent(c, options));
   const pending = assessed.flatMap((a) => a.targets);
@@ -135,7 +136,7 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
   // The app's own subscription is always searched: the environment's other apps (for azureClientId)
   // live there; a target found there but outside dapr.targets is still refused by the bounds check.
   const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
-  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, signal);
+  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, budget);
   const resolved = new Map<PendingTarget, FoundDaprTarget>();
   for (const t of pending) {
     const rows = found.filter((f) => f.type.toLowerCase() === t.spec.resourceType.toLowerCase() && f.name.toLowerCase() === t.name);

@@ -2,6 +2,7 @@ import { sameArmId } from '../arm/resource-id';
 import { AutopilotError, isArmCallError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
 import { type DaprContext, decideClientIds, identityCount } from './dapr';
+import type { CallBudget } from './call-budget';
 import type { EnginePorts } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
 import type { ActionRecord, CosmosSqlRoleAssignmentPlan, IdentityState, Plan, PrincipalDescription } from './types';
@@ -35,7 +36,7 @@ export function cosmosPrincipalNotReplicated(e: unknown): boolean {
 }
 
 /** Marks which data-plane grants the principal already holds (one list call per account). Read-only. */
-export async function markCosmosPresent(plan: Plan, principalId: string | undefined, ports: EnginePorts, signal: AbortSignal, options: { principalIsNew: boolean }): Promise<void> {
+export async function markCosmosPresent(plan: Plan, principalId: string | undefined, ports: EnginePorts, budget: CallBudget, options: { principalIsNew: boolean }): Promise<void> {
   const list = plan.dataPlaneRoleAssignments ?? [];
   if (list.length === 0) return;
   if (!ports.cosmosRoleAssignments) throw new AutopilotError('CosmosUnavailable', 'the plan has Cosmos DB data-plane grants but the app has no port for them');
@@ -44,7 +45,7 @@ export async function markCosmosPresent(plan: Plan, principalId: string | undefi
     return;
   }
   const accounts = [...new Map(list.map((p) => [p.accountId.toLowerCase(), p.accountId])).values()];
-  const existing = new Map(await Promise.all(accounts.map(async (a) => [a.toLowerCase(), await ports.cosmosRoleAssignments!.list(a, signal)] as const)));
+  const existing = new Map(await Promise.all(accounts.map(async (a) => [a.toLowerCase(), await ports.cosmosRoleAssignments!.list(a, budget)] as const)));
   for (const p of list) {
     p.present = (existing.get(p.accountId.toLowerCase()) ?? []).some(
       (e) => e.principalId.toLowerCase() === principalId.toLowerCase() && lastSegment(e.roleDefinitionId) === p.roleDefinitionGuid && sameArmId(e.scope, p.scope),
@@ -58,7 +59,7 @@ export async function grantCosmosRoles(
   principalId: string,
   ports: EnginePorts,
   backoff: BackoffSettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
 ): Promise<unknown[]> {
@@ -70,11 +71,11 @@ export async function grantCosmosRoles(
         () =>
           ports.cosmosRoleAssignments!.create(
             { accountId: p.accountId, name: cosmosAssignmentName(p, principalId), roleDefinitionId: cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid), scope: p.scope, principalId },
-            signal,
+            budget,
           ),
         cosmosPrincipalNotReplicated,
         backoff,
-        signal,
+        budget,
         onRetry,
       ),
     ),
@@ -104,7 +105,7 @@ export async function applyDaprClientIds(
   grantee: PrincipalDescription | undefined,
   identity: IdentityState,
   ports: EnginePorts,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
 ): Promise<unknown[]> {
   if (!plan.dapr || !context) return [];
@@ -114,7 +115,7 @@ export async function applyDaprClientIds(
     const decision = component.clientId;
     if (decision?.action !== 'write' || !decision.clientId) continue;
     try {
-      await ports.dapr!.setAzureClientId(component.id, decision.clientId, signal);
+      await ports.dapr!.setAzureClientId(component.id, decision.clientId, budget);
       actions.push({ kind: 'dapr-client-id-written', componentId: component.id, clientId: decision.clientId });
       component.clientId = { ...decision, action: 'none', detail: `azureClientId set to ${decision.clientId}` };
     } catch (e) {

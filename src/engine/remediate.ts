@@ -15,13 +15,11 @@ import {
   type HandOffPolicy,
   missingPermissionMessage,
   nextResumePoint,
-  PacedPastHandOffError,
   type PendingWrite,
   type ResumePoint,
   transientRetryDelayMs,
-  withHandOffAt,
-  WriteStillRunningError,
 } from './hand-off';
+import { type CallBudget, TurnPastHandOffError, WriteStillRunningError } from './call-budget';
 import { GovernedSubscriptions } from './governed-subscriptions';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
@@ -157,8 +155,7 @@ export class Remediator {
     const budget = this.settings.budgetMs;
     // Time kept back at the end of the budget to enqueue the rest and record the outcome.
     const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;
-    // Every ARM call of this remediation sees its hand-off time: a call whose turn would come later is not waited for.
-    return withHandOffAt(handOffAt, () => this.run(request, clock, handOffAt));
+    return this.run(request, clock, handOffAt);
   }
 
   private async run(request: RemediationRequest, clock: number, handOffAt: number | undefined): Promise<RemediationOutcome> {
@@ -201,7 +198,8 @@ export class Remediator {
       outcome.skipped.push(early);
       return finish();
     }
-    const signal = AbortSignal.timeout(this.settings.budgetMs);
+    // Every port call of this remediation gets its deadline and hand-off time: a call whose turn would come later is not waited for.
+    const budget: CallBudget = { signal: AbortSignal.timeout(this.settings.budgetMs), handOffAt };
     const resume = request.resume;
     // Every action of this remediation, earlier deliveries' included: its one ledger row lists them all.
     const progress: ActionRecord[] = [...(resume?.actions ?? [])];
@@ -241,11 +239,11 @@ export class Remediator {
       }
       if (resume?.operation) {
         // Our write was accepted earlier and may still run: poll it, never send it again.
-        await this.ports.resources.resumeWrite(resume.operation, signal, { handOffAt });
+        await this.ports.resources.resumeWrite(resume.operation, budget);
         progress.push({ kind: 'identity-written', from: resume.operation.from, to: resume.operation.to });
         pending = undefined;
       }
-      resource = await this.ports.resources.read(request.resourceId, signal);
+      resource = await this.ports.resources.read(request.resourceId, budget);
       if (!resource) {
         outcome.status = 'gone';
         outcome.actions = progress;
@@ -280,27 +278,27 @@ export class Remediator {
       }
       // A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only).
       const daprOptions = this.config.rules.find((r) => r.name === plan.rule)?.dapr;
-      const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, signal) : undefined;
+      const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, budget) : undefined;
       const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
       if (!writesAllowed) {
         // A plan must not show a grant that apply would refuse.
-        await verifyGrantTargets(plan, this.ports, signal);
+        await verifyGrantTargets(plan, this.ports, budget);
         let needsWrites: boolean;
         if (plan.workloadIdentities) {
           // AKS workload identity: each service account's identity, credential and roles, read-only.
-          const resolved = await resolveRoles(plan, this.ports, signal);
-          const assessed = await assessWorkloadIdentities(plan.workloadIdentities, this.ports, signal, (principalId) =>
-            markPresent(resolved, principalId, this.ports, signal, { principalIsNew: !principalId }),
+          const resolved = await resolveRoles(plan, this.ports, budget);
+          const assessed = await assessWorkloadIdentities(plan.workloadIdentities, this.ports, budget, (principalId) =>
+            markPresent(resolved, principalId, this.ports, budget, { principalIsNew: !principalId }),
           );
           plan.roleAssignments = resolved;
           outcome.workloadIdentities = assessed.results;
           needsWrites = !assessed.complete || plan.clusterChange !== undefined;
         } else {
           const known = knownPrincipal(plan);
-          const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
+          const assessed = await assessRoleAssignments(plan, known, this.ports, budget, { principalIsNew: !known });
           outcome.principalId = known;
           plan.roleAssignments = assessed;
-          await markCosmosPresent(plan, known, this.ports, signal, { principalIsNew: !known });
+          await markCosmosPresent(plan, known, this.ports, budget, { principalIsNew: !known });
           if (dapr) decideClientIds(plan, dapr, resource.id, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)));
           outcome.skipped.push(...daprFindings(plan));
           const missing =
@@ -332,7 +330,7 @@ export class Remediator {
           return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in about ${Math.ceil(wait / 1000)} s`, this.pacedDelayMs(resource.subscriptionId, wait));
         }
       }
-      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew, dapr });
+      const result = await applyPlan(plan, resource, this.ports, this.settings, budget, { actions: progress, principalIsNew: resume?.principalIsNew, dapr });
       this.record(outcome, plan, result);
       return finish();
     } catch (e) {
@@ -398,7 +396,7 @@ export class Remediator {
       );
     }
     const subscriptionId = resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!;
-    const paced = error instanceof PacedPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof PacedPastHandOffError) : undefined;
+    const paced = error instanceof TurnPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof TurnPastHandOffError) : undefined;
     if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, this.pacedDelayMs(subscriptionId, paced.waitMs));
     if (!isTransient(error)) return undefined;
     // After a failure the write may or may not have been accepted: the next attempt re-reads, and a

@@ -3,6 +3,7 @@ import { parseArmId } from '../arm/resource-id';
 import { resolveIdentityResourceGroup, type Rule, type WorkloadIdentityOptions } from '../config';
 import { AutopilotError, isArmCallError } from '../errors';
 import type { ApplySettings, AssessedRoleAssignment } from './apply';
+import type { CallBudget } from './call-budget';
 import type { EnginePorts, FederatedCredential, UserAssignedIdentity } from './ports';
 import { withBackoff } from './retry';
 import {
@@ -227,18 +228,18 @@ type Grant = (principalId: string, principalIsNew: boolean) => Promise<{ assesse
 export async function assessWorkloadIdentities(
   plans: WorkloadIdentityPlan[],
   ports: EnginePorts,
-  signal: AbortSignal,
+  budget: CallBudget,
   present: Presence,
 ): Promise<{ results: WorkloadIdentityResult[]; complete: boolean }> {
   const results: WorkloadIdentityResult[] = [];
   let complete = true;
   for (const wi of plans) {
-    const ua = await ports.userAssignedIdentities.find(wi.identity, signal);
+    const ua = await ports.userAssignedIdentities.find(wi.identity, budget);
     const issuer = wi.credential.issuer;
     let status: WorkloadIdentityResult['credential']['status'] = 'missing';
     let name = wi.credential.name;
     if (ua && issuer) {
-      const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), { ...wi.credential, issuer }, ua.id);
+      const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, budget), { ...wi.credential, issuer }, ua.id);
       if (decision.kind === 'exists') [status, name] = ['exists', decision.name];
     }
     const roles = await present(ua?.principalId);
@@ -258,7 +259,7 @@ export async function applyWorkloadIdentities(
   facts: WorkloadIdentityFacts,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
   grant: Grant,
 ): Promise<{ results: WorkloadIdentityResult[]; failures: unknown[] }> {
@@ -268,20 +269,20 @@ export async function applyWorkloadIdentities(
   const results: WorkloadIdentityResult[] = [];
   const failures: unknown[] = [];
   for (const wi of plans) {
-    const ua = await ports.userAssignedIdentities.ensure(wi.identity, signal);
+    const ua = await ports.userAssignedIdentities.ensure(wi.identity, budget);
     actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
     const wanted = { ...wi.credential, issuer };
     const credential = await withBackoff(
       `federated credential ${wi.credential.name} on ${ua.id}`,
       async () => {
-        const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), wanted, ua.id);
+        const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, budget), wanted, ua.id);
         if (decision.kind === 'exists') return { name: decision.name, status: 'exists' as const };
-        const written = await ports.federatedCredentials.put(ua.id, wanted, signal);
+        const written = await ports.federatedCredentials.put(ua.id, wanted, budget);
         return { name: wanted.name, status: decision.replaces || written === 'updated' ? ('updated' as const) : ('created' as const) };
       },
       (e) => isArmCallError(e) && e.status === 409 && e.transient,
       settings.conflictBackoff,
-      signal,
+      budget,
       (e, n, d) => settings.onRetry?.('federated credential', e, n, d),
     );
     actions.push({ kind: `federated-credential-${credential.status}`, identityId: ua.id, name: credential.name, issuer, subject: wi.subject });

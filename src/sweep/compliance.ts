@@ -127,7 +127,7 @@ export async function assessPage(
     const options = context.rules.rules.find((r) => r.name === p.plan.rule)?.dapr;
     if (!options) continue;
     try {
-      await planDaprGrants(p.plan, p.resource, options, context.ports, AbortSignal.timeout(DAPR_ASSESSMENT_MS));
+      await planDaprGrants(p.plan, p.resource, options, context.ports, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) });
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       planned[i] = { kind: 'invalid', resourceId: p.resource.id, code: e.code, detail: e.message };
@@ -173,7 +173,7 @@ export async function assessPage(
       }
       // The second kind of grant: Cosmos DB data-plane roles, listed per account.
       if ((plan.dataPlaneRoleAssignments ?? []).length > 0 && context.ports?.cosmosRoleAssignments) {
-        await markCosmosPresent(plan, principal, context.ports as EnginePorts, AbortSignal.timeout(DAPR_ASSESSMENT_MS), { principalIsNew: !principal });
+        await markCosmosPresent(plan, principal, context.ports as EnginePorts, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) }, { principalIsNew: !principal });
         for (const d of plan.dataPlaneRoleAssignments!.filter((x) => !x.present)) {
           missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
         }
