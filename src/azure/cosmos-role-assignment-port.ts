@@ -34,7 +34,7 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
     return rows.flatMap((r) => {
       const p = (r.properties ?? {}) as { roleDefinitionId?: unknown; scope?: unknown; principalId?: unknown };
       return typeof p.roleDefinitionId === 'string' && typeof p.scope === 'string' && typeof p.principalId === 'string'
-        ? [{ roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId }]
+        ? [{ roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId, ...(typeof r.name === 'string' ? { name: r.name } : {}) }]
         : [];
     });
   }

@@ -17,7 +17,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
       const pages = this.clients.for(subscriptionId).authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
       for await (const a of pages) {
         const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
-        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid });
+        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid, ...(a.name ? { name: a.name } : {}), ...(a.description ? { description: a.description } : {}) });
       }
       return found;
     });

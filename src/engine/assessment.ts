@@ -1,10 +1,11 @@
-import { assessRoleAssignments, markPresent, resolveRoles } from './apply';
 import type { CallBudget } from './call-budget';
 import { type DaprContext, daprFindings, decideClientIds, identityCount } from './dapr';
-import { markCosmosPresent } from './data-plane';
 import type { Findings } from './findings';
 import { verifyGrantTargets } from './grant-targets';
+import { missingCosmosGrants } from './grants/cosmos-sql-role-assignments';
+import { assessRoleAssignments, resolveRoles } from './grants/role-assignments';
 import { knownPrincipal, planHasIdentityWork } from './plan';
+import { reportPlan } from './plan-report';
 import type { EnginePorts } from './ports';
 import type { IdentityState, Plan, ResourceState } from './types';
 import { assessWorkloadIdentities } from './workload-identity';
@@ -22,23 +23,26 @@ export function identityAfterPlan(plan: Plan, current: IdentityState): IdentityS
 /** AKS workload identity, read-only: each service account's identity, credential and roles. */
 async function assessServiceAccounts(plan: Plan, ports: EnginePorts, budget: CallBudget): Promise<{ findings: Findings; needsWrites: boolean }> {
   const resolved = await resolveRoles(plan, ports, budget);
-  const assessed = await assessWorkloadIdentities(plan.workloadIdentities!, ports, budget, (principalId) => markPresent(resolved, principalId, ports, budget, { principalIsNew: !principalId }));
-  plan.roleAssignments = resolved;
-  return { findings: { workloadIdentities: assessed.results }, needsWrites: !assessed.complete || plan.clusterChange !== undefined };
+  const assessed = await assessWorkloadIdentities(plan.resourceId, plan.workloadIdentities!, ports, budget, async (principalId) =>
+    (await assessRoleAssignments({ plan, resolved, principalId, principalIsNew: !principalId }, ports, budget)).assessed,
+  );
+  // The roles are per service account (in `workloadIdentities`); the plan's list shows them resolved.
+  const report = reportPlan(plan, { roleAssignments: resolved.map((r) => ({ ...r, present: false })) });
+  return { findings: { plan: report, workloadIdentities: assessed.results }, needsWrites: !assessed.complete || plan.clusterChange !== undefined };
 }
 
 /** Every other plan, read-only: which grants the known principal holds, and what Dapr's components need. */
 async function assessGrants(plan: Plan, resource: ResourceState, dapr: DaprContext | undefined, ports: EnginePorts, budget: CallBudget): Promise<{ findings: Findings; needsWrites: boolean }> {
   const known = knownPrincipal(plan);
-  const assessed = await assessRoleAssignments(plan, known, ports, budget, { principalIsNew: !known });
-  plan.roleAssignments = assessed;
-  await markCosmosPresent(plan, known, ports, budget, { principalIsNew: !known });
-  if (dapr) decideClientIds(plan, dapr, resource.id, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)));
-  const missing =
-    assessed.filter((r) => !r.present).length +
-    (plan.dataPlaneRoleAssignments ?? []).filter((r) => !r.present).length +
-    (plan.dapr?.components ?? []).filter((c) => c.clientId?.action === 'write').length;
-  return { findings: { principalId: known, skipped: daprFindings(plan) }, needsWrites: planHasIdentityWork(plan) || missing > 0 };
+  const context = { plan, resolved: await resolveRoles(plan, ports, budget), principalId: known, principalIsNew: !known };
+  const { assessed } = await assessRoleAssignments(context, ports, budget);
+  const missingDataPlane = await missingCosmosGrants(context, ports, budget);
+  const daprClientIds = dapr ? decideClientIds(plan, dapr, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity))) : undefined;
+  const missing = assessed.filter((r) => !r.present).length + missingDataPlane.length + [...(daprClientIds?.values() ?? [])].filter((d) => d.action === 'write').length;
+  return {
+    findings: { plan: reportPlan(plan, { roleAssignments: assessed, missingDataPlane, daprClientIds }), principalId: known, skipped: daprFindings(plan, daprClientIds) },
+    needsWrites: planHasIdentityWork(plan) || missing > 0,
+  };
 }
 
 /**

@@ -102,6 +102,9 @@ export interface GrantTargetPort {
 export interface ExistingRoleAssignment {
   scope: string;
   roleDefinitionGuid: string;
+  /** The assignment's name (a GUID) and description, as ARM returns them: the product's own carry whom they were made for. */
+  name?: string;
+  description?: string;
 }
 
 export interface RoleAssignmentPort {
@@ -162,6 +165,8 @@ export interface ExistingCosmosSqlRoleAssignment {
   roleDefinitionId: string;
   scope: string;
   principalId: string;
+  /** The assignment's name: the product's own are named deterministically (cosmosAssignmentName). */
+  name?: string;
 }
 
 /** Cosmos DB SQL role assignments of one account (`Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments`). */

@@ -6,6 +6,7 @@ import { type ApplyResult, type ApplySettings, applyPlan, PartialApplyError } fr
 import { assessPlan, type NotApplied } from './assessment';
 import type { CallBudget } from './call-budget';
 import { type DaprContext, daprFindings, planDaprGrants } from './dapr';
+import { reportPlan } from './plan-report';
 import { DEFAULT_BUSY_RETRY_MS, deferral, failure, handOffReason, type HandOffSettings, type StoppedAt } from './deferral';
 import { addFindings, end, type Findings, next, outcomeOf, type Step, toOutcomeError } from './findings';
 import { GovernedSubscriptions } from './governed-subscriptions';
@@ -160,11 +161,15 @@ export class Remediator {
       known = addFindings(known, read.findings);
       if (read.kind === 'end') return known;
       at = { ...at, ...read.value };
-      const planned = await this.plan(context, read.value.resource);
+      const planned = this.plan(context, read.value.resource);
       known = addFindings(known, planned.findings);
       if (planned.kind === 'end') return known;
-      at = { ...at, plan: planned.value.plan };
-      return addFindings(known, await this.applyOrAssess(context, read.value.resource, planned.value, at));
+      at = { ...at, plan: planned.value };
+      const withDapr = await this.planDapr(context, read.value.resource, planned.value);
+      known = addFindings(known, withDapr.findings);
+      if (withDapr.kind === 'end') return known;
+      at = { ...at, plan: withDapr.value.plan };
+      return addFindings(known, await this.applyOrAssess(context, read.value.resource, withDapr.value, at));
     } catch (e) {
       return addFindings(known, this.stopped(e, at));
     }
@@ -199,18 +204,23 @@ export class Remediator {
     );
   }
 
-  /** The plan under the run's rules config, with what a Dapr app's components add to it (read-only). */
-  private async plan(context: RunContext, resource: ResourceState): Promise<Step<Planned>> {
+  /** The plan under the run's rules config: pure, no ARM call. */
+  private plan(context: RunContext, resource: ResourceState): Step<Plan> {
     const planned = planRemediation(resource, context.config, { requestedProfiles: context.request.requestedProfiles });
     if (planned.kind === 'skip') return end({ status: 'skipped', skipped: [{ reason: planned.reason, detail: planned.detail }] });
     if (planned.kind === 'invalid') return end({ errors: [{ code: planned.code, message: planned.detail, transient: false }] });
     const { plan } = planned;
-    const found: Findings = { plan, rule: plan.rule, mode: plan.mode, grantee: plan.grantee };
+    const found: Findings = { plan: reportPlan(plan), rule: plan.rule, mode: plan.mode, grantee: plan.grantee };
     // Nothing is written, not even the roles: they would go to an identity the workload does not have.
     if (plan.blockers.length > 0) return end({ ...found, status: 'blocked', blockers: plan.blockers });
-    const daprOptions = context.config.rules.find((r) => r.name === plan.rule)?.dapr;
-    const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, context.budget) : undefined;
-    return next({ plan, dapr }, found);
+    return next(plan, found);
+  }
+
+  /** A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only). */
+  private async planDapr(context: RunContext, resource: ResourceState, plan: Plan): Promise<Step<Planned>> {
+    const options = context.config.rules.find((r) => r.name === plan.rule)?.dapr;
+    const dapr = options ? await planDaprGrants(plan, resource, options, this.ports, context.budget) : undefined;
+    return dapr ? next({ plan: dapr.plan, dapr: dapr.context }, { plan: reportPlan(dapr.plan) }) : next({ plan });
   }
 
   private notApplied(context: RunContext, plan: Plan): NotApplied | undefined {
@@ -264,7 +274,6 @@ function invalidIdErrors(resourceId: string): Findings['errors'] {
 
 /** What applying did, as the outcome says it. */
 function applied(plan: Plan, result: ApplyResult): Findings {
-  plan.roleAssignments = result.roleAssignments;
   const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
   // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
   const pending = result.pending && result.pending.length > 0 ? result.pending : undefined;
@@ -274,7 +283,8 @@ function applied(plan: Plan, result: ApplyResult): Findings {
     identityAfter: result.identityAfter,
     actions: result.actions,
     ...(result.workloadIdentities ? { workloadIdentities: result.workloadIdentities } : {}),
-    skipped: daprFindings(plan),
+    plan: reportPlan(plan, result.observed),
+    skipped: daprFindings(plan, result.observed.daprClientIds),
     status: pending ? 'pending' : wrote ? 'remediated' : 'compliant',
     ...(pending ? { blockers: pending } : {}),
   };

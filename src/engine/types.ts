@@ -230,8 +230,6 @@ export interface CosmosSqlRoleAssignmentPlan {
   scope: string;
   /** Set when the target came from a tag: the account is read before any write and must pass these checks. */
   target?: GrantTargetCheck;
-  /** Known after assessment: the principal already holds it. */
-  present?: boolean;
 }
 
 /** What the product derived from a Dapr-enabled container app's components (see src/engine/dapr.ts). */
@@ -253,8 +251,6 @@ export interface DaprComponentPlan {
   status: 'grants' | 'refused' | 'not-honoured' | 'unknown-type';
   targets: Array<{ field: string; value: string; resourceId?: string; roles: string[] }>;
   problems: PlanBlocker[];
-  /** Whether the component's `azureClientId` must name the grantee, and what the product does about it. */
-  clientId?: DaprClientIdDecision;
 }
 
 export interface DaprClientIdDecision {
@@ -292,6 +288,37 @@ export interface Plan {
   dataPlaneRoleAssignments?: CosmosSqlRoleAssignmentPlan[];
   /** Set for a Dapr-enabled container app whose rule has a `dapr` section. */
   dapr?: DaprPlan;
+}
+
+/** A role assignment in a plan report: resolved and assessed once the run got that far. */
+export interface ReportedRoleAssignment extends RoleAssignmentPlan {
+  roleDefinitionId?: string;
+  /** The principal holds it (after assessment or apply). */
+  present?: boolean;
+}
+
+export interface ReportedCosmosSqlRoleAssignment extends CosmosSqlRoleAssignmentPlan {
+  /** Known after assessment: the principal already holds it. */
+  present?: boolean;
+}
+
+export interface ReportedDaprComponent extends DaprComponentPlan {
+  /** Whether the component's `azureClientId` must name the grantee, and what the product does about it. */
+  clientId?: DaprClientIdDecision;
+}
+
+/**
+ * A plan as an outcome reports it: the plan, with what was observed of its grants (src/engine/plan-report.ts).
+ * The plan itself never carries observations.
+ */
+export interface PlanReport extends Plan {
+  roleAssignments: ReportedRoleAssignment[];
+  dataPlaneRoleAssignments?: ReportedCosmosSqlRoleAssignment[];
+  dapr?: DaprPlanReport;
+}
+
+export interface DaprPlanReport extends DaprPlan {
+  components: ReportedDaprComponent[];
 }
 
 /** Enabling the OIDC issuer and/or workload identity on a cluster (one PUT with If-Match). */
@@ -395,7 +422,8 @@ export interface RemediationOutcome {
   principalId?: string;
   identityBefore?: string;
   identityAfter?: string;
-  plan?: Plan;
+  /** The plan, with what was observed of its grants. */
+  plan?: PlanReport;
   actions: ActionRecord[];
   skipped: Array<{ reason: string; detail: string }>;
   /** Why a `blocked` (or `pending`) outcome is not done, and what to do. */
