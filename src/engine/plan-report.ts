@@ -19,17 +19,16 @@ export interface ObservedGrants {
 export function reportPlan(plan: Plan, observed: ObservedGrants = {}): PlanReport {
   const missing = observed.missingDataPlane;
   const decisions = observed.daprClientIds;
+  const { roleAssignments, dataPlaneRoleAssignments, dapr, ...planned } = plan;
   return {
-    ...plan,
-    roleAssignments: [...(observed.roleAssignments ?? plan.roleAssignments)],
-    ...(plan.dataPlaneRoleAssignments
-      ? { dataPlaneRoleAssignments: plan.dataPlaneRoleAssignments.map((d) => (missing ? { ...d, present: !missing.includes(d) } : { ...d })) }
-      : {}),
-    ...(plan.dapr
+    ...planned,
+    roleAssignments: [...(observed.roleAssignments ?? roleAssignments)],
+    ...(dataPlaneRoleAssignments ? { dataPlaneRoleAssignments: dataPlaneRoleAssignments.map((d) => (missing ? { ...d, present: !missing.includes(d) } : { ...d })) } : {}),
+    ...(dapr
       ? {
           dapr: {
-            ...plan.dapr,
-            components: plan.dapr.components.map((c) => {
+            ...dapr,
+            components: dapr.components.map((c) => {
               const clientId = decisions?.get(c.id.toLowerCase());
               return clientId ? { ...c, clientId } : { ...c };
             }),

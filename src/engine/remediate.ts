@@ -212,7 +212,7 @@ export class Remediator {
     const { plan } = planned;
     const found: Findings = { plan: reportPlan(plan), rule: plan.rule, mode: plan.mode, grantee: plan.grantee };
     // Nothing is written, not even the roles: they would go to an identity the workload does not have.
-    if (plan.blockers.length > 0) return end({ ...found, status: 'blocked', blockers: plan.blockers });
+    if (plan.blockers.length > 0) return end({ ...found, status: 'blocked', blockers: [...plan.blockers] });
     return next(plan, found);
   }
 

@@ -260,34 +260,35 @@ export interface DaprClientIdDecision {
   detail: string;
 }
 
+/** What planning decided; never changed once made (what is observed of it is kept apart: ObservedGrants). */
 export interface Plan {
-  resourceId: string;
-  resourceType: SupportedResourceType;
-  rule: string;
-  mode: RuleMode;
-  identity: IdentityChange;
-  userAssignedIdentity?: UserAssignedIdentityPlan;
-  principal: PrincipalSource;
-  roleAssignments: RoleAssignmentPlan[];
+  readonly resourceId: string;
+  readonly resourceType: SupportedResourceType;
+  readonly rule: string;
+  readonly mode: RuleMode;
+  readonly identity: IdentityChange;
+  readonly userAssignedIdentity?: UserAssignedIdentityPlan;
+  readonly principal: PrincipalSource;
+  readonly roleAssignments: readonly RoleAssignmentPlan[];
   /** Profiles applied, in order. */
-  profiles: string[];
-  notes: string[];
+  readonly profiles: readonly string[];
+  readonly notes: readonly string[];
   /** Non-empty: nothing is written; the outcome is `blocked` with these reasons. */
-  blockers: PlanBlocker[];
+  readonly blockers: readonly PlanBlocker[];
   /** Blockers the rule's workload options lift: side effects the write will have (e.g. a restart). */
-  consented?: PlanBlocker[];
+  readonly consented?: readonly PlanBlocker[];
   /** Which of the workload's principals gets the roles, and what is known of it at plan time. */
-  grantee?: PrincipalDescription;
+  readonly grantee?: PrincipalDescription;
   /** Steps after the identity write (from the type's module); absent or empty when none are needed. */
-  followUps?: PlannedFollowUp[];
+  readonly followUps?: readonly PlannedFollowUp[];
   /** AKS workload identity: one identity and federated credential per service account of the rule. */
-  workloadIdentities?: WorkloadIdentityPlan[];
+  readonly workloadIdentities?: readonly WorkloadIdentityPlan[];
   /** AKS workload identity: the cluster write that enables what is missing (the rule opted in). */
-  clusterChange?: ClusterWorkloadIdentityChange;
+  readonly clusterChange?: ClusterWorkloadIdentityChange;
   /** Cosmos DB data-plane role assignments (a second kind of grant, beside `roleAssignments`). */
-  dataPlaneRoleAssignments?: CosmosSqlRoleAssignmentPlan[];
+  readonly dataPlaneRoleAssignments?: readonly CosmosSqlRoleAssignmentPlan[];
   /** Set for a Dapr-enabled container app whose rule has a `dapr` section. */
-  dapr?: DaprPlan;
+  readonly dapr?: DaprPlan;
 }
 
 /** A role assignment in a plan report: resolved and assessed once the run got that far. */
