@@ -3,9 +3,11 @@ import type { CallBudget } from '../../src/engine/call-budget';
 import { readIdentity } from '../../src/engine/identity-state';
 import type {
   DaprComponent,
+  DaprEnvironmentApp,
   EnginePorts,
   ExistingCosmosSqlRoleAssignment,
   FederatedCredential,
+  FoundDaprTarget,
   PacingPort,
   UserAssignedIdentity,
 } from '../../src/engine/ports';
@@ -60,6 +62,9 @@ export class FakeAzure {
   readonly cosmos: Array<ExistingCosmosSqlRoleAssignment & { accountId: string }> = [];
   readonly credentials = new Map<string, FederatedCredential[]>();
   readonly components: DaprComponent[] = [];
+  /** What Resource Graph finds for Dapr component targets, and the environment's Dapr apps. */
+  readonly daprTargets: FoundDaprTarget[] = [];
+  readonly daprApps: DaprEnvironmentApp[] = [];
   /** The budgets every call was given, in order. */
   readonly budgets: CallBudget[] = [];
   /** Replaces a call's normal answer (throw to fail it). */
@@ -161,7 +166,7 @@ export class FakeAzure {
         },
         async lookup(_input, budget) {
           azure.record('lookupDapr', budget);
-          return { targets: [], apps: [] };
+          return { targets: azure.daprTargets, apps: azure.daprApps };
         },
         async setAzureClientId(componentId, clientId, budget) {
           azure.record(`setAzureClientId ${componentId} ${clientId}`, budget);
