@@ -37,8 +37,5 @@ export interface GrantKind<Context, Desired, Observed> {
 }
 
 export const creates = <D, O>(actions: readonly GrantAction<D, O>[]): D[] => actions.flatMap((a) => (a.kind === 'create' ? [a.grant] : []));
-export const removals = <D, O>(actions: readonly GrantAction<D, O>[]): Array<{ grant: O; owner: GrantOwner }> =>
-  actions.flatMap((a) => (a.kind === 'remove' ? [{ grant: a.grant, owner: a.owner }] : []));
-
 /** Case-insensitive equality of ARM ids, principals and GUIDs. */
 export const sameId = (a: string | undefined, b: string | undefined): boolean => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
