@@ -179,7 +179,10 @@ export interface CosmosSqlRoleAssignmentPort {
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
-/** Management groups as ARM reports them to the app's identity. */
+/**
+ * Management groups as ARM reports them to the app's identity. Takes a bare signal, not a CallBudget: one
+ * resolution is shared by every remediation waiting for it, so no one remediation's hand-off time bounds it.
+ */
 export interface ManagementGroupPort {
   /**
    * Every subscription under the group at any depth (nested groups included), lower-case ids. Throws
