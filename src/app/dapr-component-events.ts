@@ -22,11 +22,11 @@ export async function appsUsingComponent(autopilot: Autopilot, componentId: stri
   const port = autopilot.ports.dapr;
   if (!component || !port || !autopilot.rules.rules.some((r) => r.dapr)) return [];
   const env = parseArmId(component.environmentId);
-  const found = (await port.listComponents(component.environmentId, signal)).find((c) => c.name.toLowerCase() === component.name.toLowerCase());
+  const found = (await port.listComponents(component.environmentId, { signal })).find((c) => c.name.toLowerCase() === component.name.toLowerCase());
   // Deleted since the event: the apps it was scoped to are found by the sweep, not guessed here.
   if (!found) return [];
   const subscriptions = autopilot.rules.scope.subscriptions.filter((s) => s.toLowerCase() === env.subscriptionId!.toLowerCase());
   if (subscriptions.length === 0) return [];
-  const { apps } = await port.lookup({ subscriptions, targets: [], environmentId: component.environmentId }, signal);
+  const { apps } = await port.lookup({ subscriptions, targets: [], environmentId: component.environmentId }, { signal });
   return apps.filter((a) => componentsOfApp([found], a.appId).length > 0 && !sameArmId(a.id, componentId)).map((a) => a.id);
 }

@@ -6,6 +6,8 @@ import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
+import { budgetOf } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Cosmos DB SQL role assignments (Azure/azure-rest-api-specs specification/cosmos-db/resource-manager/
@@ -25,21 +27,21 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
     return this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   }
 
-  async list(accountId: string, signal: AbortSignal): Promise<ExistingCosmosSqlRoleAssignment[]> {
+  async list(accountId: string, call: CallBudget | AbortSignal): Promise<ExistingCosmosSqlRoleAssignment[]> {
     const account = parseArmId(accountId);
-    const arm = armRequester(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, { abortSignal: signal, pollIntervalMs: this.poll() });
+    const arm = armRequester(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, { budget: budgetOf(call), pollIntervalMs: this.poll() });
     const rows = await armCall(`list SQL role assignments of ${accountId}`, () => arm.list(`${account.id}/sqlRoleAssignments`, COSMOS_API_VERSION));
     return rows.flatMap((r) => {
       const p = (r.properties ?? {}) as { roleDefinitionId?: unknown; scope?: unknown; principalId?: unknown };
       return typeof p.roleDefinitionId === 'string' && typeof p.scope === 'string' && typeof p.principalId === 'string'
-        ? [{ roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId }]
+        ? [{ roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId, ...(typeof r.name === 'string' ? { name: r.name } : {}) }]
         : [];
     });
   }
 
   async create(
     input: { accountId: string; name: string; roleDefinitionId: string; scope: string; principalId: string },
-    signal: AbortSignal,
+    call: CallBudget | AbortSignal,
   ): Promise<{ status: 'created' | 'exists'; id?: string }> {
     const account = parseArmId(input.accountId);
     const id = `${account.id}/sqlRoleAssignments/${input.name}`;
@@ -47,7 +49,7 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
       const written = await armCall(`PUT ${id}`, () =>
         writeResource(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, 'PUT', id, COSMOS_API_VERSION, {
           properties: { roleDefinitionId: input.roleDefinitionId, scope: input.scope, principalId: input.principalId },
-        }, { abortSignal: signal, pollIntervalMs: this.poll() }),
+        }, { budget: budgetOf(call), pollIntervalMs: this.poll() }),
       );
       return { status: 'created', id: typeof written.id === 'string' ? written.id : id };
     } catch (e) {

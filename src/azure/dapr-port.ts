@@ -7,6 +7,8 @@ import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
+import { budgetOf, sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Dapr components of Container Apps managed environments
@@ -48,19 +50,19 @@ export class ArmDaprPort implements DaprPort {
     private readonly options: { pollIntervalMs?: number } = {},
   ) {}
 
-  private requester(subscriptionId: string, signal: AbortSignal) {
-    return armRequester(this.clients.for(subscriptionId).resources, this.clients.connection.endpoint, { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS });
+  private requester(subscriptionId: string, call: CallBudget | AbortSignal) {
+    return armRequester(this.clients.for(subscriptionId).resources, this.clients.connection.endpoint, { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS });
   }
 
-  async listComponents(environmentId: string, signal: AbortSignal): Promise<DaprComponent[]> {
+  async listComponents(environmentId: string, call: CallBudget | AbortSignal): Promise<DaprComponent[]> {
     const env = parseArmId(environmentId);
-    const rows = await armCall(`list Dapr components of ${environmentId}`, () => this.requester(env.subscriptionId!, signal).list(`${env.id}/daprComponents`, DAPR_COMPONENTS_API_VERSION));
+    const rows = await armCall(`list Dapr components of ${environmentId}`, () => this.requester(env.subscriptionId!, call).list(`${env.id}/daprComponents`, DAPR_COMPONENTS_API_VERSION));
     return rows.map(componentOf);
   }
 
   async lookup(
     input: { subscriptions: string[]; targets: Array<{ resourceType: string; name: string }>; environmentId: string },
-    signal: AbortSignal,
+    call: CallBudget | AbortSignal,
   ): Promise<{ targets: FoundDaprTarget[]; apps: DaprEnvironmentApp[] }> {
     const byType = new Map<string, string[]>();
     for (const t of input.targets) byType.set(t.resourceType.toLowerCase(), [...(byType.get(t.resourceType.toLowerCase()) ?? []), t.name]);
@@ -71,7 +73,7 @@ export class ArmDaprPort implements DaprPort {
     ];
     // One query per remediation: the component targets and the environment's other Dapr apps together.
     const query = `resources | where ${clauses.join(' or ')} | project id, name, type, tags, identity, properties`;
-    const rows = await this.graph(query, input.subscriptions, signal);
+    const rows = await this.graph(query, input.subscriptions, budgetOf(call).signal);
     const targets: FoundDaprTarget[] = [];
     const apps: DaprEnvironmentApp[] = [];
     for (const row of rows) {
@@ -88,12 +90,12 @@ export class ArmDaprPort implements DaprPort {
     return { targets, apps };
   }
 
-  async setAzureClientId(componentId: string, clientId: string, signal: AbortSignal): Promise<void> {
+  async setAzureClientId(componentId: string, clientId: string, call: CallBudget | AbortSignal): Promise<void> {
     const id = parseArmId(componentId);
     const client = this.clients.for(id.subscriptionId!).resources;
     let raw: Json | undefined;
     await armCall(`GET ${componentId}`, () =>
-      client.resources.getById(componentId, DAPR_COMPONENTS_API_VERSION, { abortSignal: signal, onResponse: (r) => void (raw = r.parsedBody as Json) }),
+      client.resources.getById(componentId, DAPR_COMPONENTS_API_VERSION, { ...sdkOptions(call), onResponse: (r) => void (raw = r.parsedBody as Json) }),
     );
     const component = componentOf(raw ?? {});
     const inline = component.secrets.filter((s) => !s.keyVaultUrl);
@@ -106,7 +108,7 @@ export class ArmDaprPort implements DaprPort {
     metadata.push({ name: AZURE_CLIENT_ID, value: clientId });
     await armCall(`PUT ${componentId}`, () =>
       writeResource(client, this.clients.connection.endpoint, 'PUT', componentId, DAPR_COMPONENTS_API_VERSION, { properties: { ...props, metadata } }, {
-        abortSignal: signal,
+        budget: budgetOf(call),
         pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       }),
     );

@@ -5,6 +5,8 @@ import type { FederatedCredentialPlan } from '../engine/types';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
 import type { AppSelf } from './user-assigned-identity-port';
+import { sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Learn (workload-identity-federation-considerations, "Concurrent updates aren't supported"): writing
@@ -21,18 +23,18 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
     private readonly self: () => Promise<AppSelf>,
   ) {}
 
-  async list(identityId: string, signal: AbortSignal): Promise<FederatedCredential[]> {
+  async list(identityId: string, call: CallBudget | AbortSignal): Promise<FederatedCredential[]> {
     const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
     const msi = this.clients.for(subscriptionId!).msi;
     const mine = await this.mine();
     return armCall(`GET ${identityId}/federatedIdentityCredentials`, async () => {
       const out: FederatedCredential[] = [];
-      for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, { abortSignal: signal })) out.push(toCredential(f, mine));
+      for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, sdkOptions(call))) out.push(toCredential(f, mine));
       return out;
     });
   }
 
-  async put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, signal: AbortSignal): Promise<'created' | 'updated'> {
+  async put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, call: CallBudget | AbortSignal): Promise<'created' | 'updated'> {
     const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
     const msi = this.clients.for(subscriptionId!).msi;
     let status = 0;
@@ -44,7 +46,7 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
           name!,
           credential.name,
           { issuer: credential.issuer, subject: credential.subject, audiences: [...credential.audiences] },
-          { abortSignal: signal, onResponse: (r) => void (status = r.status) },
+          { ...sdkOptions(call), onResponse: (r) => void (status = r.status) },
         ),
       CONCURRENT_WRITE,
     );

@@ -5,6 +5,8 @@ import type { GrantTarget, GrantTargetPort } from '../engine/ports';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
+import { forCall, sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /** Subscriptions: GET /subscriptions/{id} (Microsoft.Resources, 2022-12-01; see azure-facts.md "ARM tokens"). */
 const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
@@ -17,7 +19,7 @@ const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
 export class ArmGrantTargetPort implements GrantTargetPort {
   constructor(private readonly clients: ArmClientPool) {}
 
-  async read(scope: string, signal: AbortSignal): Promise<GrantTarget | undefined> {
+  async read(scope: string, call: CallBudget | AbortSignal): Promise<GrantTarget | undefined> {
     const id = parseArmId(scope);
     if (!id.subscriptionId) throw new AutopilotError('GrantTargetTypeNotAllowed', `'${scope}' is not inside a subscription`);
     const client = this.clients.for(id.subscriptionId).resources;
@@ -26,16 +28,16 @@ export class ArmGrantTargetPort implements GrantTargetPort {
         case 'resource': {
           const apiVersion = grantTargetApiVersion(id.type ?? '');
           if (!apiVersion) throw new AutopilotError('GrantTargetTypeNotAllowed', `the product cannot verify a target of type ${id.type}`);
-          const found = await armCall(`GET ${id.id}`, () => client.resources.getById(id.id, apiVersion, { abortSignal: signal }));
+          const found = await armCall(`GET ${id.id}`, () => client.resources.getById(id.id, apiVersion, sdkOptions(call)));
           return { id: found.id ?? id.id, type: found.type ?? '', tags: found.tags ?? {} };
         }
         case 'resourceGroup': {
-          const found = await armCall(`GET ${id.id}`, () => client.resourceGroups.get(id.resourceGroup!, { abortSignal: signal }));
+          const found = await armCall(`GET ${id.id}`, () => client.resourceGroups.get(id.resourceGroup!, sdkOptions(call)));
           return { id: found.id ?? id.id, type: found.type ?? 'Microsoft.Resources/resourceGroups', tags: found.tags ?? {} };
         }
         case 'subscription': {
           const url = `${this.clients.connection.endpoint.replace(/\/$/, '')}/subscriptions/${encodeURIComponent(id.subscriptionId)}?api-version=${SUBSCRIPTIONS_API_VERSION}`;
-          const response = await armCall(`GET ${id.id}`, () => client.sendRequest(createPipelineRequest({ url, method: 'GET', abortSignal: signal })));
+          const response = await armCall(`GET ${id.id}`, () => client.sendRequest(forCall(createPipelineRequest({ url, method: 'GET' }), call)));
           if (response.status === 404) return undefined;
           if (response.status !== 200) throw new ArmCallError(`Http${response.status}`, `GET ${id.id}: HTTP ${response.status}`, response.status, response.status >= 500);
           return { id: id.id, type: 'Microsoft.Resources/subscriptions', tags: {} };

@@ -1,6 +1,7 @@
 import type { ServiceClient } from '@azure/core-client';
 import { abortableSleep } from '../abortable-sleep';
-import { type OperationMonitor, WriteStillRunningError } from '../engine/hand-off';
+import { type CallBudget, type OperationMonitor, waitPassesHandOff, WriteStillRunningError } from '../engine/call-budget';
+import { forCall } from './call-options';
 import { retryAfterMs } from './retry-after';
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 
@@ -19,7 +20,12 @@ export class LongRunningOperationFailed extends Error {
 }
 
 export interface WriteOptions {
-  abortSignal: AbortSignal;
+  /**
+   * The port call's deadline, and its hand-off time: past it a still-running operation is not waited
+   * for; WriteStillRunningError carries its monitor so a later delivery polls it instead of writing
+   * again. No hand-off time: poll until the signal.
+   */
+  budget: CallBudget;
   /** Wait between polls when the RP sends no Retry-After. */
   pollIntervalMs: number;
   /**
@@ -27,11 +33,6 @@ export interface WriteOptions {
    * answers 412 PreconditionFailed instead of overwriting someone else's change.
    */
   ifMatch?: string;
-  /**
-   * Epoch ms after which a still-running operation is not waited for: WriteStillRunningError carries
-   * its monitor so a later delivery polls it instead of writing again. Unset: poll until the signal.
-   */
-  handOffAt?: number;
 }
 
 export function parse(response: PipelineResponse): unknown {
@@ -79,7 +80,7 @@ export async function writeResource(
   body: unknown,
   options: WriteOptions,
 ): Promise<Json> {
-  const send = sender(client, endpoint, options.abortSignal);
+  const send = sender(client, endpoint, options.budget);
   const resourceUrl = `${endpoint.replace(/\/+$/, '')}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`;
   const first = await send(method, resourceUrl, body, options.ifMatch ? { 'if-match': options.ifMatch } : {});
   const firstBody = ensureSuccess(first);
@@ -98,22 +99,24 @@ export async function writeResource(
 
 /** Polls an operation handed off earlier until it ends; never writes. */
 export async function resumeOperation(client: ServiceClient, endpoint: string, monitor: OperationMonitor, options: WriteOptions): Promise<void> {
-  await pollOperation(sender(client, endpoint, options.abortSignal), monitor, undefined, options);
+  await pollOperation(sender(client, endpoint, options.budget), monitor, undefined, options);
 }
 
 type Send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown, conditional?: Record<string, string>) => Promise<PipelineResponse>;
 
-function sender(client: ServiceClient, endpoint: string, abortSignal: AbortSignal): Send {
+function sender(client: ServiceClient, endpoint: string, budget: CallBudget): Send {
   const base = endpoint.replace(/\/+$/, '');
   return (verb, url, payload, conditional = {}) =>
     client.sendRequest(
-      createPipelineRequest({
-        url: url.startsWith('http') ? url : `${base}${url}`,
-        method: verb,
-        headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json', ...conditional }),
-        body: payload === undefined ? undefined : JSON.stringify(payload),
-        abortSignal,
-      }),
+      forCall(
+        createPipelineRequest({
+          url: url.startsWith('http') ? url : `${base}${url}`,
+          method: verb,
+          headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json', ...conditional }),
+          body: payload === undefined ? undefined : JSON.stringify(payload),
+        }),
+        budget,
+      ),
     );
 }
 
@@ -126,8 +129,8 @@ async function pollOperation(send: Send, monitor: OperationMonitor, last: Pipeli
   for (;;) {
     if (last) {
       const wait = retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs;
-      if (options.handOffAt !== undefined && Date.now() + wait > options.handOffAt) throw new WriteStillRunningError(monitor, wait);
-      await abortableSleep(wait, options.abortSignal);
+      if (waitPassesHandOff(options.budget, wait)) throw new WriteStillRunningError(monitor, wait);
+      await abortableSleep(wait, options.budget.signal);
     }
     last = await send('GET', monitor.url);
     const result = ensureSuccess(last);

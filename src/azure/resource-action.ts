@@ -3,6 +3,7 @@ import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipel
 import { abortableSleep } from '../abortable-sleep';
 import { ensureSuccess, LongRunningOperationFailed, parse, type WriteOptions } from './long-running-write';
 import { retryAfterMs } from './retry-after';
+import { forCall } from './call-options';
 
 type Json = Record<string, unknown>;
 
@@ -19,13 +20,15 @@ export function armRequester(client: ServiceClient, endpoint: string, options: W
   const base = endpoint.replace(/\/+$/, '');
   const send = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
     client.sendRequest(
-      createPipelineRequest({
-        url: url.startsWith('http') ? url : `${base}${url}`,
-        method,
-        headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json' }),
-        body: payload === undefined ? undefined : JSON.stringify(payload),
-        abortSignal: options.abortSignal,
-      }),
+      forCall(
+        createPipelineRequest({
+          url: url.startsWith('http') ? url : `${base}${url}`,
+          method,
+          headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json' }),
+          body: payload === undefined ? undefined : JSON.stringify(payload),
+        }),
+        options.budget,
+      ),
     );
   const urlOf = (path: string, apiVersion: string) => `${path}?api-version=${encodeURIComponent(apiVersion)}`;
   return {
@@ -48,7 +51,7 @@ export function armRequester(client: ServiceClient, endpoint: string, options: W
       if (!monitor && !(first.status === 202 && location)) return;
       let last = first;
       for (;;) {
-        await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.abortSignal);
+        await abortableSleep(retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs, options.budget.signal);
         last = await send('GET', (monitor ?? location)!);
         const result = ensureSuccess(last) as { status?: string } | undefined;
         if (!monitor) {

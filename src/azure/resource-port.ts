@@ -2,7 +2,7 @@ import type { ResourceManagementClient } from '@azure/arm-resources';
 import { canonicalResourceType } from '../config';
 import { readIdentity } from '../engine/identity-state';
 import type { PendingWrite } from '../engine/hand-off';
-import type { ResourcePort, WriteControl } from '../engine/ports';
+import type { ResourcePort } from '../engine/ports';
 import type { ClusterWorkloadIdentityChange, IdentityBlock, IdentityState, ResourceState, WorkloadIdentityFacts } from '../engine/types';
 import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
@@ -13,6 +13,8 @@ import { ResourceGroupManagedByCache } from './resource-group-cache';
 import { parseArmId } from '../arm/resource-id';
 import { resourceFacts, resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
 import type { IdentityKind } from './resource-types/model';
+import { budgetOf, sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /** Reads resources and writes their identity through `@azure/arm-resources`, by id. */
 export class ArmResourcePort implements ResourcePort {
@@ -27,7 +29,7 @@ export class ArmResourcePort implements ResourcePort {
     return this.clients.for(subscriptionId).resources;
   }
 
-  async read(resourceId: string, signal: AbortSignal): Promise<ResourceState | undefined> {
+  async read(resourceId: string, call: CallBudget | AbortSignal): Promise<ResourceState | undefined> {
     const id = parseArmId(resourceId);
     const handler = resourceTypeHandler(id.type ?? '');
     const type = canonicalResourceType(id.type ?? '');
@@ -36,14 +38,14 @@ export class ArmResourcePort implements ResourcePort {
     let etagHeader: string | undefined;
     // In parallel: the group's managedBy (usually cached) costs no time beside the resource's own GET.
     // Settled into a value at once, so a failure while the resource GET runs is never an unhandled rejection.
-    const groupManagedBy = this.resourceGroupManagedBy(id.subscriptionId!, id.resourceGroup, signal).then(
+    const groupManagedBy = this.resourceGroupManagedBy(id.subscriptionId!, id.resourceGroup, call).then(
       (managedBy) => ({ managedBy }),
       (error: unknown) => ({ error }),
     );
     try {
       await armCall(`GET ${resourceId}`, () =>
         this.client(id.subscriptionId!).resources.getById(resourceId, handler.apiVersion, {
-          abortSignal: signal,
+          ...sdkOptions(call),
           // The raw body, not the SDK's model: a GET-modify-PUT must send back every property.
           onResponse: (response) => {
             raw = response.parsedBody as Record<string, unknown>;
@@ -77,11 +79,11 @@ export class ArmResourcePort implements ResourcePort {
   }
 
   /** The resource group's `managedBy` (undefined when none), from the cache or one GET. */
-  private async resourceGroupManagedBy(subscriptionId: string, resourceGroup: string, signal: AbortSignal): Promise<string | undefined> {
+  private async resourceGroupManagedBy(subscriptionId: string, resourceGroup: string, call: CallBudget | AbortSignal): Promise<string | undefined> {
     const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
     try {
       return await this.resourceGroups.getOrLoad(groupId, async () => {
-        const group = await armCall(`GET ${groupId}`, () => this.client(subscriptionId).resourceGroups.get(resourceGroup, { abortSignal: signal }));
+        const group = await armCall(`GET ${groupId}`, () => this.client(subscriptionId).resourceGroups.get(resourceGroup, sdkOptions(call)));
         return group.managedBy && group.managedBy.length > 0 ? group.managedBy : undefined;
       });
     } catch (e) {
@@ -92,23 +94,23 @@ export class ArmResourcePort implements ResourcePort {
     }
   }
 
-  async runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined> {
+  async runFollowUp(resource: ResourceState, code: string, call: CallBudget | AbortSignal): Promise<string | undefined> {
     const handler = resourceTypeHandler(resource.type)!;
     if (!handler.runFollowUp) throw new ArmCallError('FollowUpUnsupported', `${resource.type} has no follow-up '${code}'`, undefined, false);
     const arm = armRequester(this.client(resource.subscriptionId), this.clients.connection.endpoint, {
-      abortSignal: signal,
+      budget: budgetOf(call),
       pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     });
     return armCall(`${code} on ${resource.id}`, () => handler.runFollowUp!(arm, resource.id, code));
   }
 
-  async writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal, control: WriteControl = {}): Promise<IdentityState> {
+  async writeIdentity(resource: ResourceState, identity: IdentityBlock, call: CallBudget | AbortSignal): Promise<IdentityState> {
     const handler = resourceTypeHandler(resource.type)!;
     const client = this.client(resource.subscriptionId);
     // Types with optimistic concurrency: the write holds only if nobody changed the resource since the
     // read it was built from; a 412 makes the engine read again (see applyPlan).
     const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
-    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch, handOffAt: control.handOffAt };
+    const options = { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch };
     const spelled = spellIdentity(handler, identity);
     const [method, body] =
       handler.identityWrite === 'patch'
@@ -127,13 +129,13 @@ export class ArmResourcePort implements ResourcePort {
     }
   }
 
-  async enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, signal: AbortSignal, control: WriteControl = {}): Promise<WorkloadIdentityFacts> {
+  async enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, call: CallBudget | AbortSignal): Promise<WorkloadIdentityFacts> {
     const handler = resourceTypeHandler(resource.type)!;
     if (!handler.enableWorkloadIdentityBody || !handler.workloadIdentity) {
       throw new AutopilotError('WorkloadIdentityUnsupported', `${resource.type} has no workload identity settings`);
     }
     const ifMatch = handler.concurrency === 'etag' ? resource.etag : undefined;
-    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch, handOffAt: control.handOffAt };
+    const options = { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ifMatch };
     const body = handler.enableWorkloadIdentityBody(resource.rawBody, change);
     try {
       const updated = await armCall(
@@ -148,14 +150,14 @@ export class ArmResourcePort implements ResourcePort {
     }
   }
 
-  async resumeWrite(write: PendingWrite, signal: AbortSignal, control: WriteControl = {}): Promise<void> {
+  async resumeWrite(write: PendingWrite, call: CallBudget | AbortSignal): Promise<void> {
     const endpoint = this.clients.connection.endpoint;
     // The monitor URL travels on the queue: it is only ever polled with the app's token on ARM itself.
     if (!sameOrigin(write.monitor.url, endpoint)) {
       throw new AutopilotError('InvalidOperationMonitor', `the operation monitor of ${write.resourceId} is not on ${new URL(endpoint).origin}`);
     }
     const id = parseArmId(write.resourceId);
-    const options = { abortSignal: signal, pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, handOffAt: control.handOffAt };
+    const options = { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
     await armCall(`poll the identity write of ${write.resourceId}`, () => resumeOperation(this.client(id.subscriptionId!), endpoint, write.monitor, options), resourceTypeHandler(id.type ?? ''));
   }
 }

@@ -4,18 +4,20 @@ import { type FoundRoleDefinition, roleGuidFromDefinitionId, type RoleDefinition
 import { armCall } from './arm-call-error';
 import { subscriptionOf } from '../arm/resource-id';
 import type { ArmClientPool } from './clients';
+import { sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinitionLookup {
   constructor(private readonly clients: ArmClientPool) {}
 
-  async listForPrincipal(subscriptionId: string, principalId: string, signal: AbortSignal): Promise<ExistingRoleAssignment[]> {
+  async listForPrincipal(subscriptionId: string, principalId: string, call: CallBudget | AbortSignal): Promise<ExistingRoleAssignment[]> {
     return armCall(`list role assignments of ${principalId}`, async () => {
       const found: ExistingRoleAssignment[] = [];
-      const pages = this.clients.for(subscriptionId).authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, abortSignal: signal });
+      const pages = this.clients.for(subscriptionId).authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
       for await (const a of pages) {
         const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
-        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid });
+        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid, ...(a.name ? { name: a.name } : {}), ...(a.description ? { description: a.description } : {}) });
       }
       return found;
     });
@@ -23,7 +25,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
 
   async create(
     input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
-    signal: AbortSignal,
+    call: CallBudget | AbortSignal,
   ): Promise<{ status: 'created' | 'exists'; id?: string }> {
     const subscriptionId = subscriptionOf(input.scope);
     let status = 0;
@@ -39,7 +41,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
             principalType: 'ServicePrincipal',
             description: input.description,
           },
-          { abortSignal: signal, onResponse: (r) => void (status = r.status) },
+          { ...sdkOptions(call), onResponse: (r) => void (status = r.status) },
         ),
       );
       return { status: status === 201 ? 'created' : 'exists', id: created.id };

@@ -1,5 +1,6 @@
 import { abortableSleep } from '../abortable-sleep';
-import { currentHandOffAt, PacedPastHandOffError } from '../engine/hand-off';
+import { TurnPastHandOffError, waitPassesHandOff } from '../engine/call-budget';
+import { handOffAtOf } from './call-options';
 import { retryAfterMs } from './retry-after';
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
 import type { AbortSignalLike } from '@azure/abort-controller';
@@ -146,7 +147,9 @@ export class ArmThrottleGate {
       sendRequest: async (request, next) => {
         const kind = kindOf(request);
         const state = this.state(`${subscriptionOf(request.url)}|${kind}`, kind);
-        const sentAt = await this.release(state, request.abortSignal);
+        // The hand-off time of the port call this request belongs to, carried by the request itself.
+        const handOffAt = handOffAtOf(request);
+        const sentAt = await this.release(state, request.abortSignal, handOffAt);
         let response: PipelineResponse;
         try {
           response = await next(request);
@@ -160,10 +163,7 @@ export class ArmThrottleGate {
         if (response.status === 429) {
           const wait = this.onThrottled(state, response.headers.get('retry-after'));
           // The SDK would sleep Retry-After and try again; past the hand-off time the rest goes to the queue instead.
-          const handOffAt = currentHandOffAt();
-          if (handOffAt !== undefined && Date.now() + wait > handOffAt) {
-            throw new PacedPastHandOffError(wait);
-          }
+          if (waitPassesHandOff({ handOffAt }, wait)) throw new TurnPastHandOffError(wait);
         }
         return response;
       },
@@ -304,10 +304,9 @@ export class ArmThrottleGate {
   /**
    * Waits for this call's turn: first come first served per subscription and kind, then until the
    * pacing law lets it go. A turn that would come after the remediation's hand-off time throws
-   * PacedPastHandOffError instead of waiting (the call is not made).
+   * TurnPastHandOffError instead of waiting (the call is not made).
    */
-  private async release(state: KeyState, signal: AbortSignalLike | undefined): Promise<number> {
-    const handOffAt = currentHandOffAt();
+  private async release(state: KeyState, signal: AbortSignalLike | undefined, handOffAt: number | undefined): Promise<number> {
     const ahead = state.tail;
     let done!: () => void;
     const mine = new Promise<void>((resolve) => (done = resolve));
@@ -318,7 +317,7 @@ export class ArmThrottleGate {
       if (handOffAt !== undefined && !state.unmetered) {
         const expected = this.expectedWaitMs(state, state.waiting - 1, Date.now());
         if (expected > 0 && Date.now() + expected > handOffAt) {
-          throw new PacedPastHandOffError(expected);
+          throw new TurnPastHandOffError(expected);
         }
       }
       await this.waitForTurn(ahead, signal, handOffAt, state);
@@ -327,7 +326,7 @@ export class ArmThrottleGate {
         const wait = this.pacingWaitMs(state, now);
         if (wait <= 0) break;
         if (handOffAt !== undefined && now + wait > handOffAt) {
-          throw new PacedPastHandOffError(wait);
+          throw new TurnPastHandOffError(wait);
         }
         await abortableSleep(Math.min(wait, MAX_STEP_MS), signal);
       }
@@ -348,7 +347,7 @@ export class ArmThrottleGate {
   private async waitForTurn(ahead: Promise<void>, signal: AbortSignalLike | undefined, handOffAt: number | undefined, state: KeyState): Promise<void> {
     if (signal === undefined && handOffAt === undefined) return ahead;
     await new Promise<void>((resolve, reject) => {
-      const timer = handOffAt !== undefined ? setTimeout(() => finish(new PacedPastHandOffError(this.expectedWaitMs(state, state.waiting, Date.now()))), Math.max(0, handOffAt - Date.now())) : undefined;
+      const timer = handOffAt !== undefined ? setTimeout(() => finish(new TurnPastHandOffError(this.expectedWaitMs(state, state.waiting, Date.now()))), Math.max(0, handOffAt - Date.now())) : undefined;
       const onAbort = () => finish(new Error('aborted'), true);
       const finish = (error?: Error, aborted = false) => {
         if (timer) clearTimeout(timer);

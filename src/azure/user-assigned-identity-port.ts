@@ -5,6 +5,8 @@ import type { UserAssignedIdentityPlan } from '../engine/types';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
 import type { ArmClientPool } from './clients';
+import { sdkOptions } from './call-options';
+import type { CallBudget } from '../engine/call-budget';
 
 /** Tags put on identities this product creates: who created them, under which rule, and for whom. */
 export const CREATED_BY_TAG = 'created-by';
@@ -67,11 +69,11 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     private readonly self: () => Promise<AppSelf>,
   ) {}
 
-  async find(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity | undefined> {
+  async find(plan: UserAssignedIdentityPlan, call: CallBudget | AbortSignal): Promise<UserAssignedIdentity | undefined> {
     const msi = this.clients.for(plan.subscriptionId).msi;
     let found: Identity;
     try {
-      found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
+      found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, sdkOptions(call)));
     } catch (e) {
       if (e instanceof ArmCallError && e.isNotFound) return undefined;
       throw e;
@@ -81,7 +83,7 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
   }
 
-  async ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity> {
+  async ensure(plan: UserAssignedIdentityPlan, call: CallBudget | AbortSignal): Promise<UserAssignedIdentity> {
     const msi = this.clients.for(plan.subscriptionId).msi;
     const reuse = async (found: Identity, how: string): Promise<UserAssignedIdentity> => {
       const problem = ownershipProblem(found, plan, await this.self());
@@ -89,7 +91,7 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
       return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
     };
     try {
-      const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
+      const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, sdkOptions(call)));
       return await reuse(found, 'it exists');
     } catch (e) {
       if (!(e instanceof ArmCallError && e.isNotFound)) throw e;
@@ -103,7 +105,7 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
           plan.name,
           { location: plan.location, tags: { [CREATED_BY_TAG]: CREATED_BY_VALUE, [RULE_TAG]: plan.rule, [OWNER_TAG]: ownerTagValue(plan.owner) } },
           {
-            abortSignal: signal,
+            ...sdkOptions(call),
             // Create-only: if someone created the name between our GET and this PUT, ARM answers 412
             // instead of letting us overwrite (and then adopt) their identity.
             requestOptions: { customHeaders: { 'If-None-Match': '*' } },
@@ -114,7 +116,7 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     } catch (e) {
       if (!(e instanceof ArmCallError && e.status === 412)) throw e;
       // Someone created it first: a duplicate delivery of this very remediation, or a squatter.
-      const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, { abortSignal: signal }));
+      const found = await armCall(`GET ${plan.id}`, () => msi.userAssignedIdentities.get(plan.resourceGroup, plan.name, sdkOptions(call)));
       return reuse(found, 'it was created by someone else between our read and our create-only PUT (412)');
     }
     if (status === 201) return { id: created.id ?? plan.id, principalId: created.principalId!, clientId: created.clientId!, created: true };

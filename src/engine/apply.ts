@@ -3,11 +3,15 @@ import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
 import type { DaprContext } from './dapr';
-import { applyDaprClientIds, grantCosmosRoles, markCosmosPresent } from './data-plane';
+import { grantCosmosRoles, missingCosmosGrants } from './grants/cosmos-sql-role-assignments';
+import { applyDaprClientIds } from './grants/dapr-client-ids';
+import { type AssessedRoleAssignment, assessRoleAssignments, type ResolvedRoleAssignment, resolveRoles, roleAssignmentDescription } from './grants/role-assignments';
+import type { ObservedGrants } from './plan-report';
 import { verifyGrantTargets } from './grant-targets';
-import type { EnginePorts, UserAssignedIdentity, WriteControl } from './ports';
+import type { CallBudget } from './call-budget';
+import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
+import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
 import { applyWorkloadIdentities } from './workload-identity';
 
 export interface ApplySettings {
@@ -18,8 +22,8 @@ export interface ApplySettings {
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** How one apply runs inside a delivery: when to hand a still-running write off, and what came before. */
-export interface ApplyControl extends WriteControl {
+/** How one apply runs inside a delivery: what came before it. */
+export interface ApplyControl {
   /** Every action is appended here as it happens, so a failure or hand-off still reports what was done. */
   actions?: ActionRecord[];
   /** The principal was created earlier in this remediation (a resumed one): it holds no role yet. */
@@ -28,63 +32,20 @@ export interface ApplyControl extends WriteControl {
   dapr?: DaprContext;
 }
 
-/** A role assignment with its role resolved and its presence known. */
-export interface AssessedRoleAssignment extends RoleAssignmentPlan {
-  roleDefinitionGuid: string;
-  roleDefinitionId: string;
-  present: boolean;
-}
-
 export interface ApplyResult {
   principalId?: string;
   /** The principal that got the roles, with what the writes made known (objectId, clientId). */
   grantee?: PrincipalDescription;
   identityAfter: string;
   actions: ActionRecord[];
-  roleAssignments: AssessedRoleAssignment[];
+  /** What was observed of the plan's grants, as they stand after applying. */
+  observed: ObservedGrants;
   /** Follow-ups the workload still needs (not opted in, or failed): the outcome is `pending`, never remediated. */
   pending?: PlanBlocker[];
   /** AKS workload identity: what each service account got. */
   workloadIdentities?: WorkloadIdentityResult[];
 }
 
-
-/** Resolves every role of the plan (custom roles by name, once). Read-only; refuses privileged roles. */
-export async function resolveRoles(plan: Plan, ports: EnginePorts, signal?: AbortSignal): Promise<AssessedRoleAssignment[]> {
-  return Promise.all(
-    plan.roleAssignments.map(async (ra) => {
-      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), signal);
-      return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId, present: false };
-    }),
-  );
-}
-
-/** Marks which grants the principal already holds: one list call per subscription. Read-only. */
-export async function markPresent(
-  resolved: AssessedRoleAssignment[],
-  principalId: string | undefined,
-  ports: EnginePorts,
-  signal: AbortSignal,
-  options: { principalIsNew: boolean },
-): Promise<AssessedRoleAssignment[]> {
-  // A principal that did not exist before this remediation holds nothing: no need to look.
-  if (!principalId || options.principalIsNew || resolved.length === 0) return resolved;
-  const subscriptions = [...new Set(resolved.map((r) => subscriptionOf(r.scope).toLowerCase()))];
-  const existing = (await Promise.all(subscriptions.map((s) => ports.roleAssignments.listForPrincipal(s, principalId, signal)))).flat();
-  const held = new Set(existing.map((e) => `${e.scope.toLowerCase()}|${e.roleDefinitionGuid.toLowerCase()}`));
-  return resolved.map((r) => ({ ...r, present: held.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) }));
-}
-
-/** Resolves the roles and finds which grants the principal already holds. Read-only. */
-export async function assessRoleAssignments(
-  plan: Plan,
-  principalId: string | undefined,
-  ports: EnginePorts,
-  signal: AbortSignal,
-  options: { principalIsNew: boolean },
-): Promise<AssessedRoleAssignment[]> {
-  return markPresent(await resolveRoles(plan, ports, signal), principalId, ports, signal, options);
-}
 
 function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
   const source = plan.principal;
@@ -100,7 +61,6 @@ function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, 
   }
 }
 
-/** A busy resource (409), or a stale ETag (412 PreconditionFailed): both re-read and write again. */
 /** The plan's grantee, completed with what applying learnt: the new principal's ids. */
 function granteeAfter(plan: Plan, principalId: string | undefined, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): PrincipalDescription | undefined {
   if (!plan.grantee) return undefined;
@@ -114,6 +74,7 @@ function granteeAfter(plan: Plan, principalId: string | undefined, identity: Ide
   };
 }
 
+/** A busy resource (409), or a stale ETag (412 PreconditionFailed): both re-read and write again. */
 const retryableConflict = (e: unknown) => isArmCallError(e) && (e.status === 409 || e.status === 412) && e.transient;
 const principalNotReplicated = (e: unknown) => isArmCallError(e, 'PrincipalNotFound');
 
@@ -126,48 +87,73 @@ export async function applyPlan(
   resource: ResourceState,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   control: ApplyControl = {},
 ): Promise<ApplyResult> {
   const actions: ActionRecord[] = control.actions ?? [];
   // Roles first: a role that cannot be resolved, or is refused, must stop the remediation before any write.
-  const resolved = await resolveRoles(plan, ports, signal);
+  const resolved = await resolveRoles(plan, ports, budget);
   // Likewise every scope a tag chose: it must exist, be of a declared type and consent, before any write.
-  await verifyGrantTargets(plan, ports, signal);
-  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, signal, control, actions);
-  let ua: UserAssignedIdentity | undefined;
-  if (plan.userAssignedIdentity) {
-    ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, signal);
-    actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
-  }
-  let identity: IdentityState | undefined;
-  let identityAfter = resource.identity.type;
-  if (plan.identity.action === 'write') {
-    const target = plan.identity.to;
-    identity = await writeWithReread('identity write', resource, ports, settings, signal, (current) => ports.resources.writeIdentity(current, target, signal, { handOffAt: control.handOffAt }), (fresh) => {
-      // Changed meanwhile into something the product must not write (secrets added, group stopped).
-      const hard = fresh.blockers.filter((b) => !b.waivedBy);
-      if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
-      return undefined;
-    });
-    identityAfter = identity.type;
-    actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
-  }
-  const pending = await runFollowUps(plan, resource, ports, signal, actions);
+  await verifyGrantTargets(plan, ports, budget);
+  if (plan.workloadIdentities) return applyWorkloadIdentityPlan(plan, resource, resolved, ports, settings, budget, control, actions);
+  const ua = await ensureUserAssignedIdentity(plan, ports, budget, actions);
+  const identity = await writeIdentity(plan, resource, ports, settings, budget, actions);
+  const pending = await runFollowUps(plan, resource, ports, budget, actions);
   const principalId = principalFromIdentity(plan, identity, ua);
   const grantee = granteeAfter(plan, principalId, identity, ua);
+  const done = { principalId, grantee, identityAfter: identity?.type ?? resource.identity.type, actions, pending };
   if (!principalId) {
-    if (plan.roleAssignments.length === 0 && (plan.dataPlaneRoleAssignments ?? []).length === 0) return { principalId, grantee, identityAfter, actions, roleAssignments: [], pending };
+    if (plan.roleAssignments.length === 0 && (plan.dataPlaneRoleAssignments ?? []).length === 0) return { ...done, observed: { roleAssignments: [] } };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
-  const { assessed, failures } = await grantRoles(plan, resolved, principalId, principalIsNew, ports, settings, signal, actions);
-  // The second kind of grant (Cosmos DB data plane), then the Dapr components' azureClientId.
-  await markCosmosPresent(plan, principalId, ports, signal, { principalIsNew });
-  failures.push(...(await grantCosmosRoles(plan, principalId, ports, settings.principalNotFoundBackoff, signal, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d))));
-  failures.push(...(await applyDaprClientIds(plan, control.dapr, grantee, identity ?? resource.identity, ports, signal, actions)));
-  if (failures.length > 0) throw new PartialApplyError({ principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending }, failures);
-  return { principalId, grantee, identityAfter, actions, roleAssignments: assessed, pending };
+  const { observed, failures } = await grantAll(plan, { resolved, principalId, principalIsNew, grantee, identity: identity ?? resource.identity, dapr: control.dapr }, ports, settings, budget, actions);
+  const result: ApplyResult = { ...done, observed };
+  if (failures.length > 0) throw new PartialApplyError(result, failures);
+  return result;
+}
+
+async function ensureUserAssignedIdentity(plan: Plan, ports: EnginePorts, budget: CallBudget, actions: ActionRecord[]): Promise<UserAssignedIdentity | undefined> {
+  if (!plan.userAssignedIdentity) return undefined;
+  const ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, budget);
+  actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
+  return ua;
+}
+
+/** The plan's identity write, if any (re-read and rebuilt when someone else changed the resource meanwhile). */
+async function writeIdentity(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, budget: CallBudget, actions: ActionRecord[]): Promise<IdentityState | undefined> {
+  if (plan.identity.action !== 'write') return undefined;
+  const target = plan.identity.to;
+  const identity = await writeWithReread('identity write', resource, ports, settings, budget, (current) => ports.resources.writeIdentity(current, target, budget), (fresh) => {
+    // Changed meanwhile into something the product must not write (secrets added, group stopped).
+    const hard = fresh.blockers.filter((b) => !b.waivedBy);
+    if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
+    return undefined;
+  });
+  actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
+  return identity;
+}
+
+/** What the grants are for: the principal, and what the Dapr step needs to decide azureClientId. */
+interface Grantee {
+  resolved: readonly ResolvedRoleAssignment[];
+  principalId: string;
+  principalIsNew: boolean;
+  grantee?: PrincipalDescription;
+  identity: IdentityState;
+  dapr?: DaprContext;
+}
+
+/** Every kind of grant in turn: Azure roles, then Cosmos DB data-plane roles, then the Dapr components' azureClientId. */
+async function grantAll(plan: Plan, to: Grantee, ports: EnginePorts, settings: ApplySettings, budget: CallBudget, actions: ActionRecord[]): Promise<{ observed: ObservedGrants; failures: unknown[] }> {
+  const roles = await grantRoles(plan, to.resolved, to.principalId, to.principalIsNew, ports, settings, budget, actions);
+  const missing = await missingCosmosGrants({ plan, principalId: to.principalId, principalIsNew: to.principalIsNew }, ports, budget);
+  const cosmos = await grantCosmosRoles(missing, to.principalId, ports, settings.principalNotFoundBackoff, budget, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d));
+  const dapr = await applyDaprClientIds(plan, to.dapr, to.grantee, to.identity, ports, budget, actions);
+  return {
+    observed: { roleAssignments: roles.assessed, missingDataPlane: cosmos.stillMissing, daprClientIds: dapr.decisions },
+    failures: [...roles.failures, ...cosmos.failures, ...dapr.failures],
+  };
 }
 
 /**
@@ -181,7 +167,7 @@ async function writeWithReread<T>(
   resource: ResourceState,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   write: (current: ResourceState) => Promise<T>,
   onFresh: (fresh: ResourceState) => T | undefined,
 ): Promise<T> {
@@ -191,7 +177,7 @@ async function writeWithReread<T>(
     what,
     async () => {
       if (attempt++ > 0) {
-        const fresh = await ports.resources.read(resource.id, signal);
+        const fresh = await ports.resources.read(resource.id, budget);
         if (!fresh) throw new ResourceGoneError(resource.id);
         const settled = onFresh(fresh);
         if (settled !== undefined) return settled;
@@ -201,7 +187,7 @@ async function writeWithReread<T>(
     },
     retryableConflict,
     settings.conflictBackoff,
-    signal,
+    budget,
     (e, n, d) => settings.onRetry?.(what, e, n, d),
   );
 }
@@ -213,19 +199,19 @@ async function writeWithReread<T>(
  */
 export async function grantRoles(
   plan: Plan,
-  resolved: AssessedRoleAssignment[],
+  resolved: readonly ResolvedRoleAssignment[],
   principalId: string,
   principalIsNew: boolean,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
 ): Promise<{ assessed: AssessedRoleAssignment[]; failures: unknown[] }> {
-  // Copies: `resolved` is shared by every principal of the plan (one per service account), and presence is per principal.
-  const assessed = (await markPresent(resolved, principalId, ports, signal, { principalIsNew })).map((r) => ({ ...r }));
-  const missing = assessed.filter((r) => !r.present);
+  // `resolved` is shared by every principal of the plan (one per service account); presence is per principal.
+  const { actions: diff } = await assessRoleAssignments({ plan, resolved, principalId, principalIsNew }, ports, budget);
+  const missing = diff.flatMap((a) => (a.kind === 'create' ? [a] : []));
   const results = await Promise.allSettled(
-    missing.map((r) =>
+    missing.map(({ grant: r, owner }) =>
       withBackoff(
         `role assignment ${r.roleDisplayName} at ${r.scope}`,
         () =>
@@ -235,29 +221,33 @@ export async function grantRoles(
               name: roleAssignmentName(r.scope, principalId, r.roleDefinitionGuid),
               roleDefinitionId: roleDefinitionIdFor(r.roleDefinitionGuid, subscriptionOf(r.scope)),
               principalId,
-              description: `identity-autopilot: rule '${plan.rule}', profile '${r.profile}', for ${plan.resourceId}`,
+              description: roleAssignmentDescription({ rule: owner.rule!, source: owner.source!, resourceId: owner.resourceId! }),
             },
-            signal,
+            budget,
           ),
         principalNotReplicated,
         settings.principalNotFoundBackoff,
-        signal,
+        budget,
         (e, n, d) => settings.onRetry?.('role assignment', e, n, d),
       ),
     ),
   );
   const failures: unknown[] = [];
+  const stillMissing = new Set<ResolvedRoleAssignment>();
   results.forEach((result, i) => {
-    const r = missing[i]!;
-    if (result.status === 'rejected') return void failures.push(result.reason);
-    r.present = true;
+    const r = missing[i]!.grant;
+    if (result.status === 'rejected') {
+      failures.push(result.reason);
+      stillMissing.add(r);
+      return;
+    }
     actions.push(
       result.value.status === 'created'
         ? { kind: 'role-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName, assignmentId: result.value.id ?? '' }
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
-  return { assessed, failures };
+  return { assessed: resolved.map((r) => ({ ...r, present: !stillMissing.has(r) })), failures };
 }
 
 /**
@@ -267,10 +257,10 @@ export async function grantRoles(
 async function applyWorkloadIdentityPlan(
   plan: Plan,
   resource: ResourceState,
-  resolved: AssessedRoleAssignment[],
+  resolved: readonly ResolvedRoleAssignment[],
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   control: ApplyControl,
   actions: ActionRecord[],
 ): Promise<ApplyResult> {
@@ -282,17 +272,18 @@ async function applyWorkloadIdentityPlan(
       resource,
       ports,
       settings,
-      signal,
-      (current) => ports.resources.enableWorkloadIdentity(current, change, signal, { handOffAt: control.handOffAt }),
+      budget,
+      (current) => ports.resources.enableWorkloadIdentity(current, change, budget),
       // Someone else enabled it meanwhile: nothing left to write.
       (fresh) => (fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined),
     );
     actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
   }
-  const { results, failures } = await applyWorkloadIdentities(plan.workloadIdentities!, facts, ports, settings, signal, actions, (principalId, principalIsNew) =>
-    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, signal, actions),
+  const { results, failures } = await applyWorkloadIdentities(plan.resourceId, plan.workloadIdentities!, facts, ports, settings, budget, actions, (principalId, principalIsNew) =>
+    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, budget, actions),
   );
-  const result: ApplyResult = { identityAfter: resource.identity.type, actions, roleAssignments: resolved, workloadIdentities: results };
+  // The roles are per service account (in `results`); the plan's list shows them resolved, not held by one principal.
+  const result: ApplyResult = { identityAfter: resource.identity.type, actions, observed: { roleAssignments: resolved.map((r) => ({ ...r, present: false })) }, workloadIdentities: results };
   if (failures.length > 0) throw new PartialApplyError(result, failures);
   return result;
 }
@@ -303,7 +294,7 @@ async function applyWorkloadIdentityPlan(
  * not opted in, or fails, is returned as pending with its remedy; the grants still go ahead, since the
  * identity exists on the model.
  */
-async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, signal: AbortSignal, actions: ActionRecord[]): Promise<PlanBlocker[]> {
+async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, budget: CallBudget, actions: ActionRecord[]): Promise<PlanBlocker[]> {
   const pending: PlanBlocker[] = [];
   for (const step of plan.followUps ?? []) {
     if (!step.run) {
@@ -311,11 +302,11 @@ async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePo
       continue;
     }
     try {
-      const done = await ports.resources.runFollowUp(resource, step.code, signal);
+      const done = await ports.resources.runFollowUp(resource, step.code, budget);
       if (done) actions.push({ kind: 'follow-up-done', code: step.code, detail: done });
     } catch (e) {
       // Out of time too: pending, not a transient failure, so the outcome never says more than Azure did.
-      const why = signal.aborted ? 'the remediation ran out of time' : e instanceof Error ? e.message : String(e);
+      const why = budget.signal.aborted ? 'the remediation ran out of time' : e instanceof Error ? e.message : String(e);
       pending.push({ code: step.code, detail: `${step.detail}; the attempt failed: ${why}`, remedy: step.remedy });
     }
   }

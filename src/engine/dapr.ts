@@ -7,8 +7,9 @@ import {
 import { parseArmId, sameArmId } from '../arm/resource-id';
 import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
 import { AutopilotError } from '../errors';
+import type { CallBudget } from './call-budget';
 import type { DaprComponent, DaprEnvironmentApp, EnginePorts, FoundDaprTarget } from './ports';
-import type { DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState } from './types';
+import type { CosmosSqlRoleAssignmentPlan, DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
 
 /**
  * Dapr-aware grants. A Dapr sidecar authenticates its Azure components with the identity of the app it
@@ -21,6 +22,7 @@ import type { DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, 
 
 /** The azureClientId metadata field of the Dapr Azure auth profile (components-contrib builtin-authentication-profiles.yaml). */
 export const AZURE_CLIENT_ID = 'azureClientId';
+
 
 /** What the Dapr step read, kept beside the plan for the azureClientId decisions at apply. */
 export interface DaprContext {
@@ -45,7 +47,7 @@ export function componentsOfApp(components: readonly DaprComponent[], appId: str
   return components.filter((c) => c.scopes.length === 0 || c.scopes.includes(appId));
 }
 
-function metadataValue(component: DaprComponent, field: string): { value?: string; secretRef?: string } | undefined {
+export function metadataValue(component: DaprComponent, field: string): { value?: string; secretRef?: string } | undefined {
   const entry = component.metadata.find((m) => m.name.toLowerCase() === field.toLowerCase());
   return entry ? { value: entry.value, secretRef: entry.secretRef } : undefined;
 }
@@ -118,16 +120,22 @@ function boundsProblem(found: FoundDaprTarget, options: DaprOptions, resource: R
   return undefined;
 }
 
+/** A plan with a Dapr app's component grants, and what the Dapr step read (for azureClientId at apply). */
+export interface DaprPlanning {
+  plan: Plan;
+  context: DaprContext;
+}
+
 /**
  * Reads the app's components (one list call) and looks their targets up (one Resource Graph query),
- * then adds the grants each needs to the plan: RBAC roles to `roleAssignments`, Cosmos DB data-plane
- * roles to `dataPlaneRoleAssignments`. Read-only. Returns what apply needs for azureClientId.
+ * then plans the grants each needs: RBAC roles join `roleAssignments`, Cosmos DB data-plane roles
+ * `dataPlaneRoleAssignments`, in a new plan (the one given is not changed). Read-only.
  */
-export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, signal: AbortSignal): Promise<DaprContext | undefined> {
+export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, budget: CallBudget): Promise<DaprPlanning | undefined> {
   const app = resource.dapr;
   if (!app) return undefined;
   if (!ports.dapr) throw new AutopilotError('DaprUnavailable', 'the rule has a dapr section but the app has no Dapr component port');
-  const all = await ports.dapr.listComponents(app.environmentId, signal);
+  const all = await ports.dapr.listComponents(app.environmentId, budget);
   const used = componentsOfApp(all, app.appId);
   const assessed = used.map((c) => assessComponent(c, options));
   const pending = assessed.flatMap((a) => a.targets);
@@ -135,7 +143,24 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
   // The app's own subscription is always searched: the environment's other apps (for azureClientId)
   // live there; a target found there but outside dapr.targets is still refused by the bounds check.
   const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
-  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, signal);
+  const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, budget);
+  const resolved = resolveTargets(pending, found, options, resource);
+  const components: DaprComponentPlan[] = [];
+  let grants: DaprGrants = { roleAssignments: [...plan.roleAssignments], dataPlaneRoleAssignments: [...(plan.dataPlaneRoleAssignments ?? [])] };
+  for (const { plan: component, targets } of assessed) {
+    if (component.status === 'grants' && component.problems.length > 0) component.status = 'refused';
+    if (component.status === 'grants') {
+      for (const t of targets) grants = withGrants(grants, t, resolved.get(t)!);
+    }
+    component.targets = targets.map((t) => ({ field: t.spec.field, value: t.value, resourceId: resolved.get(t)?.id, roles: rolesOf(t.grant) }));
+    components.push(component);
+  }
+  const dapr: DaprPlan = { appId: app.appId, environmentId: app.environmentId, components };
+  return { plan: { ...plan, ...grants, dapr }, context: { components: used, apps, options } };
+}
+
+/** Each pending target's one resource, found and within the rule's bounds; problems go on its component. */
+function resolveTargets(pending: PendingTarget[], found: FoundDaprTarget[], options: DaprOptions, resource: ResourceState): Map<PendingTarget, FoundDaprTarget> {
   const resolved = new Map<PendingTarget, FoundDaprTarget>();
   for (const t of pending) {
     const rows = found.filter((f) => f.type.toLowerCase() === t.spec.resourceType.toLowerCase() && f.name.toLowerCase() === t.name);
@@ -155,41 +180,29 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
     }
     resolved.set(t, rows[0]!);
   }
-  const components: DaprComponentPlan[] = [];
-  for (const { plan: component, targets } of assessed) {
-    if (component.status === 'grants' && component.problems.length > 0) component.status = 'refused';
-    if (component.status === 'grants') {
-      for (const t of targets) addGrants(plan, t, resolved.get(t)!);
-    }
-    component.targets = targets.map((t) => ({ field: t.spec.field, value: t.value, resourceId: resolved.get(t)?.id, roles: rolesOf(t.grant) }));
-    components.push(component);
-  }
-  plan.dapr = { appId: app.appId, environmentId: app.environmentId, components } satisfies DaprPlan;
-  return { components: used, apps, options };
+  return resolved;
 }
 
 const rolesOf = (grant: CatalogueGrant): string[] => (grant.kind === 'rbac' ? grant.roles.map((r) => r.name) : [`${grant.role.name} (Cosmos DB data plane)`]);
 
-function addGrants(plan: Plan, t: PendingTarget, target: FoundDaprTarget): void {
+interface DaprGrants {
+  roleAssignments: RoleAssignmentPlan[];
+  dataPlaneRoleAssignments: CosmosSqlRoleAssignmentPlan[];
+}
+
+/** The grants so far, with what one component target needs (a grant already there is not repeated). */
+function withGrants(grants: DaprGrants, t: PendingTarget, target: FoundDaprTarget): DaprGrants {
   const source = `dapr:${t.component.name}`;
   if (t.grant.kind === 'cosmos-sql') {
-    const list = (plan.dataPlaneRoleAssignments ??= []);
     const guid = t.grant.role.guid;
-    if (!list.some((p) => sameArmId(p.accountId, target.id) && p.roleDefinitionGuid === guid)) {
-      list.push({ kind: 'cosmos-sql', source, accountId: target.id, roleDefinitionGuid: guid, roleDisplayName: t.grant.role.name, scope: target.id });
-    }
-    return;
+    if (grants.dataPlaneRoleAssignments.some((p) => sameArmId(p.accountId, target.id) && p.roleDefinitionGuid === guid)) return grants;
+    const cosmos: CosmosSqlRoleAssignmentPlan = { kind: 'cosmos-sql', source, accountId: target.id, roleDefinitionGuid: guid, roleDisplayName: t.grant.role.name, scope: target.id };
+    return { ...grants, dataPlaneRoleAssignments: [...grants.dataPlaneRoleAssignments, cosmos] };
   }
-  for (const role of t.grant.roles) {
-    if (plan.roleAssignments.some((r) => sameArmId(r.scope, target.id) && r.roleDefinitionGuid === role.guid)) continue;
-    plan.roleAssignments.push({
-      profile: source,
-      role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name },
-      roleDefinitionGuid: role.guid,
-      roleDisplayName: role.name,
-      scope: target.id,
-    });
-  }
+  const added = t.grant.roles
+    .filter((role) => !grants.roleAssignments.some((r) => sameArmId(r.scope, target.id) && r.roleDefinitionGuid === role.guid))
+    .map((role): RoleAssignmentPlan => ({ profile: source, role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name }, roleDefinitionGuid: role.guid, roleDisplayName: role.name, scope: target.id }));
+  return { ...grants, roleAssignments: [...grants.roleAssignments, ...added] };
 }
 
 /** Identities the workload holds after the write: Dapr needs `azureClientId` only when it has more than one. */
@@ -202,15 +215,18 @@ export function identityCount(identity: IdentityState): number {
  * the product may write it: only when the grantee is a user-assigned identity among several, every
  * other app the component is scoped to carries that same identity, and the rule allows the write.
  */
-export function decideClientIds(plan: Plan, context: DaprContext, resourceId: string, grantee: PrincipalDescription | undefined, identities: number): void {
-  if (!plan.dapr) return;
-  for (const component of plan.dapr.components) {
+export function decideClientIds(plan: Plan, context: DaprContext, grantee: PrincipalDescription | undefined, identities: number): DaprClientIdDecisions {
+  const decisions = new Map<string, DaprClientIdDecision>();
+  for (const component of plan.dapr?.components ?? []) {
     if (component.status !== 'grants') continue;
     const read = context.components.find((c) => sameArmId(c.id, component.id));
-    if (!read) continue;
-    component.clientId = decideClientId(read, context, resourceId, grantee, identities);
+    if (read) decisions.set(component.id.toLowerCase(), decideClientId(read, context, plan.resourceId, grantee, identities));
   }
+  return decisions;
 }
+
+/** Each component's azureClientId decision, by component id (lower case). */
+export type DaprClientIdDecisions = ReadonlyMap<string, DaprClientIdDecision>;
 
 function decideClientId(component: DaprComponent, context: DaprContext, resourceId: string, grantee: PrincipalDescription | undefined, identities: number): DaprClientIdDecision {
   if (!grantee?.identityId) return { action: 'none', detail: 'the grants went to a system-assigned identity, which Dapr uses without azureClientId' };
@@ -246,13 +262,14 @@ function decideClientId(component: DaprComponent, context: DaprContext, resource
 }
 
 /** The Dapr findings of a plan as outcome `skipped` entries: what was not granted or written, and why. */
-export function daprFindings(plan: Plan | undefined): Array<{ reason: string; detail: string }> {
+export function daprFindings(plan: Plan | undefined, decisions: DaprClientIdDecisions = new Map()): Array<{ reason: string; detail: string }> {
   if (!plan?.dapr) return [];
   const out: Array<{ reason: string; detail: string }> = [];
   for (const c of plan.dapr.components) {
     for (const p of c.problems) out.push({ reason: 'dapr-component-refused', detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}` });
-    if (c.clientId && (c.clientId.action === 'conflict' || c.clientId.action === 'refused')) {
-      out.push({ reason: c.clientId.action === 'conflict' ? 'dapr-client-id-conflict' : 'dapr-client-id-not-written', detail: `component '${c.name}': ${c.clientId.detail}` });
+    const clientId = decisions.get(c.id.toLowerCase());
+    if (clientId && (clientId.action === 'conflict' || clientId.action === 'refused')) {
+      out.push({ reason: clientId.action === 'conflict' ? 'dapr-client-id-conflict' : 'dapr-client-id-not-written', detail: `component '${c.name}': ${clientId.detail}` });
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import { parseArmId } from '../arm/resource-id';
 import { consentAdmits, tagValue } from '../config';
 import { AutopilotError } from '../errors';
+import type { CallBudget } from './call-budget';
 import type { EnginePorts } from './ports';
 import type { Plan } from './types';
 
@@ -22,7 +23,7 @@ export class GrantTargetRefusedError extends AutopilotError {
  * ARM reports it as one of the declared types, and, where the rule asks for it, the target's consent
  * tag admits the workload. A tag names a resource id; only ARM's answer says what that id really is.
  */
-export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'grantTargets'>, signal: AbortSignal): Promise<void> {
+export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'grantTargets'>, budget: CallBudget): Promise<void> {
   const checked = new Set<string>();
   const source = parseArmId(plan.resourceId);
   for (const ra of [...plan.roleAssignments, ...(plan.dataPlaneRoleAssignments ?? [])]) {
@@ -30,7 +31,7 @@ export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'g
     const key = `${ra.scope.toLowerCase()}|${ra.target.types.join(',')}|${ra.target.consentTag ?? ''}`;
     if (checked.has(key)) continue;
     checked.add(key);
-    const found = await ports.grantTargets.read(ra.scope, signal);
+    const found = await ports.grantTargets.read(ra.scope, budget);
     if (!found) throw new GrantTargetRefusedError('GrantTargetNotFound', ra.scope, 'it does not exist');
     const allowed = ra.target.types.map((t) => (SCOPE_KIND_TYPES[t.toLowerCase()] ?? t).toLowerCase());
     if (!allowed.includes(found.type.toLowerCase())) {

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { AutopilotError, type MissingPermission } from '../errors';
+import type { MissingPermission } from '../errors';
+import type { OperationMonitor } from './call-budget';
 import type { ActionRecord, Plan } from './types';
 
 /**
@@ -9,13 +9,6 @@ import type { ActionRecord, Plan } from './types';
  * wait and acknowledges the delivery. These are the pure pieces: what a hand-off carries, and how long
  * to wait. The triggers do the queueing.
  */
-
-/** Where a long-running operation reports its progress: the RP's monitor URL and its style. */
-export interface OperationMonitor {
-  /** `async-operation`: a status document (Azure-AsyncOperation); `location`: 202 until the result is ready. */
-  style: 'async-operation' | 'location';
-  url: string;
-}
 
 /** A write Azure accepted that was still running at the hand-off: it is polled, never sent again. */
 export interface PendingWrite {
@@ -67,40 +60,6 @@ export interface HandOffPolicy {
    * the poison queue.
    */
   transientFailures: boolean;
-}
-
-/** Thrown by a resource port when its write is still running at the hand-off time. */
-export class WriteStillRunningError extends AutopilotError {
-  constructor(
-    readonly monitor: OperationMonitor,
-    /** What the RP asked for (Retry-After) or the poll interval. */
-    readonly retryAfterMs: number,
-  ) {
-    super('OperationStillRunning', 'the write is still running at the hand-off time');
-  }
-}
-
-/**
- * Thrown by the ARM pacing (before a call is sent) when the call's turn comes later than the
- * remediation's hand-off time: the call is not made, and the rest of the remediation is handed to the
- * queue with `waitMs` as its delay, instead of waiting past the delivery.
- */
-export class PacedPastHandOffError extends AutopilotError {
-  constructor(readonly waitMs: number) {
-    super('ThrottledPastHandOff', `ARM's remaining budget lets this call go in ${Math.ceil(waitMs / 1000)} s, after this delivery's hand-off time`);
-  }
-}
-
-const handOffDeadline = new AsyncLocalStorage<number>();
-
-/** Runs a remediation with its hand-off time visible to the ARM pacing of every call it makes. */
-export function withHandOffAt<T>(handOffAt: number | undefined, work: () => Promise<T>): Promise<T> {
-  return handOffAt === undefined ? work() : handOffDeadline.run(handOffAt, work);
-}
-
-/** The hand-off time (epoch ms) of the remediation this call belongs to, if it can hand off. */
-export function currentHandOffAt(): number | undefined {
-  return handOffDeadline.getStore();
 }
 
 /**

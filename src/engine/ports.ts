@@ -1,38 +1,35 @@
 import type { RoleResolver } from '../config';
+import type { CallBudget } from './call-budget';
 import type { PendingWrite } from './hand-off';
 import type { ClusterWorkloadIdentityChange, FederatedCredentialPlan, IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan, WorkloadIdentityFacts } from './types';
 
-/** When a write that is still running should stop being polled and be handed off (epoch ms). */
-export interface WriteControl {
-  handOffAt?: number;
-}
-
 /**
  * The narrow ports the executor applies a plan through. The Azure adapters in src/azure implement
- * them over the real SDK clients; each call takes an AbortSignal so one remediation has one deadline.
- * Adapters throw ArmCallError (src/azure/arm-call-error.ts) with the ARM error code.
+ * them over the real SDK clients; each call takes the remediation's CallBudget (its deadline and, when it
+ * can hand off, its hand-off time). Adapters throw ArmCallError (src/azure/arm-call-error.ts) with the
+ * ARM error code, and the budget's own errors (call-budget.ts) when the hand-off time comes first.
  */
 export interface ResourcePort {
   /** The resource, or undefined when it does not exist (any more). */
-  read(resourceId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
+  read(resourceId: string, call: CallBudget): Promise<ResourceState | undefined>;
   /**
    * Writes the identity block the way the type needs and waits for the LRO; returns the new identity.
-   * Past `control.handOffAt` with the operation still running, throws WriteStillRunningError.
+   * Past `call.handOffAt` with the operation still running, throws WriteStillRunningError.
    */
-  writeIdentity(resource: ResourceState, identity: IdentityBlock, signal: AbortSignal, control?: WriteControl): Promise<IdentityState>;
+  writeIdentity(resource: ResourceState, identity: IdentityBlock, call: CallBudget): Promise<IdentityState>;
   /** Polls a write handed off earlier until it ends; never writes. Same hand-off rule as writeIdentity. */
-  resumeWrite(write: PendingWrite, signal: AbortSignal, control?: WriteControl): Promise<void>;
+  resumeWrite(write: PendingWrite, call: CallBudget): Promise<void>;
   /**
    * Runs the type's follow-up (`FollowUpNeed.code` from `read`) if it is still needed, and waits for
    * it; resolves with what was done, or undefined when nothing was needed. Throws when the type has no
    * such step or it fails.
    */
-  runFollowUp(resource: ResourceState, code: string, signal: AbortSignal): Promise<string | undefined>;
+  runFollowUp(resource: ResourceState, code: string, call: CallBudget): Promise<string | undefined>;
   /**
    * Enables the OIDC issuer and/or workload identity on a cluster (the type module's body change, PUT
    * with If-Match on the read's ETag) and waits for it; returns the cluster's settings after it.
    */
-  enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, signal: AbortSignal, control?: WriteControl): Promise<WorkloadIdentityFacts>;
+  enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, call: CallBudget): Promise<WorkloadIdentityFacts>;
 }
 
 /**
@@ -67,9 +64,9 @@ export interface UserAssignedIdentityPort {
    * Reuses the identity if this product created it for `plan.owner`, creates it otherwise (create-only,
    * so a concurrent squatter is detected); anything else is refused with IdentityNotOwned.
    */
-  ensure(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity>;
+  ensure(plan: UserAssignedIdentityPlan, call: CallBudget): Promise<UserAssignedIdentity>;
   /** Read-only: the identity if it exists and is ours for `plan.owner` (IdentityNotOwned otherwise), undefined if absent. */
-  find(plan: UserAssignedIdentityPlan, signal: AbortSignal): Promise<UserAssignedIdentity | undefined>;
+  find(plan: UserAssignedIdentityPlan, call: CallBudget): Promise<UserAssignedIdentity | undefined>;
 }
 
 /** A federated identity credential as ARM reports it. */
@@ -84,9 +81,9 @@ export interface FederatedCredential {
 
 export interface FederatedCredentialPort {
   /** Every federated credential of the identity (one list call). */
-  list(identityId: string, signal: AbortSignal): Promise<FederatedCredential[]>;
+  list(identityId: string, call: CallBudget): Promise<FederatedCredential[]>;
   /** PUT of one credential; a concurrent write on the same identity answers 409 (transient). */
-  put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, signal: AbortSignal): Promise<'created' | 'updated'>;
+  put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, call: CallBudget): Promise<'created' | 'updated'>;
 }
 
 /** A scope a tag named, as ARM reports it. */
@@ -99,21 +96,24 @@ export interface GrantTarget {
 
 export interface GrantTargetPort {
   /** The target, or undefined when it does not exist. One ARM GET; read-only. */
-  read(scope: string, signal: AbortSignal): Promise<GrantTarget | undefined>;
+  read(scope: string, call: CallBudget): Promise<GrantTarget | undefined>;
 }
 
 export interface ExistingRoleAssignment {
   scope: string;
   roleDefinitionGuid: string;
+  /** The assignment's name (a GUID) and description, as ARM returns them: the product's own carry whom they were made for. */
+  name?: string;
+  description?: string;
 }
 
 export interface RoleAssignmentPort {
   /** Every assignment of the principal in a subscription (one list call). */
-  listForPrincipal(subscriptionId: string, principalId: string, signal: AbortSignal): Promise<ExistingRoleAssignment[]>;
+  listForPrincipal(subscriptionId: string, principalId: string, call: CallBudget): Promise<ExistingRoleAssignment[]>;
   /** Creates it; an identical assignment under another name counts as `exists`. */
   create(
     input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
-    signal: AbortSignal,
+    call: CallBudget,
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
@@ -148,36 +148,41 @@ export interface DaprEnvironmentApp {
 
 export interface DaprPort {
   /** The environment's components (one list call). */
-  listComponents(environmentId: string, signal: AbortSignal): Promise<DaprComponent[]>;
+  listComponents(environmentId: string, call: CallBudget): Promise<DaprComponent[]>;
   /**
    * One Resource Graph query over `subscriptions`: the targets named (type + name) and the Dapr apps of
    * the environment (for the azureClientId agreement check).
    */
   lookup(
     input: { subscriptions: string[]; targets: Array<{ resourceType: string; name: string }>; environmentId: string },
-    signal: AbortSignal,
+    call: CallBudget,
   ): Promise<{ targets: FoundDaprTarget[]; apps: DaprEnvironmentApp[] }>;
   /** Sets the component's `azureClientId` metadata (GET-modify-PUT); refuses a component with write-only secrets. */
-  setAzureClientId(componentId: string, clientId: string, signal: AbortSignal): Promise<void>;
+  setAzureClientId(componentId: string, clientId: string, call: CallBudget): Promise<void>;
 }
 
 export interface ExistingCosmosSqlRoleAssignment {
   roleDefinitionId: string;
   scope: string;
   principalId: string;
+  /** The assignment's name: the product's own are named deterministically (cosmosAssignmentName). */
+  name?: string;
 }
 
 /** Cosmos DB SQL role assignments of one account (`Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments`). */
 export interface CosmosSqlRoleAssignmentPort {
-  list(accountId: string, signal: AbortSignal): Promise<ExistingCosmosSqlRoleAssignment[]>;
+  list(accountId: string, call: CallBudget): Promise<ExistingCosmosSqlRoleAssignment[]>;
   /** PUT by deterministic name and wait; the same grant under another name counts as `exists`. */
   create(
     input: { accountId: string; name: string; roleDefinitionId: string; scope: string; principalId: string },
-    signal: AbortSignal,
+    call: CallBudget,
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
 }
 
-/** Management groups as ARM reports them to the app's identity. */
+/**
+ * Management groups as ARM reports them to the app's identity. Takes a bare signal, not a CallBudget: one
+ * resolution is shared by every remediation waiting for it, so no one remediation's hand-off time bounds it.
+ */
 export interface ManagementGroupPort {
   /**
    * Every subscription under the group at any depth (nested groups included), lower-case ids. Throws

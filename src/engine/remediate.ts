@@ -1,32 +1,21 @@
-import { parseArmId, tryParseArmId } from '../arm/resource-id';
+import { type ArmResourceId, parseArmId, tryParseArmId } from '../arm/resource-id';
 import { isProvisioningBusy } from '../arm/resource-types';
 import { evaluateGovernance, type RulesConfig, withResolvedSubscriptions } from '../config';
-import type { ArmResourceId } from '../arm/resource-id';
-import { type ArmCallError, isArmCallError, isAutopilotError, ResourceGoneError } from '../errors';
-import { type ApplyResult, type ApplySettings, applyPlan, assessRoleAssignments, isTransient, markPresent, PartialApplyError, resolveRoles } from './apply';
-import { assessWorkloadIdentities } from './workload-identity';
-import { verifyGrantTargets } from './grant-targets';
-import { type DaprContext, daprFindings, decideClientIds, identityCount, planDaprGrants } from './dapr';
-import { markCosmosPresent } from './data-plane';
-import {
-  authorizationRetryDelayMs,
-  type Deferral,
-  type DeferralReason,
-  type HandOffPolicy,
-  missingPermissionMessage,
-  nextResumePoint,
-  PacedPastHandOffError,
-  type PendingWrite,
-  type ResumePoint,
-  transientRetryDelayMs,
-  withHandOffAt,
-  WriteStillRunningError,
-} from './hand-off';
+import { ResourceGoneError } from '../errors';
+import { type ApplyResult, type ApplySettings, applyPlan, PartialApplyError } from './apply';
+import { assessPlan, type NotApplied } from './assessment';
+import type { CallBudget } from './call-budget';
+import { type DaprContext, daprFindings, planDaprGrants } from './dapr';
+import { reportPlan } from './plan-report';
+import { DEFAULT_BUSY_RETRY_MS, deferral, failure, handOffReason, type HandOffSettings, type StoppedAt } from './deferral';
+import { addFindings, end, type Findings, next, outcomeOf, type Step, toOutcomeError } from './findings';
 import { GovernedSubscriptions } from './governed-subscriptions';
-import { knownPrincipal, planHasIdentityWork, planRemediation } from './plan';
+import type { DeferralReason, HandOffPolicy, ResumePoint } from './hand-off';
+import { bookingPastHandOff, plannedWrites, resumedTurnTooFar, throttledPastHandOff } from './pacing';
+import { planHasIdentityWork, planRemediation } from './plan';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
-import type { ActionRecord, IdentityState, OutcomeError, Plan, RemediationOutcome, ResourceState } from './types';
+import type { ActionRecord, Plan, RemediationOutcome, ResourceState } from './types';
 
 export interface RemediationRequest {
   resourceId: string;
@@ -51,79 +40,54 @@ export interface RemediationRequest {
   deliveredAt?: number;
 }
 
-export interface RemediatorSettings extends ApplySettings {
+export interface RemediatorSettings extends ApplySettings, HandOffSettings {
   /** Wall-clock budget for one remediation; every ARM call and retry shares it. */
   budgetMs: number;
   /** Never write, whatever the rules say (an app-wide dry run). */
   dryRun: boolean;
-  /** How long after the first 403 authorization failures are retried through hand-offs. */
-  authorizationRetryWindowMs: number;
-  /** Most hand-offs of one remediation for reasons other than authorization (bounded by its window). */
-  maxHandOffs?: number;
   /** How long a resolution of `scope.managementGroups` is trusted (default MANAGEMENT_GROUP_TTL_MS). */
   managementGroupTtlMs?: number;
 }
 
-/**
- * Default bound on hand-offs (the authorization window bounds 403s on its own): at a running write's
- * ~25 s per delivery, 40 minutes of polling; at AKS's 60 s busy wait, over an hour and a half.
- */
-const DEFAULT_MAX_HAND_OFFS = 100;
-
-function isAuthorizationFailure(e: unknown): e is ArmCallError {
-  return isArmCallError(e) && e.status === 403 && (e.code === 'AuthorizationFailed' || e.code === 'LinkedAuthorizationFailed');
-}
-
-/** The first authorization failure in an error (a partial apply holds one per failed grant). */
-function authorizationFailureIn(e: unknown): ArmCallError | undefined {
-  if (isAuthorizationFailure(e)) return e;
-  if (e instanceof PartialApplyError) return e.failures.find(isAuthorizationFailure);
-  return undefined;
-}
-
-/**
- * Longest wait for ARM's write budget a remediation back from the queue sits through in its queue
- * worker; past it, it goes back to the queue. See the check in run(). The host processes at most
- * batchSize + newBatchThreshold messages of a queue function at once per instance (QueuesOptions.BatchSize,
- * Microsoft.Azure.WebJobs.Extensions.Storage.Queues: "The maximum number of messages processed in parallel
- * by the job is NewBatchThreshold plus BatchSize"): 12 with this app's host.json.
- */
-const RESUMED_HOLD_MS = 3000;
-
-/**
- * Longest queue delay of a hand-off that waits for ARM's write budget. The wait is this instance's
- * estimate of its share of a budget that other instances spend too; once a message is on the queue its
- * delay cannot be shortened, so an estimate that proves too long would leave the budget unused. Past
- * this delay the remediation comes back and is paced, or sent back again, by what ARM says then (a 429's
- * Retry-After is never cut: the gate check at the start sends it back before any call).
- */
-const MAX_PACED_DELAY_MS = 20_000;
-
-/** How long to wait for a busy resource when its type module is not known (before the read). */
-const DEFAULT_BUSY_RETRY_MS = 15_000;
-
 /** Governance checks that need only the id: they cost no ARM call. */
 const ID_ONLY_SKIPS = new Set(['subscription-not-governed', 'resource-group-not-governed', 'type-not-governed', 'child-resource']);
-
-function toOutcomeError(e: unknown): OutcomeError {
-  if (e instanceof PartialApplyError) return { code: e.code, message: e.message, transient: isTransient(e) };
-  if (isArmCallError(e) && e.permission) return { code: e.code, message: e.message, transient: isTransient(e), permission: e.permission };
-  if (isAutopilotError(e)) return { code: e.code, message: e.message, transient: isTransient(e) };
-  return { code: 'InternalError', message: e instanceof Error ? e.message : String(e), transient: false };
-}
-
-/** ARM writes a plan makes at most: the user-assigned identity, the identity write, every grant. */
-function plannedWrites(plan: Plan): number {
-  return (plan.userAssignedIdentity ? 1 : 0) + (plan.identity.action === 'write' ? 1 : 0) + plan.roleAssignments.length;
-}
 
 function idOnlySkip(config: RulesConfig, id: ArmResourceId): { reason: string; detail: string } | undefined {
   const early = evaluateGovernance(config, id, undefined);
   return !early.governed && ID_ONLY_SKIPS.has(early.reason) ? { reason: early.reason, detail: early.detail } : undefined;
 }
 
-function planNeedsWrites(plan: Plan, missingRoles: number): boolean {
-  return planHasIdentityWork(plan) || missingRoles > 0;
+/** The time a delivery keeps back at the end of its budget to enqueue the rest and record the outcome. */
+export function handOffTime(clock: number, budgetMs: number): number {
+  return clock + budgetMs - Math.min(3000, budgetMs * 0.2);
+}
+
+/** One remediation's fixed facts, settled before its first step. */
+interface RunStart {
+  request: RemediationRequest;
+  /** When this delivery's budget started (its arrival). */
+  clock: number;
+  /** When the remediation first started (kept across hand-offs). */
+  started: number;
+  handOffAt?: number;
+}
+
+/** A governed resource: its id and the one rules config its remediation runs under. */
+interface Governed {
+  id: ArmResourceId;
+  config: RulesConfig;
+}
+
+/** Everything the steps after governance share; none of it changes during the run. */
+interface RunContext extends RunStart, Governed {
+  budget: CallBudget;
+  resume?: ResumePoint;
+}
+
+/** Where the plan stands once planned: the plan, and what the Dapr step read for apply. */
+interface Planned {
+  plan: Plan;
+  dapr?: DaprContext;
 }
 
 /** Plan, then apply: the one entry point every trigger and the CLI use. */
@@ -132,7 +96,7 @@ export class Remediator {
   readonly governance: GovernedSubscriptions;
 
   constructor(
-    private readonly config: RulesConfig,
+    config: RulesConfig,
     private readonly ports: EnginePorts,
     private readonly settings: RemediatorSettings,
   ) {
@@ -152,296 +116,176 @@ export class Remediator {
     return idOnlySkip(config, id);
   }
 
+  /** The steps of a remediation: governance, then (for a governed resource) read, plan, and apply or assess. */
   async remediate(request: RemediationRequest): Promise<RemediationOutcome> {
-    const clock = request.deliveredAt !== undefined && request.deliveredAt <= Date.now() ? request.deliveredAt : Date.now();
-    const budget = this.settings.budgetMs;
-    // Time kept back at the end of the budget to enqueue the rest and record the outcome.
-    const handOffAt = request.handOff ? clock + budget - Math.min(3000, budget * 0.2) : undefined;
-    // Every ARM call of this remediation sees its hand-off time: a call whose turn would come later is not waited for.
-    return withHandOffAt(handOffAt, () => this.run(request, clock, handOffAt));
+    const start = this.start(request);
+    const governed = await this.resolveGovernance(request);
+    if (governed.kind === 'end') return outcomeOf(request, start.started, governed.findings);
+    const context: RunContext = { ...start, ...governed.value, budget: { signal: AbortSignal.timeout(this.settings.budgetMs), handOffAt: start.handOffAt }, resume: request.resume };
+    return outcomeOf(request, start.started, addFindings(governed.findings ?? {}, await this.remediateGoverned(context)));
   }
 
-  private async run(request: RemediationRequest, clock: number, handOffAt: number | undefined): Promise<RemediationOutcome> {
+  private start(request: RemediationRequest): RunStart {
+    const clock = request.deliveredAt !== undefined && request.deliveredAt <= Date.now() ? request.deliveredAt : Date.now();
     const started = request.startedAt && Number.isFinite(Date.parse(request.startedAt)) ? Date.parse(request.startedAt) : clock;
-    const outcome: RemediationOutcome = {
-      correlationId: request.correlationId,
-      resourceId: request.resourceId,
-      status: 'failed',
-      actions: [],
-      skipped: [],
-      errors: [],
-      startedAt: new Date(started).toISOString(),
-      durationMs: 0,
-    };
-    const finish = (): RemediationOutcome => {
-      outcome.durationMs = Date.now() - started;
-      return outcome;
-    };
+    return { request, clock, started, ...(request.handOff ? { handOffAt: handOffTime(clock, this.settings.budgetMs) } : {}) };
+  }
+
+  /** The id, and the rules config the resource is governed by (or why not, when the id alone tells). */
+  private async resolveGovernance(request: RemediationRequest): Promise<Step<Governed>> {
     const id = tryParseArmId(request.resourceId);
-    if (!id) {
-      try {
-        parseArmId(request.resourceId);
-      } catch (e) {
-        outcome.errors.push(toOutcomeError(e));
-      }
-      return finish();
-    }
-    outcome.resourceType = id.type;
+    if (!id) return end({ errors: invalidIdErrors(request.resourceId) });
+    const found: Findings = { resourceType: id.type };
     let config: RulesConfig;
     try {
       // Under management groups: is this subscription under one of them now (cached, see governed-subscriptions.ts)?
       config = await this.governance.configFor(id.subscriptionId, AbortSignal.timeout(this.settings.budgetMs));
     } catch (e) {
-      outcome.errors.push(toOutcomeError(e instanceof DOMException && e.name === 'TimeoutError' ? new DeadlineExceededError('resolving the management groups', e) : e));
-      return finish();
+      return end({ ...found, errors: [toOutcomeError(isTimeout(e) ? new DeadlineExceededError('resolving the management groups', e) : e)] });
     }
     const early = idOnlySkip(config, id);
-    if (early) {
-      outcome.status = 'skipped';
-      outcome.skipped.push(early);
-      return finish();
-    }
-    const signal = AbortSignal.timeout(this.settings.budgetMs);
-    const resume = request.resume;
+    if (early) return end({ ...found, status: 'skipped', skipped: [early] });
+    return next({ id, config }, found);
+  }
+
+  /** Read, plan, then apply or assess; any error ends in a hand-off or a failure. */
+  private async remediateGoverned(context: RunContext): Promise<Findings> {
     // Every action of this remediation, earlier deliveries' included: its one ledger row lists them all.
-    const progress: ActionRecord[] = [...(resume?.actions ?? [])];
-    let resource: ResourceState | undefined;
-    // A write of ours still to be polled: every hand-off before it ends carries it on.
-    let pending = resume?.operation;
-    const defer = (reason: DeferralReason, detail: string, retryAfterMs: number, next: Partial<ResumePoint> = {}): RemediationOutcome => {
-      outcome.actions = progress;
-      const handOffs = (resume?.attempt ?? 0) + 1;
-      if (reason !== 'authorization-propagating' && handOffs > (this.settings.maxHandOffs ?? DEFAULT_MAX_HAND_OFFS)) {
-        outcome.status = 'failed';
-        outcome.errors.push({ code: 'HandOffLimitReached', message: `still not done after ${handOffs - 1} hand-offs: ${detail}`, transient: false });
-        return finish();
-      }
-      outcome.status = 'deferred';
-      const deferral: Deferral = { reason, detail, retryAfterMs: Math.max(0, Math.round(retryAfterMs)), resume: nextResumePoint(resume, progress, outcome.plan, next) };
-      outcome.deferral = deferral;
-      return finish();
-    };
+    let at: StoppedAt = { resourceId: context.request.resourceId, handOff: context.request.handOff, resume: context.resume, actions: [...(context.resume?.actions ?? [])], pending: context.resume?.operation };
+    let known: Findings = {};
     try {
-      // ARM is throttling this subscription for longer than this delivery can wait: no call at all.
-      const closedFor = request.handOff ? (this.ports.pacing?.closedForMs(id.subscriptionId!) ?? 0) : 0;
-      if (handOffAt !== undefined && closedFor > 0 && Date.now() + closedFor > handOffAt) {
-        return defer('throttled', `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`, closedFor, { operation: pending });
-      }
-      // A remediation back from the queue holds one of the host's few queue workers while it waits for
-      // its writes' turn. When that turn is far (its booking was early, or other instances took the
-      // budget), waiting would starve remediations of other subscriptions whose budget is idle: it goes
-      // back to the queue until then, before any ARM call.
-      if (resume && !resume.operation && handOffAt !== undefined && this.ports.pacing) {
-        const turn = this.ports.pacing.writeTurnMs(id.subscriptionId!);
-        if (turn > RESUMED_HOLD_MS) {
-          // Back behind this instance's own bookings: returns of many remediations spread out instead of all coming back together.
-          const wait = Math.max(turn, this.ports.pacing.bookWrites(id.subscriptionId!, 1));
-          return defer('throttled', `the app's writes to this subscription already waiting in this instance take ARM's remaining budget for the next ${Math.ceil(turn / 1000)} s`, this.pacedDelayMs(id.subscriptionId!, wait));
-        }
-      }
-      if (resume?.operation) {
-        // Our write was accepted earlier and may still run: poll it, never send it again.
-        await this.ports.resources.resumeWrite(resume.operation, signal, { handOffAt });
-        progress.push({ kind: 'identity-written', from: resume.operation.from, to: resume.operation.to });
-        pending = undefined;
-      }
-      resource = await this.ports.resources.read(request.resourceId, signal);
-      if (!resource) {
-        outcome.status = 'gone';
-        outcome.actions = progress;
-        outcome.skipped.push({ reason: 'resource-gone', detail: 'the resource no longer exists' });
-        return finish();
-      }
-      const found = resource;
-      for (const a of progress) if (a.kind === 'identity-written' && !a.principalId) a.principalId = found.identity.principalId;
-      outcome.resourceType = resource.type;
-      outcome.identityBefore = resume?.operation?.from ?? resource.identity.type;
-      outcome.identityAfter = resource.identity.type;
-      const planned = planRemediation(resource, config, { requestedProfiles: request.requestedProfiles });
-      if (planned.kind === 'skip') {
-        outcome.status = 'skipped';
-        outcome.skipped.push({ reason: planned.reason, detail: planned.detail });
-        return finish();
-      }
-      if (planned.kind === 'invalid') {
-        outcome.errors.push({ code: planned.code, message: planned.detail, transient: false });
-        return finish();
-      }
-      const { plan } = planned;
-      outcome.plan = plan;
-      outcome.rule = plan.rule;
-      outcome.mode = plan.mode;
-      outcome.grantee = plan.grantee;
-      if (plan.blockers.length > 0) {
-        // Nothing is written, not even the roles: they would go to an identity the workload does not have.
-        outcome.status = 'blocked';
-        outcome.blockers = plan.blockers;
-        return finish();
-      }
-      // A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only).
-      const daprOptions = this.config.rules.find((r) => r.name === plan.rule)?.dapr;
-      const dapr = daprOptions ? await planDaprGrants(plan, resource, daprOptions, this.ports, signal) : undefined;
-      const writesAllowed = request.mode === 'apply' && plan.mode === 'enforce' && !this.settings.dryRun;
-      if (!writesAllowed) {
-        // A plan must not show a grant that apply would refuse.
-        await verifyGrantTargets(plan, this.ports, signal);
-        let needsWrites: boolean;
-        if (plan.workloadIdentities) {
-          // AKS workload identity: each service account's identity, credential and roles, read-only.
-          const resolved = await resolveRoles(plan, this.ports, signal);
-          const assessed = await assessWorkloadIdentities(plan.workloadIdentities, this.ports, signal, (principalId) =>
-            markPresent(resolved, principalId, this.ports, signal, { principalIsNew: !principalId }),
-          );
-          plan.roleAssignments = resolved;
-          outcome.workloadIdentities = assessed.results;
-          needsWrites = !assessed.complete || plan.clusterChange !== undefined;
-        } else {
-          const known = knownPrincipal(plan);
-          const assessed = await assessRoleAssignments(plan, known, this.ports, signal, { principalIsNew: !known });
-          outcome.principalId = known;
-          plan.roleAssignments = assessed;
-          await markCosmosPresent(plan, known, this.ports, signal, { principalIsNew: !known });
-          if (dapr) decideClientIds(plan, dapr, resource.id, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)));
-          outcome.skipped.push(...daprFindings(plan));
-          const missing =
-            assessed.filter((r) => !r.present).length +
-            (plan.dataPlaneRoleAssignments ?? []).filter((r) => !r.present).length +
-            (plan.dapr?.components ?? []).filter((c) => c.clientId?.action === 'write').length;
-          needsWrites = planNeedsWrites(plan, missing);
-        }
-        outcome.status = needsWrites ? 'planned' : 'compliant';
-        if (outcome.status === 'planned') {
-          const why = request.mode === 'plan' ? 'plan mode' : plan.mode === 'report' ? `rule '${plan.rule}' is report-only` : 'dry run';
-          outcome.skipped.push({ reason: 'not-applied', detail: `changes are needed but were not made: ${why}` });
-        }
-        return finish();
-      }
-      // An operation is running on the resource (its creation, someone's update): writing now would
-      // conflict or be overwritten. Look again once that operation had time to end.
-      if (request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
-        return defer('resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
-      }
-      // Load levelling: a first attempt books its writes against ARM's remaining budget; when they could
-      // not all go inside this delivery, none is started and the remediation waits on the queue for its
-      // turn instead. A resumed one has had its turn booked already: it goes to the pacing directly (which
-      // hands it off again only if the pace itself cannot serve it in time), so returns never queue
-      // behind newer bookings.
-      if (handOffAt !== undefined && this.ports.pacing && !resume) {
-        const wait = this.ports.pacing.bookWrites(resource.subscriptionId, plannedWrites(plan));
-        if (wait > 0 && Date.now() + wait > handOffAt) {
-          return defer('throttled', `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in about ${Math.ceil(wait / 1000)} s`, this.pacedDelayMs(resource.subscriptionId, wait));
-        }
-      }
-      const result = await applyPlan(plan, resource, this.ports, this.settings, signal, { handOffAt, actions: progress, principalIsNew: resume?.principalIsNew, dapr });
-      this.record(outcome, plan, result);
-      return finish();
+      const held = this.holdBeforeAnyCall(context, at);
+      if (held) return held;
+      at = { ...at, actions: await this.finishPendingWrite(context, at.actions), pending: undefined };
+      const read = await this.readResource(context, at.actions);
+      known = addFindings(known, read.findings);
+      if (read.kind === 'end') return known;
+      at = { ...at, ...read.value };
+      const planned = this.plan(context, read.value.resource);
+      known = addFindings(known, planned.findings);
+      if (planned.kind === 'end') return known;
+      at = { ...at, plan: planned.value };
+      const withDapr = await this.planDapr(context, read.value.resource, planned.value);
+      known = addFindings(known, withDapr.findings);
+      if (withDapr.kind === 'end') return known;
+      at = { ...at, plan: withDapr.value.plan };
+      return addFindings(known, await this.applyOrAssess(context, read.value.resource, withDapr.value, at));
     } catch (e) {
-      outcome.actions = progress;
-      if (e instanceof PartialApplyError) this.record(outcome, outcome.plan!, e.partial);
-      const error = e instanceof DOMException && e.name === 'TimeoutError' ? new DeadlineExceededError('the remediation', e) : e;
-      if (error instanceof ResourceGoneError) {
-        // Deleted between our read and our write: nothing is left to fix, and retrying would loop.
-        outcome.status = 'gone';
-        outcome.skipped.push({ reason: 'resource-gone', detail: error.message });
-        return finish();
-      }
-      if (request.handOff) {
-        const deferred = this.deferralFor(error, request, resource, outcome.plan, (reason, detail, ms, next = {}) => defer(reason, detail, ms, { operation: pending, ...next }));
-        if (deferred) return deferred;
-      }
-      outcome.status = 'failed';
-      const authorization = authorizationFailureIn(error);
-      if (authorization?.permission) {
-        const since = resume?.authorizationFailingSince ? Date.parse(resume.authorizationFailingSince) : undefined;
-        const window = since !== undefined ? this.settings.authorizationRetryWindowMs : undefined;
-        outcome.errors.push({ code: authorization.code, message: missingPermissionMessage(authorization.permission, window), transient: false, permission: authorization.permission });
-        return finish();
-      }
-      outcome.errors.push(toOutcomeError(error));
-      return finish();
+      return addFindings(known, this.stopped(e, at));
     }
   }
 
-  /** What to hand off for an error, or undefined when it fails here (permanent, or out of hand-offs). */
-  private deferralFor(
-    error: unknown,
-    request: RemediationRequest,
-    resource: ResourceState | undefined,
-    plan: Plan | undefined,
-    defer: (reason: DeferralReason, detail: string, retryAfterMs: number, next?: Partial<ResumePoint>) => RemediationOutcome,
-  ): RemediationOutcome | undefined {
-    const resume = request.resume;
-    const attempt = (resume?.attempt ?? 0) + 1;
-    if (error instanceof WriteStillRunningError) {
-      // Progress, not failure: the write is Azure's now; the next delivery polls the same operation.
-      const operation: PendingWrite = resume?.operation ?? {
-        resourceId: request.resourceId,
-        monitor: error.monitor,
-        from: plan?.identity.action === 'write' ? plan.identity.from : (resource?.identity.type ?? 'None'),
-        to: plan?.identity.action === 'write' ? plan.identity.to.type : (resource?.identity.type ?? 'None'),
-      };
-      return defer('operation-running', 'the identity write was accepted and is still running; its operation is polled, not written again', error.retryAfterMs, { operation: { ...operation, monitor: error.monitor } });
-    }
-    const authorization = authorizationFailureIn(error);
-    if (authorization) {
-      const now = Date.now();
-      const since = resume?.authorizationFailingSince ? Date.parse(resume.authorizationFailingSince) : now;
-      const window = this.settings.authorizationRetryWindowMs;
-      const elapsed = now - since;
-      if (elapsed >= window) return undefined;
-      const what = authorization.permission ? `'${authorization.permission.action}' on '${authorization.permission.scope}'` : 'a call';
-      return defer(
-        'authorization-propagating',
-        `ARM refused ${what} (${authorization.code}); a new role assignment of the app can take minutes to reach ARM, so this is retried until ${new Date(since + window).toISOString()}`,
-        authorizationRetryDelayMs(window, attempt, elapsed),
-        { authorizationFailingSince: new Date(since).toISOString() },
-      );
-    }
-    const subscriptionId = resource?.subscriptionId ?? parseArmId(request.resourceId).subscriptionId!;
-    const paced = error instanceof PacedPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof PacedPastHandOffError) : undefined;
-    if (paced) return defer('throttled', `${paced.message}; the rest waits on the queue`, this.pacedDelayMs(subscriptionId, paced.waitMs));
-    if (!isTransient(error)) return undefined;
-    // After a failure the write may or may not have been accepted: the next attempt re-reads, and a
-    // resource still busy with it is deferred again rather than written twice.
-    const closedFor = this.ports.pacing?.closedForMs(subscriptionId) ?? 0;
-    const cause = error instanceof PartialApplyError ? error.failures.find(isTransient) : error;
-    if (closedFor > 0 || (isArmCallError(cause) && cause.status === 429)) {
-      return defer('throttled', `ARM throttled the app's calls; they resume in ${Math.ceil(closedFor / 1000)} s`, Math.max(closedFor, 1000));
-    }
-    if (isArmCallError(cause) && cause.status === 409) {
-      return defer('resource-busy', `${cause.code}: another operation on the resource is in progress`, resource?.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
-    }
-    if (!request.handOff?.transientFailures) return undefined;
-    const first = toOutcomeError(cause ?? error);
-    return defer('transient', `${first.code}: ${first.message}`, transientRetryDelayMs(attempt));
+  /** Checks that need no ARM call: a throttled subscription, or a resumed remediation whose turn is far. */
+  private holdBeforeAnyCall(context: RunContext, at: StoppedAt): Findings | undefined {
+    const subscriptionId = context.id.subscriptionId!;
+    const throttled = throttledPastHandOff(this.ports.pacing, subscriptionId, context.handOffAt);
+    if (throttled) return this.defer(at, 'throttled', throttled.detail, throttled.delayMs, { operation: at.pending });
+    if (!context.resume || context.resume.operation) return undefined;
+    const far = resumedTurnTooFar(this.ports.pacing, subscriptionId, context.handOffAt);
+    return far ? this.defer(at, 'throttled', far.detail, far.delayMs) : undefined;
   }
 
-  /** The queue delay of a hand-off that waits for ARM's write budget: at most MAX_PACED_DELAY_MS, but never less than a 429's Retry-After. */
-  private pacedDelayMs(subscriptionId: string, waitMs: number): number {
-    return Math.max(this.ports.pacing?.closedForMs(subscriptionId) ?? 0, Math.min(MAX_PACED_DELAY_MS, waitMs));
+  /** Our write was accepted by an earlier delivery and may still run: poll it, never send it again. */
+  private async finishPendingWrite(context: RunContext, actions: ActionRecord[]): Promise<ActionRecord[]> {
+    const operation = context.resume?.operation;
+    if (!operation) return actions;
+    await this.ports.resources.resumeWrite(operation, context.budget);
+    return [...actions, { kind: 'identity-written', from: operation.from, to: operation.to }];
   }
 
-  private record(outcome: RemediationOutcome, plan: Plan, result: ApplyResult): void {
-    outcome.principalId = result.principalId;
-    outcome.grantee = result.grantee ?? outcome.grantee;
-    outcome.identityAfter = result.identityAfter;
-    outcome.actions = result.actions;
-    plan.roleAssignments = result.roleAssignments;
-    if (result.workloadIdentities) outcome.workloadIdentities = result.workloadIdentities;
-    const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
-    outcome.skipped.push(...daprFindings(plan));
-    outcome.status = wrote ? 'remediated' : 'compliant';
-    // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
-    if (result.pending && result.pending.length > 0) {
-      outcome.status = 'pending';
-      outcome.blockers = result.pending;
+  private async readResource(context: RunContext, actions: ActionRecord[]): Promise<Step<{ resource: ResourceState; actions: ActionRecord[] }>> {
+    const resource = await this.ports.resources.read(context.request.resourceId, context.budget);
+    if (!resource) return end({ status: 'gone', actions, skipped: [{ reason: 'resource-gone', detail: 'the resource no longer exists' }] });
+    // An identity written by an earlier delivery: its principal is known now.
+    const completed = actions.map((a) => (a.kind === 'identity-written' && !a.principalId ? { ...a, principalId: resource.identity.principalId } : a));
+    return next(
+      { resource, actions: completed },
+      { resourceType: resource.type, identityBefore: context.resume?.operation?.from ?? resource.identity.type, identityAfter: resource.identity.type },
+    );
+  }
+
+  /** The plan under the run's rules config: pure, no ARM call. */
+  private plan(context: RunContext, resource: ResourceState): Step<Plan> {
+    const planned = planRemediation(resource, context.config, { requestedProfiles: context.request.requestedProfiles });
+    if (planned.kind === 'skip') return end({ status: 'skipped', skipped: [{ reason: planned.reason, detail: planned.detail }] });
+    if (planned.kind === 'invalid') return end({ errors: [{ code: planned.code, message: planned.detail, transient: false }] });
+    const { plan } = planned;
+    const found: Findings = { plan: reportPlan(plan), rule: plan.rule, mode: plan.mode, grantee: plan.grantee };
+    // Nothing is written, not even the roles: they would go to an identity the workload does not have.
+    if (plan.blockers.length > 0) return end({ ...found, status: 'blocked', blockers: [...plan.blockers] });
+    return next(plan, found);
+  }
+
+  /** A Dapr app under a rule with a `dapr` section: its components' grants join the plan (read-only). */
+  private async planDapr(context: RunContext, resource: ResourceState, plan: Plan): Promise<Step<Planned>> {
+    const options = context.config.rules.find((r) => r.name === plan.rule)?.dapr;
+    const dapr = options ? await planDaprGrants(plan, resource, options, this.ports, context.budget) : undefined;
+    return dapr ? next({ plan: dapr.plan, dapr: dapr.context }, { plan: reportPlan(dapr.plan) }) : next({ plan });
+  }
+
+  private notApplied(context: RunContext, plan: Plan): NotApplied | undefined {
+    if (context.request.mode === 'plan') return 'plan mode';
+    if (plan.mode !== 'enforce') return 'report-only';
+    return this.settings.dryRun ? 'dry run' : undefined;
+  }
+
+  private async applyOrAssess(context: RunContext, resource: ResourceState, { plan, dapr }: Planned, at: StoppedAt): Promise<Findings> {
+    const why = this.notApplied(context, plan);
+    if (why) return assessPlan(plan, resource, dapr, this.ports, context.budget, why);
+    // An operation is running on the resource (its creation, someone's update): writing now would
+    // conflict or be overwritten. Look again once that operation had time to end.
+    if (context.request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
+      return this.defer(at, 'resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
     }
+    // A resumed remediation had its turn booked already; a first attempt books its writes now.
+    const booked = context.resume ? undefined : bookingPastHandOff(this.ports.pacing, resource.subscriptionId, plannedWrites(plan), context.handOffAt);
+    if (booked) return this.defer(at, 'throttled', booked.detail, booked.delayMs);
+    const result = await applyPlan(plan, resource, this.ports, this.settings, context.budget, { actions: at.actions, principalIsNew: context.resume?.principalIsNew, dapr });
+    return applied(plan, result);
+  }
+
+  private defer(at: StoppedAt, reason: DeferralReason, detail: string, retryAfterMs: number, next?: Partial<ResumePoint>): Findings {
+    return deferral(at, this.settings, { reason, detail, retryAfterMs, next });
+  }
+
+  /** An error ends the run: the resource is gone, the rest is handed off, or it fails here. */
+  private stopped(e: unknown, at: StoppedAt): Findings {
+    let findings: Findings = { actions: at.actions };
+    if (e instanceof PartialApplyError) findings = addFindings(findings, applied(at.plan!, e.partial));
+    const error = isTimeout(e) ? new DeadlineExceededError('the remediation', e) : e;
+    // Deleted between our read and our write: nothing is left to fix, and retrying would loop.
+    if (error instanceof ResourceGoneError) return addFindings(findings, { status: 'gone', skipped: [{ reason: 'resource-gone', detail: error.message }] });
+    const why = at.handOff ? handOffReason(error, at, this.settings, this.ports.pacing) : undefined;
+    if (why) return addFindings(findings, this.defer(at, why.reason, why.detail, why.retryAfterMs, { operation: at.pending, ...why.next }));
+    return addFindings(findings, failure(error, at, this.settings));
   }
 }
 
-/** The identity the workload will hold once the plan's identity write is done (for plan-only outcomes). */
-function identityAfterPlan(plan: Plan, current: IdentityState): IdentityState {
-  if (plan.identity.action !== 'write') return current;
-  const to = plan.identity.to;
-  return { type: to.type, userAssigned: Object.keys(to.userAssignedIdentities ?? {}).map((id) => ({ id })) };
+const isTimeout = (e: unknown) => e instanceof DOMException && e.name === 'TimeoutError';
+
+function invalidIdErrors(resourceId: string): Findings['errors'] {
+  try {
+    parseArmId(resourceId);
+    return [];
+  } catch (e) {
+    return [toOutcomeError(e)];
+  }
+}
+
+/** What applying did, as the outcome says it. */
+function applied(plan: Plan, result: ApplyResult): Findings {
+  const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
+  // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
+  const pending = result.pending && result.pending.length > 0 ? result.pending : undefined;
+  return {
+    principalId: result.principalId,
+    ...(result.grantee ? { grantee: result.grantee } : {}),
+    identityAfter: result.identityAfter,
+    actions: result.actions,
+    ...(result.workloadIdentities ? { workloadIdentities: result.workloadIdentities } : {}),
+    plan: reportPlan(plan, result.observed),
+    skipped: daprFindings(plan, result.observed.daprClientIds),
+    status: pending ? 'pending' : wrote ? 'remediated' : 'compliant',
+    ...(pending ? { blockers: pending } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { abortableSleep } from '../abortable-sleep';
 import { AutopilotError } from '../errors';
+import type { CallBudget } from './call-budget';
 
 export interface BackoffSettings {
   initialDelayMs: number;
@@ -18,7 +19,7 @@ export class DeadlineExceededError extends AutopilotError {
 
 /**
  * Retries what the SDK does not: replication delays (PrincipalNotFound) and "another operation in
- * progress" conflicts. Bounded by attempts and by the signal's deadline, with exponential backoff
+ * progress" conflicts. Bounded by attempts and by the budget's deadline, with exponential backoff
  * and jitter so parallel remediations do not retry in lockstep.
  */
 export async function withBackoff<T>(
@@ -26,7 +27,7 @@ export async function withBackoff<T>(
   attempt: () => Promise<T>,
   shouldRetry: (error: unknown) => boolean,
   settings: BackoffSettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   onRetry?: (error: unknown, attemptNumber: number, delayMs: number) => void,
 ): Promise<T> {
   let delay = settings.initialDelayMs;
@@ -34,12 +35,12 @@ export async function withBackoff<T>(
     try {
       return await attempt();
     } catch (e) {
-      if (signal.aborted) throw new DeadlineExceededError(what, e);
+      if (budget.signal.aborted) throw new DeadlineExceededError(what, e);
       if (!shouldRetry(e) || n >= settings.maxAttempts) throw e;
       const wait = Math.min(settings.maxDelayMs, delay) * (0.8 + Math.random() * 0.4);
       onRetry?.(e, n, wait);
       try {
-        await abortableSleep(wait, signal);
+        await abortableSleep(wait, budget.signal);
       } catch {
         throw new DeadlineExceededError(what, e);
       }

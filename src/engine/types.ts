@@ -230,8 +230,6 @@ export interface CosmosSqlRoleAssignmentPlan {
   scope: string;
   /** Set when the target came from a tag: the account is read before any write and must pass these checks. */
   target?: GrantTargetCheck;
-  /** Known after assessment: the principal already holds it. */
-  present?: boolean;
 }
 
 /** What the product derived from a Dapr-enabled container app's components (see src/engine/dapr.ts). */
@@ -253,8 +251,6 @@ export interface DaprComponentPlan {
   status: 'grants' | 'refused' | 'not-honoured' | 'unknown-type';
   targets: Array<{ field: string; value: string; resourceId?: string; roles: string[] }>;
   problems: PlanBlocker[];
-  /** Whether the component's `azureClientId` must name the grantee, and what the product does about it. */
-  clientId?: DaprClientIdDecision;
 }
 
 export interface DaprClientIdDecision {
@@ -264,34 +260,66 @@ export interface DaprClientIdDecision {
   detail: string;
 }
 
+/** What planning decided; never changed once made (what is observed of it is kept apart: ObservedGrants). */
 export interface Plan {
-  resourceId: string;
-  resourceType: SupportedResourceType;
-  rule: string;
-  mode: RuleMode;
-  identity: IdentityChange;
-  userAssignedIdentity?: UserAssignedIdentityPlan;
-  principal: PrincipalSource;
-  roleAssignments: RoleAssignmentPlan[];
+  readonly resourceId: string;
+  readonly resourceType: SupportedResourceType;
+  readonly rule: string;
+  readonly mode: RuleMode;
+  readonly identity: IdentityChange;
+  readonly userAssignedIdentity?: UserAssignedIdentityPlan;
+  readonly principal: PrincipalSource;
+  readonly roleAssignments: readonly RoleAssignmentPlan[];
   /** Profiles applied, in order. */
-  profiles: string[];
-  notes: string[];
+  readonly profiles: readonly string[];
+  readonly notes: readonly string[];
   /** Non-empty: nothing is written; the outcome is `blocked` with these reasons. */
-  blockers: PlanBlocker[];
+  readonly blockers: readonly PlanBlocker[];
   /** Blockers the rule's workload options lift: side effects the write will have (e.g. a restart). */
-  consented?: PlanBlocker[];
+  readonly consented?: readonly PlanBlocker[];
   /** Which of the workload's principals gets the roles, and what is known of it at plan time. */
-  grantee?: PrincipalDescription;
+  readonly grantee?: PrincipalDescription;
   /** Steps after the identity write (from the type's module); absent or empty when none are needed. */
-  followUps?: PlannedFollowUp[];
+  readonly followUps?: readonly PlannedFollowUp[];
   /** AKS workload identity: one identity and federated credential per service account of the rule. */
-  workloadIdentities?: WorkloadIdentityPlan[];
+  readonly workloadIdentities?: readonly WorkloadIdentityPlan[];
   /** AKS workload identity: the cluster write that enables what is missing (the rule opted in). */
-  clusterChange?: ClusterWorkloadIdentityChange;
+  readonly clusterChange?: ClusterWorkloadIdentityChange;
   /** Cosmos DB data-plane role assignments (a second kind of grant, beside `roleAssignments`). */
-  dataPlaneRoleAssignments?: CosmosSqlRoleAssignmentPlan[];
+  readonly dataPlaneRoleAssignments?: readonly CosmosSqlRoleAssignmentPlan[];
   /** Set for a Dapr-enabled container app whose rule has a `dapr` section. */
-  dapr?: DaprPlan;
+  readonly dapr?: DaprPlan;
+}
+
+/** A role assignment in a plan report: resolved and assessed once the run got that far. */
+export interface ReportedRoleAssignment extends RoleAssignmentPlan {
+  roleDefinitionId?: string;
+  /** The principal holds it (after assessment or apply). */
+  present?: boolean;
+}
+
+export interface ReportedCosmosSqlRoleAssignment extends CosmosSqlRoleAssignmentPlan {
+  /** Known after assessment: the principal already holds it. */
+  present?: boolean;
+}
+
+export interface ReportedDaprComponent extends DaprComponentPlan {
+  /** Whether the component's `azureClientId` must name the grantee, and what the product does about it. */
+  clientId?: DaprClientIdDecision;
+}
+
+/**
+ * A plan as an outcome reports it: the plan, with what was observed of its grants (src/engine/plan-report.ts).
+ * The plan itself never carries observations.
+ */
+export interface PlanReport extends Plan {
+  roleAssignments: ReportedRoleAssignment[];
+  dataPlaneRoleAssignments?: ReportedCosmosSqlRoleAssignment[];
+  dapr?: DaprPlanReport;
+}
+
+export interface DaprPlanReport extends DaprPlan {
+  components: ReportedDaprComponent[];
 }
 
 /** Enabling the OIDC issuer and/or workload identity on a cluster (one PUT with If-Match). */
@@ -395,7 +423,8 @@ export interface RemediationOutcome {
   principalId?: string;
   identityBefore?: string;
   identityAfter?: string;
-  plan?: Plan;
+  /** The plan, with what was observed of its grants. */
+  plan?: PlanReport;
   actions: ActionRecord[];
   skipped: Array<{ reason: string; detail: string }>;
   /** Why a `blocked` (or `pending`) outcome is not done, and what to do. */

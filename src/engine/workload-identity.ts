@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { parseArmId } from '../arm/resource-id';
 import { resolveIdentityResourceGroup, type Rule, type WorkloadIdentityOptions } from '../config';
 import { AutopilotError, isArmCallError } from '../errors';
-import type { ApplySettings, AssessedRoleAssignment } from './apply';
-import type { EnginePorts, FederatedCredential, UserAssignedIdentity } from './ports';
+import type { ApplySettings } from './apply';
+import { credentialDecision, type FederatedCredentialContext, MAX_FEDERATED_CREDENTIALS, reconcileCredential } from './grants/federated-credentials';
+import type { AssessedRoleAssignment } from './grants/role-assignments';
+
+export { credentialDecision, MAX_FEDERATED_CREDENTIALS };
+import type { CallBudget } from './call-budget';
+import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { withBackoff } from './retry';
 import {
   type ActionRecord,
@@ -29,8 +34,6 @@ import {
  * no name a creator picks can make two clusters (or two service accounts) share an identity.
  */
 
-/** Learn (workload-identity-federation-considerations): at most 20 federated credentials per identity. */
-export const MAX_FEDERATED_CREDENTIALS = 20;
 /** Learn (federated credential configuration): issuer and subject are at most 600 characters. */
 const MAX_ISSUER_LENGTH = 600;
 
@@ -163,42 +166,6 @@ export function planWorkloadIdentities(resource: ResourceState, rule: Rule, opti
   return { workloadIdentities, notes, blockers: [] };
 }
 
-const sameCredential = (found: FederatedCredential, wanted: { issuer: string; subject: string }) => found.issuer === wanted.issuer && found.subject === wanted.subject;
-const rightAudiences = (found: FederatedCredential) => found.audiences.length === 1 && found.audiences[0] === TOKEN_EXCHANGE_AUDIENCE;
-
-/**
- * Compares what an identity has with what the service account needs: `exists` (our name, or the same
- * issuer and subject under another name, which Azure would refuse to duplicate: "Issuer and subject
- * combination already exists"), `write` (missing, or ours and stale), or a refusal: someone else's
- * credential under our name is never overwritten, and an identity at the limit of 20 is not written.
- */
-export function credentialDecision(
-  existing: FederatedCredential[],
-  wanted: FederatedCredentialPlan & { issuer: string },
-  identityId: string,
-): { kind: 'exists'; name: string } | { kind: 'write'; replaces: boolean } {
-  const named = existing.find((f) => f.name.toLowerCase() === wanted.name.toLowerCase());
-  if (named) {
-    if (sameCredential(named, wanted) && rightAudiences(named)) return { kind: 'exists', name: named.name };
-    if (!named.ours) {
-      throw new AutopilotError(
-        'FederatedCredentialConflict',
-        `federated credential '${named.name}' on ${identityId} trusts issuer '${named.issuer}' and subject '${named.subject}', and identity-autopilot did not write it; it is not overwritten. Remove or rename it to let the product add its own`,
-      );
-    }
-    return { kind: 'write', replaces: true };
-  }
-  const duplicate = existing.find((f) => sameCredential(f, wanted) && rightAudiences(f));
-  if (duplicate) return { kind: 'exists', name: duplicate.name };
-  if (existing.length >= MAX_FEDERATED_CREDENTIALS) {
-    throw new AutopilotError(
-      'FederatedCredentialLimit',
-      `${identityId} already has ${existing.length} federated credentials, the most an identity may have (Learn: workload-identity-federation-considerations); none is added`,
-    );
-  }
-  return { kind: 'write', replaces: false };
-}
-
 /** The result line for one service account. */
 function resultFor(
   wi: WorkloadIdentityPlan,
@@ -215,6 +182,10 @@ function resultFor(
   };
 }
 
+function credentialContext(clusterId: string, wi: WorkloadIdentityPlan, ua: UserAssignedIdentity, issuer: string): FederatedCredentialContext {
+  return { identityId: ua.id, principalId: ua.principalId, clusterId, serviceAccount: wi.serviceAccount, wanted: { ...wi.credential, issuer } };
+}
+
 /** Which of the rule's roles the principal holds (undefined: an identity still to be created, holding none). */
 type Presence = (principalId: string | undefined) => Promise<AssessedRoleAssignment[]>;
 /** Grants the missing roles to the principal; what is held afterwards, and what failed. */
@@ -225,21 +196,22 @@ type Grant = (principalId: string, principalIsNew: boolean) => Promise<{ assesse
  * that exists but is not ours is refused (IdentityNotOwned), as applying would refuse it.
  */
 export async function assessWorkloadIdentities(
-  plans: WorkloadIdentityPlan[],
+  clusterId: string,
+  plans: readonly WorkloadIdentityPlan[],
   ports: EnginePorts,
-  signal: AbortSignal,
+  budget: CallBudget,
   present: Presence,
 ): Promise<{ results: WorkloadIdentityResult[]; complete: boolean }> {
   const results: WorkloadIdentityResult[] = [];
   let complete = true;
   for (const wi of plans) {
-    const ua = await ports.userAssignedIdentities.find(wi.identity, signal);
+    const ua = await ports.userAssignedIdentities.find(wi.identity, budget);
     const issuer = wi.credential.issuer;
     let status: WorkloadIdentityResult['credential']['status'] = 'missing';
     let name = wi.credential.name;
     if (ua && issuer) {
-      const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), { ...wi.credential, issuer }, ua.id);
-      if (decision.kind === 'exists') [status, name] = ['exists', decision.name];
+      const { heldAs } = await reconcileCredential(ports, credentialContext(clusterId, wi, ua, issuer), budget);
+      if (heldAs) [status, name] = ['exists', heldAs];
     }
     const roles = await present(ua?.principalId);
     if (!ua || status !== 'exists' || roles.some((r) => !r.present)) complete = false;
@@ -254,11 +226,12 @@ export async function assessWorkloadIdentities(
  * not support concurrent credential writes on one identity and answers 409), then the roles.
  */
 export async function applyWorkloadIdentities(
-  plans: WorkloadIdentityPlan[],
+  clusterId: string,
+  plans: readonly WorkloadIdentityPlan[],
   facts: WorkloadIdentityFacts,
   ports: EnginePorts,
   settings: ApplySettings,
-  signal: AbortSignal,
+  budget: CallBudget,
   actions: ActionRecord[],
   grant: Grant,
 ): Promise<{ results: WorkloadIdentityResult[]; failures: unknown[] }> {
@@ -268,20 +241,20 @@ export async function applyWorkloadIdentities(
   const results: WorkloadIdentityResult[] = [];
   const failures: unknown[] = [];
   for (const wi of plans) {
-    const ua = await ports.userAssignedIdentities.ensure(wi.identity, signal);
+    const ua = await ports.userAssignedIdentities.ensure(wi.identity, budget);
     actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
-    const wanted = { ...wi.credential, issuer };
+    const context = credentialContext(clusterId, wi, ua, issuer);
     const credential = await withBackoff(
       `federated credential ${wi.credential.name} on ${ua.id}`,
       async () => {
-        const decision = credentialDecision(await ports.federatedCredentials.list(ua.id, signal), wanted, ua.id);
-        if (decision.kind === 'exists') return { name: decision.name, status: 'exists' as const };
-        const written = await ports.federatedCredentials.put(ua.id, wanted, signal);
-        return { name: wanted.name, status: decision.replaces || written === 'updated' ? ('updated' as const) : ('created' as const) };
+        const { write, heldAs } = await reconcileCredential(ports, context, budget);
+        if (!write) return { name: heldAs!, status: 'exists' as const };
+        const written = await ports.federatedCredentials.put(ua.id, context.wanted, budget);
+        return { name: context.wanted.name, status: write.replaces || written === 'updated' ? ('updated' as const) : ('created' as const) };
       },
       (e) => isArmCallError(e) && e.status === 409 && e.transient,
       settings.conflictBackoff,
-      signal,
+      budget,
       (e, n, d) => settings.onRetry?.('federated credential', e, n, d),
     );
     actions.push({ kind: `federated-credential-${credential.status}`, identityId: ua.id, name: credential.name, issuer, subject: wi.subject });

@@ -5,7 +5,7 @@ import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/
 import type { Plan, ResourceState } from '../engine/types';
 import type { EnginePorts } from '../engine/ports';
 import { planDaprGrants } from '../engine/dapr';
-import { markCosmosPresent } from '../engine/data-plane';
+import { missingCosmosGrants } from '../engine/grants/cosmos-sql-role-assignments';
 import { isAutopilotError } from '../errors';
 import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
 import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
@@ -127,7 +127,8 @@ export async function assessPage(
     const options = context.rules.rules.find((r) => r.name === p.plan.rule)?.dapr;
     if (!options) continue;
     try {
-      await planDaprGrants(p.plan, p.resource, options, context.ports, AbortSignal.timeout(DAPR_ASSESSMENT_MS));
+      const dapr = await planDaprGrants(p.plan, p.resource, options, context.ports, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) });
+      if (dapr) planned[i] = { resource: p.resource, plan: dapr.plan };
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       planned[i] = { kind: 'invalid', resourceId: p.resource.id, code: e.code, detail: e.message };
@@ -173,8 +174,8 @@ export async function assessPage(
       }
       // The second kind of grant: Cosmos DB data-plane roles, listed per account.
       if ((plan.dataPlaneRoleAssignments ?? []).length > 0 && context.ports?.cosmosRoleAssignments) {
-        await markCosmosPresent(plan, principal, context.ports as EnginePorts, AbortSignal.timeout(DAPR_ASSESSMENT_MS), { principalIsNew: !principal });
-        for (const d of plan.dataPlaneRoleAssignments!.filter((x) => !x.present)) {
+        const absent = await missingCosmosGrants({ plan, principalId: principal, principalIsNew: !principal }, context.ports as EnginePorts, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) });
+        for (const d of absent) {
           missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
         }
       }
