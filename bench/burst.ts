@@ -21,15 +21,15 @@
  * the writes per 10 s and the outcomes per trigger.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { formatTable } from '../src/app/text-table';
-import { ROLE, startArmEmulator } from '../tools/arm-emulator';
-import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { type AppProcess, type FromApp, startAppProcess } from '../test/support/app-processes';
 import { startAzurite } from '../test/support/azurite';
-import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { hostJsonQueueSettings } from '../test/support/queue-host';
+import { ROLE, startArmEmulator } from '../tools/arm-emulator';
+import { resourceWriteEvent } from '../tools/arm-emulator/events';
+import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { benchmarkRulesYaml } from './rules';
 
 const list = (name: string, fallback: number[]) => {
@@ -70,7 +70,14 @@ async function run(events: number, instances: number): Promise<RunResult> {
     }
     emulator.faults.add({ operation: 'read', action: { kind: 'latency', ms: 20 } });
     emulator.faults.add({ operation: 'write', action: { kind: 'latency', ms: 50 } });
-    const ids = Array.from({ length: events }, (_, i) => seedResource(emulator.state, { subscriptionId: SUBS[i % SUBS.length]!, resourceGroup: 'rg-burst', type: SEED_TYPES.webApp, name: `web-burst-${i}` }));
+    const ids = Array.from({ length: events }, (_, i) =>
+      seedResource(emulator.state, {
+        subscriptionId: SUBS[i % SUBS.length]!,
+        resourceGroup: 'rg-burst',
+        type: SEED_TYPES.webApp,
+        name: `web-burst-${i}`,
+      }),
+    );
     const host = hostJsonQueueSettings();
     const hostJson = JSON.parse(readFileSync(join(__dirname, '..', 'host.json'), 'utf8'));
     const [h, m, s] = String(hostJson.extensions.queues.maxPollingInterval).split(':').map(Number) as [number, number, number];
@@ -108,8 +115,15 @@ async function run(events: number, instances: number): Promise<RunResult> {
         if (error !== undefined && process.env.BURST_DEBUG) {
           const target = apps[(n + attempt) % apps.length]!;
           setTimeout(() => {
-            const seen = target.messages.filter((m) => 'resourceId' in m && m.resourceId.toLowerCase() === id.toLowerCase()).map((m) => `${m.kind} ${m.kind === 'outcome' ? `${m.status}/${m.reason ?? ''}` : m.kind === 'ignored' ? m.reason : ''} at ${(('at' in m ? m.at : 0) - started) / 1000} s`);
-            process.stderr.write(`  delivery of ${id.split('/').pop()} to instance ${target.index} at ${((sentAt - started) / 1000).toFixed(1)} s: ${error}; seen: ${seen.join('; ')}\n`);
+            const seen = target.messages
+              .filter((m) => 'resourceId' in m && m.resourceId.toLowerCase() === id.toLowerCase())
+              .map(
+                (m) =>
+                  `${m.kind} ${m.kind === 'outcome' ? `${m.status}/${m.reason ?? ''}` : m.kind === 'ignored' ? m.reason : ''} at ${(('at' in m ? m.at : 0) - started) / 1000} s`,
+              );
+            process.stderr.write(
+              `  delivery of ${id.split('/').pop()} to instance ${target.index} at ${((sentAt - started) / 1000).toFixed(1)} s: ${error}; seen: ${seen.join('; ')}\n`,
+            );
           }, 20_000);
         }
         if (error === undefined) return;
@@ -147,27 +161,36 @@ async function run(events: number, instances: number): Promise<RunResult> {
       const per10 = (times: number[]) => {
         const b = new Map<number, number>();
         for (const t of times) b.set(Math.floor(t / 10_000), (b.get(Math.floor(t / 10_000)) ?? 0) + 1);
-        return [...b].sort((x, y) => x[0] - y[0]).map(([k, n]) => `${k * 10}s:${n}`).join(' ');
+        return [...b]
+          .sort((x, y) => x[0] - y[0])
+          .map(([k, n]) => `${k * 10}s:${n}`)
+          .join(' ');
       };
       process.stderr.write(`  writes per 10 s: ${per10(writeTimes)}\n`);
       type Outcome = Extract<FromApp, { kind: 'outcome' }>;
       const isOutcome = (m: FromApp): m is Outcome => m.kind === 'outcome';
       const outcomes = apps.flatMap((a) => a.messages).filter(isOutcome);
       const byTrigger = new Map<string, number>();
-      for (const m of outcomes) byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
+      for (const m of outcomes)
+        byTrigger.set(`${m.trigger}/${m.status}/${m.reason ?? ''}`, (byTrigger.get(`${m.trigger}/${m.status}/${m.reason ?? ''}`) ?? 0) + 1);
       process.stderr.write(`  outcomes: ${[...byTrigger].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
       // Hand-offs by when they were made and when they were due back (made + their delay), per 10 s.
       const due = (m: Outcome) => m.at - started + (m.retryAfterMs ?? 0);
       const deferred = outcomes.filter((m) => m.status === 'deferred');
       process.stderr.write(`  hand-offs made per 10 s: ${per10(deferred.map((m) => m.at - started))}\n`);
       process.stderr.write(`  hand-offs due per 10 s: ${per10(deferred.map(due))}\n`);
-      process.stderr.write(`  queue outcomes per 10 s: ${per10(outcomes.filter((m) => m.trigger !== 'eventGrid' && m.status !== 'deferred').map((m) => m.at - started))}\n`);
+      process.stderr.write(
+        `  queue outcomes per 10 s: ${per10(outcomes.filter((m) => m.trigger !== 'eventGrid' && m.status !== 'deferred').map((m) => m.at - started))}\n`,
+      );
       // The write bucket of each subscription as ARM kept it (200 + 10/s, less every write it let through): its highest level per 10 s.
       for (const sub of SUBS) {
         let level = 200;
         let at = started;
         const highest = new Map<number, number>();
-        const writes = calls.filter((c) => c.operation !== 'read' && c.status !== 429 && c.path.toLowerCase().includes(sub)).map((c) => c.at).sort((a, b) => a - b);
+        const writes = calls
+          .filter((c) => c.operation !== 'read' && c.status !== 429 && c.path.toLowerCase().includes(sub))
+          .map((c) => c.at)
+          .sort((a, b) => a - b);
         for (const t of writes) {
           level = Math.min(200, level + ((t - at) / 1000) * 10);
           at = t;
@@ -189,9 +212,12 @@ async function run(events: number, instances: number): Promise<RunResult> {
     const messages = apps.flatMap((a) => a.messages);
     const handOffs = messages.filter((m) => m.kind === 'outcome' && m.status === 'deferred').length;
     const handOffReasons = new Map<string, number>();
-    for (const m of messages) if (m.kind === 'outcome' && m.status === 'deferred') handOffReasons.set(m.reason ?? '?', (handOffReasons.get(m.reason ?? '?') ?? 0) + 1);
+    for (const m of messages)
+      if (m.kind === 'outcome' && m.status === 'deferred')
+        handOffReasons.set(m.reason ?? '?', (handOffReasons.get(m.reason ?? '?') ?? 0) + 1);
     const failures = new Map<string, number>();
-    for (const m of messages) if (m.kind === 'outcome') for (const code of m.errors ?? []) failures.set(code, (failures.get(code) ?? 0) + 1);
+    for (const m of messages)
+      if (m.kind === 'outcome') for (const code of m.errors ?? []) failures.set(code, (failures.get(code) ?? 0) + 1);
     if (failures.size > 0) process.stdout.write(`  errors in outcomes: ${[...failures].map(([c, n]) => `${c} ${n}`).join(', ')}\n`);
     const toDone = [...done.entries()].map(([id, at]) => at - eventTimes.get(id.toLowerCase())!);
     const lost = ids.length - done.size;

@@ -84,7 +84,12 @@ async function main(): Promise<void> {
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'autopilot-cold-start-'));
   try {
     const { buildPackage } = (await import(pathToFileURL(join(REPO, 'scripts/build/package.mjs')).href)) as {
-      buildPackage(o: { out: string; zip?: boolean; quiet?: boolean; rules?: string }): Promise<{ bundle: string; bundleBytes: number; runtimeBundle: string; runtimeBytes: number; root: string; rules: string }>;
+      buildPackage(o: {
+        out: string;
+        zip?: boolean;
+        quiet?: boolean;
+        rules?: string;
+      }): Promise<{ bundle: string; bundleBytes: number; runtimeBundle: string; runtimeBytes: number; root: string; rules: string }>;
     };
     const pkg = await buildPackage({ out: dir, zip: false, quiet: true });
     const hello = await buildHello(dir);

@@ -20,19 +20,19 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { createAutopilot } from '../src/app/composition';
-import { readSettings } from '../src/settings/settings';
-import { formatTable } from '../src/app/text-table';
-import { triggerNamed } from '../src/functions/triggers';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { ROLE, startArmEmulator, type ArmEmulator } from '../tools/arm-emulator';
+import { createAutopilot } from '../src/app/composition';
+import { formatTable } from '../src/app/text-table';
+import type { SupportedResourceType } from '../src/arm/resource-types';
+import { triggerNamed } from '../src/functions/triggers';
+import { readSettings } from '../src/settings/settings';
 import { startAzurite } from '../test/support/azurite';
 import { hostJsonQueueSettings, runQueueHost } from '../test/support/queue-host';
+import { type ArmEmulator, ROLE, startArmEmulator } from '../tools/arm-emulator';
+import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { resourceTypeModel } from '../tools/arm-emulator/resource-types';
 import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
-import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { benchmarkRules } from './rules';
-import type { SupportedResourceType } from '../src/arm/resource-types';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,13 +63,20 @@ async function main(): Promise<void> {
   emulator.faults.add({ operation: 'read', action: { kind: 'latency', ms: READ_MS } });
   emulator.faults.add({ operation: 'write', action: { kind: 'latency', ms: WRITE_MS } });
   Object.assign(process.env, emulator.managedIdentityEnvironment);
-  const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'inline', AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25' });
+  const settings = readSettings({
+    AUTOPILOT_ARM_ENDPOINT: emulator.url,
+    AUTOPILOT_RULES_PATH: 'inline',
+    AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25',
+  });
   const app = createAutopilot(settings, { rules: benchmarkRules([SUB]), ca: emulator.ca, credential: new ManagedIdentityCredential() });
   const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
-  const context = () => new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: () => undefined });
+  const context = () =>
+    new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: () => undefined });
   await app.self();
 
-  process.stdout.write(`Conditions: injected latency reads ${READ_MS} ms, writes ${WRITE_MS} ms; LRO Retry-After 1 s; 2 role assignments per resource; spec validation off.\n\n`);
+  process.stdout.write(
+    `Conditions: injected latency reads ${READ_MS} ms, writes ${WRITE_MS} ms; LRO Retry-After 1 s; 2 role assignments per resource; spec validation off.\n\n`,
+  );
   const rows: string[][] = [];
   let worstRatio = 0;
   for (const [label, type] of Object.entries(SEED_TYPES)) {
@@ -77,7 +84,12 @@ async function main(): Promise<void> {
     emulator.lro.durationMs = lro;
     const samples: Array<{ ms: number; calls: number; polls: number; groupRead: number }> = [];
     for (let run = 0; run < 3; run++) {
-      const id = seedResource(emulator.state, { subscriptionId: SUB, resourceGroup: `rg-bench-${label.toLowerCase()}`, type, name: `${label.toLowerCase()}-${run}` });
+      const id = seedResource(emulator.state, {
+        subscriptionId: SUB,
+        resourceGroup: `rg-bench-${label.toLowerCase()}`,
+        type,
+        name: `${label.toLowerCase()}-${run}`,
+      });
       const before = emulator.lastSeq;
       const started = performance.now();
       await handler(resourceWriteEvent({ resourceId: id }), context());
@@ -109,7 +121,16 @@ async function main(): Promise<void> {
     const everyAtMinimum = samples.every((s) => s.calls <= minimumOf(s.groupRead));
     const cold = samples[0]!;
     worstRatio = Math.max(worstRatio, wall / unavoidable);
-    rows.push([type, String(calls), String(minimum), `${cold.calls} / ${minimumOf(1)}`, everyAtMinimum ? 'yes' : 'NO', `${wall.toFixed(0)} ms`, `${unavoidable} ms`, (wall / unavoidable).toFixed(2)]);
+    rows.push([
+      type,
+      String(calls),
+      String(minimum),
+      `${cold.calls} / ${minimumOf(1)}`,
+      everyAtMinimum ? 'yes' : 'NO',
+      `${wall.toFixed(0)} ms`,
+      `${unavoidable} ms`,
+      (wall / unavoidable).toFixed(2),
+    ]);
   }
   process.stdout.write(
     `${formatTable(['type (median of 3)', 'ARM calls', 'minimum', 'first in group (calls / min)', 'calls <= min', 'wall', 'unavoidable', 'ratio'], rows)}\n`,
@@ -136,16 +157,30 @@ async function longWriteFromQueue(emulator: ArmEmulator): Promise<void> {
     const app = createAutopilot(settings, { rules: benchmarkRules([SUB]), ca: emulator.ca, credential: new ManagedIdentityCredential() });
     await app.self();
     const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
-    const id = seedResource(emulator.state, { subscriptionId: SUB, resourceGroup: 'rg-bench-long', type: SEED_TYPES.containerGroup, name: 'aci-long' });
+    const id = seedResource(emulator.state, {
+      subscriptionId: SUB,
+      resourceGroup: 'rg-bench-long',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-long',
+    });
     const event = resourceWriteEvent({ resourceId: id });
     const before = emulator.lastSeq;
     const logs: Array<Record<string, any>> = [];
     const capture = (...args: unknown[]) => args.forEach((a) => logs.push(JSON.parse(String(a))));
-    await handler(event, new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: (_l, ...a) => capture(...a) }));
+    await handler(
+      event,
+      new InvocationContext({ invocationId: randomUUID(), functionName: 'resourceWriteSuccess', logHandler: (_l, ...a) => capture(...a) }),
+    );
     const acknowledgedAfter = Date.now() - Date.parse(event.eventTime);
     const service = QueueServiceClient.fromConnectionString(azurite.connectionString);
     const queue = service.getQueueClient(settings.sweep.queueName);
-    const run = await runQueueHost(queue, service.getQueueClient(`${settings.sweep.queueName}-poison`), triggerNamed('storageQueue', 'remediationQueue', () => app).handler, { ...hostJsonQueueSettings() }, { timeoutMs: 30 * 60_000 });
+    const run = await runQueueHost(
+      queue,
+      service.getQueueClient(`${settings.sweep.queueName}-poison`),
+      triggerNamed('storageQueue', 'remediationQueue', () => app).handler,
+      { ...hostJsonQueueSettings() },
+      { timeoutMs: 30 * 60_000 },
+    );
     const doneAfter = Date.now() - Date.parse(event.eventTime);
     const outcomes = [...logs, ...run.logs.map((l) => l.record)].filter((r) => r.event === 'remediation.outcome');
     const final = outcomes.at(-1)!;

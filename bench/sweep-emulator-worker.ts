@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseArmId } from '../src/arm/resource-id';
 import { ROLE, startArmEmulator } from '../tools/arm-emulator';
-import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 import { SyntheticEstate } from '../tools/arm-emulator/generated-estate';
+import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
 
 const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 
@@ -26,7 +26,15 @@ async function main(): Promise<void> {
     const estate = new SyntheticEstate({ ...generated, resources, driftPercent, tenantId: emulator.state.tenantId });
     estate.addContainersTo(emulator.state);
     emulator.resourceGraph.useGeneratedEstate(estate);
-    parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted: estate.drifted, roleAssignments: estate.roleAssignments, subscriptions: estate.subscriptionIds });
+    parentPort!.postMessage({
+      kind: 'ready',
+      url: emulator.url,
+      ca: emulator.ca,
+      env: emulator.managedIdentityEnvironment,
+      drifted: estate.drifted,
+      roleAssignments: estate.roleAssignments,
+      subscriptions: estate.subscriptionIds,
+    });
     serve(emulator);
     return;
   }
@@ -44,14 +52,22 @@ async function main(): Promise<void> {
     const parent = parseArmId(id).isChild ? id.split('/').slice(0, -2).join('/') : undefined;
     if (parent) compliant(emulator, parent, sub, rg);
     // Every fifth resource has drifted, in three ways: never remediated, identity removed, a grant deleted.
-    const kind = i % Math.round(100 / driftPercent) === 0 ? (drifted++ % 3) : -1;
+    const kind = i % Math.round(100 / driftPercent) === 0 ? drifted++ % 3 : -1;
     if (kind === 0) continue;
     const principalId = randomUUID();
     if (kind !== 1) emulator.state.resource(id)!.body.identity = { type: 'SystemAssigned', principalId, tenantId: emulator.state.tenantId };
     emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${sub}/resourceGroups/${rg}` });
     if (kind !== 2) emulator.state.grant({ principalId, roleDefinitionGuid: METRICS_PUBLISHER, scope: id });
   }
-  parentPort!.postMessage({ kind: 'ready', url: emulator.url, ca: emulator.ca, env: emulator.managedIdentityEnvironment, drifted, roleAssignments: emulator.state.roleAssignments.size, subscriptions });
+  parentPort!.postMessage({
+    kind: 'ready',
+    url: emulator.url,
+    ca: emulator.ca,
+    env: emulator.managedIdentityEnvironment,
+    drifted,
+    roleAssignments: emulator.state.roleAssignments.size,
+    subscriptions,
+  });
   serve(emulator);
 }
 

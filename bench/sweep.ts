@@ -12,12 +12,12 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createAutopilot } from '../src/app/composition';
-import { readSettings } from '../src/settings/settings';
-import { formatTable } from '../src/app/text-table';
-import { benchmarkRules } from './rules';
-import { InMemoryReportStore, runSweep } from '../src/sweep';
 import type { TokenCredential } from '@azure/core-auth';
+import { createAutopilot } from '../src/app/composition';
+import { formatTable } from '../src/app/text-table';
+import { readSettings } from '../src/settings/settings';
+import { InMemoryReportStore, runSweep } from '../src/sweep';
+import { benchmarkRules } from './rules';
 
 const SUBS = ['5a5a5a5a-0000-4000-8000-000000000001', '5a5a5a5a-0000-4000-8000-000000000002'];
 
@@ -43,7 +43,9 @@ function endpointCredential(env: Record<string, string>): TokenCredential {
   return {
     async getToken(scopes) {
       const resource = (Array.isArray(scopes) ? scopes[0]! : scopes).replace(/\/\.default$/, '');
-      const r = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`, { headers: { 'x-identity-header': env.IDENTITY_HEADER! } });
+      const r = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`, {
+        headers: { 'x-identity-header': env.IDENTITY_HEADER! },
+      });
       const body = (await r.json()) as { access_token: string; expires_on: string };
       return { token: body.access_token, expiresOnTimestamp: Number(body.expires_on) * 1000 };
     },
@@ -66,14 +68,23 @@ function ask<T>(worker: Worker, message: object, kind: string): Promise<T> {
 type Generated = { subscriptions: number; resourceGroupsPerSubscription: number };
 
 async function run(resources: number, quota?: { limit: number; windowMs: number }, generated?: Generated, sampleEveryMs = 100) {
-  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'sweep-emulator-worker.ts'))});`, { eval: true, workerData: { resources, driftPercent: 20, subscriptions: SUBS, quota, generated } });
+  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'sweep-emulator-worker.ts'))});`, {
+    eval: true,
+    workerData: { resources, driftPercent: 20, subscriptions: SUBS, quota, generated },
+  });
   const ready = await new Promise<Ready>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
   const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: ready.url, AUTOPILOT_RULES_PATH: 'unused.yaml' });
   // Counts only: a queue adapter that keeps messages would grow with the drift, not with the scan.
-  const counting = { name: 'remediations', sent: 0, async send() { this.sent++; } };
+  const counting = {
+    name: 'remediations',
+    sent: 0,
+    async send() {
+      this.sent++;
+    },
+  };
   const app = createAutopilot(settings, {
     rules: benchmarkRules(ready.subscriptions, 'rg-*'),
     ca: ready.ca,
@@ -99,10 +110,29 @@ async function run(resources: number, quota?: { limit: number; windowMs: number 
   clearInterval(sampler);
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
-  const stats = await ask<{ graphCalls: number; graphResourcesCalls: number; graph429: number; armCalls: number; armWrites: number; workerHeapMb: number }>(worker, { kind: 'stats', fromSeq: seq }, 'stats');
+  const stats = await ask<{
+    graphCalls: number;
+    graphResourcesCalls: number;
+    graph429: number;
+    armCalls: number;
+    armWrites: number;
+    workerHeapMb: number;
+  }>(worker, { kind: 'stats', fromSeq: seq }, 'stats');
   worker.postMessage({ kind: 'stop' });
   await new Promise((r) => worker.once('exit', r));
-  return { resources, ready, report, wallMs, heapGrowthMb: (heapPeak - heapBefore) / 1048576, retainedMb: (heapAfter - heapBefore) / 1048576, samples, stats, sent: counting.sent, quota, generated };
+  return {
+    resources,
+    ready,
+    report,
+    wallMs,
+    heapGrowthMb: (heapPeak - heapBefore) / 1048576,
+    retainedMb: (heapAfter - heapBefore) / 1048576,
+    samples,
+    stats,
+    sent: counting.sent,
+    quota,
+    generated,
+  };
 }
 
 /**
@@ -151,11 +181,16 @@ async function tenantScale(sizes: number[]): Promise<void> {
   const [small, big] = [runs.find((r) => r.resources === 100000), runs.find((r) => r.resources === 1000000)];
   if (small && big) {
     const ratio = big.heapGrowthMb / small.heapGrowthMb;
-    process.stdout.write(`Target: live heap at 1,000,000 within 2x of 100,000: ${ratio <= 2 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x).\n`);
+    process.stdout.write(
+      `Target: live heap at 1,000,000 within 2x of 100,000: ${ratio <= 2 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x).\n`,
+    );
   }
   const os = require('node:os') as typeof import('node:os');
   process.stdout.write(
-    `\nConditions: Node ${process.version}, ${os.cpus().length} CPU(s), load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}; emulator in a worker thread ` +
+    `\nConditions: Node ${process.version}, ${os.cpus().length} CPU(s), load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')}; emulator in a worker thread ` +
       `(HTTPS, tokens, no latency injected, spec validation off) serving a generated estate: 1,000 subscriptions x 10 resource groups, 5 resource types, ` +
       `2 role grants per resource, 20 % drift; Resource Graph quota 15 queries per 5 s per user; queue and report store in memory (counting only); ` +
       `live heap sampled every second after a forced gc.\n`,
@@ -194,7 +229,10 @@ async function main(): Promise<void> {
       `queue and report store in memory (counting only); Resource Graph quota off unless noted. Live heap growth = highest heapUsed sampled every 100 ms right after a forced gc, minus heapUsed before the scan${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc, or this is peak heapUsed including garbage)'}.\n`,
   );
   const big = runs.find((r) => r.resources === 100000 && !r.quota);
-  if (big) process.stdout.write(`Target: 100,000-resource scan under 60 s: ${big.wallMs < 60000 ? 'met' : 'NOT met'} (${(big.wallMs / 1000).toFixed(1)} s).\n`);
+  if (big)
+    process.stdout.write(
+      `Target: 100,000-resource scan under 60 s: ${big.wallMs < 60000 ? 'met' : 'NOT met'} (${(big.wallMs / 1000).toFixed(1)} s).\n`,
+    );
 }
 
 main().catch((e) => {

@@ -19,7 +19,10 @@ export function isAutopilotError(value: unknown, code?: string): value is Autopi
 
 /** A string that should be an ARM resource id or scope but is not. */
 export class InvalidResourceIdError extends AutopilotError {
-  constructor(readonly value: string, reason: string) {
+  constructor(
+    readonly value: string,
+    reason: string,
+  ) {
     super('InvalidResourceId', `'${printable(truncate(value))}' is not a valid ARM resource id: ${reason}`);
   }
 }

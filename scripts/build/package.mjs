@@ -25,7 +25,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
+import { deflateRawSync, crc32 as zlibCrc32 } from 'node:zlib';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(REPO, 'src', 'functions', 'index.ts');
@@ -142,7 +142,7 @@ export function zipDirectory(dir, zipPath) {
   const central = [];
   let offset = 0;
   const DOS_TIME = 0; // 00:00:00
-  const DOS_DATE = (2020 - 1980) << 9 | 1 << 5 | 1; // 2020-01-01
+  const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1; // 2020-01-01
   for (const name of listFiles(dir)) {
     const data = readFileSync(join(dir, name));
     const deflated = deflateRawSync(data, { level: 9 });
@@ -240,7 +240,11 @@ export async function buildPackage(input = {}) {
   copyFileSync(rulesSource, join(root, 'config', 'rules.yaml'));
   // Validate the rules now and stamp their digest: start-up then only compares digests (a bad file
   // fails the build here, with its key path and reason).
-  const check = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build', 'check-rules.ts'), join(root, 'config', 'rules.yaml')], { cwd: REPO, encoding: 'utf8' });
+  const check = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'scripts', 'build', 'check-rules.ts'), join(root, 'config', 'rules.yaml')],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   if (check.status !== 0) throw new Error(`the rules file ${relative(REPO, rulesSource)} is invalid: ${check.stderr.trim()}`);
   writeFileSync(join(root, 'config', 'rules.yaml.sha256'), check.stdout);
   copyFileSync(join(REPO, 'host.json'), join(root, 'host.json'));

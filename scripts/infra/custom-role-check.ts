@@ -11,12 +11,13 @@
  *   before each grant).
  * - Otherwise the script says which pairs it could not check.
  */
+
+import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { readFileSync } from 'node:fs';
 import { ArmClientPool, armClientOptions, PUBLIC_ARM_ENDPOINT } from '../../src/azure/clients';
 import { ArmRoleAssignmentPort } from '../../src/azure/role-assignment-port';
-import { builtinRoleById, builtinRoleRefusal, refuseAccessControl, type RoleDefinitionLookup } from '../../src/config/roles';
+import { builtinRoleById, builtinRoleRefusal, type RoleDefinitionLookup, refuseAccessControl } from '../../src/config/roles';
 import { isAutopilotError } from '../../src/errors';
 import { AppPermissionsError } from './permissions';
 
@@ -54,7 +55,11 @@ export async function checkCustomRoles(
       warnings.push(`${arg}: not checked against Azure (${e instanceof Error ? e.message : String(e)})`);
       continue;
     }
-    if (!found) throw new AppPermissionsError('CustomRoleMismatch', `${arg}: no role definition ${guid} is visible in subscription ${subscriptionId}`);
+    if (!found)
+      throw new AppPermissionsError(
+        'CustomRoleMismatch',
+        `${arg}: no role definition ${guid} is visible in subscription ${subscriptionId}`,
+      );
     if (!found.roleName || found.roleName.trim().toLowerCase() !== name.trim().toLowerCase()) {
       throw new AppPermissionsError('CustomRoleMismatch', `${arg}: ${guid} is the role '${found.roleName ?? '(no name)'}', not '${name}'`);
     }

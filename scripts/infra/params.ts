@@ -13,19 +13,18 @@
  * (skipped by --offline), the role's name and permissions as ARM has them; pairs it could not check
  * are reported on stderr.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
-import { readFileSync } from 'node:fs';
 import { PUBLIC_ARM_ENDPOINT } from '../../src/azure/clients';
 import { ArmManagementGroupPort } from '../../src/azure/management-group-port';
 import { loadRulesFile } from '../../src/config/load';
 import type { RulesConfig } from '../../src/config/types';
 import { GovernedSubscriptions } from '../../src/engine/governed-subscriptions';
 import { armRoleLookup, checkCustomRoles } from './custom-role-check';
-import { AppPermissionsError, buildRoleAssignmentCondition, deriveAppPermissions, type DeriveOptions } from './permissions';
+import { AppPermissionsError, buildRoleAssignmentCondition, type DeriveOptions, deriveAppPermissions } from './permissions';
 
 export const DEFAULT_RULES_PATHS = ['config/rules.yaml', 'config/rules.example.yaml'] as const;
 export const DEFAULT_OUT_PATH = 'infra/app-permissions.parameters.json';
@@ -82,7 +81,11 @@ export async function withManagementGroupsResolved(
   const groups = config.scope.managementGroups ?? [];
   if (groups.length === 0) return config;
   if (options.offline) {
-    if (config.scope.subscriptions.length === 0) throw new AppPermissionsError('ManagementGroupsNeedArm', `the rules govern by management group only (${groups.join(', ')}); resolving them needs ARM, so run without --offline`);
+    if (config.scope.subscriptions.length === 0)
+      throw new AppPermissionsError(
+        'ManagementGroupsNeedArm',
+        `the rules govern by management group only (${groups.join(', ')}); resolving them needs ARM, so run without --offline`,
+      );
     console.error(`infra:params: warning: --offline: subscriptions under ${groups.join(', ')} get no grants; run online to include them`);
     return config;
   }
@@ -116,14 +119,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   });
   if (positionals.length > 1) throw new Error(`expected at most one rules file, got: ${positionals.join(' ')}`);
 
-  const rulesPath = positionals[0] ? resolve(cwd, positionals[0]) : DEFAULT_RULES_PATHS.map((p) => resolve(cwd, p)).find((p) => existsSync(p));
+  const rulesPath = positionals[0]
+    ? resolve(cwd, positionals[0])
+    : DEFAULT_RULES_PATHS.map((p) => resolve(cwd, p)).find((p) => existsSync(p));
   if (!rulesPath) throw new Error(`no rules file: none of ${DEFAULT_RULES_PATHS.join(', ')} exists under ${cwd}`);
 
-  const fromEnv = (env[CUSTOM_ROLES_ENV] ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  const fromEnv = (env[CUSTOM_ROLES_ENV] ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const customRoleGuids = new Map([...fromEnv, ...(values['custom-role'] ?? [])].map(parseCustomRoleArg));
 
   const config = await withManagementGroupsResolved(loadRulesFile(rulesPath), { offline: values.offline ?? false, env });
-  if (config.scope.subscriptions.length === 0) throw new AppPermissionsError('NoGovernedSubscriptions', `no subscription is governed: ${config.scope.managementGroups?.join(', ')} hold none the deployer can see`);
+  if (config.scope.subscriptions.length === 0)
+    throw new AppPermissionsError(
+      'NoGovernedSubscriptions',
+      `no subscription is governed: ${config.scope.managementGroups?.join(', ')} hold none the deployer can see`,
+    );
   if (customRoleGuids.size > 0) {
     const arm = values.offline ? { reason: '--offline' } : await armRoleLookup(env);
     const warnings = await checkCustomRoles(

@@ -14,18 +14,22 @@
  * The Bicep templates receive the results through the generated parameters file (see params.ts); the
  * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
  */
+
+import { type CatalogueGrant, catalogueEntry } from '../../src/arm/dapr-components';
 import { isGuid } from '../../src/arm/resource-id';
-import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
+import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
 import type { RulesConfig } from '../../src/config/types';
-import { catalogueEntry, type CatalogueGrant } from '../../src/arm/dapr-components';
 
 /**
  * Cosmos DB data-plane grants (profiles' `cosmosDataRole`, Dapr's Cosmos components): the app writes
  * `sqlRoleAssignments` children of the governed accounts (and lists them to skip what is held). These
  * are Cosmos DB's own RBAC, outside Azure RBAC's role-assignment condition.
  */
-export const COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS = ['Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read', 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write'] as const;
+export const COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS = [
+  'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read',
+  'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write',
+] as const;
 /** Reading a Dapr app's components; writing them only where a rule lets the product set azureClientId. */
 export const DAPR_COMPONENT_READ = 'Microsoft.App/managedEnvironments/daprComponents/read';
 export const DAPR_COMPONENT_WRITE = 'Microsoft.App/managedEnvironments/daprComponents/write';
@@ -70,7 +74,15 @@ export interface DeriveOptions {
 /** Raised when the rules cannot be turned into a grant; the message says what to do. */
 export class AppPermissionsError extends Error {
   constructor(
-    readonly code: 'CustomRoleUnresolved' | 'CustomRoleMismatch' | 'InvalidRoleGuid' | 'PrivilegedRole' | 'ConditionTooLarge' | 'NoRoles' | 'ManagementGroupsNeedArm' | 'NoGovernedSubscriptions',
+    readonly code:
+      | 'CustomRoleUnresolved'
+      | 'CustomRoleMismatch'
+      | 'InvalidRoleGuid'
+      | 'PrivilegedRole'
+      | 'ConditionTooLarge'
+      | 'NoRoles'
+      | 'ManagementGroupsNeedArm'
+      | 'NoGovernedSubscriptions',
     message: string,
   ) {
     super(message);

@@ -16,23 +16,24 @@
  * AUTOPILOT_ARM_ENDPOINT (default public Azure) with AUTOPILOT_ARM_CA_PATH, as for `infra:params`.
  * Exit codes: 0 done (or declined, or nothing to do), 1 a problem (a read or a delete failed, input missing).
  */
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/core-auth';
 import type { ServiceClient } from '@azure/core-client';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { ArmClientPool, PUBLIC_ARM_ENDPOINT } from '../../src/azure/clients';
 import {
   planTeardown,
   subscriptionsToSearch,
   type TeardownContext,
-  teardownContextFromEnv,
   TeardownInputError,
   type TeardownInventory,
   type TeardownKind,
   type TeardownPlan,
+  teardownContextFromEnv,
 } from './teardown';
 
 /** api-versions of the calls (stable versions of Microsoft.Authorization and Microsoft.EventGrid). */
@@ -91,7 +92,10 @@ export class ArmReadError extends Error {
 }
 
 /** Reads what planTeardown decides from; a read that fails is a problem, and the rest is still read. */
-export async function readInventory(arm: TeardownArm, context: TeardownContext): Promise<{ inventory: TeardownInventory; problems: string[] }> {
+export async function readInventory(
+  arm: TeardownArm,
+  context: TeardownContext,
+): Promise<{ inventory: TeardownInventory; problems: string[] }> {
   const problems: string[] = [];
   const inventory: TeardownInventory = { roleAssignments: [], roleDefinitions: [], eventSubscriptions: [], systemTopics: [] };
   const attempt = async (work: () => Promise<void>) => {
@@ -105,9 +109,16 @@ export async function readInventory(arm: TeardownArm, context: TeardownContext):
   for (const sub of context.governedSubscriptionIds) {
     await attempt(async () => {
       const filter = encodeURIComponent(`principalId eq '${context.appPrincipalId}'`);
-      const items = await arm.list(`/subscriptions/${sub}/providers/Microsoft.Authorization/roleAssignments?api-version=${API_VERSION.roleAssignmentList}&$filter=${filter}`);
+      const items = await arm.list(
+        `/subscriptions/${sub}/providers/Microsoft.Authorization/roleAssignments?api-version=${API_VERSION.roleAssignmentList}&$filter=${filter}`,
+      );
       for (const a of items) {
-        inventory.roleAssignments.push({ id: a.id, scope: a.properties?.scope ?? '', roleDefinitionId: a.properties?.roleDefinitionId ?? '', principalId: a.properties?.principalId ?? '' });
+        inventory.roleAssignments.push({
+          id: a.id,
+          scope: a.properties?.scope ?? '',
+          roleDefinitionId: a.properties?.roleDefinitionId ?? '',
+          principalId: a.properties?.principalId ?? '',
+        });
       }
     });
   }
@@ -116,7 +127,8 @@ export async function readInventory(arm: TeardownArm, context: TeardownContext):
   // deployments did not output the role assigner's GUID): planTeardown keeps only the ones named as ours.
   const guids = new Set(context.customRoleGuids);
   const governedScopes = new Set(context.governedSubscriptionIds.map((s) => `/subscriptions/${s}`));
-  for (const a of inventory.roleAssignments) if (governedScopes.has(a.scope.toLowerCase())) guids.add(a.roleDefinitionId.split('/').pop()!.toLowerCase());
+  for (const a of inventory.roleAssignments)
+    if (governedScopes.has(a.scope.toLowerCase())) guids.add(a.roleDefinitionId.split('/').pop()!.toLowerCase());
   for (const guid of guids) {
     await attempt(async () => {
       const path = `/subscriptions/${context.governedSubscriptionIds[0]}/providers/Microsoft.Authorization/roleDefinitions/${guid}?api-version=${API_VERSION.roleDefinition}`;
@@ -124,18 +136,26 @@ export async function readInventory(arm: TeardownArm, context: TeardownContext):
       if (reply.status === 404) return;
       if (reply.status !== 200) throw new ArmReadError(path, reply);
       const p = reply.body?.properties ?? {};
-      inventory.roleDefinitions.push({ name: reply.body?.name ?? guid, roleName: p.roleName ?? '', type: p.type ?? '', assignableScopes: p.assignableScopes ?? [] });
+      inventory.roleDefinitions.push({
+        name: reply.body?.name ?? guid,
+        roleName: p.roleName ?? '',
+        type: p.type ?? '',
+        assignableScopes: p.assignableScopes ?? [],
+      });
     });
   }
 
   for (const sub of subscriptionsToSearch(context)) {
     await attempt(async () => {
-      const topics = await arm.list(`/subscriptions/${sub}/providers/Microsoft.EventGrid/systemTopics?api-version=${API_VERSION.systemTopic}`);
+      const topics = await arm.list(
+        `/subscriptions/${sub}/providers/Microsoft.EventGrid/systemTopics?api-version=${API_VERSION.systemTopic}`,
+      );
       for (const topic of topics) {
         inventory.systemTopics.push({ id: topic.id, tags: topic.tags });
         await attempt(async () => {
           const subs = await arm.list(`${topic.id}/eventSubscriptions?api-version=${API_VERSION.eventSubscription}`);
-          for (const s of subs) inventory.eventSubscriptions.push({ id: s.id, destinationResourceId: s.properties?.destination?.properties?.resourceId });
+          for (const s of subs)
+            inventory.eventSubscriptions.push({ id: s.id, destinationResourceId: s.properties?.destination?.properties?.resourceId });
         });
       }
     });
@@ -149,7 +169,9 @@ export async function executePlan(arm: TeardownArm, plan: TeardownPlan, log: (li
   for (const step of plan.steps) {
     const reply = await arm.call('DELETE', `${step.id}?api-version=${API_VERSION[step.kind]}`);
     if ([200, 202, 204, 404].includes(reply.status)) {
-      log(`predown: deleted ${step.what}${reply.status === 202 ? ' (accepted, finishing in Azure)' : reply.status === 204 || reply.status === 404 ? ' (already gone)' : ''}`);
+      log(
+        `predown: deleted ${step.what}${reply.status === 202 ? ' (accepted, finishing in Azure)' : reply.status === 204 || reply.status === 404 ? ' (already gone)' : ''}`,
+      );
     } else {
       failures.push(`DELETE ${step.id}: ${reply.status} ${reply.body?.error?.code ?? ''} ${reply.body?.error?.message ?? ''}`.trim());
     }
@@ -186,12 +208,21 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, credential: TokenCredential = new DefaultAzureCredential()): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { 'dry-run': { type: 'boolean', default: false }, yes: { type: 'boolean', short: 'y', default: false } } });
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  credential: TokenCredential = new DefaultAzureCredential(),
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'dry-run': { type: 'boolean', default: false }, yes: { type: 'boolean', short: 'y', default: false } },
+  });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const err = (line: string) => process.stderr.write(`${line}\n`);
   if (truthy(env.AUTOPILOT_PREDOWN_SKIP)) {
-    out('predown: skipped (AUTOPILOT_PREDOWN_SKIP); role assignments, custom roles and event subscriptions outside the resource group stay in place.');
+    out(
+      'predown: skipped (AUTOPILOT_PREDOWN_SKIP); role assignments, custom roles and event subscriptions outside the resource group stay in place.',
+    );
     return 0;
   }
   let context: TeardownContext;
@@ -218,7 +249,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, credential: T
 
   if (!values.yes && !truthy(env.AUTOPILOT_PREDOWN_YES)) {
     if (!process.stdin.isTTY) {
-      err('predown: not confirmed (no terminal to ask on): nothing deleted. Re-run with AUTOPILOT_PREDOWN_YES=true to delete, or AUTOPILOT_PREDOWN_SKIP=true to keep them.');
+      err(
+        'predown: not confirmed (no terminal to ask on): nothing deleted. Re-run with AUTOPILOT_PREDOWN_YES=true to delete, or AUTOPILOT_PREDOWN_SKIP=true to keep them.',
+      );
       return 1;
     }
     if (!(await confirm(`Delete these ${plan.steps.length} object(s)? [y/N] `))) {

@@ -96,7 +96,8 @@ export function planTeardown(context: TeardownContext, inventory: TeardownInvent
   for (const def of inventory.roleDefinitions) {
     const guid = def.name.toLowerCase();
     if (def.type === 'CustomRole' && isDeploymentRoleName(def.roleName, context.environmentName)) ourRoles.set(guid, def);
-    else if (context.customRoleGuids.some((g) => g.toLowerCase() === guid)) kept.push({ id: guid, why: `role '${def.roleName}' (${def.type}) is not one this deployment created` });
+    else if (context.customRoleGuids.some((g) => g.toLowerCase() === guid))
+      kept.push({ id: guid, why: `role '${def.roleName}' (${def.type}) is not one this deployment created` });
   }
 
   const eventSubscriptions: TeardownStep[] = [];
@@ -114,7 +115,12 @@ export function planTeardown(context: TeardownContext, inventory: TeardownInvent
     const role = ourRoles.get(roleGuidOf(a.roleDefinitionId));
     if (!governed.has(a.scope.toLowerCase())) kept.push({ id: a.id, why: `not at the scope of a governed subscription (${a.scope})` });
     else if (!role) kept.push({ id: a.id, why: `role ${roleGuidOf(a.roleDefinitionId)} is not one of this deployment's custom roles` });
-    else assignments.push({ kind: 'roleAssignment', id: a.id, what: `role assignment of '${role.roleName}' to the app identity at ${a.scope}` });
+    else
+      assignments.push({
+        kind: 'roleAssignment',
+        id: a.id,
+        what: `role assignment of '${role.roleName}' to the app identity at ${a.scope}`,
+      });
   }
 
   // Deleted where they were created: the first governed subscription, one of their assignable scopes.
@@ -174,8 +180,11 @@ export function teardownContextFromEnv(env: NodeJS.ProcessEnv): TeardownContext 
     throw new TeardownInputError(`AZURE_FUNCTION_APP_ID must be the resource id of a Function App, got '${functionAppId}'`);
   }
   const resourceGroup = need('AZURE_RESOURCE_GROUP');
-  if (!/^[-\w.()]{1,90}$/.test(resourceGroup)) throw new TeardownInputError(`AZURE_RESOURCE_GROUP '${resourceGroup}' is not a resource group name`);
-  const roleGuids = ['AUTOPILOT_ENGINE_ROLE_ID', 'AUTOPILOT_ROLE_ASSIGNER_ROLE_ID'].flatMap((n) => (env[n]?.trim() ? [guid(n, env[n]!.trim())] : []));
+  if (!/^[-\w.()]{1,90}$/.test(resourceGroup))
+    throw new TeardownInputError(`AZURE_RESOURCE_GROUP '${resourceGroup}' is not a resource group name`);
+  const roleGuids = ['AUTOPILOT_ENGINE_ROLE_ID', 'AUTOPILOT_ROLE_ASSIGNER_ROLE_ID'].flatMap((n) =>
+    env[n]?.trim() ? [guid(n, env[n]!.trim())] : [],
+  );
   return {
     environmentName: need('AZURE_ENV_NAME'),
     resourceGroupId: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`,
@@ -195,4 +204,3 @@ export function subscriptionsToSearch(context: TeardownContext): string[] {
   const own = context.resourceGroupId.split('/')[2]!;
   return [...new Set([own, ...context.governedSubscriptionIds].map((s) => s.toLowerCase()))];
 }
-

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ArmClientPool, type ArmConnection, armClientOptions } from '../azure/clients';
-import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-port';
 import { ArmDaprPort } from '../azure/dapr-port';
+import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
 import { ArmManagementGroupPort } from '../azure/management-group-port';
 import { ArmResourcePort } from '../azure/resource-port';
@@ -17,18 +17,19 @@ import type { Remediator, RemediatorSettings } from '../engine/remediate';
 import { createLedger } from '../ledger/create';
 import { LedgerRecorder } from '../ledger/ledger-recorder';
 import type { LedgerStore } from '../ledger/types';
-import { OutcomeEventPublisher, OutcomeRecording } from '../outcome-events/publisher';
 import { consoleSink, createLogger } from '../logging/logger';
+import { OutcomeEventPublisher, OutcomeRecording } from '../outcome-events/publisher';
 import type { OutcomeRecorder } from '../outcomes/recorder';
-import { resolveRulesPath } from './app-root';
 import { type AppSettings, readSettings } from '../settings/settings';
+import { resolveRulesPath } from './app-root';
 
 export { resolveRulesPath } from './app-root';
-import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
-import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
-import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } from '../sweep/resource-graph';
+
 import { abortableSleep } from '../abortable-sleep';
 import type { GraphQuery } from '../azure/dapr-port';
+import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
+import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
+import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } from '../sweep/resource-graph';
 import type { SweepPorts } from '../sweep/sweep';
 import { OutcomeMetrics, processTelemetry, type Telemetry, TracedRemediator } from '../telemetry';
 
@@ -99,7 +100,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
   const rules = overrides.rules ?? loadRulesFile(resolveRulesPath(settings.rulesPath));
   // Problems that do not stop start-up (for example identity names that are not unique per resource).
   const rulesLog = createLogger(consoleSink, { component: 'rules' });
-  for (const w of rules.warnings ?? []) rulesLog.log('warn', 'rules.warning', { source: rules.source, keyPath: w.keyPath, reason: w.reason });
+  for (const w of rules.warnings ?? [])
+    rulesLog.log('warn', 'rules.warning', { source: rules.source, keyPath: w.keyPath, reason: w.reason });
   const credential =
     overrides.credential ??
     (settings.credential === 'default'
@@ -126,7 +128,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
   const whoAmI = (): Promise<SelfIdentity> => {
     self ??= (async () => {
       // Both ids are needed: the loop guard matches either claim, and ARM's systemData.createdBy may hold either.
-      if (settings.appPrincipalId && settings.managedIdentityClientId) return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
+      if (settings.appPrincipalId && settings.managedIdentityClientId)
+        return { principalId: settings.appPrincipalId, clientId: settings.managedIdentityClientId };
       const token = await credential.getToken(armClientOptions(connection).credentialScopes);
       const claims = token ? decodeClaims(token.token) : {};
       return {

@@ -7,7 +7,8 @@ import type { Autopilot } from './composition';
  * every app it is scoped to needs: this finds those apps, so each is remediated as if it had been
  * written itself. Only rules with a `dapr` section read components, so without one nothing is found.
  */
-const COMPONENT_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+)\/daprComponents\/([^/]+)$/i;
+const COMPONENT_ID =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+)\/daprComponents\/([^/]+)$/i;
 
 /** The environment and component name of a Dapr component id, or undefined for any other id. */
 export function daprComponentOf(resourceId: string): { environmentId: string; name: string } | undefined {
@@ -22,7 +23,9 @@ export async function appsUsingComponent(autopilot: Autopilot, componentId: stri
   const port = autopilot.ports.dapr;
   if (!component || !port || !autopilot.rules.rules.some((r) => r.dapr)) return [];
   const env = parseArmId(component.environmentId);
-  const found = (await port.listComponents(component.environmentId, { signal })).find((c) => c.name.toLowerCase() === component.name.toLowerCase());
+  const found = (await port.listComponents(component.environmentId, { signal })).find(
+    (c) => c.name.toLowerCase() === component.name.toLowerCase(),
+  );
   // Deleted since the event: the apps it was scoped to are found by the sweep, not guessed here.
   if (!found) return [];
   const subscriptions = autopilot.rules.scope.subscriptions.filter((s) => s.toLowerCase() === env.subscriptionId!.toLowerCase());

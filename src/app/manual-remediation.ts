@@ -3,9 +3,9 @@ import { parseArmId } from '../arm/resource-id';
 import { evaluateGovernance } from '../config';
 import type { RemediationOutcome } from '../engine/types';
 import { AutopilotError, isAutopilotError } from '../errors';
-import type { Autopilot } from './composition';
-import type { TriggerKind } from '../outcomes/recorder';
 import { createLogger, type StructuredLogger } from '../logging/logger';
+import type { TriggerKind } from '../outcomes/recorder';
+import type { Autopilot } from './composition';
 import { remediationPorts, runRemediation } from './run-remediation';
 
 /** The CLI prints the outcome itself; it logs no line for it. */
@@ -34,21 +34,40 @@ const SELECTION_ERRORS = new Set(['UnknownProfile', 'ProfileNotSelectable']);
  * trusted than the rules' author: only resources inside the governed scope, and only profiles the
  * matching rule allows; anything else is refused before a single write.
  */
-export async function runManualRemediation(autopilot: Autopilot, request: ManualRequest, trigger: TriggerKind, log: StructuredLogger = SILENT): Promise<ManualResult> {
+export async function runManualRemediation(
+  autopilot: Autopilot,
+  request: ManualRequest,
+  trigger: TriggerKind,
+  log: StructuredLogger = SILENT,
+): Promise<ManualResult> {
   const requestId = randomUUID();
   const receivedAt = new Date().toISOString();
   let id;
   try {
     id = parseArmId(request.resourceId);
   } catch (e) {
-    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: isAutopilotError(e) ? e.message : 'the resource id could not be read', requestId };
+    return {
+      kind: 'rejected',
+      status: 400,
+      code: 'InvalidResourceId',
+      detail: isAutopilotError(e) ? e.message : 'the resource id could not be read',
+      requestId,
+    };
   }
   if (id.kind !== 'resource') {
-    return { kind: 'rejected', status: 400, code: 'InvalidResourceId', detail: `'${request.resourceId}' is a ${id.kind}, not a resource`, requestId };
+    return {
+      kind: 'rejected',
+      status: 400,
+      code: 'InvalidResourceId',
+      detail: `'${request.resourceId}' is a ${id.kind}, not a resource`,
+      requestId,
+    };
   }
   // Under management groups the governed subscriptions are ARM's answer now; when ARM cannot give it,
   // the remediation below fails with that error rather than this check refusing on a guess.
-  const rules = await autopilot.remediator.governance.configFor(id.subscriptionId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000)).catch(() => undefined);
+  const rules = await autopilot.remediator.governance
+    .configFor(id.subscriptionId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000))
+    .catch(() => undefined);
   const governance = rules ? evaluateGovernance(rules, id, undefined) : ({ governed: true } as const);
   if (!governance.governed && governance.reason !== 'no-matching-rule' && governance.reason !== 'opted-out') {
     return { kind: 'rejected', status: 403, code: 'OutsideGovernedScope', detail: governance.detail, requestId };
@@ -72,7 +91,8 @@ export async function runManualRemediation(autopilot: Autopilot, request: Manual
   });
   if (result.kind === 'refused') return { ...result.refusal, kind: 'rejected', requestId };
   // Collapsing and waiting come from a claim, which a manual run does not take.
-  if (result.kind !== 'finished') throw new AutopilotError('UnexpectedClaim', `a manual remediation takes no claim, yet it ended ${result.kind}`);
+  if (result.kind !== 'finished')
+    throw new AutopilotError('UnexpectedClaim', `a manual remediation takes no claim, yet it ended ${result.kind}`);
   return { kind: 'done', requestId, outcome: result.outcome };
 }
 
@@ -82,7 +102,9 @@ type OutcomeRefusal = Omit<Extract<ManualResult, { kind: 'rejected' }>, 'kind' |
 function refusalOf(outcome: RemediationOutcome): OutcomeRefusal | undefined {
   const selection = outcome.errors.find((e) => SELECTION_ERRORS.has(e.code));
   if (selection) return { status: 403, code: selection.code as 'UnknownProfile' | 'ProfileNotSelectable', detail: selection.message };
-  const invalid = outcome.errors.find((e) => e.code === 'ScopeTemplateUnresolved' || e.code === 'ScopeOutsideGovernedSubscriptions' || e.code === 'IdentityTemplateInvalid');
+  const invalid = outcome.errors.find(
+    (e) => e.code === 'ScopeTemplateUnresolved' || e.code === 'ScopeOutsideGovernedSubscriptions' || e.code === 'IdentityTemplateInvalid',
+  );
   if (invalid) return { status: 422, code: 'RulesNotApplicable', detail: invalid.message };
   return undefined;
 }

@@ -36,11 +36,18 @@ export type EventClaim =
  * For an event: claims the resource, or collapses into the remediation that holds it. A claim that
  * ends between the two steps is claimed again, so the event is never dropped.
  */
-export async function claimForEvent(claims: ClaimStore, resourceId: string, holder: string, budgetMs: number, write: LaterWrite): Promise<EventClaim> {
+export async function claimForEvent(
+  claims: ClaimStore,
+  resourceId: string,
+  holder: string,
+  budgetMs: number,
+  write: LaterWrite,
+): Promise<EventClaim> {
   for (let attempt = 0; ; attempt++) {
     const claim = await claims.claim(resourceId, holder, claimTtlMs(budgetMs));
     if (claim.held) return { kind: 'held', token: claim.token };
-    if (await claims.markChanged(resourceId, write)) return { kind: 'collapsed', holder: claim.holder, expiresAt: claim.expiresAt, queuedUntil: claim.queuedUntil };
+    if (await claims.markChanged(resourceId, write))
+      return { kind: 'collapsed', holder: claim.holder, expiresAt: claim.expiresAt, queuedUntil: claim.queuedUntil };
     if (attempt >= 2) throw new Error(`the claim of ${resourceId} kept ending and starting while this event was being collapsed into it`);
   }
 }
@@ -57,7 +64,13 @@ export type QueueClaim =
  * message that carries a hand-off (a running write to poll, what was done) never collapses; a fresh one
  * (a sweep's finding, a follow-up) collapses into a remediation that is itself queued.
  */
-export async function claimForQueue(claims: ClaimStore, resourceId: string, holder: string, budgetMs: number, carriesHandOff: boolean): Promise<QueueClaim> {
+export async function claimForQueue(
+  claims: ClaimStore,
+  resourceId: string,
+  holder: string,
+  budgetMs: number,
+  carriesHandOff: boolean,
+): Promise<QueueClaim> {
   const claim = await claims.claim(resourceId, holder, claimTtlMs(budgetMs));
   if (claim.held) return { kind: 'held', token: claim.token };
   if (claim.queuedUntil && !carriesHandOff) return { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
@@ -72,7 +85,12 @@ export async function claimForQueue(claims: ClaimStore, resourceId: string, hold
  * follow-up's id, if any. If the queue cannot take it the error propagates, so the trigger's own
  * message or event is delivered again and the change is not lost.
  */
-export async function finishClaim(claims: ClaimStore, token: ClaimToken, queue: RemediationQueuePort, after: { readAgain: boolean; correlationId: string }): Promise<{ followUp?: string; laterWrite?: LaterWrite }> {
+export async function finishClaim(
+  claims: ClaimStore,
+  token: ClaimToken,
+  queue: RemediationQueuePort,
+  after: { readAgain: boolean; correlationId: string },
+): Promise<{ followUp?: string; laterWrite?: LaterWrite }> {
   const laterWrite = await claims.release(token);
   if (!laterWrite || after.readAgain) return { laterWrite };
   const followUp = randomUUID();
@@ -100,14 +118,33 @@ function followUpMessage(resourceId: string, remediationId: string, write: Later
  * Otherwise the claim ends, with a follow-up when a later write was marked and nothing else will read
  * the resource again (a transient failure is delivered again).
  */
-export async function endClaim(claims: ClaimStore, token: ClaimToken, queue: RemediationQueuePort, outcome: RemediationOutcome, log: StructuredLogger, budgetMs: number): Promise<void> {
+export async function endClaim(
+  claims: ClaimStore,
+  token: ClaimToken,
+  queue: RemediationQueuePort,
+  outcome: RemediationOutcome,
+  log: StructuredLogger,
+  budgetMs: number,
+): Promise<void> {
   if (outcome.status === 'deferred' && outcome.deferral) {
     const queuedUntil = Date.now() + outcome.deferral.retryAfterMs;
-    await claims.hold(token, new Date(queuedUntil).toISOString(), new Date(queuedUntil + QUEUE_PICKUP_MS + claimTtlMs(budgetMs)).toISOString());
+    await claims.hold(
+      token,
+      new Date(queuedUntil).toISOString(),
+      new Date(queuedUntil + QUEUE_PICKUP_MS + claimTtlMs(budgetMs)).toISOString(),
+    );
     return;
   }
-  const { followUp, laterWrite } = await finishClaim(claims, token, queue, { readAgain: isTransientOutcome(outcome), correlationId: outcome.correlationId });
-  if (followUp) log.log('info', 'remediation.follow-up', { remediationId: followUp, dueTo: laterWrite?.eventId, detail: 'the resource was written again while this remediation ran; a fresh one reads it on the queue' });
+  const { followUp, laterWrite } = await finishClaim(claims, token, queue, {
+    readAgain: isTransientOutcome(outcome),
+    correlationId: outcome.correlationId,
+  });
+  if (followUp)
+    log.log('info', 'remediation.follow-up', {
+      remediationId: followUp,
+      dueTo: laterWrite?.eventId,
+      detail: 'the resource was written again while this remediation ran; a fresh one reads it on the queue',
+    });
 }
 
 /** When the trigger throws: its event or message is delivered again and reads the resource afresh, so the claim just ends. */

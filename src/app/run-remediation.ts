@@ -1,11 +1,17 @@
 import type { RemediationRequest } from '../engine/remediate';
 import type { RemediationOutcome } from '../engine/types';
+import { AutopilotError } from '../errors';
 import type { ClaimStore, ClaimToken, LaterWrite } from '../ledger/claims';
 import type { StructuredLogger } from '../logging/logger';
 import type { OutcomeRecorder, TriggerKind } from '../outcomes/recorder';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
-import { handOffMessage, type RemediationMessage, type RemediationOrigin, type RemediationQueuePort, visibilityDelaySeconds } from '../sweep/remediation-queue';
-import { AutopilotError } from '../errors';
+import {
+  handOffMessage,
+  type RemediationMessage,
+  type RemediationOrigin,
+  type RemediationQueuePort,
+  visibilityDelaySeconds,
+} from '../sweep/remediation-queue';
 import type { Autopilot } from './composition';
 import { abandonClaim, claimForEvent, claimForQueue, endClaim } from './resource-claims';
 
@@ -94,7 +100,13 @@ export async function runRemediation<Refusal = never>(ports: RemediationPorts, r
     }
     await handOff(ports, run, outcome);
     run.log.log(outcomeLogLevel(outcome), 'remediation.outcome', { ...run.logFields, ...summarizeOutcome(outcome) });
-    if (run.record) await ports.outcomes.record(outcome, { trigger: run.trigger, requestId: run.remediationId, eventId: run.record.eventId, eventTime: run.record.eventTime });
+    if (run.record)
+      await ports.outcomes.record(outcome, {
+        trigger: run.trigger,
+        requestId: run.remediationId,
+        eventId: run.record.eventId,
+        eventTime: run.record.eventTime,
+      });
   } catch (e) {
     // The delivery comes again and reads the resource afresh, so the claim just ends.
     await abandonClaim(ports.claims, token);
@@ -110,7 +122,9 @@ async function takeClaim(ports: RemediationPorts, run: RemediationRun<unknown>):
   if (!queue || !run.claim) return { kind: 'go' };
   if (run.claim.kind === 'event') {
     const claim = await claimForEvent(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, run.claim.write);
-    return claim.kind === 'held' ? { kind: 'go', token: claim.token } : { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
+    return claim.kind === 'held'
+      ? { kind: 'go', token: claim.token }
+      : { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
   }
   const { message } = run.claim;
   const claim = await claimForQueue(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, message.resume !== undefined);

@@ -46,7 +46,11 @@ const NAME = /^[A-Za-z0-9-]{3,64}$/;
 /** The event subscription the product wants: the governed types' writes and tag writes (see infra/event-subscription.bicep). */
 export function desiredEventSubscription(rules: RulesConfig, options: WireEventsOptions): EventSubscription {
   const operationNames = [...rules.scope.resourceTypes.map((t) => `${t}/write`), 'Microsoft.Resources/tags/write'];
-  if (operationNames.length > MAX_FILTER_VALUES) throw new AutopilotError('InvalidWiring', `${operationNames.length} operation names exceed the ${MAX_FILTER_VALUES} values of one StringIn filter`);
+  if (operationNames.length > MAX_FILTER_VALUES)
+    throw new AutopilotError(
+      'InvalidWiring',
+      `${operationNames.length} operation names exceed the ${MAX_FILTER_VALUES} values of one StringIn filter`,
+    );
   return {
     eventDeliverySchema: 'EventGridSchema',
     destination: {
@@ -64,7 +68,11 @@ export function desiredEventSubscription(rules: RulesConfig, options: WireEvents
       ? {
           deadLetterWithResourceIdentity: {
             identity: { type: 'SystemAssigned' },
-            deadLetterDestination: { endpointType: 'StorageBlob', resourceId: options.deadLetter.storageAccountId, blobContainerName: options.deadLetter.container },
+            deadLetterDestination: {
+              endpointType: 'StorageBlob',
+              resourceId: options.deadLetter.storageAccountId,
+              blobContainerName: options.deadLetter.container,
+            },
           },
         }
       : {}),
@@ -76,12 +84,20 @@ function sameSubscription(existing: EventSubscription, wanted: EventSubscription
   const pick = (e: EventSubscription) =>
     JSON.stringify({
       schema: e.eventDeliverySchema,
-      destination: { ...e.destination, resourceId: ((e.destination as { resourceId?: string } | undefined)?.resourceId ?? '').toLowerCase() },
+      destination: {
+        ...e.destination,
+        resourceId: ((e.destination as { resourceId?: string } | undefined)?.resourceId ?? '').toLowerCase(),
+      },
       types: e.filter?.includedEventTypes,
       advanced: e.filter?.advancedFilters,
       retry: e.retryPolicy,
       deadLetter: e.deadLetterWithResourceIdentity
-        ? { ...e.deadLetterWithResourceIdentity.deadLetterDestination, resourceId: ((e.deadLetterWithResourceIdentity.deadLetterDestination as { resourceId?: string } | undefined)?.resourceId ?? '').toLowerCase() }
+        ? {
+            ...e.deadLetterWithResourceIdentity.deadLetterDestination,
+            resourceId: (
+              (e.deadLetterWithResourceIdentity.deadLetterDestination as { resourceId?: string } | undefined)?.resourceId ?? ''
+            ).toLowerCase(),
+          }
         : undefined,
     });
   return pick(existing) === pick(wanted);
@@ -96,12 +112,20 @@ function checkOptions(options: WireEventsOptions): void {
     throw new AutopilotError('InvalidWiring', `'${options.topicResourceGroup}' is not a resource group name`);
   }
   if (options.eventSubscriptionName !== undefined && !NAME.test(options.eventSubscriptionName)) {
-    throw new AutopilotError('InvalidWiring', `'${options.eventSubscriptionName}' is not an event subscription name (3-64 letters, digits and '-')`);
+    throw new AutopilotError(
+      'InvalidWiring',
+      `'${options.eventSubscriptionName}' is not an event subscription name (3-64 letters, digits and '-')`,
+    );
   }
 }
 
 /** Wires one subscription. Reads first; writes only what is missing or different. */
-async function wireSubscription(connection: ArmConnection, subscriptionId: string, wanted: EventSubscription, options: WireEventsOptions): Promise<SubscriptionWiring> {
+async function wireSubscription(
+  connection: ArmConnection,
+  subscriptionId: string,
+  wanted: EventSubscription,
+  options: WireEventsOptions,
+): Promise<SubscriptionWiring> {
   const clientOptions = armClientOptions(connection);
   const eventGrid = new EventGridManagementClient(connection.credential, subscriptionId, clientOptions);
   const resources = new ResourceManagementClient(connection.credential, subscriptionId, clientOptions);
@@ -119,25 +143,42 @@ async function wireSubscription(connection: ArmConnection, subscriptionId: strin
   } else {
     const rg = options.topicResourceGroup;
     const exists = await armCall(`HEAD resource group ${rg}`, () => resources.resourceGroups.checkExistence(rg));
-    if (!exists.body) await armCall(`PUT resource group ${rg}`, () => resources.resourceGroups.createOrUpdate(rg, { location: options.location, tags: { application: 'identity-autopilot' } }));
+    if (!exists.body)
+      await armCall(`PUT resource group ${rg}`, () =>
+        resources.resourceGroups.createOrUpdate(rg, { location: options.location, tags: { application: 'identity-autopilot' } }),
+      );
     const name = `evgt-arm-${subscriptionId.slice(0, 8)}`;
     const created = await armCall(`PUT system topic ${name}`, () =>
-      eventGrid.systemTopics.beginCreateOrUpdateAndWait(rg, name, { location: 'global', identity: { type: 'SystemAssigned' }, source, topicType: TOPIC_TYPE, tags: { application: 'identity-autopilot' } }),
+      eventGrid.systemTopics.beginCreateOrUpdateAndWait(rg, name, {
+        location: 'global',
+        identity: { type: 'SystemAssigned' },
+        source,
+        topicType: TOPIC_TYPE,
+        tags: { application: 'identity-autopilot' },
+      }),
     );
-    topic = { id: created.id ?? `${source}/resourceGroups/${rg}/providers/Microsoft.EventGrid/systemTopics/${name}`, name, resourceGroup: rg };
+    topic = {
+      id: created.id ?? `${source}/resourceGroups/${rg}/providers/Microsoft.EventGrid/systemTopics/${name}`,
+      name,
+      resourceGroup: rg,
+    };
     result.topic = { id: topic.id, action: 'created' };
   }
   const subscriptionName = options.eventSubscriptionName ?? 'identity-autopilot';
-  const existing = await eventGrid.systemTopicEventSubscriptions.get(topic.resourceGroup, topic.name, subscriptionName).catch((e: { statusCode?: number }) => {
-    if (e.statusCode === 404) return undefined;
-    throw e;
-  });
+  const existing = await eventGrid.systemTopicEventSubscriptions
+    .get(topic.resourceGroup, topic.name, subscriptionName)
+    .catch((e: { statusCode?: number }) => {
+      if (e.statusCode === 404) return undefined;
+      throw e;
+    });
   const id = `${topic.id}/eventSubscriptions/${subscriptionName}`;
   if (existing && sameSubscription(existing, wanted)) {
     result.eventSubscription = { id, action: 'unchanged' };
     return result;
   }
-  await armCall(`PUT event subscription ${subscriptionName}`, () => eventGrid.systemTopicEventSubscriptions.beginCreateOrUpdateAndWait(topic!.resourceGroup, topic!.name, subscriptionName, wanted));
+  await armCall(`PUT event subscription ${subscriptionName}`, () =>
+    eventGrid.systemTopicEventSubscriptions.beginCreateOrUpdateAndWait(topic!.resourceGroup, topic!.name, subscriptionName, wanted),
+  );
   result.eventSubscription = { id, action: existing ? 'updated' : 'created' };
   return result;
 }
@@ -173,6 +214,8 @@ export function renderWiring(results: readonly SubscriptionWiring[]): string {
       ? `${r.subscriptionId}  failed: ${r.error}`
       : `${r.subscriptionId}  topic ${r.topic?.action} (${r.topic?.id})  event subscription ${r.eventSubscription?.action}`,
   );
-  const writes = results.filter((r) => r.topic?.action === 'created' || (r.eventSubscription && r.eventSubscription.action !== 'unchanged')).length;
+  const writes = results.filter(
+    (r) => r.topic?.action === 'created' || (r.eventSubscription && r.eventSubscription.action !== 'unchanged'),
+  ).length;
   return `${lines.join('\n')}\n${results.length} subscription(s) wired, ${writes} with changes, ${results.filter((r) => r.error).length} failed\n`;
 }

@@ -130,7 +130,7 @@ const serviceBusNamespace: CatalogueTarget = {
     field: 'disableEntityManagement',
     managesWhen: 'not-true',
     grant: rbac(ROLES.serviceBusDataOwner),
-    why: "Dapr creates the queues, topics and subscriptions it uses unless disableEntityManagement is \"true\", which needs 'Azure Service Bus Data Owner'",
+    why: 'Dapr creates the queues, topics and subscriptions it uses unless disableEntityManagement is "true", which needs \'Azure Service Bus Data Owner\'',
   },
 };
 
@@ -171,28 +171,55 @@ const DAPR_DOCS = 'https://docs.dapr.io/reference/components-reference';
 export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
   {
     componentType: 'secretstores.azure.keyvault',
-    targets: [{ field: 'vaultName', spelling: 'name', resourceType: 'Microsoft.KeyVault/vaults', namePattern: VAULT_NAME, grant: rbac(ROLES.keyVaultSecretsUser) }],
+    targets: [
+      {
+        field: 'vaultName',
+        spelling: 'name',
+        resourceType: 'Microsoft.KeyVault/vaults',
+        namePattern: VAULT_NAME,
+        grant: rbac(ROLES.keyVaultSecretsUser),
+      },
+    ],
     doc: `${DAPR_DOCS}/supported-secret-stores/azure-keyvault/`,
   },
   { componentType: 'state.azure.blobstorage', targets: [blobAccount], doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-blobstorage/` },
   { componentType: 'bindings.azure.blobstorage', targets: [blobAccount], doc: `${DAPR_DOCS}/supported-bindings/blobstorage/` },
   {
     componentType: 'state.azure.tablestorage',
-    targets: [{ field: 'accountName', spelling: 'name', resourceType: 'Microsoft.Storage/storageAccounts', namePattern: STORAGE_NAME, grant: rbac(ROLES.storageTableDataContributor) }],
+    targets: [
+      {
+        field: 'accountName',
+        spelling: 'name',
+        resourceType: 'Microsoft.Storage/storageAccounts',
+        namePattern: STORAGE_NAME,
+        grant: rbac(ROLES.storageTableDataContributor),
+      },
+    ],
     doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-tablestorage/`,
-    roleSource: 'https://learn.microsoft.com/azure/storage/tables/assign-azure-role-data-access (read and write entities: Storage Table Data Contributor)',
+    roleSource:
+      'https://learn.microsoft.com/azure/storage/tables/assign-azure-role-data-access (read and write entities: Storage Table Data Contributor)',
   },
   {
     componentType: 'bindings.azure.storagequeues',
-    targets: [{ field: 'accountName', spelling: 'name', resourceType: 'Microsoft.Storage/storageAccounts', namePattern: STORAGE_NAME, grant: rbac(ROLES.storageQueueDataContributor) }],
+    targets: [
+      {
+        field: 'accountName',
+        spelling: 'name',
+        resourceType: 'Microsoft.Storage/storageAccounts',
+        namePattern: STORAGE_NAME,
+        grant: rbac(ROLES.storageQueueDataContributor),
+      },
+    ],
     doc: `${DAPR_DOCS}/supported-bindings/storagequeues/`,
-    roleSource: 'https://learn.microsoft.com/azure/storage/queues/assign-azure-role-data-access (send, read and delete messages: Storage Queue Data Contributor)',
+    roleSource:
+      'https://learn.microsoft.com/azure/storage/queues/assign-azure-role-data-access (send, read and delete messages: Storage Queue Data Contributor)',
   },
   {
     componentType: 'pubsub.azure.servicebus.topics',
     targets: [serviceBusNamespace],
     doc: `${DAPR_DOCS}/supported-pubsub/setup-azure-servicebus-topics/`,
-    roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity (Data Sender, Data Receiver; Data Owner for entities)',
+    roleSource:
+      'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity (Data Sender, Data Receiver; Data Owner for entities)',
   },
   {
     componentType: 'pubsub.azure.servicebus.queues',
@@ -210,7 +237,8 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
     componentType: 'pubsub.azure.eventhubs',
     targets: eventHubsTargets,
     doc: `${DAPR_DOCS}/supported-pubsub/setup-azure-eventhubs/`,
-    roleSource: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory (Data Sender, Data Receiver); checkpoint blobs: Storage Blob Data Contributor',
+    roleSource:
+      'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory (Data Sender, Data Receiver); checkpoint blobs: Storage Blob Data Contributor',
   },
   {
     componentType: 'bindings.azure.eventhubs',
@@ -231,7 +259,8 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
       },
     ],
     doc: `${DAPR_DOCS}/supported-configuration-stores/azure-appconfig-configuration-store/`,
-    roleSource: 'https://learn.microsoft.com/azure/azure-app-configuration/concept-enable-rbac (read key-values: App Configuration Data Reader)',
+    roleSource:
+      'https://learn.microsoft.com/azure/azure-app-configuration/concept-enable-rbac (read key-values: App Configuration Data Reader)',
   },
   { componentType: 'state.azure.cosmosdb', targets: [cosmosAccount], doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-cosmosdb/` },
   { componentType: 'bindings.azure.cosmosdb', targets: [cosmosAccount], doc: `${DAPR_DOCS}/supported-bindings/cosmosdb/` },
@@ -283,9 +312,13 @@ export function targetNameFrom(target: CatalogueTarget, value: string): { name: 
       break;
     }
   }
-  const expected = target.spelling === 'name' ? 'a name' : `a ${target.spelling === 'url' ? 'https URL' : 'host'} ending in ${(target.hostSuffixes ?? []).join(' or ')}`;
+  const expected =
+    target.spelling === 'name'
+      ? 'a name'
+      : `a ${target.spelling === 'url' ? 'https URL' : 'host'} ending in ${(target.hostSuffixes ?? []).join(' or ')}`;
   if (candidate === undefined) return { problem: `'${clip(raw)}' in '${target.field}' is not ${expected}` };
-  if (!target.namePattern.test(candidate)) return { problem: `'${clip(candidate)}' (from '${target.field}') is not a valid ${target.resourceType} name` };
+  if (!target.namePattern.test(candidate))
+    return { problem: `'${clip(candidate)}' (from '${target.field}') is not a valid ${target.resourceType} name` };
   return { name: candidate };
 }
 

@@ -74,7 +74,11 @@ function describeCharacter(c: string): string {
 }
 
 export function parseArmId(value: unknown): ArmResourceId {
-  if (typeof value !== 'string') throw new InvalidResourceIdError(typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value), 'it is not a string');
+  if (typeof value !== 'string')
+    throw new InvalidResourceIdError(
+      typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value),
+      'it is not a string',
+    );
   const problem = canonicalIdProblem(value);
   if (problem) throw new InvalidResourceIdError(value, problem);
   const id = value.endsWith('/') ? value.slice(0, -1) : value;
@@ -105,7 +109,8 @@ export function parseArmId(value: unknown): ArmResourceId {
   }
   if (rest[0]!.toLowerCase() !== 'providers') throw new InvalidResourceIdError(value, "expected '/providers/' after the scope");
   const provider = rest[1];
-  if (!provider || !NAMESPACE.test(provider)) throw new InvalidResourceIdError(value, 'the resource provider namespace is missing or malformed');
+  if (!provider || !NAMESPACE.test(provider))
+    throw new InvalidResourceIdError(value, 'the resource provider namespace is missing or malformed');
   const pairs = rest.slice(2);
   if (pairs.length === 0 || pairs.length % 2 !== 0) {
     throw new InvalidResourceIdError(value, 'a resource id needs type/name pairs after the provider namespace');
@@ -157,7 +162,6 @@ export function isWithinScope(id: string, scope: string): boolean {
   const s = armIdKey(scope);
   return i === s || i.startsWith(`${s}/`) || s === '';
 }
-
 
 /** The subscription of a scope or id (`''` for a tenant or management-group scope). */
 export function subscriptionOf(scope: string): string {

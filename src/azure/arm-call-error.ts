@@ -8,7 +8,8 @@ import { LongRunningOperationFailed } from './long-running-write';
  */
 const TRANSIENT_CONFLICTS = new Set(['AnotherOperationInProgress', 'RetryableError', 'OperationPreempted']);
 /** Codes an RP puts in a Failed/Canceled operation that are worth another attempt later. */
-const TRANSIENT_OPERATION_FAILURES = /^(InternalServerError|InternalOperationError|RetryableError|AnotherOperationInProgress|OperationPreempted|ServerTimeout|ServiceUnavailable|TooManyRequests)$/i;
+const TRANSIENT_OPERATION_FAILURES =
+  /^(InternalServerError|InternalOperationError|RetryableError|AnotherOperationInProgress|OperationPreempted|ServerTimeout|ServiceUnavailable|TooManyRequests)$/i;
 
 /** What the resource provider being called knows about its own conflicts (from its type module). */
 export interface ConflictKnowledge {
@@ -48,10 +49,14 @@ export function toArmCallError(e: unknown, what: string, rp: ConflictKnowledge =
       // If-Match no longer holds: someone changed the resource since our read; reading again clears it.
       status === 412 ||
       (status === 409 && (TRANSIENT_CONFLICTS.has(code) || rp.isBusyConflict?.(status, code, e.message) === true));
-    return new ArmCallError(code, `${what}: ${e.message}`, status, transient, { cause: e, permission: status === 403 ? missingPermission(code, e.message) : undefined });
+    return new ArmCallError(code, `${what}: ${e.message}`, status, transient, {
+      cause: e,
+      permission: status === 403 ? missingPermission(code, e.message) : undefined,
+    });
   }
   // The remediation's deadline: an SDK AbortError, or the AbortSignal.timeout reason itself.
-  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return new ArmCallError('DeadlineExceeded', `${what}: aborted at the deadline`, undefined, true, { cause: e });
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError'))
+    return new ArmCallError('DeadlineExceeded', `${what}: aborted at the deadline`, undefined, true, { cause: e });
   // A failed LRO surfaces from core-lro as a plain Error without code or status.
   if (e instanceof LongRunningOperationFailed) {
     // Canceled usually means a later write superseded ours; internal errors pass. Anything else the RP

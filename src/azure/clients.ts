@@ -1,10 +1,10 @@
-import type { TokenCredential } from '@azure/core-auth';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import type { ArmThrottleGate } from './throttle-gate';
+import type { TokenCredential } from '@azure/core-auth';
 import { armTelemetryPolicy } from '../telemetry/arm-policy';
 import type { Telemetry } from '../telemetry/telemetry';
+import type { ArmThrottleGate } from './throttle-gate';
 
 /** Where ARM is and how to reach it: real Azure, or the local emulator with its own CA. */
 export interface ArmConnection {

@@ -1,13 +1,13 @@
 import { parseArmId } from '../arm/resource-id';
+import type { CallBudget } from '../engine/call-budget';
 import type { CosmosSqlRoleAssignmentPort, ExistingCosmosSqlRoleAssignment } from '../engine/ports';
 import { isArmCallError } from '../errors';
 import { armCall } from './arm-call-error';
+import { budgetOf } from './call-options';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
-import { budgetOf } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Cosmos DB SQL role assignments (Azure/azure-rest-api-specs specification/cosmos-db/resource-manager/
@@ -29,12 +29,24 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
 
   async list(accountId: string, call: CallBudget | AbortSignal): Promise<ExistingCosmosSqlRoleAssignment[]> {
     const account = parseArmId(accountId);
-    const arm = armRequester(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, { budget: budgetOf(call), pollIntervalMs: this.poll() });
-    const rows = await armCall(`list SQL role assignments of ${accountId}`, () => arm.list(`${account.id}/sqlRoleAssignments`, COSMOS_API_VERSION));
+    const arm = armRequester(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, {
+      budget: budgetOf(call),
+      pollIntervalMs: this.poll(),
+    });
+    const rows = await armCall(`list SQL role assignments of ${accountId}`, () =>
+      arm.list(`${account.id}/sqlRoleAssignments`, COSMOS_API_VERSION),
+    );
     return rows.flatMap((r) => {
       const p = (r.properties ?? {}) as { roleDefinitionId?: unknown; scope?: unknown; principalId?: unknown };
       return typeof p.roleDefinitionId === 'string' && typeof p.scope === 'string' && typeof p.principalId === 'string'
-        ? [{ roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId, ...(typeof r.name === 'string' ? { name: r.name } : {}) }]
+        ? [
+            {
+              roleDefinitionId: p.roleDefinitionId,
+              scope: p.scope,
+              principalId: p.principalId,
+              ...(typeof r.name === 'string' ? { name: r.name } : {}),
+            },
+          ]
         : [];
     });
   }
@@ -47,9 +59,17 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
     const id = `${account.id}/sqlRoleAssignments/${input.name}`;
     try {
       const written = await armCall(`PUT ${id}`, () =>
-        writeResource(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, 'PUT', id, COSMOS_API_VERSION, {
-          properties: { roleDefinitionId: input.roleDefinitionId, scope: input.scope, principalId: input.principalId },
-        }, { budget: budgetOf(call), pollIntervalMs: this.poll() }),
+        writeResource(
+          this.clients.for(account.subscriptionId!).resources,
+          this.clients.connection.endpoint,
+          'PUT',
+          id,
+          COSMOS_API_VERSION,
+          {
+            properties: { roleDefinitionId: input.roleDefinitionId, scope: input.scope, principalId: input.principalId },
+          },
+          { budget: budgetOf(call), pollIntervalMs: this.poll() },
+        ),
       );
       return { status: 'created', id: typeof written.id === 'string' ? written.id : id };
     } catch (e) {

@@ -1,14 +1,14 @@
 import { parseArmId } from '../arm/resource-id';
+import type { CallBudget } from '../engine/call-budget';
 import { AZURE_CLIENT_ID } from '../engine/dapr';
 import type { DaprComponent, DaprEnvironmentApp, DaprPort, FoundDaprTarget } from '../engine/ports';
 import { AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
+import { budgetOf, sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
 import { writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
-import { budgetOf, sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Dapr components of Container Apps managed environments
@@ -51,12 +51,17 @@ export class ArmDaprPort implements DaprPort {
   ) {}
 
   private requester(subscriptionId: string, call: CallBudget | AbortSignal) {
-    return armRequester(this.clients.for(subscriptionId).resources, this.clients.connection.endpoint, { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS });
+    return armRequester(this.clients.for(subscriptionId).resources, this.clients.connection.endpoint, {
+      budget: budgetOf(call),
+      pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    });
   }
 
   async listComponents(environmentId: string, call: CallBudget | AbortSignal): Promise<DaprComponent[]> {
     const env = parseArmId(environmentId);
-    const rows = await armCall(`list Dapr components of ${environmentId}`, () => this.requester(env.subscriptionId!, call).list(`${env.id}/daprComponents`, DAPR_COMPONENTS_API_VERSION));
+    const rows = await armCall(`list Dapr components of ${environmentId}`, () =>
+      this.requester(env.subscriptionId!, call).list(`${env.id}/daprComponents`, DAPR_COMPONENTS_API_VERSION),
+    );
     return rows.map(componentOf);
   }
 
@@ -82,10 +87,21 @@ export class ArmDaprPort implements DaprPort {
         const dapr = ((row.properties as Json | undefined)?.configuration as Json | undefined)?.dapr as Json | undefined;
         if (dapr?.enabled !== true || typeof dapr.appId !== 'string') continue;
         const uas = ((row.identity as Json | undefined)?.userAssignedIdentities ?? {}) as Record<string, { clientId?: string }>;
-        apps.push({ id: String(row.id), appId: dapr.appId, userAssignedClientIds: Object.values(uas).map((u) => u?.clientId).filter((c): c is string => typeof c === 'string') });
+        apps.push({
+          id: String(row.id),
+          appId: dapr.appId,
+          userAssignedClientIds: Object.values(uas)
+            .map((u) => u?.clientId)
+            .filter((c): c is string => typeof c === 'string'),
+        });
         continue;
       }
-      targets.push({ id: String(row.id), type, name: String(row.name ?? ''), tags: (row.tags && typeof row.tags === 'object' ? row.tags : {}) as Record<string, string> });
+      targets.push({
+        id: String(row.id),
+        type,
+        name: String(row.name ?? ''),
+        tags: (row.tags && typeof row.tags === 'object' ? row.tags : {}) as Record<string, string>,
+      });
     }
     return { targets, apps };
   }
@@ -95,22 +111,42 @@ export class ArmDaprPort implements DaprPort {
     const client = this.clients.for(id.subscriptionId!).resources;
     let raw: Json | undefined;
     await armCall(`GET ${componentId}`, () =>
-      client.resources.getById(componentId, DAPR_COMPONENTS_API_VERSION, { ...sdkOptions(call), onResponse: (r) => void (raw = r.parsedBody as Json) }),
+      client.resources.getById(componentId, DAPR_COMPONENTS_API_VERSION, {
+        ...sdkOptions(call),
+        onResponse: (r) => void (raw = r.parsedBody as Json),
+      }),
     );
     const component = componentOf(raw ?? {});
     const inline = component.secrets.filter((s) => !s.keyVaultUrl);
     if (inline.length > 0) {
-      throw new AutopilotError('DaprComponentSecretsWriteOnly', `${componentId} holds secrets whose values a GET does not return; rewriting it would drop them`);
+      throw new AutopilotError(
+        'DaprComponentSecretsWriteOnly',
+        `${componentId} holds secrets whose values a GET does not return; rewriting it would drop them`,
+      );
     }
     const props = { ...((raw?.properties ?? {}) as Json) };
     delete props.provisioningState;
-    const metadata = component.metadata.filter((m) => m.name.toLowerCase() !== AZURE_CLIENT_ID.toLowerCase()).map((m) => ({ name: m.name, ...(m.value !== undefined ? { value: m.value } : {}), ...(m.secretRef !== undefined ? { secretRef: m.secretRef } : {}) }));
+    const metadata = component.metadata
+      .filter((m) => m.name.toLowerCase() !== AZURE_CLIENT_ID.toLowerCase())
+      .map((m) => ({
+        name: m.name,
+        ...(m.value !== undefined ? { value: m.value } : {}),
+        ...(m.secretRef !== undefined ? { secretRef: m.secretRef } : {}),
+      }));
     metadata.push({ name: AZURE_CLIENT_ID, value: clientId });
     await armCall(`PUT ${componentId}`, () =>
-      writeResource(client, this.clients.connection.endpoint, 'PUT', componentId, DAPR_COMPONENTS_API_VERSION, { properties: { ...props, metadata } }, {
-        budget: budgetOf(call),
-        pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-      }),
+      writeResource(
+        client,
+        this.clients.connection.endpoint,
+        'PUT',
+        componentId,
+        DAPR_COMPONENTS_API_VERSION,
+        { properties: { ...props, metadata } },
+        {
+          budget: budgetOf(call),
+          pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+        },
+      ),
     );
   }
 }

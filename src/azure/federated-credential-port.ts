@@ -1,12 +1,12 @@
 import type { FederatedIdentityCredential } from '@azure/arm-msi';
 import { parseArmId } from '../arm/resource-id';
+import type { CallBudget } from '../engine/call-budget';
 import type { FederatedCredential, FederatedCredentialPort } from '../engine/ports';
 import type { FederatedCredentialPlan } from '../engine/types';
 import { armCall } from './arm-call-error';
+import { sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
 import type { AppSelf } from './user-assigned-identity-port';
-import { sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
 
 /**
  * Learn (workload-identity-federation-considerations, "Concurrent updates aren't supported"): writing
@@ -34,7 +34,11 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
     });
   }
 
-  async put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, call: CallBudget | AbortSignal): Promise<'created' | 'updated'> {
+  async put(
+    identityId: string,
+    credential: FederatedCredentialPlan & { issuer: string },
+    call: CallBudget | AbortSignal,
+  ): Promise<'created' | 'updated'> {
     const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
     const msi = this.clients.for(subscriptionId!).msi;
     let status = 0;
@@ -61,5 +65,11 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
 
 function toCredential(f: FederatedIdentityCredential, mine: string[]): FederatedCredential {
   const createdBy = f.systemData?.createdBy?.toLowerCase();
-  return { name: f.name ?? '', issuer: f.issuer ?? '', subject: f.subject ?? '', audiences: f.audiences ?? [], ours: createdBy !== undefined && mine.includes(createdBy) };
+  return {
+    name: f.name ?? '',
+    issuer: f.issuer ?? '',
+    subject: f.subject ?? '',
+    audiences: f.audiences ?? [],
+    ours: createdBy !== undefined && mine.includes(createdBy),
+  };
 }

@@ -1,12 +1,12 @@
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { grantTargetApiVersion } from '../arm/grant-targets';
 import { parseArmId } from '../arm/resource-id';
+import type { CallBudget } from '../engine/call-budget';
 import type { GrantTarget, GrantTargetPort } from '../engine/ports';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
-import type { ArmClientPool } from './clients';
 import { forCall, sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
+import type { ArmClientPool } from './clients';
 
 /** Subscriptions: GET /subscriptions/{id} (Microsoft.Resources, 2022-12-01; see azure-facts.md "ARM tokens"). */
 const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
@@ -37,9 +37,17 @@ export class ArmGrantTargetPort implements GrantTargetPort {
         }
         case 'subscription': {
           const url = `${this.clients.connection.endpoint.replace(/\/$/, '')}/subscriptions/${encodeURIComponent(id.subscriptionId)}?api-version=${SUBSCRIPTIONS_API_VERSION}`;
-          const response = await armCall(`GET ${id.id}`, () => client.sendRequest(forCall(createPipelineRequest({ url, method: 'GET' }), call)));
+          const response = await armCall(`GET ${id.id}`, () =>
+            client.sendRequest(forCall(createPipelineRequest({ url, method: 'GET' }), call)),
+          );
           if (response.status === 404) return undefined;
-          if (response.status !== 200) throw new ArmCallError(`Http${response.status}`, `GET ${id.id}: HTTP ${response.status}`, response.status, response.status >= 500);
+          if (response.status !== 200)
+            throw new ArmCallError(
+              `Http${response.status}`,
+              `GET ${id.id}: HTTP ${response.status}`,
+              response.status,
+              response.status >= 500,
+            );
           return { id: id.id, type: 'Microsoft.Resources/subscriptions', tags: {} };
         }
         default:

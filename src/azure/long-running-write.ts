@@ -1,9 +1,9 @@
 import type { ServiceClient } from '@azure/core-client';
+import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { abortableSleep } from '../abortable-sleep';
-import { type CallBudget, type OperationMonitor, waitPassesHandOff, WriteStillRunningError } from '../engine/call-budget';
+import { type CallBudget, type OperationMonitor, WriteStillRunningError, waitPassesHandOff } from '../engine/call-budget';
 import { forCall } from './call-options';
 import { retryAfterMs } from './retry-after';
-import { createHttpHeaders, createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 
 type Json = Record<string, unknown>;
 
@@ -57,7 +57,6 @@ export function ensureSuccess(response: PipelineResponse): Json | undefined {
   });
 }
 
-
 /**
  * A PATCH or PUT of a resource, and its long-running operation, through the SDK client's own pipeline
  * (credential, retries, TLS).
@@ -87,22 +86,38 @@ export async function writeResource(
   const asyncOperation = first.headers.get('azure-asyncoperation');
   const location = first.headers.get('location');
   if (!asyncOperation && !(first.status === 202 && location)) return firstBody ?? {};
-  const monitor: OperationMonitor = asyncOperation ? { style: 'async-operation', url: asyncOperation } : { style: 'location', url: location! };
+  const monitor: OperationMonitor = asyncOperation
+    ? { style: 'async-operation', url: asyncOperation }
+    : { style: 'location', url: location! };
   const result = await pollOperation(send, monitor, first, options);
   if (monitor.style === 'location') return result ?? ensureSuccess(await send('GET', resourceUrl)) ?? {};
   // The first answer already carries the new identity (Compute, ACI, AKS): no final GET needed,
   // unless it lacks the principal the roles are for.
   const identity = (firstBody as { identity?: { principalId?: string; userAssignedIdentities?: unknown } } | undefined)?.identity;
-  if (identity && (identity.principalId || !/SystemAssigned/i.test(String((body as { identity?: { type?: string } })?.identity?.type ?? '')))) return firstBody!;
+  if (
+    identity &&
+    (identity.principalId || !/SystemAssigned/i.test(String((body as { identity?: { type?: string } })?.identity?.type ?? '')))
+  )
+    return firstBody!;
   return ensureSuccess(await send('GET', resourceUrl)) ?? {};
 }
 
 /** Polls an operation handed off earlier until it ends; never writes. */
-export async function resumeOperation(client: ServiceClient, endpoint: string, monitor: OperationMonitor, options: WriteOptions): Promise<void> {
+export async function resumeOperation(
+  client: ServiceClient,
+  endpoint: string,
+  monitor: OperationMonitor,
+  options: WriteOptions,
+): Promise<void> {
   await pollOperation(sender(client, endpoint, options.budget), monitor, undefined, options);
 }
 
-type Send = (verb: 'PATCH' | 'PUT' | 'GET', url: string, payload?: unknown, conditional?: Record<string, string>) => Promise<PipelineResponse>;
+type Send = (
+  verb: 'PATCH' | 'PUT' | 'GET',
+  url: string,
+  payload?: unknown,
+  conditional?: Record<string, string>,
+) => Promise<PipelineResponse>;
 
 function sender(client: ServiceClient, endpoint: string, budget: CallBudget): Send {
   const base = endpoint.replace(/\/+$/, '');
@@ -125,7 +140,12 @@ function sender(client: ServiceClient, endpoint: string, budget: CallBudget): Se
  * whose Retry-After governs the first wait (the write's, or none when resuming: poll at once).
  * Returns the resource body a `location` monitor ends with.
  */
-async function pollOperation(send: Send, monitor: OperationMonitor, last: PipelineResponse | undefined, options: WriteOptions): Promise<Json | undefined> {
+async function pollOperation(
+  send: Send,
+  monitor: OperationMonitor,
+  last: PipelineResponse | undefined,
+  options: WriteOptions,
+): Promise<Json | undefined> {
   for (;;) {
     if (last) {
       const wait = retryAfterMs(last.headers.get('retry-after')) ?? options.pollIntervalMs;

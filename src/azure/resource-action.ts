@@ -1,9 +1,9 @@
 import type { ServiceClient } from '@azure/core-client';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { abortableSleep } from '../abortable-sleep';
+import { forCall } from './call-options';
 import { ensureSuccess, LongRunningOperationFailed, parse, type WriteOptions } from './long-running-write';
 import { retryAfterMs } from './retry-after';
-import { forCall } from './call-options';
 
 type Json = Record<string, unknown>;
 

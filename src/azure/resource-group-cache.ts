@@ -32,12 +32,12 @@ export class ResourceGroupManagedByCache {
     const key = resourceGroupId.toLowerCase();
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = load().then(
-        (managedBy) => {
+      pending = load()
+        .then((managedBy) => {
           this.set(resourceGroupId, managedBy);
           return managedBy;
-        },
-      ).finally(() => this.loading.delete(key));
+        })
+        .finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
     }
     return pending;

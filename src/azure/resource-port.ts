@@ -1,20 +1,20 @@
 import type { ResourceManagementClient } from '@azure/arm-resources';
+import { parseArmId } from '../arm/resource-id';
 import { canonicalResourceType } from '../config';
-import { readIdentity } from '../engine/identity-state';
+import type { CallBudget } from '../engine/call-budget';
 import type { PendingWrite } from '../engine/hand-off';
+import { readIdentity } from '../engine/identity-state';
 import type { ResourcePort } from '../engine/ports';
 import type { ClusterWorkloadIdentityChange, IdentityBlock, IdentityState, ResourceState, WorkloadIdentityFacts } from '../engine/types';
 import { ArmCallError, AutopilotError, InvalidResourceIdError, ResourceGoneError } from '../errors';
 import { armCall } from './arm-call-error';
+import { budgetOf, sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
 import { resumeOperation, writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { ResourceGroupManagedByCache } from './resource-group-cache';
-import { parseArmId } from '../arm/resource-id';
-import { resourceFacts, resourceTypeHandler, type ResourceTypeHandler } from './resource-types';
+import { type ResourceTypeHandler, resourceFacts, resourceTypeHandler } from './resource-types';
 import type { IdentityKind } from './resource-types/model';
-import { budgetOf, sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
 
 /** Reads resources and writes their identity through `@azure/arm-resources`, by id. */
 export class ArmResourcePort implements ResourcePort {
@@ -33,7 +33,8 @@ export class ArmResourcePort implements ResourcePort {
     const id = parseArmId(resourceId);
     const handler = resourceTypeHandler(id.type ?? '');
     const type = canonicalResourceType(id.type ?? '');
-    if (!handler || !type || !id.resourceGroup) throw new InvalidResourceIdError(resourceId, `'${id.type}' is not a supported resource type`);
+    if (!handler || !type || !id.resourceGroup)
+      throw new InvalidResourceIdError(resourceId, `'${id.type}' is not a supported resource type`);
     let raw: Record<string, unknown> | undefined;
     let etagHeader: string | undefined;
     // In parallel: the group's managedBy (usually cached) costs no time beside the resource's own GET.
@@ -79,11 +80,17 @@ export class ArmResourcePort implements ResourcePort {
   }
 
   /** The resource group's `managedBy` (undefined when none), from the cache or one GET. */
-  private async resourceGroupManagedBy(subscriptionId: string, resourceGroup: string, call: CallBudget | AbortSignal): Promise<string | undefined> {
+  private async resourceGroupManagedBy(
+    subscriptionId: string,
+    resourceGroup: string,
+    call: CallBudget | AbortSignal,
+  ): Promise<string | undefined> {
     const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
     try {
       return await this.resourceGroups.getOrLoad(groupId, async () => {
-        const group = await armCall(`GET ${groupId}`, () => this.client(subscriptionId).resourceGroups.get(resourceGroup, sdkOptions(call)));
+        const group = await armCall(`GET ${groupId}`, () =>
+          this.client(subscriptionId).resourceGroups.get(resourceGroup, sdkOptions(call)),
+        );
         return group.managedBy && group.managedBy.length > 0 ? group.managedBy : undefined;
       });
     } catch (e) {
@@ -96,7 +103,8 @@ export class ArmResourcePort implements ResourcePort {
 
   async runFollowUp(resource: ResourceState, code: string, call: CallBudget | AbortSignal): Promise<string | undefined> {
     const handler = resourceTypeHandler(resource.type)!;
-    if (!handler.runFollowUp) throw new ArmCallError('FollowUpUnsupported', `${resource.type} has no follow-up '${code}'`, undefined, false);
+    if (!handler.runFollowUp)
+      throw new ArmCallError('FollowUpUnsupported', `${resource.type} has no follow-up '${code}'`, undefined, false);
     const arm = armRequester(this.client(resource.subscriptionId), this.clients.connection.endpoint, {
       budget: budgetOf(call),
       pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
@@ -117,8 +125,9 @@ export class ArmResourcePort implements ResourcePort {
         ? (['PATCH', handler.identityPatchBody?.(spelled, resource) ?? { identity: spelled }] as const)
         : (['PUT', { ...resource.rawBody, identity: spelled }] as const);
     try {
-      const updated = await armCall(`${method} identity of ${resource.id}`, () =>
-        writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
+      const updated = await armCall(
+        `${method} identity of ${resource.id}`,
+        () => writeResource(client, this.clients.connection.endpoint, method, resource.id, handler.apiVersion, body, options),
         handler,
       );
       return readIdentity(updated.identity);
@@ -129,7 +138,11 @@ export class ArmResourcePort implements ResourcePort {
     }
   }
 
-  async enableWorkloadIdentity(resource: ResourceState, change: ClusterWorkloadIdentityChange, call: CallBudget | AbortSignal): Promise<WorkloadIdentityFacts> {
+  async enableWorkloadIdentity(
+    resource: ResourceState,
+    change: ClusterWorkloadIdentityChange,
+    call: CallBudget | AbortSignal,
+  ): Promise<WorkloadIdentityFacts> {
     const handler = resourceTypeHandler(resource.type)!;
     if (!handler.enableWorkloadIdentityBody || !handler.workloadIdentity) {
       throw new AutopilotError('WorkloadIdentityUnsupported', `${resource.type} has no workload identity settings`);
@@ -140,7 +153,16 @@ export class ArmResourcePort implements ResourcePort {
     try {
       const updated = await armCall(
         `PUT workload identity settings of ${resource.id}`,
-        () => writeResource(this.client(resource.subscriptionId), this.clients.connection.endpoint, 'PUT', resource.id, handler.apiVersion, body, options),
+        () =>
+          writeResource(
+            this.client(resource.subscriptionId),
+            this.clients.connection.endpoint,
+            'PUT',
+            resource.id,
+            handler.apiVersion,
+            body,
+            options,
+          ),
         handler,
       );
       return handler.workloadIdentity(updated);
@@ -154,11 +176,18 @@ export class ArmResourcePort implements ResourcePort {
     const endpoint = this.clients.connection.endpoint;
     // The monitor URL travels on the queue: it is only ever polled with the app's token on ARM itself.
     if (!sameOrigin(write.monitor.url, endpoint)) {
-      throw new AutopilotError('InvalidOperationMonitor', `the operation monitor of ${write.resourceId} is not on ${new URL(endpoint).origin}`);
+      throw new AutopilotError(
+        'InvalidOperationMonitor',
+        `the operation monitor of ${write.resourceId} is not on ${new URL(endpoint).origin}`,
+      );
     }
     const id = parseArmId(write.resourceId);
     const options = { budget: budgetOf(call), pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
-    await armCall(`poll the identity write of ${write.resourceId}`, () => resumeOperation(this.client(id.subscriptionId!), endpoint, write.monitor, options), resourceTypeHandler(id.type ?? ''));
+    await armCall(
+      `poll the identity write of ${write.resourceId}`,
+      () => resumeOperation(this.client(id.subscriptionId!), endpoint, write.monitor, options),
+      resourceTypeHandler(id.type ?? ''),
+    );
   }
 }
 
@@ -169,7 +198,6 @@ function sameOrigin(url: string, endpoint: string): boolean {
     return false;
   }
 }
-
 
 /** The identity block with its kind spelled the way this type's RP spec spells it. */
 function spellIdentity(handler: ResourceTypeHandler, identity: IdentityBlock): IdentityBlock {

@@ -1,11 +1,11 @@
+import { subscriptionOf } from '../arm/resource-id';
+import { type FoundRoleDefinition, type RoleDefinitionLookup, roleGuidFromDefinitionId } from '../config';
+import type { CallBudget } from '../engine/call-budget';
 import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports';
 import { ArmCallError, isArmCallError } from '../errors';
-import { type FoundRoleDefinition, roleGuidFromDefinitionId, type RoleDefinitionLookup } from '../config';
 import { armCall } from './arm-call-error';
-import { subscriptionOf } from '../arm/resource-id';
-import type { ArmClientPool } from './clients';
 import { sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
+import type { ArmClientPool } from './clients';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinitionLookup {
@@ -14,10 +14,18 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
   async listForPrincipal(subscriptionId: string, principalId: string, call: CallBudget | AbortSignal): Promise<ExistingRoleAssignment[]> {
     return armCall(`list role assignments of ${principalId}`, async () => {
       const found: ExistingRoleAssignment[] = [];
-      const pages = this.clients.for(subscriptionId).authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
+      const pages = this.clients
+        .for(subscriptionId)
+        .authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
       for await (const a of pages) {
         const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
-        if (a.scope && guid) found.push({ scope: a.scope, roleDefinitionGuid: guid, ...(a.name ? { name: a.name } : {}), ...(a.description ? { description: a.description } : {}) });
+        if (a.scope && guid)
+          found.push({
+            scope: a.scope,
+            roleDefinitionGuid: guid,
+            ...(a.name ? { name: a.name } : {}),
+            ...(a.description ? { description: a.description } : {}),
+          });
       }
       return found;
     });

@@ -1,9 +1,9 @@
+import type { AbortSignalLike } from '@azure/abort-controller';
+import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
 import { abortableSleep } from '../abortable-sleep';
 import { TurnPastHandOffError, waitPassesHandOff } from '../engine/call-budget';
 import { handOffAtOf } from './call-options';
 import { retryAfterMs } from './retry-after';
-import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
-import type { AbortSignalLike } from '@azure/abort-controller';
 
 type Kind = 'read' | 'write' | 'delete';
 
@@ -18,14 +18,30 @@ interface Limits {
  * reads 250 + 25/s, writes and deletes 200 + 10/s. The global buckets, shared by every principal of
  * the subscription, are 15 times these; their headers are read in the per-principal scale (/ 15).
  */
-const LIMITS: Record<Kind, Limits> = { read: { capacity: 250, refillPerSecond: 25 }, write: { capacity: 200, refillPerSecond: 10 }, delete: { capacity: 200, refillPerSecond: 10 } };
+const LIMITS: Record<Kind, Limits> = {
+  read: { capacity: 250, refillPerSecond: 25 },
+  write: { capacity: 200, refillPerSecond: 10 },
+  delete: { capacity: 200, refillPerSecond: 10 },
+};
 const GLOBAL_FACTOR = 15;
 
 /** The remaining-requests headers per kind: per principal, and across all principals. */
 const HEADERS: Record<Kind, { own: string; global: string; tenant: string }> = {
-  read: { own: 'x-ms-ratelimit-remaining-subscription-reads', global: 'x-ms-ratelimit-remaining-subscription-global-reads', tenant: 'x-ms-ratelimit-remaining-tenant-reads' },
-  write: { own: 'x-ms-ratelimit-remaining-subscription-writes', global: 'x-ms-ratelimit-remaining-subscription-global-writes', tenant: 'x-ms-ratelimit-remaining-tenant-writes' },
-  delete: { own: 'x-ms-ratelimit-remaining-subscription-deletes', global: 'x-ms-ratelimit-remaining-subscription-global-deletes', tenant: 'x-ms-ratelimit-remaining-tenant-writes' },
+  read: {
+    own: 'x-ms-ratelimit-remaining-subscription-reads',
+    global: 'x-ms-ratelimit-remaining-subscription-global-reads',
+    tenant: 'x-ms-ratelimit-remaining-tenant-reads',
+  },
+  write: {
+    own: 'x-ms-ratelimit-remaining-subscription-writes',
+    global: 'x-ms-ratelimit-remaining-subscription-global-writes',
+    tenant: 'x-ms-ratelimit-remaining-tenant-writes',
+  },
+  delete: {
+    own: 'x-ms-ratelimit-remaining-subscription-deletes',
+    global: 'x-ms-ratelimit-remaining-subscription-global-deletes',
+    tenant: 'x-ms-ratelimit-remaining-tenant-writes',
+  },
 };
 
 /**
@@ -173,7 +189,8 @@ export class ArmThrottleGate {
   closedForMs(subscriptionId: string): number {
     const now = Date.now();
     let until = 0;
-    for (const kind of ['read', 'write'] as const) until = Math.max(until, this.keys.get(`${subscriptionId.toLowerCase()}|${kind}`)?.blockedUntil ?? 0);
+    for (const kind of ['read', 'write'] as const)
+      until = Math.max(until, this.keys.get(`${subscriptionId.toLowerCase()}|${kind}`)?.blockedUntil ?? 0);
     return Math.max(0, until - now);
   }
 
@@ -205,7 +222,18 @@ export class ArmThrottleGate {
   private state(key: string, kind: Kind): KeyState {
     let state = this.keys.get(key);
     if (!state) {
-      state = { kind, unmetered: false, sends: [], recent: [], lastRelease: 0, blockedUntil: 0, tail: Promise.resolve(), waiting: 0, bookedUntil: 0, burstBooked: 0 };
+      state = {
+        kind,
+        unmetered: false,
+        sends: [],
+        recent: [],
+        lastRelease: 0,
+        blockedUntil: 0,
+        tail: Promise.resolve(),
+        waiting: 0,
+        bookedUntil: 0,
+        burstBooked: 0,
+      };
       this.keys.set(key, state);
     }
     return state;
@@ -236,7 +264,9 @@ export class ArmThrottleGate {
   private level(state: KeyState, now: number): number {
     const limits = LIMITS[state.kind];
     const observed = state.observation;
-    const base = observed ? Math.min(limits.capacity, observed.level + ((now - observed.at) / 1000) * this.netRefill(state, now)) : UNOBSERVED_SHARE * limits.capacity;
+    const base = observed
+      ? Math.min(limits.capacity, observed.level + ((now - observed.at) / 1000) * this.netRefill(state, now))
+      : UNOBSERVED_SHARE * limits.capacity;
     return base - state.sends.length;
   }
 
@@ -272,7 +302,11 @@ export class ArmThrottleGate {
       const ownPerSecond = sample.own / seconds;
       const previous = state.others;
       state.others = previous
-        ? { perSecond: previous.perSecond + OTHERS_WEIGHT * (perSecond - previous.perSecond), ownPerSecond: previous.ownPerSecond + OTHERS_WEIGHT * (ownPerSecond - previous.ownPerSecond), at: Date.now() }
+        ? {
+            perSecond: previous.perSecond + OTHERS_WEIGHT * (perSecond - previous.perSecond),
+            ownPerSecond: previous.ownPerSecond + OTHERS_WEIGHT * (ownPerSecond - previous.ownPerSecond),
+            at: Date.now(),
+          }
         : { perSecond, ownPerSecond, at: Date.now() };
     }
     state.sample = { sentAt, level, own: 0 };
@@ -297,7 +331,8 @@ export class ArmThrottleGate {
     while (state.recent.length > 0 && state.recent[0]! < now - RATE_WINDOW_MS) state.recent.shift();
     const measured = state.recent.length >= 3 ? state.recent.length / (RATE_WINDOW_MS / 1000) : 0;
     const spent = state.others && now - state.others.at < OTHERS_FRESH_MS ? state.others : undefined;
-    const part = spent && spent.ownPerSecond + spent.perSecond > 0 ? (refill * spent.ownPerSecond) / (spent.ownPerSecond + spent.perSecond) : 0;
+    const part =
+      spent && spent.ownPerSecond + spent.perSecond > 0 ? (refill * spent.ownPerSecond) / (spent.ownPerSecond + spent.perSecond) : 0;
     return Math.min(refill, Math.max(refill / ASSUMED_SHARERS, part, measured, this.rate(state, this.level(state, now))));
   }
 
@@ -344,10 +379,21 @@ export class ArmThrottleGate {
     }
   }
 
-  private async waitForTurn(ahead: Promise<void>, signal: AbortSignalLike | undefined, handOffAt: number | undefined, state: KeyState): Promise<void> {
+  private async waitForTurn(
+    ahead: Promise<void>,
+    signal: AbortSignalLike | undefined,
+    handOffAt: number | undefined,
+    state: KeyState,
+  ): Promise<void> {
     if (signal === undefined && handOffAt === undefined) return ahead;
     await new Promise<void>((resolve, reject) => {
-      const timer = handOffAt !== undefined ? setTimeout(() => finish(new TurnPastHandOffError(this.expectedWaitMs(state, state.waiting, Date.now()))), Math.max(0, handOffAt - Date.now())) : undefined;
+      const timer =
+        handOffAt !== undefined
+          ? setTimeout(
+              () => finish(new TurnPastHandOffError(this.expectedWaitMs(state, state.waiting, Date.now()))),
+              Math.max(0, handOffAt - Date.now()),
+            )
+          : undefined;
       const onAbort = () => finish(new Error('aborted'), true);
       const finish = (error?: Error, aborted = false) => {
         if (timer) clearTimeout(timer);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Identity } from '@azure/arm-msi';
+import type { CallBudget } from '../engine/call-budget';
 import type { UserAssignedIdentity, UserAssignedIdentityPort } from '../engine/ports';
 import type { UserAssignedIdentityPlan } from '../engine/types';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
-import type { ArmClientPool } from './clients';
 import { sdkOptions } from './call-options';
-import type { CallBudget } from '../engine/call-budget';
+import type { ArmClientPool } from './clients';
 
 /** Tags put on identities this product creates: who created them, under which rule, and for whom. */
 export const CREATED_BY_TAG = 'created-by';
@@ -103,7 +103,10 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
         msi.userAssignedIdentities.createOrUpdate(
           plan.resourceGroup,
           plan.name,
-          { location: plan.location, tags: { [CREATED_BY_TAG]: CREATED_BY_VALUE, [RULE_TAG]: plan.rule, [OWNER_TAG]: ownerTagValue(plan.owner) } },
+          {
+            location: plan.location,
+            tags: { [CREATED_BY_TAG]: CREATED_BY_VALUE, [RULE_TAG]: plan.rule, [OWNER_TAG]: ownerTagValue(plan.owner) },
+          },
           {
             ...sdkOptions(call),
             // Create-only: if someone created the name between our GET and this PUT, ARM answers 412

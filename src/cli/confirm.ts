@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline';
  * stdin is a terminal: without one there is nobody to answer, and `az` refuses rather than wait
  * (azure-cli `user_confirmation`: "Unable to prompt for confirmation as no tty available. Use --yes.").
  */
-export async function confirm(question: string, streams: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream } = {}): Promise<boolean> {
+export async function confirm(
+  question: string,
+  streams: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream } = {},
+): Promise<boolean> {
   const rl = createInterface({ input: streams.input ?? process.stdin, output: streams.output ?? process.stderr, terminal: false });
   try {
     const answer = await new Promise<string>((resolve) => {
@@ -19,4 +22,3 @@ export async function confirm(question: string, streams: { input?: NodeJS.Readab
 }
 
 export const NO_TTY_FOR_CONFIRMATION = 'Unable to prompt for confirmation as no tty available. Use --yes.';
-

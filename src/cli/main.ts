@@ -3,13 +3,23 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isAutopilotError } from '../errors';
 import { terminalLine } from '../text/safe-text';
-import { CliConsole, type CliIo, type Verbosity } from './console';
-import { type CliContext, type CommandResult, CommandFailed, emit, EXIT, type GlobalOptions, NotFoundError, type Terminals, UsageError } from './context';
 import { ledgerCommand } from './commands/ledger';
 import { remediateCommand } from './commands/remediate';
 import { sweepCommand } from './commands/sweep';
 import { validateCommand } from './commands/validate';
 import { type WireEventsFlags, wireEventsCommand } from './commands/wire-events';
+import { CliConsole, type CliIo, type Verbosity } from './console';
+import {
+  type CliContext,
+  CommandFailed,
+  type CommandResult,
+  EXIT,
+  emit,
+  type GlobalOptions,
+  NotFoundError,
+  type Terminals,
+  UsageError,
+} from './context';
 import { compileQuery, OUTPUT_FORMATS, QueryError, TableUnavailableError } from './output';
 
 export type { CliIo } from './console';
@@ -52,10 +62,16 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .option('-s, --subscription <id>', 'only act on resources in this subscription')
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('--query <jmespath>', 'JMESPath query applied to the JSON result before it is formatted (https://jmespath.org)')
-    .option('--ledger <table url>', 'audit ledger to record to and read from: https://<account>.table.core.windows.net/<table> (default: $AUTOPILOT_LEDGER_TABLE_URL)')
-    .option('--detailed-exitcode', 'exit 2 when the command succeeded but changes are planned or outstanding (as terraform plan -detailed-exitcode)')
+    .option(
+      '--ledger <table url>',
+      'audit ledger to record to and read from: https://<account>.table.core.windows.net/<table> (default: $AUTOPILOT_LEDGER_TABLE_URL)',
+    )
+    .option(
+      '--detailed-exitcode',
+      'exit 2 when the command succeeded but changes are planned or outstanding (as terraform plan -detailed-exitcode)',
+    )
     .option('--verbose', 'increase logging verbosity (stderr); use --debug for full debug logs')
-    .option('--debug', 'show all debug logs (stderr), including the app\'s structured logs')
+    .option('--debug', "show all debug logs (stderr), including the app's structured logs")
     .option('--only-show-errors', 'only show errors, suppressing warnings')
     .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
     .showHelpAfterError()
@@ -83,6 +99,17 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
       setExit(result.exitCode);
     };
 
+  registerCommands(program, run);
+  return program;
+}
+
+/** The command wrapper buildProgram makes: runs a command with the context and prints its result. */
+type Run = <A extends unknown[]>(
+  command: (ctx: CliContext, ...args: A) => Promise<CommandResult> | CommandResult,
+) => (...args: A) => Promise<void>;
+
+/** One registration per command: its arguments, options and the function it calls. */
+function registerCommands(program: Command, run: Run): void {
   program
     .command('plan')
     .description('show what apply would change; never writes')
@@ -116,14 +143,15 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .action(run((ctx, path: string) => validateCommand(ctx, path)));
   program
     .command('wire-events')
-    .description('give every governed subscription (management groups resolved) a system topic and an event subscription to the app; idempotent')
+    .description(
+      'give every governed subscription (management groups resolved) a system topic and an event subscription to the app; idempotent',
+    )
     .option('--function-app-id <id>', 'Function App resource id (default $AZURE_FUNCTION_APP_ID)')
     .option('--resource-group <name>', 'resource group for new system topics, created when missing (default $AZURE_RESOURCE_GROUP)')
     .option('--location <region>', 'region for that resource group (default $AZURE_LOCATION)')
     .option('--dead-letter-storage-id <id>', 'storage account for dead-lettered events (default $DEADLETTER_STORAGE_ACCOUNT_ID)')
     .option('--dead-letter-container <name>', 'its blob container', 'deadletter')
     .action(run((ctx, o: WireEventsFlags) => wireEventsCommand(ctx, o)));
-  return program;
 }
 
 function defaultIo(): CliIo {
@@ -133,7 +161,11 @@ function defaultIo(): CliIo {
 /** Runs the CLI; returns the exit code (see exit-codes.ts). */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<number> {
   const io = options.io ?? defaultIo();
-  const terminals = options.terminals ?? { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
+  const terminals = options.terminals ?? {
+    stdin: process.stdin.isTTY === true,
+    stdout: process.stdout.isTTY === true,
+    stderr: process.stderr.isTTY === true,
+  };
   let code: number = EXIT.ok;
   const program = buildProgram(io, terminals, options.stdin ?? process.stdin, (c) => (code = c));
   const error = (message: string) => io.err(`ERROR: ${terminalLine(message)}\n`);

@@ -102,10 +102,13 @@ const ANSI = { key: '\x1b[94m', string: '\x1b[33m', literal: '\x1b[36m', reset: 
 
 /** JSON with keys, strings and literals coloured (knack pipes the json text through pygments' JsonLexer). */
 function colorJson(value: Json): string {
-  return formatJson(value).replace(/("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (m, str: string | undefined, colon: string | undefined) => {
-    if (str !== undefined) return colon ? `${ANSI.key}${str}${ANSI.reset}${colon}` : `${ANSI.string}${str}${ANSI.reset}`;
-    return `${ANSI.literal}${m}${ANSI.reset}`;
-  });
+  return formatJson(value).replace(
+    /("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g,
+    (m, str: string | undefined, colon: string | undefined) => {
+      if (str !== undefined) return colon ? `${ANSI.key}${str}${ANSI.reset}${colon}` : `${ANSI.string}${str}${ANSI.reset}`;
+      return `${ANSI.literal}${m}${ANSI.reset}`;
+    },
+  );
 }
 
 /**
@@ -181,7 +184,11 @@ function formatAutoTable(value: Json, queryActive: boolean): string {
   }
   const cells = rows.map((row) => headers.map((h) => (row.has(h) ? tableCell(row.get(h)!) : '')));
   const widths = headers.map((h, i) => Math.max(h.length + TABLE_MIN_PADDING, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 

@@ -33,7 +33,10 @@ export function startProgress(label: string, options: ProgressOptions = {}): Pro
   let stopped = false;
   const draw = () => {
     const width = Math.max(40, Math.min(stream.columns || 80, 120));
-    const line = renderProgressLine({ label, unit: options.unit ?? 'items', done, total, elapsedMs: now() - started, frame: frame++ }, width);
+    const line = renderProgressLine(
+      { label, unit: options.unit ?? 'items', done, total, elapsedMs: now() - started, frame: frame++ },
+      width,
+    );
     stream.write(`\r${line}\x1b[K`);
   };
   const timer = setInterval(draw, options.intervalMs ?? 100);
@@ -74,7 +77,8 @@ export function renderProgressLine(s: ProgressState, width = 80): string {
   const total = Math.max(s.total, s.done);
   const fraction = total === 0 ? 1 : s.done / total;
   // Linear estimate from the rate so far; nothing until the first unit is done.
-  const eta = s.done > 0 && s.done < total ? `ETA ${clock((s.elapsedMs / s.done) * (total - s.done))}` : s.done >= total ? 'done' : 'ETA --:--';
+  const eta =
+    s.done > 0 && s.done < total ? `ETA ${clock((s.elapsedMs / s.done) * (total - s.done))}` : s.done >= total ? 'done' : 'ETA --:--';
   const tail = ` ${count(s.done)}/${count(total)} ${s.unit} ${Math.floor(fraction * 100)}% · ${elapsed} · ${eta}`;
   const barWidth = Math.max(10, Math.min(40, width - 1 - s.label.length - 3 - tail.length));
   const filled = Math.round(fraction * barWidth);

@@ -19,7 +19,11 @@ function shortScope(scope: string): string {
 /** `kubelet identity, objectId ..., clientId ...`: which of the workload's principals holds the roles. */
 export function describeGrantee(grantee: PrincipalDescription, principalId?: string): string {
   const objectId = grantee.objectId ?? principalId;
-  const parts = [`${grantee.role} identity`, objectId ? `objectId ${objectId}` : 'objectId not known yet', ...(grantee.clientId ? [`clientId ${grantee.clientId}`] : [])];
+  const parts = [
+    `${grantee.role} identity`,
+    objectId ? `objectId ${objectId}` : 'objectId not known yet',
+    ...(grantee.clientId ? [`clientId ${grantee.clientId}`] : []),
+  ];
   return parts.join(', ');
 }
 
@@ -35,15 +39,27 @@ export function describeWorkloadIdentity(w: WorkloadIdentityResult): string[] {
 /** A human summary of one outcome: what would change (plan) or what changed (apply). */
 export function renderOutcome(outcome: RemediationOutcome, requestId: string): string {
   // Every value a resource creator can influence (ids, tag-derived scopes, details quoting them) goes through safe().
-  const lines = [safe(outcome.resourceId), `status: ${outcome.status}${outcome.rule ? `   rule: ${safe(outcome.rule)} (${outcome.mode})` : ''}   request: ${requestId}`];
+  const lines = [
+    safe(outcome.resourceId),
+    `status: ${outcome.status}${outcome.rule ? `   rule: ${safe(outcome.rule)} (${outcome.mode})` : ''}   request: ${requestId}`,
+  ];
   const plan = outcome.plan;
   if (outcome.grantee) lines.push(`principal: ${describeGrantee(outcome.grantee, outcome.principalId)}`);
   else if (plan && outcome.principalId) lines.push(`principal: ${outcome.principalId}`);
   if (plan) {
-    const identity = plan.identity.action === 'write' ? `${plan.identity.from} -> ${plan.identity.to.type} (${safe(plan.identity.reason)})` : `unchanged: ${safe(plan.identity.reason)}`;
+    const identity =
+      plan.identity.action === 'write'
+        ? `${plan.identity.from} -> ${plan.identity.to.type} (${safe(plan.identity.reason)})`
+        : `unchanged: ${safe(plan.identity.reason)}`;
     lines.push(`identity: ${identity}`);
     if (plan.userAssignedIdentity) lines.push(`user-assigned identity: ${safe(plan.userAssignedIdentity.id)}`);
-    const assigned = new Set(outcome.actions.filter((a) => a.kind === 'role-assigned').map((a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`));
+    const assigned = new Set(
+      outcome.actions
+        .filter((a) => a.kind === 'role-assigned')
+        .map(
+          (a) => `${(a as { scope: string }).scope.toLowerCase()}|${(a as { roleDefinitionId: string }).roleDefinitionId.split('/').pop()}`,
+        ),
+    );
     const rows = plan.roleAssignments.map((r) => {
       const a = r as typeof r & { present?: boolean };
       const state = assigned.has(`${r.scope.toLowerCase()}|${r.roleDefinitionGuid}`) ? 'assigned now' : a.present ? 'present' : 'missing';
@@ -52,17 +68,24 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
     if (rows.length > 0) lines.push('', formatTable(['role', 'scope', 'profile', 'state'], rows));
     if (plan.clusterChange) lines.push(`cluster: ${safe(plan.clusterChange.reason)}`);
     // Cosmos DB data-plane roles (the second grant kind) and a Dapr app's components.
-    for (const d of plan.dataPlaneRoleAssignments ?? []) lines.push(`cosmos db data role: ${safe(d.roleDisplayName)} on ${safe(shortScope(d.accountId))} (${safe(d.source)}): ${d.present ? 'present' : 'missing'}`);
+    for (const d of plan.dataPlaneRoleAssignments ?? [])
+      lines.push(
+        `cosmos db data role: ${safe(d.roleDisplayName)} on ${safe(shortScope(d.accountId))} (${safe(d.source)}): ${d.present ? 'present' : 'missing'}`,
+      );
     for (const c of plan.dapr?.components ?? []) {
-      lines.push(`dapr component ${safe(c.name)} (${safe(c.componentType)}): ${c.status}${c.clientId ? `; azureClientId: ${c.clientId.action}: ${safe(c.clientId.detail)}` : ''}`);
+      lines.push(
+        `dapr component ${safe(c.name)} (${safe(c.componentType)}): ${c.status}${c.clientId ? `; azureClientId: ${c.clientId.action}: ${safe(c.clientId.detail)}` : ''}`,
+      );
     }
     for (const note of plan.notes) lines.push(`note: ${safe(note)}`);
-    for (const f of plan.followUps ?? []) lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
+    for (const f of plan.followUps ?? [])
+      lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
   lines.push(...(outcome.workloadIdentities ?? []).flatMap(describeWorkloadIdentity));
   // A pending outcome's blockers are what keeps the workload from its identity, not a refusal to act.
   const label = outcome.status === 'pending' ? 'pending' : 'blocked';
-  for (const b of outcome.blockers ?? []) lines.push(`${label}: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
+  for (const b of outcome.blockers ?? [])
+    lines.push(`${label}: ${b.code}: ${safe(b.detail)}`, ...(b.remedy ? [`  to fix: ${safe(b.remedy)}`] : []));
   for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${safe(s.detail)}`);
   for (const e of outcome.errors) lines.push(`error: ${safe(e.code)}${e.transient ? ' (transient)' : ''}: ${safe(e.message)}`);
   return `${lines.join('\n')}\n`;
@@ -70,20 +93,32 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
 
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
   if (entries.length === 0) return `${safe(resourceId)}\nno ledger entries\n`;
-  const rows = entries.map((e) => [e.finishedAt, e.trigger, e.status, e.grantee ? describeGrantee(e.grantee, e.principalId) : principalsOf(e), String(e.actions.length), safe(e.errors.map((x) => (x as { code: string }).code).join(', ')) || '-', safe(e.requestId)]);
+  const rows = entries.map((e) => [
+    e.finishedAt,
+    e.trigger,
+    e.status,
+    e.grantee ? describeGrantee(e.grantee, e.principalId) : principalsOf(e),
+    String(e.actions.length),
+    safe(e.errors.map((x) => (x as { code: string }).code).join(', ')) || '-',
+    safe(e.requestId),
+  ]);
   return `${safe(resourceId)}\n${formatTable(['finished', 'trigger', 'status', 'principal', 'actions', 'errors', 'request'], rows)}\n`;
 }
 
 /** A ledger row's principal when there is no single grantee: each service account's clientId (workload identity). */
 function principalsOf(e: LedgerEntry): string {
-  if (e.workloadIdentities?.length) return e.workloadIdentities.map((w) => `${safe(w.serviceAccount)}: clientId ${w.clientId ?? 'not known yet'}`).join('\n');
+  if (e.workloadIdentities?.length)
+    return e.workloadIdentities.map((w) => `${safe(w.serviceAccount)}: clientId ${w.clientId ?? 'not known yet'}`).join('\n');
   return e.principalId ?? '-';
 }
 
 /** Totals, then one row per finding: what was wrong and what became of it. */
 export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: string; status: string; errors: string[] }>): string {
   const t = report.totals;
-  const skipped = Object.entries(t.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const skipped =
+    Object.entries(t.skipped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const lines = [
     `sweep ${report.sweepId}${report.reportOnly ? ' (report only)' : ''}: ${report.subscriptions.length} subscription(s), ${report.resourceGraph.calls} Resource Graph call(s), ${report.durationMs} ms`,
     `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (queued ${t.queued}, reported ${t.reported}, failed ${t.failed}); skipped: ${skipped}`,

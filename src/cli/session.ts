@@ -25,7 +25,8 @@ export function ledgerFromUrl(url: string, defaultTable: string): LedgerConnecti
     throw new UsageError(`--ledger '${url}' is not a URL (https://<account>.table.core.windows.net/<table>)`);
   }
   if (parsed.protocol !== 'https:') throw new UsageError(`--ledger must be an https:// URL (got ${parsed.protocol})`);
-  if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new UsageError('--ledger takes the table URL only: no query string (SAS), fragment or credentials');
+  if (parsed.search || parsed.hash || parsed.username || parsed.password)
+    throw new UsageError('--ledger takes the table URL only: no query string (SAS), fragment or credentials');
   const segments = parsed.pathname.split('/').filter(Boolean);
   if (segments.length > 1) throw new UsageError(`--ledger '${url}': expected https://<account>.table.core.windows.net/<table>`);
   const table = segments[0] ?? defaultTable;

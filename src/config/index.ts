@@ -1,32 +1,58 @@
 /** The rules file: loading and validation, governance decisions, templates and role references. */
-export * from './types';
+
+export { canonicalResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 export * from './errors';
-export { SUPPORTED_RESOURCE_TYPES, canonicalResourceType, type SupportedResourceType } from '../arm/resource-types';
-export { loadRulesFile, parseRulesText, validateRulesText, formatKeyPath, DEFAULT_OPT_OUT_TAG, DEFAULT_PROFILE_TAG, type RulesProblem, type RulesValidation } from './load';
-export { evaluateGovernance, selectProfiles, profilesFromTag, globMatches, type SkipReason, type GovernanceDecision, type ProfileSelection } from './matching';
-export { resolveScopeTemplate, resolveIdentityTemplate, resolveIdentityResourceGroup, parseTemplate, KNOWN_PLACEHOLDERS, type TemplateContext } from './templates';
+export { hasManagementGroups, withResolvedSubscriptions } from './governed-scope';
+export {
+  DEFAULT_OPT_OUT_TAG,
+  DEFAULT_PROFILE_TAG,
+  formatKeyPath,
+  loadRulesFile,
+  parseRulesText,
+  type RulesProblem,
+  type RulesValidation,
+  validateRulesText,
+} from './load';
+export {
+  evaluateGovernance,
+  type GovernanceDecision,
+  globMatches,
+  type ProfileSelection,
+  profilesFromTag,
+  type SkipReason,
+  selectProfiles,
+} from './matching';
 export {
   ACCESS_CONTROL_ACTIONS,
-  CUSTOM_ROLE_CACHE_TTL_MS,
-  isPrivilegedRoleGuid,
-  builtinRoleRefusal,
-  allBuiltinRoles,
   accessControlActionsAllowed,
-  builtinRoleByName,
-  builtinRoleById,
-  roleDefinitionIdFor,
-  roleGuidFromDefinitionId,
-  RoleResolver,
-  type RoleResolverOptions,
-  type RolePermission,
+  actionMatches,
+  allBuiltinRoles,
   type BuiltinRole,
-  type RoleDefinitionLookup,
+  builtinRoleById,
+  builtinRoleByName,
+  builtinRoleRefusal,
+  CUSTOM_ROLE_CACHE_TTL_MS,
   type FoundRoleDefinition,
   grantsAccessControl,
-  actionMatches,
+  isPrivilegedRoleGuid,
   type ResolvedRole,
+  type RoleDefinitionLookup,
+  type RolePermission,
+  RoleResolver,
+  type RoleResolverOptions,
+  roleDefinitionIdFor,
+  roleGuidFromDefinitionId,
 } from './roles';
+export { consentAdmits, tagScopeProblem } from './tag-scope';
 export { tagValue } from './tags';
-export { tagScopeProblem, consentAdmits } from './tag-scope';
-export { templateUsesTag, isGovernedSubscription as isGovernedSubscriptionId } from './templates';
-export { hasManagementGroups, withResolvedSubscriptions } from './governed-scope';
+export {
+  isGovernedSubscription as isGovernedSubscriptionId,
+  KNOWN_PLACEHOLDERS,
+  parseTemplate,
+  resolveIdentityResourceGroup,
+  resolveIdentityTemplate,
+  resolveScopeTemplate,
+  type TemplateContext,
+  templateUsesTag,
+} from './templates';
+export * from './types';

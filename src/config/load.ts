@@ -1,15 +1,31 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
-import { RulesFileError } from './errors';
-import { canonicalResourceType, isChildResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
-import { parseCustomRoleValue, parseRoleValue } from './roles';
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import {
+  COSMOS_ACCOUNT_TYPE,
+  COSMOS_SQL_BUILTIN_ROLES,
+  catalogueEntry,
+  catalogueTargetTypes,
+  DAPR_COMPONENT_CATALOGUE,
+} from '../arm/dapr-components';
 import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
-import { catalogueEntry, catalogueTargetTypes, COSMOS_ACCOUNT_TYPE, COSMOS_SQL_BUILTIN_ROLES, DAPR_COMPONENT_CATALOGUE } from '../arm/dapr-components';
 import { isGuid, tryParseArmId } from '../arm/resource-id';
-import { NAME_PATTERN, schemaProblem, schemaProblems, type RawDapr, type RawRoleEntry, type RawRule, type RawRulesFile, type RawTagScope } from './schema';
+import { canonicalResourceType, isChildResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
+import { RulesFileError } from './errors';
+import { parseCustomRoleValue, parseRoleValue } from './roles';
+import {
+  NAME_PATTERN,
+  type RawDapr,
+  type RawRoleEntry,
+  type RawRule,
+  type RawRulesFile,
+  type RawTagScope,
+  schemaProblem,
+  schemaProblems,
+} from './schema';
 import { TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
 import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
 import {
+  type DaprOptions,
   DEFAULT_WORKLOAD_OPTIONS,
   type GovernedScope,
   type IdentityRule,
@@ -18,7 +34,6 @@ import {
   type Rule,
   type RulesConfig,
   type RulesWarning,
-  type DaprOptions,
   type TagScopeConstraint,
   type WorkloadIdentityOptions,
 } from './types';
@@ -95,9 +110,20 @@ export function validateRulesText(text: string, sourceName: string): RulesValida
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => ({ keyPath: '', reason: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/:\s*$/, '')}`, line: e.linePos?.[0].line })), warnings: [] };
+    return {
+      problems: doc.errors.map((e) => ({
+        keyPath: '',
+        reason: `YAML syntax error: ${e.message.split('\n')[0]!.replace(/:\s*$/, '')}`,
+        line: e.linePos?.[0].line,
+      })),
+      warnings: [],
+    };
   }
-  const at = (path: KeyPath, reason: string, linePath = path): RulesProblem => ({ keyPath: formatKeyPath(path), reason, line: lineOf(doc, lineCounter, linePath) });
+  const at = (path: KeyPath, reason: string, linePath = path): RulesProblem => ({
+    keyPath: formatKeyPath(path),
+    reason,
+    line: lineOf(doc, lineCounter, linePath),
+  });
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -112,9 +138,14 @@ export function validateRulesText(text: string, sourceName: string): RulesValida
     throw new RulesFileError(sourceName, formatKeyPath(path), reason, lineOf(doc, lineCounter, path));
   };
   try {
-    const config = buildConfig(data as RawRulesFile, sourceName, fail, (e) => problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line }));
+    const config = buildConfig(data as RawRulesFile, sourceName, fail, (e) =>
+      problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line }),
+    );
     if (problems.length > 0) return { problems, warnings: [] };
-    return { problems, warnings: (config.warnings ?? []).map((w) => ({ ...w, line: w.path ? lineOf(doc, lineCounter, w.path) : undefined })) };
+    return {
+      problems,
+      warnings: (config.warnings ?? []).map((w) => ({ ...w, line: w.path ? lineOf(doc, lineCounter, w.path) : undefined })),
+    };
   } catch (e) {
     if (!(e instanceof RulesFileError)) throw e;
     problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line });
@@ -219,7 +250,10 @@ function canonicalTypes(
 function buildGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedScope, fail: Fail): RoleGrantTemplate {
   const kinds = [entry.role, entry.customRole, entry.cosmosDataRole].filter((v) => v !== undefined).length;
   if (kinds !== 1) {
-    fail(path, "needs exactly one of 'role' (a built-in role name, GUID or role definition id), 'customRole' (a custom role name) or 'cosmosDataRole' (a Cosmos DB SQL data-plane role)");
+    fail(
+      path,
+      "needs exactly one of 'role' (a built-in role name, GUID or role definition id), 'customRole' (a custom role name) or 'cosmosDataRole' (a Cosmos DB SQL data-plane role)",
+    );
   }
   if (entry.cosmosDataRole !== undefined) return buildCosmosGrant(entry, path, scope, fail);
   const parsed = entry.role !== undefined ? parseRoleValue(entry.role) : parseCustomRoleValue(entry.customRole!);
@@ -250,7 +284,10 @@ function buildCosmosGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedSco
   const wanted = entry.cosmosDataRole!.trim().toLowerCase();
   const role = COSMOS_SQL_BUILTIN_ROLES.find((r) => r.name.toLowerCase() === wanted || r.guid === wanted);
   if (!role) {
-    fail([...path, 'cosmosDataRole'], `'${entry.cosmosDataRole}' is not a Cosmos DB built-in SQL role (${COSMOS_SQL_BUILTIN_ROLES.map((r) => `${r.name} ${r.guid}`).join(', ')})`);
+    fail(
+      [...path, 'cosmosDataRole'],
+      `'${entry.cosmosDataRole}' is not a Cosmos DB built-in SQL role (${COSMOS_SQL_BUILTIN_ROLES.map((r) => `${r.name} ${r.guid}`).join(', ')})`,
+    );
   }
   const ref = { kind: 'builtin' as const, roleDefinitionGuid: role!.guid, displayName: role!.name };
   const scopeProblem = checkScopeTemplate(entry.scope, scope);
@@ -259,11 +296,18 @@ function buildCosmosGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedSco
     if (entry.tagScope) fail([...path, 'tagScope'], 'is only allowed when scope takes a value from a tag ({tag:<name>})');
     const fixed = entry.scope.includes('{') ? undefined : tryParseArmId(entry.scope);
     if (fixed && (fixed.kind !== 'resource' || fixed.type?.toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())) {
-      fail([...path, 'scope'], `a Cosmos DB data-plane role is granted on a Cosmos DB account: '${entry.scope}' is not a ${COSMOS_ACCOUNT_TYPE} id`);
+      fail(
+        [...path, 'scope'],
+        `a Cosmos DB data-plane role is granted on a Cosmos DB account: '${entry.scope}' is not a ${COSMOS_ACCOUNT_TYPE} id`,
+      );
     }
     return { role: ref, scope: entry.scope, cosmosSql: true };
   }
-  if (!entry.tagScope) fail([...path, 'scope'], `takes its scope from a tag: declare what it may point at, e.g. tagScope: { resourceTypes: [${COSMOS_ACCOUNT_TYPE}], resourceGroups: ["{resourceGroup}"] }`);
+  if (!entry.tagScope)
+    fail(
+      [...path, 'scope'],
+      `takes its scope from a tag: declare what it may point at, e.g. tagScope: { resourceTypes: [${COSMOS_ACCOUNT_TYPE}], resourceGroups: ["{resourceGroup}"] }`,
+    );
   const tagScope = buildTagScope(entry.tagScope!, [...path, 'tagScope'], scope, fail);
   if (tagScope.resourceTypes.some((t) => t.toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())) {
     fail([...path, 'tagScope', 'resourceTypes'], `a Cosmos DB data-plane role can only be granted on ${COSMOS_ACCOUNT_TYPE}`);
@@ -277,11 +321,18 @@ function buildCosmosGrant(entry: RawRoleEntry, path: KeyPath, scope: GovernedSco
  */
 function buildDapr(raw: RawDapr, path: KeyPath, scope: GovernedScope, identity: IdentityRule, fail: Fail): DaprOptions {
   if (identity.kind === 'UserAssigned' && identity.shared) {
-    fail(path, "is not allowed for a rule with a shared identity: a component one app's environment names would be granted to every app sharing the identity");
+    fail(
+      path,
+      "is not allowed for a rule with a shared identity: a component one app's environment names would be granted to every app sharing the identity",
+    );
   }
   const componentTypes = (raw.componentTypes ?? DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType)).map((t, i) => {
     const entry = catalogueEntry(t);
-    if (!entry) fail([...path, 'componentTypes', i], `'${t}' is not in the Dapr component catalogue (${DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType).join(', ')})`);
+    if (!entry)
+      fail(
+        [...path, 'componentTypes', i],
+        `'${t}' is not in the Dapr component catalogue (${DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType).join(', ')})`,
+      );
     return entry!.componentType;
   });
   const known = catalogueTargetTypes();
@@ -291,39 +342,60 @@ function buildDapr(raw: RawDapr, path: KeyPath, scope: GovernedScope, identity: 
     return canonical!;
   });
   const targets = buildTagScope({ ...raw.targets, resourceTypes: [] }, [...path, 'targets'], scope, fail, resourceTypes);
-  return { componentTypes: [...new Set(componentTypes)], targets, azureClientId: raw.azureClientId === true, entityManagement: raw.entityManagement === true };
+  return {
+    componentTypes: [...new Set(componentTypes)],
+    targets,
+    azureClientId: raw.azureClientId === true,
+    entityManagement: raw.entityManagement === true,
+  };
 }
 
 /** Checks a `tagScope` declaration: known target types, governed subscriptions, well-formed globs. */
 function buildTagScope(raw: RawTagScope, path: KeyPath, scope: GovernedScope, fail: Fail, checkedTypes?: string[]): TagScopeConstraint {
   const known = [...Object.keys(GRANT_TARGET_API_VERSIONS), ...SCOPE_KIND_WORDS];
-  const resourceTypes = checkedTypes ?? raw.resourceTypes.map((t, i) => {
-    const word = SCOPE_KIND_WORDS.find((w) => w.toLowerCase() === t.toLowerCase());
-    const canonical = word ?? canonicalGrantTargetType(t);
-    if (!canonical) {
-      fail([...path, 'resourceTypes', i], `'${t}' is not a type the product can verify before a grant (known: ${known.join(', ')}); management groups are never allowed`);
-    }
-    return canonical!;
-  });
+  const resourceTypes =
+    checkedTypes ??
+    raw.resourceTypes.map((t, i) => {
+      const word = SCOPE_KIND_WORDS.find((w) => w.toLowerCase() === t.toLowerCase());
+      const canonical = word ?? canonicalGrantTargetType(t);
+      if (!canonical) {
+        fail(
+          [...path, 'resourceTypes', i],
+          `'${t}' is not a type the product can verify before a grant (known: ${known.join(', ')}); management groups are never allowed`,
+        );
+      }
+      return canonical!;
+    });
   if (!raw.resourceGroups && !raw.subscriptions) {
-    fail(path, 'needs resourceGroups and/or subscriptions: where may the tagged target be? e.g. resourceGroups: ["{resourceGroup}"] for the workload\'s own resource group');
+    fail(
+      path,
+      'needs resourceGroups and/or subscriptions: where may the tagged target be? e.g. resourceGroups: ["{resourceGroup}"] for the workload\'s own resource group',
+    );
   }
   raw.subscriptions?.forEach((s, i) => {
     if (s === '{subscriptionId}') return;
-    if (!isGuid(s)) fail([...path, 'subscriptions', i], `'${s}' must be a subscription id (a GUID) or {subscriptionId} (the workload's own)`);
+    if (!isGuid(s))
+      fail([...path, 'subscriptions', i], `'${s}' must be a subscription id (a GUID) or {subscriptionId} (the workload's own)`);
     // Under management groups the governed set is only known at run time, where the resolved scope is
     // checked again: listing a subscription here never governs it, it only lets a tag point there.
-    if (!isGovernedSubscription(s, scope.subscriptions) && !scope.managementGroups?.length) fail([...path, 'subscriptions', i], `'${s}' is not in scope.subscriptions`);
+    if (!isGovernedSubscription(s, scope.subscriptions) && !scope.managementGroups?.length)
+      fail([...path, 'subscriptions', i], `'${s}' is not in scope.subscriptions`);
   });
   raw.resourceGroups?.forEach((g, i) => {
     let sample = g;
     for (const p of TAG_SCOPE_PLACEHOLDERS) sample = sample.split(p).join('rg');
     if (!/^[-\w.()*?]{1,90}$/.test(sample)) {
-      fail([...path, 'resourceGroups', i], `'${g}' must be a resource group name or glob ('*', '?'); placeholders: ${TAG_SCOPE_PLACEHOLDERS.join(', ')}`);
+      fail(
+        [...path, 'resourceGroups', i],
+        `'${g}' must be a resource group name or glob ('*', '?'); placeholders: ${TAG_SCOPE_PLACEHOLDERS.join(', ')}`,
+      );
     }
   });
   if (raw.consentTag !== undefined && resourceTypes.includes('subscription')) {
-    fail([...path, 'consentTag'], "cannot be combined with the 'subscription' type: the consent tag is read from the target resource or resource group");
+    fail(
+      [...path, 'consentTag'],
+      "cannot be combined with the 'subscription' type: the consent tag is read from the target resource or resource group",
+    );
   }
   return {
     resourceTypes: [...new Set(resourceTypes)],
@@ -349,11 +421,17 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
   if (identity.kind === 'UserAssigned' && identity.shared) {
     // Every sharer holds whatever any one of them is granted, so nothing a tagger controls may add to it.
     if ((raw.tagSelectableProfiles ?? []).length > 0) {
-      fail([...path, 'tagSelectableProfiles'], 'must be empty for a rule with a shared identity: a profile one resource\'s tag selects would be held by every resource sharing the identity');
+      fail(
+        [...path, 'tagSelectableProfiles'],
+        "must be empty for a rule with a shared identity: a profile one resource's tag selects would be held by every resource sharing the identity",
+      );
     }
     (raw.profiles ?? []).forEach((n, j) => {
       if (profiles.get(n)?.roles.some((g) => templateUsesTag(g.scope))) {
-        fail([...path, 'profiles', j], `profile '${n}' takes a scope from a tag; a rule with a shared identity cannot use it (one resource's tag would grant every sharer)`);
+        fail(
+          [...path, 'profiles', j],
+          `profile '${n}' takes a scope from a tag; a rule with a shared identity cannot use it (one resource's tag would grant every sharer)`,
+        );
       }
     });
   }
@@ -378,9 +456,15 @@ function checkParentName(identity: IdentityRule, types: readonly SupportedResour
   if (identity.kind !== 'UserAssigned') return;
   const topLevel = types.filter((t) => !isChildResourceType(t));
   if (topLevel.length === 0) return;
-  for (const [key, template] of [['name', identity.nameTemplate], ['resourceGroup', identity.resourceGroupTemplate]] as const) {
+  for (const [key, template] of [
+    ['name', identity.nameTemplate],
+    ['resourceGroup', identity.resourceGroupTemplate],
+  ] as const) {
     if (templateUses(template, 'parentName')) {
-      fail([...path, key], `uses {parentName}, which only child resources have, but the rule also matches ${topLevel.join(', ')}: list only child types (Microsoft.Web/sites/slots) in match.types`);
+      fail(
+        [...path, key],
+        `uses {parentName}, which only child resources have, but the rule also matches ${topLevel.join(', ')}: list only child types (Microsoft.Web/sites/slots) in match.types`,
+      );
     }
   }
 }
@@ -399,20 +483,38 @@ const K8S_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
  * name syntax (they become the federated credential's subject `system:serviceaccount:<ns>:<name>`), and
  * the identities' resource group chosen by the administrator, never by a tag.
  */
-function buildWorkloadIdentity(raw: RawRule, types: readonly string[], identity: IdentityRule, path: KeyPath, fail: Fail): WorkloadIdentityOptions {
+function buildWorkloadIdentity(
+  raw: RawRule,
+  types: readonly string[],
+  identity: IdentityRule,
+  path: KeyPath,
+  fail: Fail,
+): WorkloadIdentityOptions {
   const section = raw.workloadIdentity!;
   if (types.length !== 1 || types[0] !== AKS_TYPE) {
     fail(path, `is only for AKS: set match.types to [${AKS_TYPE}]`);
   }
   if (identity.kind !== 'SystemAssigned') {
-    fail(['rules', path[1]!, 'identity'], "must be { kind: SystemAssigned } for a rule with workloadIdentity: its profiles go to the service accounts' identities, and the cluster's own identity is left as it is");
+    fail(
+      ['rules', path[1]!, 'identity'],
+      "must be { kind: SystemAssigned } for a rule with workloadIdentity: its profiles go to the service accounts' identities, and the cluster's own identity is left as it is",
+    );
   }
   const seen = new Set<string>();
   const serviceAccounts = section.serviceAccounts.map((entry, i) => {
     const [namespace, name, ...rest] = entry.split('/');
-    if (rest.length > 0 || namespace === undefined || name === undefined) fail([...path, 'serviceAccounts', i], `'${entry}' must be <namespace>/<service account name>`);
-    if (!K8S_LABEL.test(namespace!)) fail([...path, 'serviceAccounts', i], `namespace '${namespace}' is not a Kubernetes namespace name (at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit)`);
-    if (!K8S_SUBDOMAIN.test(name!)) fail([...path, 'serviceAccounts', i], `'${name}' is not a Kubernetes service account name (a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253)`);
+    if (rest.length > 0 || namespace === undefined || name === undefined)
+      fail([...path, 'serviceAccounts', i], `'${entry}' must be <namespace>/<service account name>`);
+    if (!K8S_LABEL.test(namespace!))
+      fail(
+        [...path, 'serviceAccounts', i],
+        `namespace '${namespace}' is not a Kubernetes namespace name (at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit)`,
+      );
+    if (!K8S_SUBDOMAIN.test(name!))
+      fail(
+        [...path, 'serviceAccounts', i],
+        `'${name}' is not a Kubernetes service account name (a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253)`,
+      );
     if (seen.has(entry)) fail([...path, 'serviceAccounts', i], `'${entry}' is listed twice`);
     seen.add(entry);
     return { namespace: namespace!, name: name! };
@@ -451,17 +553,35 @@ function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
     if (identity.kind !== 'UserAssigned' || identity.shared) return;
     const path: KeyPath = ['rules', i, 'identity', 'userAssigned', 'name'];
     const at = formatKeyPath(path);
-    const warn = (reason: string) => warnings.push({ keyPath: at, path, reason: `${reason}; every such resource after the first is refused (IdentityNotOwned). Make the name unique per resource, or declare shared: true` });
+    const warn = (reason: string) =>
+      warnings.push({
+        keyPath: at,
+        path,
+        reason: `${reason}; every such resource after the first is refused (IdentityNotOwned). Make the name unique per resource, or declare shared: true`,
+      });
     const both = [identity.nameTemplate, identity.resourceGroupTemplate];
-    if (!templateUses(identity.nameTemplate, 'resourceName')) warn(`'${identity.nameTemplate}' does not contain {resourceName}: resources of rule '${rule.name}' would share one identity`);
-    else if (!both.some((t) => templateUses(t, 'resourceGroup'))) warn(`neither name nor resourceGroup uses {resourceGroup}: same-named resources in different resource groups would share one identity`);
-    else if (rule.match.types.length > 1) warn(`rule '${rule.name}' matches ${rule.match.types.length} types (${rule.match.types.join(', ')}) with one name template: a resource of each type with the same name would share one identity (use one rule per type with distinct names)`);
+    if (!templateUses(identity.nameTemplate, 'resourceName'))
+      warn(`'${identity.nameTemplate}' does not contain {resourceName}: resources of rule '${rule.name}' would share one identity`);
+    else if (!both.some((t) => templateUses(t, 'resourceGroup')))
+      warn(
+        `neither name nor resourceGroup uses {resourceGroup}: same-named resources in different resource groups would share one identity`,
+      );
+    else if (rule.match.types.length > 1)
+      warn(
+        `rule '${rule.name}' matches ${rule.match.types.length} types (${rule.match.types.join(', ')}) with one name template: a resource of each type with the same name would share one identity (use one rule per type with distinct names)`,
+      );
     // A slot called `staging` exists on every site: without the site's name, every site's staging slot
     // in one resource group would get the same identity name.
-    else if (rule.match.types.some(isChildResourceType) && !both.some((t) => templateUses(t, 'parentName'))) warn(`rule '${rule.name}' matches child resources (${rule.match.types.filter(isChildResourceType).join(', ')}) without {parentName}: same-named children of different parents (every site's 'staging' slot) would share one identity`);
+    else if (rule.match.types.some(isChildResourceType) && !both.some((t) => templateUses(t, 'parentName')))
+      warn(
+        `rule '${rule.name}' matches child resources (${rule.match.types.filter(isChildResourceType).join(', ')}) without {parentName}: same-named children of different parents (every site's 'staging' slot) would share one identity`,
+      );
     const key = both.join('\u0000').toLowerCase();
     const first = seen.get(key);
-    if (first !== undefined) warn(`rules[${first}] uses the same identity name and resource group templates: their resources of the same name would share one identity`);
+    if (first !== undefined)
+      warn(
+        `rules[${first}] uses the same identity name and resource group templates: their resources of the same name would share one identity`,
+      );
     else seen.set(key, i);
   });
   return warnings;

@@ -14,9 +14,7 @@ export type SkipReason =
   /** The resource or its resource group carries `managedBy`: another service owns it (decided by the engine). */
   | 'platform-managed';
 
-export type GovernanceDecision =
-  | { governed: true; rule: Rule }
-  | { governed: false; reason: SkipReason; detail: string };
+export type GovernanceDecision = { governed: true; rule: Rule } | { governed: false; reason: SkipReason; detail: string };
 
 const globCache = new Map<string, RegExp>();
 
@@ -24,7 +22,10 @@ const globCache = new Map<string, RegExp>();
 export function globMatches(glob: string, value: string): boolean {
   let re = globCache.get(glob);
   if (!re) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, 'is');
     globCache.set(glob, re);
   }
@@ -41,7 +42,9 @@ export function evaluateGovernance(
   const skip = (reason: SkipReason, detail: string): GovernanceDecision => ({ governed: false, reason, detail });
 
   if (!resourceId.subscriptionId || !isGovernedSubscription(resourceId.subscriptionId, scope.subscriptions)) {
-    const where = scope.managementGroups?.length ? 'is not in scope.subscriptions nor under scope.managementGroups' : 'is not in scope.subscriptions';
+    const where = scope.managementGroups?.length
+      ? 'is not in scope.subscriptions nor under scope.managementGroups'
+      : 'is not in scope.subscriptions';
     return skip('subscription-not-governed', `subscription ${resourceId.subscriptionId ?? '(none)'} ${where}`);
   }
   if (resourceId.kind !== 'resource') {
@@ -56,7 +59,10 @@ export function evaluateGovernance(
   // 'Microsoft.Web/sites/config') is better explained as a child than as an unknown type. Catalogued
   // children (deployment slots) are governed like any other type.
   if (resourceId.isChild && !type) {
-    return skip('child-resource', `'${resourceId.type}' is a child resource the product does not govern; only catalogued types get identities`);
+    return skip(
+      'child-resource',
+      `'${resourceId.type}' is a child resource the product does not govern; only catalogued types get identities`,
+    );
   }
   if (!type || !scope.resourceTypes.includes(type)) {
     return skip('type-not-governed', `type '${resourceId.type}' is not in scope.resourceTypes`);
@@ -71,12 +77,7 @@ export function evaluateGovernance(
   return { governed: true, rule };
 }
 
-function ruleMatches(
-  match: RuleMatch,
-  type: string,
-  resourceGroup: string,
-  tags: Readonly<Record<string, string>> | undefined,
-): boolean {
+function ruleMatches(match: RuleMatch, type: string, resourceGroup: string, tags: Readonly<Record<string, string>> | undefined): boolean {
   if (!match.types.includes(type as RuleMatch['types'][number])) return false;
   if (!match.resourceGroups.some((g) => globMatches(g, resourceGroup))) return false;
   return Object.entries(match.tags).every(([name, wanted]) => {
@@ -94,7 +95,10 @@ export type ProfileSelection =
 export function profilesFromTag(config: RulesConfig, tags: Readonly<Record<string, string>> | undefined): string[] {
   const raw = tagValue(tags, config.scope.profileTag);
   if (raw === undefined) return [];
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /**
@@ -112,7 +116,11 @@ export function selectProfiles(
   const names: string[] = [...rule.profiles];
   for (const name of profilesFromTag(config, tags)) {
     if (!config.profiles.has(name)) {
-      return { ok: false, code: 'UnknownProfile', detail: `tag '${config.scope.profileTag}' names profile '${name}', which is not defined` };
+      return {
+        ok: false,
+        code: 'UnknownProfile',
+        detail: `tag '${config.scope.profileTag}' names profile '${name}', which is not defined`,
+      };
     }
     // Naming a profile the rule applies anyway is harmless (a no-op), so it is not an error.
     if (!rule.tagSelectableProfiles.includes(name) && !rule.profiles.includes(name)) {

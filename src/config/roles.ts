@@ -1,6 +1,6 @@
-import { AutopilotError } from '../errors';
-import { roleDefinitionIdFor, roleGuidFromDefinitionId } from '../arm/role-definition-id';
 import { isGuid } from '../arm/resource-id';
+import { roleDefinitionIdFor, roleGuidFromDefinitionId } from '../arm/role-definition-id';
+import { AutopilotError } from '../errors';
 import builtinRoles from './builtin-roles.json';
 import type { RoleRef } from './types';
 
@@ -216,7 +216,9 @@ export class RoleResolver {
       ref.kind === 'custom'
         ? await this.cached(`name|${subscriptionId}|${ref.roleName}`, signal, (s) => this.lookupCustom(ref.roleName, subscriptionId, s))
         : !builtinRoleById(ref.roleDefinitionGuid)
-          ? await this.cached(`id|${subscriptionId}|${ref.roleDefinitionGuid}`, signal, (s) => this.lookupById(ref.roleDefinitionGuid, ref.displayName, subscriptionId, s))
+          ? await this.cached(`id|${subscriptionId}|${ref.roleDefinitionGuid}`, signal, (s) =>
+              this.lookupById(ref.roleDefinitionGuid, ref.displayName, subscriptionId, s),
+            )
           : { guid: ref.roleDefinitionGuid.toLowerCase(), displayName: ref.displayName };
     // Checked for every kind, not just custom: a RoleRef may be built by code other than the loader,
     // and a custom role name may resolve to a built-in GUID.
@@ -229,7 +231,11 @@ export class RoleResolver {
    * deadline. Failures are not cached: the role may be created, or the API may recover, before the
    * next event.
    */
-  private cached(key: string, signal: AbortSignal | undefined, load: (signal?: AbortSignal) => Promise<{ guid: string; displayName: string }>) {
+  private cached(
+    key: string,
+    signal: AbortSignal | undefined,
+    load: (signal?: AbortSignal) => Promise<{ guid: string; displayName: string }>,
+  ) {
     const k = key.toLowerCase();
     let entry = this.cache.get(k);
     if (!entry || this.now() - entry.loadedAt >= this.ttlMs) {
@@ -244,7 +250,11 @@ export class RoleResolver {
     return signal ? raceAbort(entry.value, signal) : entry.value;
   }
 
-  private async lookupCustom(roleName: string, subscriptionId: string, signal?: AbortSignal): Promise<{ guid: string; displayName: string }> {
+  private async lookupCustom(
+    roleName: string,
+    subscriptionId: string,
+    signal?: AbortSignal,
+  ): Promise<{ guid: string; displayName: string }> {
     const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName, signal);
     if (!found) {
       throw new AutopilotError('RoleNotFound', `no role definition named '${roleName}' is visible in subscription ${subscriptionId}`);
@@ -258,7 +268,12 @@ export class RoleResolver {
   }
 
   /** A GUID that is not a built-in role is a custom role: its permissions are checked like a named one's. */
-  private async lookupById(guid: string, displayName: string, subscriptionId: string, signal?: AbortSignal): Promise<{ guid: string; displayName: string }> {
+  private async lookupById(
+    guid: string,
+    displayName: string,
+    subscriptionId: string,
+    signal?: AbortSignal,
+  ): Promise<{ guid: string; displayName: string }> {
     const found = await this.lookup.getRoleDefinition(`/subscriptions/${subscriptionId}`, guid, signal);
     if (!found) throw new AutopilotError('RoleNotFound', `no role definition with id ${guid} is visible in subscription ${subscriptionId}`);
     refuseAccessControl(found, `role ${guid}`);
@@ -276,7 +291,8 @@ export function refuseAccessControl(found: FoundRoleDefinition, what: string): v
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new AutopilotError('DeadlineExceeded', 'role resolution did not finish within the time budget'));
+  if (signal.aborted)
+    return Promise.reject(new AutopilotError('DeadlineExceeded', 'role resolution did not finish within the time budget'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new AutopilotError('DeadlineExceeded', 'role resolution did not finish within the time budget'));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -20,7 +20,8 @@ const PATTERN_REASONS: Record<string, string> = {
   [GUID_PATTERN]: 'must be a subscription id (a GUID)',
   [GLOB_PATTERN]: "must be a resource group name or glob (up to 90 letters, digits, '-', '_', '.', '(', ')', '*' or '?')",
   [NAME_PATTERN]: "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
-  [MANAGEMENT_GROUP_PATTERN]: "must be a management group id (its name, not its display name): 1-90 letters, digits, '-', '_', '(', ')' or '.', not ending in '.'",
+  [MANAGEMENT_GROUP_PATTERN]:
+    "must be a management group id (its name, not its display name): 1-90 letters, digits, '-', '_', '(', ')' or '.', not ending in '.'",
 };
 
 export { NAME_PATTERN };
@@ -215,7 +216,7 @@ export interface RawRulesFile {
   rules: RawRule[];
 }
 
-let validator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
 
 export interface SchemaProblem {
   path: Array<string | number>;
@@ -226,14 +227,16 @@ export interface SchemaProblem {
 
 /** Validates structure; returns the first problem as a path and a reason, or undefined. */
 export function schemaProblem(data: unknown): SchemaProblem | undefined {
-  validator ??= new Ajv({ allErrors: false, strict: true, verbose: true /* parentSchema, for the "expected one of" hint */ }).compile(RULES_FILE_SCHEMA);
+  validator ??= new Ajv({ allErrors: false, strict: true, verbose: true /* parentSchema, for the "expected one of" hint */ }).compile(
+    RULES_FILE_SCHEMA,
+  );
   if (validator(data)) return undefined;
   const error = validator.errors?.[0];
   if (!error) return { path: [], reason: 'does not match the rules file schema' };
   return translate(error, data);
 }
 
-let allErrorsValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+let allErrorsValidator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
 
 /**
  * Every structural problem, not only the first (the `validate` command). Errors of combinators
@@ -261,7 +264,10 @@ function translate(error: ErrorObject, data: unknown): SchemaProblem {
   const p = error.params as Record<string, unknown>;
   // The only anyOf is scope's: the first failed branch names one key, the administrator needs both named.
   if (error.keyword === 'required' && error.schemaPath.includes('/anyOf/')) {
-    return { path: [...path, 'subscriptions'], reason: 'is required unless scope.managementGroups is given (subscription ids and/or management group ids)' };
+    return {
+      path: [...path, 'subscriptions'],
+      reason: 'is required unless scope.managementGroups is given (subscription ids and/or management group ids)',
+    };
   }
   switch (error.keyword) {
     case 'required':

@@ -29,10 +29,12 @@ export function tagScopeProblem(target: ArmResourceId, constraint: TagScopeConst
     case 'managementGroup':
       return 'a management group scope is never granted from a tag';
     case 'subscription':
-      if (!types.some((t) => isWord(t, 'subscription'))) return `'${target.id}' is a whole subscription, which tagScope.resourceTypes does not list ('subscription')`;
+      if (!types.some((t) => isWord(t, 'subscription')))
+        return `'${target.id}' is a whole subscription, which tagScope.resourceTypes does not list ('subscription')`;
       break;
     case 'resourceGroup':
-      if (!types.some((t) => isWord(t, 'resourceGroup'))) return `'${target.id}' is a whole resource group, which tagScope.resourceTypes does not list ('resourceGroup')`;
+      if (!types.some((t) => isWord(t, 'resourceGroup')))
+        return `'${target.id}' is a whole resource group, which tagScope.resourceTypes does not list ('resourceGroup')`;
       break;
     case 'resource': {
       const type = target.type ?? '';

@@ -1,4 +1,4 @@
-import { parseArmId, type ArmResourceId } from '../arm/resource-id';
+import { type ArmResourceId, parseArmId } from '../arm/resource-id';
 import { IdentityTemplateError, ScopeTemplateError } from './errors';
 import { tagScopeProblem } from './tag-scope';
 import { tagValue } from './tags';
@@ -74,7 +74,8 @@ export function checkScopeTemplate(template: string, scope: Pick<GovernedScope, 
   const parsed = parseTemplate(template);
   if (!parsed.ok) return parsed.reason;
   const [first] = parsed.parts;
-  const startsWithId = first !== undefined && 'placeholder' in first && (first.placeholder.kind === 'resourceId' || first.placeholder.kind === 'tag');
+  const startsWithId =
+    first !== undefined && 'placeholder' in first && (first.placeholder.kind === 'resourceId' || first.placeholder.kind === 'tag');
   if (!template.startsWith('/') && !startsWithId) {
     return "must start with '/', '{resourceId}' or '{tag:<name>}' (a tag holding a full resource id)";
   }
@@ -194,7 +195,11 @@ function placeholderValue(p: Placeholder, ctx: TemplateContext): string | { miss
     case 'resourceName':
       return ctx.resourceId.name ?? { missing: 'the resource has no name' };
     case 'parentName':
-      return parentNameOf(ctx.resourceId) ?? { missing: 'the resource has no parent (only a child resource, such as a deployment slot, has one)' };
+      return (
+        parentNameOf(ctx.resourceId) ?? {
+          missing: 'the resource has no parent (only a child resource, such as a deployment slot, has one)',
+        }
+      );
     case 'tag': {
       const value = tagValue(ctx.tags, p.tagName)?.trim();
       if (value === undefined) return { missing: `the resource has no '${p.tagName}' tag` };

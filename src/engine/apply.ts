@@ -2,16 +2,31 @@ import { subscriptionOf } from '../arm/resource-id';
 import { roleDefinitionIdFor } from '../config';
 import { ArmCallError, AutopilotError, isArmCallError, ResourceGoneError } from '../errors';
 import { roleAssignmentName } from './assignment-name';
+import type { CallBudget } from './call-budget';
 import type { DaprContext } from './dapr';
+import { verifyGrantTargets } from './grant-targets';
 import { grantCosmosRoles, missingCosmosGrants } from './grants/cosmos-sql-role-assignments';
 import { applyDaprClientIds } from './grants/dapr-client-ids';
-import { type AssessedRoleAssignment, assessRoleAssignments, type ResolvedRoleAssignment, resolveRoles, roleAssignmentDescription } from './grants/role-assignments';
+import {
+  type AssessedRoleAssignment,
+  assessRoleAssignments,
+  type ResolvedRoleAssignment,
+  resolveRoles,
+  roleAssignmentDescription,
+} from './grants/role-assignments';
 import type { ObservedGrants } from './plan-report';
-import { verifyGrantTargets } from './grant-targets';
-import type { CallBudget } from './call-budget';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { type BackoffSettings, withBackoff } from './retry';
-import type { ActionRecord, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, WorkloadIdentityFacts, WorkloadIdentityResult } from './types';
+import type {
+  ActionRecord,
+  IdentityState,
+  Plan,
+  PlanBlocker,
+  PrincipalDescription,
+  ResourceState,
+  WorkloadIdentityFacts,
+  WorkloadIdentityResult,
+} from './types';
 import { applyWorkloadIdentities } from './workload-identity';
 
 export interface ApplySettings {
@@ -46,7 +61,6 @@ export interface ApplyResult {
   workloadIdentities?: WorkloadIdentityResult[];
 }
 
-
 function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): string | undefined {
   const source = plan.principal;
   switch (source.kind) {
@@ -55,14 +69,23 @@ function principalFromIdentity(plan: Plan, identity: IdentityState | undefined, 
     case 'system-assigned-after-write':
       return identity?.principalId;
     case 'user-assigned':
-      return ua?.principalId ?? source.principalId ?? identity?.userAssigned.find((u) => u.id.toLowerCase() === source.identityId.toLowerCase())?.principalId;
+      return (
+        ua?.principalId ??
+        source.principalId ??
+        identity?.userAssigned.find((u) => u.id.toLowerCase() === source.identityId.toLowerCase())?.principalId
+      );
     case 'workload-identities':
       return undefined;
   }
 }
 
 /** The plan's grantee, completed with what applying learnt: the new principal's ids. */
-function granteeAfter(plan: Plan, principalId: string | undefined, identity: IdentityState | undefined, ua: UserAssignedIdentity | undefined): PrincipalDescription | undefined {
+function granteeAfter(
+  plan: Plan,
+  principalId: string | undefined,
+  identity: IdentityState | undefined,
+  ua: UserAssignedIdentity | undefined,
+): PrincipalDescription | undefined {
   if (!plan.grantee) return undefined;
   const uaId = plan.principal.kind === 'user-assigned' ? plan.principal.identityId : plan.grantee.identityId;
   const attached = uaId ? identity?.userAssigned.find((u) => u.id.toLowerCase() === uaId.toLowerCase()) : undefined;
@@ -103,33 +126,66 @@ export async function applyPlan(
   const grantee = granteeAfter(plan, principalId, identity, ua);
   const done = { principalId, grantee, identityAfter: identity?.type ?? resource.identity.type, actions, pending };
   if (!principalId) {
-    if (plan.roleAssignments.length === 0 && (plan.dataPlaneRoleAssignments ?? []).length === 0) return { ...done, observed: { roleAssignments: [] } };
+    if (plan.roleAssignments.length === 0 && (plan.dataPlaneRoleAssignments ?? []).length === 0)
+      return { ...done, observed: { roleAssignments: [] } };
     throw new AutopilotError('PrincipalMissing', `the identity of ${plan.resourceId} reports no principalId, so no role can be granted`);
   }
   const principalIsNew = control.principalIsNew === true || plan.principal.kind === 'system-assigned-after-write' || ua?.created === true;
-  const { observed, failures } = await grantAll(plan, { resolved, principalId, principalIsNew, grantee, identity: identity ?? resource.identity, dapr: control.dapr }, ports, settings, budget, actions);
+  const { observed, failures } = await grantAll(
+    plan,
+    { resolved, principalId, principalIsNew, grantee, identity: identity ?? resource.identity, dapr: control.dapr },
+    ports,
+    settings,
+    budget,
+    actions,
+  );
   const result: ApplyResult = { ...done, observed };
   if (failures.length > 0) throw new PartialApplyError(result, failures);
   return result;
 }
 
-async function ensureUserAssignedIdentity(plan: Plan, ports: EnginePorts, budget: CallBudget, actions: ActionRecord[]): Promise<UserAssignedIdentity | undefined> {
+async function ensureUserAssignedIdentity(
+  plan: Plan,
+  ports: EnginePorts,
+  budget: CallBudget,
+  actions: ActionRecord[],
+): Promise<UserAssignedIdentity | undefined> {
   if (!plan.userAssignedIdentity) return undefined;
   const ua = await ports.userAssignedIdentities.ensure(plan.userAssignedIdentity, budget);
-  actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
+  actions.push({
+    kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused',
+    identityId: ua.id,
+    principalId: ua.principalId,
+  });
   return ua;
 }
 
 /** The plan's identity write, if any (re-read and rebuilt when someone else changed the resource meanwhile). */
-async function writeIdentity(plan: Plan, resource: ResourceState, ports: EnginePorts, settings: ApplySettings, budget: CallBudget, actions: ActionRecord[]): Promise<IdentityState | undefined> {
+async function writeIdentity(
+  plan: Plan,
+  resource: ResourceState,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  budget: CallBudget,
+  actions: ActionRecord[],
+): Promise<IdentityState | undefined> {
   if (plan.identity.action !== 'write') return undefined;
   const target = plan.identity.to;
-  const identity = await writeWithReread('identity write', resource, ports, settings, budget, (current) => ports.resources.writeIdentity(current, target, budget), (fresh) => {
-    // Changed meanwhile into something the product must not write (secrets added, group stopped).
-    const hard = fresh.blockers.filter((b) => !b.waivedBy);
-    if (hard.length > 0) throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
-    return undefined;
-  });
+  const identity = await writeWithReread(
+    'identity write',
+    resource,
+    ports,
+    settings,
+    budget,
+    (current) => ports.resources.writeIdentity(current, target, budget),
+    (fresh) => {
+      // Changed meanwhile into something the product must not write (secrets added, group stopped).
+      const hard = fresh.blockers.filter((b) => !b.waivedBy);
+      if (hard.length > 0)
+        throw new AutopilotError(hard[0]!.code, `${resource.id} can no longer be written: ${hard.map((b) => b.detail).join('; ')}`);
+      return undefined;
+    },
+  );
   actions.push({ kind: 'identity-written', from: plan.identity.from, to: identity.type, principalId: identity.principalId });
   return identity;
 }
@@ -145,10 +201,19 @@ interface Grantee {
 }
 
 /** Every kind of grant in turn: Azure roles, then Cosmos DB data-plane roles, then the Dapr components' azureClientId. */
-async function grantAll(plan: Plan, to: Grantee, ports: EnginePorts, settings: ApplySettings, budget: CallBudget, actions: ActionRecord[]): Promise<{ observed: ObservedGrants; failures: unknown[] }> {
+async function grantAll(
+  plan: Plan,
+  to: Grantee,
+  ports: EnginePorts,
+  settings: ApplySettings,
+  budget: CallBudget,
+  actions: ActionRecord[],
+): Promise<{ observed: ObservedGrants; failures: unknown[] }> {
   const roles = await grantRoles(plan, to.resolved, to.principalId, to.principalIsNew, ports, settings, budget, actions);
   const missing = await missingCosmosGrants({ plan, principalId: to.principalId, principalIsNew: to.principalIsNew }, ports, budget);
-  const cosmos = await grantCosmosRoles(missing, to.principalId, ports, settings.principalNotFoundBackoff, budget, actions, (e, n, d) => settings.onRetry?.('Cosmos DB role assignment', e, n, d));
+  const cosmos = await grantCosmosRoles(missing, to.principalId, ports, settings.principalNotFoundBackoff, budget, actions, (e, n, d) =>
+    settings.onRetry?.('Cosmos DB role assignment', e, n, d),
+  );
   const dapr = await applyDaprClientIds(plan, to.dapr, to.grantee, to.identity, ports, budget, actions);
   return {
     observed: { roleAssignments: roles.assessed, missingDataPlane: cosmos.stillMissing, daprClientIds: dapr.decisions },
@@ -243,7 +308,13 @@ export async function grantRoles(
     }
     actions.push(
       result.value.status === 'created'
-        ? { kind: 'role-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName, assignmentId: result.value.id ?? '' }
+        ? {
+            kind: 'role-assigned',
+            scope: r.scope,
+            roleDefinitionId: r.roleDefinitionId,
+            role: r.roleDisplayName,
+            assignmentId: result.value.id ?? '',
+          }
         : { kind: 'role-already-assigned', scope: r.scope, roleDefinitionId: r.roleDefinitionId, role: r.roleDisplayName },
     );
   });
@@ -275,15 +346,34 @@ async function applyWorkloadIdentityPlan(
       budget,
       (current) => ports.resources.enableWorkloadIdentity(current, change, budget),
       // Someone else enabled it meanwhile: nothing left to write.
-      (fresh) => (fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined),
+      (fresh) =>
+        fresh.workloadIdentity?.oidcIssuerEnabled && fresh.workloadIdentity.workloadIdentityEnabled ? fresh.workloadIdentity : undefined,
     );
-    actions.push({ kind: 'cluster-workload-identity-enabled', oidcIssuer: change.enableOidcIssuer, workloadIdentity: change.enableWorkloadIdentity, issuer: facts.issuerUrl });
+    actions.push({
+      kind: 'cluster-workload-identity-enabled',
+      oidcIssuer: change.enableOidcIssuer,
+      workloadIdentity: change.enableWorkloadIdentity,
+      issuer: facts.issuerUrl,
+    });
   }
-  const { results, failures } = await applyWorkloadIdentities(plan.resourceId, plan.workloadIdentities!, facts, ports, settings, budget, actions, (principalId, principalIsNew) =>
-    grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, budget, actions),
+  const { results, failures } = await applyWorkloadIdentities(
+    plan.resourceId,
+    plan.workloadIdentities!,
+    facts,
+    ports,
+    settings,
+    budget,
+    actions,
+    (principalId, principalIsNew) =>
+      grantRoles(plan, resolved, principalId, principalIsNew || control.principalIsNew === true, ports, settings, budget, actions),
   );
   // The roles are per service account (in `results`); the plan's list shows them resolved, not held by one principal.
-  const result: ApplyResult = { identityAfter: resource.identity.type, actions, observed: { roleAssignments: resolved.map((r) => ({ ...r, present: false })) }, workloadIdentities: results };
+  const result: ApplyResult = {
+    identityAfter: resource.identity.type,
+    actions,
+    observed: { roleAssignments: resolved.map((r) => ({ ...r, present: false })) },
+    workloadIdentities: results,
+  };
   if (failures.length > 0) throw new PartialApplyError(result, failures);
   return result;
 }
@@ -294,7 +384,13 @@ async function applyWorkloadIdentityPlan(
  * not opted in, or fails, is returned as pending with its remedy; the grants still go ahead, since the
  * identity exists on the model.
  */
-async function runFollowUps(plan: Plan, resource: ResourceState, ports: EnginePorts, budget: CallBudget, actions: ActionRecord[]): Promise<PlanBlocker[]> {
+async function runFollowUps(
+  plan: Plan,
+  resource: ResourceState,
+  ports: EnginePorts,
+  budget: CallBudget,
+  actions: ActionRecord[],
+): Promise<PlanBlocker[]> {
   const pending: PlanBlocker[] = [];
   for (const step of plan.followUps ?? []) {
     if (!step.run) {

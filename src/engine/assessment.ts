@@ -21,26 +21,53 @@ export function identityAfterPlan(plan: Plan, current: IdentityState): IdentityS
 }
 
 /** AKS workload identity, read-only: each service account's identity, credential and roles. */
-async function assessServiceAccounts(plan: Plan, ports: EnginePorts, budget: CallBudget): Promise<{ findings: Findings; needsWrites: boolean }> {
+async function assessServiceAccounts(
+  plan: Plan,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<{ findings: Findings; needsWrites: boolean }> {
   const resolved = await resolveRoles(plan, ports, budget);
-  const assessed = await assessWorkloadIdentities(plan.resourceId, plan.workloadIdentities!, ports, budget, async (principalId) =>
-    (await assessRoleAssignments({ plan, resolved, principalId, principalIsNew: !principalId }, ports, budget)).assessed,
+  const assessed = await assessWorkloadIdentities(
+    plan.resourceId,
+    plan.workloadIdentities!,
+    ports,
+    budget,
+    async (principalId) =>
+      (await assessRoleAssignments({ plan, resolved, principalId, principalIsNew: !principalId }, ports, budget)).assessed,
   );
   // The roles are per service account (in `workloadIdentities`); the plan's list shows them resolved.
   const report = reportPlan(plan, { roleAssignments: resolved.map((r) => ({ ...r, present: false })) });
-  return { findings: { plan: report, workloadIdentities: assessed.results }, needsWrites: !assessed.complete || plan.clusterChange !== undefined };
+  return {
+    findings: { plan: report, workloadIdentities: assessed.results },
+    needsWrites: !assessed.complete || plan.clusterChange !== undefined,
+  };
 }
 
 /** Every other plan, read-only: which grants the known principal holds, and what Dapr's components need. */
-async function assessGrants(plan: Plan, resource: ResourceState, dapr: DaprContext | undefined, ports: EnginePorts, budget: CallBudget): Promise<{ findings: Findings; needsWrites: boolean }> {
+async function assessGrants(
+  plan: Plan,
+  resource: ResourceState,
+  dapr: DaprContext | undefined,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<{ findings: Findings; needsWrites: boolean }> {
   const known = knownPrincipal(plan);
   const context = { plan, resolved: await resolveRoles(plan, ports, budget), principalId: known, principalIsNew: !known };
   const { assessed } = await assessRoleAssignments(context, ports, budget);
   const missingDataPlane = await missingCosmosGrants(context, ports, budget);
-  const daprClientIds = dapr ? decideClientIds(plan, dapr, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity))) : undefined;
-  const missing = assessed.filter((r) => !r.present).length + missingDataPlane.length + [...(daprClientIds?.values() ?? [])].filter((d) => d.action === 'write').length;
+  const daprClientIds = dapr
+    ? decideClientIds(plan, dapr, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)))
+    : undefined;
+  const missing =
+    assessed.filter((r) => !r.present).length +
+    missingDataPlane.length +
+    [...(daprClientIds?.values() ?? [])].filter((d) => d.action === 'write').length;
   return {
-    findings: { plan: reportPlan(plan, { roleAssignments: assessed, missingDataPlane, daprClientIds }), principalId: known, skipped: daprFindings(plan, daprClientIds) },
+    findings: {
+      plan: reportPlan(plan, { roleAssignments: assessed, missingDataPlane, daprClientIds }),
+      principalId: known,
+      skipped: daprFindings(plan, daprClientIds),
+    },
     needsWrites: planHasIdentityWork(plan) || missing > 0,
   };
 }
@@ -49,11 +76,24 @@ async function assessGrants(plan: Plan, resource: ResourceState, dapr: DaprConte
  * What applying the plan would change, without writing (plan mode, report rules, dry runs): `planned`
  * when something is missing, `compliant` when nothing is.
  */
-export async function assessPlan(plan: Plan, resource: ResourceState, dapr: DaprContext | undefined, ports: EnginePorts, budget: CallBudget, why: NotApplied): Promise<Findings> {
+export async function assessPlan(
+  plan: Plan,
+  resource: ResourceState,
+  dapr: DaprContext | undefined,
+  ports: EnginePorts,
+  budget: CallBudget,
+  why: NotApplied,
+): Promise<Findings> {
   // A plan must not show a grant that apply would refuse.
   await verifyGrantTargets(plan, ports, budget);
-  const { findings, needsWrites } = plan.workloadIdentities ? await assessServiceAccounts(plan, ports, budget) : await assessGrants(plan, resource, dapr, ports, budget);
+  const { findings, needsWrites } = plan.workloadIdentities
+    ? await assessServiceAccounts(plan, ports, budget)
+    : await assessGrants(plan, resource, dapr, ports, budget);
   if (!needsWrites) return { ...findings, status: 'compliant' };
   const detail = why === 'report-only' ? `rule '${plan.rule}' is report-only` : why;
-  return { ...findings, status: 'planned', skipped: [...(findings.skipped ?? []), { reason: 'not-applied', detail: `changes are needed but were not made: ${detail}` }] };
+  return {
+    ...findings,
+    status: 'planned',
+    skipped: [...(findings.skipped ?? []), { reason: 'not-applied', detail: `changes are needed but were not made: ${detail}` }],
+  };
 }

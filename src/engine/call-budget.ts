@@ -41,7 +41,10 @@ export class WriteStillRunningError extends AutopilotError {
  */
 export class TurnPastHandOffError extends AutopilotError {
   constructor(readonly waitMs: number) {
-    super('ThrottledPastHandOff', `ARM's remaining budget lets this call go in ${Math.ceil(waitMs / 1000)} s, after this delivery's hand-off time`);
+    super(
+      'ThrottledPastHandOff',
+      `ARM's remaining budget lets this call go in ${Math.ceil(waitMs / 1000)} s, after this delivery's hand-off time`,
+    );
   }
 }
 

@@ -1,15 +1,21 @@
-import {
-  type CatalogueGrant,
-  type CatalogueTarget,
-  catalogueEntry,
-  targetNameFrom,
-} from '../arm/dapr-components';
+import { type CatalogueGrant, type CatalogueTarget, catalogueEntry, targetNameFrom } from '../arm/dapr-components';
 import { parseArmId, sameArmId } from '../arm/resource-id';
 import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
 import { AutopilotError } from '../errors';
 import type { CallBudget } from './call-budget';
 import type { DaprComponent, DaprEnvironmentApp, EnginePorts, FoundDaprTarget } from './ports';
-import type { CosmosSqlRoleAssignmentPlan, DaprClientIdDecision, DaprComponentPlan, DaprPlan, IdentityState, Plan, PlanBlocker, PrincipalDescription, ResourceState, RoleAssignmentPlan } from './types';
+import type {
+  CosmosSqlRoleAssignmentPlan,
+  DaprClientIdDecision,
+  DaprComponentPlan,
+  DaprPlan,
+  IdentityState,
+  Plan,
+  PlanBlocker,
+  PrincipalDescription,
+  ResourceState,
+  RoleAssignmentPlan,
+} from './types';
 
 /**
  * Dapr-aware grants. A Dapr sidecar authenticates its Azure components with the identity of the app it
@@ -22,7 +28,6 @@ import type { CosmosSqlRoleAssignmentPlan, DaprClientIdDecision, DaprComponentPl
 
 /** The azureClientId metadata field of the Dapr Azure auth profile (components-contrib builtin-authentication-profiles.yaml). */
 export const AZURE_CLIENT_ID = 'azureClientId';
-
 
 /** What the Dapr step read, kept beside the plan for the azureClientId decisions at apply. */
 export interface DaprContext {
@@ -62,31 +67,60 @@ function managesEntities(component: DaprComponent, spec: CatalogueTarget): boole
 
 /** Reads one component against the catalogue and the rule: the targets to look up, or why not. */
 function assessComponent(component: DaprComponent, options: DaprOptions): { plan: DaprComponentPlan; targets: PendingTarget[] } {
-  const plan: DaprComponentPlan = { name: component.name, id: component.id, componentType: component.componentType, status: 'grants', targets: [], problems: [] };
+  const plan: DaprComponentPlan = {
+    name: component.name,
+    id: component.id,
+    componentType: component.componentType,
+    status: 'grants',
+    targets: [],
+    problems: [],
+  };
   const entry = catalogueEntry(component.componentType);
   if (!entry) return { plan: { ...plan, status: 'unknown-type' }, targets: [] };
-  if (!options.componentTypes.some((t) => t.toLowerCase() === entry.componentType.toLowerCase())) return { plan: { ...plan, status: 'not-honoured' }, targets: [] };
+  if (!options.componentTypes.some((t) => t.toLowerCase() === entry.componentType.toLowerCase()))
+    return { plan: { ...plan, status: 'not-honoured' }, targets: [] };
   const targets: PendingTarget[] = [];
   for (const spec of entry.targets) {
     const found = metadataValue(component, spec.field);
     if (!found || (found.value === undefined && found.secretRef === undefined) || found.value === '') {
-      plan.problems.push(blocker('DaprTargetMissing', `component '${component.name}' (${entry.componentType}) has no '${spec.field}' naming its ${spec.resourceType}`));
+      plan.problems.push(
+        blocker(
+          'DaprTargetMissing',
+          `component '${component.name}' (${entry.componentType}) has no '${spec.field}' naming its ${spec.resourceType}`,
+        ),
+      );
       continue;
     }
     if (found.value === undefined) {
-      plan.problems.push(blocker('DaprTargetUnresolvable', `component '${component.name}' takes '${spec.field}' from secret '${found.secretRef}', which the product does not read`, `write '${spec.field}' as a plain value`));
+      plan.problems.push(
+        blocker(
+          'DaprTargetUnresolvable',
+          `component '${component.name}' takes '${spec.field}' from secret '${found.secretRef}', which the product does not read`,
+          `write '${spec.field}' as a plain value`,
+        ),
+      );
       continue;
     }
     let grant = spec.grant;
     if (managesEntities(component, spec)) {
       const em = spec.entityManagement!;
       if (!em.grant) {
-        plan.problems.push(blocker('DaprEntityManagementUnsupported', `component '${component.name}': ${em.why}`, `create the entities beforehand and set '${em.field}' accordingly`));
+        plan.problems.push(
+          blocker(
+            'DaprEntityManagementUnsupported',
+            `component '${component.name}': ${em.why}`,
+            `create the entities beforehand and set '${em.field}' accordingly`,
+          ),
+        );
         continue;
       }
       if (!options.entityManagement) {
         plan.problems.push(
-          blocker('DaprEntityManagementNotAllowed', `component '${component.name}': ${em.why}; the rule does not allow that role (dapr.entityManagement)`, `set '${em.field}: "${em.managesWhen === 'true' ? 'false' : 'true'}"' on the component, or allow dapr.entityManagement in the rule`),
+          blocker(
+            'DaprEntityManagementNotAllowed',
+            `component '${component.name}': ${em.why}; the rule does not allow that role (dapr.entityManagement)`,
+            `set '${em.field}: "${em.managesWhen === 'true' ? 'false' : 'true'}"' on the component, or allow dapr.entityManagement in the rule`,
+          ),
         );
         continue;
       }
@@ -104,7 +138,9 @@ function assessComponent(component: DaprComponent, options: DaprOptions): { plan
 
 /** The subscriptions a target may be in: the rule's `dapr.targets.subscriptions`, or the app's own. */
 function targetSubscriptions(options: DaprOptions, resource: ResourceState): string[] {
-  const subs = (options.targets.subscriptions ?? ['{subscriptionId}']).map((s) => (s === '{subscriptionId}' ? resource.subscriptionId : s).toLowerCase());
+  const subs = (options.targets.subscriptions ?? ['{subscriptionId}']).map((s) =>
+    (s === '{subscriptionId}' ? resource.subscriptionId : s).toLowerCase(),
+  );
   return [...new Set(subs)];
 }
 
@@ -131,7 +167,13 @@ export interface DaprPlanning {
  * then plans the grants each needs: RBAC roles join `roleAssignments`, Cosmos DB data-plane roles
  * `dataPlaneRoleAssignments`, in a new plan (the one given is not changed). Read-only.
  */
-export async function planDaprGrants(plan: Plan, resource: ResourceState, options: DaprOptions, ports: Pick<EnginePorts, 'dapr'>, budget: CallBudget): Promise<DaprPlanning | undefined> {
+export async function planDaprGrants(
+  plan: Plan,
+  resource: ResourceState,
+  options: DaprOptions,
+  ports: Pick<EnginePorts, 'dapr'>,
+  budget: CallBudget,
+): Promise<DaprPlanning | undefined> {
   const app = resource.dapr;
   if (!app) return undefined;
   if (!ports.dapr) throw new AutopilotError('DaprUnavailable', 'the rule has a dapr section but the app has no Dapr component port');
@@ -139,20 +181,32 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
   const used = componentsOfApp(all, app.appId);
   const assessed = used.map((c) => assessComponent(c, options));
   const pending = assessed.flatMap((a) => a.targets);
-  const lookups = [...new Map(pending.map((t) => [`${t.spec.resourceType.toLowerCase()}|${t.name}`, { resourceType: t.spec.resourceType, name: t.name }])).values()];
+  const lookups = [
+    ...new Map(
+      pending.map((t) => [`${t.spec.resourceType.toLowerCase()}|${t.name}`, { resourceType: t.spec.resourceType, name: t.name }]),
+    ).values(),
+  ];
   // The app's own subscription is always searched: the environment's other apps (for azureClientId)
   // live there; a target found there but outside dapr.targets is still refused by the bounds check.
   const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
   const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, budget);
   const resolved = resolveTargets(pending, found, options, resource);
   const components: DaprComponentPlan[] = [];
-  let grants: DaprGrants = { roleAssignments: [...plan.roleAssignments], dataPlaneRoleAssignments: [...(plan.dataPlaneRoleAssignments ?? [])] };
+  let grants: DaprGrants = {
+    roleAssignments: [...plan.roleAssignments],
+    dataPlaneRoleAssignments: [...(plan.dataPlaneRoleAssignments ?? [])],
+  };
   for (const { plan: component, targets } of assessed) {
     if (component.status === 'grants' && component.problems.length > 0) component.status = 'refused';
     if (component.status === 'grants') {
       for (const t of targets) grants = withGrants(grants, t, resolved.get(t)!);
     }
-    component.targets = targets.map((t) => ({ field: t.spec.field, value: t.value, resourceId: resolved.get(t)?.id, roles: rolesOf(t.grant) }));
+    component.targets = targets.map((t) => ({
+      field: t.spec.field,
+      value: t.value,
+      resourceId: resolved.get(t)?.id,
+      roles: rolesOf(t.grant),
+    }));
     components.push(component);
   }
   const dapr: DaprPlan = { appId: app.appId, environmentId: app.environmentId, components };
@@ -160,22 +214,44 @@ export async function planDaprGrants(plan: Plan, resource: ResourceState, option
 }
 
 /** Each pending target's one resource, found and within the rule's bounds; problems go on its component. */
-function resolveTargets(pending: PendingTarget[], found: FoundDaprTarget[], options: DaprOptions, resource: ResourceState): Map<PendingTarget, FoundDaprTarget> {
+function resolveTargets(
+  pending: PendingTarget[],
+  found: FoundDaprTarget[],
+  options: DaprOptions,
+  resource: ResourceState,
+): Map<PendingTarget, FoundDaprTarget> {
   const resolved = new Map<PendingTarget, FoundDaprTarget>();
   for (const t of pending) {
     const rows = found.filter((f) => f.type.toLowerCase() === t.spec.resourceType.toLowerCase() && f.name.toLowerCase() === t.name);
     const where = `in subscription(s) ${targetSubscriptions(options, resource).join(', ')}`;
     if (rows.length === 0) {
-      t.component.problems.push(blocker('DaprTargetNotFound', `component '${t.component.name}': no ${t.spec.resourceType} named '${t.name}' (from '${t.spec.field}') was found ${where}`, 'check the name, or widen dapr.targets.subscriptions in the rule'));
+      t.component.problems.push(
+        blocker(
+          'DaprTargetNotFound',
+          `component '${t.component.name}': no ${t.spec.resourceType} named '${t.name}' (from '${t.spec.field}') was found ${where}`,
+          'check the name, or widen dapr.targets.subscriptions in the rule',
+        ),
+      );
       continue;
     }
     if (rows.length > 1) {
-      t.component.problems.push(blocker('DaprTargetAmbiguous', `component '${t.component.name}': ${rows.length} resources of type ${t.spec.resourceType} are named '${t.name}' ${where}`));
+      t.component.problems.push(
+        blocker(
+          'DaprTargetAmbiguous',
+          `component '${t.component.name}': ${rows.length} resources of type ${t.spec.resourceType} are named '${t.name}' ${where}`,
+        ),
+      );
       continue;
     }
     const problem = boundsProblem(rows[0]!, options, resource);
     if (problem) {
-      t.component.problems.push(blocker('DaprTargetOutOfBounds', `component '${t.component.name}': target ${problem}`, "only targets inside the rule's dapr.targets are granted"));
+      t.component.problems.push(
+        blocker(
+          'DaprTargetOutOfBounds',
+          `component '${t.component.name}': target ${problem}`,
+          "only targets inside the rule's dapr.targets are granted",
+        ),
+      );
       continue;
     }
     resolved.set(t, rows[0]!);
@@ -183,7 +259,8 @@ function resolveTargets(pending: PendingTarget[], found: FoundDaprTarget[], opti
   return resolved;
 }
 
-const rolesOf = (grant: CatalogueGrant): string[] => (grant.kind === 'rbac' ? grant.roles.map((r) => r.name) : [`${grant.role.name} (Cosmos DB data plane)`]);
+const rolesOf = (grant: CatalogueGrant): string[] =>
+  grant.kind === 'rbac' ? grant.roles.map((r) => r.name) : [`${grant.role.name} (Cosmos DB data plane)`];
 
 interface DaprGrants {
   roleAssignments: RoleAssignmentPlan[];
@@ -196,12 +273,27 @@ function withGrants(grants: DaprGrants, t: PendingTarget, target: FoundDaprTarge
   if (t.grant.kind === 'cosmos-sql') {
     const guid = t.grant.role.guid;
     if (grants.dataPlaneRoleAssignments.some((p) => sameArmId(p.accountId, target.id) && p.roleDefinitionGuid === guid)) return grants;
-    const cosmos: CosmosSqlRoleAssignmentPlan = { kind: 'cosmos-sql', source, accountId: target.id, roleDefinitionGuid: guid, roleDisplayName: t.grant.role.name, scope: target.id };
+    const cosmos: CosmosSqlRoleAssignmentPlan = {
+      kind: 'cosmos-sql',
+      source,
+      accountId: target.id,
+      roleDefinitionGuid: guid,
+      roleDisplayName: t.grant.role.name,
+      scope: target.id,
+    };
     return { ...grants, dataPlaneRoleAssignments: [...grants.dataPlaneRoleAssignments, cosmos] };
   }
   const added = t.grant.roles
     .filter((role) => !grants.roleAssignments.some((r) => sameArmId(r.scope, target.id) && r.roleDefinitionGuid === role.guid))
-    .map((role): RoleAssignmentPlan => ({ profile: source, role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name }, roleDefinitionGuid: role.guid, roleDisplayName: role.name, scope: target.id }));
+    .map(
+      (role): RoleAssignmentPlan => ({
+        profile: source,
+        role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name },
+        roleDefinitionGuid: role.guid,
+        roleDisplayName: role.name,
+        scope: target.id,
+      }),
+    );
   return { ...grants, roleAssignments: [...grants.roleAssignments, ...added] };
 }
 
@@ -215,7 +307,12 @@ export function identityCount(identity: IdentityState): number {
  * the product may write it: only when the grantee is a user-assigned identity among several, every
  * other app the component is scoped to carries that same identity, and the rule allows the write.
  */
-export function decideClientIds(plan: Plan, context: DaprContext, grantee: PrincipalDescription | undefined, identities: number): DaprClientIdDecisions {
+export function decideClientIds(
+  plan: Plan,
+  context: DaprContext,
+  grantee: PrincipalDescription | undefined,
+  identities: number,
+): DaprClientIdDecisions {
   const decisions = new Map<string, DaprClientIdDecision>();
   for (const component of plan.dapr?.components ?? []) {
     if (component.status !== 'grants') continue;
@@ -228,19 +325,41 @@ export function decideClientIds(plan: Plan, context: DaprContext, grantee: Princ
 /** Each component's azureClientId decision, by component id (lower case). */
 export type DaprClientIdDecisions = ReadonlyMap<string, DaprClientIdDecision>;
 
-function decideClientId(component: DaprComponent, context: DaprContext, resourceId: string, grantee: PrincipalDescription | undefined, identities: number): DaprClientIdDecision {
-  if (!grantee?.identityId) return { action: 'none', detail: 'the grants went to a system-assigned identity, which Dapr uses without azureClientId' };
-  if (identities <= 1) return { action: 'none', clientId: grantee.clientId, detail: 'the app has one identity, which Dapr uses without azureClientId' };
+function decideClientId(
+  component: DaprComponent,
+  context: DaprContext,
+  resourceId: string,
+  grantee: PrincipalDescription | undefined,
+  identities: number,
+): DaprClientIdDecision {
+  if (!grantee?.identityId)
+    return { action: 'none', detail: 'the grants went to a system-assigned identity, which Dapr uses without azureClientId' };
+  if (identities <= 1)
+    return { action: 'none', clientId: grantee.clientId, detail: 'the app has one identity, which Dapr uses without azureClientId' };
   const clientId = grantee.clientId;
   const current = metadataValue(component, AZURE_CLIENT_ID);
-  if (current?.secretRef !== undefined) return { action: 'refused', clientId, detail: `'${AZURE_CLIENT_ID}' comes from secret '${current.secretRef}'; the product does not change it` };
-  if (!clientId) return { action: 'write', detail: "azureClientId must name the user-assigned identity's clientId, known once the identity exists" };
-  if (current?.value?.toLowerCase() === clientId.toLowerCase()) return { action: 'none', clientId, detail: `azureClientId already names ${clientId}` };
+  if (current?.secretRef !== undefined)
+    return {
+      action: 'refused',
+      clientId,
+      detail: `'${AZURE_CLIENT_ID}' comes from secret '${current.secretRef}'; the product does not change it`,
+    };
+  if (!clientId)
+    return { action: 'write', detail: "azureClientId must name the user-assigned identity's clientId, known once the identity exists" };
+  if (current?.value?.toLowerCase() === clientId.toLowerCase())
+    return { action: 'none', clientId, detail: `azureClientId already names ${clientId}` };
   if (current?.value) {
-    return { action: 'conflict', clientId, detail: `azureClientId names another identity (${current.value}); the product does not overwrite it` };
+    return {
+      action: 'conflict',
+      clientId,
+      detail: `azureClientId names another identity (${current.value}); the product does not overwrite it`,
+    };
   }
   const others = context.apps.filter(
-    (a) => !sameArmId(a.id, resourceId) && (component.scopes.length === 0 || component.scopes.includes(a.appId)) && !a.userAssignedClientIds.some((c) => c.toLowerCase() === clientId.toLowerCase()),
+    (a) =>
+      !sameArmId(a.id, resourceId) &&
+      (component.scopes.length === 0 || component.scopes.includes(a.appId)) &&
+      !a.userAssignedClientIds.some((c) => c.toLowerCase() === clientId.toLowerCase()),
   );
   if (others.length > 0) {
     return {
@@ -257,19 +376,31 @@ function decideClientId(component: DaprComponent, context: DaprContext, resource
       detail: `the component holds secret(s) ${inline.map((s) => `'${s.name}'`).join(', ')} whose values Azure never returns, so a rewrite of it would drop them`,
     };
   }
-  if (!context.options.azureClientId) return { action: 'refused', clientId, detail: `azureClientId should be ${clientId}; the rule does not allow the product to write it (dapr.azureClientId)` };
+  if (!context.options.azureClientId)
+    return {
+      action: 'refused',
+      clientId,
+      detail: `azureClientId should be ${clientId}; the rule does not allow the product to write it (dapr.azureClientId)`,
+    };
   return { action: 'write', clientId, detail: `set azureClientId to ${clientId}` };
 }
 
 /** The Dapr findings of a plan as outcome `skipped` entries: what was not granted or written, and why. */
-export function daprFindings(plan: Plan | undefined, decisions: DaprClientIdDecisions = new Map()): Array<{ reason: string; detail: string }> {
+export function daprFindings(
+  plan: Plan | undefined,
+  decisions: DaprClientIdDecisions = new Map(),
+): Array<{ reason: string; detail: string }> {
   if (!plan?.dapr) return [];
   const out: Array<{ reason: string; detail: string }> = [];
   for (const c of plan.dapr.components) {
-    for (const p of c.problems) out.push({ reason: 'dapr-component-refused', detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}` });
+    for (const p of c.problems)
+      out.push({ reason: 'dapr-component-refused', detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}` });
     const clientId = decisions.get(c.id.toLowerCase());
     if (clientId && (clientId.action === 'conflict' || clientId.action === 'refused')) {
-      out.push({ reason: clientId.action === 'conflict' ? 'dapr-client-id-conflict' : 'dapr-client-id-not-written', detail: `component '${c.name}': ${clientId.detail}` });
+      out.push({
+        reason: clientId.action === 'conflict' ? 'dapr-client-id-conflict' : 'dapr-client-id-not-written',
+        detail: `component '${c.name}': ${clientId.detail}`,
+      });
     }
   }
   return out;

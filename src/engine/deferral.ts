@@ -49,12 +49,21 @@ export function deferral(
 ): Findings {
   const handOffs = (point.resume?.attempt ?? 0) + 1;
   if (why.reason !== 'authorization-propagating' && handOffs > (settings.maxHandOffs ?? DEFAULT_MAX_HAND_OFFS)) {
-    return { status: 'failed', actions: point.actions, errors: [{ code: 'HandOffLimitReached', message: `still not done after ${handOffs - 1} hand-offs: ${why.detail}`, transient: false }] };
+    return {
+      status: 'failed',
+      actions: point.actions,
+      errors: [{ code: 'HandOffLimitReached', message: `still not done after ${handOffs - 1} hand-offs: ${why.detail}`, transient: false }],
+    };
   }
   return {
     status: 'deferred',
     actions: point.actions,
-    deferral: { reason: why.reason, detail: why.detail, retryAfterMs: Math.max(0, Math.round(why.retryAfterMs)), resume: nextResumePoint(point.resume, point.actions, point.plan, why.next ?? {}) },
+    deferral: {
+      reason: why.reason,
+      detail: why.detail,
+      retryAfterMs: Math.max(0, Math.round(why.retryAfterMs)),
+      resume: nextResumePoint(point.resume, point.actions, point.plan, why.next ?? {}),
+    },
   };
 }
 
@@ -89,7 +98,12 @@ function stillRunning(error: WriteStillRunningError, at: StoppedAt): Why {
     from: plan?.identity.action === 'write' ? plan.identity.from : (at.resource?.identity.type ?? 'None'),
     to: plan?.identity.action === 'write' ? plan.identity.to.type : (at.resource?.identity.type ?? 'None'),
   };
-  return { reason: 'operation-running', detail: 'the identity write was accepted and is still running; its operation is polled, not written again', retryAfterMs: error.retryAfterMs, next: { operation: { ...operation, monitor: error.monitor } } };
+  return {
+    reason: 'operation-running',
+    detail: 'the identity write was accepted and is still running; its operation is polled, not written again',
+    retryAfterMs: error.retryAfterMs,
+    next: { operation: { ...operation, monitor: error.monitor } },
+  };
 }
 
 /** A 403 while the app's new role assignments may still be propagating: retried until the window ends. */
@@ -116,14 +130,26 @@ function transientFailure(error: unknown, at: StoppedAt, pacing: PacingPort | un
   const closedFor = pacing?.closedForMs(subscriptionId) ?? 0;
   const cause = error instanceof PartialApplyError ? error.failures.find(isTransient) : error;
   if (closedFor > 0 || (isArmCallError(cause) && cause.status === 429)) {
-    return { reason: 'throttled', detail: `ARM throttled the app's calls; they resume in ${Math.ceil(closedFor / 1000)} s`, retryAfterMs: Math.max(closedFor, 1000) };
+    return {
+      reason: 'throttled',
+      detail: `ARM throttled the app's calls; they resume in ${Math.ceil(closedFor / 1000)} s`,
+      retryAfterMs: Math.max(closedFor, 1000),
+    };
   }
   if (isArmCallError(cause) && cause.status === 409) {
-    return { reason: 'resource-busy', detail: `${cause.code}: another operation on the resource is in progress`, retryAfterMs: at.resource?.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS };
+    return {
+      reason: 'resource-busy',
+      detail: `${cause.code}: another operation on the resource is in progress`,
+      retryAfterMs: at.resource?.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
+    };
   }
   if (!at.handOff?.transientFailures) return undefined;
   const first = toOutcomeError(cause ?? error);
-  return { reason: 'transient', detail: `${first.code}: ${first.message}`, retryAfterMs: transientRetryDelayMs((at.resume?.attempt ?? 0) + 1) };
+  return {
+    reason: 'transient',
+    detail: `${first.code}: ${first.message}`,
+    retryAfterMs: transientRetryDelayMs((at.resume?.attempt ?? 0) + 1),
+  };
 }
 
 /** Why an error is handed off, or undefined when it fails here (permanent). */
@@ -132,8 +158,18 @@ export function handOffReason(error: unknown, at: StoppedAt, settings: HandOffSe
   const authorization = authorizationFailureIn(error);
   if (authorization) return authorizationPropagating(authorization, at, settings);
   const subscriptionId = at.resource?.subscriptionId ?? parseArmId(at.resourceId).subscriptionId!;
-  const turn = error instanceof TurnPastHandOffError ? error : error instanceof PartialApplyError ? error.failures.find((f) => f instanceof TurnPastHandOffError) : undefined;
-  if (turn) return { reason: 'throttled', detail: `${turn.message}; the rest waits on the queue`, retryAfterMs: pacedDelayMs(pacing, subscriptionId, turn.waitMs) };
+  const turn =
+    error instanceof TurnPastHandOffError
+      ? error
+      : error instanceof PartialApplyError
+        ? error.failures.find((f) => f instanceof TurnPastHandOffError)
+        : undefined;
+  if (turn)
+    return {
+      reason: 'throttled',
+      detail: `${turn.message}; the rest waits on the queue`,
+      retryAfterMs: pacedDelayMs(pacing, subscriptionId, turn.waitMs),
+    };
   if (!isTransient(error)) return undefined;
   return transientFailure(error, at, pacing, subscriptionId);
 }
@@ -143,7 +179,17 @@ export function failure(error: unknown, at: StoppedAt, settings: HandOffSettings
   const authorization = authorizationFailureIn(error);
   if (authorization?.permission) {
     const window = at.resume?.authorizationFailingSince ? settings.authorizationRetryWindowMs : undefined;
-    return { status: 'failed', errors: [{ code: authorization.code, message: missingPermissionMessage(authorization.permission, window), transient: false, permission: authorization.permission }] };
+    return {
+      status: 'failed',
+      errors: [
+        {
+          code: authorization.code,
+          message: missingPermissionMessage(authorization.permission, window),
+          transient: false,
+          permission: authorization.permission,
+        },
+      ],
+    };
   }
   return { status: 'failed', errors: [toOutcomeError(error)] };
 }

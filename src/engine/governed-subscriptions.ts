@@ -88,7 +88,9 @@ export class GovernedSubscriptions {
 
   private resolve(signal: AbortSignal): Promise<Resolution> {
     if (!this.port) {
-      return Promise.reject(new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but no management group reader is wired'));
+      return Promise.reject(
+        new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but no management group reader is wired'),
+      );
     }
     const port = this.port;
     this.inFlight ??= (async () => {

@@ -35,7 +35,11 @@ export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'g
     if (!found) throw new GrantTargetRefusedError('GrantTargetNotFound', ra.scope, 'it does not exist');
     const allowed = ra.target.types.map((t) => (SCOPE_KIND_TYPES[t.toLowerCase()] ?? t).toLowerCase());
     if (!allowed.includes(found.type.toLowerCase())) {
-      throw new GrantTargetRefusedError('GrantTargetTypeNotAllowed', ra.scope, `ARM reports it as ${found.type}, not one of ${ra.target.types.join(', ')}`);
+      throw new GrantTargetRefusedError(
+        'GrantTargetTypeNotAllowed',
+        ra.scope,
+        `ARM reports it as ${found.type}, not one of ${ra.target.types.join(', ')}`,
+      );
     }
     if (ra.target.consentTag) {
       const consent = tagValue(found.tags, ra.target.consentTag);

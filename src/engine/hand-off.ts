@@ -81,7 +81,10 @@ export function missingPermissionMessage(permission: MissingPermission, windowMs
   const what = permission.linked
     ? `the app's identity may not perform '${permission.action}' on the linked resource '${permission.scope}' that the write refers to`
     : `the app's identity may not perform '${permission.action}' on '${permission.scope}'`;
-  const why = windowMs === undefined ? '' : ` (still refused ${Math.round(windowMs / 60_000)} minute(s) after the first attempt, longer than a new role assignment takes to reach ARM)`;
+  const why =
+    windowMs === undefined
+      ? ''
+      : ` (still refused ${Math.round(windowMs / 60_000)} minute(s) after the first attempt, longer than a new role assignment takes to reach ARM)`;
   return `${what}${why}: grant the app a role that allows '${permission.action}' at that scope`;
 }
 
@@ -89,7 +92,12 @@ export function missingPermissionMessage(permission: MissingPermission, windowMs
  * Where the next attempt carries on: one more hand-off, every action so far, and whether the principal
  * is this remediation's own (created by it, so it holds no role yet and its grants need not be listed).
  */
-export function nextResumePoint(previous: ResumePoint | undefined, actions: ActionRecord[], plan: Plan | undefined, next: Partial<ResumePoint>): ResumePoint {
+export function nextResumePoint(
+  previous: ResumePoint | undefined,
+  actions: ActionRecord[],
+  plan: Plan | undefined,
+  next: Partial<ResumePoint>,
+): ResumePoint {
   const systemAssignedByUs = plan?.principal.kind === 'system-assigned-after-write';
   const principalIsNew =
     previous?.principalIsNew === true ||

@@ -10,7 +10,7 @@ const CANONICAL: Record<string, string> = {
 /** Reads ARM's identity block, whatever its spelling ("SystemAssigned,UserAssigned", lower case, absent). */
 export function readIdentity(raw: unknown): IdentityState {
   const block = (raw ?? {}) as { type?: unknown; principalId?: unknown; tenantId?: unknown; userAssignedIdentities?: unknown };
-  const type = typeof block.type === 'string' ? CANONICAL[block.type.replace(/\s+/g, '').toLowerCase()] ?? block.type : 'None';
+  const type = typeof block.type === 'string' ? (CANONICAL[block.type.replace(/\s+/g, '').toLowerCase()] ?? block.type) : 'None';
   const uas = (block.userAssignedIdentities ?? {}) as Record<string, { principalId?: string; clientId?: string } | null>;
   return {
     type,

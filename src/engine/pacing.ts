@@ -36,11 +36,18 @@ export function pacedDelayMs(pacing: PacingPort | undefined, subscriptionId: str
 }
 
 /** ARM is throttling the subscription for longer than this delivery can wait: no call at all. */
-export function throttledPastHandOff(pacing: PacingPort | undefined, subscriptionId: string, handOffAt: number | undefined): PacingHold | undefined {
+export function throttledPastHandOff(
+  pacing: PacingPort | undefined,
+  subscriptionId: string,
+  handOffAt: number | undefined,
+): PacingHold | undefined {
   if (handOffAt === undefined || !pacing) return undefined;
   const closedFor = pacing.closedForMs(subscriptionId);
   if (closedFor <= 0 || Date.now() + closedFor <= handOffAt) return undefined;
-  return { detail: `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`, delayMs: closedFor };
+  return {
+    detail: `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`,
+    delayMs: closedFor,
+  };
 }
 
 /**
@@ -49,7 +56,11 @@ export function throttledPastHandOff(pacing: PacingPort | undefined, subscriptio
  * waiting would starve remediations of other subscriptions whose budget is idle: it goes back to the
  * queue until then, before any ARM call.
  */
-export function resumedTurnTooFar(pacing: PacingPort | undefined, subscriptionId: string, handOffAt: number | undefined): PacingHold | undefined {
+export function resumedTurnTooFar(
+  pacing: PacingPort | undefined,
+  subscriptionId: string,
+  handOffAt: number | undefined,
+): PacingHold | undefined {
   if (handOffAt === undefined || !pacing) return undefined;
   const turn = pacing.writeTurnMs(subscriptionId);
   if (turn <= RESUMED_HOLD_MS) return undefined;
@@ -73,7 +84,12 @@ export function plannedWrites(plan: Plan): number {
  * it off again only if the pace itself cannot serve it in time, so returns never queue behind newer
  * bookings; the caller does not book for it.)
  */
-export function bookingPastHandOff(pacing: PacingPort | undefined, subscriptionId: string, writes: number, handOffAt: number | undefined): PacingHold | undefined {
+export function bookingPastHandOff(
+  pacing: PacingPort | undefined,
+  subscriptionId: string,
+  writes: number,
+  handOffAt: number | undefined,
+): PacingHold | undefined {
   if (handOffAt === undefined || !pacing) return undefined;
   const wait = pacing.bookWrites(subscriptionId, writes);
   if (wait <= 0 || Date.now() + wait <= handOffAt) return undefined;

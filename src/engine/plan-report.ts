@@ -23,7 +23,9 @@ export function reportPlan(plan: Plan, observed: ObservedGrants = {}): PlanRepor
   return {
     ...planned,
     roleAssignments: [...(observed.roleAssignments ?? roleAssignments)],
-    ...(dataPlaneRoleAssignments ? { dataPlaneRoleAssignments: dataPlaneRoleAssignments.map((d) => (missing ? { ...d, present: !missing.includes(d) } : { ...d })) } : {}),
+    ...(dataPlaneRoleAssignments
+      ? { dataPlaneRoleAssignments: dataPlaneRoleAssignments.map((d) => (missing ? { ...d, present: !missing.includes(d) } : { ...d })) }
+      : {}),
     ...(dapr
       ? {
           dapr: {

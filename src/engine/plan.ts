@@ -1,16 +1,15 @@
 import { type ArmResourceId, parseArmId, sameArmId } from '../arm/resource-id';
 import {
   evaluateGovernance,
-  resolveIdentityTemplate,
-  resolveScopeTemplate,
   type Rule,
   type RulesConfig,
-  selectProfiles,
+  resolveIdentityTemplate,
+  resolveScopeTemplate,
   type SkipReason,
+  selectProfiles,
 } from '../config';
 import { isAutopilotError } from '../errors';
 import { hasSystemAssigned, hasUserAssigned } from './identity-state';
-import { planWorkloadIdentities } from './workload-identity';
 import type {
   CosmosSqlRoleAssignmentPlan,
   IdentityBlock,
@@ -26,6 +25,7 @@ import type {
   RoleAssignmentPlan,
   UserAssignedIdentityPlan,
 } from './types';
+import { planWorkloadIdentities } from './workload-identity';
 
 export type PlanResult =
   | { kind: 'plan'; plan: Plan }
@@ -76,7 +76,13 @@ function decideOtherPrincipal(resource: ResourceState, role: PrincipalRole): Ide
       blockers:
         resource.blockers.length > 0
           ? [...resource.blockers]
-          : [{ code: 'PrincipalMissing', detail: `the resource reports no ${role} identity to grant the roles to`, remedy: `give the resource a ${role} identity, or choose another principal in the rule` }],
+          : [
+              {
+                code: 'PrincipalMissing',
+                detail: `the resource reports no ${role} identity to grant the roles to`,
+                remedy: `give the resource a ${role} identity, or choose another principal in the rule`,
+              },
+            ],
     };
   }
   return {
@@ -94,8 +100,15 @@ function identityBlockGrantee(resource: ResourceState, decision: IdentityDecisio
   if (p.kind === 'system-assigned-after-write') return { role };
   if (p.kind === 'existing' && p.identity === 'SystemAssigned') return { role, objectId: p.principalId };
   const uaId = p.kind === 'user-assigned' ? p.identityId : undefined;
-  const ua = resource.identity.userAssigned.find((u) => (uaId ? sameArmId(u.id, uaId) : u.principalId === (p as { principalId?: string }).principalId));
-  return { role, objectId: ua?.principalId ?? (p as { principalId?: string }).principalId, clientId: ua?.clientId, identityId: ua?.id ?? uaId };
+  const ua = resource.identity.userAssigned.find((u) =>
+    uaId ? sameArmId(u.id, uaId) : u.principalId === (p as { principalId?: string }).principalId,
+  );
+  return {
+    role,
+    objectId: ua?.principalId ?? (p as { principalId?: string }).principalId,
+    clientId: ua?.clientId,
+    identityId: ua?.id ?? uaId,
+  };
 }
 
 function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
@@ -117,18 +130,22 @@ function decideSystemAssigned(resource: ResourceState): IdentityDecision {
     const ua = current.userAssigned[0]!;
     return {
       change: { action: 'none', reason: `${resource.type} holds one identity kind at a time and already has a user-assigned identity` },
-      principal: ua.principalId ? { kind: 'existing', principalId: ua.principalId, identity: 'UserAssigned' } : { kind: 'user-assigned', identityId: ua.id },
+      principal: ua.principalId
+        ? { kind: 'existing', principalId: ua.principalId, identity: 'UserAssigned' }
+        : { kind: 'user-assigned', identityId: ua.id },
       notes: ['roles go to the existing user-assigned identity'],
     };
   }
   // Keep every user-assigned identity: "SystemAssigned" alone would remove them.
-  const to: IdentityBlock = existingUa.length > 0
-    ? { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: userAssignedMap(existingUa) }
-    : { type: 'SystemAssigned' };
+  const to: IdentityBlock =
+    existingUa.length > 0
+      ? { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: userAssignedMap(existingUa) }
+      : { type: 'SystemAssigned' };
   return {
     change: { action: 'write', from: current.type, to, reason: 'enable the system-assigned identity' },
     principal: { kind: 'system-assigned-after-write' },
-    notes: existingUa.length > 0 ? [`keeps ${existingUa.length} existing user-assigned identit${existingUa.length === 1 ? 'y' : 'ies'}`] : [],
+    notes:
+      existingUa.length > 0 ? [`keeps ${existingUa.length} existing user-assigned identit${existingUa.length === 1 ? 'y' : 'ies'}`] : [],
   };
 }
 
@@ -194,7 +211,8 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
       // Cosmos DB data-plane roles are the other kind of grant (cosmosAssignmentsFor).
       if (grant.cosmosSql) continue;
       const scope = resolveScopeTemplate(grant.scope, { resourceId: id, tags: resource.tags }, config, grant.tagScope);
-      const roleKey = grant.role.kind === 'custom' ? `custom:${grant.role.roleName.toLowerCase()}` : grant.role.roleDefinitionGuid.toLowerCase();
+      const roleKey =
+        grant.role.kind === 'custom' ? `custom:${grant.role.roleName.toLowerCase()}` : grant.role.roleDefinitionGuid.toLowerCase();
       const dedupe = `${scope.toLowerCase()}|${roleKey}`;
       if (seen.has(dedupe)) continue;
       seen.add(dedupe);
@@ -205,7 +223,12 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
         roleDisplayName: grant.role.kind === 'custom' ? grant.role.roleName : grant.role.displayName,
         scope,
         ...(grant.tagScope
-          ? { target: { types: [...grant.tagScope.resourceTypes], ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}) } }
+          ? {
+              target: {
+                types: [...grant.tagScope.resourceTypes],
+                ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}),
+              },
+            }
           : {}),
       });
     }
@@ -214,7 +237,12 @@ function roleAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: Re
 }
 
 /** The profiles' Cosmos DB data-plane roles: one SQL role assignment on each named account. */
-function cosmosAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: ResourceState, profileNames: string[]): CosmosSqlRoleAssignmentPlan[] {
+function cosmosAssignmentsFor(
+  config: RulesConfig,
+  id: ArmResourceId,
+  resource: ResourceState,
+  profileNames: string[],
+): CosmosSqlRoleAssignmentPlan[] {
   const plans: CosmosSqlRoleAssignmentPlan[] = [];
   for (const profileName of profileNames) {
     for (const grant of config.profiles.get(profileName)!.roles) {
@@ -229,7 +257,14 @@ function cosmosAssignmentsFor(config: RulesConfig, id: ArmResourceId, resource: 
         roleDefinitionGuid: guid,
         roleDisplayName: grant.role.displayName,
         scope: accountId,
-        ...(grant.tagScope ? { target: { types: [...grant.tagScope.resourceTypes], ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}) } } : {}),
+        ...(grant.tagScope
+          ? {
+              target: {
+                types: [...grant.tagScope.resourceTypes],
+                ...(grant.tagScope.consentTag ? { consentTag: grant.tagScope.consentTag } : {}),
+              },
+            }
+          : {}),
       });
     }
   }
@@ -250,7 +285,17 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   const selection = selectProfiles(config, rule, resource.tags, options.requestedProfiles);
   if (!selection.ok) return { kind: 'invalid', code: selection.code, detail: selection.detail };
   try {
-    if (rule.workloadIdentity) return { kind: 'plan', plan: workloadIdentityPlan(resource, config, id, rule, selection.profiles.map((p) => p.name)) };
+    if (rule.workloadIdentity)
+      return {
+        kind: 'plan',
+        plan: workloadIdentityPlan(
+          resource,
+          config,
+          id,
+          rule,
+          selection.profiles.map((p) => p.name),
+        ),
+      };
     const role = chosenRole(resource, rule);
     const decision =
       role !== 'resource' && role !== resource.principals?.identityBlockRole
@@ -272,14 +317,23 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
         roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
         dataPlaneRoleAssignments: cosmosAssignmentsFor(config, id, resource, profiles),
         profiles,
-        notes: [...decision.notes, ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : [])],
+        notes: [
+          ...decision.notes,
+          ...(decision.change.action === 'write' && resource.identityWriteNote ? [resource.identityWriteNote] : []),
+        ],
         // The type's blockers only matter when the identity must be written: roles for an identity the
         // resource already has need no write to the resource. A blocker the rule consents to is lifted.
         // A principal the type reports missing (an AKS kubelet) blocks whatever the identity needs.
         blockers:
           decision.blockers ??
-          (decision.change.action === 'write' || decision.userAssignedIdentity ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy]) : []),
-        ...consentedSideEffects(resource, rule, decision.blockers === undefined && (decision.change.action === 'write' || decision.userAssignedIdentity !== undefined)),
+          (decision.change.action === 'write' || decision.userAssignedIdentity
+            ? resource.blockers.filter((b) => !b.waivedBy || !rule.workload[b.waivedBy])
+            : []),
+        ...consentedSideEffects(
+          resource,
+          rule,
+          decision.blockers === undefined && (decision.change.action === 'write' || decision.userAssignedIdentity !== undefined),
+        ),
         grantee: decision.grantee ?? identityBlockGrantee(resource, decision),
         followUps: followUpsFor(resource, rule, decision.change),
       },
@@ -301,7 +355,10 @@ function workloadIdentityPlan(resource: ResourceState, config: RulesConfig, id: 
     resourceType: resource.type,
     rule: rule.name,
     mode: rule.mode,
-    identity: { action: 'none', reason: 'workload identity: the service accounts get identities of their own; the cluster identity is not changed' },
+    identity: {
+      action: 'none',
+      reason: 'workload identity: the service accounts get identities of their own; the cluster identity is not changed',
+    },
     principal: { kind: 'workload-identities' },
     roleAssignments: roleAssignmentsFor(config, id, resource, profiles),
     profiles,

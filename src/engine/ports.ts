@@ -1,7 +1,15 @@
 import type { RoleResolver } from '../config';
 import type { CallBudget } from './call-budget';
 import type { PendingWrite } from './hand-off';
-import type { ClusterWorkloadIdentityChange, FederatedCredentialPlan, IdentityBlock, IdentityState, ResourceState, UserAssignedIdentityPlan, WorkloadIdentityFacts } from './types';
+import type {
+  ClusterWorkloadIdentityChange,
+  FederatedCredentialPlan,
+  IdentityBlock,
+  IdentityState,
+  ResourceState,
+  UserAssignedIdentityPlan,
+  WorkloadIdentityFacts,
+} from './types';
 
 /**
  * The narrow ports the executor applies a plan through. The Azure adapters in src/azure implement

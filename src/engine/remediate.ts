@@ -6,13 +6,13 @@ import { type ApplyResult, type ApplySettings, applyPlan, PartialApplyError } fr
 import { assessPlan, type NotApplied } from './assessment';
 import type { CallBudget } from './call-budget';
 import { type DaprContext, daprFindings, planDaprGrants } from './dapr';
-import { reportPlan } from './plan-report';
-import { DEFAULT_BUSY_RETRY_MS, deferral, failure, handOffReason, type HandOffSettings, type StoppedAt } from './deferral';
+import { DEFAULT_BUSY_RETRY_MS, deferral, failure, type HandOffSettings, handOffReason, type StoppedAt } from './deferral';
 import { addFindings, end, type Findings, next, outcomeOf, type Step, toOutcomeError } from './findings';
 import { GovernedSubscriptions } from './governed-subscriptions';
 import type { DeferralReason, HandOffPolicy, ResumePoint } from './hand-off';
 import { bookingPastHandOff, plannedWrites, resumedTurnTooFar, throttledPastHandOff } from './pacing';
 import { planHasIdentityWork, planRemediation } from './plan';
+import { reportPlan } from './plan-report';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
 import type { ActionRecord, Plan, RemediationOutcome, ResourceState } from './types';
@@ -112,7 +112,8 @@ export class Remediator {
     const id = tryParseArmId(resourceId);
     if (!id) return undefined;
     const known = this.governance.known();
-    const config = id.subscriptionId && this.governance.undecided(id.subscriptionId) ? withResolvedSubscriptions(known, [id.subscriptionId]) : known;
+    const config =
+      id.subscriptionId && this.governance.undecided(id.subscriptionId) ? withResolvedSubscriptions(known, [id.subscriptionId]) : known;
     return idOnlySkip(config, id);
   }
 
@@ -121,7 +122,12 @@ export class Remediator {
     const start = this.start(request);
     const governed = await this.resolveGovernance(request);
     if (governed.kind === 'end') return outcomeOf(request, start.started, governed.findings);
-    const context: RunContext = { ...start, ...governed.value, budget: { signal: AbortSignal.timeout(this.settings.budgetMs), handOffAt: start.handOffAt }, resume: request.resume };
+    const context: RunContext = {
+      ...start,
+      ...governed.value,
+      budget: { signal: AbortSignal.timeout(this.settings.budgetMs), handOffAt: start.handOffAt },
+      resume: request.resume,
+    };
     return outcomeOf(request, start.started, addFindings(governed.findings ?? {}, await this.remediateGoverned(context)));
   }
 
@@ -141,7 +147,10 @@ export class Remediator {
       // Under management groups: is this subscription under one of them now (cached, see governed-subscriptions.ts)?
       config = await this.governance.configFor(id.subscriptionId, AbortSignal.timeout(this.settings.budgetMs));
     } catch (e) {
-      return end({ ...found, errors: [toOutcomeError(isTimeout(e) ? new DeadlineExceededError('resolving the management groups', e) : e)] });
+      return end({
+        ...found,
+        errors: [toOutcomeError(isTimeout(e) ? new DeadlineExceededError('resolving the management groups', e) : e)],
+      });
     }
     const early = idOnlySkip(config, id);
     if (early) return end({ ...found, status: 'skipped', skipped: [early] });
@@ -151,7 +160,13 @@ export class Remediator {
   /** Read, plan, then apply or assess; any error ends in a hand-off or a failure. */
   private async remediateGoverned(context: RunContext): Promise<Findings> {
     // Every action of this remediation, earlier deliveries' included: its one ledger row lists them all.
-    let at: StoppedAt = { resourceId: context.request.resourceId, handOff: context.request.handOff, resume: context.resume, actions: [...(context.resume?.actions ?? [])], pending: context.resume?.operation };
+    let at: StoppedAt = {
+      resourceId: context.request.resourceId,
+      handOff: context.request.handOff,
+      resume: context.resume,
+      actions: [...(context.resume?.actions ?? [])],
+      pending: context.resume?.operation,
+    };
     let known: Findings = {};
     try {
       const held = this.holdBeforeAnyCall(context, at);
@@ -193,14 +208,23 @@ export class Remediator {
     return [...actions, { kind: 'identity-written', from: operation.from, to: operation.to }];
   }
 
-  private async readResource(context: RunContext, actions: ActionRecord[]): Promise<Step<{ resource: ResourceState; actions: ActionRecord[] }>> {
+  private async readResource(
+    context: RunContext,
+    actions: ActionRecord[],
+  ): Promise<Step<{ resource: ResourceState; actions: ActionRecord[] }>> {
     const resource = await this.ports.resources.read(context.request.resourceId, context.budget);
     if (!resource) return end({ status: 'gone', actions, skipped: [{ reason: 'resource-gone', detail: 'the resource no longer exists' }] });
     // An identity written by an earlier delivery: its principal is known now.
-    const completed = actions.map((a) => (a.kind === 'identity-written' && !a.principalId ? { ...a, principalId: resource.identity.principalId } : a));
+    const completed = actions.map((a) =>
+      a.kind === 'identity-written' && !a.principalId ? { ...a, principalId: resource.identity.principalId } : a,
+    );
     return next(
       { resource, actions: completed },
-      { resourceType: resource.type, identityBefore: context.resume?.operation?.from ?? resource.identity.type, identityAfter: resource.identity.type },
+      {
+        resourceType: resource.type,
+        identityBefore: context.resume?.operation?.from ?? resource.identity.type,
+        identityAfter: resource.identity.type,
+      },
     );
   }
 
@@ -235,12 +259,23 @@ export class Remediator {
     // An operation is running on the resource (its creation, someone's update): writing now would
     // conflict or be overwritten. Look again once that operation had time to end.
     if (context.request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
-      return this.defer(at, 'resource-busy', `the resource is ${resource.provisioningState}: its identity is written once that operation ends`, resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
+      return this.defer(
+        at,
+        'resource-busy',
+        `the resource is ${resource.provisioningState}: its identity is written once that operation ends`,
+        resource.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
+      );
     }
     // A resumed remediation had its turn booked already; a first attempt books its writes now.
-    const booked = context.resume ? undefined : bookingPastHandOff(this.ports.pacing, resource.subscriptionId, plannedWrites(plan), context.handOffAt);
+    const booked = context.resume
+      ? undefined
+      : bookingPastHandOff(this.ports.pacing, resource.subscriptionId, plannedWrites(plan), context.handOffAt);
     if (booked) return this.defer(at, 'throttled', booked.detail, booked.delayMs);
-    const result = await applyPlan(plan, resource, this.ports, this.settings, context.budget, { actions: at.actions, principalIsNew: context.resume?.principalIsNew, dapr });
+    const result = await applyPlan(plan, resource, this.ports, this.settings, context.budget, {
+      actions: at.actions,
+      principalIsNew: context.resume?.principalIsNew,
+      dapr,
+    });
     return applied(plan, result);
   }
 
@@ -254,7 +289,8 @@ export class Remediator {
     if (e instanceof PartialApplyError) findings = addFindings(findings, applied(at.plan!, e.partial));
     const error = isTimeout(e) ? new DeadlineExceededError('the remediation', e) : e;
     // Deleted between our read and our write: nothing is left to fix, and retrying would loop.
-    if (error instanceof ResourceGoneError) return addFindings(findings, { status: 'gone', skipped: [{ reason: 'resource-gone', detail: error.message }] });
+    if (error instanceof ResourceGoneError)
+      return addFindings(findings, { status: 'gone', skipped: [{ reason: 'resource-gone', detail: error.message }] });
     const why = at.handOff ? handOffReason(error, at, this.settings, this.ports.pacing) : undefined;
     if (why) return addFindings(findings, this.defer(at, why.reason, why.detail, why.retryAfterMs, { operation: at.pending, ...why.next }));
     return addFindings(findings, failure(error, at, this.settings));
@@ -274,7 +310,13 @@ function invalidIdErrors(resourceId: string): Findings['errors'] {
 
 /** What applying did, as the outcome says it. */
 function applied(plan: Plan, result: ApplyResult): Findings {
-  const wrote = result.actions.some((a) => a.kind !== 'role-already-assigned' && a.kind !== 'cosmos-role-already-assigned' && a.kind !== 'user-assigned-identity-reused' && a.kind !== 'federated-credential-exists');
+  const wrote = result.actions.some(
+    (a) =>
+      a.kind !== 'role-already-assigned' &&
+      a.kind !== 'cosmos-role-already-assigned' &&
+      a.kind !== 'user-assigned-identity-reused' &&
+      a.kind !== 'federated-credential-exists',
+  );
   // Azure accepted the identity, but the workload cannot use it until someone finishes the step.
   const pending = result.pending && result.pending.length > 0 ? result.pending : undefined;
   return {

@@ -16,7 +16,6 @@ export class DeadlineExceededError extends AutopilotError {
   }
 }
 
-
 /**
  * Retries what the SDK does not: replication delays (PrincipalNotFound) and "another operation in
  * progress" conflicts. Bounded by attempts and by the budget's deadline, with exponential backoff

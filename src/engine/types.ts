@@ -143,9 +143,7 @@ export interface IdentityBlock {
   userAssignedIdentities?: Record<string, Record<string, never>>;
 }
 
-export type IdentityChange =
-  | { action: 'none'; reason: string }
-  | { action: 'write'; from: string; to: IdentityBlock; reason: string };
+export type IdentityChange = { action: 'none'; reason: string } | { action: 'write'; from: string; to: IdentityBlock; reason: string };
 
 export interface UserAssignedIdentityPlan {
   /** `ensure`: reuse it if it exists, create it otherwise. */
@@ -398,9 +396,22 @@ export type ActionRecord =
   | { kind: 'role-assigned'; scope: string; roleDefinitionId: string; role: string; assignmentId: string }
   | { kind: 'role-already-assigned'; scope: string; roleDefinitionId: string; role: string }
   | { kind: 'follow-up-done'; code: string; detail: string }
-  | { kind: 'federated-credential-created' | 'federated-credential-updated' | 'federated-credential-exists'; identityId: string; name: string; issuer: string; subject: string }
+  | {
+      kind: 'federated-credential-created' | 'federated-credential-updated' | 'federated-credential-exists';
+      identityId: string;
+      name: string;
+      issuer: string;
+      subject: string;
+    }
   | { kind: 'cluster-workload-identity-enabled'; oidcIssuer: boolean; workloadIdentity: boolean; issuer?: string }
-  | { kind: 'cosmos-role-assigned' | 'cosmos-role-already-assigned'; accountId: string; scope: string; roleDefinitionId: string; role: string; assignmentId?: string }
+  | {
+      kind: 'cosmos-role-assigned' | 'cosmos-role-already-assigned';
+      accountId: string;
+      scope: string;
+      roleDefinitionId: string;
+      role: string;
+      assignmentId?: string;
+    }
   | { kind: 'dapr-client-id-written'; componentId: string; clientId: string };
 
 export interface OutcomeError {

@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { parseArmId } from '../arm/resource-id';
-import { resolveIdentityResourceGroup, type Rule, type WorkloadIdentityOptions } from '../config';
+import { type Rule, resolveIdentityResourceGroup, type WorkloadIdentityOptions } from '../config';
 import { AutopilotError, isArmCallError } from '../errors';
 import type { ApplySettings } from './apply';
-import { credentialDecision, type FederatedCredentialContext, MAX_FEDERATED_CREDENTIALS, reconcileCredential } from './grants/federated-credentials';
+import {
+  credentialDecision,
+  type FederatedCredentialContext,
+  MAX_FEDERATED_CREDENTIALS,
+  reconcileCredential,
+} from './grants/federated-credentials';
 import type { AssessedRoleAssignment } from './grants/role-assignments';
 
 export { credentialDecision, MAX_FEDERATED_CREDENTIALS };
+
 import type { CallBudget } from './call-budget';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { withBackoff } from './retry';
@@ -41,7 +47,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** Lower-case letters, digits and single '-', at most `max` characters, never empty. */
 function slug(text: string, max: number): string {
-  const s = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '');
+  const s = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
   return s || 'x';
 }
 
@@ -100,13 +111,21 @@ export interface WorkloadIdentityDecision {
 /** Pure: the service accounts' identities and credentials, and what the cluster lacks. */
 export function planWorkloadIdentities(resource: ResourceState, rule: Rule, options: WorkloadIdentityOptions): WorkloadIdentityDecision {
   const facts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
-  const resourceGroup = resolveIdentityResourceGroup(options.resourceGroupTemplate, { resourceId: parseArmId(resource.id), tags: resource.tags });
+  const resourceGroup = resolveIdentityResourceGroup(options.resourceGroupTemplate, {
+    resourceId: parseArmId(resource.id),
+    tags: resource.tags,
+  });
   const issuer = facts.oidcIssuerEnabled ? facts.issuerUrl : undefined;
   const credentialName = federatedCredentialName(resource.id);
   const workloadIdentities = options.serviceAccounts.map(({ namespace, name }): WorkloadIdentityPlan => {
     const identityName = workloadIdentityName(resource.id, namespace, name);
     const subject = serviceAccountSubject(namespace, name);
-    const credential: FederatedCredentialPlan = { name: credentialName, ...(issuer ? { issuer } : {}), subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] };
+    const credential: FederatedCredentialPlan = {
+      name: credentialName,
+      ...(issuer ? { issuer } : {}),
+      subject,
+      audiences: [TOKEN_EXCHANGE_AUDIENCE],
+    };
     return {
       serviceAccount: `${namespace}/${name}`,
       subject,
@@ -124,8 +143,13 @@ export function planWorkloadIdentities(resource: ResourceState, rule: Rule, opti
       credential,
     };
   });
-  const notes = [`roles go to one user-assigned identity per service account (workload identity); the cluster's own identities are not changed`];
-  const missing = [...(facts.oidcIssuerEnabled ? [] : ['the OIDC issuer']), ...(facts.workloadIdentityEnabled ? [] : ['workload identity'])];
+  const notes = [
+    `roles go to one user-assigned identity per service account (workload identity); the cluster's own identities are not changed`,
+  ];
+  const missing = [
+    ...(facts.oidcIssuerEnabled ? [] : ['the OIDC issuer']),
+    ...(facts.workloadIdentityEnabled ? [] : ['workload identity']),
+  ];
   if (missing.length > 0) {
     const command = `az aks update --resource-group ${resource.resourceGroup} --name ${resource.name} --enable-oidc-issuer --enable-workload-identity`;
     if (!options.enableOnCluster) {
@@ -158,11 +182,22 @@ export function planWorkloadIdentities(resource: ResourceState, rule: Rule, opti
     return {
       workloadIdentities,
       notes,
-      blockers: [{ code: 'OidcIssuerUrlMissing', detail: 'the OIDC issuer is enabled but the cluster reports no issuer URL yet', remedy: 'the next write event of the cluster is evaluated again, or run the remediation again once the cluster is Succeeded' }],
+      blockers: [
+        {
+          code: 'OidcIssuerUrlMissing',
+          detail: 'the OIDC issuer is enabled but the cluster reports no issuer URL yet',
+          remedy: 'the next write event of the cluster is evaluated again, or run the remediation again once the cluster is Succeeded',
+        },
+      ],
     };
   }
   const problem = issuerProblem(issuer);
-  if (problem) return { workloadIdentities, notes, blockers: [{ code: 'OidcIssuerUrlInvalid', detail: `the cluster's issuer URL is refused: ${problem}` }] };
+  if (problem)
+    return {
+      workloadIdentities,
+      notes,
+      blockers: [{ code: 'OidcIssuerUrlInvalid', detail: `the cluster's issuer URL is refused: ${problem}` }],
+    };
   return { workloadIdentities, notes, blockers: [] };
 }
 
@@ -177,13 +212,29 @@ function resultFor(
     serviceAccount: wi.serviceAccount,
     identityId: ua?.id ?? wi.identity.id,
     ...(ua ? { clientId: ua.clientId, principalId: ua.principalId, annotation: `${CLIENT_ID_ANNOTATION}: ${ua.clientId}` } : {}),
-    credential: { name: credential.name, ...(credential.issuer ? { issuer: credential.issuer } : {}), subject: wi.subject, status: credential.status },
+    credential: {
+      name: credential.name,
+      ...(credential.issuer ? { issuer: credential.issuer } : {}),
+      subject: wi.subject,
+      status: credential.status,
+    },
     roles: roles.map((r) => `${r.roleDisplayName} @ ${r.scope}`),
   };
 }
 
-function credentialContext(clusterId: string, wi: WorkloadIdentityPlan, ua: UserAssignedIdentity, issuer: string): FederatedCredentialContext {
-  return { identityId: ua.id, principalId: ua.principalId, clusterId, serviceAccount: wi.serviceAccount, wanted: { ...wi.credential, issuer } };
+function credentialContext(
+  clusterId: string,
+  wi: WorkloadIdentityPlan,
+  ua: UserAssignedIdentity,
+  issuer: string,
+): FederatedCredentialContext {
+  return {
+    identityId: ua.id,
+    principalId: ua.principalId,
+    clusterId,
+    serviceAccount: wi.serviceAccount,
+    wanted: { ...wi.credential, issuer },
+  };
 }
 
 /** Which of the rule's roles the principal holds (undefined: an identity still to be created, holding none). */
@@ -242,7 +293,11 @@ export async function applyWorkloadIdentities(
   const failures: unknown[] = [];
   for (const wi of plans) {
     const ua = await ports.userAssignedIdentities.ensure(wi.identity, budget);
-    actions.push({ kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused', identityId: ua.id, principalId: ua.principalId });
+    actions.push({
+      kind: ua.created ? 'user-assigned-identity-created' : 'user-assigned-identity-reused',
+      identityId: ua.id,
+      principalId: ua.principalId,
+    });
     const context = credentialContext(clusterId, wi, ua, issuer);
     const credential = await withBackoff(
       `federated credential ${wi.credential.name} on ${ua.id}`,
@@ -257,9 +312,22 @@ export async function applyWorkloadIdentities(
       budget,
       (e, n, d) => settings.onRetry?.('federated credential', e, n, d),
     );
-    actions.push({ kind: `federated-credential-${credential.status}`, identityId: ua.id, name: credential.name, issuer, subject: wi.subject });
+    actions.push({
+      kind: `federated-credential-${credential.status}`,
+      identityId: ua.id,
+      name: credential.name,
+      issuer,
+      subject: wi.subject,
+    });
     const granted = await grant(ua.principalId, ua.created);
-    results.push(resultFor(wi, ua, { ...credential, issuer }, granted.assessed.filter((r) => r.present)));
+    results.push(
+      resultFor(
+        wi,
+        ua,
+        { ...credential, issuer },
+        granted.assessed.filter((r) => r.present),
+      ),
+    );
     failures.push(...granted.failures);
   }
   return { results, failures };

@@ -40,7 +40,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
   let size: number;
   try {
-    size = Buffer.byteLength(typeof input === 'string' ? input : JSON.stringify(input) ?? '');
+    size = Buffer.byteLength(typeof input === 'string' ? input : (JSON.stringify(input) ?? ''));
   } catch {
     throw new MalformedEventError('it cannot be serialised as JSON');
   }
@@ -91,13 +91,18 @@ export function parseResourceWriteEvent(input: unknown): ResourceWriteEvent {
  */
 function checkEventResourceId(resourceId: string): void {
   const problem = canonicalIdProblem(resourceId);
-  const base = resourceId.split(/\/providers\//i).slice(0, 2).join('/providers/');
+  const base = resourceId
+    .split(/\/providers\//i)
+    .slice(0, 2)
+    .join('/providers/');
   try {
     if (problem) parseArmId(resourceId);
     const parsed = parseArmId(base);
-    if (!parsed.subscriptionId) throw new MalformedEventError(`'${resourceId.slice(0, 120)}' is not inside a subscription`, 'InvalidResourceId');
+    if (!parsed.subscriptionId)
+      throw new MalformedEventError(`'${resourceId.slice(0, 120)}' is not inside a subscription`, 'InvalidResourceId');
   } catch (e) {
-    if (!(e instanceof MalformedEventError) && isAutopilotError(e) && e.code === 'InvalidResourceId') throw new MalformedEventError(e.message, 'InvalidResourceId');
+    if (!(e instanceof MalformedEventError) && isAutopilotError(e) && e.code === 'InvalidResourceId')
+      throw new MalformedEventError(e.message, 'InvalidResourceId');
     throw e;
   }
 }
@@ -143,14 +148,22 @@ export function triageEvent(event: ResourceWriteEvent, self: { principalId?: str
   if (tags && /^Microsoft\.Resources\/tags\/write$/i.test(event.operationName)) {
     const parent = tryParseArmId(tags[1]);
     if (parent?.kind !== 'resource') {
-      return { action: 'ignore', reason: 'not-a-workload', detail: `the tags of a ${parent?.kind ?? 'scope'} were written, not a resource's` };
+      return {
+        action: 'ignore',
+        reason: 'not-a-workload',
+        detail: `the tags of a ${parent?.kind ?? 'scope'} were written, not a resource's`,
+      };
     }
     return { action: 'remediate', resourceId: parent.id, tagsOf: true };
   }
   // Any other extension resource (diagnostic settings, locks, policy assignments on a resource) is
   // not the workload itself: acknowledged, never remediated, so never a failed remediation.
   if (isExtensionResource(event.resourceId)) {
-    return { action: 'ignore', reason: 'extension-resource', detail: `'${truncate(event.operationName, 120)}' writes an extension resource, not a workload` };
+    return {
+      action: 'ignore',
+      reason: 'extension-resource',
+      detail: `'${truncate(event.operationName, 120)}' writes an extension resource, not a workload`,
+    };
   }
   return { action: 'remediate', resourceId: event.resourceId };
 }

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { resolveRulesPath } from '../app/app-root';
-import { readSettings } from '../settings/settings';
 import { matchesValidationStamp } from '../config/validation-stamp';
+import { readSettings } from '../settings/settings';
 import { type TriggerName, triggerSpecs } from './trigger-specs';
 
 // The handlers (engine, adapters, Azure SDKs) load on first invocation, in a bundle of their own, so

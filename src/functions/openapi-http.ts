@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { json } from '../http/problem';
 import { OPENAPI_DOCUMENT } from '../http/openapi';
+import { json } from '../http/problem';
 
 /** GET /api/openapi.json */
 export async function openApiHandler(): Promise<HttpResponseInit> {

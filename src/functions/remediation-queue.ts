@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
+import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
+import { isAutopilotError } from '../errors';
 import { createLogger } from '../logging/logger';
 import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
 import { contextSink } from './resource-write-success';
 import { triggerMetadataInt, triggerMetadataTime } from './trigger-metadata';
-import { isAutopilotError } from '../errors';
-import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 
 /**
  * Queue trigger on the remediation queue: one resource per message, found non-compliant by a sweep or
@@ -22,7 +22,12 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
   return async function remediationQueue(message: unknown, context: InvocationContext): Promise<void> {
     const receivedAt = new Date().toISOString();
     const dequeueCount = triggerMetadataInt(context.triggerMetadata?.dequeueCount) ?? 1;
-    const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'queue', messageId: context.triggerMetadata?.id, dequeueCount });
+    const log = createLogger(contextSink(context), {
+      invocationId: context.invocationId,
+      trigger: 'queue',
+      messageId: context.triggerMetadata?.id,
+      dequeueCount,
+    });
     let parsed;
     try {
       parsed = parseRemediationMessage(message);
@@ -36,7 +41,12 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
     }
     const autopilot = getAutopilot();
     const remediationId = parsed.remediationId ?? randomUUID();
-    const scoped = log.child({ correlationId: parsed.correlationId, resourceId: parsed.resourceId, sweepId: parsed.sweepId, remediationId });
+    const scoped = log.child({
+      correlationId: parsed.correlationId,
+      resourceId: parsed.resourceId,
+      sweepId: parsed.sweepId,
+      remediationId,
+    });
     // From the original event across hand-offs; else the remediation's first start; else when the sweep queued it.
     const since = parsed.eventTime ?? parsed.startedAt ?? triggerMetadataTime(context.triggerMetadata?.insertionTime) ?? receivedAt;
     const result = await runRemediation(remediationPorts(autopilot), {
@@ -48,7 +58,16 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
       // One remediation per resource across every instance: while another runs, this one waits its turn.
       claim: { kind: 'queue', message: parsed },
       // Other transient failures throw instead: the host's own retries (and poison queue) handle them.
-      handOff: { transientFailures: false, origin: { eventId: parsed.eventId, eventTime: parsed.eventTime, sweepId: parsed.sweepId, rule: parsed.rule, problems: parsed.problems } },
+      handOff: {
+        transientFailures: false,
+        origin: {
+          eventId: parsed.eventId,
+          eventTime: parsed.eventTime,
+          sweepId: parsed.sweepId,
+          rule: parsed.rule,
+          problems: parsed.problems,
+        },
+      },
       resume: parsed.resume,
       startedAt: parsed.startedAt,
       deliveredAt: Date.parse(receivedAt),
@@ -56,14 +75,23 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
       log: scoped,
     });
     if (result.kind === 'collapsed') {
-      return void scoped.log('info', 'remediation.collapsed', { reason: 'remediation-pending', detail: `remediation ${result.holder} of this resource is queued until ${result.queuedUntil} and will read it afresh` });
+      return void scoped.log('info', 'remediation.collapsed', {
+        reason: 'remediation-pending',
+        detail: `remediation ${result.holder} of this resource is queued until ${result.queuedUntil} and will read it afresh`,
+      });
     }
     if (result.kind === 'waiting') {
-      return void scoped.log('info', 'remediation.waiting', { holder: result.holder, retryAfterMs: result.retryAfterMs, detail: 'another remediation of this resource is running; this one reads it afresh after that one' });
+      return void scoped.log('info', 'remediation.waiting', {
+        holder: result.holder,
+        retryAfterMs: result.retryAfterMs,
+        detail: 'another remediation of this resource is running; this one reads it afresh after that one',
+      });
     }
     if (result.kind === 'finished' && result.redeliver) {
       const { outcome } = result;
-      throw new RedeliveryRequestedError(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`);
+      throw new RedeliveryRequestedError(
+        `transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}; the host will retry`,
+      );
     }
   };
 }

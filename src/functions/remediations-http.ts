@@ -1,16 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger } from '../logging/logger';
 import { runManualRemediation } from '../app/manual-remediation';
 import { parseArmId } from '../arm/resource-id';
 import { isAutopilotError } from '../errors';
-import { json, problem } from '../http/problem';
-import type { LedgerStore } from '../ledger/types';
-import { readRemediationBody } from '../http/remediation-body';
-import { contextSink } from './resource-write-success';
 import { admit, authorize, type Permission } from '../http/access';
 import type { Caller } from '../http/caller';
+import { json, problem } from '../http/problem';
 import { RateLimiter } from '../http/rate-limit';
+import { readRemediationBody } from '../http/remediation-body';
+import type { LedgerStore } from '../ledger/types';
+import { createLogger } from '../logging/logger';
+import { contextSink } from './resource-write-success';
 
 /** One rate limiter per app instance, shared by every HTTP function (a caller has one budget). */
 const limiters = new WeakMap<Autopilot, RateLimiter>();
@@ -39,14 +39,23 @@ export function createRemediationsPostHandler(getAutopilot: () => Autopilot) {
     // The role needed depends on the mode, so it is checked once the body says which.
     const denied = authorize(admitted.caller, body.request.mode, autopilot.settings.http);
     if (denied) return denied;
-    const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'http', resourceId: body.request.resourceId, caller: admitted.caller.id });
+    const log = createLogger(contextSink(context), {
+      invocationId: context.invocationId,
+      trigger: 'http',
+      resourceId: body.request.resourceId,
+      caller: admitted.caller.id,
+    });
     // The use case logs the outcome (under the request id); a refusal is this adapter's to log.
     const result = await runManualRemediation(autopilot, body.request, 'http', log);
     if (result.kind === 'rejected') {
       log.child({ requestId: result.requestId }).log('warn', 'request.rejected', { code: result.code, detail: result.detail });
       return problem(result.status, result.code, result.detail, { requestId: result.requestId });
     }
-    return json(200, { requestId: result.requestId, mode: body.request.mode, outcome: result.outcome }, { 'x-request-id': result.requestId });
+    return json(
+      200,
+      { requestId: result.requestId, mode: body.request.mode, outcome: result.outcome },
+      { 'x-request-id': result.requestId },
+    );
   };
 }
 
@@ -89,10 +98,19 @@ export function createResourceRemediationsHandler(getAutopilot: () => Autopilot)
 }
 
 /** Ledger reads: a storage outage is a 503 problem the caller can retry, not a bare 500. */
-async function withLedger(read: (ledger: LedgerStore) => Promise<HttpResponseInit>, getAutopilot: () => Autopilot): Promise<HttpResponseInit> {
+async function withLedger(
+  read: (ledger: LedgerStore) => Promise<HttpResponseInit>,
+  getAutopilot: () => Autopilot,
+): Promise<HttpResponseInit> {
   try {
     return await read(getAutopilot().ledger);
   } catch (e) {
-    return problem(503, 'LedgerUnavailable', `the audit ledger could not be read: ${e instanceof Error ? e.message : String(e)}`, {}, { 'retry-after': '5' });
+    return problem(
+      503,
+      'LedgerUnavailable',
+      `the audit ledger could not be read: ${e instanceof Error ? e.message : String(e)}`,
+      {},
+      { 'retry-after': '5' },
+    );
   }
 }

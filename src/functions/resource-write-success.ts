@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
-import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
 import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
+import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
+import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
 
 /** The Functions logger, one JSON line per record. */
 export function contextSink(context: InvocationContext) {
@@ -34,7 +34,8 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     try {
       parsed = parseResourceWriteEvent(event);
     } catch (e) {
-      if (e instanceof MalformedEventError) return void log.log('warn', 'event.rejected', { reason: 'malformed', code: e.code, detail: e.message });
+      if (e instanceof MalformedEventError)
+        return void log.log('warn', 'event.rejected', { reason: 'malformed', code: e.code, detail: e.message });
       throw e;
     }
     const autopilot = getAutopilot();
@@ -48,7 +49,8 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
       }
       const apps = await appsUsingComponent(autopilot, triage.resourceId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000));
       scoped.log('info', 'dapr.component-written', { apps: apps.length });
-      for (const app of apps) await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
+      for (const app of apps)
+        await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
       return;
     }
     // Out of scope by its id alone (most writes in a subscription): no ARM call, no ledger row.
@@ -63,7 +65,13 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
 }
 
 /** Remediates one resource for an event: inline, handing off to the queue what does not fit. */
-async function remediateOne(autopilot: Autopilot, parsed: ResourceWriteEvent, resourceId: string, scoped: StructuredLogger, receivedAt: string): Promise<void> {
+async function remediateOne(
+  autopilot: Autopilot,
+  parsed: ResourceWriteEvent,
+  resourceId: string,
+  scoped: StructuredLogger,
+  receivedAt: string,
+): Promise<void> {
   // An app a component event names may be out of scope by its id alone.
   const outOfScope = autopilot.remediator.skipByIdAlone(resourceId);
   if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
@@ -87,12 +95,20 @@ async function remediateOne(autopilot: Autopilot, parsed: ResourceWriteEvent, re
   if (result.kind === 'collapsed') return void scoped.log('info', 'event.ignored', collapsedReason(result));
   if (result.kind === 'finished' && result.redeliver) {
     const { outcome } = result;
-    throw new RedeliveryRequestedError(`transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`);
+    throw new RedeliveryRequestedError(
+      `transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`,
+    );
   }
 }
 
 function collapsedReason(claim: { holder: string; queuedUntil?: string }): { reason: string; detail: string } {
   return claim.queuedUntil
-    ? { reason: 'remediation-pending', detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh` }
-    : { reason: 'remediation-running', detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends` };
+    ? {
+        reason: 'remediation-pending',
+        detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh`,
+      }
+    : {
+        reason: 'remediation-running',
+        detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends`,
+      };
 }

@@ -1,5 +1,5 @@
-import type { TriggerName } from './trigger-specs';
 import { loadRulesFile } from '../config/load';
+import type { TriggerName } from './trigger-specs';
 import { sharedAutopilot, triggerDefinitions } from './triggers';
 
 /**

@@ -1,13 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { type Autopilot, createAutopilot } from '../app/composition';
+import { type SweepSettings, sweepSettings } from '../settings/settings';
+import { underInvocationTrace } from '../telemetry/invocation-trace';
+import { createComplianceSweepHandler } from './compliance-sweep';
 import { openApiHandler } from './openapi-http';
+import { createRemediationQueueHandler } from './remediation-queue';
 import { createRemediationGetHandler, createRemediationsPostHandler, createResourceRemediationsHandler } from './remediations-http';
 import { createResourceWriteSuccessHandler } from './resource-write-success';
-import { type SweepSettings, sweepSettings } from '../settings/settings';
-import { createComplianceSweepHandler } from './compliance-sweep';
-import { createRemediationQueueHandler } from './remediation-queue';
 import { type TriggerName, type TriggerSpec, triggerSpecs } from './trigger-specs';
-import { underInvocationTrace } from '../telemetry/invocation-trace';
 
 type Handlers = {
   eventGrid: (event: unknown, context: InvocationContext) => Promise<void>;
@@ -21,7 +21,9 @@ type Handlers = {
  * register them; index.ts registers them with `app.*`, and tests assert on this table (outside the
  * Functions host, `app.*` registers nothing that can be listed).
  */
-export type TriggerDefinition = { [K in TriggerSpec['kind']]: Extract<TriggerSpec, { kind: K }> & { handler: Handlers[K] } }[TriggerSpec['kind']];
+export type TriggerDefinition = {
+  [K in TriggerSpec['kind']]: Extract<TriggerSpec, { kind: K }> & { handler: Handlers[K] };
+}[TriggerSpec['kind']];
 export type EventGridTriggerDefinition = Extract<TriggerDefinition, { kind: 'eventGrid' }>;
 export type HttpTriggerDefinition = Extract<TriggerDefinition, { kind: 'http' }>;
 export type TimerTriggerDefinition = Extract<TriggerDefinition, { kind: 'timer' }>;
@@ -53,13 +55,26 @@ export function sharedAutopilot(): Autopilot {
   return autopilot;
 }
 
-export function triggerDefinitions(getAutopilot: () => Autopilot = sharedAutopilot, sweep: SweepSettings = sweepSettings()): TriggerDefinition[] {
+export function triggerDefinitions(
+  getAutopilot: () => Autopilot = sharedAutopilot,
+  sweep: SweepSettings = sweepSettings(),
+): TriggerDefinition[] {
   // Each handler runs under the host's trace context, so the app's spans join the host's invocation.
-  return triggerSpecs(sweep).map((spec) => ({ ...spec, handler: underInvocationTrace(handlerFor(spec.name, getAutopilot) as (...args: unknown[]) => Promise<unknown>) }) as TriggerDefinition);
+  return triggerSpecs(sweep).map(
+    (spec) =>
+      ({
+        ...spec,
+        handler: underInvocationTrace(handlerFor(spec.name, getAutopilot) as (...args: unknown[]) => Promise<unknown>),
+      }) as TriggerDefinition,
+  );
 }
 
 /** The trigger table's entry of a given kind and name, typed (for the sandbox, CLI, tests and benchmarks). */
-export function triggerNamed<K extends TriggerDefinition['kind']>(kind: K, name: string, getAutopilot: () => Autopilot): Extract<TriggerDefinition, { kind: K }> {
+export function triggerNamed<K extends TriggerDefinition['kind']>(
+  kind: K,
+  name: string,
+  getAutopilot: () => Autopilot,
+): Extract<TriggerDefinition, { kind: K }> {
   const found = triggerDefinitions(getAutopilot).find((t) => t.kind === kind && t.name === name);
   if (!found) throw new Error(`no ${kind} trigger named ${name}`);
   return found as Extract<TriggerDefinition, { kind: K }>;

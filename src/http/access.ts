@@ -25,7 +25,11 @@ const BEARER = { 'www-authenticate': 'Bearer' };
  * Identifies the caller and counts the call against its rate limit. A response means: answer it
  * and stop. Runs before the body is read, so a refused caller costs nothing else.
  */
-export function admit(request: HttpRequest, settings: HttpAccessSettings, limiter: RateLimiter): { caller: Caller } | { response: HttpResponseInit } {
+export function admit(
+  request: HttpRequest,
+  settings: HttpAccessSettings,
+  limiter: RateLimiter,
+): { caller: Caller } | { response: HttpResponseInit } {
   let caller: Caller;
   if (!settings.roleChecks) {
     caller = functionKeyCaller(request.headers.get('x-functions-key') ?? request.query.get('code'));
@@ -33,16 +37,41 @@ export function admit(request: HttpRequest, settings: HttpAccessSettings, limite
     const header = request.headers.get(CLIENT_PRINCIPAL_HEADER);
     // Without App Service authentication on the app anyone can send the header, so it proves nothing.
     if (!settings.easyAuthEnabled) {
-      return { response: problem(401, 'Unauthenticated', 'role checks are on (AUTOPILOT_HTTP_ROLE_CHECKS) but App Service authentication is not enabled on this app, so no caller can be identified', {}, BEARER) };
+      return {
+        response: problem(
+          401,
+          'Unauthenticated',
+          'role checks are on (AUTOPILOT_HTTP_ROLE_CHECKS) but App Service authentication is not enabled on this app, so no caller can be identified',
+          {},
+          BEARER,
+        ),
+      };
     }
-    if (!header) return { response: problem(401, 'Unauthenticated', 'sign in with Microsoft Entra ID: a function key alone is not enough while role checks are on', {}, BEARER) };
+    if (!header)
+      return {
+        response: problem(
+          401,
+          'Unauthenticated',
+          'sign in with Microsoft Entra ID: a function key alone is not enough while role checks are on',
+          {},
+          BEARER,
+        ),
+      };
     const principal = readClientPrincipal(header, request.headers.get('x-ms-client-principal-id'));
     if (!principal.ok) return { response: problem(401, 'Unauthenticated', principal.detail, {}, BEARER) };
     caller = principal.caller;
   }
   const taken = limiter.take(caller.id);
   if (!taken.allowed) {
-    return { response: problem(429, 'TooManyRequests', `too many calls from this caller; retry after ${taken.retryAfterSeconds} s`, {}, { 'retry-after': String(taken.retryAfterSeconds) }) };
+    return {
+      response: problem(
+        429,
+        'TooManyRequests',
+        `too many calls from this caller; retry after ${taken.retryAfterSeconds} s`,
+        {},
+        { 'retry-after': String(taken.retryAfterSeconds) },
+      ),
+    };
   }
   return { caller };
 }

@@ -25,7 +25,8 @@ export type PrincipalResult = { ok: true; caller: Caller } | { ok: false; detail
 
 /** Decodes `x-ms-client-principal`; anything that is not the documented shape is refused, never guessed. */
 export function readClientPrincipal(header: string, principalIdHeader?: string | null): PrincipalResult {
-  if (header.length > MAX_HEADER_CHARS) return { ok: false, detail: `${CLIENT_PRINCIPAL_HEADER} is longer than ${MAX_HEADER_CHARS} characters` };
+  if (header.length > MAX_HEADER_CHARS)
+    return { ok: false, detail: `${CLIENT_PRINCIPAL_HEADER} is longer than ${MAX_HEADER_CHARS} characters` };
   if (!BASE64.test(header)) return { ok: false, detail: `${CLIENT_PRINCIPAL_HEADER} is not Base64` };
   let body: unknown;
   try {
@@ -42,7 +43,14 @@ export function readClientPrincipal(header: string, principalIdHeader?: string |
   const typed = claims as Array<{ typ: string; val: string }>;
   const objectId = typed.find((c) => OBJECT_ID_CLAIMS.includes(c.typ))?.val ?? principalIdHeader ?? undefined;
   if (!objectId) return { ok: false, detail: `${CLIENT_PRINCIPAL_HEADER} names no caller (no object id claim)` };
-  return { ok: true, caller: { kind: 'principal', id: `oid:${objectId.toLowerCase()}`, roles: new Set(typed.filter((c) => roleTypes.has(c.typ)).map((c) => c.val)) } };
+  return {
+    ok: true,
+    caller: {
+      kind: 'principal',
+      id: `oid:${objectId.toLowerCase()}`,
+      roles: new Set(typed.filter((c) => roleTypes.has(c.typ)).map((c) => c.val)),
+    },
+  };
 }
 
 /** With role checks off the host's function key is the only credential; callers are told apart by its digest. */

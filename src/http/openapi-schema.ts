@@ -9,7 +9,8 @@ type JsonSchema = { [key: string]: unknown };
  */
 export function openApiComponents(named: Record<string, TSchema>): Record<string, JsonSchema> {
   const components: Record<string, JsonSchema> = {};
-  for (const [name, schema] of Object.entries(named)) components[name] = referencing(JSON.parse(JSON.stringify(schema)) as JsonSchema, components);
+  for (const [name, schema] of Object.entries(named))
+    components[name] = referencing(JSON.parse(JSON.stringify(schema)) as JsonSchema, components);
   return components;
 }
 

@@ -1,8 +1,8 @@
-import { REMEDIATION_REQUEST_SCHEMA } from './remediation-body';
-import { PROBLEM_CODES } from './problem';
-import { OutcomeSchema } from '../outcomes/schema';
 import { LedgerEntrySchema } from '../ledger/types';
+import { OutcomeSchema } from '../outcomes/schema';
 import { openApiComponents } from './openapi-schema';
+import { PROBLEM_CODES } from './problem';
+import { REMEDIATION_REQUEST_SCHEMA } from './remediation-body';
 
 /** The outcome and the ledger row, derived from their one schema (with Grantee and WorkloadIdentity). */
 const OUTCOME_COMPONENTS = openApiComponents({ Outcome: OutcomeSchema, LedgerEntry: LedgerEntrySchema });
@@ -41,7 +41,10 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Plan (no writes) or apply the rules to one resource',
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationRequest' } } } },
         responses: {
-          '200': { description: 'The outcome', content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationResponse' } } } },
+          '200': {
+            description: 'The outcome',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/RemediationResponse' } } },
+          },
           '400': problem,
           ...callerResponses,
           '413': problem,
@@ -69,7 +72,13 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'ResourceRemediations_List',
         summary: "A resource's ledger entries, newest first",
         parameters: [
-          { name: 'resourceId', in: 'path', required: true, description: 'The ARM id, URL-encoded as one path segment', schema: { type: 'string' } },
+          {
+            name: 'resourceId',
+            in: 'path',
+            required: true,
+            description: 'The ARM id, URL-encoded as one path segment',
+            schema: { type: 'string' },
+          },
           { name: 'top', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
         ],
         responses: {
@@ -77,7 +86,14 @@ export const OPENAPI_DOCUMENT = {
             description: 'Entries',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['resourceId', 'value'], properties: { resourceId: { type: 'string' }, value: { type: 'array', items: { $ref: '#/components/schemas/LedgerEntry' } } } },
+                schema: {
+                  type: 'object',
+                  required: ['resourceId', 'value'],
+                  properties: {
+                    resourceId: { type: 'string' },
+                    value: { type: 'array', items: { $ref: '#/components/schemas/LedgerEntry' } },
+                  },
+                },
               },
             },
           },
@@ -91,7 +107,12 @@ export const OPENAPI_DOCUMENT = {
   components: {
     securitySchemes: {
       functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' },
-      entraId: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Microsoft Entra ID access token for the app registration App Service authentication is configured with' },
+      entraId: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A Microsoft Entra ID access token for the app registration App Service authentication is configured with',
+      },
     },
     schemas: {
       RemediationRequest: REMEDIATION_REQUEST_SCHEMA,
@@ -113,7 +134,11 @@ export const OPENAPI_DOCUMENT = {
       RemediationResponse: {
         type: 'object',
         required: ['requestId', 'mode', 'outcome'],
-        properties: { requestId: { type: 'string', format: 'uuid' }, mode: { type: 'string', enum: ['plan', 'apply'] }, outcome: { $ref: '#/components/schemas/Outcome' } },
+        properties: {
+          requestId: { type: 'string', format: 'uuid' },
+          mode: { type: 'string', enum: ['plan', 'apply'] },
+          outcome: { $ref: '#/components/schemas/Outcome' },
+        },
       },
       ...OUTCOME_COMPONENTS,
     },

@@ -39,7 +39,13 @@ const TITLES: Record<ProblemCode, string> = {
 export const PROBLEM_CODES = Object.keys(TITLES) as ProblemCode[];
 
 /** An RFC 9457 problem details response. */
-export function problem(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpResponseInit {
+export function problem(
+  status: number,
+  code: ProblemCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },

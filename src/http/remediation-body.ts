@@ -1,5 +1,5 @@
-import Ajv, { type ValidateFunction } from 'ajv';
 import type { HttpRequest } from '@azure/functions';
+import Ajv, { type ValidateFunction } from 'ajv';
 
 /** Real requests are a few hundred bytes; anything bigger is not one. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -9,7 +9,11 @@ export const REMEDIATION_REQUEST_SCHEMA = {
   additionalProperties: false,
   required: ['resourceId', 'mode'],
   properties: {
-    resourceId: { type: 'string', maxLength: 4096, description: 'ARM id of the resource, e.g. /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}' },
+    resourceId: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'ARM id of the resource, e.g. /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}',
+    },
     mode: { type: 'string', enum: ['plan', 'apply'], description: 'plan: read and plan, never write. apply: make the changes.' },
     profiles: {
       type: 'array',
@@ -44,13 +48,24 @@ export type BodyResult =
 export async function readRemediationBody(request: HttpRequest): Promise<BodyResult> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
-    return { ok: false, status: 415, code: 'UnsupportedMediaType', detail: `content-type must be application/json, not '${type || '(none)'}'` };
+    return {
+      ok: false,
+      status: 415,
+      code: 'UnsupportedMediaType',
+      detail: `content-type must be application/json, not '${type || '(none)'}'`,
+    };
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return { ok: false, status: 413, code: 'BodyTooLarge', detail: `the body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}` };
+  if (declared > MAX_BODY_BYTES)
+    return { ok: false, status: 413, code: 'BodyTooLarge', detail: `the body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}` };
   const text = await request.text();
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    return { ok: false, status: 413, code: 'BodyTooLarge', detail: `the body is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}` };
+    return {
+      ok: false,
+      status: 413,
+      code: 'BodyTooLarge',
+      detail: `the body is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}`,
+    };
   }
   let body: unknown;
   try {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isTransientOutcome } from '../outcomes/summary';
-import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { RemediationOutcome } from '../engine/types';
+import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import { outcomeFieldsBut, pickDefined } from '../outcomes/schema';
+import { isTransientOutcome } from '../outcomes/summary';
 import { LEDGER_OUTCOME_OMITS, type LedgerEntry, type LedgerStore } from './types';
 
 const OUTCOME_FIELDS = outcomeFieldsBut(LEDGER_OUTCOME_OMITS);
@@ -16,7 +16,12 @@ export function toLedgerEntry(outcome: RemediationOutcome, context: OutcomeConte
     ...(context.eventId !== undefined && { eventId: context.eventId }),
     ...(pickDefined(outcome, OUTCOME_FIELDS) as Omit<LedgerEntry, 'requestId' | 'trigger' | 'eventId' | 'deferral' | 'finishedAt'>),
     ...(deferral && {
-      deferral: { reason: deferral.reason, detail: deferral.detail, retryAt: new Date(Date.now() + deferral.retryAfterMs).toISOString(), attempt: deferral.resume.attempt },
+      deferral: {
+        reason: deferral.reason,
+        detail: deferral.detail,
+        retryAt: new Date(Date.now() + deferral.retryAfterMs).toISOString(),
+        attempt: deferral.resume.attempt,
+      },
     }),
     finishedAt: new Date(Date.parse(outcome.startedAt) + outcome.durationMs).toISOString(),
   };

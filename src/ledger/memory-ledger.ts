@@ -1,4 +1,14 @@
-import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, heldBy, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
+import {
+  type ClaimResult,
+  type ClaimRow,
+  type ClaimToken,
+  changedColumns,
+  heldBy,
+  isLive,
+  type LaterWrite,
+  laterWriteOf,
+  nonEmpty,
+} from './claims';
 import { claimKey, eventKey, requestKey, resourcePartition } from './keys';
 import type { LedgerEntry, LedgerStore } from './types';
 

@@ -1,12 +1,33 @@
 import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
-import { CLAIM_PARTITION, claimKey, EVENT_PARTITION, eventKey, newestFirstRowKey, REQUEST_PARTITION, requestKey, resourcePartition } from './keys';
-import { changedColumns, type ClaimResult, type ClaimRow, type ClaimToken, heldBy, isLive, laterWriteOf, type LaterWrite, nonEmpty } from './claims';
 import { fieldsOf } from '../outcomes/schema';
+import {
+  type ClaimResult,
+  type ClaimRow,
+  type ClaimToken,
+  changedColumns,
+  heldBy,
+  isLive,
+  type LaterWrite,
+  laterWriteOf,
+  nonEmpty,
+} from './claims';
+import {
+  CLAIM_PARTITION,
+  claimKey,
+  EVENT_PARTITION,
+  eventKey,
+  newestFirstRowKey,
+  REQUEST_PARTITION,
+  requestKey,
+  resourcePartition,
+} from './keys';
 import { type LedgerEntry, LedgerEntrySchema, type LedgerStore } from './types';
 
 /** Table properties are scalars: the row's objects and arrays, as its schema types them, are stored as JSON text. */
-const JSON_FIELDS: readonly string[] = fieldsOf(LedgerEntrySchema).filter((f) => ['object', 'array'].includes(LedgerEntrySchema.properties[f].type as string));
+const JSON_FIELDS: readonly string[] = fieldsOf(LedgerEntrySchema).filter((f) =>
+  ['object', 'array'].includes(LedgerEntrySchema.properties[f].type as string),
+);
 /** Table string properties hold at most 64 KiB (32K UTF-16 characters). */
 const MAX_PROPERTY_CHARS = 30_000;
 
@@ -66,7 +87,9 @@ export class TableLedger implements LedgerStore {
 
   async byRequestId(requestId: string): Promise<LedgerEntry | undefined> {
     await this.ensureTable();
-    const entry = (await this.entity(REQUEST_PARTITION, requestKey(requestId))) ?? (GUID.test(requestId) ? await this.entity(REQUEST_PARTITION, requestId) : undefined);
+    const entry =
+      (await this.entity(REQUEST_PARTITION, requestKey(requestId))) ??
+      (GUID.test(requestId) ? await this.entity(REQUEST_PARTITION, requestId) : undefined);
     // The row names its request: a row that does not is never returned as this request's.
     return entry && entry.requestId.toLowerCase() === requestId.toLowerCase() ? entry : undefined;
   }
@@ -108,13 +131,22 @@ export class TableLedger implements LedgerStore {
   async markEventHandled(eventId: string, requestId: string): Promise<void> {
     await this.ensureTable();
     // The key is a digest; the event id itself is kept in a column (at most 32K characters per property).
-    await this.table.upsertEntity({ partitionKey: EVENT_PARTITION, rowKey: eventKey(eventId), eventId: eventId.slice(0, MAX_PROPERTY_CHARS), requestId } as never, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: EVENT_PARTITION, rowKey: eventKey(eventId), eventId: eventId.slice(0, MAX_PROPERTY_CHARS), requestId } as never,
+      'Replace',
+    );
   }
 
   async claim(resourceId: string, holder: string, ttlMs: number): Promise<ClaimResult> {
     await this.ensureTable();
     const rowKey = claimKey(resourceId);
-    const row = () => ({ partitionKey: CLAIM_PARTITION, rowKey, resourceId: resourceId.slice(0, MAX_PROPERTY_CHARS), holder, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
+    const row = () => ({
+      partitionKey: CLAIM_PARTITION,
+      rowKey,
+      resourceId: resourceId.slice(0, MAX_PROPERTY_CHARS),
+      holder,
+      expiresAt: new Date(Date.now() + ttlMs).toISOString(),
+    });
     // Each step is conditional (create, or replace at the version read): of two instances racing, one wins.
     // Table Storage answers an insert of an existing entity with 409 EntityAlreadyExists ("Table Storage
     // error codes", learn.microsoft.com/rest/api/storageservices/table-service-error-codes), and an update or
@@ -187,7 +219,14 @@ export class TableLedger implements LedgerStore {
   async hold(token: ClaimToken, queuedUntil: string, expiresAt: string): Promise<void> {
     await this.ensureTable();
     const rowKey = claimKey(token.resourceId);
-    const row = { partitionKey: CLAIM_PARTITION, rowKey, resourceId: token.resourceId.slice(0, MAX_PROPERTY_CHARS), holder: token.holder, expiresAt, queuedUntil };
+    const row = {
+      partitionKey: CLAIM_PARTITION,
+      rowKey,
+      resourceId: token.resourceId.slice(0, MAX_PROPERTY_CHARS),
+      holder: token.holder,
+      expiresAt,
+      queuedUntil,
+    };
     let etag = token.etag;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {

@@ -1,7 +1,7 @@
-import type { ClaimStore } from './claims';
 import { type Static, Type } from '@sinclair/typebox';
 import { TRIGGER_KINDS } from '../outcomes/recorder';
 import { OutcomeSchema, StringEnum } from '../outcomes/schema';
+import type { ClaimStore } from './claims';
 
 /**
  * Derived from the outcome schema: the row carries every outcome field but `resourceType` (rows have

@@ -2,7 +2,8 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogSink = (level: LogLevel, line: string) => void;
 
-const SECRET_KEYS = /^(authorization|access_?token|token|secret|password|client_?secret|x-identity-header|identity_header|account_?key|sig)$/i;
+const SECRET_KEYS =
+  /^(authorization|access_?token|token|secret|password|client_?secret|x-identity-header|identity_header|account_?key|sig)$/i;
 const BEARER = /Bearer\s+[A-Za-z0-9\-_.~+/=]+/g;
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 

@@ -1,8 +1,8 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { EventGridPublisherClient } from '@azure/eventgrid';
+import type { RemediationOutcome } from '../engine/types';
 import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import { summarizeOutcome } from '../outcomes/summary';
-import type { RemediationOutcome } from '../engine/types';
 
 export const REMEDIATION_COMPLETED = 'IdentityAutopilot.RemediationCompleted';
 export const REMEDIATION_FAILED = 'IdentityAutopilot.RemediationFailed';

@@ -17,7 +17,17 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 const DateTime = () => Type.String({ format: 'date-time' });
 
-export const OUTCOME_STATUSES = ['compliant', 'remediated', 'planned', 'skipped', 'gone', 'blocked', 'pending', 'deferred', 'failed'] as const;
+export const OUTCOME_STATUSES = [
+  'compliant',
+  'remediated',
+  'planned',
+  'skipped',
+  'gone',
+  'blocked',
+  'pending',
+  'deferred',
+  'failed',
+] as const;
 
 export const GranteeSchema = Type.Object(
   {
@@ -26,7 +36,11 @@ export const GranteeSchema = Type.Object(
     clientId: Type.Optional(Type.String()),
     identityId: Type.Optional(Type.String()),
   },
-  { $id: 'Grantee', description: 'The principal that holds (or would hold) the roles: resource (its own identity), cluster (AKS control plane) or kubelet (AKS nodes, what pods use)' },
+  {
+    $id: 'Grantee',
+    description:
+      'The principal that holds (or would hold) the roles: resource (its own identity), cluster (AKS control plane) or kubelet (AKS nodes, what pods use)',
+  },
 );
 
 export const WorkloadIdentitySchema = Type.Object(
@@ -44,7 +58,11 @@ export const WorkloadIdentitySchema = Type.Object(
     }),
     roles: Type.Array(Type.String()),
   },
-  { $id: 'WorkloadIdentity', description: 'AKS workload identity of one Kubernetes service account: set `annotation` on the service account (azure.workload.identity/client-id: <clientId>)' },
+  {
+    $id: 'WorkloadIdentity',
+    description:
+      'AKS workload identity of one Kubernetes service account: set `annotation` on the service account (azure.workload.identity/client-id: <clientId>)',
+  },
 );
 
 /** The engine's `Deferral`: what the queue carries on from is opaque here (see engine/hand-off.ts). */
@@ -53,7 +71,10 @@ export const DeferralSchema = Type.Object(
     reason: Type.String(),
     detail: Type.String(),
     retryAfterMs: Type.Number(),
-    resume: Type.Object({ attempt: Type.Integer() }, { description: 'Where the queue carries on: the hand-off count, a running write to poll, what was done.' }),
+    resume: Type.Object(
+      { attempt: Type.Integer() },
+      { description: 'Where the queue carries on: the hand-off count, a running write to poll, what was done.' },
+    ),
   },
   { description: 'Set when deferred: why, when the remediation queue carries on, and from where.' },
 );
@@ -68,7 +89,11 @@ export const OutcomeSchema = Type.Object(
     mode: Type.Optional(StringEnum(['enforce', 'report'])),
     principalId: Type.Optional(Type.String()),
     grantee: Type.Optional(GranteeSchema),
-    workloadIdentities: Type.Optional(Type.Array(WorkloadIdentitySchema, { description: "AKS workload identity: each service account's identity, clientId and federated credential." })),
+    workloadIdentities: Type.Optional(
+      Type.Array(WorkloadIdentitySchema, {
+        description: "AKS workload identity: each service account's identity, clientId and federated credential.",
+      }),
+    ),
     identityBefore: Type.Optional(Type.String()),
     identityAfter: Type.Optional(Type.String()),
     plan: Type.Optional(Type.Unsafe<NonNullable<RemediationOutcome['plan']>>({ type: 'object' })),
@@ -82,7 +107,10 @@ export const OutcomeSchema = Type.Object(
           remedy: Type.Optional(Type.String()),
           waivedBy: Type.Optional(Type.String({ description: 'The rule workload option that lifts it.' })),
         }),
-        { description: 'Why a blocked or pending outcome is not done, and what a person can do (for example RequiresRedeploy, RestartNotAllowed).' },
+        {
+          description:
+            'Why a blocked or pending outcome is not done, and what a person can do (for example RequiresRedeploy, RestartNotAllowed).',
+        },
       ),
     ),
     errors: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), transient: Type.Boolean() })),
@@ -102,7 +130,9 @@ export function fieldsOf<T extends { properties: Record<string, TSchema> }>(sche
 }
 
 /** The outcome's fields a derived record carries as they are: all but those it leaves out or reshapes. */
-export function outcomeFieldsBut<const Omitted extends readonly OutcomeField[]>(omitted: Omitted): Array<Exclude<OutcomeField, Omitted[number]>> {
+export function outcomeFieldsBut<const Omitted extends readonly OutcomeField[]>(
+  omitted: Omitted,
+): Array<Exclude<OutcomeField, Omitted[number]>> {
   return fieldsOf(OutcomeSchema).filter((f): f is Exclude<OutcomeField, Omitted[number]> => !(omitted as readonly string[]).includes(f));
 }
 

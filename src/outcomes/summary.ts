@@ -1,6 +1,6 @@
-import type { LogLevel } from '../logging/logger';
 import { type Static, Type } from '@sinclair/typebox';
 import type { RemediationOutcome } from '../engine/types';
+import type { LogLevel } from '../logging/logger';
 import { OutcomeSchema, outcomeFieldsBut, pickDefined } from './schema';
 
 /**
@@ -13,14 +13,24 @@ export const OUTCOME_LOG_OMITS = ['plan', 'startedAt', 'deferral'] as const;
 export const OutcomeLogSchema = Type.Composite([
   Type.Omit(OutcomeSchema, OUTCOME_LOG_OMITS),
   Type.Object({
-    deferral: Type.Optional(Type.Object({ reason: Type.String(), detail: Type.String(), retryAfterSeconds: Type.Integer(), attempt: Type.Integer() })),
+    deferral: Type.Optional(
+      Type.Object({ reason: Type.String(), detail: Type.String(), retryAfterSeconds: Type.Integer(), attempt: Type.Integer() }),
+    ),
     dapr: Type.Optional(
       Type.Object(
         {
           appId: Type.String(),
-          components: Type.Array(Type.Object({ name: Type.String(), componentType: Type.String(), status: Type.String(), targets: Type.Array(Type.Unknown()), clientId: Type.Optional(Type.Unknown()) })),
+          components: Type.Array(
+            Type.Object({
+              name: Type.String(),
+              componentType: Type.String(),
+              status: Type.String(),
+              targets: Type.Array(Type.Unknown()),
+              clientId: Type.Optional(Type.Unknown()),
+            }),
+          ),
         },
-        { description: "A Dapr app: what each component got, and whether its azureClientId names the grantee." },
+        { description: 'A Dapr app: what each component got, and whether its azureClientId names the grantee.' },
       ),
     ),
   }),
@@ -33,11 +43,24 @@ export function summarizeOutcome(outcome: RemediationOutcome): OutcomeLogLine {
   const { deferral, plan } = outcome;
   return {
     ...(pickDefined(outcome, LOGGED_FIELDS) as Omit<OutcomeLogLine, 'deferral' | 'dapr'>),
-    ...(deferral && { deferral: { reason: deferral.reason, detail: deferral.detail, retryAfterSeconds: Math.ceil(deferral.retryAfterMs / 1000), attempt: deferral.resume.attempt } }),
+    ...(deferral && {
+      deferral: {
+        reason: deferral.reason,
+        detail: deferral.detail,
+        retryAfterSeconds: Math.ceil(deferral.retryAfterMs / 1000),
+        attempt: deferral.resume.attempt,
+      },
+    }),
     ...(plan?.dapr && {
       dapr: {
         appId: plan.dapr.appId,
-        components: plan.dapr.components.map((c) => ({ name: c.name, componentType: c.componentType, status: c.status, targets: c.targets, clientId: c.clientId })),
+        components: plan.dapr.components.map((c) => ({
+          name: c.name,
+          componentType: c.componentType,
+          status: c.status,
+          targets: c.targets,
+          clientId: c.clientId,
+        })),
       },
     }),
   };

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { ROLE, startArmEmulator, type ArmEmulator } from '../../tools/arm-emulator';
+import { type ArmEmulator, ROLE, startArmEmulator } from '../../tools/arm-emulator';
 import { type Autopilot, createAutopilot } from '../app/composition';
-import { readSettings } from '../settings/settings';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import type { LedgerStore } from '../ledger/types';
+import { readSettings } from '../settings/settings';
 import { type DemoResource, SANDBOX_SUBSCRIPTION, seedDemoEstate } from './estate';
 
 export const SANDBOX_RULES_PATH = join(__dirname, 'rules.yaml');
@@ -20,17 +20,27 @@ export interface Sandbox {
  * The embedded default: the ARM emulator with the demo estate, and the app wired by the one
  * composition root, running under its own managed identity from the emulator's token endpoint.
  */
-export async function startSandbox(options: { rulesPath?: string; lroMs?: number; /** Default: in memory, gone when the sandbox closes. */ ledger?: LedgerStore } = {}): Promise<Sandbox> {
+export async function startSandbox(
+  options: { rulesPath?: string; lroMs?: number /** Default: in memory, gone when the sandbox closes. */; ledger?: LedgerStore } = {},
+): Promise<Sandbox> {
   const emulator = await startArmEmulator({ lro: { durationMs: options.lroMs ?? 300, retryAfterSeconds: 0 } });
   const estate = seedDemoEstate(emulator);
   // Owner here for brevity; `npm run infra:params` derives the least-privilege grants used in Azure.
-  emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}` });
+  emulator.state.grant({
+    principalId: emulator.appPrincipal.id,
+    roleDefinitionGuid: ROLE.owner,
+    scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}`,
+  });
   Object.assign(process.env, emulator.managedIdentityEnvironment);
   const settings = readSettings({
     AUTOPILOT_ARM_ENDPOINT: emulator.url,
     AUTOPILOT_RULES_PATH: options.rulesPath ?? SANDBOX_RULES_PATH,
     AUTOPILOT_LRO_POLL_INTERVAL_MS: '100',
   });
-  const app = createAutopilot(settings, { ca: emulator.ca, credential: new ManagedIdentityCredential(), ledger: options.ledger ?? new MemoryLedger() });
+  const app = createAutopilot(settings, {
+    ca: emulator.ca,
+    credential: new ManagedIdentityCredential(),
+    ledger: options.ledger ?? new MemoryLedger(),
+  });
   return { emulator, estate, app, close: () => emulator.close() };
 }

@@ -1,4 +1,4 @@
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity, type ArmEmulator } from '../../tools/arm-emulator';
+import { type ArmEmulator, SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator';
 
 export const SANDBOX_SUBSCRIPTION = '5a5d60a8-0000-4000-8000-0000000000de';
 
@@ -15,7 +15,10 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
   const state = emulator.state;
   const sub = SANDBOX_SUBSCRIPTION;
   state.addSubscription(sub, 'Contoso Demo');
-  const vault = seedScopeResource(state, `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-demo-shared`);
+  const vault = seedScopeResource(
+    state,
+    `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-demo-shared`,
+  );
   seedScopeResource(state, `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/stdemoshared`);
   const platformIdentity = seedUserAssignedIdentity(state, { subscriptionId: sub, resourceGroup: 'rg-shared', name: 'id-platform' });
   const r = (label: string, input: Omit<Parameters<typeof seedResource>[1], 'subscriptionId'>): DemoResource => ({
@@ -23,8 +26,18 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
     id: seedResource(state, { subscriptionId: sub, ...input }),
   });
   return [
-    r('web app', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-storefront', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
-    r('container app (Dapr)', { resourceGroup: 'rg-dapr', type: SEED_TYPES.containerApp, name: 'orders', tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault } }),
+    r('web app', {
+      resourceGroup: 'rg-web',
+      type: SEED_TYPES.webApp,
+      name: 'app-storefront',
+      tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault },
+    }),
+    r('container app (Dapr)', {
+      resourceGroup: 'rg-dapr',
+      type: SEED_TYPES.containerApp,
+      name: 'orders',
+      tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': vault },
+    }),
     r('virtual machine', { resourceGroup: 'rg-vm', type: SEED_TYPES.virtualMachine, name: 'vm-build-agent' }),
     // Manual upgrade policy (Azure's default): reported pending under a rule without the opt-in,
     // upgraded (manualupgrade) under the rule that has `workload: { upgradeInstances: true }`.
@@ -40,14 +53,23 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
         containers: [
           {
             name: 'export',
-            properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', resources: { requests: { cpu: 1, memoryInGB: 1.5 } }, environmentVariables: [{ name: 'DB_PASSWORD', secureValue: 'sandbox-only' }] },
+            properties: {
+              image: 'mcr.microsoft.com/azuredocs/aci-helloworld',
+              resources: { requests: { cpu: 1, memoryInGB: 1.5 } },
+              environmentVariables: [{ name: 'DB_PASSWORD', secureValue: 'sandbox-only' }],
+            },
           },
         ],
       },
     }),
     r('AKS cluster', { resourceGroup: 'rg-aks', type: SEED_TYPES.managedCluster, name: 'aks-platform' }),
     // OIDC issuer and workload identity on: its service account gets an identity and a federated credential.
-    r('AKS cluster, workload identity', { resourceGroup: 'rg-aks-wi', type: SEED_TYPES.managedCluster, name: 'aks-payments', workloadIdentity: { oidcIssuer: true, workloadIdentity: true } }),
+    r('AKS cluster, workload identity', {
+      resourceGroup: 'rg-aks-wi',
+      type: SEED_TYPES.managedCluster,
+      name: 'aks-payments',
+      workloadIdentity: { oidcIssuer: true, workloadIdentity: true },
+    }),
     r('web app, existing UAMI', {
       resourceGroup: 'rg-web',
       type: SEED_TYPES.webApp,
@@ -55,7 +77,12 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
       identity: { type: 'UserAssigned', userAssignedIdentities: { [platformIdentity.id]: {} } },
     }),
     r('AKS node pool (platform-managed)', aksNodePool(emulator)),
-    r('web app, opted out', { resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-optout', tags: { 'identity-autopilot-optout': 'true' } }),
+    r('web app, opted out', {
+      resourceGroup: 'rg-web',
+      type: SEED_TYPES.webApp,
+      name: 'app-optout',
+      tags: { 'identity-autopilot-optout': 'true' },
+    }),
   ];
 }
 
@@ -84,8 +111,17 @@ export function seedSlotAndJob(emulator: ArmEmulator): DemoResource[] {
   return [
     {
       label: 'deployment slot of app-storefront',
-      id: seedResource(state, { subscriptionId, resourceGroup: 'rg-web', type: SEED_TYPES.deploymentSlot, parent: 'app-storefront', name: 'staging' }),
+      id: seedResource(state, {
+        subscriptionId,
+        resourceGroup: 'rg-web',
+        type: SEED_TYPES.deploymentSlot,
+        parent: 'app-storefront',
+        name: 'staging',
+      }),
     },
-    { label: 'container app job', id: seedResource(state, { subscriptionId, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'job-invoice-export' }) },
+    {
+      label: 'container app job',
+      id: seedResource(state, { subscriptionId, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'job-invoice-export' }),
+    },
   ];
 }

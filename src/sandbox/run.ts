@@ -4,22 +4,26 @@
  * token endpoint), delivers one ResourceWriteSuccess event per resource through the real Event Grid
  * handler, and prints what happened.
  */
-import { coverageLine, resourceWriteEvent } from '../../tools/arm-emulator';
+
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
+import { coverageLine, resourceWriteEvent } from '../../tools/arm-emulator';
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
-import { startSandbox } from './environment';
-import { seedSlotAndJob } from './estate';
-import { runDuplicatesDemo } from './duplicates-demo';
-import { runHandOffDemo } from './hand-off-demo';
-import { runSweepDemo } from './sweep-demo';
 import { runDaprDemo } from './dapr-demo';
+import { runDuplicatesDemo } from './duplicates-demo';
+import { type Sandbox, startSandbox } from './environment';
+import { seedSlotAndJob } from './estate';
+import { runHandOffDemo } from './hand-off-demo';
+import type { LogLine } from './log-line';
+import { runSweepDemo } from './sweep-demo';
 
-function identitySummary(identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined): string {
-  if (!identity || !identity.type || identity.type === 'None') return 'none';
+function identitySummary(
+  identity: { type?: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> } | undefined,
+): string {
+  if (!identity?.type || identity.type === 'None') return 'none';
   const parts = [identity.type];
   if (identity.principalId) parts.push(`principal ${identity.principalId.slice(0, 8)}…`);
   for (const id of Object.keys(identity.userAssignedIdentities ?? {})) parts.push(`uami ${id.split('/').pop()}`);
@@ -33,6 +37,72 @@ function shortScope(scope: string): string {
   return `${id.type!.split('/').pop()} ${id.name}`;
 }
 
+type Handler = ReturnType<typeof triggerNamed<'eventGrid'>>['handler'];
+
+/** The roles an outcome assigned, and to whom when not to the resource's own identity, one per line. */
+function rolesText(outcome: LogLine | undefined): string[] {
+  const roles = (outcome?.actions ?? [])
+    .filter((a: { kind: string }) => a.kind === 'role-assigned' || a.kind === 'role-already-assigned')
+    .map(
+      (a: { roleDefinitionId: string; scope: string }) =>
+        `${builtinRoleById(a.roleDefinitionId.split('/').pop()!)?.roleName ?? a.roleDefinitionId} @ ${shortScope(a.scope)}`,
+    );
+  // Roles that went to a principal other than the resource's own identity (AKS: the kubelet identity pods use).
+  const grantee = outcome?.grantee as { role: string; objectId?: string } | undefined;
+  if (roles.length > 0 && grantee && grantee.role !== 'resource')
+    roles.push(`to the ${grantee.role} identity ${grantee.objectId?.slice(0, 8) ?? ''}…`);
+  // AKS workload identity: each service account's identity, its federated credential, and the annotation's clientId.
+  for (const w of (outcome?.workloadIdentities ?? []) as Array<{
+    serviceAccount: string;
+    clientId?: string;
+    credential: { status: string };
+  }>) {
+    roles.push(`to SA ${w.serviceAccount}: credential ${w.credential.status},`, `client-id ${w.clientId ?? '?'}`);
+  }
+  return roles;
+}
+
+/** The table's result column: why nothing happened, or what did. */
+function resultText(outcome: LogLine | undefined, ignored: LogLine | undefined, thrown: unknown): string {
+  if (ignored) return `ignored: ${ignored.reason}`;
+  if (outcome?.status === 'skipped') return `skipped: ${outcome.skipped[0]?.reason}`;
+  if (thrown) return `failed: ${String(thrown)}`;
+  if (outcome?.status === 'blocked') return `blocked: ${outcome.blockers.map((b: { code: string }) => b.code).join(', ')}`;
+  if (outcome?.status === 'pending') return `pending: ${outcome.blockers?.[0]?.code ?? ''}`;
+  if ((outcome?.actions ?? []).some((a: { kind: string }) => a.kind === 'follow-up-done'))
+    return `${outcome?.status}\n+ instances upgraded`;
+  return outcome?.status ?? '';
+}
+
+/** Delivers one event to the real Event Grid handler and describes what it did to the resource. */
+async function remediationRow(sandbox: Sandbox, handler: Handler, label: string, event: Record<string, unknown>): Promise<string[]> {
+  const { emulator } = sandbox;
+  const resourceId = String((event.data as Record<string, unknown>).resourceUri);
+  const before = structuredClone(emulator.state.resource(resourceId)?.body.identity);
+  const lines: Array<LogLine> = [];
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: 'resourceWriteSuccess',
+    logHandler: (_level, ...args) => args.forEach((a) => lines.push(JSON.parse(String(a)))),
+  });
+  const started = Date.now();
+  let thrown: unknown;
+  await handler(event, context).catch((e) => (thrown = e));
+  const ms = Date.now() - started;
+  const after = emulator.state.resource(resourceId)?.body.identity;
+  const outcome = lines.find((l) => l.event === 'remediation.outcome');
+  const ignored = lines.find((l) => l.event === 'event.ignored');
+  const roles = rolesText(outcome);
+  return [
+    `${label}\n${resourceId.split('/').pop()}`,
+    identitySummary(before),
+    identitySummary(after),
+    roles.join('\n') || '-',
+    resultText(outcome, ignored, thrown),
+    `${ms} ms`,
+  ];
+}
+
 async function main(): Promise<void> {
   const sandbox = await startSandbox();
   const { emulator, app, close } = sandbox;
@@ -43,58 +113,30 @@ async function main(): Promise<void> {
     const settings = app.settings;
     const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
 
-    process.stdout.write(`identity-autopilot sandbox: ARM emulator at ${emulator.url}, ${estate.length} resources, rules ${settings.rulesPath}\n`);
-    process.stdout.write(`The app runs as principal ${emulator.appPrincipal.id} (managed identity from ${emulator.managedIdentityEnvironment.IDENTITY_ENDPOINT}).\n\n`);
+    process.stdout.write(
+      `identity-autopilot sandbox: ARM emulator at ${emulator.url}, ${estate.length} resources, rules ${settings.rulesPath}\n`,
+    );
+    process.stdout.write(
+      `The app runs as principal ${emulator.appPrincipal.id} (managed identity from ${emulator.managedIdentityEnvironment.IDENTITY_ENDPOINT}).\n\n`,
+    );
 
     const rows: string[][] = [];
-    const events: Array<{ label: string; event: Record<string, unknown> }> = estate.map((r) => ({ label: r.label, event: resourceWriteEvent({ resourceId: r.id }) }));
+    const events: Array<{ label: string; event: Record<string, unknown> }> = estate.map((r) => ({
+      label: r.label,
+      event: resourceWriteEvent({ resourceId: r.id }),
+    }));
     // Our own writes raise events too; this is what the loop guard is for.
-    events.push({ label: 'our own PATCH (loop guard)', event: resourceWriteEvent({ resourceId: estate[0]!.id, callerObjectId: emulator.appPrincipal.id }) });
-    for (const { label, event } of events) {
-      const resourceId = String((event.data as Record<string, unknown>).resourceUri);
-      const before = structuredClone(emulator.state.resource(resourceId)?.body.identity);
-      const lines: Array<Record<string, any>> = [];
-      const context = new InvocationContext({
-        invocationId: randomUUID(),
-        functionName: 'resourceWriteSuccess',
-        logHandler: (_level, ...args) => args.forEach((a) => lines.push(JSON.parse(String(a)))),
-      });
-      const started = Date.now();
-      let thrown: unknown;
-      await handler(event, context).catch((e) => (thrown = e));
-      const ms = Date.now() - started;
-      const after = emulator.state.resource(resourceId)?.body.identity;
-      const outcome = lines.find((l) => l.event === 'remediation.outcome');
-      const ignored = lines.find((l) => l.event === 'event.ignored');
-      const roles = (outcome?.actions ?? [])
-        .filter((a: { kind: string }) => a.kind === 'role-assigned' || a.kind === 'role-already-assigned')
-        .map((a: { roleDefinitionId: string; scope: string }) => `${builtinRoleById(a.roleDefinitionId.split('/').pop()!)?.roleName ?? a.roleDefinitionId} @ ${shortScope(a.scope)}`);
-      // Roles that went to a principal other than the resource's own identity (AKS: the kubelet identity pods use).
-      const grantee = outcome?.grantee as { role: string; objectId?: string } | undefined;
-      if (roles.length > 0 && grantee && grantee.role !== 'resource') roles.push(`to the ${grantee.role} identity ${grantee.objectId?.slice(0, 8) ?? ''}…`);
-      // AKS workload identity: each service account's identity, its federated credential, and the annotation's clientId.
-      for (const w of (outcome?.workloadIdentities ?? []) as Array<{ serviceAccount: string; clientId?: string; credential: { status: string } }>) {
-        roles.push(`to SA ${w.serviceAccount}: credential ${w.credential.status},`, `client-id ${w.clientId ?? '?'}`);
-      }
-      const why = ignored
-        ? `ignored: ${ignored.reason}`
-        : outcome?.status === 'skipped'
-          ? `skipped: ${outcome.skipped[0]?.reason}`
-          : thrown
-            ? `failed: ${String(thrown)}`
-            : outcome?.status === 'blocked'
-              ? `blocked: ${outcome.blockers.map((b: { code: string }) => b.code).join(', ')}`
-              : outcome?.status === 'pending'
-                ? `pending: ${outcome.blockers?.[0]?.code ?? ''}`
-                : (outcome?.actions ?? []).some((a: { kind: string }) => a.kind === 'follow-up-done')
-                  ? `${outcome?.status}\n+ instances upgraded`
-                  : (outcome?.status ?? '');
-      rows.push([`${label}\n${resourceId.split('/').pop()}`, identitySummary(before), identitySummary(after), roles.join('\n') || '-', why, `${ms} ms`]);
-    }
+    events.push({
+      label: 'our own PATCH (loop guard)',
+      event: resourceWriteEvent({ resourceId: estate[0]!.id, callerObjectId: emulator.appPrincipal.id }),
+    });
+    for (const { label, event } of events) rows.push(await remediationRow(sandbox, handler, label, event));
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);
     const writes = emulator.requests.filter((r) => r.operation !== 'read').length;
     const violations = (await emulator.specViolations()).length;
-    process.stdout.write(`ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${violations} violations.\n`);
+    process.stdout.write(
+      `ARM calls: ${emulator.requests.length} (${writes} writes); spec checks: ${emulator.specs.checked} checked, ${violations} violations.\n`,
+    );
     process.stdout.write(`${coverageLine(emulator.specs.coverage)}.\n`);
     // Dapr: a container app's components get exactly what the catalogue names.
     process.stdout.write('\n');

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import { SEED_TYPES, seedResource, type ArmEmulator } from '../../tools/arm-emulator';
+import { type ArmEmulator, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
 import type { Autopilot } from '../app/composition';
 import { formatTable } from '../app/text-table';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue, runSweep } from '../sweep';
 import type { DemoResource } from './estate';
 import { SANDBOX_SUBSCRIPTION } from './estate';
+import type { LogLine } from './log-line';
 
 const short = (id: string) => id.split('/').pop()!;
 
@@ -16,7 +17,12 @@ const short = (id: string) => id.split('/').pop()!;
  * Resource Graph, fans it out to the remediation queue (in memory here, behind the same port as the
  * Storage queue), and the real queue trigger fixes each message; a second sweep shows it is clean.
  */
-export async function runSweepDemo(emulator: ArmEmulator, app: Autopilot, estate: DemoResource[], out: (text: string) => void): Promise<void> {
+export async function runSweepDemo(
+  emulator: ArmEmulator,
+  app: Autopilot,
+  estate: DemoResource[],
+  out: (text: string) => void,
+): Promise<void> {
   const state = emulator.state;
   const vm = estate.find((r) => r.label === 'virtual machine')!.id;
   const web = estate.find((r) => r.label === 'web app')!.id;
@@ -24,8 +30,15 @@ export async function runSweepDemo(emulator: ArmEmulator, app: Autopilot, estate
   const webPrincipal = state.resource(web)!.body.identity.principalId as string;
   const grant = state.assignmentsFor(webPrincipal)[0]!;
   state.roleAssignments.delete(grant.id.toLowerCase());
-  seedResource(state, { subscriptionId: SANDBOX_SUBSCRIPTION, resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'app-created-during-outage' });
-  out('Drift seeded behind the app\'s back: identity removed from vm-build-agent, one role assignment of app-storefront deleted, app-created-during-outage created while the app was down.\n\n');
+  seedResource(state, {
+    subscriptionId: SANDBOX_SUBSCRIPTION,
+    resourceGroup: 'rg-web',
+    type: SEED_TYPES.webApp,
+    name: 'app-created-during-outage',
+  });
+  out(
+    "Drift seeded behind the app's back: identity removed from vm-build-agent, one role assignment of app-storefront deleted, app-created-during-outage created while the app was down.\n\n",
+  );
 
   const queue = new InMemoryRemediationQueue(app.settings.sweep.queueName);
   const host = { rules: app.rules, ports: app.ports, sweep: { ...app.sweep, queue } };
@@ -33,7 +46,7 @@ export async function runSweepDemo(emulator: ArmEmulator, app: Autopilot, estate
   const handler = triggerNamed('storageQueue', 'remediationQueue', () => app).handler;
   const rows: string[][] = [];
   for (const message of queue.messages) {
-    const lines: Array<Record<string, any>> = [];
+    const lines: Array<LogLine> = [];
     const context = new InvocationContext({
       invocationId: randomUUID(),
       functionName: 'remediationQueue',
@@ -44,11 +57,25 @@ export async function runSweepDemo(emulator: ArmEmulator, app: Autopilot, estate
     await handler(message, context).catch((e) => (thrown = e));
     const outcome = lines.find((l) => l.event === 'remediation.outcome');
     const finding = report.findings.find((f) => f.resourceId === message.resourceId);
-    const fixed = (outcome?.actions ?? []).map((a: { kind: string; role?: string }) => (a.kind === 'identity-written' ? 'identity enabled' : a.kind === 'role-assigned' ? `granted ${a.role}` : a.kind)).join('\n');
-    rows.push([short(message.resourceId), finding?.problems.join('\n') ?? '', (finding?.missingRoleAssignments ?? []).map((m) => m.role).join('\n') || '-', fixed || '-', thrown ? `failed: ${String(thrown)}` : String(outcome?.status)]);
+    const fixed = (outcome?.actions ?? [])
+      .map((a: { kind: string; role?: string }) =>
+        a.kind === 'identity-written' ? 'identity enabled' : a.kind === 'role-assigned' ? `granted ${a.role}` : a.kind,
+      )
+      .join('\n');
+    rows.push([
+      short(message.resourceId),
+      finding?.problems.join('\n') ?? '',
+      (finding?.missingRoleAssignments ?? []).map((m) => m.role).join('\n') || '-',
+      fixed || '-',
+      thrown ? `failed: ${String(thrown)}` : String(outcome?.status),
+    ]);
   }
   const after = await runSweep({ ...host, sweep: { ...host.sweep, queue: new InMemoryRemediationQueue() } }, { reportOnly: true });
-  out(`Sweep ${report.sweepId.slice(0, 8)}: scanned ${report.totals.scanned}, compliant ${report.totals.compliant}, queued ${report.totals.queued}, reported ${report.totals.reported}, skipped ${JSON.stringify(report.totals.skipped)}; ${report.resourceGraph.calls} Resource Graph calls.\n`);
+  out(
+    `Sweep ${report.sweepId.slice(0, 8)}: scanned ${report.totals.scanned}, compliant ${report.totals.compliant}, queued ${report.totals.queued}, reported ${report.totals.reported}, skipped ${JSON.stringify(report.totals.skipped)}; ${report.resourceGraph.calls} Resource Graph calls.\n`,
+  );
   out(`${formatTable(['resource', 'drift found', 'roles missing', 'queue trigger did', 'result'], rows)}\n\n`);
-  out(`Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant}. Report: ${after.stored?.json}\n`);
+  out(
+    `Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant}. Report: ${after.stored?.json}\n`,
+  );
 }

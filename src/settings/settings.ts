@@ -99,7 +99,10 @@ export type LedgerConnection =
   | { kind: 'memory' };
 
 export class SettingsError extends AutopilotError {
-  constructor(readonly setting: string, reason: string) {
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
     super('InvalidSetting', `app setting ${setting}: ${reason}`);
   }
 }
@@ -171,7 +174,8 @@ function ledgerConnection(env: Env): LedgerConnection {
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) throw new SettingsError('AUTOPILOT_LEDGER_TABLE', `'${table}' is not a valid table name`);
   const url = httpsUrl(env, 'AUTOPILOT_LEDGER_TABLE_URL') ?? env.AzureWebJobsStorage__tableServiceUri?.trim();
   if (url) return { kind: 'identity', tableServiceUrl: url, table };
-  const connectionString = env.AUTOPILOT_LEDGER_CONNECTION_STRING?.trim() || (env.AzureWebJobsStorage?.includes('=') ? env.AzureWebJobsStorage.trim() : undefined);
+  const connectionString =
+    env.AUTOPILOT_LEDGER_CONNECTION_STRING?.trim() || (env.AzureWebJobsStorage?.includes('=') ? env.AzureWebJobsStorage.trim() : undefined);
   if (connectionString) return { kind: 'connection-string', connectionString, table };
   return { kind: 'memory' };
 }
@@ -182,18 +186,22 @@ const STORAGE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 /** Only the sweep's settings: the trigger table reads them without building the app. */
 export function sweepSettings(env: Env = process.env): SweepSettings {
   const schedule = env.AUTOPILOT_SWEEP_SCHEDULE?.trim() || DEFAULT_SWEEP_SCHEDULE;
-  if (schedule.split(/\s+/).length !== 6) throw new SettingsError('AUTOPILOT_SWEEP_SCHEDULE', `'${schedule}' is not a six-field NCRONTAB expression (seconds first)`);
+  if (schedule.split(/\s+/).length !== 6)
+    throw new SettingsError('AUTOPILOT_SWEEP_SCHEDULE', `'${schedule}' is not a six-field NCRONTAB expression (seconds first)`);
   const queueName = env.AUTOPILOT_REMEDIATION_QUEUE?.trim() || 'remediations';
   if (!STORAGE_NAME.test(queueName)) throw new SettingsError('AUTOPILOT_REMEDIATION_QUEUE', `'${queueName}' is not a valid queue name`);
   const reportContainer = env.AUTOPILOT_REPORT_CONTAINER?.trim() || 'compliance-reports';
-  if (!STORAGE_NAME.test(reportContainer)) throw new SettingsError('AUTOPILOT_REPORT_CONTAINER', `'${reportContainer}' is not a valid container name`);
+  if (!STORAGE_NAME.test(reportContainer))
+    throw new SettingsError('AUTOPILOT_REPORT_CONTAINER', `'${reportContainer}' is not a valid container name`);
   return { schedule, queueName, reportContainer, storage: sweepStorage(env) };
 }
 
 function sweepStorage(env: Env): SweepStorage {
   const account = env.AzureWebJobsStorage__accountName?.trim();
-  const queueServiceUrl = env.AzureWebJobsStorage__queueServiceUri?.trim() || (account ? `https://${account}.queue.core.windows.net` : undefined);
-  const blobServiceUrl = env.AzureWebJobsStorage__blobServiceUri?.trim() || (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const queueServiceUrl =
+    env.AzureWebJobsStorage__queueServiceUri?.trim() || (account ? `https://${account}.queue.core.windows.net` : undefined);
+  const blobServiceUrl =
+    env.AzureWebJobsStorage__blobServiceUri?.trim() || (account ? `https://${account}.blob.core.windows.net` : undefined);
   if (queueServiceUrl || blobServiceUrl) return { kind: 'identity', queueServiceUrl, blobServiceUrl };
   const connectionString = env.AzureWebJobsStorage?.trim();
   if (connectionString?.includes('=')) return { kind: 'connection-string', connectionString };

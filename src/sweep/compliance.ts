@@ -1,13 +1,20 @@
 import { subscriptionOf, tryParseArmId } from '../arm/resource-id';
-import { canonicalResourceType, type RoleResolver, roleGuidFromDefinitionId, type RuleMode, type RulesConfig, type SkipReason } from '../config';
-import { readIdentity } from '../engine/identity-state';
-import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
-import type { Plan, ResourceState } from '../engine/types';
-import type { EnginePorts } from '../engine/ports';
+import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
+import {
+  canonicalResourceType,
+  type RoleResolver,
+  type RuleMode,
+  type RulesConfig,
+  roleGuidFromDefinitionId,
+  type SkipReason,
+} from '../config';
 import { planDaprGrants } from '../engine/dapr';
 import { missingCosmosGrants } from '../engine/grants/cosmos-sql-role-assignments';
+import { readIdentity } from '../engine/identity-state';
+import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
+import type { EnginePorts } from '../engine/ports';
+import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
-import { resourceFacts, resourceTypeHandler } from '../azure/resource-types';
 import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
 
 /** What is wrong with a resource, as the sweep sees it. */
@@ -58,7 +65,11 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
   if (!id || !type || !id.subscriptionId || !id.resourceGroup || !id.name) return undefined;
   const tags = row.tags && typeof row.tags === 'object' ? (row.tags as Record<string, string>) : {};
   // The row's `properties_*` columns are the members of `properties` the type's module reads.
-  const properties = Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(PROPERTY_COLUMN_PREFIX)).map(([k, v]) => [k.slice(PROPERTY_COLUMN_PREFIX.length), v]));
+  const properties = Object.fromEntries(
+    Object.entries(row)
+      .filter(([k]) => k.startsWith(PROPERTY_COLUMN_PREFIX))
+      .map(([k, v]) => [k.slice(PROPERTY_COLUMN_PREFIX.length), v]),
+  );
   const facts = resourceFacts(resourceTypeHandler(type)!, { identity: row.identity, properties });
   return {
     ...facts,
@@ -89,8 +100,12 @@ const DAPR_ASSESSMENT_MS = 60_000;
 function isDaprGrant(plan: Plan, missing: MissingRoleAssignment): boolean {
   const same = (scope: string) => scope.toLowerCase() === missing.scope.toLowerCase();
   return (
-    plan.roleAssignments.some((r) => r.profile.startsWith('dapr:') && same(r.scope) && r.roleDefinitionGuid === missing.roleDefinitionGuid) ||
-    (plan.dataPlaneRoleAssignments ?? []).some((d) => d.source.startsWith('dapr:') && same(d.scope) && d.roleDefinitionGuid === missing.roleDefinitionGuid)
+    plan.roleAssignments.some(
+      (r) => r.profile.startsWith('dapr:') && same(r.scope) && r.roleDefinitionGuid === missing.roleDefinitionGuid,
+    ) ||
+    (plan.dataPlaneRoleAssignments ?? []).some(
+      (d) => d.source.startsWith('dapr:') && same(d.scope) && d.roleDefinitionGuid === missing.roleDefinitionGuid,
+    )
   );
 }
 
@@ -108,14 +123,20 @@ export async function assessPage(
   const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => {
     const resource = resourceStateFromRow(row);
     const resourceId = String(row.id ?? '');
-    if (!resource) return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
+    if (!resource)
+      return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
     const result = planRemediation(resource, context.rules);
     if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
     if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
     // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
     // the HTTP API and the CLI check those (one read per identity); the sweep does not judge them yet.
     if (result.plan.workloadIdentities) {
-      return { kind: 'skipped', resourceId: resource.id, reason: 'workload-identity', detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep' };
+      return {
+        kind: 'skipped',
+        resourceId: resource.id,
+        reason: 'workload-identity',
+        detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep',
+      };
     }
     return { resource, plan: result.plan };
   });
@@ -174,7 +195,11 @@ export async function assessPage(
       }
       // The second kind of grant: Cosmos DB data-plane roles, listed per account.
       if ((plan.dataPlaneRoleAssignments ?? []).length > 0 && context.ports?.cosmosRoleAssignments) {
-        const absent = await missingCosmosGrants({ plan, principalId: principal, principalIsNew: !principal }, context.ports as EnginePorts, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) });
+        const absent = await missingCosmosGrants(
+          { plan, principalId: principal, principalIsNew: !principal },
+          context.ports as EnginePorts,
+          { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) },
+        );
         for (const d of absent) {
           missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
         }

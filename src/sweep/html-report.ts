@@ -18,7 +18,12 @@ export interface SweepSummary {
 
 export function summaryOf(report: SweepReport): SweepSummary {
   const { scanned, compliant, nonCompliant } = report.totals;
-  return { sweepId: report.sweepId, startedAt: report.startedAt, totals: { scanned, compliant, nonCompliant }, compliance: report.compliance };
+  return {
+    sweepId: report.sweepId,
+    startedAt: report.startedAt,
+    totals: { scanned, compliant, nonCompliant },
+    compliance: report.compliance,
+  };
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -30,7 +35,11 @@ export function parseSweepSummary(value: unknown): SweepSummary | undefined {
   const t = v.totals as Record<string, unknown> | undefined;
   if (typeof v.sweepId !== 'string' || typeof v.startedAt !== 'string' || Number.isNaN(Date.parse(v.startedAt))) return undefined;
   if (!t || !finite(t.scanned) || !finite(t.compliant) || !finite(t.nonCompliant)) return undefined;
-  return { sweepId: v.sweepId, startedAt: v.startedAt, totals: { scanned: t.scanned, compliant: t.compliant, nonCompliant: t.nonCompliant } };
+  return {
+    sweepId: v.sweepId,
+    startedAt: v.startedAt,
+    totals: { scanned: t.scanned, compliant: t.compliant, nonCompliant: t.nonCompliant },
+  };
 }
 
 /** Rows shown in the findings table; the JSON report has all of them. */
@@ -82,7 +91,10 @@ function trendChart(points: SweepSummary[]): string {
   const y = (p: number) => top + plotH - (plotH * p) / 100;
   const values = points.map((p) => pct(p.totals));
   const grid = [0, 25, 50, 75, 100]
-    .map((g) => `<line x1="${left}" x2="${left + plotW}" y1="${y(g)}" y2="${y(g)}" stroke="#ddd"/><text x="${left - 6}" y="${y(g) + 4}" text-anchor="end">${g} %</text>`)
+    .map(
+      (g) =>
+        `<line x1="${left}" x2="${left + plotW}" y1="${y(g)}" y2="${y(g)}" stroke="#ddd"/><text x="${left - 6}" y="${y(g) + 4}" text-anchor="end">${g} %</text>`,
+    )
     .join('');
   const line = `<polyline class="trend-line" fill="none" stroke="${COMPLIANT}" stroke-width="2" points="${values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`;
   const dots = points
@@ -151,9 +163,13 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
     '</div>',
     '<h2>Compliance by resource type</h2>',
     legend,
-    byType.length > 0 ? barChart('by-type', 'Compliance by resource type', byType) : '<p class="note">No governed resource was decided.</p>',
+    byType.length > 0
+      ? barChart('by-type', 'Compliance by resource type', byType)
+      : '<p class="note">No governed resource was decided.</p>',
     `<h2>Compliance by subscription${bySubscription.length > shownSubs.length ? ` (the ${shownSubs.length} least compliant of ${fmt(bySubscription.length)})` : ''}</h2>`,
-    shownSubs.length > 0 ? barChart('by-subscription', 'Compliance by subscription', shownSubs) : '<p class="note">No governed resource was decided.</p>',
+    shownSubs.length > 0
+      ? barChart('by-subscription', 'Compliance by subscription', shownSubs)
+      : '<p class="note">No governed resource was decided.</p>',
     `<h2>Trend (${trend.length} sweep${trend.length === 1 ? '' : 's'})</h2>`,
     trendChart(trend),
     trend.length === 1 ? '<p class="note">The first sweep with a stored report: the trend starts here.</p>' : '',
@@ -168,7 +184,8 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
       ),
       '</tbody></table>',
     );
-    if (t.nonCompliant > findings.length) out.push(`<p class="note">… and ${fmt(t.nonCompliant - findings.length)} more in the JSON report.</p>`);
+    if (t.nonCompliant > findings.length)
+      out.push(`<p class="note">… and ${fmt(t.nonCompliant - findings.length)} more in the JSON report.</p>`);
   } else {
     out.push('<p class="note">None.</p>');
   }
@@ -182,7 +199,12 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
   }
   const skippedRows = Object.entries(t.skipped);
   if (skippedRows.length > 0) {
-    out.push('<h2>Skipped</h2>', '<table id="skipped"><thead><tr><th>reason</th><th>resources</th></tr></thead><tbody>', ...skippedRows.map(([r, n]) => `<tr>${cell(r)}${num(n)}</tr>`), '</tbody></table>');
+    out.push(
+      '<h2>Skipped</h2>',
+      '<table id="skipped"><thead><tr><th>reason</th><th>resources</th></tr></thead><tbody>',
+      ...skippedRows.map(([r, n]) => `<tr>${cell(r)}${num(n)}</tr>`),
+      '</tbody></table>',
+    );
   }
   out.push(
     `<p class="note">Resource Graph: ${fmt(report.resourceGraph.calls)} call(s), ${fmt(report.resourceGraph.quotaWaits)} quota wait(s) (${(report.resourceGraph.quotaWaitedMs / 1000).toFixed(1)} s).</p>`,

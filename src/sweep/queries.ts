@@ -26,7 +26,10 @@ function resourceGroupFilter(globs: readonly string[]): string | undefined {
   if (exact.length > 0) terms.push(`resourceGroup in~ ${kqlList(exact)}`);
   for (const p of prefixes) terms.push(`resourceGroup startswith ${kqlString(p)}`);
   for (const g of patterns) {
-    const body = g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = g
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     terms.push(`resourceGroup matches regex ${kqlString(`(?i)^${body}$`)}`);
   }
   return terms.length === 1 ? terms[0] : `(${terms.join(' or ')})`;
@@ -86,6 +89,9 @@ export function sampleQueries(): Record<string, string> {
     }),
     governedResourcesAllGroups: governedResourcesQuery({ resourceTypes: ['Microsoft.Compute/virtualMachines'], resourceGroups: ['*'] }),
     governedClusters: governedResourcesQuery({ resourceTypes: ['Microsoft.ContainerService/managedClusters'], resourceGroups: ['*'] }),
-    roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11', '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c']),
+    roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery([
+      '0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11',
+      '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c',
+    ]),
   };
 }

@@ -1,10 +1,10 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
-import type { SweepStorage } from '../settings/settings';
 import { parseArmId } from '../arm/resource-id';
-import { AutopilotError, InvalidResourceIdError } from '../errors';
-import type { ActionRecord, RemediationOutcome } from '../engine/types';
 import type { Deferral, PendingWrite, ResumePoint } from '../engine/hand-off';
+import type { ActionRecord, RemediationOutcome } from '../engine/types';
+import { AutopilotError, InvalidResourceIdError } from '../errors';
+import type { SweepStorage } from '../settings/settings';
 import type { ComplianceProblem } from './compliance';
 
 /**
@@ -83,7 +83,8 @@ export function parseRemediationMessage(raw: unknown): RemediationMessage {
 
 function optionalString(v: unknown, field: string, max: number): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new MalformedRemediationMessageError(`'${field}' is not a string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw new MalformedRemediationMessageError(`'${field}' is not a string of at most ${max} characters`);
   return v;
 }
 
@@ -109,8 +110,13 @@ const ACTION_KINDS = new Set([
 function parseResume(raw: unknown): ResumePoint {
   const r = raw as Partial<Record<keyof ResumePoint, unknown>> | null;
   if (!r || typeof r !== 'object') throw new MalformedRemediationMessageError("'resume' is not an object");
-  if (!Number.isInteger(r.attempt) || (r.attempt as number) < 1 || (r.attempt as number) > 10_000) throw new MalformedRemediationMessageError("'resume.attempt' is not a positive integer");
-  if (!Array.isArray(r.actions) || r.actions.length > 100 || !r.actions.every((a) => a && typeof a === 'object' && ACTION_KINDS.has((a as { kind?: unknown }).kind as string))) {
+  if (!Number.isInteger(r.attempt) || (r.attempt as number) < 1 || (r.attempt as number) > 10_000)
+    throw new MalformedRemediationMessageError("'resume.attempt' is not a positive integer");
+  if (
+    !Array.isArray(r.actions) ||
+    r.actions.length > 100 ||
+    !r.actions.every((a) => a && typeof a === 'object' && ACTION_KINDS.has((a as { kind?: unknown }).kind as string))
+  ) {
     throw new MalformedRemediationMessageError("'resume.actions' is not a list of actions");
   }
   if (typeof r.principalIsNew !== 'boolean') throw new MalformedRemediationMessageError("'resume.principalIsNew' is not a boolean");
@@ -198,7 +204,10 @@ export class StorageRemediationQueue implements RemediationQueuePort {
     await this.created;
     // Plain JSON: host.json sets `messageEncoding: none`, so the trigger receives it as sent.
     const delay = options.visibilityDelaySeconds;
-    await this.client.sendMessage(JSON.stringify(message), delay ? { visibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(delay)) } : {});
+    await this.client.sendMessage(
+      JSON.stringify(message),
+      delay ? { visibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(delay)) } : {},
+    );
   }
 }
 
@@ -214,7 +223,9 @@ export class InMemoryRemediationQueue implements RemediationQueuePort {
 }
 
 export function remediationQueueClient(storage: SweepStorage, queueName: string, credential: TokenCredential): QueueClient | undefined {
-  if (storage.kind === 'connection-string') return QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient(queueName);
-  if (storage.kind === 'identity' && storage.queueServiceUrl) return new QueueServiceClient(storage.queueServiceUrl, credential).getQueueClient(queueName);
+  if (storage.kind === 'connection-string')
+    return QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient(queueName);
+  if (storage.kind === 'identity' && storage.queueServiceUrl)
+    return new QueueServiceClient(storage.queueServiceUrl, credential).getQueueClient(queueName);
   return undefined;
 }

@@ -7,7 +7,11 @@ import type { ReportStore, SweepReport } from './report';
  * the report store (the deployed app's container when Storage is configured). A store that cannot
  * be read costs the trend, not the report.
  */
-export async function writeHtmlReportFile(path: string, report: SweepReport, store: ReportStore): Promise<{ path: string; earlierSweeps: number; historyError?: string }> {
+export async function writeHtmlReportFile(
+  path: string,
+  report: SweepReport,
+  store: ReportStore,
+): Promise<{ path: string; earlierSweeps: number; historyError?: string }> {
   let history: Awaited<ReturnType<ReportStore['history']>> = [];
   let historyError: string | undefined;
   try {

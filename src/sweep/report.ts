@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
-import type { ComplianceFinding, ComplianceProblem } from './compliance';
 import { markdownText } from '../text/safe-text';
-import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, summaryOf, type SweepSummary } from './html-report';
+import type { ComplianceFinding, ComplianceProblem } from './compliance';
+import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
 
 export type FindingAction = 'queued' | 'reported' | 'failed';
 
@@ -91,7 +91,8 @@ export interface ReportStore {
 }
 
 /** A table row; every text cell is escaped: resource ids, scopes and details quote what resource creators chose. */
-const line = (cells: Array<string | number>) => `| ${cells.map((c) => (typeof c === 'number' ? String(c) : markdownText(c))).join(' | ')} |`;
+const line = (cells: Array<string | number>) =>
+  `| ${cells.map((c) => (typeof c === 'number' ? String(c) : markdownText(c))).join(' | ')} |`;
 const align = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 export function renderMarkdown(report: SweepReport, maxRows = 50): string {
@@ -107,19 +108,48 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     '',
   ];
   const skipped = Object.entries(t.skipped);
-  if (skipped.length > 0) out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
+  if (skipped.length > 0)
+    out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
   const problems = Object.entries(report.problems);
-  if (problems.length > 0) out.push('## Problems found', '', line(['problem', 'resources']), align(['---', '---:']), ...problems.map(([p, n]) => line([p, n ?? 0])), '');
+  if (problems.length > 0)
+    out.push(
+      '## Problems found',
+      '',
+      line(['problem', 'resources']),
+      align(['---', '---:']),
+      ...problems.map(([p, n]) => line([p, n ?? 0])),
+      '',
+    );
   if (report.findings.length > 0) {
-    out.push('## Non-compliant resources', '', line(['resource', 'rule', 'problems', 'missing roles', 'action']), align(['---', '---', '---', '---', '---']));
+    out.push(
+      '## Non-compliant resources',
+      '',
+      line(['resource', 'rule', 'problems', 'missing roles', 'action']),
+      align(['---', '---', '---', '---', '---']),
+    );
     for (const f of report.findings.slice(0, maxRows)) {
-      out.push(line([f.resourceId, f.rule, f.problems.join(', '), f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—', f.action]));
+      out.push(
+        line([
+          f.resourceId,
+          f.rule,
+          f.problems.join(', '),
+          f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—',
+          f.action,
+        ]),
+      );
     }
     if (t.nonCompliant > maxRows) out.push('', `… and ${t.nonCompliant - maxRows} more in the JSON report.`);
     out.push('');
   }
   if (report.failures.length > 0) {
-    out.push('## Failures', '', line(['resource', 'code', 'detail']), align(['---', '---', '---']), ...report.failures.slice(0, maxRows).map((f) => line([f.resourceId, f.code, f.detail])), '');
+    out.push(
+      '## Failures',
+      '',
+      line(['resource', 'code', 'detail']),
+      align(['---', '---', '---']),
+      ...report.failures.slice(0, maxRows).map((f) => line([f.resourceId, f.code, f.detail])),
+      '',
+    );
   }
   out.push(`Resource Graph: ${report.resourceGraph.calls} call(s), ${report.resourceGraph.quotaWaits} quota wait(s).`, '');
   return out.join('\n');
@@ -253,8 +283,10 @@ export class InMemoryReportStore implements ReportStore {
 }
 
 export function reportContainerClient(storage: SweepStorage, container: string, credential: TokenCredential): ContainerClient | undefined {
-  if (storage.kind === 'connection-string') return BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(container);
-  if (storage.kind === 'identity' && storage.blobServiceUrl) return new BlobServiceClient(storage.blobServiceUrl, credential).getContainerClient(container);
+  if (storage.kind === 'connection-string')
+    return BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(container);
+  if (storage.kind === 'identity' && storage.blobServiceUrl)
+    return new BlobServiceClient(storage.blobServiceUrl, credential).getContainerClient(container);
   return undefined;
 }
 

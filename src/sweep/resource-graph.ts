@@ -41,7 +41,10 @@ export interface GraphQueryPort {
 }
 
 export class ResourceGraphThrottledError extends AutopilotError {
-  constructor(readonly resetsAfterMs: number | undefined, message: string) {
+  constructor(
+    readonly resetsAfterMs: number | undefined,
+    message: string,
+  ) {
     super('ResourceGraphThrottled', message);
   }
 }
@@ -89,7 +92,9 @@ export class SdkGraphQueryPort implements GraphQueryPort {
       const response = await this.client.resources(
         {
           query: request.query,
-          ...(request.managementGroups?.length ? { managementGroups: [...request.managementGroups] } : { subscriptions: [...request.subscriptions] }),
+          ...(request.managementGroups?.length
+            ? { managementGroups: [...request.managementGroups] }
+            : { subscriptions: [...request.subscriptions] }),
           options: {
             resultFormat: 'objectArray',
             ...(request.skipToken ? { skipToken: request.skipToken } : {}),
@@ -99,7 +104,12 @@ export class SdkGraphQueryPort implements GraphQueryPort {
         },
         { abortSignal: signal, onResponse: (raw) => void (quota = quotaFrom(raw.headers)) },
       );
-      return { rows: (response.data ?? []) as Array<Record<string, unknown>>, skipToken: response.skipToken || undefined, totalRecords: response.totalRecords, ...quota };
+      return {
+        rows: (response.data ?? []) as Array<Record<string, unknown>>,
+        skipToken: response.skipToken || undefined,
+        totalRecords: response.totalRecords,
+        ...quota,
+      };
     } catch (e) {
       if (isRestError(e) && e.statusCode === 429) {
         const headers = e.response?.headers;
@@ -109,7 +119,10 @@ export class SdkGraphQueryPort implements GraphQueryPort {
       if (isRestError(e) && e.statusCode === 400 && request.skipToken && /skip ?token/i.test(JSON.stringify(e.details ?? e.message))) {
         throw new ResourceGraphSkipTokenRejectedError(`Resource Graph rejected the $skipToken: ${e.message}`);
       }
-      if (isRestError(e)) throw new AutopilotError('ResourceGraphQueryFailed', `Resource Graph: ${e.statusCode ?? ''} ${e.code ?? ''} ${e.message}`, { cause: e });
+      if (isRestError(e))
+        throw new AutopilotError('ResourceGraphQueryFailed', `Resource Graph: ${e.statusCode ?? ''} ${e.code ?? ''} ${e.message}`, {
+          cause: e,
+        });
       throw e;
     }
   }
@@ -154,11 +167,18 @@ export class ResourceGraphReader {
    * The query over `subscriptions` (in batches), then over `managementGroups` (in batches, the management-group scope).
    * `onBatchTotal` gets each batch's `totalRecords` from its first page (for progress estimates).
    */
-  async *pages(query: string, subscriptions: readonly string[], managementGroups: readonly string[] = [], onBatchTotal?: (totalRecords: number) => void): AsyncGenerator<Array<Record<string, unknown>>> {
+  async *pages(
+    query: string,
+    subscriptions: readonly string[],
+    managementGroups: readonly string[] = [],
+    onBatchTotal?: (totalRecords: number) => void,
+  ): AsyncGenerator<Array<Record<string, unknown>>> {
     const top = this.options.pageSize ?? RESOURCE_GRAPH_PAGE_SIZE;
     const batches: Array<Pick<GraphQueryRequest, 'subscriptions' | 'managementGroups'>> = [];
-    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST) batches.push({ subscriptions: subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST) });
-    for (let i = 0; i < managementGroups.length; i += MANAGEMENT_GROUPS_PER_REQUEST) batches.push({ subscriptions: [], managementGroups: managementGroups.slice(i, i + MANAGEMENT_GROUPS_PER_REQUEST) });
+    for (let i = 0; i < subscriptions.length; i += SUBSCRIPTIONS_PER_REQUEST)
+      batches.push({ subscriptions: subscriptions.slice(i, i + SUBSCRIPTIONS_PER_REQUEST) });
+    for (let i = 0; i < managementGroups.length; i += MANAGEMENT_GROUPS_PER_REQUEST)
+      batches.push({ subscriptions: [], managementGroups: managementGroups.slice(i, i + MANAGEMENT_GROUPS_PER_REQUEST) });
     for (const batch of batches) {
       let skipToken: string | undefined;
       let served = 0;

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { tryParseArmId } from '../arm/resource-id';
-import type { StructuredLogger } from '../logging/logger';
 import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../config';
 import { AutopilotError } from '../errors';
+import type { StructuredLogger } from '../logging/logger';
+import type { Telemetry } from '../telemetry/telemetry';
 import { assessPage, type ComplianceProblem, type DaprSweepPorts } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
-import { type ComplianceBreakdown, FINDINGS_KEPT_IN_MEMORY, newSweepId, type ReportStore, type SweepFailure, type SweepFinding, type SweepReport, type SweepTotals } from './report';
+import {
+  type ComplianceBreakdown,
+  FINDINGS_KEPT_IN_MEMORY,
+  newSweepId,
+  type ReportStore,
+  type SweepFailure,
+  type SweepFinding,
+  type SweepReport,
+  type SweepTotals,
+} from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
-import type { Telemetry } from '../telemetry/telemetry';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -140,7 +149,10 @@ interface SweepScope {
 async function resolveSweepScope(host: SweepHost, signal: AbortSignal | undefined): Promise<SweepScope> {
   const managementGroups = [...(host.rules.scope.managementGroups ?? [])];
   if (managementGroups.length > 0 && !host.governance) {
-    throw new AutopilotError('ManagementGroupsNotSupported', 'the rules name scope.managementGroups but this sweep has no management group resolution');
+    throw new AutopilotError(
+      'ManagementGroupsNotSupported',
+      'the rules name scope.managementGroups but this sweep has no management group resolution',
+    );
   }
   const resolveSignal = signal ?? AbortSignal.timeout(60_000);
   const rules = hasManagementGroups(host.rules) ? await host.governance!.resolved(resolveSignal) : host.rules;
@@ -150,13 +162,25 @@ async function resolveSweepScope(host: SweepHost, signal: AbortSignal | undefine
 }
 
 /** Queues the findings marked `queued`; a failed send marks its finding `failed` with the error. */
-async function queueFindings(queue: RemediationQueuePort | undefined, findings: SweepFinding[], sweepId: string, concurrency: number): Promise<void> {
+async function queueFindings(
+  queue: RemediationQueuePort | undefined,
+  findings: SweepFinding[],
+  sweepId: string,
+  concurrency: number,
+): Promise<void> {
   await forEachLimited(
     findings.filter((f) => f.action === 'queued'),
     concurrency,
     async (f) => {
       try {
-        await queue!.send({ version: 1, resourceId: f.resourceId, correlationId: randomUUID(), sweepId, rule: f.rule, problems: f.problems });
+        await queue!.send({
+          version: 1,
+          resourceId: f.resourceId,
+          correlationId: randomUUID(),
+          sweepId,
+          rule: f.rule,
+          problems: f.problems,
+        });
       } catch (e) {
         f.action = 'failed';
         f.error = e instanceof Error ? e.message : String(e);
@@ -190,7 +214,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const reportOnly = options.reportOnly ?? false;
   const { queue, reports, graph } = host.sweep;
   if (!reportOnly && !queue) {
-    throw new AutopilotError('RemediationQueueNotConfigured', 'no Storage connection for the remediation queue (AzureWebJobsStorage); run a report-only sweep or configure it');
+    throw new AutopilotError(
+      'RemediationQueueNotConfigured',
+      'no Storage connection for the remediation queue (AzureWebJobsStorage); run a report-only sweep or configure it',
+    );
   }
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
@@ -206,10 +233,20 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
 
   let pages = 0;
   let totalEstimate: number | undefined;
-  for await (const rows of reader.pages(governedResourcesQuery(rules.scope), listed, managementGroups, (t) => (totalEstimate = (totalEstimate ?? 0) + t))) {
+  for await (const rows of reader.pages(
+    governedResourcesQuery(rules.scope),
+    listed,
+    managementGroups,
+    (t) => (totalEstimate = (totalEstimate ?? 0) + t),
+  )) {
     tally.totals.scanned += rows.length;
     pages++;
-    const assessed = await assessPage(rows, { rules, roles: host.ports.roles, readRows: (q) => reader.pages(q, listed, managementGroups), ports: host.ports });
+    const assessed = await assessPage(rows, {
+      rules,
+      roles: host.ports.roles,
+      readRows: (q) => reader.pages(q, listed, managementGroups),
+      ports: host.ports,
+    });
     const pageFindings = tally.assessed(assessed, reportOnly);
     await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16);
     tally.settled(pageFindings);

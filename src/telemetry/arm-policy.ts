@@ -1,5 +1,5 @@
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR } from './names';
 import type { Telemetry } from './telemetry';
 

@@ -129,7 +129,12 @@ export function azureMonitorTelemetry(
   const meterProvider = new MeterProvider({
     resource,
     // The distro's interval (@azure/monitor-opentelemetry exports metrics every 60 s).
-    readers: [new PeriodicExportingMetricReader({ exporter: quiet(new AzureMonitorMetricExporter(options), 'metrics', onFailure), exportIntervalMillis: 60_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: quiet(new AzureMonitorMetricExporter(options), 'metrics', onFailure),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
   });
   const tracerProvider = new BasicTracerProvider({
     resource,

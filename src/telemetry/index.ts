@@ -7,7 +7,7 @@ export type { TelemetrySettings } from './azure-monitor';
 export { underInvocationTrace } from './invocation-trace';
 export { ATTR, METRIC, SCOPE } from './names';
 export { OutcomeMetrics } from './outcome-metrics';
-export { Telemetry, type FindingFacts, type OutcomeFacts } from './telemetry';
+export { type FindingFacts, type OutcomeFacts, Telemetry } from './telemetry';
 export { TracedRemediator } from './traced-remediator';
 
 let shared: Telemetry | undefined;

@@ -1,4 +1,4 @@
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { context, TraceFlags, trace } from '@opentelemetry/api';
 
 /** The part of the Functions InvocationContext this needs: the host's W3C trace context. */
 interface WithTraceContext {

@@ -1,5 +1,5 @@
-import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { RemediationOutcome } from '../engine/types';
+import type { OutcomeContext, OutcomeRecorder } from '../outcomes/recorder';
 import type { Telemetry } from './telemetry';
 
 /**

@@ -1,6 +1,8 @@
 import {
   type Attributes,
   type Counter,
+  context,
+  createNoopMeter,
   type Histogram,
   type Meter,
   type MeterProvider,
@@ -9,8 +11,6 @@ import {
   SpanStatusCode,
   type Tracer,
   type TracerProvider,
-  context,
-  createNoopMeter,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { canonicalResourceType } from '../arm/resource-types';
@@ -34,7 +34,9 @@ export interface FindingFacts {
 export type Since = string | number | undefined;
 
 /** Upper bounds (ms) for event-to-done: a remediation takes seconds inline, minutes to an hour through hand-offs. */
-const EVENT_TO_DONE_BUCKETS_MS = [250, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
+const EVENT_TO_DONE_BUCKETS_MS = [
+  250, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
+];
 /** Upper bounds (ms) for a request held back by throttling: ARM's Retry-After is seconds to a minute. */
 const THROTTLE_WAIT_BUCKETS_MS = [10, 50, 100, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 120_000];
 
@@ -75,22 +77,31 @@ export class Telemetry {
     readonly tracer: Tracer,
     /** False when nothing is exported (no connection string). */
     readonly enabled: boolean,
-    private readonly providers: { flush(): Promise<void>; shutdown(): Promise<void> } = { flush: async () => undefined, shutdown: async () => undefined },
+    private readonly providers: { flush(): Promise<void>; shutdown(): Promise<void> } = {
+      flush: async () => undefined,
+      shutdown: async () => undefined,
+    },
   ) {
-    this.remediations = meter.createCounter(METRIC.remediations, { description: 'Remediation outcomes by resource type, trigger and outcome' });
+    this.remediations = meter.createCounter(METRIC.remediations, {
+      description: 'Remediation outcomes by resource type, trigger and outcome',
+    });
     this.eventToDone = meter.createHistogram(METRIC.eventToDone, {
       description: "Time from the event's eventTime (or the request's receipt) to the remediation's outcome",
       unit: 'ms',
       advice: { explicitBucketBoundaries: EVENT_TO_DONE_BUCKETS_MS },
     });
-    this.armCalls = meter.createCounter(METRIC.armCalls, { description: 'ARM request attempts, retries included, by method and status code' });
+    this.armCalls = meter.createCounter(METRIC.armCalls, {
+      description: 'ARM request attempts, retries included, by method and status code',
+    });
     this.throttleWaits = meter.createHistogram(METRIC.armThrottleWait, {
       description: 'Time an ARM request was held back because ARM throttled the app (Retry-After, the shared 429 gate)',
       unit: 'ms',
       advice: { explicitBucketBoundaries: THROTTLE_WAIT_BUCKETS_MS },
     });
     this.handOffs = meter.createCounter(METRIC.queueHandOffs, { description: 'Remediations handed to the remediation queue, by reason' });
-    this.findings = meter.createCounter(METRIC.sweepFindings, { description: 'Non-compliant findings of compliance sweeps, one per problem, by kind, resource type and subscription' });
+    this.findings = meter.createCounter(METRIC.sweepFindings, {
+      description: 'Non-compliant findings of compliance sweeps, one per problem, by kind, resource type and subscription',
+    });
     this.sweeps = meter.createCounter(METRIC.sweepCompleted, { description: 'Compliance sweeps that ran to the end' });
   }
 
@@ -124,7 +135,11 @@ export class Telemetry {
    * not the end: its event-to-done is recorded by the delivery that finishes it.
    */
   remediationOutcome(outcome: OutcomeFacts, trigger: string, since: Since): void {
-    const attributes: Attributes = { [ATTR.resourceType]: resourceTypeAttribute(outcome.resourceType), [ATTR.trigger]: trigger, [ATTR.outcome]: outcome.status };
+    const attributes: Attributes = {
+      [ATTR.resourceType]: resourceTypeAttribute(outcome.resourceType),
+      [ATTR.trigger]: trigger,
+      [ATTR.outcome]: outcome.status,
+    };
     this.remediations.add(1, attributes);
     if (outcome.status === 'deferred') {
       this.handOffs.add(1, { [ATTR.reason]: outcome.deferral?.reason ?? 'unknown' });
@@ -146,7 +161,10 @@ export class Telemetry {
   /** A page of sweep findings: one count per problem of each finding. */
   sweepFindings(findings: readonly FindingFacts[]): void {
     for (const f of findings) {
-      const attributes = { [ATTR.resourceType]: resourceTypeAttribute(f.resourceType), [ATTR.subscription]: f.subscriptionId.toLowerCase() };
+      const attributes = {
+        [ATTR.resourceType]: resourceTypeAttribute(f.resourceType),
+        [ATTR.subscription]: f.subscriptionId.toLowerCase(),
+      };
       for (const kind of f.problems) this.findings.add(1, { ...attributes, [ATTR.kind]: kind });
     }
   }

@@ -1,7 +1,7 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { RemediationRequest } from '../engine/remediate';
 import { Remediator } from '../engine/remediate';
 import type { RemediationOutcome } from '../engine/types';
-import { SpanStatusCode } from '@opentelemetry/api';
 import { ATTR } from './names';
 import { resourceTypeAttribute, type Telemetry } from './telemetry';
 
@@ -27,12 +27,21 @@ export class TracedRemediator extends Remediator {
       'autopilot.mode': request.mode,
       ...(request.resume ? { 'autopilot.resume.attempt': request.resume.attempt } : {}),
     };
-    return telemetry.inSpan('remediation', attributes, () => super.remediate(request), (span, outcome) => {
-      span.setAttributes({ [ATTR.resourceType]: resourceTypeAttribute(outcome.resourceType), [ATTR.outcome]: outcome.status });
-      if (outcome.deferral) span.setAttribute('autopilot.deferral.reason', outcome.deferral.reason);
-      // Codes only: an error's message can quote what ARM returned.
-      if (outcome.errors.length > 0) span.setAttribute('autopilot.error.codes', outcome.errors.map((e) => e.code));
-      if (outcome.status === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.errors[0]?.code ?? 'failed' });
-    });
+    return telemetry.inSpan(
+      'remediation',
+      attributes,
+      () => super.remediate(request),
+      (span, outcome) => {
+        span.setAttributes({ [ATTR.resourceType]: resourceTypeAttribute(outcome.resourceType), [ATTR.outcome]: outcome.status });
+        if (outcome.deferral) span.setAttribute('autopilot.deferral.reason', outcome.deferral.reason);
+        // Codes only: an error's message can quote what ARM returned.
+        if (outcome.errors.length > 0)
+          span.setAttribute(
+            'autopilot.error.codes',
+            outcome.errors.map((e) => e.code),
+          );
+        if (outcome.status === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.errors[0]?.code ?? 'failed' });
+      },
+    );
   }
 }

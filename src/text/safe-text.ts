@@ -15,7 +15,10 @@ const REPLACEMENT = '\ufffd';
 
 /** Removes ANSI escape sequences and replaces other control and format characters with U+FFFD. Keeps '\n'. */
 export function stripControls(text: string): string {
-  return text.replace(ANSI_SEQUENCE, REPLACEMENT).replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n').replace(UNSAFE, REPLACEMENT);
+  return text
+    .replace(ANSI_SEQUENCE, REPLACEMENT)
+    .replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n')
+    .replace(UNSAFE, REPLACEMENT);
 }
 
 /** One line of terminal text: controls stripped, line breaks turned into spaces. */
@@ -30,13 +33,15 @@ export function terminalLine(text: string): string {
  * '<' and '>' become entities so no renderer sees a tag.
  */
 export function markdownText(text: string): string {
-  return terminalLine(text)
-    .replace(/[\\`*_{}[\]()#+!|~^$:]/g, (c) => `\\${c}`)
-    // GFM turns 'www.' into a link even without a scheme.
-    .replace(/(www)\./gi, '$1\\.')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+  return (
+    terminalLine(text)
+      .replace(/[\\`*_{}[\]()#+!|~^$:]/g, (c) => `\\${c}`)
+      // GFM turns 'www.' into a link even without a scheme.
+      .replace(/(www)\./gi, '$1\\.')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+  );
 }
 
 /**

@@ -18,12 +18,27 @@ import type { RemediationMessage, SendOptions } from '../../src/sweep/remediatio
 const RESOURCE = '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.Web/sites/web-1';
 
 function outcomeOf(overrides: Partial<RemediationOutcome> = {}): RemediationOutcome {
-  return { correlationId: 'corr-1', resourceId: RESOURCE, status: 'remediated', actions: [], skipped: [], errors: [], startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1200, ...overrides };
+  return {
+    correlationId: 'corr-1',
+    resourceId: RESOURCE,
+    status: 'remediated',
+    actions: [],
+    skipped: [],
+    errors: [],
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1200,
+    ...overrides,
+  };
 }
 
 const DEFERRED = outcomeOf({
   status: 'deferred',
-  deferral: { reason: 'operation-running', detail: 'the write is still running', retryAfterMs: 15_000, resume: { attempt: 1, actions: [], principalIsNew: false } },
+  deferral: {
+    reason: 'operation-running',
+    detail: 'the write is still running',
+    retryAfterMs: 15_000,
+    resume: { attempt: 1, actions: [], principalIsNew: false },
+  },
 });
 const TRANSIENT = outcomeOf({ status: 'failed', errors: [{ code: 'ServiceUnavailable', message: '503', transient: true }] });
 
@@ -38,7 +53,10 @@ interface Fakes {
   run: (overrides?: Partial<RemediationRun<string>>) => RemediationRun<string>;
 }
 
-function fakes(answer: RemediationOutcome | (() => Promise<RemediationOutcome>), options: { queue?: boolean; recordFails?: boolean; claims?: ClaimStore } = {}): Fakes {
+function fakes(
+  answer: RemediationOutcome | (() => Promise<RemediationOutcome>),
+  options: { queue?: boolean; recordFails?: boolean; claims?: ClaimStore } = {},
+): Fakes {
   const ledger = new MemoryLedger();
   const steps: string[] = [];
   const requests: RemediationRequest[] = [];
@@ -54,10 +72,16 @@ function fakes(answer: RemediationOutcome | (() => Promise<RemediationOutcome>),
       },
     },
     claims: options.claims ?? ledger,
-    queue: options.queue === false ? undefined : { name: 'remediations', send: async (message, sendOptions) => {
-      steps.push('send');
-      sent.push({ message, options: sendOptions });
-    } },
+    queue:
+      options.queue === false
+        ? undefined
+        : {
+            name: 'remediations',
+            send: async (message, sendOptions) => {
+              steps.push('send');
+              sent.push({ message, options: sendOptions });
+            },
+          },
     outcomes: {
       async record(outcome, context) {
         steps.push('record');
@@ -96,7 +120,16 @@ async function claimIsFree(ledger: MemoryLedger): Promise<boolean> {
   return claim.held;
 }
 
-const queueMessage = (overrides: Partial<RemediationMessage> = {}): RemediationMessage => ({ version: 1, resourceId: RESOURCE, correlationId: 'corr-1', sweepId: 'sweep-1', rule: 'web', problems: [], remediationId: 'rem-1', ...overrides });
+const queueMessage = (overrides: Partial<RemediationMessage> = {}): RemediationMessage => ({
+  version: 1,
+  resourceId: RESOURCE,
+  correlationId: 'corr-1',
+  sweepId: 'sweep-1',
+  rule: 'web',
+  problems: [],
+  remediationId: 'rem-1',
+  ...overrides,
+});
 
 describe('runRemediation: claim, remediate, hand off, log, record, release', () => {
   it('runs the sequence in order under a claim, and ends the claim', async () => {
@@ -104,8 +137,24 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
     const result = await runRemediation(f.ports, f.run());
     assert.deepEqual(result, { kind: 'finished', outcome: outcomeOf(), redeliver: false });
     assert.deepEqual(f.steps, ['remediate', 'log:remediation.outcome', 'record']);
-    assert.deepEqual(f.requests, [{ resourceId: RESOURCE, correlationId: 'corr-1', mode: 'apply', requestedProfiles: undefined, handOff: { transientFailures: true }, resume: undefined, startedAt: undefined, deliveredAt: 1_700_000_000_000 }]);
-    assert.deepEqual(f.recorded[0]!.context, { trigger: 'eventGrid', requestId: 'rem-1', eventId: 'evt-1', eventTime: '2026-01-01T00:00:00.000Z' });
+    assert.deepEqual(f.requests, [
+      {
+        resourceId: RESOURCE,
+        correlationId: 'corr-1',
+        mode: 'apply',
+        requestedProfiles: undefined,
+        handOff: { transientFailures: true },
+        resume: undefined,
+        startedAt: undefined,
+        deliveredAt: 1_700_000_000_000,
+      },
+    ]);
+    assert.deepEqual(f.recorded[0]!.context, {
+      trigger: 'eventGrid',
+      requestId: 'rem-1',
+      eventId: 'evt-1',
+      eventTime: '2026-01-01T00:00:00.000Z',
+    });
     const line = f.lines[0]!;
     assert.equal(line.level, 'info');
     assert.equal(line.status, 'remediated');
@@ -181,10 +230,16 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
     const held = await f.ledger.claim(RESOURCE, 'rem-queued', 3000);
     assert.ok(held.held);
     await f.ledger.hold(held.token, new Date(Date.now() + 3000).toISOString(), new Date(Date.now() + 20_000).toISOString());
-    const fresh = await runRemediation(f.ports, f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message: queueMessage() } }));
+    const fresh = await runRemediation(
+      f.ports,
+      f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message: queueMessage() } }),
+    );
     assert.equal(fresh.kind, 'collapsed');
     const resume = { attempt: 1, actions: [], principalIsNew: false };
-    const handedOff = await runRemediation(f.ports, f.run({ remediationId: 'rem-q', trigger: 'queue', resume, claim: { kind: 'queue', message: queueMessage({ resume }) } }));
+    const handedOff = await runRemediation(
+      f.ports,
+      f.run({ remediationId: 'rem-q', trigger: 'queue', resume, claim: { kind: 'queue', message: queueMessage({ resume }) } }),
+    );
     assert.equal(handedOff.kind, 'waiting');
   });
 
@@ -224,7 +279,10 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
   it('an outcome the entry point refuses is handed back, neither logged nor recorded', async () => {
     const refused = outcomeOf({ status: 'failed', errors: [{ code: 'UnknownProfile', message: 'no such profile', transient: false }] });
     const f = fakes(refused);
-    const result = await runRemediation(f.ports, f.run({ refuse: (o) => (o.errors[0]?.code === 'UnknownProfile' ? 'refused: profile' : undefined) }));
+    const result = await runRemediation(
+      f.ports,
+      f.run({ refuse: (o) => (o.errors[0]?.code === 'UnknownProfile' ? 'refused: profile' : undefined) }),
+    );
     assert.deepEqual(result, { kind: 'refused', refusal: 'refused: profile', outcome: refused });
     assert.deepEqual(f.steps, ['remediate']);
     assert.equal(await claimIsFree(f.ledger), true);
@@ -233,7 +291,17 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
   it('a plan (no record policy, no claim, no hand-off) is logged but not recorded, with the requested profiles', async () => {
     const planned = outcomeOf({ status: 'planned' });
     const f = fakes(planned);
-    const result = await runRemediation(f.ports, f.run({ mode: 'plan', claim: undefined, handOff: undefined, record: undefined, requestedProfiles: ['reader'], deliveredAt: undefined }));
+    const result = await runRemediation(
+      f.ports,
+      f.run({
+        mode: 'plan',
+        claim: undefined,
+        handOff: undefined,
+        record: undefined,
+        requestedProfiles: ['reader'],
+        deliveredAt: undefined,
+      }),
+    );
     assert.equal(result.kind, 'finished');
     assert.deepEqual(f.steps, ['remediate', 'log:remediation.outcome']);
     assert.equal(f.requests[0]!.mode, 'plan');

@@ -52,7 +52,9 @@ describe('the resource-type catalogue', () => {
 
   it("the README's comparison row counts the catalogued types", () => {
     const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
-    const row = read('README.md').split('\n').find((l) => l.startsWith('| resource types whose identity it can enable'));
+    const row = read('README.md')
+      .split('\n')
+      .find((l) => l.startsWith('| resource types whose identity it can enable'));
     assert.ok(row, 'the comparison table row');
     assert.match(row, new RegExp(`\\| all ${words[CATALOGUE.length]} above \\|$`));
   });
@@ -80,7 +82,9 @@ describe('the resource-type catalogue', () => {
       .filter((n) => !['index', 'model', 'identity-spelling'].includes(n));
     const reachingIn = files('src', /\.ts$/)
       .filter((file) => !file.split('\\').join('/').startsWith('src/azure/resource-types/'))
-      .flatMap((file) => modules.filter((m) => read(file).includes(`resource-types/${m}'`)).map((m) => `${file} imports resource-types/${m}`));
+      .flatMap((file) =>
+        modules.filter((m) => read(file).includes(`resource-types/${m}'`)).map((m) => `${file} imports resource-types/${m}`),
+      );
     assert.deepEqual(reachingIn, []);
   });
 });

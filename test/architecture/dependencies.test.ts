@@ -31,7 +31,22 @@ export const RULES: DependencyRules = {
     telemetry: ['arm', 'engine', 'logging', 'outcomes'],
     azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry'],
     sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'settings', 'telemetry', 'text'],
-    app: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'ledger', 'logging', 'outcome-events', 'outcomes', 'settings', 'sweep', 'telemetry', 'text'],
+    app: [
+      'abortable-sleep',
+      'arm',
+      'azure',
+      'config',
+      'engine',
+      'errors',
+      'ledger',
+      'logging',
+      'outcome-events',
+      'outcomes',
+      'settings',
+      'sweep',
+      'telemetry',
+      'text',
+    ],
     // Entry points. http is the HTTP trigger's parsing and access layer: it never reaches the app; its
     // OpenAPI document is derived from the outcome and ledger-row schemas.
     http: ['ledger', 'outcomes', 'settings'],
@@ -56,7 +71,10 @@ describe('dependency allow-list (src/)', () => {
 
   it('src/ never imports test/, and reaches tools/ only through a public surface', () => {
     const found = graph.filter((e) => e.from.startsWith('src/') && (e.to.startsWith('test/') || e.to.startsWith('tools/')));
-    assert.ok(found.every((e) => !e.to.startsWith('test/')), 'src imports test');
+    assert.ok(
+      found.every((e) => !e.to.startsWith('test/')),
+      'src imports test',
+    );
     assert.deepEqual(
       found.filter((e) => !Object.values(RULES.publicSurfaces).includes(e.to)).map((e) => `${e.from} -> ${e.to}`),
       [],
@@ -84,14 +102,32 @@ describe('dependency allow-list (src/)', () => {
       ['the engine imports an adapter', 'src/engine/plan.ts', 'src/azure/clients.ts', /engine may not import azure/],
       ['a layer not in the table', 'src/arm/resource-id.ts', 'src/config/index.ts', /arm may not import config/],
       ['http reaches the app', 'src/http/access.ts', 'src/app/resource-claims.ts', /http may not import app/],
-      ['an adapter imports the composition root', 'src/sweep/report.ts', 'src/app/composition.ts', /only entry points import the composition root/],
-      ['src reaches into a tool', 'src/sandbox/run.ts', 'tools/arm-emulator/seed.ts', /tools\/arm-emulator\/seed\.ts is not a public surface/],
-      ['per-type knowledge around the catalogue', 'src/sweep/queries.ts', 'src/azure/resource-types/managed-clusters.ts', /per-type module .* outside the catalogue/],
+      [
+        'an adapter imports the composition root',
+        'src/sweep/report.ts',
+        'src/app/composition.ts',
+        /only entry points import the composition root/,
+      ],
+      [
+        'src reaches into a tool',
+        'src/sandbox/run.ts',
+        'tools/arm-emulator/seed.ts',
+        /tools\/arm-emulator\/seed\.ts is not a public surface/,
+      ],
+      [
+        'per-type knowledge around the catalogue',
+        'src/sweep/queries.ts',
+        'src/azure/resource-types/managed-clusters.ts',
+        /per-type module .* outside the catalogue/,
+      ],
     ];
     for (const [name, from, to, message] of cases) {
       it(name, () => {
         const found = violations(withEdge(from, to), RULES);
-        assert.ok(found.some((v) => message.test(v)), `expected a violation matching ${message}, got ${JSON.stringify(found)}`);
+        assert.ok(
+          found.some((v) => message.test(v)),
+          `expected a violation matching ${message}, got ${JSON.stringify(found)}`,
+        );
       });
     }
   });

@@ -67,7 +67,8 @@ function edgeViolations(edge: ImportEdge, rules: DependencyRules): string[] {
   if (tool && rules.publicSurfaces[tool] !== to) found.push(`${from} imports ${to}: ${to} is not a public surface of ${tool}`);
   const source = areaOf(from);
   const target = areaOf(to);
-  if (source !== target && !(rules.areas[source] ?? []).includes(target)) found.push(`${from} imports ${to}: ${source} may not import ${target}`);
+  if (source !== target && !(rules.areas[source] ?? []).includes(target))
+    found.push(`${from} imports ${to}: ${source} may not import ${target}`);
   if (to === rules.compositionRoot && source !== areaOf(rules.compositionRoot) && !rules.entryPoints.includes(source)) {
     found.push(`${from} imports ${to}: only entry points import the composition root`);
   }

@@ -64,7 +64,13 @@ describe('only code we wrote', () => {
   });
 
   it('stored spec data in either home and our own LICENSE are allowed; look-alike names are not markers', () => {
-    const allowed = ['LICENSE', 'test/emulator/specs/PROVENANCE.md', 'tools/arm-emulator/specs/LICENSE', 'docs/licensing.md', 'src/config/license-check.ts'];
+    const allowed = [
+      'LICENSE',
+      'test/emulator/specs/PROVENANCE.md',
+      'tools/arm-emulator/specs/LICENSE',
+      'docs/licensing.md',
+      'src/config/license-check.ts',
+    ];
     assert.deepEqual(foreignCodeMarkers(allowed), []);
   });
 });

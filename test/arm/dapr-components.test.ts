@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catalogueEntry, COSMOS_SQL_BUILTIN_ROLES, DAPR_COMPONENT_CATALOGUE, targetNameFrom } from '../../src/arm/dapr-components';
+import { COSMOS_SQL_BUILTIN_ROLES, catalogueEntry, DAPR_COMPONENT_CATALOGUE, targetNameFrom } from '../../src/arm/dapr-components';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config';
 
 /** componentType -> [metadata field naming the target, ARM type, role names] (from each metadata.yaml and its doc). */
@@ -16,9 +16,15 @@ const EXPECTED: Record<string, Array<[string, string, string[]]>> = {
   'bindings.azure.blobstorage': [['accountName', 'Microsoft.Storage/storageAccounts', ['Storage Blob Data Contributor']]],
   'state.azure.tablestorage': [['accountName', 'Microsoft.Storage/storageAccounts', ['Storage Table Data Contributor']]],
   'bindings.azure.storagequeues': [['accountName', 'Microsoft.Storage/storageAccounts', ['Storage Queue Data Contributor']]],
-  'pubsub.azure.servicebus.topics': [['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']]],
-  'pubsub.azure.servicebus.queues': [['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']]],
-  'bindings.azure.servicebusqueues': [['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']]],
+  'pubsub.azure.servicebus.topics': [
+    ['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']],
+  ],
+  'pubsub.azure.servicebus.queues': [
+    ['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']],
+  ],
+  'bindings.azure.servicebusqueues': [
+    ['namespaceName', 'Microsoft.ServiceBus/namespaces', ['Azure Service Bus Data Sender', 'Azure Service Bus Data Receiver']],
+  ],
   'pubsub.azure.eventhubs': [
     ['eventHubNamespace', 'Microsoft.EventHub/namespaces', ['Azure Event Hubs Data Sender', 'Azure Event Hubs Data Receiver']],
     ['storageAccountName', 'Microsoft.Storage/storageAccounts', ['Storage Blob Data Contributor']],
@@ -39,8 +45,12 @@ describe('the Dapr component catalogue', () => {
 
   for (const entry of DAPR_COMPONENT_CATALOGUE) {
     it(`${entry.componentType}: fields, target types, roles and a cited page`, () => {
-      const roles = (t: (typeof entry.targets)[number]) => (t.grant.kind === 'rbac' ? t.grant.roles.map((r) => r.name) : [t.grant.role.name]);
-      assert.deepEqual(entry.targets.map((t) => [t.field, t.resourceType, roles(t)]), EXPECTED[entry.componentType]);
+      const roles = (t: (typeof entry.targets)[number]) =>
+        t.grant.kind === 'rbac' ? t.grant.roles.map((r) => r.name) : [t.grant.role.name];
+      assert.deepEqual(
+        entry.targets.map((t) => [t.field, t.resourceType, roles(t)]),
+        EXPECTED[entry.componentType],
+      );
       assert.match(entry.doc, /^https:\/\/docs\.dapr\.io\/reference\/components-reference\//);
       for (const t of entry.targets) {
         const grants = [t.grant, ...(t.entityManagement?.grant ? [t.entityManagement.grant] : [])];
@@ -64,7 +74,10 @@ describe('the Dapr component catalogue', () => {
     const sb = catalogueEntry('pubsub.azure.servicebus.topics')!.targets[0]!.entityManagement!;
     assert.equal(sb.field, 'disableEntityManagement');
     assert.equal(sb.managesWhen, 'not-true');
-    assert.deepEqual(sb.grant, { kind: 'rbac', roles: [{ name: 'Azure Service Bus Data Owner', guid: '090c5cfd-751d-490a-894a-3ce6f1109419' }] });
+    assert.deepEqual(sb.grant, {
+      kind: 'rbac',
+      roles: [{ name: 'Azure Service Bus Data Owner', guid: '090c5cfd-751d-490a-894a-3ce6f1109419' }],
+    });
     const eh = catalogueEntry('PUBSUB.azure.eventhubs')!.targets[0]!.entityManagement!;
     assert.equal(eh.field, 'enableEntityManagement');
     assert.equal(eh.grant, undefined);

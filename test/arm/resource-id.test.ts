@@ -4,7 +4,7 @@ import { parseArmId } from '../../src/arm/resource-id';
 import { isAutopilotError } from '../../src/errors';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner } from '../support/app-fixture';
-import { takeSpecViolations, useEmulator, SUB_A } from '../support/emulator-fixture';
+import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
 import { GOOD_WEB, HOSTILE_IDS } from '../support/hostile-ids';
 
 const env = useEmulator({ subscriptions: [SUB_A] });

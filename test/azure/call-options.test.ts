@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { createHttpHeaders, createPipelineRequest, type PipelineRequest, type PipelineResponse, type SendRequest } from '@azure/core-rest-pipeline';
+import {
+  createHttpHeaders,
+  createPipelineRequest,
+  type PipelineRequest,
+  type PipelineResponse,
+  type SendRequest,
+} from '@azure/core-rest-pipeline';
 import { forCall, handOffAtOf, sdkOptions } from '../../src/azure/call-options';
 import { ArmThrottleGate } from '../../src/azure/throttle-gate';
 import { TurnPastHandOffError } from '../../src/engine/call-budget';
@@ -19,12 +25,21 @@ const credential = { getToken: async () => ({ token: 'token', expiresOnTimestamp
 function recordingClient(seen: PipelineRequest[]) {
   return new ResourceManagementClient(credential, SUB, {
     endpoint: 'https://management.azure.com',
-    additionalPolicies: [{ policy: { name: 'record', sendRequest: (request, next) => (seen.push(request), next(request)) }, position: 'perRetry' }],
-    httpClient: { sendRequest: async (request) => ({ request, status: 200, headers: createHttpHeaders({ 'content-type': 'application/json' }), bodyAsText: '{"id":"x"}' }) },
+    additionalPolicies: [
+      { policy: { name: 'record', sendRequest: (request, next) => (seen.push(request), next(request)) }, position: 'perRetry' },
+    ],
+    httpClient: {
+      sendRequest: async (request) => ({
+        request,
+        status: 200,
+        headers: createHttpHeaders({ 'content-type': 'application/json' }),
+        bodyAsText: '{"id":"x"}',
+      }),
+    },
   });
 }
 
-describe('a port call\'s hand-off time reaches the pipeline with the call', () => {
+describe("a port call's hand-off time reaches the pipeline with the call", () => {
   it('an SDK operation made with a budget carries its hand-off time on the request; one made without carries none', async () => {
     const seen: PipelineRequest[] = [];
     const client = recordingClient(seen);
@@ -34,7 +49,7 @@ describe('a port call\'s hand-off time reaches the pipeline with the call', () =
     assert.equal(seen.length, 2);
     assert.equal(handOffAtOf(seen[0]!), 1_234_567);
     assert.equal(handOffAtOf(seen[1]!), undefined);
-    assert.equal(seen[0]!.abortSignal, signal, 'the deadline is the budget\'s own signal');
+    assert.equal(seen[0]!.abortSignal, signal, "the deadline is the budget's own signal");
   });
 
   it('two calls in flight at once each carry their own hand-off time (no shared state between them)', async () => {
@@ -52,10 +67,20 @@ describe('a port call\'s hand-off time reaches the pipeline with the call', () =
     const next: SendRequest = async (request) => {
       sent++;
       // ARM's write bucket nearly empty: the pacing law makes the next write wait.
-      return { request, status: 200, headers: createHttpHeaders({ 'x-ms-ratelimit-remaining-subscription-writes': '0' }) } as PipelineResponse;
+      return {
+        request,
+        status: 200,
+        headers: createHttpHeaders({ 'x-ms-ratelimit-remaining-subscription-writes': '0' }),
+      } as PipelineResponse;
     };
     const put = (handOffAt?: number) =>
-      policy.sendRequest(forCall(createPipelineRequest({ url: `https://management.azure.com${SITE}?api-version=2024-04-01`, method: 'PUT' }), { signal: AbortSignal.timeout(10_000), handOffAt }), next);
+      policy.sendRequest(
+        forCall(createPipelineRequest({ url: `https://management.azure.com${SITE}?api-version=2024-04-01`, method: 'PUT' }), {
+          signal: AbortSignal.timeout(10_000),
+          handOffAt,
+        }),
+        next,
+      );
     await put();
     assert.equal(sent, 1);
     const error = await put(Date.now() + 10).catch((e: unknown) => e);

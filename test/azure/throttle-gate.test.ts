@@ -47,7 +47,10 @@ describe('ARM throttle gate: the refill the others leave', () => {
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         while (Date.now() < until) {
-          const request = createPipelineRequest({ url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/a?api-version=2024-04-01`, method: 'PUT' });
+          const request = createPipelineRequest({
+            url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/a?api-version=2024-04-01`,
+            method: 'PUT',
+          });
           const response = await policy.sendRequest(request, bucket.next);
           if (response.status === 429) await new Promise((r) => setTimeout(r, 1000));
         }
@@ -56,14 +59,24 @@ describe('ARM throttle gate: the refill the others leave', () => {
     // 15 tokens to start with and 2 a second left by the other caller: about 31 writes in 8 s. Counting the
     // whole refill as its own between two answers, the gate ran into 4 429s here; measuring the others, 0.
     assert.ok(bucket.stats.ours >= 20, `kept sending (${bucket.stats.ours} writes)`);
-    assert.ok(bucket.stats.throttled <= 1, `paced below the others' spending, not by 429s (${bucket.stats.throttled} 429s, ${bucket.stats.ours} writes)`);
+    assert.ok(
+      bucket.stats.throttled <= 1,
+      `paced below the others' spending, not by 429s (${bucket.stats.throttled} 429s, ${bucket.stats.ours} writes)`,
+    );
   });
 
-  it('writeTurnMs says how far the next write\'s turn is behind the writes waiting here, and books nothing', async () => {
+  it("writeTurnMs says how far the next write's turn is behind the writes waiting here, and books nothing", async () => {
     const gate = new ArmThrottleGate();
     const policy = gate.policy();
     const bucket = sharedBucket(6, 0);
-    const put = () => policy.sendRequest(createPipelineRequest({ url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/a?api-version=2024-04-01`, method: 'PUT' }), bucket.next);
+    const put = () =>
+      policy.sendRequest(
+        createPipelineRequest({
+          url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/a?api-version=2024-04-01`,
+          method: 'PUT',
+        }),
+        bucket.next,
+      );
     assert.equal(gate.writeTurnMs(SUB), 0, 'nothing known about the subscription: no wait');
     await put();
     const alone = gate.writeTurnMs(SUB);

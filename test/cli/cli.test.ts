@@ -34,7 +34,8 @@ function rulesFile(name: string, text: string): string {
 }
 
 /** Three structural problems (unknown key, bad GUID, bad enum), one per line. */
-const SCHEMA_BROKEN = 'version: 1\nscope:\n  subscriptions: [not-a-guid]\n  colour: blue\nprofiles: {}\nrules:\n  - name: r1\n    identity: { kind: Sometimes }\n';
+const SCHEMA_BROKEN =
+  'version: 1\nscope:\n  subscriptions: [not-a-guid]\n  colour: blue\nprofiles: {}\nrules:\n  - name: r1\n    identity: { kind: Sometimes }\n';
 /** Valid structure, four semantic problems in different profiles and rules. */
 const SEMANTICS_BROKEN = [
   'version: 1',
@@ -110,7 +111,10 @@ describe('identity-autopilot CLI: az conventions without Azure (real binary)', (
     // tsv of the query result: one row per item, columns in the query's order.
     const tsv = cli(['validate', file, '-o', 'tsv', '--query', 'problems[].[line, keyPath]']);
     assert.equal(tsv.code, 1);
-    assert.equal(tsv.out, '7\tprofiles.p1.roles[0].role\n12\trules[0].profiles[1]\n13\trules[1].name\n16\trules[2].identity.userAssigned\n');
+    assert.equal(
+      tsv.out,
+      '7\tprofiles.p1.roles[0].role\n12\trules[0].profiles[1]\n13\trules[1].name\n16\trules[2].identity.userAssigned\n',
+    );
     // table with a query: az's generic table (capitalised keys, query order).
     const table = cli(['validate', file, '-o', 'table', '--query', 'problems[].{path: keyPath, line: line}']);
     assert.equal(table.out.split('\n')[0], 'Path                            Line');
@@ -139,7 +143,10 @@ describe('identity-autopilot CLI: az conventions without Azure (real binary)', (
     }
     assert.match(cli(['validate', EXAMPLE_RULES, '--query', 'problems[?']).err, /ERROR: argument --query: invalid jmespath/);
     assert.match(cli(['plan', '/subscriptions/nope']).err, /InvalidResourceId/);
-    assert.match(cli(['validate', EXAMPLE_RULES, '--only-show-errors', '--verbose']).err, /--only-show-errors can't be used together with --debug or --verbose/);
+    assert.match(
+      cli(['validate', EXAMPLE_RULES, '--only-show-errors', '--verbose']).err,
+      /--only-show-errors can't be used together with --debug or --verbose/,
+    );
   });
 
   it('--verbose and --debug write to stderr only; stdout stays the result', () => {
@@ -155,7 +162,9 @@ describe('identity-autopilot CLI: az conventions without Azure (real binary)', (
     assert.match(debug.err, /^INFO: Command ran in/m);
   });
 
-  it('on a terminal jsonc is coloured and json is not', { skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed' }, () => {
+  it('on a terminal jsonc is coloured and json is not', {
+    skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed',
+  }, () => {
     const coloured = onTerminal([process.execPath, BIN, 'validate', EXAMPLE_RULES, '-o', 'jsonc']);
     assert.equal(coloured.code, 0, coloured.text);
     assert.match(coloured.text, /\x1b\[94m"valid"\x1b\[39m: \x1b\[36mtrue/);
@@ -176,7 +185,16 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     assert.equal(body.outcome.plan.identity.action, 'write');
     assert.deepEqual(body.outcome.actions, []);
     assert.equal(r.err, '', 'plan records nothing, so it does not warn about the ledger; quiet when piped');
-    const detailed = cli(['plan', WEB, '--sandbox', '--detailed-exitcode', '-o', 'tsv', '--query', 'outcome.[status, plan.identity.action]']);
+    const detailed = cli([
+      'plan',
+      WEB,
+      '--sandbox',
+      '--detailed-exitcode',
+      '-o',
+      'tsv',
+      '--query',
+      'outcome.[status, plan.identity.action]',
+    ]);
     assert.equal(detailed.code, 2, detailed.err);
     assert.equal(detailed.out, 'planned\nwrite\n');
   });
@@ -194,8 +212,15 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     const body = JSON.parse(r.out);
     assert.equal(body.outcome.status, 'remediated');
     assert.match(body.outcome.principalId, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(body.outcome.actions.map((a: { kind: string }) => a.kind).sort(), ['identity-written', 'role-assigned', 'role-assigned']);
-    assert.match(r.err, /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL\)$/m);
+    assert.deepEqual(body.outcome.actions.map((a: { kind: string }) => a.kind).sort(), [
+      'identity-written',
+      'role-assigned',
+      'role-assigned',
+    ]);
+    assert.match(
+      r.err,
+      /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL\)$/m,
+    );
     assert.match(r.err, /^INFO: ledger: none$/m);
   });
 
@@ -232,7 +257,10 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
   });
 
   it('with a ledger (Table storage), apply records the outcome and a later ledger command reads it', () => {
-    const env = cleanEnv({ AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: `cli${Date.now()}` });
+    const env = cleanEnv({
+      AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
+      AUTOPILOT_LEDGER_TABLE: `cli${Date.now()}`,
+    });
     const applied = cli(['apply', WEB, '--sandbox', '-o', 'json'], env);
     assert.equal(applied.code, 0, applied.err);
     assert.doesNotMatch(applied.err, /not recorded/);
@@ -262,10 +290,15 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     const r = cli(['sweep', '--sandbox', '-o', 'json']);
     assert.equal(r.code, 1, r.err);
     const { fixes } = JSON.parse(r.out);
-    const held = fixes.filter((f: { status: string }) => f.status === 'not-applied').map((f: { resourceId: string }) => f.resourceId.split('/').pop());
+    const held = fixes
+      .filter((f: { status: string }) => f.status === 'not-applied')
+      .map((f: { resourceId: string }) => f.resourceId.split('/').pop());
     // The Manual-policy scale set under the rule with upgradeInstances, the container group under allowRestart.
     assert.deepEqual(held.sort(), ['aci-nightly-report', 'vmss-batch'], JSON.stringify(fixes));
-    assert.match(r.err, /aci-nightly-report: writing the identity is a PUT of the whole container group, which restarts every container in it/);
+    assert.match(
+      r.err,
+      /aci-nightly-report: writing the identity is a PUT of the whole container group, which restarts every container in it/,
+    );
     assert.match(r.err, /vmss-batch: .*upgraded to the latest model/);
     assert.match(r.err, /^ERROR: Unable to prompt for confirmation as no tty available\. Use --yes\. 2 fixes not applied/m);
     assert.equal(fixes.filter((f: { status: string }) => f.status === 'remediated').length, 5);
@@ -283,12 +316,17 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     const notRemediated = fixes.filter((f: { status: string }) => f.status !== 'remediated');
     assert.deepEqual(
       notRemediated.map((f: { resourceId: string; status: string }) => [f.resourceId.split('/').pop(), f.status]).sort(),
-      [['aci-billing-export', 'blocked'], ['vmss-workers', 'pending']],
+      [
+        ['aci-billing-export', 'blocked'],
+        ['vmss-workers', 'pending'],
+      ],
       JSON.stringify(fixes),
     );
   });
 
-  it('sweep on a terminal: a counted progress bar, then the question; "y" applies the disruptive fix', { skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed' }, () => {
+  it('sweep on a terminal: a counted progress bar, then the question; "y" applies the disruptive fix', {
+    skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed',
+  }, () => {
     const r = onTerminal([process.execPath, BIN, 'sweep', '--sandbox'], { answer: 'y', env: cleanEnv() });
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /sweeping \[#+\] 12\/12 resources 100% · \d+:\d\d · done/);
@@ -297,7 +335,9 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     assert.doesNotMatch(r.text, /not applied/);
   });
 
-  it('sweep on a terminal: answering "n" leaves the disruptive fix undone, exit 1', { skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed' }, () => {
+  it('sweep on a terminal: answering "n" leaves the disruptive fix undone, exit 1', {
+    skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed',
+  }, () => {
     const r = onTerminal([process.execPath, BIN, 'sweep', '--sandbox'], { answer: 'n', env: cleanEnv() });
     assert.equal(r.code, 1, r.text);
     assert.match(r.text, /ERROR: Operation cancelled\. 2 fixes not applied/);

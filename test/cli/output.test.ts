@@ -39,7 +39,17 @@ const PYTHON = knackPython();
 const CASES: Array<{ data: unknown; query: boolean }> = [
   {
     data: [
-      { name: 'app-storefront', count: 1, ratio: 1.5, ok: true, nested: { x: 1 }, id: '/subscriptions/x', type: 't', list: [1, 2], none: null },
+      {
+        name: 'app-storefront',
+        count: 1,
+        ratio: 1.5,
+        ok: true,
+        nested: { x: 1 },
+        id: '/subscriptions/x',
+        type: 't',
+        list: [1, 2],
+        none: null,
+      },
       { name: 'b', count: 22, ok: false, ratio: null, 'émoji ✓': 'ünïcode' },
     ],
     query: false,
@@ -56,7 +66,9 @@ const CASES: Array<{ data: unknown; query: boolean }> = [
   { data: [{ keyPath: 'rules[0].name', line: 7, reason: "duplicate rule name 'R1' (also used by rules[0])" }], query: false },
 ];
 
-describe('--output formats, with knack as the oracle', { skip: !PYTHON && 'knack (Debian package azure-cli) is not installed for python3' }, () => {
+describe('--output formats, with knack as the oracle', {
+  skip: !PYTHON && 'knack (Debian package azure-cli) is not installed for python3',
+}, () => {
   const ours = CASES.map((c) => ({
     json: formatResult(c.data, 'json', { color: false, queryActive: c.query }),
     tsv: formatResult(c.data, 'tsv', { color: false, queryActive: c.query }),
@@ -106,7 +118,10 @@ describe('--output and --query semantics', () => {
 
   it('jsonc is coloured only when asked (a terminal), otherwise it is json', () => {
     const value = { b: 'x', a: [1, true, null] };
-    assert.equal(formatResult(value, 'jsonc', { color: false, queryActive: false }), formatResult(value, 'json', { color: false, queryActive: false }));
+    assert.equal(
+      formatResult(value, 'jsonc', { color: false, queryActive: false }),
+      formatResult(value, 'json', { color: false, queryActive: false }),
+    );
     const coloured = formatResult(value, 'jsonc', { color: true, queryActive: false });
     assert.match(coloured, /\x1b\[94m"a"\x1b\[39m:/);
     assert.match(coloured, /\x1b\[33m"x"\x1b\[39m/);
@@ -115,22 +130,36 @@ describe('--output and --query semantics', () => {
   });
 
   it('--query: JMESPath on the JSON result; a syntax error is caught before anything runs', () => {
-    const result = { outcome: { status: 'planned', plan: { roleAssignments: [{ roleDisplayName: 'Reader' }, { roleDisplayName: 'Key Vault Secrets User' }] } } };
-    assert.deepEqual(applyQuery(result, compileQuery('outcome.plan.roleAssignments[].roleDisplayName')), ['Reader', 'Key Vault Secrets User']);
+    const result = {
+      outcome: {
+        status: 'planned',
+        plan: { roleAssignments: [{ roleDisplayName: 'Reader' }, { roleDisplayName: 'Key Vault Secrets User' }] },
+      },
+    };
+    assert.deepEqual(applyQuery(result, compileQuery('outcome.plan.roleAssignments[].roleDisplayName')), [
+      'Reader',
+      'Key Vault Secrets User',
+    ]);
     assert.deepEqual(applyQuery(result, compileQuery('outcome.{s: status}')), { s: 'planned' });
     assert.throws(() => compileQuery('outcome.['), QueryError);
     assert.throws(() => applyQuery(result, compileQuery('length(outcome.status.missing.x) > `1`')), QueryError);
   });
 
   it('a result with nothing a table can show is an error, as az says it', () => {
-    assert.throws(() => formatResult([{ nested: { a: 1 } }], 'table', { color: false, queryActive: false }), /Table output unavailable\. Use the --query option/);
+    assert.throws(
+      () => formatResult([{ nested: { a: 1 } }], 'table', { color: false, queryActive: false }),
+      /Table output unavailable\. Use the --query option/,
+    );
   });
 });
 
 describe('progress line', () => {
   it('without a total: spinner, count and elapsed time', () => {
     assert.equal(renderProgressLine({ label: 'sweeping', unit: 'resources', done: 0, elapsedMs: 1500, frame: 0 }), '⠋ sweeping (0:02)');
-    assert.equal(renderProgressLine({ label: 'sweeping', unit: 'resources', done: 2000, elapsedMs: 61_000, frame: 1 }), '⠙ sweeping 2,000 resources (1:01)');
+    assert.equal(
+      renderProgressLine({ label: 'sweeping', unit: 'resources', done: 2000, elapsedMs: 61_000, frame: 1 }),
+      '⠙ sweeping 2,000 resources (1:01)',
+    );
   });
 
   it('with a total: a counted bar, percentage and an ETA from the rate so far', () => {
@@ -139,7 +168,11 @@ describe('progress line', () => {
     const bar = /\[(#+)(-+)\]/.exec(line)!;
     assert.equal(bar[1]!.length, Math.round((bar[1]!.length + bar[2]!.length) / 4), 'a quarter filled');
     assert.match(renderProgressLine({ label: 'x', unit: 'pages', done: 0, total: 10, elapsedMs: 0 }), /0\/10 pages 0% · 0:00 · ETA --:--$/);
-    assert.match(renderProgressLine({ label: 'x', unit: 'pages', done: 12, total: 10, elapsedMs: 3_723_000 }), /12\/12 pages 100% · 1:02:03 · done$/, 'an estimate that was too low');
+    assert.match(
+      renderProgressLine({ label: 'x', unit: 'pages', done: 12, total: 10, elapsedMs: 3_723_000 }),
+      /12\/12 pages 100% · 1:02:03 · done$/,
+      'an estimate that was too low',
+    );
     assert.ok(renderProgressLine({ label: 'x', unit: 'pages', done: 1, total: 3, elapsedMs: 0 }, 40).length < 40, 'fits the terminal');
   });
 });

@@ -37,7 +37,10 @@ export function python3Available(): boolean {
   return spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' }).status === 0;
 }
 
-export function onTerminal(args: string[], options: { answer?: string; timeoutSeconds?: number; env?: NodeJS.ProcessEnv } = {}): { code: number | null; text: string } {
+export function onTerminal(
+  args: string[],
+  options: { answer?: string; timeoutSeconds?: number; env?: NodeJS.ProcessEnv } = {},
+): { code: number | null; text: string } {
   const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify(args), options.answer ?? '', String(options.timeoutSeconds ?? 90)], {
     encoding: 'utf8',
     timeout: ((options.timeoutSeconds ?? 90) + 10) * 1000,

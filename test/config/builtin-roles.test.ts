@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { accessControlActionsAllowed, allBuiltinRoles, builtinRoleById, builtinRoleRefusal } from '../../src/config';
 import { generateTable, readFullPermissions, TABLE_PATH } from '../../scripts/build/builtin-roles';
+import { accessControlActionsAllowed, allBuiltinRoles, builtinRoleById, builtinRoleRefusal } from '../../src/config';
 import { assertRejected, baseRules, load } from './helpers';
 
 const full = readFullPermissions();
@@ -34,10 +34,19 @@ describe('built-in roles refused from their permissions', () => {
   });
 
   it(`refuses ${32} roles by their permissions and the ${5} whose permissions are unknown`, () => {
-    const refused = allBuiltinRoles().filter((r) => builtinRoleRefusal(r) !== undefined).map((r) => r.roleName).sort();
+    const refused = allBuiltinRoles()
+      .filter((r) => builtinRoleRefusal(r) !== undefined)
+      .map((r) => r.roleName)
+      .sort();
     assert.deepEqual(refused, [...refusedByData, ...withoutPermissions].sort());
     assert.equal(refusedByData.length, 32, refusedByData.join('\n'));
-    assert.deepEqual(withoutPermissions.sort(), ['Reservations Administrator', 'Reservations Reader', 'Service Group Administrator', 'Service Group Contributor', 'Service Group Reader']);
+    assert.deepEqual(withoutPermissions.sort(), [
+      'Reservations Administrator',
+      'Reservations Reader',
+      'Service Group Administrator',
+      'Service Group Contributor',
+      'Service Group Reader',
+    ]);
     for (const name of [
       'Owner',
       'User Access Administrator',
@@ -52,14 +61,25 @@ describe('built-in roles refused from their permissions', () => {
     ]) {
       assert.ok(refused.includes(name), name);
     }
-    for (const name of ['Reader', 'Key Vault Secrets User', 'Storage Blob Data Reader', 'Monitoring Metrics Publisher', 'AcrPull', 'Managed Identity Operator', 'Website Contributor']) {
+    for (const name of [
+      'Reader',
+      'Key Vault Secrets User',
+      'Storage Blob Data Reader',
+      'Monitoring Metrics Publisher',
+      'AcrPull',
+      'Managed Identity Operator',
+      'Website Contributor',
+    ]) {
       assert.ok(!refused.includes(name), name);
     }
   });
 
   it('names what each refused role allows', () => {
     const contributor = allBuiltinRoles().find((r) => r.roleName === 'Contributor')!;
-    assert.match(builtinRoleRefusal(contributor)!, /^role 'Contributor' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write \(/);
+    assert.match(
+      builtinRoleRefusal(contributor)!,
+      /^role 'Contributor' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write \(/,
+    );
     const kvAdmin = allBuiltinRoles().find((r) => r.roleName === 'Key Vault Data Access Administrator')!;
     assert.match(builtinRoleRefusal(kvAdmin)!, /allows Microsoft\.Authorization\/roleAssignments\/write \(/);
     const reservations = allBuiltinRoles().find((r) => r.roleName === 'Reservations Reader')!;

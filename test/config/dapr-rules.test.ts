@@ -16,7 +16,10 @@ describe('rules: the dapr section', () => {
 
   it('defaults: every catalogue type, every target type, no azureClientId write, no entity management', () => {
     const dapr = load(withDapr({ targets: { resourceGroups: ['{resourceGroup}'] } })).rules[0]!.dapr!;
-    assert.deepEqual(dapr.componentTypes, DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType));
+    assert.deepEqual(
+      dapr.componentTypes,
+      DAPR_COMPONENT_CATALOGUE.map((e) => e.componentType),
+    );
     assert.ok(dapr.targets.resourceTypes.includes('Microsoft.DocumentDB/databaseAccounts'));
     assert.deepEqual(dapr.targets.resourceGroups, ['{resourceGroup}']);
     assert.equal(dapr.azureClientId, false);
@@ -26,15 +29,32 @@ describe('rules: the dapr section', () => {
   it('names the key path of each mistake', () => {
     assertRejected(() => load(withDapr({})), 'rules[0].dapr.targets', /required/);
     assertRejected(() => load(withDapr({ targets: {} })), 'rules[0].dapr.targets', /resourceGroups and\/or subscriptions/);
-    assertRejected(() => load(withDapr({ componentTypes: ['state.redis'], targets: { resourceGroups: ['x'] } })), 'rules[0].dapr.componentTypes[0]', /not in the Dapr component catalogue/);
-    assertRejected(() => load(withDapr({ targets: { resourceGroups: ['x'], resourceTypes: ['Microsoft.Sql/servers'] } })), 'rules[0].dapr.targets.resourceTypes[0]', /not a Dapr component target type/);
-    assertRejected(() => load(withDapr({ targets: { subscriptions: [OTHER_SUB] } })), 'rules[0].dapr.targets.subscriptions[0]', /not in scope.subscriptions/);
-    assertRejected(() => load(withDapr({ targets: { resourceGroups: ['x'] }, azureClientid: true })), 'rules[0].dapr', /unknown key 'azureClientid'/);
+    assertRejected(
+      () => load(withDapr({ componentTypes: ['state.redis'], targets: { resourceGroups: ['x'] } })),
+      'rules[0].dapr.componentTypes[0]',
+      /not in the Dapr component catalogue/,
+    );
+    assertRejected(
+      () => load(withDapr({ targets: { resourceGroups: ['x'], resourceTypes: ['Microsoft.Sql/servers'] } })),
+      'rules[0].dapr.targets.resourceTypes[0]',
+      /not a Dapr component target type/,
+    );
+    assertRejected(
+      () => load(withDapr({ targets: { subscriptions: [OTHER_SUB] } })),
+      'rules[0].dapr.targets.subscriptions[0]',
+      /not in scope.subscriptions/,
+    );
+    assertRejected(
+      () => load(withDapr({ targets: { resourceGroups: ['x'] }, azureClientid: true })),
+      'rules[0].dapr',
+      /unknown key 'azureClientid'/,
+    );
   });
 
   it('is refused on a rule with a shared identity', () => {
     assertRejected(
-      () => load(withDapr({ targets: { resourceGroups: ['x'] } }, { kind: 'UserAssigned', userAssigned: { name: 'id-shared', shared: true } })),
+      () =>
+        load(withDapr({ targets: { resourceGroups: ['x'] } }, { kind: 'UserAssigned', userAssigned: { name: 'id-shared', shared: true } })),
       'rules[0].dapr',
       /shared identity/,
     );
@@ -45,23 +65,52 @@ describe('rules: cosmosDataRole in profiles', () => {
   const account = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/acc`;
   function withRole(entry: unknown): any {
     const raw = baseRules();
-    raw.profiles['cosmos'] = { roles: [entry] };
+    raw.profiles.cosmos = { roles: [entry] };
     return raw;
   }
 
   it('takes a built-in Cosmos DB SQL role by name or id, on a Cosmos DB account', () => {
-    const byName = load(withRole({ cosmosDataRole: 'Cosmos DB Built-in Data Contributor', scope: account })).profiles.get('cosmos')!.roles[0]!;
-    assert.deepEqual(byName, { role: { kind: 'builtin', roleDefinitionGuid: '00000000-0000-0000-0000-000000000002', displayName: 'Cosmos DB Built-in Data Contributor' }, scope: account, cosmosSql: true });
-    const byId = load(withRole({ cosmosDataRole: '00000000-0000-0000-0000-000000000001', scope: account })).profiles.get('cosmos')!.roles[0]!;
+    const byName = load(withRole({ cosmosDataRole: 'Cosmos DB Built-in Data Contributor', scope: account })).profiles.get('cosmos')!
+      .roles[0]!;
+    assert.deepEqual(byName, {
+      role: {
+        kind: 'builtin',
+        roleDefinitionGuid: '00000000-0000-0000-0000-000000000002',
+        displayName: 'Cosmos DB Built-in Data Contributor',
+      },
+      scope: account,
+      cosmosSql: true,
+    });
+    const byId = load(withRole({ cosmosDataRole: '00000000-0000-0000-0000-000000000001', scope: account })).profiles.get('cosmos')!
+      .roles[0]!;
     assert.equal(byId.role.kind === 'builtin' && byId.role.displayName, 'Cosmos DB Built-in Data Reader');
   });
 
   it('refuses other roles, other scopes, and mixing with role', () => {
-    assertRejected(() => load(withRole({ cosmosDataRole: 'Owner', scope: account })), 'profiles.cosmos.roles[0].cosmosDataRole', /not a Cosmos DB built-in SQL role/);
-    assertRejected(() => load(withRole({ cosmosDataRole: 'Cosmos DB Built-in Data Reader', scope: `/subscriptions/${SUB}/resourceGroups/rg-data` })), 'profiles.cosmos.roles[0].scope', /not a Microsoft.DocumentDB\/databaseAccounts id/);
-    assertRejected(() => load(withRole({ role: 'Reader', cosmosDataRole: 'Cosmos DB Built-in Data Reader', scope: account })), 'profiles.cosmos.roles[0]', /exactly one of/);
     assertRejected(
-      () => load(withRole({ cosmosDataRole: 'Cosmos DB Built-in Data Reader', scope: '{tag:cosmos}', tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['x'] } })),
+      () => load(withRole({ cosmosDataRole: 'Owner', scope: account })),
+      'profiles.cosmos.roles[0].cosmosDataRole',
+      /not a Cosmos DB built-in SQL role/,
+    );
+    assertRejected(
+      () => load(withRole({ cosmosDataRole: 'Cosmos DB Built-in Data Reader', scope: `/subscriptions/${SUB}/resourceGroups/rg-data` })),
+      'profiles.cosmos.roles[0].scope',
+      /not a Microsoft.DocumentDB\/databaseAccounts id/,
+    );
+    assertRejected(
+      () => load(withRole({ role: 'Reader', cosmosDataRole: 'Cosmos DB Built-in Data Reader', scope: account })),
+      'profiles.cosmos.roles[0]',
+      /exactly one of/,
+    );
+    assertRejected(
+      () =>
+        load(
+          withRole({
+            cosmosDataRole: 'Cosmos DB Built-in Data Reader',
+            scope: '{tag:cosmos}',
+            tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['x'] },
+          }),
+        ),
       'profiles.cosmos.roles[0].tagScope.resourceTypes',
       /only be granted on Microsoft.DocumentDB\/databaseAccounts/,
     );

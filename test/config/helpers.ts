@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { parseRulesText, RulesFileError, type RulesConfig } from '../../src/config';
+import { parseRulesText, type RulesConfig, RulesFileError } from '../../src/config';
 
 export const SUB = '00000000-0000-0000-0000-000000000001';
 export const OTHER_SUB = '99999999-9999-9999-9999-999999999999';
@@ -12,7 +12,13 @@ export function baseRules(): any {
     scope: { subscriptions: [SUB] },
     profiles: {
       'kv-reader': {
-        roles: [{ role: 'Key Vault Secrets User', scope: '{tag:kv-id}', tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['{resourceGroup}'] } }],
+        roles: [
+          {
+            role: 'Key Vault Secrets User',
+            scope: '{tag:kv-id}',
+            tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['{resourceGroup}'] },
+          },
+        ],
       },
       'rg-blob-reader': {
         roles: [{ role: 'Storage Blob Data Reader', scope: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}' }],

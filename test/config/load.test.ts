@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { isAutopilotError } from '../../src/errors';
 import { loadRulesFile, parseRulesText, RulesFileError, SUPPORTED_RESOURCE_TYPES } from '../../src/config';
+import { isAutopilotError } from '../../src/errors';
 import { assertRejected, baseRules, load, OTHER_SUB, SUB } from './helpers';
 
 const OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
@@ -23,14 +23,25 @@ describe('the example rules file', () => {
       displayName: 'Key Vault Secrets User',
     });
     assert.deepEqual(config.profiles.get('app-config-reader')!.roles[0]!.role, { kind: 'custom', roleName: 'Contoso App Config Reader' });
-    assert.deepEqual(config.rules.map((r) => [r.name, r.mode]), [
-      ['web-apps', 'enforce'],
-      ['container-apps', 'enforce'],
-      ['container-groups', 'enforce'],
-      ['everything-else-report-only', 'report'],
-    ]);
-    assert.deepEqual(config.rules[1]!.identity, { kind: 'UserAssigned', nameTemplate: 'id-ca-{resourceName}', resourceGroupTemplate: '{resourceGroup}' });
-    assert.deepEqual(config.rules[2]!.identity, { kind: 'UserAssigned', nameTemplate: 'id-aci-{resourceName}', resourceGroupTemplate: '{resourceGroup}' });
+    assert.deepEqual(
+      config.rules.map((r) => [r.name, r.mode]),
+      [
+        ['web-apps', 'enforce'],
+        ['container-apps', 'enforce'],
+        ['container-groups', 'enforce'],
+        ['everything-else-report-only', 'report'],
+      ],
+    );
+    assert.deepEqual(config.rules[1]!.identity, {
+      kind: 'UserAssigned',
+      nameTemplate: 'id-ca-{resourceName}',
+      resourceGroupTemplate: '{resourceGroup}',
+    });
+    assert.deepEqual(config.rules[2]!.identity, {
+      kind: 'UserAssigned',
+      nameTemplate: 'id-aci-{resourceName}',
+      resourceGroupTemplate: '{resourceGroup}',
+    });
     assert.deepEqual(config.profiles.get('kv-secrets-reader')!.roles[0]!.tagScope, {
       resourceTypes: ['Microsoft.KeyVault/vaults'],
       resourceGroups: ['{resourceGroup}', 'rg-shared'],
@@ -56,7 +67,7 @@ describe('parseRulesText defaults and normalisation', () => {
     assert.deepEqual(config.rules[0]!.workload, { allowRestart: false, aksPrincipal: 'kubelet', upgradeInstances: false });
   });
 
-  it('reads a rule\'s workload options and refuses unknown ones with the key path', () => {
+  it("reads a rule's workload options and refuses unknown ones with the key path", () => {
     const data = baseRules();
     data.rules[0].workload = { allowRestart: true, aksPrincipal: 'cluster' };
     assert.deepEqual(load(data).rules[0]!.workload, { allowRestart: true, aksPrincipal: 'cluster', upgradeInstances: false });
@@ -67,11 +78,20 @@ describe('parseRulesText defaults and normalisation', () => {
   it('accepts a role by GUID and by full role definition id', () => {
     const data = baseRules();
     data.profiles['kv-reader'].roles = [
-      { role: '4633458B-17DE-408A-B874-0445C86B69E6', scope: '{tag:kv-id}', tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['*'] } },
-      { role: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1`, scope: '{resourceId}' },
+      {
+        role: '4633458B-17DE-408A-B874-0445C86B69E6',
+        scope: '{tag:kv-id}',
+        tagScope: { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['*'] },
+      },
+      {
+        role: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1`,
+        scope: '{resourceId}',
+      },
       { role: '11111111-2222-3333-4444-555555555555', scope: '{resourceId}' },
     ];
-    const roles = load(data).profiles.get('kv-reader')!.roles.map((r) => r.role);
+    const roles = load(data)
+      .profiles.get('kv-reader')!
+      .roles.map((r) => r.role);
     assert.deepEqual(roles, [
       { kind: 'builtin', roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6', displayName: 'Key Vault Secrets User' },
       { kind: 'builtin', roleDefinitionGuid: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1', displayName: 'Storage Blob Data Reader' },
@@ -84,8 +104,15 @@ describe('bad rules files', () => {
   it('names an unknown key and where it is', () => {
     const data = baseRules();
     data.rules[0].match.typez = ['Microsoft.Web/sites'];
-    const err = assertRejected(() => load(data), 'rules[0].match', /^unknown key 'typez' \(expected one of: types, resourceGroups, tags\)$/);
-    const typezLine = stringify(data).split('\n').findIndex((l) => l.trim().startsWith('typez:')) + 1;
+    const err = assertRejected(
+      () => load(data),
+      'rules[0].match',
+      /^unknown key 'typez' \(expected one of: types, resourceGroups, tags\)$/,
+    );
+    const typezLine =
+      stringify(data)
+        .split('\n')
+        .findIndex((l) => l.trim().startsWith('typez:')) + 1;
     assert.equal(err.line, typezLine);
     assert.ok(err.message.endsWith(`(line ${typezLine})`));
   });
@@ -154,17 +181,29 @@ describe('bad rules files', () => {
     it(`refuses Owner given by ${how}`, () => {
       const data = baseRules();
       data.profiles['kv-reader'].roles[0].role = role;
-      assertRejected(() => load(data), 'profiles.kv-reader.roles[0].role', /role 'Owner' allows Microsoft\.Authorization\/roleAssignments\/write/);
+      assertRejected(
+        () => load(data),
+        'profiles.kv-reader.roles[0].role',
+        /role 'Owner' allows Microsoft\.Authorization\/roleAssignments\/write/,
+      );
     });
   }
 
   it('refuses User Access Administrator and RBAC Administrator, also as customRole', () => {
     const data = baseRules();
     data.profiles['kv-reader'].roles[0].role = 'user access administrator';
-    assertRejected(() => load(data), 'profiles.kv-reader.roles[0].role', /'User Access Administrator' allows Microsoft\.Authorization\/roleAssignments\/write/);
+    assertRejected(
+      () => load(data),
+      'profiles.kv-reader.roles[0].role',
+      /'User Access Administrator' allows Microsoft\.Authorization\/roleAssignments\/write/,
+    );
     const rbac = baseRules();
     rbac.profiles['kv-reader'].roles[0].role = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168';
-    assertRejected(() => load(rbac), 'profiles.kv-reader.roles[0].role', /'Role Based Access Control Administrator' allows Microsoft\.Authorization\/roleAssignments\/write /);
+    assertRejected(
+      () => load(rbac),
+      'profiles.kv-reader.roles[0].role',
+      /'Role Based Access Control Administrator' allows Microsoft\.Authorization\/roleAssignments\/write /,
+    );
     const custom = baseRules();
     custom.profiles['kv-reader'].roles[0] = { customRole: 'Owner', scope: '{tag:kv-id}' };
     assertRejected(() => load(custom), 'profiles.kv-reader.roles[0].customRole', /'Owner' allows /);
@@ -263,7 +302,10 @@ describe('bad rules files', () => {
 
   it('reports an unreadable file as InvalidRulesFile naming the path', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rules-')), 'missing.yaml');
-    assert.throws(() => loadRulesFile(path), (err: unknown) => isAutopilotError(err) && err.code === 'InvalidRulesFile' && err.message.startsWith(`${path}: `));
+    assert.throws(
+      () => loadRulesFile(path),
+      (err: unknown) => isAutopilotError(err) && err.code === 'InvalidRulesFile' && err.message.startsWith(`${path}: `),
+    );
     const ok = join(mkdtempSync(join(tmpdir(), 'rules-')), 'rules.yaml');
     writeFileSync(ok, `version: 1\nscope: { subscriptions: ["${SUB}"] }\nprofiles: {}\nrules: []\n`);
     assert.equal(loadRulesFile(ok).source, ok);

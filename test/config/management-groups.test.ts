@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluateGovernance, withResolvedSubscriptions } from '../../src/config';
 import { parseArmId } from '../../src/arm/resource-id';
+import { evaluateGovernance, withResolvedSubscriptions } from '../../src/config';
 import { assertRejected, baseRules, load, OTHER_SUB, SUB } from './helpers';
 
 const mgRules = (scope: Record<string, unknown>) => ({ ...baseRules(), scope });
@@ -20,7 +20,11 @@ describe('rules file: scope.managementGroups', () => {
   });
 
   it('needs at least one of the two, and says which keys', () => {
-    assertRejected(() => load(mgRules({ resourceGroups: ['*'] })), 'scope.subscriptions', /is required unless scope.managementGroups is given/);
+    assertRejected(
+      () => load(mgRules({ resourceGroups: ['*'] })),
+      'scope.subscriptions',
+      /is required unless scope.managementGroups is given/,
+    );
   });
 
   it('refuses an empty list', () => {
@@ -28,9 +32,22 @@ describe('rules file: scope.managementGroups', () => {
   });
 
   // ARM's management group id: 1-90 of letters, digits, '-', '_', '(', ')', '.', not ending in '.'.
-  for (const bad of ['', 'ends.with.period.', 'has space', 'slash/inside', 'x'.repeat(91), 'ünïcode', '../root', 'a'.padEnd(45, '.') + '*']) {
+  for (const bad of [
+    '',
+    'ends.with.period.',
+    'has space',
+    'slash/inside',
+    'x'.repeat(91),
+    'ünïcode',
+    '../root',
+    `${'a'.padEnd(45, '.')}*`,
+  ]) {
     it(`refuses management group id ${JSON.stringify(bad.slice(0, 30))} with its key path`, () => {
-      assertRejected(() => load(mgRules({ subscriptions: [SUB], managementGroups: ['ok-group', bad] })), 'scope.managementGroups[1]', /management group id/);
+      assertRejected(
+        () => load(mgRules({ subscriptions: [SUB], managementGroups: ['ok-group', bad] })),
+        'scope.managementGroups[1]',
+        /management group id/,
+      );
     });
   }
 
@@ -44,7 +61,11 @@ describe('rules file: scope.managementGroups', () => {
   });
 
   it('still refuses a subscription that is not a GUID next to management groups', () => {
-    assertRejected(() => load(mgRules({ subscriptions: ['prod'], managementGroups: ['mg-apps'] })), 'scope.subscriptions[0]', /subscription id/);
+    assertRejected(
+      () => load(mgRules({ subscriptions: ['prod'], managementGroups: ['mg-apps'] })),
+      'scope.subscriptions[0]',
+      /subscription id/,
+    );
   });
 
   it('lets a literal grant scope name a subscription only a management group may govern (checked at run time)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArmId } from '../../src/arm/resource-id';
-import { evaluateGovernance, globMatches, selectProfiles, type Rule } from '../../src/config';
+import { evaluateGovernance, globMatches, type Rule, selectProfiles } from '../../src/config';
 import { baseRules, load, OTHER_SUB, SUB } from './helpers';
 
 const site = (rg = 'app-web', sub = SUB) => parseArmId(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/sites/web1`);
@@ -90,7 +90,7 @@ describe('evaluateGovernance', () => {
 
 describe('selectProfiles', () => {
   const data = baseRules();
-  data.profiles['extra'] = { roles: [{ role: 'Reader', scope: '{resourceId}' }] };
+  data.profiles.extra = { roles: [{ role: 'Reader', scope: '{resourceId}' }] };
   const config = load(data);
   const rule: Rule = config.rules[0]!;
   const names = (s: ReturnType<typeof selectProfiles>) => (s.ok ? s.profiles.map((p) => p.name) : s);
@@ -117,7 +117,11 @@ describe('selectProfiles', () => {
   });
 
   it('cannot reach Owner through a crafted profile name', () => {
-    for (const crafted of ['Owner', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635']) {
+    for (const crafted of [
+      'Owner',
+      '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+      '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+    ]) {
       const byTag = selectProfiles(config, rule, { 'identity-autopilot-profiles': crafted });
       assert.equal(!byTag.ok && byTag.code, 'UnknownProfile', crafted);
       const byRequest = selectProfiles(config, rule, undefined, [crafted]);

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAutopilotError } from '../../src/errors';
+import { describe, it } from 'node:test';
 import {
   builtinRoleById,
   builtinRoleByName,
   CUSTOM_ROLE_CACHE_TTL_MS,
-  roleDefinitionIdFor,
-  RoleResolver,
-  type RoleDefinitionLookup,
   type FoundRoleDefinition,
   grantsAccessControl,
+  type RoleDefinitionLookup,
+  RoleResolver,
+  roleDefinitionIdFor,
 } from '../../src/config';
+import { isAutopilotError } from '../../src/errors';
 import { OTHER_SUB, SUB } from './helpers';
 
 const OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
@@ -21,7 +21,11 @@ describe('built-in roles table', () => {
   it('holds the 933 bundled roles and looks names up case-insensitively', () => {
     const table = JSON.parse(readFileSync(join(__dirname, '../../src/config/builtin-roles.json'), 'utf8')) as unknown[];
     assert.equal(table.length, 933);
-    assert.deepEqual(builtinRoleByName('key vault secrets user'), { roleName: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', permissions: [] });
+    assert.deepEqual(builtinRoleByName('key vault secrets user'), {
+      roleName: 'Key Vault Secrets User',
+      id: '4633458b-17de-408a-b874-0445c86b69e6',
+      permissions: [],
+    });
     assert.equal(builtinRoleById('B24988AC-6180-42A0-AB88-20F7382DD24C')?.roleName, 'Contributor');
     assert.equal(builtinRoleByName('Contoso Reader'), undefined);
   });
@@ -64,7 +68,10 @@ describe('RoleResolver', () => {
   it('resolves built-in references without calling the API; a GUID that is not built-in is looked up once, like a custom role', async () => {
     const lookup = new CountingLookup({ 'Contoso Reader': CUSTOM });
     const resolver = new RoleResolver(lookup);
-    const resolved = await resolver.resolve({ kind: 'builtin', roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6', displayName: 'Key Vault Secrets User' }, SUB);
+    const resolved = await resolver.resolve(
+      { kind: 'builtin', roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6', displayName: 'Key Vault Secrets User' },
+      SUB,
+    );
     assert.deepEqual(resolved, {
       roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
       roleDefinitionGuid: '4633458b-17de-408a-b874-0445c86b69e6',
@@ -85,7 +92,10 @@ describe('RoleResolver', () => {
     );
     const resolver = new RoleResolver(lookup);
     await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Delegator' }, SUB), 'PrivilegedRoleRefused');
-    await rejectsWith(resolver.resolve({ kind: 'id', roleDefinitionGuid: DELEGATOR, displayName: DELEGATOR }, SUB), 'PrivilegedRoleRefused');
+    await rejectsWith(
+      resolver.resolve({ kind: 'id', roleDefinitionGuid: DELEGATOR, displayName: DELEGATOR }, SUB),
+      'PrivilegedRoleRefused',
+    );
     await rejectsWith(resolver.resolve({ kind: 'custom', roleName: 'Opaque' }, SUB), 'PrivilegedRoleRefused');
   });
 
@@ -93,10 +103,21 @@ describe('RoleResolver', () => {
     assert.ok(grantsAccessControl([{ actions: ['Microsoft.Authorization/roleAssignments/*/write'] }]));
     assert.ok(grantsAccessControl([{ actions: ['microsoft.authorization/*'] }]));
     // Contributor's shape: `*` minus Microsoft.Authorization writes still writes federated credentials.
-    assert.ok(grantsAccessControl([{ actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action'] }]));
+    assert.ok(
+      grantsAccessControl([
+        { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action'] },
+      ]),
+    );
     assert.ok(
       !grantsAccessControl([
-        { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action', 'Microsoft.ManagedIdentity/*/write'] },
+        {
+          actions: ['*'],
+          notActions: [
+            'Microsoft.Authorization/*/Write',
+            'Microsoft.Authorization/elevateAccess/Action',
+            'Microsoft.ManagedIdentity/*/write',
+          ],
+        },
       ]),
     );
     assert.ok(grantsAccessControl([{ actions: ['*/write'] }]));
@@ -106,7 +127,16 @@ describe('RoleResolver', () => {
     // notActions subtract within their own entry only, as in Azure.
     assert.ok(grantsAccessControl([{ actions: ['*'] }, { actions: ['Microsoft.Web/*'], notActions: ['*'] }]));
     assert.ok(!grantsAccessControl([{ actions: ['Microsoft.Authorization/*/read'] }]));
-    assert.ok(!grantsAccessControl([{ actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action'] }]));
+    assert.ok(
+      !grantsAccessControl([
+        {
+          actions: [
+            'Microsoft.ManagedIdentity/userAssignedIdentities/*/read',
+            'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action',
+          ],
+        },
+      ]),
+    );
   });
 
   it('looks a custom role up once per subscription and name', async () => {
@@ -162,6 +192,9 @@ describe('RoleResolver', () => {
 
   it('refuses a privileged built-in reference built outside the loader', async () => {
     const resolver = new RoleResolver(new CountingLookup({}));
-    await rejectsWith(resolver.resolve({ kind: 'builtin', roleDefinitionGuid: OWNER.toUpperCase(), displayName: 'Owner' }, SUB), 'PrivilegedRoleRefused');
+    await rejectsWith(
+      resolver.resolve({ kind: 'builtin', roleDefinitionGuid: OWNER.toUpperCase(), displayName: 'Owner' }, SUB),
+      'PrivilegedRoleRefused',
+    );
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { renderRulesJsonSchema, RULES_SCHEMA_PATH } from '../../scripts/build/rules-schema';
+import { RULES_SCHEMA_PATH, renderRulesJsonSchema } from '../../scripts/build/rules-schema';
 import { schemaProblem } from '../../src/config/schema';
 
 const REPO = join(__dirname, '..', '..');
@@ -30,7 +30,10 @@ describe('config/rules.schema.json', () => {
 
   it('`build:rules-schema --check` passes on the committed file and fails on a stale one', () => {
     const run = (out: string) =>
-      spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/build/rules-schema.ts'), '--check', '--out', out], { encoding: 'utf8', cwd: REPO });
+      spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/build/rules-schema.ts'), '--check', '--out', out], {
+        encoding: 'utf8',
+        cwd: REPO,
+      });
     const ok = run(RULES_SCHEMA_PATH);
     assert.equal(ok.status, 0, ok.stderr);
     const dir = mkdtempSync(join(tmpdir(), 'rules-schema-'));

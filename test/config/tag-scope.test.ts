@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { parseArmId } from '../../src/arm/resource-id';
-import { consentAdmits, tagScopeProblem, type TagScopeConstraint } from '../../src/config';
+import { consentAdmits, type TagScopeConstraint, tagScopeProblem } from '../../src/config';
 import { assertRejected, baseRules, load, OTHER_SUB, SUB } from './helpers';
 
-const KV_ROLE = ['profiles', 'kv-reader', 'roles', 0];
+const _KV_ROLE = ['profiles', 'kv-reader', 'roles', 0];
 const source = parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web/providers/Microsoft.Web/sites/web1`);
 
 function userAssigned(data: any, userAssigned: Record<string, unknown>, rule = 0): any {
@@ -21,7 +21,11 @@ describe('rules loader: tag-derived scopes must be declared', () => {
   it('refuses a {tag:...} scope without tagScope, naming the key path and a suggested fix', () => {
     const data = baseRules();
     delete data.profiles['kv-reader'].roles[0].tagScope;
-    assertRejected(() => load(data), 'profiles.kv-reader.roles[0].scope', /takes its scope from a tag.*tagScope: \{ resourceTypes: \[Microsoft\.KeyVault\/vaults\], resourceGroups: \["\{resourceGroup\}"\] \}/);
+    assertRejected(
+      () => load(data),
+      'profiles.kv-reader.roles[0].scope',
+      /takes its scope from a tag.*tagScope: \{ resourceTypes: \[Microsoft\.KeyVault\/vaults\], resourceGroups: \["\{resourceGroup\}"\] \}/,
+    );
     // A tag used as one segment (a tag-chosen resource group) needs a declaration just the same.
     const segment = baseRules();
     segment.profiles['kv-reader'].roles[0] = { role: 'Reader', scope: '/subscriptions/{subscriptionId}/resourceGroups/{tag:data-rg}' };
@@ -34,7 +38,11 @@ describe('rules loader: tag-derived scopes must be declared', () => {
     assertRejected(() => load(stray), 'profiles.rg-blob-reader.roles[0].tagScope', /only allowed when scope takes a value from a tag/);
     const unknown = baseRules();
     unknown.profiles['kv-reader'].roles[0].tagScope.resourceTypes = ['Microsoft.Sql/servers'];
-    assertRejected(() => load(unknown), 'profiles.kv-reader.roles[0].tagScope.resourceTypes[0]', /not a type the product can verify.*Microsoft\.KeyVault\/vaults/);
+    assertRejected(
+      () => load(unknown),
+      'profiles.kv-reader.roles[0].tagScope.resourceTypes[0]',
+      /not a type the product can verify.*Microsoft\.KeyVault\/vaults/,
+    );
     const mg = baseRules();
     mg.profiles['kv-reader'].roles[0].tagScope.resourceTypes = ['managementGroup'];
     assertRejected(() => load(mg), 'profiles.kv-reader.roles[0].tagScope.resourceTypes[0]', /management groups are never allowed/);
@@ -46,12 +54,20 @@ describe('rules loader: tag-derived scopes must be declared', () => {
     assertRejected(() => load(ungoverned), 'profiles.kv-reader.roles[0].tagScope.subscriptions[0]', /not in scope\.subscriptions/);
     const badGlob = baseRules();
     badGlob.profiles['kv-reader'].roles[0].tagScope.resourceGroups = ['{resourceName}'];
-    assertRejected(() => load(badGlob), 'profiles.kv-reader.roles[0].tagScope.resourceGroups[0]', /placeholders: \{resourceGroup\}, \{subscriptionId\}/);
+    assertRejected(
+      () => load(badGlob),
+      'profiles.kv-reader.roles[0].tagScope.resourceGroups[0]',
+      /placeholders: \{resourceGroup\}, \{subscriptionId\}/,
+    );
   });
 
   it('keeps a valid declaration, canonical type spelling included', () => {
     const data = baseRules();
-    data.profiles['kv-reader'].roles[0].tagScope = { resourceTypes: ['microsoft.keyvault/VAULTS', 'resourcegroup'], subscriptions: ['{subscriptionId}', SUB.toUpperCase()], consentTag: 'kv-consumers' };
+    data.profiles['kv-reader'].roles[0].tagScope = {
+      resourceTypes: ['microsoft.keyvault/VAULTS', 'resourcegroup'],
+      subscriptions: ['{subscriptionId}', SUB.toUpperCase()],
+      consentTag: 'kv-consumers',
+    };
     assert.deepEqual(load(data).profiles.get('kv-reader')!.roles[0]!.tagScope, {
       resourceTypes: ['Microsoft.KeyVault/vaults', 'resourceGroup'],
       subscriptions: ['{subscriptionId}', SUB],
@@ -62,7 +78,11 @@ describe('rules loader: tag-derived scopes must be declared', () => {
 
 describe('rules loader: user-assigned identities', () => {
   it('refuses a tag-driven identity name or resource group', () => {
-    assertRejected(() => load(userAssigned(baseRules(), { name: 'id-{tag:team}' })), 'rules[0].identity.userAssigned.name', /a tag cannot choose the identity's name/);
+    assertRejected(
+      () => load(userAssigned(baseRules(), { name: 'id-{tag:team}' })),
+      'rules[0].identity.userAssigned.name',
+      /a tag cannot choose the identity's name/,
+    );
     assertRejected(
       () => load(userAssigned(baseRules(), { name: 'id-{resourceName}', resourceGroup: '{tag:identity-rg}' })),
       'rules[0].identity.userAssigned.resourceGroup',
@@ -81,26 +101,45 @@ describe('rules loader: user-assigned identities', () => {
     ok.rules[0].profiles = ['rg-blob-reader'];
     ok.rules[0].tagSelectableProfiles = [];
     const rule = load(ok).rules[0]!;
-    assert.deepEqual(rule.identity, { kind: 'UserAssigned', nameTemplate: 'id-shared', resourceGroupTemplate: '{resourceGroup}', shared: true });
+    assert.deepEqual(rule.identity, {
+      kind: 'UserAssigned',
+      nameTemplate: 'id-shared',
+      resourceGroupTemplate: '{resourceGroup}',
+      shared: true,
+    });
     assert.deepEqual(load(ok).warnings, [], 'a declared shared identity is not warned about');
   });
 
   it('warns when an identity name is not unique per resource type, resource group and name', () => {
     const reasons = (data: any) => load(data).warnings!.map((w) => `${w.keyPath}: ${w.reason}`);
-    assert.deepEqual(reasons(userAssigned(baseRules(), { name: 'id-{resourceName}' })), [], 'one type, own resource group, per name: unique');
-    assert.match(reasons(userAssigned(baseRules(), { name: 'id-fixed' }))[0]!, /^rules\[0\]\.identity\.userAssigned\.name: 'id-fixed' does not contain \{resourceName\}.*IdentityNotOwned.*shared: true/);
-    assert.match(reasons(userAssigned(baseRules(), { name: 'id-{resourceName}', resourceGroup: 'rg-identities' }))[0]!, /neither name nor resourceGroup uses \{resourceGroup\}/);
+    assert.deepEqual(
+      reasons(userAssigned(baseRules(), { name: 'id-{resourceName}' })),
+      [],
+      'one type, own resource group, per name: unique',
+    );
+    assert.match(
+      reasons(userAssigned(baseRules(), { name: 'id-fixed' }))[0]!,
+      /^rules\[0\]\.identity\.userAssigned\.name: 'id-fixed' does not contain \{resourceName\}.*IdentityNotOwned.*shared: true/,
+    );
+    assert.match(
+      reasons(userAssigned(baseRules(), { name: 'id-{resourceName}', resourceGroup: 'rg-identities' }))[0]!,
+      /neither name nor resourceGroup uses \{resourceGroup\}/,
+    );
     const twoTypes = userAssigned(baseRules(), { name: 'id-{resourceName}' });
     twoTypes.rules[0].match.types = ['Microsoft.App/containerApps', 'Microsoft.ContainerInstance/containerGroups'];
     assert.match(reasons(twoTypes)[0]!, /matches 2 types .* one rule per type/);
     const twoRules = userAssigned(baseRules(), { name: 'id-{resourceName}' });
     twoRules.rules.push({ ...structuredClone(twoRules.rules[0]), name: 'second', match: { types: ['Microsoft.App/containerApps'] } });
-    assert.match(reasons(twoRules)[0]!, /^rules\[1\]\.identity\.userAssigned\.name: rules\[0\] uses the same identity name and resource group templates/);
+    assert.match(
+      reasons(twoRules)[0]!,
+      /^rules\[1\]\.identity\.userAssigned\.name: rules\[0\] uses the same identity name and resource group templates/,
+    );
   });
 });
 
 describe('tagScopeProblem and consentAdmits', () => {
-  const vault = (sub: string, rg: string) => parseArmId(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/kv`);
+  const vault = (sub: string, rg: string) =>
+    parseArmId(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/kv`);
   const own: TagScopeConstraint = { resourceTypes: ['Microsoft.KeyVault/vaults'], resourceGroups: ['{resourceGroup}', 'rg-shared-*'] };
 
   it("expresses 'a vault in my own resource group' and named shared groups, in the source's subscription only by default", () => {
@@ -111,8 +150,22 @@ describe('tagScopeProblem and consentAdmits', () => {
     assert.equal(tagScopeProblem(vault(OTHER_SUB, 'app-web'), { ...own, subscriptions: [OTHER_SUB] }, source), undefined);
     assert.match(tagScopeProblem(parseArmId(`/subscriptions/${SUB}`), own, source)!, /whole subscription/);
     assert.match(tagScopeProblem(parseArmId(`/subscriptions/${SUB}/resourceGroups/app-web`), own, source)!, /whole resource group/);
-    assert.match(tagScopeProblem(parseArmId('/providers/Microsoft.Management/managementGroups/root'), { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] }, source)!, /never/);
-    assert.equal(tagScopeProblem(parseArmId(`/subscriptions/${SUB}`), { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] }, source), undefined);
+    assert.match(
+      tagScopeProblem(
+        parseArmId('/providers/Microsoft.Management/managementGroups/root'),
+        { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] },
+        source,
+      )!,
+      /never/,
+    );
+    assert.equal(
+      tagScopeProblem(
+        parseArmId(`/subscriptions/${SUB}`),
+        { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] },
+        source,
+      ),
+      undefined,
+    );
     // The same declaration through the loader: the placeholder survives it.
     const data = baseRules();
     data.profiles['kv-reader'].roles[0].tagScope = { resourceTypes: ['subscription'], subscriptions: ['{subscriptionId}'] };
@@ -127,7 +180,11 @@ describe('tagScopeProblem and consentAdmits', () => {
     assert.equal(consentAdmits(`rg-other, ${SUB}`, target, source), true);
     assert.equal(consentAdmits(`${SUB}/APP-WEB`, target, source), true);
     assert.equal(consentAdmits(`${OTHER_SUB}/app-web, rg-other`, target, source), false);
-    assert.equal(consentAdmits('app-web', vault(OTHER_SUB, 'rg-platform'), source), false, 'a bare resource group means the target’s own subscription');
+    assert.equal(
+      consentAdmits('app-web', vault(OTHER_SUB, 'rg-platform'), source),
+      false,
+      'a bare resource group means the target’s own subscription',
+    );
   });
 });
 

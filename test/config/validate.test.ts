@@ -6,18 +6,25 @@ const SUB = '00000000-0000-4000-8000-000000000001';
 
 describe('validateRulesText (the validate command): every problem, with key path and line', () => {
   it('lists every structural problem, each at its own line', () => {
-    const text = ['version: 2', 'scope:', '  subscriptions: [nope, also-nope]', 'profiles: {}', 'rules:', '  - name: r1', '    identity: { kind: Sometimes }', '    colour: red', ''].join('\n');
+    const text = [
+      'version: 2',
+      'scope:',
+      '  subscriptions: [nope, also-nope]',
+      'profiles: {}',
+      'rules:',
+      '  - name: r1',
+      '    identity: { kind: Sometimes }',
+      '    colour: red',
+      '',
+    ].join('\n');
     const { problems } = validateRulesText(text, 'rules.yaml');
-    assert.deepEqual(
-      problems.map((p) => [p.keyPath, p.line]).sort(),
-      [
-        ['rules[0]', 8],
-        ['rules[0].identity.kind', 7],
-        ['scope.subscriptions[0]', 3],
-        ['scope.subscriptions[1]', 3],
-        ['version', 1],
-      ],
-    );
+    assert.deepEqual(problems.map((p) => [p.keyPath, p.line]).sort(), [
+      ['rules[0]', 8],
+      ['rules[0].identity.kind', 7],
+      ['scope.subscriptions[0]', 3],
+      ['scope.subscriptions[1]', 3],
+      ['version', 1],
+    ]);
     // Loading the same file still stops at the first problem.
     assert.throws(() => parseRulesText(text, 'rules.yaml'), RulesFileError);
   });
@@ -80,6 +87,9 @@ describe('validateRulesText (the validate command): every problem, with key path
     const syntax = validateRulesText('a: [\nb: }\n', 'rules.yaml');
     assert.ok(syntax.problems.length >= 2, JSON.stringify(syntax.problems));
     assert.ok(syntax.problems.every((p) => p.keyPath === '' && /YAML syntax error/.test(p.reason) && typeof p.line === 'number'));
-    assert.deepEqual(validateRulesText('', 'rules.yaml').problems.map((p) => p.reason), ['the file is empty']);
+    assert.deepEqual(
+      validateRulesText('', 'rules.yaml').problems.map((p) => p.reason),
+      ['the file is empty'],
+    );
   });
 });

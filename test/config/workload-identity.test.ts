@@ -8,7 +8,16 @@ const AKS = 'Microsoft.ContainerService/managedClusters';
 /** A rules file whose one rule is an AKS rule with the given `workloadIdentity` section (and overrides). */
 function withWorkloadIdentity(section: unknown, rule: Record<string, unknown> = {}) {
   const data = baseRules();
-  data.rules = [{ name: 'aks-wi', match: { types: [AKS] }, identity: { kind: 'SystemAssigned' }, profiles: ['rg-blob-reader'], workloadIdentity: section, ...rule }];
+  data.rules = [
+    {
+      name: 'aks-wi',
+      match: { types: [AKS] },
+      identity: { kind: 'SystemAssigned' },
+      profiles: ['rg-blob-reader'],
+      workloadIdentity: section,
+      ...rule,
+    },
+  ];
   return data;
 }
 
@@ -27,14 +36,39 @@ describe('rules: workloadIdentity', () => {
   });
 
   const bad: Array<[string, unknown, string, RegExp]> = [
-    ['no namespace', { serviceAccounts: ['orders-api'] }, 'rules[0].workloadIdentity.serviceAccounts[0]', /<namespace>\/<service account name>/],
+    [
+      'no namespace',
+      { serviceAccounts: ['orders-api'] },
+      'rules[0].workloadIdentity.serviceAccounts[0]',
+      /<namespace>\/<service account name>/,
+    ],
     ['three parts', { serviceAccounts: ['a/b/c'] }, 'rules[0].workloadIdentity.serviceAccounts[0]', /<namespace>\/<service account name>/],
-    ['an upper-case namespace', { serviceAccounts: ['Orders/api'] }, 'rules[0].workloadIdentity.serviceAccounts[0]', /not a Kubernetes namespace name/],
-    ['a colon in the name (the subject separator)', { serviceAccounts: ['orders/api:x'] }, 'rules[0].workloadIdentity.serviceAccounts[0]', /not a Kubernetes service account name/],
-    ['a wildcard', { serviceAccounts: ['orders/*'] }, 'rules[0].workloadIdentity.serviceAccounts[0]', /not a Kubernetes service account name/],
+    [
+      'an upper-case namespace',
+      { serviceAccounts: ['Orders/api'] },
+      'rules[0].workloadIdentity.serviceAccounts[0]',
+      /not a Kubernetes namespace name/,
+    ],
+    [
+      'a colon in the name (the subject separator)',
+      { serviceAccounts: ['orders/api:x'] },
+      'rules[0].workloadIdentity.serviceAccounts[0]',
+      /not a Kubernetes service account name/,
+    ],
+    [
+      'a wildcard',
+      { serviceAccounts: ['orders/*'] },
+      'rules[0].workloadIdentity.serviceAccounts[0]',
+      /not a Kubernetes service account name/,
+    ],
     ['a duplicate', { serviceAccounts: ['a/b', 'a/b'] }, 'rules[0].workloadIdentity.serviceAccounts[1]', /listed twice/],
     ['an empty list', { serviceAccounts: [] }, 'rules[0].workloadIdentity.serviceAccounts', /must not be empty/],
-    ['a tag choosing the resource group', { serviceAccounts: ['a/b'], resourceGroup: '{tag:rg}' }, 'rules[0].workloadIdentity.resourceGroup', /a tag cannot choose/],
+    [
+      'a tag choosing the resource group',
+      { serviceAccounts: ['a/b'], resourceGroup: '{tag:rg}' },
+      'rules[0].workloadIdentity.resourceGroup',
+      /a tag cannot choose/,
+    ],
     ['an unknown key', { serviceAccounts: ['a/b'], subjects: ['x'] }, 'rules[0].workloadIdentity', /unknown key 'subjects'/],
   ];
   for (const [label, section, keyPath, reason] of bad) {
@@ -42,21 +76,38 @@ describe('rules: workloadIdentity', () => {
   }
 
   it('is for AKS rules only, whose own identity is left as it is', () => {
-    assertRejected(() => load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }, { match: { types: ['Microsoft.Web/sites'] } })), 'rules[0].workloadIdentity', /only for AKS/);
     assertRejected(
-      () => load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }, { identity: { kind: 'UserAssigned', userAssigned: { name: 'id-{resourceName}' } } })),
+      () => load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }, { match: { types: ['Microsoft.Web/sites'] } })),
+      'rules[0].workloadIdentity',
+      /only for AKS/,
+    );
+    assertRejected(
+      () =>
+        load(
+          withWorkloadIdentity(
+            { serviceAccounts: ['a/b'] },
+            { identity: { kind: 'UserAssigned', userAssigned: { name: 'id-{resourceName}' } } },
+          ),
+        ),
       'rules[0].identity',
       /must be \{ kind: SystemAssigned \}/,
     );
   });
 
   it('infra:params grants the federated credential actions only where identities are created', () => {
-    const beside = deriveAppPermissions(load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }, { match: { types: [AKS], resourceGroups: ['rg-aks-1', 'rg-aks-2'] } })));
-    assert.deepEqual(beside.federatedCredentials.scopes, [`/subscriptions/${SUB}/resourceGroups/rg-aks-1`, `/subscriptions/${SUB}/resourceGroups/rg-aks-2`]);
+    const beside = deriveAppPermissions(
+      load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }, { match: { types: [AKS], resourceGroups: ['rg-aks-1', 'rg-aks-2'] } })),
+    );
+    assert.deepEqual(beside.federatedCredentials.scopes, [
+      `/subscriptions/${SUB}/resourceGroups/rg-aks-1`,
+      `/subscriptions/${SUB}/resourceGroups/rg-aks-2`,
+    ]);
     const central = deriveAppPermissions(load(withWorkloadIdentity({ serviceAccounts: ['a/b'], resourceGroup: 'rg-workload-identities' })));
     assert.deepEqual(central.federatedCredentials.scopes, [`/subscriptions/${SUB}/resourceGroups/rg-workload-identities`]);
     // Identities beside clusters in any group: the subscription is the narrowest scope that covers them.
-    assert.deepEqual(deriveAppPermissions(load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }))).federatedCredentials.scopes, [`/subscriptions/${SUB}`]);
+    assert.deepEqual(deriveAppPermissions(load(withWorkloadIdentity({ serviceAccounts: ['a/b'] }))).federatedCredentials.scopes, [
+      `/subscriptions/${SUB}`,
+    ]);
     const none = deriveAppPermissions(load(baseRules()));
     assert.deepEqual(none.federatedCredentials, { actions: [], scopes: [] });
     assert.ok(!none.actions.some((a) => a.includes('federatedIdentityCredentials')));

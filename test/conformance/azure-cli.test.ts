@@ -10,16 +10,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { AzureCli, azureCliAvailable } from './azure-cli';
 
 const AVAILABLE = azureCliAvailable();
 if (!AVAILABLE) {
-  process.stdout.write('NOTICE: Azure CLI conformance suite skipped: `az` is not installed (apt-get install azure-cli; .ci/run does it).\n');
+  process.stdout.write(
+    'NOTICE: Azure CLI conformance suite skipped: `az` is not installed (apt-get install azure-cli; .ci/run does it).\n',
+  );
 }
 
 const RG = 'rg-conf';
@@ -39,10 +41,18 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
     emulator.state.addSubscription(SUB_A, 'Conformance subscription');
     grantAppOwner(emulator);
     for (const [label, type] of Object.entries(SEED_TYPES)) {
-      ids[label as keyof typeof SEED_TYPES] = seedResource(emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type, name: `${label.toLowerCase()}-conf` });
+      ids[label as keyof typeof SEED_TYPES] = seedResource(emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: RG,
+        type,
+        name: `${label.toLowerCase()}-conf`,
+      });
     }
     ua = seedUserAssignedIdentity(emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-conf-existing' }) as never;
-    emulator.state.addCustomRole({ roleName: 'Conformance Custom Reader', actions: ['Microsoft.Resources/subscriptions/resourceGroups/read'] });
+    emulator.state.addCustomRole({
+      roleName: 'Conformance Custom Reader',
+      actions: ['Microsoft.Resources/subscriptions/resourceGroups/read'],
+    });
     cli = new AzureCli({ armUrl: emulator.url, ca: emulator.ca, msiEndpoint: emulator.legacyManagedIdentityEnvironment.MSI_ENDPOINT });
     login = await cli.login();
   });
@@ -59,7 +69,10 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
   describe('the three defects az login found', () => {
     it('az login --identity gets its token over MSI_ENDPOINT (Cloud Shell protocol: POST form, Metadata: true)', () => {
       const issued = env.emulator.tokensIssued.filter((t) => t.principalId === env.emulator.appPrincipal.id);
-      assert.ok(issued.some((t) => t.resource === 'https://management.core.windows.net/'), JSON.stringify(issued));
+      assert.ok(
+        issued.some((t) => t.resource === 'https://management.core.windows.net/'),
+        JSON.stringify(issued),
+      );
       assert.equal(login.accounts[0].user.type, 'servicePrincipal');
       assert.equal(login.accounts[0].user.name, 'systemAssignedIdentity');
     });
@@ -83,7 +96,10 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
   describe('accounts, groups, resources', () => {
     it('az account list / account show', async () => {
       const [list, show] = await Promise.all([cli.json(['account', 'list']), cli.json(['account', 'show'])]);
-      assert.deepEqual(list.map((a: any) => a.id), [SUB_A]);
+      assert.deepEqual(
+        list.map((a: any) => a.id),
+        [SUB_A],
+      );
       assert.equal(show.id, SUB_A);
       assert.equal(show.isDefault, true);
       assert.equal(show.tenantId, env.emulator.state.tenantId);
@@ -91,7 +107,10 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
 
     it('az group list / group show', async () => {
       const [list, show] = await Promise.all([cli.json(['group', 'list']), cli.json(['group', 'show', '--name', RG])]);
-      assert.ok(list.some((g: any) => g.name === RG && g.id === rgScope), JSON.stringify(list));
+      assert.ok(
+        list.some((g: any) => g.name === RG && g.id === rgScope),
+        JSON.stringify(list),
+      );
       assert.equal(show.id, rgScope);
       assert.equal(show.location, 'westeurope');
       assert.equal(show.properties.provisioningState, 'Succeeded');
@@ -120,7 +139,10 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       assert.equal(assigned.type, 'SystemAssigned');
       assert.equal(assigned.principalId, env.emulator.state.resource(ids.webApp)!.body.identity.principalId);
       const shown = await cli.json(['webapp', 'identity', 'show', ...args]);
-      assert.deepEqual({ type: shown.type, principalId: shown.principalId, tenantId: shown.tenantId }, { type: 'SystemAssigned', principalId: assigned.principalId, tenantId: env.emulator.state.tenantId });
+      assert.deepEqual(
+        { type: shown.type, principalId: shown.principalId, tenantId: shown.tenantId },
+        { type: 'SystemAssigned', principalId: assigned.principalId, tenantId: env.emulator.state.tenantId },
+      );
       const removed = await cli.json(['webapp', 'identity', 'remove', ...args]);
       assert.equal(removed.type, 'None');
       assert.equal(env.emulator.state.directory.get(assigned.principalId), undefined, 'the principal went with the identity');
@@ -134,7 +156,11 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       const assigned = await cli.json(['webapp', 'identity', 'assign', '--resource-group', RG, '--name', site, '--slot', slot]);
       assert.equal(assigned.type, 'SystemAssigned');
       assert.equal(assigned.principalId, env.emulator.state.resource(slotId)!.body.identity.principalId);
-      assert.equal(env.emulator.state.resource(slotId.slice(0, slotId.indexOf('/slots/')))!.body.identity, undefined, "the site's identity is its own");
+      assert.equal(
+        env.emulator.state.resource(slotId.slice(0, slotId.indexOf('/slots/')))!.body.identity,
+        undefined,
+        "the site's identity is its own",
+      );
       const shown = await cli.json(['webapp', 'identity', 'show', '--resource-group', RG, '--name', site, '--slot', slot]);
       assert.equal(shown.principalId, assigned.principalId);
     });
@@ -154,13 +180,20 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       const args = ['--resource-group', RG, '--name', 'scaleset-conf'];
       const system = await cli.json(['vmss', 'identity', 'assign', ...args], { compute: true });
       const both = await cli.json(['vmss', 'identity', 'assign', ...args, '--identities', '[system]', ua.id], { compute: true });
-      assert.equal(both.systemAssignedIdentity, system.systemAssignedIdentity, 'adding a user-assigned identity keeps the system-assigned one');
+      assert.equal(
+        both.systemAssignedIdentity,
+        system.systemAssignedIdentity,
+        'adding a user-assigned identity keeps the system-assigned one',
+      );
       const shown = await cli.json(['vmss', 'identity', 'show', ...args], { compute: true });
       assert.equal(shown.type, 'SystemAssigned, UserAssigned');
       assert.equal(shown.principalId, system.systemAssignedIdentity);
       const [[uaId, uaValue]] = Object.entries(shown.userAssignedIdentities) as [[string, any]];
       assert.equal(uaId.toLowerCase(), ua.id.toLowerCase());
-      assert.deepEqual({ principalId: uaValue.principalId, clientId: uaValue.clientId }, { principalId: ua.properties.principalId, clientId: ua.properties.clientId });
+      assert.deepEqual(
+        { principalId: uaValue.principalId, clientId: uaValue.clientId },
+        { principalId: ua.properties.principalId, clientId: ua.properties.clientId },
+      );
     });
 
     it('az container show / az aks show', async () => {
@@ -171,7 +204,10 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       const aciStored = env.emulator.state.resource(ids.containerGroup)!.body;
       assert.equal(aci.id, ids.containerGroup);
       assert.equal(aci.osType, aciStored.properties.osType);
-      assert.deepEqual(aci.containers.map((c: any) => c.image), aciStored.properties.containers.map((c: any) => c.properties.image));
+      assert.deepEqual(
+        aci.containers.map((c: any) => c.image),
+        aciStored.properties.containers.map((c: any) => c.properties.image),
+      );
       const aksStored = env.emulator.state.resource(ids.managedCluster)!.body;
       assert.equal(aks.id, ids.managedCluster);
       assert.equal(aks.dnsPrefix, aksStored.properties.dnsPrefix);
@@ -200,30 +236,59 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       let assignment: any;
       let listed: any[];
       if (!cli.roleModuleBroken) {
-        assignment = await cli.json(['role', 'assignment', 'create', '--assignee-object-id', principalId, '--assignee-principal-type', 'ServicePrincipal', '--role', 'Reader', '--scope', rgScope]);
+        assignment = await cli.json([
+          'role',
+          'assignment',
+          'create',
+          '--assignee-object-id',
+          principalId,
+          '--assignee-principal-type',
+          'ServicePrincipal',
+          '--role',
+          'Reader',
+          '--scope',
+          rgScope,
+        ]);
         listed = await cli.json(['role', 'assignment', 'list', '--assignee', principalId, '--all']);
       } else {
         noteRole(t);
         // role/custom.py create_role_assignment: resolve the role by name at the scope, then PUT a new GUID.
-        const defs = await cli.rest('get', `${rgScope}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName eq 'Reader'&api-version=${ROLE_DEFS}`);
-        assignment = await cli.rest('put', `${rgScope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ}`, {
-          properties: { roleDefinitionId: defs.value[0].id, principalId, principalType: 'ServicePrincipal' },
-        });
+        const defs = await cli.rest(
+          'get',
+          `${rgScope}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName eq 'Reader'&api-version=${ROLE_DEFS}`,
+        );
+        assignment = await cli.rest(
+          'put',
+          `${rgScope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=${AUTHZ}`,
+          {
+            properties: { roleDefinitionId: defs.value[0].id, principalId, principalType: 'ServicePrincipal' },
+          },
+        );
         // list_role_assignments --all: `principalId eq` filter at the subscription.
-        listed = (await cli.rest('get', `${sub}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '${principalId}'&api-version=${AUTHZ}`)).value;
+        listed = (
+          await cli.rest(
+            'get',
+            `${sub}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '${principalId}'&api-version=${AUTHZ}`,
+          )
+        ).value;
       }
       const props = assignment.properties ?? assignment;
       assert.equal(props.principalType, 'ServicePrincipal');
       assert.equal(props.roleDefinitionId.split('/').pop(), ROLE.reader);
       assert.equal(String(props.scope).toLowerCase(), rgScope.toLowerCase());
-      assert.deepEqual(listed.map((a) => a.id), [assignment.id]);
+      assert.deepEqual(
+        listed.map((a) => a.id),
+        [assignment.id],
+      );
       assert.equal(env.emulator.state.assignmentsFor(principalId).length, 1);
 
       if (!cli.roleModuleBroken) {
         await cli.json(['role', 'assignment', 'delete', '--assignee', principalId, '--role', 'Reader', '--scope', rgScope]);
       } else {
         // delete_role_assignments: list atScope() at the scope, keep the assignee's, DELETE each by id.
-        const atScope = (await cli.rest('get', `${rgScope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()&api-version=${AUTHZ}`)).value;
+        const atScope = (
+          await cli.rest('get', `${rgScope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()&api-version=${AUTHZ}`)
+        ).value;
         const mine = atScope.filter((a: any) => a.properties.principalId === principalId);
         assert.equal(mine.length, 1);
         await cli.rest('delete', `${mine[0].id}?api-version=${AUTHZ}`);
@@ -242,12 +307,19 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       } else {
         noteRole(t);
         // _search_role_definitions: list at the subscription, filter by name or type on the client.
-        const all = (await cli.rest('get', `${sub}/providers/Microsoft.Authorization/roleDefinitions?api-version=${ROLE_DEFS}`)).value as any[];
+        const all = (await cli.rest('get', `${sub}/providers/Microsoft.Authorization/roleDefinitions?api-version=${ROLE_DEFS}`))
+          .value as any[];
         reader = all.filter((r) => r.name === 'Reader' || r.properties.roleName === 'Reader');
         custom = all.filter((r) => r.properties.type === 'CustomRole');
       }
-      assert.deepEqual(reader.map((r) => [r.name, r.properties?.roleName ?? r.roleName]), [[ROLE.reader, 'Reader']]);
-      assert.deepEqual(custom.map((r) => r.properties?.roleName ?? r.roleName), ['Conformance Custom Reader']);
+      assert.deepEqual(
+        reader.map((r) => [r.name, r.properties?.roleName ?? r.roleName]),
+        [[ROLE.reader, 'Reader']],
+      );
+      assert.deepEqual(
+        custom.map((r) => r.properties?.roleName ?? r.roleName),
+        ['Conformance Custom Reader'],
+      );
     });
   });
 
@@ -258,7 +330,12 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
       const app = buildApp(env, rulesFor(TRIGGER_RULES));
       await Promise.all(
         Object.entries(SEED_TYPES).map(async ([label, type]) => {
-          const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-fixed` });
+          const id = seedResource(env.emulator.state, {
+            subscriptionId: SUB_A,
+            resourceGroup: 'rg-apps',
+            type,
+            name: `${label.toLowerCase()}-fixed`,
+          });
           const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
           const [ledger] = await app.ledger.byResourceId(id);
           remediated.set(type, { id, outcome: d.outcome ?? {}, ledger });
@@ -279,7 +356,9 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
         const shown = resources.find((r) => r.id === id);
         // AKS grants the kubelet identity pods use by default (outcome.grantee.role 'kubelet').
         const granteePrincipal =
-          outcome.grantee?.role === 'kubelet' ? shown.properties.identityProfile.kubeletidentity.objectId : (assert.equal(shown.identity.type, 'SystemAssigned'), shown.identity.principalId);
+          outcome.grantee?.role === 'kubelet'
+            ? shown.properties.identityProfile.kubeletidentity.objectId
+            : (assert.equal(shown.identity.type, 'SystemAssigned'), shown.identity.principalId);
         assert.equal(granteePrincipal, outcome.principalId);
         const granted = (outcome.actions as any[])
           .filter((a) => a.kind === 'role-assigned')
@@ -309,17 +388,24 @@ describe('Azure CLI against the emulator', { skip: AVAILABLE ? false : 'az is no
         assert.equal(r.code, 0, `${command}: ${r.stderr}`);
       }
       // Template deployments need the Bicep/ARM template engine, which the emulator does not model.
-      assert.deepEqual(deployments.map((c) => c.split(/\s+/).slice(0, 4).join(' ')), ['az deployment sub create']);
+      assert.deepEqual(
+        deployments.map((c) => c.split(/\s+/).slice(0, 4).join(' ')),
+        ['az deployment sub create'],
+      );
     });
   });
 
   function noteCompute(t: TestContext): void {
     if (cli.computeNeedsHybridProfile) {
-      t.diagnostic("Debian's azure-cli 2.45 lacks azure-mgmt-compute 2022-11-01: vm/vmss commands run with the cloud profile 2020-09-01-hybrid (compute 2020-06-01)");
+      t.diagnostic(
+        "Debian's azure-cli 2.45 lacks azure-mgmt-compute 2022-11-01: vm/vmss commands run with the cloud profile 2020-09-01-hybrid (compute 2020-06-01)",
+      );
     }
   }
   function noteRole(t: TestContext): void {
-    t.diagnostic("Debian's azure-cli 2.45 role module fails before any request (azure-mgmt-authorization 3.0.0 has no `.config`): the same requests the command makes are sent with `az rest`");
+    t.diagnostic(
+      "Debian's azure-cli 2.45 role module fails before any request (azure-mgmt-authorization 3.0.0 has no `.config`): the same requests the command makes are sent with `az rest`",
+    );
   }
 });
 

@@ -17,7 +17,10 @@ export interface AzResult {
 
 /** True when an `az` executable is on PATH. */
 export function azureCliAvailable(): boolean {
-  return spawnSync('az', ['version', '--output', 'none'], { stdio: 'ignore', env: { ...process.env, AZURE_CORE_COLLECT_TELEMETRY: 'no' } }).status === 0;
+  return (
+    spawnSync('az', ['version', '--output', 'none'], { stdio: 'ignore', env: { ...process.env, AZURE_CORE_COLLECT_TELEMETRY: 'no' } })
+      .status === 0
+  );
 }
 
 // Debian's azure-cli 2.45 (package python3-azure 20230112) ships client libraries older than the
@@ -40,16 +43,15 @@ export class AzureCli {
   roleModuleBroken = false;
   readonly calls: Array<{ args: string[]; ms: number; code: number }> = [];
 
-  constructor(
-    private readonly options: { armUrl: string; ca: string; msiEndpoint: string },
-  ) {
+  constructor(private readonly options: { armUrl: string; ca: string; msiEndpoint: string }) {
     writeFileSync(join(this.root, 'ca.pem'), options.ca);
   }
 
   private env(configDir: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     // Only the Cloud Shell protocol: an App Service setting left in the environment must not be used.
-    for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'MSI_SECRET', 'AZURE_CLIENT_ID', 'HTTPS_PROXY', 'https_proxy']) delete env[name];
+    for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'MSI_SECRET', 'AZURE_CLIENT_ID', 'HTTPS_PROXY', 'https_proxy'])
+      delete env[name];
     return {
       ...env,
       AZURE_CONFIG_DIR: configDir,

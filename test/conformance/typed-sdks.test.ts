@@ -12,12 +12,12 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { TokenCredential } from '@azure/core-auth';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
+import { checkBody, loadMappers } from '../../tools/arm-emulator/sdk-models';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { checkBody, loadMappers } from '../../tools/arm-emulator/sdk-models';
 
 const RG = 'rg-sdk';
 const POLL = { updateIntervalInMs: 20 };
@@ -168,10 +168,19 @@ describe('typed Azure SDKs against the emulator', () => {
         const emulator = env.emulator;
         // AKS seeds are managed-identity clusters; one without an identity makes the product write it.
         const identity = label === 'managedCluster' ? { type: 'None' } : undefined;
-        const id = seedResource(emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-product`, identity });
+        const id = seedResource(emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-apps',
+          type,
+          name: `${label.toLowerCase()}-product`,
+          identity,
+        });
         const seq = emulator.lastSeq;
         // The cluster identity, so AKS writes its identity too (the default grants the kubelet identity).
-        const rules = TRIGGER_RULES.replace(/ {4}workload: \{ allowRestart: true \}\n$/, '    workload: { allowRestart: true, aksPrincipal: cluster }\n');
+        const rules = TRIGGER_RULES.replace(
+          / {4}workload: \{ allowRestart: true \}\n$/,
+          '    workload: { allowRestart: true, aksPrincipal: cluster }\n',
+        );
         const d = await deliver(buildApp(env, rulesFor(rules)), resourceWriteEvent({ resourceId: id }));
         // VMSS with a Manual upgrade policy end `pending` (instances not upgraded); the write happened.
         assert.ok(['remediated', 'pending'].includes(d.outcome?.status), JSON.stringify(d.outcome));
@@ -186,10 +195,18 @@ describe('typed Azure SDKs against the emulator', () => {
     it('the mapper check catches an unknown property, a wrong enum spelling and a missing required field', () => {
       const compute = loadMappers('@azure/arm-compute');
       assert.deepEqual(checkBody(compute, 'VirtualMachineUpdate', { identity: { type: 'SystemAssigned' } }), []);
-      assert.match(checkBody(compute, 'VirtualMachineUpdate', { identity: { type: 'SystemAssigned,UserAssigned' } }).join(), /SystemAssigned,UserAssigned/);
-      assert.deepEqual(checkBody(compute, 'VirtualMachineUpdate', { identity: { type: 'SystemAssigned', kind: 'x' } }), ['identity.kind: not in the spec\'s VirtualMachineUpdate']);
+      assert.match(
+        checkBody(compute, 'VirtualMachineUpdate', { identity: { type: 'SystemAssigned,UserAssigned' } }).join(),
+        /SystemAssigned,UserAssigned/,
+      );
+      assert.deepEqual(checkBody(compute, 'VirtualMachineUpdate', { identity: { type: 'SystemAssigned', kind: 'x' } }), [
+        "identity.kind: not in the spec's VirtualMachineUpdate",
+      ]);
       const apps = loadMappers('@azure/arm-appcontainers');
-      assert.match(checkBody(apps, 'ContainerApp', { identity: { type: 'SystemAssigned' } }).join(), /location cannot be null or undefined/);
+      assert.match(
+        checkBody(apps, 'ContainerApp', { identity: { type: 'SystemAssigned' } }).join(),
+        /location cannot be null or undefined/,
+      );
     });
   });
 });

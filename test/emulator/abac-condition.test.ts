@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConditionSyntaxError, type ConditionContext, evaluateCondition, parseCondition } from '../../tools/arm-emulator/abac-condition';
+import { type ConditionContext, ConditionSyntaxError, evaluateCondition, parseCondition } from '../../tools/arm-emulator/abac-condition';
 
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
@@ -72,7 +72,8 @@ describe('parseCondition', () => {
 });
 
 describe('evaluateCondition with the azure-facts delegation condition', () => {
-  const write = (role: string, principalType?: string) => evaluateCondition(FACTS_CONDITION, ctx(WRITE, { [ROLE_ATTR]: role, [TYPE_ATTR]: principalType }));
+  const write = (role: string, principalType?: string) =>
+    evaluateCondition(FACTS_CONDITION, ctx(WRITE, { [ROLE_ATTR]: role, [TYPE_ATTR]: principalType }));
   const del = (role?: string) => evaluateCondition(FACTS_CONDITION, ctx(DELETE, {}, role === undefined ? {} : { [ROLE_ATTR]: role }));
 
   it('write: allows an allowed role for a ServicePrincipal (GUID and type compared case-insensitively)', () => {
@@ -112,15 +113,22 @@ describe('evaluateCondition with the azure-facts delegation condition', () => {
 
   it('attribute names and action names match case-insensitively', () => {
     assert.equal(
-      evaluateCondition(FACTS_CONDITION, ctx(WRITE.toLowerCase(), { [ROLE_ATTR.toLowerCase()]: READER, [TYPE_ATTR.toUpperCase()]: 'ServicePrincipal' })),
+      evaluateCondition(
+        FACTS_CONDITION,
+        ctx(WRITE.toLowerCase(), { [ROLE_ATTR.toLowerCase()]: READER, [TYPE_ATTR.toUpperCase()]: 'ServicePrincipal' }),
+      ),
       true,
     );
-    assert.equal(evaluateCondition(FACTS_CONDITION, ctx(WRITE.toUpperCase(), { [ROLE_ATTR]: OWNER, [TYPE_ATTR]: 'ServicePrincipal' })), false);
+    assert.equal(
+      evaluateCondition(FACTS_CONDITION, ctx(WRITE.toUpperCase(), { [ROLE_ATTR]: OWNER, [TYPE_ATTR]: 'ServicePrincipal' })),
+      false,
+    );
   });
 });
 
 describe('evaluateCondition operators', () => {
-  const req = (op: string, value: string, values: string) => evaluateCondition(`@Request[${TYPE_ATTR}] ${op} {${values}}`, ctx(WRITE, { [TYPE_ATTR]: value }));
+  const req = (op: string, value: string, values: string) =>
+    evaluateCondition(`@Request[${TYPE_ATTR}] ${op} {${values}}`, ctx(WRITE, { [TYPE_ATTR]: value }));
 
   it('StringEquals is case-sensitive, StringEqualsIgnoreCase is not', () => {
     assert.equal(req('StringEquals', 'ServicePrincipal', "'ServicePrincipal'"), true);
@@ -131,10 +139,7 @@ describe('evaluateCondition operators', () => {
   it('negated operators', () => {
     assert.equal(req('StringNotEquals', 'User', "'ServicePrincipal'"), true);
     assert.equal(req('StringNotEquals', 'ServicePrincipal', "'ServicePrincipal'"), false);
-    assert.equal(
-      evaluateCondition(`@Request[${ROLE_ATTR}] GuidNotEquals {${OWNER}}`, ctx(WRITE, { [ROLE_ATTR]: READER })),
-      true,
-    );
+    assert.equal(evaluateCondition(`@Request[${ROLE_ATTR}] GuidNotEquals {${OWNER}}`, ctx(WRITE, { [ROLE_ATTR]: READER })), true);
     assert.equal(
       evaluateCondition(`@Request[${ROLE_ATTR}] GuidNotEquals {${OWNER}}`, ctx(WRITE, { [ROLE_ATTR]: OWNER.toUpperCase() })),
       false,

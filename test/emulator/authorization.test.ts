@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import type { GenericResource } from '@azure/arm-resources';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rejectsWith } from '../support/assertions';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 
 const env = useEmulator();
 const roleId = (guid: string) => `/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -33,17 +33,31 @@ describe('RBAC: built-in roles', () => {
     const caller = newPrincipal('contributor');
     const rg = env.emulator.state.addResourceGroup(SUB_A, 'rg-contrib');
     env.emulator.state.grant({ principalId: caller.id, roleDefinitionGuid: ROLE.contributor, scope: rg });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-contrib', type: SEED_TYPES.webApp, name: 'web-contrib' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-contrib',
+      type: SEED_TYPES.webApp,
+      name: 'web-contrib',
+    });
     const { resources, authorization } = env.clients(caller);
 
-    const updated = await resources.resources.beginUpdateByIdAndWait(id, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 });
+    const updated = await resources.resources.beginUpdateByIdAndWait(
+      id,
+      WEB_API,
+      { identity: { type: 'SystemAssigned' } },
+      { updateIntervalInMs: 10 },
+    );
     const principalId = updated.identity?.principalId;
     assert.match(principalId ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(env.emulator.state.resource(id)!.body.identity.principalId, principalId);
 
     const before = env.emulator.state.roleAssignments.size;
     await rejectsWith(
-      authorization.roleAssignments.create(rg, randomUUID(), { roleDefinitionId: roleId(ROLE.reader), principalId: principalId!, principalType: 'ServicePrincipal' }),
+      authorization.roleAssignments.create(rg, randomUUID(), {
+        roleDefinitionId: roleId(ROLE.reader),
+        principalId: principalId!,
+        principalType: 'ServicePrincipal',
+      }),
       403,
       'AuthorizationFailed',
     );
@@ -54,7 +68,12 @@ describe('RBAC: built-in roles', () => {
     const caller = newPrincipal('uaa');
     const rg = env.emulator.state.addResourceGroup(SUB_A, 'rg-uaa');
     env.emulator.state.grant({ principalId: caller.id, roleDefinitionGuid: ROLE.userAccessAdministrator, scope: rg });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-uaa', type: SEED_TYPES.webApp, name: 'web-uaa' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-uaa',
+      type: SEED_TYPES.webApp,
+      name: 'web-uaa',
+    });
     const target = newPrincipal('workload');
     const { resources, authorization } = env.clients(caller);
 
@@ -70,7 +89,11 @@ describe('RBAC: built-in roles', () => {
     assert.ok(env.emulator.state.assignmentsFor(target.id).some((a) => a.name === name));
 
     // UAA reads everything but writes only Microsoft.Authorization.
-    await rejectsWith(resources.resources.beginUpdateByIdAndWait(id, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }), 403, 'AuthorizationFailed');
+    await rejectsWith(
+      resources.resources.beginUpdateByIdAndWait(id, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }),
+      403,
+      'AuthorizationFailed',
+    );
     assert.equal(env.emulator.state.resource(id)!.body.identity, undefined);
   });
 });
@@ -81,7 +104,12 @@ describe('RBAC: Role Based Access Control Administrator with the delegation cond
   function setUp(rgName: string) {
     const caller = newPrincipal(`rbac-admin-${rgName}`);
     const rg = env.emulator.state.addResourceGroup(SUB_A, rgName);
-    env.emulator.state.grant({ principalId: caller.id, roleDefinitionGuid: ROLE.rbacAdministrator, scope: rg, condition: delegationCondition(ALLOWED) });
+    env.emulator.state.grant({
+      principalId: caller.id,
+      roleDefinitionGuid: ROLE.rbacAdministrator,
+      scope: rg,
+      condition: delegationCondition(ALLOWED),
+    });
     return { caller, rg, authorization: env.clients(caller).authorization };
   }
 
@@ -108,7 +136,11 @@ describe('RBAC: Role Based Access Control Administrator with the delegation cond
     const { rg, authorization } = setUp('rg-abac-owner');
     const target = newPrincipal('sp');
     await rejectsWith(
-      authorization.roleAssignments.create(rg, randomUUID(), { roleDefinitionId: roleId(ROLE.owner), principalId: target.id, principalType: 'ServicePrincipal' }),
+      authorization.roleAssignments.create(rg, randomUUID(), {
+        roleDefinitionId: roleId(ROLE.owner),
+        principalId: target.id,
+        principalType: 'ServicePrincipal',
+      }),
       403,
       'AuthorizationFailed',
     );
@@ -119,7 +151,11 @@ describe('RBAC: Role Based Access Control Administrator with the delegation cond
     const { rg, authorization } = setUp('rg-abac-user');
     const user = newPrincipal('someone', 'User');
     await rejectsWith(
-      authorization.roleAssignments.create(rg, randomUUID(), { roleDefinitionId: roleId(ROLE.reader), principalId: user.id, principalType: 'User' }),
+      authorization.roleAssignments.create(rg, randomUUID(), {
+        roleDefinitionId: roleId(ROLE.reader),
+        principalId: user.id,
+        principalType: 'User',
+      }),
       403,
       'AuthorizationFailed',
     );
@@ -162,7 +198,11 @@ describe('RBAC: linked authorization for user-assigned identities', () => {
 
     const snapshot = structuredClone(state.resource(id)!.body);
     const principalsBefore = state.directory.size;
-    await rejectsWith(resources.resources.beginUpdateByIdAndWait(id, WEB_API, patch, { updateIntervalInMs: 10 }), 403, 'LinkedAuthorizationFailed');
+    await rejectsWith(
+      resources.resources.beginUpdateByIdAndWait(id, WEB_API, patch, { updateIntervalInMs: 10 }),
+      403,
+      'LinkedAuthorizationFailed',
+    );
     assert.deepEqual(state.resource(id)!.body, snapshot, 'the resource is unchanged');
     assert.equal(state.directory.size, principalsBefore, 'no system-assigned principal was created');
 
@@ -186,14 +226,28 @@ describe('RBAC: scope', () => {
     // A name that starts with the first one: scope matching must be by path segment, not prefix.
     env.emulator.state.addResourceGroup(SUB_A, 'rg-scope-other');
     env.emulator.state.grant({ principalId: caller.id, roleDefinitionGuid: ROLE.contributor, scope: rgA });
-    const inside = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-scope', type: SEED_TYPES.webApp, name: 'web-in' });
-    const outside = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-scope-other', type: SEED_TYPES.webApp, name: 'web-out' });
+    const inside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-scope',
+      type: SEED_TYPES.webApp,
+      name: 'web-in',
+    });
+    const outside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-scope-other',
+      type: SEED_TYPES.webApp,
+      name: 'web-out',
+    });
     const { resources } = env.clients(caller);
 
     assert.equal((await resources.resources.getById(inside, WEB_API)).id, inside);
     assert.equal((await resources.resourceGroups.get('rg-scope')).id, rgA);
     await rejectsWith(resources.resources.getById(outside, WEB_API), 403, 'AuthorizationFailed');
-    await rejectsWith(resources.resources.beginUpdateByIdAndWait(outside, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }), 403, 'AuthorizationFailed');
+    await rejectsWith(
+      resources.resources.beginUpdateByIdAndWait(outside, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }),
+      403,
+      'AuthorizationFailed',
+    );
     await rejectsWith(resources.resourceGroups.get('rg-scope-other'), 403, 'AuthorizationFailed');
     assert.equal(env.emulator.state.resource(outside)!.body.identity, undefined);
   });

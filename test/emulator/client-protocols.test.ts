@@ -22,11 +22,15 @@ async function legacyToken(headers: Record<string, string>, form: string): Promi
 
 function getWithToken(path: string, token: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${env.emulator.url}${path}`, { ca: env.emulator.ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined }));
-    });
+    const req = https.request(
+      `${env.emulator.url}${path}`,
+      { ca: env.emulator.ca, agent: false, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -52,7 +56,11 @@ describe('emulator: the managed-identity and ARM protocols the Azure CLI uses', 
   });
 
   it('ARM accepts a token for https://management.core.windows.net/ and refuses another audience', async () => {
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${SUB_A}` });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.reader,
+      scope: `/subscriptions/${SUB_A}`,
+    });
     const core = await legacyToken({ metadata: 'true' }, 'resource=https%3A%2F%2Fmanagement.core.windows.net%2F');
     const ok = await getWithToken(`/subscriptions/${SUB_A}?api-version=2022-12-01`, core.json.access_token);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
@@ -66,12 +74,19 @@ describe('emulator: the managed-identity and ARM protocols the Azure CLI uses', 
     const outsider = env.emulator.state.directory.create({ displayName: 'outsider' });
     const rgOnly = env.emulator.state.directory.create({ displayName: 'rg reader' });
     env.emulator.state.addResourceGroup(SUB_B, 'rg-b');
-    env.emulator.state.grant({ principalId: rgOnly.id, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${SUB_B}/resourceGroups/rg-b` });
+    env.emulator.state.grant({
+      principalId: rgOnly.id,
+      roleDefinitionGuid: ROLE.reader,
+      scope: `/subscriptions/${SUB_B}/resourceGroups/rg-b`,
+    });
     const none = await rawArm(env.emulator, 'GET', '/subscriptions?api-version=2019-11-01', { principal: outsider });
     assert.equal(none.status, 200);
     assert.deepEqual(none.json.value, []);
     const some = await rawArm(env.emulator, 'GET', '/subscriptions?api-version=2022-12-01', { principal: rgOnly });
-    assert.deepEqual(some.json.value.map((s: any) => s.subscriptionId), [SUB_B]);
+    assert.deepEqual(
+      some.json.value.map((s: any) => s.subscriptionId),
+      [SUB_B],
+    );
     assert.equal(some.json.value[0].tenantId, env.emulator.state.tenantId);
   });
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
-import { rawArm } from '../support/raw-arm';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { rawArm } from '../support/raw-arm';
 
 const env = useEmulator();
 const API = '2023-05-01';
@@ -33,11 +33,21 @@ const WITH_SECRETS = {
 
 describe('emulator: Container Instances write-only fields, restarts and group state', () => {
   before(() => {
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.owner,
+      scope: `/subscriptions/${SUB_A}`,
+    });
   });
 
   it('GET leaves out every write-only field; the store keeps them', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci', type: SEED_TYPES.containerGroup, name: 'get-view', properties: WITH_SECRETS });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci',
+      type: SEED_TYPES.containerGroup,
+      name: 'get-view',
+      properties: WITH_SECRETS,
+    });
     const r = await rawArm(env.emulator, 'GET', `${id}?api-version=${API}`);
     assert.equal(r.status, 200);
     assert.doesNotMatch(JSON.stringify(r.json), new RegExp(SECRET));
@@ -52,13 +62,24 @@ describe('emulator: Container Instances write-only fields, restarts and group st
   });
 
   it('a PUT of the GET body (identity added) is refused 400 InvalidContainerGroupUpdate; nothing changes, nothing restarts', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci', type: SEED_TYPES.containerGroup, name: 'get-modify-put', properties: WITH_SECRETS });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci',
+      type: SEED_TYPES.containerGroup,
+      name: 'get-modify-put',
+      properties: WITH_SECRETS,
+    });
     const stored = structuredClone(env.emulator.state.resource(id)!.body);
     const got = (await rawArm(env.emulator, 'GET', `${id}?api-version=${API}`)).json;
     const r = await rawArm(env.emulator, 'PUT', `${id}?api-version=${API}`, { body: { ...got, identity: { type: 'SystemAssigned' } } });
     assert.equal(r.status, 400);
     assert.equal(r.json.error.code, 'InvalidContainerGroupUpdate');
-    for (const field of ['DB_PASSWORD', 'imageRegistryCredentials[contoso.azurecr.io].password', 'storageAccountKey', 'volumes[certs].secret']) {
+    for (const field of [
+      'DB_PASSWORD',
+      'imageRegistryCredentials[contoso.azurecr.io].password',
+      'storageAccountKey',
+      'volumes[certs].secret',
+    ]) {
       assert.ok(r.json.error.message.includes(field), `${field} named in: ${r.json.error.message}`);
     }
     assert.doesNotMatch(r.json.error.message, new RegExp(SECRET));
@@ -67,8 +88,18 @@ describe('emulator: Container Instances write-only fields, restarts and group st
   });
 
   it('a PUT that sends the secrets again is accepted, restarts the group once and answers without them', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci', type: SEED_TYPES.containerGroup, name: 'full-put', properties: WITH_SECRETS });
-    const body = { location: 'westeurope', identity: { type: 'SystemAssigned' }, properties: { ...structuredClone(WITH_SECRETS), osType: 'Linux' } };
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci',
+      type: SEED_TYPES.containerGroup,
+      name: 'full-put',
+      properties: WITH_SECRETS,
+    });
+    const body = {
+      location: 'westeurope',
+      identity: { type: 'SystemAssigned' },
+      properties: { ...structuredClone(WITH_SECRETS), osType: 'Linux' },
+    };
     const r = await rawArm(env.emulator, 'PUT', `${id}?api-version=${API}`, { body });
     assert.equal(r.status, 200);
     assert.doesNotMatch(JSON.stringify(r.json), new RegExp(SECRET));
@@ -95,7 +126,13 @@ describe('emulator: Container Instances write-only fields, restarts and group st
   });
 
   it('Resource Graph rows leave the secrets out too', async () => {
-    seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-graph', type: SEED_TYPES.containerGroup, name: 'graph', properties: WITH_SECRETS });
+    seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-graph',
+      type: SEED_TYPES.containerGroup,
+      name: 'graph',
+      properties: WITH_SECRETS,
+    });
     const r = await rawArm(env.emulator, 'POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
       body: { subscriptions: [SUB_A], query: "resources | where resourceGroup == 'rg-aci-graph'" },
     });
@@ -108,16 +145,32 @@ describe('emulator: Container Instances write-only fields, restarts and group st
 describe('emulator: identity type strings are checked against each RP spec enum, exactly', () => {
   const cases = [
     { type: SEED_TYPES.webApp, api: '2024-04-01', accepted: 'SystemAssigned, UserAssigned', refused: 'SystemAssigned,UserAssigned' },
-    { type: SEED_TYPES.virtualMachine, api: '2024-07-01', accepted: 'SystemAssigned, UserAssigned', refused: 'SystemAssigned,UserAssigned' },
+    {
+      type: SEED_TYPES.virtualMachine,
+      api: '2024-07-01',
+      accepted: 'SystemAssigned, UserAssigned',
+      refused: 'SystemAssigned,UserAssigned',
+    },
     { type: SEED_TYPES.scaleSet, api: '2024-07-01', accepted: 'SystemAssigned, UserAssigned', refused: 'SystemAssigned,UserAssigned' },
     { type: SEED_TYPES.containerApp, api: '2024-03-01', accepted: 'SystemAssigned,UserAssigned', refused: 'SystemAssigned, UserAssigned' },
   ];
   for (const c of cases) {
     it(`${c.type}: '${c.refused}' and 'systemassigned' are 400 InvalidIdentityType; '${c.accepted}' is stored as sent`, async () => {
-      env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
-      const ua = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-spelling', name: `id-${c.type.split('/')[1]}` });
+      env.emulator.state.grant({
+        principalId: env.emulator.appPrincipal.id,
+        roleDefinitionGuid: ROLE.owner,
+        scope: `/subscriptions/${SUB_A}`,
+      });
+      const ua = seedUserAssignedIdentity(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-spelling',
+        name: `id-${c.type.split('/')[1]}`,
+      });
       const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-spelling', type: c.type, name: 'spelled' });
-      const patch = (type: string) => rawArm(env.emulator, 'PATCH', `${id}?api-version=${c.api}`, { body: { identity: { type, userAssignedIdentities: { [ua.id]: {} } } } });
+      const patch = (type: string) =>
+        rawArm(env.emulator, 'PATCH', `${id}?api-version=${c.api}`, {
+          body: { identity: { type, userAssignedIdentities: { [ua.id]: {} } } },
+        });
       for (const wrong of [c.refused, 'systemassigned, userassigned']) {
         const r = await patch(wrong);
         assert.equal(r.status, 400, wrong);
@@ -131,10 +184,18 @@ describe('emulator: identity type strings are checked against each RP spec enum,
   }
 
   it('Container Instances spell it with the space: the PUT with the no-space spelling is refused', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-spelling', type: SEED_TYPES.containerGroup, name: 'aci-spelled' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-spelling',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-spelled',
+    });
     const ua = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-spelling', name: 'id-aci' });
     const got = (await rawArm(env.emulator, 'GET', `${id}?api-version=${API}`)).json;
-    const put = (type: string) => rawArm(env.emulator, 'PUT', `${id}?api-version=${API}`, { body: { ...got, identity: { type, userAssignedIdentities: { [ua.id]: {} } } } });
+    const put = (type: string) =>
+      rawArm(env.emulator, 'PUT', `${id}?api-version=${API}`, {
+        body: { ...got, identity: { type, userAssignedIdentities: { [ua.id]: {} } } },
+      });
     const refused = await put('SystemAssigned,UserAssigned');
     assert.equal(refused.status, 400);
     assert.equal(refused.json.error.code, 'InvalidIdentityType');

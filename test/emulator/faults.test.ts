@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { rejectsWith } from '../support/assertions';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rawArm } from '../support/raw-arm';
-import { rejectsWith } from '../support/assertions';
 
 const env = useEmulator();
 const roleId = (guid: string) => `/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -67,13 +67,21 @@ describe('directory replication', () => {
     const { resources, authorization } = env.clients();
     const scope = `/subscriptions/${SUB_A}/resourceGroups/rg-gone`;
     // While the resource lives, its principal can be granted roles.
-    await authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleId(ROLE.reader), principalId, principalType: 'ServicePrincipal' });
+    await authorization.roleAssignments.create(scope, randomUUID(), {
+      roleDefinitionId: roleId(ROLE.reader),
+      principalId,
+      principalType: 'ServicePrincipal',
+    });
 
     await resources.resources.beginDeleteByIdAndWait(id, WEB_API, { updateIntervalInMs: 10 });
     assert.equal(env.emulator.state.resource(id), undefined);
     assert.equal(env.emulator.state.directory.get(principalId), undefined);
     await rejectsWith(
-      authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleId(ROLE.contributor), principalId, principalType: 'ServicePrincipal' }),
+      authorization.roleAssignments.create(scope, randomUUID(), {
+        roleDefinitionId: roleId(ROLE.contributor),
+        principalId,
+        principalType: 'ServicePrincipal',
+      }),
       400,
       'PrincipalNotFound',
     );
@@ -90,7 +98,11 @@ describe('directory replication', () => {
     const scope = `/subscriptions/${SUB_A}`;
     for (const principalId of [systemPrincipal, userPrincipal]) {
       await rejectsWith(
-        authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleId(ROLE.reader), principalId, principalType: 'ServicePrincipal' }),
+        authorization.roleAssignments.create(scope, randomUUID(), {
+          roleDefinitionId: roleId(ROLE.reader),
+          principalId,
+          principalType: 'ServicePrincipal',
+        }),
         400,
         'PrincipalNotFound',
       );
@@ -104,9 +116,19 @@ describe('long-running operations', () => {
     const saved = { ...lro };
     lro.durationMs = 600;
     try {
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-vm-busy', type: SEED_TYPES.virtualMachine, name: 'vm-busy' });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-vm-busy',
+        type: SEED_TYPES.virtualMachine,
+        name: 'vm-busy',
+      });
       const { resources } = env.clients();
-      const poller = await resources.resources.beginUpdateById(id, VM_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 50 });
+      const poller = await resources.resources.beginUpdateById(
+        id,
+        VM_API,
+        { identity: { type: 'SystemAssigned' } },
+        { updateIntervalInMs: 50 },
+      );
       assert.equal(env.emulator.state.resource(id)!.body.properties.provisioningState, 'Updating');
 
       await rejectsWith(
@@ -121,7 +143,12 @@ describe('long-running operations', () => {
       assert.match(first.identity?.principalId ?? '', /^[0-9a-f-]{36}$/);
       assert.equal((first.properties as { provisioningState?: string }).provisioningState, 'Succeeded');
 
-      const second = await resources.resources.beginUpdateByIdAndWait(id, VM_API, { tags: { second: 'write' } }, { updateIntervalInMs: 50 });
+      const second = await resources.resources.beginUpdateByIdAndWait(
+        id,
+        VM_API,
+        { tags: { second: 'write' } },
+        { updateIntervalInMs: 50 },
+      );
       assert.deepEqual(second.tags, { second: 'write' });
       assert.equal(second.identity?.principalId, first.identity?.principalId, 'the identity survives the tags PATCH');
     } finally {
@@ -138,7 +165,11 @@ describe('fault injection', () => {
       const { resources } = env.clients();
       const got = await resources.resources.getById(id, WEB_API);
       assert.equal(got.id, id);
-      await rejectsWith(resources.resources.beginUpdateByIdAndWait(id, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }), 404, 'ResourceNotFound');
+      await rejectsWith(
+        resources.resources.beginUpdateByIdAndWait(id, WEB_API, { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 }),
+        404,
+        'ResourceNotFound',
+      );
       assert.equal(env.emulator.state.resource(id), undefined);
       assert.equal(fault.seen, 2);
       assert.equal(fault.hits, 1);
@@ -203,8 +234,12 @@ describe('throttling', () => {
     env.emulator.throttle.enable({ write: { capacity: 3, refillPerSecond: 1 } });
     try {
       const results = [];
-      for (let n = 0; n < 4; n++) results.push(await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: `app-${n}` } }));
-      assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 429]);
+      for (let n = 0; n < 4; n++)
+        results.push(await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: `app-${n}` } }));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200, 200, 429],
+      );
       assert.deepEqual(
         results.slice(0, 3).map((r) => r.headers['x-ms-ratelimit-remaining-subscription-writes']),
         ['2', '1', '0'],
@@ -248,9 +283,17 @@ describe('throttling', () => {
       for (const [n, who] of [app, other, app, other].entries()) {
         const r = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: `app-g${n}` }, principal: who });
         assert.equal(r.status, 200);
-        seen.push([r.headers['x-ms-ratelimit-remaining-subscription-writes'] as string, r.headers['x-ms-ratelimit-remaining-subscription-global-writes'] as string]);
+        seen.push([
+          r.headers['x-ms-ratelimit-remaining-subscription-writes'] as string,
+          r.headers['x-ms-ratelimit-remaining-subscription-global-writes'] as string,
+        ]);
       }
-      assert.deepEqual(seen, [['49', '3'], ['49', '2'], ['48', '1'], ['48', '0']]);
+      assert.deepEqual(seen, [
+        ['49', '3'],
+        ['49', '2'],
+        ['48', '1'],
+        ['48', '0'],
+      ]);
       // The app's own bucket still holds 48 tokens, yet the emptied global bucket throttles it.
       const refused = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { kind: 'app-refused' } });
       assert.equal(refused.status, 429);

@@ -1,21 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { governedResourcesQuery, roleAssignmentsOfPrincipalsQuery } from '../../src/sweep/queries';
-import { rawArm } from '../support/raw-arm';
-import { useEmulator } from '../support/emulator-fixture';
+import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { type GeneratedEstate, SyntheticEstate } from '../../tools/arm-emulator/generated-estate';
 import { key } from '../../tools/arm-emulator/state';
+import { useEmulator } from '../support/emulator-fixture';
+import { rawArm } from '../support/raw-arm';
 
 const env = useEmulator();
 const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
 const SCOPE = {
-  resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps', 'Microsoft.Compute/virtualMachines', 'Microsoft.Compute/virtualMachineScaleSets', 'Microsoft.ContainerInstance/containerGroups'] as const,
+  resourceTypes: [
+    'Microsoft.Web/sites',
+    'Microsoft.App/containerApps',
+    'Microsoft.Compute/virtualMachines',
+    'Microsoft.Compute/virtualMachineScaleSets',
+    'Microsoft.ContainerInstance/containerGroups',
+  ] as const,
   resourceGroups: ['rg-*'],
 };
 
 async function readAll(query: string, subscriptions: string[], pageSize: number) {
-  const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(env.emulator.credentialFor(env.emulator.appPrincipal))), { pageSize });
+  const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(env.emulator.credentialFor(env.emulator.appPrincipal))), {
+    pageSize,
+  });
   const rows: Array<Record<string, unknown>> = [];
   const pages: number[] = [];
   for await (const page of reader.pages(query, subscriptions)) {
@@ -29,7 +37,13 @@ describe('emulator: Resource Graph over a generated estate', () => {
   it('pages a generated estate exactly as the same resources stored in the state, holding one page at a time', async () => {
     const emulator = env.emulator;
     emulator.resourceGraph.setQuota(undefined);
-    const estate = new SyntheticEstate({ subscriptions: 3, resourceGroupsPerSubscription: 4, resources: 120, driftPercent: 20, tenantId: emulator.state.tenantId });
+    const estate = new SyntheticEstate({
+      subscriptions: 3,
+      resourceGroupsPerSubscription: 4,
+      resources: 120,
+      driftPercent: 20,
+      tenantId: emulator.state.tenantId,
+    });
     estate.addContainersTo(emulator.state);
     const subs = estate.subscriptionIds;
     const query = governedResourcesQuery({ ...SCOPE, resourceTypes: [...SCOPE.resourceTypes] });
@@ -60,7 +74,13 @@ describe('emulator: Resource Graph over a generated estate', () => {
   it('totalRecords counts the whole result; an estate out of the query order fails loudly instead of paging wrongly', async () => {
     const emulator = env.emulator;
     emulator.resourceGraph.setQuota(undefined);
-    const estate = new SyntheticEstate({ subscriptions: 2, resourceGroupsPerSubscription: 2, resources: 40, driftPercent: 20, tenantId: emulator.state.tenantId });
+    const estate = new SyntheticEstate({
+      subscriptions: 2,
+      resourceGroupsPerSubscription: 2,
+      resources: 40,
+      driftPercent: 20,
+      tenantId: emulator.state.tenantId,
+    });
     const query = governedResourcesQuery({ ...SCOPE, resourceTypes: [...SCOPE.resourceTypes] });
     emulator.resourceGraph.useGeneratedEstate(estate);
     const r = await rawArm(emulator, 'POST', PATH, { body: { subscriptions: estate.subscriptionIds, query, options: { $top: 5 } } });
@@ -68,7 +88,11 @@ describe('emulator: Resource Graph over a generated estate', () => {
     assert.equal(r.json.totalRecords, 40);
     assert.equal(r.json.count, 5);
 
-    const reversed: GeneratedEstate = { size: 40, resources: (from) => [...estate.resources(0)].reverse().slice(from), roleAssignmentsOf: () => [] };
+    const reversed: GeneratedEstate = {
+      size: 40,
+      resources: (from) => [...estate.resources(0)].reverse().slice(from),
+      roleAssignmentsOf: () => [],
+    };
     emulator.resourceGraph.useGeneratedEstate(reversed);
     const bad = await rawArm(emulator, 'POST', PATH, { body: { subscriptions: estate.subscriptionIds, query, options: { $top: 5 } } });
     assert.equal(bad.status, 500);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
-import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { governedResourcesQuery } from '../../src/sweep/queries';
-import { rawArm } from '../support/raw-arm';
-import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
+import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
+import { rawArm } from '../support/raw-arm';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
@@ -18,7 +18,12 @@ function graphCalls(fromSeq: number) {
 describe('emulator: Azure Resource Graph', () => {
   before(() => {
     for (let i = 0; i < 2500; i++) {
-      seedResource(env.emulator.state, { subscriptionId: i % 2 ? SUB_A : SUB_B, resourceGroup: `rg-${i % 7}`, type: SEED_TYPES.webApp, name: `site-${String(i).padStart(4, '0')}` });
+      seedResource(env.emulator.state, {
+        subscriptionId: i % 2 ? SUB_A : SUB_B,
+        resourceGroup: `rg-${i % 7}`,
+        type: SEED_TYPES.webApp,
+        name: `site-${String(i).padStart(4, '0')}`,
+      });
     }
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'other', type: SEED_TYPES.webApp, name: 'outside' });
     seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-1', type: SEED_TYPES.virtualMachine, name: 'vm-1' });
@@ -35,7 +40,18 @@ describe('emulator: Azure Resource Graph', () => {
       pageSizes.push(page.length);
       for (const row of page) {
         assert.equal(row.type, 'microsoft.web/sites');
-        assert.deepEqual(Object.keys(row), ['id', 'name', 'type', 'location', 'resourceGroup', 'subscriptionId', 'tags', 'identity', 'managedBy', 'resourceGroupManagedBy']);
+        assert.deepEqual(Object.keys(row), [
+          'id',
+          'name',
+          'type',
+          'location',
+          'resourceGroup',
+          'subscriptionId',
+          'tags',
+          'identity',
+          'managedBy',
+          'resourceGroupManagedBy',
+        ]);
         ids.push(String(row.id));
       }
     }
@@ -49,7 +65,9 @@ describe('emulator: Azure Resource Graph', () => {
   });
 
   it('honours $top and the subscriptions of the request', async () => {
-    const r = await rawArm(env.emulator, 'POST', PATH, { body: { subscriptions: [SUB_A], query: governedResourcesQuery(SITES), options: { $top: 7 } } });
+    const r = await rawArm(env.emulator, 'POST', PATH, {
+      body: { subscriptions: [SUB_A], query: governedResourcesQuery(SITES), options: { $top: 7 } },
+    });
     assert.equal(r.status, 200);
     assert.equal(r.json.count, 7);
     assert.equal(r.json.totalRecords, 1250);
@@ -59,8 +77,13 @@ describe('emulator: Azure Resource Graph', () => {
   });
 
   it('exposes role assignments as authorizationresources with the real shape', async () => {
-    const a = env.emulator.state.grant({ principalId: '6d7e8f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f', roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${SUB_B}/resourceGroups/rg-1` });
-    const query = "authorizationresources\n| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ('6D7E8F90-1A2B-4C3D-8E4F-5A6B7C8D9E0F')";
+    const a = env.emulator.state.grant({
+      principalId: '6d7e8f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f',
+      roleDefinitionGuid: ROLE.reader,
+      scope: `/subscriptions/${SUB_B}/resourceGroups/rg-1`,
+    });
+    const query =
+      "authorizationresources\n| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ('6D7E8F90-1A2B-4C3D-8E4F-5A6B7C8D9E0F')";
     const r = await rawArm(env.emulator, 'POST', PATH, { body: { subscriptions: [SUB_A, SUB_B], query } });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.count, 1);
@@ -70,7 +93,10 @@ describe('emulator: Azure Resource Graph', () => {
     assert.equal(row.subscriptionId, SUB_B);
     assert.equal(row.properties.principalId, a.principalId);
     assert.equal(row.properties.scope, a.scope);
-    assert.equal(row.properties.roleDefinitionId, `/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE.reader}`);
+    assert.equal(
+      row.properties.roleDefinitionId,
+      `/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE.reader}`,
+    );
     const other = await rawArm(env.emulator, 'POST', PATH, { body: { subscriptions: [SUB_A], query } });
     assert.equal(other.json.count, 0, 'only the subscriptions asked for');
   });
@@ -103,7 +129,10 @@ describe('emulator: Azure Resource Graph', () => {
       assert.equal(r.status, 400, query);
       assert.equal(r.json.error.code, 'BadRequest');
       assert.equal(r.json.error.details[0].code, 'InvalidQuery');
-      assert.ok(r.json.error.details.some((d: { code: string }) => d.code === detail), JSON.stringify(r.json));
+      assert.ok(
+        r.json.error.details.some((d: { code: string }) => d.code === detail),
+        JSON.stringify(r.json),
+      );
     }
   });
 
@@ -127,7 +156,9 @@ describe('emulator: Azure Resource Graph', () => {
   it('the reader waits for the quota window instead of failing', async () => {
     env.emulator.resourceGraph.setQuota({ limit: 2, windowMs: 1000 });
     const throttledBefore = env.emulator.resourceGraph.throttled;
-    const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(env.emulator.credentialFor(env.emulator.appPrincipal))), { pageSize: 500 });
+    const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(env.emulator.credentialFor(env.emulator.appPrincipal))), {
+      pageSize: 500,
+    });
     const started = Date.now();
     let rows = 0;
     for await (const page of reader.pages(governedResourcesQuery(SITES), [SUB_A, SUB_B])) rows += page.length;

@@ -4,8 +4,8 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import { armClientOptions } from '../../src/azure/clients';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rejectsWith } from '../support/assertions';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 
 // The SDK's retry behaviour against injected 5xx/429 faults, read back from the emulator's request
 // log. (Split from faults.test.ts because the default policy's real delays take seconds.)
@@ -48,7 +48,10 @@ describe('SDK retries against injected faults', () => {
       const got = await env.clients().resources.resources.getById(id, WEB_API);
       assert.equal(got.id, id);
       const calls = callsTo(seq, 'web-503');
-      assert.deepEqual(calls.map((c) => c.status), [503, 200]);
+      assert.deepEqual(
+        calls.map((c) => c.status),
+        [503, 200],
+      );
       assert.ok(calls[1]!.at - calls[0]!.at >= 1000 - CLOCK_SLACK_MS, `retried after ${calls[1]!.at - calls[0]!.at} ms`);
     } finally {
       fault.remove();
@@ -57,16 +60,29 @@ describe('SDK retries against injected faults', () => {
 
   it('a 500 without Retry-After is retried once, after an exponential-backoff delay', async () => {
     const id = webApp('rg-500', 'web-500');
-    const fault = env.emulator.faults.add({ path: 'web-500', times: 1, action: { kind: 'error', status: 500, code: 'InternalServerError' } });
+    const fault = env.emulator.faults.add({
+      path: 'web-500',
+      times: 1,
+      action: { kind: 'error', status: 500, code: 'InternalServerError' },
+    });
     try {
       const seq = env.emulator.lastSeq;
       const got = await env.clients().resources.resources.getById(id, WEB_API);
       assert.equal(got.id, id);
       const calls = callsTo(seq, 'web-500');
-      assert.deepEqual(calls.map((c) => [c.status, c.errorCode]), [[500, 'InternalServerError'], [200, undefined]]);
+      assert.deepEqual(
+        calls.map((c) => [c.status, c.errorCode]),
+        [
+          [500, 'InternalServerError'],
+          [200, undefined],
+        ],
+      );
       // Observed with the pinned SDK: the first retry waits 0.4-0.8 s (exactly 400 ms when
       // Math.random() returns 0), i.e. never less than 40% of the 1 s base delay.
-      assert.ok(calls[1]!.at - calls[0]!.at >= MIN_BACKOFF_FRACTION * 1000 - CLOCK_SLACK_MS, `retried after ${calls[1]!.at - calls[0]!.at} ms`);
+      assert.ok(
+        calls[1]!.at - calls[0]!.at >= MIN_BACKOFF_FRACTION * 1000 - CLOCK_SLACK_MS,
+        `retried after ${calls[1]!.at - calls[0]!.at} ms`,
+      );
     } finally {
       fault.remove();
     }
@@ -76,7 +92,11 @@ describe('SDK retries against injected faults', () => {
     const id = webApp('rg-500s', 'web-500s');
     const retryDelayInMs = 60;
     const client = new ResourceManagementClient(env.emulator.credentialFor(env.emulator.appPrincipal), SUB_A, {
-      ...armClientOptions({ endpoint: env.emulator.url, ca: env.emulator.ca, credential: env.emulator.credentialFor(env.emulator.appPrincipal) }),
+      ...armClientOptions({
+        endpoint: env.emulator.url,
+        ca: env.emulator.ca,
+        credential: env.emulator.credentialFor(env.emulator.appPrincipal),
+      }),
       retryOptions: { maxRetries: 3, retryDelayInMs },
     });
     const fault = env.emulator.faults.add({ path: 'web-500s', action: { kind: 'error', status: 500, code: 'InternalServerError' } });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ManagedIdentityCredential } from '@azure/identity';
 import { isRestError } from '@azure/core-rest-pipeline';
+import { ManagedIdentityCredential } from '@azure/identity';
 import { createArmClients } from '../../src/azure/clients';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
@@ -30,7 +30,10 @@ describe('real SDK clients against the emulator', () => {
     assert.equal(again.id, first.id);
     const listed = [];
     for await (const a of authorization.roleAssignments.listForScope(rg, { filter: `principalId eq '${target.id}'` })) listed.push(a);
-    assert.deepEqual(listed.map((a) => a.name), [name]);
+    assert.deepEqual(
+      listed.map((a) => a.name),
+      [name],
+    );
     // The same grant under another name is a conflict the product treats as done.
     await assert.rejects(authorization.roleAssignments.create(rg, randomUUID(), params), (e: unknown) => {
       assert.ok(isRestError(e));
@@ -59,7 +62,12 @@ describe('real SDK clients against the emulator', () => {
     grantAppOwner();
     const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'web-1' });
     const { resources } = env.clients();
-    const updated = await resources.resources.beginUpdateByIdAndWait(id, '2024-04-01', { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 });
+    const updated = await resources.resources.beginUpdateByIdAndWait(
+      id,
+      '2024-04-01',
+      { identity: { type: 'SystemAssigned' } },
+      { updateIntervalInMs: 10 },
+    );
     assert.match(updated.identity?.principalId ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(updated.identity?.tenantId, env.emulator.state.tenantId);
     assert.ok(env.emulator.state.directory.get(updated.identity!.principalId!), 'the principal exists in the directory');
@@ -76,7 +84,12 @@ describe('real SDK clients against the emulator', () => {
       identity: { type: 'UserAssigned', userAssignedIdentities: { [ua.id]: {} } },
     });
     const { resources } = env.clients();
-    const updated = await resources.resources.beginUpdateByIdAndWait(id, '2024-07-01', { identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 10 });
+    const updated = await resources.resources.beginUpdateByIdAndWait(
+      id,
+      '2024-07-01',
+      { identity: { type: 'SystemAssigned' } },
+      { updateIntervalInMs: 10 },
+    );
     assert.equal(updated.identity?.type, 'SystemAssigned');
     assert.equal(updated.identity?.userAssignedIdentities, undefined);
     const kept = await resources.resources.beginUpdateByIdAndWait(
@@ -94,18 +107,31 @@ describe('real SDK clients against the emulator', () => {
     grantAppOwner();
     env.emulator.lro.durationMs = 50;
     try {
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aca', type: SEED_TYPES.containerApp, name: 'ca-1' });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-aca',
+        type: SEED_TYPES.containerApp,
+        name: 'ca-1',
+      });
       const { resources } = env.clients();
       const before = env.emulator.lastSeq;
       // ContainerApps_Update's body is a ContainerApp, whose location is required (ContainerApps.json).
-      const poller = await resources.resources.beginUpdateById(id, '2024-03-01', { location: 'westeurope', identity: { type: 'SystemAssigned' } }, { updateIntervalInMs: 20 });
+      const poller = await resources.resources.beginUpdateById(
+        id,
+        '2024-03-01',
+        { location: 'westeurope', identity: { type: 'SystemAssigned' } },
+        { updateIntervalInMs: 20 },
+      );
       const result = await poller.pollUntilDone();
       assert.match(result.identity?.principalId ?? '', /^[0-9a-f-]{36}$/);
       assert.equal(result.properties && (result.properties as { provisioningState?: string }).provisioningState, 'Succeeded');
       const calls = env.emulator.requestsSince(before);
       assert.equal(calls[0]!.method, 'PATCH');
       assert.equal(calls[0]!.status, 202);
-      assert.ok(calls.slice(1).every((c) => c.method === 'GET' && /containerappOperationResults/i.test(c.path)), 'polls go to the Location URL');
+      assert.ok(
+        calls.slice(1).every((c) => c.method === 'GET' && /containerappOperationResults/i.test(c.path)),
+        'polls go to the Location URL',
+      );
       assert.equal(calls.at(-1)!.status, 200);
     } finally {
       env.emulator.lro.durationMs = 0;
@@ -114,7 +140,12 @@ describe('real SDK clients against the emulator', () => {
 
   it('a principal without rights gets 403 AuthorizationFailed', async () => {
     const stranger = env.emulator.state.directory.create({ displayName: 'stranger' });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-403', type: SEED_TYPES.webApp, name: 'web-403' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-403',
+      type: SEED_TYPES.webApp,
+      name: 'web-403',
+    });
     const { resources } = env.clients(stranger);
     await assert.rejects(resources.resources.getById(id, '2024-04-01'), (e: unknown) => {
       assert.ok(isRestError(e));
@@ -127,8 +158,17 @@ describe('real SDK clients against the emulator', () => {
 
   it('a 429 with Retry-After is retried by the SDK', async () => {
     grantAppOwner();
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-429', type: SEED_TYPES.webApp, name: 'web-429' });
-    const fault = env.emulator.faults.add({ path: 'web-429', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-429',
+      type: SEED_TYPES.webApp,
+      name: 'web-429',
+    });
+    const fault = env.emulator.faults.add({
+      path: 'web-429',
+      times: 1,
+      action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 },
+    });
     const started = Date.now();
     const got = await env.clients().resources.resources.getById(id, '2024-04-01');
     assert.equal(got.id, id);

@@ -18,10 +18,19 @@ const EXAMPLES: Record<keyof typeof SEED_TYPES, { file: string; pick?: (body: an
   deploymentSlot: { file: 'web/resource-manager/Microsoft.Web/stable/2024-04-01/examples/GetWebAppSlot.json' },
   containerApp: { file: 'app/resource-manager/Microsoft.App/stable/2024-03-01/examples/ContainerApps_Get.json' },
   containerAppJob: { file: 'app/resource-manager/Microsoft.App/stable/2024-03-01/examples/Job_Get.json' },
-  virtualMachine: { file: 'compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/examples/virtualMachineExamples/VirtualMachine_Get.json' },
-  scaleSet: { file: 'compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/examples/virtualMachineScaleSetExamples/VirtualMachineScaleSet_Get_WithUserData.json' },
-  containerGroup: { file: 'containerinstance/resource-manager/Microsoft.ContainerInstance/stable/2023-05-01/examples/ContainerGroupsList.json', pick: (b) => b.value[0] },
-  managedCluster: { file: 'containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-09-01/examples/ManagedClustersGet.json' },
+  virtualMachine: {
+    file: 'compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/examples/virtualMachineExamples/VirtualMachine_Get.json',
+  },
+  scaleSet: {
+    file: 'compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/examples/virtualMachineScaleSetExamples/VirtualMachineScaleSet_Get_WithUserData.json',
+  },
+  containerGroup: {
+    file: 'containerinstance/resource-manager/Microsoft.ContainerInstance/stable/2023-05-01/examples/ContainerGroupsList.json',
+    pick: (b) => b.value[0],
+  },
+  managedCluster: {
+    file: 'containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-09-01/examples/ManagedClustersGet.json',
+  },
 };
 
 /**
@@ -66,7 +75,11 @@ describe('emulator seeds agree with the official RP examples', () => {
   for (const [label, type] of Object.entries(SEED_TYPES) as [keyof typeof SEED_TYPES, string][]) {
     it(`${type}: shared property paths have the example's types; the example's top-level shape is present`, (t) => {
       const state = new EmulatorState();
-      const ua = seedUserAssignedIdentity(state, { subscriptionId: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', name: 'id' });
+      const ua = seedUserAssignedIdentity(state, {
+        subscriptionId: '00000000-0000-4000-8000-000000000001',
+        resourceGroup: 'rg',
+        name: 'id',
+      });
       const id = seedResource(state, {
         subscriptionId: '00000000-0000-4000-8000-000000000001',
         resourceGroup: 'rg',
@@ -79,13 +92,16 @@ describe('emulator seeds agree with the official RP examples', () => {
       const seedPaths = typedPaths(seed);
       const examplePaths = typedPaths(official);
       const shared = [...seedPaths.keys()].filter((p) => examplePaths.has(p));
-      const mismatched = shared.filter((p) => seedPaths.get(p) !== examplePaths.get(p)).map((p) => `${p}: seed ${seedPaths.get(p)}, example ${examplePaths.get(p)}`);
+      const mismatched = shared
+        .filter((p) => seedPaths.get(p) !== examplePaths.get(p))
+        .map((p) => `${p}: seed ${seedPaths.get(p)}, example ${examplePaths.get(p)}`);
       assert.deepEqual(mismatched, []);
       assert.ok(shared.length >= 8, `the seed shares only ${shared.length} property paths with the example`);
       const missingTop = Object.keys(official).filter((k) => !OPTIONAL_TOP_LEVEL.has(k) && !(k in seed));
       assert.deepEqual(missingTop, [], 'top-level members of the example missing from the seed');
       const notInExample = [...seedPaths.keys()].filter((p) => !examplePaths.has(p) && !p.startsWith('identity'));
-      if (notInExample.length > 0) t.diagnostic(`seed paths the example does not show (checked against the SDK model instead): ${notInExample.join(', ')}`);
+      if (notInExample.length > 0)
+        t.diagnostic(`seed paths the example does not show (checked against the SDK model instead): ${notInExample.join(', ')}`);
     });
 
     it(`${type}: the official example and the seed both pass the RP model check`, () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { rawArm } from '../support/raw-arm';
 import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
+import { rawArm } from '../support/raw-arm';
 
 const env = useEmulator({ lro: { durationMs: 50, retryAfterSeconds: 0 } });
 const WEB_API = '2024-04-01';
@@ -17,13 +17,21 @@ const slotBody = (site: string) => ({
 
 describe('emulator: deployment slots (a child of the site)', () => {
   before(() => {
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.owner,
+      scope: `/subscriptions/${SUB_A}`,
+    });
     env.emulator.state.addResourceGroup(SUB_A, RG);
   });
 
   it('refuses every verb on a slot of a site that does not exist: 404 ParentResourceNotFound, as ARM does', async () => {
     const slot = `${sites}/no-such-site/slots/staging?api-version=${WEB_API}`;
-    for (const [method, body] of [['PUT', slotBody('no-such-site')], ['PATCH', { identity: { type: 'SystemAssigned' } }], ['GET', undefined]] as const) {
+    for (const [method, body] of [
+      ['PUT', slotBody('no-such-site')],
+      ['PATCH', { identity: { type: 'SystemAssigned' } }],
+      ['GET', undefined],
+    ] as const) {
       const r = await rawArm(env.emulator, method, slot, { body });
       assert.equal(r.status, 404, method);
       assert.deepEqual(r.json.error, {
@@ -35,7 +43,13 @@ describe('emulator: deployment slots (a child of the site)', () => {
   });
 
   it("a slot's identity is its own: PATCH (WebApps_UpdateSlot) answers at once, the site keeps none", async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.deploymentSlot, parent: 'web-shop', name: 'staging' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.deploymentSlot,
+      parent: 'web-shop',
+      name: 'staging',
+    });
     const site = `${sites}/web-shop`;
     assert.equal(id, `${site}/slots/staging`);
     const r = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { identity: { type: 'SystemAssigned' } } });
@@ -47,7 +61,9 @@ describe('emulator: deployment slots (a child of the site)', () => {
     assert.equal(r.json.type, 'Microsoft.Web/sites/slots');
     assert.equal(env.emulator.state.resource(site)!.body.identity, undefined, "the site's identity is untouched");
     // The RP's spelling only: Container Apps' "SystemAssigned,UserAssigned" is not the Web enum.
-    const wrong = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, { body: { identity: { type: 'SystemAssigned,UserAssigned', userAssignedIdentities: {} } } });
+    const wrong = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${WEB_API}`, {
+      body: { identity: { type: 'SystemAssigned,UserAssigned', userAssignedIdentities: {} } },
+    });
     assert.equal(wrong.status, 400);
     assert.deepEqual(await takeSpecViolations(env.emulator), []);
   });
@@ -68,17 +84,29 @@ describe('emulator: deployment slots (a child of the site)', () => {
 
 describe('emulator: Container Apps jobs', () => {
   before(() => {
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}` });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.owner,
+      scope: `/subscriptions/${SUB_A}`,
+    });
   });
 
   it('Jobs_Update is a merge patch answered 202 + Location (no Azure-AsyncOperation), polled until it returns the job', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.containerAppJob, name: 'nightly-export' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.containerAppJob,
+      name: 'nightly-export',
+    });
     const before = structuredClone(env.emulator.state.resource(id)!.body.properties);
     const r = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${APP_API}`, { body: { identity: { type: 'SystemAssigned' } } });
     assert.equal(r.status, 202);
     assert.equal(r.headers['azure-asyncoperation'], undefined);
     const location = String(r.headers.location);
-    assert.match(location, /\/providers\/Microsoft\.App\/locations\/westeurope\/containerappsjobOperationResults\/[^/?]+\?api-version=2024-03-01$/);
+    assert.match(
+      location,
+      /\/providers\/Microsoft\.App\/locations\/westeurope\/containerappsjobOperationResults\/[^/?]+\?api-version=2024-03-01$/,
+    );
     let poll = await rawArm(env.emulator, 'GET', location.slice(env.emulator.url.length));
     while (poll.status === 202) {
       await new Promise((done) => setTimeout(done, 20));
@@ -88,19 +116,35 @@ describe('emulator: Container Apps jobs', () => {
     assert.equal(poll.json.id, id);
     assert.equal(poll.json.identity.type, 'SystemAssigned');
     assert.ok(poll.json.identity.principalId);
-    assert.deepEqual({ ...poll.json.properties, provisioningState: 'x' }, { ...before, provisioningState: 'x' }, 'a merge patch of identity keeps the template');
+    assert.deepEqual(
+      { ...poll.json.properties, provisioningState: 'x' },
+      { ...before, provisioningState: 'x' },
+      'a merge patch of identity keeps the template',
+    );
   });
 
   it('spells the combined kind as common-types v3 does ("SystemAssigned,UserAssigned") and refuses the spaced form', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.containerAppJob, name: 'spelling' });
-    const spaced = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${APP_API}`, { body: { identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: {} } } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.containerAppJob,
+      name: 'spelling',
+    });
+    const spaced = await rawArm(env.emulator, 'PATCH', `${id}?api-version=${APP_API}`, {
+      body: { identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: {} } },
+    });
     assert.equal(spaced.status, 400);
   });
 
   it('refuses a PUT without the managed environment', async () => {
-    const r = await rawArm(env.emulator, 'PUT', `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/jobs/no-env?api-version=${APP_API}`, {
-      body: { location: 'westeurope', properties: { configuration: { triggerType: 'Manual', replicaTimeout: 60 } } },
-    });
+    const r = await rawArm(
+      env.emulator,
+      'PUT',
+      `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/jobs/no-env?api-version=${APP_API}`,
+      {
+        body: { location: 'westeurope', properties: { configuration: { triggerType: 'Manual', replicaTimeout: 60 } } },
+      },
+    );
     assert.equal(r.status, 400);
     assert.match(r.json.error.message, /environmentId/);
   });

@@ -4,9 +4,14 @@ import { coverageLine, pathTemplate } from '../../tools/arm-emulator/spec-valida
 
 describe('spec coverage report', () => {
   it('names calls by their shape, without names or ids', () => {
-    assert.equal(pathTemplate('/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app'), '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Web/sites/{}');
     assert.equal(
-      pathTemplate('/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app/providers/Microsoft.Authorization/roleAssignments/g'),
+      pathTemplate('/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app'),
+      '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Web/sites/{}',
+    );
+    assert.equal(
+      pathTemplate(
+        '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app/providers/Microsoft.Authorization/roleAssignments/g',
+      ),
       '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Web/sites/{}/providers/Microsoft.Authorization/roleAssignments/{}',
     );
     assert.equal(pathTemplate('/subscriptions'), '/subscriptions');

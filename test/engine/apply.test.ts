@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRulesText } from '../../src/config';
-import { ArmCallError } from '../../src/errors';
 import { applyPlan, PartialApplyError } from '../../src/engine/apply';
 import { planRemediation } from '../../src/engine/plan';
 import type { Plan, ResourceState } from '../../src/engine/types';
+import { ArmCallError } from '../../src/errors';
 import { budget, FakeAzure, READER, rgScope, SUB, webApp } from './fake-ports';
 
 const settings = {
@@ -49,18 +49,29 @@ describe('applyPlan: the writes a plan needs, through the ports', () => {
     ]);
     assert.equal(result.principalId, 'pid-id-a1');
     assert.equal(result.grantee?.clientId, 'client-id-a1');
-    assert.deepEqual(result.observed.roleAssignments?.map((r) => r.present), [true, true]);
+    assert.deepEqual(
+      result.observed.roleAssignments?.map((r) => r.present),
+      [true, true],
+    );
     assert.ok(azure.roleAssignments.every((r) => r.description === `identity-autopilot: rule 'ua', profile 'two', for ${app.id}`));
   });
 
   it('an identity already attached: lists what its principal holds and grants only what is missing', async () => {
     const azure = new FakeAzure();
     const identityId = `/subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a2`;
-    const app = azure.add(webApp('a2', 'rg-a', { type: 'UserAssigned', userAssignedIdentities: { [identityId]: { principalId: 'ua-pid', clientId: 'ua-client' } } }));
+    const app = azure.add(
+      webApp('a2', 'rg-a', {
+        type: 'UserAssigned',
+        userAssignedIdentities: { [identityId]: { principalId: 'ua-pid', clientId: 'ua-client' } },
+      }),
+    );
     azure.roleAssignments.push({ scope: rgScope('rg-a'), roleDefinitionGuid: READER, principalId: 'ua-pid' });
     const result = await applyPlan(planFor(app), app, azure.ports(), settings, budget(), {});
     assert.deepEqual(azure.calls, [`listRoleAssignments ${SUB} ua-pid`, `createRoleAssignment ${rgScope('rg-shared')} ${READER}`]);
-    assert.deepEqual(result.actions.map((a) => a.kind), ['role-assigned']);
+    assert.deepEqual(
+      result.actions.map((a) => a.kind),
+      ['role-assigned'],
+    );
   });
 
   it('one grant refused, the other made: a partial apply that keeps what was done and what is still missing', async () => {
@@ -74,8 +85,17 @@ describe('applyPlan: the writes a plan needs, through the ports', () => {
     };
     const error = await applyPlan(planFor(app), app, ports, settings, budget(), {}).catch((e: unknown) => e);
     assert.ok(error instanceof PartialApplyError, String(error));
-    assert.deepEqual(error.partial.observed.roleAssignments?.map((r) => [r.scope, r.present]), [[rgScope('rg-a'), true], [rgScope('rg-shared'), false]]);
-    assert.deepEqual(error.partial.actions.map((a) => a.kind), ['user-assigned-identity-created', 'identity-written', 'role-assigned']);
+    assert.deepEqual(
+      error.partial.observed.roleAssignments?.map((r) => [r.scope, r.present]),
+      [
+        [rgScope('rg-a'), true],
+        [rgScope('rg-shared'), false],
+      ],
+    );
+    assert.deepEqual(
+      error.partial.actions.map((a) => a.kind),
+      ['user-assigned-identity-created', 'identity-written', 'role-assigned'],
+    );
   });
 
   it('a principal Entra has not replicated yet is retried with backoff, then granted', async () => {
@@ -89,6 +109,9 @@ describe('applyPlan: the writes a plan needs, through the ports', () => {
       return create(input, b);
     };
     const result = await applyPlan(planFor(app), app, ports, settings, budget(), {});
-    assert.deepEqual(result.observed.roleAssignments?.map((r) => r.present), [true, true]);
+    assert.deepEqual(
+      result.observed.roleAssignments?.map((r) => r.present),
+      [true, true],
+    );
   });
 });

@@ -29,7 +29,19 @@ const UA = `/subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.Manage
 
 function containerApp(identity?: unknown): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.App/containerApps/app`;
-  return { id, type: 'Microsoft.App/containerApps', subscriptionId: SUB, resourceGroup: 'rg-a', name: 'app', location: 'westeurope', tags: {}, identity: readIdentity(identity), rawBody: {}, blockers: [], dapr: { appId: 'app', environmentId: ENV } };
+  return {
+    id,
+    type: 'Microsoft.App/containerApps',
+    subscriptionId: SUB,
+    resourceGroup: 'rg-a',
+    name: 'app',
+    location: 'westeurope',
+    tags: {},
+    identity: readIdentity(identity),
+    rawBody: {},
+    blockers: [],
+    dapr: { appId: 'app', environmentId: ENV },
+  };
 }
 
 const secrets = (vaultName: string, extra: Partial<DaprComponent> = {}): DaprComponent => ({
@@ -49,7 +61,7 @@ function planned(resource: ResourceState): Plan {
   return (result as Extract<typeof result, { kind: 'plan' }>).plan;
 }
 
-describe('Dapr planning: the grants an app\'s components need', () => {
+describe("Dapr planning: the grants an app's components need", () => {
   it('a component whose target is found within bounds adds its role to a new plan; the plan given is unchanged', async () => {
     const azure = new FakeAzure();
     azure.components.push(secrets('kv1'));
@@ -59,7 +71,10 @@ describe('Dapr planning: the grants an app\'s components need', () => {
     const before = structuredClone(plan);
     const result = await planDaprGrants(plan, app, options, azure.ports(), budget());
     assert.deepEqual(plan, before);
-    assert.deepEqual(result!.plan.roleAssignments.map((r) => [r.profile, r.roleDisplayName, r.scope]), [['dapr:secrets', 'Key Vault Secrets User', VAULT]]);
+    assert.deepEqual(
+      result!.plan.roleAssignments.map((r) => [r.profile, r.roleDisplayName, r.scope]),
+      [['dapr:secrets', 'Key Vault Secrets User', VAULT]],
+    );
     assert.equal(result!.plan.dapr?.components[0]?.status, 'grants');
     assert.deepEqual(azure.calls, [`listComponents ${ENV}`, 'lookupDapr']);
   });
@@ -71,14 +86,21 @@ describe('Dapr planning: the grants an app\'s components need', () => {
     const result = await planDaprGrants(planned(app), app, options, azure.ports(), budget());
     assert.equal(result!.plan.roleAssignments.length, 0);
     assert.equal(result!.plan.dapr?.components[0]?.status, 'refused');
-    assert.deepEqual(daprFindings(result!.plan).map((f) => f.detail.split(':')[0]), ['DaprTargetNotFound']);
+    assert.deepEqual(
+      daprFindings(result!.plan).map((f) => f.detail.split(':')[0]),
+      ['DaprTargetNotFound'],
+    );
   });
 
   it('azureClientId: written only where the app holds several identities; the decisions are a value beside the plan', async () => {
     const azure = new FakeAzure();
     azure.components.push(secrets('kv1'));
     azure.daprTargets.push({ id: VAULT, type: 'Microsoft.KeyVault/vaults', name: 'kv1', tags: {} });
-    const app = containerApp({ type: 'SystemAssigned, UserAssigned', principalId: 'sys', userAssignedIdentities: { [UA]: { principalId: 'ua-pid', clientId: 'ua-client' } } });
+    const app = containerApp({
+      type: 'SystemAssigned, UserAssigned',
+      principalId: 'sys',
+      userAssignedIdentities: { [UA]: { principalId: 'ua-pid', clientId: 'ua-client' } },
+    });
     const result = (await planDaprGrants(planned(app), app, options, azure.ports(), budget()))!;
     const grantee = { role: 'resource' as const, objectId: 'ua-pid', clientId: 'ua-client', identityId: UA };
     const several = decideClientIds(result.plan, result.context, grantee, 2);

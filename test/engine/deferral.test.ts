@@ -1,18 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArmCallError } from '../../src/errors';
 import { PartialApplyError } from '../../src/engine/apply';
 import { TurnPastHandOffError, WriteStillRunningError } from '../../src/engine/call-budget';
 import { DEFAULT_BUSY_RETRY_MS, deferral, failure, handOffReason, type StoppedAt } from '../../src/engine/deferral';
+import { ArmCallError } from '../../src/errors';
 import { fakePacing, webApp } from './fake-ports';
 
 const settings = { authorizationRetryWindowMs: 30 * 60_000, maxHandOffs: 3 };
-const at = (extra: Partial<StoppedAt> = {}): StoppedAt => ({ resourceId: webApp('a').id, handOff: { transientFailures: false }, actions: [], ...extra });
-const forbidden = () => new ArmCallError('AuthorizationFailed', 'refused', 403, false, { permission: { action: 'Microsoft.Web/sites/write', scope: '/s', linked: false } });
+const at = (extra: Partial<StoppedAt> = {}): StoppedAt => ({
+  resourceId: webApp('a').id,
+  handOff: { transientFailures: false },
+  actions: [],
+  ...extra,
+});
+const forbidden = () =>
+  new ArmCallError('AuthorizationFailed', 'refused', 403, false, {
+    permission: { action: 'Microsoft.Web/sites/write', scope: '/s', linked: false },
+  });
 
 describe('hand-off decisions for an error that stops a remediation', () => {
   it('a write still running: hand off with its operation, to be polled and not written again', () => {
-    const why = handOffReason(new WriteStillRunningError({ style: 'location', url: 'https://arm/op' }, 4000), at({ resource: webApp('a') }), settings, undefined);
+    const why = handOffReason(
+      new WriteStillRunningError({ style: 'location', url: 'https://arm/op' }, 4000),
+      at({ resource: webApp('a') }),
+      settings,
+      undefined,
+    );
     assert.equal(why?.reason, 'operation-running');
     assert.equal(why?.retryAfterMs, 4000);
     assert.equal(why?.next?.operation?.monitor.url, 'https://arm/op');
@@ -36,17 +49,29 @@ describe('hand-off decisions for an error that stops a remediation', () => {
   });
 
   it('transient failures: 429 and busy conflicts are handed off; others only when the trigger hands those off too', () => {
-    assert.equal(handOffReason(new ArmCallError('TooManyRequests', 'slow down', 429, true), at(), settings, undefined)?.reason, 'throttled');
-    assert.equal(handOffReason(new ArmCallError('AnotherOperationInProgress', 'busy', 409, true), at(), settings, undefined)?.retryAfterMs, DEFAULT_BUSY_RETRY_MS);
+    assert.equal(
+      handOffReason(new ArmCallError('TooManyRequests', 'slow down', 429, true), at(), settings, undefined)?.reason,
+      'throttled',
+    );
+    assert.equal(
+      handOffReason(new ArmCallError('AnotherOperationInProgress', 'busy', 409, true), at(), settings, undefined)?.retryAfterMs,
+      DEFAULT_BUSY_RETRY_MS,
+    );
     const unavailable = new ArmCallError('ServiceUnavailable', 'later', 503, true);
     assert.equal(handOffReason(unavailable, at(), settings, undefined), undefined);
     assert.equal(handOffReason(unavailable, at({ handOff: { transientFailures: true } }), settings, undefined)?.reason, 'transient');
-    assert.equal(handOffReason(new ArmCallError('BadRequest', 'no', 400, false), at({ handOff: { transientFailures: true } }), settings, undefined), undefined);
+    assert.equal(
+      handOffReason(new ArmCallError('BadRequest', 'no', 400, false), at({ handOff: { transientFailures: true } }), settings, undefined),
+      undefined,
+    );
   });
 
   it('a hand-off past the bound fails instead (authorization retries are bounded by their window only)', () => {
     const point = { resume: { attempt: 3, actions: [], principalIsNew: false }, actions: [] };
-    assert.equal(deferral(point, settings, { reason: 'resource-busy', detail: 'busy', retryAfterMs: 1 }).errors?.[0]?.code, 'HandOffLimitReached');
+    assert.equal(
+      deferral(point, settings, { reason: 'resource-busy', detail: 'busy', retryAfterMs: 1 }).errors?.[0]?.code,
+      'HandOffLimitReached',
+    );
     assert.equal(deferral(point, settings, { reason: 'authorization-propagating', detail: '403', retryAfterMs: 1 }).status, 'deferred');
     const ok = deferral({ actions: [] }, settings, { reason: 'throttled', detail: 'x', retryAfterMs: 1234.6 });
     assert.equal(ok.deferral?.retryAfterMs, 1235);

@@ -43,7 +43,19 @@ rules:
 
 export function webApp(name: string, rg = 'rg-a', identity?: unknown, extra: Partial<ResourceState> = {}): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${name}`;
-  return { id, type: 'Microsoft.Web/sites', subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags: {}, identity: readIdentity(identity), rawBody: {}, blockers: [], ...extra };
+  return {
+    id,
+    type: 'Microsoft.Web/sites',
+    subscriptionId: SUB,
+    resourceGroup: rg,
+    name,
+    location: 'westeurope',
+    tags: {},
+    identity: readIdentity(identity),
+    rawBody: {},
+    blockers: [],
+    ...extra,
+  };
 }
 
 export interface StoredRoleAssignment {
@@ -93,7 +105,10 @@ export class FakeAzure {
         },
         async writeIdentity(resource, identity: IdentityBlock, budget) {
           azure.record(`writeIdentity ${resource.id} ${identity.type}`, budget);
-          const written = readIdentity({ ...identity, principalId: identity.type.includes('SystemAssigned') ? `pid-${resource.name}` : undefined });
+          const written = readIdentity({
+            ...identity,
+            principalId: identity.type.includes('SystemAssigned') ? `pid-${resource.name}` : undefined,
+          });
           azure.resources.get(resource.id.toLowerCase())!.identity = written;
           return written;
         },
@@ -104,7 +119,7 @@ export class FakeAzure {
           azure.record(`runFollowUp ${resource.id} ${code}`, budget);
           return undefined;
         },
-        async enableWorkloadIdentity(resource, change, budget) {
+        async enableWorkloadIdentity(resource, _change, budget) {
           azure.record(`enableWorkloadIdentity ${resource.id}`, budget);
           return { oidcIssuerEnabled: true, workloadIdentityEnabled: true, issuerUrl: 'https://issuer.example/' };
         },
@@ -122,11 +137,19 @@ export class FakeAzure {
       roleAssignments: {
         async listForPrincipal(subscriptionId, principalId, budget) {
           azure.record(`listRoleAssignments ${subscriptionId} ${principalId}`, budget);
-          return azure.roleAssignments.filter((r) => r.principalId === principalId && r.scope.toLowerCase().startsWith(`/subscriptions/${subscriptionId.toLowerCase()}`));
+          return azure.roleAssignments.filter(
+            (r) => r.principalId === principalId && r.scope.toLowerCase().startsWith(`/subscriptions/${subscriptionId.toLowerCase()}`),
+          );
         },
         async create(input, budget) {
           azure.record(`createRoleAssignment ${input.scope} ${input.roleDefinitionId.split('/').pop()}`, budget);
-          azure.roleAssignments.push({ scope: input.scope, roleDefinitionGuid: input.roleDefinitionId.split('/').pop()!, principalId: input.principalId, name: input.name, description: input.description });
+          azure.roleAssignments.push({
+            scope: input.scope,
+            roleDefinitionGuid: input.roleDefinitionId.split('/').pop()!,
+            principalId: input.principalId,
+            name: input.name,
+            description: input.description,
+          });
           return { status: 'created', id: `${input.scope}/providers/Microsoft.Authorization/roleAssignments/${input.name}` };
         },
       },
@@ -155,7 +178,13 @@ export class FakeAzure {
         },
         async create(input, budget) {
           azure.record(`createCosmos ${input.accountId} ${input.roleDefinitionId.split('/').pop()}`, budget);
-          azure.cosmos.push({ accountId: input.accountId, roleDefinitionId: input.roleDefinitionId, scope: input.scope, principalId: input.principalId, name: input.name });
+          azure.cosmos.push({
+            accountId: input.accountId,
+            roleDefinitionId: input.roleDefinitionId,
+            scope: input.scope,
+            principalId: input.principalId,
+            name: input.name,
+          });
           return { status: 'created', id: `${input.accountId}/sqlRoleAssignments/${input.name}` };
         },
       },
@@ -178,7 +207,9 @@ export class FakeAzure {
 }
 
 /** A pacing port that answers what the test says, and counts bookings. */
-export function fakePacing(answers: { closedForMs?: number; bookWritesMs?: number; writeTurnMs?: number } = {}): PacingPort & { booked: number[] } {
+export function fakePacing(
+  answers: { closedForMs?: number; bookWritesMs?: number; writeTurnMs?: number } = {},
+): PacingPort & { booked: number[] } {
   const booked: number[] = [];
   return {
     booked,
@@ -188,4 +219,7 @@ export function fakePacing(answers: { closedForMs?: number; bookWritesMs?: numbe
   };
 }
 
-export const budget = (handOffAt?: number): CallBudget => ({ signal: AbortSignal.timeout(10_000), ...(handOffAt !== undefined ? { handOffAt } : {}) });
+export const budget = (handOffAt?: number): CallBudget => ({
+  signal: AbortSignal.timeout(10_000),
+  ...(handOffAt !== undefined ? { handOffAt } : {}),
+});

@@ -36,6 +36,9 @@ describe('governed subscriptions: management groups resolved through ARM, cached
   });
 
   it('without a port the rules that name management groups cannot be resolved', async () => {
-    await assert.rejects(new GovernedSubscriptions(rules, undefined).resolved(AbortSignal.timeout(1000)), (e: { code?: string }) => e.code === 'ManagementGroupsNotSupported');
+    await assert.rejects(
+      new GovernedSubscriptions(rules, undefined).resolved(AbortSignal.timeout(1000)),
+      (e: { code?: string }) => e.code === 'ManagementGroupsNotSupported',
+    );
   });
 });

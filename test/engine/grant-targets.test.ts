@@ -10,8 +10,20 @@ const plan = (consentTag?: string) =>
   ({
     resourceId: webApp('app').id,
     roleAssignments: [
-      { profile: 'p', role: { kind: 'builtin', roleDefinitionGuid: 'g', displayName: 'R' }, roleDisplayName: 'R', scope: VAULT, target: { types: ['Microsoft.KeyVault/vaults'], ...(consentTag ? { consentTag } : {}) } },
-      { profile: 'q', role: { kind: 'builtin', roleDefinitionGuid: 'h', displayName: 'S' }, roleDisplayName: 'S', scope: VAULT, target: { types: ['Microsoft.KeyVault/vaults'], ...(consentTag ? { consentTag } : {}) } },
+      {
+        profile: 'p',
+        role: { kind: 'builtin', roleDefinitionGuid: 'g', displayName: 'R' },
+        roleDisplayName: 'R',
+        scope: VAULT,
+        target: { types: ['Microsoft.KeyVault/vaults'], ...(consentTag ? { consentTag } : {}) },
+      },
+      {
+        profile: 'q',
+        role: { kind: 'builtin', roleDefinitionGuid: 'h', displayName: 'S' },
+        roleDisplayName: 'S',
+        scope: VAULT,
+        target: { types: ['Microsoft.KeyVault/vaults'], ...(consentTag ? { consentTag } : {}) },
+      },
     ],
   }) as unknown as Plan;
 
@@ -28,9 +40,26 @@ describe('grant targets a tag chose: proven by reading them before any write', (
   });
 
   it('missing, of another type, or not consenting: refused with its own code', async () => {
-    await assert.rejects(verifyGrantTargets(plan(), targets(undefined).port, budget()), (e: { code?: string }) => e.code === 'GrantTargetNotFound');
-    await assert.rejects(verifyGrantTargets(plan(), targets({ id: VAULT, type: 'Microsoft.Storage/storageAccounts', tags: {} }).port, budget()), (e: { code?: string }) => e.code === 'GrantTargetTypeNotAllowed');
-    await assert.rejects(verifyGrantTargets(plan('grants-to'), targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': 'someone-else' } }).port, budget()), (e: { code?: string }) => e.code === 'GrantTargetNotConsented');
-    await verifyGrantTargets(plan('grants-to'), targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': SUB } }).port, budget());
+    await assert.rejects(
+      verifyGrantTargets(plan(), targets(undefined).port, budget()),
+      (e: { code?: string }) => e.code === 'GrantTargetNotFound',
+    );
+    await assert.rejects(
+      verifyGrantTargets(plan(), targets({ id: VAULT, type: 'Microsoft.Storage/storageAccounts', tags: {} }).port, budget()),
+      (e: { code?: string }) => e.code === 'GrantTargetTypeNotAllowed',
+    );
+    await assert.rejects(
+      verifyGrantTargets(
+        plan('grants-to'),
+        targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': 'someone-else' } }).port,
+        budget(),
+      ),
+      (e: { code?: string }) => e.code === 'GrantTargetNotConsented',
+    );
+    await verifyGrantTargets(
+      plan('grants-to'),
+      targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': SUB } }).port,
+      budget(),
+    );
   });
 });

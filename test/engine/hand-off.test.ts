@@ -19,13 +19,19 @@ describe('hand-off: what the next attempt carries on from, and when', () => {
     const written = [{ kind: 'identity-written' as const, from: 'None', to: 'SystemAssigned' }];
     assert.equal(nextResumePoint(undefined, written, systemAssignedByUs, {}).principalIsNew, true);
     assert.equal(nextResumePoint(undefined, written, existing, {}).principalIsNew, false);
-    const granted = [...written, { kind: 'role-assigned' as const, scope: '/s', roleDefinitionId: '/d', role: 'Reader', assignmentId: '/a' }];
+    const granted = [
+      ...written,
+      { kind: 'role-assigned' as const, scope: '/s', roleDefinitionId: '/d', role: 'Reader', assignmentId: '/a' },
+    ];
     assert.equal(nextResumePoint(undefined, granted, systemAssignedByUs, {}).principalIsNew, false);
   });
 
   it('403 retries grow from a 120th of the window, at most a sixth, never past its end; other transients from 15 s to 5 min', () => {
     const window = 30 * 60_000;
-    assert.deepEqual([1, 2, 3, 10].map((n) => authorizationRetryDelayMs(window, n, 0)), [15_000, 30_000, 60_000, 300_000]);
+    assert.deepEqual(
+      [1, 2, 3, 10].map((n) => authorizationRetryDelayMs(window, n, 0)),
+      [15_000, 30_000, 60_000, 300_000],
+    );
     assert.equal(authorizationRetryDelayMs(window, 10, window - 1000), 1000);
     assert.deepEqual([1, 2, 6, 20].map(transientRetryDelayMs), [15_000, 30_000, 300_000, 300_000]);
   });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bookingPastHandOff, MAX_PACED_DELAY_MS, pacedDelayMs, RESUMED_HOLD_MS, resumedTurnTooFar, throttledPastHandOff } from '../../src/engine/pacing';
+import {
+  bookingPastHandOff,
+  MAX_PACED_DELAY_MS,
+  pacedDelayMs,
+  RESUMED_HOLD_MS,
+  resumedTurnTooFar,
+  throttledPastHandOff,
+} from '../../src/engine/pacing';
 import { fakePacing, SUB } from './fake-ports';
 
 describe('pacing decisions: wait inside the delivery, or hand the rest to the queue', () => {

@@ -5,12 +5,24 @@ import type { Plan } from '../../src/engine/types';
 
 const plan = {
   resourceId: '/r',
-  roleAssignments: [{ profile: 'p', role: { kind: 'builtin', roleDefinitionGuid: 'g', displayName: 'Reader' }, roleDefinitionGuid: 'g', roleDisplayName: 'Reader', scope: '/s' }],
+  roleAssignments: [
+    {
+      profile: 'p',
+      role: { kind: 'builtin', roleDefinitionGuid: 'g', displayName: 'Reader' },
+      roleDefinitionGuid: 'g',
+      roleDisplayName: 'Reader',
+      scope: '/s',
+    },
+  ],
   dataPlaneRoleAssignments: [
     { kind: 'cosmos-sql', source: 'p', accountId: '/a', roleDefinitionGuid: '1', roleDisplayName: 'R', scope: '/a' },
     { kind: 'cosmos-sql', source: 'p', accountId: '/a', roleDefinitionGuid: '2', roleDisplayName: 'W', scope: '/a' },
   ],
-  dapr: { appId: 'app', environmentId: '/env', components: [{ name: 'c', id: '/env/C', componentType: 't', status: 'grants', targets: [], problems: [] }] },
+  dapr: {
+    appId: 'app',
+    environmentId: '/env',
+    components: [{ name: 'c', id: '/env/C', componentType: 't', status: 'grants', targets: [], problems: [] }],
+  },
 } as unknown as Plan;
 
 describe('plan report: the plan joined with what was observed, for the outcome', () => {
@@ -22,7 +34,10 @@ describe('plan report: the plan joined with what was observed, for the outcome',
       daprClientIds: new Map([['/env/c', { action: 'none' as const, detail: 'one identity' }]]),
     });
     assert.equal(report.roleAssignments[0]!.present, true);
-    assert.deepEqual(report.dataPlaneRoleAssignments!.map((d) => d.present), [true, false]);
+    assert.deepEqual(
+      report.dataPlaneRoleAssignments!.map((d) => d.present),
+      [true, false],
+    );
     assert.equal(report.dapr!.components[0]!.clientId?.detail, 'one identity');
     assert.deepEqual(plan, before);
   });

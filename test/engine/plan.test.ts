@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { resourceFacts, resourceTypeHandler } from '../../src/azure/resource-types';
 import { parseRulesText, type SupportedResourceType } from '../../src/config';
 import { roleAssignmentName } from '../../src/engine/assignment-name';
 import { readIdentity } from '../../src/engine/identity-state';
 import { planRemediation } from '../../src/engine/plan';
 import type { ResourceState } from '../../src/engine/types';
-import { resourceFacts, resourceTypeHandler } from '../../src/azure/resource-types';
 
 const SUB = '33333333-3333-4333-8333-333333333333';
 const rules = parseRulesText(
@@ -37,10 +37,28 @@ rules:
 );
 
 /** A resource as the resource port reads it: the type's module supplies the facts from the body. */
-function resource(type: SupportedResourceType, rg: string, name: string, identity?: unknown, tags: Record<string, string> = {}, properties: Record<string, unknown> = {}): ResourceState {
+function resource(
+  type: SupportedResourceType,
+  rg: string,
+  name: string,
+  identity?: unknown,
+  tags: Record<string, string> = {},
+  properties: Record<string, unknown> = {},
+): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/${rg}/providers/${type}/${name}`;
   const body = { identity, properties };
-  return { id, type, subscriptionId: SUB, resourceGroup: rg, name, location: 'westeurope', tags, identity: readIdentity(identity), rawBody: body, ...resourceFacts(resourceTypeHandler(type)!, body) };
+  return {
+    id,
+    type,
+    subscriptionId: SUB,
+    resourceGroup: rg,
+    name,
+    location: 'westeurope',
+    tags,
+    identity: readIdentity(identity),
+    rawBody: body,
+    ...resourceFacts(resourceTypeHandler(type)!, body),
+  };
 }
 
 const UA1 = `/subscriptions/${SUB}/resourceGroups/rg-x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing`;
@@ -52,7 +70,8 @@ function plan(r: ResourceState, requested?: string[]) {
 }
 
 function aksRules(aksPrincipal: 'kubelet' | 'cluster', kind: 'SystemAssigned' | 'UserAssigned' = 'SystemAssigned') {
-  const identity = kind === 'SystemAssigned' ? '{ kind: SystemAssigned }' : '{ kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }';
+  const identity =
+    kind === 'SystemAssigned' ? '{ kind: SystemAssigned }' : '{ kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }';
   return parseRulesText(
     `
 version: 1
@@ -70,12 +89,22 @@ rules:
   );
 }
 
-const KUBELET = { resourceId: `/subscriptions/${SUB}/resourceGroups/MC_rg-a_aks_westeurope/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool`, clientId: 'kubelet-client', objectId: 'kubelet-object' };
-const MI_CLUSTER = { identity: { type: 'SystemAssigned', principalId: 'cluster-pid' }, properties: { servicePrincipalProfile: { clientId: 'msi' }, identityProfile: { kubeletidentity: KUBELET } } };
+const KUBELET = {
+  resourceId: `/subscriptions/${SUB}/resourceGroups/MC_rg-a_aks_westeurope/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool`,
+  clientId: 'kubelet-client',
+  objectId: 'kubelet-object',
+};
+const MI_CLUSTER = {
+  identity: { type: 'SystemAssigned', principalId: 'cluster-pid' },
+  properties: { servicePrincipalProfile: { clientId: 'msi' }, identityProfile: { kubeletidentity: KUBELET } },
+};
 const SP_CLUSTER = { identity: undefined, properties: { servicePrincipalProfile: { clientId: '5a3f1c2e-0000-4000-8000-000000000001' } } };
 
 function planAks(cluster: { identity?: unknown; properties: Record<string, unknown> }, rulesConfig: ReturnType<typeof aksRules>) {
-  const result = planRemediation(resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', cluster.identity, {}, cluster.properties), rulesConfig);
+  const result = planRemediation(
+    resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', cluster.identity, {}, cluster.properties),
+    rulesConfig,
+  );
   assert.equal(result.kind, 'plan', JSON.stringify(result));
   return (result as Extract<typeof result, { kind: 'plan' }>).plan;
 }
@@ -86,7 +115,12 @@ describe('planRemediation: AKS principals (facts from the type module, never the
     assert.equal(p.identity.action, 'none');
     assert.equal(p.userAssignedIdentity, undefined);
     assert.deepEqual(p.principal, { kind: 'existing', principalId: 'kubelet-object', identity: 'UserAssigned' });
-    assert.deepEqual(p.grantee, { role: 'kubelet', objectId: 'kubelet-object', clientId: 'kubelet-client', identityId: KUBELET.resourceId });
+    assert.deepEqual(p.grantee, {
+      role: 'kubelet',
+      objectId: 'kubelet-object',
+      clientId: 'kubelet-client',
+      identityId: KUBELET.resourceId,
+    });
     assert.deepEqual(p.blockers, []);
   });
 
@@ -100,7 +134,11 @@ describe('planRemediation: AKS principals (facts from the type module, never the
   it('blocks a service-principal cluster whichever principal the rule chooses: it is never migrated', () => {
     for (const choice of ['kubelet', 'cluster'] as const) {
       const p = planAks(SP_CLUSTER, aksRules(choice));
-      assert.deepEqual(p.blockers.map((b) => b.code), ['ServicePrincipalCluster'], choice);
+      assert.deepEqual(
+        p.blockers.map((b) => b.code),
+        ['ServicePrincipalCluster'],
+        choice,
+      );
       assert.match(p.blockers[0]!.remedy ?? '', /node-image/);
     }
   });
@@ -123,7 +161,9 @@ describe('planRemediation: AKS principals (facts from the type module, never the
 
 describe('planRemediation (pure)', () => {
   it('adds the system-assigned identity and keeps every user-assigned one', () => {
-    const p = plan(resource('Microsoft.Web/sites', 'rg-a', 'web', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'p' } } }));
+    const p = plan(
+      resource('Microsoft.Web/sites', 'rg-a', 'web', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'p' } } }),
+    );
     assert.deepEqual(p.identity, {
       action: 'write',
       from: 'UserAssigned',
@@ -141,7 +181,10 @@ describe('planRemediation (pure)', () => {
 
   it('leaves an AKS cluster that has a user-assigned identity alone (one identity kind at a time)', () => {
     const p = planRemediation(
-      resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', { type: 'UserAssigned', userAssignedIdentities: { [UA1]: { principalId: 'ua-pid' } } }),
+      resource('Microsoft.ContainerService/managedClusters', 'rg-a', 'aks', {
+        type: 'UserAssigned',
+        userAssignedIdentities: { [UA1]: { principalId: 'ua-pid' } },
+      }),
       aksRules('cluster', 'SystemAssigned'),
     );
     assert.equal(p.kind, 'plan');
@@ -154,14 +197,31 @@ describe('planRemediation (pure)', () => {
   it('ensures and attaches the user-assigned identity a rule names, next to a system-assigned one', () => {
     const p = plan(resource('Microsoft.App/containerApps', 'rg-ua', 'orders', { type: 'SystemAssigned', principalId: 'sys' }));
     const uaId = `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders`;
-    assert.deepEqual(p.userAssignedIdentity, { action: 'ensure', id: uaId, subscriptionId: SUB, resourceGroup: 'rg-ua', name: 'id-orders', location: 'westeurope', rule: 'ua', owner: `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.App/containerApps/orders` });
-    assert.deepEqual(p.identity.action === 'write' && p.identity.to, { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uaId]: {} } });
+    assert.deepEqual(p.userAssignedIdentity, {
+      action: 'ensure',
+      id: uaId,
+      subscriptionId: SUB,
+      resourceGroup: 'rg-ua',
+      name: 'id-orders',
+      location: 'westeurope',
+      rule: 'ua',
+      owner: `/subscriptions/${SUB}/resourceGroups/rg-ua/providers/Microsoft.App/containerApps/orders`,
+    });
+    assert.deepEqual(p.identity.action === 'write' && p.identity.to, {
+      type: 'SystemAssigned, UserAssigned',
+      userAssignedIdentities: { [uaId]: {} },
+    });
     assert.deepEqual(p.principal, { kind: 'user-assigned', identityId: uaId });
   });
 
   it('needs nothing for an identity that is already attached (ids compared case-insensitively)', () => {
     const uaId = `/subscriptions/${SUB}/resourcegroups/rg-ua/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID-ORDERS`;
-    const p = plan(resource('Microsoft.App/containerApps', 'rg-ua', 'orders', { type: 'UserAssigned', userAssignedIdentities: { [uaId]: { principalId: 'ua' } } }));
+    const p = plan(
+      resource('Microsoft.App/containerApps', 'rg-ua', 'orders', {
+        type: 'UserAssigned',
+        userAssignedIdentities: { [uaId]: { principalId: 'ua' } },
+      }),
+    );
     assert.equal(p.identity.action, 'none');
     assert.equal(p.userAssignedIdentity, undefined);
   });
@@ -180,7 +240,10 @@ describe('planRemediation (pure)', () => {
     const vault = `/subscriptions/${SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv`;
     const ok = plan(resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'vault', 'kv-id': vault }));
     assert.ok(ok.roleAssignments.some((r) => r.scope === vault));
-    const owner = planRemediation(resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'Owner' }), rules);
+    const owner = planRemediation(
+      resource('Microsoft.Web/sites', 'rg-a', 'web', undefined, { 'identity-autopilot-profiles': 'Owner' }),
+      rules,
+    );
     assert.deepEqual([owner.kind, owner.kind === 'invalid' && owner.code], ['invalid', 'UnknownProfile']);
     const caller = planRemediation(resource('Microsoft.Web/sites', 'rg-ua', 'web'), rules, { requestedProfiles: ['vault'] });
     assert.deepEqual([caller.kind, caller.kind === 'invalid' && caller.code], ['invalid', 'ProfileNotSelectable']);
@@ -192,13 +255,16 @@ describe('planRemediation (pure)', () => {
   });
 
   it('skips what is not governed, with the reason', () => {
-    const other = { ...resource('Microsoft.Web/sites', 'rg-a', 'web'), id: `/subscriptions/44444444-4444-4444-8444-444444444444/resourceGroups/rg-a/providers/Microsoft.Web/sites/web` };
+    const other = {
+      ...resource('Microsoft.Web/sites', 'rg-a', 'web'),
+      id: `/subscriptions/44444444-4444-4444-8444-444444444444/resourceGroups/rg-a/providers/Microsoft.Web/sites/web`,
+    };
     const r = planRemediation(other, rules);
     assert.deepEqual([r.kind, r.kind === 'skip' && r.reason], ['skip', 'subscription-not-governed']);
   });
 });
 
-describe('type blockers and the rule\'s consent', () => {
+describe("type blockers and the rule's consent", () => {
   const restart = { code: 'RestartNotAllowed', detail: 'the write restarts the workload', waivedBy: 'allowRestart' as const };
   const secret = { code: 'RequiresRedeploy', detail: 'write-only secrets' };
   const consenting = parseRulesText(
@@ -213,7 +279,10 @@ rules:
 `,
     'consent.yaml',
   );
-  const aci = (blockers: ResourceState['blockers'], identity?: unknown) => ({ ...resource('Microsoft.ContainerInstance/containerGroups', 'rg-a', 'aci', identity), blockers });
+  const aci = (blockers: ResourceState['blockers'], identity?: unknown) => ({
+    ...resource('Microsoft.ContainerInstance/containerGroups', 'rg-a', 'aci', identity),
+    blockers,
+  });
 
   it('a blocker waived by allowRestart stays without the consent and is lifted with it; other blockers stay', () => {
     assert.deepEqual(plan(aci([restart])).blockers, [restart]);
@@ -235,12 +304,16 @@ describe('roleAssignmentName', () => {
     assert.notEqual(a, roleAssignmentName('/subscriptions/x/resourcegroups/rg', 'abc', 'other-role'));
   });
 
-  it('a platform-managed resource (its own managedBy, or its group\'s) is skipped before any rule is matched', () => {
-    const managed = { ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'pool'), managedBy: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks' };
+  it("a platform-managed resource (its own managedBy, or its group's) is skipped before any rule is matched", () => {
+    const managed = {
+      ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'pool'),
+      managedBy: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks',
+    };
     assert.deepEqual(planRemediation(managed, rules).kind === 'skip' && planRemediation(managed, rules), {
       kind: 'skip',
       reason: 'platform-managed',
-      detail: "the resource is managed by '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks' (managedBy is set); changes belong to that service",
+      detail:
+        "the resource is managed by '/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/managedClusters/aks' (managedBy is set); changes belong to that service",
     });
     const inGroup = { ...resource('Microsoft.Web/sites', 'MC_rg_aks_westeurope', 'web'), resourceGroupManagedBy: 'aks' };
     const result = planRemediation(inGroup, rules);
@@ -248,8 +321,16 @@ describe('roleAssignmentName', () => {
   });
 
   it("lists the type's follow-up after an identity write, run only when the rule opts in; none without a write", () => {
-    const need = { code: 'UpgradeInstances', optIn: 'upgradeInstances' as const, detail: 'instances keep the old model', remedy: 'upgrade them' };
-    const withNeed = (identity?: unknown) => ({ ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'vmss', identity), followUp: need });
+    const need = {
+      code: 'UpgradeInstances',
+      optIn: 'upgradeInstances' as const,
+      detail: 'instances keep the old model',
+      remedy: 'upgrade them',
+    };
+    const withNeed = (identity?: unknown) => ({
+      ...resource('Microsoft.Compute/virtualMachineScaleSets', 'rg-a', 'vmss', identity),
+      followUp: need,
+    });
     assert.deepEqual(plan(withNeed()).followUps, [{ ...need, run: false }]);
     const optedIn = parseRulesText(
       `

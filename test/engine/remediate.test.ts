@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArmCallError, ResourceGoneError } from '../../src/errors';
 import { TurnPastHandOffError, WriteStillRunningError } from '../../src/engine/call-budget';
-import { handOffTime, Remediator, type RemediationRequest, type RemediatorSettings } from '../../src/engine/remediate';
+import { handOffTime, type RemediationRequest, Remediator, type RemediatorSettings } from '../../src/engine/remediate';
+import { ArmCallError, ResourceGoneError } from '../../src/errors';
 import { FakeAzure, fakePacing, READER, rgScope, rules, SUB, webApp } from './fake-ports';
 
 const settings: RemediatorSettings = {
@@ -13,7 +13,12 @@ const settings: RemediatorSettings = {
   conflictBackoff: { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
 };
 
-const request = (resourceId: string, extra: Partial<RemediationRequest> = {}): RemediationRequest => ({ resourceId, correlationId: 'c-1', mode: 'apply', ...extra });
+const request = (resourceId: string, extra: Partial<RemediationRequest> = {}): RemediationRequest => ({
+  resourceId,
+  correlationId: 'c-1',
+  mode: 'apply',
+  ...extra,
+});
 
 describe('Remediator: the steps of one remediation against fake ports', () => {
   it('an id that is no ARM id fails before any call', async () => {
@@ -46,9 +51,16 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     const app = azure.add(webApp('w1'));
     const outcome = await new Remediator(rules, azure.ports(), settings).remediate(request(app.id));
     assert.equal(outcome.status, 'remediated', JSON.stringify(outcome.errors));
-    assert.deepEqual(azure.calls, [`read ${app.id}`, `writeIdentity ${app.id} SystemAssigned`, `createRoleAssignment ${rgScope('rg-a')} ${READER}`]);
+    assert.deepEqual(azure.calls, [
+      `read ${app.id}`,
+      `writeIdentity ${app.id} SystemAssigned`,
+      `createRoleAssignment ${rgScope('rg-a')} ${READER}`,
+    ]);
     assert.equal(azure.roleAssignments[0]?.description, `identity-autopilot: rule 'web', profile 'reader', for ${app.id}`);
-    assert.deepEqual(outcome.actions.map((a) => a.kind), ['identity-written', 'role-assigned']);
+    assert.deepEqual(
+      outcome.actions.map((a) => a.kind),
+      ['identity-written', 'role-assigned'],
+    );
     assert.equal(outcome.principalId, 'pid-w1');
     // The outcome's plan shows what was observed; the plan itself was not changed.
     assert.equal((outcome.plan!.roleAssignments[0] as { present?: boolean }).present, true);
@@ -75,7 +87,10 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     assert.match(planned.skipped.at(-1)!.detail, /plan mode/);
     const report = await remediator.remediate(request(reported.id));
     assert.match(report.skipped.at(-1)!.detail, /rule 'report' is report-only/);
-    assert.ok(azure.calls.every((c) => !/^(writeIdentity|createRoleAssignment)/.test(c)), azure.calls.join('\n'));
+    assert.ok(
+      azure.calls.every((c) => !/^(writeIdentity|createRoleAssignment)/.test(c)),
+      azure.calls.join('\n'),
+    );
   });
 
   it('the budget of every port call carries the hand-off time when the trigger can hand off, and none otherwise', async () => {
@@ -94,7 +109,9 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
   it('a subscription ARM throttles past the hand-off time is handed off before any call', async () => {
     const azure = new FakeAzure();
     const app = azure.add(webApp('w5'));
-    const outcome = await new Remediator(rules, azure.ports(fakePacing({ closedForMs: 60_000 })), settings).remediate(request(app.id, { handOff: { transientFailures: false } }));
+    const outcome = await new Remediator(rules, azure.ports(fakePacing({ closedForMs: 60_000 })), settings).remediate(
+      request(app.id, { handOff: { transientFailures: false } }),
+    );
     assert.equal(outcome.status, 'deferred');
     assert.equal(outcome.deferral?.reason, 'throttled');
     assert.equal(outcome.deferral?.retryAfterMs, 60_000);
@@ -105,7 +122,9 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     const azure = new FakeAzure();
     const app = azure.add(webApp('w6'));
     const pacing = fakePacing({ bookWritesMs: 45_000 });
-    const outcome = await new Remediator(rules, azure.ports(pacing), settings).remediate(request(app.id, { handOff: { transientFailures: false } }));
+    const outcome = await new Remediator(rules, azure.ports(pacing), settings).remediate(
+      request(app.id, { handOff: { transientFailures: false } }),
+    );
     assert.equal(outcome.status, 'deferred');
     assert.equal(outcome.deferral?.retryAfterMs, 20_000);
     assert.deepEqual(pacing.booked, [2], 'the identity write and one role assignment');
@@ -118,7 +137,9 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     azure.faults.set('writeIdentity', () => {
       throw new TurnPastHandOffError(7000);
     });
-    const outcome = await new Remediator(rules, azure.ports(fakePacing()), settings).remediate(request(app.id, { handOff: { transientFailures: false } }));
+    const outcome = await new Remediator(rules, azure.ports(fakePacing()), settings).remediate(
+      request(app.id, { handOff: { transientFailures: false } }),
+    );
     assert.equal(outcome.status, 'deferred');
     assert.equal(outcome.deferral?.reason, 'throttled');
     assert.equal(outcome.deferral?.retryAfterMs, 7000);
@@ -128,7 +149,13 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     const azure = new FakeAzure();
     const app = azure.add(webApp('w8'));
     azure.faults.set('writeIdentity', () => {
-      throw new ArmCallError('AuthorizationFailed', "does not have authorization to perform action 'Microsoft.Web/sites/write' over scope '/x'", 403, false, { permission: { action: 'Microsoft.Web/sites/write', scope: '/x', linked: false } });
+      throw new ArmCallError(
+        'AuthorizationFailed',
+        "does not have authorization to perform action 'Microsoft.Web/sites/write' over scope '/x'",
+        403,
+        false,
+        { permission: { action: 'Microsoft.Web/sites/write', scope: '/x', linked: false } },
+      );
     });
     const outcome = await new Remediator(rules, azure.ports(), settings).remediate(request(app.id));
     assert.equal(outcome.status, 'failed');
@@ -157,14 +184,16 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     assert.equal(second.identityBefore, 'None');
   });
 
-  it('a busy resource is deferred for its type\'s wait before any write; hand-offs are bounded', async () => {
+  it("a busy resource is deferred for its type's wait before any write; hand-offs are bounded", async () => {
     const azure = new FakeAzure();
     const app = azure.add(webApp('w10', 'rg-a', undefined, { provisioningState: 'Updating', busyRetryMs: 30_000 }));
     const remediator = new Remediator(rules, azure.ports(), { ...settings, maxHandOffs: 2 });
     const first = await remediator.remediate(request(app.id, { handOff: { transientFailures: false } }));
     assert.equal(first.deferral?.reason, 'resource-busy');
     assert.equal(first.deferral?.retryAfterMs, 30_000);
-    const third = await remediator.remediate(request(app.id, { handOff: { transientFailures: false }, resume: { attempt: 2, actions: [], principalIsNew: false } }));
+    const third = await remediator.remediate(
+      request(app.id, { handOff: { transientFailures: false }, resume: { attempt: 2, actions: [], principalIsNew: false } }),
+    );
     assert.equal(third.status, 'failed');
     assert.equal(third.errors[0]?.code, 'HandOffLimitReached');
     assert.ok(azure.calls.every((c) => !c.startsWith('writeIdentity')));
@@ -176,7 +205,9 @@ describe('Remediator: the steps of one remediation against fake ports', () => {
     azure.faults.set('writeIdentity', () => {
       throw new ResourceGoneError(app.id);
     });
-    const outcome = await new Remediator(rules, azure.ports(), settings).remediate(request(app.id, { handOff: { transientFailures: true } }));
+    const outcome = await new Remediator(rules, azure.ports(), settings).remediate(
+      request(app.id, { handOff: { transientFailures: true } }),
+    );
     assert.equal(outcome.status, 'gone');
     assert.equal(outcome.skipped.at(-1)?.reason, 'resource-gone');
   });

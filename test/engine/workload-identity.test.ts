@@ -24,13 +24,24 @@ rules:
 `,
   'wi-unit-test.yaml',
 );
-const settings = { principalNotFoundBackoff: { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 }, conflictBackoff: { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 } };
+const settings = {
+  principalNotFoundBackoff: { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
+  conflictBackoff: { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 },
+};
 
 function cluster(): ResourceState {
   const id = `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks`;
   return {
-    id, type: 'Microsoft.ContainerService/managedClusters', subscriptionId: SUB, resourceGroup: 'rg-aks', name: 'aks', location: 'westeurope', tags: {},
-    identity: { type: 'SystemAssigned', principalId: 'cluster-pid', userAssigned: [] }, rawBody: {}, blockers: [],
+    id,
+    type: 'Microsoft.ContainerService/managedClusters',
+    subscriptionId: SUB,
+    resourceGroup: 'rg-aks',
+    name: 'aks',
+    location: 'westeurope',
+    tags: {},
+    identity: { type: 'SystemAssigned', principalId: 'cluster-pid', userAssigned: [] },
+    rawBody: {},
+    blockers: [],
     workloadIdentity: { oidcIssuerEnabled: true, issuerUrl: 'https://issuer.example/', workloadIdentityEnabled: true },
   };
 }
@@ -65,6 +76,9 @@ describe('AKS workload identity through the grant kinds, against fake ports', ()
     const findings = await assessPlan(plan, aks, undefined, azure.ports(), budget(), 'plan mode');
     assert.equal(findings.status, 'planned');
     assert.equal(findings.workloadIdentities?.[0]?.credential.status, 'missing');
-    assert.ok(azure.calls.every((c) => !/^(ensure|put|create)/.test(c)), azure.calls.join('\n'));
+    assert.ok(
+      azure.calls.every((c) => !/^(ensure|put|create)/.test(c)),
+      azure.calls.join('\n'),
+    );
   });
 });

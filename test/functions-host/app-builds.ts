@@ -19,9 +19,16 @@ export const SOURCE_BUILD = join(__dirname, '.app-build');
 
 /** The deployed package's app root (host.json, package.json, dist/src/functions/index.js). */
 export function packagedApp(): string {
-  cachedBuild(PACKAGE_BUILD, [...SOURCES(), ...filesUnder(join(REPO_ROOT, 'scripts', 'build')), ...filesUnder(join(REPO_ROOT, 'config'))], (out) => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build', 'package.mjs'), '--out', out, '--no-zip', '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  });
+  cachedBuild(
+    PACKAGE_BUILD,
+    [...SOURCES(), ...filesUnder(join(REPO_ROOT, 'scripts', 'build')), ...filesUnder(join(REPO_ROOT, 'config'))],
+    (out) => {
+      execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build', 'package.mjs'), '--out', out, '--no-zip', '--quiet'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    },
+  );
   return join(PACKAGE_BUILD, 'package');
 }
 
@@ -30,8 +37,19 @@ export function sourceApp(): string {
   cachedBuild(SOURCE_BUILD, SOURCES(), (out) => {
     mkdirSync(out, { recursive: true });
     const tsconfig = join(out, 'tsconfig.json');
-    writeFileSync(tsconfig, JSON.stringify({ extends: join(REPO_ROOT, 'tsconfig.json'), compilerOptions: { rootDir: REPO_ROOT, outDir: join(out, 'dist'), sourceMap: false }, include: [join(REPO_ROOT, 'src/**/*.ts'), join(REPO_ROOT, 'src/**/*.json')], exclude: [] }));
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', tsconfig], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        extends: join(REPO_ROOT, 'tsconfig.json'),
+        compilerOptions: { rootDir: REPO_ROOT, outDir: join(out, 'dist'), sourceMap: false },
+        include: [join(REPO_ROOT, 'src/**/*.ts'), join(REPO_ROOT, 'src/**/*.json')],
+        exclude: [],
+      }),
+    );
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', tsconfig], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const main = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).main as string;
     writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'identity-autopilot', private: true, main }));
     copyFileSync(join(REPO_ROOT, 'host.json'), join(out, 'host.json'));

@@ -25,7 +25,10 @@ interface Loaded {
   systemLogs: RpcLog[];
 }
 
-type FromApp = ({ kind: 'loaded' } & Loaded) | { kind: 'load-failed'; message: string } | { kind: 'invoked'; id: number; invocation: Invocation };
+type FromApp =
+  | ({ kind: 'loaded' } & Loaded)
+  | { kind: 'load-failed'; message: string }
+  | { kind: 'invoked'; id: number; invocation: Invocation };
 
 export class AppHost {
   /** The child's stdout and stderr, for assertions that nothing leaked there and for diagnostics. */
@@ -125,7 +128,11 @@ export class AppHost {
         inputData: input.inputData,
         triggerMetadata: input.triggerMetadata ?? {},
         // W3C traceparent, as the host fills RpcTraceContext.trace_parent from its Activity.
-        traceContext: { traceParent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, traceState: '', attributes: {} },
+        traceContext: {
+          traceParent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+          traceState: '',
+          attributes: {},
+        },
       },
     };
     const answered = new Promise<Invocation>((resolve) => this.pending.set(id, resolve));

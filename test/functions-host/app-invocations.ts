@@ -19,7 +19,16 @@ import { SUB_A, takeSpecViolations, useEmulator } from '../support/emulator-fixt
 import { AppHost } from './app-host';
 import { emulatorAppSettings } from './app-settings';
 import type { RpcLog } from './rpc';
-import { bindingsOf, eventGridRequest, type HttpCall, httpAnswer, httpRequest, queueRequest, timerRequest, triggerBindingName } from './rpc-requests';
+import {
+  bindingsOf,
+  eventGridRequest,
+  type HttpCall,
+  httpAnswer,
+  httpRequest,
+  queueRequest,
+  timerRequest,
+  triggerBindingName,
+} from './rpc-requests';
 
 const REPO = join(__dirname, '..', '..');
 const sampleSettings = JSON.parse(readFileSync(join(REPO, 'local.settings.sample.json'), 'utf8')).Values as Record<string, string>;
@@ -155,7 +164,12 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       }
 
       it('a transient failure is handed to the remediation queue and the invocation succeeds (no Event Grid redelivery), with no secret in it', async () => {
-        const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-rpc-503' });
+        const id = seedResource(env.emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-apps',
+          type: SEED_TYPES.webApp,
+          name: 'web-rpc-503',
+        });
         const fault = env.emulator.faults.add({
           path: 'web-rpc-503',
           method: 'PATCH',
@@ -184,7 +198,9 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       it('an event that is not JSON is rejected with a clear reason, not retried, and writes nothing', async () => {
         const before = env.emulator.lastSeq;
         const trigger = triggerBindingName(app.fn('resourceWriteSuccess'));
-        const { response, logs } = await app.invoke('resourceWriteSuccess', { inputData: [{ name: trigger, data: { string: 'not an event' } }] });
+        const { response, logs } = await app.invoke('resourceWriteSuccess', {
+          inputData: [{ name: trigger, data: { string: 'not an event' } }],
+        });
         assert.equal(env.emulator.requestsSince(before, { writesOnly: true }).length, 0);
         // Permanent: retrying cannot fix it, so the invocation succeeds (no redelivery storm) and says why.
         assert.equal(response.result.status, 'success', JSON.stringify(response.result));
@@ -196,12 +212,20 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
 
     describe('HTTP trigger through RpcHttp', () => {
       const call = (name: string, request: HttpCall) =>
-        app.invoke(name, httpRequest(app.fn(name), { ...request, headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL, ...request.headers } }));
+        app.invoke(
+          name,
+          httpRequest(app.fn(name), { ...request, headers: { 'x-ms-client-principal': OPERATOR_PRINCIPAL, ...request.headers } }),
+        );
       const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
         call('remediationsPost', { method: 'POST', path: 'remediations', headers, body });
 
       it('POST plan, POST apply, then GET the ledger entry by request id', async () => {
-        const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-http', type: SEED_TYPES.webApp, name: 'web-rpc-http' });
+        const id = seedResource(env.emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-http',
+          type: SEED_TYPES.webApp,
+          name: 'web-rpc-http',
+        });
         const before = env.emulator.lastSeq;
         const plan = httpAnswer((await post(JSON.stringify({ resourceId: id, mode: 'plan' }))).response.returnValue);
         assert.equal(plan.status, 200, plan.text);
@@ -224,7 +248,12 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       });
 
       const rejections: Array<[string, () => ReturnType<typeof post>, number, string]> = [
-        ['a body without a content type', () => post(JSON.stringify({ resourceId: '/subscriptions/x', mode: 'plan' }), {}), 415, 'UnsupportedMediaType'],
+        [
+          'a body without a content type',
+          () => post(JSON.stringify({ resourceId: '/subscriptions/x', mode: 'plan' }), {}),
+          415,
+          'UnsupportedMediaType',
+        ],
         ['an oversize body', () => post(JSON.stringify({ mode: 'plan', pad: 'x'.repeat(40_000) })), 413, 'BodyTooLarge'],
         ['invalid JSON', () => post('{"resourceId": '), 400, 'InvalidJson'],
       ];
@@ -246,9 +275,21 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
       let queued: string | undefined;
 
       it('a timer invocation (TimerInfo as the host serialises it) runs a sweep; isPastDue is honoured', async () => {
-        const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-rpc-sweep' });
-        const ScheduleStatus = { Last: '2026-01-01T00:00:00+00:00', Next: '2026-01-01T00:05:00+00:00', LastUpdated: '2026-01-01T00:00:00+00:00' };
-        const { response, logs } = await app.invoke('complianceSweep', timerRequest(app.fn('complianceSweep'), { ScheduleStatus, IsPastDue: true }));
+        const id = seedResource(env.emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-apps',
+          type: SEED_TYPES.webApp,
+          name: 'web-rpc-sweep',
+        });
+        const ScheduleStatus = {
+          Last: '2026-01-01T00:00:00+00:00',
+          Next: '2026-01-01T00:05:00+00:00',
+          LastUpdated: '2026-01-01T00:00:00+00:00',
+        };
+        const { response, logs } = await app.invoke(
+          'complianceSweep',
+          timerRequest(app.fn('complianceSweep'), { ScheduleStatus, IsPastDue: true }),
+        );
         assert.equal(response.result.status, 'success', JSON.stringify(response.result));
         const events = userRecords(logs);
         assert.ok(
@@ -262,7 +303,9 @@ export function describeAppInvocations(label: string, appDir: () => string): voi
         // The sweep queued the non-compliant resource on the remediation queue (Azurite).
         const queue = new QueueClient(storage.azurite.connectionString, sweepSettings(settings).queueName);
         const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-        queued = receivedMessageItems.map((m) => m.messageText).find((t) => t.includes(id.replace(/\/resourceGroups\//, '/resourcegroups/')) || t.includes(id));
+        queued = receivedMessageItems
+          .map((m) => m.messageText)
+          .find((t) => t.includes(id.replace(/\/resourceGroups\//, '/resourcegroups/')) || t.includes(id));
         assert.ok(queued, `the sweep queued ${id}`);
       });
 

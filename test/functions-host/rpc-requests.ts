@@ -83,7 +83,10 @@ export function httpRequest(fn: FunctionMetadata, call: HttpCall): InvocationInp
  * its .NET property names as TypedData.json (Azure/azure-webjobs-sdk-extensions
  * src/WebJobs.Extensions/Extensions/Timers/TimerInfo.cs); the library camel-cases it for the handler.
  */
-export function timerRequest(fn: FunctionMetadata, timerInfo: { IsPastDue: boolean; ScheduleStatus?: Record<string, string> | null }): InvocationInput {
+export function timerRequest(
+  fn: FunctionMetadata,
+  timerInfo: { IsPastDue: boolean; ScheduleStatus?: Record<string, string> | null },
+): InvocationInput {
   const info = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, ...timerInfo };
   return { inputData: [{ name: triggerBindingName(fn), data: json(info) }] };
 }

@@ -25,7 +25,10 @@ describe('the tsc build and the deployed package', () => {
     const rules = join(mkdtempSync(join(tmpdir(), 'functions-app-')), 'rules.yaml');
     writeFileSync(rules, TRIGGER_RULES);
     const env = { AUTOPILOT_RULES_PATH: rules };
-    const [source, packaged] = await Promise.all([AppHost.start({ appDir: sourceApp(), env }), AppHost.start({ appDir: packagedApp(), env })]);
+    const [source, packaged] = await Promise.all([
+      AppHost.start({ appDir: sourceApp(), env }),
+      AppHost.start({ appDir: packagedApp(), env }),
+    ]);
     try {
       const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
       assert.deepEqual(source.functions.map(registration).sort(byName), packaged.functions.map(registration).sort(byName));

@@ -4,12 +4,12 @@ import type { Autopilot } from '../../src/app/composition';
 import { renderLedger, renderOutcome } from '../../src/cli/render';
 import { ROLE } from '../../tools/arm-emulator';
 import { concurrentWrite } from '../../tools/arm-emulator/etags';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { call } from '../support/http-api';
 import { aksRules as rules } from './rules.fixture';
 
@@ -26,24 +26,42 @@ const READER = ROLE.reader;
 function cluster(resourceGroup: string, name: string, options: { servicePrincipalClientId?: string } = {}) {
   const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup, type: SEED_TYPES.managedCluster, name, ...options });
   const body = env.emulator.state.resource(id)!.body;
-  return { id, body, kubelet: body.properties.identityProfile?.kubeletidentity as { resourceId: string; clientId: string; objectId: string } | undefined };
+  return {
+    id,
+    body,
+    kubelet: body.properties.identityProfile?.kubeletidentity as { resourceId: string; clientId: string; objectId: string } | undefined,
+  };
 }
 
 /** POST /api/remediations through the real HTTP trigger, as an authorised Entra caller; the parsed answer. */
 async function post(app: Autopilot, body: unknown): Promise<any> {
-  return (await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(body) } })).body;
+  return (
+    await call(app, 'remediationsPost', {
+      method: 'POST',
+      url: 'http://localhost/api/remediations',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify(body) },
+    })
+  ).body;
 }
 
-const rolesOf = (principalId: string) => env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid }));
+const rolesOf = (principalId: string) =>
+  env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid }));
 /** Writes (PUT/PATCH/DELETE) addressed to the cluster itself since `seq`. */
-const clusterWrites = (seq: number, id: string) => env.emulator.requestsSince(seq, { writesOnly: true }).filter((r) => r.path.toLowerCase() === id.toLowerCase());
+const clusterWrites = (seq: number, id: string) =>
+  env.emulator.requestsSince(seq, { writesOnly: true }).filter((r) => r.path.toLowerCase() === id.toLowerCase());
 
 describe('AKS: the identity pods actually use', () => {
   let kubeletApp: Autopilot;
   let clusterApp: Autopilot;
   before(() => {
     grantAppOwner(env.emulator);
-    const ledger = { ...EASY_AUTH_ON, AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'akstest', AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` };
+    const ledger = {
+      ...EASY_AUTH_ON,
+      AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
+      AUTOPILOT_LEDGER_TABLE: 'akstest',
+      AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events`,
+    };
     kubeletApp = buildApp(env, rulesFor(rules('kubelet')), {}, ledger);
     clusterApp = buildApp(env, rulesFor(rules('cluster')), {}, ledger);
   });
@@ -68,7 +86,7 @@ describe('AKS: the identity pods actually use', () => {
     assert.equal(d.outcome!.principalId, kubelet.objectId);
     // The outcome event.
     const event = env.emulator.topic.received.slice(topicBefore).find((r) => String(r.event.subject).toLowerCase() === id.toLowerCase());
-    assert.deepEqual((event?.event.data as { grantee?: unknown }).grantee, expected);
+    assert.deepEqual((event!.event.data as { grantee?: unknown }).grantee, expected);
     // The ledger (Table storage, as deployed).
     const [entry] = await kubeletApp.ledger.byResourceId(d.outcome!.resourceId, 1);
     assert.deepEqual(entry?.grantee, expected);
@@ -77,8 +95,14 @@ describe('AKS: the identity pods actually use', () => {
     assert.equal(answer.outcome.status, 'compliant');
     assert.deepEqual(answer.outcome.grantee, expected);
     assert.deepEqual(answer.outcome.plan.grantee, expected);
-    assert.match(renderOutcome(answer.outcome, answer.requestId), new RegExp(`principal: kubelet identity, objectId ${kubelet.objectId}, clientId ${kubelet.clientId}`));
-    assert.match(renderOutcome(d.outcome as never, 'req-1'), new RegExp(`principal: kubelet identity, objectId ${kubelet.objectId}, clientId ${kubelet.clientId}`));
+    assert.match(
+      renderOutcome(answer.outcome, answer.requestId),
+      new RegExp(`principal: kubelet identity, objectId ${kubelet.objectId}, clientId ${kubelet.clientId}`),
+    );
+    assert.match(
+      renderOutcome(d.outcome as never, 'req-1'),
+      new RegExp(`principal: kubelet identity, objectId ${kubelet.objectId}, clientId ${kubelet.clientId}`),
+    );
     assert.match(renderLedger(id, [entry!]), new RegExp(`kubelet identity, objectId ${kubelet.objectId}`));
   });
 
@@ -96,12 +120,17 @@ describe('AKS: the identity pods actually use', () => {
 
   for (const choice of ['kubelet', 'cluster'] as const) {
     it(`a service-principal cluster is blocked with the reason, and nothing is written (aksPrincipal: ${choice})`, async () => {
-      const { id } = cluster(`rg-aks-sp-${choice}`, `aks-sp-${choice}`, { servicePrincipalClientId: '5a3f1c2e-0000-4000-8000-000000000001' });
+      const { id } = cluster(`rg-aks-sp-${choice}`, `aks-sp-${choice}`, {
+        servicePrincipalClientId: '5a3f1c2e-0000-4000-8000-000000000001',
+      });
       const seq = env.emulator.lastSeq;
       const d = await deliver(choice === 'kubelet' ? kubeletApp : clusterApp, resourceWriteEvent({ resourceId: id }));
       assert.equal(d.error, undefined, 'acknowledged: a blocked cluster is not retried');
       assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
-      assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['ServicePrincipalCluster']);
+      assert.deepEqual(
+        d.outcome!.blockers.map((b: { code: string }) => b.code),
+        ['ServicePrincipalCluster'],
+      );
       assert.match(d.outcome!.blockers[0].detail, /kubelet/);
       assert.match(d.outcome!.blockers[0].remedy, /node-image/);
       assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }), [], 'no write at all: no identity, no role');
@@ -109,17 +138,25 @@ describe('AKS: the identity pods actually use', () => {
     });
   }
 
-  it('the one cluster write: a stale ETag gets 412, the product reads again and PUTs with the new ETag, keeping the other writer\'s change', async () => {
+  it("the one cluster write: a stale ETag gets 412, the product reads again and PUTs with the new ETag, keeping the other writer's change", async () => {
     const app = buildApp(env, rulesFor(rules('cluster', '{ kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }')));
     const { id, body, kubelet } = cluster('rg-aks-ua', 'aks-ua');
     const kubeletBefore = structuredClone(body.properties.identityProfile);
     // Another client writes the cluster just before our first PUT arrives.
-    const fault = env.emulator.faults.add({ method: 'PUT', path: `/managedClusters/aks-ua`, times: 1, action: { kind: 'run', run: (state) => concurrentWrite(state, id) } });
+    const fault = env.emulator.faults.add({
+      method: 'PUT',
+      path: `/managedClusters/aks-ua`,
+      times: 1,
+      action: { kind: 'run', run: (state) => concurrentWrite(state, id) },
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     fault.remove();
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const calls = env.emulator.requestsSince(seq).filter((r) => r.path.toLowerCase() === id.toLowerCase()).map((r) => `${r.method} ${r.status}`);
+    const calls = env.emulator
+      .requestsSince(seq)
+      .filter((r) => r.path.toLowerCase() === id.toLowerCase())
+      .map((r) => `${r.method} ${r.status}`);
     assert.deepEqual(calls, ['GET 200', 'PUT 412', 'GET 200', 'PUT 200']);
     const after = env.emulator.state.resource(id)!.body;
     assert.equal(after.tags['changed-by'], 'another-client', 'the concurrent change is not overwritten');

@@ -6,6 +6,7 @@ import { renderLedger, renderOutcome } from '../../src/cli/render';
 import { federatedCredentialName, workloadIdentityName } from '../../src/engine/workload-identity';
 import { ROLE } from '../../tools/arm-emulator';
 import { concurrentWrite } from '../../tools/arm-emulator/etags';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { credentialsOf, seedFederatedCredential } from '../../tools/arm-emulator/handlers/federated-credentials';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { key } from '../../tools/arm-emulator/state';
@@ -14,7 +15,6 @@ import { useAzurite } from '../support/azurite';
 import { grantDerived } from '../support/derived-grants';
 import { EASY_AUTH_ON } from '../support/easy-auth';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { call } from '../support/http-api';
 import { rgReaderRules } from './rules.fixture';
 
@@ -53,15 +53,24 @@ function cluster(resourceGroup: string, name: string, enabled: boolean): Cluster
   return { id, body: env.emulator.state.resource(id)!.body };
 }
 
-const uaId = (rg: string, name: string) => `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+const uaId = (rg: string, name: string) =>
+  `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 const identityOf = (c: Cluster, rg: string, sa: string) => {
   const [ns, name] = sa.split('/') as [string, string];
   return uaId(rg, workloadIdentityName(c.id, ns, name));
 };
-const rolesOf = (principalId: string) => env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid }));
+const rolesOf = (principalId: string) =>
+  env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid }));
 
 async function post(app: Autopilot, body: unknown): Promise<any> {
-  return (await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(body) } })).body;
+  return (
+    await call(app, 'remediationsPost', {
+      method: 'POST',
+      url: 'http://localhost/api/remediations',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify(body) },
+    })
+  ).body;
 }
 
 describe('AKS workload identity: a federated credential per service account, from the rules only', () => {
@@ -75,8 +84,16 @@ describe('AKS workload identity: a federated credential per service account, fro
       'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
     ]);
     assert.ok(derived.actions.includes('Microsoft.ManagedIdentity/userAssignedIdentities/write'));
-    assert.ok(!derived.actions.some((a) => a.includes('federatedIdentityCredentials')), 'the engine role itself holds no federated credential right');
-    const settings = { ...EASY_AUTH_ON, AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'akswi', AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events` };
+    assert.ok(
+      !derived.actions.some((a) => a.includes('federatedIdentityCredentials')),
+      'the engine role itself holds no federated credential right',
+    );
+    const settings = {
+      ...EASY_AUTH_ON,
+      AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
+      AUTOPILOT_LEDGER_TABLE: 'akswi',
+      AUTOPILOT_OUTCOME_TOPIC_ENDPOINT: `${env.emulator.url}/api/events`,
+    };
     app = buildApp(env, config, {}, settings);
     optInApp = buildApp(env, rules('enableOnCluster: true'), {}, settings);
   });
@@ -91,7 +108,10 @@ describe('AKS workload identity: a federated credential per service account, fro
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
 
     const results = d.outcome!.workloadIdentities as Array<Record<string, any>>;
-    assert.deepEqual(results.map((r) => r.serviceAccount), SERVICE_ACCOUNTS);
+    assert.deepEqual(
+      results.map((r) => r.serviceAccount),
+      SERVICE_ACCOUNTS,
+    );
     for (const [i, sa] of SERVICE_ACCOUNTS.entries()) {
       const [ns, name] = sa.split('/');
       const id = identityOf(c, 'rg-wi', sa);
@@ -100,9 +120,18 @@ describe('AKS workload identity: a federated credential per service account, fro
       const credentials = [...credentialsOf(env.emulator.state, id).values()];
       assert.deepEqual(
         credentials.map((f) => ({ name: f.name, ...f.properties })),
-        [{ name: federatedCredentialName(c.id), issuer, subject: `system:serviceaccount:${ns}:${name}`, audiences: ['api://AzureADTokenExchange'] }],
+        [
+          {
+            name: federatedCredentialName(c.id),
+            issuer,
+            subject: `system:serviceaccount:${ns}:${name}`,
+            audiences: ['api://AzureADTokenExchange'],
+          },
+        ],
       );
-      assert.deepEqual(rolesOf(identity.properties.principalId), [{ scope: `/subscriptions/${SUB_A}/resourcegroups/rg-wi`, role: ROLE.reader }]);
+      assert.deepEqual(rolesOf(identity.properties.principalId), [
+        { scope: `/subscriptions/${SUB_A}/resourcegroups/rg-wi`, role: ROLE.reader },
+      ]);
       const r = results[i]!;
       assert.equal(r.identityId, id);
       assert.equal(r.clientId, identity.properties.clientId);
@@ -114,7 +143,7 @@ describe('AKS workload identity: a federated credential per service account, fro
 
     // The outcome event and the ledger carry the same clientIds.
     const event = env.emulator.topic.received.slice(topicBefore).find((r) => String(r.event.subject).toLowerCase() === c.id.toLowerCase());
-    assert.deepEqual((event?.event.data as { workloadIdentities?: unknown }).workloadIdentities, results);
+    assert.deepEqual((event!.event.data as { workloadIdentities?: unknown }).workloadIdentities, results);
     const [entry] = await app.ledger.byResourceId(c.id, 1);
     assert.deepEqual(entry?.workloadIdentities, results);
     const clientIds = results.map((r) => r.clientId as string);
@@ -128,11 +157,21 @@ describe('AKS workload identity: a federated credential per service account, fro
     const seq = env.emulator.lastSeq;
     const again = await deliver(app, resourceWriteEvent({ resourceId: c.id }));
     assert.equal(again.outcome?.status, 'compliant', JSON.stringify(again.outcome));
-    assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }).map((r) => `${r.method} ${r.path}`), [], 'no write at all');
-    assert.deepEqual(again.outcome!.workloadIdentities.map((r: any) => [r.clientId, r.credential.status]), clientIds.map((id) => [id, 'exists']));
+    assert.deepEqual(
+      env.emulator.requestsSince(seq, { writesOnly: true }).map((r) => `${r.method} ${r.path}`),
+      [],
+      'no write at all',
+    );
+    assert.deepEqual(
+      again.outcome!.workloadIdentities.map((r: any) => [r.clientId, r.credential.status]),
+      clientIds.map((id) => [id, 'exists']),
+    );
     const answer = await post(app, { resourceId: c.id, mode: 'plan' });
     assert.equal(answer.outcome.status, 'compliant');
-    assert.deepEqual(answer.outcome.workloadIdentities.map((r: any) => r.clientId), clientIds);
+    assert.deepEqual(
+      answer.outcome.workloadIdentities.map((r: any) => r.clientId),
+      clientIds,
+    );
   });
 
   it('a cluster without the OIDC issuer and workload identity is blocked with the az aks update remedy; nothing is written', async () => {
@@ -141,8 +180,14 @@ describe('AKS workload identity: a federated credential per service account, fro
     const d = await deliver(app, resourceWriteEvent({ resourceId: c.id }));
     assert.equal(d.error, undefined);
     assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
-    assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['WorkloadIdentityNotEnabled']);
-    assert.match(d.outcome!.blockers[0].remedy, /az aks update --resource-group rg-wi-off --name aks-off --enable-oidc-issuer --enable-workload-identity/);
+    assert.deepEqual(
+      d.outcome!.blockers.map((b: { code: string }) => b.code),
+      ['WorkloadIdentityNotEnabled'],
+    );
+    assert.match(
+      d.outcome!.blockers[0].remedy,
+      /az aks update --resource-group rg-wi-off --name aks-off --enable-oidc-issuer --enable-workload-identity/,
+    );
     assert.match(d.outcome!.blockers[0].remedy, /enableOnCluster: true/);
     assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }), [], 'no identity, credential, role or cluster write');
     assert.match(renderOutcome(d.outcome as never, 'req-2'), /blocked: WorkloadIdentityNotEnabled/);
@@ -150,12 +195,20 @@ describe('AKS workload identity: a federated credential per service account, fro
 
   it('opted in: enables both with one cluster PUT carrying If-Match (re-read after a concurrent writer), then writes the credentials for the new issuer', async () => {
     const c = cluster('rg-wi-optin', 'aks-optin', false);
-    const fault = env.emulator.faults.add({ method: 'PUT', path: '/managedClusters/aks-optin', times: 1, action: { kind: 'run', run: (state) => concurrentWrite(state, c.id) } });
+    const fault = env.emulator.faults.add({
+      method: 'PUT',
+      path: '/managedClusters/aks-optin',
+      times: 1,
+      action: { kind: 'run', run: (state) => concurrentWrite(state, c.id) },
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(optInApp, resourceWriteEvent({ resourceId: c.id }));
     fault.remove();
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const clusterCalls = env.emulator.requestsSince(seq).filter((r) => r.path.toLowerCase() === c.id.toLowerCase()).map((r) => `${r.method} ${r.status}`);
+    const clusterCalls = env.emulator
+      .requestsSince(seq)
+      .filter((r) => r.path.toLowerCase() === c.id.toLowerCase())
+      .map((r) => `${r.method} ${r.status}`);
     assert.deepEqual(clusterCalls, ['GET 200', 'PUT 412', 'GET 200', 'PUT 200']);
     const after = env.emulator.state.resource(c.id)!.body;
     assert.equal(after.tags['changed-by'], 'another-client', "the other writer's change is kept");
@@ -176,7 +229,10 @@ describe('AKS workload identity: a federated credential per service account, fro
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: c.id }))).outcome?.status, 'remediated');
     const id = identityOf(c, 'rg-wi-taken', SERVICE_ACCOUNTS[0]!);
     credentialsOf(env.emulator.state, id).clear();
-    const theirs = seedFederatedCredential(env.emulator.state, id, federatedCredentialName(c.id), { issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:attacker/repo:ref:refs/heads/main' });
+    const theirs = seedFederatedCredential(env.emulator.state, id, federatedCredentialName(c.id), {
+      issuer: 'https://token.actions.githubusercontent.com',
+      subject: 'repo:attacker/repo:ref:refs/heads/main',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: c.id }));
     assert.equal(d.outcome?.status, 'failed', JSON.stringify(d.outcome));
@@ -184,7 +240,10 @@ describe('AKS workload identity: a federated credential per service account, fro
     assert.equal(d.outcome!.errors[0].transient, false);
     assert.match(d.outcome!.errors[0].message, /did not write it; it is not overwritten/);
     assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }), [], 'their credential is left as it is');
-    assert.equal(credentialsOf(env.emulator.state, id).get(theirs.name.toLowerCase())!.properties.subject, 'repo:attacker/repo:ref:refs/heads/main');
+    assert.equal(
+      credentialsOf(env.emulator.state, id).get(theirs.name.toLowerCase())!.properties.subject,
+      'repo:attacker/repo:ref:refs/heads/main',
+    );
   });
 
   it('a credential write refused as concurrent (409) is retried after listing again, and lands once', async () => {
@@ -195,7 +254,9 @@ describe('AKS workload identity: a federated credential per service account, fro
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: c.id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const calls = env.emulator.requestsSince(seq).filter((r) => r.path.toLowerCase().startsWith(`${id.toLowerCase()}/federatedidentitycredentials`));
+    const calls = env.emulator
+      .requestsSince(seq)
+      .filter((r) => r.path.toLowerCase().startsWith(`${id.toLowerCase()}/federatedidentitycredentials`));
     const puts = calls.filter((r) => r.method === 'PUT').map((r) => r.status);
     assert.equal(puts.at(-1), 201);
     assert.ok(puts.slice(0, -1).length >= 1 && puts.slice(0, -1).every((s) => s === 409), JSON.stringify(puts));
@@ -208,7 +269,10 @@ describe('AKS workload identity: a federated credential per service account, fro
     const seq = env.emulator.lastSeq;
     const answer = await post(app, { resourceId: c.id, mode: 'plan' });
     assert.equal(answer.outcome.status, 'planned');
-    assert.deepEqual(answer.outcome.workloadIdentities.map((r: any) => [r.identityId, r.clientId, r.credential.status]), SERVICE_ACCOUNTS.map((sa) => [identityOf(c, 'rg-wi-plan', sa), undefined, 'missing']));
+    assert.deepEqual(
+      answer.outcome.workloadIdentities.map((r: any) => [r.identityId, r.clientId, r.credential.status]),
+      SERVICE_ACCOUNTS.map((sa) => [identityOf(c, 'rg-wi-plan', sa), undefined, 'missing']),
+    );
     assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }), []);
     assert.match(renderOutcome(answer.outcome, answer.requestId), /clientId not known yet/);
   });

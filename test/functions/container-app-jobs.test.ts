@@ -27,7 +27,12 @@ describe('Event Grid trigger: Container Apps jobs', () => {
   });
 
   it('a new job gets a system-assigned identity by merge patch, polled through Location, and its roles', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-jobs', type: SEED_TYPES.containerAppJob, name: 'nightly-export' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-jobs',
+      type: SEED_TYPES.containerAppJob,
+      name: 'nightly-export',
+    });
     const template = structuredClone(env.emulator.state.resource(id)!.body.properties.template);
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
@@ -44,6 +49,9 @@ describe('Event Grid trigger: Container Apps jobs', () => {
     const write = calls.find((c) => c.method === 'PATCH')!;
     assert.equal(write.status, 202);
     assert.deepEqual(write.body, { identity: { type: 'SystemAssigned' } }, 'JobPatchProperties has no location: the identity alone');
-    assert.ok(calls.some((c) => c.method === 'GET' && /\/containerappsjobOperationResults\//.test(c.path)), 'the Location monitor was polled');
+    assert.ok(
+      calls.some((c) => c.method === 'GET' && /\/containerappsjobOperationResults\//.test(c.path)),
+      'the Location monitor was polled',
+    );
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import type { Json } from '../../tools/arm-emulator/state';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { rgReaderRules } from './rules.fixture';
 
 const env = useEmulator();
@@ -37,12 +37,23 @@ const container = (name: string, extra: Json = {}): Json => ({
 const SECRETS: Array<{ what: string; properties: Json; field: RegExp }> = [
   {
     what: 'a secure environment variable',
-    properties: { containers: [container('web', { environmentVariables: [{ name: 'MODE', value: 'prod' }, { name: 'DB_PASSWORD', secureValue: SECRET }] })] },
+    properties: {
+      containers: [
+        container('web', {
+          environmentVariables: [
+            { name: 'MODE', value: 'prod' },
+            { name: 'DB_PASSWORD', secureValue: SECRET },
+          ],
+        }),
+      ],
+    },
     field: /containers\["web"\]\.environmentVariables\["DB_PASSWORD"\]\.secureValue/,
   },
   {
     what: 'a secure environment variable of an init container',
-    properties: { initContainers: [{ name: 'init', properties: { image: 'busybox', environmentVariables: [{ name: 'TOKEN', secureValue: SECRET }] } }] },
+    properties: {
+      initContainers: [{ name: 'init', properties: { image: 'busybox', environmentVariables: [{ name: 'TOKEN', secureValue: SECRET }] } }],
+    },
     field: /initContainers\["init"\]\.environmentVariables\["TOKEN"\]\.secureValue/,
   },
   {
@@ -52,7 +63,9 @@ const SECRETS: Array<{ what: string; properties: Json; field: RegExp }> = [
   },
   {
     what: 'an Azure Files storage account key',
-    properties: { volumes: [{ name: 'share', azureFile: { shareName: 'data', storageAccountName: 'contosodata', storageAccountKey: SECRET } }] },
+    properties: {
+      volumes: [{ name: 'share', azureFile: { shareName: 'data', storageAccountName: 'contosodata', storageAccountKey: SECRET } }],
+    },
     field: /volumes\["share"\]\.azureFile\.storageAccountKey/,
   },
   {
@@ -81,13 +94,22 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
   for (const [i, secret] of SECRETS.entries()) {
     it(`${secret.what}: blocked RequiresRedeploy, no PUT, no restart, secret untouched`, async () => {
       // The rule allows the restart, so only the secret stands in the way.
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-restart', type: SEED_TYPES.containerGroup, name: `secret-${i}`, properties: secret.properties });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-aci-restart',
+        type: SEED_TYPES.containerGroup,
+        name: `secret-${i}`,
+        properties: secret.properties,
+      });
       const stored = structuredClone(env.emulator.state.resource(id)!.body);
       const seq = env.emulator.lastSeq;
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
       assert.equal(d.error, undefined, String(d.error));
       assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
-      assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['RequiresRedeploy']);
+      assert.deepEqual(
+        d.outcome!.blockers.map((b: { code: string }) => b.code),
+        ['RequiresRedeploy'],
+      );
       const [blocker] = d.outcome!.blockers;
       assert.match(blocker.detail, secret.field);
       assert.match(blocker.remedy, /identity/);
@@ -99,7 +121,10 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
       // The audit ledger keeps why, and what to do, beside the status.
       const [row] = await app.ledger.byResourceId(id);
       assert.equal(row?.status, 'blocked');
-      assert.deepEqual((row!.blockers as Array<{ code: string }>).map((b) => b.code), ['RequiresRedeploy']);
+      assert.deepEqual(
+        (row!.blockers as Array<{ code: string }>).map((b) => b.code),
+        ['RequiresRedeploy'],
+      );
       assert.doesNotMatch(JSON.stringify(row), new RegExp(SECRET), 'no secret in the ledger');
     });
   }
@@ -111,18 +136,29 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
       resourceGroup: 'rg-aci-restart',
       type: SEED_TYPES.containerGroup,
       name: 'acr-by-identity',
-      properties: { imageRegistryCredentials: [{ server: 'contoso.azurecr.io', identity: ua }], containers: [container('web', { environmentVariables: [{ name: 'MODE', value: 'prod' }] })] },
+      properties: {
+        imageRegistryCredentials: [{ server: 'contoso.azurecr.io', identity: ua }],
+        containers: [container('web', { environmentVariables: [{ name: 'MODE', value: 'prod' }] })],
+      },
     });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
   });
 
   it('no secrets and no allowRestart: blocked RestartNotAllowed, no PUT, no restart', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-plain', type: SEED_TYPES.containerGroup, name: 'plain' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-plain',
+      type: SEED_TYPES.containerGroup,
+      name: 'plain',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
-    assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['RestartNotAllowed']);
+    assert.deepEqual(
+      d.outcome!.blockers.map((b: { code: string }) => b.code),
+      ['RestartNotAllowed'],
+    );
     assert.match(d.outcome!.blockers[0].detail, /restarts every container/);
     assert.match(d.outcome!.blockers[0].remedy, /allowRestart: true/);
     assert.deepEqual(writesSince(seq), []);
@@ -131,7 +167,12 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
   });
 
   it('no secrets and allowRestart: one PUT, one restart recorded, identity and roles in place', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-restart', type: SEED_TYPES.containerGroup, name: 'restartable' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-restart',
+      type: SEED_TYPES.containerGroup,
+      name: 'restartable',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -148,8 +189,18 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
   });
 
   it('a secret added while the write waited on a conflict stops the retry: no PUT over it', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-restart', type: SEED_TYPES.containerGroup, name: 'redeployed-meanwhile' });
-    const conflict = env.emulator.faults.add({ method: 'PUT', path: id, times: 1, action: { kind: 'error', status: 409, code: 'AnotherOperationInProgress' } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-restart',
+      type: SEED_TYPES.containerGroup,
+      name: 'redeployed-meanwhile',
+    });
+    const conflict = env.emulator.faults.add({
+      method: 'PUT',
+      path: id,
+      times: 1,
+      action: { kind: 'error', status: 409, code: 'AnotherOperationInProgress' },
+    });
     // The re-read after the conflict is held back long enough for "someone" to redeploy the group with a secret.
     const slowReread = env.emulator.faults.add({ method: 'GET', path: id, skip: 1, times: 1, action: { kind: 'latency', ms: 400 } });
     try {
@@ -182,7 +233,10 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
       const seq = env.emulator.lastSeq;
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
       assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
-      assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['ContainerGroupNotRunning']);
+      assert.deepEqual(
+        d.outcome!.blockers.map((b: { code: string }) => b.code),
+        ['ContainerGroupNotRunning'],
+      );
       assert.match(d.outcome!.blockers[0].detail, new RegExp(state));
       assert.deepEqual(writesSince(seq), []);
       assert.equal(env.emulator.state.restartCount(id), 0);
@@ -192,12 +246,21 @@ describe('Container Instances: never PUT a group whose secrets a GET cannot retu
 
   it('report mode shows the same blockers as enforce mode, and reads only', async () => {
     const secret = SECRETS[0]!;
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-report', type: SEED_TYPES.containerGroup, name: 'reported', properties: secret.properties });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-report',
+      type: SEED_TYPES.containerGroup,
+      name: 'reported',
+      properties: secret.properties,
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
     assert.equal(d.outcome!.mode, 'report');
-    assert.deepEqual(d.outcome!.blockers.map((b: { code: string }) => b.code), ['RequiresRedeploy']);
+    assert.deepEqual(
+      d.outcome!.blockers.map((b: { code: string }) => b.code),
+      ['RequiresRedeploy'],
+    );
     assert.match(d.outcome!.blockers[0].detail, secret.field);
     assert.deepEqual(writesSince(seq), []);
   });

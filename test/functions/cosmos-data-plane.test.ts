@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
 import { cosmosAssignmentName } from '../../src/engine/data-plane';
-import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
+import { compileKql } from '../../tools/arm-emulator/kql';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { compileKql } from '../../tools/arm-emulator/kql';
 
 const RG = 'rg-data';
 const ACCOUNT = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-orders`;
@@ -67,7 +67,14 @@ describe('Cosmos DB data-plane grants', () => {
     const principal = env.emulator.state.resource(id)!.body.identity.principalId as string;
     const held = cosmosAssignments(env.emulator.state, ACCOUNT).filter((a) => a.properties.principalId === principal);
     assert.equal(held.length, 1);
-    const planned = { kind: 'cosmos-sql', source: 'orders-data', accountId: ACCOUNT, roleDefinitionGuid: '00000000-0000-0000-0000-000000000001', roleDisplayName: '', scope: ACCOUNT } as const;
+    const planned = {
+      kind: 'cosmos-sql',
+      source: 'orders-data',
+      accountId: ACCOUNT,
+      roleDefinitionGuid: '00000000-0000-0000-0000-000000000001',
+      roleDisplayName: '',
+      scope: ACCOUNT,
+    } as const;
     assert.equal(held[0]!.name, cosmosAssignmentName(planned, principal));
     assert.equal(held[0]!.properties.roleDefinitionId, `${ACCOUNT}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`);
     assert.ok(d.outcome!.actions.some((a: { kind: string }) => a.kind === 'cosmos-role-assigned'));
@@ -77,7 +84,12 @@ describe('Cosmos DB data-plane grants', () => {
   it('a brand-new principal Cosmos DB does not know yet is retried until it replicates', async () => {
     env.emulator.state.directory.replicationDelayMs = 1500;
     try {
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.webApp, name: 'web-replicating' });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: RG,
+        type: SEED_TYPES.webApp,
+        name: 'web-replicating',
+      });
       const before = env.emulator.lastSeq;
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -91,14 +103,29 @@ describe('Cosmos DB data-plane grants', () => {
   });
 
   it('the same grant under another name counts as held (409), and nothing is duplicated', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.webApp, name: 'web-pregranted', identity: { type: 'SystemAssigned' } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.webApp,
+      name: 'web-pregranted',
+      identity: { type: 'SystemAssigned' },
+    });
     const principal = env.emulator.state.resource(id)!.body.identity.principalId as string;
     // Someone granted it by hand, under their own assignment id; the app's list call is made to fail
     // so the product cannot see it before writing (a list that raced the other grant).
     const manual = `${ACCOUNT}/sqlRoleAssignments/11111111-2222-4333-8444-555555555555`;
     env.emulator.state.resources.set(manual.toLowerCase(), {
       id: manual,
-      body: { id: manual, name: '11111111-2222-4333-8444-555555555555', type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', properties: { roleDefinitionId: `${ACCOUNT}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`, scope: ACCOUNT, principalId: principal } },
+      body: {
+        id: manual,
+        name: '11111111-2222-4333-8444-555555555555',
+        type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+        properties: {
+          roleDefinitionId: `${ACCOUNT}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`,
+          scope: ACCOUNT,
+          principalId: principal,
+        },
+      },
     });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'compliant', JSON.stringify(d.outcome));
@@ -109,16 +136,27 @@ describe('Cosmos DB data-plane grants', () => {
     // A system-assigned app needs no azureClientId; here the point is the inline secret: plan shows it.
     seedDaprComponent(env.emulator.state, ENV, 'state-secret', {
       componentType: 'state.azure.cosmosdb',
-      metadata: [{ name: 'url', value: 'https://cosmos-orders.documents.azure.com:443/' }, { name: 'masterKey', secretRef: 'cosmos-key' }],
+      metadata: [
+        { name: 'url', value: 'https://cosmos-orders.documents.azure.com:443/' },
+        { name: 'masterKey', secretRef: 'cosmos-key' },
+      ],
       secrets: [{ name: 'cosmos-key', value: 'c2VjcmV0' }],
       scopes: ['ca-secret'],
     });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.containerApp, name: 'ca-secret' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.containerApp,
+      name: 'ca-secret',
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     assert.equal(d.outcome!.dapr.components[0].clientId.action, 'none');
-    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), []);
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)),
+      [],
+    );
     assert.doesNotMatch(JSON.stringify(d.logs), /c2VjcmV0/, 'the secret value appears in no log');
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CUSTOM_ROLE_CACHE_TTL_MS } from '../../src/config';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 
 const env = useEmulator();
 const RULES = `
@@ -46,7 +46,10 @@ describe('custom roles', () => {
   let readerGuid: string;
   before(() => {
     grantAppOwner(env.emulator);
-    readerGuid = env.emulator.state.addCustomRole({ roleName: 'Contoso App Config Reader', actions: ['Microsoft.AppConfiguration/configurationStores/*/read'] }).guid;
+    readerGuid = env.emulator.state.addCustomRole({
+      roleName: 'Contoso App Config Reader',
+      actions: ['Microsoft.AppConfiguration/configurationStores/*/read'],
+    }).guid;
     env.emulator.state.addCustomRole({ roleName: 'Contoso Delegator', actions: ['Microsoft.Authorization/*', 'Microsoft.Web/sites/read'] });
     // Writes federated identity credentials through a `/*/` segment: it can mint tokens for any
     // user-assigned identity in scope, the app's own included.
@@ -64,7 +67,10 @@ describe('custom roles', () => {
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
       const principal = env.emulator.state.resource(id)!.body.identity.principalId;
-      assert.deepEqual(env.emulator.state.assignmentsFor(principal).map((a) => a.roleDefinitionGuid), [readerGuid]);
+      assert.deepEqual(
+        env.emulator.state.assignmentsFor(principal).map((a) => a.roleDefinitionGuid),
+        [readerGuid],
+      );
     }
     const lookups = env.emulator.requestsSince(before).filter((r) => /roleDefinitions/i.test(r.path));
     assert.equal(lookups.length, 1);
@@ -73,7 +79,12 @@ describe('custom roles', () => {
 
   it('a custom role that can grant access is refused, whatever its name', async () => {
     const app = buildApp(env, rulesFor(RULES));
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-sneaky', type: SEED_TYPES.webApp, name: 'web-sneaky' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-sneaky',
+      type: SEED_TYPES.webApp,
+      name: 'web-sneaky',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'failed');
     assert.equal(d.outcome?.errors[0].code, 'PrivilegedRoleRefused');
@@ -84,14 +95,26 @@ describe('custom roles', () => {
 
   it('a custom role that can write federated identity credentials is refused before any write or grant', async () => {
     const app = buildApp(env, rulesFor(RULES));
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-federated', type: SEED_TYPES.webApp, name: 'web-federated' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-federated',
+      type: SEED_TYPES.webApp,
+      name: 'web-federated',
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'failed', JSON.stringify(d.outcome));
     assert.equal(d.outcome?.errors[0].code, 'PrivilegedRoleRefused');
-    assert.match(d.outcome?.errors[0].message, /custom role 'Contoso Identity Federator' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write/);
+    assert.match(
+      d.outcome?.errors[0].message,
+      /custom role 'Contoso Identity Federator' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write/,
+    );
     assert.equal(d.error, undefined, 'not retried');
-    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }), [], 'no identity write, and not even the harmless Storage Blob Data Reader grant');
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }),
+      [],
+      'no identity write, and not even the harmless Storage Blob Data Reader grant',
+    );
     assert.equal(env.emulator.state.resource(id)!.body.identity, undefined);
   });
 
@@ -107,7 +130,9 @@ describe('custom roles', () => {
     const first = await deliverNew('web-tunable-1');
     assert.equal(first.d.outcome?.status, 'remediated', JSON.stringify(first.d.outcome));
     // Someone widens the role in ARM: now it can write role assignments.
-    env.emulator.state.roleDefinitions.get(role.guid)!.permissions = [{ actions: ['Microsoft.Authorization/roleAssignments/*'], notActions: [] }];
+    env.emulator.state.roleDefinitions.get(role.guid)!.permissions = [
+      { actions: ['Microsoft.Authorization/roleAssignments/*'], notActions: [] },
+    ];
     now += CUSTOM_ROLE_CACHE_TTL_MS - 1;
     const cached = await deliverNew('web-tunable-2');
     assert.equal(cached.d.outcome?.status, 'remediated', 'within the TTL the cached definition is used (the documented bound)');

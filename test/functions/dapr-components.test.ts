@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
 import { DAPR_COMPONENT_CATALOGUE } from '../../src/arm/dapr-components';
+import { InMemoryReportStore, runSweep } from '../../src/sweep';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
+import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
+import { compileKql } from '../../tools/arm-emulator/kql';
 import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
-import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { compileKql } from '../../tools/arm-emulator/kql';
-import { InMemoryReportStore, runSweep } from '../../src/sweep';
 
 const RG = 'rg-dapr';
 const ENV = seedEnvId(RG);
@@ -59,7 +59,7 @@ const env = useEmulator();
 const target = (type: string, name: string, rg = RG) => `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/${type}/${name}`;
 
 /** Metadata naming `name` the way the catalogue field spells it. */
-function spelled(field: string, spelling: string, name: string, suffix = ''): string {
+function spelled(_field: string, spelling: string, name: string, suffix = ''): string {
   if (spelling === 'url') return `https://${name}${suffix}${suffix === '.documents.azure.com' ? ':443/' : ''}`;
   if (spelling === 'host') return `${name}${suffix}`;
   return name;
@@ -92,12 +92,23 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   /** A Dapr container app (appId = its name) tagged for one of the rules. */
   function daprApp(name: string, tag: string, identity?: Record<string, unknown>): string {
-    return seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, type: SEED_TYPES.containerApp, name, tags: { dapr: tag }, ...(identity ? { identity } : {}) });
+    return seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      type: SEED_TYPES.containerApp,
+      name,
+      tags: { dapr: tag },
+      ...(identity ? { identity } : {}),
+    });
   }
 
   const principalOf = (id: string) => env.emulator.state.resource(id)!.body.identity.principalId as string;
   const rolesAt = (principalId: string, scope: string) =>
-    env.emulator.state.assignmentsFor(principalId).filter((a) => a.scope.toLowerCase() === scope.toLowerCase()).map((a) => a.roleDefinitionGuid).sort();
+    env.emulator.state
+      .assignmentsFor(principalId)
+      .filter((a) => a.scope.toLowerCase() === scope.toLowerCase())
+      .map((a) => a.roleDefinitionGuid)
+      .sort();
 
   for (const entry of DAPR_COMPONENT_CATALOGUE) {
     it(`${entry.componentType}: exactly the catalogue's grants on its target(s)`, async () => {
@@ -106,15 +117,20 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       const metadata: Array<{ name: string; value: string }> = [];
       const targets: Array<{ id: string; guids: string[]; cosmos?: string }> = [];
       entry.targets.forEach((t, i) => {
-        const name = `${t.resourceType.split('/')[0]!.split('.')[1]!.toLowerCase().slice(0, 6)}${slug}${i}`.replace(/[^a-z0-9]/g, '').slice(0, 22);
+        const name = `${t.resourceType.split('/')[0]!.split('.')[1]!.toLowerCase().slice(0, 6)}${slug}${i}`
+          .replace(/[^a-z0-9]/g, '')
+          .slice(0, 22);
         const id = target(t.resourceType, name);
         if (t.grant.kind === 'cosmos-sql') seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name });
         else seedScopeResource(env.emulator.state, id);
         metadata.push({ name: t.field, value: spelled(t.field, t.spelling, name, t.hostSuffixes?.[0] ?? '') });
-        targets.push(t.grant.kind === 'rbac' ? { id, guids: t.grant.roles.map((r) => r.guid).sort() } : { id, guids: [], cosmos: t.grant.role.guid });
+        targets.push(
+          t.grant.kind === 'rbac' ? { id, guids: t.grant.roles.map((r) => r.guid).sort() } : { id, guids: [], cosmos: t.grant.role.guid },
+        );
       });
       // Service Bus creates entities unless told not to: here it is told not to.
-      if (entry.targets.some((t) => t.entityManagement?.field === 'disableEntityManagement')) metadata.push({ name: 'disableEntityManagement', value: 'true' });
+      if (entry.targets.some((t) => t.entityManagement?.field === 'disableEntityManagement'))
+        metadata.push({ name: 'disableEntityManagement', value: 'true' });
       seedDaprComponent(env.emulator.state, ENV, `c-${slug}`, { componentType: entry.componentType, metadata, scopes: [appName] });
       const id = daprApp(appName, 'system');
       const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
@@ -134,21 +150,44 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('a Cosmos DB grant is made once: a redelivery finds it held and writes nothing', async () => {
     const account = seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'cosmos-once' });
-    seedDaprComponent(env.emulator.state, ENV, 'state-once', { componentType: 'state.azure.cosmosdb', metadata: [{ name: 'url', value: 'https://cosmos-once.documents.azure.com:443/' }, { name: 'database', value: 'db' }, { name: 'collection', value: 'c' }], scopes: ['ca-once'] });
+    seedDaprComponent(env.emulator.state, ENV, 'state-once', {
+      componentType: 'state.azure.cosmosdb',
+      metadata: [
+        { name: 'url', value: 'https://cosmos-once.documents.azure.com:443/' },
+        { name: 'database', value: 'db' },
+        { name: 'collection', value: 'c' },
+      ],
+      scopes: ['ca-once'],
+    });
     const id = daprApp('ca-once', 'system');
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
     const before = env.emulator.lastSeq;
     const again = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(again.outcome?.status, 'compliant', JSON.stringify(again.outcome));
-    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => r.method !== 'POST'), [], 'no write on the second delivery');
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => r.method !== 'POST'),
+      [],
+      'no write on the second delivery',
+    );
     assert.equal(cosmosAssignments(env.emulator.state, account).length, 1);
   });
 
   it('an out-of-bounds target is refused and reported; the in-bounds one is still granted', async () => {
     const outside = seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', 'kv-elsewhere', 'rg-other-team'));
     const inside = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stinbounds'));
-    seedDaprComponent(env.emulator.state, ENV, 'secrets-elsewhere', { componentType: 'secretstores.azure.keyvault', metadata: [{ name: 'vaultName', value: 'kv-elsewhere' }], scopes: ['ca-bounds'] });
-    seedDaprComponent(env.emulator.state, ENV, 'state-inbounds', { componentType: 'state.azure.blobstorage', metadata: [{ name: 'accountName', value: 'stinbounds' }, { name: 'containerName', value: 'state' }], scopes: ['ca-bounds'] });
+    seedDaprComponent(env.emulator.state, ENV, 'secrets-elsewhere', {
+      componentType: 'secretstores.azure.keyvault',
+      metadata: [{ name: 'vaultName', value: 'kv-elsewhere' }],
+      scopes: ['ca-bounds'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'state-inbounds', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stinbounds' },
+        { name: 'containerName', value: 'state' },
+      ],
+      scopes: ['ca-bounds'],
+    });
     const id = daprApp('ca-bounds', 'system');
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated');
@@ -160,8 +199,19 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   });
 
   it('an unresolvable or missing target is reported, not guessed', async () => {
-    seedDaprComponent(env.emulator.state, ENV, 'sb-wrong-host', { componentType: 'pubsub.azure.servicebus.topics', metadata: [{ name: 'namespaceName', value: 'sb-demo.example.com' }, { name: 'disableEntityManagement', value: 'true' }], scopes: ['ca-guess'] });
-    seedDaprComponent(env.emulator.state, ENV, 'kv-absent', { componentType: 'secretstores.azure.keyvault', metadata: [{ name: 'vaultName', value: 'kv-nowhere' }], scopes: ['ca-guess'] });
+    seedDaprComponent(env.emulator.state, ENV, 'sb-wrong-host', {
+      componentType: 'pubsub.azure.servicebus.topics',
+      metadata: [
+        { name: 'namespaceName', value: 'sb-demo.example.com' },
+        { name: 'disableEntityManagement', value: 'true' },
+      ],
+      scopes: ['ca-guess'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'kv-absent', {
+      componentType: 'secretstores.azure.keyvault',
+      metadata: [{ name: 'vaultName', value: 'kv-nowhere' }],
+      scopes: ['ca-guess'],
+    });
     const id = daprApp('ca-guess', 'system');
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -173,7 +223,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('Service Bus managing its own entities needs Data Owner: refused without the opt-in, granted with it', async () => {
     const ns = seedScopeResource(env.emulator.state, target('Microsoft.ServiceBus/namespaces', 'sb-entities'));
-    seedDaprComponent(env.emulator.state, ENV, 'pubsub-entities', { componentType: 'pubsub.azure.servicebus.topics', metadata: [{ name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' }], scopes: ['ca-sb-plain', 'ca-sb-owner'] });
+    seedDaprComponent(env.emulator.state, ENV, 'pubsub-entities', {
+      componentType: 'pubsub.azure.servicebus.topics',
+      metadata: [{ name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' }],
+      scopes: ['ca-sb-plain', 'ca-sb-owner'],
+    });
     const plain = daprApp('ca-sb-plain', 'system');
     const d1 = await deliver(app, resourceWriteEvent({ resourceId: plain }));
     assert.match(JSON.stringify(d1.outcome?.skipped), /DaprEntityManagementNotAllowed/);
@@ -189,8 +243,18 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     await deliver(app, resourceWriteEvent({ resourceId: a1 }));
     await deliver(app, resourceWriteEvent({ resourceId: a2 }));
     const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'strewire'));
-    const component = seedDaprComponent(env.emulator.state, ENV, 'queue-rewire', { componentType: 'bindings.azure.storagequeues', metadata: [{ name: 'accountName', value: 'strewire' }, { name: 'queueName', value: 'q' }], scopes: ['ca-rewire-1', 'ca-rewire-2'] });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: component, operationName: 'Microsoft.App/managedEnvironments/daprComponents/write' }));
+    const component = seedDaprComponent(env.emulator.state, ENV, 'queue-rewire', {
+      componentType: 'bindings.azure.storagequeues',
+      metadata: [
+        { name: 'accountName', value: 'strewire' },
+        { name: 'queueName', value: 'q' },
+      ],
+      scopes: ['ca-rewire-1', 'ca-rewire-2'],
+    });
+    const d = await deliver(
+      app,
+      resourceWriteEvent({ resourceId: component, operationName: 'Microsoft.App/managedEnvironments/daprComponents/write' }),
+    );
     assert.equal(d.error, undefined);
     const outcomes = d.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
     assert.equal(outcomes.length, 2, JSON.stringify(d.logs.map((l) => l.record)));
@@ -200,11 +264,16 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   it('azureClientId: set when the app has several identities and every scoped app carries the one granted', async () => {
     const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-preexisting' });
     seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', 'kv-clientid'));
-    const component = seedDaprComponent(env.emulator.state, ENV, 'secrets-clientid', { componentType: 'secretstores.azure.keyvault', metadata: [{ name: 'vaultName', value: 'kv-clientid' }], scopes: ['ca-clientid'] });
+    const component = seedDaprComponent(env.emulator.state, ENV, 'secrets-clientid', {
+      componentType: 'secretstores.azure.keyvault',
+      metadata: [{ name: 'vaultName', value: 'kv-clientid' }],
+      scopes: ['ca-clientid'],
+    });
     const id = daprApp('ca-clientid', 'user', { type: 'UserAssigned', userAssignedIdentities: { [other.id]: {} } });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const granted = env.emulator.state.resource(target('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-ca-clientid'))!.body.properties.clientId as string;
+    const granted = env.emulator.state.resource(target('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-ca-clientid'))!.body
+      .properties.clientId as string;
     const metadata = env.emulator.state.resource(component)!.body.properties.metadata as Array<{ name: string; value: string }>;
     assert.equal(metadata.find((m) => m.name === 'azureClientId')?.value, granted);
     assert.equal(d.outcome?.grantee.clientId, granted, 'the outcome shows the clientId of the identity that got the grants');
@@ -213,16 +282,27 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   it('azureClientId: apps that disagree are reported and the component is not written', async () => {
     const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-shared-other' });
     seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', 'kv-conflict'));
-    const component = seedDaprComponent(env.emulator.state, ENV, 'secrets-conflict', { componentType: 'secretstores.azure.keyvault', metadata: [{ name: 'vaultName', value: 'kv-conflict' }], scopes: ['ca-conflict-a', 'ca-conflict-b'] });
+    const component = seedDaprComponent(env.emulator.state, ENV, 'secrets-conflict', {
+      componentType: 'secretstores.azure.keyvault',
+      metadata: [{ name: 'vaultName', value: 'kv-conflict' }],
+      scopes: ['ca-conflict-a', 'ca-conflict-b'],
+    });
     daprApp('ca-conflict-b', 'none');
     const id = daprApp('ca-conflict-a', 'user', { type: 'UserAssigned', userAssignedIdentities: { [other.id]: {} } });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated');
     assert.match(JSON.stringify(d.outcome?.skipped), /dapr-client-id-conflict.*ca-conflict-b/);
-    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), [], 'no component write');
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)),
+      [],
+      'no component write',
+    );
     const metadata = env.emulator.state.resource(component)!.body.properties.metadata as Array<{ name: string }>;
-    assert.equal(metadata.some((m) => m.name === 'azureClientId'), false);
+    assert.equal(
+      metadata.some((m) => m.name === 'azureClientId'),
+      false,
+    );
   });
 
   it('azureClientId: never written into a component whose secret values a GET does not return', async () => {
@@ -230,7 +310,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive'));
     const component = seedDaprComponent(env.emulator.state, ENV, 'state-secretive', {
       componentType: 'state.azure.blobstorage',
-      metadata: [{ name: 'accountName', value: 'stsecretive' }, { name: 'containerName', value: 'state' }, { name: 'accountKey', secretRef: 'storage-key' }],
+      metadata: [
+        { name: 'accountName', value: 'stsecretive' },
+        { name: 'containerName', value: 'state' },
+        { name: 'accountKey', secretRef: 'storage-key' },
+      ],
       secrets: [{ name: 'storage-key', value: 'a2V5LXZhbHVl' }],
       scopes: ['ca-secretive'],
     });
@@ -239,17 +323,32 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     assert.match(JSON.stringify(d.outcome?.skipped), /dapr-client-id-not-written.*storage-key.*never returns/);
-    assert.deepEqual(env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)), [], 'no component write');
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)),
+      [],
+      'no component write',
+    );
     assert.equal(env.emulator.state.resource(component)!.body.properties.secrets[0].value, 'a2V5LXZhbHVl', 'the secret is intact');
     assert.doesNotMatch(JSON.stringify(d.logs), /a2V5LXZhbHVl/);
   });
 
   it('the sweep reports a removed component grant as a drift kind of its own', async () => {
     const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift'));
-    seedDaprComponent(env.emulator.state, ENV, 'state-drift', { componentType: 'state.azure.tablestorage', metadata: [{ name: 'accountName', value: 'stdrift' }, { name: 'tableName', value: 't' }], scopes: ['ca-drift'] });
+    seedDaprComponent(env.emulator.state, ENV, 'state-drift', {
+      componentType: 'state.azure.tablestorage',
+      metadata: [
+        { name: 'accountName', value: 'stdrift' },
+        { name: 'tableName', value: 't' },
+      ],
+      scopes: ['ca-drift'],
+    });
     const id = daprApp('ca-drift', 'system');
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
-    const sweepOnce = () => runSweep({ rules: app.rules, ports: app.ports, sweep: { graph: app.sweep.graph, reports: new InMemoryReportStore() } }, { reportOnly: true });
+    const sweepOnce = () =>
+      runSweep(
+        { rules: app.rules, ports: app.ports, sweep: { graph: app.sweep.graph, reports: new InMemoryReportStore() } },
+        { reportOnly: true },
+      );
     const finding = async () => (await sweepOnce()).findings.find((f) => f.resourceId.toLowerCase() === id.toLowerCase());
     assert.equal(await finding(), undefined, 'compliant right after the remediation');
     // Someone removes the grant the component needs.

@@ -35,9 +35,21 @@ describe('Event Grid trigger: deployment slots', () => {
   });
 
   it("a new staging slot gets its own identity and roles through WebApps_UpdateSlot; the site's identity stays as it was", async () => {
-    const site = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-slots', type: SEED_TYPES.webApp, name: 'web-shop', identity: { type: 'SystemAssigned' } });
+    const site = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-slots',
+      type: SEED_TYPES.webApp,
+      name: 'web-shop',
+      identity: { type: 'SystemAssigned' },
+    });
     const siteIdentity = structuredClone(env.emulator.state.resource(site)!.body.identity);
-    const slot = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-slots', type: SEED_TYPES.deploymentSlot, parent: 'web-shop', name: 'staging' });
+    const slot = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-slots',
+      type: SEED_TYPES.deploymentSlot,
+      parent: 'web-shop',
+      name: 'staging',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: slot }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -48,14 +60,24 @@ describe('Event Grid trigger: deployment slots', () => {
     assert.deepEqual(grantsOf(identity.principalId), [`${ROLE.reader} @ /subscriptions/${SUB_A}/resourcegroups/rg-slots`]);
     assert.deepEqual(env.emulator.state.resource(site)!.body.identity, siteIdentity);
     const writes = env.emulator.requestsSince(seq, { writesOnly: true }).filter((r) => !r.path.includes('roleAssignments'));
-    assert.deepEqual(writes.map((w) => `${w.method} ${w.path}`), [`PATCH ${slot}`], 'one write, to the slot only');
+    assert.deepEqual(
+      writes.map((w) => `${w.method} ${w.path}`),
+      [`PATCH ${slot}`],
+      'one write, to the slot only',
+    );
     assert.deepEqual(writes[0]!.body, { identity: { type: 'SystemAssigned' } });
   });
 
   it('{parentName} keeps the identities of every site\'s "staging" slot apart', async () => {
     const names: string[] = [];
     for (const site of ['web-a', 'web-b']) {
-      const slot = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-slots-ua', type: SEED_TYPES.deploymentSlot, parent: site, name: 'staging' });
+      const slot = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-slots-ua',
+        type: SEED_TYPES.deploymentSlot,
+        parent: site,
+        name: 'staging',
+      });
       const d = await deliver(app, resourceWriteEvent({ resourceId: slot }));
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
       names.push(...Object.keys(env.emulator.state.resource(slot)!.body.identity.userAssignedIdentities).map((id) => id.split('/').pop()!));
@@ -64,7 +86,13 @@ describe('Event Grid trigger: deployment slots', () => {
   });
 
   it('a slot whose site was deleted before the event arrived ends as gone (ParentResourceNotFound is a 404)', async () => {
-    const slot = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-slots', type: SEED_TYPES.deploymentSlot, parent: 'web-gone', name: 'staging' });
+    const slot = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-slots',
+      type: SEED_TYPES.deploymentSlot,
+      parent: 'web-gone',
+      name: 'staging',
+    });
     env.emulator.state.deleteResource(slot.slice(0, slot.indexOf('/slots/')));
     const d = await deliver(app, resourceWriteEvent({ resourceId: slot }));
     assert.equal(d.error, undefined, 'not redelivered');

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { benchmarkRulesYaml } from '../../bench/rules';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { type AppProcess, type AppProcessConfig, startAppProcess } from '../support/app-processes';
 import { grantAppOwner } from '../support/app-fixture';
+import { type AppProcess, type AppProcessConfig, startAppProcess } from '../support/app-processes';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { hostJsonQueueSettings } from '../support/queue-host';
 
 /**
@@ -55,20 +55,35 @@ describe('duplicate events collapse into the remediation running on another inst
 
   it('three events for one web app on two instances: one remediation writes, the duplicates are acknowledged, the follow-up writes nothing more', async () => {
     const [a, b] = await start();
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-dups', type: SEED_TYPES.webApp, name: 'web-dups-1' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-dups',
+      type: SEED_TYPES.webApp,
+      name: 'web-dups-1',
+    });
     // The identity PATCH takes 1.5 s: long enough for the duplicates to arrive while it runs.
-    const slow = env.emulator.faults.add({ operation: 'write', path: '/providers/microsoft.web/sites/web-dups-1', action: { kind: 'latency', ms: 1500 }, times: 1 });
+    const slow = env.emulator.faults.add({
+      operation: 'write',
+      path: '/providers/microsoft.web/sites/web-dups-1',
+      action: { kind: 'latency', ms: 1500 },
+      times: 1,
+    });
     const from = env.emulator.lastSeq;
     try {
       const first = a!.deliver(resourceWriteEvent({ resourceId: id }), 30_000);
       await new Promise((r) => setTimeout(r, 500));
-      const duplicates = await Promise.all([b!.deliver(resourceWriteEvent({ resourceId: id }), 30_000), b!.deliver(resourceWriteEvent({ resourceId: id }), 30_000)]);
+      const duplicates = await Promise.all([
+        b!.deliver(resourceWriteEvent({ resourceId: id }), 30_000),
+        b!.deliver(resourceWriteEvent({ resourceId: id }), 30_000),
+      ]);
       assert.deepEqual(duplicates, [undefined, undefined], 'both duplicates acknowledged');
       assert.equal(await first, undefined);
       const collapsed = b!.messages.filter((m) => m.kind === 'ignored' && m.reason === 'remediation-running');
       assert.equal(collapsed.length, 2, 'both collapsed into the running remediation');
       // The holder saw the marks and put one fresh remediation on the queue: it reads the web app and finds it done.
-      await waitFor('the follow-up on the queue', () => processes.some((p) => p.messages.some((m) => m.kind === 'outcome' && m.trigger === 'queue')));
+      await waitFor('the follow-up on the queue', () =>
+        processes.some((p) => p.messages.some((m) => m.kind === 'outcome' && m.trigger === 'queue')),
+      );
       const followUps = processes.flatMap((p) => p.messages.filter((m) => m.kind === 'outcome' && m.trigger === 'queue'));
       assert.equal(followUps.length, 1, 'one follow-up for both duplicates');
       assert.equal(followUps[0]!.kind === 'outcome' && followUps[0]!.status, 'compliant');
@@ -82,7 +97,12 @@ describe('duplicate events collapse into the remediation running on another inst
 
   it('a write that removes the identity while the remediation grants its roles is seen by the follow-up: the identity comes back with its grants', async () => {
     const [a, b] = await start();
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-dups', type: SEED_TYPES.webApp, name: 'web-dups-2' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-dups',
+      type: SEED_TYPES.webApp,
+      name: 'web-dups-2',
+    });
     const slow = env.emulator.faults.add({ operation: 'write', path: 'roleAssignments', action: { kind: 'latency', ms: 1500 }, times: 2 });
     try {
       const first = a!.deliver(resourceWriteEvent({ resourceId: id }), 30_000);
@@ -98,11 +118,17 @@ describe('duplicate events collapse into the remediation running on another inst
         const principalId = env.emulator.state.resource(id)!.body.identity?.principalId;
         return Boolean(principalId && principalId !== firstPrincipal && env.emulator.state.assignmentsFor(principalId).length === 2);
       });
-      const followUpsNow = () => processes.flatMap((p) => p.messages.filter((m) => m.kind === 'outcome' && m.trigger === 'queue' && m.resourceId.toLowerCase() === id.toLowerCase()));
+      const followUpsNow = () =>
+        processes.flatMap((p) =>
+          p.messages.filter((m) => m.kind === 'outcome' && m.trigger === 'queue' && m.resourceId.toLowerCase() === id.toLowerCase()),
+        );
       // ARM has the grants before the instance logs its outcome and that log crosses the process boundary.
-      await waitFor('the follow-up\'s outcome', () => followUpsNow().length > 0);
+      await waitFor("the follow-up's outcome", () => followUpsNow().length > 0);
       const followUps = followUpsNow();
-      assert.deepEqual(followUps.map((m) => m.kind === 'outcome' && m.status), ['remediated']);
+      assert.deepEqual(
+        followUps.map((m) => m.kind === 'outcome' && m.status),
+        ['remediated'],
+      );
     } finally {
       slow.remove();
     }

@@ -5,12 +5,12 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { beginOperation } from '../../tools/arm-emulator/handlers/operations';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { hostJsonQueueSettings, runQueueHost } from '../support/queue-host';
 import { TRIGGER_RULES } from './rules.fixture';
 
@@ -24,8 +24,14 @@ const storage = useAzurite();
 // host.json's queue settings; a failed attempt is retried at once here (the hand-offs bring their own delays).
 const host = { ...hostJsonQueueSettings(), visibilityTimeoutSeconds: 0 };
 
-function appWithQueue(queueName: string, options: { budgetMs?: number; authorizationRetryMinutes?: string; maxHandOffs?: number } = {}): Autopilot {
-  const engine = { ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}), ...(options.maxHandOffs ? { maxHandOffs: options.maxHandOffs } : {}) };
+function appWithQueue(
+  queueName: string,
+  options: { budgetMs?: number; authorizationRetryMinutes?: string; maxHandOffs?: number } = {},
+): Autopilot {
+  const engine = {
+    ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}),
+    ...(options.maxHandOffs ? { maxHandOffs: options.maxHandOffs } : {}),
+  };
   return buildApp(env, rulesFor(TRIGGER_RULES), engine, {
     AzureWebJobsStorage: storage.azurite.connectionString,
     AUTOPILOT_REMEDIATION_QUEUE: queueName,
@@ -36,7 +42,10 @@ function appWithQueue(queueName: string, options: { budgetMs?: number; authoriza
 
 function queues(app: Autopilot) {
   const service = QueueServiceClient.fromConnectionString(storage.azurite.connectionString);
-  return { queue: service.getQueueClient(app.settings.sweep.queueName), poison: service.getQueueClient(`${app.settings.sweep.queueName}-poison`) };
+  return {
+    queue: service.getQueueClient(app.settings.sweep.queueName),
+    poison: service.getQueueClient(`${app.settings.sweep.queueName}-poison`),
+  };
 }
 
 async function drain(app: Autopilot, timeoutMs = 30_000) {
@@ -45,7 +54,8 @@ async function drain(app: Autopilot, timeoutMs = 30_000) {
 }
 
 function resetAppGrants(): void {
-  for (const a of env.emulator.state.assignmentsFor(env.emulator.appPrincipal.id)) env.emulator.state.roleAssignments.delete(a.id.toLowerCase());
+  for (const a of env.emulator.state.assignmentsFor(env.emulator.appPrincipal.id))
+    env.emulator.state.roleAssignments.delete(a.id.toLowerCase());
 }
 
 const writesTo = (seq: number, id: string) =>
@@ -64,7 +74,12 @@ describe('hand-offs to the remediation queue', () => {
     t.after(() => void (env.emulator.lro.timeFactor = 1 / 100));
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-long', { budgetMs: 2000 });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-long', type: SEED_TYPES.containerGroup, name: 'aci-long' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-long',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-long',
+    });
     const before = env.emulator.lastSeq;
     const first = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(first.error, undefined, 'the event is acknowledged');
@@ -97,9 +112,25 @@ describe('hand-offs to the remediation queue', () => {
     t.after(() => void (env.emulator.lro.timeFactor = 1 / 100));
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-delivered-at', { budgetMs: 10_000 });
-    const fresh = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-delivered', type: SEED_TYPES.containerGroup, name: 'aci-delivered-now' });
-    const late = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-aci-delivered', type: SEED_TYPES.containerGroup, name: 'aci-delivered-earlier' });
-    const request = (resourceId: string, deliveredAt: number) => ({ resourceId, correlationId: `delivered-at-${deliveredAt}`, mode: 'apply' as const, handOff: { transientFailures: true }, deliveredAt });
+    const fresh = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-delivered',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-delivered-now',
+    });
+    const late = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-aci-delivered',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-delivered-earlier',
+    });
+    const request = (resourceId: string, deliveredAt: number) => ({
+      resourceId,
+      correlationId: `delivered-at-${deliveredAt}`,
+      mode: 'apply' as const,
+      handOff: { transientFailures: true },
+      deliveredAt,
+    });
     // Delivered just now: the 4 s write fits before the hand-off time and is polled to the end.
     const inTime = await app.remediator.remediate(request(fresh, Date.now()));
     assert.equal(inTime.status, 'remediated', JSON.stringify(inTime.errors));
@@ -112,10 +143,15 @@ describe('hand-offs to the remediation queue', () => {
     assert.ok(Date.now() - started < 3000, `handed off within the time left (${Date.now() - started} ms)`);
   });
 
-  it('a resource still being created is deferred, not written, with the RP\'s wait as the visibility delay; a duplicate event collapses into it', async () => {
+  it("a resource still being created is deferred, not written, with the RP's wait as the visibility delay; a duplicate event collapses into it", async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-busy');
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-busy', type: SEED_TYPES.containerGroup, name: 'aci-creating' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-busy',
+      type: SEED_TYPES.containerGroup,
+      name: 'aci-creating',
+    });
     beginOperation(env.emulator.state, id, 10 * 60_000, 'Creating');
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
@@ -147,7 +183,12 @@ describe('hand-offs to the remediation queue', () => {
     const app = appWithQueue('handoff-bounded', { maxHandOffs: 1 });
     // A container app: its spec has `provisioningState` (the Web spec's Site has none, so a busy web app
     // shows only as a 409 on the write).
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-stuck', type: SEED_TYPES.containerApp, name: 'ca-stuck-busy' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-stuck',
+      type: SEED_TYPES.containerApp,
+      name: 'ca-stuck-busy',
+    });
     beginOperation(env.emulator.state, id, 10 * 60_000, 'InProgress');
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.deferral.reason, 'resource-busy');
@@ -156,7 +197,19 @@ describe('hand-offs to the remediation queue', () => {
     // Skip the 15-second wait: deliver the handed-off message now.
     const [message] = await (async () => {
       const [row] = await app.ledger.byResourceId(id);
-      return [{ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], remediationId: row!.requestId, startedAt: row!.startedAt, resume: { attempt: 1, actions: [], principalIsNew: false } }];
+      return [
+        {
+          version: 1,
+          resourceId: id,
+          correlationId: 'c',
+          sweepId: '',
+          rule: '',
+          problems: [],
+          remediationId: row!.requestId,
+          startedAt: row!.startedAt,
+          resume: { attempt: 1, actions: [], principalIsNew: false },
+        },
+      ];
     })();
     await queue.clearMessages();
     await queue.sendMessage(JSON.stringify(message));
@@ -174,14 +227,31 @@ describe('hand-offs to the remediation queue', () => {
   it('a closed 429 gate hands events off without throwing, and the next event makes no ARM call at all', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-gate', { budgetMs: 1500 });
-    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-gate', type: SEED_TYPES.webApp, name: 'web-gate-1' });
-    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-gate', type: SEED_TYPES.webApp, name: 'web-gate-2' });
-    env.emulator.faults.add({ method: 'PATCH', path: 'web-gate-1', action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 60 } });
+    const first = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-gate',
+      type: SEED_TYPES.webApp,
+      name: 'web-gate-1',
+    });
+    const second = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-gate',
+      type: SEED_TYPES.webApp,
+      name: 'web-gate-2',
+    });
+    env.emulator.faults.add({
+      method: 'PATCH',
+      path: 'web-gate-1',
+      action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 60 },
+    });
     const d1 = await deliver(app, resourceWriteEvent({ resourceId: first }));
     assert.equal(d1.error, undefined, 'acknowledged, not left to Event Grid');
     assert.equal(d1.outcome?.status, 'deferred', JSON.stringify(d1.outcome));
     assert.equal(d1.outcome?.deferral.reason, 'throttled');
-    assert.ok(d1.outcome!.deferral.retryAfterSeconds >= 55 && d1.outcome!.deferral.retryAfterSeconds <= 60, `waits out Retry-After (${d1.outcome!.deferral.retryAfterSeconds} s)`);
+    assert.ok(
+      d1.outcome!.deferral.retryAfterSeconds >= 55 && d1.outcome!.deferral.retryAfterSeconds <= 60,
+      `waits out Retry-After (${d1.outcome!.deferral.retryAfterSeconds} s)`,
+    );
     const before = env.emulator.lastSeq;
     const d2 = await deliver(app, resourceWriteEvent({ resourceId: second }));
     assert.equal(d2.error, undefined);
@@ -196,11 +266,26 @@ describe('hand-offs to the remediation queue', () => {
   it('a remediation back from the queue whose write turn is seconds away goes back to the queue before any ARM call, instead of holding a queue worker', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-hold', { budgetMs: 20_000 });
-    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-hold', type: SEED_TYPES.webApp, name: 'web-hold-1' });
-    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-hold', type: SEED_TYPES.webApp, name: 'web-hold-2' });
+    const first = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-hold',
+      type: SEED_TYPES.webApp,
+      name: 'web-hold-1',
+    });
+    const second = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-hold',
+      type: SEED_TYPES.webApp,
+      name: 'web-hold-2',
+    });
     // One 429 with Retry-After 8 s: this instance's writes to the subscription wait 8 s, well inside a
     // delivery's budget, so the event's own remediation waits it out (the SDK's retry) and ends remediated.
-    env.emulator.faults.add({ method: 'PATCH', path: 'web-hold-1', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 8 } });
+    env.emulator.faults.add({
+      method: 'PATCH',
+      path: 'web-hold-1',
+      times: 1,
+      action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 8 },
+    });
     const before = env.emulator.lastSeq;
     const event = deliver(app, resourceWriteEvent({ resourceId: first }));
     while (!env.emulator.requestsSince(before).some((r) => r.status === 429)) await new Promise((r) => setTimeout(r, 20));
@@ -208,31 +293,56 @@ describe('hand-offs to the remediation queue', () => {
     // Meanwhile a hand-off of the second resource comes back from the queue.
     const { queue } = queues(app);
     await queue.createIfNotExists();
-    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: second, correlationId: 'c-hold', sweepId: '', rule: '', problems: [], remediationId: 'hold-1', resume: { attempt: 1, actions: [], principalIsNew: false } }));
+    await queue.sendMessage(
+      JSON.stringify({
+        version: 1,
+        resourceId: second,
+        correlationId: 'c-hold',
+        sweepId: '',
+        rule: '',
+        problems: [],
+        remediationId: 'hold-1',
+        resume: { attempt: 1, actions: [], principalIsNew: false },
+      }),
+    );
     const run = await drain(app, 40_000);
     assert.equal((await event).outcome?.status, 'remediated');
     const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
     assert.equal(outcomes[0]?.status, 'deferred', JSON.stringify(outcomes[0]));
     assert.equal(outcomes[0].deferral.reason, 'throttled');
     assert.ok(outcomes[0].durationMs < 1000, `went back at once (${outcomes[0].durationMs} ms), not after the wait`);
-    assert.ok(outcomes[0].deferral.retryAfterSeconds >= 3 && outcomes[0].deferral.retryAfterSeconds <= 8, `comes back when the turn comes (${outcomes[0].deferral.retryAfterSeconds} s)`);
+    assert.ok(
+      outcomes[0].deferral.retryAfterSeconds >= 3 && outcomes[0].deferral.retryAfterSeconds <= 8,
+      `comes back when the turn comes (${outcomes[0].deferral.retryAfterSeconds} s)`,
+    );
     assert.equal(outcomes.at(-1)?.status, 'remediated', JSON.stringify(outcomes.at(-1)));
     const calls = env.emulator.requestsSince(before).filter((r) => r.path.toLowerCase().startsWith(second.toLowerCase()));
     assert.ok(calls.length > 0 && calls.every((r) => r.at >= reopensAt - 50), 'no ARM call for it before the turn');
     assert.equal(run.poisoned.length, 0);
   });
 
-  it('a burst larger than ARM\'s remaining write budget: every event is acknowledged, what cannot go inside its delivery waits on the queue for its turn, and all end remediated', async () => {
+  it("a burst larger than ARM's remaining write budget: every event is acknowledged, what cannot go inside its delivery waits on the queue for its turn, and all end remediated", async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-levelling', { budgetMs: 5000 });
-    const ids = Array.from({ length: 30 }, (_, i) => seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-levelling', type: SEED_TYPES.webApp, name: `web-level-${i}` }));
+    const ids = Array.from({ length: 30 }, (_, i) =>
+      seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-levelling',
+        type: SEED_TYPES.webApp,
+        name: `web-level-${i}`,
+      }),
+    );
     // 90 writes (identity + 2 grants each) against a bucket of 15 refilled at ARM's 10/s: 7.5 s of writing
     // past the burst, longer than one delivery's budget here (5 s).
     env.emulator.throttle.enable({ write: { capacity: 15, refillPerSecond: 10 } });
     const throttledBefore = env.emulator.throttle.throttled;
     try {
       const deliveries = await Promise.all(ids.map((id) => deliver(app, resourceWriteEvent({ resourceId: id }))));
-      assert.deepEqual(deliveries.filter((d) => d.error !== undefined).map((d) => String(d.error)), [], 'no delivery is left to Event Grid');
+      assert.deepEqual(
+        deliveries.filter((d) => d.error !== undefined).map((d) => String(d.error)),
+        [],
+        'no delivery is left to Event Grid',
+      );
       const deferred = deliveries.filter((d) => d.outcome?.status === 'deferred');
       const throttledHandOffs = deferred.filter((d) => d.outcome!.deferral.reason === 'throttled');
       assert.ok(throttledHandOffs.length > 0, 'events that could not get their writes in time were handed to the queue');
@@ -241,7 +351,10 @@ describe('hand-offs to the remediation queue', () => {
       const slowest = Math.max(...throttledHandOffs.map((d) => d.outcome!.durationMs));
       assert.ok(slowest < 7000, `handed off, not waited for (${slowest} ms)`);
       // A loaded machine may also run a read past the short budget here: that is handed off as transient.
-      assert.deepEqual(deferred.filter((d) => !['throttled', 'transient'].includes(d.outcome!.deferral.reason)).map((d) => d.outcome!.deferral), []);
+      assert.deepEqual(
+        deferred.filter((d) => !['throttled', 'transient'].includes(d.outcome!.deferral.reason)).map((d) => d.outcome!.deferral),
+        [],
+      );
       const run = await drain(app, 60_000);
       assert.equal(run.poisoned.length, 0);
       for (const id of ids) {
@@ -259,15 +372,28 @@ describe('hand-offs to the remediation queue', () => {
   it('a hand-off waiting for write budget comes back within 20 s even when its booking is further out: a booking is an estimate, and a late one would leave the budget unused', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-capped', { budgetMs: 2000 });
-    const ids = Array.from({ length: 100 }, (_, i) => seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-capped', type: SEED_TYPES.webApp, name: `web-capped-${i}` }));
+    const ids = Array.from({ length: 100 }, (_, i) =>
+      seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-capped',
+        type: SEED_TYPES.webApp,
+        name: `web-capped-${i}`,
+      }),
+    );
     // 300 writes against a bucket of 15 refilled at 10/s: the last bookings are 30 s or more away.
     env.emulator.throttle.enable({ write: { capacity: 15, refillPerSecond: 10 } });
     try {
       const deliveries = await Promise.all(ids.map((id) => deliver(app, resourceWriteEvent({ resourceId: id }))));
-      const booked = deliveries.filter((d) => d.outcome?.status === 'deferred' && d.outcome.deferral.reason === 'throttled').map((d) => d.outcome!.deferral);
+      const booked = deliveries
+        .filter((d) => d.outcome?.status === 'deferred' && d.outcome.deferral.reason === 'throttled')
+        .map((d) => d.outcome!.deferral);
       const estimates = booked.map((d) => Number(/in about (\d+) s/.exec(d.detail)?.[1] ?? 0));
       assert.ok(Math.max(...estimates) > 20, `some bookings are further than 20 s (${Math.max(...estimates)} s)`);
-      assert.deepEqual(booked.filter((d) => d.retryAfterSeconds > 20), [], 'every one comes back within 20 s');
+      assert.deepEqual(
+        booked.filter((d) => d.retryAfterSeconds > 20),
+        [],
+        'every one comes back within 20 s',
+      );
     } finally {
       env.emulator.throttle.disable();
       await queues(app).queue.clearMessages();
@@ -277,17 +403,34 @@ describe('hand-offs to the remediation queue', () => {
   it('the queue trigger, while another remediation of the resource holds it: a hand-off waits and comes back (no ARM call); a fresh message collapses into a queued one', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-claimed');
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-claimed', type: SEED_TYPES.webApp, name: 'web-claimed' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-claimed',
+      type: SEED_TYPES.webApp,
+      name: 'web-claimed',
+    });
     const { queue } = queues(app);
     await queue.createIfNotExists();
     const handler = triggerNamed('storageQueue', 'remediationQueue', () => app).handler;
     const invoke = async (message: unknown) => {
       const records: Record<string, unknown>[] = [];
-      const context = new InvocationContext({ functionName: 'remediationQueue', triggerMetadata: { id: 'm', dequeueCount: 1 }, logHandler: (_level, ...args) => records.push(...args.map((a) => JSON.parse(String(a)))) });
+      const context = new InvocationContext({
+        functionName: 'remediationQueue',
+        triggerMetadata: { id: 'm', dequeueCount: 1 },
+        logHandler: (_level, ...args) => records.push(...args.map((a) => JSON.parse(String(a)))),
+      });
       await handler(message, context);
       return records;
     };
-    const message = (extra: object) => ({ version: 1, resourceId: id, correlationId: 'c-claimed', sweepId: '', rule: '', problems: [], ...extra });
+    const message = (extra: object) => ({
+      version: 1,
+      resourceId: id,
+      correlationId: 'c-claimed',
+      sweepId: '',
+      rule: '',
+      problems: [],
+      ...extra,
+    });
     // Another instance's remediation of the resource is running (its claim lives 8 s more).
     const running = await app.ledger.claim(id, 'rem-running', 8000);
     assert.ok(running.held);
@@ -296,7 +439,10 @@ describe('hand-offs to the remediation queue', () => {
     const waited = waiting.find((r) => r.event === 'remediation.waiting');
     assert.ok(waited, JSON.stringify(waiting));
     assert.equal(waited.holder, 'rem-running');
-    assert.ok((waited.retryAfterMs as number) >= 1000 && (waited.retryAfterMs as number) <= 10_000, `waits for the holder, at most 10 s (${waited.retryAfterMs} ms)`);
+    assert.ok(
+      (waited.retryAfterMs as number) >= 1000 && (waited.retryAfterMs as number) <= 10_000,
+      `waits for the holder, at most 10 s (${waited.retryAfterMs} ms)`,
+    );
     assert.equal(env.emulator.requestsSince(before).length, 0, 'no ARM call while another remediation runs');
     const props = await queue.getProperties();
     assert.equal(props.approximateMessagesCount, 1, 'the hand-off is back on the queue');
@@ -310,11 +456,21 @@ describe('hand-offs to the remediation queue', () => {
     assert.equal((await queue.getProperties()).approximateMessagesCount, 0, 'nothing queued for it');
   });
 
-  it('403 while the app\'s new role assignment propagates: retried through the queue with growing delays, then remediated', async () => {
+  it("403 while the app's new role assignment propagates: retried through the queue with growing delays, then remediated", async () => {
     // As right after `azd up`: the app's Owner grant exists but ARM's authorization does not see it for 3 s.
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SUB_A}`, effectiveAfterMs: 3000 });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.owner,
+      scope: `/subscriptions/${SUB_A}`,
+      effectiveAfterMs: 3000,
+    });
     const app = appWithQueue('handoff-rbac', { authorizationRetryMinutes: '1' });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-rbac', type: SEED_TYPES.webApp, name: 'web-rbac' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-rbac',
+      type: SEED_TYPES.webApp,
+      name: 'web-rbac',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.error, undefined);
     assert.equal(d.outcome?.status, 'deferred', JSON.stringify(d.outcome));
@@ -324,7 +480,10 @@ describe('hand-offs to the remediation queue', () => {
     assert.equal(outcomes.at(-1)?.status, 'remediated', JSON.stringify(outcomes.at(-1)));
     const delays = outcomes.filter((o) => o.status === 'deferred').map((o) => o.deferral.retryAfterSeconds);
     assert.ok(delays.length >= 1, 'retried through the queue');
-    assert.ok(delays.every((x, i) => i === 0 || x >= delays[i - 1]), `delays grow (${delays})`);
+    assert.ok(
+      delays.every((x, i) => i === 0 || x >= delays[i - 1]),
+      `delays grow (${delays})`,
+    );
     assert.ok(env.emulator.requests.filter((r) => r.errorCode === 'AuthorizationFailed').length >= 2);
     const rows = await app.ledger.byResourceId(id);
     assert.equal(rows.length, 1, 'one remediation in the ledger');
@@ -332,10 +491,19 @@ describe('hand-offs to the remediation queue', () => {
   });
 
   it('403 past the window is permanent and names the missing permission', async () => {
-    env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.reader, scope: `/subscriptions/${SUB_A}/resourceGroups/rg-denied` });
+    env.emulator.state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.reader,
+      scope: `/subscriptions/${SUB_A}/resourceGroups/rg-denied`,
+    });
     // A 3-second window.
     const app = appWithQueue('handoff-denied', { authorizationRetryMinutes: '0.05' });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-denied', type: SEED_TYPES.webApp, name: 'web-denied' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-denied',
+      type: SEED_TYPES.webApp,
+      name: 'web-denied',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'deferred');
     const run = await drain(app);
@@ -357,7 +525,12 @@ describe('hand-offs to the remediation queue', () => {
   it('LinkedAuthorizationFailed names the linked resource in the outcome', async () => {
     grantAppOwner(env.emulator);
     const app = buildApp(env, rulesFor(TRIGGER_RULES));
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-linked', type: SEED_TYPES.virtualMachine, name: 'vm-linked' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-linked',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-linked',
+    });
     const subnet = `/subscriptions/${SUB_A}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default`;
     env.emulator.faults.add({
       method: 'PATCH',
@@ -379,12 +552,48 @@ describe('hand-offs to the remediation queue', () => {
   it('a queue message cannot make the app poll (and send its token to) anything but ARM; a malformed resume is parked', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-forged');
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-forged', type: SEED_TYPES.webApp, name: 'web-forged' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-forged',
+      type: SEED_TYPES.webApp,
+      name: 'web-forged',
+    });
     const { queue } = queues(app);
     await queue.createIfNotExists();
-    const resume = { attempt: 1, actions: [], principalIsNew: false, operation: { resourceId: id, from: 'None', to: 'SystemAssigned', monitor: { style: 'async-operation', url: 'https://attacker.example/collect' } } };
-    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], remediationId: 'forged-1', resume }));
-    await queue.sendMessage(JSON.stringify({ version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [], resume: { ...resume, attempt: 'many' } }));
+    const resume = {
+      attempt: 1,
+      actions: [],
+      principalIsNew: false,
+      operation: {
+        resourceId: id,
+        from: 'None',
+        to: 'SystemAssigned',
+        monitor: { style: 'async-operation', url: 'https://attacker.example/collect' },
+      },
+    };
+    await queue.sendMessage(
+      JSON.stringify({
+        version: 1,
+        resourceId: id,
+        correlationId: 'c',
+        sweepId: '',
+        rule: '',
+        problems: [],
+        remediationId: 'forged-1',
+        resume,
+      }),
+    );
+    await queue.sendMessage(
+      JSON.stringify({
+        version: 1,
+        resourceId: id,
+        correlationId: 'c',
+        sweepId: '',
+        rule: '',
+        problems: [],
+        resume: { ...resume, attempt: 'many' },
+      }),
+    );
     const before = env.emulator.lastSeq;
     const run = await drain(app);
     const outcome = run.logs.find((l) => l.record.event === 'remediation.outcome')!.record;

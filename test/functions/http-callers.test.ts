@@ -18,14 +18,34 @@ describe('HTTP callers: Easy Auth principal, app roles, rate limit', () => {
   let web: string;
   let app: Autopilot;
   const post = (target: Autopilot, mode: 'plan' | 'apply', principal: string | null) =>
-    call(target, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json', ...KEY }, body: { string: JSON.stringify({ resourceId: web, mode }) } }, principal);
+    call(
+      target,
+      'remediationsPost',
+      {
+        method: 'POST',
+        url: 'http://localhost/api/remediations',
+        headers: { 'content-type': 'application/json', ...KEY },
+        body: { string: JSON.stringify({ resourceId: web, mode }) },
+      },
+      principal,
+    );
   const ledger = (target: Autopilot, principal: string | null) => {
     const encoded = encodeURIComponent(web);
-    return call(target, 'resourceRemediations', { method: 'GET', url: `http://localhost/api/resources/${encoded}/remediations`, headers: KEY, params: { resourceId: encoded } }, principal);
+    return call(
+      target,
+      'resourceRemediations',
+      { method: 'GET', url: `http://localhost/api/resources/${encoded}/remediations`, headers: KEY, params: { resourceId: encoded } },
+      principal,
+    );
   };
   const byRequest = (target: Autopilot, principal: string | null) => {
     const id = '0b8c5a3e-1d2f-4a5b-8c6d-7e8f9a0b1c2d';
-    return call(target, 'remediationsGet', { method: 'GET', url: `http://localhost/api/remediations/${id}`, headers: KEY, params: { requestId: id } }, principal);
+    return call(
+      target,
+      'remediationsGet',
+      { method: 'GET', url: `http://localhost/api/remediations/${id}`, headers: KEY, params: { requestId: id } },
+      principal,
+    );
   };
   function expectProblem(answer: Answer, status: number, code: string, path: string, method: 'get' | 'post') {
     assert.equal(answer.status, status, JSON.stringify(answer.body));
@@ -35,7 +55,12 @@ describe('HTTP callers: Easy Auth principal, app roles, rate limit', () => {
 
   before(() => {
     grantAppOwner(env.emulator);
-    web = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-callers', type: SEED_TYPES.webApp, name: 'web-callers' });
+    web = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-callers',
+      type: SEED_TYPES.webApp,
+      name: 'web-callers',
+    });
     app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON });
   });
 
@@ -59,7 +84,11 @@ describe('HTTP callers: Easy Auth principal, app roles, rate limit', () => {
     expectProblem(await post(app, 'apply', READER), 403, 'MissingAppRole', '/remediations', 'post');
     expectProblem(await byRequest(app, APPLIER), 403, 'MissingAppRole', '/remediations/{requestId}', 'get');
     assert.deepEqual(env.emulator.requestsSince(before), [], 'refused before any ARM call');
-    for (const bad of ['not base64!', Buffer.from('{"claims":"nope"}').toString('base64'), Buffer.from(JSON.stringify({ claims: [{ typ: 'roles', val: 'Remediation.Apply' }] })).toString('base64')]) {
+    for (const bad of [
+      'not base64!',
+      Buffer.from('{"claims":"nope"}').toString('base64'),
+      Buffer.from(JSON.stringify({ claims: [{ typ: 'roles', val: 'Remediation.Apply' }] })).toString('base64'),
+    ]) {
       expectProblem(await post(app, 'apply', bad), 401, 'Unauthenticated', '/remediations', 'post');
     }
   });

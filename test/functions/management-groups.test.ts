@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Autopilot } from '../../src/app/composition';
 import { runSweep } from '../../src/sweep';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
-import { SUB_A, SUB_B, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { call } from '../support/http-api';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { SUB_A, SUB_B, takeSpecViolations, useEmulator } from '../support/emulator-fixture';
+import { call } from '../support/http-api';
 import { rgReaderRules } from './rules.fixture';
 
 /** Not in the rules and not under the governed group: under the tenant root group. */
@@ -47,28 +47,53 @@ describe('management groups in scope: resolved through ARM, honoured by the even
     // Owner on every subscription: only governance decides what is touched.
     for (const s of [SUB_A, SUB_B, SUB_C, SUB_D]) grantAppOwner(env.emulator, s);
     // Least privilege for the lookup: read and descendants/read on the group (Management Group Reader lacks the latter).
-    const role = state.addCustomRole({ roleName: 'autopilot management group reader', actions: ['Microsoft.Management/managementGroups/read', 'Microsoft.Management/managementGroups/descendants/read'] });
-    state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: role.guid, scope: '/providers/Microsoft.Management/managementGroups/mg-landing-zones' });
+    const role = state.addCustomRole({
+      roleName: 'autopilot management group reader',
+      actions: ['Microsoft.Management/managementGroups/read', 'Microsoft.Management/managementGroups/descendants/read'],
+    });
+    state.grant({
+      principalId: env.emulator.appPrincipal.id,
+      roleDefinitionGuid: role.guid,
+      scope: '/providers/Microsoft.Management/managementGroups/mg-landing-zones',
+    });
     env.emulator.resourceGraph.setQuota({ limit: 1000, windowMs: 1000 });
     app = buildApp(env, rulesFor(MG_RULES), { managementGroupTtlMs: 60_000 }, EASY_AUTH_ON);
   });
 
   it('event path: a workload in a subscription of a nested group is remediated; the lookup is cached', async () => {
     const seq = env.emulator.lastSeq;
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-nested' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-mg',
+      type: SEED_TYPES.webApp,
+      name: 'web-nested',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.error, undefined, String(d.error));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     const principal = env.emulator.state.resource(id)!.body.identity.principalId;
-    assert.deepEqual(env.emulator.state.assignmentsFor(principal).map((a) => [a.scope.toLowerCase(), a.roleDefinitionGuid]), [[`/subscriptions/${SUB_B}/resourcegroups/rg-mg`, ROLE.reader]]);
+    assert.deepEqual(
+      env.emulator.state.assignmentsFor(principal).map((a) => [a.scope.toLowerCase(), a.roleDefinitionGuid]),
+      [[`/subscriptions/${SUB_B}/resourcegroups/rg-mg`, ROLE.reader]],
+    );
     // A second event within the TTL asks ARM nothing about the group.
-    const again = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-direct' });
+    const again = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-mg',
+      type: SEED_TYPES.webApp,
+      name: 'web-direct',
+    });
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: again }))).outcome?.status, 'remediated');
     assert.equal(descendantsCalls(seq), 1);
   });
 
   it('event path: a subscription outside the group is skipped with no write', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_C, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-outside' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_C,
+      resourceGroup: 'rg-mg',
+      type: SEED_TYPES.webApp,
+      name: 'web-outside',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.error, undefined);
@@ -81,9 +106,19 @@ describe('management groups in scope: resolved through ARM, honoured by the even
 
   it('a subscription moved out of the group stops being governed once the cached resolution expires', async () => {
     const shortLived = buildApp(env, rulesFor(MG_RULES), { managementGroupTtlMs: SHORT_TTL_MS });
-    const before = seedResource(env.emulator.state, { subscriptionId: SUB_D, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-before-move' });
+    const before = seedResource(env.emulator.state, {
+      subscriptionId: SUB_D,
+      resourceGroup: 'rg-mg',
+      type: SEED_TYPES.webApp,
+      name: 'web-before-move',
+    });
     assert.equal((await deliver(shortLived, resourceWriteEvent({ resourceId: before }))).outcome?.status, 'remediated');
-    const after = seedResource(env.emulator.state, { subscriptionId: SUB_D, resourceGroup: 'rg-mg', type: SEED_TYPES.webApp, name: 'web-after-move' });
+    const after = seedResource(env.emulator.state, {
+      subscriptionId: SUB_D,
+      resourceGroup: 'rg-mg',
+      type: SEED_TYPES.webApp,
+      name: 'web-after-move',
+    });
     env.emulator.state.moveSubscription(SUB_D, env.emulator.state.tenantId);
     try {
       await sleep(SHORT_TTL_MS + 50);
@@ -97,10 +132,25 @@ describe('management groups in scope: resolved through ARM, honoured by the even
   });
 
   it('HTTP path: apply works under the group and is refused outside it', async () => {
-    const inside = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-http', type: SEED_TYPES.containerApp, name: 'ca-inside' });
-    const outside = seedResource(env.emulator.state, { subscriptionId: SUB_C, resourceGroup: 'rg-http', type: SEED_TYPES.containerApp, name: 'ca-outside' });
+    const inside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-http',
+      type: SEED_TYPES.containerApp,
+      name: 'ca-inside',
+    });
+    const outside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_C,
+      resourceGroup: 'rg-http',
+      type: SEED_TYPES.containerApp,
+      name: 'ca-outside',
+    });
     const post = (resourceId: string) =>
-      call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId, mode: 'apply' }) } });
+      call(app, 'remediationsPost', {
+        method: 'POST',
+        url: 'http://localhost/api/remediations',
+        headers: { 'content-type': 'application/json' },
+        body: { string: JSON.stringify({ resourceId, mode: 'apply' }) },
+      });
     const ok = await post(inside);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.outcome.status, 'remediated');
@@ -111,8 +161,18 @@ describe('management groups in scope: resolved through ARM, honoured by the even
   });
 
   it('sweep: Resource Graph is queried with the management-group scope and finds drift only under the group', async () => {
-    const inside = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-inside' });
-    const outside = seedResource(env.emulator.state, { subscriptionId: SUB_C, resourceGroup: 'rg-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-outside' });
+    const inside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-sweep',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-inside',
+    });
+    const outside = seedResource(env.emulator.state, {
+      subscriptionId: SUB_C,
+      resourceGroup: 'rg-sweep',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-outside',
+    });
     const seq = env.emulator.lastSeq;
     const report = await runSweep(app, { reportOnly: true });
     const graphCalls = env.emulator.requestsSince(seq).filter((r) => /resourcegraph/i.test(r.path));
@@ -131,10 +191,20 @@ describe('management groups in scope: resolved through ARM, honoured by the even
     const noRead = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-corp')));
     env.emulator.state.addManagementGroup('mg-hidden');
     const hidden = buildApp(env, rulesFor(MG_RULES.replace('mg-landing-zones', 'mg-hidden')));
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-denied', type: SEED_TYPES.webApp, name: 'web-denied' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-denied',
+      type: SEED_TYPES.webApp,
+      name: 'web-denied',
+    });
     // mg-corp is below the granted group: the grant is inherited, so this one works.
     assert.equal((await deliver(noRead, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
-    const other = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-denied', type: SEED_TYPES.webApp, name: 'web-denied-2' });
+    const other = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-denied',
+      type: SEED_TYPES.webApp,
+      name: 'web-denied-2',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(hidden, resourceWriteEvent({ resourceId: other }));
     assert.equal(d.outcome?.status, 'failed');

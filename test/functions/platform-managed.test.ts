@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
 import { runSweep } from '../../src/sweep';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { call } from '../support/http-api';
 import { TRIGGER_RULES } from './rules.fixture';
 
@@ -18,7 +18,12 @@ const NODE_GROUP = 'MC_rg-aks_aks1_westeurope';
 
 /** POST /api/remediations through the real HTTP trigger, as an authorised Entra caller. */
 async function postRemediation(app: Autopilot, resourceId: string): Promise<{ status: number; body: any }> {
-  const { status, body } = await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId, mode: 'apply' }) } });
+  const { status, body } = await call(app, 'remediationsPost', {
+    method: 'POST',
+    url: 'http://localhost/api/remediations',
+    headers: { 'content-type': 'application/json' },
+    body: { string: JSON.stringify({ resourceId, mode: 'apply' }) },
+  });
   return { status, body };
 }
 
@@ -30,8 +35,20 @@ describe('platform-managed resources are left alone (managedBy on the resource o
     env.emulator.resourceGraph.setQuota({ limit: 1000, windowMs: 1000 });
     app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { ...EASY_AUTH_ON });
     env.emulator.state.addResourceGroup(SUB_A, NODE_GROUP, 'westeurope', {}, CLUSTER);
-    ids.nodePool = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: NODE_GROUP, type: SEED_TYPES.scaleSet, name: 'aks-nodepool1-vmss', upgradePolicy: 'Automatic' });
-    ids.nodePool2 = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: NODE_GROUP, type: SEED_TYPES.scaleSet, name: 'aks-nodepool2-vmss', upgradePolicy: 'Automatic' });
+    ids.nodePool = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: NODE_GROUP,
+      type: SEED_TYPES.scaleSet,
+      name: 'aks-nodepool1-vmss',
+      upgradePolicy: 'Automatic',
+    });
+    ids.nodePool2 = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: NODE_GROUP,
+      type: SEED_TYPES.scaleSet,
+      name: 'aks-nodepool2-vmss',
+      upgradePolicy: 'Automatic',
+    });
     ids.managedApp = seedResource(env.emulator.state, {
       subscriptionId: SUB_A,
       resourceGroup: 'rg-apps',
@@ -39,7 +56,12 @@ describe('platform-managed resources are left alone (managedBy on the resource o
       name: 'web-managed',
       managedBy: `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers/Microsoft.Databricks/workspaces/dbw1`,
     });
-    ids.ordinary = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-ordinary' });
+    ids.ordinary = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.webApp,
+      name: 'web-ordinary',
+    });
   });
 
   it('event path: a scale set in a managed resource group is skipped as platform-managed, with no write', async () => {
@@ -53,17 +75,32 @@ describe('platform-managed resources are left alone (managedBy on the resource o
     assert.equal(env.emulator.state.resource(ids.nodePool!)!.body.identity, undefined);
     // The group's managedBy is read once, then cached: a second event in that group costs one GET.
     const seq2 = env.emulator.lastSeq;
-    assert.equal((await deliver(app, resourceWriteEvent({ resourceId: ids.nodePool2! }))).outcome?.skipped?.[0]?.reason, 'platform-managed');
+    assert.equal(
+      (await deliver(app, resourceWriteEvent({ resourceId: ids.nodePool2! }))).outcome?.skipped?.[0]?.reason,
+      'platform-managed',
+    );
     const reads = env.emulator.requestsSince(seq2).map((r) => `${r.method} ${r.path}`.toLowerCase());
     assert.deepEqual(reads, [`GET ${ids.nodePool2}`.toLowerCase()]);
   });
 
   it('a burst of events in one new resource group reads the group once', async () => {
-    const burst = Array.from({ length: 5 }, (_, i) => seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-burst-group', type: SEED_TYPES.webApp, name: `web-burst-${i}` }));
+    const burst = Array.from({ length: 5 }, (_, i) =>
+      seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-burst-group',
+        type: SEED_TYPES.webApp,
+        name: `web-burst-${i}`,
+      }),
+    );
     const seq = env.emulator.lastSeq;
     const outcomes = await Promise.all(burst.map((id) => deliver(app, resourceWriteEvent({ resourceId: id }))));
-    assert.ok(outcomes.every((d) => d.outcome?.status === 'remediated'), JSON.stringify(outcomes.map((d) => d.outcome?.status)));
-    const groupReads = env.emulator.requestsSince(seq).filter((r) => r.method === 'GET' && /\/resourceGroups\/rg-burst-group$/i.test(r.path));
+    assert.ok(
+      outcomes.every((d) => d.outcome?.status === 'remediated'),
+      JSON.stringify(outcomes.map((d) => d.outcome?.status)),
+    );
+    const groupReads = env.emulator
+      .requestsSince(seq)
+      .filter((r) => r.method === 'GET' && /\/resourceGroups\/rg-burst-group$/i.test(r.path));
     assert.equal(groupReads.length, 1);
   });
 
@@ -89,7 +126,12 @@ describe('platform-managed resources are left alone (managedBy on the resource o
   });
 
   it('sweep: the Resource Graph query joins resourcecontainers; both are counted as platform-managed, never findings', async () => {
-    const unfixed = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-unfixed' });
+    const unfixed = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.webApp,
+      name: 'web-unfixed',
+    });
     const report = await runSweep(app, { reportOnly: true });
     const found = report.findings.map((f) => f.resourceId);
     assert.ok(found.includes(unfixed), 'an ordinary drifted resource is a finding');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
+import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { TRIGGER_RULES } from './rules.fixture';
 
 const env = useEmulator();
@@ -13,7 +13,9 @@ const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 
 function assignmentsOf(principalId: string) {
-  return env.emulator.state.assignmentsFor(principalId).map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid, type: a.principalType }));
+  return env.emulator.state
+    .assignmentsFor(principalId)
+    .map((a) => ({ scope: a.scope.toLowerCase(), role: a.roleDefinitionGuid, type: a.principalType }));
 }
 
 describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () => {
@@ -29,7 +31,13 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
     it(`${type}: gets a system-assigned identity and exactly its roles`, async () => {
       // Manual-policy scale sets (Azure's default) end pending or upgraded: test/functions/scale-set-upgrade.test.ts.
       const policy = type === SEED_TYPES.scaleSet ? { upgradePolicy: 'Automatic' as const } : {};
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type, name: `${label.toLowerCase()}-1`, ...policy });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'rg-apps',
+        type,
+        name: `${label.toLowerCase()}-1`,
+        ...policy,
+      });
       const bodyBefore = structuredClone(env.emulator.state.resource(id)!.body);
       const event = resourceWriteEvent({ resourceId: id, schema: i % 2 === 0 ? 'EventGridSchema' : 'CloudEventSchemaV1_0' });
       const d = await deliver(app, event);
@@ -72,7 +80,12 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   });
 
   it('creates and attaches a user-assigned identity when the rule says so, and grants it the roles', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-team', type: SEED_TYPES.containerApp, name: 'orders' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-ua-team',
+      type: SEED_TYPES.containerApp,
+      name: 'orders',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     const uaId = `/subscriptions/${SUB_A}/resourceGroups/rg-ua-team/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders`;
@@ -84,11 +97,18 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
     assert.deepEqual(assignmentsOf(ua.body.properties.principalId), [
       { scope: `/subscriptions/${SUB_A}/resourcegroups/rg-ua-team`, role: READER, type: 'ServicePrincipal' },
     ]);
-    assert.deepEqual(d.outcome!.actions.map((a: { kind: string }) => a.kind).sort(), ['identity-written', 'role-assigned', 'user-assigned-identity-created']);
+    assert.deepEqual(d.outcome!.actions.map((a: { kind: string }) => a.kind).sort(), [
+      'identity-written',
+      'role-assigned',
+      'user-assigned-identity-created',
+    ]);
   });
 
   it('a tag picks an allowed profile; the tagged Key Vault gets the grant', async () => {
-    const vault = seedScopeResource(env.emulator.state, `/subscriptions/${SUB_A}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-orders`);
+    const vault = seedScopeResource(
+      env.emulator.state,
+      `/subscriptions/${SUB_A}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-orders`,
+    );
     const id = seedResource(env.emulator.state, {
       subscriptionId: SUB_A,
       resourceGroup: 'rg-apps',
@@ -103,7 +123,12 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   });
 
   it('a second delivery of the same event makes zero ARM calls; a new event for the same resource makes zero writes', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.virtualMachine, name: 'vm-twice' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-twice',
+    });
     const event = resourceWriteEvent({ resourceId: id });
     assert.equal((await deliver(app, event)).outcome?.status, 'remediated');
     let before = env.emulator.lastSeq;
@@ -118,7 +143,12 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   });
 
   it('an event caused by the app itself makes zero ARM calls (loop guard)', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-own' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.webApp,
+      name: 'web-own',
+    });
     await app.self(); // the app learns who it is from its own token once, at start
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id, callerObjectId: env.emulator.appPrincipal.id }));
@@ -128,17 +158,35 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   });
 
   it('ignores, with the reason logged and no ARM call: other event types, deployments, role assignments, children, unsupported types, opt-out', async () => {
-    const optedOut = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-optout', tags: { 'autopilot-optout': 'true' } });
+    const optedOut = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.webApp,
+      name: 'web-optout',
+      tags: { 'autopilot-optout': 'true' },
+    });
     const base = `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers`;
     const cases: Array<[Record<string, any>, string]> = [
-      [resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x`, eventType: 'Microsoft.Resources.ResourceDeleteSuccess' }), 'event-type'],
-      [resourceWriteEvent({ resourceId: `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers/Microsoft.Resources/deployments/d1` }), 'not-a-workload'],
       [
-        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/providers/Microsoft.Authorization/roleAssignments/0b1c2d3e-0000-4000-8000-000000000000`, operationName: 'Microsoft.Authorization/roleAssignments/write' }),
+        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x`, eventType: 'Microsoft.Resources.ResourceDeleteSuccess' }),
+        'event-type',
+      ],
+      [
+        resourceWriteEvent({ resourceId: `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers/Microsoft.Resources/deployments/d1` }),
+        'not-a-workload',
+      ],
+      [
+        resourceWriteEvent({
+          resourceId: `${base}/Microsoft.Web/sites/x/providers/Microsoft.Authorization/roleAssignments/0b1c2d3e-0000-4000-8000-000000000000`,
+          operationName: 'Microsoft.Authorization/roleAssignments/write',
+        }),
         'not-a-workload',
       ],
       // Deployment slots are catalogued; a child outside the catalogue (a site's config) is skipped.
-      [resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/config/web`, operationName: 'Microsoft.Web/sites/config/write' }), 'child-resource'],
+      [
+        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x/config/web`, operationName: 'Microsoft.Web/sites/config/write' }),
+        'child-resource',
+      ],
       [resourceWriteEvent({ resourceId: `${base}/Microsoft.Storage/storageAccounts/st1` }), 'type-not-governed'],
     ];
     const before = env.emulator.lastSeq;
@@ -180,7 +228,12 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
   });
 
   it('logs one structured line per outcome with the correlation id and no token', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-apps', type: SEED_TYPES.webApp, name: 'web-log' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-apps',
+      type: SEED_TYPES.webApp,
+      name: 'web-log',
+    });
     const event = resourceWriteEvent({ resourceId: id });
     const d = await deliver(app, event);
     const outcomes = d.logs.filter((l) => l.record.event === 'remediation.outcome');
@@ -199,7 +252,12 @@ describe('user-assigned identities the app did not create', () => {
     const app = buildApp(env, rulesFor(TRIGGER_RULES));
     // Someone else's identity, with roles of its own, named as the rule's template would name it.
     const theirs = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-pay', name: 'id-payments' });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-pay', type: SEED_TYPES.containerApp, name: 'payments' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-ua-pay',
+      type: SEED_TYPES.containerApp,
+      name: 'payments',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'failed');
     assert.equal(d.outcome?.errors[0].code, 'IdentityNotOwned');
@@ -210,10 +268,20 @@ describe('user-assigned identities the app did not create', () => {
 
   it('an identity the app created for one resource is reused by that resource only, never by another that names it', async () => {
     const app = buildApp(env, rulesFor(TRIGGER_RULES));
-    const first = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerApp, name: 'shop' });
+    const first = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-ua-reuse',
+      type: SEED_TYPES.containerApp,
+      name: 'shop',
+    });
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: first }))).outcome?.status, 'remediated');
     // The same name in the same resource group, another governed type: the template names the same identity.
-    const second = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ua-reuse', type: SEED_TYPES.containerGroup, name: 'shop' });
+    const second = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-ua-reuse',
+      type: SEED_TYPES.containerGroup,
+      name: 'shop',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: second }));
     assert.equal(d.outcome?.status, 'failed', JSON.stringify(d.outcome));
     assert.equal(d.outcome?.errors[0].code, 'IdentityNotOwned');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { benchmarkRulesYaml } from '../../bench/rules';
-import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { type AppProcess, startAppProcess } from '../support/app-processes';
-import { grantAppOwner } from '../support/app-fixture';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { grantAppOwner } from '../support/app-fixture';
+import { type AppProcess, startAppProcess } from '../support/app-processes';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 
 /**
  * Two app instances in two processes, sharing the app's principal, against one emulator with ARM's
@@ -14,7 +14,6 @@ import { resourceWriteEvent } from '../../tools/arm-emulator/events';
  * emptied into 429s. Spec validation off: 240 calls would spend most of the run in oav.
  */
 const env = useEmulator({ specValidation: false });
-
 
 describe('one pacing signal across app processes', () => {
   const processes: AppProcess[] = [];
@@ -35,15 +34,28 @@ describe('one pacing signal across app processes', () => {
     processes.push(...(await Promise.all([startAppProcess(0, config), startAppProcess(1, config)])));
     const PER_PROCESS = 20;
     const ids = processes.map((p) =>
-      Array.from({ length: PER_PROCESS }, (_, i) => seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-shared-pacing', type: SEED_TYPES.webApp, name: `web-pace-${p.index}-${i}` })),
+      Array.from({ length: PER_PROCESS }, (_, i) =>
+        seedResource(env.emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-shared-pacing',
+          type: SEED_TYPES.webApp,
+          name: `web-pace-${p.index}-${i}`,
+        }),
+      ),
     );
     // A write bucket of 30 refilled at ARM's 10/s: 40 web apps need 120 writes (identity + 2 grants),
     // 90 of them past the burst, so about 9 s of writing at the refill rate, shared by both processes.
     env.emulator.throttle.enable({ write: { capacity: 30, refillPerSecond: 10 } });
     const throttledBefore = env.emulator.throttle.throttled;
-    const results = await Promise.all(processes.map((p, n) => Promise.all(ids[n]!.map((id) => p.deliver(resourceWriteEvent({ resourceId: id }), 30_000)))));
+    const results = await Promise.all(
+      processes.map((p, n) => Promise.all(ids[n]!.map((id) => p.deliver(resourceWriteEvent({ resourceId: id }), 30_000)))),
+    );
 
-    assert.deepEqual(results.flat().filter((r) => r !== undefined), [], 'every delivery acknowledged within its 30 s');
+    assert.deepEqual(
+      results.flat().filter((r) => r !== undefined),
+      [],
+      'every delivery acknowledged within its 30 s',
+    );
     for (const id of ids.flat()) {
       const principalId = env.emulator.state.resource(id)!.body.identity?.principalId;
       assert.ok(principalId, `${id} has its identity`);
@@ -65,7 +77,10 @@ describe('one pacing signal across app processes', () => {
       const own = writesOf(p).filter((t) => t > pacedFrom);
       assert.ok(own.length >= 20, `process ${p.index} kept writing past the burst (${own.length} writes)`);
       assert.ok(own.length / seconds < 9, `process ${p.index} slowed below the refill rate (${(own.length / seconds).toFixed(1)}/s)`);
-      assert.ok(p.messages.some((m) => m.kind === 'wait'), `process ${p.index} waited for ARM's budget`);
+      assert.ok(
+        p.messages.some((m) => m.kind === 'wait'),
+        `process ${p.index} waited for ARM's budget`,
+      );
     }
   });
 });

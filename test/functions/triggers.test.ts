@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { triggerDefinitions } from '../../src/functions/triggers';
-import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
+import { describe, it } from 'node:test';
 import { SUPPORTED_RESOURCE_TYPES } from '../../src/arm/resource-types';
+import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
+import { triggerDefinitions } from '../../src/functions/triggers';
 
 describe('trigger table', () => {
   it('declares the Event Grid trigger the event subscription targets', () => {
@@ -19,10 +19,17 @@ describe('trigger table', () => {
     );
     assert.deepEqual(
       table.flatMap((t) => (t.kind === 'http' ? [`${t.methods.join(',')} ${t.route} ${t.authLevel}`] : [])),
-      ['POST remediations function', 'GET remediations/{requestId} function', 'GET resources/{resourceId}/remediations function', 'GET openapi.json anonymous'],
+      [
+        'POST remediations function',
+        'GET remediations/{requestId} function',
+        'GET resources/{resourceId}/remediations function',
+        'GET openapi.json anonymous',
+      ],
     );
     // infra/event-subscription.bicep delivers to this function name.
-    const bicep = readFileSync(join(__dirname, '..', '..', 'infra', 'app', 'event-subscription.bicep'), 'utf8') + readFileSync(join(__dirname, '..', '..', 'infra', 'event-subscription.bicep'), 'utf8');
+    const bicep =
+      readFileSync(join(__dirname, '..', '..', 'infra', 'app', 'event-subscription.bicep'), 'utf8') +
+      readFileSync(join(__dirname, '..', '..', 'infra', 'event-subscription.bicep'), 'utf8');
     assert.match(bicep, /resourceWriteSuccess/);
   });
 
@@ -31,6 +38,10 @@ describe('trigger table', () => {
     assert.equal(ops.length, SUPPORTED_RESOURCE_TYPES.length);
     // Child types (deployment slots) have one more type segment: Microsoft.Web/sites/slots/write.
     for (const op of ops) assert.match(op, /^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+\/write$/);
-    assert.deepEqual(ops, SUPPORTED_RESOURCE_TYPES.map((t) => `${t}/write`), 'the filter derives each operation as `${type}/write`');
+    assert.deepEqual(
+      ops,
+      SUPPORTED_RESOURCE_TYPES.map((t) => `${t}/write`),
+      'the filter derives each operation as {type}/write',
+    );
   });
 });

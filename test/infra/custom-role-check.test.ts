@@ -23,7 +23,10 @@ describe('infra:params checks --custom-role against ARM', () => {
 
   before(() => {
     const state = env.emulator.state;
-    guids.reader = state.addCustomRole({ roleName: EXAMPLE_CUSTOM_ROLE_NAME, actions: ['Microsoft.AppConfiguration/configurationStores/read'] }).guid;
+    guids.reader = state.addCustomRole({
+      roleName: EXAMPLE_CUSTOM_ROLE_NAME,
+      actions: ['Microsoft.AppConfiguration/configurationStores/read'],
+    }).guid;
     guids.other = state.addCustomRole({ roleName: 'Contoso Something Else', actions: ['Microsoft.Web/sites/read'] }).guid;
     guids.federator = state.addCustomRole({
       roleName: 'Contoso Federator',
@@ -33,9 +36,14 @@ describe('infra:params checks --custom-role against ARM', () => {
 
   /** Runs the script asynchronously: the emulator answers from this process. */
   function run(out: string, customRole: string): Promise<ScriptResult> {
-    return runScriptAgainstEmulator(env.emulator, dir, 'scripts/infra/params.ts', [rulesPath, '--out', join(dir, out), '--custom-role', customRole]);
+    return runScriptAgainstEmulator(env.emulator, dir, 'scripts/infra/params.ts', [
+      rulesPath,
+      '--out',
+      join(dir, out),
+      '--custom-role',
+      customRole,
+    ]);
   }
-
 
   it('accepts the GUID of the custom role of that name, without a warning', async () => {
     const r = await run('ok.json', `${EXAMPLE_CUSTOM_ROLE_NAME}=${guids.reader}`);
@@ -43,7 +51,10 @@ describe('infra:params checks --custom-role against ARM', () => {
     assert.doesNotMatch(r.stderr, /warning/);
     const file = JSON.parse(readFileSync(join(dir, 'ok.json'), 'utf8'));
     assert.ok(file.parameters.assignableRoleDefinitionGuids.value.includes(guids.reader));
-    assert.ok(env.emulator.requests.some((q) => q.method === 'GET' && q.path.toLowerCase().endsWith(`/roledefinitions/${guids.reader}`)), 'read through ARM');
+    assert.ok(
+      env.emulator.requests.some((q) => q.method === 'GET' && q.path.toLowerCase().endsWith(`/roledefinitions/${guids.reader}`)),
+      'read through ARM',
+    );
   });
 
   it('refuses the GUID of another custom role (misnamed), writing nothing', async () => {
@@ -64,7 +75,10 @@ describe('infra:params checks --custom-role against ARM', () => {
     env.emulator.state.roleDefinitions.get(guids.federator)!.roleName = EXAMPLE_CUSTOM_ROLE_NAME.toUpperCase();
     const r = await run('privileged.json', `${EXAMPLE_CUSTOM_ROLE_NAME}=${guids.federator}`);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /custom role 'Contoso App Config Reader' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write/);
+    assert.match(
+      r.stderr,
+      /custom role 'Contoso App Config Reader' allows Microsoft\.ManagedIdentity\/userAssignedIdentities\/federatedIdentityCredentials\/write/,
+    );
     assert.ok(!existsSync(join(dir, 'privileged.json')));
   });
 });

@@ -16,15 +16,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { deriveAppPermissions, RBAC_ADMINISTRATOR_ROLE_GUID } from '../../scripts/infra/permissions';
+import { deriveAppPermissions } from '../../scripts/infra/permissions';
 import type { RulesConfig } from '../../src/config';
 import { ROLE } from '../../tools/arm-emulator';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived as grantDerivedFor } from '../support/derived-grants';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
+import {
+  EXAMPLE_CUSTOM_ROLE_GUID,
+  EXAMPLE_CUSTOM_ROLE_NAME,
+  EXAMPLE_ROLE_GUIDS,
+  EXAMPLE_RULES_PATH,
+  EXAMPLE_SUBSCRIPTION,
+} from './example-rules.fixture';
 
 const CUSTOM_ROLE_NAME = EXAMPLE_CUSTOM_ROLE_NAME;
 const CUSTOM_ROLE_GUID = EXAMPLE_CUSTOM_ROLE_GUID;
@@ -104,7 +110,11 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     const rules = rulesFor(EXAMPLE_RULES);
     const state = env.emulator.state;
     // The example's custom role exists in the subscription (the engine looks it up by name).
-    state.addCustomRole({ roleName: CUSTOM_ROLE_NAME, guid: CUSTOM_ROLE_GUID, actions: ['Microsoft.AppConfiguration/configurationStores/read'] });
+    state.addCustomRole({
+      roleName: CUSTOM_ROLE_NAME,
+      guid: CUSTOM_ROLE_GUID,
+      actions: ['Microsoft.AppConfiguration/configurationStores/read'],
+    });
     permissions = grantDerived(rules, SUB_A, { customRoleGuids: new Map([[CUSTOM_ROLE_NAME, CUSTOM_ROLE_GUID]]) });
     assert.equal(env.emulator.state.assignmentsFor(env.emulator.appPrincipal.id).length >= 2, true);
     seedScopeResource(state, vault);
@@ -113,8 +123,14 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
   });
 
   it('derives the grants being enforced (no Owner, no wildcard, no delete)', () => {
-    assert.deepEqual(permissions.assignableRoleGuids, [CUSTOM_ROLE_GUID, GUID.keyVaultSecretsUser, GUID.storageBlobDataReader, GUID.monitoringMetricsPublisher].sort());
-    assert.ok(permissions.actions.every((a) => !a.includes('*')), permissions.actions.join(', '));
+    assert.deepEqual(
+      permissions.assignableRoleGuids,
+      [CUSTOM_ROLE_GUID, GUID.keyVaultSecretsUser, GUID.storageBlobDataReader, GUID.monitoringMetricsPublisher].sort(),
+    );
+    assert.ok(
+      permissions.actions.every((a) => !a.includes('*')),
+      permissions.actions.join(', '),
+    );
     assert.deepEqual(permissions.roleAssignerActions, ['Microsoft.Authorization/roleAssignments/write']);
     assert.ok(![...permissions.actions, ...permissions.roleAssignerActions].some((a) => /delete/i.test(a)));
   });
@@ -161,7 +177,12 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
   });
 
   it('container-apps rule: creates the user-assigned identity, attaches it and grants its roles', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-containers', type: SEED_TYPES.containerApp, name: 'orders' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-containers',
+      type: SEED_TYPES.containerApp,
+      name: 'orders',
+    });
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.error, undefined, String(d.error));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -174,11 +195,20 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     assert.deepEqual(assignmentsOf(ua.body.properties.principalId), [
       { scope: monitoringRg.toLowerCase(), role: GUID.monitoringMetricsPublisher, type: 'ServicePrincipal' },
     ]);
-    assert.deepEqual(d.outcome!.actions.map((a: { kind: string }) => a.kind).sort(), ['identity-written', 'role-assigned', 'user-assigned-identity-created']);
+    assert.deepEqual(d.outcome!.actions.map((a: { kind: string }) => a.kind).sort(), [
+      'identity-written',
+      'role-assigned',
+      'user-assigned-identity-created',
+    ]);
   });
 
   it('a report-mode rule changes nothing', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-misc', type: SEED_TYPES.virtualMachine, name: 'vm-report' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-misc',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-report',
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'planned', JSON.stringify(d.outcome));
@@ -188,7 +218,10 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
 
   it('no request the app made was refused', () => {
     const refused = env.emulator.requests.filter((r) => r.principalId === env.emulator.appPrincipal.id && r.status === 403);
-    assert.deepEqual(refused.map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      refused.map((r) => `${r.method} ${r.path}`),
+      [],
+    );
   });
 
   describe('and nothing else, with the app’s own credential (around the engine’s own refusals)', () => {
@@ -226,12 +259,22 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
       const scope = rgScope();
       const roleDefinitionId = `/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${GUID.storageBlobDataReader}`;
       const ok = await outcomeOf(() =>
-        clients().authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId, principalId: workload().id, principalType: 'ServicePrincipal' }),
+        clients().authorization.roleAssignments.create(scope, randomUUID(), {
+          roleDefinitionId,
+          principalId: workload().id,
+          principalType: 'ServicePrincipal',
+        }),
       );
       assert.equal(ok.status, 200, 'the positive control: the same call for a service principal succeeds');
       for (const type of ['User', 'Group'] as const) {
         const person = env.emulator.state.directory.create({ type, displayName: `a ${type}` });
-        const r = await outcomeOf(() => clients().authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId, principalId: person.id, principalType: type }));
+        const r = await outcomeOf(() =>
+          clients().authorization.roleAssignments.create(scope, randomUUID(), {
+            roleDefinitionId,
+            principalId: person.id,
+            principalType: type,
+          }),
+        );
         assert.deepEqual(r, { status: 403, code: 'AuthorizationFailed' }, type);
       }
     });
@@ -239,34 +282,66 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     it('cannot delete any role assignment: not one it made, not its own delegation, not one outside the rules', async () => {
       const made = [...env.emulator.state.roleAssignments.values()].find((a) => a.createdBy === env.emulator.appPrincipal.id)!;
       assert.ok(made, 'an assignment the app created earlier in this suite');
-      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(made.id)), { status: 403, code: 'AuthorizationFailed' });
+      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(made.id)), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
       const own = env.emulator.state
         .assignmentsFor(env.emulator.appPrincipal.id)
         .find((a) => a.roleDefinitionGuid === permissions.delegationRole)!;
       const r = await outcomeOf(() => clients().authorization.roleAssignments.deleteById(own.id));
       assert.deepEqual(r, { status: 403, code: 'AuthorizationFailed' });
-      const someoneElse = env.emulator.state.grant({ principalId: workload().id, roleDefinitionGuid: ROLE.contributor, scope: `/subscriptions/${SUB_A}` });
+      const someoneElse = env.emulator.state.grant({
+        principalId: workload().id,
+        roleDefinitionGuid: ROLE.contributor,
+        scope: `/subscriptions/${SUB_A}`,
+      });
       const r2 = await outcomeOf(() => clients().authorization.roleAssignments.deleteById(someoneElse.id));
       assert.deepEqual(r2, { status: 403, code: 'AuthorizationFailed' });
     });
 
     it('cannot delete governed resources, identities or resource groups, nor create resource groups', async () => {
-      const web = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'app-denials', type: SEED_TYPES.webApp, name: 'web-keep' });
+      const web = seedResource(env.emulator.state, {
+        subscriptionId: SUB_A,
+        resourceGroup: 'app-denials',
+        type: SEED_TYPES.webApp,
+        name: 'web-keep',
+      });
       const ua = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'app-denials', name: 'id-keep' });
       const c = clients();
-      assert.deepEqual(await outcomeOf(() => c.resources.resources.beginDeleteByIdAndWait(web, '2024-04-01')), { status: 403, code: 'AuthorizationFailed' });
-      assert.deepEqual(await outcomeOf(() => c.msi.userAssignedIdentities.delete('app-denials', 'id-keep')), { status: 403, code: 'AuthorizationFailed' });
-      assert.deepEqual(await outcomeOf(() => c.resources.resourceGroups.createOrUpdate('rg-new', { location: 'westeurope' })), { status: 403, code: 'AuthorizationFailed' });
-      assert.deepEqual(await outcomeOf(() => c.resources.resourceGroups.beginDeleteAndWait('app-denials')), { status: 403, code: 'AuthorizationFailed' });
+      assert.deepEqual(await outcomeOf(() => c.resources.resources.beginDeleteByIdAndWait(web, '2024-04-01')), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
+      assert.deepEqual(await outcomeOf(() => c.msi.userAssignedIdentities.delete('app-denials', 'id-keep')), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
+      assert.deepEqual(await outcomeOf(() => c.resources.resourceGroups.createOrUpdate('rg-new', { location: 'westeurope' })), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
+      assert.deepEqual(await outcomeOf(() => c.resources.resourceGroups.beginDeleteAndWait('app-denials')), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
       assert.ok(env.emulator.state.resource(web) && env.emulator.state.resource(ua.id));
     });
 
     it('holds nothing in a subscription the rules do not govern', async () => {
-      const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-elsewhere', type: SEED_TYPES.webApp, name: 'web-elsewhere' });
+      const id = seedResource(env.emulator.state, {
+        subscriptionId: SUB_B,
+        resourceGroup: 'rg-elsewhere',
+        type: SEED_TYPES.webApp,
+        name: 'web-elsewhere',
+      });
       // SUB_B's own grants are made by the next suite, which runs after this one.
       assert.ok(!env.emulator.state.assignmentsFor(env.emulator.appPrincipal.id).some((a) => a.scope.toLowerCase().includes(SUB_B)));
       const c = env.clients(env.emulator.appPrincipal, SUB_B);
-      assert.deepEqual(await outcomeOf(() => c.resources.resources.getById(id, '2024-04-01')), { status: 403, code: 'AuthorizationFailed' });
+      assert.deepEqual(await outcomeOf(() => c.resources.resources.getById(id, '2024-04-01')), {
+        status: 403,
+        code: 'AuthorizationFailed',
+      });
     });
   });
 });
@@ -288,7 +363,12 @@ describe('least privilege: a narrower rules file, and the engine role’s reads 
 
   it('derives read/write for the two governed types only', () => {
     const typeActions = permissions.actions.filter((a) => !/^Microsoft\.(ManagedIdentity|Resources|Authorization|ResourceGraph)\//.test(a));
-    assert.deepEqual(typeActions, ['Microsoft.Web/sites/read', 'Microsoft.Web/sites/write', 'Microsoft.App/containerApps/read', 'Microsoft.App/containerApps/write']);
+    assert.deepEqual(typeActions, [
+      'Microsoft.Web/sites/read',
+      'Microsoft.Web/sites/write',
+      'Microsoft.App/containerApps/read',
+      'Microsoft.App/containerApps/write',
+    ]);
     assert.deepEqual(permissions.assignableRoleGuids, [GUID.reader, GUID.monitoringMetricsPublisher].sort());
   });
 
@@ -307,11 +387,19 @@ describe('least privilege: a narrower rules file, and the engine role’s reads 
       ]),
     );
     const refused = env.emulator.requestsSince(before).filter((r) => r.status === 403);
-    assert.deepEqual(refused.map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      refused.map((r) => `${r.method} ${r.path}`),
+      [],
+    );
   });
 
   it('container app: creates, attaches and grants the user-assigned identity, with no read beyond the engine role', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-containers', type: SEED_TYPES.containerApp, name: 'billing' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-containers',
+      type: SEED_TYPES.containerApp,
+      name: 'billing',
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
@@ -321,32 +409,59 @@ describe('least privilege: a narrower rules file, and the engine role’s reads 
     assert.deepEqual(assignmentsOf(ua.body.properties.principalId), [
       { scope: `/subscriptions/${SUB_B}/resourcegroups/rg-containers`, role: GUID.reader, type: 'ServicePrincipal' },
     ]);
-    assert.deepEqual(env.emulator.requestsSince(before).filter((r) => r.status === 403), []);
+    assert.deepEqual(
+      env.emulator.requestsSince(before).filter((r) => r.status === 403),
+      [],
+    );
   });
 
   it('an existing identity: lists what it holds (roleAssignments/read) and adds only what is missing', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-web', type: SEED_TYPES.webApp, name: 'web-had-identity', identity: { type: 'SystemAssigned' } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-web',
+      type: SEED_TYPES.webApp,
+      name: 'web-had-identity',
+      identity: { type: 'SystemAssigned' },
+    });
     const principal = env.emulator.state.resource(id)!.body.identity.principalId;
-    env.emulator.state.grant({ principalId: principal, roleDefinitionGuid: GUID.reader, scope: `/subscriptions/${SUB_B}/resourceGroups/rg-web` });
+    env.emulator.state.grant({
+      principalId: principal,
+      roleDefinitionGuid: GUID.reader,
+      scope: `/subscriptions/${SUB_B}/resourceGroups/rg-web`,
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     const assigned = d.outcome!.actions.filter((a: { kind: string }) => a.kind === 'role-assigned');
-    assert.deepEqual(assigned.map((a: { roleDefinitionId: string }) => a.roleDefinitionId.split('/').pop()), [GUID.monitoringMetricsPublisher], 'Reader was held already');
-    assert.deepEqual(env.emulator.requestsSince(before).filter((r) => r.status === 403), []);
+    assert.deepEqual(
+      assigned.map((a: { roleDefinitionId: string }) => a.roleDefinitionId.split('/').pop()),
+      [GUID.monitoringMetricsPublisher],
+      'Reader was held already',
+    );
+    assert.deepEqual(
+      env.emulator.requestsSince(before).filter((r) => r.status === 403),
+      [],
+    );
     const again = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(again.outcome?.status, 'compliant', JSON.stringify(again.outcome));
   });
 
   it('a type outside the governed types: the app skips its event, and ARM refuses the write (403)', async () => {
-    const vm = seedResource(env.emulator.state, { subscriptionId: SUB_B, resourceGroup: 'rg-web', type: SEED_TYPES.virtualMachine, name: 'vm-b' });
+    const vm = seedResource(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-web',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-b',
+    });
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: vm }));
     const reason = d.logs.find((l) => l.record.event === 'event.ignored')?.record.reason ?? d.outcome?.skipped?.[0]?.reason;
     assert.equal(reason, 'type-not-governed');
     assert.deepEqual(env.emulator.requestsSince(before), []);
     const c = env.clients(env.emulator.appPrincipal, SUB_B);
-    const patch = await outcomeOf(() => c.resources.resources.beginUpdateByIdAndWait(vm, '2024-07-01', { identity: { type: 'SystemAssigned' } }));
+    const patch = await outcomeOf(() =>
+      c.resources.resources.beginUpdateByIdAndWait(vm, '2024-07-01', { identity: { type: 'SystemAssigned' } }),
+    );
     assert.deepEqual(patch, { status: 403, code: 'AuthorizationFailed' });
     const read = await outcomeOf(() => c.resources.resources.getById(vm, '2024-07-01'));
     assert.deepEqual(read, { status: 403, code: 'AuthorizationFailed' }, 'without RBAC Administrator’s */read, not even a read');
@@ -361,10 +476,16 @@ describe('least privilege: a narrower rules file, and the engine role’s reads 
     const workload = state.directory.create({ displayName: 'another workload' });
     // An allowed role (Reader) held by a person: not the app's to touch.
     const usersReader = state.grant({ principalId: person.id, principalType: 'User', roleDefinitionGuid: GUID.reader, scope });
-    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(usersReader.id)), { status: 403, code: 'AuthorizationFailed' });
+    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(usersReader.id)), {
+      status: 403,
+      code: 'AuthorizationFailed',
+    });
     // A role outside the rules held by a service principal.
     const contributor = state.grant({ principalId: workload.id, roleDefinitionGuid: ROLE.contributor, scope });
-    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(contributor.id)), { status: 403, code: 'AuthorizationFailed' });
+    assert.deepEqual(await outcomeOf(() => c.authorization.roleAssignments.deleteById(contributor.id)), {
+      status: 403,
+      code: 'AuthorizationFailed',
+    });
     assert.ok(state.roleAssignments.get(usersReader.id.toLowerCase()) && state.roleAssignments.get(contributor.id.toLowerCase()));
     // The positive control: the delegation can delete, and the condition lets this one through.
     const workloadsReader = state.grant({ principalId: workload.id, roleDefinitionGuid: GUID.reader, scope });

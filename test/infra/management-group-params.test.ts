@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { renderAppPermissionsParameters, withManagementGroupsResolved } from '../../scripts/infra/params';
 import { ROLE } from '../../tools/arm-emulator';
-import { rulesFor } from '../support/app-fixture';
 import { rgReaderRules } from '../functions/rules.fixture';
+import { rulesFor } from '../support/app-fixture';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 
 const SUB_C = '33333333-3333-4333-8333-333333333333';
@@ -34,7 +34,12 @@ describe('npm run infra:params with management groups: the grants loop over ever
     state.moveSubscription(SUB_B, 'mg-platform');
     state.moveSubscription(SUB_C, 'mg-platform-eu');
     const deployer = state.directory.create({ displayName: 'deployer', type: 'User' });
-    state.grant({ principalId: deployer.id, roleDefinitionGuid: ROLE.reader, scope: '/providers/Microsoft.Management/managementGroups/mg-platform', principalType: 'User' });
+    state.grant({
+      principalId: deployer.id,
+      roleDefinitionGuid: ROLE.reader,
+      scope: '/providers/Microsoft.Management/managementGroups/mg-platform',
+      principalType: 'User',
+    });
     credential = env.emulator.credentialFor(deployer);
     const caPath = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
     writeFileSync(caPath, env.emulator.ca);
@@ -42,14 +47,25 @@ describe('npm run infra:params with management groups: the grants loop over ever
   });
 
   it('resolves the groups (nested included) and writes every governed subscription into the parameters', async () => {
-    const config = await withManagementGroupsResolved(rules(`  subscriptions: ["${SUB_A}"]\n  managementGroups: [mg-platform]`), { offline: false, env: armEnv, credential });
+    const config = await withManagementGroupsResolved(rules(`  subscriptions: ["${SUB_A}"]\n  managementGroups: [mg-platform]`), {
+      offline: false,
+      env: armEnv,
+      credential,
+    });
     const file = renderAppPermissionsParameters(config);
     assert.deepEqual([...file.parameters.governedSubscriptionIds.value].sort(), [SUB_A, SUB_B, SUB_C].sort());
   });
 
   it('offline: a group-only scope is refused (it cannot be resolved), a mixed one keeps the listed subscriptions', async () => {
-    await assert.rejects(withManagementGroupsResolved(rules('  managementGroups: [mg-platform]'), { offline: true, env: armEnv, credential }), /needs ARM/);
-    const mixed = await withManagementGroupsResolved(rules(`  subscriptions: ["${SUB_A}"]\n  managementGroups: [mg-platform]`), { offline: true, env: armEnv, credential });
+    await assert.rejects(
+      withManagementGroupsResolved(rules('  managementGroups: [mg-platform]'), { offline: true, env: armEnv, credential }),
+      /needs ARM/,
+    );
+    const mixed = await withManagementGroupsResolved(rules(`  subscriptions: ["${SUB_A}"]\n  managementGroups: [mg-platform]`), {
+      offline: true,
+      env: armEnv,
+      credential,
+    });
     assert.deepEqual(mixed.scope.subscriptions, [SUB_A]);
   });
 });

@@ -32,15 +32,21 @@ const SOURCE = sourceText();
 function alertQueries(): Array<{ file: string; query: string }> {
   const files = readdirSync(join(MONITORING, 'queries')).filter((f) => f.endsWith('.kql'));
   return files.map((file) => {
-    const use = new RegExp(`query: (?:'(let \\w+ = [^;]*;)\\\\n)?(?:\\$\\{)?loadTextContent\\('queries/${file.replace('.', '\\.')}'\\)`).exec(alertsBicep);
+    const use = new RegExp(
+      `query: (?:'(let \\w+ = [^;]*;)\\\\n)?(?:\\$\\{)?loadTextContent\\('queries/${file.replace('.', '\\.')}'\\)`,
+    ).exec(alertsBicep);
     assert.ok(use, `alerts.bicep does not load queries/${file}`);
-    const prefix = use[1] ? `${use[1].replace(/\$\{[^}]+\}/g, (m) => (m.includes('remediationQueueName') ? 'remediations' : '5')).replace(/\\'/g, "'")}\n` : '';
+    const prefix = use[1]
+      ? `${use[1].replace(/\$\{[^}]+\}/g, (m) => (m.includes('remediationQueueName') ? 'remediations' : '5')).replace(/\\'/g, "'")}\n`
+      : '';
     return { file, query: prefix + read(join('queries', file)) };
   });
 }
 
 function workbookQueries(): Array<{ name: string; query: string; title: string }> {
-  return workbook.items.filter((i: any) => i.type === 3).map((i: any) => ({ name: i.name, query: i.content.query, title: i.content.title }));
+  return workbook.items
+    .filter((i: any) => i.type === 3)
+    .map((i: any) => ({ name: i.name, query: i.content.query, title: i.content.title }));
 }
 
 /** Checks one query against the contract; returns the metrics it reads. */
@@ -70,8 +76,15 @@ describe('alerts (infra/monitoring/alerts.bicep)', () => {
   it('the analyzer check is real: a misspelt column or table is reported', () => {
     assert.notDeepEqual(appInsightsQueryDiagnostics('customMetrics | where nmae == "autopilot.remediations"'), []);
     assert.notDeepEqual(appInsightsQueryDiagnostics('customMetric | take 1'), []);
-    assert.throws(() => checkQuery('probe', 'customMetrics | where name == "autopilot.remediation"'), /unknown metric autopilot\.remediation/);
-    assert.throws(() => checkQuery('probe', 'customMetrics | where name == "autopilot.sweep.completed" | extend k = tostring(customDimensions["kind"])'), /attribute kind/);
+    assert.throws(
+      () => checkQuery('probe', 'customMetrics | where name == "autopilot.remediation"'),
+      /unknown metric autopilot\.remediation/,
+    );
+    assert.throws(
+      () =>
+        checkQuery('probe', 'customMetrics | where name == "autopilot.sweep.completed" | extend k = tostring(customDimensions["kind"])'),
+      /attribute kind/,
+    );
   });
 
   it('the failure rate divides failed by every outcome and the sweep alert counts completions', () => {
@@ -82,10 +95,13 @@ describe('alerts (infra/monitoring/alerts.bicep)', () => {
     // No sweep in two periods: a window of twice the period, fired when fewer than one row is found.
     assert.match(alertsBicep, /'1': 'PT2H'/);
     assert.match(alertsBicep, /'24': 'P2D'/);
-    assert.match(alertsBicep, /query: loadTextContent\('queries\/sweep-missing\.kql'\)\s*timeAggregation: 'Count'\s*metricMeasureColumn: null\s*operator: 'LessThan'\s*threshold: 1/);
+    assert.match(
+      alertsBicep,
+      /query: loadTextContent\('queries\/sweep-missing\.kql'\)\s*timeAggregation: 'Count'\s*metricMeasureColumn: null\s*operator: 'LessThan'\s*threshold: 1/,
+    );
   });
 
-  it('the poison-queue alert matches the host\'s own log line for <queue>-poison', () => {
+  it("the poison-queue alert matches the host's own log line for <queue>-poison", () => {
     const [poison] = alertQueries().filter((q) => q.file === 'poison-queue.kql');
     assert.match(poison!.query, /^let poisonQueue = 'remediations-poison';/);
     assert.match(poison!.query, /startswith "Message has reached MaxDequeueCount"/);
@@ -117,7 +133,10 @@ describe('operations workbook (infra/monitoring/operations.workbook.json)', () =
       assert.equal(item.content.timeContextFromParameter, 'TimeRange', item.name);
     }
     assert.deepEqual(workbook.fallbackResourceIds, ['{applicationInsightsId}']);
-    assert.match(read('workbook.bicep'), /replace\(loadTextContent\('operations\.workbook\.json'\), '\{applicationInsightsId\}', applicationInsightsId\)/);
+    assert.match(
+      read('workbook.bicep'),
+      /replace\(loadTextContent\('operations\.workbook\.json'\), '\{applicationInsightsId\}', applicationInsightsId\)/,
+    );
   });
 
   it('every query passes the KQL analyzer and names only contract metrics and attributes', () => {
@@ -138,7 +157,12 @@ describe('operations workbook (infra/monitoring/operations.workbook.json)', () =
     const query = workbookQueries().find((q) => q.name === 'top-failing-resources')!.query;
     const lines: string[] = [];
     const log = createLogger((_level, line) => lines.push(line));
-    const failed = { status: 'failed', resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/web', resourceType: 'Microsoft.Web/sites', errors: [{ code: 'AuthorizationFailed', message: 'no', transient: false }] };
+    const failed = {
+      status: 'failed',
+      resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/web',
+      resourceType: 'Microsoft.Web/sites',
+      errors: [{ code: 'AuthorizationFailed', message: 'no', transient: false }],
+    };
     log.log('error', 'remediation.outcome', summarizeOutcome(failed as unknown as RemediationOutcome));
     const line = lines[0]!;
     // The filter's literal, unescaped from KQL, is in the line; the fields it reads are there.
@@ -150,6 +174,7 @@ describe('operations workbook (infra/monitoring/operations.workbook.json)', () =
     assert.equal(record.resourceId, failed.resourceId);
     assert.equal(record.resourceType, 'Microsoft.Web/sites');
     assert.equal(record.errors[0].code, 'AuthorizationFailed');
-    for (const field of ['record.event', 'record.status', 'record.resourceId', 'record.resourceType', 'record.errors[0].code']) assert.ok(query.includes(field), field);
+    for (const field of ['record.event', 'record.status', 'record.resourceId', 'record.resourceType', 'record.errors[0].code'])
+      assert.ok(query.includes(field), field);
   });
 });

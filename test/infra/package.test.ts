@@ -16,7 +16,20 @@ const BUNDLE = 'dist/src/functions/index.js';
 const RUNTIME = 'dist/src/functions/runtime.js';
 
 /** Names that only exist in tools/arm-emulator, test/support and the dev dependencies. */
-const FORBIDDEN_STRINGS = ['ArmEmulator', 'EmulatorState', 'LiveValidator', 'oav', 'selfsigned', 'azurite', 'startArmEmulator', 'useEmulator', 'TokenAuthority', 'tools/arm-emulator', 'test/emulator', 'test/support'];
+const FORBIDDEN_STRINGS = [
+  'ArmEmulator',
+  'EmulatorState',
+  'LiveValidator',
+  'oav',
+  'selfsigned',
+  'azurite',
+  'startArmEmulator',
+  'useEmulator',
+  'TokenAuthority',
+  'tools/arm-emulator',
+  'test/emulator',
+  'test/support',
+];
 
 function files(dir: string, base = dir): string[] {
   return readdirSync(dir)
@@ -39,7 +52,10 @@ describe('deployable package', () => {
 
   before(() => {
     out = mkdtempSync(join(tmpdir(), 'autopilot-package-'));
-    const r = spawnSync(process.execPath, [SCRIPT, '--out', out, '--rules', join(REPO, 'config/rules.example.yaml')], { encoding: 'utf8', cwd: REPO });
+    const r = spawnSync(process.execPath, [SCRIPT, '--out', out, '--rules', join(REPO, 'config/rules.example.yaml')], {
+      encoding: 'utf8',
+      cwd: REPO,
+    });
     assert.equal(r.status, 0, `package.mjs failed:\n${r.stdout}\n${r.stderr}`);
     root = join(out, 'package');
     bundle = join(root, BUNDLE);
@@ -48,8 +64,14 @@ describe('deployable package', () => {
 
   it('holds exactly the app: host.json, a dependency-free package.json, the stamped rules, the entry and the runtime bundle', (t) => {
     assert.deepEqual(files(root), ['config/rules.yaml', 'config/rules.yaml.sha256', BUNDLE, RUNTIME, 'host.json', 'package.json']);
-    const digest = createHash('sha256').update(readFileSync(join(root, 'config/rules.yaml'))).digest('hex');
-    assert.equal(readFileSync(join(root, 'config/rules.yaml.sha256'), 'utf8').trim(), digest, 'the stamp is the digest of the validated rules');
+    const digest = createHash('sha256')
+      .update(readFileSync(join(root, 'config/rules.yaml')))
+      .digest('hex');
+    assert.equal(
+      readFileSync(join(root, 'config/rules.yaml.sha256'), 'utf8').trim(),
+      digest,
+      'the stamp is the digest of the validated rules',
+    );
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     assert.equal(manifest.main, BUNDLE);
     assert.equal(manifest.dependencies, undefined);
@@ -59,7 +81,9 @@ describe('deployable package', () => {
     const bundleBytes = statSync(bundle).size;
     const zipBytes = statSync(join(out, 'package.zip')).size;
     t.diagnostic(`bundle ${(bundleBytes / 1024).toFixed(0)} KiB, package.zip ${(zipBytes / 1024).toFixed(0)} KiB`);
-    console.log(`# package size: bundle ${bundleBytes} bytes (${(bundleBytes / 1024).toFixed(0)} KiB), package.zip ${zipBytes} bytes (${(zipBytes / 1024).toFixed(0)} KiB)`);
+    console.log(
+      `# package size: bundle ${bundleBytes} bytes (${(bundleBytes / 1024).toFixed(0)} KiB), package.zip ${zipBytes} bytes (${(zipBytes / 1024).toFixed(0)} KiB)`,
+    );
     // A guard against a dependency blow-up (oav alone would add megabytes), not a target.
     assert.ok(bundleBytes < 4 * 1024 * 1024, `bundle is ${bundleBytes} bytes`);
     assert.ok(statSync(join(out, 'sourcemaps/index.js.map')).size > 0, 'the source map is kept, outside the package');
@@ -80,12 +104,16 @@ describe('deployable package', () => {
 
   it('starts without loading the runtime bundle when the rules match their stamp, and validates an edited file in full', () => {
     const script = `require(${JSON.stringify(bundle)}); console.log('RUNTIME_LOADED=' + Object.keys(require.cache).some((k) => k.endsWith('runtime.js')))`;
-    const run = (rulesPath: string) => spawnSync(process.execPath, ['-e', script], { cwd: tmpdir(), encoding: 'utf8', env: bareEnv({ AUTOPILOT_RULES_PATH: rulesPath }) });
+    const run = (rulesPath: string) =>
+      spawnSync(process.execPath, ['-e', script], { cwd: tmpdir(), encoding: 'utf8', env: bareEnv({ AUTOPILOT_RULES_PATH: rulesPath }) });
     const stamped = run('config/rules.yaml');
     assert.equal(stamped.status, 0, stamped.stderr.slice(-1000));
     assert.match(stamped.stdout, /RUNTIME_LOADED=false/);
     // Edited after packaging: the digest no longer matches, so start-up validates it, and a bad edit stops start-up.
-    writeFileSync(join(root, 'config/edited.yaml'), readFileSync(join(root, 'config/rules.yaml'), 'utf8').replace('scope:', 'scope:\n  bogusKey: 1'));
+    writeFileSync(
+      join(root, 'config/edited.yaml'),
+      readFileSync(join(root, 'config/rules.yaml'), 'utf8').replace('scope:', 'scope:\n  bogusKey: 1'),
+    );
     const edited = run('config/edited.yaml');
     assert.notEqual(edited.status, 0);
     assert.match(edited.stderr, /scope: unknown key 'bogusKey'/);
@@ -128,7 +156,10 @@ describe('deployable package', () => {
   it('is reproducible: the same sources give the same bundle and zip', () => {
     const again = mkdtempSync(join(tmpdir(), 'autopilot-package-'));
     try {
-      const r = spawnSync(process.execPath, [SCRIPT, '--out', again, '--rules', join(REPO, 'config/rules.example.yaml'), '--quiet'], { encoding: 'utf8', cwd: REPO });
+      const r = spawnSync(process.execPath, [SCRIPT, '--out', again, '--rules', join(REPO, 'config/rules.example.yaml'), '--quiet'], {
+        encoding: 'utf8',
+        cwd: REPO,
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.ok(readFileSync(join(again, 'package', BUNDLE)).equals(readFileSync(bundle)));
       assert.ok(readFileSync(join(again, 'package.zip')).equals(readFileSync(join(out, 'package.zip'))));

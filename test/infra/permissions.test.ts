@@ -3,21 +3,37 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { allBuiltinRoles, builtinRoleRefusal, loadRulesFile, parseRulesText, type RulesConfig, SUPPORTED_RESOURCE_TYPES } from '../../src/config';
+import { pathToFileURL } from 'node:url';
+import {
+  allBuiltinRoles,
+  builtinRoleRefusal,
+  loadRulesFile,
+  parseRulesText,
+  type RulesConfig,
+  SUPPORTED_RESOURCE_TYPES,
+} from '../../src/config';
 
 /** Every built-in role the product refuses, from the role table (see test/config/builtin-roles.test.ts). */
-const PRIVILEGED_BUILTIN_GUIDS = allBuiltinRoles().filter((r) => builtinRoleRefusal(r) !== undefined).map((r) => r.id);
+const PRIVILEGED_BUILTIN_GUIDS = allBuiltinRoles()
+  .filter((r) => builtinRoleRefusal(r) !== undefined)
+  .map((r) => r.id);
+
+import type { AppPermissionsParametersFile } from '../../scripts/infra/params';
 import {
   AppPermissionsError,
   buildRoleAssignmentCondition,
   deriveAppPermissions,
   RBAC_ADMINISTRATOR_ROLE_GUID,
 } from '../../scripts/infra/permissions';
-import type { AppPermissionsParametersFile } from '../../scripts/infra/params';
 import { evaluateCondition } from '../../tools/arm-emulator/abac-condition';
-import { EXAMPLE_CUSTOM_ROLE_GUID, EXAMPLE_CUSTOM_ROLE_NAME, EXAMPLE_ROLE_GUIDS, EXAMPLE_RULES_PATH, EXAMPLE_SUBSCRIPTION } from './example-rules.fixture';
+import {
+  EXAMPLE_CUSTOM_ROLE_GUID,
+  EXAMPLE_CUSTOM_ROLE_NAME,
+  EXAMPLE_ROLE_GUIDS,
+  EXAMPLE_RULES_PATH,
+  EXAMPLE_SUBSCRIPTION,
+} from './example-rules.fixture';
 
 const REPO = join(__dirname, '../..');
 const EXAMPLE_RULES = EXAMPLE_RULES_PATH;
@@ -83,7 +99,10 @@ describe('deriveAppPermissions', () => {
     assert.ok(!p.actions.some((a) => a.includes('*')), 'no wildcard action');
     // A custom role GUID that is really a privileged built-in is refused too.
     const ownerInDisguise = { customRoleGuids: new Map([[CUSTOM_ROLE, '8E3AF657-A8FF-443C-A75C-2FE8C4BCB635']]) };
-    assert.equal(thrownCode(() => deriveAppPermissions(example, ownerInDisguise)), 'PrivilegedRole');
+    assert.equal(
+      thrownCode(() => deriveAppPermissions(example, ownerInDisguise)),
+      'PrivilegedRole',
+    );
   });
 
   it('fails with instructions when a custom role has no GUID, or a bad one', () => {
@@ -95,7 +114,10 @@ describe('deriveAppPermissions', () => {
         err.message.includes(`'${CUSTOM_ROLE}'`) &&
         err.message.includes(`--custom-role "${CUSTOM_ROLE}=<guid>"`),
     );
-    assert.equal(thrownCode(() => deriveAppPermissions(example, { customRoleGuids: new Map([[CUSTOM_ROLE, 'not-a-guid']]) })), 'InvalidRoleGuid');
+    assert.equal(
+      thrownCode(() => deriveAppPermissions(example, { customRoleGuids: new Map([[CUSTOM_ROLE, 'not-a-guid']]) })),
+      'InvalidRoleGuid',
+    );
     // Custom role names match case-insensitively, like the rest of Azure.
     const lower = { customRoleGuids: new Map([[CUSTOM_ROLE.toLowerCase(), CUSTOM_GUID]]) };
     assert.ok(deriveAppPermissions(example, lower).assignableRoleGuids.includes(CUSTOM_GUID));
@@ -117,11 +139,23 @@ rules:
     mode: ${mode}
     ${workload}
 `;
-    const upgrade = ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'];
+    const upgrade = [
+      'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
+      'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action',
+    ];
     const actions = (t: string) => deriveAppPermissions(rules(t)).actions;
-    assert.deepEqual(actions(text('workload: { upgradeInstances: true }')).filter((a) => upgrade.includes(a)), upgrade);
-    assert.deepEqual(actions(text('')).filter((a) => upgrade.includes(a)), []);
-    assert.deepEqual(actions(text('workload: { upgradeInstances: true }', 'report')).filter((a) => upgrade.includes(a)), []);
+    assert.deepEqual(
+      actions(text('workload: { upgradeInstances: true }')).filter((a) => upgrade.includes(a)),
+      upgrade,
+    );
+    assert.deepEqual(
+      actions(text('')).filter((a) => upgrade.includes(a)),
+      [],
+    );
+    assert.deepEqual(
+      actions(text('workload: { upgradeInstances: true }', 'report')).filter((a) => upgrade.includes(a)),
+      [],
+    );
   });
 
   it('narrows to the governed types, SystemAssigned-only rules and enforced profiles', () => {
@@ -172,13 +206,18 @@ describe('buildRoleAssignmentCondition', () => {
   const remove = (roleGuid: string, principalType?: string) => ({
     action: 'Microsoft.Authorization/roleAssignments/delete',
     request: {},
-    resource: { 'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid, 'Microsoft.Authorization/roleAssignments:PrincipalType': principalType },
+    resource: {
+      'Microsoft.Authorization/roleAssignments:RoleDefinitionId': roleGuid,
+      'Microsoft.Authorization/roleAssignments:PrincipalType': principalType,
+    },
   });
 
   it('lists the GUIDs for write and delete and restricts both to service principals', () => {
     const set = `{${guids.join(', ')}}`;
     assert.ok(condition.includes(`@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
-    assert.ok(condition.includes(`@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`));
+    assert.ok(
+      condition.includes(`@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`),
+    );
     assert.ok(
       condition.includes(
         "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}",
@@ -207,14 +246,29 @@ describe('buildRoleAssignmentCondition', () => {
   });
 
   it('normalises GUIDs and refuses empty, malformed, privileged or oversized lists', () => {
-    assert.equal(buildRoleAssignmentCondition([GUID.storageBlobDataReader.toUpperCase(), GUID.storageBlobDataReader]), buildRoleAssignmentCondition([GUID.storageBlobDataReader]));
-    assert.equal(thrownCode(() => buildRoleAssignmentCondition([])), 'NoRoles');
-    assert.equal(thrownCode(() => buildRoleAssignmentCondition(['Reader'])), 'InvalidRoleGuid');
+    assert.equal(
+      buildRoleAssignmentCondition([GUID.storageBlobDataReader.toUpperCase(), GUID.storageBlobDataReader]),
+      buildRoleAssignmentCondition([GUID.storageBlobDataReader]),
+    );
+    assert.equal(
+      thrownCode(() => buildRoleAssignmentCondition([])),
+      'NoRoles',
+    );
+    assert.equal(
+      thrownCode(() => buildRoleAssignmentCondition(['Reader'])),
+      'InvalidRoleGuid',
+    );
     for (const guid of PRIVILEGED_BUILTIN_GUIDS) {
-      assert.equal(thrownCode(() => buildRoleAssignmentCondition([GUID.storageBlobDataReader, guid])), 'PrivilegedRole');
+      assert.equal(
+        thrownCode(() => buildRoleAssignmentCondition([GUID.storageBlobDataReader, guid])),
+        'PrivilegedRole',
+      );
     }
     const many = Array.from({ length: 120 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-    assert.equal(thrownCode(() => buildRoleAssignmentCondition(many)), 'ConditionTooLarge');
+    assert.equal(
+      thrownCode(() => buildRoleAssignmentCondition(many)),
+      'ConditionTooLarge',
+    );
   });
 });
 
@@ -262,7 +316,10 @@ describe('scripts/infra/params.ts', () => {
     writeFileSync(rulesPath, text);
     const result = run(rulesPath, '--offline', '--out', 'privileged.json', '--custom-role', `${CUSTOM_ROLE}=${CUSTOM_GUID}`);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /profiles\.[\w-]+\.roles\[\d+\]\.role: role 'Key Vault Data Access Administrator' allows Microsoft\.Authorization\/roleAssignments\/write/);
+    assert.match(
+      result.stderr,
+      /profiles\.[\w-]+\.roles\[\d+\]\.role: role 'Key Vault Data Access Administrator' allows Microsoft\.Authorization\/roleAssignments\/write/,
+    );
     assert.ok(!existsSync(join(dir, 'privileged.json')), 'nothing written');
   });
 
@@ -270,7 +327,10 @@ describe('scripts/infra/params.ts', () => {
     const readerGuid = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
     const misnamed = run('--offline', '--out', 'misnamed.json', '--custom-role', `${CUSTOM_ROLE}=${readerGuid}`);
     assert.equal(misnamed.status, 1);
-    assert.match(misnamed.stderr, /--custom-role "Contoso App Config Reader=acdd72a7-[^"]+": acdd72a7-3385-48ef-bd42-f606fba81ae7 is the built-in role 'Reader', not a custom role named 'Contoso App Config Reader'/);
+    assert.match(
+      misnamed.stderr,
+      /--custom-role "Contoso App Config Reader=acdd72a7-[^"]+": acdd72a7-3385-48ef-bd42-f606fba81ae7 is the built-in role 'Reader', not a custom role named 'Contoso App Config Reader'/,
+    );
     const owner = run('--offline', '--out', 'misnamed.json', '--custom-role', `${CUSTOM_ROLE}=8e3af657-a8ff-443c-a75c-2fe8c4bcb635`);
     assert.equal(owner.status, 1);
     assert.match(owner.stderr, /is the built-in role 'Owner'.*role 'Owner' allows/);

@@ -27,19 +27,38 @@ describe('predown hook against the emulator', () => {
 
   before(() => {
     // The deployer: Owner in both subscriptions (deleting assignments and role definitions needs it).
-    for (const sub of [SUB_A, SUB_B]) env.emulator.state.grant({ principalId: env.emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${sub}` });
+    for (const sub of [SUB_A, SUB_B])
+      env.emulator.state.grant({
+        principalId: env.emulator.appPrincipal.id,
+        roleDefinitionGuid: ROLE.owner,
+        scope: `/subscriptions/${sub}`,
+      });
     // The emulator serves Event Grid system topics now (wire-events): a read the hook cannot make is injected.
-    env.emulator.faults.add({ method: 'GET', path: /\/providers\/Microsoft\.EventGrid\/systemTopics$/i, action: { kind: 'error', status: 400, code: 'NoRegisteredProviderFound', message: 'injected: Event Grid cannot be listed' } });
+    env.emulator.faults.add({
+      method: 'GET',
+      path: /\/providers\/Microsoft\.EventGrid\/systemTopics$/i,
+      action: { kind: 'error', status: 400, code: 'NoRegisteredProviderFound', message: 'injected: Event Grid cannot be listed' },
+    });
   });
 
   // What main.bicep leaves in the governed subscriptions, fresh for every case.
   beforeEach(() => {
     const state = env.emulator.state;
-    for (const [key, record] of [...state.roleAssignments.entries()]) if (record.principalId !== env.emulator.appPrincipal.id) state.roleAssignments.delete(key);
+    for (const [key, record] of [...state.roleAssignments.entries()])
+      if (record.principalId !== env.emulator.appPrincipal.id) state.roleAssignments.delete(key);
     const scopes = [`/subscriptions/${SUB_A}`, `/subscriptions/${SUB_B}`];
-    roles.engine = state.addCustomRole({ roleName: 'identity-autopilot engine (test, tok)', actions: ['Microsoft.Web/sites/read'], assignableScopes: scopes }).guid;
-    roles.assigner = state.addCustomRole({ roleName: 'identity-autopilot role assigner (test, tok)', actions: ['Microsoft.Authorization/roleAssignments/write'], assignableScopes: scopes }).guid;
-    const grant = (scope: string, roleDefinitionGuid: string, principalId = DEPLOYED_APP) => state.grant({ principalId, roleDefinitionGuid, scope, principalType: 'ServicePrincipal' }).id;
+    roles.engine = state.addCustomRole({
+      roleName: 'identity-autopilot engine (test, tok)',
+      actions: ['Microsoft.Web/sites/read'],
+      assignableScopes: scopes,
+    }).guid;
+    roles.assigner = state.addCustomRole({
+      roleName: 'identity-autopilot role assigner (test, tok)',
+      actions: ['Microsoft.Authorization/roleAssignments/write'],
+      assignableScopes: scopes,
+    }).guid;
+    const grant = (scope: string, roleDefinitionGuid: string, principalId = DEPLOYED_APP) =>
+      state.grant({ principalId, roleDefinitionGuid, scope, principalType: 'ServicePrincipal' }).id;
     assignments.engineA = grant(`/subscriptions/${SUB_A}`, roles.engine);
     assignments.assignerA = grant(`/subscriptions/${SUB_A}`, roles.assigner);
     assignments.engineB = grant(`/subscriptions/${SUB_B}`, roles.engine);
@@ -62,11 +81,10 @@ describe('predown hook against the emulator', () => {
     });
   }
 
-
   const exists = (id: string) => [...env.emulator.state.roleAssignments.values()].some((a) => a.id === id);
   const deletes = () => env.emulator.requests.filter((r) => r.method === 'DELETE');
 
-  it('--dry-run lists the deployment\'s assignments and roles, what it leaves alone, and the read it could not make; deletes nothing', async () => {
+  it("--dry-run lists the deployment's assignments and roles, what it leaves alone, and the read it could not make; deletes nothing", async () => {
     const before = deletes().length;
     const r = await run(['--dry-run']);
     assert.equal(r.status, 1, 'a failed read is a problem');
@@ -75,7 +93,7 @@ describe('predown hook against the emulator', () => {
     assert.match(r.stdout, /custom role 'identity-autopilot engine \(test, tok\)'/);
     assert.match(r.stdout, /custom role 'identity-autopilot role assigner \(test, tok\)'/);
     assert.ok(r.stdout.includes(`${assignments.readerByHand}: role ${ROLE.reader} is not one of this deployment's custom roles`));
-    assert.doesNotMatch(r.stdout, new RegExp(assignments.workload!.split('/').pop()!), 'the product\'s output is not even listed');
+    assert.doesNotMatch(r.stdout, new RegExp(assignments.workload!.split('/').pop()!), "the product's output is not even listed");
     assert.match(r.stdout, /could not read[\s\S]*GET \/subscriptions\/[-\w]+\/providers\/Microsoft\.EventGrid\/systemTopics: 400 /);
     assert.equal(deletes().length, before);
   });
@@ -89,7 +107,7 @@ describe('predown hook against the emulator', () => {
     assert.ok(exists(assignments.engineA!));
   });
 
-  it('AUTOPILOT_PREDOWN_YES=true deletes the assignments, then the custom roles; hand-made grants, the group\'s and the workloads\' stay', async () => {
+  it("AUTOPILOT_PREDOWN_YES=true deletes the assignments, then the custom roles; hand-made grants, the group's and the workloads' stay", async () => {
     const r = await run([], { AUTOPILOT_PREDOWN_YES: 'true' });
     assert.equal(r.status, 1, 'the Event Grid read failed, so the hook still reports a problem');
     for (const key of ['engineA', 'assignerA', 'engineB']) assert.ok(!exists(assignments[key]!), key);
@@ -98,15 +116,27 @@ describe('predown hook against the emulator', () => {
     assert.ok(!env.emulator.state.roleDefinitions.has(roles.assigner));
     assert.match(r.stdout, /deleted custom role 'identity-autopilot engine \(test, tok\)'/);
     // Order: every assignment DELETE before the first role definition DELETE.
-    const order = deletes().slice(-5).map((q) => (/roleDefinitions/i.test(q.path) ? 'def' : 'assignment'));
+    const order = deletes()
+      .slice(-5)
+      .map((q) => (/roleDefinitions/i.test(q.path) ? 'def' : 'assignment'));
     assert.deepEqual(order, ['assignment', 'assignment', 'assignment', 'def', 'def']);
   });
 
   it('a custom role someone else still holds is refused by ARM (RoleDefinitionHasAssignments) and reported', async () => {
-    const other = env.emulator.state.grant({ principalId: WORKLOAD, roleDefinitionGuid: roles.engine, scope: `/subscriptions/${SUB_B}/resourceGroups/rg-x`, principalType: 'ServicePrincipal' });
+    const other = env.emulator.state.grant({
+      principalId: WORKLOAD,
+      roleDefinitionGuid: roles.engine,
+      scope: `/subscriptions/${SUB_B}/resourceGroups/rg-x`,
+      principalType: 'ServicePrincipal',
+    });
     const r = await run(['--yes']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`DELETE /subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${roles.engine}: 409 RoleDefinitionHasAssignments`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `DELETE /subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${roles.engine}: 409 RoleDefinitionHasAssignments`,
+      ),
+    );
     assert.ok(env.emulator.state.roleDefinitions.has(roles.engine));
     assert.ok(!env.emulator.state.roleDefinitions.has(roles.assigner), 'the role nobody else holds is deleted');
     assert.ok(exists(other.id));
@@ -120,7 +150,7 @@ describe('predown hook against the emulator', () => {
     assert.equal(env.emulator.requests.length, before);
   });
 
-  it('a missing azd output stops it with the variable\'s name', async () => {
+  it("a missing azd output stops it with the variable's name", async () => {
     const r = await run([], { AZURE_FUNCTION_APP_PRINCIPAL_ID: '' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /AZURE_FUNCTION_APP_PRINCIPAL_ID is not set/);

@@ -18,7 +18,13 @@ export interface ScriptResult {
  * DefaultAzureCredential) and its ARM endpoint and CA, in `dir` as working and home directory.
  * stdin is a closed pipe: the script never has a terminal.
  */
-export function runScriptAgainstEmulator(emulator: ArmEmulator, dir: string, script: string, args: string[], extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
+export function runScriptAgainstEmulator(
+  emulator: ArmEmulator,
+  dir: string,
+  script: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<ScriptResult> {
   const ca = join(dir, 'ca.pem');
   if (!existsSync(ca)) writeFileSync(ca, emulator.ca);
   const tsx = pathToFileURL(require.resolve('tsx')).href;

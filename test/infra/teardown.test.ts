@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planTeardown, type TeardownContext, teardownContextFromEnv, TeardownInputError, type TeardownInventory } from '../../scripts/infra/teardown';
+import {
+  planTeardown,
+  type TeardownContext,
+  TeardownInputError,
+  type TeardownInventory,
+  teardownContextFromEnv,
+} from '../../scripts/infra/teardown';
 
 const SUB = '11111111-1111-4111-8111-111111111111';
 const OTHER_SUB = '22222222-2222-4222-8222-222222222222';
@@ -45,19 +51,41 @@ function inventory(): TeardownInventory {
     ],
     roleDefinitions: [
       { name: ENGINE, roleName: 'identity-autopilot engine (test, tok)', type: 'CustomRole', assignableScopes: [`/subscriptions/${SUB}`] },
-      { name: ASSIGNER, roleName: 'identity-autopilot role assigner (test, tok)', type: 'CustomRole', assignableScopes: [`/subscriptions/${SUB}`] },
+      {
+        name: ASSIGNER,
+        roleName: 'identity-autopilot role assigner (test, tok)',
+        type: 'CustomRole',
+        assignableScopes: [`/subscriptions/${SUB}`],
+      },
       { name: READER, roleName: 'Reader', type: 'BuiltInRole', assignableScopes: ['/'] },
     ],
     eventSubscriptions: [
-      { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/identity-autopilot`, destinationResourceId: `${FUNC}/functions/resourceWriteSuccess` },
-      { id: `${RG}/providers/Microsoft.EventGrid/systemTopics/t1/eventSubscriptions/identity-autopilot`, destinationResourceId: `${FUNC}/functions/resourceWriteSuccess` },
-      { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/someone-else`, destinationResourceId: `/subscriptions/${OTHER_SUB}/resourceGroups/x/providers/Microsoft.Web/sites/other/functions/f` },
-      { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/webhook` },
+      {
+        id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/identity-autopilot`,
+        destinationResourceId: `${FUNC}/functions/resourceWriteSuccess`,
+      },
+      {
+        id: `${RG}/providers/Microsoft.EventGrid/systemTopics/t1/eventSubscriptions/identity-autopilot`,
+        destinationResourceId: `${FUNC}/functions/resourceWriteSuccess`,
+      },
+      {
+        id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/someone-else`,
+        destinationResourceId: `/subscriptions/${OTHER_SUB}/resourceGroups/x/providers/Microsoft.Web/sites/other/functions/f`,
+      },
+      {
+        id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2/eventSubscriptions/webhook`,
+      },
     ],
     systemTopics: [
       { id: `${RG}/providers/Microsoft.EventGrid/systemTopics/t1`, tags: { 'azd-env-name': 'test' } },
-      { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2`, tags: { 'azd-env-name': 'test' } },
-      { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-x/providers/Microsoft.EventGrid/systemTopics/t3`, tags: { 'azd-env-name': 'prod' } },
+      {
+        id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-events/providers/Microsoft.EventGrid/systemTopics/t2`,
+        tags: { 'azd-env-name': 'test' },
+      },
+      {
+        id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-x/providers/Microsoft.EventGrid/systemTopics/t3`,
+        tags: { 'azd-env-name': 'prod' },
+      },
       { id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-y/providers/Microsoft.EventGrid/systemTopics/t4` },
     ],
   };
@@ -67,7 +95,7 @@ describe('planTeardown', () => {
   const plan = planTeardown(context, inventory());
   const ids = plan.steps.map((s) => `${s.kind} ${s.id.split('/').pop()}`);
 
-  it('deletes event subscriptions, then the app identity\'s assignments of the deployment\'s roles, then the roles, then foreign topics', () => {
+  it("deletes event subscriptions, then the app identity's assignments of the deployment's roles, then the roles, then foreign topics", () => {
     assert.deepEqual(ids, [
       'eventSubscription identity-autopilot',
       'roleAssignment a1',
@@ -81,7 +109,7 @@ describe('planTeardown', () => {
     assert.ok(plan.steps.filter((s) => s.kind === 'roleDefinition').every((s) => s.id.startsWith(`/subscriptions/${SUB}/providers/`)));
   });
 
-  it('never selects the product\'s own output, hand-made grants, or anything azd down deletes', () => {
+  it("never selects the product's own output, hand-made grants, or anything azd down deletes", () => {
     const selected = plan.steps.map((s) => s.id);
     for (const name of ['a4', 'a5', 'a6', 'a7']) assert.ok(!selected.some((id) => id.endsWith(`/${name}`)), name);
     assert.ok(!selected.some((id) => id.includes('/t1')), 'the topic and subscription inside the resource group are left to azd down');
@@ -93,14 +121,17 @@ describe('planTeardown', () => {
   });
 
   it('deletes a role only when ARM names it as the deployment does, whatever GUID the environment holds', () => {
-    const tampered = planTeardown({ ...context, customRoleGuids: [READER] }, { ...inventory(), roleDefinitions: [{ name: READER, roleName: 'Reader', type: 'BuiltInRole', assignableScopes: ['/'] }] });
+    const tampered = planTeardown(
+      { ...context, customRoleGuids: [READER] },
+      { ...inventory(), roleDefinitions: [{ name: READER, roleName: 'Reader', type: 'BuiltInRole', assignableScopes: ['/'] }] },
+    );
     assert.equal(tampered.steps.filter((s) => s.kind === 'roleDefinition' || s.kind === 'roleAssignment').length, 0);
     assert.match(tampered.kept.find((k) => k.id === READER)!.why, /not one this deployment created/);
     const otherEnv = planTeardown(context, {
       ...inventory(),
       roleDefinitions: [{ name: ENGINE, roleName: 'identity-autopilot engine (prod, tok)', type: 'CustomRole', assignableScopes: [] }],
     });
-    assert.equal(otherEnv.steps.filter((s) => s.kind === 'roleDefinition').length, 0, 'another environment\'s role');
+    assert.equal(otherEnv.steps.filter((s) => s.kind === 'roleDefinition').length, 0, "another environment's role");
   });
 });
 
@@ -131,7 +162,11 @@ describe('teardownContextFromEnv', () => {
       [{ AZURE_RESOURCE_GROUP: 'rg/../x' }, /not a resource group name/],
     ];
     for (const [override, message] of cases) {
-      assert.throws(() => teardownContextFromEnv({ ...env, ...override }), (e: unknown) => e instanceof TeardownInputError && message.test(e.message), JSON.stringify(override));
+      assert.throws(
+        () => teardownContextFromEnv({ ...env, ...override }),
+        (e: unknown) => e instanceof TeardownInputError && message.test(e.message),
+        JSON.stringify(override),
+      );
     }
   });
 });

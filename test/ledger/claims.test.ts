@@ -15,7 +15,13 @@ const SITE = '/subscriptions/0b0b0b0b-0000-4000-8000-00000000c001/resourceGroups
 let tables = 0;
 
 const stores: Array<[string, () => LedgerStore]> = [
-  ['table ledger (Azurite)', () => new TableLedger(TableClient.fromConnectionString(storage.azurite.connectionString, `claims${++tables}`, { allowInsecureConnection: true }))],
+  [
+    'table ledger (Azurite)',
+    () =>
+      new TableLedger(
+        TableClient.fromConnectionString(storage.azurite.connectionString, `claims${++tables}`, { allowInsecureConnection: true }),
+      ),
+  ],
   ['memory ledger', () => new MemoryLedger()],
 ];
 
@@ -44,7 +50,10 @@ for (const [name, make] of stores) {
       const ledger = make();
       const first = await ledger.claim(SITE, 'rem-1', 30_000);
       assert.ok(first.held);
-      assert.equal(await ledger.markChanged(SITE, { eventId: 'evt-2', eventTime: '2026-11-30T01:00:00.000Z', correlationId: 'corr-2' }), true);
+      assert.equal(
+        await ledger.markChanged(SITE, { eventId: 'evt-2', eventTime: '2026-11-30T01:00:00.000Z', correlationId: 'corr-2' }),
+        true,
+      );
       assert.equal(await ledger.markChanged(SITE, { eventId: 'evt-3', eventTime: '2026-11-30T01:00:01.000Z' }), true);
       const later = await ledger.release(first.token);
       assert.equal(later?.eventId, 'evt-3', 'the newest mark');

@@ -9,18 +9,19 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
 import { MemoryLedger } from '../../src/ledger/memory-ledger';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A] });
 const storage = useAzurite();
 
 /** Tag text an attacker controls: ANSI (clear screen, retitle the window), a forged table row, a link, HTML. */
-const HOSTILE_TAG = 'x\u001b[2J\u001b]0;pwned\u0007\u009b31m|[click](https://evil.example)<img src=x onerror=alert(1)>`code`\n| forged | row |\u202egnp.exe';
+const HOSTILE_TAG =
+  'x\u001b[2J\u001b]0;pwned\u0007\u009b31m|[click](https://evil.example)<img src=x onerror=alert(1)>`code`\n| forged | row |\u202egnp.exe';
 
 /** The binary, asynchronously: the emulator answering it runs in this process. */
 function run(bin: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -43,7 +44,16 @@ describe('records cannot be confused or abused', () => {
   let app: Autopilot;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString, AUTOPILOT_LEDGER_TABLE: 'recordstest', AzureWebJobsStorage: storage.azurite.connectionString });
+    app = buildApp(
+      env,
+      rulesFor(TRIGGER_RULES),
+      {},
+      {
+        AUTOPILOT_LEDGER_CONNECTION_STRING: storage.azurite.connectionString,
+        AUTOPILOT_LEDGER_TABLE: 'recordstest',
+        AzureWebJobsStorage: storage.azurite.connectionString,
+      },
+    );
   });
 
   it('event ids that shared a row key under the old scheme (character filter, 512-character cut) stay distinct', async () => {
@@ -53,14 +63,23 @@ describe('records cannot be confused or abused', () => {
     ];
     for (const [i, [first, second]] of pairs.entries()) {
       const ids = [first, second].map((eventId, k) => {
-        const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-records', type: SEED_TYPES.virtualMachine, name: `vm-${i}-${k}` });
+        const id = seedResource(env.emulator.state, {
+          subscriptionId: SUB_A,
+          resourceGroup: 'rg-records',
+          type: SEED_TYPES.virtualMachine,
+          name: `vm-${i}-${k}`,
+        });
         const event = resourceWriteEvent({ resourceId: id });
         event.id = eventId;
         return { id, event };
       });
       for (const { id, event } of ids) {
         const delivery = await deliver(app, event);
-        assert.equal(delivery.outcome?.status, 'remediated', `${event.id.slice(0, 20)}: ${JSON.stringify(delivery.logs.map((l) => l.record))}`);
+        assert.equal(
+          delivery.outcome?.status,
+          'remediated',
+          `${event.id.slice(0, 20)}: ${JSON.stringify(delivery.logs.map((l) => l.record))}`,
+        );
         assert.equal((await app.ledger.byResourceId(id))[0]?.eventId, event.id);
       }
       // A true redelivery is still recognised.
@@ -74,17 +93,40 @@ describe('records cannot be confused or abused', () => {
     await ledger.markEventHandled('evt/collide?1', 'r1');
     assert.equal(await ledger.hasHandledEvent('evt_collide_1'), false);
     assert.equal(await ledger.hasHandledEvent('evt/collide?1'), true);
-    const entry = { requestId: '0b8c5a3e-1d2f-4a5b-8c6d-7e8f9a0b1c2d', resourceId: `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Web/sites/a`, trigger: 'http', status: 'remediated', correlationId: 'c', actions: [], skipped: [], errors: [], durationMs: 1, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z' } as const;
+    const entry = {
+      requestId: '0b8c5a3e-1d2f-4a5b-8c6d-7e8f9a0b1c2d',
+      resourceId: `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Web/sites/a`,
+      trigger: 'http',
+      status: 'remediated',
+      correlationId: 'c',
+      actions: [],
+      skipped: [],
+      errors: [],
+      durationMs: 1,
+      startedAt: '2026-01-01T00:00:00Z',
+      finishedAt: '2026-01-01T00:00:01Z',
+    } as const;
     await ledger.append({ ...entry, actions: [], skipped: [], errors: [] });
     assert.equal((await ledger.byRequestId(entry.requestId.toUpperCase()))?.resourceId, entry.resourceId);
     assert.equal((await ledger.byResourceId(entry.resourceId.toUpperCase())).length, 1);
   });
 
   it('tag text is escaped in the stored Markdown report: no escape sequences, no forged rows, links or HTML', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-records', type: SEED_TYPES.webApp, name: 'web-hostile-tag', tags: { 'autopilot-profiles': HOSTILE_TAG } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-records',
+      type: SEED_TYPES.webApp,
+      name: 'web-hostile-tag',
+      tags: { 'autopilot-profiles': HOSTILE_TAG },
+    });
     const sweep = triggerNamed('timer', 'complianceSweep', () => app);
-    await sweep.handler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, new InvocationContext({ invocationId: 'sweep', functionName: 'complianceSweep', logHandler: () => undefined }));
-    const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient(app.settings.sweep.reportContainer);
+    await sweep.handler(
+      { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+      new InvocationContext({ invocationId: 'sweep', functionName: 'complianceSweep', logHandler: () => undefined }),
+    );
+    const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient(
+      app.settings.sweep.reportContainer,
+    );
     const names: string[] = [];
     for await (const blob of container.listBlobsFlat()) if (blob.name.endsWith('.md')) names.push(blob.name);
     const markdown = (await container.getBlockBlobClient(names.sort().at(-1)!).downloadToBuffer()).toString('utf8');
@@ -101,7 +143,13 @@ describe('records cannot be confused or abused', () => {
   });
 
   it('the CLI (real binary) shows the same tag text on a terminal without escape sequences or forged lines', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-records', type: SEED_TYPES.webApp, name: 'web-hostile-cli', tags: { 'autopilot-profiles': HOSTILE_TAG } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-records',
+      type: SEED_TYPES.webApp,
+      name: 'web-hostile-cli',
+      tags: { 'autopilot-profiles': HOSTILE_TAG },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'records-'));
     writeFileSync(join(dir, 'rules.yaml'), TRIGGER_RULES);
     writeFileSync(join(dir, 'ca.pem'), env.emulator.ca);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { TRIGGER_RULES } from '../functions/rules.fixture';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { type Azurite, startAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { TRIGGER_RULES } from '../functions/rules.fixture';
 
 const env = useEmulator();
 
@@ -20,13 +20,26 @@ describe('audit ledger with an identity-based connection', () => {
 
   it('writes every outcome with the app identity and finds it by resource and by request', async () => {
     grantAppOwner(env.emulator);
-    const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, { AUTOPILOT_LEDGER_TABLE_URL: azurite.tableUrl, AUTOPILOT_LEDGER_TABLE: 'identityledger' });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-ledger', type: SEED_TYPES.webApp, name: 'web-ledger' });
+    const app = buildApp(
+      env,
+      rulesFor(TRIGGER_RULES),
+      {},
+      { AUTOPILOT_LEDGER_TABLE_URL: azurite.tableUrl, AUTOPILOT_LEDGER_TABLE: 'identityledger' },
+    );
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-ledger',
+      type: SEED_TYPES.webApp,
+      name: 'web-ledger',
+    });
     const issuedBefore = env.emulator.tokensIssued.length;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated');
     const storageTokens = env.emulator.tokensIssued.slice(issuedBefore).filter((t) => t.resource.startsWith('https://storage.azure.com'));
-    assert.ok(storageTokens.length > 0 && storageTokens.every((t) => t.principalId === env.emulator.appPrincipal.id), 'storage tokens were issued to the app');
+    assert.ok(
+      storageTokens.length > 0 && storageTokens.every((t) => t.principalId === env.emulator.appPrincipal.id),
+      'storage tokens were issued to the app',
+    );
     const [entry] = await app.ledger.byResourceId(id);
     assert.ok(entry);
     assert.equal(entry.status, 'remediated');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import Ajv from 'ajv';
 import type { TableClient } from '@azure/data-tables';
+import Ajv from 'ajv';
 import type { RemediationOutcome } from '../../src/engine/types';
 import { OPENAPI_DOCUMENT } from '../../src/http/openapi';
 import { toLedgerEntry } from '../../src/ledger/ledger-recorder';
@@ -26,7 +26,8 @@ function sample(schema: Json): unknown {
   if (schema.type === 'number' || schema.type === 'integer') return 7;
   if (schema.type === 'boolean') return true;
   if (schema.type === 'array') return [sample(schema.items)];
-  if (schema.type === 'object') return Object.fromEntries(Object.entries((schema.properties ?? {}) as Json).map(([k, v]) => [k, sample(v)]));
+  if (schema.type === 'object')
+    return Object.fromEntries(Object.entries((schema.properties ?? {}) as Json).map(([k, v]) => [k, sample(v)]));
   return 'unknown';
 }
 
@@ -50,7 +51,8 @@ function memoryTable(): TableClient {
   const rows = new Map<string, Record<string, unknown>>();
   const table = {
     createTable: async () => undefined,
-    upsertEntity: async (entity: Record<string, unknown>) => void rows.set(`${String(entity.partitionKey)}|${String(entity.rowKey)}`, { ...entity }),
+    upsertEntity: async (entity: Record<string, unknown>) =>
+      void rows.set(`${String(entity.partitionKey)}|${String(entity.rowKey)}`, { ...entity }),
     getEntity: async (partitionKey: string, rowKey: string) => {
       const row = rows.get(`${partitionKey}|${rowKey}`);
       if (!row) throw Object.assign(new Error('not found'), { statusCode: 404 });
@@ -78,7 +80,11 @@ describe('one outcome schema: ledger row, log line and OpenAPI derived from it',
   });
 
   it('the ledger row keeps every outcome field but the declared ones, and the OpenAPI LedgerEntry lists exactly its fields', async () => {
-    assert.deepEqual([...LEDGER_OUTCOME_OMITS], ['resourceType', 'deferral'], 'a field kept out of the ledger is a decision: change this test with it');
+    assert.deepEqual(
+      [...LEDGER_OUTCOME_OMITS],
+      ['resourceType', 'deferral'],
+      'a field kept out of the ledger is a decision: change this test with it',
+    );
     const entry = toLedgerEntry(EVERY_FIELD, { trigger: 'queue', requestId: '5f0e2b8e-8d4b-4c43-9a55-6c2c1f0e2b8e', eventId: 'evt-1' });
     for (const field of OUTCOME_FIELDS) {
       if ((LEDGER_OUTCOME_OMITS as readonly string[]).includes(field)) continue;
@@ -99,7 +105,11 @@ describe('one outcome schema: ledger row, log line and OpenAPI derived from it',
   });
 
   it('the log line keeps every outcome field but the declared ones, and fits its schema', () => {
-    assert.deepEqual([...OUTCOME_LOG_OMITS], ['plan', 'startedAt', 'deferral'], 'a field kept out of the log line is a decision: change this test with it');
+    assert.deepEqual(
+      [...OUTCOME_LOG_OMITS],
+      ['plan', 'startedAt', 'deferral'],
+      'a field kept out of the log line is a decision: change this test with it',
+    );
     const line = summarizeOutcome(EVERY_FIELD) as Record<string, unknown>;
     for (const field of OUTCOME_FIELDS) {
       if ((OUTCOME_LOG_OMITS as readonly string[]).includes(field)) continue;
@@ -116,10 +126,32 @@ describe('one outcome schema: ledger row, log line and OpenAPI derived from it',
   });
 
   it('a Dapr plan is summarised on the log line', () => {
-    const component = { name: 'state', id: '/c/state', componentType: 'state.azure.cosmosdb', status: 'grants' as const, targets: [], problems: [], clientId: { action: 'none' as const, detail: 'right' } };
-    const outcome = { ...EVERY_FIELD, plan: { dapr: { appId: 'orders', environmentId: '/env', components: [component] } } } as unknown as RemediationOutcome;
+    const component = {
+      name: 'state',
+      id: '/c/state',
+      componentType: 'state.azure.cosmosdb',
+      status: 'grants' as const,
+      targets: [],
+      problems: [],
+      clientId: { action: 'none' as const, detail: 'right' },
+    };
+    const outcome = {
+      ...EVERY_FIELD,
+      plan: { dapr: { appId: 'orders', environmentId: '/env', components: [component] } },
+    } as unknown as RemediationOutcome;
     const line = summarizeOutcome(outcome);
-    assert.deepEqual(line.dapr, { appId: 'orders', components: [{ name: 'state', componentType: 'state.azure.cosmosdb', status: 'grants', targets: [], clientId: { action: 'none', detail: 'right' } }] });
+    assert.deepEqual(line.dapr, {
+      appId: 'orders',
+      components: [
+        {
+          name: 'state',
+          componentType: 'state.azure.cosmosdb',
+          status: 'grants',
+          targets: [],
+          clientId: { action: 'none', detail: 'right' },
+        },
+      ],
+    });
     assert.ok(ajv.validate(OutcomeLogSchema, line), ajv.errorsText());
   });
 

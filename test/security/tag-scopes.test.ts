@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource, seedScopeResource } from '../../tools/arm-emulator/seed';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
-import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 import { call } from '../support/http-api';
 
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
@@ -53,7 +53,8 @@ rules:
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 
-const vaultId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
+const vaultId = (sub: string, rg: string, name: string) =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
 
 describe('tag-derived scopes: only what the administrator declared, proven by a GET before any grant', () => {
   let app: Autopilot;
@@ -70,7 +71,9 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
     grantDerived(env, rules, SUB_B);
     assert.ok(permissions.actions.includes('Microsoft.KeyVault/vaults/read'));
     for (const v of [ownVault, otherTeamsVault, otherSubscriptionsVault]) seedScopeResource(env.emulator.state, v);
-    seedScopeResource(env.emulator.state, platformVault, 'westeurope', { 'kv-consumers': 'rg-team-a, 99999999-9999-4999-8999-999999999999' });
+    seedScopeResource(env.emulator.state, platformVault, 'westeurope', {
+      'kv-consumers': 'rg-team-a, 99999999-9999-4999-8999-999999999999',
+    });
     env.emulator.state.addResourceGroup(SUB_A, 'rg-team-a');
     // App Service authentication in front, so the HTTP test below is an authorised Entra caller.
     app = buildApp(env, rules, {}, { ...EASY_AUTH_ON });
@@ -78,7 +81,13 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
 
   /** A web app in rg-team-a (the attacker's own resource group) tagged to pick `profile` with `tags`. */
   function taggedWebApp(name: string, profile: string, tags: Record<string, string>, resourceGroup = 'rg-team-a'): string {
-    return seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup, type: SEED_TYPES.webApp, name, tags: { [PROFILE_TAG]: profile, ...tags } });
+    return seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup,
+      type: SEED_TYPES.webApp,
+      name,
+      tags: { [PROFILE_TAG]: profile, ...tags },
+    });
   }
 
   /** Delivers the event; asserts the refusal code and that nothing at all was written. */
@@ -95,29 +104,53 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
   }
 
   it("tagging one's web app kv-id=/subscriptions/<id> is refused (no subscription-wide grant)", async () => {
-    await assertRefused(taggedWebApp('web-sub', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}` }), 'TagScopeNotAllowed', /whole subscription/);
+    await assertRefused(
+      taggedWebApp('web-sub', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}` }),
+      'TagScopeNotAllowed',
+      /whole subscription/,
+    );
   });
 
   it('a whole resource group, even its own, is refused unless declared', async () => {
-    await assertRefused(taggedWebApp('web-rg', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}/resourceGroups/rg-team-a` }), 'TagScopeNotAllowed', /whole resource group/);
+    await assertRefused(
+      taggedWebApp('web-rg', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}/resourceGroups/rg-team-a` }),
+      'TagScopeNotAllowed',
+      /whole resource group/,
+    );
   });
 
   it("another team's vault (another resource group) is refused", async () => {
-    await assertRefused(taggedWebApp('web-other-team', 'own-vault', { 'kv-id': otherTeamsVault }), 'TagScopeNotAllowed', /resource group 'rg-team-b'/);
+    await assertRefused(
+      taggedWebApp('web-other-team', 'own-vault', { 'kv-id': otherTeamsVault }),
+      'TagScopeNotAllowed',
+      /resource group 'rg-team-b'/,
+    );
   });
 
   it('a vault in another governed subscription is refused, even in a resource group of the same name', async () => {
-    await assertRefused(taggedWebApp('web-other-sub', 'own-vault', { 'kv-id': otherSubscriptionsVault }), 'TagScopeNotAllowed', new RegExp(`subscription ${SUB_B}`));
+    await assertRefused(
+      taggedWebApp('web-other-sub', 'own-vault', { 'kv-id': otherSubscriptionsVault }),
+      'TagScopeNotAllowed',
+      new RegExp(`subscription ${SUB_B}`),
+    );
   });
 
   it('a target of an undeclared type is refused', async () => {
     const storage = `/subscriptions/${SUB_A}/resourceGroups/rg-team-a/providers/Microsoft.Storage/storageAccounts/stteama`;
     seedScopeResource(env.emulator.state, storage);
-    await assertRefused(taggedWebApp('web-storage', 'own-vault', { 'kv-id': storage }), 'TagScopeNotAllowed', /Microsoft\.Storage\/storageAccounts/);
+    await assertRefused(
+      taggedWebApp('web-storage', 'own-vault', { 'kv-id': storage }),
+      'TagScopeNotAllowed',
+      /Microsoft\.Storage\/storageAccounts/,
+    );
   });
 
   it('a declared target that does not exist is refused before anything is written', async () => {
-    await assertRefused(taggedWebApp('web-missing', 'own-vault', { 'kv-id': vaultId(SUB_A, 'rg-team-a', 'kv-nowhere') }), 'GrantTargetNotFound', /does not exist/);
+    await assertRefused(
+      taggedWebApp('web-missing', 'own-vault', { 'kv-id': vaultId(SUB_A, 'rg-team-a', 'kv-nowhere') }),
+      'GrantTargetNotFound',
+      /does not exist/,
+    );
   });
 
   it('a legitimate tag-selected vault inside the declared constraints is granted', async () => {
@@ -132,7 +165,10 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
     );
     const read = env.emulator.requestsSince(before).find((r) => r.method === 'GET' && r.path.toLowerCase() === ownVault.toLowerCase());
     assert.equal(read?.status, 200, 'the vault was read (exists, is a vault) with the derived Microsoft.KeyVault/vaults/read');
-    assert.deepEqual(env.emulator.requestsSince(before).filter((r) => r.status === 403), []);
+    assert.deepEqual(
+      env.emulator.requestsSince(before).filter((r) => r.status === 403),
+      [],
+    );
   });
 
   it('a consent-requiring vault grants the workloads it lists and refuses the others', async () => {
@@ -148,7 +184,11 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
     const before = env.emulator.lastSeq;
     const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    assert.ok(env.emulator.requestsSince(before).some((r) => r.method === 'GET' && r.path.toLowerCase() === `/subscriptions/${SUB_A}` && r.status === 200));
+    assert.ok(
+      env.emulator
+        .requestsSince(before)
+        .some((r) => r.method === 'GET' && r.path.toLowerCase() === `/subscriptions/${SUB_A}` && r.status === 200),
+    );
     const other = taggedWebApp('web-declared-other-sub', 'declared-subscription', { 'sub-id': `/subscriptions/${SUB_B}` });
     await assertRefused(other, 'TagScopeNotAllowed', new RegExp(`subscription ${SUB_B}`));
   });
@@ -156,7 +196,12 @@ describe('tag-derived scopes: only what the administrator declared, proven by a 
   it('the HTTP API refuses the same subscription-wide tag', async () => {
     const id = taggedWebApp('web-http-sub', 'own-vault', { 'kv-id': `/subscriptions/${SUB_A}` });
     const before = env.emulator.lastSeq;
-    const response = await call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify({ resourceId: id, mode: 'apply' }) } });
+    const response = await call(app, 'remediationsPost', {
+      method: 'POST',
+      url: 'http://localhost/api/remediations',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify({ resourceId: id, mode: 'apply' }) },
+    });
     const body = response.body;
     assert.equal(body.outcome.status, 'failed', JSON.stringify(body));
     assert.equal(body.outcome.errors[0].code, 'TagScopeNotAllowed');

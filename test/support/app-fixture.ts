@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
-import { readSettings } from '../../src/settings/settings';
 import { parseRulesText, type RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
+import { readSettings } from '../../src/settings/settings';
 import type { ArmEmulator } from '../../tools/arm-emulator';
 import { ROLE } from '../../tools/arm-emulator';
 import { type EmulatorFixture, SUB_A } from './emulator-fixture';
@@ -28,7 +28,11 @@ export function rulesFor(yaml: string): RulesConfig {
 
 /** Grants the app principal Owner on a subscription (most tests); least-privilege tests grant less. */
 export function grantAppOwner(emulator: ArmEmulator, subscriptionId = SUB_A): void {
-  emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${subscriptionId}` });
+  emulator.state.grant({
+    principalId: emulator.appPrincipal.id,
+    roleDefinitionGuid: ROLE.owner,
+    scope: `/subscriptions/${subscriptionId}`,
+  });
 }
 
 /**
@@ -47,7 +51,12 @@ export function buildApp(
 ): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
-  const settings = readSettings({ AUTOPILOT_ARM_ENDPOINT: emulator.url, AUTOPILOT_RULES_PATH: 'unused.yaml', AUTOPILOT_LRO_POLL_INTERVAL_MS: '20', ...appSettings });
+  const settings = readSettings({
+    AUTOPILOT_ARM_ENDPOINT: emulator.url,
+    AUTOPILOT_RULES_PATH: 'unused.yaml',
+    AUTOPILOT_LRO_POLL_INTERVAL_MS: '20',
+    ...appSettings,
+  });
   return createAutopilot(settings, {
     rules,
     ca: emulator.ca,
@@ -62,7 +71,11 @@ export function buildApp(
 }
 
 /** An InvocationContext as the host builds it, its log lines parsed into `logs`; `extra` adds trace context or trigger metadata. */
-export function testInvocation(functionName: string, logs: CapturedLog[], extra: Partial<ConstructorParameters<typeof InvocationContext>[0]> = {}): InvocationContext {
+export function testInvocation(
+  functionName: string,
+  logs: CapturedLog[],
+  extra: Partial<ConstructorParameters<typeof InvocationContext>[0]> = {},
+): InvocationContext {
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName,

@@ -41,7 +41,16 @@ function context(functionName: string, triggerMetadata?: Record<string, unknown>
         try {
           const record = JSON.parse(String(a));
           if (record.event === 'remediation.outcome') {
-            send({ kind: 'outcome', resourceId: record.resourceId, status: record.status, reason: record.deferral?.reason, retryAfterMs: record.deferral ? record.deferral.retryAfterSeconds * 1000 : undefined, trigger: record.trigger, at: Date.now(), errors: record.errors?.map((e: { code: string }) => e.code) });
+            send({
+              kind: 'outcome',
+              resourceId: record.resourceId,
+              status: record.status,
+              reason: record.deferral?.reason,
+              retryAfterMs: record.deferral ? record.deferral.retryAfterSeconds * 1000 : undefined,
+              trigger: record.trigger,
+              at: Date.now(),
+              errors: record.errors?.map((e: { code: string }) => e.code),
+            });
           } else if (record.event === 'event.ignored') {
             send({ kind: 'ignored', resourceId: record.resourceId, reason: record.reason, at: Date.now() });
           }
@@ -85,7 +94,9 @@ async function pollQueue(): Promise<void> {
       await Promise.race(inFlight);
       continue;
     }
-    const received = await queue.receiveMessages({ numberOfMessages: q.batchSize, visibilityTimeout: q.visibilityTimeoutSeconds }).catch(() => undefined);
+    const received = await queue
+      .receiveMessages({ numberOfMessages: q.batchSize, visibilityTimeout: q.visibilityTimeoutSeconds })
+      .catch(() => undefined);
     const items = received?.receivedMessageItems ?? [];
     for (const m of items) {
       const p: Promise<void> = (async () => {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -10,7 +10,13 @@ export interface AppProcessConfig {
   /** Process environment (the managed-identity endpoint the credential reads). */
   environment: Record<string, string>;
   /** host.json's queue settings; without them the process runs no queue trigger. */
-  queue?: { batchSize: number; newBatchThreshold: number; maxDequeueCount: number; visibilityTimeoutSeconds: number; maxPollingIntervalMs: number };
+  queue?: {
+    batchSize: number;
+    newBatchThreshold: number;
+    maxDequeueCount: number;
+    visibilityTimeoutSeconds: number;
+    maxPollingIntervalMs: number;
+  };
 }
 
 export type ToApp = { kind: 'deliver'; id: string; event: unknown } | { kind: 'stop' };
@@ -18,7 +24,16 @@ export type FromApp =
   | { kind: 'ready' }
   | { kind: 'stopped' }
   | { kind: 'delivered'; id: string; ms: number; error?: string }
-  | { kind: 'outcome'; resourceId: string; status: string; reason?: string; trigger: string; at: number; errors?: string[]; retryAfterMs?: number }
+  | {
+      kind: 'outcome';
+      resourceId: string;
+      status: string;
+      reason?: string;
+      trigger: string;
+      at: number;
+      errors?: string[];
+      retryAfterMs?: number;
+    }
   | { kind: 'ignored'; resourceId: string; reason: string; at: number }
   | { kind: 'arm'; method: string; status: number; at: number }
   | { kind: 'wait'; ms: number }
@@ -56,7 +71,9 @@ export async function startAppProcess(index: number, config: AppProcessConfig): 
     messages.push(m);
   });
   child.on('exit', () => onStopped());
-  const failed = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`app process ${index} exited (${code}) before it was ready`))));
+  const failed = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`app process ${index} exited (${code}) before it was ready`))),
+  );
   await Promise.race([ready, failed]);
   failed.catch(() => undefined);
   return {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { AzureNamedKeyCredential, TableClient, odata } from '@azure/data-tables';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AzureNamedKeyCredential, odata, TableClient } from '@azure/data-tables';
 import { useAzurite } from './azurite';
 
 const env = useAzurite();
@@ -64,7 +64,9 @@ describe('Azurite (tables)', () => {
     assert.equal(listed[0]!.attempts, 2, 'a Merge update keeps the other properties');
 
     // The same data through the connection string (http needs allowInsecureConnection).
-    const viaConnectionString = TableClient.fromConnectionString(azurite.connectionString, 'identityRuns', { allowInsecureConnection: true });
+    const viaConnectionString = TableClient.fromConnectionString(azurite.connectionString, 'identityRuns', {
+      allowInsecureConnection: true,
+    });
     assert.equal((await viaConnectionString.getEntity<Row>(row.partitionKey, row.rowKey)).done, true);
 
     await table.deleteEntity(row.partitionKey, row.rowKey);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,10 +106,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   let ports: Record<string, string>;
   try {
     ports = await new Promise<Record<string, string>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`Azurite did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
       const onData = () => {
         const found: Record<string, string> = {};
-        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/[^\s]+)/g)) found[m[1]!] = m[2]!;
+        for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/[^\s]+)/g))
+          found[m[1]!] = m[2]!;
         if (found.Blob && found.Queue && found.Table) {
           clearTimeout(timer);
           child.stdout!.off('data', onData);

@@ -33,7 +33,16 @@ function run(args: string[], timeoutMs = 90_000): Promise<string> {
     execFile(
       chromiumPath()!,
       // A fresh profile per run; no sandbox (containers run as root); nothing fetched from the network.
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...args],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--no-first-run',
+        '--disable-extensions',
+        `--user-data-dir=${profile}`,
+        ...args,
+      ],
       { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         rmSync(profile, { recursive: true, force: true });

@@ -17,20 +17,30 @@ export function grantDerived(
   const permissions = deriveAppPermissions(rules, { customRoleGuids: options.customRoleGuids });
   assert.ok(permissions.subscriptions.includes(subscriptionId), `the rules govern ${subscriptionId}`);
   const state = env.emulator.state;
-  const engineRole = state.addCustomRole({ roleName: `identity-autopilot engine (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.actions });
+  const engineRole = state.addCustomRole({
+    roleName: `identity-autopilot engine (test, ${subscriptionId.slice(0, 8)})`,
+    actions: permissions.actions,
+  });
   const scope = `/subscriptions/${subscriptionId}`;
   const app = env.emulator.appPrincipal.id;
   state.grant({ principalId: app, roleDefinitionGuid: engineRole.guid, scope });
   const condition = buildRoleAssignmentCondition(permissions.assignableRoleGuids);
   const delegationRole =
     options.delegationRole ??
-    state.addCustomRole({ roleName: `identity-autopilot role assigner (test, ${subscriptionId.slice(0, 8)})`, actions: permissions.roleAssignerActions }).guid;
+    state.addCustomRole({
+      roleName: `identity-autopilot role assigner (test, ${subscriptionId.slice(0, 8)})`,
+      actions: permissions.roleAssignerActions,
+    }).guid;
   state.grant({ principalId: app, roleDefinitionGuid: delegationRole, scope, condition });
   // main.bicep's federated credential writer: only where workload identities are created.
   const fic = permissions.federatedCredentials;
   if (fic.actions.length > 0) {
-    const writer = state.addCustomRole({ roleName: `identity-autopilot federated credential writer (test, ${subscriptionId.slice(0, 8)})`, actions: fic.actions });
-    for (const at of fic.scopes.filter((s) => s.toLowerCase().startsWith(scope.toLowerCase()))) state.grant({ principalId: app, roleDefinitionGuid: writer.guid, scope: at });
+    const writer = state.addCustomRole({
+      roleName: `identity-autopilot federated credential writer (test, ${subscriptionId.slice(0, 8)})`,
+      actions: fic.actions,
+    });
+    for (const at of fic.scopes.filter((s) => s.toLowerCase().startsWith(scope.toLowerCase())))
+      state.grant({ principalId: app, roleDefinitionGuid: writer.guid, scope: at });
   }
   return { ...permissions, delegationRole };
 }

@@ -14,8 +14,13 @@ export function clientPrincipal(options: { roles?: string[]; objectId?: string }
     { typ: 'aud', val: 'api://identity-autopilot' },
     ...(options.roles ?? []).map((r) => ({ typ: 'roles', val: r })),
   ];
-  return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims, name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', role_typ: 'roles' })).toString('base64');
+  return Buffer.from(
+    JSON.stringify({ auth_typ: 'aad', claims, name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', role_typ: 'roles' }),
+  ).toString('base64');
 }
 
 /** A caller holding both app roles, for tests about what the API does rather than who may call it. */
-export const OPERATOR_PRINCIPAL = clientPrincipal({ roles: ['Remediation.Read', 'Remediation.Apply'], objectId: '5e3c0a8f-3c55-4d2e-9a77-1f2f0a9d6b11' });
+export const OPERATOR_PRINCIPAL = clientPrincipal({
+  roles: ['Remediation.Read', 'Remediation.Apply'],
+  objectId: '5e3c0a8f-3c55-4d2e-9a77-1f2f0a9d6b11',
+});

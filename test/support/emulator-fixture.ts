@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
 import type { TokenCredential } from '@azure/core-auth';
 import { type ArmClients, type ArmConnection, createArmClients } from '../../src/azure/clients';
-import type { Principal } from '../../tools/arm-emulator/directory';
 import { type ArmEmulator, type EmulatorOptions, type SpecViolation, startArmEmulator } from '../../tools/arm-emulator';
+import type { Principal } from '../../tools/arm-emulator/directory';
 
 export const SUB_A = '11111111-1111-4111-8111-111111111111';
 export const SUB_B = '22222222-2222-4222-8222-222222222222';

@@ -18,7 +18,13 @@ export function hostJsonQueueSettings(): QueueHostSettings & { messageEncoding: 
   const host = JSON.parse(readFileSync(join(__dirname, '..', '..', 'host.json'), 'utf8'));
   const q = host.extensions.queues;
   const [h, m, s] = String(q.visibilityTimeout).split(':').map(Number) as [number, number, number];
-  return { batchSize: q.batchSize, newBatchThreshold: q.newBatchThreshold, maxDequeueCount: q.maxDequeueCount, visibilityTimeoutSeconds: h * 3600 + m * 60 + s, messageEncoding: q.messageEncoding };
+  return {
+    batchSize: q.batchSize,
+    newBatchThreshold: q.newBatchThreshold,
+    maxDequeueCount: q.maxDequeueCount,
+    visibilityTimeoutSeconds: h * 3600 + m * 60 + s,
+    messageEncoding: q.messageEncoding,
+  };
 }
 
 export interface PoisonedMessage {
@@ -47,13 +53,27 @@ type Handler = (message: unknown, context: InvocationContext) => Promise<void>;
  * again after visibilityTimeout when it throws, and once dequeueCount reaches maxDequeueCount moves
  * its text to `<queue>-poison`. With `messageEncoding: none` the handler gets the JSON as an object.
  */
-export async function runQueueHost(queue: QueueClient, poison: QueueClient, handler: Handler, settings: QueueHostSettings, options: { functionName?: string; timeoutMs?: number } = {}): Promise<QueueRun> {
+export async function runQueueHost(
+  queue: QueueClient,
+  poison: QueueClient,
+  handler: Handler,
+  settings: QueueHostSettings,
+  options: { functionName?: string; timeoutMs?: number } = {},
+): Promise<QueueRun> {
   const run: QueueRun = { invocations: 0, succeeded: 0, failedAttempts: 0, poisoned: [], peakConcurrency: 0, logs: [] };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const inFlight = new Set<Promise<void>>();
   const lastError = new Map<string, string>();
 
-  const deliver = async (m: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn: Date; expiresOn: Date; nextVisibleOn: Date }) => {
+  const deliver = async (m: {
+    messageId: string;
+    popReceipt: string;
+    messageText: string;
+    dequeueCount: number;
+    insertedOn: Date;
+    expiresOn: Date;
+    nextVisibleOn: Date;
+  }) => {
     run.invocations++;
     const context = new InvocationContext({
       invocationId: randomUUID(),
@@ -67,7 +87,14 @@ export async function runQueueHost(queue: QueueClient, poison: QueueClient, hand
           }
         }
       },
-      triggerMetadata: { id: m.messageId, dequeueCount: m.dequeueCount, popReceipt: m.popReceipt, insertionTime: m.insertedOn, expirationTime: m.expiresOn, nextVisibleTime: m.nextVisibleOn },
+      triggerMetadata: {
+        id: m.messageId,
+        dequeueCount: m.dequeueCount,
+        popReceipt: m.popReceipt,
+        insertionTime: m.insertedOn,
+        expirationTime: m.expiresOn,
+        nextVisibleTime: m.nextVisibleOn,
+      },
     });
     let payload: unknown = m.messageText;
     try {
@@ -97,7 +124,10 @@ export async function runQueueHost(queue: QueueClient, poison: QueueClient, hand
   for (;;) {
     if (Date.now() > deadline) throw new Error(`queue host: messages still pending after ${options.timeoutMs ?? 30_000} ms`);
     if (inFlight.size <= settings.newBatchThreshold) {
-      const received = await queue.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: Math.max(30, settings.visibilityTimeoutSeconds) });
+      const received = await queue.receiveMessages({
+        numberOfMessages: settings.batchSize,
+        visibilityTimeout: Math.max(30, settings.visibilityTimeoutSeconds),
+      });
       for (const m of received.receivedMessageItems) {
         const p: Promise<void> = deliver(m).finally(() => inFlight.delete(p));
         inFlight.add(p);

@@ -18,12 +18,19 @@ export async function rawArm(
   path: string,
   options: { body?: unknown; principal?: Principal; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
-  const token = (await emulator.credentialFor(options.principal ?? emulator.appPrincipal).getToken('https://management.azure.com/.default'))!.token;
+  const token = (await emulator
+    .credentialFor(options.principal ?? emulator.appPrincipal)
+    .getToken('https://management.azure.com/.default'))!.token;
   const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const req = https.request(
       `${emulator.url}${path}`,
-      { method, ca: emulator.ca, agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...options.headers } },
+      {
+        method,
+        ca: emulator.ca,
+        agent: false,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...options.headers },
+      },
       (res) => {
         let data = '';
         res.setEncoding('utf8');

@@ -1,5 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, type DataPoint, type Histogram, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  type DataPoint,
+  type Histogram,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Telemetry } from '../../src/telemetry';
 
@@ -39,7 +46,9 @@ export function inMemoryTelemetry() {
     async names(): Promise<string[]> {
       metrics.reset();
       await meterProvider.forceFlush();
-      return (metrics.getMetrics().at(-1)?.scopeMetrics ?? []).flatMap((s) => s.metrics.filter((m) => m.dataPoints.length > 0).map((m) => m.descriptor.name));
+      return (metrics.getMetrics().at(-1)?.scopeMetrics ?? []).flatMap((s) =>
+        s.metrics.filter((m) => m.dataPoints.length > 0).map((m) => m.descriptor.name),
+      );
     },
     spans: (): ReadableSpan[] => spans.getFinishedSpans(),
     async shutdown(): Promise<void> {

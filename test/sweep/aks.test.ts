@@ -4,9 +4,9 @@ import type { Autopilot } from '../../src/app/composition';
 import { runSweep } from '../../src/sweep';
 import { ROLE } from '../../tools/arm-emulator';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { aksRules } from '../functions/rules.fixture';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { aksRules } from '../functions/rules.fixture';
 import { buildSweepApp } from './fixture';
 
 const env = useEmulator();
@@ -21,7 +21,12 @@ describe('compliance sweep: AKS clusters are judged by the kubelet identity', ()
   });
 
   it('reports the kubelet identity missing its roles, then compliant once it holds them (the control plane never counts)', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-sweep-aks', type: SEED_TYPES.managedCluster, name: 'aks-sweep' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-sweep-aks',
+      type: SEED_TYPES.managedCluster,
+      name: 'aks-sweep',
+    });
     const body = env.emulator.state.resource(id)!.body;
     const kubelet = body.properties.identityProfile.kubeletidentity.objectId as string;
     const scope = `/subscriptions/${SUB_A}/resourceGroups/rg-sweep-aks`;
@@ -35,7 +40,10 @@ describe('compliance sweep: AKS clusters are judged by the kubelet identity', ()
 
     env.emulator.state.grant({ principalId: kubelet, roleDefinitionGuid: ROLE.reader, scope });
     const second = await runSweep(app, { reportOnly: true });
-    assert.equal(second.findings.find((f) => f.resourceId.toLowerCase() === id.toLowerCase()), undefined);
+    assert.equal(
+      second.findings.find((f) => f.resourceId.toLowerCase() === id.toLowerCase()),
+      undefined,
+    );
     assert.ok(second.totals.compliant >= 1);
   });
 });

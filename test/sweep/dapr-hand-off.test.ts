@@ -10,14 +10,41 @@ import { parseRemediationMessage } from '../../src/sweep';
  */
 describe('hand-off messages carry the second grant kind and Dapr component writes', () => {
   it('parses resume actions of the new kinds', () => {
-    const account = '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/acc';
+    const account =
+      '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/acc';
     const actions: ActionRecord[] = [
-      { kind: 'cosmos-role-assigned', accountId: account, scope: account, roleDefinitionId: `${account}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002`, role: 'Cosmos DB Built-in Data Contributor', assignmentId: `${account}/sqlRoleAssignments/x` },
-      { kind: 'cosmos-role-already-assigned', accountId: account, scope: account, roleDefinitionId: `${account}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`, role: 'Cosmos DB Built-in Data Reader' },
-      { kind: 'dapr-client-id-written', componentId: '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env/daprComponents/c', clientId: 'a1b2' },
+      {
+        kind: 'cosmos-role-assigned',
+        accountId: account,
+        scope: account,
+        roleDefinitionId: `${account}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002`,
+        role: 'Cosmos DB Built-in Data Contributor',
+        assignmentId: `${account}/sqlRoleAssignments/x`,
+      },
+      {
+        kind: 'cosmos-role-already-assigned',
+        accountId: account,
+        scope: account,
+        roleDefinitionId: `${account}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001`,
+        role: 'Cosmos DB Built-in Data Reader',
+      },
+      {
+        kind: 'dapr-client-id-written',
+        componentId:
+          '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env/daprComponents/c',
+        clientId: 'a1b2',
+      },
     ];
     const message = parseRemediationMessage(
-      JSON.stringify({ version: 1, resourceId: '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.App/containerApps/ca', correlationId: 'c', sweepId: '', rule: 'r', problems: [], resume: { attempt: 1, actions, principalIsNew: false } }),
+      JSON.stringify({
+        version: 1,
+        resourceId: '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.App/containerApps/ca',
+        correlationId: 'c',
+        sweepId: '',
+        rule: 'r',
+        problems: [],
+        resume: { attempt: 1, actions, principalIsNew: false },
+      }),
     );
     assert.deepEqual(message.resume?.actions, actions);
   });

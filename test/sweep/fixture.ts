@@ -1,9 +1,9 @@
 import { ManagedIdentityCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
-import { readSettings } from '../../src/settings/settings';
 import type { RulesConfig } from '../../src/config';
 import { triggerNamed } from '../../src/functions/triggers';
+import { readSettings } from '../../src/settings/settings';
 import type { SweepPorts } from '../../src/sweep';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import type { Azurite } from '../support/azurite';
@@ -45,7 +45,11 @@ rules:
  * The app as the Functions host runs it, with the host's storage pointing at Azurite when given:
  * the remediation queue and the report container are real.
  */
-export function buildSweepApp(env: EmulatorFixture, rules: RulesConfig, options: { azurite?: Azurite; sweep?: Partial<SweepPorts>; queueName?: string; budgetMs?: number } = {}): Autopilot {
+export function buildSweepApp(
+  env: EmulatorFixture,
+  rules: RulesConfig,
+  options: { azurite?: Azurite; sweep?: Partial<SweepPorts>; queueName?: string; budgetMs?: number } = {},
+): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
   const settings = readSettings({
@@ -82,7 +86,13 @@ export async function drainRemediationQueue(app: Autopilot, azurite: Azurite, se
 }
 
 /** A web app in `resourceGroup`. */
-export function seedSite(env: EmulatorFixture, subscriptionId: string, resourceGroup: string, name: string, tags: Record<string, string> = {}): string {
+export function seedSite(
+  env: EmulatorFixture,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+  tags: Record<string, string> = {},
+): string {
   return seedResource(env.emulator.state, { subscriptionId, resourceGroup, type: SEED_TYPES.webApp, name, tags });
 }
 

@@ -6,12 +6,12 @@ import { before, describe, it } from 'node:test';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
 import { runSweep, type SweepReport } from '../../src/sweep';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { chromiumSkipReason, dumpDom, screenshot, startTags } from '../support/chromium';
 import { useEmulator } from '../support/emulator-fixture';
-import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { buildSweepApp, seedSite, SUB_A, SUB_B } from './fixture';
+import { buildSweepApp, SUB_A, SUB_B, seedSite } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const storage = useAzurite();
@@ -79,7 +79,9 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     assert.equal(second.totals.failed, 1, 'the hostile profile tag names no profile');
 
     // The HTML the sweep stored next to the Markdown, read back from the container.
-    const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient(app.settings.sweep.reportContainer);
+    const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient(
+      app.settings.sweep.reportContainer,
+    );
     const htmlBlob = decodeURIComponent(new URL(second.stored!.html).pathname).split(`/${app.settings.sweep.reportContainer}/`)[1]!;
     assert.ok(htmlBlob.endsWith('.html') && second.stored!.markdown.endsWith('.md'));
     const props = await container.getBlockBlobClient(htmlBlob).getProperties();
@@ -95,13 +97,22 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     // Nothing from a name or a tag became an element or an event handler, and nothing ran.
     const tags = startTags(dom);
     assert.ok(tags.length > 50, 'the DOM was dumped');
-    assert.deepEqual(tags.filter((t) => ['script', 'img', 'iframe', 'object', 'embed', 'link'].includes(t.tag)), []);
-    assert.deepEqual(tags.flatMap((t) => t.attributes.filter((a) => a.startsWith('on'))), []);
+    assert.deepEqual(
+      tags.filter((t) => ['script', 'img', 'iframe', 'object', 'embed', 'link'].includes(t.tag)),
+      [],
+    );
+    assert.deepEqual(
+      tags.flatMap((t) => t.attributes.filter((a) => a.startsWith('on'))),
+      [],
+    );
     assert.match(dom, /<title>Compliance sweep [^<]+<\/title>/);
     assert.doesNotMatch(dom, /<title>[^<]*pwned/);
     // ... and the hostile text is shown as text.
     assert.ok(dom.includes(`/sites/${HOSTILE_NAME}</td>`), 'the hostile name is text in the findings table');
-    assert.ok(dom.includes('&lt;script&gt;document.title=\'pwned-tag\'&lt;/script&gt;'), 'the hostile tag value is text in the failures table');
+    assert.ok(
+      dom.includes("&lt;script&gt;document.title='pwned-tag'&lt;/script&gt;"),
+      'the hostile tag value is text in the failures table',
+    );
 
     // The charts as the browser parsed them: one bar per type and per subscription, one point per sweep.
     const byType = chart(dom, 'by-type');
@@ -111,7 +122,7 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     const bySub = chart(dom, 'by-subscription');
     assert.equal(count(bySub, 'class="bar-non-compliant"'), 2);
     assert.ok(bySub.includes(SUB_A.toLowerCase()) && bySub.includes(SUB_B.toLowerCase()));
-    const trend = chart(dom, "trend");
+    const trend = chart(dom, 'trend');
     assert.equal(count(trend, 'class="trend-point"'), 2, 'the earlier sweep (from its stored summary) and this one');
     assert.ok(trend.includes(first.sweepId) && trend.includes(second.sweepId));
     // The findings table: one row per non-compliant resource.

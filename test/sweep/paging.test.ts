@@ -7,7 +7,7 @@ import { InMemoryRemediationQueue, InMemoryReportStore, runSweep } from '../../s
 import { ROLE } from '../../tools/arm-emulator';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useEmulator } from '../support/emulator-fixture';
-import { buildSweepApp, seedSite, SUB_A, SUB_B, SWEEP_RULES } from './fixture';
+import { buildSweepApp, SUB_A, SUB_B, SWEEP_RULES, seedSite } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
@@ -15,7 +15,9 @@ const DRIFTED = 2300;
 const COMPLIANT = 400;
 
 function graphQueries(fromSeq: number, table: string) {
-  return env.emulator.requestsSince(fromSeq).filter((r) => /resourcegraph/i.test(r.path) && String((r.body as { query?: string })?.query).startsWith(table));
+  return env.emulator
+    .requestsSince(fromSeq)
+    .filter((r) => /resourcegraph/i.test(r.path) && String((r.body as { query?: string })?.query).startsWith(table));
 }
 
 describe('sweep at scale: streamed Resource Graph pages', () => {
@@ -52,7 +54,11 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
     assert.equal(report.findingsTruncated, true);
     const stored = JSON.parse(reports.reports[0]!.json);
     assert.equal(stored.findings.length, DRIFTED, 'the stored report has all of them');
-    assert.deepEqual(env.emulator.requestsSince(seq, { writesOnly: true }).filter((r) => !/resourcegraph/i.test(r.path)), [], 'a sweep itself never writes to ARM');
+    assert.deepEqual(
+      env.emulator.requestsSince(seq, { writesOnly: true }).filter((r) => !/resourcegraph/i.test(r.path)),
+      [],
+      'a sweep itself never writes to ARM',
+    );
   });
 
   it('the timer trigger in the trigger table runs a sweep on AUTOPILOT_SWEEP_SCHEDULE and logs the totals', async () => {
@@ -62,12 +68,30 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
     const timer = table.find((t) => t.kind === 'timer')!;
     assert.deepEqual([timer.name, timer.kind === 'timer' && timer.schedule], ['complianceSweep', '0 */15 * * * *']);
     const queueTrigger = table.find((t) => t.kind === 'storageQueue')!;
-    assert.deepEqual([queueTrigger.name, queueTrigger.kind === 'storageQueue' && queueTrigger.queueName, queueTrigger.kind === 'storageQueue' && queueTrigger.connection], ['remediationQueue', 'remediations', 'AzureWebJobsStorage']);
-    assert.equal(triggerDefinitions(() => app).find((t) => t.kind === 'timer' && t.schedule === '0 0 * * * *')?.name, 'complianceSweep', 'hourly by default');
+    assert.deepEqual(
+      [
+        queueTrigger.name,
+        queueTrigger.kind === 'storageQueue' && queueTrigger.queueName,
+        queueTrigger.kind === 'storageQueue' && queueTrigger.connection,
+      ],
+      ['remediationQueue', 'remediations', 'AzureWebJobsStorage'],
+    );
+    assert.equal(
+      triggerDefinitions(() => app).find((t) => t.kind === 'timer' && t.schedule === '0 0 * * * *')?.name,
+      'complianceSweep',
+      'hourly by default',
+    );
 
     const lines: Array<Record<string, any>> = [];
-    const context = new InvocationContext({ invocationId: randomUUID(), functionName: 'complianceSweep', logHandler: (_l, ...a) => a.forEach((x) => lines.push(JSON.parse(String(x)))) });
-    await triggerNamed('timer', 'complianceSweep', () => app).handler({ isPastDue: true, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context);
+    const context = new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: 'complianceSweep',
+      logHandler: (_l, ...a) => a.forEach((x) => lines.push(JSON.parse(String(x)))),
+    });
+    await triggerNamed('timer', 'complianceSweep', () => app).handler(
+      { isPastDue: true, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+      context,
+    );
     assert.ok(lines.some((l) => l.event === 'sweep.past-due'));
     const finished = lines.find((l) => l.event === 'sweep.finished')!;
     assert.equal(finished.trigger, 'timer');

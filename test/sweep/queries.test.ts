@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { governedResourcesQuery, kqlString, roleAssignmentsOfPrincipalsQuery } from '../../src/sweep/queries';
-import { sampleQueries } from '../../src/sweep/queries';
+import { governedResourcesQuery, kqlString, roleAssignmentsOfPrincipalsQuery, sampleQueries } from '../../src/sweep/queries';
 import { compileKql, kqlSyntaxDiagnostics } from '../../tools/arm-emulator/kql';
 
 describe('Resource Graph queries (src/sweep/queries.ts)', () => {
@@ -28,9 +27,15 @@ describe('Resource Graph queries (src/sweep/queries.ts)', () => {
   });
 
   it('filters by the rules scope: types, exact and glob resource groups; role assignments by principal', () => {
-    const q = governedResourcesQuery({ resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps'], resourceGroups: ['rg-apps', 'team-*', 'x?y*z'] });
+    const q = governedResourcesQuery({
+      resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps'],
+      resourceGroups: ['rg-apps', 'team-*', 'x?y*z'],
+    });
     assert.match(q, /type in~ \('Microsoft\.Web\/sites', 'Microsoft\.App\/containerApps'\)/);
-    assert.match(q, /resourceGroup in~ \('rg-apps'\) or resourceGroup startswith 'team-' or resourceGroup matches regex '\(\?i\)\^x\.y\.\*z\$'/);
+    assert.match(
+      q,
+      /resourceGroup in~ \('rg-apps'\) or resourceGroup startswith 'team-' or resourceGroup matches regex '\(\?i\)\^x\.y\.\*z\$'/,
+    );
     assert.doesNotMatch(governedResourcesQuery({ resourceTypes: ['Microsoft.Web/sites'], resourceGroups: ['*'] }), /where resourceGroup/);
     assert.match(roleAssignmentsOfPrincipalsQuery(['a', 'b']), /tostring\(properties\.principalId\) in~ \('a', 'b'\)/);
   });

@@ -5,7 +5,7 @@ import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { useEmulator } from '../support/emulator-fixture';
 import { hostJsonQueueSettings } from '../support/queue-host';
-import { buildSweepApp, drainRemediationQueue, queuesOf, seedSite, SUB_A, SUB_B, SWEEP_RULES } from './fixture';
+import { buildSweepApp, drainRemediationQueue, queuesOf, SUB_A, SUB_B, SWEEP_RULES, seedSite } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const storage = useAzurite();
@@ -21,7 +21,13 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
 
   it('host.json caps queue concurrency and retries (the numbers the README explains)', () => {
     assert.deepEqual(
-      { batchSize: hostJson.batchSize, newBatchThreshold: hostJson.newBatchThreshold, maxDequeueCount: hostJson.maxDequeueCount, visibilityTimeoutSeconds: hostJson.visibilityTimeoutSeconds, messageEncoding: hostJson.messageEncoding },
+      {
+        batchSize: hostJson.batchSize,
+        newBatchThreshold: hostJson.newBatchThreshold,
+        maxDequeueCount: hostJson.maxDequeueCount,
+        visibilityTimeoutSeconds: hostJson.visibilityTimeoutSeconds,
+        messageEncoding: hostJson.messageEncoding,
+      },
       { batchSize: 8, newBatchThreshold: 4, maxDequeueCount: 5, visibilityTimeoutSeconds: 30, messageEncoding: 'none' },
     );
   });
@@ -30,7 +36,11 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     env.emulator.resourceGraph.setQuota(undefined);
     const app = buildSweepApp(env, rulesFor(SWEEP_RULES), { azurite: storage.azurite, queueName: 'poison-test', budgetMs: 400 });
     const id = seedSite(env, SUB_A, 'rg-poison', 'web-stuck');
-    const fault = env.emulator.faults.add({ method: 'PATCH', path: 'web-stuck', action: { kind: 'error', status: 409, code: 'AnotherOperationInProgress' } });
+    const fault = env.emulator.faults.add({
+      method: 'PATCH',
+      path: 'web-stuck',
+      action: { kind: 'error', status: 409, code: 'AnotherOperationInProgress' },
+    });
     try {
       const report = await runSweep(app, {});
       assert.equal(report.totals.queued, 1);
@@ -61,7 +71,11 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
   it('Resource Graph quota exhausted during a sweep: the sweep waits for the reset instead of failing', async () => {
     const app = buildSweepApp(env, rulesFor(SWEEP_RULES), { azurite: storage.azurite, queueName: 'quota-test' });
     const id = seedSite(env, SUB_B, 'rg-quota', 'web-quota');
-    env.emulator.state.resource(id)!.body.identity = { type: 'SystemAssigned', principalId: 'e0e0e0e0-1111-4222-8333-444444444444', tenantId: env.emulator.state.tenantId };
+    env.emulator.state.resource(id)!.body.identity = {
+      type: 'SystemAssigned',
+      principalId: 'e0e0e0e0-1111-4222-8333-444444444444',
+      tenantId: env.emulator.state.tenantId,
+    };
     env.emulator.resourceGraph.setQuota({ limit: 1, windowMs: 1000 });
     try {
       const started = Date.now();
@@ -90,7 +104,10 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     try {
       const run = await drainRemediationQueue(app, storage.azurite, host, 60_000);
       // The bucket is far smaller than ARM's documented one: the app learns it only from the headers.
-      assert.ok(env.emulator.throttle.throttled - throttledBefore <= 3, `paced by the headers, not by 429s (${env.emulator.throttle.throttled - throttledBefore} 429s)`);
+      assert.ok(
+        env.emulator.throttle.throttled - throttledBefore <= 3,
+        `paced by the headers, not by 429s (${env.emulator.throttle.throttled - throttledBefore} 429s)`,
+      );
       assert.equal(run.poisoned.length, 0);
       assert.equal(run.succeeded, 6);
       for (const id of ids) {

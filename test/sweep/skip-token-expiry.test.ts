@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { governedResourcesQuery } from '../../src/sweep/queries';
-import { useEmulator } from '../support/emulator-fixture';
+import { ResourceGraphReader, SdkGraphQueryPort } from '../../src/sweep/resource-graph';
 import { SyntheticEstate } from '../../tools/arm-emulator/generated-estate';
+import { useEmulator } from '../support/emulator-fixture';
 
 const env = useEmulator();
 
 describe('sweep scan: a $skipToken that expires during a quota-paced scan', () => {
   it('resumes the ordered query with $skip and reads every row once, instead of failing the sweep', async () => {
     const emulator = env.emulator;
-    const estate = new SyntheticEstate({ subscriptions: 2, resourceGroupsPerSubscription: 2, resources: 2000, driftPercent: 20, tenantId: emulator.state.tenantId });
+    const estate = new SyntheticEstate({
+      subscriptions: 2,
+      resourceGroupsPerSubscription: 2,
+      resources: 2000,
+      driftPercent: 20,
+      tenantId: emulator.state.tenantId,
+    });
     estate.addContainersTo(emulator.state);
     emulator.resourceGraph.useGeneratedEstate(estate);
     // Two queries a second, and tokens that live 700 ms: the third page's token has expired when it is sent.
@@ -18,9 +24,20 @@ describe('sweep scan: a $skipToken that expires during a quota-paced scan', () =
     emulator.resourceGraph.cursorTtlMs = 700;
     try {
       const seq = emulator.lastSeq;
-      const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(emulator.credentialFor(emulator.appPrincipal))), { pageSize: 400 });
+      const reader = new ResourceGraphReader(new SdkGraphQueryPort(env.connection(emulator.credentialFor(emulator.appPrincipal))), {
+        pageSize: 400,
+      });
       const ids: string[] = [];
-      const query = governedResourcesQuery({ resourceTypes: ['Microsoft.Web/sites', 'Microsoft.App/containerApps', 'Microsoft.Compute/virtualMachines', 'Microsoft.Compute/virtualMachineScaleSets', 'Microsoft.ContainerInstance/containerGroups'], resourceGroups: ['rg-*'] });
+      const query = governedResourcesQuery({
+        resourceTypes: [
+          'Microsoft.Web/sites',
+          'Microsoft.App/containerApps',
+          'Microsoft.Compute/virtualMachines',
+          'Microsoft.Compute/virtualMachineScaleSets',
+          'Microsoft.ContainerInstance/containerGroups',
+        ],
+        resourceGroups: ['rg-*'],
+      });
       for await (const page of reader.pages(query, estate.subscriptionIds)) for (const r of page) ids.push(String(r.id));
       assert.equal(ids.length, 2000);
       assert.equal(new Set(ids).size, 2000, 'no row twice');

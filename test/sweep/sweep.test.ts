@@ -10,7 +10,7 @@ import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { useEmulator } from '../support/emulator-fixture';
 import { hostJsonQueueSettings } from '../support/queue-host';
-import { buildSweepApp, drainRemediationQueue, queuesOf, seedSite, SUB_A, SUB_B, SWEEP_RULES } from './fixture';
+import { buildSweepApp, drainRemediationQueue, queuesOf, SUB_A, SUB_B, SWEEP_RULES, seedSite } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const storage = useAzurite();
@@ -55,12 +55,18 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     assert.equal(report.totals.reported, 1);
     assert.equal(report.totals.compliant, 0);
     assert.deepEqual(report.totals.skipped, { 'opted-out': 1 });
-    assert.deepEqual(new Set(report.findings.filter((f) => f.action === 'queued').map((f) => f.resourceId)), new Set([ids.a1, ids.a2, ids.b1, ids.b2]));
+    assert.deepEqual(
+      new Set(report.findings.filter((f) => f.action === 'queued').map((f) => f.resourceId)),
+      new Set([ids.a1, ids.a2, ids.b1, ids.b2]),
+    );
     const audit = report.findings.find((f) => f.resourceId === ids.audit)!;
     assert.equal(audit.action, 'reported');
     assert.deepEqual(audit.problems, ['identity-missing', 'role-assignments-missing']);
     const finished = logs.find((l) => l.event === 'sweep.finished')!;
-    assert.deepEqual([finished.scanned, finished.compliant, finished.fixed, finished.failed, finished.skipped], [6, 0, 4, 0, { 'opted-out': 1 }]);
+    assert.deepEqual(
+      [finished.scanned, finished.compliant, finished.fixed, finished.failed, finished.skipped],
+      [6, 0, 4, 0, { 'opted-out': 1 }],
+    );
 
     const run = await drainRemediationQueue(app, storage.azurite, host);
     assert.equal(run.succeeded, 4);
@@ -91,7 +97,10 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     const byId = new Map(report.findings.map((f) => [f.resourceId, f]));
     assert.deepEqual(byId.get(ids.a1)?.problems, ['identity-missing', 'role-assignments-missing']);
     assert.deepEqual(byId.get(ids.b1)?.problems, ['role-assignments-missing']);
-    assert.deepEqual(byId.get(ids.b1)?.missingRoleAssignments.map((m) => [m.roleDefinitionGuid, m.scope]), [[METRICS_PUBLISHER, ids.b1]]);
+    assert.deepEqual(
+      byId.get(ids.b1)?.missingRoleAssignments.map((m) => [m.roleDefinitionGuid, m.scope]),
+      [[METRICS_PUBLISHER, ids.b1]],
+    );
     assert.deepEqual(byId.get(ids.b3)?.problems, ['identity-missing', 'role-assignments-missing']);
     assert.equal(report.totals.queued, 3);
     assert.equal(report.totals.compliant, 2);
@@ -109,7 +118,10 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     const run = await drainRemediationQueue(app, storage.azurite, host);
     assert.equal(run.succeeded, 3);
     assert.equal(env.emulator.state.resource(ids.a1)!.body.identity.type, 'SystemAssigned');
-    assert.ok(env.emulator.state.assignmentsFor(b1Principal).some((a) => a.roleDefinitionGuid === METRICS_PUBLISHER), 'the deleted grant is back');
+    assert.ok(
+      env.emulator.state.assignmentsFor(b1Principal).some((a) => a.roleDefinitionGuid === METRICS_PUBLISHER),
+      'the deleted grant is back',
+    );
     const after = await sweep();
     assert.equal(after.totals.compliant, 5);
     assert.equal(after.totals.nonCompliant, 1, 'only the report-mode resource');

@@ -1,29 +1,35 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Attributes } from '@opentelemetry/api';
 import type { Autopilot } from '../../src/app/composition';
 import { createArmClients } from '../../src/azure/clients';
 import { triggerNamed } from '../../src/functions/triggers';
 import { InMemoryRemediationQueue, InMemoryReportStore } from '../../src/sweep';
 import { ATTR, METRIC } from '../../src/telemetry';
+import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { beginOperation } from '../../tools/arm-emulator/handlers/operations';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { buildApp, type CapturedLog, grantAppOwner, rulesFor, testInvocation } from '../support/app-fixture';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { resourceWriteEvent } from '../../tools/arm-emulator/events';
-import { inMemoryTelemetry, total } from '../support/telemetry';
 import { TRIGGER_RULES } from '../functions/rules.fixture';
+import { buildApp, type CapturedLog, grantAppOwner, rulesFor, testInvocation } from '../support/app-fixture';
 import { EASY_AUTH_ON } from '../support/easy-auth';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { call } from '../support/http-api';
+import { inMemoryTelemetry, total } from '../support/telemetry';
 
 const env = useEmulator();
 
 /** Delivers an event through the real Event Grid trigger under a host trace; returns the outcome record. */
-async function deliverTraced(app: Autopilot, event: unknown, trace = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }) {
+async function deliverTraced(
+  app: Autopilot,
+  event: unknown,
+  trace = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') },
+) {
   const logs: CapturedLog[] = [];
-  const context = testInvocation('resourceWriteSuccess', logs, { traceContext: { traceParent: `00-${trace.traceId}-${trace.spanId}-01`, traceState: '', attributes: {} } });
+  const context = testInvocation('resourceWriteSuccess', logs, {
+    traceContext: { traceParent: `00-${trace.traceId}-${trace.spanId}-01`, traceState: '', attributes: {} },
+  });
   await triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler(event, context);
   return { outcome: logs.find((l) => l.record.event === 'remediation.outcome')?.record, trace };
 }
@@ -44,7 +50,12 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     grantAppOwner(env.emulator);
     const t = inMemoryTelemetry();
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel', type: SEED_TYPES.webApp, name: 'web-otel' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel',
+      type: SEED_TYPES.webApp,
+      name: 'web-otel',
+    });
     const event = resourceWriteEvent({ resourceId: id });
     // Event Grid delivered it 4 s after the write.
     event.eventTime = new Date(Date.now() - 4000).toISOString();
@@ -56,7 +67,10 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
 
     const done = { [ATTR.resourceType]: 'Microsoft.Web/sites', [ATTR.trigger]: 'eventGrid', [ATTR.outcome]: 'remediated' };
     const remediations = await t.counter(METRIC.remediations);
-    assert.deepEqual(remediations.map((p) => [p.attributes, p.value]), [[done, 1]]);
+    assert.deepEqual(
+      remediations.map((p) => [p.attributes, p.value]),
+      [[done, 1]],
+    );
     const latency = await t.histogram(METRIC.eventToDone);
     assert.equal(latency.length, 1);
     assert.deepEqual(latency[0]!.attributes, done);
@@ -91,7 +105,11 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     }
 
     // Resource ids and codes only: no token, no Authorization header, no query string (monitor URLs carry signatures).
-    const text = exportedText([...spans.map((s) => s.attributes), ...remediations.map((p) => p.attributes), ...calls.map((p) => p.attributes)]);
+    const text = exportedText([
+      ...spans.map((s) => s.attributes),
+      ...remediations.map((p) => p.attributes),
+      ...calls.map((p) => p.attributes),
+    ]);
     assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/, 'no JWT');
     assert.doesNotMatch(text, /bearer\s|"authorization"|api-version|\?/i);
     await t.shutdown();
@@ -101,14 +119,27 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     grantAppOwner(env.emulator);
     const t = inMemoryTelemetry();
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-429', type: SEED_TYPES.webApp, name: 'web-otel-429' });
-    const storm = env.emulator.faults.add({ operation: 'write', path: 'web-otel-429', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-429',
+      type: SEED_TYPES.webApp,
+      name: 'web-otel-429',
+    });
+    const storm = env.emulator.faults.add({
+      operation: 'write',
+      path: 'web-otel-429',
+      times: 1,
+      action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 },
+    });
     const { outcome } = await deliverTraced(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(storm.hits, 1);
     assert.equal(outcome?.status, 'remediated', JSON.stringify(outcome));
     assert.equal(total(await t.counter(METRIC.armCalls), { [ATTR.httpStatusCode]: 429 }), 1);
     const waits = await t.histogram(METRIC.armThrottleWait);
-    const all = waits.reduce((acc, p) => ({ count: acc.count + p.value.count, max: Math.max(acc.max, p.value.max ?? 0) }), { count: 0, max: 0 });
+    const all = waits.reduce((acc, p) => ({ count: acc.count + p.value.count, max: Math.max(acc.max, p.value.max ?? 0) }), {
+      count: 0,
+      max: 0,
+    });
     assert.ok(all.count >= 1, 'a wait was recorded');
     assert.ok(all.max >= 900, `Retry-After: 1 was honoured and measured (${all.max} ms)`);
     await t.shutdown();
@@ -119,7 +150,12 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const t = inMemoryTelemetry();
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry });
     const groups = createArmClients(app.connection, SUB_A).resources.resourceGroups;
-    env.emulator.faults.add({ operation: 'write', path: 'rg-otel-gate-a', times: 1, action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 } });
+    env.emulator.faults.add({
+      operation: 'write',
+      path: 'rg-otel-gate-a',
+      times: 1,
+      action: { kind: 'error', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1 },
+    });
     await groups.createOrUpdate('rg-otel-gate-a', { location: 'westeurope' });
     // The gate now paces this subscription's writes at ARM's refill rate (10/s): of two writes sent
     // together, the second waits its slot.
@@ -138,13 +174,21 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const queue = new InMemoryRemediationQueue('otel-handoffs');
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry, sweep: { queue } });
     // A container app with an operation running: its identity is written once that ends.
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-busy', type: SEED_TYPES.containerApp, name: 'ca-otel-busy' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-busy',
+      type: SEED_TYPES.containerApp,
+      name: 'ca-otel-busy',
+    });
     beginOperation(env.emulator.state, id, 500, 'InProgress');
     const event = resourceWriteEvent({ resourceId: id });
     event.eventTime = new Date(Date.now() - 2000).toISOString();
     const first = await deliverTraced(app, event);
     assert.equal(first.outcome?.status, 'deferred', JSON.stringify(first.outcome));
-    assert.deepEqual((await t.counter(METRIC.queueHandOffs)).map((p) => [p.attributes, p.value]), [[{ [ATTR.reason]: 'resource-busy' }, 1]]);
+    assert.deepEqual(
+      (await t.counter(METRIC.queueHandOffs)).map((p) => [p.attributes, p.value]),
+      [[{ [ATTR.reason]: 'resource-busy' }, 1]],
+    );
     assert.equal(total(await t.counter(METRIC.remediations), { [ATTR.trigger]: 'eventGrid', [ATTR.outcome]: 'deferred' }), 1);
     assert.deepEqual(await t.histogram(METRIC.eventToDone), [], 'a hand-off is not the end: no event-to-done yet');
     assert.equal(queue.messages.length, 1);
@@ -153,15 +197,23 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     await sleep(600);
     const logs: CapturedLog[] = [];
     const started = Date.now();
-    await triggerNamed('storageQueue', 'remediationQueue', () => app).handler(JSON.stringify(queue.messages[0]), testInvocation('remediationQueue', logs, { triggerMetadata: { dequeueCount: 1, id: randomUUID() } }));
+    await triggerNamed('storageQueue', 'remediationQueue', () => app).handler(
+      JSON.stringify(queue.messages[0]),
+      testInvocation('remediationQueue', logs, { triggerMetadata: { dequeueCount: 1, id: randomUUID() } }),
+    );
     const second = logs.find((l) => l.record.event === 'remediation.outcome')?.record;
     assert.equal(second?.status, 'remediated', JSON.stringify(second));
-    const done = (await t.histogram(METRIC.eventToDone)).filter((p) => matches(p.attributes, { [ATTR.trigger]: 'queue', [ATTR.outcome]: 'remediated' }));
+    const done = (await t.histogram(METRIC.eventToDone)).filter((p) =>
+      matches(p.attributes, { [ATTR.trigger]: 'queue', [ATTR.outcome]: 'remediated' }),
+    );
     assert.equal(done.length, 1);
     assert.equal(done[0]!.attributes[ATTR.resourceType], 'Microsoft.App/containerApps');
     const fromEvent = Date.now() - Date.parse(event.eventTime);
     const sum = done[0]!.value.sum!;
-    assert.ok(sum >= 2600 && sum <= fromEvent, `measured from eventTime across the hand-off: ${sum} ms (the queue delivery alone took ${Date.now() - started} ms)`);
+    assert.ok(
+      sum >= 2600 && sum <= fromEvent,
+      `measured from eventTime across the hand-off: ${sum} ms (the queue delivery alone took ${Date.now() - started} ms)`,
+    );
     await t.shutdown();
   });
 
@@ -169,19 +221,46 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     grantAppOwner(env.emulator);
     const t = inMemoryTelemetry();
     const reports = new InMemoryReportStore();
-    const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, {}, { telemetry: t.telemetry, sweep: { queue: new InMemoryRemediationQueue('otel-sweep'), reports } });
-    seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-sweep', type: SEED_TYPES.webApp, name: 'web-otel-drift' });
-    seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-sweep', type: SEED_TYPES.virtualMachine, name: 'vm-otel-drift' });
-    await triggerNamed('timer', 'complianceSweep', () => app).handler({ isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as never, testInvocation('complianceSweep', []));
+    const app = buildApp(
+      env,
+      rulesFor(TRIGGER_RULES),
+      {},
+      {},
+      { telemetry: t.telemetry, sweep: { queue: new InMemoryRemediationQueue('otel-sweep'), reports } },
+    );
+    seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-sweep',
+      type: SEED_TYPES.webApp,
+      name: 'web-otel-drift',
+    });
+    seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-sweep',
+      type: SEED_TYPES.virtualMachine,
+      name: 'vm-otel-drift',
+    });
+    await triggerNamed('timer', 'complianceSweep', () => app).handler(
+      { isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as never,
+      testInvocation('complianceSweep', []),
+    );
     assert.equal(total(await t.counter(METRIC.sweepCompleted)), 1);
-    const report = JSON.parse(reports.reports[0]!.json) as { findings: Array<{ resourceType: string; subscriptionId: string; problems: string[] }> };
+    const report = JSON.parse(reports.reports[0]!.json) as {
+      findings: Array<{ resourceType: string; subscriptionId: string; problems: string[] }>;
+    };
     assert.ok(report.findings.length >= 2, 'the two drifted resources at least');
     const expected = new Map<string, number>();
-    for (const f of report.findings) for (const kind of f.problems) {
-      const k = JSON.stringify([kind, f.resourceType, f.subscriptionId.toLowerCase()]);
-      expected.set(k, (expected.get(k) ?? 0) + 1);
-    }
-    const found = new Map((await t.counter(METRIC.sweepFindings)).map((p) => [JSON.stringify([p.attributes[ATTR.kind], p.attributes[ATTR.resourceType], p.attributes[ATTR.subscription]]), p.value]));
+    for (const f of report.findings)
+      for (const kind of f.problems) {
+        const k = JSON.stringify([kind, f.resourceType, f.subscriptionId.toLowerCase()]);
+        expected.set(k, (expected.get(k) ?? 0) + 1);
+      }
+    const found = new Map(
+      (await t.counter(METRIC.sweepFindings)).map((p) => [
+        JSON.stringify([p.attributes[ATTR.kind], p.attributes[ATTR.resourceType], p.attributes[ATTR.subscription]]),
+        p.value,
+      ]),
+    );
     assert.deepEqual(found, expected);
     assert.ok([...found.keys()].some((k) => k.includes('identity-missing') && k.includes('Microsoft.Compute/virtualMachines')));
     await t.shutdown();
@@ -191,8 +270,19 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     grantAppOwner(env.emulator);
     const t = inMemoryTelemetry();
     const app = buildApp(env, rulesFor(TRIGGER_RULES), {}, EASY_AUTH_ON, { telemetry: t.telemetry });
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-http', type: SEED_TYPES.webApp, name: 'web-otel-http' });
-    const post = (mode: string) => call(app, 'remediationsPost', { method: 'POST', url: 'http://localhost/api/remediations', body: { string: JSON.stringify({ resourceId: id, mode }) }, headers: { 'content-type': 'application/json' } });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-http',
+      type: SEED_TYPES.webApp,
+      name: 'web-otel-http',
+    });
+    const post = (mode: string) =>
+      call(app, 'remediationsPost', {
+        method: 'POST',
+        url: 'http://localhost/api/remediations',
+        body: { string: JSON.stringify({ resourceId: id, mode }) },
+        headers: { 'content-type': 'application/json' },
+      });
     assert.equal((await post('plan')).body.outcome.status, 'planned');
     assert.deepEqual(await t.counter(METRIC.remediations), []);
     const started = Date.now();
@@ -200,10 +290,16 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const elapsed = Date.now() - started;
     assert.equal(applied.body.outcome.status, 'remediated');
     const done = { [ATTR.resourceType]: 'Microsoft.Web/sites', [ATTR.trigger]: 'http', [ATTR.outcome]: 'remediated' };
-    assert.deepEqual((await t.counter(METRIC.remediations)).map((p) => [p.attributes, p.value]), [[done, 1]]);
+    assert.deepEqual(
+      (await t.counter(METRIC.remediations)).map((p) => [p.attributes, p.value]),
+      [[done, 1]],
+    );
     const [latency] = await t.histogram(METRIC.eventToDone);
     assert.deepEqual(latency?.attributes, done);
-    assert.ok(latency!.value.sum! > 0 && latency!.value.sum! <= elapsed, `from the request's receipt: ${latency!.value.sum} ms of ${elapsed}`);
+    assert.ok(
+      latency!.value.sum! > 0 && latency!.value.sum! <= elapsed,
+      `from the request's receipt: ${latency!.value.sum} ms of ${elapsed}`,
+    );
     await t.shutdown();
   });
 
@@ -212,7 +308,12 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     const app = buildApp(env, rulesFor(TRIGGER_RULES));
     assert.equal(app.settings.telemetry.connectionString, undefined);
     assert.equal(app.telemetry.enabled, false);
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-otel-off', type: SEED_TYPES.webApp, name: 'web-otel-off' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-otel-off',
+      type: SEED_TYPES.webApp,
+      name: 'web-otel-off',
+    });
     const { outcome } = await deliverTraced(app, resourceWriteEvent({ resourceId: id }));
     assert.equal(outcome?.status, 'remediated');
   });

@@ -147,7 +147,7 @@ class Parser {
       this.pos = end + 1;
       return v;
     }
-    const bare = /^[-\w.\/]+/.exec(this.text.slice(this.pos))?.[0];
+    const bare = /^[-\w./]+/.exec(this.text.slice(this.pos))?.[0];
     if (!bare) throw this.fail('expected a value');
     this.pos += bare.length;
     return bare;

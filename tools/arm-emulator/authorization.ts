@@ -1,6 +1,6 @@
 import { isWithinScope } from '../../src/arm/resource-id';
-import { ArmError } from './arm-error';
 import { evaluateCondition } from './abac-condition';
+import { ArmError } from './arm-error';
 import type { Principal } from './directory';
 import { permits } from './role-definitions';
 import type { EmulatorState } from './state';
@@ -14,7 +14,6 @@ export interface AccessRequest {
   resource?: Record<string, string | undefined>;
 }
 
-
 /**
  * Azure RBAC as the emulator enforces it: an action is allowed when some role assignment of the
  * caller, at the target scope or above, grants it and its ABAC condition (if any) holds.
@@ -24,7 +23,8 @@ export function isAllowed(state: EmulatorState, principal: Principal, access: Ac
   return state.assignmentsFor(principal.id).some((assignment) => {
     // Not yet in ARM's authorization cache (see RoleAssignmentRecord.effectiveAt).
     if (assignment.effectiveAt !== undefined && assignment.effectiveAt > now) return false;
-    if (!isWithinScope(access.scope, assignment.scope) && !inheritedFromManagementGroup(state, access.scope, assignment.scope)) return false;
+    if (!isWithinScope(access.scope, assignment.scope) && !inheritedFromManagementGroup(state, access.scope, assignment.scope))
+      return false;
     const definition = state.roleDefinitions.get(assignment.roleDefinitionGuid);
     if (!definition || !permits(definition, access.action)) return false;
     if (!assignment.condition) return true;
@@ -51,7 +51,12 @@ const MG_SCOPE = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)
 function inheritedFromManagementGroup(state: EmulatorState, target: string, assignmentScope: string): boolean {
   const granted = MG_SCOPE.exec(assignmentScope)?.[1]?.toLowerCase();
   if (!granted) return false;
-  const mg = MG_SCOPE.exec(target.replace(/\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/.*$/i, '/providers/Microsoft.Management/managementGroups/$1'))?.[1];
+  const mg = MG_SCOPE.exec(
+    target.replace(
+      /\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/.*$/i,
+      '/providers/Microsoft.Management/managementGroups/$1',
+    ),
+  )?.[1];
   const sub = /^\/subscriptions\/([^/]+)/i.exec(target)?.[1];
   const start = mg ?? (sub ? state.parentOf('subscription', sub) : undefined);
   return start !== undefined && state.managementGroupChain(start).some((g) => g.toLowerCase() === granted);

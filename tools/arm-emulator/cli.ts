@@ -4,9 +4,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SANDBOX_SUBSCRIPTION, seedDemoEstate } from '../../src/sandbox/estate';
 import { cloudRegistrationArgs } from './azure-cli-cloud';
 import { ROLE, startArmEmulator } from './index';
-import { SANDBOX_SUBSCRIPTION, seedDemoEstate } from '../../src/sandbox/estate';
 
 const SUBSCRIPTION = process.env.EMULATOR_SUBSCRIPTION_ID ?? '00000000-0000-4000-8000-000000000001';
 
@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   const withEstate = process.argv.includes('--estate');
   if (withEstate) {
     seedDemoEstate(emulator);
-    emulator.state.grant({ principalId: emulator.appPrincipal.id, roleDefinitionGuid: ROLE.owner, scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}` });
+    emulator.state.grant({
+      principalId: emulator.appPrincipal.id,
+      roleDefinitionGuid: ROLE.owner,
+      scope: `/subscriptions/${SANDBOX_SUBSCRIPTION}`,
+    });
   }
   const dir = join(process.cwd(), '.emulator');
   mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest } from './handlers/context';
 import { resourceTypeModel } from './resource-types';
-import { type EmulatorState, type Json } from './state';
+import type { EmulatorState, Json } from './state';
 
 /**
  * Optimistic concurrency for RPs that support it (AKS), as Learn "Use eTags in AKS" (aks/use-etags)
@@ -25,7 +25,10 @@ export function stampEtags(body: Json): void {
 
 /** `"abc"`, `W/"abc"` and `abc` name the same entity tag. */
 function unquote(tag: string): string {
-  return tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  return tag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 }
 
 function preconditionFailed(detail: string): ArmError {

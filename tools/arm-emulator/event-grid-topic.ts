@@ -36,7 +36,8 @@ export class EventGridTopic {
     const verdict = m ? this.tokens.verify(m[1]!, EVENT_GRID_AUDIENCE) : { reason: 'The Authorization header is missing.' };
     if ('reason' in verdict) return reply(res, 401, 'Unauthorized', verdict.reason);
     const principal: Principal = verdict.principal;
-    if (this.senders.size > 0 && !this.senders.has(principal.id)) return reply(res, 403, 'Forbidden', 'The principal may not send events to this topic.');
+    if (this.senders.size > 0 && !this.senders.has(principal.id))
+      return reply(res, 403, 'Forbidden', 'The principal may not send events to this topic.');
     if (!/^application\/cloudevents-batch\+json/i.test(String(req.headers['content-type'] ?? ''))) {
       return reply(res, 400, 'BadRequest', "Content-Type must be 'application/cloudevents-batch+json' for the CloudEvents schema.");
     }
@@ -46,7 +47,8 @@ export class EventGridTopic {
     } catch {
       return reply(res, 400, 'BadRequest', 'The request body is not valid JSON.');
     }
-    if (!Array.isArray(events) || events.length === 0) return reply(res, 400, 'BadRequest', 'The request body must be a non-empty array of CloudEvents.');
+    if (!Array.isArray(events) || events.length === 0)
+      return reply(res, 400, 'BadRequest', 'The request body must be a non-empty array of CloudEvents.');
     for (const [i, e] of events.entries()) {
       if (typeof e !== 'object' || e === null) return reply(res, 400, 'BadRequest', `Event ${i} is not an object.`);
       for (const key of REQUIRED) {
@@ -54,7 +56,8 @@ export class EventGridTopic {
           return reply(res, 400, 'BadRequest', `Event ${i}: required attribute '${key}' is missing or empty.`);
         }
       }
-      if ((e as Record<string, string>).specversion !== '1.0') return reply(res, 400, 'BadRequest', `Event ${i}: specversion must be '1.0'.`);
+      if ((e as Record<string, string>).specversion !== '1.0')
+        return reply(res, 400, 'BadRequest', `Event ${i}: specversion must be '1.0'.`);
     }
     const at = Date.now();
     for (const e of events) this.received.push({ event: e as Record<string, unknown>, principalId: principal.id, at });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ROLE } from './role-definitions';
 import { SEED_TYPES, seedResource } from './seed';
 import { EmulatorState, type Json, type RoleAssignmentRecord, type StoredResource } from './state';
-import { ROLE } from './role-definitions';
 
 /**
  * A read-only estate too large to hold in memory (1,000 subscriptions, 1,000,000 resources, two grants
@@ -56,7 +56,8 @@ export class SyntheticEstate implements GeneratedEstate {
 
   constructor(readonly options: SyntheticEstateOptions) {
     const groups = options.subscriptions * options.resourceGroupsPerSubscription;
-    if (options.resources % groups !== 0) throw new Error(`resources (${options.resources}) must be a multiple of subscriptions x groups (${groups})`);
+    if (options.resources % groups !== 0)
+      throw new Error(`resources (${options.resources}) must be a multiple of subscriptions x groups (${groups})`);
     this.size = options.resources;
     this.perGroup = options.resources / groups;
     this.subscriptionIds = Array.from({ length: options.subscriptions }, (_, n) => syntheticSubscriptionId(n));
@@ -64,7 +65,12 @@ export class SyntheticEstate implements GeneratedEstate {
     const scratch = new EmulatorState(options.tenantId);
     const types = [SEED_TYPES.webApp, SEED_TYPES.containerApp, SEED_TYPES.virtualMachine, SEED_TYPES.scaleSet, SEED_TYPES.containerGroup];
     this.templates = types.map((type) => {
-      const id = seedResource(scratch, { subscriptionId: syntheticSubscriptionId(0), resourceGroup: 'rg-template', type, name: 'template' });
+      const id = seedResource(scratch, {
+        subscriptionId: syntheticSubscriptionId(0),
+        resourceGroup: 'rg-template',
+        type,
+        name: 'template',
+      });
       const { id: _i, name: _n, identity: _id, ...body } = scratch.resource(id)!.body;
       return body;
     });
@@ -106,7 +112,8 @@ export class SyntheticEstate implements GeneratedEstate {
       const id = `/subscriptions/${sub}/resourceGroups/${rg}/providers/${String(template.type)}/${name}`;
       const drift = this.drift(i);
       const body: Json = { ...template, id, name };
-      if (drift !== 0 && drift !== 1) body.identity = { type: 'SystemAssigned', principalId: principalOf(i), tenantId: this.options.tenantId };
+      if (drift !== 0 && drift !== 1)
+        body.identity = { type: 'SystemAssigned', principalId: principalOf(i), tenantId: this.options.tenantId };
       out.push({ id, body });
     }
     // Ordinal, as the emulator's KQL `order by` compares strings.
@@ -136,7 +143,16 @@ export class SyntheticEstate implements GeneratedEstate {
       if (this.drift(i) !== 2) grants.push([METRICS_PUBLISHER, resourceId]);
       for (const [role, scope] of grants) {
         const name = assignmentName(i, role);
-        out.push({ id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, name, scope, roleDefinitionGuid: role, principalId: principalOf(i), principalType: 'ServicePrincipal', createdOn: '2026-01-01T00:00:00.000Z', createdBy: 'generated' });
+        out.push({
+          id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+          name,
+          scope,
+          roleDefinitionGuid: role,
+          principalId: principalOf(i),
+          principalType: 'ServicePrincipal',
+          createdOn: '2026-01-01T00:00:00.000Z',
+          createdBy: 'generated',
+        });
       }
     }
     return out;

@@ -56,13 +56,17 @@ export function applyIdentity(
       .filter(([, v]) => v !== null)
       .map(([id]) => id);
     if (requestedIds.length === 0) {
-      throw new ArmError(400, 'BadRequest', "The 'userAssignedIdentities' property must list at least one identity when the type includes 'UserAssigned'.");
+      throw new ArmError(
+        400,
+        'BadRequest',
+        "The 'userAssignedIdentities' property must list at least one identity when the type includes 'UserAssigned'.",
+      );
     }
     const currentIds = new Set(Object.keys((current?.userAssignedIdentities ?? {}) as Json).map(key));
     next.userAssignedIdentities = {};
     for (const id of requestedIds) {
       const ua = state.resource(id);
-      if (!ua || ua.body.type !== 'Microsoft.ManagedIdentity/userAssignedIdentities') {
+      if (ua?.body.type !== 'Microsoft.ManagedIdentity/userAssignedIdentities') {
         throw new ArmError(400, 'FailedIdentityOperation', `Identity '${id}' was not found or is not a user-assigned identity.`);
       }
       if (!currentIds.has(key(id))) attached.push(ua.id);

@@ -118,7 +118,10 @@ function elements(list: any): any[] {
 }
 
 function unsupported(node: any, what = 'operator'): never {
-  throw new KqlError(what === 'function' ? 'UnsupportedFunction' : 'UnsupportedOperator', `The ${what} '${textOf(node).slice(0, 60)}' is not supported (at position ${node.TextStart}).`);
+  throw new KqlError(
+    what === 'function' ? 'UnsupportedFunction' : 'UnsupportedOperator',
+    `The ${what} '${textOf(node).slice(0, 60)}' is not supported (at position ${node.TextStart}).`,
+  );
 }
 
 const str = (v: Value): string => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -291,10 +294,12 @@ function lookupsOf(node: any, out: CompiledQuery['lookups']): void {
   if (kind === 'ParenthesizedExpression') return lookupsOf(kids[0], out);
   const column = kids[0] ? columnPath(kids[0]) : undefined;
   if (!column) return;
-  if (kind === 'EqualTildeExpression' && kindOf(kids[1]) === 'StringLiteralExpression') out.push({ column, values: [String(kids[1].LiteralValue).toLowerCase()] });
+  if (kind === 'EqualTildeExpression' && kindOf(kids[1]) === 'StringLiteralExpression')
+    out.push({ column, values: [String(kids[1].LiteralValue).toLowerCase()] });
   if (kind === 'InCsExpression') {
     const list = elements(children(kids[1])[0]);
-    if (list.every((e) => kindOf(e) === 'StringLiteralExpression')) out.push({ column, values: list.map((e) => String(e.LiteralValue).toLowerCase()) });
+    if (list.every((e) => kindOf(e) === 'StringLiteralExpression'))
+      out.push({ column, values: list.map((e) => String(e.LiteralValue).toLowerCase()) });
   }
 }
 
@@ -324,7 +329,11 @@ function compileJoin(op: any): Stage {
   if (!rightNode) unsupported(op, 'join without a parenthesized subquery');
   const right = compilePipeline(children(rightNode)[0]);
   const on = kids.find((k) => kindOf(k) === 'JoinOnClause');
-  const keys = on ? elements(children(on)[0]).map((e) => (kindOf(e) === 'NameReference' ? String(e.SimpleName) : unsupported(e, 'join key (only plain column names)'))) : [];
+  const keys = on
+    ? elements(children(on)[0]).map((e) =>
+        kindOf(e) === 'NameReference' ? String(e.SimpleName) : unsupported(e, 'join key (only plain column names)'),
+      )
+    : [];
   if (keys.length === 0) unsupported(op, 'join without on keys');
   return { kind: 'join', flavor, right: { table: right.table, stages: right.stages }, keys };
 }

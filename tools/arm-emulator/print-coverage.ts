@@ -6,7 +6,9 @@ import { coverageLine } from './spec-validation';
 const dir = process.argv[2]!;
 const merged = new Map<string, { checked: number; total: number }>();
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-  for (const [operation, c] of Object.entries(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, { checked: number; total: number }>)) {
+  for (const [operation, c] of Object.entries(
+    JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, { checked: number; total: number }>,
+  )) {
     const entry = merged.get(operation) ?? { checked: 0, total: 0 };
     entry.checked += c.checked;
     entry.total += c.total;

@@ -107,7 +107,6 @@ export function builtinRoleDefinitions(): RoleDefinitionRecord[] {
   }));
 }
 
-
 export function permits(definition: RoleDefinitionRecord, action: string): boolean {
   return definition.permissions.some(
     (p) => p.actions.some((a) => actionMatches(a, action)) && !p.notActions.some((n) => actionMatches(n, action)),

@@ -2,11 +2,11 @@ import { isGuid, parseArmId } from '../../src/arm/resource-id';
 import { InvalidResourceIdError } from '../../src/errors';
 import { ArmError } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
-import { FIC_PATH, handleFederatedCredential } from './handlers/federated-credentials';
 import { COSMOS_CHILD_ROUTE, handleCosmosChild } from './handlers/cosmos-sql-rbac';
 import { DAPR_COMPONENT_ROUTE, handleDaprComponents } from './handlers/dapr-components';
-import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { EVENT_GRID_API_VERSIONS, handleEventGrid, isEventGridPath } from './handlers/event-grid';
+import { FIC_PATH, handleFederatedCredential } from './handlers/federated-credentials';
+import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VERSIONS } from './handlers/management-groups';
 import { handleOperationMonitor } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
@@ -28,7 +28,18 @@ const ROLE_DEFINITION_EXTRA_API_VERSIONS = ['2018-01-01-preview'];
 // azure-cli-core `profiles/_shared.py`) lists them with 2019-11-01, an api-version of
 // Azure/azure-rest-api-specs `specification/resources/resource-manager/Microsoft.Resources/stable/2019-11-01/subscriptions.json`.
 const SUBSCRIPTIONS_EXTRA_API_VERSIONS = ['2019-11-01'];
-const RESOURCES_API_VERSIONS = ['2020-01-01', '2021-04-01', '2022-09-01', '2022-12-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-01-01', '2025-03-01', '2025-04-01'];
+const RESOURCES_API_VERSIONS = [
+  '2020-01-01',
+  '2021-04-01',
+  '2022-09-01',
+  '2022-12-01',
+  '2024-03-01',
+  '2024-07-01',
+  '2024-11-01',
+  '2025-01-01',
+  '2025-03-01',
+  '2025-04-01',
+];
 
 function requireApiVersion(req: EmulatorRequest, supported: readonly string[], typeName: string): void {
   if (!supported.includes(req.apiVersion)) {
@@ -76,7 +87,10 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
 
   const authz = authorizationRoute(path);
   if (authz) {
-    const versions = authz.kind === 'roledefinitions' ? [...ROLE_DEFINITION_EXTRA_API_VERSIONS, ...AUTHORIZATION_API_VERSIONS] : AUTHORIZATION_API_VERSIONS;
+    const versions =
+      authz.kind === 'roledefinitions'
+        ? [...ROLE_DEFINITION_EXTRA_API_VERSIONS, ...AUTHORIZATION_API_VERSIONS]
+        : AUTHORIZATION_API_VERSIONS;
     requireApiVersion(req, versions, `Microsoft.Authorization/${authz.kind}`);
     if (authz.scope !== '') parse(authz.scope);
     return authz.kind === 'roleassignments'
@@ -114,7 +128,8 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     return listResourceGroups(ctx, req, subscriptionId);
   }
   // List user-assigned identities at subscription or resource-group scope.
-  const listUa = /^(\/subscriptions\/[^/]+(?:\/resourceGroups\/[^/]+)?)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities$/i.exec(path);
+  const listUa =
+    /^(\/subscriptions\/[^/]+(?:\/resourceGroups\/[^/]+)?)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities$/i.exec(path);
   if (listUa) {
     requireApiVersion(req, resourceTypeModel(UA_TYPE)!.apiVersions, UA_TYPE);
     return listUserAssignedIdentities(ctx, req, listUa[1]!);
@@ -138,7 +153,11 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
 
   const scaleSetChild = SCALE_SET_CHILD.exec(path);
   if (scaleSetChild) {
-    requireApiVersion(req, resourceTypeModel('Microsoft.Compute/virtualMachineScaleSets')!.apiVersions, 'Microsoft.Compute/virtualMachineScaleSets');
+    requireApiVersion(
+      req,
+      resourceTypeModel('Microsoft.Compute/virtualMachineScaleSets')!.apiVersions,
+      'Microsoft.Compute/virtualMachineScaleSets',
+    );
     return handleScaleSetChild(ctx, req, scaleSetChild[1]!, scaleSetChild[2]!, scaleSetChild[3]);
   }
 
@@ -155,7 +174,11 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
   }
   const model = resourceTypeModel(id.type!);
   if (!model || !id.resourceGroup) {
-    throw new ArmError(400, 'InvalidResourceType', `The resource type '${id.type}' could not be found in the namespace '${id.provider}' for api version '${req.apiVersion}'.`);
+    throw new ArmError(
+      400,
+      'InvalidResourceType',
+      `The resource type '${id.type}' could not be found in the namespace '${id.provider}' for api version '${req.apiVersion}'.`,
+    );
   }
   requireApiVersion(req, model.apiVersions, model.type);
   if (model.type === UA_TYPE) return handleUserAssignedIdentity(ctx, req, id);

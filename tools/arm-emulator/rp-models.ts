@@ -27,14 +27,50 @@ interface RpModels {
 const MODELS_BY_TYPE: Readonly<Record<SupportedResourceType, RpModels>> = {
   'Microsoft.Web/sites': { pkg: '@azure/arm-appservice', operationGroup: 'WebApps', resource: 'Site', patch: 'SitePatchResource' },
   // WebApps_GetSlot / _UpdateSlot / _CreateOrUpdateSlot take and return the site's own models (WebApps.json 2024-04-01).
-  'Microsoft.Web/sites/slots': { pkg: '@azure/arm-appservice', operationGroup: 'WebApps', operationSuffix: 'Slot', resource: 'Site', patch: 'SitePatchResource' },
-  'Microsoft.App/containerApps': { pkg: '@azure/arm-appcontainers', operationGroup: 'ContainerApps', resource: 'ContainerApp', patch: 'ContainerApp', mergePatch: true },
+  'Microsoft.Web/sites/slots': {
+    pkg: '@azure/arm-appservice',
+    operationGroup: 'WebApps',
+    operationSuffix: 'Slot',
+    resource: 'Site',
+    patch: 'SitePatchResource',
+  },
+  'Microsoft.App/containerApps': {
+    pkg: '@azure/arm-appcontainers',
+    operationGroup: 'ContainerApps',
+    resource: 'ContainerApp',
+    patch: 'ContainerApp',
+    mergePatch: true,
+  },
   // Jobs_Update's body is JobPatchProperties, a JSON merge patch (Jobs.json 2024-03-01).
-  'Microsoft.App/jobs': { pkg: '@azure/arm-appcontainers', operationGroup: 'Jobs', resource: 'Job', patch: 'JobPatchProperties', mergePatch: true },
-  'Microsoft.Compute/virtualMachines': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachines', resource: 'VirtualMachine', patch: 'VirtualMachineUpdate' },
-  'Microsoft.Compute/virtualMachineScaleSets': { pkg: '@azure/arm-compute', operationGroup: 'VirtualMachineScaleSets', resource: 'VirtualMachineScaleSet', patch: 'VirtualMachineScaleSetUpdate' },
-  'Microsoft.ContainerInstance/containerGroups': { pkg: '@azure/arm-containerinstance', operationGroup: 'ContainerGroups', resource: 'ContainerGroup' },
-  'Microsoft.ContainerService/managedClusters': { pkg: '@azure/arm-containerservice', operationGroup: 'ManagedClusters', resource: 'ManagedCluster' },
+  'Microsoft.App/jobs': {
+    pkg: '@azure/arm-appcontainers',
+    operationGroup: 'Jobs',
+    resource: 'Job',
+    patch: 'JobPatchProperties',
+    mergePatch: true,
+  },
+  'Microsoft.Compute/virtualMachines': {
+    pkg: '@azure/arm-compute',
+    operationGroup: 'VirtualMachines',
+    resource: 'VirtualMachine',
+    patch: 'VirtualMachineUpdate',
+  },
+  'Microsoft.Compute/virtualMachineScaleSets': {
+    pkg: '@azure/arm-compute',
+    operationGroup: 'VirtualMachineScaleSets',
+    resource: 'VirtualMachineScaleSet',
+    patch: 'VirtualMachineScaleSetUpdate',
+  },
+  'Microsoft.ContainerInstance/containerGroups': {
+    pkg: '@azure/arm-containerinstance',
+    operationGroup: 'ContainerGroups',
+    resource: 'ContainerGroup',
+  },
+  'Microsoft.ContainerService/managedClusters': {
+    pkg: '@azure/arm-containerservice',
+    operationGroup: 'ManagedClusters',
+    resource: 'ManagedCluster',
+  },
 };
 const BY_TYPE = Object.values(MODELS_BY_TYPE);
 
@@ -69,7 +105,8 @@ interface ChildModels {
 const CHILDREN: ChildModels[] = [
   {
     pkg: '@azure/arm-appcontainers',
-    route: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+\/daprComponents(\/[^/]+)?$/i,
+    route:
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+\/daprComponents(\/[^/]+)?$/i,
     operationGroup: 'DaprComponents',
     resource: 'DaprComponent',
     request: 'DaprComponent',
@@ -79,7 +116,8 @@ const CHILDREN: ChildModels[] = [
   },
   {
     pkg: '@azure/arm-cosmosdb',
-    route: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+\/sqlRoleAssignments(\/[^/]+)?$/i,
+    route:
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+\/sqlRoleAssignments(\/[^/]+)?$/i,
     operationGroup: 'SqlResources',
     resource: 'SqlRoleAssignmentGetResults',
     request: 'SqlRoleAssignmentCreateUpdateParameters',
@@ -102,7 +140,8 @@ function checkChild(method: string, path: string, requestBody: unknown, status: 
       for (const message of checkBody(mappers, child.request, requestBody, { complete: true })) problems.push({ side: 'request', message });
     }
     if (status < 300 && responseBody !== undefined) {
-      for (const message of checkBody(mappers, one ? child.resource : child.list, responseBody, { complete: false })) problems.push({ side: 'response', message });
+      for (const message of checkBody(mappers, one ? child.resource : child.list, responseBody, { complete: false }))
+        problems.push({ side: 'response', message });
     }
     return { operationId: `${child.operationGroup}_${verb}`, problems };
   }
@@ -130,7 +169,13 @@ interface ModelledOperation {
 }
 
 const OTHER_OPERATIONS: ModelledOperation[] = [
-  { pkg: '@azure/arm-managementgroups', method: 'GET', path: /^\/providers\/Microsoft\.Management\/managementGroups\/[^/]+\/descendants$/i, operationId: 'ManagementGroups_GetDescendants', response: 'DescendantListResult' },
+  {
+    pkg: '@azure/arm-managementgroups',
+    method: 'GET',
+    path: /^\/providers\/Microsoft\.Management\/managementGroups\/[^/]+\/descendants$/i,
+    operationId: 'ManagementGroups_GetDescendants',
+    response: 'DescendantListResult',
+  },
 ];
 
 /** Registers operations of another SDK (Event Grid's, from its handler module). */
@@ -138,7 +183,13 @@ export function addModelledOperations(ops: ModelledOperation[]): void {
   OTHER_OPERATIONS.push(...ops);
 }
 
-function checkOtherOperation(method: string, path: string, requestBody: unknown, status: number, responseBody: unknown): ModelCheck | undefined {
+function checkOtherOperation(
+  method: string,
+  path: string,
+  requestBody: unknown,
+  status: number,
+  responseBody: unknown,
+): ModelCheck | undefined {
   const op = OTHER_OPERATIONS.find((o) => o.method === method && o.path.test(path));
   if (!op) return undefined;
   const mappers = loadMappers(op.pkg);
@@ -147,7 +198,8 @@ function checkOtherOperation(method: string, path: string, requestBody: unknown,
     for (const message of checkBody(mappers, op.request, requestBody, { complete: true })) problems.push({ side: 'request', message });
   }
   if (op.response && status < 300 && responseBody !== undefined) {
-    for (const message of checkBody(mappers, op.response, responseBody, { complete: op.responseRoundTrip === true })) problems.push({ side: 'response', message });
+    for (const message of checkBody(mappers, op.response, responseBody, { complete: op.responseRoundTrip === true }))
+      problems.push({ side: 'response', message });
   }
   return { operationId: op.operationId, problems };
 }
@@ -170,7 +222,13 @@ function catalogueModels(path: string): RpModels | undefined {
  * Checks one pair on a resource of a catalogued type (a slot's path included); undefined when the
  * pair is not such a call.
  */
-export function checkWithRpModels(method: string, path: string, requestBody: unknown, status: number, responseBody: unknown): ModelCheck | undefined {
+export function checkWithRpModels(
+  method: string,
+  path: string,
+  requestBody: unknown,
+  status: number,
+  responseBody: unknown,
+): ModelCheck | undefined {
   const child = checkChild(method, path, requestBody, status, responseBody);
   if (child) return child;
   const rp = catalogueModels(path);

@@ -6,7 +6,7 @@
  * read-only is one the spec does not know.
  */
 import { dirname, join } from 'node:path';
-import { createSerializer, type CompositeMapper, type Mapper } from '@azure/core-client';
+import { type CompositeMapper, createSerializer, type Mapper } from '@azure/core-client';
 
 type Mappers = Record<string, CompositeMapper>;
 
@@ -100,7 +100,11 @@ export function checkBody(mappers: Mappers, className: string, body: unknown, op
     }
     const type = mapper.type as { name: string; allowedValues?: unknown[] };
     const value = valueAt(body, path);
-    if (type.name === 'Enum' && typeof value === 'string' && !type.allowedValues!.some((a) => String(a).toLowerCase() === value.toLowerCase())) {
+    if (
+      type.name === 'Enum' &&
+      typeof value === 'string' &&
+      !type.allowedValues!.some((a) => String(a).toLowerCase() === value.toLowerCase())
+    ) {
       problems.push(`${path.join('.')}: '${value}' is not one of ${JSON.stringify(type.allowedValues)}`);
     } else if (roundTrip !== undefined && !mapper.readOnly) {
       problems.push(`${path.join('.')}: dropped by the SDK model`);

@@ -1,5 +1,5 @@
-import { putComponent, MANAGED_ENVIRONMENT_TYPE } from './handlers/dapr-components';
 import { COSMOS_ACCOUNT_TYPE } from './handlers/cosmos-sql-rbac';
+import { MANAGED_ENVIRONMENT_TYPE, putComponent } from './handlers/dapr-components';
 import { type EmulatorState, type Json, key } from './state';
 
 /**
@@ -10,18 +10,32 @@ import { type EmulatorState, type Json, key } from './state';
  */
 
 function ensureGroup(state: EmulatorState, subscriptionId: string, resourceGroup: string, location: string): void {
-  if (!state.resourceGroups.has(key(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`))) state.addResourceGroup(subscriptionId, resourceGroup, location);
+  if (!state.resourceGroups.has(key(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`)))
+    state.addResourceGroup(subscriptionId, resourceGroup, location);
 }
 
 /** A Container Apps managed environment (the container app seed points at `env-demo` in its own group). */
-export function seedManagedEnvironment(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string }): string {
+export function seedManagedEnvironment(
+  state: EmulatorState,
+  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string },
+): string {
   const location = input.location ?? 'westeurope';
   ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
   const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${MANAGED_ENVIRONMENT_TYPE}/${input.name}`;
   if (!state.resource(id)) {
     state.resources.set(key(id), {
       id,
-      body: { id, name: input.name, type: MANAGED_ENVIRONMENT_TYPE, location, properties: { provisioningState: 'Succeeded', defaultDomain: `${input.name}.westeurope.azurecontainerapps.io`, zoneRedundant: false } },
+      body: {
+        id,
+        name: input.name,
+        type: MANAGED_ENVIRONMENT_TYPE,
+        location,
+        properties: {
+          provisioningState: 'Succeeded',
+          defaultDomain: `${input.name}.westeurope.azurecontainerapps.io`,
+          zoneRedundant: false,
+        },
+      },
     });
   }
   return id;
@@ -50,7 +64,10 @@ export function seedDaprComponent(state: EmulatorState, environmentId: string, n
 }
 
 /** A Cosmos DB account (SQL API) with its document endpoint, as the Dapr component's `url` names it. */
-export function seedCosmosAccount(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string; tags?: Record<string, string> }): string {
+export function seedCosmosAccount(
+  state: EmulatorState,
+  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string; tags?: Record<string, string> },
+): string {
   const location = input.location ?? 'westeurope';
   ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
   const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${COSMOS_ACCOUNT_TYPE}/${input.name}`;
@@ -63,7 +80,12 @@ export function seedCosmosAccount(state: EmulatorState, input: { subscriptionId:
       location,
       kind: 'GlobalDocumentDB',
       tags: input.tags ?? {},
-      properties: { provisioningState: 'Succeeded', documentEndpoint: `https://${input.name}.documents.azure.com:443/`, databaseAccountOfferType: 'Standard', disableLocalAuth: false },
+      properties: {
+        provisioningState: 'Succeeded',
+        documentEndpoint: `https://${input.name}.documents.azure.com:443/`,
+        databaseAccountOfferType: 'Standard',
+        disableLocalAuth: false,
+      },
     },
   });
   return id;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
-import { stampEtags } from './etags';
-import { applyIdentity } from './identity';
-import { oidcIssuerUrl } from './resource-types/managed-clusters';
-import { resourceTypeModel, tracksProvisioningState } from './resource-types';
-import { type EmulatorState, type Json, key } from './state';
 import type { CoversCatalogue, SupportedResourceType } from '../../src/arm/resource-types';
+import { stampEtags } from './etags';
+import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
+import { applyIdentity } from './identity';
+import { resourceTypeModel, tracksProvisioningState } from './resource-types';
+import { oidcIssuerUrl } from './resource-types/managed-clusters';
+import { type EmulatorState, type Json, key } from './state';
 
 /** A label per catalogued type, for test names and seeded resource names. */
 export const SEED_TYPES = {
@@ -62,20 +62,32 @@ const SEED_BODIES: Readonly<Record<SupportedResourceType, SeedBody>> = {
   'Microsoft.App/jobs': (sub, rg, name) => ({
     properties: {
       environmentId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`,
-      configuration: { replicaTimeout: 1800, replicaRetryLimit: 1, manualTriggerConfig: { replicaCompletionCount: 1, parallelism: 1 }, triggerType: 'Manual' },
-      template: { containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest', resources: { cpu: 0.25, memory: '0.5Gi' } }] },
+      configuration: {
+        replicaTimeout: 1800,
+        replicaRetryLimit: 1,
+        manualTriggerConfig: { replicaCompletionCount: 1, parallelism: 1 },
+        triggerType: 'Manual',
+      },
+      template: {
+        containers: [{ name, image: 'mcr.microsoft.com/k8se/quickstart-jobs:latest', resources: { cpu: 0.25, memory: '0.5Gi' } }],
+      },
     },
   }),
   'Microsoft.Compute/virtualMachines': (sub, rg, name) => ({
     properties: {
       vmId: randomUUID(),
       hardwareProfile: { vmSize: 'Standard_B2s' },
-      storageProfile: { imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' }, osDisk: { createOption: 'FromImage' } },
+      storageProfile: {
+        imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' },
+        osDisk: { createOption: 'FromImage' },
+      },
       osProfile: { computerName: name, adminUsername: 'azureuser' },
-      networkProfile: { networkInterfaces: [{ id: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/${name}-nic` }] },
+      networkProfile: {
+        networkInterfaces: [{ id: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/${name}-nic` }],
+      },
     },
   }),
-  'Microsoft.Compute/virtualMachineScaleSets': (sub, rg, name) => ({
+  'Microsoft.Compute/virtualMachineScaleSets': (_sub, _rg, name) => ({
     sku: { name: 'Standard_B2s', tier: 'Standard', capacity: 2 },
     properties: {
       uniqueId: randomUUID(),
@@ -83,12 +95,21 @@ const SEED_BODIES: Readonly<Record<SupportedResourceType, SeedBody>> = {
       virtualMachineProfile: { osProfile: { computerNamePrefix: name, adminUsername: 'azureuser' } },
     },
   }),
-  'Microsoft.ContainerInstance/containerGroups': (sub, rg, name) => ({
+  'Microsoft.ContainerInstance/containerGroups': (_sub, _rg, name) => ({
     properties: {
       sku: 'Standard',
       osType: 'Linux',
       restartPolicy: 'Always',
-      containers: [{ name, properties: { image: 'mcr.microsoft.com/azuredocs/aci-helloworld', ports: [{ port: 80 }], resources: { requests: { cpu: 1, memoryInGB: 1.5 } } } }],
+      containers: [
+        {
+          name,
+          properties: {
+            image: 'mcr.microsoft.com/azuredocs/aci-helloworld',
+            ports: [{ port: 80 }],
+            resources: { requests: { cpu: 1, memoryInGB: 1.5 } },
+          },
+        },
+      ],
       ipAddress: { type: 'Public', ports: [{ protocol: 'TCP', port: 80 }] },
       // Group state (Learn: container-instances/container-state): Running, Pending, Stopped, Succeeded, Failed.
       instanceView: { state: 'Running', events: [] },
@@ -97,7 +118,7 @@ const SEED_BODIES: Readonly<Record<SupportedResourceType, SeedBody>> = {
   // Shaped like ManagedClustersGet / ManagedClustersCreate_Update (azure-rest-api-specs,
   // containerservice aks/stable/2024-09-01/examples, commits 13ee5b9b / cfc781db). Identity,
   // identityProfile, servicePrincipalProfile and nodeResourceGroup are set by seedManagedCluster.
-  'Microsoft.ContainerService/managedClusters': (sub, rg, name) => ({
+  'Microsoft.ContainerService/managedClusters': (_sub, _rg, name) => ({
     sku: { name: 'Base', tier: 'Free' },
     properties: {
       maxAgentPools: 100,
@@ -200,7 +221,16 @@ function seedParent(state: EmulatorState, input: SeedResourceInput, parentType: 
   const name = input.parent ?? `site-${input.name}`;
   const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${parentType}/${name}`;
   if (state.resource(id)) return { id, name };
-  return { id: seedResource(state, { subscriptionId: input.subscriptionId, resourceGroup: input.resourceGroup, type: parentType, name, location: input.location }), name };
+  return {
+    id: seedResource(state, {
+      subscriptionId: input.subscriptionId,
+      resourceGroup: input.resourceGroup,
+      type: parentType,
+      name,
+      location: input.location,
+    }),
+    name,
+  };
 }
 
 /**
@@ -226,15 +256,28 @@ function seedManagedCluster(state: EmulatorState, input: SeedResourceInput, id: 
     body.properties.servicePrincipalProfile = { clientId: input.servicePrincipalClientId };
     return;
   }
-  body.identity ??= applyIdentity(state, undefined, { type: 'SystemAssigned' }, resourceTypeModel(SEED_TYPES.managedCluster)!.identityTypes).identity;
+  body.identity ??= applyIdentity(
+    state,
+    undefined,
+    { type: 'SystemAssigned' },
+    resourceTypeModel(SEED_TYPES.managedCluster)!.identityTypes,
+  ).identity;
   body.properties.servicePrincipalProfile = { clientId: 'msi' };
-  const kubelet = seedUserAssignedIdentity(state, { subscriptionId: input.subscriptionId, resourceGroup: nodeResourceGroup, name: `${input.name}-agentpool`, location });
+  const kubelet = seedUserAssignedIdentity(state, {
+    subscriptionId: input.subscriptionId,
+    resourceGroup: nodeResourceGroup,
+    name: `${input.name}-agentpool`,
+    location,
+  });
   body.properties.identityProfile = {
     kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.properties.clientId, objectId: kubelet.properties.principalId },
   };
 }
 
-export function seedUserAssignedIdentity(state: EmulatorState, input: { subscriptionId: string; resourceGroup: string; name: string; location?: string }): Json {
+export function seedUserAssignedIdentity(
+  state: EmulatorState,
+  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string },
+): Json {
   const rgId = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`;
   if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(input.subscriptionId, input.resourceGroup, input.location);
   const id = `${rgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${input.name}`;

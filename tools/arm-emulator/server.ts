@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ArmError } from './arm-error';
-import { EventGridTopic } from './event-grid-topic';
 import type { Principal } from './directory';
-import { type FaultAction, FaultInjector, faultError, operationKind, type OperationKind } from './faults';
+import { EventGridTopic } from './event-grid-topic';
+import { type FaultAction, FaultInjector, faultError, type OperationKind, operationKind } from './faults';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext, LroSettings } from './handlers/context';
 import { isResourceGraphPath, ResourceGraphService } from './handlers/resource-graph';
 import { route } from './router';
@@ -180,11 +180,19 @@ export class ArmEmulator {
     let response: EmulatorResponse;
     const extraHeaders: Record<string, string> = {};
     try {
-      if (raw === undefined) throw new ArmError(413, 'RequestEntityTooLarge', `The request content exceeds the maximum of ${MAX_BODY_BYTES} bytes.`);
+      if (raw === undefined)
+        throw new ArmError(413, 'RequestEntityTooLarge', `The request content exceeds the maximum of ${MAX_BODY_BYTES} bytes.`);
       principal = this.authenticate(req.headers.authorization);
-      if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      if (!apiVersion)
+        throw new ArmError(
+          400,
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.',
+        );
       body = parseJson(raw);
-      const decision = isResourceGraphPath(path) ? ({ allowed: true, headers: {} } as const) : this.throttle.take(principal.id, /^\/subscriptions\/([^/]+)/i.exec(path)?.[1] ?? 'tenant', operationKind(method));
+      const decision = isResourceGraphPath(path)
+        ? ({ allowed: true, headers: {} } as const)
+        : this.throttle.take(principal.id, /^\/subscriptions\/([^/]+)/i.exec(path)?.[1] ?? 'tenant', operationKind(method));
       Object.assign(extraHeaders, decision.headers);
       if (!decision.allowed) {
         throw new ArmError(429, 'TooManyRequests', 'The request is being throttled as the limit has been reached for operation type.', {
@@ -192,7 +200,9 @@ export class ArmEmulator {
         });
       }
       await this.applyFaults(this.faults.select(method, path), path);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v ?? '')]),
+      );
       const request: EmulatorRequest = { method, path, query: url.searchParams, apiVersion, body: body as never, principal, headers };
       response = route(this.context(), request);
     } catch (e) {
@@ -201,7 +211,8 @@ export class ArmEmulator {
       if (err.status === 401) {
         response.headers = {
           ...response.headers,
-          'WWW-Authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is missing or invalid."',
+          'WWW-Authenticate':
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is missing or invalid."',
         };
       }
     }
@@ -230,7 +241,8 @@ export class ArmEmulator {
       durationMs: Date.now() - started,
     };
     this.requests.push(entry);
-    if (this.options.verbose) process.stderr.write(`[arm-emulator] ${method} ${path} ${response.status}${errorCode ? ` ${errorCode}` : ''}\n`);
+    if (this.options.verbose)
+      process.stderr.write(`[arm-emulator] ${method} ${path} ${response.status}${errorCode ? ` ${errorCode}` : ''}\n`);
     if (this.options.specValidation !== false && principal && errorCode !== 'InvalidRequestContent') {
       this.specs.check({
         method,
@@ -269,7 +281,11 @@ function parseJson(raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch (e) {
-    throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${(e as Error).message}'.`);
+    throw new ArmError(
+      400,
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: '${(e as Error).message}'.`,
+    );
   }
 }
 

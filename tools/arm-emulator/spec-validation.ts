@@ -86,7 +86,15 @@ export class SpecValidator {
     const result = checkWithRpModels(pair.method, path, pair.requestBody, pair.status, pair.responseBody);
     if (!result) return false;
     for (const p of result.problems) {
-      this.violations.push({ method: pair.method, url: pair.url, operationId: result.operationId, side: p.side, code: 'SDK_MODEL_MISMATCH', message: p.message, path: p.message.split(':')[0]! });
+      this.violations.push({
+        method: pair.method,
+        url: pair.url,
+        operationId: result.operationId,
+        side: p.side,
+        code: 'SDK_MODEL_MISMATCH',
+        message: p.message,
+        path: p.message.split(':')[0]!,
+      });
     }
     this.checked++;
     this.count(result.operationId, true);
@@ -110,7 +118,15 @@ export class SpecValidator {
         continue;
       }
       if (r.runtimeException) {
-        this.violations.push({ method: pair.method, url: pair.url, operationId: r.operationInfo.operationId, side, code: r.runtimeException.code, message: r.runtimeException.message, path: '' });
+        this.violations.push({
+          method: pair.method,
+          url: pair.url,
+          operationId: r.operationInfo.operationId,
+          side,
+          code: r.runtimeException.code,
+          message: r.runtimeException.message,
+          path: '',
+        });
       }
       for (const e of r.errors) {
         this.violations.push({

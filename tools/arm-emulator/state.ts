@@ -171,7 +171,8 @@ export class EmulatorState {
         }
       }
       for (const s of this.subscriptions.values()) {
-        if ((s.managementGroup ?? this.tenantId).toLowerCase() === at.toLowerCase()) out.push({ kind: 'subscription', name: s.subscriptionId, parent: at });
+        if ((s.managementGroup ?? this.tenantId).toLowerCase() === at.toLowerCase())
+          out.push({ kind: 'subscription', name: s.subscriptionId, parent: at });
       }
     }
     return out;
@@ -185,12 +186,26 @@ export class EmulatorState {
    * `managedBy`: the resource that manages the group (ResourceGroup.managedBy in Microsoft.Resources'
    * spec), as AKS sets it on its node resource group `MC_*` and Databricks on its managed group.
    */
-  addResourceGroup(subscriptionId: string, name: string, location = 'westeurope', tags: Record<string, string> = {}, managedBy?: string): string {
+  addResourceGroup(
+    subscriptionId: string,
+    name: string,
+    location = 'westeurope',
+    tags: Record<string, string> = {},
+    managedBy?: string,
+  ): string {
     if (!this.subscriptions.has(subscriptionId.toLowerCase())) this.addSubscription(subscriptionId);
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
     this.resourceGroups.set(key(id), {
       id,
-      body: { id, name, type: 'Microsoft.Resources/resourceGroups', location, tags, ...(managedBy ? { managedBy } : {}), properties: { provisioningState: 'Succeeded' } },
+      body: {
+        id,
+        name,
+        type: 'Microsoft.Resources/resourceGroups',
+        location,
+        tags,
+        ...(managedBy ? { managedBy } : {}),
+        properties: { provisioningState: 'Succeeded' },
+      },
     });
     return id;
   }
@@ -221,7 +236,13 @@ export class EmulatorState {
     return this.restarts.get(key(id)) ?? 0;
   }
 
-  addCustomRole(input: { roleName: string; actions: string[]; notActions?: string[]; guid?: string; assignableScopes?: string[] }): RoleDefinitionRecord {
+  addCustomRole(input: {
+    roleName: string;
+    actions: string[];
+    notActions?: string[];
+    guid?: string;
+    assignableScopes?: string[];
+  }): RoleDefinitionRecord {
     const def: RoleDefinitionRecord = {
       guid: (input.guid ?? randomUUID()).toLowerCase(),
       roleName: input.roleName,
@@ -235,7 +256,14 @@ export class EmulatorState {
   }
 
   /** Seeds a role assignment directly, bypassing authorization (test set-up only). */
-  grant(input: { principalId: string; roleDefinitionGuid: string; scope: string; condition?: string; principalType?: string; effectiveAfterMs?: number }): RoleAssignmentRecord {
+  grant(input: {
+    principalId: string;
+    roleDefinitionGuid: string;
+    scope: string;
+    condition?: string;
+    principalType?: string;
+    effectiveAfterMs?: number;
+  }): RoleAssignmentRecord {
     const name = randomUUID();
     const record: RoleAssignmentRecord = {
       id: `${input.scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/roleAssignments/${name}`,

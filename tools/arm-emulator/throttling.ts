@@ -92,7 +92,10 @@ export class ArmThrottle {
     const headers = (ownLeft: number, globalLeft: number | undefined): Record<string, string> =>
       tenantLevel
         ? { [TENANT_HEADER[kind]]: String(Math.max(0, Math.floor(ownLeft))) }
-        : { [SUBSCRIPTION_HEADER[kind]]: String(Math.max(0, Math.floor(ownLeft))), [GLOBAL_HEADER[kind]]: String(Math.max(0, Math.floor(globalLeft ?? 0))) };
+        : {
+            [SUBSCRIPTION_HEADER[kind]]: String(Math.max(0, Math.floor(ownLeft))),
+            [GLOBAL_HEADER[kind]]: String(Math.max(0, Math.floor(globalLeft ?? 0))),
+          };
     const ownShort = own.tokens < 1;
     const globalShort = global !== undefined && global.tokens < 1;
     if (ownShort || globalShort) {
@@ -100,7 +103,12 @@ export class ArmThrottle {
       // Retry-After: whole seconds until the emptier bucket has a token again (at least 1, as ARM sends).
       const wait = (b: Bucket, l: BucketLimits) => (b.tokens < 1 ? (1 - b.tokens) / l.refillPerSecond : 0);
       const seconds = Math.max(wait(own, this.limits[kind]), global ? wait(global, this.globalLimits[kind]) : 0);
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(seconds)), headers: headers(own.tokens, global?.tokens), scope: ownShort ? 'principal' : 'global' };
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(seconds)),
+        headers: headers(own.tokens, global?.tokens),
+        scope: ownShort ? 'principal' : 'global',
+      };
     }
     own.tokens -= 1;
     if (global) global.tokens -= 1;

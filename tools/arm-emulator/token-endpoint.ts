@@ -88,7 +88,10 @@ export async function startTokenEndpoint(options: {
     if (url.pathname === legacyPath) {
       if (req.method !== 'POST') return send(res, 405, { error: 'invalid_request', error_description: 'Use POST with a form body.' });
       if (String(req.headers.metadata).toLowerCase() !== 'true') {
-        return send(res, 400, { error: 'invalid_request', error_description: "Required metadata header not specified ('Metadata: true')." });
+        return send(res, 400, {
+          error: 'invalid_request',
+          error_description: "Required metadata header not specified ('Metadata: true').",
+        });
       }
       readForm(req).then(
         (form) => answer(res, form, true),

@@ -1,5 +1,5 @@
-import type { ResourceTypeHandler } from './model';
 import { containerApps } from './container-apps';
+import type { ResourceTypeHandler } from './model';
 
 /**
  * Container Apps jobs. Jobs_Update is a JSON merge patch ("Patches a Container Apps Job using JSON Merge

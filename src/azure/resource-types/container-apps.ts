@@ -33,7 +33,11 @@ export const containerApps: ResourceTypeHandler = {
    * api-versions): its `daprComponents` scoped to this app id are what the sidecar loads.
    */
   daprApp: (body) => {
-    const props = (body.properties ?? {}) as { configuration?: { dapr?: { enabled?: unknown; appId?: unknown } }; managedEnvironmentId?: unknown; environmentId?: unknown };
+    const props = (body.properties ?? {}) as {
+      configuration?: { dapr?: { enabled?: unknown; appId?: unknown } };
+      managedEnvironmentId?: unknown;
+      environmentId?: unknown;
+    };
     const dapr = props.configuration?.dapr;
     const environment = [props.managedEnvironmentId, props.environmentId].find((v): v is string => typeof v === 'string' && v.length > 0);
     const env = environment ? tryParseArmId(environment) : undefined;

@@ -40,7 +40,8 @@ export function writeOnlyFields(body: Json): string[] {
   }
   for (const credential of asArray(props.imageRegistryCredentials)) {
     // Identity-based registry auth (`identity`) has no password to lose.
-    if (!present(credential.password) && !present(credential.identity)) found.push(`imageRegistryCredentials[${label(credential.server)}].password`);
+    if (!present(credential.password) && !present(credential.identity))
+      found.push(`imageRegistryCredentials[${label(credential.server)}].password`);
   }
   for (const volume of asArray(props.volumes)) {
     const azureFile = asObject(volume.azureFile);
@@ -89,14 +90,16 @@ export function containerGroupBlockers(body: Json): PlanBlocker[] {
     blockers.push({
       code: 'ContainerGroupNotRunning',
       detail: `the container group is ${label(state)}; a PUT would deploy and start it again`,
-      remedy: 'start the group (az container start) to have it remediated by the next sweep, or set the identity in its template when it is redeployed',
+      remedy:
+        'start the group (az container start) to have it remediated by the next sweep, or set the identity in its template when it is redeployed',
     });
   }
   if (blockers.length === 0) {
     blockers.push({
       code: 'RestartNotAllowed',
       detail: 'writing the identity is a PUT of the whole container group, which restarts every container in it',
-      remedy: "set `workload: { allowRestart: true }` on the rule to allow the restart, or set the identity in the group's deployment template",
+      remedy:
+        "set `workload: { allowRestart: true }` on the rule to allow the restart, or set the identity in the group's deployment template",
       waivedBy: 'allowRestart',
     });
   }

@@ -30,7 +30,18 @@ export function resourceTypeHandler(type: string): ResourceTypeHandler | undefin
 }
 
 /** What a type's module reads from a body for the pure planner: generic facts, never the type name. */
-export type ResourceFacts = Pick<ResourceState, 'identityWriteNote' | 'blockers' | 'identityCapabilities' | 'principals' | 'etag' | 'provisioningState' | 'busyRetryMs' | 'workloadIdentity' | 'dapr'>;
+export type ResourceFacts = Pick<
+  ResourceState,
+  | 'identityWriteNote'
+  | 'blockers'
+  | 'identityCapabilities'
+  | 'principals'
+  | 'etag'
+  | 'provisioningState'
+  | 'busyRetryMs'
+  | 'workloadIdentity'
+  | 'dapr'
+>;
 
 /**
  * The facts the planner needs from one body (a full GET, or a Resource Graph row shaped like one).
@@ -42,7 +53,9 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     identityWriteNote: handler.note,
     blockers: handler.writeBlockers?.(body) ?? [],
     // Derived from the RP's spelling table unless the module says more (AKS may switch kinds).
-    identityCapabilities: handler.identityCapabilities ?? { systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined },
+    identityCapabilities: handler.identityCapabilities ?? {
+      systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined,
+    },
     principals: handler.principals?.(body),
     etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
     provisioningState: provisioningStateOf(body),

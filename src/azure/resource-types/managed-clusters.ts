@@ -1,4 +1,10 @@
-import type { ClusterWorkloadIdentityChange, PlanBlocker, PrincipalDescription, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
+import type {
+  ClusterWorkloadIdentityChange,
+  PlanBlocker,
+  PrincipalDescription,
+  WorkloadIdentityFacts,
+  WorkloadPrincipals,
+} from '../../engine/types';
 import type { ResourceTypeHandler } from './model';
 
 type Json = Record<string, unknown>;
@@ -78,8 +84,7 @@ export const managedClusters: ResourceTypeHandler = {
   writeOperation: 'Microsoft.ContainerService/managedClusters/write',
   /** AKS 2024-09-01 `ResourceIdentityType`: "SystemAssigned", "UserAssigned", "None"; no combined kind. */
   identityTypeSpelling: { None: 'None', SystemAssigned: 'SystemAssigned', UserAssigned: 'UserAssigned' },
-  note:
-    'the control-plane identity is written by PUT of the whole cluster (If-Match on its ETag); control-plane components switch to the new identity as their tokens expire (up to hours), and grants the old identity held are not moved (Learn: aks/use-managed-identity)',
+  note: 'the control-plane identity is written by PUT of the whole cluster (If-Match on its ETag); control-plane components switch to the new identity as their tokens expire (up to hours), and grants the old identity held are not moved (Learn: aks/use-managed-identity)',
   identityCapabilities: { systemAndUserAssigned: false, switchToUserAssigned: true },
   concurrency: 'etag',
   graphProperties: ['identityProfile', 'servicePrincipalProfile', 'oidcIssuerProfile', 'securityProfile'],

@@ -1,5 +1,13 @@
 import type { SupportedResourceType } from '../../arm/resource-types';
-import type { ClusterWorkloadIdentityChange, DaprAppFacts, FollowUpNeed, IdentityCapabilities, PlanBlocker, WorkloadIdentityFacts, WorkloadPrincipals } from '../../engine/types';
+import type {
+  ClusterWorkloadIdentityChange,
+  DaprAppFacts,
+  FollowUpNeed,
+  IdentityCapabilities,
+  PlanBlocker,
+  WorkloadIdentityFacts,
+  WorkloadPrincipals,
+} from '../../engine/types';
 import type { ArmRequester } from '../resource-action';
 
 /** The engine's one internal name for each identity kind (see IdentityState.type). */

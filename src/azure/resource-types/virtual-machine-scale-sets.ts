@@ -1,5 +1,5 @@
-import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { FollowUpNeed } from '../../engine/types';
+import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
 
 export const UPGRADE_INSTANCES = 'UpgradeInstances';
@@ -24,7 +24,10 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
   // Azure RBAC operations of Microsoft.Compute: list the instances, then the manual upgrade itself.
   followUpPermissions: {
     optIn: 'upgradeInstances',
-    actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action'],
+    actions: [
+      'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
+      'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action',
+    ],
   },
   async runFollowUp(arm, resourceId, code) {
     if (code !== UPGRADE_INSTANCES) throw new Error(`no follow-up '${code}' for scale sets`);

@@ -21,7 +21,8 @@ export function resourceArgument(resourceId: string): ArmResourceId {
 export function checkSubscription(resourceId: string, ctx: CliContext): void {
   const sub = resourceArgument(resourceId).subscriptionId;
   const wanted = ctx.options.subscription;
-  if (wanted && sub?.toLowerCase() !== wanted.toLowerCase()) throw new UsageError(`${resourceId} is not in subscription ${wanted} (--subscription)`);
+  if (wanted && sub?.toLowerCase() !== wanted.toLowerCase())
+    throw new UsageError(`${resourceId} is not in subscription ${wanted} (--subscription)`);
 }
 
 /**
@@ -30,7 +31,12 @@ export function checkSubscription(resourceId: string, ctx: CliContext): void {
  * does not exist, or a rule whose templates cannot be resolved for this resource, is a failure; a
  * resource that does not exist is exit 3.
  */
-export async function remediateCommand(ctx: CliContext, mode: 'plan' | 'apply', resourceId: string, profiles: string[] | undefined): Promise<CommandResult> {
+export async function remediateCommand(
+  ctx: CliContext,
+  mode: 'plan' | 'apply',
+  resourceId: string,
+  profiles: string[] | undefined,
+): Promise<CommandResult> {
   checkSubscription(resourceId, ctx);
   const session = await openSession(ctx);
   if (mode === 'apply') warnIfNotRecorded(ctx, session);
@@ -42,7 +48,10 @@ export async function remediateCommand(ctx: CliContext, mode: 'plan' | 'apply', 
       const message = `${result.code}: ${result.detail} (request ${result.requestId})`;
       // The caller's own arguments (the id, --profile) are usage errors; a profile named by the resource's
       // tag, or rules that do not resolve for it, are the resource's or the rules' problem: a failure.
-      const callersFault = result.code === 'InvalidResourceId' || result.code === 'OutsideGovernedScope' || ((result.code === 'UnknownProfile' || result.code === 'ProfileNotSelectable') && (profiles?.length ?? 0) > 0);
+      const callersFault =
+        result.code === 'InvalidResourceId' ||
+        result.code === 'OutsideGovernedScope' ||
+        ((result.code === 'UnknownProfile' || result.code === 'ProfileNotSelectable') && (profiles?.length ?? 0) > 0);
       throw callersFault ? new UsageError(message) : new CommandFailed(message);
     }
     const { outcome } = result;

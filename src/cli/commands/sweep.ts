@@ -70,7 +70,8 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       const wanted = ctx.options.subscription.toLowerCase();
       // Under management groups, ARM says which subscriptions they hold now.
       const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
-      if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted)) throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
+      if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted))
+        throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
       rules = { ...rules, scope: { ...rules.scope, subscriptions: [wanted], managementGroups: undefined } };
     }
     const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
@@ -79,11 +80,21 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     let report;
     try {
       report = await runSweep(
-        { rules, ports: app.ports, governance: rules === app.rules ? app.governance : undefined, sweep: local ? { ...app.sweep, queue: local } : app.sweep },
-        { reportOnly: flags.reportOnly, log: ctx.console.logger({ component: 'sweep' }), onProgress: (p) => scan.update(p.scanned, p.totalEstimate) },
+        {
+          rules,
+          ports: app.ports,
+          governance: rules === app.rules ? app.governance : undefined,
+          sweep: local ? { ...app.sweep, queue: local } : app.sweep,
+        },
+        {
+          reportOnly: flags.reportOnly,
+          log: ctx.console.logger({ component: 'sweep' }),
+          onProgress: (p) => scan.update(p.scanned, p.totalEstimate),
+        },
       );
     } catch (e) {
-      if (isAutopilotError(e) && e.code === 'RemediationQueueNotConfigured') throw new UsageError(`${e.message} (--enqueue needs the app's storage settings)`);
+      if (isAutopilotError(e) && e.code === 'RemediationQueueNotConfigured')
+        throw new UsageError(`${e.message} (--enqueue needs the app's storage settings)`);
       throw e;
     } finally {
       scan.stop();
@@ -104,12 +115,24 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     try {
       for (const message of messages) {
         if (held.has(message.resourceId)) {
-          fixes.push({ resourceId: message.resourceId, status: 'not-applied', errors: [`ConfirmationRequired: ${held.get(message.resourceId)!.join('; ')}`] });
+          fixes.push({
+            resourceId: message.resourceId,
+            status: 'not-applied',
+            errors: [`ConfirmationRequired: ${held.get(message.resourceId)!.join('; ')}`],
+          });
           continue;
         }
-        const outcome = await app.remediator.remediate({ resourceId: message.resourceId, correlationId: message.correlationId, mode: 'apply' });
+        const outcome = await app.remediator.remediate({
+          resourceId: message.resourceId,
+          correlationId: message.correlationId,
+          mode: 'apply',
+        });
         await app.outcomes.record(outcome, { trigger: 'cli' });
-        fixes.push({ resourceId: message.resourceId, status: outcome.status, errors: outcome.errors.map((e) => `${e.code}: ${e.message}`) });
+        fixes.push({
+          resourceId: message.resourceId,
+          status: outcome.status,
+          errors: outcome.errors.map((e) => `${e.code}: ${e.message}`),
+        });
         fixing.update(fixes.length, messages.length);
       }
     } finally {
@@ -119,11 +142,15 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { writeHtmlReportFile } = require('../../sweep/report-file') as typeof import('../../sweep/report-file');
       const written = await writeHtmlReportFile(flags.report, report, app.sweep.reports);
-      ctx.io.err(`HTML report written to ${written.path}${written.historyError ? ` (no trend: ${terminalLine(written.historyError)})` : ''}\n`);
+      ctx.io.err(
+        `HTML report written to ${written.path}${written.historyError ? ` (no trend: ${terminalLine(written.historyError)})` : ''}\n`,
+      );
     }
-    if (refusal) ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
+    if (refusal)
+      ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
     const failed = report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined;
-    const unfinished = (flags.reportOnly ? report.totals.nonCompliant : report.totals.reported) + fixes.filter((f) => leavesChanges(f.status)).length;
+    const unfinished =
+      (flags.reportOnly ? report.totals.nonCompliant : report.totals.reported) + fixes.filter((f) => leavesChanges(f.status)).length;
     const finalReport = report;
     return {
       value: { report: finalReport, fixes },

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { validateRulesText } from '../../config';
+import { terminalLine } from '../../text/safe-text';
 import type { CliContext, CommandResult } from '../context';
 import { CommandFailed, EXIT } from '../context';
-import { terminalLine } from '../../text/safe-text';
 
 /**
  * `validate <rules.yaml>`: every problem of the file with its key path and line, without touching
@@ -21,7 +21,11 @@ export function validateCommand(_ctx: CliContext, path: string): CommandResult {
   const problems = [...result.problems].sort(byLine);
   const warnings = [...result.warnings].sort(byLine);
   const valid = problems.length === 0;
-  const strip = <T extends { keyPath: string; reason: string; line?: number }>(p: T) => ({ keyPath: p.keyPath, line: p.line ?? null, reason: p.reason });
+  const strip = <T extends { keyPath: string; reason: string; line?: number }>(p: T) => ({
+    keyPath: p.keyPath,
+    line: p.line ?? null,
+    reason: p.reason,
+  });
   return {
     value: { file: path, valid, problems: problems.map(strip), warnings: warnings.map(strip) },
     table: () => {
@@ -29,7 +33,11 @@ export function validateCommand(_ctx: CliContext, path: string): CommandResult {
       const line = (kind: string, p: { keyPath: string; reason: string; line?: number }) =>
         `${terminalLine(path)}${p.line ? `:${p.line}` : ''}: ${kind}: ${p.keyPath || '(top level)'}: ${terminalLine(p.reason)}`;
       const lines = [...problems.map((p) => line('error', p)), ...warnings.map((w) => line('warning', w))];
-      lines.push(valid ? `${terminalLine(path)}: valid${warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}` : `${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+      lines.push(
+        valid
+          ? `${terminalLine(path)}: valid${warnings.length ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}`
+          : `${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      );
       return `${lines.join('\n')}\n`;
     },
     exitCode: valid ? EXIT.ok : EXIT.failed,

@@ -16,14 +16,20 @@ export interface WireEventsFlags {
  * event subscription to the app; idempotent, and one failing subscription does not stop the others.
  * The logic lives in src/app/wire-events.ts; this only gathers its inputs.
  */
-export async function wireEventsCommand(ctx: CliContext, flags: WireEventsFlags, env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+export async function wireEventsCommand(
+  ctx: CliContext,
+  flags: WireEventsFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommandResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { renderWiring, wireEvents } = require('../../app/wire-events') as typeof import('../../app/wire-events');
   const functionAppId = flags.functionAppId ?? env.AZURE_FUNCTION_APP_ID;
   const topicResourceGroup = flags.resourceGroup ?? env.AZURE_RESOURCE_GROUP;
   const location = flags.location ?? env.AZURE_LOCATION;
   if (!functionAppId || !topicResourceGroup || !location) {
-    throw new UsageError('wire-events needs --function-app-id, --resource-group and --location (or AZURE_FUNCTION_APP_ID, AZURE_RESOURCE_GROUP, AZURE_LOCATION from azd)');
+    throw new UsageError(
+      'wire-events needs --function-app-id, --resource-group and --location (or AZURE_FUNCTION_APP_ID, AZURE_RESOURCE_GROUP, AZURE_LOCATION from azd)',
+    );
   }
   const deadLetterStorageId = flags.deadLetterStorageId ?? env.DEADLETTER_STORAGE_ACCOUNT_ID;
   const session = await openSession(ctx);
@@ -35,7 +41,11 @@ export async function wireEventsCommand(ctx: CliContext, flags: WireEventsFlags,
       location,
       ...(deadLetterStorageId ? { deadLetter: { storageAccountId: deadLetterStorageId, container: flags.deadLetterContainer } } : {}),
     });
-    return { value: { subscriptions: results }, table: () => renderWiring(results), exitCode: results.some((r) => r.error) ? EXIT.failed : EXIT.ok };
+    return {
+      value: { subscriptions: results },
+      table: () => renderWiring(results),
+      exitCode: results.some((r) => r.error) ? EXIT.failed : EXIT.ok,
+    };
   } catch (e) {
     if (isAutopilotError(e) && e.code === 'InvalidWiring') throw new UsageError(e.message);
     throw e;

@@ -30,7 +30,10 @@ export function cosmosAssignmentName(grant: { scope: string; roleDefinitionGuid:
  * both are retried with the same bounded backoff.
  */
 export function cosmosPrincipalNotReplicated(e: unknown): boolean {
-  return isArmCallError(e, 'PrincipalNotFound') || (isArmCallError(e) && e.status === 400 && /principal.*(not (be )?found|does not exist)/i.test(e.message));
+  return (
+    isArmCallError(e, 'PrincipalNotFound') ||
+    (isArmCallError(e) && e.status === 400 && /principal.*(not (be )?found|does not exist)/i.test(e.message))
+  );
 }
 
 const lastSegment = (id: string) => id.split('/').filter(Boolean).pop()?.toLowerCase() ?? '';
@@ -47,11 +50,15 @@ export interface CosmosGrantContext {
 }
 
 const matches = (o: ObservedCosmosSqlRoleAssignment, d: CosmosSqlRoleAssignmentPlan, principalId: string) =>
-  sameId(o.principalId, principalId) && sameArmId(o.accountId, d.accountId) && lastSegment(o.roleDefinitionId) === d.roleDefinitionGuid && sameArmId(o.scope, d.scope);
+  sameId(o.principalId, principalId) &&
+  sameArmId(o.accountId, d.accountId) &&
+  lastSegment(o.roleDefinitionId) === d.roleDefinitionGuid &&
+  sameArmId(o.scope, d.scope);
 
 /** ARM proves the product made it for this principal: it carries the name only the product gives it. */
 const madeByUs = (o: ObservedCosmosSqlRoleAssignment, principalId: string) =>
-  o.name !== undefined && o.name.toLowerCase() === cosmosAssignmentName({ scope: o.scope, roleDefinitionGuid: lastSegment(o.roleDefinitionId) }, principalId);
+  o.name !== undefined &&
+  o.name.toLowerCase() === cosmosAssignmentName({ scope: o.scope, roleDefinitionGuid: lastSegment(o.roleDefinitionId) }, principalId);
 
 /** Cosmos DB SQL role assignments: one list call per account of the desired grants. */
 export const cosmosSqlGrants: GrantKind<CosmosGrantContext, CosmosSqlRoleAssignmentPlan, ObservedCosmosSqlRoleAssignment> = {
@@ -64,7 +71,9 @@ export const cosmosSqlGrants: GrantKind<CosmosGrantContext, CosmosSqlRoleAssignm
     if (!port) throw new AutopilotError('CosmosUnavailable', 'the plan has Cosmos DB data-plane grants but the app has no port for them');
     if (!context.principalId || context.principalIsNew) return [];
     const accounts = [...new Map(desired.map((p) => [p.accountId.toLowerCase(), p.accountId])).values()];
-    const lists = await Promise.all(accounts.map(async (accountId) => (await port.list(accountId, budget)).map((e) => ({ ...e, accountId }))));
+    const lists = await Promise.all(
+      accounts.map(async (accountId) => (await port.list(accountId, budget)).map((e) => ({ ...e, accountId }))),
+    );
     return lists.flat();
   },
 
@@ -83,7 +92,11 @@ export const cosmosSqlGrants: GrantKind<CosmosGrantContext, CosmosSqlRoleAssignm
 };
 
 /** The desired data-plane grants the principal does not hold yet (read-only). */
-export async function missingCosmosGrants(context: CosmosGrantContext, ports: EnginePorts, budget: CallBudget): Promise<CosmosSqlRoleAssignmentPlan[]> {
+export async function missingCosmosGrants(
+  context: CosmosGrantContext,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<CosmosSqlRoleAssignmentPlan[]> {
   return creates(cosmosSqlGrants.diff(cosmosSqlGrants.desired(context), await cosmosSqlGrants.observe(ports, context, budget), context));
 }
 
@@ -103,7 +116,13 @@ export async function grantCosmosRoles(
         `Cosmos DB role ${p.roleDisplayName} on ${p.accountId}`,
         () =>
           ports.cosmosRoleAssignments!.create(
-            { accountId: p.accountId, name: cosmosAssignmentName(p, principalId), roleDefinitionId: cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid), scope: p.scope, principalId },
+            {
+              accountId: p.accountId,
+              name: cosmosAssignmentName(p, principalId),
+              roleDefinitionId: cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid),
+              scope: p.scope,
+              principalId,
+            },
             budget,
           ),
         cosmosPrincipalNotReplicated,
@@ -125,7 +144,14 @@ export async function grantCosmosRoles(
     const roleDefinitionId = cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid);
     actions.push(
       r.value.status === 'created'
-        ? { kind: 'cosmos-role-assigned', accountId: p.accountId, scope: p.scope, roleDefinitionId, role: p.roleDisplayName, assignmentId: r.value.id }
+        ? {
+            kind: 'cosmos-role-assigned',
+            accountId: p.accountId,
+            scope: p.scope,
+            roleDefinitionId,
+            role: p.roleDisplayName,
+            assignmentId: r.value.id,
+          }
         : { kind: 'cosmos-role-already-assigned', accountId: p.accountId, scope: p.scope, roleDefinitionId, role: p.roleDisplayName },
     );
   });

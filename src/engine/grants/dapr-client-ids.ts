@@ -31,7 +31,12 @@ export interface ObservedClientId {
   clientId?: string;
 }
 
-const ownerOf = (context: DaprClientIdContext, component: string) => ({ principalId: context.grantee?.objectId, resourceId: context.plan.resourceId, rule: context.plan.rule, source: `dapr:${component}` });
+const ownerOf = (context: DaprClientIdContext, component: string) => ({
+  principalId: context.grantee?.objectId,
+  resourceId: context.plan.resourceId,
+  rule: context.plan.rule,
+  source: `dapr:${component}`,
+});
 
 export const daprClientIdGrants: GrantKind<DaprClientIdContext, DesiredClientId, ObservedClientId> = {
   desired: ({ plan, decisions }) =>
@@ -40,16 +45,22 @@ export const daprClientIdGrants: GrantKind<DaprClientIdContext, DesiredClientId,
       return decision?.action === 'write' && decision.clientId ? [{ componentId: c.id, clientId: decision.clientId }] : [];
     }),
 
-  observe: async (_ports, { dapr }) => dapr.components.map((c) => ({ componentId: c.id, name: c.name, clientId: metadataValue(c, AZURE_CLIENT_ID)?.value })),
+  observe: async (_ports, { dapr }) =>
+    dapr.components.map((c) => ({ componentId: c.id, name: c.name, clientId: metadataValue(c, AZURE_CLIENT_ID)?.value })),
 
   diff(desired, observed, context) {
     const actions: GrantAction<DesiredClientId, ObservedClientId>[] = desired
       .filter((d) => !observed.some((o) => sameArmId(o.componentId, d.componentId) && sameId(o.clientId, d.clientId)))
-      .map((d) => ({ kind: 'create', grant: d, owner: ownerOf(context, observed.find((o) => sameArmId(o.componentId, d.componentId))?.name ?? d.componentId) }));
+      .map((d) => ({
+        kind: 'create',
+        grant: d,
+        owner: ownerOf(context, observed.find((o) => sameArmId(o.componentId, d.componentId))?.name ?? d.componentId),
+      }));
     // Ours for this app: a component that names the grantee's clientId although the plan no longer grants through it.
     const granting = new Set((context.plan.dapr?.components ?? []).filter((c) => c.status === 'grants').map((c) => c.id.toLowerCase()));
     for (const o of observed) {
-      if (!context.grantee?.clientId || !sameId(o.clientId, context.grantee.clientId) || granting.has(o.componentId.toLowerCase())) continue;
+      if (!context.grantee?.clientId || !sameId(o.clientId, context.grantee.clientId) || granting.has(o.componentId.toLowerCase()))
+        continue;
       actions.push({ kind: 'remove', grant: o, owner: ownerOf(context, o.name) });
     }
     return actions;
@@ -71,7 +82,11 @@ export async function applyDaprClientIds(
 ): Promise<{ decisions: DaprClientIdDecisions; failures: unknown[] }> {
   if (!plan.dapr || !dapr) return { decisions: new Map(), failures: [] };
   const context: DaprClientIdContext = { plan, dapr, grantee, decisions: decideClientIds(plan, dapr, grantee, identityCount(identity)) };
-  const diff = daprClientIdGrants.diff(daprClientIdGrants.desired(context), await daprClientIdGrants.observe(ports, context, budget), context);
+  const diff = daprClientIdGrants.diff(
+    daprClientIdGrants.desired(context),
+    await daprClientIdGrants.observe(ports, context, budget),
+    context,
+  );
   const decisions = new Map(context.decisions);
   const failures: unknown[] = [];
   for (const action of diff) {
@@ -80,7 +95,11 @@ export async function applyDaprClientIds(
     try {
       await ports.dapr!.setAzureClientId(componentId, clientId, budget);
       actions.push({ kind: 'dapr-client-id-written', componentId, clientId });
-      decisions.set(componentId.toLowerCase(), { ...decisions.get(componentId.toLowerCase())!, action: 'none', detail: `azureClientId set to ${clientId}` });
+      decisions.set(componentId.toLowerCase(), {
+        ...decisions.get(componentId.toLowerCase())!,
+        action: 'none',
+        detail: `azureClientId set to ${clientId}`,
+      });
     } catch (e) {
       failures.push(e);
     }

@@ -7,7 +7,8 @@ import { creates, type GrantAction, type GrantKind } from './grant-kind';
 /** Learn (workload-identity-federation-considerations): at most 20 federated credentials per identity. */
 export const MAX_FEDERATED_CREDENTIALS = 20;
 
-const sameCredential = (found: FederatedCredential, wanted: { issuer: string; subject: string }) => found.issuer === wanted.issuer && found.subject === wanted.subject;
+const sameCredential = (found: FederatedCredential, wanted: { issuer: string; subject: string }) =>
+  found.issuer === wanted.issuer && found.subject === wanted.subject;
 const rightAudiences = (found: FederatedCredential) => found.audiences.length === 1 && found.audiences[0] === TOKEN_EXCHANGE_AUDIENCE;
 
 /**
@@ -42,7 +43,6 @@ export function credentialDecision(
   }
   return { kind: 'write', replaces: false };
 }
-
 
 /**
  * The third kind of grant: a federated identity credential that lets a service account's tokens stand

@@ -40,4 +40,5 @@ export interface GrantKind<Context, Desired, Observed> {
 export const creates = <D, O>(actions: readonly GrantAction<D, O>[]): D[] => actions.flatMap((a) => (a.kind === 'create' ? [a.grant] : []));
 
 /** Case-insensitive equality of ARM ids, principals and GUIDs. */
-export const sameId = (a: string | undefined, b: string | undefined): boolean => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+export const sameId = (a: string | undefined, b: string | undefined): boolean =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();

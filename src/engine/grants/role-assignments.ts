@@ -85,7 +85,11 @@ export async function assessRoleAssignments(
   ports: EnginePorts,
   budget: CallBudget,
 ): Promise<{ assessed: AssessedRoleAssignment[]; actions: GrantAction<ResolvedRoleAssignment, ExistingRoleAssignment>[] }> {
-  const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(context), await roleAssignmentGrants.observe(ports, context, budget), context);
+  const actions = roleAssignmentGrants.diff(
+    roleAssignmentGrants.desired(context),
+    await roleAssignmentGrants.observe(ports, context, budget),
+    context,
+  );
   const missing = new Set(actions.flatMap((a) => (a.kind === 'create' ? [a.grant] : [])));
   return { assessed: context.resolved.map((r) => ({ ...r, present: !missing.has(r) })), actions };
 }

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  assessRoleAssignments,
+  type RoleAssignmentContext,
+  resolveRoles,
+  roleAssignmentDescription,
+  roleAssignmentGrants,
+  roleAssignmentOwner,
+} from '../../../src/engine/grants/role-assignments';
 import { planRemediation } from '../../../src/engine/plan';
-import { assessRoleAssignments, resolveRoles, roleAssignmentDescription, roleAssignmentGrants, roleAssignmentOwner, type RoleAssignmentContext } from '../../../src/engine/grants/role-assignments';
 import type { Plan } from '../../../src/engine/types';
 import { budget, FakeAzure, READER, rgScope, rules, SUB, webApp } from '../fake-ports';
 
@@ -14,13 +21,21 @@ function planFor(name: string): Plan {
 }
 
 async function context(azure: FakeAzure, plan: Plan, principalIsNew = false): Promise<RoleAssignmentContext> {
-  return { plan, resolved: await resolveRoles(plan, azure.ports(), budget()), principalId: `pid-${plan.resourceId.split('/').pop()}`, principalIsNew };
+  return {
+    plan,
+    resolved: await resolveRoles(plan, azure.ports(), budget()),
+    principalId: `pid-${plan.resourceId.split('/').pop()}`,
+    principalIsNew,
+  };
 }
 
 describe('grant kind: Azure role assignments', () => {
-  it('the description the product writes is the owner it reads back; someone else\'s description proves nothing', () => {
+  it("the description the product writes is the owner it reads back; someone else's description proves nothing", () => {
     const owner = { rule: 'web', source: 'reader', resourceId: webApp('a').id };
-    assert.deepEqual(roleAssignmentOwner({ scope: '/x', roleDefinitionGuid: READER, description: roleAssignmentDescription(owner) }), owner);
+    assert.deepEqual(
+      roleAssignmentOwner({ scope: '/x', roleDefinitionGuid: READER, description: roleAssignmentDescription(owner) }),
+      owner,
+    );
     assert.equal(roleAssignmentOwner({ scope: '/x', roleDefinitionGuid: READER, description: 'granted by hand' }), undefined);
     assert.equal(roleAssignmentOwner({ scope: '/x', roleDefinitionGuid: READER }), undefined);
   });
@@ -39,10 +54,24 @@ describe('grant kind: Azure role assignments', () => {
     const azure = new FakeAzure();
     const plan = planFor('b');
     const ctx = await context(azure, plan);
-    const ours = { scope: rgScope('rg-a'), roleDefinitionGuid: CONTRIBUTOR, description: roleAssignmentDescription({ rule: 'old-rule', source: 'writer', resourceId: plan.resourceId.toUpperCase() }) };
-    const held = { scope: rgScope('rg-a'), roleDefinitionGuid: READER, description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: plan.resourceId }) };
+    const ours = {
+      scope: rgScope('rg-a'),
+      roleDefinitionGuid: CONTRIBUTOR,
+      description: roleAssignmentDescription({ rule: 'old-rule', source: 'writer', resourceId: plan.resourceId.toUpperCase() }),
+    };
+    const held = {
+      scope: rgScope('rg-a'),
+      roleDefinitionGuid: READER,
+      description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: plan.resourceId }),
+    };
     const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(ctx), [ours, held], ctx);
-    assert.deepEqual(actions, [{ kind: 'remove', grant: ours, owner: { principalId: 'pid-b', rule: 'old-rule', source: 'writer', resourceId: plan.resourceId.toUpperCase() } }]);
+    assert.deepEqual(actions, [
+      {
+        kind: 'remove',
+        grant: ours,
+        owner: { principalId: 'pid-b', rule: 'old-rule', source: 'writer', resourceId: plan.resourceId.toUpperCase() },
+      },
+    ]);
   });
 
   it('never a remove for what was not made for this workload: by hand, or by the product for another resource', async () => {
@@ -50,9 +79,16 @@ describe('grant kind: Azure role assignments', () => {
     const plan = planFor('c');
     const ctx = await context(azure, plan);
     const byHand = { scope: rgScope('rg-b'), roleDefinitionGuid: CONTRIBUTOR, description: 'ops ticket 42' };
-    const forOther = { scope: rgScope('rg-b'), roleDefinitionGuid: CONTRIBUTOR, description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: webApp('other').id }) };
+    const forOther = {
+      scope: rgScope('rg-b'),
+      roleDefinitionGuid: CONTRIBUTOR,
+      description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: webApp('other').id }),
+    };
     const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(ctx), [byHand, forOther], ctx);
-    assert.deepEqual(actions.map((a) => a.kind), ['create']);
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['create'],
+    );
   });
 
   it('observe lists once per subscription, and not at all for a principal this remediation made', async () => {
@@ -71,7 +107,10 @@ describe('grant kind: Azure role assignments', () => {
     const before = structuredClone(plan);
     azure.roleAssignments.push({ scope: rgScope('rg-a'), roleDefinitionGuid: READER, principalId: 'pid-e' });
     const { assessed, actions } = await assessRoleAssignments(await context(azure, plan), azure.ports(), budget());
-    assert.deepEqual(assessed.map((r) => r.present), [true]);
+    assert.deepEqual(
+      assessed.map((r) => r.present),
+      [true],
+    );
     assert.deepEqual(actions, []);
     assert.deepEqual(plan, before);
   });

@@ -19,17 +19,27 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
  * definitions 00000000-0000-0000-0000-000000000001 (Data Reader) and ...0002 (Data Contributor) exist
  * in every account (Learn: cosmos-db/how-to-setup-rbac).
  */
-export const COSMOS_CHILD_ROUTE = /^(\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+)\/(sqlRoleAssignments|sqlRoleDefinitions)(?:\/([^/]+))?$/i;
+export const COSMOS_CHILD_ROUTE =
+  /^(\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+)\/(sqlRoleAssignments|sqlRoleDefinitions)(?:\/([^/]+))?$/i;
 export const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
 const API_VERSIONS = ['2024-11-15'];
 const BUILTIN_DEFINITIONS: Record<string, { roleName: string; dataActions: string[] }> = {
   '00000000-0000-0000-0000-000000000001': {
     roleName: 'Cosmos DB Built-in Data Reader',
-    dataActions: ['Microsoft.DocumentDB/databaseAccounts/readMetadata', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read'],
+    dataActions: [
+      'Microsoft.DocumentDB/databaseAccounts/readMetadata',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read',
+    ],
   },
   '00000000-0000-0000-0000-000000000002': {
     roleName: 'Cosmos DB Built-in Data Contributor',
-    dataActions: ['Microsoft.DocumentDB/databaseAccounts/readMetadata', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/*', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/*'],
+    dataActions: [
+      'Microsoft.DocumentDB/databaseAccounts/readMetadata',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/*',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/*',
+    ],
   },
 };
 
@@ -39,7 +49,12 @@ function definitionBody(accountId: string, guid: string): Json {
     id: `${accountId}/sqlRoleDefinitions/${guid}`,
     name: guid,
     type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions',
-    properties: { roleName: def.roleName, type: 'BuiltInRole', assignableScopes: [accountId], permissions: [{ dataActions: def.dataActions, notDataActions: [] }] },
+    properties: {
+      roleName: def.roleName,
+      type: 'BuiltInRole',
+      assignableScopes: [accountId],
+      permissions: [{ dataActions: def.dataActions, notDataActions: [] }],
+    },
   };
 }
 
@@ -48,12 +63,24 @@ export function cosmosAssignments(state: EmulatorState, accountId: string): Json
   return [...state.resources.entries()].filter(([k]) => k.startsWith(prefix)).map(([, r]) => r.body);
 }
 
-export function handleCosmosChild(ctx: HandlerContext, req: EmulatorRequest, accountPath: string, subscriptionId: string, kind: string, name: string | undefined): EmulatorResponse {
+export function handleCosmosChild(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  accountPath: string,
+  subscriptionId: string,
+  kind: string,
+  name: string | undefined,
+): EmulatorResponse {
   if (!API_VERSIONS.includes(req.apiVersion)) {
-    throw new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'databaseAccounts/${kind}'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`);
+    throw new ArmError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'databaseAccounts/${kind}'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`,
+    );
   }
   const account = ctx.state.resource(accountPath);
-  if (!account || String(account.body.type).toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase()) throw notFound(COSMOS_ACCOUNT_TYPE, accountPath.split('/').pop()!, accountPath.split('/')[4]);
+  if (!account || String(account.body.type).toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())
+    throw notFound(COSMOS_ACCOUNT_TYPE, accountPath.split('/').pop()!, accountPath.split('/')[4]);
   const accountId = account.id;
   const type = `${COSMOS_ACCOUNT_TYPE}/${kind.toLowerCase() === 'sqlroledefinitions' ? 'sqlRoleDefinitions' : 'sqlRoleAssignments'}`;
   const access = (verb: string) => ({ action: `${type}/${verb}`, scope: accountId });
@@ -86,21 +113,53 @@ export function handleCosmosChild(ctx: HandlerContext, req: EmulatorRequest, acc
       if (!definition || !isWithinScope(p.roleDefinitionId, accountId) || !BUILTIN_DEFINITIONS[definition[1]!.toLowerCase()]) {
         throw new ArmError(400, 'BadRequest', `The SQL role definition '${p.roleDefinitionId}' does not exist in account '${accountId}'.`);
       }
-      if (!isWithinScope(p.scope, accountId)) throw new ArmError(400, 'BadRequest', `The scope '${p.scope}' is not within database account '${accountId}'.`);
+      if (!isWithinScope(p.scope, accountId))
+        throw new ArmError(400, 'BadRequest', `The scope '${p.scope}' is not within database account '${accountId}'.`);
       if (!ctx.state.directory.isReplicated(p.principalId)) {
-        throw new ArmError(400, 'BadRequest', `The principal with ID '${p.principalId}' was not found in the AAD tenant '${ctx.state.tenantId}'.`);
+        throw new ArmError(
+          400,
+          'BadRequest',
+          `The principal with ID '${p.principalId}' was not found in the AAD tenant '${ctx.state.tenantId}'.`,
+        );
       }
       const duplicate = cosmosAssignments(ctx.state, accountId).find(
-        (a) => a.name.toLowerCase() !== name.toLowerCase() && String(a.properties.principalId).toLowerCase() === p.principalId.toLowerCase() && key(a.properties.roleDefinitionId) === key(p.roleDefinitionId as string) && key(a.properties.scope) === key(p.scope as string),
+        (a) =>
+          a.name.toLowerCase() !== name.toLowerCase() &&
+          String(a.properties.principalId).toLowerCase() === p.principalId.toLowerCase() &&
+          key(a.properties.roleDefinitionId) === key(p.roleDefinitionId as string) &&
+          key(a.properties.scope) === key(p.scope as string),
       );
-      if (duplicate) throw new ArmError(409, 'Conflict', `A SQL role assignment with the same role definition, scope and principal already exists (${duplicate.name}).`);
-      const body: Json = { id, name, type, properties: { roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId } };
+      if (duplicate)
+        throw new ArmError(
+          409,
+          'Conflict',
+          `A SQL role assignment with the same role definition, scope and principal already exists (${duplicate.name}).`,
+        );
+      const body: Json = {
+        id,
+        name,
+        type,
+        properties: { roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId },
+      };
       ctx.state.resources.set(key(id), { id, body });
       // 202 + Azure-AsyncOperation, no body; the monitor reports Succeeded when polled.
-      const op = { id: randomUUID(), resourceKey: key(id), status: 'Succeeded' as const, startTime: new Date().toISOString(), completeAt: Date.now() };
+      const op = {
+        id: randomUUID(),
+        resourceKey: key(id),
+        status: 'Succeeded' as const,
+        startTime: new Date().toISOString(),
+        completeAt: Date.now(),
+      };
       ctx.state.operations.set(op.id, op);
-      const location = String(account.body.location ?? 'westeurope').replace(/\s+/g, '').toLowerCase();
-      return { status: 202, headers: { 'Azure-AsyncOperation': `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.DocumentDB/locations/${location}/operationsStatus/${op.id}?api-version=${req.apiVersion}` } };
+      const location = String(account.body.location ?? 'westeurope')
+        .replace(/\s+/g, '')
+        .toLowerCase();
+      return {
+        status: 202,
+        headers: {
+          'Azure-AsyncOperation': `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.DocumentDB/locations/${location}/operationsStatus/${op.id}?api-version=${req.apiVersion}`,
+        },
+      };
     }
     case 'DELETE':
       authorize(ctx.state, req.principal, access('delete'));

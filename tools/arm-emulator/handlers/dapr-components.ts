@@ -14,7 +14,8 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
  * A PUT that leaves out the value of a stored inline secret is refused here (stricter than Azure, which
  * would store the component without it: either way the secret is lost to a read-modify-write).
  */
-export const DAPR_COMPONENT_ROUTE = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+)\/daprComponents(?:\/([^/]+))?$/i;
+export const DAPR_COMPONENT_ROUTE =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+)\/daprComponents(?:\/([^/]+))?$/i;
 export const DAPR_COMPONENT_TYPE = 'Microsoft.App/managedEnvironments/daprComponents';
 export const MANAGED_ENVIRONMENT_TYPE = 'Microsoft.App/managedEnvironments';
 // The api-versions the Container Apps model serves (resource-types/container-apps.ts): one RP.
@@ -27,14 +28,27 @@ export function daprComponentView(body: Json): Json {
   return { ...body, properties: { ...body.properties, secrets: secrets.map(({ value: _value, ...rest }: Json) => rest) } };
 }
 
-export function handleDaprComponents(ctx: HandlerContext, req: EmulatorRequest, environmentId: string, name: string | undefined): EmulatorResponse {
+export function handleDaprComponents(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  environmentId: string,
+  name: string | undefined,
+): EmulatorResponse {
   if (!API_VERSIONS.includes(req.apiVersion)) {
-    throw new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'managedEnvironments/daprComponents'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`);
+    throw new ArmError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'managedEnvironments/daprComponents'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`,
+    );
   }
   const env = ctx.state.resource(environmentId);
   const envName = environmentId.split('/').pop()!;
-  if (!env || String(env.body.type).toLowerCase() !== MANAGED_ENVIRONMENT_TYPE.toLowerCase()) throw notFound(MANAGED_ENVIRONMENT_TYPE, envName, environmentId.split('/')[4]);
-  const action = (verb: string) => ({ action: `${DAPR_COMPONENT_TYPE}/${verb}`, scope: name ? `${env.id}/daprComponents/${name}` : env.id });
+  if (!env || String(env.body.type).toLowerCase() !== MANAGED_ENVIRONMENT_TYPE.toLowerCase())
+    throw notFound(MANAGED_ENVIRONMENT_TYPE, envName, environmentId.split('/')[4]);
+  const action = (verb: string) => ({
+    action: `${DAPR_COMPONENT_TYPE}/${verb}`,
+    scope: name ? `${env.id}/daprComponents/${name}` : env.id,
+  });
   if (!name) {
     if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported.`);
     authorize(ctx.state, req.principal, action('read'));
@@ -50,13 +64,19 @@ export function handleDaprComponents(ctx: HandlerContext, req: EmulatorRequest, 
     case 'PUT': {
       authorize(ctx.state, req.principal, action('write'));
       const props = req.body?.properties;
-      if (!props || typeof props !== 'object') throw new ArmError(400, 'InvalidRequestContent', "The request content was invalid: 'properties' is required.");
-      if (typeof props.componentType !== 'string' || props.componentType === '') throw new ArmError(400, 'InvalidParameter', "The parameter 'properties.componentType' is required.");
+      if (!props || typeof props !== 'object')
+        throw new ArmError(400, 'InvalidRequestContent', "The request content was invalid: 'properties' is required.");
+      if (typeof props.componentType !== 'string' || props.componentType === '')
+        throw new ArmError(400, 'InvalidParameter', "The parameter 'properties.componentType' is required.");
       for (const stored of (existing?.body.properties?.secrets ?? []) as Json[]) {
         if (stored.keyVaultUrl) continue;
         const sent = ((props.secrets ?? []) as Json[]).find((s) => s.name === stored.name);
         if (sent && typeof sent.value !== 'string') {
-          throw new ArmError(400, 'InvalidParameter', `The secret '${stored.name}' of Dapr component '${name}' has no value: secret values are write-only and must be sent with every update.`);
+          throw new ArmError(
+            400,
+            'InvalidParameter',
+            `The secret '${stored.name}' of Dapr component '${name}' has no value: secret values are write-only and must be sent with every update.`,
+          );
         }
       }
       const body = putComponent(ctx.state, env.id, name, props);

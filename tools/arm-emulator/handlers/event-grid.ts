@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
 import { addModelledOperations } from '../rp-models';
-import { key, type Json, type StoredResource } from '../state';
+import { type Json, key, type StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
 /**
@@ -21,14 +21,52 @@ export const EVENT_GRID_API_VERSIONS = ['2022-06-15', '2023-12-15-preview', '202
 
 const LIST = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.EventGrid\/systemTopics$/i;
 const TOPIC = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.EventGrid\/systemTopics\/([^/]+)$/i;
-const EVENT_SUBSCRIPTION = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.EventGrid\/systemTopics\/[^/]+)\/eventSubscriptions\/([^/]+)$/i;
+const EVENT_SUBSCRIPTION =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.EventGrid\/systemTopics\/[^/]+)\/eventSubscriptions\/([^/]+)$/i;
 
 addModelledOperations([
-  { pkg: '@azure/arm-eventgrid', method: 'GET', path: LIST, operationId: 'SystemTopics_ListBySubscription', response: 'SystemTopicsListResult', responseRoundTrip: true },
-  { pkg: '@azure/arm-eventgrid', method: 'GET', path: TOPIC, operationId: 'SystemTopics_Get', response: 'SystemTopic', responseRoundTrip: true },
-  { pkg: '@azure/arm-eventgrid', method: 'PUT', path: TOPIC, operationId: 'SystemTopics_CreateOrUpdate', request: 'SystemTopic', response: 'SystemTopic', responseRoundTrip: true },
-  { pkg: '@azure/arm-eventgrid', method: 'GET', path: EVENT_SUBSCRIPTION, operationId: 'SystemTopicEventSubscriptions_Get', response: 'EventSubscription', responseRoundTrip: true },
-  { pkg: '@azure/arm-eventgrid', method: 'PUT', path: EVENT_SUBSCRIPTION, operationId: 'SystemTopicEventSubscriptions_CreateOrUpdate', request: 'EventSubscription', response: 'EventSubscription', responseRoundTrip: true },
+  {
+    pkg: '@azure/arm-eventgrid',
+    method: 'GET',
+    path: LIST,
+    operationId: 'SystemTopics_ListBySubscription',
+    response: 'SystemTopicsListResult',
+    responseRoundTrip: true,
+  },
+  {
+    pkg: '@azure/arm-eventgrid',
+    method: 'GET',
+    path: TOPIC,
+    operationId: 'SystemTopics_Get',
+    response: 'SystemTopic',
+    responseRoundTrip: true,
+  },
+  {
+    pkg: '@azure/arm-eventgrid',
+    method: 'PUT',
+    path: TOPIC,
+    operationId: 'SystemTopics_CreateOrUpdate',
+    request: 'SystemTopic',
+    response: 'SystemTopic',
+    responseRoundTrip: true,
+  },
+  {
+    pkg: '@azure/arm-eventgrid',
+    method: 'GET',
+    path: EVENT_SUBSCRIPTION,
+    operationId: 'SystemTopicEventSubscriptions_Get',
+    response: 'EventSubscription',
+    responseRoundTrip: true,
+  },
+  {
+    pkg: '@azure/arm-eventgrid',
+    method: 'PUT',
+    path: EVENT_SUBSCRIPTION,
+    operationId: 'SystemTopicEventSubscriptions_CreateOrUpdate',
+    request: 'EventSubscription',
+    response: 'EventSubscription',
+    responseRoundTrip: true,
+  },
 ]);
 
 export function isEventGridPath(path: string): boolean {
@@ -57,12 +95,23 @@ function isTopic(r: StoredResource): boolean {
   return String(r.body.type).toLowerCase() === 'microsoft.eventgrid/systemtopics';
 }
 
-function systemTopic(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string, resourceGroup: string, name: string): EmulatorResponse {
+function systemTopic(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): EmulatorResponse {
   const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.EventGrid/systemTopics/${name}`;
   const existing = ctx.state.resources.get(key(id));
   if (req.method === 'GET') {
     authorize(ctx.state, req.principal, { action: 'Microsoft.EventGrid/systemTopics/read', scope: id });
-    if (!existing) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.EventGrid/systemTopics/${name}' under resource group '${resourceGroup}' was not found.`);
+    if (!existing)
+      throw new ArmError(
+        404,
+        'ResourceNotFound',
+        `The Resource 'Microsoft.EventGrid/systemTopics/${name}' under resource group '${resourceGroup}' was not found.`,
+      );
     return { status: 200, body: existing.body };
   }
   if (req.method !== 'PUT') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed here.`);
@@ -72,11 +121,25 @@ function systemTopic(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: 
   }
   const body = (req.body ?? {}) as Json;
   const props = (body.properties ?? {}) as Json;
-  if (String(props.topicType ?? '').toLowerCase() !== 'microsoft.resources.subscriptions') throw invalid(`The emulator serves only topicType Microsoft.Resources.Subscriptions, not '${String(props.topicType)}'.`);
-  if (String(props.source ?? '').toLowerCase() !== `/subscriptions/${subscriptionId}`.toLowerCase()) throw invalid(`The source of a subscription topic must be its own subscription '/subscriptions/${subscriptionId}'.`);
-  const other = [...ctx.state.resources.values()].find((r) => isTopic(r) && key(r.id) !== key(id) && String(r.body.properties?.source).toLowerCase() === String(props.source).toLowerCase());
-  if (other) throw invalid(`Only one system topic is allowed per source. Topic '${other.body.name}' already exists for source '${String(props.source)}'.`);
-  const identity = body.identity?.type === 'SystemAssigned' ? (existing?.body.identity ?? { type: 'SystemAssigned', principalId: ctx.state.directory.create({ displayName: `system topic ${name}` }).id, tenantId: ctx.state.tenantId }) : undefined;
+  if (String(props.topicType ?? '').toLowerCase() !== 'microsoft.resources.subscriptions')
+    throw invalid(`The emulator serves only topicType Microsoft.Resources.Subscriptions, not '${String(props.topicType)}'.`);
+  if (String(props.source ?? '').toLowerCase() !== `/subscriptions/${subscriptionId}`.toLowerCase())
+    throw invalid(`The source of a subscription topic must be its own subscription '/subscriptions/${subscriptionId}'.`);
+  const other = [...ctx.state.resources.values()].find(
+    (r) => isTopic(r) && key(r.id) !== key(id) && String(r.body.properties?.source).toLowerCase() === String(props.source).toLowerCase(),
+  );
+  if (other)
+    throw invalid(
+      `Only one system topic is allowed per source. Topic '${other.body.name}' already exists for source '${String(props.source)}'.`,
+    );
+  const identity =
+    body.identity?.type === 'SystemAssigned'
+      ? (existing?.body.identity ?? {
+          type: 'SystemAssigned',
+          principalId: ctx.state.directory.create({ displayName: `system topic ${name}` }).id,
+          tenantId: ctx.state.tenantId,
+        })
+      : undefined;
   const stored: Json = {
     id,
     name,
@@ -106,12 +169,21 @@ function eventSubscription(ctx: HandlerContext, req: EmulatorRequest, topicId: s
   const destination = props?.destination as Json | undefined;
   if (destination?.endpointType === 'AzureFunction') {
     const fn = /^(.*\/providers\/Microsoft\.Web\/sites\/[^/]+)\/functions\/[^/]+$/i.exec(String(destination.properties?.resourceId ?? ''));
-    if (!fn || !ctx.state.resource(fn[1]!)) throw invalid(`Destination endpoint '${String(destination.properties?.resourceId)}' is not a function of an existing Function App: webhook validation handshake failed.`);
+    if (!fn || !ctx.state.resource(fn[1]!))
+      throw invalid(
+        `Destination endpoint '${String(destination.properties?.resourceId)}' is not a function of an existing Function App: webhook validation handshake failed.`,
+      );
   }
   for (const f of (props?.filter?.advancedFilters ?? []) as Json[]) {
-    if (Array.isArray(f.values) && f.values.length > 25) throw invalid(`Advanced filter '${String(f.key)}' has ${f.values.length} values; at most 25 are allowed.`);
+    if (Array.isArray(f.values) && f.values.length > 25)
+      throw invalid(`Advanced filter '${String(f.key)}' has ${f.values.length} values; at most 25 are allowed.`);
   }
-  const body: Json = { id, name, type: 'Microsoft.EventGrid/eventSubscriptions', properties: { ...props, topic: topicId, provisioningState: 'Succeeded' } };
+  const body: Json = {
+    id,
+    name,
+    type: 'Microsoft.EventGrid/eventSubscriptions',
+    properties: { ...props, topic: topicId, provisioningState: 'Succeeded' },
+  };
   ctx.state.resources.set(key(id), { id, body });
   return { status: stored ? 200 : 201, body };
 }

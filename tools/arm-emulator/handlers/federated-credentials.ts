@@ -13,7 +13,8 @@ import { creatorOf, UA_TYPE } from './user-assigned-identities';
 export const FIC_TYPE = `${UA_TYPE}/federatedIdentityCredentials`;
 
 /** `{identity id}/federatedIdentityCredentials[/{name}]`. */
-export const FIC_PATH = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+)\/federatedIdentityCredentials(?:\/([^/]+))?$/i;
+export const FIC_PATH =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+)\/federatedIdentityCredentials(?:\/([^/]+))?$/i;
 
 /** The spec's path pattern for the credential name (3-120, first character alphanumeric). */
 const NAME_PATTERN = /^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$/;
@@ -37,19 +38,29 @@ function badRequest(message: string): ArmError {
 /** What a PUT body must be (Learn's "Errors" table and the configuration considerations). */
 function checkProperties(input: Json | undefined): { issuer: string; subject: string; audiences: string[] } {
   const p = input?.properties;
-  if (!p || typeof p !== 'object' || Object.keys(p).length === 0) throw badRequest('Federated Identity Credential from HTTP body has empty properties');
+  if (!p || typeof p !== 'object' || Object.keys(p).length === 0)
+    throw badRequest('Federated Identity Credential from HTTP body has empty properties');
   const { issuer, subject, audiences } = p as Json;
-  if (typeof issuer !== 'string' || typeof subject !== 'string' || !issuer || !subject) throw badRequest('Federated Identity Credential from HTTP body has empty properties');
-  if (!Array.isArray(audiences) || audiences.length !== 1 || typeof audiences[0] !== 'string') throw badRequest('Federated identity credentials must have exactly one audience.');
-  if (issuer.length > MAX_FIELD || subject.length > MAX_FIELD || audiences[0].length > MAX_FIELD) throw badRequest(`Federated identity credential issuer, subject and audience are limited to ${MAX_FIELD} characters.`);
+  if (typeof issuer !== 'string' || typeof subject !== 'string' || !issuer || !subject)
+    throw badRequest('Federated Identity Credential from HTTP body has empty properties');
+  if (!Array.isArray(audiences) || audiences.length !== 1 || typeof audiences[0] !== 'string')
+    throw badRequest('Federated identity credentials must have exactly one audience.');
+  if (issuer.length > MAX_FIELD || subject.length > MAX_FIELD || audiences[0].length > MAX_FIELD)
+    throw badRequest(`Federated identity credential issuer, subject and audience are limited to ${MAX_FIELD} characters.`);
   // Learn: "Wildcard characters aren't supported in any federated identity credential property value."
-  if ([issuer, subject, audiences[0]].some((v) => v.includes('*'))) throw badRequest('Wildcard characters are not supported in federated identity credential properties.');
+  if ([issuer, subject, audiences[0]].some((v) => v.includes('*')))
+    throw badRequest('Wildcard characters are not supported in federated identity credential properties.');
   // Learn: the issuer must match the token's `iss` claim; a URL with leading or trailing whitespace blocks the exchange. Stricter: refused here.
   if (!/^https:\/\/\S+$/.test(issuer)) throw badRequest(`The issuer '${issuer}' must be an https URL.`);
   return { issuer, subject, audiences: [audiences[0]] };
 }
 
-export function handleFederatedCredential(ctx: HandlerContext, req: EmulatorRequest, identityId: string, name: string | undefined): EmulatorResponse {
+export function handleFederatedCredential(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  identityId: string,
+  name: string | undefined,
+): EmulatorResponse {
   const state = ctx.state;
   const scope = name ? `${identityId}/federatedIdentityCredentials/${name}` : identityId;
   const access = (verb: string) => ({ action: `${FIC_TYPE}/${verb}`, scope });
@@ -80,14 +91,20 @@ export function handleFederatedCredential(ctx: HandlerContext, req: EmulatorRequ
       const now = Date.now();
       const busyUntil = state.ficWriteBusyUntil.get(key(identityId)) ?? 0;
       if (now < busyUntil) {
-        throw new ArmError(409, 'Conflict', 'Concurrent write request to federated identity credential resources under the same user-assigned identity has been denied.');
+        throw new ArmError(
+          409,
+          'Conflict',
+          'Concurrent write request to federated identity credential resources under the same user-assigned identity has been denied.',
+        );
       }
       const others = [...credentials.values()].filter((c) => c.name.toLowerCase() !== name.toLowerCase());
       if (others.some((c) => c.properties.issuer === props.issuer && c.properties.subject === props.subject)) {
         throw badRequest('Issuer and subject combination already exists for this Managed Identity.');
       }
       if (!existing && credentials.size >= MAX_CREDENTIALS) {
-        throw badRequest(`A maximum of ${MAX_CREDENTIALS} federated identity credentials can be added to a user-assigned managed identity.`);
+        throw badRequest(
+          `A maximum of ${MAX_CREDENTIALS} federated identity credentials can be added to a user-assigned managed identity.`,
+        );
       }
       state.ficWriteBusyUntil.set(key(identityId), now + state.ficWriteWindowMs);
       const creator = creatorOf(req.principal);
@@ -121,14 +138,31 @@ export function handleFederatedCredential(ctx: HandlerContext, req: EmulatorRequ
 }
 
 /** Seeds a credential directly (test set-up: someone else's credential on an identity). */
-export function seedFederatedCredential(state: EmulatorState, identityId: string, name: string, properties: { issuer: string; subject: string; audiences?: string[] }, createdBy = 'operator@contoso.example'): Json {
+export function seedFederatedCredential(
+  state: EmulatorState,
+  identityId: string,
+  name: string,
+  properties: { issuer: string; subject: string; audiences?: string[] },
+  createdBy = 'operator@contoso.example',
+): Json {
   const at = new Date().toISOString();
   const body: Json = {
     id: `${identityId}/federatedIdentityCredentials/${name}`,
     name,
     type: FIC_TYPE,
-    properties: { issuer: properties.issuer, subject: properties.subject, audiences: properties.audiences ?? ['api://AzureADTokenExchange'] },
-    systemData: { createdBy, createdByType: 'User', createdAt: at, lastModifiedBy: createdBy, lastModifiedByType: 'User', lastModifiedAt: at },
+    properties: {
+      issuer: properties.issuer,
+      subject: properties.subject,
+      audiences: properties.audiences ?? ['api://AzureADTokenExchange'],
+    },
+    systemData: {
+      createdBy,
+      createdByType: 'User',
+      createdAt: at,
+      lastModifiedBy: createdBy,
+      lastModifiedByType: 'User',
+      lastModifiedAt: at,
+    },
   };
   credentialsOf(state, identityId).set(name.toLowerCase(), body);
   return body;

@@ -38,10 +38,14 @@ export function handleManagementGroups(ctx: HandlerContext, req: EmulatorRequest
     type: d.kind === 'subscription' ? 'Microsoft.Management/managementGroups/subscriptions' : 'Microsoft.Management/managementGroups',
     name: d.name,
     properties: {
-      displayName: d.kind === 'subscription' ? ctx.state.subscriptions.get(d.name.toLowerCase())!.displayName : ctx.state.managementGroups.get(d.name.toLowerCase())!.displayName,
+      displayName:
+        d.kind === 'subscription'
+          ? ctx.state.subscriptions.get(d.name.toLowerCase())!.displayName
+          : ctx.state.managementGroups.get(d.name.toLowerCase())!.displayName,
       parent: { id: mgScope(d.parent) },
     },
   }));
-  const next = skip + page.length < all.length ? `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}&$skiptoken=${skip + page.length}` : null;
+  const next =
+    skip + page.length < all.length ? `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}&$skiptoken=${skip + page.length}` : null;
   return { status: 200, body: { value: page, nextLink: next } };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
 import { type LroStyle, type ResourceTypeModel, tracksProvisioningState } from '../resource-types';
-import { type Json, type LongRunningOperation, key } from '../state';
+import { type Json, key, type LongRunningOperation } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
 /** RPs send Retry-After in whole seconds; 0 means "send none", leaving the client its own interval. */
@@ -30,10 +30,22 @@ export function operationDurationMs(ctx: HandlerContext, model: Pick<ResourceTyp
  * a deployment, someone's update): the resource shows `provisioningState` until it ends, and writes in
  * the meantime get the RP's conflict.
  */
-export function beginOperation(state: HandlerContext['state'], resourceId: string, durationMs: number, provisioningState = 'Updating'): LongRunningOperation {
+export function beginOperation(
+  state: HandlerContext['state'],
+  resourceId: string,
+  durationMs: number,
+  provisioningState = 'Updating',
+): LongRunningOperation {
   const resource = state.resource(resourceId);
   if (!resource) throw new Error(`no resource ${resourceId}`);
-  const op: LongRunningOperation = { id: randomUUID(), resourceKey: key(resource.id), status: 'InProgress', startTime: new Date().toISOString(), completeAt: Date.now() + durationMs, provisioningState };
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    resourceKey: key(resource.id),
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + durationMs,
+    provisioningState,
+  };
   state.operations.set(op.id, op);
   resource.body.properties = { ...(resource.body.properties ?? {}), provisioningState };
   return op;
@@ -59,7 +71,12 @@ interface WriteOutcome {
  * Shapes the answer to a PUT/PATCH the way the RP's long-running pattern does, and starts the
  * operation the monitor URL will report on.
  */
-export function respondToWrite(ctx: HandlerContext, style: LroStyle, model: Pick<ResourceTypeModel, 'operationsSegment' | 'realisticWriteMs'>, outcome: WriteOutcome): EmulatorResponse {
+export function respondToWrite(
+  ctx: HandlerContext,
+  style: LroStyle,
+  model: Pick<ResourceTypeModel, 'operationsSegment' | 'realisticWriteMs'>,
+  outcome: WriteOutcome,
+): EmulatorResponse {
   const operationsSegment = model.operationsSegment;
   const status = outcome.created ? 201 : 200;
   if (style === 'sync') {
@@ -93,7 +110,8 @@ export function handleOperationMonitor(ctx: HandlerContext, req: EmulatorRequest
   if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${operationId}' was not found.`);
   const retry = retryAfterHeader(ctx);
   if (segment.toLowerCase().endsWith('operationresults')) {
-    if (op.status === 'InProgress') return { status: 202, headers: { ...retry, Location: `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}` } };
+    if (op.status === 'InProgress')
+      return { status: 202, headers: { ...retry, Location: `${ctx.baseUrl}${req.path}?api-version=${req.apiVersion}` } };
     const resource = ctx.state.resources.get(op.resourceKey);
     return resource ? { status: 200, body: resource.body } : { status: 204 };
   }

@@ -10,7 +10,7 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
  * test/conformance. Spec: Azure/azure-rest-api-specs `specification/resources/resource-manager/
  * Microsoft.Resources/stable/2021-04-01/resources.json`, operation Providers_Get (model `Provider`).
  */
-export function handleProvider(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string, namespace: string): EmulatorResponse {
+export function handleProvider(_ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string, namespace: string): EmulatorResponse {
   if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', 'Only GET of a resource provider is emulated.');
   const models = resourceTypeModels().filter((m) => m.type.split('/')[0]!.toLowerCase() === namespace.toLowerCase());
   if (models.length === 0) {

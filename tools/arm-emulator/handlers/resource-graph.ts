@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
 import type { GeneratedEstate } from '../generated-estate';
-import { compareByOrder, compileKql, type CompiledQuery, type JoinCache, KqlError, runStages, type Stage } from '../kql';
+import { type CompiledQuery, compareByOrder, compileKql, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
 import type { RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
@@ -137,7 +137,12 @@ export class ResourceGraphService {
         429,
         'RateLimiting',
         `Please provide below info when asking for support: timestamp = ${new Date(now).toISOString()}, correlationId = ${randomUUID()}.`,
-        [{ code: 'RateLimiting', message: `Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.` }],
+        [
+          {
+            code: 'RateLimiting',
+            message: `Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.`,
+          },
+        ],
         { 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': resetsAfter },
       );
     }
@@ -151,14 +156,16 @@ export class ResourceGraphService {
     const body = req.body ?? {};
     if (typeof body.query !== 'string' || body.query.trim() === '') throw invalid('The query is missing or empty.');
     const options = (body.options ?? {}) as { $top?: number; $skip?: number; $skipToken?: string; resultFormat?: string };
-    if (options.resultFormat === 'table') throw invalid("resultFormat 'table' is not supported by the emulator; use 'objectArray'.", 'UnsupportedResultFormat');
+    if (options.resultFormat === 'table')
+      throw invalid("resultFormat 'table' is not supported by the emulator; use 'objectArray'.", 'UnsupportedResultFormat');
     const top = Math.min(MAX_PAGE, Math.max(1, Number(options.$top ?? (options.$skipToken ? MAX_PAGE : DEFAULT_PAGE))));
     let rows: Row[];
     let offset: number;
     if (options.$skipToken) {
       const token = decodeToken(options.$skipToken);
       const cursor = token && this.cursors.get(token.cursor);
-      if (!token || !cursor || cursor.expiresAt < Date.now()) throw invalid('The $skipToken is invalid or has expired.', 'InvalidSkipToken');
+      if (!token || !cursor || cursor.expiresAt < Date.now())
+        throw invalid('The $skipToken is invalid or has expired.', 'InvalidSkipToken');
       this.cursors.delete(token.cursor);
       this.cursors.set(token.cursor, cursor);
       if ('lazy' in cursor) return this.lazyPage(ctx, cursor, token.cursor, token.offset, top, quotaHeaders);
@@ -179,14 +186,23 @@ export class ResourceGraphService {
     const next = offset + page.length;
     let skipToken: string | undefined;
     if (next < rows.length) {
-      const cursor = options.$skipToken ? decodeToken(options.$skipToken)!.cursor : this.keep({ rows, expiresAt: Date.now() + this.cursorTtlMs });
+      const cursor = options.$skipToken
+        ? decodeToken(options.$skipToken)!.cursor
+        : this.keep({ rows, expiresAt: Date.now() + this.cursorTtlMs });
       skipToken = Buffer.from(JSON.stringify({ cursor, offset: next })).toString('base64');
     }
     this.queries++;
     return {
       status: 200,
       headers: quotaHeaders,
-      body: { totalRecords: rows.length, count: page.length, resultTruncated: 'false', ...(skipToken ? { $skipToken: skipToken } : {}), data: page, facets: [] },
+      body: {
+        totalRecords: rows.length,
+        count: page.length,
+        resultTruncated: 'false',
+        ...(skipToken ? { $skipToken: skipToken } : {}),
+        data: page,
+        facets: [],
+      },
     };
   }
 
@@ -210,10 +226,23 @@ export class ResourceGraphService {
     const last = compiled.stages.at(-1);
     const order = last?.kind === 'order' ? last : undefined;
     const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
-    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take')) throw invalid('The emulator pages a generated estate only for row-local stages and one final order by.', 'UnsupportedOnGeneratedEstate');
+    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take'))
+      throw invalid(
+        'The emulator pages a generated estate only for row-local stages and one final order by.',
+        'UnsupportedOnGeneratedEstate',
+      );
     const known = this.estateResults.get(resultKey);
     const result: EstateResult = known ?? { total: 0, pageEnds: new Map() };
-    const cursor: LazyCursor = { lazy: true, total: result.total, rowStages, order, subscriptions, joins: new Map(), expiresAt: Date.now() + this.cursorTtlMs, result };
+    const cursor: LazyCursor = {
+      lazy: true,
+      total: result.total,
+      rowStages,
+      order,
+      subscriptions,
+      joins: new Map(),
+      expiresAt: Date.now() + this.cursorTtlMs,
+      result,
+    };
     if (known) return cursor;
     // totalRecords, as Resource Graph reports it on every page: one pass that also checks the order.
     let previous: Row | undefined;
@@ -237,11 +266,23 @@ export class ResourceGraphService {
 
   private checkOrder(cursor: LazyCursor, previous: Row | undefined, row: Row): void {
     if (cursor.order && previous && compareByOrder(cursor.order, previous, row) > 0) {
-      throw new ArmError(500, 'EmulatorEstateOrder', `The generated estate does not yield rows in the query's order (${String(previous.id)} before ${String(row.id)}).`);
+      throw new ArmError(
+        500,
+        'EmulatorEstateOrder',
+        `The generated estate does not yield rows in the query's order (${String(previous.id)} before ${String(row.id)}).`,
+      );
     }
   }
 
-  private lazyPage(ctx: HandlerContext, cursor: LazyCursor, cursorId: string, from: number, top: number, headers: Record<string, string>, skip = 0): EmulatorResponse {
+  private lazyPage(
+    ctx: HandlerContext,
+    cursor: LazyCursor,
+    cursorId: string,
+    from: number,
+    top: number,
+    headers: Record<string, string>,
+    skip = 0,
+  ): EmulatorResponse {
     const page: Row[] = [];
     // `$skip` to where an earlier page of this result ended: start there.
     const resumeAt = skip > 0 ? cursor.result.pageEnds.get(skip) : undefined;
@@ -251,7 +292,11 @@ export class ResourceGraphService {
     }
     let position = from;
     let previous = resumeAt?.row ?? (cursor.last?.position === from ? cursor.last.row : undefined);
-    const before = resumeAt ? [...cursor.result.pageEnds].find(([, e]) => e === resumeAt)![0] : from === 0 ? 0 : [...cursor.result.pageEnds].find(([, e]) => e.position === from)?.[0];
+    const before = resumeAt
+      ? [...cursor.result.pageEnds].find(([, e]) => e === resumeAt)![0]
+      : from === 0
+        ? 0
+        : [...cursor.result.pageEnds].find(([, e]) => e.position === from)?.[0];
     let consumed = 0;
     let more = false;
     for (const r of this.estate!.resources(from)) {
@@ -281,7 +326,14 @@ export class ResourceGraphService {
     return {
       status: 200,
       headers,
-      body: { totalRecords: cursor.total, count: page.length, resultTruncated: 'false', ...(skipToken ? { $skipToken: skipToken } : {}), data: page, facets: [] },
+      body: {
+        totalRecords: cursor.total,
+        count: page.length,
+        resultTruncated: 'false',
+        ...(skipToken ? { $skipToken: skipToken } : {}),
+        data: page,
+        facets: [],
+      },
     };
   }
 
@@ -292,7 +344,10 @@ export class ResourceGraphService {
     }
     if (name === 'authorizationresources') return this.authorizationRows(ctx, subscriptions, undefined);
     if (name === 'resourcecontainers') return resourceContainerRows(ctx, subscriptions);
-    throw invalid(`The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`, 'UnknownTable');
+    throw invalid(
+      `The table '${name}' is not supported by the emulator (supported: resources, resourcecontainers, authorizationresources).`,
+      'UnknownTable',
+    );
   }
 
   private evaluate(ctx: HandlerContext, compiled: CompiledQuery, subscriptions: Set<string> | undefined): Row[] {
@@ -332,8 +387,14 @@ export class ResourceGraphService {
       }
       this.roleIndex = { version: store.version, byPrincipal };
     }
-    if (!principals && this.estate) throw invalid('The emulator reads a generated estate\'s role assignments only by principal (where properties.principalId in~ (...)).', 'UnsupportedOnGeneratedEstate');
-    const records = principals ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? []) : [...store.values()];
+    if (!principals && this.estate)
+      throw invalid(
+        "The emulator reads a generated estate's role assignments only by principal (where properties.principalId in~ (...)).",
+        'UnsupportedOnGeneratedEstate',
+      );
+    const records = principals
+      ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
+      : [...store.values()];
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
@@ -417,7 +478,19 @@ function resourceContainerRows(ctx: HandlerContext, subscriptions: Set<string> |
   }
   for (const s of ctx.state.subscriptions.values()) {
     if (subscriptions && !subscriptions.has(s.subscriptionId.toLowerCase())) continue;
-    rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', tenantId: ctx.state.tenantId, kind: '', location: '', resourceGroup: '', subscriptionId: s.subscriptionId, managedBy: '', properties: { state: 'Enabled' }, tags: null });
+    rows.push({
+      id: `/subscriptions/${s.subscriptionId}`,
+      name: s.displayName,
+      type: 'microsoft.resources/subscriptions',
+      tenantId: ctx.state.tenantId,
+      kind: '',
+      location: '',
+      resourceGroup: '',
+      subscriptionId: s.subscriptionId,
+      managedBy: '',
+      properties: { state: 'Enabled' },
+      tags: null,
+    });
   }
   return rows;
 }
@@ -442,11 +515,14 @@ const MAX_MANAGEMENT_GROUPS = 10;
  */
 function scopeOf(ctx: HandlerContext, subscriptions: unknown, managementGroups: unknown): Set<string> | undefined {
   if (!Array.isArray(managementGroups) || managementGroups.length === 0) return subscriptionsOf(subscriptions);
-  if (Array.isArray(subscriptions) && subscriptions.length > 0) throw invalid('A query names either subscriptions or managementGroups, not both.', 'InvalidQueryScope');
-  if (managementGroups.length > MAX_MANAGEMENT_GROUPS) throw invalid(`At most ${MAX_MANAGEMENT_GROUPS} management groups per query.`, 'TooManyManagementGroups');
+  if (Array.isArray(subscriptions) && subscriptions.length > 0)
+    throw invalid('A query names either subscriptions or managementGroups, not both.', 'InvalidQueryScope');
+  if (managementGroups.length > MAX_MANAGEMENT_GROUPS)
+    throw invalid(`At most ${MAX_MANAGEMENT_GROUPS} management groups per query.`, 'TooManyManagementGroups');
   const out = new Set<string>();
   for (const g of managementGroups) {
-    if (!ctx.state.managementGroups.has(String(g).toLowerCase())) throw invalid(`Management group '${String(g)}' was not found or is not accessible.`, 'ManagementGroupNotFound');
+    if (!ctx.state.managementGroups.has(String(g).toLowerCase()))
+      throw invalid(`Management group '${String(g)}' was not found or is not accessible.`, 'ManagementGroupNotFound');
     for (const d of ctx.state.descendantsOf(String(g))) if (d.kind === 'subscription') out.add(d.name.toLowerCase());
   }
   return out;
@@ -472,7 +548,11 @@ function invalid(detail: string, code = 'InvalidQuery'): ResourceGraphError {
     'BadRequest',
     `Please provide below info when asking for support: timestamp = ${new Date().toISOString()}, correlationId = ${randomUUID()}.`,
     [
-      { code: 'InvalidQuery', message: 'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.' },
+      {
+        code: 'InvalidQuery',
+        message:
+          'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.',
+      },
       ...(code === 'InvalidQuery' ? [] : [{ code, message: detail }]),
       ...(code === 'InvalidQuery' ? [{ code: 'InvalidQuery', message: detail }] : []),
     ],

@@ -1,7 +1,7 @@
 import { isGuid, parseArmId, subscriptionOf } from '../../../src/arm/resource-id';
 import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
-import { type Json, type RoleAssignmentRecord, key } from '../state';
+import { type Json, key, type RoleAssignmentRecord } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
 const WRITE = 'Microsoft.Authorization/roleAssignments/write';
@@ -9,7 +9,6 @@ const DELETE = 'Microsoft.Authorization/roleAssignments/delete';
 const READ = 'Microsoft.Authorization/roleAssignments/read';
 /** Azure's limit per subscription (newer docs say 5,000; the lower figure is the safe one). */
 export const ROLE_ASSIGNMENTS_PER_SUBSCRIPTION = 4000;
-
 
 export function roleAssignmentBody(record: RoleAssignmentRecord): Json {
   const sub = subscriptionOf(record.scope);
@@ -55,7 +54,11 @@ function roleGuidFrom(roleDefinitionId: unknown): string {
 
 function put(ctx: HandlerContext, req: EmulatorRequest, scope: string, name: string): EmulatorResponse {
   if (!isGuid(name)) {
-    throw new ArmError(400, 'InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+    throw new ArmError(
+      400,
+      'InvalidRoleAssignmentId',
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+    );
   }
   const props = req.body?.properties;
   if (!props || typeof props !== 'object') throw new ArmError(400, 'InvalidRequestContent', "The request body must contain 'properties'.");
@@ -93,12 +96,17 @@ function put(ctx: HandlerContext, req: EmulatorRequest, scope: string, name: str
       existing.roleDefinitionGuid === roleGuid &&
       existing.principalId.toLowerCase() === props.principalId.toLowerCase();
     if (!same) {
-      throw new ArmError(400, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+      throw new ArmError(
+        400,
+        'RoleAssignmentUpdateNotPermitted',
+        'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.',
+      );
     }
     return { status: 200, body: roleAssignmentBody(existing) };
   }
   const duplicate = [...ctx.state.roleAssignments.values()].find(
-    (a) => key(a.scope) === key(scope) && a.roleDefinitionGuid === roleGuid && a.principalId.toLowerCase() === props.principalId.toLowerCase(),
+    (a) =>
+      key(a.scope) === key(scope) && a.roleDefinitionGuid === roleGuid && a.principalId.toLowerCase() === props.principalId.toLowerCase(),
   );
   if (duplicate) throw new ArmError(409, 'RoleAssignmentExists', 'The role assignment already exists.');
   const sub = subscriptionOf(scope).toLowerCase();
@@ -157,7 +165,8 @@ function list(ctx: HandlerContext, req: EmulatorRequest, scope: string): Emulato
 
 export function handleRoleAssignments(ctx: HandlerContext, req: EmulatorRequest, scope: string, name?: string): EmulatorResponse {
   if (name === undefined) {
-    if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on a role-assignment list.`);
+    if (req.method !== 'GET')
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on a role-assignment list.`);
     return list(ctx, req, scope);
   }
   const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;

@@ -26,12 +26,17 @@ function parseFilter(filter: string | null): (def: RoleDefinitionRecord) => bool
   if (byName) return (d) => d.roleName.toLowerCase() === byName[1]!.replace(/''/g, "'").toLowerCase();
   const byType = /^\s*type\s+eq\s+'(BuiltInRole|CustomRole)'\s*$/i.exec(filter);
   if (byType) return (d) => d.roleType.toLowerCase() === byType[1]!.toLowerCase();
-  throw new ArmError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported: roleName eq '{name}', type eq '{BuiltInRole|CustomRole}'.`);
+  throw new ArmError(
+    400,
+    'UnsupportedQuery',
+    `The filter '${filter}' is not supported. Supported: roleName eq '{name}', type eq '{BuiltInRole|CustomRole}'.`,
+  );
 }
 
 export function handleRoleDefinitions(ctx: HandlerContext, req: EmulatorRequest, scope: string, guid?: string): EmulatorResponse {
   if (req.method === 'DELETE' && guid !== undefined) return deleteRoleDefinition(ctx, req, scope, guid);
-  if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', 'Only GET of role definitions, and DELETE of a custom one, are emulated.');
+  if (req.method !== 'GET')
+    throw new ArmError(405, 'MethodNotAllowed', 'Only GET of role definitions, and DELETE of a custom one, are emulated.');
   // Role definitions are readable by any authenticated principal of the tenant, as in Azure.
   if (guid !== undefined) {
     const def = ctx.state.roleDefinitions.get(guid.toLowerCase());
@@ -56,11 +61,16 @@ function deleteRoleDefinition(ctx: HandlerContext, req: EmulatorRequest, scope: 
   authorize(ctx.state, req.principal, { action: 'Microsoft.Authorization/roleDefinitions/delete', scope });
   const def = ctx.state.roleDefinitions.get(guid.toLowerCase());
   if (!def) return { status: 204 };
-  if (def.roleType !== 'CustomRole') throw new ArmError(403, 'AuthorizationFailed', `The built-in role definition '${guid}' cannot be deleted.`);
+  if (def.roleType !== 'CustomRole')
+    throw new ArmError(403, 'AuthorizationFailed', `The built-in role definition '${guid}' cannot be deleted.`);
   const at = scope.toLowerCase();
   const visible = def.assignableScopes.some((s) => s === '/' || at === s.toLowerCase() || at.startsWith(`${s.toLowerCase()}/`));
   if (!visible) {
-    throw new ArmError(400, 'InvalidRoleDefinitionScope', `The role definition '${guid}' is not assignable at scope '${scope}'; delete it at one of its assignable scopes.`);
+    throw new ArmError(
+      400,
+      'InvalidRoleDefinitionScope',
+      `The role definition '${guid}' is not assignable at scope '${scope}'; delete it at one of its assignable scopes.`,
+    );
   }
   const inUse = [...ctx.state.roleAssignments.values()].some((a) => a.roleDefinitionGuid.toLowerCase() === def.guid.toLowerCase());
   if (inUse) throw new ArmError(409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role.');

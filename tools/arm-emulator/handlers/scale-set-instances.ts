@@ -7,29 +7,40 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
 import { operationInProgress } from './operations';
 
 /** `{scale set id}/virtualMachines[/{instanceId}]` and `{scale set id}/manualupgrade`. */
-export const SCALE_SET_CHILD = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+)\/(virtualMachines|manualupgrade)(?:\/([^/]+))?$/i;
+export const SCALE_SET_CHILD =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+)\/(virtualMachines|manualupgrade)(?:\/([^/]+))?$/i;
 
 /**
  * VirtualMachineScaleSetVMs_List / _Get and VirtualMachineScaleSets_UpdateInstances
  * (virtualMachineScaleSet.json, Microsoft.Compute 2024-07-01).
  */
-export function handleScaleSetChild(ctx: HandlerContext, req: EmulatorRequest, scaleSetId: string, child: string, instanceId?: string): EmulatorResponse {
+export function handleScaleSetChild(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  scaleSetId: string,
+  child: string,
+  instanceId?: string,
+): EmulatorResponse {
   const name = scaleSetId.split('/').pop()!;
   const stored = ctx.state.resource(scaleSetId);
   if (child.toLowerCase() === 'virtualmachines') {
-    if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported here by the emulator.`);
+    if (req.method !== 'GET')
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported here by the emulator.`);
     authorize(ctx.state, req.principal, { action: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', scope: scaleSetId });
     operationInProgress(ctx, key(scaleSetId)); // settles finished operations first
-    if (!stored) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
+    if (!stored)
+      throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
     const instances = scaleSetInstances(ctx.state, stored.body);
     if (instanceId === undefined) return { status: 200, body: { value: instances.map((i) => instanceBody(stored.body, i)) } };
     const instance = instances.find((i) => i.instanceId === instanceId);
     if (!instance) throw new ArmError(404, 'NotFound', `The entity was not found in this Azure location.`);
     return { status: 200, body: instanceBody(stored.body, instance) };
   }
-  if (instanceId !== undefined || req.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on manualupgrade.`);
+  if (instanceId !== undefined || req.method !== 'POST')
+    throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on manualupgrade.`);
   authorize(ctx.state, req.principal, { action: 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action', scope: scaleSetId });
-  if (!stored) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
+  if (!stored)
+    throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
   // VirtualMachineScaleSetVMInstanceRequiredIDs: `instanceIds` is required. Stricter than Azure is
   // known to be (inferred): every id must name an existing instance; no `*` wildcard.
   const ids = req.body?.instanceIds;
@@ -38,9 +49,14 @@ export function handleScaleSetChild(ctx: HandlerContext, req: EmulatorRequest, s
   }
   const instances = scaleSetInstances(ctx.state, stored.body);
   const unknown = ids.filter((i) => !instances.some((x) => x.instanceId === i));
-  if (unknown.length > 0) throw new ArmError(400, 'InvalidParameter', `The instance ids '${unknown.join(', ')}' are not valid for scale set '${name}'.`);
+  if (unknown.length > 0)
+    throw new ArmError(400, 'InvalidParameter', `The instance ids '${unknown.join(', ')}' are not valid for scale set '${name}'.`);
   if (operationInProgress(ctx, key(scaleSetId))) {
-    throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on this or dependent resource is in progress. To retry later, please wait for the operation on '${name}' to complete.`);
+    throw new ArmError(
+      409,
+      'AnotherOperationInProgress',
+      `Another operation on this or dependent resource is in progress. To retry later, please wait for the operation on '${name}' to complete.`,
+    );
   }
   // Long-running: the instances reach the latest model only when the operation succeeds.
   const op: LongRunningOperation = {
@@ -60,7 +76,9 @@ export function handleScaleSetChild(ctx: HandlerContext, req: EmulatorRequest, s
   };
   ctx.state.operations.set(op.id, op);
   const subscriptionId = scaleSetId.split('/')[2]!;
-  const location = String(stored.body.location ?? 'westeurope').replace(/\s+/g, '').toLowerCase();
+  const location = String(stored.body.location ?? 'westeurope')
+    .replace(/\s+/g, '')
+    .toLowerCase();
   const monitor = `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.Compute/locations/${encodeURIComponent(location)}/operations/${op.id}?api-version=${req.apiVersion}`;
   const retry: Record<string, string> = ctx.lro.retryAfterSeconds > 0 ? { 'Retry-After': String(ctx.lro.retryAfterSeconds) } : {};
   return { status: 202, headers: { 'Azure-AsyncOperation': monitor, ...retry } };

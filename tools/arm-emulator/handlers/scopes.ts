@@ -49,7 +49,8 @@ export function listSubscriptions(ctx: HandlerContext, req: EmulatorRequest): Em
  * `specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json`.
  */
 export function listResourceGroups(ctx: HandlerContext, req: EmulatorRequest, subscriptionId: string): EmulatorResponse {
-  if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on a resource-group list.`);
+  if (req.method !== 'GET')
+    throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on a resource-group list.`);
   const prefix = `${key(`/subscriptions/${subscriptionId}`)}/`;
   const value = [...ctx.state.resourceGroups.values()]
     .filter((rg) => key(rg.id).startsWith(prefix))
@@ -71,7 +72,8 @@ export function handleResourceGroup(ctx: HandlerContext, req: EmulatorRequest, s
     case 'PUT': {
       authorize(ctx.state, req.principal, access('write'));
       const location = req.body?.location;
-      if (typeof location !== 'string') throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+      if (typeof location !== 'string')
+        throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       if (existing) {
         existing.body.tags = req.body?.tags ?? existing.body.tags;
         return { status: 200, body: existing.body };

@@ -21,7 +21,11 @@ function requireResourceGroup(ctx: HandlerContext, id: ArmResourceId): void {
 
 function requireBody(req: EmulatorRequest): Json {
   if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
-    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body must be a JSON object.');
+    throw new ArmError(
+      400,
+      'InvalidRequestContent',
+      'The request content was invalid and could not be deserialized: the body must be a JSON object.',
+    );
   }
   return req.body;
 }
@@ -54,7 +58,11 @@ function requireParent(ctx: HandlerContext, id: ArmResourceId, model: ResourceTy
   const parent = ctx.state.resource(parentId);
   if (!parent || String(parent.body.type).toLowerCase() !== model.parentType.toLowerCase()) {
     const parentName = id.segments.at(-2)!.name;
-    throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`);
+    throw new ArmError(
+      404,
+      'ParentResourceNotFound',
+      `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`,
+    );
   }
 }
 
@@ -65,7 +73,12 @@ function notFoundName(id: ArmResourceId, model: ResourceTypeModel): string {
 }
 
 /** GET, PUT, PATCH and DELETE of a tracked resource of one of the modelled types. */
-export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest, id: ArmResourceId, model: ResourceTypeModel): EmulatorResponse {
+export function handleTrackedResource(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  id: ArmResourceId,
+  model: ResourceTypeModel,
+): EmulatorResponse {
   requireResourceGroup(ctx, id);
   requireParent(ctx, id, model);
   const existing = ctx.state.resource(id.id);
@@ -96,7 +109,13 @@ export function handleTrackedResource(ctx: HandlerContext, req: EmulatorRequest,
       const runningOnPut = existing && operationInProgress(ctx, key(id.id));
       if (runningOnPut) throw busy(model, id, runningOnPut);
       const resourceId = existing?.id ?? id.id;
-      const body: Json = { id: resourceId, name: model.nameOf?.(id) ?? id.name, type: model.type, ...input, properties: { ...(input.properties ?? {}) } };
+      const body: Json = {
+        id: resourceId,
+        name: model.nameOf?.(id) ?? id.name,
+        type: model.type,
+        ...input,
+        properties: { ...(input.properties ?? {}) },
+      };
       const writeIdentity = identityWriter(ctx, req, model);
       if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
       else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));

@@ -21,16 +21,32 @@ export const SEED_CREATOR: Creator = { by: 'operator@contoso.example', byType: '
  * identity" (ARM RPC common-api-contracts.md, "System Metadata"); the emulator uses the client id.
  */
 export function creatorOf(principal: Principal): Creator {
-  return principal.type === 'User' ? { by: principal.id, byType: 'User' } : { by: principal.clientId ?? principal.id, byType: 'Application' };
+  return principal.type === 'User'
+    ? { by: principal.id, byType: 'User' }
+    : { by: principal.clientId ?? principal.id, byType: 'Application' };
 }
 
 function systemData(created: Creator, modified: Creator, createdAt: string): Json {
   const now = new Date().toISOString();
-  return { createdBy: created.by, createdByType: created.byType, createdAt, lastModifiedBy: modified.by, lastModifiedByType: modified.byType, lastModifiedAt: now };
+  return {
+    createdBy: created.by,
+    createdByType: created.byType,
+    createdAt,
+    lastModifiedBy: modified.by,
+    lastModifiedByType: modified.byType,
+    lastModifiedAt: now,
+  };
 }
 
 /** Creates the resource body and its principal, as the MSI RP does on first PUT (with ARM's systemData). */
-export function createUserAssignedIdentityRecord(state: EmulatorState, id: string, name: string, location: string, tags?: Json, creator: Creator = SEED_CREATOR): Json {
+export function createUserAssignedIdentityRecord(
+  state: EmulatorState,
+  id: string,
+  name: string,
+  location: string,
+  tags?: Json,
+  creator: Creator = SEED_CREATOR,
+): Json {
   const principal = state.directory.create({ displayName: name });
   return {
     id,
@@ -95,8 +111,6 @@ export function handleUserAssignedIdentity(ctx: HandlerContext, req: EmulatorReq
 export function listUserAssignedIdentities(ctx: HandlerContext, req: EmulatorRequest, scope: string): EmulatorResponse {
   authorize(ctx.state, req.principal, { action: `${UA_TYPE}/read`, scope });
   const prefix = `${key(scope)}/`;
-  const value = [...ctx.state.resources.values()]
-    .filter((r) => r.body.type === UA_TYPE && key(r.id).startsWith(prefix))
-    .map((r) => r.body);
+  const value = [...ctx.state.resources.values()].filter((r) => r.body.type === UA_TYPE && key(r.id).startsWith(prefix)).map((r) => r.body);
   return { status: 200, body: { value } };
 }

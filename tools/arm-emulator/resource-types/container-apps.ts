@@ -17,7 +17,9 @@ export const containerApps: ResourceTypeModel = {
   patchLro: 'location',
   operationsSegment: 'containerappOperationResults',
   validatePut: (body) =>
-    body.properties?.managedEnvironmentId || body.properties?.environmentId ? undefined : "The parameter 'properties.environmentId' is required.",
+    body.properties?.managedEnvironmentId || body.properties?.environmentId
+      ? undefined
+      : "The parameter 'properties.environmentId' is required.",
   // Container Apps revisions roll in tens of seconds (inferred; no documented figure).
   realisticWriteMs: 30_000,
 };

@@ -68,11 +68,20 @@ function droppedSecrets(stored: Json, input: Json): string[] {
     if (present(volume.azureFile?.storageAccountKey) && sent.azureFile && !present(sent.azureFile.storageAccountKey)) {
       dropped.push(`volumes[${volume.name}].azureFile.storageAccountKey`);
     }
-    if (volume.secret && Object.keys(volume.secret).length > 0 && sent.secret !== undefined && Object.keys(sent.secret ?? {}).length === 0) {
+    if (
+      volume.secret &&
+      Object.keys(volume.secret).length > 0 &&
+      sent.secret !== undefined &&
+      Object.keys(sent.secret ?? {}).length === 0
+    ) {
       dropped.push(`volumes[${volume.name}].secret`);
     }
   }
-  if (present(before.diagnostics?.logAnalytics?.workspaceKey) && after.diagnostics?.logAnalytics && !present(after.diagnostics.logAnalytics.workspaceKey)) {
+  if (
+    present(before.diagnostics?.logAnalytics?.workspaceKey) &&
+    after.diagnostics?.logAnalytics &&
+    !present(after.diagnostics.logAnalytics.workspaceKey)
+  ) {
     dropped.push('diagnostics.logAnalytics.workspaceKey');
   }
   return dropped;
@@ -94,11 +103,13 @@ export const containerGroups: ResourceTypeModel = {
   operationsSegment: 'operations',
   validatePut: (body) => {
     const containers = body.properties?.containers;
-    if (!Array.isArray(containers) || containers.length === 0) return "The container group must have at least one container in 'properties.containers'.";
+    if (!Array.isArray(containers) || containers.length === 0)
+      return "The container group must have at least one container in 'properties.containers'.";
     if (!body.properties?.osType) return "The parameter 'properties.osType' is required.";
     // The spec marks LogAnalytics.workspaceKey required.
     const logAnalytics = body.properties?.diagnostics?.logAnalytics;
-    if (logAnalytics && !present(logAnalytics.workspaceKey)) return "The parameter 'properties.diagnostics.logAnalytics.workspaceKey' is required.";
+    if (logAnalytics && !present(logAnalytics.workspaceKey))
+      return "The parameter 'properties.diagnostics.logAnalytics.workspaceKey' is required.";
     return undefined;
   },
   readView,
@@ -125,5 +136,6 @@ export const containerGroups: ResourceTypeModel = {
   realisticWriteMs: 2 * 60_000,
   // 409 ContainerGroupTransitioning, "The container group '<name>' is still transitioning, please retry
   // later." (Learn troubleshooting: azure-container-instances, container-group-transitioning).
-  busyConflict: (name) => new ArmError(409, 'ContainerGroupTransitioning', `The container group '${name}' is still transitioning, please retry later.`),
+  busyConflict: (name) =>
+    new ArmError(409, 'ContainerGroupTransitioning', `The container group '${name}' is still transitioning, please retry later.`),
 };

@@ -1,9 +1,9 @@
 import type { SupportedResourceType } from '../../../src/arm/resource-types';
+import type { Json } from '../state';
 import { containerAppJobs } from './container-app-jobs';
 import { containerApps } from './container-apps';
 import { containerGroups } from './container-groups';
 import { managedClusters } from './managed-clusters';
-import type { Json } from '../state';
 import type { ResourceTypeModel } from './model';
 import { userAssignedIdentities } from './user-assigned-identities';
 import { virtualMachineScaleSets } from './virtual-machine-scale-sets';

@@ -54,7 +54,10 @@ export const managedClusters: ResourceTypeModel = {
     const previous = before?.properties?.oidcIssuerProfile?.issuerURL;
     if (!profile && !previous) return;
     const enabled = oidcEnabled(after) || oidcEnabled(before);
-    after.properties.oidcIssuerProfile = { enabled, ...(enabled ? { issuerURL: previous ?? oidcIssuerUrl(state, String(after.location)) } : {}) };
+    after.properties.oidcIssuerProfile = {
+      enabled,
+      ...(enabled ? { issuerURL: previous ?? oidcIssuerUrl(state, String(after.location)) } : {}),
+    };
   },
   // Cluster updates take minutes ("the update takes a few minutes", Learn aks/use-managed-identity;
   // azure-facts "AKS and ACI updates take minutes"): 6 minutes here, scaled by tests.

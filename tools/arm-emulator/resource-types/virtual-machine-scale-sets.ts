@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EmulatorState, type Json, key, type ScaleSetInstance } from '../state';
-import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
+import { type ResourceTypeModel, SPACED_IDENTITY_TYPES } from './model';
 
 /**
  * Scale sets and their instances. Upgrade policy (Learn, virtual-machine-scale-sets-upgrade-policy):

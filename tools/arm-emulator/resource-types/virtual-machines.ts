@@ -1,4 +1,4 @@
-import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
+import { type ResourceTypeModel, SPACED_IDENTITY_TYPES } from './model';
 
 /** Compute answers PATCH with 200, provisioningState Updating, and an Azure-AsyncOperation monitor. */
 export const virtualMachines: ResourceTypeModel = {

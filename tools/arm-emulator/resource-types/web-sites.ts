@@ -1,4 +1,4 @@
-import { SPACED_IDENTITY_TYPES, type ResourceTypeModel } from './model';
+import { type ResourceTypeModel, SPACED_IDENTITY_TYPES } from './model';
 
 /** App Service apps and function apps. WebApps_Update answers 200 synchronously for identity changes. */
 export const webSites: ResourceTypeModel = {
