@@ -140,7 +140,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     self.catch(() => (self = undefined));
     return self;
   };
-  const roleAssignments = new ArmRoleAssignmentPort(pool);
+  const roleAssignments = new ArmRoleAssignmentPort(pool, () => whoAmI());
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     userAssignedIdentities: new MsiUserAssignedIdentityPort(pool, () => whoAmI()),

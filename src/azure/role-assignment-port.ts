@@ -6,14 +6,20 @@ import { ArmCallError, isArmCallError } from '../errors';
 import { armCall } from './arm-call-error';
 import { sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
+import type { AppSelf } from './user-assigned-identity-port';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinitionLookup {
-  constructor(private readonly clients: ArmClientPool) {}
+  /** `self`: who the app is, so an assignment ARM records as created by it is marked `createdByUs`. */
+  constructor(
+    private readonly clients: ArmClientPool,
+    private readonly self?: () => Promise<AppSelf>,
+  ) {}
 
   async listForPrincipal(subscriptionId: string, principalId: string, call: CallBudget | AbortSignal): Promise<ExistingRoleAssignment[]> {
     return armCall(`list role assignments of ${principalId}`, async () => {
       const found: ExistingRoleAssignment[] = [];
+      const mine = await this.appPrincipalIds();
       const pages = this.clients
         .for(subscriptionId)
         .authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
@@ -25,10 +31,19 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
             roleDefinitionGuid: guid,
             ...(a.name ? { name: a.name } : {}),
             ...(a.description ? { description: a.description } : {}),
+            createdByUs: a.createdBy !== undefined && mine.includes(a.createdBy.toLowerCase()),
           });
       }
       return found;
     });
+  }
+
+  private async appPrincipalIds(): Promise<string[]> {
+    if (!this.self) return [];
+    // Who the app is comes from its token; when that cannot be read, nothing is proven ours (no removal), and
+    // the list itself still goes ahead, as it did before removals existed.
+    const self = await this.self().catch((): AppSelf => ({}));
+    return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
   }
 
   async create(

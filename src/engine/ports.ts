@@ -113,6 +113,11 @@ export interface ExistingRoleAssignment {
   /** The assignment's name (a GUID) and description, as ARM returns them: the product's own carry whom they were made for. */
   name?: string;
   description?: string;
+  /**
+   * ARM's `createdBy` names this app's principal: the product wrote it. Only ARM sets createdBy, while
+   * anyone who may write role assignments can write a description, so a removal needs both.
+   */
+  createdByUs?: boolean;
 }
 
 export interface RoleAssignmentPort {

@@ -71,8 +71,9 @@ export const roleAssignmentGrants: GrantKind<RoleAssignmentContext, ResolvedRole
       .map((d) => ({ kind: 'create', grant: d, owner: { principalId, resourceId: plan.resourceId, rule: plan.rule, source: d.profile } }));
     for (const o of observed) {
       const proven = roleAssignmentOwner(o);
-      // Only what ARM shows was made for this workload is ever a candidate for removal.
-      if (!proven || !sameId(proven.resourceId, plan.resourceId) || wanted.has(keyOf(o.scope, o.roleDefinitionGuid))) continue;
+      // Only what ARM shows the product made (createdBy), for this workload (description), is ever a candidate for removal.
+      if (!o.createdByUs || !proven || !sameId(proven.resourceId, plan.resourceId) || wanted.has(keyOf(o.scope, o.roleDefinitionGuid)))
+        continue;
       actions.push({ kind: 'remove', grant: o, owner: { principalId, ...proven } });
     }
     return actions;

@@ -58,11 +58,13 @@ describe('grant kind: Azure role assignments', () => {
       scope: rgScope('rg-a'),
       roleDefinitionGuid: CONTRIBUTOR,
       description: roleAssignmentDescription({ rule: 'old-rule', source: 'writer', resourceId: plan.resourceId.toUpperCase() }),
+      createdByUs: true,
     };
     const held = {
       scope: rgScope('rg-a'),
       roleDefinitionGuid: READER,
       description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: plan.resourceId }),
+      createdByUs: true,
     };
     const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(ctx), [ours, held], ctx);
     assert.deepEqual(actions, [
@@ -74,7 +76,7 @@ describe('grant kind: Azure role assignments', () => {
     ]);
   });
 
-  it('never a remove for what was not made for this workload: by hand, or by the product for another resource', async () => {
+  it('never a remove for what was not made for this workload: by hand, by the product for another resource, or under a copied description', async () => {
     const azure = new FakeAzure();
     const plan = planFor('c');
     const ctx = await context(azure, plan);
@@ -83,8 +85,16 @@ describe('grant kind: Azure role assignments', () => {
       scope: rgScope('rg-b'),
       roleDefinitionGuid: CONTRIBUTOR,
       description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: webApp('other').id }),
+      createdByUs: true,
     };
-    const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(ctx), [byHand, forOther], ctx);
+    // Anyone who may write role assignments can copy our description; only ARM's createdBy says who wrote it.
+    const forged = {
+      scope: rgScope('rg-b'),
+      roleDefinitionGuid: READER,
+      description: roleAssignmentDescription({ rule: 'web', source: 'reader', resourceId: plan.resourceId }),
+      createdByUs: false,
+    };
+    const actions = roleAssignmentGrants.diff(roleAssignmentGrants.desired(ctx), [byHand, forOther, forged], ctx);
     assert.deepEqual(
       actions.map((a) => a.kind),
       ['create'],
