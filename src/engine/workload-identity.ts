@@ -108,6 +108,40 @@ export interface WorkloadIdentityDecision {
   notes: string[];
 }
 
+/** One service account's user-assigned identity and federated credential, bound to this cluster. */
+function serviceAccountPlan(
+  resource: ResourceState,
+  rule: Rule,
+  { namespace, name }: { namespace: string; name: string },
+  where: { resourceGroup: string; issuer: string | undefined; credentialName: string },
+): WorkloadIdentityPlan {
+  const { resourceGroup, issuer, credentialName } = where;
+  const identityName = workloadIdentityName(resource.id, namespace, name);
+  const subject = serviceAccountSubject(namespace, name);
+  const credential: FederatedCredentialPlan = {
+    name: credentialName,
+    ...(issuer ? { issuer } : {}),
+    subject,
+    audiences: [TOKEN_EXCHANGE_AUDIENCE],
+  };
+  return {
+    serviceAccount: `${namespace}/${name}`,
+    subject,
+    identity: {
+      action: 'ensure',
+      id: `/subscriptions/${resource.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identityName}`,
+      subscriptionId: resource.subscriptionId,
+      resourceGroup,
+      name: identityName,
+      location: resource.location,
+      rule: rule.name,
+      // Bound to this cluster and this service account: reused by nothing else.
+      owner: `${resource.id}#serviceaccount:${namespace}/${name}`,
+    },
+    credential,
+  };
+}
+
 /** Pure: the service accounts' identities and credentials, and what the cluster lacks. */
 export function planWorkloadIdentities(resource: ResourceState, rule: Rule, options: WorkloadIdentityOptions): WorkloadIdentityDecision {
   const facts = resource.workloadIdentity ?? { oidcIssuerEnabled: false, workloadIdentityEnabled: false };
@@ -117,32 +151,9 @@ export function planWorkloadIdentities(resource: ResourceState, rule: Rule, opti
   });
   const issuer = facts.oidcIssuerEnabled ? facts.issuerUrl : undefined;
   const credentialName = federatedCredentialName(resource.id);
-  const workloadIdentities = options.serviceAccounts.map(({ namespace, name }): WorkloadIdentityPlan => {
-    const identityName = workloadIdentityName(resource.id, namespace, name);
-    const subject = serviceAccountSubject(namespace, name);
-    const credential: FederatedCredentialPlan = {
-      name: credentialName,
-      ...(issuer ? { issuer } : {}),
-      subject,
-      audiences: [TOKEN_EXCHANGE_AUDIENCE],
-    };
-    return {
-      serviceAccount: `${namespace}/${name}`,
-      subject,
-      identity: {
-        action: 'ensure',
-        id: `/subscriptions/${resource.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identityName}`,
-        subscriptionId: resource.subscriptionId,
-        resourceGroup,
-        name: identityName,
-        location: resource.location,
-        rule: rule.name,
-        // Bound to this cluster and this service account: reused by nothing else.
-        owner: `${resource.id}#serviceaccount:${namespace}/${name}`,
-      },
-      credential,
-    };
-  });
+  const workloadIdentities = options.serviceAccounts.map((sa) =>
+    serviceAccountPlan(resource, rule, sa, { resourceGroup, issuer, credentialName }),
+  );
   const notes = [
     `roles go to one user-assigned identity per service account (workload identity); the cluster's own identities are not changed`,
   ];
