@@ -114,8 +114,10 @@ export interface ExistingRoleAssignment {
   name?: string;
   description?: string;
   /**
-   * ARM's `createdBy` names this app's principal: the product wrote it. Only ARM sets createdBy, while
-   * anyone who may write role assignments can write a description, so a removal needs both.
+   * ARM's `createdBy` names this app's principal: the product wrote it. Only ARM sets createdBy (read-only,
+   * "Id of the user who created the assignment": Microsoft.Authorization 2022-04-01,
+   * authorization-RoleAssignmentsCalls.json, RoleAssignmentProperties), while anyone who may write role
+   * assignments can write a description, so a removal needs both.
    */
   createdByUs?: boolean;
 }
