@@ -15,6 +15,17 @@ export class ArmError extends Error {
   }
 }
 
+/** ARM's answer to an api-version the resource provider does not serve (one wording for every type). */
+export function requireApiVersion(req: { apiVersion: string }, supported: readonly string[], typeName: string): void {
+  if (!supported.includes(req.apiVersion)) {
+    throw new ArmError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type '${typeName}'. The supported api-versions are '${supported.join(', ')}'.`,
+    );
+  }
+}
+
 export const notFound = (type: string, name: string, resourceGroup?: string): ArmError =>
   new ArmError(
     404,

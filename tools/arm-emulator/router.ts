@@ -1,6 +1,6 @@
 import { isGuid, parseArmId } from '../../src/arm/resource-id';
 import { InvalidResourceIdError } from '../../src/errors';
-import { ArmError } from './arm-error';
+import { ArmError, requireApiVersion } from './arm-error';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './handlers/context';
 import { COSMOS_CHILD_ROUTE, handleCosmosChild } from './handlers/cosmos-sql-rbac';
 import { DAPR_COMPONENT_ROUTE, handleDaprComponents } from './handlers/dapr-components';
@@ -40,16 +40,6 @@ const RESOURCES_API_VERSIONS = [
   '2025-03-01',
   '2025-04-01',
 ];
-
-function requireApiVersion(req: EmulatorRequest, supported: readonly string[], typeName: string): void {
-  if (!supported.includes(req.apiVersion)) {
-    throw new ArmError(
-      400,
-      'NoRegisteredProviderFound',
-      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type '${typeName}'. The supported api-versions are '${supported.join(', ')}'.`,
-    );
-  }
-}
 
 function parse(path: string) {
   try {

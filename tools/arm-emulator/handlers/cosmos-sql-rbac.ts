@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isWithinScope } from '../../../src/arm/resource-id';
-import { ArmError, notFound } from '../arm-error';
+import { ArmError, notFound, requireApiVersion } from '../arm-error';
 import { authorize } from '../authorization';
 import { type EmulatorState, type Json, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
@@ -71,13 +71,7 @@ export function handleCosmosChild(
   kind: string,
   name: string | undefined,
 ): EmulatorResponse {
-  if (!API_VERSIONS.includes(req.apiVersion)) {
-    throw new ArmError(
-      400,
-      'NoRegisteredProviderFound',
-      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'databaseAccounts/${kind}'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`,
-    );
-  }
+  requireApiVersion(req, API_VERSIONS, `databaseAccounts/${kind}`);
   const account = ctx.state.resource(accountPath);
   if (!account || String(account.body.type).toLowerCase() !== COSMOS_ACCOUNT_TYPE.toLowerCase())
     throw notFound(COSMOS_ACCOUNT_TYPE, accountPath.split('/').pop()!, accountPath.split('/')[4]);

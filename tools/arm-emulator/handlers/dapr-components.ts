@@ -1,4 +1,4 @@
-import { ArmError, notFound } from '../arm-error';
+import { ArmError, notFound, requireApiVersion } from '../arm-error';
 import { authorize } from '../authorization';
 import { type EmulatorState, type Json, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
@@ -34,13 +34,7 @@ export function handleDaprComponents(
   environmentId: string,
   name: string | undefined,
 ): EmulatorResponse {
-  if (!API_VERSIONS.includes(req.apiVersion)) {
-    throw new ArmError(
-      400,
-      'NoRegisteredProviderFound',
-      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type 'managedEnvironments/daprComponents'. The supported api-versions are '${API_VERSIONS.join(', ')}'.`,
-    );
-  }
+  requireApiVersion(req, API_VERSIONS, 'managedEnvironments/daprComponents');
   const env = ctx.state.resource(environmentId);
   const envName = environmentId.split('/').pop()!;
   if (!env || String(env.body.type).toLowerCase() !== MANAGED_ENVIRONMENT_TYPE.toLowerCase())

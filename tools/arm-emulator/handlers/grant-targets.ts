@@ -1,5 +1,5 @@
 import type { ArmResourceId } from '../../../src/arm/resource-id';
-import { ArmError, notFound } from '../arm-error';
+import { ArmError, notFound, requireApiVersion } from '../arm-error';
 import { authorize } from '../authorization';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 
@@ -27,13 +27,7 @@ export function isGrantTargetType(type: string | undefined): boolean {
 export function handleGrantTarget(ctx: HandlerContext, req: EmulatorRequest, id: ArmResourceId): EmulatorResponse {
   const type = id.type!;
   const versions = GRANT_TARGET_API_VERSIONS[type.toLowerCase()]!;
-  if (!versions.includes(req.apiVersion)) {
-    throw new ArmError(
-      400,
-      'NoRegisteredProviderFound',
-      `No registered resource provider found for location 'westeurope' and API version '${req.apiVersion}' for type '${type.split('/')[1]}'. The supported api-versions are '${versions.join(', ')}'.`,
-    );
-  }
+  requireApiVersion(req, versions, type.split('/')[1]!);
   if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The emulator serves only GET for ${type}.`);
   authorize(ctx.state, req.principal, { action: `${type}/read`, scope: id.id });
   const existing = ctx.state.resource(id.id);
