@@ -1,5 +1,5 @@
 import { subscriptionOf } from '../arm/resource-id';
-import { type FoundRoleDefinition, type RoleDefinitionLookup, roleGuidFromDefinitionId } from '../config';
+import { type FoundRoleDefinition, type LookupCall, type RoleDefinitionLookup, roleGuidFromDefinitionId } from '../config';
 import type { CallBudget } from '../engine/call-budget';
 import type { ExistingRoleAssignment, RoleAssignmentPort } from '../engine/ports';
 import { ArmCallError, isArmCallError } from '../errors';
@@ -75,10 +75,10 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     }
   }
 
-  async getRoleDefinition(scope: string, guid: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined> {
+  async getRoleDefinition(scope: string, guid: string, call?: LookupCall): Promise<FoundRoleDefinition | undefined> {
     try {
       const def = await armCall(`get role definition ${guid}`, () =>
-        this.clients.for(subscriptionOf(scope)).authorization.roleDefinitions.get(scope, guid, { abortSignal: signal }),
+        this.clients.for(subscriptionOf(scope)).authorization.roleDefinitions.get(scope, guid, call ? sdkOptions(call) : {}),
       );
       return def.id && def.name ? { id: def.id, name: def.name, roleName: def.roleName, permissions: def.permissions } : undefined;
     } catch (e) {
@@ -87,11 +87,13 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
     }
   }
 
-  async findRoleDefinitionByName(scope: string, roleName: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined> {
+  async findRoleDefinitionByName(scope: string, roleName: string, call?: LookupCall): Promise<FoundRoleDefinition | undefined> {
     const subscriptionId = subscriptionOf(scope);
     return armCall(`find role definition '${roleName}'`, async () => {
       const filter = `roleName eq '${roleName.replace(/'/g, "''")}'`;
-      for await (const def of this.clients.for(subscriptionId).authorization.roleDefinitions.list(scope, { filter, abortSignal: signal })) {
+      for await (const def of this.clients
+        .for(subscriptionId)
+        .authorization.roleDefinitions.list(scope, { filter, ...(call ? sdkOptions(call) : {}) })) {
         if (def.id && def.name) return { id: def.id, name: def.name, roleName: def.roleName, permissions: def.permissions };
       }
       return undefined;

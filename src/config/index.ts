@@ -35,6 +35,7 @@ export {
   type FoundRoleDefinition,
   grantsAccessControl,
   isPrivilegedRoleGuid,
+  type LookupCall,
   type ResolvedRole,
   type RoleDefinitionLookup,
   type RolePermission,

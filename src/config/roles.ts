@@ -152,10 +152,19 @@ export function parseCustomRoleValue(value: string): RoleRefParse {
 }
 
 /** The one API call role resolution needs; the Azure adapter implements it. */
+/**
+ * What a lookup is given: its abort signal, or the remediation's call budget (the engine's CallBudget:
+ * the signal and the time it hands off at), which the adapter passes on so the throttle gate can refuse
+ * a call whose turn comes after the hand-off instead of waiting for it.
+ */
+export type LookupCall = AbortSignal | { readonly signal: AbortSignal; readonly handOffAt?: number };
+
+const signalOf = (call: LookupCall): AbortSignal => (call instanceof AbortSignal ? call : call.signal);
+
 export interface RoleDefinitionLookup {
-  findRoleDefinitionByName(scope: string, roleName: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined>;
+  findRoleDefinitionByName(scope: string, roleName: string, call?: LookupCall): Promise<FoundRoleDefinition | undefined>;
   /** A role definition by GUID (for GUIDs that are not built-in roles). */
-  getRoleDefinition(scope: string, guid: string, signal?: AbortSignal): Promise<FoundRoleDefinition | undefined>;
+  getRoleDefinition(scope: string, guid: string, call?: LookupCall): Promise<FoundRoleDefinition | undefined>;
 }
 
 export interface FoundRoleDefinition {
@@ -211,12 +220,12 @@ export class RoleResolver {
     this.now = options.now ?? Date.now;
   }
 
-  async resolve(ref: RoleRef, subscriptionId: string, signal?: AbortSignal): Promise<ResolvedRole> {
+  async resolve(ref: RoleRef, subscriptionId: string, call?: LookupCall): Promise<ResolvedRole> {
     const { guid, displayName } =
       ref.kind === 'custom'
-        ? await this.cached(`name|${subscriptionId}|${ref.roleName}`, signal, (s) => this.lookupCustom(ref.roleName, subscriptionId, s))
+        ? await this.cached(`name|${subscriptionId}|${ref.roleName}`, call, (s) => this.lookupCustom(ref.roleName, subscriptionId, s))
         : !builtinRoleById(ref.roleDefinitionGuid)
-          ? await this.cached(`id|${subscriptionId}|${ref.roleDefinitionGuid}`, signal, (s) =>
+          ? await this.cached(`id|${subscriptionId}|${ref.roleDefinitionGuid}`, call, (s) =>
               this.lookupById(ref.roleDefinitionGuid, ref.displayName, subscriptionId, s),
             )
           : { guid: ref.roleDefinitionGuid.toLowerCase(), displayName: ref.displayName };
@@ -231,15 +240,11 @@ export class RoleResolver {
    * deadline. Failures are not cached: the role may be created, or the API may recover, before the
    * next event.
    */
-  private cached(
-    key: string,
-    signal: AbortSignal | undefined,
-    load: (signal?: AbortSignal) => Promise<{ guid: string; displayName: string }>,
-  ) {
+  private cached(key: string, call: LookupCall | undefined, load: (call?: LookupCall) => Promise<{ guid: string; displayName: string }>) {
     const k = key.toLowerCase();
     let entry = this.cache.get(k);
     if (!entry || this.now() - entry.loadedAt >= this.ttlMs) {
-      const value = load(signal);
+      const value = load(call);
       const fresh: CacheEntry = { loadedAt: this.now(), value };
       value.catch(() => {
         if (this.cache.get(k) === fresh) this.cache.delete(k);
@@ -247,15 +252,11 @@ export class RoleResolver {
       this.cache.set(k, fresh);
       entry = fresh;
     }
-    return signal ? raceAbort(entry.value, signal) : entry.value;
+    return call ? raceAbort(entry.value, signalOf(call)) : entry.value;
   }
 
-  private async lookupCustom(
-    roleName: string,
-    subscriptionId: string,
-    signal?: AbortSignal,
-  ): Promise<{ guid: string; displayName: string }> {
-    const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName, signal);
+  private async lookupCustom(roleName: string, subscriptionId: string, call?: LookupCall): Promise<{ guid: string; displayName: string }> {
+    const found = await this.lookup.findRoleDefinitionByName(`/subscriptions/${subscriptionId}`, roleName, call);
     if (!found) {
       throw new AutopilotError('RoleNotFound', `no role definition named '${roleName}' is visible in subscription ${subscriptionId}`);
     }
@@ -272,9 +273,9 @@ export class RoleResolver {
     guid: string,
     displayName: string,
     subscriptionId: string,
-    signal?: AbortSignal,
+    call?: LookupCall,
   ): Promise<{ guid: string; displayName: string }> {
-    const found = await this.lookup.getRoleDefinition(`/subscriptions/${subscriptionId}`, guid, signal);
+    const found = await this.lookup.getRoleDefinition(`/subscriptions/${subscriptionId}`, guid, call);
     if (!found) throw new AutopilotError('RoleNotFound', `no role definition with id ${guid} is visible in subscription ${subscriptionId}`);
     refuseAccessControl(found, `role ${guid}`);
     return { guid: guid.toLowerCase(), displayName };

@@ -153,6 +153,27 @@ describe('RoleResolver', () => {
     assert.equal(lookup.calls.length, 2);
   });
 
+  it("hands the caller's call budget (its hand-off time) to the lookup, so a throttled lookup is handed off, not waited for", async () => {
+    const seen: unknown[] = [];
+    const lookup: RoleDefinitionLookup = {
+      findRoleDefinitionByName: async (_scope, _name, call) => {
+        seen.push(call);
+        return {
+          id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${CUSTOM}`,
+          name: CUSTOM,
+          permissions: READ_ONLY,
+        };
+      },
+      getRoleDefinition: async (_scope, _guid, call) => {
+        seen.push(call);
+        return undefined;
+      },
+    };
+    const budget = { signal: new AbortController().signal, handOffAt: Date.now() + 20_000 };
+    await new RoleResolver(lookup).resolve({ kind: 'custom', roleName: 'Contoso Reader' }, SUB, budget);
+    assert.deepEqual(seen, [budget]);
+  });
+
   it('re-reads a custom role once its cached definition is older than the TTL (time injected, no sleep)', async () => {
     const permissions: Record<string, FoundRoleDefinition['permissions']> = { [CUSTOM]: READ_ONLY };
     const lookup = new CountingLookup({ 'Contoso Reader': CUSTOM }, permissions);

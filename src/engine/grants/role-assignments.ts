@@ -29,7 +29,7 @@ export interface RoleAssignmentContext {
 export async function resolveRoles(plan: Plan, ports: EnginePorts, budget: CallBudget): Promise<ResolvedRoleAssignment[]> {
   return Promise.all(
     plan.roleAssignments.map(async (ra) => {
-      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), budget.signal);
+      const role = await ports.roles.resolve(ra.role, subscriptionOf(ra.scope), budget);
       return { ...ra, roleDefinitionGuid: role.roleDefinitionGuid, roleDefinitionId: role.roleDefinitionId };
     }),
   );
