@@ -351,7 +351,7 @@ export class ArmThrottleGate {
     try {
       if (handOffAt !== undefined && !state.unmetered) {
         const expected = this.expectedWaitMs(state, state.waiting - 1, Date.now());
-        if (expected > 0 && Date.now() + expected > handOffAt) {
+        if (expected > 0 && waitPassesHandOff({ handOffAt }, expected)) {
           throw new TurnPastHandOffError(expected);
         }
       }
@@ -360,7 +360,7 @@ export class ArmThrottleGate {
         const now = Date.now();
         const wait = this.pacingWaitMs(state, now);
         if (wait <= 0) break;
-        if (handOffAt !== undefined && now + wait > handOffAt) {
+        if (waitPassesHandOff({ handOffAt }, wait, now)) {
           throw new TurnPastHandOffError(wait);
         }
         await abortableSleep(Math.min(wait, MAX_STEP_MS), signal);

@@ -1,3 +1,4 @@
+import { waitPassesHandOff } from './call-budget';
 import type { PacingPort } from './ports';
 import type { Plan } from './types';
 
@@ -43,7 +44,7 @@ export function throttledPastHandOff(
 ): PacingHold | undefined {
   if (handOffAt === undefined || !pacing) return undefined;
   const closedFor = pacing.closedForMs(subscriptionId);
-  if (closedFor <= 0 || Date.now() + closedFor <= handOffAt) return undefined;
+  if (closedFor <= 0 || !waitPassesHandOff({ handOffAt }, closedFor)) return undefined;
   return {
     detail: `ARM throttled the app's calls to this subscription; they resume in ${Math.ceil(closedFor / 1000)} s`,
     delayMs: closedFor,
@@ -92,7 +93,7 @@ export function bookingPastHandOff(
 ): PacingHold | undefined {
   if (handOffAt === undefined || !pacing) return undefined;
   const wait = pacing.bookWrites(subscriptionId, writes);
-  if (wait <= 0 || Date.now() + wait <= handOffAt) return undefined;
+  if (wait <= 0 || !waitPassesHandOff({ handOffAt }, wait)) return undefined;
   return {
     detail: `ARM's remaining write budget for this subscription, shared by every instance of the app, reaches this remediation in about ${Math.ceil(wait / 1000)} s`,
     delayMs: pacedDelayMs(pacing, subscriptionId, wait),

@@ -3,17 +3,9 @@ import { parseArmId } from '../arm/resource-id';
 import { type Rule, resolveIdentityResourceGroup, type WorkloadIdentityOptions } from '../config';
 import { AutopilotError, isArmCallError } from '../errors';
 import type { ApplySettings } from './apply';
-import {
-  credentialDecision,
-  type FederatedCredentialContext,
-  MAX_FEDERATED_CREDENTIALS,
-  reconcileCredential,
-} from './grants/federated-credentials';
-import type { AssessedRoleAssignment } from './grants/role-assignments';
-
-export { credentialDecision, MAX_FEDERATED_CREDENTIALS };
-
 import type { CallBudget } from './call-budget';
+import { credentialDecision, type FederatedCredentialContext, reconcileCredential } from './grants/federated-credentials';
+import type { AssessedRoleAssignment } from './grants/role-assignments';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { withBackoff } from './retry';
 import {

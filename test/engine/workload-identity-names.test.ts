@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resourceFacts, resourceTypeHandler } from '../../src/azure/resource-types';
 import { parseRulesText } from '../../src/config';
+import { credentialDecision } from '../../src/engine/grants/federated-credentials';
 import { readIdentity } from '../../src/engine/identity-state';
 import { planRemediation } from '../../src/engine/plan';
 import type { Plan, ResourceState } from '../../src/engine/types';
-import { credentialDecision, federatedCredentialName, issuerProblem, workloadIdentityName } from '../../src/engine/workload-identity';
+import { federatedCredentialName, issuerProblem, workloadIdentityName } from '../../src/engine/workload-identity';
 
 const SUB = '11111111-1111-4111-8111-111111111111';
 const aks = (rg: string, name: string) =>

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
-import { cosmosAssignmentName } from '../../src/engine/data-plane';
+import { cosmosAssignmentName } from '../../src/engine/grants/cosmos-sql-role-assignments';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
 import { compileKql } from '../../tools/arm-emulator/kql';

@@ -2,7 +2,7 @@ import { subscriptionOf } from '../../arm/resource-id';
 import type { CallBudget } from '../call-budget';
 import type { EnginePorts, ExistingRoleAssignment } from '../ports';
 import type { Plan, RoleAssignmentPlan } from '../types';
-import { type GrantAction, type GrantKind, type GrantOwner, sameId } from './grant-kind';
+import { creates, type GrantAction, type GrantKind, type GrantOwner, sameId } from './grant-kind';
 
 /** An Azure role assignment the plan wants, its role resolved. */
 export interface ResolvedRoleAssignment extends RoleAssignmentPlan {
@@ -91,6 +91,6 @@ export async function assessRoleAssignments(
     await roleAssignmentGrants.observe(ports, context, budget),
     context,
   );
-  const missing = new Set(actions.flatMap((a) => (a.kind === 'create' ? [a.grant] : [])));
+  const missing = new Set(creates(actions));
   return { assessed: context.resolved.map((r) => ({ ...r, present: !missing.has(r) })), actions };
 }
