@@ -4,7 +4,7 @@ import { type Rule, resolveIdentityResourceGroup, type WorkloadIdentityOptions }
 import { AutopilotError, isArmCallError } from '../errors';
 import type { ApplySettings } from './apply';
 import type { CallBudget } from './call-budget';
-import { credentialDecision, type FederatedCredentialContext, reconcileCredential } from './grants/federated-credentials';
+import { type FederatedCredentialContext, reconcileCredential } from './grants/federated-credentials';
 import type { AssessedRoleAssignment } from './grants/role-assignments';
 import type { EnginePorts, UserAssignedIdentity } from './ports';
 import { withBackoff } from './retry';
