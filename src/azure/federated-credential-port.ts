@@ -6,7 +6,7 @@ import type { FederatedCredentialPlan } from '../engine/types';
 import { armCall } from './arm-call-error';
 import { sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
-import type { AppSelf } from './user-assigned-identity-port';
+import { type AppSelf, createdByApp } from './user-assigned-identity-port';
 
 /**
  * Learn (workload-identity-federation-considerations, "Concurrent updates aren't supported"): writing
@@ -26,10 +26,10 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
   async list(identityId: string, call: CallBudget | AbortSignal): Promise<FederatedCredential[]> {
     const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
     const msi = this.clients.for(subscriptionId!).msi;
-    const mine = await this.mine();
+    const self = await this.self();
     return armCall(`GET ${identityId}/federatedIdentityCredentials`, async () => {
       const out: FederatedCredential[] = [];
-      for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, sdkOptions(call))) out.push(toCredential(f, mine));
+      for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, sdkOptions(call))) out.push(toCredential(f, self));
       return out;
     });
   }
@@ -56,20 +56,14 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
     );
     return status === 201 ? 'created' : 'updated';
   }
-
-  private async mine(): Promise<string[]> {
-    const self = await this.self();
-    return [self.clientId, self.principalId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
-  }
 }
 
-function toCredential(f: FederatedIdentityCredential, mine: string[]): FederatedCredential {
-  const createdBy = f.systemData?.createdBy?.toLowerCase();
+function toCredential(f: FederatedIdentityCredential, self: AppSelf): FederatedCredential {
   return {
     name: f.name ?? '',
     issuer: f.issuer ?? '',
     subject: f.subject ?? '',
     audiences: f.audiences ?? [],
-    ours: createdBy !== undefined && mine.includes(createdBy),
+    ours: createdByApp(f.systemData?.createdBy, self),
   };
 }

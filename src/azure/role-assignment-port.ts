@@ -6,7 +6,7 @@ import { ArmCallError, isArmCallError } from '../errors';
 import { armCall } from './arm-call-error';
 import { sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
-import type { AppSelf } from './user-assigned-identity-port';
+import { type AppSelf, createdByApp } from './user-assigned-identity-port';
 
 /** Role assignments and role-definition lookups through `@azure/arm-authorization`. */
 export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinitionLookup {
@@ -19,7 +19,7 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
   async listForPrincipal(subscriptionId: string, principalId: string, call: CallBudget | AbortSignal): Promise<ExistingRoleAssignment[]> {
     return armCall(`list role assignments of ${principalId}`, async () => {
       const found: ExistingRoleAssignment[] = [];
-      const mine = await this.appPrincipalIds();
+      const self = await this.appSelf();
       const pages = this.clients
         .for(subscriptionId)
         .authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
@@ -31,19 +31,17 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
             roleDefinitionGuid: guid,
             ...(a.name ? { name: a.name } : {}),
             ...(a.description ? { description: a.description } : {}),
-            createdByUs: a.createdBy !== undefined && mine.includes(a.createdBy.toLowerCase()),
+            createdByUs: createdByApp(a.createdBy, self),
           });
       }
       return found;
     });
   }
 
-  private async appPrincipalIds(): Promise<string[]> {
-    if (!this.self) return [];
-    // Who the app is comes from its token; when that cannot be read, nothing is proven ours (no removal), and
-    // the list itself still goes ahead, as it did before removals existed.
-    const self = await this.self().catch((): AppSelf => ({}));
-    return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  /** Who the app is, to recognise its own assignments; when that cannot be read, nothing is proven ours. */
+  private async appSelf(): Promise<AppSelf> {
+    // The list itself still goes ahead, as it did before removals existed.
+    return this.self ? this.self().catch((): AppSelf => ({})) : {};
   }
 
   async create(

@@ -32,24 +32,33 @@ export function ownerTagValue(owner: string): string {
   return lower.length <= MAX_TAG_VALUE ? lower : `sha256:${createHash('sha256').update(lower).digest('hex')}`;
 }
 
+/**
+ * Whether ARM records the app as an object's creator (`systemData.createdBy`, or a role assignment's
+ * `createdBy`). Only ARM writes these. Which id ARM records for a service principal is not documented
+ * precisely (ARM RPC common-api-contracts: "a string identifier for the identity"), so the app's client
+ * id and object id both count.
+ */
+export function createdByApp(createdBy: string | undefined, self: AppSelf): boolean {
+  if (!createdBy) return false;
+  const mine = [self.clientId, self.principalId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  return mine.includes(createdBy.toLowerCase());
+}
+
 function tag(tags: Record<string, string> | undefined, name: string): string | undefined {
   return Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 }
 
 /**
  * Why `found` may not be reused for `plan`, or undefined when it may. Two facts together:
- * - ARM's `systemData.createdBy` names this app's own principal. Only ARM writes systemData, so a
- *   squatter's identity (same name, created first) never passes, whatever tags it carries. Which id
- *   ARM records for a service principal is not documented precisely (ARM RPC common-api-contracts:
- *   "a string identifier for the identity"), so the app's client id and object id both count.
+ * - ARM's `systemData.createdBy` names this app's own principal (createdByApp). Only ARM writes
+ *   systemData, so a squatter's identity (same name, created first) never passes, whatever tags it carries.
  * - The owner tag, written by this app at creation, names this resource (or this rule's shared
  *   identity). Tags alone prove nothing (anyone can copy them onto their own identity), which is why
  *   the first check comes first; together they bind the identity to the resource it was made for.
  */
 export function ownershipProblem(found: Identity, plan: UserAssignedIdentityPlan, self: AppSelf): string | undefined {
   const createdBy = found.systemData?.createdBy?.toLowerCase();
-  const mine = [self.clientId, self.principalId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
-  if (!createdBy || !mine.includes(createdBy)) {
+  if (!createdByApp(createdBy, self)) {
     return `it was not created by identity-autopilot (systemData.createdBy is ${createdBy ? `'${createdBy}'` : 'absent'})`;
   }
   const owner = tag(found.tags, OWNER_TAG);
