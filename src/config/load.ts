@@ -448,6 +448,9 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
   };
 }
 
+/** `{parentName}` and `{resourceName}` side by side, or with only a hyphen between them. */
+const PARENT_NAME_AMBIGUOUS = /\{parentName\}-?\{resourceName\}|\{resourceName\}-?\{parentName\}/i;
+
 /**
  * `{parentName}` has a value only for child resources (a slot's site): a rule that also matches a
  * top-level type would fail on every such resource at run time, so it is refused now.
@@ -575,6 +578,12 @@ function identityWarnings(rules: readonly Rule[]): RulesWarning[] {
     else if (rule.match.types.some(isChildResourceType) && !both.some((t) => templateUses(t, 'parentName')))
       warn(
         `rule '${rule.name}' matches child resources (${rule.match.types.filter(isChildResourceType).join(', ')}) without {parentName}: same-named children of different parents (every site's 'staging' slot) would share one identity`,
+      );
+    // Site and slot names may hold hyphens (Learn: resource-name-rules, Microsoft.Web), so joined by one (or
+    // nothing) site `web-a` with slot `staging` and site `web` with slot `a-staging` get one name.
+    else if (rule.match.types.some(isChildResourceType) && PARENT_NAME_AMBIGUOUS.test(identity.nameTemplate))
+      warn(
+        `rule '${rule.name}' joins {parentName} and {resourceName} with '-' or nothing: site 'web-a' with slot 'staging' and site 'web' with slot 'a-staging' would share one identity (join them with '_', which neither name may contain)`,
       );
     const key = both.join('\u0000').toLowerCase();
     const first = seen.get(key);

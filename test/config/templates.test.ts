@@ -170,7 +170,11 @@ describe('{parentName}: a child resource names its parent', () => {
       'rules[0].identity.userAssigned.name',
       /only child resources have/,
     );
-    assert.deepEqual(load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{parentName}-{resourceName}')).warnings, []);
+    assert.deepEqual(load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{parentName}_{resourceName}')).warnings, []);
+    assert.match(
+      load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{parentName}-{resourceName}')).warnings![0]!.reason,
+      /'web-a' with slot 'staging' and site 'web' with slot 'a-staging'/,
+    );
     assert.match(
       load(rules(['Microsoft.Web/sites/slots'], 'id-slot-{resourceName}')).warnings![0]!.reason,
       /without \{parentName\}.*'staging' slot/,

@@ -16,7 +16,7 @@ const env = useEmulator();
 const RULES = rgReaderRules(`
   - name: slots-user-assigned
     match: { types: [Microsoft.Web/sites/slots], resourceGroups: ["rg-slots-ua"] }
-    identity: { kind: UserAssigned, userAssigned: { name: "id-slot-{parentName}-{resourceName}" } }
+    identity: { kind: UserAssigned, userAssigned: { name: "id-slot-{parentName}_{resourceName}" } }
     profiles: [rg-reader]
   - name: workloads
     identity: { kind: SystemAssigned }
@@ -68,21 +68,26 @@ describe('Event Grid trigger: deployment slots', () => {
     assert.deepEqual(writes[0]!.body, { identity: { type: 'SystemAssigned' } });
   });
 
-  it('{parentName} keeps the identities of every site\'s "staging" slot apart', async () => {
+  it('{parentName} keeps the identities of every site\'s "staging" slot apart, even where a hyphen could split the names either way', async () => {
     const names: string[] = [];
-    for (const site of ['web-a', 'web-b']) {
+    // web-a/staging and web/a-staging would both be "web-a-staging" joined by a hyphen.
+    for (const [site, name] of [
+      ['web-a', 'staging'],
+      ['web-b', 'staging'],
+      ['web', 'a-staging'],
+    ] as const) {
       const slot = seedResource(env.emulator.state, {
         subscriptionId: SUB_A,
         resourceGroup: 'rg-slots-ua',
         type: SEED_TYPES.deploymentSlot,
         parent: site,
-        name: 'staging',
+        name,
       });
       const d = await deliver(app, resourceWriteEvent({ resourceId: slot }));
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
       names.push(...Object.keys(env.emulator.state.resource(slot)!.body.identity.userAssignedIdentities).map((id) => id.split('/').pop()!));
     }
-    assert.deepEqual(names, ['id-slot-web-a-staging', 'id-slot-web-b-staging']);
+    assert.deepEqual(names, ['id-slot-web-a_staging', 'id-slot-web-b_staging', 'id-slot-web_a-staging']);
   });
 
   it('a slot whose site was deleted before the event arrived ends as gone (ParentResourceNotFound is a 404)', async () => {
