@@ -40,6 +40,16 @@ const KEYED_BY_THE_UNION = new Set([
   'bench/remediation.ts',
 ]);
 
+/** One or two type names are a module's own type, or a sample; three or more are a list. */
+const HAND_KEPT_LIST = 3;
+
+/** The catalogued types a source text names as string literals, in any spelling, as the catalogue spells them. */
+function catalogueNamesIn(text: string): Set<string> {
+  const literal = new RegExp(`['"\`](${CATALOGUE.map((t) => t.replace(/[./]/g, '\\$&')).join('|')})['"\`]`, 'gi');
+  const canonical = new Map(CATALOGUE.map((t) => [t.toLowerCase(), t]));
+  return new Set([...text.matchAll(literal)].map((m) => canonical.get(m[1]!.toLowerCase())!));
+}
+
 describe('the resource-type catalogue', () => {
   it('the Event Grid filter (infra/event-subscription.bicep) delivers exactly the catalogued types', () => {
     assert.deepEqual(bicepDefaultList(read('infra/event-subscription.bicep'), 'governedResourceTypes'), CATALOGUE);
@@ -65,15 +75,18 @@ describe('the resource-type catalogue', () => {
   });
 
   it('no other module of src, tools, bench or scripts keeps a list of the catalogued types by hand', () => {
-    const literal = new RegExp(`['"\`](${CATALOGUE.map((t) => t.replace(/[./]/g, '\\$&')).join('|')})['"\`]`, 'g');
     const lists = ['src', 'tools', 'bench', 'scripts']
       .flatMap((dir) => files(dir, /\.ts$/))
       .filter((file) => !KEYED_BY_THE_UNION.has(file.split('\\').join('/')))
-      .map((file) => ({ file, types: new Set([...read(file).matchAll(literal)].map((m) => m[1])) }))
-      // One or two names are a module's own type, or a sample; three or more are a list.
-      .filter(({ types }) => types.size >= 3)
+      .map((file) => ({ file, types: catalogueNamesIn(read(file)) }))
+      .filter(({ types }) => types.size >= HAND_KEPT_LIST)
       .map(({ file, types }) => `${relative(REPO, join(REPO, file))}: ${[...types].join(', ')}`);
     assert.deepEqual(lists, []);
+  });
+
+  it('the hand-kept list check sees a list in any spelling (ARM types are case-insensitive)', () => {
+    const lowerCaseKeys = CATALOGUE.slice(0, HAND_KEPT_LIST).map((t) => `  '${t.toLowerCase()}': {},`);
+    assert.equal(catalogueNamesIn(`const BY_TYPE = {\n${lowerCaseKeys.join('\n')}\n};`).size, HAND_KEPT_LIST);
   });
 
   it('per-type modules are reached only through src/azure/resource-types/index.ts', () => {
