@@ -42,6 +42,17 @@ describe('emulator: deployment slots (a child of the site)', () => {
     assert.equal(env.emulator.state.resource(`${sites}/no-such-site/slots/staging`), undefined, 'no orphan was stored');
   });
 
+  it('asks for permission before it says whether the parent exists: a caller without it gets 403, not a hint', async () => {
+    const stranger = env.emulator.state.directory.create({ displayName: 'no-role', type: 'ServicePrincipal' });
+    const slot = `${sites}/no-such-site/slots/staging?api-version=${WEB_API}`;
+    for (const method of ['GET', 'PATCH'] as const) {
+      const body = method === 'PATCH' ? { identity: { type: 'SystemAssigned' } } : undefined;
+      const r = await rawArm(env.emulator, method, slot, { body, principal: stranger });
+      assert.equal(r.status, 403, method);
+      assert.equal(r.json.error.code, 'AuthorizationFailed', method);
+    }
+  });
+
   it("a slot's identity is its own: PATCH (WebApps_UpdateSlot) answers at once, the site keeps none", async () => {
     const id = seedResource(env.emulator.state, {
       subscriptionId: SUB_A,

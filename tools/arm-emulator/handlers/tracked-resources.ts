@@ -47,10 +47,12 @@ function identityWriter(ctx: HandlerContext, req: EmulatorRequest, model: Resour
 }
 
 /**
- * A child (a deployment slot) exists only under its parent: ARM answers 404 ParentResourceNotFound
- * before the RP sees the request (Learn: azure-resource-manager/troubleshooting/error-parent-resource
- * quotes "Can not perform requested operation on nested resource. Parent resource 'exampleserver' not
- * found."). Checked for every verb, so no write can create an orphan.
+ * A child (a deployment slot) exists only under its parent: 404 ParentResourceNotFound (Learn:
+ * azure-resource-manager/troubleshooting/error-parent-resource quotes "Can not perform requested
+ * operation on nested resource. Parent resource 'exampleserver' not found." for a nested resource whose
+ * parent is missing). The page shows it for writes; that GET and DELETE answer the same is inferred, and
+ * is the stricter choice (no verb can reach an orphan). It is checked after the caller is authorized, so
+ * a caller without the permission learns nothing about the parent (403 first, as ARM authorizes first).
  */
 function requireParent(ctx: HandlerContext, id: ArmResourceId, model: ResourceTypeModel): void {
   if (!model.parentType) return;
@@ -80,7 +82,6 @@ export function handleTrackedResource(
   model: ResourceTypeModel,
 ): EmulatorResponse {
   requireResourceGroup(ctx, id);
-  requireParent(ctx, id, model);
   const existing = ctx.state.resource(id.id);
   const action = (verb: string) => ({ action: `${model.type}/${verb}`, scope: id.id });
   const missing = () => notFound(notFoundName(id, model), id.name!, id.resourceGroup);
@@ -88,16 +89,19 @@ export function handleTrackedResource(
   switch (req.method) {
     case 'GET': {
       authorize(ctx.state, req.principal, action('read'));
+      requireParent(ctx, id, model);
       operationInProgress(ctx, key(id.id)); // settles finished operations first
       if (!existing) throw missing();
       return { status: 200, body: readView(existing.body), headers: model.etags ? etagHeader(existing.body) : undefined };
     }
     case 'DELETE': {
       authorize(ctx.state, req.principal, action('delete'));
+      requireParent(ctx, id, model);
       return ctx.state.deleteResource(id.id) ? { status: 200 } : { status: 204 };
     }
     case 'PUT': {
       authorize(ctx.state, req.principal, action('write'));
+      requireParent(ctx, id, model);
       const input = stripReadOnly(requireBody(req));
       if (typeof input.location !== 'string' || input.location.length === 0) {
         throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
@@ -127,6 +131,7 @@ export function handleTrackedResource(
     }
     case 'PATCH': {
       authorize(ctx.state, req.principal, action('write'));
+      requireParent(ctx, id, model);
       const patch = stripReadOnly(requireBody(req));
       if (!existing) throw missing();
       if (model.etags) checkPreconditions(req, existing.body);
