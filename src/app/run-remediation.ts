@@ -162,6 +162,19 @@ async function handOff(ports: RemediationPorts, run: RemediationRun<unknown>, ou
  * Thrown by a trigger whose remediation ended in transient failures nothing else will carry on: the
  * Functions host then delivers the event or message again, and that delivery reads the resource afresh.
  */
+/** Why a delivery folded into another remediation of the resource: queued (and when), or running now. */
+export function collapsedReason(claim: { holder: string; queuedUntil?: string }): { reason: string; detail: string } {
+  return claim.queuedUntil
+    ? {
+        reason: 'remediation-pending',
+        detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh`,
+      }
+    : {
+        reason: 'remediation-running',
+        detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends`,
+      };
+}
+
 export class RedeliveryRequestedError extends AutopilotError {
   constructor(message: string) {
     super('RedeliveryRequested', message);

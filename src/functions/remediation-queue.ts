@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
+import { collapsedReason, RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 import { isAutopilotError } from '../errors';
 import { createLogger } from '../logging/logger';
 import { MalformedRemediationMessageError, parseRemediationMessage } from '../sweep/remediation-queue';
@@ -75,10 +75,7 @@ export function createRemediationQueueHandler(getAutopilot: () => Autopilot) {
       log: scoped,
     });
     if (result.kind === 'collapsed') {
-      return void scoped.log('info', 'remediation.collapsed', {
-        reason: 'remediation-pending',
-        detail: `remediation ${result.holder} of this resource is queued until ${result.queuedUntil} and will read it afresh`,
-      });
+      return void scoped.log('info', 'remediation.collapsed', collapsedReason(result));
     }
     if (result.kind === 'waiting') {
       return void scoped.log('info', 'remediation.waiting', {

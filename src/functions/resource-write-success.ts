@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
 import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
-import { RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
+import { collapsedReason, RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
 
@@ -99,16 +99,4 @@ async function remediateOne(
       `transient failure for ${outcome.resourceId}: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`,
     );
   }
-}
-
-function collapsedReason(claim: { holder: string; queuedUntil?: string }): { reason: string; detail: string } {
-  return claim.queuedUntil
-    ? {
-        reason: 'remediation-pending',
-        detail: `remediation ${claim.holder} of this resource is queued until ${claim.queuedUntil} and will read it afresh`,
-      }
-    : {
-        reason: 'remediation-running',
-        detail: `remediation ${claim.holder} of this resource is running; it looks at the resource again when it ends`,
-      };
 }
