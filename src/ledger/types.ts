@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TRIGGER_KINDS } from '../outcomes/recorder';
-import { OutcomeSchema, StringEnum } from '../outcomes/schema';
+import { DateTime, OutcomeSchema, StringEnum } from '../outcomes/schema';
 import type { ClaimStore } from './claims';
 
 /**
@@ -10,7 +10,7 @@ import type { ClaimStore } from './claims';
 export const LEDGER_OUTCOME_OMITS = ['resourceType', 'deferral'] as const;
 
 export const LedgerDeferralSchema = Type.Object(
-  { reason: Type.String(), detail: Type.String(), retryAt: Type.String({ format: 'date-time' }), attempt: Type.Integer() },
+  { reason: Type.String(), detail: Type.String(), retryAt: DateTime(), attempt: Type.Integer() },
   { description: 'Set while the remediation is deferred: why, when the remediation queue carries on, and the hand-off count.' },
 );
 export type LedgerDeferral = Static<typeof LedgerDeferralSchema>;
@@ -23,7 +23,7 @@ export const LedgerEntrySchema = Type.Composite([
     eventId: Type.Optional(Type.String()),
   }),
   Type.Omit(OutcomeSchema, LEDGER_OUTCOME_OMITS),
-  Type.Object({ deferral: Type.Optional(LedgerDeferralSchema), finishedAt: Type.String({ format: 'date-time' }) }),
+  Type.Object({ deferral: Type.Optional(LedgerDeferralSchema), finishedAt: DateTime() }),
 ]);
 export type LedgerEntry = Static<typeof LedgerEntrySchema>;
 

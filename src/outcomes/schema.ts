@@ -2,7 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { RemediationOutcome } from '../engine/types';
 
 /**
- * The outcome of a remediation, written once. The ledger row (src/ledger/row.ts), the log line
+ * The outcome of a remediation, written once. The ledger row (src/ledger/types.ts, ledger-recorder.ts), the log line
  * (summary.ts) and the OpenAPI document (src/http/openapi.ts) are derived from it: a field added here
  * reaches all three, and `OutcomeRecord` below is checked against the engine's `RemediationOutcome`,
  * so a field the engine adds without it here does not compile.
@@ -15,7 +15,7 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
-const DateTime = () => Type.String({ format: 'date-time' });
+export const DateTime = () => Type.String({ format: 'date-time' });
 
 export const OUTCOME_STATUSES = [
   'compliant',
