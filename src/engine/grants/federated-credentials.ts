@@ -91,11 +91,12 @@ export async function reconcileCredential(
   ports: EnginePorts,
   context: FederatedCredentialContext,
   budget: CallBudget,
-): Promise<{ write?: DesiredCredential; heldAs?: string; actions: GrantAction<DesiredCredential, FederatedCredential>[] }> {
+): Promise<{ write?: DesiredCredential; heldAs?: string }> {
   const observed = await federatedCredentialGrants.observe(ports, context, budget);
   const actions = federatedCredentialGrants.diff(federatedCredentialGrants.desired(context), observed, context);
   const write = creates(actions)[0];
-  if (write) return { write, actions };
+  if (write) return { write };
+  // Nothing to write: the wanted credential exists, under its own name or an equivalent one's.
   const held = credentialDecision([...observed], context.wanted, context.identityId);
-  return { heldAs: held.kind === 'exists' ? held.name : context.wanted.name, actions };
+  return { heldAs: held.kind === 'exists' ? held.name : context.wanted.name };
 }
