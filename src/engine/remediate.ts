@@ -65,8 +65,6 @@ export function handOffTime(clock: number, budgetMs: number): number {
 /** One remediation's fixed facts, settled before its first step. */
 interface RunStart {
   request: RemediationRequest;
-  /** When this delivery's budget started (its arrival). */
-  clock: number;
   /** When the remediation first started (kept across hand-offs). */
   started: number;
   handOffAt?: number;
@@ -134,7 +132,7 @@ export class Remediator {
   private start(request: RemediationRequest): RunStart {
     const clock = request.deliveredAt !== undefined && request.deliveredAt <= Date.now() ? request.deliveredAt : Date.now();
     const started = request.startedAt && Number.isFinite(Date.parse(request.startedAt)) ? Date.parse(request.startedAt) : clock;
-    return { request, clock, started, ...(request.handOff ? { handOffAt: handOffTime(clock, this.settings.budgetMs) } : {}) };
+    return { request, started, ...(request.handOff ? { handOffAt: handOffTime(clock, this.settings.budgetMs) } : {}) };
   }
 
   /** The id, and the rules config the resource is governed by (or why not, when the id alone tells). */
