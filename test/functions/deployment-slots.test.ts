@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import { ROLE } from '../../tools/arm-emulator';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { key } from '../../tools/arm-emulator/state';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { rgReaderRules } from './rules.fixture';
@@ -98,7 +99,9 @@ describe('Event Grid trigger: deployment slots', () => {
       parent: 'web-gone',
       name: 'staging',
     });
-    env.emulator.state.deleteResource(slot.slice(0, slot.indexOf('/slots/')));
+    // Only the site goes: the slot stays stored, so the 404 is ARM's parent check, not a missing slot.
+    env.emulator.state.resources.delete(key(slot.slice(0, slot.indexOf('/slots/'))));
+    assert.ok(env.emulator.state.resource(slot), 'the slot itself is still stored');
     const d = await deliver(app, resourceWriteEvent({ resourceId: slot }));
     assert.equal(d.error, undefined, 'not redelivered');
     assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
