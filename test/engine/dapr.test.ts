@@ -92,7 +92,7 @@ describe("Dapr planning: the grants an app's components need", () => {
     );
   });
 
-  it('azureClientId: written only where the app holds several identities; the decisions are a value beside the plan', async () => {
+  it('azureClientId: written wherever the grantee is user-assigned (one or several identities); the decisions are a value beside the plan', async () => {
     const azure = new FakeAzure();
     azure.components.push(secrets('kv1'));
     azure.daprTargets.push({ id: VAULT, type: 'Microsoft.KeyVault/vaults', name: 'kv1', tags: {} });
@@ -103,10 +103,17 @@ describe("Dapr planning: the grants an app's components need", () => {
     });
     const result = (await planDaprGrants(planned(app), app, options, azure.ports(), budget()))!;
     const grantee = { role: 'resource' as const, objectId: 'ua-pid', clientId: 'ua-client', identityId: UA };
-    const several = decideClientIds(result.plan, result.context, grantee, 2);
-    assert.equal(several.get(`${ENV}/daprComponents/secrets`.toLowerCase())?.action, 'write');
-    const one = decideClientIds(result.plan, result.context, grantee, 1);
-    assert.equal(one.get(`${ENV}/daprComponents/secrets`.toLowerCase())?.action, 'none');
+    const key = `${ENV}/daprComponents/secrets`.toLowerCase();
+    const several = decideClientIds(result.plan, result.context, grantee, app.identity);
+    assert.equal(several.get(key)?.action, 'write');
+    // Container Apps picks no user-assigned identity by itself (Learn: container-apps/dapr-components).
+    const onlyUserAssigned = readIdentity({
+      type: 'UserAssigned',
+      userAssignedIdentities: { [UA]: { principalId: 'ua-pid', clientId: 'ua-client' } },
+    });
+    assert.equal(decideClientIds(result.plan, result.context, grantee, onlyUserAssigned).get(key)?.action, 'write');
+    const onlySystem = readIdentity({ type: 'SystemAssigned', principalId: 'sys' });
+    assert.equal(decideClientIds(result.plan, result.context, grantee, onlySystem).get(key)?.action, 'none');
     assert.equal((result.plan.dapr!.components[0] as { clientId?: unknown }).clientId, undefined);
   });
 });
