@@ -410,6 +410,7 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     assert.deepEqual(rolesAt(principalOf(mallory), vault), [], 'no role on the payments vault');
     assert.deepEqual(roleWritesAt(before, vault), [], 'no role assignment written at the vault');
+    assert.deepEqual(d.outcome?.dapr?.refused, ['DaprAppIdNotUnique'], 'the outcome line carries the code');
     const refusal = d.outcome?.skipped.find((s: { reason: string }) => s.reason === 'dapr-app-refused');
     assert.match(
       refusal?.detail ?? '',
