@@ -9,7 +9,7 @@ export { cosmosAssignments } from './handlers/cosmos-sql-rbac';
 export { compileKql } from './kql';
 export { ROLE } from './role-definitions';
 export { SEED_TYPES, type SeedResourceInput, seedResource, seedScopeResource, seedUserAssignedIdentity } from './seed';
-export { type DaprComponentSeed, seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from './seed-dapr';
+export { type DaprComponentSeed, seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from './seed-dapr';
 export { ArmEmulator, type EmulatorOptions, type RequestLogEntry, startArmEmulator } from './server';
 export { coverageLine, type SpecViolation } from './spec-validation';
 export { EmulatorState } from './state';
