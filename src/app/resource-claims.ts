@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { RemediationOutcome } from '../engine/types';
 import type { ClaimStore, ClaimToken, LaterWrite } from '../ledger/claims';
+import type { HandOffStore } from '../ledger/hand-offs';
 import type { StructuredLogger } from '../logging/logger';
 import { isTransientOutcome } from '../outcomes/summary';
-import type { RemediationMessage, RemediationQueuePort } from '../sweep/remediation-queue';
+import { handOffMessage, handOffTtlMs, type RemediationQueuePort } from '../sweep/remediation-queue';
+
+/** The queue and where the state of what goes on it is kept (the message carries only its id). */
+export interface QueueWithState {
+  queue: RemediationQueuePort;
+  handOffs: HandOffStore;
+}
 
 /**
  * One remediation per resource at a time, across every instance (see ledger/claims.ts for why and
@@ -88,28 +95,20 @@ export async function claimForQueue(
 export async function finishClaim(
   claims: ClaimStore,
   token: ClaimToken,
-  queue: RemediationQueuePort,
+  to: QueueWithState,
   after: { readAgain: boolean; correlationId: string },
 ): Promise<{ followUp?: string; laterWrite?: LaterWrite }> {
   const laterWrite = await claims.release(token);
   if (!laterWrite || after.readAgain) return { laterWrite };
   const followUp = randomUUID();
-  await queue.send(followUpMessage(token.resourceId, followUp, laterWrite, after.correlationId));
+  const correlationId = laterWrite.correlationId ?? after.correlationId;
+  // A new remediation (no start, no resume) that records the later write's event as its own.
+  const id = await to.handOffs.save(
+    { remediationId: followUp, resourceId: token.resourceId, correlationId, eventId: laterWrite.eventId, eventTime: laterWrite.eventTime },
+    handOffTtlMs(0),
+  );
+  await to.queue.send(handOffMessage(token.resourceId, id, { correlationId }));
   return { followUp, laterWrite };
-}
-
-function followUpMessage(resourceId: string, remediationId: string, write: LaterWrite, correlationId: string): RemediationMessage {
-  return {
-    version: 1,
-    resourceId,
-    correlationId: write.correlationId ?? correlationId,
-    sweepId: '',
-    rule: '',
-    problems: [],
-    remediationId,
-    eventId: write.eventId,
-    eventTime: write.eventTime,
-  };
 }
 
 /**
@@ -121,7 +120,7 @@ function followUpMessage(resourceId: string, remediationId: string, write: Later
 export async function endClaim(
   claims: ClaimStore,
   token: ClaimToken,
-  queue: RemediationQueuePort,
+  queue: QueueWithState,
   outcome: RemediationOutcome,
   log: StructuredLogger,
   budgetMs: number,

@@ -2,13 +2,15 @@ import type { RemediationRequest } from '../engine/remediate';
 import type { RemediationOutcome } from '../engine/types';
 import { AutopilotError } from '../errors';
 import type { ClaimStore, ClaimToken, LaterWrite } from '../ledger/claims';
+import type { HandOffStore } from '../ledger/hand-offs';
 import type { StructuredLogger } from '../logging/logger';
 import type { OutcomeRecorder, TriggerKind } from '../outcomes/recorder';
 import { isTransientOutcome, outcomeLogLevel, summarizeOutcome } from '../outcomes/summary';
+import type { ComplianceProblem } from '../sweep/compliance';
 import {
   handOffMessage,
+  handOffTtlMs,
   type RemediationMessage,
-  type RemediationOrigin,
   type RemediationQueuePort,
   visibilityDelaySeconds,
 } from '../sweep/remediation-queue';
@@ -28,6 +30,8 @@ export interface RemediationPorts {
   claims: ClaimStore;
   /** The remediation queue. Without one nothing is claimed (nothing could wait) and nothing handed off. */
   queue?: RemediationQueuePort;
+  /** Where a hand-off's state is kept (the ledger's table): the queue message carries only its id. */
+  handOffs: HandOffStore;
   outcomes: OutcomeRecorder;
   /** One remediation's budget (ms): a claim outlives its holder by little more. */
   budgetMs: number;
@@ -38,6 +42,7 @@ export function remediationPorts(autopilot: Autopilot): RemediationPorts {
     remediator: autopilot.remediator,
     claims: autopilot.ledger,
     queue: autopilot.sweep.queue,
+    handOffs: autopilot.ledger.handOffs,
     outcomes: autopilot.outcomes,
     budgetMs: autopilot.settings.budgetSeconds * 1000,
   };
@@ -46,9 +51,19 @@ export function remediationPorts(autopilot: Autopilot): RemediationPorts {
 /**
  * How a trigger claims the resource, one remediation per resource across instances. `event`: a
  * duplicate collapses into the holder, telling it of this write. `queue`: the message waits for the
- * holder, and is sent again (`message`) to come back when the holder is done.
+ * holder, and is sent again (`message`) to come back when the holder is done; one that carries no
+ * hand-off (`carriesHandOff`: a write to poll, what was done) collapses into a queued remediation.
  */
-export type ClaimPolicy = { kind: 'event'; write: LaterWrite } | { kind: 'queue'; message: RemediationMessage };
+export type ClaimPolicy = { kind: 'event'; write: LaterWrite } | { kind: 'queue'; message: RemediationMessage; carriesHandOff: boolean };
+
+/** Where a remediation came from, kept with every hand-off of it. */
+export interface RemediationOrigin {
+  eventId?: string;
+  eventTime?: string;
+  sweepId?: string;
+  rule?: string;
+  problems?: ComplianceProblem[];
+}
 
 export interface RemediationRun<Refusal = never> {
   resourceId: string;
@@ -60,7 +75,7 @@ export interface RemediationRun<Refusal = never> {
   /** Absent: no claim (a person asked and waits for the answer now). */
   claim?: ClaimPolicy;
   /** Set where what does not fit in this delivery may go to the queue, and where the remediation came from. */
-  handOff?: { transientFailures: boolean; origin: Omit<RemediationOrigin, 'remediationId'> };
+  handOff?: { transientFailures: boolean; origin: RemediationOrigin };
   requestedProfiles?: readonly string[];
   resume?: RemediationRequest['resume'];
   startedAt?: string;
@@ -112,7 +127,8 @@ export async function runRemediation<Refusal = never>(ports: RemediationPorts, r
     await abandonClaim(ports.claims, token);
     throw e;
   }
-  if (token && ports.queue) await endClaim(ports.claims, token, ports.queue, outcome, run.log, ports.budgetMs);
+  if (token && ports.queue)
+    await endClaim(ports.claims, token, { queue: ports.queue, handOffs: ports.handOffs }, outcome, run.log, ports.budgetMs);
   return { kind: 'finished', outcome, redeliver: isTransientOutcome(outcome) };
 }
 
@@ -127,7 +143,7 @@ async function takeClaim(ports: RemediationPorts, run: RemediationRun<unknown>):
       : { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
   }
   const { message } = run.claim;
-  const claim = await claimForQueue(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, message.resume !== undefined);
+  const claim = await claimForQueue(ports.claims, run.resourceId, run.remediationId, ports.budgetMs, run.claim.carriesHandOff);
   if (claim.kind === 'held') return { kind: 'go', token: claim.token };
   if (claim.kind === 'collapsed') return { kind: 'collapsed', holder: claim.holder, queuedUntil: claim.queuedUntil };
   // The message goes back on the queue to come back when the holder is done.
@@ -150,12 +166,30 @@ function requestOf(ports: RemediationPorts, run: RemediationRun<unknown>): Remed
 
 /**
  * Queued before the outcome is logged or recorded: if the queue cannot take it, nothing says
- * `deferred`, the error propagates and the delivery comes again.
+ * `deferred`, the error propagates and the delivery comes again. The state goes to the ledger's
+ * table, the message carries only its id (whoever can write the queue must not be able to forge it).
  */
 async function handOff(ports: RemediationPorts, run: RemediationRun<unknown>, outcome: RemediationOutcome): Promise<void> {
   if (outcome.status !== 'deferred' || !outcome.deferral || !ports.queue || !run.handOff) return;
-  const message = handOffMessage({ ...outcome, deferral: outcome.deferral }, { ...run.handOff.origin, remediationId: run.remediationId });
-  await ports.queue.send(message, { visibilityDelaySeconds: visibilityDelaySeconds(outcome.deferral.retryAfterMs) });
+  const { origin } = run.handOff;
+  const delayMs = outcome.deferral.retryAfterMs;
+  const id = await ports.handOffs.save(
+    {
+      remediationId: run.remediationId,
+      resourceId: outcome.resourceId,
+      correlationId: outcome.correlationId,
+      startedAt: outcome.startedAt,
+      ...origin,
+      resume: outcome.deferral.resume,
+    },
+    handOffTtlMs(delayMs),
+  );
+  const message = handOffMessage(outcome.resourceId, id, {
+    correlationId: outcome.correlationId,
+    sweepId: origin.sweepId,
+    rule: origin.rule ?? outcome.rule,
+  });
+  await ports.queue.send(message, { visibilityDelaySeconds: visibilityDelaySeconds(delayMs) });
 }
 
 /**

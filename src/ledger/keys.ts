@@ -34,6 +34,9 @@ export function eventKey(eventId: string): string {
 export const REQUEST_PARTITION = 'requests';
 export const EVENT_PARTITION = 'events';
 
+/** Hand-offs waiting on the queue (hand-offs.ts), one row per hand-off, keyed by the digest of its id. */
+export const HAND_OFF_PARTITION = 'handoffs';
+
 /** Running remediations' claims, one row per resource (claims.ts). */
 export const CLAIM_PARTITION = 'claims';
 

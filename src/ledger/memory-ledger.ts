@@ -9,7 +9,9 @@ import {
   laterWriteOf,
   nonEmpty,
 } from './claims';
+import { MemoryHandOffStore } from './hand-offs';
 import { claimKey, eventKey, requestKey, resourcePartition } from './keys';
+import { assertSameRemediation } from './request-rows';
 import type { LedgerEntry, LedgerStore } from './types';
 
 /**
@@ -23,12 +25,15 @@ export class MemoryLedger implements LedgerStore {
   private readonly claims = new Map<string, ClaimRow & { etag: string }>();
   private version = 0;
 
+  readonly handOffs = new MemoryHandOffStore();
+
   async append(entry: LedgerEntry): Promise<void> {
-    // A handed-off remediation appends again under the same request id: it replaces its row, as the
-    // table ledger's upsert does.
+    // A handed-off remediation appends again under the same request id: it updates its row, as the
+    // table ledger does, and only its own (same resource and start).
     const copy = structuredClone(entry);
     const partition = resourcePartition(entry.resourceId);
     const previous = this.byRequest.get(requestKey(entry.requestId));
+    if (previous) assertSameRemediation(previous, entry);
     const others = (this.byResource.get(partition) ?? []).filter((e) => e !== previous);
     this.byResource.set(partition, [copy, ...others]);
     this.byRequest.set(requestKey(entry.requestId), copy);

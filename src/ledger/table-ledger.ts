@@ -22,6 +22,8 @@ import {
   requestKey,
   resourcePartition,
 } from './keys';
+import { assertSameRemediation } from './request-rows';
+import { TableHandOffStore } from './table-hand-offs';
 import { type LedgerEntry, LedgerEntrySchema, type LedgerStore } from './types';
 
 /** Table properties are scalars: the row's objects and arrays, as its schema types them, are stored as JSON text. */
@@ -60,12 +62,16 @@ const isStatus = (e: unknown, status: number) => e instanceof RestError && e.sta
 /**
  * The ledger in Azure Table storage. Each entry is written twice: under its resource's partition
  * (newest first, for "what happened to this resource") and under the request id (for "what did this
- * request do"). Handled Event Grid event ids get a row of their own, for de-duplication.
+ * request do"). Handled Event Grid event ids get a row of their own, for de-duplication; hand-offs
+ * waiting on the queue get theirs too (table-hand-offs.ts).
  */
 export class TableLedger implements LedgerStore {
   private ready?: Promise<void>;
+  readonly handOffs: TableHandOffStore;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    this.handOffs = new TableHandOffStore(table, () => this.ensureTable());
+  }
 
   private ensureTable(): Promise<void> {
     this.ready ??= this.table.createTable().catch((e) => {
@@ -77,12 +83,42 @@ export class TableLedger implements LedgerStore {
 
   async append(entry: LedgerEntry): Promise<void> {
     await this.ensureTable();
-    // Keyed by the start, which a handed-off remediation keeps: its later rows replace the earlier one.
+    // The request row first: it decides whether this entry may carry on an existing remediation's rows.
+    await this.createOrCarryOn(toEntity(entry, REQUEST_PARTITION, requestKey(entry.requestId)), entry);
+    // Keyed by the start, which a handed-off remediation keeps: its later rows update the earlier one.
     const rowKey = newestFirstRowKey(new Date(entry.startedAt), entry.requestId);
-    await Promise.all([
-      this.table.upsertEntity(toEntity(entry, resourcePartition(entry.resourceId), rowKey) as never, 'Replace'),
-      this.table.upsertEntity(toEntity(entry, REQUEST_PARTITION, requestKey(entry.requestId)) as never, 'Replace'),
-    ]);
+    await this.createOrCarryOn(toEntity(entry, resourcePartition(entry.resourceId), rowKey), entry);
+  }
+
+  /**
+   * Created once; an existing row only updated by the remediation it records (same request, resource
+   * and start), at the version read, so neither a forged request id nor a race replaces another's row.
+   */
+  private async createOrCarryOn(entity: Record<string, unknown>, entry: LedgerEntry): Promise<void> {
+    const { partitionKey, rowKey } = entity as { partitionKey: string; rowKey: string };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.table.createEntity(entity as never);
+        return;
+      } catch (e) {
+        if (!isStatus(e, 409)) throw e;
+      }
+      let current: Record<string, unknown> & { etag: string };
+      try {
+        current = await this.table.getEntity(partitionKey, rowKey);
+      } catch (e) {
+        if (isStatus(e, 404)) continue;
+        throw e;
+      }
+      assertSameRemediation(fromEntity(current), entry);
+      try {
+        await this.table.updateEntity(entity as never, 'Replace', { etag: current.etag });
+        return;
+      } catch (e) {
+        if (!isStatus(e, 412) && !isStatus(e, 404)) throw e;
+      }
+    }
+    throw new Error(`ledger row ${entry.requestId} changed three times while it was being written`);
   }
 
   async byRequestId(requestId: string): Promise<LedgerEntry | undefined> {

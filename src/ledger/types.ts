@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TRIGGER_KINDS } from '../outcomes/recorder';
 import { DateTime, OutcomeSchema, StringEnum } from '../outcomes/schema';
 import type { ClaimStore } from './claims';
+import type { HandOffStore } from './hand-offs';
 
 /**
  * Derived from the outcome schema: the row carries every outcome field but `resourceType` (rows have
@@ -30,9 +31,12 @@ export type LedgerEntry = Static<typeof LedgerEntrySchema>;
 export interface LedgerStore extends ClaimStore {
   /**
    * Writes the entry; an entry with the same requestId (a remediation handed off and carried on by
-   * the queue) replaces the earlier one, so each remediation is one row.
+   * the queue) updates the earlier one, so each remediation is one row. Only the same remediation
+   * may: an existing row for another resource or start is never replaced (LedgerRequestConflict).
    */
   append(entry: LedgerEntry): Promise<void>;
+  /** Hand-offs waiting on the queue: what their next delivery carries on from (hand-offs.ts). */
+  readonly handOffs: HandOffStore;
   byRequestId(requestId: string): Promise<LedgerEntry | undefined>;
   /** Newest first. */
   byResourceId(resourceId: string, limit?: number): Promise<LedgerEntry[]>;

@@ -63,7 +63,9 @@ export async function runHandOffDemo(emulator: ArmEmulator, app: Autopilot, out:
       `  ${((Date.now() - started) / 1000).toFixed(1)} s  Event Grid handler: ${first?.status} (${first?.deferral?.reason}), event acknowledged; rest queued for ${first?.deferral?.retryAfterSeconds} s\n`,
     );
     const queueHandler = triggerNamed('storageQueue', 'remediationQueue', () => handOffApp).handler;
+    let attempt = 0;
     for (let message = queue.messages.shift(); message; message = queue.messages.shift()) {
+      attempt++;
       await new Promise((r) => setTimeout(r, (queue.delays.shift() ?? 0) * 1000));
       const queued: Array<LogLine> = [];
       await queueHandler(message, contextFor('remediationQueue', queued));
@@ -75,7 +77,7 @@ export async function runHandOffDemo(emulator: ArmEmulator, app: Autopilot, out:
         outcome?.status === 'deferred'
           ? `${outcome.status} (${outcome.deferral?.reason}), queued again for ${outcome.deferral?.retryAfterSeconds} s`
           : `${outcome?.status}${roles.length ? `, granted ${roles.join(', ')}` : ''}`;
-      out(`  ${((Date.now() - started) / 1000).toFixed(1)} s  queue trigger (attempt ${message.resume?.attempt ?? 1}): ${did}\n`);
+      out(`  ${((Date.now() - started) / 1000).toFixed(1)} s  queue trigger (attempt ${attempt}): ${did}\n`);
     }
     const calls = emulator.requestsSince(before);
     const puts = calls.filter((c) => c.method === 'PUT' && c.path.toLowerCase() === id.toLowerCase()).length;

@@ -1,36 +1,60 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parseArmId } from '../arm/resource-id';
-import type { Deferral, PendingWrite, ResumePoint } from '../engine/hand-off';
-import type { ActionRecord, RemediationOutcome } from '../engine/types';
-import { AutopilotError, InvalidResourceIdError } from '../errors';
+import { AutopilotError, InvalidResourceIdError, printable, truncate } from '../errors';
 import type { SweepStorage } from '../settings/settings';
 import type { ComplianceProblem } from './compliance';
 
+/** A stored hand-off's id: 128 random bits in hex (src/ledger/hand-offs.ts makes them). */
+const HAND_OFF_ID_PATTERN = '^[0-9a-f]{32}$';
+/** Fields of earlier versions' messages: read, never trusted (see RemediationMessageSchema). */
+const UNTRUSTED_FIELDS = ['remediationId', 'startedAt', 'eventId', 'eventTime', 'resume'] as const;
+
 /**
  * One resource to fix, as it travels on the remediation queue: put there by a sweep (drift found), or
- * by a trigger handing off the rest of a remediation it could not finish within its delivery. Version
- * 1 throughout: the hand-off fields are optional additions, and a reader that does not know them
- * still remediates the resource from scratch.
+ * by a trigger handing off the rest of a remediation it could not finish within its delivery.
+ *
+ * Whoever can write to the queue controls every field, so a message carries nothing the app acts on
+ * but the resource to look at: a hand-off's state (its remediation id, start, event, what was done and
+ * the hand-off bounds) stays in the ledger's table, and the message names it by `handOff`, a random
+ * id the queue trigger checks against that table (src/ledger/hand-offs.ts). The rest is for logs.
  */
+export const RemediationMessageSchema = Type.Object(
+  {
+    version: Type.Literal(1),
+    resourceId: Type.String({ minLength: 1, maxLength: 2048 }),
+    /** Ties the queue trigger's log lines to the sweep or event that queued the resource. */
+    correlationId: Type.Optional(Type.String({ maxLength: 200 })),
+    sweepId: Type.Optional(Type.String({ maxLength: 200 })),
+    rule: Type.Optional(Type.String({ maxLength: 200 })),
+    problems: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })),
+    /** The id of a hand-off the app stored (hand-offs.ts): the only way a message carries a remediation on. */
+    handOff: Type.Optional(Type.String({ pattern: HAND_OFF_ID_PATTERN })),
+    // Earlier versions carried the hand-off's state in the message itself. A message queued by one is
+    // still read (so an upgrade drops no work), but these fields are never trusted: the resource is
+    // looked at afresh, as for a sweep's finding.
+    ...Object.fromEntries(UNTRUSTED_FIELDS.map((f) => [f, Type.Optional(Type.Unknown())])),
+  },
+  { additionalProperties: false },
+);
+
 export interface RemediationMessage {
   version: 1;
   resourceId: string;
-  /** Ties the queue trigger's outcome to the sweep or event that started the remediation. */
   correlationId: string;
   sweepId: string;
   rule: string;
   problems: ComplianceProblem[];
-  /** The remediation's ledger id: every delivery of it updates one ledger row. */
-  remediationId?: string;
-  /** When the remediation began (ISO), for its ledger row and event-to-done time. */
-  startedAt?: string;
-  /** The Event Grid event it came from, if any. */
-  eventId?: string;
-  /** That event's eventTime (ISO), so event-to-done is measured from the event across hand-offs. */
-  eventTime?: string;
-  /** Where a handed-off remediation carries on. */
-  resume?: ResumePoint;
+  /** A hand-off stored in the ledger's table, which the queue trigger carries on once it checked it. */
+  handOff?: string;
+}
+
+/** A message as read: its fields, and the fields of earlier versions it carried (ignored). */
+export interface ReadRemediationMessage {
+  message: RemediationMessage;
+  ignored: string[];
 }
 
 export interface SendOptions {
@@ -40,6 +64,13 @@ export interface SendOptions {
 
 /** Storage queues take whole seconds, at most 7 days. */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
+/** A Storage queue message lives 7 days unless told otherwise (Put Message, `messagettl`). */
+const MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** How long a stored hand-off stays current: its message's delay plus the message's own lifetime. */
+export function handOffTtlMs(visibilityDelayMs: number): number {
+  return visibilityDelayMs + MESSAGE_TTL_MS;
+}
 
 export class MalformedRemediationMessageError extends AutopilotError {
   constructor(detail: string) {
@@ -48,7 +79,7 @@ export class MalformedRemediationMessageError extends AutopilotError {
 }
 
 /** Accepts the host's decoded JSON object, a JSON string, or base64 of either. */
-export function parseRemediationMessage(raw: unknown): RemediationMessage {
+export function parseRemediationMessage(raw: unknown): ReadRemediationMessage {
   let value = raw;
   if (typeof value === 'string') {
     const text = value.trim();
@@ -59,93 +90,29 @@ export function parseRemediationMessage(raw: unknown): RemediationMessage {
       throw new MalformedRemediationMessageError('the message is not JSON');
     }
   }
-  const m = value as Partial<RemediationMessage> | null;
-  if (!m || typeof m !== 'object' || m.version !== 1 || typeof m.resourceId !== 'string') {
-    throw new MalformedRemediationMessageError('the message is not a version-1 remediation message with a resource id');
+  if (!Value.Check(RemediationMessageSchema, value)) {
+    const first = Value.Errors(RemediationMessageSchema, value).First();
+    const where = first?.path ? `'${first.path.slice(1).replaceAll('/', '.')}'` : 'the message';
+    throw new MalformedRemediationMessageError(
+      `${truncate(printable(where), 100)}: ${first?.message ?? 'not a version-1 remediation message'}`,
+    );
   }
+  const m = value as Static<typeof RemediationMessageSchema>;
   // Anyone who can write to the queue can put any id here: it must be a canonical workload id.
   const id = parseArmId(m.resourceId);
   if (id.kind !== 'resource') throw new InvalidResourceIdError(m.resourceId, `it is a ${id.kind}, not a resource`);
   return {
-    version: 1,
-    resourceId: m.resourceId,
-    correlationId: typeof m.correlationId === 'string' ? m.correlationId : '',
-    sweepId: typeof m.sweepId === 'string' ? m.sweepId : '',
-    rule: typeof m.rule === 'string' ? m.rule : '',
-    problems: Array.isArray(m.problems) ? (m.problems as ComplianceProblem[]) : [],
-    remediationId: optionalString(m.remediationId, 'remediationId', 100),
-    startedAt: optionalTime(m.startedAt, 'startedAt'),
-    eventId: optionalString(m.eventId, 'eventId', 200),
-    eventTime: optionalTime(m.eventTime, 'eventTime'),
-    resume: m.resume === undefined ? undefined : parseResume(m.resume),
+    message: {
+      version: 1,
+      resourceId: m.resourceId,
+      correlationId: m.correlationId ?? '',
+      sweepId: m.sweepId ?? '',
+      rule: m.rule ?? '',
+      problems: (m.problems ?? []) as ComplianceProblem[],
+      ...(m.handOff !== undefined && { handOff: m.handOff }),
+    },
+    ignored: UNTRUSTED_FIELDS.filter((f) => (m as Record<string, unknown>)[f] !== undefined),
   };
-}
-
-function optionalString(v: unknown, field: string, max: number): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max)
-    throw new MalformedRemediationMessageError(`'${field}' is not a string of at most ${max} characters`);
-  return v;
-}
-
-function optionalTime(v: unknown, field: string): string | undefined {
-  const text = optionalString(v, field, 40);
-  if (text !== undefined && !Number.isFinite(Date.parse(text))) throw new MalformedRemediationMessageError(`'${field}' is not a time`);
-  return text;
-}
-
-const ACTION_KINDS = new Set([
-  'user-assigned-identity-created',
-  'user-assigned-identity-reused',
-  'identity-written',
-  'role-assigned',
-  'role-already-assigned',
-  // The second grant kind and Dapr components (issue 14): a hand-off after them carries them on.
-  'cosmos-role-assigned',
-  'cosmos-role-already-assigned',
-  'dapr-client-id-written',
-]);
-
-/** The hand-off part, checked field by field: it decides what is polled and what the ledger says was done. */
-function parseResume(raw: unknown): ResumePoint {
-  const r = raw as Partial<Record<keyof ResumePoint, unknown>> | null;
-  if (!r || typeof r !== 'object') throw new MalformedRemediationMessageError("'resume' is not an object");
-  if (!Number.isInteger(r.attempt) || (r.attempt as number) < 1 || (r.attempt as number) > 10_000)
-    throw new MalformedRemediationMessageError("'resume.attempt' is not a positive integer");
-  if (
-    !Array.isArray(r.actions) ||
-    r.actions.length > 100 ||
-    !r.actions.every((a) => a && typeof a === 'object' && ACTION_KINDS.has((a as { kind?: unknown }).kind as string))
-  ) {
-    throw new MalformedRemediationMessageError("'resume.actions' is not a list of actions");
-  }
-  if (typeof r.principalIsNew !== 'boolean') throw new MalformedRemediationMessageError("'resume.principalIsNew' is not a boolean");
-  return {
-    attempt: r.attempt as number,
-    actions: r.actions as ActionRecord[],
-    principalIsNew: r.principalIsNew,
-    authorizationFailingSince: optionalTime(r.authorizationFailingSince, 'resume.authorizationFailingSince'),
-    operation: r.operation === undefined ? undefined : parseOperation(r.operation),
-  };
-}
-
-function parseOperation(raw: unknown): PendingWrite {
-  const o = raw as Partial<PendingWrite> | null;
-  const monitor = o?.monitor as Partial<PendingWrite['monitor']> | undefined;
-  if (
-    !o ||
-    typeof o.resourceId !== 'string' ||
-    !o.resourceId.startsWith('/subscriptions/') ||
-    typeof o.from !== 'string' ||
-    typeof o.to !== 'string' ||
-    !monitor ||
-    (monitor.style !== 'async-operation' && monitor.style !== 'location') ||
-    typeof monitor.url !== 'string' ||
-    !/^https:\/\//.test(monitor.url)
-  ) {
-    throw new MalformedRemediationMessageError("'resume.operation' is not a pending write with an https monitor");
-  }
-  return { resourceId: o.resourceId, from: o.from, to: o.to, monitor: { style: monitor.style, url: monitor.url } };
 }
 
 /** Where the sweep and the hand-offs put work for the queue trigger. */
@@ -154,30 +121,20 @@ export interface RemediationQueuePort {
   send(message: RemediationMessage, options?: SendOptions): Promise<void>;
 }
 
-/** Where a remediation came from, carried by every hand-off of it. */
-export interface RemediationOrigin {
-  remediationId: string;
-  eventId?: string;
-  eventTime?: string;
-  sweepId?: string;
-  rule?: string;
-  problems?: ComplianceProblem[];
-}
-
-/** The message that carries on a deferred remediation: same remediation id and start, the resume point. */
-export function handOffMessage(outcome: RemediationOutcome & { deferral: Deferral }, origin: RemediationOrigin): RemediationMessage {
+/** The message that carries on a stored hand-off: the resource and the hand-off's id; the state stays in the table. */
+export function handOffMessage(
+  resourceId: string,
+  handOffId: string,
+  about: { correlationId: string; sweepId?: string; rule?: string },
+): RemediationMessage {
   return {
     version: 1,
-    resourceId: outcome.resourceId,
-    correlationId: outcome.correlationId,
-    sweepId: origin.sweepId ?? '',
-    rule: origin.rule ?? outcome.rule ?? '',
-    problems: origin.problems ?? [],
-    remediationId: origin.remediationId,
-    startedAt: outcome.startedAt,
-    eventId: origin.eventId,
-    eventTime: origin.eventTime,
-    resume: outcome.deferral.resume,
+    resourceId,
+    correlationId: about.correlationId,
+    sweepId: about.sweepId ?? '',
+    rule: about.rule ?? '',
+    problems: [],
+    handOff: handOffId,
   };
 }
 

@@ -82,6 +82,7 @@ function fakes(
               sent.push({ message, options: sendOptions });
             },
           },
+    handOffs: ledger.handOffs,
     outcomes: {
       async record(outcome, context) {
         steps.push('record');
@@ -127,7 +128,6 @@ const queueMessage = (overrides: Partial<RemediationMessage> = {}): RemediationM
   sweepId: 'sweep-1',
   rule: 'web',
   problems: [],
-  remediationId: 'rem-1',
   ...overrides,
 });
 
@@ -170,10 +170,21 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
     assert.deepEqual(f.steps, ['remediate', 'send', 'log:remediation.outcome', 'record']);
     const [{ message, options }] = f.sent as [Fakes['sent'][number]];
     assert.equal(options?.visibilityDelaySeconds, 15);
-    assert.equal(message.remediationId, 'rem-1');
-    assert.equal(message.eventId, 'evt-1');
-    assert.equal(message.eventTime, '2026-01-01T00:00:00.000Z');
-    assert.deepEqual(message.resume, DEFERRED.deferral!.resume);
+    // The message names the hand-off; its state is in the ledger's table, bound to the resource.
+    assert.deepEqual(Object.keys(message).sort(), ['correlationId', 'handOff', 'problems', 'resourceId', 'rule', 'sweepId', 'version']);
+    const check = await f.ledger.handOffs.check(message.handOff!, RESOURCE, Date.now());
+    assert.equal(check.kind, 'verified');
+    const stored = check.kind === 'verified' ? check.handOff : undefined;
+    assert.equal(stored?.remediationId, 'rem-1');
+    assert.equal(stored?.eventId, 'evt-1');
+    assert.equal(stored?.eventTime, '2026-01-01T00:00:00.000Z');
+    assert.equal(stored?.startedAt, DEFERRED.startedAt);
+    assert.deepEqual(stored?.resume, DEFERRED.deferral!.resume);
+    assert.equal(
+      (await f.ledger.handOffs.check(message.handOff!, `${RESOURCE}-other`, Date.now())).kind,
+      'rejected',
+      'bound to its resource',
+    );
     // The claim is held until the queued part has run: a second event collapses into it.
     const second = await runRemediation(f.ports, f.run({ remediationId: 'rem-2' }));
     assert.equal(second.kind, 'collapsed');
@@ -209,15 +220,22 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
     });
     await runRemediation(f.ports, f.run());
     assert.deepEqual(f.steps, ['remediate', 'log:remediation.outcome', 'record', 'send', 'log:remediation.follow-up']);
-    assert.equal(f.sent[0]!.message.eventId, 'evt-later');
     assert.equal(f.sent[0]!.message.correlationId, 'corr-later');
+    const check = await f.ledger.handOffs.check(f.sent[0]!.message.handOff!, RESOURCE, Date.now());
+    assert.ok(
+      check.kind === 'verified' && check.handOff.eventId === 'evt-later' && check.handOff.resume === undefined,
+      'a fresh remediation of that event',
+    );
   });
 
   it('a queued message finding the resource busy goes back on the queue to wait for the holder', async () => {
     const f = fakes(outcomeOf());
     await f.ledger.claim(RESOURCE, 'rem-running', 3000);
-    const message = queueMessage({ remediationId: 'rem-q' });
-    const result = await runRemediation(f.ports, f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message } }));
+    const message = queueMessage({ handOff: '0123456789abcdef0123456789abcdef' });
+    const result = await runRemediation(
+      f.ports,
+      f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message, carriesHandOff: true } }),
+    );
     assert.equal(result.kind, 'waiting');
     assert.ok(result.kind === 'waiting' && result.holder === 'rem-running' && result.retryAfterMs >= 1000 && result.retryAfterMs <= 10_000);
     assert.deepEqual(f.steps, ['send']);
@@ -232,13 +250,13 @@ describe('runRemediation: claim, remediate, hand off, log, record, release', () 
     await f.ledger.hold(held.token, new Date(Date.now() + 3000).toISOString(), new Date(Date.now() + 20_000).toISOString());
     const fresh = await runRemediation(
       f.ports,
-      f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message: queueMessage() } }),
+      f.run({ remediationId: 'rem-q', trigger: 'queue', claim: { kind: 'queue', message: queueMessage(), carriesHandOff: false } }),
     );
     assert.equal(fresh.kind, 'collapsed');
     const resume = { attempt: 1, actions: [], principalIsNew: false };
     const handedOff = await runRemediation(
       f.ports,
-      f.run({ remediationId: 'rem-q', trigger: 'queue', resume, claim: { kind: 'queue', message: queueMessage({ resume }) } }),
+      f.run({ remediationId: 'rem-q', trigger: 'queue', resume, claim: { kind: 'queue', message: queueMessage(), carriesHandOff: true } }),
     );
     assert.equal(handedOff.kind, 'waiting');
   });

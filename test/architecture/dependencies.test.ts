@@ -27,7 +27,7 @@ export const RULES: DependencyRules = {
     logging: [],
     outcomes: ['engine', 'logging'],
     'outcome-events': ['engine', 'outcomes'],
-    ledger: ['engine', 'outcomes', 'settings'],
+    ledger: ['engine', 'errors', 'outcomes', 'settings'],
     telemetry: ['arm', 'engine', 'logging', 'outcomes'],
     azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry'],
     sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'settings', 'telemetry', 'text'],

@@ -12,6 +12,7 @@ import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixtu
 import { useAzurite } from '../support/azurite';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { hostJsonQueueSettings, runQueueHost } from '../support/queue-host';
+import { RecordingQueue } from '../support/recording-queue';
 import { TRIGGER_RULES } from './rules.fixture';
 
 /**
@@ -26,18 +27,39 @@ const host = { ...hostJsonQueueSettings(), visibilityTimeoutSeconds: 0 };
 
 function appWithQueue(
   queueName: string,
-  options: { budgetMs?: number; authorizationRetryMinutes?: string; maxHandOffs?: number } = {},
+  options: { budgetMs?: number; authorizationRetryMinutes?: string; maxHandOffs?: number; recording?: RecordingQueue } = {},
 ): Autopilot {
   const engine = {
     ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}),
     ...(options.maxHandOffs ? { maxHandOffs: options.maxHandOffs } : {}),
   };
-  return buildApp(env, rulesFor(TRIGGER_RULES), engine, {
-    AzureWebJobsStorage: storage.azurite.connectionString,
-    AUTOPILOT_REMEDIATION_QUEUE: queueName,
-    AUTOPILOT_LEDGER_TABLE: `ledger${queueName.replace(/[^a-z0-9]/g, '')}`,
-    ...(options.authorizationRetryMinutes ? { AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: options.authorizationRetryMinutes } : {}),
-  });
+  return buildApp(
+    env,
+    rulesFor(TRIGGER_RULES),
+    engine,
+    {
+      AzureWebJobsStorage: storage.azurite.connectionString,
+      AUTOPILOT_REMEDIATION_QUEUE: queueName,
+      AUTOPILOT_LEDGER_TABLE: `ledger${queueName.replace(/[^a-z0-9]/g, '')}`,
+      ...(options.authorizationRetryMinutes ? { AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: options.authorizationRetryMinutes } : {}),
+    },
+    options.recording ? { sweep: { queue: options.recording } } : {},
+  );
+}
+
+/** A hand-off as the app itself stores it (what an Event Grid delivery that stopped would leave), and its message. */
+async function storedHandOff(app: Autopilot, resourceId: string, remediationId: string, correlationId = 'c') {
+  const id = await app.ledger.handOffs.save(
+    {
+      remediationId,
+      resourceId,
+      correlationId,
+      startedAt: new Date().toISOString(),
+      resume: { attempt: 1, actions: [], principalIsNew: false },
+    },
+    60_000,
+  );
+  return { version: 1, resourceId, correlationId, sweepId: '', rule: '', problems: [], handOff: id };
 }
 
 function queues(app: Autopilot) {
@@ -180,7 +202,8 @@ describe('hand-offs to the remediation queue', () => {
 
   it('hand-offs are bounded: a resource that stays busy ends as a permanent failure, not an endless loop', async () => {
     grantAppOwner(env.emulator);
-    const app = appWithQueue('handoff-bounded', { maxHandOffs: 1 });
+    const recording = new RecordingQueue(storage.azurite.connectionString, 'handoff-bounded');
+    const app = appWithQueue('handoff-bounded', { maxHandOffs: 1, recording });
     // A container app: its spec has `provisioningState` (the Web spec's Site has none, so a busy web app
     // shows only as a 409 on the write).
     const id = seedResource(env.emulator.state, {
@@ -194,23 +217,9 @@ describe('hand-offs to the remediation queue', () => {
     assert.equal(d.outcome?.deferral.reason, 'resource-busy');
     assert.equal(d.outcome?.deferral.retryAfterSeconds, 15, "container apps' wait");
     const { queue } = queues(app);
-    // Skip the 15-second wait: deliver the handed-off message now.
-    const [message] = await (async () => {
-      const [row] = await app.ledger.byResourceId(id);
-      return [
-        {
-          version: 1,
-          resourceId: id,
-          correlationId: 'c',
-          sweepId: '',
-          rule: '',
-          problems: [],
-          remediationId: row!.requestId,
-          startedAt: row!.startedAt,
-          resume: { attempt: 1, actions: [], principalIsNew: false },
-        },
-      ];
-    })();
+    // Skip the 15-second wait: deliver the handed-off message (as the app sent it) now.
+    const [message] = recording.sent;
+    assert.ok(message?.handOff, 'the message names the stored hand-off');
     await queue.clearMessages();
     await queue.sendMessage(JSON.stringify(message));
     const run = await drain(app);
@@ -293,18 +302,7 @@ describe('hand-offs to the remediation queue', () => {
     // Meanwhile a hand-off of the second resource comes back from the queue.
     const { queue } = queues(app);
     await queue.createIfNotExists();
-    await queue.sendMessage(
-      JSON.stringify({
-        version: 1,
-        resourceId: second,
-        correlationId: 'c-hold',
-        sweepId: '',
-        rule: '',
-        problems: [],
-        remediationId: 'hold-1',
-        resume: { attempt: 1, actions: [], principalIsNew: false },
-      }),
-    );
+    await queue.sendMessage(JSON.stringify(await storedHandOff(app, second, 'hold-1', 'c-hold')));
     const run = await drain(app, 40_000);
     assert.equal((await event).outcome?.status, 'remediated');
     const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
@@ -435,7 +433,7 @@ describe('hand-offs to the remediation queue', () => {
     const running = await app.ledger.claim(id, 'rem-running', 8000);
     assert.ok(running.held);
     const before = env.emulator.lastSeq;
-    const waiting = await invoke(message({ remediationId: 'rem-handed-off', resume: { attempt: 1, actions: [], principalIsNew: false } }));
+    const waiting = await invoke(await storedHandOff(app, id, 'rem-handed-off', 'c-claimed'));
     const waited = waiting.find((r) => r.event === 'remediation.waiting');
     assert.ok(waited, JSON.stringify(waiting));
     assert.equal(waited.holder, 'rem-running');
@@ -549,7 +547,7 @@ describe('hand-offs to the remediation queue', () => {
     assert.match(error.message, /on the linked resource '\/subscriptions\/.*\/subnets\/default'/);
   });
 
-  it('a queue message cannot make the app poll (and send its token to) anything but ARM; a malformed resume is parked', async () => {
+  it('a queue message cannot make the app poll (and send its token to) anything but ARM; a malformed message is logged and dropped, not parked', async () => {
     grantAppOwner(env.emulator);
     const app = appWithQueue('handoff-forged');
     const id = seedResource(env.emulator.state, {
@@ -560,6 +558,7 @@ describe('hand-offs to the remediation queue', () => {
     });
     const { queue } = queues(app);
     await queue.createIfNotExists();
+    // An earlier version's hand-off, forged: an operation monitor at the attacker's host.
     const resume = {
       attempt: 1,
       actions: [],
@@ -571,37 +570,27 @@ describe('hand-offs to the remediation queue', () => {
         monitor: { style: 'async-operation', url: 'https://attacker.example/collect' },
       },
     };
-    await queue.sendMessage(
-      JSON.stringify({
-        version: 1,
-        resourceId: id,
-        correlationId: 'c',
-        sweepId: '',
-        rule: '',
-        problems: [],
-        remediationId: 'forged-1',
-        resume,
-      }),
-    );
-    await queue.sendMessage(
-      JSON.stringify({
-        version: 1,
-        resourceId: id,
-        correlationId: 'c',
-        sweepId: '',
-        rule: '',
-        problems: [],
-        resume: { ...resume, attempt: 'many' },
-      }),
-    );
+    const base = { version: 1, resourceId: id, correlationId: 'c', sweepId: '', rule: '', problems: [] };
+    await queue.sendMessage(JSON.stringify({ ...base, remediationId: 'forged-1', resume }));
+    await queue.sendMessage(JSON.stringify({ ...base, handOff: 'not-a-hand-off-id' }));
     const before = env.emulator.lastSeq;
     const run = await drain(app);
-    const outcome = run.logs.find((l) => l.record.event === 'remediation.outcome')!.record;
-    assert.equal(outcome.status, 'failed');
-    assert.equal(outcome.errors[0].code, 'InvalidOperationMonitor');
-    assert.equal(outcome.errors[0].transient, false);
-    assert.equal(env.emulator.requestsSince(before).length, 0, 'nothing was called, not even ARM');
-    assert.equal(run.poisoned.length, 1);
-    assert.match(run.poisoned[0]!.reason, /malformed remediation message: MalformedRemediationMessage: 'resume.attempt'/);
+    // The forged resume is never read: the resource is looked at afresh, as for a sweep's finding.
+    const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
+    assert.equal(outcomes.length, 1, JSON.stringify(outcomes));
+    assert.equal(outcomes[0].status, 'remediated');
+    assert.notEqual(outcomes[0].remediationId, 'forged-1');
+    assert.ok(
+      env.emulator.requestsSince(before).every((r) => !/attacker|operations\//i.test(r.path)),
+      'no operation was polled',
+    );
+    const ignored = run.logs.find((l) => l.record.event === 'queue.message.untrusted-fields-ignored')!.record;
+    assert.deepEqual(ignored.fields, ['remediationId', 'resume']);
+    assert.equal(run.poisoned.length, 0, 'nothing parked: a malformed message fails the same way every time');
+    const rejected = run.logs.find((l) => l.record.event === 'queue.message.rejected')!;
+    assert.equal(rejected.level, 'error');
+    assert.equal(rejected.record.code, 'MalformedRemediationMessage');
+    assert.match(rejected.record.detail, /'handOff'/);
+    assert.equal(run.failedAttempts, 0, 'no retry');
   });
 });

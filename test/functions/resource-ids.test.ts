@@ -89,7 +89,7 @@ describe('non-canonical resource ids are refused with InvalidResourceId on every
     assert.equal(listed.body.code, 'InvalidResourceId');
   });
 
-  it('queue trigger: parked in the poison queue with the code, no ARM call', async () => {
+  it('queue trigger: logged with the code and dropped (not retried, not parked), no ARM call', async () => {
     const { queue } = queuesOf(app, storage.azurite);
     await queue.createIfNotExists();
     for (const { id } of HOSTILE_IDS) {
@@ -103,12 +103,15 @@ describe('non-canonical resource ids are refused with InvalidResourceId on every
       maxDequeueCount: 1,
       visibilityTimeoutSeconds: 0,
     });
-    assert.equal(run.poisoned.length, HOSTILE_IDS.length);
-    for (const p of run.poisoned) {
-      assert.match(p.reason, /InvalidResourceId/, p.messageText);
-      assert.doesNotMatch(p.reason, CLEAN);
+    assert.equal(run.poisoned.length, 0);
+    assert.equal(run.failedAttempts, 0, 'every retry would fail the same way: none');
+    const rejected = run.logs.filter((l) => l.record.event === 'queue.message.rejected');
+    assert.equal(rejected.length, HOSTILE_IDS.length);
+    for (const r of rejected) {
+      assert.ok(['InvalidResourceId', 'MalformedRemediationMessage'].includes(r.record.code), JSON.stringify(r.record));
+      assert.equal(r.level, 'error');
+      assert.doesNotMatch(r.record.detail, CLEAN);
     }
-    assert.ok(run.logs.filter((l) => l.record.event === 'queue.message.rejected').every((l) => l.record.code === 'InvalidResourceId'));
     assert.deepEqual(env.emulator.requestsSince(before), []);
   });
 

@@ -32,7 +32,7 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     );
   });
 
-  it('a message that keeps failing transiently lands in <queue>-poison after maxDequeueCount, with the reason; a malformed one too', async () => {
+  it('a message that keeps failing transiently lands in <queue>-poison after maxDequeueCount, with the reason; a malformed one is logged and dropped', async () => {
     env.emulator.resourceGraph.setQuota(undefined);
     const app = buildSweepApp(env, rulesFor(SWEEP_RULES), { azurite: storage.azurite, queueName: 'poison-test', budgetMs: 400 });
     const id = seedSite(env, SUB_A, 'rg-poison', 'web-stuck');
@@ -47,16 +47,17 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
       const { queue, poison } = queuesOf(app, storage.azurite);
       await queue.sendMessage('{"not":"a remediation"}');
       const run = await drainRemediationQueue(app, storage.azurite, host);
-      assert.equal(run.succeeded, 0);
-      assert.equal(run.poisoned.length, 2);
+      assert.equal(run.succeeded, 1, 'the malformed message: logged and dropped at once');
+      assert.equal(run.poisoned.length, 1);
       const stuck = run.poisoned.find((p) => p.messageText.includes(id))!;
       assert.equal(stuck.dequeueCount, hostJson.maxDequeueCount);
       assert.match(stuck.reason, /transient failure .*DeadlineExceeded/);
       assert.ok(fault.hits >= hostJson.maxDequeueCount, 'every delivery tried the write');
-      const malformed = run.poisoned.find((p) => p.messageText.includes('not'))!;
-      assert.match(malformed.reason, /malformed remediation message/);
+      const malformed = run.logs.filter((l) => l.record.event === 'queue.message.rejected');
+      assert.equal(malformed.length, 1, 'rejected once, not retried');
+      assert.equal(malformed[0]!.record.code, 'MalformedRemediationMessage');
       const parked = (await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => m.messageText);
-      assert.equal(parked.length, 2);
+      assert.equal(parked.length, 1);
       assert.equal(JSON.parse(parked.find((t) => t.includes(id))!).resourceId, id);
       assert.equal((await queue.getProperties()).approximateMessagesCount, 0);
       const outcomes = run.logs.filter((l) => l.record.event === 'remediation.outcome');

@@ -198,7 +198,11 @@ describe('telemetry of the real triggers (OpenTelemetry in-memory exporters)', (
     assert.equal(total(await t.counter(METRIC.remediations), { [ATTR.trigger]: 'eventGrid', [ATTR.outcome]: 'deferred' }), 1);
     assert.deepEqual(await t.histogram(METRIC.eventToDone), [], 'a hand-off is not the end: no event-to-done yet');
     assert.equal(queue.messages.length, 1);
-    assert.equal(queue.messages[0]!.eventTime, event.eventTime, 'the message carries the original eventTime');
+    const stored = await app.ledger.handOffs.check(queue.messages[0]!.handOff!, id, Date.now());
+    assert.ok(
+      stored.kind === 'verified' && stored.handOff.eventTime === event.eventTime,
+      'the stored hand-off keeps the original eventTime',
+    );
 
     await sleep(600);
     const logs: CapturedLog[] = [];
