@@ -11,7 +11,7 @@ import { InMemoryReportStore, runSweep } from '../../src/sweep';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
 import { compileKql } from '../../tools/arm-emulator/kql';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { SEED_TYPES, seedChildScope, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
@@ -115,7 +115,9 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       const slug = entry.componentType.replace(/[^a-z]/g, '').slice(-14);
       const appName = `ca-${slug}`;
       const metadata: Array<{ name: string; value: string }> = [];
-      const targets: Array<{ id: string; guids: string[]; cosmos?: string }> = [];
+      // `id`: the target; `scope`: the narrowest scope its metadata names (a container, a queue, a table,
+      // a Cosmos DB container), where the grant must be, and nothing on the target itself when narrower.
+      const targets: Array<{ id: string; scope: string; guids: string[]; cosmos?: string }> = [];
       entry.targets.forEach((t, i) => {
         const name = `${t.resourceType.split('/')[0]!.split('.')[1]!.toLowerCase().slice(0, 6)}${slug}${i}`
           .replace(/[^a-z0-9]/g, '')
@@ -124,8 +126,17 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
         if (t.grant.kind === 'cosmos-sql') seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name });
         else seedScopeResource(env.emulator.state, id);
         metadata.push({ name: t.field, value: spelled(t.field, t.spelling, name, t.hostSuffixes?.[0] ?? '') });
+        let below = '';
+        for (const level of t.narrowTo?.levels ?? []) {
+          const childName = level.field === 'tableName' ? 'daprstate' : `dapr-${level.path.split('/').pop()}`;
+          metadata.push({ name: level.field, value: childName });
+          below += `/${level.path}/${childName}`;
+        }
+        const scope = below && t.grant.kind === 'rbac' ? seedChildScope(env.emulator.state, id, below) : `${id}${below}`;
         targets.push(
-          t.grant.kind === 'rbac' ? { id, guids: t.grant.roles.map((r) => r.guid).sort() } : { id, guids: [], cosmos: t.grant.role.guid },
+          t.grant.kind === 'rbac'
+            ? { id, scope, guids: t.grant.roles.map((r) => r.guid).sort() }
+            : { id, scope, guids: [], cosmos: t.grant.role.guid },
         );
       });
       // Service Bus creates entities unless told not to: here it is told not to.
@@ -137,12 +148,13 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
       const principal = principalOf(id);
       for (const t of targets) {
-        assert.deepEqual(rolesAt(principal, t.id), t.guids, `RBAC roles on ${t.id}`);
+        assert.deepEqual(rolesAt(principal, t.scope), t.guids, `RBAC roles on ${t.scope}`);
+        if (t.scope !== t.id) assert.deepEqual(rolesAt(principal, t.id), [], `nothing on the whole of ${t.id}`);
         if (t.cosmos) {
           const held = cosmosAssignments(env.emulator.state, t.id).filter((a) => a.properties.principalId === principal);
           assert.equal(held.length, 1, 'one Cosmos DB SQL role assignment');
           assert.equal(held[0]!.properties.roleDefinitionId, `${t.id}/sqlRoleDefinitions/${t.cosmos}`);
-          assert.equal(held[0]!.properties.scope, t.id);
+          assert.equal(held[0]!.properties.scope, t.scope, 'at the database and container the component names');
         }
       }
     });
@@ -174,7 +186,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('an out-of-bounds target is refused and reported; the in-bounds one is still granted', async () => {
     const outside = seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', 'kv-elsewhere', 'rg-other-team'));
-    const inside = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stinbounds'));
+    const inside = seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stinbounds')),
+      'blobServices/default/containers/state',
+    );
     seedDaprComponent(env.emulator.state, ENV, 'secrets-elsewhere', {
       componentType: 'secretstores.azure.keyvault',
       metadata: [{ name: 'vaultName', value: 'kv-elsewhere' }],
@@ -243,11 +259,12 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     await deliver(app, resourceWriteEvent({ resourceId: a1 }));
     await deliver(app, resourceWriteEvent({ resourceId: a2 }));
     const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'strewire'));
+    const queue = seedChildScope(env.emulator.state, account, 'queueServices/default/queues/orders');
     const component = seedDaprComponent(env.emulator.state, ENV, 'queue-rewire', {
       componentType: 'bindings.azure.storagequeues',
       metadata: [
         { name: 'accountName', value: 'strewire' },
-        { name: 'queueName', value: 'q' },
+        { name: 'queueName', value: 'orders' },
       ],
       scopes: ['ca-rewire-1', 'ca-rewire-2'],
     });
@@ -258,7 +275,7 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.equal(d.error, undefined);
     const outcomes = d.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
     assert.equal(outcomes.length, 2, JSON.stringify(d.logs.map((l) => l.record)));
-    for (const a of [a1, a2]) assert.deepEqual(rolesAt(principalOf(a), account), ['974c5e8b-45b9-4653-ba55-5f855dd0fb88']);
+    for (const a of [a1, a2]) assert.deepEqual(rolesAt(principalOf(a), queue), ['974c5e8b-45b9-4653-ba55-5f855dd0fb88']);
   });
 
   it('azureClientId: set when the app has several identities and every scoped app carries the one granted', async () => {
@@ -307,7 +324,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('azureClientId: never written into a component whose secret values a GET does not return', async () => {
     const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-secretive-other' });
-    seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive'));
+    seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive')),
+      'blobServices/default/containers/state',
+    );
     const component = seedDaprComponent(env.emulator.state, ENV, 'state-secretive', {
       componentType: 'state.azure.blobstorage',
       metadata: [
@@ -333,12 +354,16 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   });
 
   it('the sweep reports a removed component grant as a drift kind of its own', async () => {
-    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift'));
+    const account = seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift')),
+      'tableServices/default/tables/daprstate',
+    );
     seedDaprComponent(env.emulator.state, ENV, 'state-drift', {
       componentType: 'state.azure.tablestorage',
       metadata: [
         { name: 'accountName', value: 'stdrift' },
-        { name: 'tableName', value: 't' },
+        { name: 'tableName', value: 'daprstate' },
       ],
       scopes: ['ca-drift'],
     });
