@@ -214,6 +214,58 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.match(refusal?.detail ?? '', /DaprTargetOutOfBounds: component 'secrets-elsewhere'.*rg-other-team/);
   });
 
+  it('issue 23 item 3: a component naming one container is granted on it alone; a child name that climbs, or comes from a secret, is refused', async () => {
+    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stnarrow'));
+    const container = seedChildScope(env.emulator.state, account, 'blobServices/default/containers/state');
+    seedChildScope(env.emulator.state, account, 'blobServices/default/containers/other-team');
+    const cosmos = seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'cosmos-narrow' });
+    seedDaprComponent(env.emulator.state, ENV, 'state-narrow', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stnarrow' },
+        { name: 'containerName', value: 'state' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'blob-climb', {
+      componentType: 'bindings.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stnarrow' },
+        { name: 'containerName', value: 'state/../other-team' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'cosmos-secret-coll', {
+      componentType: 'state.azure.cosmosdb',
+      metadata: [
+        { name: 'url', value: 'https://cosmos-narrow.documents.azure.com:443/' },
+        { name: 'database', value: 'orders' },
+        { name: 'collection', secretRef: 'which-collection' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    const id = daprApp('ca-narrow', 'system');
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    const principal = principalOf(id);
+    assert.deepEqual(rolesAt(principal, container), ['ba92f5b4-2d11-453d-a403-e96b0029c9fe']);
+    assert.deepEqual(rolesAt(principal, account), [], 'nothing on the whole account');
+    assert.deepEqual(
+      env.emulator.state.assignmentsFor(principal).map((a) => a.scope),
+      [container],
+      'the one grant is at the container the component names',
+    );
+    const written = env.emulator
+      .requestsSince(before, { writesOnly: true })
+      .filter((r) => /roleAssignments\//i.test(r.path))
+      .map((r) => r.path.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/.*$/i, ''));
+    assert.deepEqual(written, [container], 'one role assignment PUT, at the container');
+    assert.equal(cosmosAssignments(env.emulator.state, cosmos).length, 0, 'no Cosmos grant without the container it names');
+    const details = (d.outcome?.skipped ?? []).map((s: { detail: string }) => s.detail).join('\n');
+    assert.match(details, /DaprScopeUnresolvable: component 'blob-climb'.*not a valid blob container name/);
+    assert.match(details, /DaprScopeUnresolvable: component 'cosmos-secret-coll'.*no plain 'collection'/);
+  });
+
   it('an unresolvable or missing target is reported, not guessed', async () => {
     seedDaprComponent(env.emulator.state, ENV, 'sb-wrong-host', {
       componentType: 'pubsub.azure.servicebus.topics',

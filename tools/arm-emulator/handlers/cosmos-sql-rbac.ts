@@ -226,3 +226,19 @@ export function handleCosmosChild(
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported.`);
   }
 }
+
+/**
+ * Someone else's SQL role assignment write in flight on the account for `ms` (a person's, another
+ * delivery's): it holds the account's lock, so writes meanwhile get 412 as they would in Azure.
+ */
+export function beginForeignCosmosWrite(state: EmulatorState, accountId: string, ms: number): LongRunningOperation {
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    resourceKey: `${key(accountId)}/sqlroleassignments/${randomUUID()}#write`,
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + ms,
+  };
+  state.operations.set(op.id, op);
+  return op;
+}
