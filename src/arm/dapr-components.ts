@@ -134,6 +134,10 @@ const COSMOS_NAME = /^[a-z0-9][a-z0-9-]{1,42}$/;
 const CONTAINER_OR_QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const COSMOS_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+// Service Bus queues (up to 260 characters; Service Bus also allows '/' in entity paths, refused here) and
+// event hubs (1-256 letters, digits, '.', '_', '-', starting and ending with a letter or digit).
+const SERVICE_BUS_QUEUE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,258}[A-Za-z0-9])?$/;
+const EVENT_HUB_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$/;
 
 const rbac = (...roles: CatalogueRole[]): CatalogueGrant => ({ kind: 'rbac', roles });
 
@@ -205,6 +209,23 @@ const eventHubsTargets: readonly CatalogueTarget[] = [
   // The checkpoint store: Dapr keeps consumer offsets in blobs of this account, in the container
   // `storageContainerName` names (required in both eventhubs metadata.yaml files).
   { ...blobAccount, field: 'storageAccountName', narrowTo: blobContainer('storageContainerName') },
+];
+
+/**
+ * The Event Hubs binding names its hub (`eventHub`, required with Microsoft Entra ID: bindings/azure/eventhubs
+ * metadata.yaml); the pub/sub takes hubs from topic names at run time, so it stays on the namespace. "You can
+ * assign roles at ... event hub: role assignment applies to the specific event hub entity" (Learn:
+ * event-hubs/authorize-access-azure-active-directory), scope `<namespace>/eventhubs/<hub>`.
+ */
+const eventHubsBindingTargets: readonly CatalogueTarget[] = [
+  {
+    ...eventHubsTargets[0]!,
+    narrowTo: {
+      levels: [{ field: 'eventHub', path: 'eventhubs', namePattern: EVENT_HUB_NAME, what: 'event hub' }],
+      source: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory (scope: the event hub entity)',
+    },
+  },
+  eventHubsTargets[1]!,
 ];
 
 const cosmosAccount: CatalogueTarget = {
@@ -295,7 +316,20 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     componentType: 'bindings.azure.servicebusqueues',
-    targets: [serviceBusNamespace],
+    // The binding names its queue (`queueName`, required); the pub/subs take topics and queues from
+    // names at run time, so they stay on the namespace. "Queue, topic, or subscription: role assignment
+    // applies to the specific Service Bus entity" (Learn: service-bus-messaging/service-bus-managed-service-identity).
+    // While Dapr manages entities, Data Owner stays on the namespace, where the queue is created.
+    targets: [
+      {
+        ...serviceBusNamespace,
+        narrowTo: {
+          levels: [{ field: 'queueName', path: 'queues', namePattern: SERVICE_BUS_QUEUE_NAME, what: 'Service Bus queue' }],
+          source:
+            'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity (scope: a queue, topic or subscription)',
+        },
+      },
+    ],
     doc: `${DAPR_DOCS}/supported-bindings/servicebusqueues/`,
     roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity',
   },
@@ -308,7 +342,7 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     componentType: 'bindings.azure.eventhubs',
-    targets: eventHubsTargets,
+    targets: eventHubsBindingTargets,
     doc: `${DAPR_DOCS}/supported-bindings/eventhubs/`,
     roleSource: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory',
   },

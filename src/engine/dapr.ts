@@ -133,7 +133,9 @@ function assessComponent(component: DaprComponent, options: DaprOptions): { plan
       plan.problems.push(blocker('DaprTargetUnresolvable', `component '${component.name}': ${named.problem}`));
       continue;
     }
-    const below = scopeBelowTarget(spec, (field) => metadataValue(component, field)?.value);
+    // A role that replaces the target's own while Dapr manages entities is needed where it creates them:
+    // on the target (a namespace), not on one entity of it.
+    const below = grant === spec.grant ? scopeBelowTarget(spec, (field) => metadataValue(component, field)?.value) : { path: '' };
     if ('problem' in below) {
       plan.problems.push(
         blocker(

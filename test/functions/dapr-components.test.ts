@@ -49,7 +49,7 @@ const SYSTEM_RULE = rulesYaml(`
     match: { tags: { dapr: owner } }
     identity: { kind: SystemAssigned }
     dapr:
-      componentTypes: [pubsub.azure.servicebus.topics]
+      componentTypes: [pubsub.azure.servicebus.topics, bindings.azure.servicebusqueues]
       targets: { resourceGroups: ["{resourceGroup}"] }
       entityManagement: true
 `);
@@ -300,9 +300,31 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     const d1 = await deliver(app, resourceWriteEvent({ resourceId: plain }));
     assert.match(JSON.stringify(d1.outcome?.skipped), /DaprEntityManagementNotAllowed/);
     assert.deepEqual(rolesAt(principalOf(plain), ns), []);
+    // A queue binding naming its queue: with entity management, Data Owner where Dapr creates the queue
+    // (the namespace); without it, Data Sender and Receiver on that queue alone.
+    seedDaprComponent(env.emulator.state, ENV, 'queue-entities', {
+      componentType: 'bindings.azure.servicebusqueues',
+      metadata: [
+        { name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' },
+        { name: 'queueName', value: 'orders' },
+      ],
+      scopes: ['ca-sb-owner'],
+    });
+    const queue = seedChildScope(env.emulator.state, ns, 'queues/payments');
+    seedDaprComponent(env.emulator.state, ENV, 'queue-fixed', {
+      componentType: 'bindings.azure.servicebusqueues',
+      metadata: [
+        { name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' },
+        { name: 'queueName', value: 'payments' },
+        { name: 'disableEntityManagement', value: 'true' },
+      ],
+      scopes: ['ca-sb-owner'],
+    });
     const owner = daprApp('ca-sb-owner', 'owner');
-    await deliver(app, resourceWriteEvent({ resourceId: owner }));
+    const d2 = await deliver(app, resourceWriteEvent({ resourceId: owner }));
+    assert.equal(d2.outcome?.status, 'remediated', JSON.stringify(d2.outcome));
     assert.deepEqual(rolesAt(principalOf(owner), ns), ['090c5cfd-751d-490a-894a-3ce6f1109419']);
+    assert.deepEqual(rolesAt(principalOf(owner), queue), ['4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0', '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39']);
   });
 
   it('a component write event rewires every governed app it is scoped to', async () => {
