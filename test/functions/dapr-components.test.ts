@@ -266,6 +266,24 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.match(details, /DaprScopeUnresolvable: component 'cosmos-secret-coll'.*no plain 'collection'/);
   });
 
+  it('issue 23 item 3: a container that does not exist is not granted on the account instead; ARM refuses the scope and the outcome says so', async () => {
+    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stabsent'));
+    seedDaprComponent(env.emulator.state, ENV, 'state-absent', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stabsent' },
+        { name: 'containerName', value: 'not-yet' },
+      ],
+      scopes: ['ca-absent'],
+    });
+    const id = daprApp('ca-absent', 'system');
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.notEqual(d.outcome?.status, 'remediated');
+    assert.match(JSON.stringify(d.outcome?.errors), /containers\/not-yet.*does not exist/);
+    assert.deepEqual(env.emulator.state.assignmentsFor(principalOf(id)), [], 'nothing on the account or anywhere else');
+    assert.ok(account);
+  });
+
   it('an unresolvable or missing target is reported, not guessed', async () => {
     seedDaprComponent(env.emulator.state, ENV, 'sb-wrong-host', {
       componentType: 'pubsub.azure.servicebus.topics',
