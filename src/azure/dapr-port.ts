@@ -84,12 +84,13 @@ export class ArmDaprPort implements DaprPort {
     for (const row of rows) {
       const type = String(row.type ?? '');
       if (type.toLowerCase() === 'microsoft.app/containerapps') {
+        // Every app counts, Dapr disabled included: its app id is still set and can be turned on at will.
         const dapr = ((row.properties as Json | undefined)?.configuration as Json | undefined)?.dapr as Json | undefined;
-        if (dapr?.enabled !== true || typeof dapr.appId !== 'string') continue;
         const uas = ((row.identity as Json | undefined)?.userAssignedIdentities ?? {}) as Record<string, { clientId?: string }>;
         apps.push({
           id: String(row.id),
-          appId: dapr.appId,
+          ...(typeof dapr?.appId === 'string' && dapr.appId !== '' ? { appId: dapr.appId } : {}),
+          daprEnabled: dapr?.enabled === true,
           userAssignedClientIds: Object.values(uas)
             .map((u) => u?.clientId)
             .filter((c): c is string => typeof c === 'string'),

@@ -8,6 +8,7 @@ import {
   DAPR_COMPONENT_CATALOGUE,
 } from '../arm/dapr-components';
 import { canonicalGrantTargetType, GRANT_TARGET_API_VERSIONS, SCOPE_KIND_WORDS } from '../arm/grant-targets';
+import { environmentRefProblem } from '../arm/managed-environments';
 import { isGuid, tryParseArmId } from '../arm/resource-id';
 import { canonicalResourceType, isChildResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { RulesFileError } from './errors';
@@ -342,11 +343,17 @@ function buildDapr(raw: RawDapr, path: KeyPath, scope: GovernedScope, identity: 
     return canonical!;
   });
   const targets = buildTagScope({ ...raw.targets, resourceTypes: [] }, [...path, 'targets'], scope, fail, resourceTypes);
+  raw.environments?.forEach((e, i) => {
+    const problem = environmentRefProblem(e);
+    if (problem) fail([...path, 'environments', i], problem);
+  });
   return {
     componentTypes: [...new Set(componentTypes)],
     targets,
     azureClientId: raw.azureClientId === true,
     entityManagement: raw.entityManagement === true,
+    environments: [...new Set(raw.environments ?? [])],
+    unscopedComponents: raw.unscopedComponents ?? 'refuse',
   };
 }
 

@@ -137,6 +137,9 @@ const rule = {
         },
         azureClientId: { type: 'boolean' },
         entityManagement: { type: 'boolean' },
+        // Managed environment ids or names (checked further in load.ts); the app's own resource group's are always honoured.
+        environments: { type: 'array', minItems: 1, maxItems: 50, items: nonEmptyString },
+        unscopedComponents: { enum: ['allow', 'refuse'] },
       },
     },
   },
@@ -201,6 +204,8 @@ export interface RawDapr {
   targets: { resourceTypes?: string[]; resourceGroups?: string[]; subscriptions?: string[]; consentTag?: string };
   azureClientId?: boolean;
   entityManagement?: boolean;
+  environments?: string[];
+  unscopedComponents?: 'allow' | 'refuse';
 }
 export interface RawRulesFile {
   version: 1;

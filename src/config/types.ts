@@ -146,6 +146,16 @@ export interface DaprOptions {
   readonly azureClientId: boolean;
   /** Whether a component that manages its own entities (Service Bus by default) gets the owner-level data role it needs. */
   readonly entityManagement: boolean;
+  /**
+   * Managed environments (ARM ids, or bare names meaning one in the app's own subscription) whose
+   * components are honoured besides those in the app's own resource group. Default: none.
+   */
+  readonly environments: readonly string[];
+  /**
+   * Components with no `scopes` in a shared environment (one hosting apps of other resource groups): every
+   * app there loads them, so their grants would go to whichever app asks. `refuse` (default) or `allow`.
+   */
+  readonly unscopedComponents: 'allow' | 'refuse';
 }
 
 export interface Rule {

@@ -1,5 +1,5 @@
 import type { CallBudget } from './call-budget';
-import { type DaprContext, daprFindings, decideClientIds, identityCount } from './dapr';
+import { type DaprContext, daprFindings, decideClientIds } from './dapr';
 import type { Findings } from './findings';
 import { verifyGrantTargets } from './grant-targets';
 import { missingCosmosGrants } from './grants/cosmos-sql-role-assignments';
@@ -55,9 +55,7 @@ async function assessGrants(
   const context = { plan, resolved: await resolveRoles(plan, ports, budget), principalId: known, principalIsNew: !known };
   const { assessed } = await assessRoleAssignments(context, ports, budget);
   const missingDataPlane = await missingCosmosGrants(context, ports, budget);
-  const daprClientIds = dapr
-    ? decideClientIds(plan, dapr, plan.grantee, identityCount(identityAfterPlan(plan, resource.identity)))
-    : undefined;
+  const daprClientIds = dapr ? decideClientIds(plan, dapr, plan.grantee, identityAfterPlan(plan, resource.identity)) : undefined;
   const missing =
     assessed.filter((r) => !r.present).length +
     missingDataPlane.length +

@@ -1,4 +1,5 @@
 import { type CatalogueGrant, type CatalogueTarget, catalogueEntry, scopeBelowTarget, targetNameFrom } from '../arm/dapr-components';
+import { environmentRefMatches, sameResourceGroup } from '../arm/managed-environments';
 import { parseArmId, sameArmId } from '../arm/resource-id';
 import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
 import { AutopilotError } from '../errors';
@@ -192,9 +193,12 @@ export async function planDaprGrants(
   const app = resource.dapr;
   if (!app) return undefined;
   if (!ports.dapr) throw new AutopilotError('DaprUnavailable', 'the rule has a dapr section but the app has no Dapr component port');
+  // Decided from the app's id and the rules alone, before anything of the environment is read.
+  const notHonoured = environmentProblem(app.environmentId, resource, options);
+  if (notHonoured) return refusedApp(plan, app, [notHonoured], [], options);
   const all = await ports.dapr.listComponents(app.environmentId, budget);
   const used = componentsOfApp(all, app.appId);
-  const assessed = used.map((c) => assessComponent(c, options));
+  const assessed = used.map((c) => ({ ...assessComponent(c, options), unscoped: c.scopes.length === 0 }));
   const pending = assessed.flatMap((a) => a.targets);
   const lookups = [
     ...new Map(
@@ -205,13 +209,18 @@ export async function planDaprGrants(
   // live there; a target found there but outside dapr.targets is still refused by the bounds check.
   const subscriptions = [...new Set([...targetSubscriptions(options, resource), resource.subscriptionId.toLowerCase()])];
   const { targets: found, apps } = await ports.dapr.lookup({ subscriptions, targets: lookups, environmentId: app.environmentId }, budget);
+  const duplicate = appIdProblem(app, apps, resource.id);
+  if (duplicate) return refusedApp(plan, app, [duplicate], apps, options);
+  const foreign = apps.find((a) => !sameResourceGroup(a.id, resource.id));
   const resolved = resolveTargets(pending, found, options, resource);
   const components: DaprComponentPlan[] = [];
   let grants: DaprGrants = {
     roleAssignments: [...plan.roleAssignments],
     dataPlaneRoleAssignments: [...(plan.dataPlaneRoleAssignments ?? [])],
   };
-  for (const { plan: component, targets } of assessed) {
+  for (const { plan: component, targets, unscoped } of assessed) {
+    if (unscoped && foreign && options.unscopedComponents !== 'allow' && component.status === 'grants')
+      component.problems.push(unscopedInSharedEnvironment(component, foreign));
     if (component.status === 'grants' && component.problems.length > 0) component.status = 'refused';
     if (component.status === 'grants') {
       for (const t of targets) grants = withGrants(grants, t, resolved.get(t)!);
@@ -226,6 +235,63 @@ export async function planDaprGrants(
   }
   const dapr: DaprPlan = { appId: app.appId, environmentId: app.environmentId, components };
   return { plan: { ...plan, ...grants, dapr }, context: { components: used, apps, options } };
+}
+
+/**
+ * The plan with no component honoured, and why. The context lists no component, so nothing of the
+ * environment is written either (azureClientId) or read as no longer wanted.
+ */
+function refusedApp(
+  plan: Plan,
+  app: { appId: string; environmentId: string },
+  problems: PlanBlocker[],
+  apps: DaprEnvironmentApp[],
+  options: DaprOptions,
+): DaprPlanning {
+  const dapr: DaprPlan = { appId: app.appId, environmentId: app.environmentId, components: [], problems };
+  return { plan: { ...plan, dapr }, context: { components: [], apps, options } };
+}
+
+/**
+ * Why the rule does not honour the app's environment, or undefined. Apps of any resource group may
+ * join an environment, and whoever can write the environment writes its components: only an
+ * environment in the app's own resource group, or one the rule names, is trusted to speak for the app.
+ */
+function environmentProblem(environmentId: string, resource: ResourceState, options: DaprOptions): PlanBlocker | undefined {
+  if (sameResourceGroup(environmentId, resource.id)) return undefined;
+  if (options.environments.some((e) => environmentRefMatches(e, environmentId, resource.subscriptionId))) return undefined;
+  return blocker(
+    'DaprEnvironmentNotHonoured',
+    `the app's managed environment ${environmentId} is not in the app's resource group nor named in the rule's dapr.environments, so none of its components is honoured`,
+    "add the environment's id to dapr.environments in the rule, or run the app in an environment of its own resource group",
+  );
+}
+
+const describeApp = (a: DaprEnvironmentApp) => `${a.id}${a.daprEnabled ? '' : ' (Dapr disabled)'}`;
+
+/**
+ * Why the app's Dapr app id does not identify it, or undefined. Components are scoped by app id, which
+ * every app writes for itself: another app of the environment declaring the same id (even with Dapr
+ * disabled, which its owner can turn on at will) would load the same components, so their grants
+ * cannot be tied to this app. Compared case-insensitively: stricter than the sidecar's exact match.
+ */
+function appIdProblem(app: { appId: string; environmentId: string }, apps: readonly DaprEnvironmentApp[], resourceId: string) {
+  const same = apps.filter((a) => !sameArmId(a.id, resourceId) && a.appId?.toLowerCase() === app.appId.toLowerCase());
+  if (same.length === 0) return undefined;
+  return blocker(
+    'DaprAppIdNotUnique',
+    `Dapr app id '${app.appId}' is also declared by ${same.map(describeApp).join(', ')} in environment ${app.environmentId}: its components cannot tell the apps apart, so none is honoured`,
+    'give each app of the environment a Dapr app id of its own (configuration.dapr.appId), then write the app again',
+  );
+}
+
+/** A component with no `scopes` in an environment shared with another resource group's app. */
+function unscopedInSharedEnvironment(component: DaprComponentPlan, foreign: DaprEnvironmentApp): PlanBlocker {
+  return blocker(
+    'DaprUnscopedComponentShared',
+    `component '${component.name}' has no scopes, so every app of the environment loads it, and the environment also hosts ${foreign.id} of another resource group`,
+    'scope the component to the app ids that use it, or set dapr.unscopedComponents: allow in the rule',
+  );
 }
 
 /** Each pending target's one resource, found and within the rule's bounds; problems go on its component. */
@@ -314,27 +380,38 @@ function withGrants(grants: DaprGrants, t: PendingTarget, target: FoundDaprTarge
   return { ...grants, roleAssignments: [...grants.roleAssignments, ...added] };
 }
 
-/** Identities the workload holds after the write: Dapr needs `azureClientId` only when it has more than one. */
+/** Identities the workload holds after the write. */
 export function identityCount(identity: IdentityState): number {
   return (identity.type.includes('SystemAssigned') ? 1 : 0) + identity.userAssigned.length;
 }
 
 /**
+ * Whether Dapr must be told which identity to use: Container Apps requires `azureClientId` for any
+ * component authenticating with a user-assigned identity (Learn: container-apps/dapr-components, "The
+ * azureClientId metadata field ... is required for any component authenticating with user-assigned
+ * managed identity"; microsoft/azure-container-apps#325: no user-assigned identity is picked implicitly).
+ * Only an app whose one identity is system-assigned goes without.
+ */
+export function needsClientId(identity: IdentityState): boolean {
+  return !identity.type.includes('SystemAssigned') || identityCount(identity) > 1;
+}
+
+/**
  * Whether each component the app uses must name the grantee's clientId in `azureClientId`, and whether
- * the product may write it: only when the grantee is a user-assigned identity among several, every
- * other app the component is scoped to carries that same identity, and the rule allows the write.
+ * the product may write it: only when the grantee is a user-assigned identity Dapr cannot pick by
+ * itself, every other app the component can serve carries that same identity, and the rule allows the write.
  */
 export function decideClientIds(
   plan: Plan,
   context: DaprContext,
   grantee: PrincipalDescription | undefined,
-  identities: number,
+  identity: IdentityState,
 ): DaprClientIdDecisions {
   const decisions = new Map<string, DaprClientIdDecision>();
   for (const component of plan.dapr?.components ?? []) {
     if (component.status !== 'grants') continue;
     const read = context.components.find((c) => sameArmId(c.id, component.id));
-    if (read) decisions.set(component.id.toLowerCase(), decideClientId(read, context, plan.resourceId, grantee, identities));
+    if (read) decisions.set(component.id.toLowerCase(), decideClientId(read, context, plan, grantee, identity));
   }
   return decisions;
 }
@@ -345,13 +422,13 @@ export type DaprClientIdDecisions = ReadonlyMap<string, DaprClientIdDecision>;
 function decideClientId(
   component: DaprComponent,
   context: DaprContext,
-  resourceId: string,
+  plan: Plan,
   grantee: PrincipalDescription | undefined,
-  identities: number,
+  identity: IdentityState,
 ): DaprClientIdDecision {
   if (!grantee?.identityId)
     return { action: 'none', detail: 'the grants went to a system-assigned identity, which Dapr uses without azureClientId' };
-  if (identities <= 1)
+  if (!needsClientId(identity))
     return { action: 'none', clientId: grantee.clientId, detail: 'the app has one identity, which Dapr uses without azureClientId' };
   const clientId = grantee.clientId;
   const current = metadataValue(component, AZURE_CLIENT_ID);
@@ -372,17 +449,12 @@ function decideClientId(
       detail: `azureClientId names another identity (${current.value}); the product does not overwrite it`,
     };
   }
-  const others = context.apps.filter(
-    (a) =>
-      !sameArmId(a.id, resourceId) &&
-      (component.scopes.length === 0 || component.scopes.includes(a.appId)) &&
-      !a.userAssignedClientIds.some((c) => c.toLowerCase() === clientId.toLowerCase()),
-  );
-  if (others.length > 0) {
+  const unserved = appsNotServed(component, context, plan, clientId);
+  if (unserved.length > 0) {
     return {
       action: 'conflict',
       clientId,
-      detail: `the component is also used by Dapr app(s) ${others.map((a) => `'${a.appId}'`).join(', ')}, which do not carry the identity ${clientId}: one azureClientId cannot serve them all`,
+      detail: `the component can also serve ${unserved.join(', ')}, which do(es) not carry the identity ${clientId}: one azureClientId cannot serve them all`,
     };
   }
   const inline = component.secrets.filter((s) => !s.keyVaultUrl);
@@ -402,13 +474,36 @@ function decideClientId(
   return { action: 'write', clientId, detail: `set azureClientId to ${clientId}` };
 }
 
+/**
+ * Every app other than this one the component can serve and that does not carry the identity: for an
+ * unscoped component every app of the environment (Dapr enabled or not: Dapr can be turned on at any
+ * time); for a scoped one every app declaring an app id in its scopes, and each scoped app id no app
+ * was found with (it may be created, or lie where the product cannot read, later: unknown is not agreed).
+ */
+function appsNotServed(component: DaprComponent, context: DaprContext, plan: Plan, clientId: string): string[] {
+  const carries = (a: DaprEnvironmentApp) => a.userAssignedClientIds.some((c) => c.toLowerCase() === clientId.toLowerCase());
+  const others = context.apps.filter((a) => !sameArmId(a.id, plan.resourceId));
+  const label = (a: DaprEnvironmentApp) => `${a.appId ? `Dapr app '${a.appId}'` : 'app'} ${describeApp(a)}`;
+  if (component.scopes.length === 0) return others.filter((a) => !carries(a)).map(label);
+  const out: string[] = [];
+  for (const scope of new Set(component.scopes)) {
+    const holders = others.filter((a) => a.appId?.toLowerCase() === scope.toLowerCase());
+    if (holders.length === 0 && scope !== plan.dapr?.appId) out.push(`Dapr app '${scope}' (no app of the environment was found with it)`);
+    out.push(...holders.filter((a) => !carries(a)).map(label));
+  }
+  return out;
+}
+
 /** The Dapr findings of a plan as outcome `skipped` entries: what was not granted or written, and why. */
 export function daprFindings(
   plan: Plan | undefined,
   decisions: DaprClientIdDecisions = new Map(),
 ): Array<{ reason: string; detail: string }> {
   if (!plan?.dapr) return [];
-  const out: Array<{ reason: string; detail: string }> = [];
+  const out: Array<{ reason: string; detail: string }> = (plan.dapr.problems ?? []).map((p) => ({
+    reason: 'dapr-app-refused',
+    detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}`,
+  }));
   for (const c of plan.dapr.components) {
     for (const p of c.problems)
       out.push({ reason: 'dapr-component-refused', detail: `${p.code}: ${p.detail}${p.remedy ? ` (${p.remedy})` : ''}` });

@@ -154,10 +154,16 @@ export interface FoundDaprTarget {
   tags: Record<string, string>;
 }
 
-/** A Dapr-enabled container app of the environment, with the clientIds of its user-assigned identities. */
+/**
+ * A container app of the environment, whatever its Dapr settings, with the clientIds of its user-assigned
+ * identities. Apps with Dapr disabled count: their `configuration.dapr.appId` stays set (ContainerApps.json
+ * 2024-03-01, `Dapr`: `enabled` and `appId` are independent), and whoever owns one can turn Dapr on at any time.
+ */
 export interface DaprEnvironmentApp {
   id: string;
-  appId: string;
+  /** `configuration.dapr.appId` as written, whether or not Dapr is enabled; absent when unset. */
+  appId?: string;
+  daprEnabled: boolean;
   userAssignedClientIds: string[];
 }
 
@@ -165,8 +171,8 @@ export interface DaprPort {
   /** The environment's components (one list call). */
   listComponents(environmentId: string, call: CallBudget): Promise<DaprComponent[]>;
   /**
-   * One Resource Graph query over `subscriptions`: the targets named (type + name) and the Dapr apps of
-   * the environment (for the azureClientId agreement check).
+   * One Resource Graph query over `subscriptions`: the targets named (type + name) and every container
+   * app of the environment, Dapr enabled or not (app id uniqueness, shared environments, azureClientId).
    */
   lookup(
     input: { subscriptions: string[]; targets: Array<{ resourceType: string; name: string }>; environmentId: string },

@@ -235,6 +235,12 @@ export interface DaprPlan {
   appId: string;
   environmentId: string;
   components: DaprComponentPlan[];
+  /**
+   * Why no component of the app is honoured at all (its environment is not one the rule honours, or
+   * another app of the environment has its app id); empty or absent: each component is judged alone.
+   * Such a refusal says nothing about what the app should hold: it is not a reason to take grants away.
+   */
+  problems?: PlanBlocker[];
 }
 
 export interface DaprComponentPlan {

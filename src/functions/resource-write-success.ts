@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
+import { appsUsingComponent, componentEventSkip, daprComponentOf } from '../app/dapr-component-events';
 import { collapsedReason, RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
 import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
 import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
@@ -44,10 +44,14 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
     // A Dapr component write rewires every governed app the component is scoped to.
     if (daprComponentOf(triage.resourceId)) {
+      const signal = AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000);
+      // Out of scope by its id and the rules alone: no ARM call, no ledger row, acknowledged.
+      const skip = await componentEventSkip(autopilot, triage.resourceId, signal);
+      if (skip) return void scoped.log('info', 'event.ignored', skip);
       if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
         return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
       }
-      const apps = await appsUsingComponent(autopilot, triage.resourceId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000));
+      const apps = await appsUsingComponent(autopilot, triage.resourceId, signal);
       scoped.log('info', 'dapr.component-written', { apps: apps.length });
       for (const app of apps)
         await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);

@@ -29,6 +29,8 @@ export const OutcomeLogSchema = Type.Composite([
               clientId: Type.Optional(Type.Unknown()),
             }),
           ),
+          // Why no component of the app was honoured (DaprAppIdNotUnique, DaprEnvironmentNotHonoured): codes only, the details are in `skipped`.
+          refused: Type.Optional(Type.Array(Type.String())),
         },
         { description: 'A Dapr app: what each component got, and whether its azureClientId names the grantee.' },
       ),
@@ -61,6 +63,7 @@ export function summarizeOutcome(outcome: RemediationOutcome): OutcomeLogLine {
           targets: c.targets,
           clientId: c.clientId,
         })),
+        ...(plan.dapr.problems?.length ? { refused: plan.dapr.problems.map((p) => p.code) } : {}),
       },
     }),
   };

@@ -24,6 +24,37 @@ describe('rules: the dapr section', () => {
     assert.deepEqual(dapr.targets.resourceGroups, ['{resourceGroup}']);
     assert.equal(dapr.azureClientId, false);
     assert.equal(dapr.entityManagement, false);
+    assert.deepEqual(dapr.environments, [], "only the app's own resource group's environments");
+    assert.equal(dapr.unscopedComponents, 'refuse');
+  });
+
+  it('dapr.environments takes environment ids and bare names; anything else is refused with its key path', () => {
+    const envId = `/subscriptions/${SUB}/resourceGroups/rg-platform/providers/Microsoft.App/managedEnvironments/env-shared`;
+    const dapr = load(withDapr({ targets: { resourceGroups: ['x'] }, environments: [envId, 'env-team'], unscopedComponents: 'allow' }))
+      .rules[0]!.dapr!;
+    assert.deepEqual(dapr.environments, [envId, 'env-team']);
+    assert.equal(dapr.unscopedComponents, 'allow');
+    assertRejected(
+      () =>
+        load(
+          withDapr({
+            targets: { resourceGroups: ['x'] },
+            environments: [`/subscriptions/${SUB}/resourceGroups/rg-platform/providers/Microsoft.Web/sites/env-shared`],
+          }),
+        ),
+      'rules[0].dapr.environments[0]',
+      /not the id of a Microsoft.App\/managedEnvironments resource/,
+    );
+    assertRejected(
+      () => load(withDapr({ targets: { resourceGroups: ['x'] }, environments: ['env shared'] })),
+      'rules[0].dapr.environments[0]',
+      /neither a Microsoft.App\/managedEnvironments id nor an environment name/,
+    );
+    assertRejected(
+      () => load(withDapr({ targets: { resourceGroups: ['x'] }, unscopedComponents: 'yes' })),
+      'rules[0].dapr.unscopedComponents',
+      /allow|refuse|allowed values/,
+    );
   });
 
   it('names the key path of each mistake', () => {

@@ -92,7 +92,7 @@ describe("Dapr planning: the grants an app's components need", () => {
     );
   });
 
-  it('azureClientId: written only where the app holds several identities; the decisions are a value beside the plan', async () => {
+  it('azureClientId: written wherever the grantee is user-assigned (one or several identities); the decisions are a value beside the plan', async () => {
     const azure = new FakeAzure();
     azure.components.push(secrets('kv1'));
     azure.daprTargets.push({ id: VAULT, type: 'Microsoft.KeyVault/vaults', name: 'kv1', tags: {} });
@@ -103,10 +103,72 @@ describe("Dapr planning: the grants an app's components need", () => {
     });
     const result = (await planDaprGrants(planned(app), app, options, azure.ports(), budget()))!;
     const grantee = { role: 'resource' as const, objectId: 'ua-pid', clientId: 'ua-client', identityId: UA };
-    const several = decideClientIds(result.plan, result.context, grantee, 2);
-    assert.equal(several.get(`${ENV}/daprComponents/secrets`.toLowerCase())?.action, 'write');
-    const one = decideClientIds(result.plan, result.context, grantee, 1);
-    assert.equal(one.get(`${ENV}/daprComponents/secrets`.toLowerCase())?.action, 'none');
+    const key = `${ENV}/daprComponents/secrets`.toLowerCase();
+    const several = decideClientIds(result.plan, result.context, grantee, app.identity);
+    assert.equal(several.get(key)?.action, 'write');
+    // Container Apps picks no user-assigned identity by itself (Learn: container-apps/dapr-components).
+    const onlyUserAssigned = readIdentity({
+      type: 'UserAssigned',
+      userAssignedIdentities: { [UA]: { principalId: 'ua-pid', clientId: 'ua-client' } },
+    });
+    assert.equal(decideClientIds(result.plan, result.context, grantee, onlyUserAssigned).get(key)?.action, 'write');
+    const onlySystem = readIdentity({ type: 'SystemAssigned', principalId: 'sys' });
+    assert.equal(decideClientIds(result.plan, result.context, grantee, onlySystem).get(key)?.action, 'none');
     assert.equal((result.plan.dapr!.components[0] as { clientId?: unknown }).clientId, undefined);
+  });
+
+  describe('issue 23: app ids, environments, and every app a component can serve', () => {
+    const OTHER_RG_APP = `/subscriptions/${SUB}/resourceGroups/rg-b/providers/Microsoft.App/containerApps/other`;
+    const SAME_RG_APP = `/subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.App/containerApps/sibling`;
+    const onlyUa = readIdentity({
+      type: 'UserAssigned',
+      userAssignedIdentities: { [UA]: { principalId: 'ua-pid', clientId: 'ua-client' } },
+    });
+    const grantee = { role: 'resource' as const, objectId: 'ua-pid', clientId: 'ua-client', identityId: UA };
+
+    async function decided(component: DaprComponent, apps: FakeAzure['daprApps']) {
+      const azure = new FakeAzure();
+      azure.components.push(component);
+      azure.daprTargets.push({ id: VAULT, type: 'Microsoft.KeyVault/vaults', name: 'kv1', tags: {} });
+      azure.daprApps.push(...apps);
+      const app = containerApp(onlyUa);
+      const result = (await planDaprGrants(planned(app), app, options, azure.ports(), budget()))!;
+      return { result, decision: decideClientIds(result.plan, result.context, grantee, onlyUa).get(component.id.toLowerCase()) };
+    }
+
+    it('a scoped app id no app of the environment was found with is unknown, so azureClientId is not written', async () => {
+      const { decision } = await decided(secrets('kv1', { scopes: ['app', 'not-yet-created'] }), []);
+      assert.equal(decision?.action, 'conflict');
+      assert.match(decision!.detail, /'not-yet-created' \(no app of the environment was found with it\)/);
+    });
+
+    it('an unscoped component counts every app of the environment, with or without Dapr', async () => {
+      const { decision } = await decided(secrets('kv1'), [{ id: SAME_RG_APP, daprEnabled: false, userAssignedClientIds: [] }]);
+      assert.equal(decision?.action, 'conflict');
+      assert.match(decision!.detail, /app \S+sibling \(Dapr disabled\)/);
+    });
+
+    it("an unscoped component is refused in an environment hosting another resource group's app", async () => {
+      const { result } = await decided(secrets('kv1'), [
+        { id: OTHER_RG_APP, appId: 'other', daprEnabled: true, userAssignedClientIds: [] },
+      ]);
+      assert.equal(result.plan.roleAssignments.length, 0);
+      assert.equal(result.plan.dapr?.components[0]?.status, 'refused');
+      assert.match(daprFindings(result.plan)[0]!.detail, /^DaprUnscopedComponentShared/);
+    });
+
+    it("an environment outside the app's resource group and the rule is refused before any call", async () => {
+      const azure = new FakeAzure();
+      const app: ResourceState = {
+        ...containerApp(),
+        dapr: { appId: 'app', environmentId: ENV.replace('/rg-a/', '/rg-platform/') },
+      };
+      const result = (await planDaprGrants(planned(app), app, options, azure.ports(), budget()))!;
+      assert.deepEqual(azure.calls, []);
+      assert.deepEqual(
+        daprFindings(result.plan).map((f) => [f.reason, f.detail.split(':')[0]]),
+        [['dapr-app-refused', 'DaprEnvironmentNotHonoured']],
+      );
+    });
   });
 });

@@ -12,13 +12,16 @@ import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
 import { compileKql } from '../../tools/arm-emulator/kql';
 import { SEED_TYPES, seedChildScope, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
-import { seedCosmosAccount, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
+import { seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
 
 const RG = 'rg-dapr';
 const ENV = seedEnvId(RG);
+/** A platform team's environment that apps of several resource groups join. */
+const SHARED_ENV = `/subscriptions/${SUB_A}/resourceGroups/rg-platform/providers/Microsoft.App/managedEnvironments/env-shared`;
+const KEY_VAULT_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
 function seedEnvId(rg: string) {
   return `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/Microsoft.App/managedEnvironments/env-demo`;
 }
@@ -52,9 +55,22 @@ const SYSTEM_RULE = rulesYaml(`
       componentTypes: [pubsub.azure.servicebus.topics, bindings.azure.servicebusqueues]
       targets: { resourceGroups: ["{resourceGroup}"] }
       entityManagement: true
+  - name: dapr-shared
+    match: { tags: { dapr: shared } }
+    identity: { kind: SystemAssigned }
+    dapr:
+      environments: ["${SHARED_ENV}"]
+      targets: { resourceGroups: ["{resourceGroup}", "rg-shared"] }
+  - name: dapr-shared-open
+    match: { tags: { dapr: shared-open } }
+    identity: { kind: SystemAssigned }
+    dapr:
+      environments: [env-shared]
+      targets: { resourceGroups: ["{resourceGroup}", "rg-shared"] }
+      unscopedComponents: allow
 `);
 
-const env = useEmulator();
+const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 
 const target = (type: string, name: string, rg = RG) => `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/${type}/${name}`;
 
@@ -83,6 +99,7 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       assert.ok(permissions.actions.includes(a), `derived permissions include ${a}`);
     }
     seedManagedEnvironment(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'env-demo' });
+    seedManagedEnvironment(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-platform', name: 'env-shared' });
     // The emulator's Resource Graph loads Microsoft's KQL parser (compiled to JavaScript) on first use,
     // which takes seconds on a busy machine; real Resource Graph answers in well under one. Load it now,
     // so no remediation's time budget pays for it.
@@ -473,5 +490,164 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     env.emulator.state.roleAssignments.delete(grant.id.toLowerCase());
     const drift = await finding();
     assert.deepEqual(drift?.problems, ['dapr-component-grants-missing'], JSON.stringify(drift));
+  });
+  /** A Dapr app in the shared environment, in a resource group of its own team. */
+  const sharedApp = (resourceGroup: string, name: string, tag: string, dapr: { appId?: string; daprEnabled?: boolean } = {}) =>
+    seedDaprApp(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup,
+      name,
+      environmentId: SHARED_ENV,
+      appId: dapr.appId ?? name,
+      daprEnabled: dapr.daprEnabled ?? true,
+      tags: { dapr: tag },
+    });
+  const vaultIn = (name: string, rg = 'rg-shared') => seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', name, rg));
+  const keyVaultComponent = (environmentId: string, name: string, vaultName: string, scopes?: string[]) =>
+    seedDaprComponent(env.emulator.state, environmentId, name, {
+      componentType: 'secretstores.azure.keyvault',
+      metadata: [{ name: 'vaultName', value: vaultName }],
+      ...(scopes ? { scopes } : {}),
+    });
+  const roleWritesAt = (fromSeq: number, scope: string) =>
+    env.emulator
+      .requestsSince(fromSeq, { writesOnly: true })
+      .filter((r) => /roleAssignments/i.test(r.path) && r.path.toLowerCase().startsWith(scope.toLowerCase()));
+
+  it('issue 23 (1): an app declaring a Dapr app id another app of the environment has (Dapr disabled too) gets nothing: DaprAppIdNotUnique', async () => {
+    const vault = vaultIn('kv-payments');
+    keyVaultComponent(SHARED_ENV, 'secrets-payments', 'kv-payments', ['payments']);
+    // The payments team's app, Dapr turned off for now: its app id is still 'payments'.
+    sharedApp('rg-team-pay', 'ca-payments', 'none', { appId: 'payments', daprEnabled: false });
+    // Another team's app in the same environment declares that app id for itself.
+    const mallory = sharedApp('rg-team-mallory', 'ca-mallory', 'shared', { appId: 'payments' });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: mallory }));
+    assert.equal(d.error, undefined);
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.deepEqual(rolesAt(principalOf(mallory), vault), [], 'no role on the payments vault');
+    assert.deepEqual(roleWritesAt(before, vault), [], 'no role assignment written at the vault');
+    assert.deepEqual(d.outcome?.dapr?.refused, ['DaprAppIdNotUnique'], 'the outcome line carries the code');
+    const refusal = d.outcome?.skipped.find((s: { reason: string }) => s.reason === 'dapr-app-refused');
+    assert.match(
+      refusal?.detail ?? '',
+      /^DaprAppIdNotUnique: Dapr app id 'payments' is also declared by \S+\/containerApps\/ca-payments \(Dapr disabled\).*\(give each app of the environment a Dapr app id of its own/,
+    );
+  });
+
+  it("issue 23 (1): an environment is honoured only in the app's own resource group or when the rule names it (dapr.environments)", async () => {
+    const elsewhere = seedManagedEnvironment(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-platform',
+      name: 'env-other',
+    });
+    const undeclaredVault = vaultIn('kv-undeclared');
+    keyVaultComponent(elsewhere, 'secrets-undeclared', 'kv-undeclared', ['ca-undeclared']);
+    // Rule dapr-apps (targets include rg-shared) names no environment: only its apps' own resource group's count.
+    const stray = seedDaprApp(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-team-c',
+      name: 'ca-undeclared',
+      environmentId: elsewhere,
+      appId: 'ca-undeclared',
+      tags: { dapr: 'system' },
+    });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: stray }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.deepEqual(rolesAt(principalOf(stray), undeclaredVault), []);
+    assert.deepEqual(
+      env.emulator.requestsSince(before).filter((r) => /daprComponents/i.test(r.path)),
+      [],
+      'the environment was not even read',
+    );
+    assert.match(JSON.stringify(d.outcome?.skipped), /DaprEnvironmentNotHonoured: the app's managed environment \S+env-other/);
+    // The same kind of app under a rule that names its environment gets what its component needs.
+    const declaredVault = vaultIn('kv-declared');
+    keyVaultComponent(SHARED_ENV, 'secrets-declared', 'kv-declared', ['ca-declared']);
+    const declared = sharedApp('rg-team-d', 'ca-declared', 'shared');
+    assert.equal((await deliver(app, resourceWriteEvent({ resourceId: declared }))).outcome?.status, 'remediated');
+    assert.deepEqual(rolesAt(principalOf(declared), declaredVault), [KEY_VAULT_SECRETS_USER]);
+  });
+
+  it('issue 23 (1): an unscoped component of an environment shared with other resource groups is refused unless the rule allows it', async () => {
+    const vault = vaultIn('kv-everyone');
+    keyVaultComponent(SHARED_ENV, 'secrets-everyone', 'kv-everyone');
+    const refused = sharedApp('rg-team-e', 'ca-unscoped', 'shared');
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: refused }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.deepEqual(rolesAt(principalOf(refused), vault), []);
+    assert.deepEqual(roleWritesAt(before, vault), []);
+    assert.match(
+      JSON.stringify(d.outcome?.skipped),
+      /DaprUnscopedComponentShared: component 'secrets-everyone' has no scopes.*unscopedComponents: allow/,
+    );
+    // dapr.unscopedComponents: allow (and the environment named by its bare name) lets it through.
+    const allowed = sharedApp('rg-team-f', 'ca-unscoped-ok', 'shared-open');
+    assert.equal((await deliver(app, resourceWriteEvent({ resourceId: allowed }))).outcome?.status, 'remediated');
+    assert.ok(rolesAt(principalOf(allowed), vault).includes(KEY_VAULT_SECRETS_USER));
+  });
+
+  it('issue 23 (2): azureClientId is not written into a component that can serve an app with Dapr disabled', async () => {
+    const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-inventory-other' });
+    vaultIn('kv-inventory', RG);
+    const component = keyVaultComponent(ENV, 'secrets-inventory', 'kv-inventory', ['inventory', 'ca-cid-second']);
+    // The inventory team's app, Dapr off for now: the component serves it again as soon as Dapr is on.
+    seedDaprApp(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: RG,
+      name: 'ca-inventory',
+      environmentId: ENV,
+      appId: 'inventory',
+      daprEnabled: false,
+      tags: { dapr: 'none' },
+    });
+    const id = daprApp('ca-cid-second', 'user', { type: 'UserAssigned', userAssignedIdentities: { [other.id]: {} } });
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.match(JSON.stringify(d.outcome?.skipped), /dapr-client-id-conflict.*Dapr app 'inventory' \S+ca-inventory \(Dapr disabled\)/);
+    assert.deepEqual(
+      env.emulator.requestsSince(before, { writesOnly: true }).filter((r) => /daprComponents/i.test(r.path)),
+      [],
+      'no component write',
+    );
+    const metadata = env.emulator.state.resource(component)!.body.properties.metadata as Array<{ name: string }>;
+    assert.deepEqual(
+      metadata.map((m) => m.name),
+      ['vaultName'],
+    );
+  });
+
+  it('issue 23 (10): azureClientId is set for an app whose only identity is the user-assigned one (Container Apps picks none by itself)', async () => {
+    vaultIn('kv-solo', RG);
+    const component = keyVaultComponent(ENV, 'secrets-solo', 'kv-solo', ['ca-solo']);
+    const id = daprApp('ca-solo', 'user');
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.equal(env.emulator.state.resource(id)!.body.identity.type, 'UserAssigned', 'one identity, user-assigned');
+    const clientId = env.emulator.state.resource(target('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-ca-solo'))!.body.properties
+      .clientId as string;
+    const metadata = env.emulator.state.resource(component)!.body.properties.metadata as Array<{ name: string; value: string }>;
+    assert.equal(metadata.find((m) => m.name === 'azureClientId')?.value, clientId);
+  });
+
+  it('issue 23 (7): a component write in an ungoverned subscription is acknowledged without any ARM call', async () => {
+    const foreign = seedManagedEnvironment(env.emulator.state, {
+      subscriptionId: SUB_B,
+      resourceGroup: 'rg-elsewhere',
+      name: 'env-foreign',
+    });
+    const component = keyVaultComponent(foreign, 'secrets-foreign', 'kv-foreign');
+    const before = env.emulator.lastSeq;
+    const d = await deliver(
+      app,
+      resourceWriteEvent({ resourceId: component, operationName: 'Microsoft.App/managedEnvironments/daprComponents/write' }),
+    );
+    assert.equal(d.error, undefined, 'acknowledged, so Event Grid does not redeliver');
+    assert.deepEqual(env.emulator.requestsSince(before), [], 'no ARM call');
+    const ignored = d.logs.find((l) => l.record.event === 'event.ignored')?.record;
+    assert.equal(ignored?.reason, 'subscription-not-governed', JSON.stringify(d.logs.map((l) => l.record)));
   });
 });

@@ -1,5 +1,6 @@
 import { COSMOS_ACCOUNT_TYPE } from './handlers/cosmos-sql-rbac';
 import { MANAGED_ENVIRONMENT_TYPE, putComponent } from './handlers/dapr-components';
+import { SEED_TYPES, seedResource } from './seed';
 import { type EmulatorState, type Json, key } from './state';
 
 /**
@@ -89,4 +90,42 @@ export function seedCosmosAccount(
     },
   });
   return id;
+}
+
+/**
+ * A container app in any managed environment (another resource group's included: an environment hosts
+ * apps of any resource group), with its Dapr settings as written. ContainerApps.json (Microsoft.App
+ * stable/2024-03-01, `Dapr`) keeps `enabled` and `appId` apart and states no uniqueness of `appId` in an
+ * environment, and Learn (container-apps/dapr-overview) documents none: so, like Azure as far as any
+ * source says, the emulator refuses neither a duplicate app id nor an app id on an app with Dapr off,
+ * and its Resource Graph rows carry `properties.configuration.dapr` exactly as written.
+ */
+export function seedDaprApp(
+  state: EmulatorState,
+  input: {
+    subscriptionId: string;
+    resourceGroup: string;
+    name: string;
+    environmentId: string;
+    appId?: string;
+    daprEnabled?: boolean;
+    tags?: Record<string, string>;
+    identity?: Json;
+  },
+): string {
+  const dapr: Json = { enabled: input.daprEnabled ?? true, appPort: 8080 };
+  if (input.appId !== undefined) dapr.appId = input.appId;
+  return seedResource(state, {
+    subscriptionId: input.subscriptionId,
+    resourceGroup: input.resourceGroup,
+    type: SEED_TYPES.containerApp,
+    name: input.name,
+    ...(input.tags ? { tags: input.tags } : {}),
+    ...(input.identity ? { identity: input.identity } : {}),
+    properties: {
+      managedEnvironmentId: input.environmentId,
+      environmentId: input.environmentId,
+      configuration: { activeRevisionsMode: 'Single', dapr },
+    },
+  });
 }

@@ -1,6 +1,6 @@
 import { sameArmId } from '../../arm/resource-id';
 import type { CallBudget } from '../call-budget';
-import { AZURE_CLIENT_ID, type DaprClientIdDecisions, type DaprContext, decideClientIds, identityCount, metadataValue } from '../dapr';
+import { AZURE_CLIENT_ID, type DaprClientIdDecisions, type DaprContext, decideClientIds, metadataValue } from '../dapr';
 import type { EnginePorts } from '../ports';
 import type { ActionRecord, IdentityState, Plan, PrincipalDescription } from '../types';
 import { type GrantAction, type GrantKind, sameId } from './grant-kind';
@@ -81,7 +81,7 @@ export async function applyDaprClientIds(
   actions: ActionRecord[],
 ): Promise<{ decisions: DaprClientIdDecisions; failures: unknown[] }> {
   if (!plan.dapr || !dapr) return { decisions: new Map(), failures: [] };
-  const context: DaprClientIdContext = { plan, dapr, grantee, decisions: decideClientIds(plan, dapr, grantee, identityCount(identity)) };
+  const context: DaprClientIdContext = { plan, dapr, grantee, decisions: decideClientIds(plan, dapr, grantee, identity) };
   const diff = daprClientIdGrants.diff(
     daprClientIdGrants.desired(context),
     await daprClientIdGrants.observe(ports, context, budget),
