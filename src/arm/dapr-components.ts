@@ -46,6 +46,28 @@ export interface EntityManagement {
   readonly why: string;
 }
 
+/**
+ * One level below the target that a metadata field names (a blob container, a queue, a table, a Cosmos
+ * DB database or container): the grant is made there, never on the whole target, so a component naming
+ * one container cannot reach the account's others.
+ */
+export interface ScopeLevel {
+  /** The metadata field naming this level (required in the component's metadata.yaml). */
+  readonly field: string;
+  /** The path from the level above to this one, before its name: `blobServices/default/containers`, `dbs`, `colls`. */
+  readonly path: string;
+  /** The service's name rule, checked before the value becomes part of a scope (no `/`, `?`, `#`, `..`). */
+  readonly namePattern: RegExp;
+  readonly what: string;
+}
+
+/** The narrowest scope a component names inside its target, and where that scope form is documented. */
+export interface ScopeNarrowing {
+  /** Outermost first; every level is required (a component missing one is refused, never granted wider). */
+  readonly levels: readonly ScopeLevel[];
+  readonly source: string;
+}
+
 export interface CatalogueTarget {
   /** The metadata field that names the target. */
   readonly field: string;
@@ -58,6 +80,8 @@ export interface CatalogueTarget {
   readonly namePattern: RegExp;
   readonly grant: CatalogueGrant;
   readonly entityManagement?: EntityManagement;
+  /** Absent: the grant is on the target itself (a vault, a namespace: the component names nothing narrower). */
+  readonly narrowTo?: ScopeNarrowing;
 }
 
 export interface CatalogueEntry {
@@ -102,7 +126,34 @@ const EVENT_HUBS_NAME = /^[a-z][a-z0-9-]{4,48}[a-z0-9]$/;
 const APP_CONFIG_NAME = /^[a-z0-9-]{5,50}$/;
 const COSMOS_NAME = /^[a-z0-9][a-z0-9-]{1,42}$/;
 
+// Child names (Learn: azure-resource-manager/management/resource-name-rules, Microsoft.Storage and
+// Microsoft.DocumentDB). Blob containers and queues: 3-63 lower-case letters, digits and single hyphens,
+// starting and ending with a letter or digit; tables: 3-63 letters and digits, starting with a letter.
+// Cosmos DB database and container ids may hold more (anything but / \ # ?); stricter here: letters,
+// digits, '.', '_' and '-', not starting with '.', so no value can climb out of its scope.
+const CONTAINER_OR_QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+const COSMOS_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+// Service Bus queues (up to 260 characters; Service Bus also allows '/' in entity paths, refused here) and
+// event hubs (1-256 letters, digits, '.', '_', '-', starting and ending with a letter or digit).
+const SERVICE_BUS_QUEUE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,258}[A-Za-z0-9])?$/;
+const EVENT_HUB_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$/;
+
 const rbac = (...roles: CatalogueRole[]): CatalogueGrant => ({ kind: 'rbac', roles });
+
+/**
+ * Storage data roles at a container, queue or table scope: "The scope for a container is in the form
+ * /subscriptions/<subscription>/resourceGroups/<resource-group>/providers/Microsoft.Storage/storageAccounts/
+ * <storage-account>/blobServices/default/containers/<container>" (Learn: storage/blobs/assign-azure-role-data-access;
+ * likewise queueServices/default/queues/<queue> in storage/queues/assign-azure-role-data-access and
+ * tableServices/default/tables/<table> in storage/tables/assign-azure-role-data-access).
+ */
+const storageChild = (field: string, path: string, namePattern: RegExp, what: string, page: string): ScopeNarrowing => ({
+  levels: [{ field, path, namePattern, what }],
+  source: `https://learn.microsoft.com/azure/storage/${page}/assign-azure-role-data-access (metadata field '${field}': components-contrib metadata.yaml, required)`,
+});
+const blobContainer = (field: string) =>
+  storageChild(field, 'blobServices/default/containers', CONTAINER_OR_QUEUE_NAME, 'blob container', 'blobs');
 
 const blobAccount: CatalogueTarget = {
   field: 'accountName',
@@ -110,6 +161,8 @@ const blobAccount: CatalogueTarget = {
   resourceType: 'Microsoft.Storage/storageAccounts',
   namePattern: STORAGE_NAME,
   grant: rbac(ROLES.storageBlobDataContributor),
+  // state.azure.blobstorage (v1, v2) and bindings.azure.blobstorage: `containerName`, required.
+  narrowTo: blobContainer('containerName'),
 };
 
 /**
@@ -153,8 +206,26 @@ const eventHubsTargets: readonly CatalogueTarget[] = [
       why: 'with enableEntityManagement "true" Dapr creates event hubs and consumer groups through Azure Resource Manager, which needs management-plane rights the product does not grant',
     },
   },
-  // The checkpoint store: Dapr keeps consumer offsets in blobs of this account.
-  { ...blobAccount, field: 'storageAccountName' },
+  // The checkpoint store: Dapr keeps consumer offsets in blobs of this account, in the container
+  // `storageContainerName` names (required in both eventhubs metadata.yaml files).
+  { ...blobAccount, field: 'storageAccountName', narrowTo: blobContainer('storageContainerName') },
+];
+
+/**
+ * The Event Hubs binding names its hub (`eventHub`, required with Microsoft Entra ID: bindings/azure/eventhubs
+ * metadata.yaml); the pub/sub takes hubs from topic names at run time, so it stays on the namespace. "You can
+ * assign roles at ... event hub: role assignment applies to the specific event hub entity" (Learn:
+ * event-hubs/authorize-access-azure-active-directory), scope `<namespace>/eventhubs/<hub>`.
+ */
+const eventHubsBindingTargets: readonly CatalogueTarget[] = [
+  {
+    ...eventHubsTargets[0]!,
+    narrowTo: {
+      levels: [{ field: 'eventHub', path: 'eventhubs', namePattern: EVENT_HUB_NAME, what: 'event hub' }],
+      source: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory (scope: the event hub entity)',
+    },
+  },
+  eventHubsTargets[1]!,
 ];
 
 const cosmosAccount: CatalogueTarget = {
@@ -164,6 +235,20 @@ const cosmosAccount: CatalogueTarget = {
   resourceType: COSMOS_ACCOUNT_TYPE,
   namePattern: COSMOS_NAME,
   grant: { kind: 'cosmos-sql', role: ROLES.cosmosBuiltInDataContributor },
+  /**
+   * A SQL role assignment's `scope` is "the data plane resource path for which access is being granted"
+   * (cosmos-db rbac.json 2024-11-15, SqlRoleAssignmentResource.scope): the account, a database
+   * (`/dbs/{db}`) or a container (`/dbs/{db}/colls/{container}`) (Learn: cosmos-db/how-to-setup-rbac;
+   * Az.CosmosDB New-AzCosmosDBSqlRoleAssignment: ".../databaseAccounts/accountName/dbs/dbName").
+   * Both fields are required in the state and binding metadata.yaml.
+   */
+  narrowTo: {
+    levels: [
+      { field: 'database', path: 'dbs', namePattern: COSMOS_ID, what: 'Cosmos DB database' },
+      { field: 'collection', path: 'colls', namePattern: COSMOS_ID, what: 'Cosmos DB container' },
+    ],
+    source: 'https://learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac (scope: account, /dbs/{db} or /dbs/{db}/colls/{container})',
+  },
 };
 
 const DAPR_DOCS = 'https://docs.dapr.io/reference/components-reference';
@@ -193,6 +278,7 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
         resourceType: 'Microsoft.Storage/storageAccounts',
         namePattern: STORAGE_NAME,
         grant: rbac(ROLES.storageTableDataContributor),
+        narrowTo: storageChild('tableName', 'tableServices/default/tables', TABLE_NAME, 'table', 'tables'),
       },
     ],
     doc: `${DAPR_DOCS}/supported-state-stores/setup-azure-tablestorage/`,
@@ -208,6 +294,7 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
         resourceType: 'Microsoft.Storage/storageAccounts',
         namePattern: STORAGE_NAME,
         grant: rbac(ROLES.storageQueueDataContributor),
+        narrowTo: storageChild('queueName', 'queueServices/default/queues', CONTAINER_OR_QUEUE_NAME, 'queue', 'queues'),
       },
     ],
     doc: `${DAPR_DOCS}/supported-bindings/storagequeues/`,
@@ -229,7 +316,20 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     componentType: 'bindings.azure.servicebusqueues',
-    targets: [serviceBusNamespace],
+    // The binding names its queue (`queueName`, required); the pub/subs take topics and queues from
+    // names at run time, so they stay on the namespace. "Queue, topic, or subscription: role assignment
+    // applies to the specific Service Bus entity" (Learn: service-bus-messaging/service-bus-managed-service-identity).
+    // While Dapr manages entities, Data Owner stays on the namespace, where the queue is created.
+    targets: [
+      {
+        ...serviceBusNamespace,
+        narrowTo: {
+          levels: [{ field: 'queueName', path: 'queues', namePattern: SERVICE_BUS_QUEUE_NAME, what: 'Service Bus queue' }],
+          source:
+            'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity (scope: a queue, topic or subscription)',
+        },
+      },
+    ],
     doc: `${DAPR_DOCS}/supported-bindings/servicebusqueues/`,
     roleSource: 'https://learn.microsoft.com/azure/service-bus-messaging/service-bus-managed-service-identity',
   },
@@ -242,7 +342,7 @@ export const DAPR_COMPONENT_CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     componentType: 'bindings.azure.eventhubs',
-    targets: eventHubsTargets,
+    targets: eventHubsBindingTargets,
     doc: `${DAPR_DOCS}/supported-bindings/eventhubs/`,
     roleSource: 'https://learn.microsoft.com/azure/event-hubs/authorize-access-azure-active-directory',
   },
@@ -323,3 +423,23 @@ export function targetNameFrom(target: CatalogueTarget, value: string): { name: 
 }
 
 const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);
+
+/**
+ * The path below the target that the component's metadata names (`/blobServices/default/containers/state`,
+ * `/dbs/orders/colls/items`), or why it names none the product may use. `read` gives a field's plain
+ * value, or undefined when it is absent, empty or taken from a secret.
+ */
+export function scopeBelowTarget(
+  target: CatalogueTarget,
+  read: (field: string) => string | undefined,
+): { path: string } | { problem: string; field: string } {
+  let path = '';
+  for (const level of target.narrowTo?.levels ?? []) {
+    const value = read(level.field)?.trim();
+    if (!value) return { field: level.field, problem: `no plain '${level.field}' naming its ${level.what}` };
+    if (!level.namePattern.test(value) || value.includes('..'))
+      return { field: level.field, problem: `'${clip(value)}' (from '${level.field}') is not a valid ${level.what} name` };
+    path += `/${level.path}/${value}`;
+  }
+  return { path };
+}

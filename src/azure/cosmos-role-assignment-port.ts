@@ -1,4 +1,4 @@
-import { parseArmId } from '../arm/resource-id';
+import { parseArmId, sameArmId } from '../arm/resource-id';
 import type { CallBudget } from '../engine/call-budget';
 import type { CosmosSqlRoleAssignmentPort, ExistingCosmosSqlRoleAssignment } from '../engine/ports';
 import { isArmCallError } from '../errors';
@@ -73,10 +73,17 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
       );
       return { status: 'created', id: typeof written.id === 'string' ? written.id : id };
     } catch (e) {
-      // The same role, scope and principal under another assignment name (inferred: Cosmos DB answers
-      // 409 Conflict): someone, or an earlier run, already granted it.
-      if (isArmCallError(e) && e.status === 409) return { status: 'exists' };
-      throw e;
+      if (!isArmCallError(e) || e.status !== 409) throw e;
+      // No source says what a 409 from this PUT means (the same role, scope and principal under another
+      // assignment name is the likely case), so it counts as held only when a read shows that grant.
+      const held = (await this.list(input.accountId, call)).find(
+        (a) =>
+          sameArmId(a.roleDefinitionId, input.roleDefinitionId) &&
+          sameArmId(a.scope, input.scope) &&
+          a.principalId.toLowerCase() === input.principalId.toLowerCase(),
+      );
+      if (!held) throw e;
+      return { status: 'exists', ...(held.name ? { id: `${account.id}/sqlRoleAssignments/${held.name}` } : {}) };
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type CatalogueGrant, type CatalogueTarget, catalogueEntry, targetNameFrom } from '../arm/dapr-components';
+import { type CatalogueGrant, type CatalogueTarget, catalogueEntry, scopeBelowTarget, targetNameFrom } from '../arm/dapr-components';
 import { environmentRefMatches, sameResourceGroup } from '../arm/managed-environments';
 import { parseArmId, sameArmId } from '../arm/resource-id';
 import { consentAdmits, type DaprOptions, tagScopeProblem, tagValue } from '../config';
@@ -43,6 +43,8 @@ interface PendingTarget {
   grant: CatalogueGrant;
   name: string;
   value: string;
+  /** The path below the target the component names (a container, a queue, a database): the grant goes there. */
+  below: string;
 }
 
 const blocker = (code: string, detail: string, remedy?: string): PlanBlocker => ({ code, detail, ...(remedy ? { remedy } : {}) });
@@ -132,7 +134,20 @@ function assessComponent(component: DaprComponent, options: DaprOptions): { plan
       plan.problems.push(blocker('DaprTargetUnresolvable', `component '${component.name}': ${named.problem}`));
       continue;
     }
-    targets.push({ component: plan, spec, grant, name: named.name, value: found.value });
+    // A role that replaces the target's own while Dapr manages entities is needed where it creates them:
+    // on the target (a namespace), not on one entity of it.
+    const below = grant === spec.grant ? scopeBelowTarget(spec, (field) => metadataValue(component, field)?.value) : { path: '' };
+    if ('problem' in below) {
+      plan.problems.push(
+        blocker(
+          'DaprScopeUnresolvable',
+          `component '${component.name}' (${entry.componentType}): ${below.problem}; the product grants only at the narrowest scope the component names`,
+          `write '${below.field}' as a plain value`,
+        ),
+      );
+      continue;
+    }
+    targets.push({ component: plan, spec, grant, name: named.name, value: found.value, below: below.path });
   }
   return { plan, targets };
 }
@@ -336,28 +351,30 @@ interface DaprGrants {
 /** The grants so far, with what one component target needs (a grant already there is not repeated). */
 function withGrants(grants: DaprGrants, t: PendingTarget, target: FoundDaprTarget): DaprGrants {
   const source = `dapr:${t.component.name}`;
+  // The narrowest scope the component names (catalogue `narrowTo`), never the whole target when it names less.
+  const scope = `${target.id}${t.below}`;
   if (t.grant.kind === 'cosmos-sql') {
     const guid = t.grant.role.guid;
-    if (grants.dataPlaneRoleAssignments.some((p) => sameArmId(p.accountId, target.id) && p.roleDefinitionGuid === guid)) return grants;
+    if (grants.dataPlaneRoleAssignments.some((p) => sameArmId(p.scope, scope) && p.roleDefinitionGuid === guid)) return grants;
     const cosmos: CosmosSqlRoleAssignmentPlan = {
       kind: 'cosmos-sql',
       source,
       accountId: target.id,
       roleDefinitionGuid: guid,
       roleDisplayName: t.grant.role.name,
-      scope: target.id,
+      scope,
     };
     return { ...grants, dataPlaneRoleAssignments: [...grants.dataPlaneRoleAssignments, cosmos] };
   }
   const added = t.grant.roles
-    .filter((role) => !grants.roleAssignments.some((r) => sameArmId(r.scope, target.id) && r.roleDefinitionGuid === role.guid))
+    .filter((role) => !grants.roleAssignments.some((r) => sameArmId(r.scope, scope) && r.roleDefinitionGuid === role.guid))
     .map(
       (role): RoleAssignmentPlan => ({
         profile: source,
         role: { kind: 'builtin', roleDefinitionGuid: role.guid, displayName: role.name },
         roleDefinitionGuid: role.guid,
         roleDisplayName: role.name,
-        scope: target.id,
+        scope,
       }),
     );
   return { ...grants, roleAssignments: [...grants.roleAssignments, ...added] };

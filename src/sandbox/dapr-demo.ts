@@ -6,6 +6,7 @@ import {
   cosmosAssignments,
   resourceWriteEvent,
   SEED_TYPES,
+  seedChildScope,
   seedCosmosAccount,
   seedDaprComponent,
   seedManagedEnvironment,
@@ -14,6 +15,7 @@ import {
 } from '../../tools/arm-emulator';
 import type { Autopilot } from '../app/composition';
 import { formatTable } from '../app/text-table';
+import { isWithinScope } from '../arm/resource-id';
 import { builtinRoleById } from '../config';
 import { triggerNamed } from '../functions/triggers';
 import { SANDBOX_SUBSCRIPTION } from './estate';
@@ -34,7 +36,12 @@ export async function runDaprDemo(emulator: ArmEmulator, app: Autopilot, out: (t
   const env = seedManagedEnvironment(state, { subscriptionId: sub, resourceGroup: RG, name: 'env-demo' });
   const id = (type: string, name: string) => `/subscriptions/${sub}/resourceGroups/${RG}/providers/${type}/${name}`;
   seedScopeResource(state, id('Microsoft.KeyVault/vaults', 'kv-orders'));
-  seedScopeResource(state, id('Microsoft.Storage/storageAccounts', 'storders'));
+  // The blob container the state store names: its grant is made there, not on the account (it must exist).
+  seedChildScope(
+    state,
+    seedScopeResource(state, id('Microsoft.Storage/storageAccounts', 'storders')),
+    'blobServices/default/containers/orders',
+  );
   seedScopeResource(state, id('Microsoft.ServiceBus/namespaces', 'sb-orders'));
   const cosmos = seedCosmosAccount(state, { subscriptionId: sub, resourceGroup: RG, name: 'cosmos-orders' });
   const scopes = ['checkout'];
@@ -105,13 +112,15 @@ export async function runDaprDemo(emulator: ArmEmulator, app: Autopilot, out: (t
       .filter(
         (a) =>
           (a.kind === 'role-assigned' || a.kind === 'cosmos-role-assigned') &&
-          c.targets.some((t: { resourceId?: string }) => t.resourceId?.toLowerCase() === (a.accountId ?? a.scope).toLowerCase()),
+          c.targets.some((t: { resourceId?: string }) => t.resourceId && isWithinScope(a.accountId ?? a.scope!, t.resourceId)),
       )
-      .map((a) =>
-        a.kind === 'cosmos-role-assigned'
-          ? `${a.role} (Cosmos DB SQL role assignment)`
-          : (builtinRoleById(a.roleDefinitionId!.split('/').pop()!)?.roleName ?? a.role),
-      );
+      .map((a) => {
+        // The narrowest scope the component names (a container, a database/container), when below the target.
+        const below = a.scope!.split('/').length > 9 ? ` at ${a.scope!.split('/').slice(9).join('/')}` : '';
+        return a.kind === 'cosmos-role-assigned'
+          ? `${a.role} (Cosmos DB SQL role assignment)${below}`
+          : `${builtinRoleById(a.roleDefinitionId!.split('/').pop()!)?.roleName ?? a.role}${below}`;
+      });
     rows.push([
       `${c.name}\n${c.componentType}`,
       c.targets.map((t: { resourceId?: string }) => t.resourceId?.split('/').slice(-2).join('/') ?? '-').join('\n'),

@@ -6,7 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COSMOS_SQL_BUILTIN_ROLES, catalogueEntry, DAPR_COMPONENT_CATALOGUE, targetNameFrom } from '../../src/arm/dapr-components';
+import {
+  COSMOS_SQL_BUILTIN_ROLES,
+  catalogueEntry,
+  DAPR_COMPONENT_CATALOGUE,
+  scopeBelowTarget,
+  targetNameFrom,
+} from '../../src/arm/dapr-components';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config';
 
 /** componentType -> [metadata field naming the target, ARM type, role names] (from each metadata.yaml and its doc). */
@@ -36,6 +42,28 @@ const EXPECTED: Record<string, Array<[string, string, string[]]>> = {
   'configuration.azure.appconfig': [['host', 'Microsoft.AppConfiguration/configurationStores', ['App Configuration Data Reader']]],
   'state.azure.cosmosdb': [['url', 'Microsoft.DocumentDB/databaseAccounts', ['Cosmos DB Built-in Data Contributor']]],
   'bindings.azure.cosmosdb': [['url', 'Microsoft.DocumentDB/databaseAccounts', ['Cosmos DB Built-in Data Contributor']]],
+};
+
+/**
+ * Issue 23 item 3: where each target's grant goes, below the target, as `{field}` placeholders: the
+ * required metadata fields naming the container, queue, table or Cosmos DB database and container
+ * (each component's metadata.yaml), in the scope forms Learn gives (storage/{blobs,queues,tables}/assign-azure-role-data-access;
+ * cosmos-db/how-to-setup-rbac). '' : on the target itself (the component names nothing narrower).
+ */
+const EXPECTED_SCOPE: Record<string, string[]> = {
+  'secretstores.azure.keyvault': [''],
+  'state.azure.blobstorage': ['/blobServices/default/containers/{containerName}'],
+  'bindings.azure.blobstorage': ['/blobServices/default/containers/{containerName}'],
+  'state.azure.tablestorage': ['/tableServices/default/tables/{tableName}'],
+  'bindings.azure.storagequeues': ['/queueServices/default/queues/{queueName}'],
+  'pubsub.azure.servicebus.topics': [''],
+  'pubsub.azure.servicebus.queues': [''],
+  'bindings.azure.servicebusqueues': ['/queues/{queueName}'],
+  'pubsub.azure.eventhubs': ['', '/blobServices/default/containers/{storageContainerName}'],
+  'bindings.azure.eventhubs': ['/eventhubs/{eventHub}', '/blobServices/default/containers/{storageContainerName}'],
+  'configuration.azure.appconfig': [''],
+  'state.azure.cosmosdb': ['/dbs/{database}/colls/{collection}'],
+  'bindings.azure.cosmosdb': ['/dbs/{database}/colls/{collection}'],
 };
 
 describe('the Dapr component catalogue', () => {
@@ -69,6 +97,36 @@ describe('the Dapr component catalogue', () => {
       }
     });
   }
+
+  for (const entry of DAPR_COMPONENT_CATALOGUE) {
+    it(`${entry.componentType}: granted at the narrowest scope its metadata names, with the source cited`, () => {
+      entry.targets.forEach((t, i) => {
+        // Each field's value is its own name in lower case (a valid name at every level).
+        const below = scopeBelowTarget(t, (field) => field.toLowerCase());
+        const expected = EXPECTED_SCOPE[entry.componentType]![i]!.replace(/\{(\w+)\}/g, (_, f: string) => f.toLowerCase());
+        assert.deepEqual(below, { path: expected });
+        if (t.narrowTo) assert.match(t.narrowTo.source, /^https:\/\/learn\.microsoft\.com\//);
+      });
+    });
+  }
+
+  it('child names are checked before they become part of a scope', () => {
+    const blob = catalogueEntry('state.azure.blobstorage')!.targets[0]!;
+    const table = catalogueEntry('state.azure.tablestorage')!.targets[0]!;
+    const cosmos = catalogueEntry('state.azure.cosmosdb')!.targets[0]!;
+    const read = (values: Record<string, string>) => (field: string) => values[field];
+    assert.deepEqual(scopeBelowTarget(blob, read({ containerName: 'state' })), { path: '/blobServices/default/containers/state' });
+    for (const bad of ['state/../other', '..', 'State', 'a--b', 'st', 'x?comp=list', 'state#'])
+      assert.ok('problem' in scopeBelowTarget(blob, read({ containerName: bad })), bad);
+    assert.ok('problem' in scopeBelowTarget(blob, read({})), 'missing: refused, never granted on the account');
+    assert.ok('problem' in scopeBelowTarget(table, read({ tableName: '1table' })));
+    assert.deepEqual(scopeBelowTarget(cosmos, read({ database: 'Orders', collection: 'items_v2' })), {
+      path: '/dbs/Orders/colls/items_v2',
+    });
+    for (const bad of ['a/b', '..', '.hidden', 'a\\b', 'a#b', 'a?b', 'a b'])
+      assert.ok('problem' in scopeBelowTarget(cosmos, read({ database: bad, collection: 'c' })), bad);
+    assert.ok('problem' in scopeBelowTarget(cosmos, read({ database: 'orders' })), 'the container is required too');
+  });
 
   it('Service Bus entity management needs Data Owner; Event Hubs entity management is never granted', () => {
     const sb = catalogueEntry('pubsub.azure.servicebus.topics')!.targets[0]!.entityManagement!;

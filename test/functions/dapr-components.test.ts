@@ -11,7 +11,7 @@ import { InMemoryReportStore, runSweep } from '../../src/sweep';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { cosmosAssignments } from '../../tools/arm-emulator/handlers/cosmos-sql-rbac';
 import { compileKql } from '../../tools/arm-emulator/kql';
-import { SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { SEED_TYPES, seedChildScope, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, rulesFor } from '../support/app-fixture';
 import { grantDerived } from '../support/derived-grants';
@@ -52,7 +52,7 @@ const SYSTEM_RULE = rulesYaml(`
     match: { tags: { dapr: owner } }
     identity: { kind: SystemAssigned }
     dapr:
-      componentTypes: [pubsub.azure.servicebus.topics]
+      componentTypes: [pubsub.azure.servicebus.topics, bindings.azure.servicebusqueues]
       targets: { resourceGroups: ["{resourceGroup}"] }
       entityManagement: true
   - name: dapr-shared
@@ -132,7 +132,9 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       const slug = entry.componentType.replace(/[^a-z]/g, '').slice(-14);
       const appName = `ca-${slug}`;
       const metadata: Array<{ name: string; value: string }> = [];
-      const targets: Array<{ id: string; guids: string[]; cosmos?: string }> = [];
+      // `id`: the target; `scope`: the narrowest scope its metadata names (a container, a queue, a table,
+      // a Cosmos DB container), where the grant must be, and nothing on the target itself when narrower.
+      const targets: Array<{ id: string; scope: string; guids: string[]; cosmos?: string }> = [];
       entry.targets.forEach((t, i) => {
         const name = `${t.resourceType.split('/')[0]!.split('.')[1]!.toLowerCase().slice(0, 6)}${slug}${i}`
           .replace(/[^a-z0-9]/g, '')
@@ -141,8 +143,17 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
         if (t.grant.kind === 'cosmos-sql') seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name });
         else seedScopeResource(env.emulator.state, id);
         metadata.push({ name: t.field, value: spelled(t.field, t.spelling, name, t.hostSuffixes?.[0] ?? '') });
+        let below = '';
+        for (const level of t.narrowTo?.levels ?? []) {
+          const childName = level.field === 'tableName' ? 'daprstate' : `dapr-${level.path.split('/').pop()}`;
+          metadata.push({ name: level.field, value: childName });
+          below += `/${level.path}/${childName}`;
+        }
+        const scope = below && t.grant.kind === 'rbac' ? seedChildScope(env.emulator.state, id, below) : `${id}${below}`;
         targets.push(
-          t.grant.kind === 'rbac' ? { id, guids: t.grant.roles.map((r) => r.guid).sort() } : { id, guids: [], cosmos: t.grant.role.guid },
+          t.grant.kind === 'rbac'
+            ? { id, scope, guids: t.grant.roles.map((r) => r.guid).sort() }
+            : { id, scope, guids: [], cosmos: t.grant.role.guid },
         );
       });
       // Service Bus creates entities unless told not to: here it is told not to.
@@ -154,12 +165,13 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
       assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
       const principal = principalOf(id);
       for (const t of targets) {
-        assert.deepEqual(rolesAt(principal, t.id), t.guids, `RBAC roles on ${t.id}`);
+        assert.deepEqual(rolesAt(principal, t.scope), t.guids, `RBAC roles on ${t.scope}`);
+        if (t.scope !== t.id) assert.deepEqual(rolesAt(principal, t.id), [], `nothing on the whole of ${t.id}`);
         if (t.cosmos) {
           const held = cosmosAssignments(env.emulator.state, t.id).filter((a) => a.properties.principalId === principal);
           assert.equal(held.length, 1, 'one Cosmos DB SQL role assignment');
           assert.equal(held[0]!.properties.roleDefinitionId, `${t.id}/sqlRoleDefinitions/${t.cosmos}`);
-          assert.equal(held[0]!.properties.scope, t.id);
+          assert.equal(held[0]!.properties.scope, t.scope, 'at the database and container the component names');
         }
       }
     });
@@ -191,7 +203,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('an out-of-bounds target is refused and reported; the in-bounds one is still granted', async () => {
     const outside = seedScopeResource(env.emulator.state, target('Microsoft.KeyVault/vaults', 'kv-elsewhere', 'rg-other-team'));
-    const inside = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stinbounds'));
+    const inside = seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stinbounds')),
+      'blobServices/default/containers/state',
+    );
     seedDaprComponent(env.emulator.state, ENV, 'secrets-elsewhere', {
       componentType: 'secretstores.azure.keyvault',
       metadata: [{ name: 'vaultName', value: 'kv-elsewhere' }],
@@ -213,6 +229,76 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.deepEqual(rolesAt(principal, inside), ['ba92f5b4-2d11-453d-a403-e96b0029c9fe']);
     const refusal = d.outcome?.skipped.find((s: { reason: string }) => s.reason === 'dapr-component-refused');
     assert.match(refusal?.detail ?? '', /DaprTargetOutOfBounds: component 'secrets-elsewhere'.*rg-other-team/);
+  });
+
+  it('issue 23 item 3: a component naming one container is granted on it alone; a child name that climbs, or comes from a secret, is refused', async () => {
+    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stnarrow'));
+    const container = seedChildScope(env.emulator.state, account, 'blobServices/default/containers/state');
+    seedChildScope(env.emulator.state, account, 'blobServices/default/containers/other-team');
+    const cosmos = seedCosmosAccount(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'cosmos-narrow' });
+    seedDaprComponent(env.emulator.state, ENV, 'state-narrow', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stnarrow' },
+        { name: 'containerName', value: 'state' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'blob-climb', {
+      componentType: 'bindings.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stnarrow' },
+        { name: 'containerName', value: 'state/../other-team' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    seedDaprComponent(env.emulator.state, ENV, 'cosmos-secret-coll', {
+      componentType: 'state.azure.cosmosdb',
+      metadata: [
+        { name: 'url', value: 'https://cosmos-narrow.documents.azure.com:443/' },
+        { name: 'database', value: 'orders' },
+        { name: 'collection', secretRef: 'which-collection' },
+      ],
+      scopes: ['ca-narrow'],
+    });
+    const id = daprApp('ca-narrow', 'system');
+    const before = env.emulator.lastSeq;
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    const principal = principalOf(id);
+    assert.deepEqual(rolesAt(principal, container), ['ba92f5b4-2d11-453d-a403-e96b0029c9fe']);
+    assert.deepEqual(rolesAt(principal, account), [], 'nothing on the whole account');
+    assert.deepEqual(
+      env.emulator.state.assignmentsFor(principal).map((a) => a.scope),
+      [container],
+      'the one grant is at the container the component names',
+    );
+    const written = env.emulator
+      .requestsSince(before, { writesOnly: true })
+      .filter((r) => /roleAssignments\//i.test(r.path))
+      .map((r) => r.path.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/.*$/i, ''));
+    assert.deepEqual(written, [container], 'one role assignment PUT, at the container');
+    assert.equal(cosmosAssignments(env.emulator.state, cosmos).length, 0, 'no Cosmos grant without the container it names');
+    const details = (d.outcome?.skipped ?? []).map((s: { detail: string }) => s.detail).join('\n');
+    assert.match(details, /DaprScopeUnresolvable: component 'blob-climb'.*not a valid blob container name/);
+    assert.match(details, /DaprScopeUnresolvable: component 'cosmos-secret-coll'.*no plain 'collection'/);
+  });
+
+  it('issue 23 item 3: a container that does not exist is not granted on the account instead; ARM refuses the scope and the outcome says so', async () => {
+    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stabsent'));
+    seedDaprComponent(env.emulator.state, ENV, 'state-absent', {
+      componentType: 'state.azure.blobstorage',
+      metadata: [
+        { name: 'accountName', value: 'stabsent' },
+        { name: 'containerName', value: 'not-yet' },
+      ],
+      scopes: ['ca-absent'],
+    });
+    const id = daprApp('ca-absent', 'system');
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.notEqual(d.outcome?.status, 'remediated');
+    assert.match(JSON.stringify(d.outcome?.errors), /containers\/not-yet.*does not exist/);
+    assert.deepEqual(env.emulator.state.assignmentsFor(principalOf(id)), [], 'nothing on the account or anywhere else');
+    assert.ok(account);
   });
 
   it('an unresolvable or missing target is reported, not guessed', async () => {
@@ -249,9 +335,31 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     const d1 = await deliver(app, resourceWriteEvent({ resourceId: plain }));
     assert.match(JSON.stringify(d1.outcome?.skipped), /DaprEntityManagementNotAllowed/);
     assert.deepEqual(rolesAt(principalOf(plain), ns), []);
+    // A queue binding naming its queue: with entity management, Data Owner where Dapr creates the queue
+    // (the namespace); without it, Data Sender and Receiver on that queue alone.
+    seedDaprComponent(env.emulator.state, ENV, 'queue-entities', {
+      componentType: 'bindings.azure.servicebusqueues',
+      metadata: [
+        { name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' },
+        { name: 'queueName', value: 'orders' },
+      ],
+      scopes: ['ca-sb-owner'],
+    });
+    const queue = seedChildScope(env.emulator.state, ns, 'queues/payments');
+    seedDaprComponent(env.emulator.state, ENV, 'queue-fixed', {
+      componentType: 'bindings.azure.servicebusqueues',
+      metadata: [
+        { name: 'namespaceName', value: 'sb-entities.servicebus.windows.net' },
+        { name: 'queueName', value: 'payments' },
+        { name: 'disableEntityManagement', value: 'true' },
+      ],
+      scopes: ['ca-sb-owner'],
+    });
     const owner = daprApp('ca-sb-owner', 'owner');
-    await deliver(app, resourceWriteEvent({ resourceId: owner }));
+    const d2 = await deliver(app, resourceWriteEvent({ resourceId: owner }));
+    assert.equal(d2.outcome?.status, 'remediated', JSON.stringify(d2.outcome));
     assert.deepEqual(rolesAt(principalOf(owner), ns), ['090c5cfd-751d-490a-894a-3ce6f1109419']);
+    assert.deepEqual(rolesAt(principalOf(owner), queue), ['4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0', '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39']);
   });
 
   it('a component write event rewires every governed app it is scoped to', async () => {
@@ -260,11 +368,12 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     await deliver(app, resourceWriteEvent({ resourceId: a1 }));
     await deliver(app, resourceWriteEvent({ resourceId: a2 }));
     const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'strewire'));
+    const queue = seedChildScope(env.emulator.state, account, 'queueServices/default/queues/orders');
     const component = seedDaprComponent(env.emulator.state, ENV, 'queue-rewire', {
       componentType: 'bindings.azure.storagequeues',
       metadata: [
         { name: 'accountName', value: 'strewire' },
-        { name: 'queueName', value: 'q' },
+        { name: 'queueName', value: 'orders' },
       ],
       scopes: ['ca-rewire-1', 'ca-rewire-2'],
     });
@@ -275,7 +384,7 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
     assert.equal(d.error, undefined);
     const outcomes = d.logs.filter((l) => l.record.event === 'remediation.outcome').map((l) => l.record);
     assert.equal(outcomes.length, 2, JSON.stringify(d.logs.map((l) => l.record)));
-    for (const a of [a1, a2]) assert.deepEqual(rolesAt(principalOf(a), account), ['974c5e8b-45b9-4653-ba55-5f855dd0fb88']);
+    for (const a of [a1, a2]) assert.deepEqual(rolesAt(principalOf(a), queue), ['974c5e8b-45b9-4653-ba55-5f855dd0fb88']);
   });
 
   it('azureClientId: set when the app has several identities and every scoped app carries the one granted', async () => {
@@ -324,7 +433,11 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
 
   it('azureClientId: never written into a component whose secret values a GET does not return', async () => {
     const other = seedUserAssignedIdentity(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'id-secretive-other' });
-    seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive'));
+    seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stsecretive')),
+      'blobServices/default/containers/state',
+    );
     const component = seedDaprComponent(env.emulator.state, ENV, 'state-secretive', {
       componentType: 'state.azure.blobstorage',
       metadata: [
@@ -350,12 +463,16 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   });
 
   it('the sweep reports a removed component grant as a drift kind of its own', async () => {
-    const account = seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift'));
+    const account = seedChildScope(
+      env.emulator.state,
+      seedScopeResource(env.emulator.state, target('Microsoft.Storage/storageAccounts', 'stdrift')),
+      'tableServices/default/tables/daprstate',
+    );
     seedDaprComponent(env.emulator.state, ENV, 'state-drift', {
       componentType: 'state.azure.tablestorage',
       metadata: [
         { name: 'accountName', value: 'stdrift' },
-        { name: 'tableName', value: 't' },
+        { name: 'tableName', value: 'daprstate' },
       ],
       scopes: ['ca-drift'],
     });

@@ -8,7 +8,14 @@ export type { FaultAction, FaultHandle, FaultRule } from './faults';
 export { cosmosAssignments } from './handlers/cosmos-sql-rbac';
 export { compileKql } from './kql';
 export { ROLE } from './role-definitions';
-export { SEED_TYPES, type SeedResourceInput, seedResource, seedScopeResource, seedUserAssignedIdentity } from './seed';
+export {
+  SEED_TYPES,
+  type SeedResourceInput,
+  seedChildScope,
+  seedResource,
+  seedScopeResource,
+  seedUserAssignedIdentity,
+} from './seed';
 export { type DaprComponentSeed, seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from './seed-dapr';
 export { ArmEmulator, type EmulatorOptions, type RequestLogEntry, startArmEmulator } from './server';
 export { coverageLine, type SpecViolation } from './spec-validation';

@@ -122,7 +122,7 @@ const CHILDREN: ChildModels[] = [
     resource: 'SqlRoleAssignmentGetResults',
     request: 'SqlRoleAssignmentCreateUpdateParameters',
     list: 'SqlRoleAssignmentListResult',
-    item: { GET: 'GetSqlRoleAssignment', PUT: 'CreateUpdateSqlRoleAssignment' },
+    item: { GET: 'GetSqlRoleAssignment', PUT: 'CreateUpdateSqlRoleAssignment', DELETE: 'DeleteSqlRoleAssignment' },
     collection: 'ListSqlRoleAssignments',
   },
 ];

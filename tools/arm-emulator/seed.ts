@@ -298,3 +298,19 @@ export function seedScopeResource(state: EmulatorState, id: string, location = '
   state.resources.set(key(id), { id, body: { id, name: m[4], type: m[3], location, tags, properties: {} } });
   return id;
 }
+
+/**
+ * A child of a seeded resource that role assignments can be scoped to (a blob container, a queue, a
+ * table: `blobServices/default/containers/state`). ARM refuses a role assignment whose scope does not
+ * exist (handlers/role-assignments.ts), so a grant at a container needs the container seeded.
+ */
+export function seedChildScope(state: EmulatorState, parentId: string, childPath: string): string {
+  const parent = state.resource(parentId);
+  if (!parent) throw new Error(`no parent resource ${parentId}`);
+  const segments = childPath.split('/').filter(Boolean);
+  if (segments.length % 2 !== 0) throw new Error(`not a child path (type/name pairs): ${childPath}`);
+  const type = [String(parent.body.type), ...segments.filter((_, i) => i % 2 === 0)].join('/');
+  const id = `${parent.id}/${segments.join('/')}`;
+  state.resources.set(key(id), { id, body: { id, name: segments.at(-1), type, properties: {} } });
+  return id;
+}

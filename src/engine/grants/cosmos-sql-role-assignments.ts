@@ -36,6 +36,45 @@ export function cosmosPrincipalNotReplicated(e: unknown): boolean {
   );
 }
 
+/**
+ * Cosmos DB runs one SQL role assignment write per account at a time and refuses another meanwhile with
+ * 412 PreconditionFailed, "There is another user operation in progress which requires an exclusive lock
+ * on [<account>]. Please retry after sometime." (hashicorp/terraform-provider-azurerm issues 15842 and
+ * 17233). The product writes one account's assignments one after another; a 412 then means someone
+ * else's write (another delivery, a person) holds the lock, and clears when it ends: retried, bounded.
+ */
+export function cosmosAccountLocked(e: unknown): boolean {
+  return isArmCallError(e) && e.status === 412;
+}
+
+/**
+ * Runs `write` for each item, one account at a time: in order within an account (Cosmos DB's lock),
+ * accounts side by side. Settles every item, as Promise.allSettled would, in the items' order.
+ */
+export async function perAccountInSequence<T extends { accountId: string }, R>(
+  items: readonly T[],
+  write: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  const byAccount = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const k = item.accountId.toLowerCase();
+    byAccount.set(k, [...(byAccount.get(k) ?? []), i]);
+  });
+  await Promise.all(
+    [...byAccount.values()].map(async (indexes) => {
+      for (const i of indexes) {
+        try {
+          results[i] = { status: 'fulfilled', value: await write(items[i]!) };
+        } catch (reason) {
+          results[i] = { status: 'rejected', reason };
+        }
+      }
+    }),
+  );
+  return results;
+}
+
 const lastSegment = (id: string) => id.split('/').filter(Boolean).pop()?.toLowerCase() ?? '';
 
 /** An SQL role assignment as listed, with the account it was listed from. */
@@ -100,7 +139,7 @@ export async function missingCosmosGrants(
   return creates(cosmosSqlGrants.diff(cosmosSqlGrants.desired(context), await cosmosSqlGrants.observe(ports, context, budget), context));
 }
 
-/** Makes every missing data-plane grant; returns the failures (the caller reports a partial apply) and what is held afterwards. */
+/** Makes every missing data-plane grant, one account's one at a time; returns the failures (the caller reports a partial apply) and what is held afterwards. */
 export async function grantCosmosRoles(
   missing: readonly CosmosSqlRoleAssignmentPlan[],
   principalId: string,
@@ -110,26 +149,25 @@ export async function grantCosmosRoles(
   actions: ActionRecord[],
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
 ): Promise<{ failures: unknown[]; stillMissing: CosmosSqlRoleAssignmentPlan[] }> {
-  const results = await Promise.allSettled(
-    missing.map((p) =>
-      withBackoff(
-        `Cosmos DB role ${p.roleDisplayName} on ${p.accountId}`,
-        () =>
-          ports.cosmosRoleAssignments!.create(
-            {
-              accountId: p.accountId,
-              name: cosmosAssignmentName(p, principalId),
-              roleDefinitionId: cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid),
-              scope: p.scope,
-              principalId,
-            },
-            budget,
-          ),
-        cosmosPrincipalNotReplicated,
-        backoff,
-        budget,
-        onRetry,
-      ),
+  // One account's writes one after another (its lock); replication delays and someone else's lock retried, bounded.
+  const results = await perAccountInSequence(missing, (p) =>
+    withBackoff(
+      `Cosmos DB role ${p.roleDisplayName} on ${p.scope}`,
+      () =>
+        ports.cosmosRoleAssignments!.create(
+          {
+            accountId: p.accountId,
+            name: cosmosAssignmentName(p, principalId),
+            roleDefinitionId: cosmosRoleDefinitionId(p.accountId, p.roleDefinitionGuid),
+            scope: p.scope,
+            principalId,
+          },
+          budget,
+        ),
+      (e) => cosmosPrincipalNotReplicated(e) || cosmosAccountLocked(e),
+      backoff,
+      budget,
+      onRetry,
     ),
   );
   const failures: unknown[] = [];

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { isWithinScope } from '../../../src/arm/resource-id';
 import { ArmError, notFound, requireApiVersion } from '../arm-error';
 import { authorize } from '../authorization';
-import { type EmulatorState, type Json, key } from '../state';
+import { type EmulatorState, type Json, key, type LongRunningOperation } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+import { operationDurationMs, settleOperations } from './operations';
 
 /**
  * Cosmos DB SQL (data-plane) role definitions and assignments, children of a database account
@@ -18,6 +19,19 @@ import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './contex
  * it, and the same (role, scope, principal) under a second assignment id with 409 Conflict; the built-in
  * definitions 00000000-0000-0000-0000-000000000001 (Data Reader) and ...0002 (Data Contributor) exist
  * in every account (Learn: cosmos-db/how-to-setup-rbac).
+ *
+ * The account's lock: Cosmos DB runs one SQL role assignment write (PUT or DELETE, both long-running:
+ * rbac.json SqlResources_DeleteSqlRoleAssignment answers 202 or 204) at a time per account, and refuses
+ * another while one is in flight with 412 PreconditionFailed, "There is another user operation in progress
+ * which requires an exclusive lock on [<account>]. Please retry after sometime." (quoted in
+ * hashicorp/terraform-provider-azurerm issues 15842 and 17233, where parallel assignments on one account
+ * failed so). Here the lock is held from the write's 202 until its operation ends; the assignment appears
+ * (or goes) only then, so a list during the write does not show it done.
+ *
+ * `scope` is "the data plane resource path for which access is being granted": the account, a database
+ * (`/dbs/{db}`) or a container (`/dbs/{db}/colls/{container}`) (Learn: cosmos-db/how-to-setup-rbac).
+ * Anything else under the account (`/dbs/x/colls/y/docs/z`, a trailing slash) is refused with 400 here
+ * (stricter than a source states). Databases and containers are not modelled, so their existence is not checked.
  */
 export const COSMOS_CHILD_ROUTE =
   /^(\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/[^/]+)\/(sqlRoleAssignments|sqlRoleDefinitions)(?:\/([^/]+))?$/i;
@@ -54,6 +68,67 @@ function definitionBody(accountId: string, guid: string): Json {
       type: 'BuiltInRole',
       assignableScopes: [accountId],
       permissions: [{ dataActions: def.dataActions, notDataActions: [] }],
+    },
+  };
+}
+
+/** How long a SQL role assignment write holds the account's lock at realistic speed (assumed: no source gives a figure). */
+const REALISTIC_WRITE_MS = 20_000;
+
+/** Cosmos DB's answer to a second write while one holds the account's lock. */
+function accountLocked(accountId: string): ArmError {
+  return new ArmError(
+    412,
+    'PreconditionFailed',
+    `There is another user operation in progress which requires an exclusive lock on [${accountId.split('/').pop()}]. Please retry after sometime.\r\nActivityId: ${randomUUID()}, Microsoft.Azure.Documents.Common/2.14.0`,
+  );
+}
+
+/** The SQL role assignment write in flight on the account, if any (it holds the account's lock). */
+function writeInFlight(ctx: HandlerContext, accountId: string): LongRunningOperation | undefined {
+  settleOperations(ctx);
+  const prefix = `${key(accountId)}/sqlroleassignments/`;
+  for (const op of ctx.state.operations.values()) if (op.status === 'InProgress' && op.resourceKey.startsWith(prefix)) return op;
+  return undefined;
+}
+
+/** A data-plane scope Cosmos DB accepts: the account itself, `/dbs/{db}`, or `/dbs/{db}/colls/{container}`. */
+function validScope(scope: string, accountId: string): boolean {
+  if (!isWithinScope(scope, accountId) || scope.endsWith('/')) return false;
+  const below = scope.slice(accountId.length);
+  return below === '' || /^\/dbs\/[^/\\#?]+(\/colls\/[^/\\#?]+)?$/i.test(below);
+}
+
+/**
+ * Starts a write that holds the account's lock until it ends, then applies it; answers 202 with the
+ * operation's Azure-AsyncOperation monitor (no body).
+ */
+function lockedWrite(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  account: { id: string; body: Json },
+  subscriptionId: string,
+  id: string,
+  apply: () => void,
+): EmulatorResponse {
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    // Not the assignment's own key: settling an operation stamps provisioningState on the resource it
+    // names, which a SqlRoleAssignmentGetResults does not have. Still under the account's prefix (the lock).
+    resourceKey: `${key(id)}#write`,
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + operationDurationMs(ctx, { realisticWriteMs: REALISTIC_WRITE_MS }),
+    onSucceeded: apply,
+  };
+  ctx.state.operations.set(op.id, op);
+  const location = String(account.body.location ?? 'westeurope')
+    .replace(/\s+/g, '')
+    .toLowerCase();
+  return {
+    status: 202,
+    headers: {
+      'Azure-AsyncOperation': `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.DocumentDB/locations/${location}/operationsStatus/${op.id}?api-version=${req.apiVersion}`,
     },
   };
 }
@@ -99,6 +174,7 @@ export function handleCosmosChild(
       return { status: 200, body: existing.body };
     case 'PUT': {
       authorize(ctx.state, req.principal, access('write'));
+      if (writeInFlight(ctx, accountId)) throw accountLocked(accountId);
       const p = (req.body?.properties ?? {}) as Json;
       if (typeof p.roleDefinitionId !== 'string' || typeof p.scope !== 'string' || typeof p.principalId !== 'string') {
         throw new ArmError(400, 'BadRequest', 'roleDefinitionId, scope and principalId are required.');
@@ -107,8 +183,12 @@ export function handleCosmosChild(
       if (!definition || !isWithinScope(p.roleDefinitionId, accountId) || !BUILTIN_DEFINITIONS[definition[1]!.toLowerCase()]) {
         throw new ArmError(400, 'BadRequest', `The SQL role definition '${p.roleDefinitionId}' does not exist in account '${accountId}'.`);
       }
-      if (!isWithinScope(p.scope, accountId))
-        throw new ArmError(400, 'BadRequest', `The scope '${p.scope}' is not within database account '${accountId}'.`);
+      if (!validScope(p.scope, accountId))
+        throw new ArmError(
+          400,
+          'BadRequest',
+          `The scope '${p.scope}' is not the database account '${accountId}', one of its databases (/dbs/{db}) or containers (/dbs/{db}/colls/{container}).`,
+        );
       if (!ctx.state.directory.isReplicated(p.principalId)) {
         throw new ArmError(
           400,
@@ -135,30 +215,30 @@ export function handleCosmosChild(
         type,
         properties: { roleDefinitionId: p.roleDefinitionId, scope: p.scope, principalId: p.principalId },
       };
-      ctx.state.resources.set(key(id), { id, body });
-      // 202 + Azure-AsyncOperation, no body; the monitor reports Succeeded when polled.
-      const op = {
-        id: randomUUID(),
-        resourceKey: key(id),
-        status: 'Succeeded' as const,
-        startTime: new Date().toISOString(),
-        completeAt: Date.now(),
-      };
-      ctx.state.operations.set(op.id, op);
-      const location = String(account.body.location ?? 'westeurope')
-        .replace(/\s+/g, '')
-        .toLowerCase();
-      return {
-        status: 202,
-        headers: {
-          'Azure-AsyncOperation': `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.DocumentDB/locations/${location}/operationsStatus/${op.id}?api-version=${req.apiVersion}`,
-        },
-      };
+      return lockedWrite(ctx, req, account, subscriptionId, id, () => ctx.state.resources.set(key(id), { id, body }));
     }
     case 'DELETE':
       authorize(ctx.state, req.principal, access('delete'));
-      return ctx.state.deleteResource(id) ? { status: 200 } : { status: 204 };
+      if (writeInFlight(ctx, accountId)) throw accountLocked(accountId);
+      if (!existing) return { status: 204 };
+      return lockedWrite(ctx, req, account, subscriptionId, id, () => ctx.state.deleteResource(id));
     default:
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported.`);
   }
+}
+
+/**
+ * Someone else's SQL role assignment write in flight on the account for `ms` (a person's, another
+ * delivery's): it holds the account's lock, so writes meanwhile get 412 as they would in Azure.
+ */
+export function beginForeignCosmosWrite(state: EmulatorState, accountId: string, ms: number): LongRunningOperation {
+  const op: LongRunningOperation = {
+    id: randomUUID(),
+    resourceKey: `${key(accountId)}/sqlroleassignments/${randomUUID()}#write`,
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + ms,
+  };
+  state.operations.set(op.id, op);
+  return op;
 }
