@@ -5,7 +5,7 @@
  *
  * - SUB_A: config/rules.example.yaml (its subscription rewritten to SUB_A) and exactly what main.bicep
  *   creates there: the engine's custom role with `deriveAppPermissions(...).actions`, and the role
- *   assigner custom role (`roleAssignerActions`: roleAssignments/write only) with
+ *   assigner custom role (`roleAssignerActions`: roleAssignments/write and /delete) with
  *   `buildRoleAssignmentCondition(...)`. No grant carries `*\/read`, so an action missing from
  *   `deriveAppPermissions` shows up as a 403.
  * - SUB_B: a rules file governing two types only, delegated through a role that can also delete role
