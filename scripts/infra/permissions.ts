@@ -212,105 +212,110 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   }
   for (const guid of dapr.roleGuids) guids.add(guid);
   for (const guid of guids) refusePrivileged(guid);
-  const federatedCredentials = federatedCredentialGrant(config, enforced, subscriptions);
+  const scoped = scopedGrants(config, enforced, subscriptions);
+  const federatedCredentials = scoped.find((g) => g.key === 'federated-credentials');
   return {
     subscriptions,
     actions,
     assignableRoleGuids: [...guids].sort(),
     roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [],
     federatedCredentials: { actions: federatedCredentials?.actions ?? [], scopes: federatedCredentials?.scopes ?? [] },
-    scopedGrants: [
-      federatedCredentials,
-      identityDeleteGrant(config, enforced, subscriptions),
-      cosmosSqlGrant(config, enforced, subscriptions),
-      daprComponentWriteGrant(config, enforced, subscriptions),
-    ].filter((g): g is ScopedGrant => g !== undefined),
+    scopedGrants: scoped,
   };
 }
 
-/**
- * Adding a federated credential lets whoever holds the issuer's tokens act as the identity, so that
- * right (and deleting the credentials it made) is kept to where the engine creates workload identities:
- * a rule's literal identity resource group, or the groups its clusters can be in when identities go
- * beside them (`{resourceGroup}`) and those are named without wildcards; otherwise the subscription.
- */
-function federatedCredentialGrant(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant | undefined {
-  const rules = enforced.filter((r) => r.workloadIdentity);
-  if (rules.length === 0) return undefined;
-  const scopes: ScopeSet = new Set();
-  for (const rule of rules) {
-    addGroupScopes(
-      scopes,
-      subscriptions,
-      groupsFromPattern(rule.workloadIdentity!.resourceGroupTemplate, workloadResourceGroups(rule, config)),
-    );
-  }
-  return scoped('federated-credentials', 'federated credential writer', FEDERATED_CREDENTIAL_ACTIONS, scopes, {
+/** What a scoped grant kind adds for one enforced rule, given the groups that rule's workloads can be in. */
+interface ScopedGrantKind extends Omit<ScopedGrant, 'scopes' | 'widened'> {
+  widened: string;
+  collect(rule: Rule, groups: string[] | undefined, into: ScopeSet, context: { config: RulesConfig; subscriptions: string[] }): void;
+}
+
+/** Learn (managed identity built-in roles; Managed Identity Contributor holds them): read, write and delete. */
+export const FEDERATED_CREDENTIAL_ACTIONS: readonly string[] = [
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
+];
+
+const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
+
+const SCOPED_GRANT_KINDS: readonly ScopedGrantKind[] = [
+  {
+    // Adding a federated credential lets whoever holds the issuer's tokens act as the identity, so that
+    // right (and deleting the credentials it made) is kept to where the engine creates workload identities:
+    // a rule's literal identity resource group, or the groups its clusters can be in when identities go
+    // beside them (`{resourceGroup}`) and those are named without wildcards; otherwise the subscription.
+    key: 'federated-credentials',
+    roleName: 'federated credential writer',
     description:
       'identity-autopilot: adds (and removes) federated credentials of the AKS workload identities it creates. Generated from the rules file.',
+    actions: [...FEDERATED_CREDENTIAL_ACTIONS],
     widened: 'a workloadIdentity rule creates identities in resource groups named by wildcards',
-  });
-}
-
-/**
- * Deleting a user-assigned identity detaches it from every resource using it, so the right is held only
- * in the groups where rules create identities (UserAssigned rules and AKS workload identities), by the
- * same reading of their resource group templates as federatedCredentialGrant.
- */
-function identityDeleteGrant(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant | undefined {
-  const scopes: ScopeSet = new Set();
-  for (const rule of enforced) {
-    const groups = workloadResourceGroups(rule, config);
-    if (rule.identity.kind === 'UserAssigned')
-      addGroupScopes(scopes, subscriptions, groupsFromPattern(rule.identity.resourceGroupTemplate, groups));
-    if (rule.workloadIdentity)
-      addGroupScopes(scopes, subscriptions, groupsFromPattern(rule.workloadIdentity.resourceGroupTemplate, groups));
-  }
-  if (scopes.size === 0) return undefined;
-  return scoped('identity-deletes', 'identity remover', IDENTITY_DELETE_ACTIONS, scopes, {
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.workloadIdentity)
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.workloadIdentity.resourceGroupTemplate, groups));
+    },
+  },
+  {
+    // Deleting a user-assigned identity detaches it from every resource using it: only in the groups where
+    // rules create identities (UserAssigned rules and AKS workload identities), read the same way.
+    key: 'identity-deletes',
+    roleName: 'identity remover',
     description:
       'identity-autopilot: deletes the user-assigned identities it created, only where the rules create them. Generated from the rules file.',
+    actions: [...IDENTITY_DELETE_ACTIONS],
     widened: 'a rule creates identities in resource groups named by wildcards',
-  });
-}
-
-/**
- * Cosmos DB SQL role assignments: at each literal account a profile names (its `cosmosDataRole` scope),
- * in the groups `{resourceGroup}` can fill, and where a profile's `tagScope` or a Dapr rule's `targets`
- * let a tag or component point.
- */
-function cosmosSqlGrant(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant | undefined {
-  const scopes: ScopeSet = new Set();
-  for (const rule of enforced) {
-    const groups = workloadResourceGroups(rule, config);
-    for (const name of unique([...rule.profiles, ...rule.tagSelectableProfiles])) {
-      for (const grant of config.profiles.get(name)?.roles ?? []) {
-        if (!grant.cosmosSql) continue;
-        if (grant.tagScope) constraintScopes(scopes, grant.tagScope, groups, subscriptions);
-        else templateScopes(scopes, grant.scope, groups, subscriptions, COSMOS_ACCOUNT_TYPE);
-      }
-    }
-    if (rule.dapr && daprRuleNeeds(rule).cosmos) constraintScopes(scopes, rule.dapr.targets, groups, subscriptions);
-  }
-  if (scopes.size === 0) return undefined;
-  return scoped('cosmos-sql-role-assignments', 'Cosmos DB SQL role assigner', COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS, scopes, {
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.identity.kind === 'UserAssigned')
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.identity.resourceGroupTemplate, groups));
+      if (rule.workloadIdentity)
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.workloadIdentity.resourceGroupTemplate, groups));
+    },
+  },
+  {
+    // Cosmos DB SQL role assignments: at each literal account a profile names (its `cosmosDataRole`
+    // scope), in the groups `{resourceGroup}` can fill, and where a profile's `tagScope` or a Dapr rule's
+    // `targets` let a tag or a component point.
+    key: 'cosmos-sql-role-assignments',
+    roleName: 'Cosmos DB SQL role assigner',
     description:
       'identity-autopilot: Cosmos DB SQL role assignments, only on the accounts the rules can name. Generated from the rules file.',
+    actions: [...COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS],
     widened: 'a Cosmos DB target is bounded by no literal resource group (a wildcard, or tagScope/dapr.targets without resourceGroups)',
-  });
-}
-
-/** Dapr component writes (azureClientId): in the resource groups the opted-in rules' apps can be in. */
-function daprComponentWriteGrant(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant | undefined {
-  const scopes: ScopeSet = new Set();
-  for (const rule of enforced) {
-    if (rule.dapr?.azureClientId) addGroupScopes(scopes, subscriptions, workloadResourceGroups(rule, config));
-  }
-  if (scopes.size === 0) return undefined;
-  return scoped('dapr-component-writes', 'Dapr component writer', [DAPR_COMPONENT_WRITE], scopes, {
+    collect(rule, groups, into, { config, subscriptions }) {
+      for (const name of unique([...rule.profiles, ...rule.tagSelectableProfiles])) {
+        for (const grant of config.profiles.get(name)?.roles ?? []) {
+          if (!grant.cosmosSql) continue;
+          if (grant.tagScope) constraintScopes(into, grant.tagScope, groups, subscriptions);
+          else templateScopes(into, grant.scope, groups, subscriptions, COSMOS_ACCOUNT_TYPE);
+        }
+      }
+      if (rule.dapr && daprRuleNeeds(rule).cosmos) constraintScopes(into, rule.dapr.targets, groups, subscriptions);
+    },
+  },
+  {
+    // Dapr component writes (azureClientId): in the resource groups the opted-in rules' apps can be in.
+    key: 'dapr-component-writes',
+    roleName: 'Dapr component writer',
     description:
       "identity-autopilot: sets azureClientId on Dapr components, only in the governed apps' resource groups. Generated from the rules file.",
+    actions: [DAPR_COMPONENT_WRITE],
     widened: 'a dapr rule with azureClientId matches resource groups named by wildcards',
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.dapr?.azureClientId) addGroupScopes(into, subscriptions, groups);
+    },
+  },
+];
+
+/** Each scoped grant kind the enforced rules need, with its narrowest scopes; none without a scope. */
+function scopedGrants(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant[] {
+  return SCOPED_GRANT_KINDS.flatMap(({ collect, widened, ...kind }) => {
+    const into: ScopeSet = new Set();
+    for (const rule of enforced) collect(rule, workloadResourceGroups(rule, config), into, { config, subscriptions });
+    if (into.size === 0) return [];
+    const scopes = narrowest(into);
+    const wide = scopes.some((s) => !/\/resourceGroups\//i.test(s));
+    return [{ ...kind, scopes, ...(wide ? { widened } : {}) }];
   });
 }
 
@@ -323,27 +328,6 @@ export function widenedGrantWarnings(permissions: AppPermissions): string[] {
         `${g.actions.join(', ')} held across ${g.scopes.filter((s) => !/\/resourceGroups\//i.test(s)).join(', ')}: ${g.widened}; name the resource groups without wildcards to narrow it`,
     );
 }
-
-const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
-
-function scoped(
-  key: ScopedGrant['key'],
-  roleName: string,
-  actions: readonly string[],
-  scopes: ScopeSet,
-  text: { description: string; widened: string },
-): ScopedGrant {
-  const list = narrowest(scopes);
-  const wide = list.some((s) => !/\/resourceGroups\//i.test(s));
-  return { key, roleName, description: text.description, actions: [...actions], scopes: list, ...(wide ? { widened: text.widened } : {}) };
-}
-
-/** Learn (managed identity built-in roles; Managed Identity Contributor holds them): read, write and delete. */
-export const FEDERATED_CREDENTIAL_ACTIONS: readonly string[] = [
-  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
-  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
-  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
-];
 
 /**
  * The ABAC condition (conditionVersion "2.0") on the role assigner: role assignments may be written
