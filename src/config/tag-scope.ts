@@ -84,12 +84,6 @@ export function consentAdmits(consent: string | undefined, target: ArmResourceId
     });
 }
 
-/** A tagScope (or `dapr.targets`) that lets a tag reach any team's target, with where it is declared. */
-export interface OverWideTagScope {
-  readonly path: ReadonlyArray<string | number>;
-  readonly reason: string;
-}
-
 /**
  * A target allowed in every resource group (a `resourceGroups` entry made only of `*`, or none at all
  * with `subscriptions`) and no `consentTag`: whoever can tag a workload can point it at any team's
