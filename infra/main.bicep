@@ -209,15 +209,16 @@ module engineRole 'app/engine-role.bicep' = {
   }
 }
 
-// The role assigner: roleAssignments/write only (the app never deletes an assignment), assigned with
-// the ABAC condition; not created when no profile grants a role.
+// The role assigner: roleAssignments/write and /delete, assigned with the ABAC condition (its delete
+// clause mirrors the write clause: only the rules' roles, only service principals); not created when
+// no profile grants a role.
 module roleAssignerRole 'app/engine-role.bicep' = if (delegatesRoleAssignments) {
   name: 'role-assigner-role-${resourceToken}'
   scope: subscription(governedSubscriptionIds[0])
   params: {
     roleName: 'identity-autopilot role assigner (${environmentName}, ${resourceToken})'
     roleGuid: guid(tenant().tenantId, 'identity-autopilot-role-assigner', subscription().id, environmentName)
-    roleDescription: 'identity-autopilot: creates role assignments, only under the ABAC condition of its assignment. Generated from the rules file.'
+    roleDescription: 'identity-autopilot: creates and removes role assignments, only under the ABAC condition of its assignment. Generated from the rules file.'
     actions: appPermissions.roleAssignerActions.value
     governedSubscriptionIds: governedSubscriptionIds
   }
@@ -236,41 +237,64 @@ module enginePermissions 'app/engine-permissions.bicep' = [
   }
 ]
 
-// AKS workload identity: adding a federated credential to an identity lets the issuer's tokens act as
-// it, so that right is a role of its own, assigned only where the rules create workload identities
-// (scripts/infra/permissions.ts, federatedCredentialGrant); absent when no rule asks for workload identity.
-var federatedCredentialActions = appPermissions.federatedCredentialActions.value
-var federatedCredentialScopes = appPermissions.federatedCredentialScopes.value
-module federatedCredentialRole 'app/engine-role.bicep' = if (!empty(federatedCredentialActions)) {
-  name: 'federated-credential-role-${resourceToken}'
-  scope: subscription(governedSubscriptionIds[0])
-  params: {
-    roleName: 'identity-autopilot federated credential writer (${environmentName}, ${resourceToken})'
-    roleGuid: guid(tenant().tenantId, 'identity-autopilot-federated-credentials', subscription().id, environmentName)
-    roleDescription: 'identity-autopilot: adds federated credentials to the workload identities it creates for AKS service accounts. Generated from the rules file.'
-    actions: federatedCredentialActions
-    governedSubscriptionIds: governedSubscriptionIds
-  }
-}
-
-module federatedCredentialGroupPermissions 'app/federated-credential-permissions.bicep' = [
-  for scopeId in filter(federatedCredentialScopes, s => contains(toLower(s), '/resourcegroups/')): {
-    name: 'fic-permissions-${resourceToken}-${uniqueString(scopeId)}'
-    scope: resourceGroup(split(scopeId, '/')[2], split(scopeId, '/')[4])
+// Roles held only where the rules' bounds allow (scripts/infra/permissions.ts, scopedGrants): federated
+// credentials of AKS workload identities, deleting the identities the product created, Cosmos DB SQL
+// role assignments and Dapr component writes. Azure RBAC conditions cannot narrow these actions, so
+// each is a custom role of its own, assigned only at the resource groups (or Cosmos DB accounts) the
+// rules can reach; a whole subscription only where the rules' wildcards leave nothing narrower.
+var scopedRoles = appPermissions.scopedRoles.value
+module scopedRoleDefinitions 'app/engine-role.bicep' = [
+  for role in scopedRoles: {
+    name: 'scoped-role-${role.key}-${resourceToken}'
+    scope: subscription(governedSubscriptionIds[0])
     params: {
-      principalId: identity.outputs.principalId
-      roleGuid: federatedCredentialRole!.outputs.roleGuid
+      roleName: 'identity-autopilot ${role.roleName} (${environmentName}, ${resourceToken})'
+      // 'federated-credentials' keeps the GUID of the earlier federated credential writer role.
+      roleGuid: guid(tenant().tenantId, 'identity-autopilot-${role.key}', subscription().id, environmentName)
+      roleDescription: role.description
+      actions: role.actions
+      governedSubscriptionIds: governedSubscriptionIds
     }
   }
 ]
 
-module federatedCredentialSubscriptionPermissions 'app/federated-credential-permissions-subscription.bicep' = [
-  for scopeId in filter(federatedCredentialScopes, s => !contains(toLower(s), '/resourcegroups/')): {
-    name: 'fic-permissions-${resourceToken}-${uniqueString(scopeId)}'
-    scope: subscription(split(scopeId, '/')[2])
+// One entry per (role, scope): index of the role in scopedRoles, and the scope id.
+var scopedAssignments = flatten(map(range(0, length(scopedRoles)), i => map(scopedRoles[i].scopes, s => { role: i, scope: s })))
+var cosmosAccountSegment = '/providers/microsoft.documentdb/databaseaccounts/'
+
+module scopedGroupPermissions 'app/scoped-permissions.bicep' = [
+  for a in filter(scopedAssignments, a => contains(toLower(a.scope), '/resourcegroups/') && !contains(toLower(a.scope), '/providers/')): {
+    name: 'scoped-${a.role}-${resourceToken}-${uniqueString(a.scope)}'
+    scope: resourceGroup(split(a.scope, '/')[2], split(a.scope, '/')[4])
     params: {
       principalId: identity.outputs.principalId
-      roleGuid: federatedCredentialRole!.outputs.roleGuid
+      roleGuid: scopedRoleDefinitions[a.role].outputs.roleGuid
+      assignmentDescription: scopedRoles[a.role].description
+    }
+  }
+]
+
+module scopedCosmosAccountPermissions 'app/scoped-permissions-cosmos-account.bicep' = [
+  for a in filter(scopedAssignments, a => contains(toLower(a.scope), cosmosAccountSegment)): {
+    name: 'scoped-${a.role}-${resourceToken}-${uniqueString(a.scope)}'
+    scope: resourceGroup(split(a.scope, '/')[2], split(a.scope, '/')[4])
+    params: {
+      principalId: identity.outputs.principalId
+      accountName: last(split(a.scope, '/'))
+      roleGuid: scopedRoleDefinitions[a.role].outputs.roleGuid
+      assignmentDescription: scopedRoles[a.role].description
+    }
+  }
+]
+
+module scopedSubscriptionPermissions 'app/scoped-permissions-subscription.bicep' = [
+  for a in filter(scopedAssignments, a => !contains(toLower(a.scope), '/resourcegroups/')): {
+    name: 'scoped-${a.role}-${resourceToken}-${uniqueString(a.scope)}'
+    scope: subscription(split(a.scope, '/')[2])
+    params: {
+      principalId: identity.outputs.principalId
+      roleGuid: scopedRoleDefinitions[a.role].outputs.roleGuid
+      assignmentDescription: scopedRoles[a.role].description
     }
   }
 ]

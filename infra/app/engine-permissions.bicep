@@ -1,5 +1,5 @@
 // The engine's access in one governed subscription: its custom role, and the role assigner custom role
-// (roleAssignments/write only, no delete) limited by an ABAC condition to the roles the rules hand out,
+// (roleAssignments/write and /delete) limited by an ABAC condition to the roles the rules hand out,
 // to service principals.
 
 targetScope = 'subscription'
@@ -10,7 +10,7 @@ param principalId string
 @description('GUID of the engine custom role (engine-role.bicep).')
 param engineRoleGuid string
 
-@description('GUID of the role assigner custom role (engine-role.bicep with roleAssignments/write only); empty when no profile grants a role.')
+@description('GUID of the role assigner custom role (engine-role.bicep with roleAssignments/write and /delete); empty when no profile grants a role.')
 param roleAssignerRoleGuid string
 
 @description('ABAC condition from scripts/infra/permissions.ts; empty when no profile grants a role.')

@@ -1,6 +1,7 @@
 // A custom role of the engine, deployed once (at the first governed subscription) and assignable in all
 // of them: the engine role (read/write on the governed resource types and the reads around them) and
-// the role assigner (roleAssignments/write only, always assigned with the ABAC condition).
+// the role assigner (roleAssignments/write and /delete, always assigned with the ABAC condition), and the
+// scoped roles (main.bicep, scopedRoles).
 
 targetScope = 'subscription'
 

@@ -24,7 +24,14 @@ import { loadRulesFile } from '../../src/config/load';
 import type { RulesConfig } from '../../src/config/types';
 import { GovernedSubscriptions } from '../../src/engine/governed-subscriptions';
 import { armRoleLookup, checkCustomRoles } from './custom-role-check';
-import { AppPermissionsError, buildRoleAssignmentCondition, type DeriveOptions, deriveAppPermissions } from './permissions';
+import {
+  AppPermissionsError,
+  buildRoleAssignmentCondition,
+  type DeriveOptions,
+  deriveAppPermissions,
+  type ScopedGrant,
+  widenedGrantWarnings,
+} from './permissions';
 
 export const DEFAULT_RULES_PATHS = ['config/rules.yaml', 'config/rules.example.yaml'] as const;
 export const DEFAULT_OUT_PATH = 'infra/app-permissions.parameters.json';
@@ -43,12 +50,16 @@ export interface AppPermissionsParametersFile {
     roleAssignerActions: { value: string[] };
     /** Empty when no profile grants any role: then the engine gets no role-assignment rights at all. */
     roleAssignmentCondition: { value: string };
-    /** AKS workload identity: the federated credential writer's actions; empty when no enforce rule has workloadIdentity. */
-    federatedCredentialActions: { value: string[] };
-    /** Where the federated credential writer is assigned: resource groups (or subscriptions) where workload identities are created. */
-    federatedCredentialScopes: { value: string[] };
+    /**
+     * Roles held only where the rules' bounds allow (permissions.ts `scopedGrants`): federated credentials,
+     * identity deletes, Cosmos DB SQL role assignments, Dapr component writes. main.bicep creates one
+     * custom role per entry and assigns it at each scope (resource group, Cosmos DB account or subscription).
+     */
+    scopedRoles: { value: ScopedRoleParameter[] };
   };
 }
+
+export type ScopedRoleParameter = Pick<ScopedGrant, 'key' | 'roleName' | 'description' | 'actions' | 'scopes'>;
 
 export function renderAppPermissionsParameters(config: RulesConfig, options: DeriveOptions = {}): AppPermissionsParametersFile {
   const permissions = deriveAppPermissions(config, options);
@@ -63,8 +74,15 @@ export function renderAppPermissionsParameters(config: RulesConfig, options: Der
       assignableRoleDefinitionGuids: { value: permissions.assignableRoleGuids },
       roleAssignerActions: { value: permissions.roleAssignerActions },
       roleAssignmentCondition: { value: condition },
-      federatedCredentialActions: { value: permissions.federatedCredentials.actions },
-      federatedCredentialScopes: { value: permissions.federatedCredentials.scopes },
+      scopedRoles: {
+        value: permissions.scopedGrants.map(({ key, roleName, description, actions, scopes }) => ({
+          key,
+          roleName,
+          description,
+          actions,
+          scopes,
+        })),
+      },
     },
   };
 }
@@ -147,6 +165,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     for (const warning of warnings) console.error(`infra:params: warning: ${warning}`);
   }
   const file = renderAppPermissionsParameters(config, { customRoleGuids });
+  for (const warning of widenedGrantWarnings(deriveAppPermissions(config, { customRoleGuids })))
+    console.error(`infra:params: warning: ${warning}`);
   const outPath = resolve(cwd, values.out ?? DEFAULT_OUT_PATH);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(file, null, 2)}\n`);

@@ -4,12 +4,15 @@
  *
  * - a custom role with read/write on the governed resource types (to turn identities on) and the few
  *   reads the engine does around them;
- * - a second custom role holding only `Microsoft.Authorization/roleAssignments/write` (the "role
- *   assigner"), assigned with an ABAC condition that limits it to the roles the rules' profiles hand
- *   out, to service principals only. The app never deletes a role assignment, so it holds no delete
- *   right at all; the condition also limits deletes (same roles, service principals only), so it stays
- *   narrow if it is ever attached to a role that can delete, such as Role Based Access Control
- *   Administrator.
+ * - a second custom role holding only `Microsoft.Authorization/roleAssignments/write` and `/delete` (the
+ *   "role assigner"), assigned with an ABAC condition that limits both to the roles the rules' profiles
+ *   hand out, held by service principals only: the app can create, and take back (issue 22's clean-up
+ *   and revocation), only the kind of grant it makes, never anyone's Owner or a person's access;
+ * - "scoped" custom roles, each assigned only at the resource groups (or accounts) the rules' bounds
+ *   allow (bounds.ts), for the writes and deletes that Azure RBAC conditions cannot narrow: federated
+ *   credentials, user-assigned identity deletes, Cosmos DB SQL role assignments and Dapr component
+ *   writes. They fall back to the whole governed subscription only where a rule's wildcards leave no
+ *   narrower answer (`infra:params` says which, see `widened`).
  *
  * The Bicep templates receive the results through the generated parameters file (see params.ts); the
  * condition text is built here and only here, so tests and the ARM emulator can enforce the same grant.
@@ -19,18 +22,35 @@ import { type CatalogueGrant, catalogueEntry } from '../../src/arm/dapr-componen
 import { isGuid } from '../../src/arm/resource-id';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
-import type { RulesConfig } from '../../src/config/types';
+import type { Rule, RulesConfig } from '../../src/config/types';
+import {
+  addGroupScopes,
+  constraintScopes,
+  groupsFromPattern,
+  narrowest,
+  type ScopeSet,
+  templateScopes,
+  workloadResourceGroups,
+} from './bounds';
 
 /**
  * Cosmos DB data-plane grants (profiles' `cosmosDataRole`, Dapr's Cosmos components): the app writes
- * `sqlRoleAssignments` children of the governed accounts (and lists them to skip what is held). These
- * are Cosmos DB's own RBAC, outside Azure RBAC's role-assignment condition.
+ * `sqlRoleAssignments` children of the accounts the rules can name (and lists them to skip what is held,
+ * and deletes the ones it made when they are no longer wanted). These are Cosmos DB's own RBAC, outside
+ * Azure RBAC's role-assignment condition: a role holding them may assign any Cosmos role to anyone, so
+ * they are held only at the accounts (or their resource groups) the rules' bounds allow.
  */
 export const COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS = [
   'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read',
   'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write',
+  'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/delete',
 ] as const;
-/** Reading a Dapr app's components; writing them only where a rule lets the product set azureClientId. */
+/**
+ * Reading a Dapr app's components (wherever its environment is); writing them only where a rule lets the
+ * product set azureClientId, and only in the resource groups that rule's apps can be in: a component
+ * write can point another team's component at another vault, so it is never held subscription-wide
+ * when the rules name their groups.
+ */
 export const DAPR_COMPONENT_READ = 'Microsoft.App/managedEnvironments/daprComponents/read';
 export const DAPR_COMPONENT_WRITE = 'Microsoft.App/managedEnvironments/daprComponents/write';
 
@@ -41,11 +61,36 @@ export const DAPR_COMPONENT_WRITE = 'Microsoft.App/managedEnvironments/daprCompo
 export const RBAC_ADMINISTRATOR_ROLE_GUID = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168';
 
 /**
- * The role assigner's actions: creating role assignments, nothing else. No `roleAssignments/delete`:
- * no code path of the app deletes one (grants are only ever added; revoking is left to administrators),
- * so a compromised app cannot remove anyone's access either.
+ * The role assigner's actions: creating role assignments and deleting them (clean-up after a deleted
+ * resource, revocation, orphans: issue 22). Always assigned with buildRoleAssignmentCondition's
+ * condition, whose delete clause mirrors the write clause (`@Resource[...]` attributes: the assignment's
+ * role among the rules' roles, held by a service principal), so a compromised app can remove only the
+ * kind of grant it makes: never an Owner, never a person's or a group's access.
  */
-export const ROLE_ASSIGNER_ACTIONS: readonly string[] = ['Microsoft.Authorization/roleAssignments/write'];
+export const ROLE_ASSIGNER_ACTIONS: readonly string[] = [
+  'Microsoft.Authorization/roleAssignments/write',
+  'Microsoft.Authorization/roleAssignments/delete',
+];
+
+/** Deleting a user-assigned identity the product created (issue 22), only where rules create them. */
+export const IDENTITY_DELETE_ACTIONS: readonly string[] = ['Microsoft.ManagedIdentity/userAssignedIdentities/delete'];
+
+/**
+ * A custom role main.bicep assigns only at `scopes` (resource groups, single resources, or a whole
+ * governed subscription where the rules leave no narrower bound). `key` names it stably: main.bicep
+ * derives the role's GUID from it, so renaming one orphans the deployed role.
+ */
+export interface ScopedGrant {
+  key: 'federated-credentials' | 'identity-deletes' | 'cosmos-sql-role-assignments' | 'dapr-component-writes';
+  /** Display name part: `identity-autopilot <roleName> (<env>, <token>)`. */
+  roleName: string;
+  description: string;
+  actions: string[];
+  /** ARM scopes (subscription ids and resource group names lower case), none inside another. */
+  scopes: string[];
+  /** Set when some scope is a whole subscription: why the rules allow no narrower one. */
+  widened?: string;
+}
 
 /** Azure's limit on the size of a role assignment condition. */
 export const MAX_CONDITION_BYTES = 8192;
@@ -62,8 +107,11 @@ export interface AppPermissions {
   /**
    * AKS workload identity: the federated credential actions, granted (by a role of their own) only at
    * `scopes`, where the rules create workload identities. Empty when no enforce rule has workloadIdentity.
+   * The same object is in `scopedGrants` (key `federated-credentials`) when not empty.
    */
   federatedCredentials: { actions: string[]; scopes: string[] };
+  /** Roles held only where the rules' bounds allow; main.bicep creates and assigns one role per entry. */
+  scopedGrants: ScopedGrant[];
 }
 
 export interface DeriveOptions {
@@ -135,7 +183,6 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   actions.push(...grantTargetReads(config, enforced));
   const dapr = daprNeeds(enforced);
   actions.push(...dapr.actions);
-  let cosmosData = dapr.cosmos;
 
   const customRoles = new Map([...(options.customRoleGuids ?? new Map<string, string>())].map(([n, g]) => [n.trim().toLowerCase(), g]));
   const guids = new Set<string>();
@@ -144,10 +191,7 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   for (const name of profileNames) {
     for (const grant of config.profiles.get(name)?.roles ?? []) {
       const role = grant.role;
-      if (grant.cosmosSql) {
-        cosmosData = true;
-        continue;
-      }
+      if (grant.cosmosSql) continue;
       if (role.kind !== 'custom') {
         guids.add(role.roleDefinitionGuid.toLowerCase());
         continue;
@@ -167,50 +211,123 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
     );
   }
   for (const guid of dapr.roleGuids) guids.add(guid);
-  if (cosmosData) actions.push(...COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS);
   for (const guid of guids) refusePrivileged(guid);
+  const scoped = scopedGrants(config, enforced, subscriptions);
+  const federatedCredentials = scoped.find((g) => g.key === 'federated-credentials');
   return {
     subscriptions,
     actions,
     assignableRoleGuids: [...guids].sort(),
     roleAssignerActions: guids.size > 0 ? [...ROLE_ASSIGNER_ACTIONS] : [],
-    federatedCredentials: federatedCredentialGrant(enforced, subscriptions),
+    federatedCredentials: { actions: federatedCredentials?.actions ?? [], scopes: federatedCredentials?.scopes ?? [] },
+    scopedGrants: scoped,
   };
 }
 
-/**
- * Adding a federated credential lets whoever holds the issuer's tokens act as the identity, so that
- * right is kept to where the engine creates workload identities: a rule's literal identity resource
- * group, or the governed resource groups themselves when identities go beside their clusters
- * (`{resourceGroup}`) and those are named without wildcards; otherwise the governed subscription.
- */
-function federatedCredentialGrant(enforced: RulesConfig['rules'], subscriptions: string[]): AppPermissions['federatedCredentials'] {
-  const rules = enforced.filter((r) => r.workloadIdentity);
-  if (rules.length === 0) return { actions: [], scopes: [] };
-  const scopes = new Set<string>();
-  for (const rule of rules) {
-    const template = rule.workloadIdentity!.resourceGroupTemplate;
-    const groups = !template.includes('{')
-      ? [template]
-      : template === '{resourceGroup}' && rule.match.resourceGroups.every((g) => !/[*?]/.test(g))
-        ? [...rule.match.resourceGroups]
-        : undefined;
-    for (const subscription of subscriptions) {
-      if (!groups) scopes.add(`/subscriptions/${subscription}`);
-      else for (const g of groups) scopes.add(`/subscriptions/${subscription}/resourceGroups/${g.toLowerCase()}`);
-    }
-  }
-  // A subscription scope covers its groups.
-  const all = [...scopes];
-  const kept = all.filter((s) => !all.some((o) => o !== s && s.startsWith(`${o}/`)));
-  return { actions: [...FEDERATED_CREDENTIAL_ACTIONS], scopes: kept.sort() };
+/** What a scoped grant kind adds for one enforced rule, given the groups that rule's workloads can be in. */
+interface ScopedGrantKind extends Omit<ScopedGrant, 'scopes' | 'widened'> {
+  widened: string;
+  collect(rule: Rule, groups: string[] | undefined, into: ScopeSet, context: { config: RulesConfig; subscriptions: string[] }): void;
 }
 
-/** Learn (managed identity built-in roles; Managed Identity Contributor holds them): read and write, no delete. */
+/** Learn (managed identity built-in roles; Managed Identity Contributor holds them): read, write and delete. */
 export const FEDERATED_CREDENTIAL_ACTIONS: readonly string[] = [
   'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
   'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
 ];
+
+const COSMOS_ACCOUNT_TYPE = 'Microsoft.DocumentDB/databaseAccounts';
+
+const SCOPED_GRANT_KINDS: readonly ScopedGrantKind[] = [
+  {
+    // Adding a federated credential lets whoever holds the issuer's tokens act as the identity, so that
+    // right (and deleting the credentials it made) is kept to where the engine creates workload identities:
+    // a rule's literal identity resource group, or the groups its clusters can be in when identities go
+    // beside them (`{resourceGroup}`) and those are named without wildcards; otherwise the subscription.
+    key: 'federated-credentials',
+    roleName: 'federated credential writer',
+    description:
+      'identity-autopilot: adds (and removes) federated credentials of the AKS workload identities it creates. Generated from the rules file.',
+    actions: [...FEDERATED_CREDENTIAL_ACTIONS],
+    widened: 'a workloadIdentity rule creates identities in resource groups named by wildcards',
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.workloadIdentity)
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.workloadIdentity.resourceGroupTemplate, groups));
+    },
+  },
+  {
+    // Deleting a user-assigned identity detaches it from every resource using it: only in the groups where
+    // rules create identities (UserAssigned rules and AKS workload identities), read the same way.
+    key: 'identity-deletes',
+    roleName: 'identity remover',
+    description:
+      'identity-autopilot: deletes the user-assigned identities it created, only where the rules create them. Generated from the rules file.',
+    actions: [...IDENTITY_DELETE_ACTIONS],
+    widened: 'a rule creates identities in resource groups named by wildcards',
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.identity.kind === 'UserAssigned')
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.identity.resourceGroupTemplate, groups));
+      if (rule.workloadIdentity)
+        addGroupScopes(into, subscriptions, groupsFromPattern(rule.workloadIdentity.resourceGroupTemplate, groups));
+    },
+  },
+  {
+    // Cosmos DB SQL role assignments: at each literal account a profile names (its `cosmosDataRole`
+    // scope), in the groups `{resourceGroup}` can fill, and where a profile's `tagScope` or a Dapr rule's
+    // `targets` let a tag or a component point.
+    key: 'cosmos-sql-role-assignments',
+    roleName: 'Cosmos DB SQL role assigner',
+    description:
+      'identity-autopilot: Cosmos DB SQL role assignments, only on the accounts the rules can name. Generated from the rules file.',
+    actions: [...COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS],
+    widened: 'a Cosmos DB target is bounded by no literal resource group (a wildcard, or tagScope/dapr.targets without resourceGroups)',
+    collect(rule, groups, into, { config, subscriptions }) {
+      for (const name of unique([...rule.profiles, ...rule.tagSelectableProfiles])) {
+        for (const grant of config.profiles.get(name)?.roles ?? []) {
+          if (!grant.cosmosSql) continue;
+          if (grant.tagScope) constraintScopes(into, grant.tagScope, groups, subscriptions);
+          else templateScopes(into, grant.scope, groups, subscriptions, COSMOS_ACCOUNT_TYPE);
+        }
+      }
+      if (rule.dapr && daprRuleNeeds(rule).cosmos) constraintScopes(into, rule.dapr.targets, groups, subscriptions);
+    },
+  },
+  {
+    // Dapr component writes (azureClientId): in the resource groups the opted-in rules' apps can be in.
+    key: 'dapr-component-writes',
+    roleName: 'Dapr component writer',
+    description:
+      "identity-autopilot: sets azureClientId on Dapr components, only in the governed apps' resource groups. Generated from the rules file.",
+    actions: [DAPR_COMPONENT_WRITE],
+    widened: 'a dapr rule with azureClientId matches resource groups named by wildcards',
+    collect(rule, groups, into, { subscriptions }) {
+      if (rule.dapr?.azureClientId) addGroupScopes(into, subscriptions, groups);
+    },
+  },
+];
+
+/** Each scoped grant kind the enforced rules need, with its narrowest scopes; none without a scope. */
+function scopedGrants(config: RulesConfig, enforced: RulesConfig['rules'], subscriptions: string[]): ScopedGrant[] {
+  return SCOPED_GRANT_KINDS.flatMap(({ collect, widened, ...kind }) => {
+    const into: ScopeSet = new Set();
+    for (const rule of enforced) collect(rule, workloadResourceGroups(rule, config), into, { config, subscriptions });
+    if (into.size === 0) return [];
+    const scopes = narrowest(into);
+    const wide = scopes.some((s) => !/\/resourceGroups\//i.test(s));
+    return [{ ...kind, scopes, ...(wide ? { widened } : {}) }];
+  });
+}
+
+/** One line per scoped grant held at a whole subscription, saying why, for `infra:params` to print. */
+export function widenedGrantWarnings(permissions: AppPermissions): string[] {
+  return permissions.scopedGrants
+    .filter((g) => g.widened)
+    .map(
+      (g) =>
+        `${g.actions.join(', ')} held across ${g.scopes.filter((s) => !/\/resourceGroups\//i.test(s)).join(', ')}: ${g.widened}; name the resource groups without wildcards to narrow it`,
+    );
+}
 
 /**
  * The ABAC condition (conditionVersion "2.0") on the role assigner: role assignments may be written
@@ -260,33 +377,43 @@ function grantTargetReads(config: RulesConfig, enforced: RulesConfig['rules']): 
 }
 
 /**
- * What enforced rules with a `dapr` section need: the component read (and write, for azureClientId),
+ * What enforced rules with a `dapr` section need: the component read (the write is a scoped grant),
  * `<type>/read` on every target type they honour (Resource Graph shows a caller only what it can read),
- * the catalogue's RBAC roles, and whether any honoured component gets a Cosmos DB data-plane role.
+ * and the catalogue's RBAC roles.
  */
-function daprNeeds(enforced: RulesConfig['rules']): { actions: string[]; roleGuids: string[]; cosmos: boolean } {
+function daprNeeds(enforced: RulesConfig['rules']): { actions: string[]; roleGuids: string[] } {
   const actions = new Set<string>();
+  const roleGuids = new Set<string>();
+  for (const rule of enforced) {
+    if (!rule.dapr) continue;
+    actions.add(DAPR_COMPONENT_READ);
+    const needs = daprRuleNeeds(rule);
+    for (const a of needs.reads) actions.add(a);
+    for (const g of needs.roleGuids) roleGuids.add(g);
+  }
+  return { actions: [...actions].sort(), roleGuids: [...roleGuids] };
+}
+
+/** One Dapr rule's honoured catalogue targets: their reads, RBAC roles, and whether any is a Cosmos DB data role. */
+function daprRuleNeeds(rule: Rule): { reads: string[]; roleGuids: string[]; cosmos: boolean } {
+  const reads = new Set<string>();
   const roleGuids = new Set<string>();
   let cosmos = false;
   const add = (grant: CatalogueGrant) => {
     if (grant.kind === 'cosmos-sql') cosmos = true;
     else for (const r of grant.roles) roleGuids.add(r.guid);
   };
-  for (const rule of enforced) {
-    if (!rule.dapr) continue;
-    actions.add(DAPR_COMPONENT_READ);
-    if (rule.dapr.azureClientId) actions.add(DAPR_COMPONENT_WRITE);
-    const allowed = new Set(rule.dapr.targets.resourceTypes.map((t) => t.toLowerCase()));
-    for (const type of rule.dapr.componentTypes) {
-      for (const target of catalogueEntry(type)?.targets ?? []) {
-        if (!allowed.has(target.resourceType.toLowerCase())) continue;
-        actions.add(`${target.resourceType}/read`);
-        add(target.grant);
-        if (rule.dapr.entityManagement && target.entityManagement?.grant) add(target.entityManagement.grant);
-      }
+  const dapr = rule.dapr!;
+  const allowed = new Set(dapr.targets.resourceTypes.map((t) => t.toLowerCase()));
+  for (const type of dapr.componentTypes) {
+    for (const target of catalogueEntry(type)?.targets ?? []) {
+      if (!allowed.has(target.resourceType.toLowerCase())) continue;
+      reads.add(`${target.resourceType}/read`);
+      add(target.grant);
+      if (dapr.entityManagement && target.entityManagement?.grant) add(target.entityManagement.grant);
     }
   }
-  return { actions: [...actions].sort(), roleGuids: [...roleGuids], cosmos };
+  return { reads: [...reads], roleGuids: [...roleGuids], cosmos };
 }
 
 function checkedGuid(value: string, what: string): string {

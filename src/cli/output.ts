@@ -1,11 +1,17 @@
 import * as jmespath from 'jmespath';
-import { stringify as yamlStringify } from 'yaml';
+import { Document, visit } from 'yaml';
+import { escapeControls, hasControls, terminalLine } from '../text/safe-text';
 
 /**
  * `--output` and `--query` as the Azure CLI does them. The reference is knack (the framework `az` is
  * built on), microsoft/knack `knack/output.py` and `knack/query.py` (0.10.1, the version Debian's
  * azure-cli 2.45 ships): every rule below cites the behaviour it copies. test/cli/output.test.ts compares
  * our rendering with knack's own formatters where Python and knack are installed.
+ *
+ * One deliberate difference: results carry names and tags resource creators chose, so no format prints
+ * a control or bidi character raw (a raw ESC or 8-bit CSI can rewrite the terminal, U+202E reorders
+ * what a reader sees). JSON and YAML escape them as `\uXXXX` (still valid, reading back the same
+ * value); tsv and table cells show them as U+FFFD, as the commands' own tables do (src/text/safe-text.ts).
  */
 export const OUTPUT_FORMATS = ['json', 'jsonc', 'yaml', 'table', 'tsv', 'none'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -78,9 +84,12 @@ export function formatResult(result: unknown, format: OutputFormat, options: For
   }
 }
 
-/** `json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)`: keys sorted at every level. */
+/**
+ * `json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)`: keys sorted at every level. Control
+ * and format characters, which JSON can only hold inside strings, become `\uXXXX` escapes.
+ */
 function formatJson(value: Json): string {
-  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+  return `${escapeControls(JSON.stringify(sortKeys(value), null, 2))}\n`;
 }
 
 function sortKeys(value: Json): Json {
@@ -117,7 +126,15 @@ function colorJson(value: Json): string {
  * PyYAML; the values read back are the same (test/cli/output.test.ts checks it against PyYAML).
  */
 function formatYaml(value: Json): string {
-  return yamlStringify(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0 });
+  const doc = new Document(value, { sortMapEntries: true });
+  // A string (keys are scalars too) holding a control or format character is written double-quoted, the one
+  // YAML style where `\uXXXX` is an escape; then every such character left raw is inside one.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && hasControls(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return escapeControls(doc.toString({ indentSeq: false, lineWidth: 0 }));
 }
 
 /** Python's `str()` of a JSON value, which is what tsv and table cells show for nested scalars. */
@@ -140,11 +157,11 @@ function formatTsv(value: Json, queryActive: boolean): string {
   for (const row of rows) {
     if (row !== null && typeof row === 'object') {
       const cells = Array.isArray(row) ? row : orderedValues(row, !queryActive);
-      out += cells.map(tsvCell).join('\t');
+      out += cells.map((c) => terminalLine(tsvCell(c))).join('\t');
     } else if (typeof row === 'boolean') {
       out += String(row);
     } else {
-      out += tsvCell(row);
+      out += terminalLine(tsvCell(row));
     }
     out += '\n';
   }
@@ -182,7 +199,7 @@ function formatAutoTable(value: Json, queryActive: boolean): string {
     if (rows.length === 0) return '\n';
     throw new TableUnavailableError();
   }
-  const cells = rows.map((row) => headers.map((h) => (row.has(h) ? tableCell(row.get(h)!) : '')));
+  const cells = rows.map((row) => headers.map((h) => (row.has(h) ? terminalLine(tableCell(row.get(h)!)) : '')));
   const widths = headers.map((h, i) => Math.max(h.length + TABLE_MIN_PADDING, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) =>
     values
@@ -211,7 +228,7 @@ function autoTableRow(item: Json, sortKeysToo: boolean): Map<string, Json> {
     for (const k of keys) {
       const v = item[k]!;
       if (TABLE_SKIP_KEYS.has(k) || v === null || typeof v === 'object') continue;
-      row.set(k ? k[0]!.toUpperCase() + k.slice(1) : k, v);
+      row.set(terminalLine(k ? k[0]!.toUpperCase() + k.slice(1) : k), v);
     }
   } else {
     row.set('Result', item);

@@ -23,7 +23,7 @@ import {
   schemaProblem,
   schemaProblems,
 } from './schema';
-import { TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
+import { overWideTagScopeReason, TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
 import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
 import {
   type DaprOptions,
@@ -203,7 +203,7 @@ function buildConfig(raw: RawRulesFile, source: string, fail: Fail, collect?: Co
       ),
     )
     .filter((r): r is Rule => r !== undefined);
-  return { scope, profiles, rules, source, warnings: identityWarnings(rules) };
+  return { scope, profiles, rules, source, warnings: [...identityWarnings(rules), ...tagScopeWarnings(profiles, rules)] };
 }
 
 function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
@@ -548,6 +548,19 @@ function buildIdentity(raw: RawRule['identity'], path: KeyPath, fail: Fail): Ide
   const rgProblem = checkIdentityTemplate(resourceGroupTemplate, 'resourceGroup');
   if (rgProblem) fail([...path, 'userAssigned', 'resourceGroup'], rgProblem);
   return { kind: 'UserAssigned', nameTemplate, resourceGroupTemplate, ...(raw.userAssigned.shared ? { shared: true } : {}) };
+}
+
+/** Over-wide tag scopes (issue 23.8): in profiles' roles and in rules' `dapr.targets`, which components' authors steer. */
+function tagScopeWarnings(profiles: ReadonlyMap<string, RoleProfile>, rules: readonly Rule[]): RulesWarning[] {
+  const warnings: RulesWarning[] = [];
+  const check = (constraint: TagScopeConstraint | undefined, path: KeyPath) => {
+    const reason = constraint && overWideTagScopeReason(constraint);
+    if (reason) warnings.push({ keyPath: formatKeyPath(path), path, reason });
+  };
+  for (const [name, profile] of profiles)
+    profile.roles.forEach((role, i) => check(role.tagScope, ['profiles', name, 'roles', i, 'tagScope']));
+  rules.forEach((rule, i) => check(rule.dapr?.targets, ['rules', i, 'dapr', 'targets']));
+  return warnings;
 }
 
 /**

@@ -83,3 +83,23 @@ export function consentAdmits(consent: string | undefined, target: ArmResourceId
       return sub === sourceSub && globMatches(entry.slice(slash + 1), sourceRg);
     });
 }
+
+/**
+ * A target allowed in every resource group (a `resourceGroups` entry made only of `*`, or none at all
+ * with `subscriptions`) and no `consentTag`: whoever can tag a workload can point it at any team's
+ * vault (or account, ...) in the allowed subscriptions, and nothing the target's owner does stops it.
+ * Allowed, since a platform team may mean it, but worth a warning that names the fix.
+ */
+export function overWideTagScopeReason(constraint: TagScopeConstraint): string | undefined {
+  if (constraint.consentTag !== undefined) return undefined;
+  const everyGroup = constraint.resourceGroups === undefined || constraint.resourceGroups.some((g) => /^\*+$/.test(g.trim()));
+  if (!everyGroup) return undefined;
+  const types = constraint.resourceTypes.filter((t) => t.toLowerCase() !== 'subscription');
+  if (types.length === 0) return undefined; // only whole subscriptions: consentTag cannot apply, the type itself says it
+  const where =
+    constraint.resourceGroups === undefined ? 'no resourceGroups' : `resourceGroups ${JSON.stringify(constraint.resourceGroups)}`;
+  return (
+    `${where} and no consentTag: a tag can reach any ${types.join(', ')} in the allowed subscription(s), any team's included. ` +
+    `Add consentTag (e.g. consentTag: identity-autopilot-consent) so a target's owner must list who may be granted on it, or name the resource groups`
+  );
+}

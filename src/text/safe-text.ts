@@ -21,6 +21,25 @@ export function stripControls(text: string): string {
     .replace(UNSAFE, REPLACEMENT);
 }
 
+/**
+ * Every C0/C1 control, DEL and invisible format character (bidi overrides and isolates, zero-width
+ * characters) as a `\uXXXX` escape: the same set stripControls replaces, for machine-readable output
+ * (JSON strings, YAML double-quoted scalars) where the text must read back unchanged. Only call it on
+ * text where `\u` is an escape (inside such strings) or on a whole JSON document, whose raw control
+ * characters can only be inside strings. '\n' is left alone (JSON and YAML escape it themselves).
+ */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE_OR_LINE_SEPARATOR, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Whether `text` holds a character escapeControls would escape (or a C0 control JSON escapes anyway). */
+export function hasControls(text: string): boolean {
+  return new RegExp(UNSAFE_OR_LINE_SEPARATOR.source).test(text);
+}
+
+// U+2028/2029 (line and paragraph separators) too: a terminal may break the line there.
+const UNSAFE_OR_LINE_SEPARATOR = new RegExp(`${UNSAFE.source.slice(0, -1)}\u2028\u2029]`, 'g');
+
 /** One line of terminal text: controls stripped, line breaks turned into spaces. */
 export function terminalLine(text: string): string {
   return stripControls(text).replace(/\n/g, ' ');

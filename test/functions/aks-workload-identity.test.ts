@@ -82,6 +82,7 @@ describe('AKS workload identity: a federated credential per service account, fro
     assert.deepEqual(derived.federatedCredentials.actions, [
       'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read',
       'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
+      'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
     ]);
     assert.ok(derived.actions.includes('Microsoft.ManagedIdentity/userAssignedIdentities/write'));
     assert.ok(

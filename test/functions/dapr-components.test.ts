@@ -87,16 +87,19 @@ describe('Dapr components: the catalogue grants, through the Event Grid trigger'
   before(() => {
     const rules = rulesFor(SYSTEM_RULE);
     const permissions = grantDerived(env, rules, SUB_A);
-    // What infra derives for these rules: components read (and written, for azureClientId), every
-    // honoured target type read, and the Cosmos DB data-plane assignment rights.
+    // What infra derives for these rules: components read, every honoured target type read, and (as
+    // scoped roles, held only where the rules' bounds allow) component writes for azureClientId and the
+    // Cosmos DB data-plane assignment rights.
+    for (const a of ['Microsoft.App/managedEnvironments/daprComponents/read', 'Microsoft.KeyVault/vaults/read']) {
+      assert.ok(permissions.actions.includes(a), `derived permissions include ${a}`);
+    }
+    const scoped = permissions.scopedGrants.flatMap((g) => g.actions);
     for (const a of [
-      'Microsoft.App/managedEnvironments/daprComponents/read',
       'Microsoft.App/managedEnvironments/daprComponents/write',
       'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write',
       'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read',
-      'Microsoft.KeyVault/vaults/read',
     ]) {
-      assert.ok(permissions.actions.includes(a), `derived permissions include ${a}`);
+      assert.ok(scoped.includes(a) && !permissions.actions.includes(a), `a scoped grant holds ${a}`);
     }
     seedManagedEnvironment(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: RG, name: 'env-demo' });
     seedManagedEnvironment(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-platform', name: 'env-shared' });

@@ -5,7 +5,7 @@
  *
  * - SUB_A: config/rules.example.yaml (its subscription rewritten to SUB_A) and exactly what main.bicep
  *   creates there: the engine's custom role with `deriveAppPermissions(...).actions`, and the role
- *   assigner custom role (`roleAssignerActions`: roleAssignments/write only) with
+ *   assigner custom role (`roleAssignerActions`: roleAssignments/write and /delete) with
  *   `buildRoleAssignmentCondition(...)`. No grant carries `*\/read`, so an action missing from
  *   `deriveAppPermissions` shows up as a 403.
  * - SUB_B: a rules file governing two types only, delegated through a role that can also delete role
@@ -122,7 +122,7 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
     app = buildApp(env, rules);
   });
 
-  it('derives the grants being enforced (no Owner, no wildcard, no delete)', () => {
+  it('derives the grants being enforced (no Owner, no wildcard, deletes only under the condition or a scoped role)', () => {
     assert.deepEqual(
       permissions.assignableRoleGuids,
       [CUSTOM_ROLE_GUID, GUID.keyVaultSecretsUser, GUID.storageBlobDataReader, GUID.monitoringMetricsPublisher].sort(),
@@ -131,8 +131,17 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
       permissions.actions.every((a) => !a.includes('*')),
       permissions.actions.join(', '),
     );
-    assert.deepEqual(permissions.roleAssignerActions, ['Microsoft.Authorization/roleAssignments/write']);
-    assert.ok(![...permissions.actions, ...permissions.roleAssignerActions].some((a) => /delete/i.test(a)));
+    assert.deepEqual(permissions.roleAssignerActions, [
+      'Microsoft.Authorization/roleAssignments/write',
+      'Microsoft.Authorization/roleAssignments/delete',
+    ]);
+    assert.ok(!permissions.actions.some((a) => /delete/i.test(a)), 'the subscription-wide engine role deletes nothing');
+    // The example creates identities beside container apps and container groups in any resource group,
+    // so deleting them is the one scoped grant it widens to the subscription (the documented worst case).
+    assert.deepEqual(
+      permissions.scopedGrants.map((g) => [g.key, g.scopes]),
+      [['identity-deletes', [`/subscriptions/${SUB_A}`]]],
+    );
   });
 
   it('web-apps rule: a tagged prod web app gets a system-assigned identity, its profile and the tag-selected profiles', async () => {
@@ -279,10 +288,18 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
       }
     });
 
-    it('cannot delete any role assignment: not one it made, not its own delegation, not one outside the rules', async () => {
+    it('deletes a role assignment only under the condition: one it made, never its own delegation, one outside the rules or a person’s', async () => {
       const made = [...env.emulator.state.roleAssignments.values()].find((a) => a.createdBy === env.emulator.appPrincipal.id)!;
       assert.ok(made, 'an assignment the app created earlier in this suite');
-      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(made.id)), {
+      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(made.id)), { status: 200 });
+      const person = env.emulator.state.directory.create({ type: 'User', displayName: 'a person' });
+      const persons = env.emulator.state.grant({
+        principalId: person.id,
+        roleDefinitionGuid: GUID.storageBlobDataReader,
+        scope: `/subscriptions/${SUB_A}`,
+        principalType: 'User',
+      });
+      assert.deepEqual(await outcomeOf(() => clients().authorization.roleAssignments.deleteById(persons.id)), {
         status: 403,
         code: 'AuthorizationFailed',
       });
@@ -300,7 +317,7 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
       assert.deepEqual(r2, { status: 403, code: 'AuthorizationFailed' });
     });
 
-    it('cannot delete governed resources, identities or resource groups, nor create resource groups', async () => {
+    it('cannot delete governed resources or resource groups, nor create resource groups; identities only where rules make them', async () => {
       const web = seedResource(env.emulator.state, {
         subscriptionId: SUB_A,
         resourceGroup: 'app-denials',
@@ -313,10 +330,9 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
         status: 403,
         code: 'AuthorizationFailed',
       });
-      assert.deepEqual(await outcomeOf(() => c.msi.userAssignedIdentities.delete('app-denials', 'id-keep')), {
-        status: 403,
-        code: 'AuthorizationFailed',
-      });
+      // The example's identities go beside their apps in any group: the identity remover holds the
+      // subscription (test/infra/scoped-grants.test.ts shows literal groups keeping it to them).
+      assert.ok(permissions.scopedGrants.some((g) => g.key === 'identity-deletes' && g.scopes.includes(`/subscriptions/${SUB_A}`)));
       assert.deepEqual(await outcomeOf(() => c.resources.resourceGroups.createOrUpdate('rg-new', { location: 'westeurope' })), {
         status: 403,
         code: 'AuthorizationFailed',
@@ -326,6 +342,7 @@ describe('least privilege: the example rules with exactly the grants main.bicep 
         code: 'AuthorizationFailed',
       });
       assert.ok(env.emulator.state.resource(web) && env.emulator.state.resource(ua.id));
+      assert.deepEqual(await outcomeOf(() => c.msi.userAssignedIdentities.delete('app-denials', 'id-keep')), { status: 200 });
     });
 
     it('holds nothing in a subscription the rules do not govern', async () => {

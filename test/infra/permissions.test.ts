@@ -299,7 +299,10 @@ describe('scripts/infra/params.ts', () => {
     assert.deepEqual(p.governedResourceTypes.value, TYPES);
     assert.deepEqual(p.engineRoleActions.value, expected.actions);
     assert.deepEqual(p.assignableRoleDefinitionGuids.value, expected.assignableRoleGuids);
-    assert.deepEqual(p.roleAssignerActions.value, ['Microsoft.Authorization/roleAssignments/write']);
+    assert.deepEqual(p.roleAssignerActions.value, [
+      'Microsoft.Authorization/roleAssignments/write',
+      'Microsoft.Authorization/roleAssignments/delete',
+    ]);
     assert.equal(p.roleAssignmentCondition.value, buildRoleAssignmentCondition(expected.assignableRoleGuids));
   });
 

@@ -6,7 +6,8 @@ import type { EmulatorFixture } from './emulator-fixture';
 /**
  * Grants the app principal, at `/subscriptions/{sub}`, what main.bicep's engine-permissions module
  * grants: the engine role and the conditional delegation (the role assigner custom role main.bicep
- * creates, unless `delegationRole` says otherwise). Nothing else: Owner is never given.
+ * creates, unless `delegationRole` says otherwise), and each scoped role at its scopes. Nothing else:
+ * Owner is never given.
  */
 export function grantDerived(
   env: EmulatorFixture,
@@ -32,15 +33,15 @@ export function grantDerived(
       actions: permissions.roleAssignerActions,
     }).guid;
   state.grant({ principalId: app, roleDefinitionGuid: delegationRole, scope, condition });
-  // main.bicep's federated credential writer: only where workload identities are created.
-  const fic = permissions.federatedCredentials;
-  if (fic.actions.length > 0) {
-    const writer = state.addCustomRole({
-      roleName: `identity-autopilot federated credential writer (test, ${subscriptionId.slice(0, 8)})`,
-      actions: fic.actions,
+  // main.bicep's scoped roles (federated credentials, identity deletes, Cosmos DB SQL role assignments,
+  // Dapr component writes): each only at the scopes the rules' bounds allow, in this subscription.
+  for (const grant of permissions.scopedGrants) {
+    const role = state.addCustomRole({
+      roleName: `identity-autopilot ${grant.roleName} (test, ${subscriptionId.slice(0, 8)})`,
+      actions: grant.actions,
     });
-    for (const at of fic.scopes.filter((s) => s.toLowerCase().startsWith(scope.toLowerCase())))
-      state.grant({ principalId: app, roleDefinitionGuid: writer.guid, scope: at });
+    for (const at of grant.scopes.filter((s) => `${s}/`.startsWith(`${scope.toLowerCase()}/`)))
+      state.grant({ principalId: app, roleDefinitionGuid: role.guid, scope: at });
   }
   return { ...permissions, delegationRole };
 }
