@@ -300,9 +300,16 @@ const SCOPED_GRANT_KINDS: readonly ScopedGrantKind[] = [
     description:
       "identity-autopilot: sets azureClientId on Dapr components, only in the governed apps' resource groups. Generated from the rules file.",
     actions: [DAPR_COMPONENT_WRITE],
-    widened: 'a dapr rule with azureClientId matches resource groups named by wildcards',
+    widened: 'a dapr rule with azureClientId matches resource groups named by wildcards, or names an environment by bare name',
     collect(rule, groups, into, { subscriptions }) {
-      if (rule.dapr?.azureClientId) addGroupScopes(into, subscriptions, groups);
+      if (!rule.dapr?.azureClientId) return;
+      addGroupScopes(into, subscriptions, groups);
+      // An environment the rule names besides the app's own group (dapr.environments) is written there too:
+      // an ARM id is its own scope; a bare name can be in any group of the app's subscription.
+      for (const environment of rule.dapr.environments) {
+        if (environment.startsWith('/')) into.add(environment);
+        else addGroupScopes(into, subscriptions, undefined);
+      }
     },
   },
 ];

@@ -93,6 +93,19 @@ describe('infra:params: scoped grants from the rules bounds', () => {
     assert.match(warnings.find((w) => w.includes('daprComponents/write'))!, /wildcards/);
   });
 
+  it('writes components also in the environments a dapr rule names, and only there', () => {
+    const shared = `/subscriptions/${SUB_A}/resourceGroups/rg-platform/providers/Microsoft.App/managedEnvironments/env-shared`;
+    const named = BOUNDED.replace('azureClientId: true', `azureClientId: true\n      environments: ["${shared}"]`);
+    const p = deriveAppPermissions(rulesFor(named));
+    assert.deepEqual(p.scopedGrants.find((g) => g.key === 'dapr-component-writes')!.scopes, [rg('rg-apps'), shared]);
+    const byName = deriveAppPermissions(
+      rulesFor(BOUNDED.replace('azureClientId: true', 'azureClientId: true\n      environments: [env-shared]')),
+    );
+    const writes = byName.scopedGrants.find((g) => g.key === 'dapr-component-writes')!;
+    assert.deepEqual(writes.scopes, [`/subscriptions/${SUB_A}`]);
+    assert.match(writes.widened ?? '', /wildcards|environment/);
+  });
+
   it('bounds Cosmos DB grants chosen by a tag by their tagScope groups', () => {
     const tagged = BOUNDED.replace(
       `scope: "${ACCOUNT}"`,
