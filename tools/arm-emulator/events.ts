@@ -28,9 +28,12 @@ export interface EventInput {
 
 type Verb = 'write' | 'delete';
 
+/** `{namespace}/{type}[/{child type}...]` of the last provider in an id (a credential: `.../userAssignedIdentities/federatedIdentityCredentials`). */
 function typeOf(resourceId: string): string {
-  const m = /\/providers\/([^/]+)\/([^/]+)\/[^/]+$/i.exec(resourceId);
-  return m ? `${m[1]}/${m[2]}` : 'Microsoft.Resources/unknown';
+  const m = /\/providers\/([^/]+)\/((?:[^/]+\/[^/]+\/?)+)$/i.exec(resourceId.replace(/\/+$/, ''));
+  if (!m) return 'Microsoft.Resources/unknown';
+  const segments = m[2]!.split('/').filter(Boolean);
+  return [m[1], ...segments.filter((_, i) => i % 2 === 0)].join('/');
 }
 
 function sample(verb: Verb, schema: NonNullable<EventInput['schema']>): Record<string, any> {

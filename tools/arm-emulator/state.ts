@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { armIdKey } from '../../src/arm/resource-id';
 import { Directory } from './directory';
+import { EventFeed } from './event-feed';
 import { builtinRoleDefinitions, type RoleDefinitionRecord } from './role-definitions';
 
 export type Json = Record<string, any>;
@@ -163,6 +164,8 @@ export class EmulatorState {
   ficWriteWindowMs = 250;
   /** How long a role assignment created through the API takes to reach authorization (see effectiveAt). */
   rbacPropagationDelayMs = 0;
+  /** The ResourceWriteSuccess / ResourceDeleteSuccess events ARM would publish (off until `events.enabled`). */
+  readonly events = new EventFeed();
 
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
@@ -317,7 +320,12 @@ export class EmulatorState {
     return def;
   }
 
-  /** Seeds a role assignment directly, bypassing authorization (test set-up only). */
+  /**
+   * Seeds a role assignment directly, bypassing authorization (test set-up only). `createdBy` is the
+   * object id of whoever made it (RoleAssignmentProperties.createdBy, read-only in Microsoft.Authorization
+   * 2022-04-01): a person's or another tool's id seeds an assignment the app did not make, whatever its
+   * `name` or `description` say. Default: 'seed', which is nobody's id.
+   */
   grant(input: {
     principalId: string;
     roleDefinitionGuid: string;
@@ -325,8 +333,11 @@ export class EmulatorState {
     condition?: string;
     principalType?: string;
     effectiveAfterMs?: number;
+    createdBy?: string;
+    name?: string;
+    description?: string;
   }): RoleAssignmentRecord {
-    const name = randomUUID();
+    const name = input.name ?? randomUUID();
     const record: RoleAssignmentRecord = {
       id: `${input.scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/roleAssignments/${name}`,
       name,
@@ -336,8 +347,9 @@ export class EmulatorState {
       principalType: input.principalType ?? 'ServicePrincipal',
       condition: input.condition,
       conditionVersion: input.condition ? '2.0' : undefined,
+      description: input.description,
       createdOn: new Date().toISOString(),
-      createdBy: 'seed',
+      createdBy: input.createdBy ?? 'seed',
       effectiveAt: input.effectiveAfterMs ? Date.now() + input.effectiveAfterMs : undefined,
     };
     this.roleAssignments.set(key(record.id), record);

@@ -116,6 +116,8 @@ interface DeleteTarget {
   namespace: string;
   location: string;
   apiVersion: string;
+  /** Who asked for it, for the ResourceDeleteSuccess event published when the operation ends. */
+  caller: { objectId: string; appId?: string };
 }
 
 /**
@@ -142,7 +144,16 @@ export function respondToDelete(
     completeAt: Date.now() + operationDurationMs(ctx, model),
     provisioningState: 'Deleting',
     verb: 'delete',
-    onSucceeded: () => ctx.state.deleteResource(target.resourceId),
+    onSucceeded: () => {
+      ctx.state.deleteResource(target.resourceId);
+      ctx.state.events.record({
+        verb: 'delete',
+        resourceId: target.resourceId,
+        callerObjectId: target.caller.objectId,
+        callerAppId: target.caller.appId,
+        apiVersion: target.apiVersion,
+      });
+    },
   };
   if (!running) {
     ctx.state.operations.set(op.id, op);

@@ -105,6 +105,7 @@ export function handleTrackedResource(
         namespace: id.provider!,
         location: String(existing.body.location ?? 'westeurope'),
         apiVersion: req.apiVersion,
+        caller: { objectId: req.principal.id, appId: req.principal.clientId },
       };
       return respondToDelete(ctx, model, target, (running) => busy(model, id, running));
     }
