@@ -249,7 +249,7 @@ export class ArmEmulator {
       durationMs: Date.now() - started,
     };
     this.requests.push(entry);
-    if (principal) this.publishChange(method, path, response.status, principal, apiVersion);
+    if (principal && this.state.events.enabled) this.publishChange(method, path, response.status, principal, apiVersion);
     if (this.options.verbose)
       process.stderr.write(`[arm-emulator] ${method} ${path} ${response.status}${errorCode ? ` ${errorCode}` : ''}\n`);
     if (this.options.specValidation !== false && principal && errorCode !== 'InvalidRequestContent') {

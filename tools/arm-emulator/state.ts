@@ -102,7 +102,7 @@ export class VersionedMap<K, V> extends Map<K, V> {
  * `set` and `delete` are remembered; a stored value changed in place is seen at once.
  */
 export class JournaledMap<K, V> extends VersionedMap<K, V> {
-  retainMs = 0;
+  private retainMs = 0;
   private journal: Array<{ at: number; key: K; before: V | undefined }> = [];
 
   override set(k: K, v: V): this {
@@ -113,6 +113,12 @@ export class JournaledMap<K, V> extends VersionedMap<K, V> {
   override delete(k: K): boolean {
     if (this.has(k)) this.record(k);
     return super.delete(k);
+  }
+
+  /** Sets how long changes are remembered; 0 forgets the ones remembered so far. */
+  remember(ms: number): void {
+    this.retainMs = Math.max(0, ms);
+    if (this.retainMs === 0) this.journal = [];
   }
 
   /** The entries as they were at `at` (epoch ms), as far back as the journal reaches. */

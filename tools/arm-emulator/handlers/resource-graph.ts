@@ -122,8 +122,8 @@ export class ResourceGraphService {
     if (!this.state) return;
     // Keep a little more than the lag: a query reads the view as of (now - lag).
     const retain = this.lag > 0 ? this.lag + 1000 : 0;
-    this.state.resources.retainMs = retain;
-    this.state.roleAssignments.retainMs = retain;
+    this.state.resources.remember(retain);
+    this.state.roleAssignments.remember(retain);
   }
 
   /** A table's store as the lagging index sees it now. */
