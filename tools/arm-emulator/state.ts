@@ -97,7 +97,7 @@ export class VersionedMap<K, V> extends Map<K, V> {
 }
 
 /**
- * A VersionedMap that can remember its changes for a while (`retainMs`, 0: not at all), so a reader can
+ * A VersionedMap that can remember its changes for a while (`remember(ms)`, 0: not at all), so a reader can
  * see it as it was a moment ago: Resource Graph's lagging index (ResourceGraphService.lagMs). Only
  * `set` and `delete` are remembered; a stored value changed in place is seen at once.
  */
@@ -121,19 +121,27 @@ export class JournaledMap<K, V> extends VersionedMap<K, V> {
     if (this.retainMs === 0) this.journal = [];
   }
 
-  /** The entries as they were at `at` (epoch ms), as far back as the journal reaches. */
-  asOf(at: number): ReadonlyMap<K, V> {
+  /**
+   * The entries as they were at `at` (epoch ms), as far back as the journal reaches: this map when
+   * nothing changed since, else a copy whose `version` is negative and never repeats (so an index built
+   * over one view is never taken for another's, or for the live map's).
+   */
+  asOf(at: number): JournaledMap<K, V> {
     let first = this.journal.length;
     while (first > 0 && this.journal[first - 1]!.at > at) first--;
     if (first === this.journal.length) return this;
-    const view = new Map<K, V>(this);
+    const view = new JournaledMap<K, V>();
+    for (const [k, v] of this) view.set(k, v);
     for (let i = this.journal.length - 1; i >= first; i--) {
       const { key: k, before } = this.journal[i]!;
       if (before === undefined) view.delete(k);
       else view.set(k, before);
     }
+    view.version = -++JournaledMap.views;
     return view;
   }
+
+  private static views = 0;
 
   private record(k: K): void {
     // Called from Map's constructor too, before the fields exist.

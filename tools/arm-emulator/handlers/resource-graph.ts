@@ -3,7 +3,7 @@ import { ArmError } from '../arm-error';
 import type { GeneratedEstate } from '../generated-estate';
 import { type CompiledQuery, compareByOrder, compileKql, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
-import type { EmulatorState, JournaledMap, RoleAssignmentRecord, StoredResource } from '../state';
+import type { EmulatorState, RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { roleAssignmentBody } from './role-assignments';
 
@@ -126,9 +126,18 @@ export class ResourceGraphService {
     this.state.roleAssignments.remember(retain);
   }
 
-  /** A table's store as the lagging index sees it now. */
-  private lagged<K, V>(store: JournaledMap<K, V>): ReadonlyMap<K, V> {
-    return this.lag > 0 ? store.asOf(Date.now() - this.lag) : store;
+  /**
+   * The state as the lagging index sees it now: the same state, its resources and role assignments as
+   * they were `lag` ago (an overlay; the tables read them as they read the live ones).
+   */
+  private indexed(live: HandlerContext): HandlerContext {
+    if (this.lag === 0) return live;
+    const at = Date.now() - this.lag;
+    const state: EmulatorState = Object.create(live.state, {
+      resources: { value: live.state.resources.asOf(at) },
+      roleAssignments: { value: live.state.roleAssignments.asOf(at) },
+    });
+    return { ...live, state };
   }
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
@@ -179,7 +188,8 @@ export class ResourceGraphService {
     return { 'x-ms-user-quota-remaining': String(limit - w.used), 'x-ms-user-quota-resets-after': resetsAfter };
   }
 
-  handle(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+  handle(live: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+    const ctx = this.indexed(live);
     if (req.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The HTTP method '${req.method}' is not supported.`);
     const quotaHeaders = this.takeQuota(req.principal.id);
     const body = req.body ?? {};
@@ -394,7 +404,7 @@ export class ResourceGraphService {
   private resourceRows(ctx: HandlerContext, subscriptions: Set<string> | undefined, types: string[] | undefined): Row[] {
     const wantedTypes = types && new Set(types);
     const rows: Row[] = [];
-    for (const r of this.lagged(ctx.state.resources).values()) {
+    for (const r of ctx.state.resources.values()) {
       if (wantedTypes && !wantedTypes.has(String(r.body.type).toLowerCase())) continue;
       const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase();
       if (subscriptions && (!sub || !subscriptions.has(sub))) continue;
@@ -421,13 +431,9 @@ export class ResourceGraphService {
         "The emulator reads a generated estate's role assignments only by principal (where properties.principalId in~ (...)).",
         'UnsupportedOnGeneratedEstate',
       );
-    const current = this.lagged(store);
-    const records =
-      current !== store
-        ? [...current.values()].filter((a) => !principals || principals.some((p) => p.toLowerCase() === a.principalId.toLowerCase()))
-        : principals
-          ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
-          : [...store.values()];
+    const records = principals
+      ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
+      : [...store.values()];
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
