@@ -3,9 +3,12 @@
 // (test/architecture/dependencies.test.ts).
 
 export { ArmError } from './arm-error';
-export { type EventInput, resourceWriteEvent } from './events';
+export type { DeliveryOrder, EventFeed, RecordedChange, TakeOptions } from './event-feed';
+export { type EventInput, resourceDeleteEvent, resourceWriteEvent } from './events';
 export type { FaultAction, FaultHandle, FaultRule } from './faults';
 export { cosmosAssignments } from './handlers/cosmos-sql-rbac';
+export { seedFederatedCredential } from './handlers/federated-credentials';
+export { type Creator, creatorOf, SEED_CREATOR } from './handlers/user-assigned-identities';
 export { compileKql } from './kql';
 export { ROLE } from './role-definitions';
 export {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CoversCatalogue, SupportedResourceType } from '../../src/arm/resource-types';
 import { stampEtags } from './etags';
-import { createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
+import { type Creator, createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
 import { applyIdentity } from './identity';
 import { resourceTypeModel, tracksProvisioningState } from './resource-types';
 import { oidcIssuerUrl } from './resource-types/managed-clusters';
@@ -274,14 +274,19 @@ function seedManagedCluster(state: EmulatorState, input: SeedResourceInput, id: 
   };
 }
 
+/**
+ * Seeds a user-assigned identity with its principal. `createdBy` is who ARM records as its maker in
+ * `systemData` (default: a person, SEED_CREATOR); `creatorOf(emulator.appPrincipal)` seeds one as if the
+ * app had made it.
+ */
 export function seedUserAssignedIdentity(
   state: EmulatorState,
-  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string },
+  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string; tags?: Json; createdBy?: Creator },
 ): Json {
   const rgId = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`;
   if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(input.subscriptionId, input.resourceGroup, input.location);
   const id = `${rgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${input.name}`;
-  const body = createUserAssignedIdentityRecord(state, id, input.name, input.location ?? 'westeurope');
+  const body = createUserAssignedIdentityRecord(state, id, input.name, input.location ?? 'westeurope', input.tags, input.createdBy);
   state.resources.set(key(id), { id, body });
   return body;
 }

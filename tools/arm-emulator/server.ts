@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { tryParseArmId } from '../../src/arm/resource-id';
 import { ArmError } from './arm-error';
 import type { Principal } from './directory';
+import type { EventFeed } from './event-feed';
 import { EventGridTopic } from './event-grid-topic';
 import { type FaultAction, FaultInjector, faultError, type OperationKind, operationKind } from './faults';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext, LroSettings } from './handlers/context';
@@ -54,13 +56,18 @@ export class ArmEmulator {
   readonly faults = new FaultInjector();
   readonly throttle = new ArmThrottle();
   /** Azure Resource Graph: its per-user quota (not ARM's buckets) applies to its queries. */
-  readonly resourceGraph = new ResourceGraphService();
+  readonly resourceGraph: ResourceGraphService;
   readonly requests: RequestLogEntry[] = [];
   readonly specs = new SpecValidator();
   readonly tokens: TokenAuthority;
   /** The principal the app runs as; the token endpoint answers for it by default. */
   readonly appPrincipal: Principal;
   readonly lro: LroSettings;
+  /** The events ARM would publish to Event Grid, for tests to deliver late or out of order (EventFeed). */
+  get events(): EventFeed {
+    return this.state.events;
+  }
+
   /** A custom Event Grid topic at `${url}/api/events`. */
   readonly topic: EventGridTopic;
   url = '';
@@ -73,6 +80,7 @@ export class ArmEmulator {
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.state = new EmulatorState(options.tenantId);
+    this.resourceGraph = new ResourceGraphService(this.state);
     this.tokens = new TokenAuthority(this.state.directory);
     this.appPrincipal = this.state.directory.create({ displayName: 'identity-autopilot (app)' });
     this.lro = { durationMs: 0, retryAfterSeconds: 0, ...options.lro };
@@ -241,6 +249,7 @@ export class ArmEmulator {
       durationMs: Date.now() - started,
     };
     this.requests.push(entry);
+    if (principal && this.state.events.enabled) this.publishChange(method, path, response.status, principal, apiVersion);
     if (this.options.verbose)
       process.stderr.write(`[arm-emulator] ${method} ${path} ${response.status}${errorCode ? ` ${errorCode}` : ''}\n`);
     if (this.options.specValidation !== false && principal && errorCode !== 'InvalidRequestContent') {
@@ -256,6 +265,22 @@ export class ArmEmulator {
     }
     res.writeHead(response.status, headers);
     res.end(payload);
+  }
+
+  /**
+   * Records what ARM would publish to Event Grid for a request that changed a resource: a write for a
+   * successful PUT/PATCH, a delete for a DELETE that removed it at once (a long-running delete is
+   * recorded when its operation ends, handlers/operations.ts).
+   */
+  private publishChange(method: string, path: string, status: number, principal: Principal, apiVersion?: string): void {
+    const verb =
+      (method === 'PUT' || method === 'PATCH') && status >= 200 && status <= 202
+        ? 'write'
+        : method === 'DELETE' && status === 200
+          ? 'delete'
+          : undefined;
+    if (!verb || tryParseArmId(path)?.kind !== 'resource') return;
+    this.state.events.record({ verb, resourceId: path, callerObjectId: principal.id, callerAppId: principal.clientId, apiVersion });
   }
 
   private authenticate(header: string | undefined): Principal {

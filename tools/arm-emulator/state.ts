@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { armIdKey } from '../../src/arm/resource-id';
 import { Directory } from './directory';
+import { EventFeed } from './event-feed';
 import { builtinRoleDefinitions, type RoleDefinitionRecord } from './role-definitions';
 
 export type Json = Record<string, any>;
@@ -42,6 +43,8 @@ export interface LongRunningOperation {
   error?: { code: string; message: string };
   /** What the operation does when it succeeds (a scale set's manual upgrade updates its instances then). */
   onSucceeded?: () => void;
+  /** A long-running DELETE (absent: a write or an action). */
+  verb?: 'delete';
 }
 
 /** One instance of a Uniform scale set (VirtualMachineScaleSetVM), kept beside the scale set's body. */
@@ -93,6 +96,64 @@ export class VersionedMap<K, V> extends Map<K, V> {
   }
 }
 
+/**
+ * A VersionedMap that can remember its changes for a while (`remember(ms)`, 0: not at all), so a reader can
+ * see it as it was a moment ago: Resource Graph's lagging index (ResourceGraphService.lagMs). Only
+ * `set` and `delete` are remembered; a stored value changed in place is seen at once.
+ */
+export class JournaledMap<K, V> extends VersionedMap<K, V> {
+  private retainMs = 0;
+  private journal: Array<{ at: number; key: K; before: V | undefined }> = [];
+
+  override set(k: K, v: V): this {
+    this.record(k);
+    return super.set(k, v);
+  }
+
+  override delete(k: K): boolean {
+    if (this.has(k)) this.record(k);
+    return super.delete(k);
+  }
+
+  /** Sets how long changes are remembered; 0 forgets the ones remembered so far. */
+  remember(ms: number): void {
+    this.retainMs = Math.max(0, ms);
+    if (this.retainMs === 0) this.journal = [];
+  }
+
+  /**
+   * The entries as they were at `at` (epoch ms), as far back as the journal reaches: this map when
+   * nothing changed since, else a copy whose `version` is negative and never repeats (so an index built
+   * over one view is never taken for another's, or for the live map's).
+   */
+  asOf(at: number): JournaledMap<K, V> {
+    let first = this.journal.length;
+    while (first > 0 && this.journal[first - 1]!.at > at) first--;
+    if (first === this.journal.length) return this;
+    const view = new JournaledMap<K, V>();
+    for (const [k, v] of this) view.set(k, v);
+    for (let i = this.journal.length - 1; i >= first; i--) {
+      const { key: k, before } = this.journal[i]!;
+      if (before === undefined) view.delete(k);
+      else view.set(k, before);
+    }
+    view.version = -++JournaledMap.views;
+    return view;
+  }
+
+  private static views = 0;
+
+  private record(k: K): void {
+    // Called from Map's constructor too, before the fields exist.
+    if (!this.journal || this.retainMs <= 0) return;
+    const now = Date.now();
+    this.journal.push({ at: now, key: k, before: this.get(k) });
+    let stale = 0;
+    while (stale < this.journal.length && this.journal[stale]!.at < now - this.retainMs) stale++;
+    if (stale > 0) this.journal.splice(0, stale);
+  }
+}
+
 /** Everything the emulator knows. Tests seed and inspect it directly. */
 export class EmulatorState {
   readonly directory: Directory;
@@ -100,8 +161,9 @@ export class EmulatorState {
   /** Management groups by lower-case name; the tenant root group is created with the state. */
   readonly managementGroups = new Map<string, ManagementGroupRecord>();
   readonly resourceGroups = new Map<string, StoredResource>();
-  readonly resources = new Map<string, StoredResource>();
-  readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
+  /** Journaled so Resource Graph can lag behind them (ResourceGraphService.lagMs). */
+  readonly resources = new JournaledMap<string, StoredResource>();
+  readonly roleAssignments = new JournaledMap<string, RoleAssignmentRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   readonly operations = new Map<string, LongRunningOperation>();
   /** Restarts of a workload caused by a write (every PUT of an existing container group), by resource key. */
@@ -116,6 +178,8 @@ export class EmulatorState {
   ficWriteWindowMs = 250;
   /** How long a role assignment created through the API takes to reach authorization (see effectiveAt). */
   rbacPropagationDelayMs = 0;
+  /** The ResourceWriteSuccess / ResourceDeleteSuccess events ARM would publish (off until `events.enabled`). */
+  readonly events = new EventFeed();
 
   constructor(readonly tenantId: string = randomUUID()) {
     this.directory = new Directory(tenantId);
@@ -229,6 +293,21 @@ export class EmulatorState {
     // An identity's federated credentials are its child resources: they go with it.
     if (isUserAssignedIdentity) this.federatedCredentials.delete(key(id));
     this.resources.delete(key(id));
+    // A resource group managed by the resource goes with it: "AKS automatically deletes the node resource
+    // group whenever the cluster is deleted" (Learn: aks/faq, "Why are two resource groups created with
+    // AKS?"), and the kubelet identity in it; the group's `managedBy` names the cluster (aks/node-resource-group-lockdown).
+    for (const [rgKey, rg] of [...this.resourceGroups]) {
+      if (typeof rg.body.managedBy === 'string' && key(rg.body.managedBy) === key(id)) this.deleteResourceGroup(rgKey);
+    }
+    return true;
+  }
+
+  /** Deletes a resource group and everything in it, each resource as deleteResource does. */
+  deleteResourceGroup(id: string): boolean {
+    const rgKey = key(id);
+    if (!this.resourceGroups.has(rgKey)) return false;
+    for (const k of [...this.resources.keys()]) if (k.startsWith(`${rgKey}/`)) this.deleteResource(k);
+    this.resourceGroups.delete(rgKey);
     return true;
   }
 
@@ -255,7 +334,12 @@ export class EmulatorState {
     return def;
   }
 
-  /** Seeds a role assignment directly, bypassing authorization (test set-up only). */
+  /**
+   * Seeds a role assignment directly, bypassing authorization (test set-up only). `createdBy` is the
+   * object id of whoever made it (RoleAssignmentProperties.createdBy, read-only in Microsoft.Authorization
+   * 2022-04-01): a person's or another tool's id seeds an assignment the app did not make, whatever its
+   * `name` or `description` say. Default: 'seed', which is nobody's id.
+   */
   grant(input: {
     principalId: string;
     roleDefinitionGuid: string;
@@ -263,8 +347,11 @@ export class EmulatorState {
     condition?: string;
     principalType?: string;
     effectiveAfterMs?: number;
+    createdBy?: string;
+    name?: string;
+    description?: string;
   }): RoleAssignmentRecord {
-    const name = randomUUID();
+    const name = input.name ?? randomUUID();
     const record: RoleAssignmentRecord = {
       id: `${input.scope.replace(/\/+$/, '')}/providers/Microsoft.Authorization/roleAssignments/${name}`,
       name,
@@ -274,8 +361,9 @@ export class EmulatorState {
       principalType: input.principalType ?? 'ServicePrincipal',
       condition: input.condition,
       conditionVersion: input.condition ? '2.0' : undefined,
+      description: input.description,
       createdOn: new Date().toISOString(),
-      createdBy: 'seed',
+      createdBy: input.createdBy ?? 'seed',
       effectiveAt: input.effectiveAfterMs ? Date.now() + input.effectiveAfterMs : undefined,
     };
     this.roleAssignments.set(key(record.id), record);

@@ -2,7 +2,7 @@ import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
 import { type EmulatorState, type Json, key } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
-import { creatorOf, UA_TYPE } from './user-assigned-identities';
+import { type Creator, creatorOf, SEED_CREATOR, UA_TYPE } from './user-assigned-identities';
 
 /**
  * Federated identity credentials of user-assigned identities, as ManagedIdentity.json 2024-11-30
@@ -137,14 +137,19 @@ export function handleFederatedCredential(
   }
 }
 
-/** Seeds a credential directly (test set-up: someone else's credential on an identity). */
+/**
+ * Seeds a credential directly (test set-up: someone else's credential on an identity). `createdBy`: a
+ * person's name (createdByType User, the default), or a Creator (`creatorOf(emulator.appPrincipal)`
+ * seeds one as if the app had made it).
+ */
 export function seedFederatedCredential(
   state: EmulatorState,
   identityId: string,
   name: string,
   properties: { issuer: string; subject: string; audiences?: string[] },
-  createdBy = 'operator@contoso.example',
+  createdBy: string | Creator = SEED_CREATOR.by,
 ): Json {
+  const creator: Creator = typeof createdBy === 'string' ? { by: createdBy, byType: 'User' } : createdBy;
   const at = new Date().toISOString();
   const body: Json = {
     id: `${identityId}/federatedIdentityCredentials/${name}`,
@@ -156,11 +161,11 @@ export function seedFederatedCredential(
       audiences: properties.audiences ?? ['api://AzureADTokenExchange'],
     },
     systemData: {
-      createdBy,
-      createdByType: 'User',
+      createdBy: creator.by,
+      createdByType: creator.byType,
       createdAt: at,
-      lastModifiedBy: createdBy,
-      lastModifiedByType: 'User',
+      lastModifiedBy: creator.by,
+      lastModifiedByType: creator.byType,
       lastModifiedAt: at,
     },
   };

@@ -3,7 +3,7 @@ import { ArmError } from '../arm-error';
 import type { GeneratedEstate } from '../generated-estate';
 import { type CompiledQuery, compareByOrder, compileKql, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
-import type { RoleAssignmentRecord, StoredResource } from '../state';
+import type { EmulatorState, RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { roleAssignmentBody } from './role-assignments';
 
@@ -99,8 +99,46 @@ export class ResourceGraphService {
   private readonly windows = new Map<string, { start: number; used: number }>();
   private readonly cursors = new Map<string, Cursor | LazyCursor>();
   private estate?: GeneratedEstate;
+  private lag = 0;
   private estateResults = new Map<string, EstateResult>();
   private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
+
+  constructor(private readonly state?: EmulatorState) {}
+
+  /**
+   * How far (ms) the `resources` and `authorizationresources` tables lag behind ARM. Resource Graph is
+   * an index fed by ARM's changes, not ARM itself: "95% of all changes to be present in resource graph
+   * under 30s. There is no upper bound on delay" (Azure/azure-dev issue 540, quoting the service's
+   * guarantee), so a query right after a delete or a re-create can answer with the old state.
+   * 0 (the default): no lag. Changes made before the lag was set are not remembered: set it before the
+   * changes a test looks at. Resource groups and subscriptions (`resourcecontainers`) do not lag.
+   */
+  get lagMs(): number {
+    return this.lag;
+  }
+
+  set lagMs(ms: number) {
+    this.lag = Math.max(0, ms);
+    if (!this.state) return;
+    // Keep a little more than the lag: a query reads the view as of (now - lag).
+    const retain = this.lag > 0 ? this.lag + 1000 : 0;
+    this.state.resources.remember(retain);
+    this.state.roleAssignments.remember(retain);
+  }
+
+  /**
+   * The state as the lagging index sees it now: the same state, its resources and role assignments as
+   * they were `lag` ago (an overlay; the tables read them as they read the live ones).
+   */
+  private indexed(live: HandlerContext): HandlerContext {
+    if (this.lag === 0) return live;
+    const at = Date.now() - this.lag;
+    const state: EmulatorState = Object.create(live.state, {
+      resources: { value: live.state.resources.asOf(at) },
+      roleAssignments: { value: live.state.roleAssignments.asOf(at) },
+    });
+    return { ...live, state };
+  }
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
     this.quota = quota;
@@ -150,7 +188,8 @@ export class ResourceGraphService {
     return { 'x-ms-user-quota-remaining': String(limit - w.used), 'x-ms-user-quota-resets-after': resetsAfter };
   }
 
-  handle(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+  handle(live: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+    const ctx = this.indexed(live);
     if (req.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The HTTP method '${req.method}' is not supported.`);
     const quotaHeaders = this.takeQuota(req.principal.id);
     const body = req.body ?? {};
@@ -226,7 +265,7 @@ export class ResourceGraphService {
     const last = compiled.stages.at(-1);
     const order = last?.kind === 'order' ? last : undefined;
     const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
-    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take'))
+    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take' || s.kind === 'summarize'))
       throw invalid(
         'The emulator pages a generated estate only for row-local stages and one final order by.',
         'UnsupportedOnGeneratedEstate',
