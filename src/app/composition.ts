@@ -6,6 +6,7 @@ import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-por
 import { ArmDaprPort } from '../azure/dapr-port';
 import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
+import { GraphIdentityHoldersPort } from '../azure/identity-holders-port';
 import { ArmManagementGroupPort } from '../azure/management-group-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
@@ -141,6 +142,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     return self;
   };
   const roleAssignments = new ArmRoleAssignmentPort(pool, () => whoAmI());
+  const graph = daprGraphQuery(connection, overrides.sweep?.graph);
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     userAssignedIdentities: new MsiUserAssignedIdentityPort(pool, () => whoAmI()),
@@ -150,7 +152,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     federatedCredentials: new MsiFederatedCredentialPort(pool, () => whoAmI()),
     pacing: throttleGate,
     // Dapr components: one Resource Graph query per remediation resolves their targets.
-    dapr: new ArmDaprPort(pool, daprGraphQuery(connection, overrides.sweep?.graph), { pollIntervalMs: settings.lroPollIntervalMs }),
+    dapr: new ArmDaprPort(pool, graph, { pollIntervalMs: settings.lroPollIntervalMs }),
+    identityHolders: new GraphIdentityHoldersPort(graph),
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     managementGroups: new ArmManagementGroupPort(connection),
   };
@@ -193,7 +196,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
   };
 }
 
-/** Resource Graph for the Dapr step: the sweep's port when one is injected, else the app's own client (made on first use). */
+/** Resource Graph for the Dapr step and identity holders: the sweep's port when one is injected, else the app's own client (made on first use). */
 function daprGraphQuery(connection: ArmConnection, injected?: GraphQueryPort): GraphQuery {
   let port = injected;
   return async (query, subscriptions, signal) => {

@@ -237,6 +237,12 @@ export interface ManagementGroupPort {
   subscriptionsUnder(managementGroup: string, signal: AbortSignal): Promise<string[]>;
 }
 
+/** Which resources hold a user-assigned identity, as Resource Graph reports them: it may lag ARM by seconds to minutes. */
+export interface IdentityHoldersPort {
+  /** Ids of the resources whose identity block lists `identityId` (one Resource Graph query). */
+  holders(identityId: string, subscriptions: string[], call: CallBudget): Promise<string[]>;
+}
+
 export interface EnginePorts {
   resources: ResourcePort;
   userAssignedIdentities: UserAssignedIdentityPort;
@@ -249,6 +255,8 @@ export interface EnginePorts {
   dapr?: DaprPort;
   /** Cosmos DB data-plane role assignments (absent: plans with them fail before any write). */
   cosmosRoleAssignments?: CosmosSqlRoleAssignmentPort;
+  /** Resource Graph's view of who holds an identity (absent: identities are never removed, only reported). */
+  identityHolders?: IdentityHoldersPort;
   /** Needed only when the rules name `scope.managementGroups`. */
   managementGroups?: ManagementGroupPort;
 }

@@ -1,0 +1,28 @@
+import type { CallBudget } from '../engine/call-budget';
+import type { IdentityHoldersPort } from '../engine/ports';
+import { budgetOf } from './call-options';
+import { type GraphQuery, kql } from './dapr-port';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Which resources list a user-assigned identity in their identity block, from Resource Graph (`resources`
+ * table, `identity.userAssignedIdentities` keyed by identity id). The text match only narrows the rows:
+ * each row's keys are compared exactly (case-insensitively, as ARM ids are), so a tag or name that
+ * happens to hold the id never counts as a holder.
+ */
+export class GraphIdentityHoldersPort implements IdentityHoldersPort {
+  constructor(private readonly graph: GraphQuery) {}
+
+  async holders(identityId: string, subscriptions: string[], call: CallBudget | AbortSignal): Promise<string[]> {
+    const query = `resources | where tostring(identity.userAssignedIdentities) contains ${kql(identityId.toLowerCase())} | project id, identity`;
+    const rows = await this.graph(query, subscriptions, budgetOf(call).signal);
+    const wanted = identityId.toLowerCase();
+    return rows
+      .filter((row) => {
+        const held = ((row.identity as Json | undefined)?.userAssignedIdentities ?? {}) as Json;
+        return Object.keys(held).some((k) => k.toLowerCase() === wanted);
+      })
+      .map((row) => String(row.id));
+  }
+}

@@ -1,0 +1,193 @@
+import { subscriptionOf } from '../arm/resource-id';
+import type { CallBudget } from './call-budget';
+import { outcomeOf, toOutcomeError } from './findings';
+import { sameId } from './grants/grant-kind';
+import type { EnginePorts } from './ports';
+import { executeRemovals, type Removal, type RemovalRecord, roleAssignmentProblem } from './removals';
+import type { OutcomeError, RemediationOutcome } from './types';
+
+/**
+ * Clean-up after a resource was deleted (ResourceDeleteSuccess). An event proves nothing (it may be
+ * forged, late, or about a resource deleted and made again under the same name), so:
+ * 1. ARM must answer 404 for the resource now; a living resource keeps everything.
+ * 2. What the product recorded for it (its ledger rows) only hints at whom to look for: the principals
+ *    it granted, the identities and credentials it made. Every object is then proven ours for this
+ *    resource by ARM itself (removals.ts) right before its DELETE; the rest is kept and reported.
+ * A principal of a re-created resource is new (system-assigned principals are never reused) and the
+ * names of the product's assignments hash the principal id, so nothing of a newer incarnation matches.
+ */
+
+/** What the product recorded of a deleted resource (ledger rows): hints, never proof. */
+export interface CleanUpHints {
+  /** Principals that held the resource's grants (its system-assigned identity, AKS kubelet, ...). */
+  principals: string[];
+  /** Subscriptions its grants were made in, besides the resource's own. */
+  subscriptions: string[];
+  /** Cosmos DB accounts it was given data-plane roles on. */
+  cosmosAccounts: string[];
+  /** User-assigned identities the product made for it, with the owner recorded on each and their principal. */
+  identities: Array<{ identityId: string; owner: string; principalId?: string }>;
+  /** Federated credentials the product made for it (AKS service accounts), on their identities. */
+  credentials: Array<{ identityId: string; name: string }>;
+}
+
+export interface CleanUpRequest {
+  resourceId: string;
+  correlationId: string;
+  /** Subscriptions Resource Graph is asked about (the governed ones). */
+  subscriptions: string[];
+}
+
+const REASON = 'resource deleted';
+
+export async function cleanUpDeleted(
+  request: CleanUpRequest,
+  hints: CleanUpHints,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<RemediationOutcome> {
+  const started = Date.now();
+  try {
+    if (await ports.resources.read(request.resourceId, budget)) {
+      return outcomeOf(request, started, {
+        status: 'skipped',
+        skipped: [
+          {
+            reason: 'resource-exists',
+            detail: 'ARM still has the resource (a forged or late delete event, or it was made again): nothing is removed',
+          },
+        ],
+      });
+    }
+    const identities = await identityFates(request, hints, ports, budget);
+    // A kept identity keeps its principal's grants: whoever still holds it may be using them.
+    const keptPrincipals = hints.identities.filter((i) => !identities.removed.includes(i)).flatMap((i) => i.principalId ?? []);
+    const principals = unique([...hints.principals, ...identities.removed.flatMap((i) => i.principalId ?? [])]).filter(
+      (p) => !keptPrincipals.some((k) => sameId(k, p)),
+    );
+    const assignments = await assignmentRemovals(request.resourceId, principals, hints, ports, budget);
+    const cosmos = await cosmosRemovals(request.resourceId, principals, hints, ports, budget);
+    const credentials: Removal[] = hints.credentials.map((c) => ({
+      kind: 'federated-credential',
+      ...c,
+      owner: { resourceId: request.resourceId },
+      reason: REASON,
+    }));
+    const identityRemovals: Removal[] = identities.removed.map((i) => ({
+      kind: 'user-assigned-identity',
+      identityId: i.identityId,
+      owner: { resourceId: request.resourceId, identityOwner: i.owner },
+      reason: REASON,
+    }));
+    // An identity goes last: its role assignments and credentials first, so none is left without it.
+    const result = await executeRemovals([...assignments.removals, ...cosmos, ...credentials, ...identityRemovals], ports, budget);
+    const removed = [...assignments.kept, ...identities.kept, ...result.records];
+    const errors = [...identities.errors, ...result.errors];
+    return outcomeOf(request, started, { status: errors.length > 0 ? 'failed' : 'gone', removed, errors });
+  } catch (e) {
+    return outcomeOf(request, started, { status: 'failed', errors: [toOutcomeError(e)] });
+  }
+}
+
+const unique = (ids: string[]) => [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
+
+/**
+ * Which of the identities made for the resource may go: none another resource holds. Resource Graph
+ * answers who holds one, and it lags ARM: while it still lists the deleted resource itself it has not
+ * caught up with the delete, so its "nobody else" is not trusted; the identity is kept and the clean-up
+ * is retried (a transient error: Event Grid delivers again later).
+ */
+async function identityFates(
+  request: CleanUpRequest,
+  hints: CleanUpHints,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<{ removed: CleanUpHints['identities']; kept: RemovalRecord[]; errors: OutcomeError[] }> {
+  const out = { removed: [] as CleanUpHints['identities'], kept: [] as RemovalRecord[], errors: [] as OutcomeError[] };
+  for (const identity of hints.identities) {
+    const keep = (detail: string) =>
+      out.kept.push({ kind: 'user-assigned-identity', id: identity.identityId, status: 'kept', reason: REASON, detail });
+    if (!ports.identityHolders) {
+      keep('the app cannot ask Resource Graph who holds it');
+      continue;
+    }
+    const holders = await ports.identityHolders.holders(identity.identityId, request.subscriptions, budget);
+    const others = holders.filter((h) => !sameId(h, request.resourceId));
+    if (others.length > 0) keep(`still held by ${others.slice(0, 5).join(', ')}`);
+    else if (holders.length > 0) {
+      keep('Resource Graph still lists the deleted resource as its holder: its answer is older than the delete');
+      out.errors.push({
+        code: 'ResourceGraphLagging',
+        message: `who holds ${identity.identityId} is asked again once Resource Graph has caught up with the delete`,
+        transient: true,
+      });
+    } else out.removed.push(identity);
+  }
+  return out;
+}
+
+/**
+ * One list per principal and subscription (`$filter=principalId eq`), the fewest ARM calls that find
+ * every assignment; those ARM does not prove ours for this resource are kept and reported.
+ */
+async function assignmentRemovals(
+  resourceId: string,
+  principals: string[],
+  hints: CleanUpHints,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<{ removals: Removal[]; kept: RemovalRecord[] }> {
+  const subscriptions = unique([subscriptionOf(resourceId), ...hints.subscriptions]);
+  const removals: Removal[] = [];
+  const kept: RemovalRecord[] = [];
+  for (const principalId of principals) {
+    for (const subscriptionId of subscriptions) {
+      for (const found of await ports.roleAssignments.listForPrincipal(subscriptionId, principalId, budget)) {
+        if (!found.id) continue;
+        const problem = roleAssignmentProblem(found, { resourceId, principalId });
+        if (problem === undefined) {
+          removals.push({ kind: 'role-assignment', assignmentId: found.id, owner: { resourceId, principalId }, reason: REASON });
+          continue;
+        }
+        kept.push({
+          kind: 'role-assignment',
+          id: found.id,
+          status: 'kept',
+          reason: REASON,
+          detail: problem,
+          principalId,
+          roleDefinitionGuid: found.roleDefinitionGuid,
+          scope: found.scope,
+        });
+      }
+    }
+  }
+  return { removals, kept };
+}
+
+/** The Cosmos DB SQL role assignments of the principals, on the accounts the product granted (one list each). */
+async function cosmosRemovals(
+  resourceId: string,
+  principals: string[],
+  hints: CleanUpHints,
+  ports: EnginePorts,
+  budget: CallBudget,
+): Promise<Removal[]> {
+  const port = ports.cosmosRoleAssignments;
+  if (!port || principals.length === 0) return [];
+  const removals: Removal[] = [];
+  for (const accountId of unique(hints.cosmosAccounts)) {
+    for (const found of await port.list(accountId, budget)) {
+      const principalId = principals.find((p) => sameId(p, found.principalId));
+      if (!principalId || !found.name) continue;
+      removals.push({
+        kind: 'cosmos-sql-role-assignment',
+        accountId,
+        name: found.name,
+        owner: { resourceId, principalId },
+        reason: REASON,
+      });
+    }
+  }
+  return removals;
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ROLE, resourceDeleteEvent, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
+import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
+
+/**
+ * Clean-up on delete through the real Event Grid trigger: what was removed and what was kept, asserted on
+ * the emulator's state and request log.
+ */
+const env = useEmulator();
+const RULES = `
+version: 1
+scope: { subscriptions: ["${SUB_A}"] }
+profiles:
+  reader:
+    roles:
+      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
+rules:
+  - name: web
+    match: { types: ["Microsoft.Web/sites"] }
+    identity: { kind: SystemAssigned }
+    profiles: [reader]
+`;
+const deletes = (from: number) => env.emulator.requestsSince(from).filter((r) => r.method === 'DELETE');
+
+describe('ResourceDeleteSuccess: clean-up of what the product made, proven by ARM', () => {
+  let app: ReturnType<typeof buildApp>;
+  before(() => {
+    grantAppOwner(env.emulator);
+    app = buildApp(env, rulesFor(RULES));
+  });
+
+  async function remediatedApp(rg: string, name: string) {
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: rg, type: SEED_TYPES.webApp, name });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    return { id, principalId: String(d.outcome!.principalId) };
+  }
+
+  it("removes the deleted app's own assignment, keeps a person's one with the product's description, and a redelivery removes nothing", async () => {
+    const { id, principalId } = await remediatedApp('rg-del-1', 'web-del-1');
+    const ours = env.emulator.state.assignmentsFor(principalId)[0]!;
+    const byHand = env.emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.contributor, scope: ours.scope });
+    byHand.description = ours.description;
+    assert.ok(env.emulator.state.deleteResource(id));
+
+    const from = env.emulator.lastSeq;
+    const event = resourceDeleteEvent({ resourceId: id });
+    const d = await deliver(app, event);
+    assert.equal(d.error, undefined, String(d.error));
+    assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
+    assert.deepEqual(
+      env.emulator.state.assignmentsFor(principalId).map((a) => a.roleDefinitionGuid),
+      [ROLE.contributor],
+      "the person's assignment stays",
+    );
+    assert.deepEqual(
+      deletes(from).map((r) => r.path.toLowerCase()),
+      [`${ours.scope}/providers/Microsoft.Authorization/roleAssignments/${ours.name}`.toLowerCase()],
+    );
+    const statuses = (d.outcome!.removed as Array<{ status: string; roleDefinitionGuid?: string; detail?: string }>).map((r) => [
+      r.status,
+      r.roleDefinitionGuid,
+    ]);
+    assert.deepEqual(statuses.sort(), [
+      ['kept', ROLE.contributor],
+      ['removed', ROLE.reader],
+    ]);
+    const row = (await app.ledger.byResourceId(id))[0]!;
+    assert.equal(row.removed?.filter((r) => r.status === 'removed').length, 1, 'the ledger row records the removal');
+
+    const again = env.emulator.lastSeq;
+    const redelivered = await deliver(app, event);
+    assert.equal(redelivered.error, undefined);
+    assert.deepEqual(deletes(again), [], 'a redelivery deletes nothing');
+  });
+
+  it('a forged delete event for a living app removes nothing', async () => {
+    const { id, principalId } = await remediatedApp('rg-del-2', 'web-del-2');
+    const from = env.emulator.lastSeq;
+    const d = await deliver(app, resourceDeleteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'skipped', JSON.stringify(d.outcome));
+    assert.equal(d.outcome?.skipped?.[0]?.reason, 'resource-exists');
+    assert.deepEqual(deletes(from), []);
+    assert.equal(env.emulator.state.assignmentsFor(principalId).length, 1);
+  });
+
+  it("deleted and made again before the event: the new principal's grants stay", async () => {
+    const first = await remediatedApp('rg-del-3', 'web-del-3');
+    env.emulator.state.deleteResource(first.id);
+    const second = await remediatedApp('rg-del-3', 'web-del-3');
+    assert.notEqual(second.principalId, first.principalId);
+    const from = env.emulator.lastSeq;
+    const d = await deliver(app, resourceDeleteEvent({ resourceId: first.id }));
+    assert.equal(d.outcome?.status, 'skipped', JSON.stringify(d.outcome));
+    assert.deepEqual(deletes(from), []);
+    assert.equal(env.emulator.state.assignmentsFor(second.principalId).length, 1, "the new principal's grant stays");
+  });
+});
