@@ -142,6 +142,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     return self;
   };
   const roleAssignments = new ArmRoleAssignmentPort(pool, () => whoAmI());
+  // Resource Graph: one query per remediation resolves Dapr targets; one per identity says who holds it.
   const graph = daprGraphQuery(connection, overrides.sweep?.graph);
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
@@ -151,7 +152,6 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     grantTargets: new ArmGrantTargetPort(pool),
     federatedCredentials: new MsiFederatedCredentialPort(pool, () => whoAmI()),
     pacing: throttleGate,
-    // Dapr components: one Resource Graph query per remediation resolves their targets.
     dapr: new ArmDaprPort(pool, graph, { pollIntervalMs: settings.lroPollIntervalMs }),
     identityHolders: new GraphIdentityHoldersPort(graph),
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),

@@ -96,7 +96,10 @@ describe('identity-autopilot wire-events: a system topic and an event subscripti
       'Microsoft.App/containerApps/delete',
       'Microsoft.App/managedEnvironments/daprComponents/delete',
     ]);
-    assert.deepEqual(sub.filter.includedEventTypes, ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess']);
+    assert.deepEqual(sub.filter.includedEventTypes, [
+      'Microsoft.Resources.ResourceWriteSuccess',
+      'Microsoft.Resources.ResourceDeleteSuccess',
+    ]);
     assert.equal(sub.deadLetterWithResourceIdentity.identity.type, 'SystemAssigned');
     assert.ok(
       env.emulator.state.resourceGroups.has(`/subscriptions/${SUB_A}/resourcegroups/rg-autopilot-events`),

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { resourceDeleteEvent, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
+import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
+
+/**
+ * Clean-up on delete of a user-assigned identity the product made for the resource, through the real
+ * Event Grid trigger: removed (with its principal's grants) when Resource Graph shows nobody holds it,
+ * kept with its grants when another resource holds it.
+ */
+const env = useEmulator();
+const RULES = `
+version: 1
+scope: { subscriptions: ["${SUB_A}"] }
+profiles:
+  reader:
+    roles:
+      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
+rules:
+  - name: web-ua
+    match: { types: ["Microsoft.Web/sites"] }
+    identity: { kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }
+    profiles: [reader]
+`;
+const uaId = (rg: string, name: string) =>
+  `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+const deletes = (from: number) =>
+  env.emulator
+    .requestsSince(from)
+    .filter((r) => r.method === 'DELETE')
+    .map((r) => r.path.toLowerCase());
+
+describe('ResourceDeleteSuccess: user-assigned identities the product made for the resource', () => {
+  let app: ReturnType<typeof buildApp>;
+  before(() => {
+    grantAppOwner(env.emulator);
+    app = buildApp(env, rulesFor(RULES));
+  });
+
+  async function remediatedApp(rg: string, name: string) {
+    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: rg, type: SEED_TYPES.webApp, name });
+    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    return { id, principalId: String(d.outcome!.principalId), identityId: uaId(rg, `id-${name}`) };
+  }
+
+  it('removes the identity and its grants when no other resource holds it', async () => {
+    const web = await remediatedApp('rg-uadel-1', 'web-ua-1');
+    assert.ok(env.emulator.state.resource(web.identityId), 'the product made the identity');
+    assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 1);
+    env.emulator.state.deleteResource(web.id);
+    const from = env.emulator.lastSeq;
+    const d = await deliver(app, resourceDeleteEvent({ resourceId: web.id }));
+    assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
+    assert.equal(env.emulator.state.resource(web.identityId), undefined, 'the identity is deleted');
+    assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 0, "its principal's assignment is deleted");
+    const removed = deletes(from);
+    assert.equal(removed.length, 2, JSON.stringify(removed));
+    assert.match(removed[0]!, /roleassignments/, 'the assignment first');
+    assert.equal(removed[1], web.identityId.toLowerCase(), 'the identity last');
+  });
+
+  it('keeps the identity and its grants when another resource holds it', async () => {
+    const web = await remediatedApp('rg-uadel-2', 'web-ua-2');
+    // Someone attaches the identity to a resource of their own.
+    seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-other',
+      type: SEED_TYPES.webApp,
+      name: 'holder-2',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [web.identityId]: {} } },
+    });
+    env.emulator.state.deleteResource(web.id);
+    const from = env.emulator.lastSeq;
+    const d = await deliver(app, resourceDeleteEvent({ resourceId: web.id }));
+    assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
+    assert.deepEqual(deletes(from), [], 'nothing deleted');
+    assert.ok(env.emulator.state.resource(web.identityId), 'the identity stays');
+    assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 1, "its principal's grant stays");
+    const kept = (d.outcome!.removed as Array<{ kind: string; status: string; detail?: string }>).find(
+      (r) => r.kind === 'user-assigned-identity',
+    );
+    assert.equal(kept?.status, 'kept');
+    assert.match(kept!.detail!, /holder-2/);
+  });
+});
