@@ -42,6 +42,8 @@ export interface LongRunningOperation {
   error?: { code: string; message: string };
   /** What the operation does when it succeeds (a scale set's manual upgrade updates its instances then). */
   onSucceeded?: () => void;
+  /** A long-running DELETE (absent: a write or an action). */
+  verb?: 'delete';
 }
 
 /** One instance of a Uniform scale set (VirtualMachineScaleSetVM), kept beside the scale set's body. */
@@ -229,6 +231,21 @@ export class EmulatorState {
     // An identity's federated credentials are its child resources: they go with it.
     if (isUserAssignedIdentity) this.federatedCredentials.delete(key(id));
     this.resources.delete(key(id));
+    // A resource group managed by the resource goes with it: "AKS automatically deletes the node resource
+    // group whenever the cluster is deleted" (Learn: aks/faq, "Why are two resource groups created with
+    // AKS?"), and the kubelet identity in it; the group's `managedBy` names the cluster (aks/node-resource-group-lockdown).
+    for (const [rgKey, rg] of [...this.resourceGroups]) {
+      if (typeof rg.body.managedBy === 'string' && key(rg.body.managedBy) === key(id)) this.deleteResourceGroup(rgKey);
+    }
+    return true;
+  }
+
+  /** Deletes a resource group and everything in it, each resource as deleteResource does. */
+  deleteResourceGroup(id: string): boolean {
+    const rgKey = key(id);
+    if (!this.resourceGroups.has(rgKey)) return false;
+    for (const k of [...this.resources.keys()]) if (k.startsWith(`${rgKey}/`)) this.deleteResource(k);
+    this.resourceGroups.delete(rgKey);
     return true;
   }
 
