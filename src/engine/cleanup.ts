@@ -67,12 +67,10 @@ export async function cleanUpDeleted(
     );
     const assignments = await assignmentRemovals(request.resourceId, principals, hints, ports, budget);
     const cosmos = await cosmosRemovals(request.resourceId, principals, hints, ports, budget);
-    const credentials: Removal[] = hints.credentials.map((c) => ({
-      kind: 'federated-credential',
-      ...c,
-      owner: { resourceId: request.resourceId },
-      reason: REASON,
-    }));
+    // An identity's credentials go with it (its child resources): only those on identities kept are deleted one by one.
+    const credentials: Removal[] = hints.credentials
+      .filter((c) => !identities.removed.some((i) => sameId(i.identityId, c.identityId)))
+      .map((c) => ({ kind: 'federated-credential', ...c, owner: { resourceId: request.resourceId }, reason: REASON }));
     const identityRemovals: Removal[] = identities.removed.map((i) => ({
       kind: 'user-assigned-identity',
       identityId: i.identityId,
