@@ -142,7 +142,6 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     return self;
   };
   const roleAssignments = new ArmRoleAssignmentPort(pool, () => whoAmI());
-  // Resource Graph: one query per remediation resolves Dapr targets; one per identity says who holds it.
   const graph = daprGraphQuery(connection, overrides.sweep?.graph);
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),

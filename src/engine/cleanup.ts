@@ -3,7 +3,7 @@ import type { CallBudget } from './call-budget';
 import { outcomeOf, toOutcomeError } from './findings';
 import { sameId } from './grants/grant-kind';
 import type { EnginePorts } from './ports';
-import { executeRemovals, type Removal, type RemovalRecord, roleAssignmentProblem } from './removals';
+import { cosmosProblem, executeRemovals, type Removal, type RemovalRecord, roleAssignmentProblem } from './removals';
 import type { OutcomeError, RemediationOutcome } from './types';
 
 /**
@@ -78,8 +78,8 @@ export async function cleanUpDeleted(
       reason: REASON,
     }));
     // An identity goes last: its role assignments and credentials first, so none is left without it.
-    const result = await executeRemovals([...assignments.removals, ...cosmos, ...credentials, ...identityRemovals], ports, budget);
-    const removed = [...assignments.kept, ...identities.kept, ...result.records];
+    const result = await executeRemovals([...assignments.removals, ...cosmos.removals, ...credentials, ...identityRemovals], ports, budget);
+    const removed = [...assignments.kept, ...cosmos.kept, ...identities.kept, ...result.records];
     const errors = [...identities.errors, ...result.errors];
     return outcomeOf(request, started, { status: errors.length > 0 ? 'failed' : 'gone', removed, errors });
   } catch (e) {
@@ -163,29 +163,41 @@ async function assignmentRemovals(
   return { removals, kept };
 }
 
-/** The Cosmos DB SQL role assignments of the principals, on the accounts the product granted (one list each). */
+/**
+ * The Cosmos DB SQL role assignments of the principals, on the accounts the product granted (one list
+ * each); those the list already shows are not ours (name, principal) are kept and reported without a GET.
+ */
 async function cosmosRemovals(
   resourceId: string,
   principals: string[],
   hints: CleanUpHints,
   ports: EnginePorts,
   budget: CallBudget,
-): Promise<Removal[]> {
+): Promise<{ removals: Removal[]; kept: RemovalRecord[] }> {
   const port = ports.cosmosRoleAssignments;
-  if (!port || principals.length === 0) return [];
-  const removals: Removal[] = [];
+  const out = { removals: [] as Removal[], kept: [] as RemovalRecord[] };
+  if (!port || principals.length === 0) return out;
   for (const accountId of unique(hints.cosmosAccounts)) {
     for (const found of await port.list(accountId, budget)) {
       const principalId = principals.find((p) => sameId(p, found.principalId));
       if (!principalId || !found.name) continue;
-      removals.push({
+      const owner = { resourceId, principalId };
+      const problem = cosmosProblem(found, owner);
+      if (problem === undefined) {
+        out.removals.push({ kind: 'cosmos-sql-role-assignment', accountId, name: found.name, owner, reason: REASON });
+        continue;
+      }
+      const id = `${accountId}/sqlRoleAssignments/${found.name}`;
+      out.kept.push({
         kind: 'cosmos-sql-role-assignment',
-        accountId,
-        name: found.name,
-        owner: { resourceId, principalId },
+        id,
+        status: 'kept',
         reason: REASON,
+        detail: problem,
+        principalId,
+        scope: found.scope,
       });
     }
   }
-  return removals;
+  return out;
 }

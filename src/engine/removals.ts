@@ -158,7 +158,8 @@ export function roleAssignmentProblem(found: ExistingRoleAssignment, owner: Remo
   return undefined;
 }
 
-function cosmosProblem(found: ExistingCosmosSqlRoleAssignment, owner: RemovalOwner): string | undefined {
+/** Why a Cosmos DB SQL role assignment is not proven the product's for this owner; undefined when it is. */
+export function cosmosProblem(found: ExistingCosmosSqlRoleAssignment, owner: RemovalOwner): string | undefined {
   if (!owner.principalId || !sameId(found.principalId, owner.principalId))
     return `it is held by ${found.principalId}, not ${owner.principalId}`;
   const guid = found.roleDefinitionId.split('/').filter(Boolean).pop() ?? '';
