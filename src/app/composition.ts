@@ -103,11 +103,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
   const rulesLog = createLogger(consoleSink, { component: 'rules' });
   for (const w of rules.warnings ?? [])
     rulesLog.log('warn', 'rules.warning', { source: rules.source, keyPath: w.keyPath, reason: w.reason });
-  const credential =
-    overrides.credential ??
-    (settings.credential === 'default'
-      ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
-      : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
+  const credential = overrides.credential ?? credentialOf(settings);
   const telemetry = overrides.telemetry ?? processTelemetry(settings.telemetry);
   // The ARM pipeline policy counts every call already; the gate reports its waits (autopilot.arm.throttle_wait).
   const throttleGate = new ArmThrottleGate({
@@ -193,6 +189,13 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     },
     self: whoAmI,
   };
+}
+
+/** The app's own credential, as the settings name it. */
+function credentialOf(settings: AppSettings): TokenCredential {
+  return settings.credential === 'default'
+    ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
+    : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {});
 }
 
 /** Resource Graph for the Dapr step and identity holders: the sweep's port when one is injected, else the app's own client (made on first use). */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { executeRemovals, type Removal } from '../../src/engine/removals';
-import { ROLE, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
-import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { ROLE } from '../../tools/arm-emulator';
+import { buildApp, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { remediatedWebApp, webReaderRules } from '../support/lifecycle';
 
 /**
  * The removal machinery every lifecycle path uses, through the real SDK adapters against the emulator:
@@ -11,19 +12,6 @@ import { SUB_A, useEmulator } from '../support/emulator-fixture';
  * for the owner named; everything else is kept and reported.
  */
 const env = useEmulator();
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  reader:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-rules:
-  - name: web
-    match: { types: ["Microsoft.Web/sites"] }
-    identity: { kind: SystemAssigned }
-    profiles: [reader]
-`;
 const budget = () => ({ signal: AbortSignal.timeout(20_000) });
 const assignmentId = (scope: string, name: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
 
@@ -31,20 +19,12 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
   let app: ReturnType<typeof buildApp>;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(RULES));
+    app = buildApp(env, rulesFor(webReaderRules()));
   });
 
   it("removes the app's own assignment for the resource, keeps a person's copy with the same description, and is idempotent", async () => {
     const rg = `/subscriptions/${SUB_A}/resourceGroups/rg-removals`;
-    const id = seedResource(env.emulator.state, {
-      subscriptionId: SUB_A,
-      resourceGroup: 'rg-removals',
-      type: SEED_TYPES.webApp,
-      name: 'rm-1',
-    });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const principalId = String(d.outcome!.principalId);
+    const { id, principalId } = await remediatedWebApp(env, app, 'rg-removals', 'rm-1');
     const ours = env.emulator.state.assignmentsFor(principalId).find((a) => a.roleDefinitionGuid === ROLE.reader)!;
     const byHand = env.emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.contributor, scope: rg });
     byHand.description = ours.description;
@@ -78,14 +58,7 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
   });
 
   it('keeps an assignment of ours when the owner named is another resource or principal', async () => {
-    const id = seedResource(env.emulator.state, {
-      subscriptionId: SUB_A,
-      resourceGroup: 'rg-removals2',
-      type: SEED_TYPES.webApp,
-      name: 'rm-2',
-    });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    const principalId = String(d.outcome!.principalId);
+    const { id, principalId } = await remediatedWebApp(env, app, 'rg-removals2', 'rm-2');
     const ours = env.emulator.state.assignmentsFor(principalId)[0]!;
     const aid = assignmentId(ours.scope, ours.name);
     const result = await executeRemovals(

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { resourceDeleteEvent, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
+import { resourceDeleteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { remediatedWebApp, webReaderRules } from '../support/lifecycle';
 
 /**
  * Clean-up on delete of a user-assigned identity the product made for the resource, through the real
@@ -10,19 +11,6 @@ import { SUB_A, useEmulator } from '../support/emulator-fixture';
  * kept with its grants when another resource holds it.
  */
 const env = useEmulator();
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  reader:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-rules:
-  - name: web-ua
-    match: { types: ["Microsoft.Web/sites"] }
-    identity: { kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }
-    profiles: [reader]
-`;
 const uaId = (rg: string, name: string) =>
   `/subscriptions/${SUB_A}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 const deletes = (from: number) =>
@@ -35,14 +23,11 @@ describe('ResourceDeleteSuccess: user-assigned identities the product made for t
   let app: ReturnType<typeof buildApp>;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(RULES));
+    app = buildApp(env, rulesFor(webReaderRules('{ kind: UserAssigned, userAssigned: { name: "id-{resourceName}" } }')));
   });
 
   async function remediatedApp(rg: string, name: string) {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: rg, type: SEED_TYPES.webApp, name });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    return { id, principalId: String(d.outcome!.principalId), identityId: uaId(rg, `id-${name}`) };
+    return { ...(await remediatedWebApp(env, app, rg, name)), identityId: uaId(rg, `id-${name}`) };
   }
 
   it('removes the identity and its grants when no other resource holds it', async () => {

@@ -1,42 +1,24 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ROLE, resourceDeleteEvent, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
+import { ROLE, resourceDeleteEvent } from '../../tools/arm-emulator';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
-import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { useEmulator } from '../support/emulator-fixture';
+import { deletesSince, remediatedWebApp, webReaderRules } from '../support/lifecycle';
 
 /**
  * Clean-up on delete through the real Event Grid trigger: what was removed and what was kept, asserted on
  * the emulator's state and request log.
  */
 const env = useEmulator();
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  reader:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-rules:
-  - name: web
-    match: { types: ["Microsoft.Web/sites"] }
-    identity: { kind: SystemAssigned }
-    profiles: [reader]
-`;
-const deletes = (from: number) => env.emulator.requestsSince(from).filter((r) => r.method === 'DELETE');
+let app: ReturnType<typeof buildApp>;
+const deletes = (from: number) => deletesSince(env, from);
+const remediatedApp = (rg: string, name: string) => remediatedWebApp(env, app, rg, name);
 
 describe('ResourceDeleteSuccess: clean-up of what the product made, proven by ARM', () => {
-  let app: ReturnType<typeof buildApp>;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(RULES));
+    app = buildApp(env, rulesFor(webReaderRules()));
   });
-
-  async function remediatedApp(rg: string, name: string) {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: rg, type: SEED_TYPES.webApp, name });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    return { id, principalId: String(d.outcome!.principalId) };
-  }
 
   it("removes the deleted app's own assignment, keeps a person's one with the product's description, and a redelivery removes nothing", async () => {
     const { id, principalId } = await remediatedApp('rg-del-1', 'web-del-1');
@@ -55,10 +37,7 @@ describe('ResourceDeleteSuccess: clean-up of what the product made, proven by AR
       [ROLE.contributor],
       "the person's assignment stays",
     );
-    assert.deepEqual(
-      deletes(from).map((r) => r.path.toLowerCase()),
-      [`${ours.scope}/providers/Microsoft.Authorization/roleAssignments/${ours.name}`.toLowerCase()],
-    );
+    assert.deepEqual(deletes(from), [`${ours.scope}/providers/Microsoft.Authorization/roleAssignments/${ours.name}`.toLowerCase()]);
     const statuses = (d.outcome!.removed as Array<{ status: string; roleDefinitionGuid?: string; detail?: string }>).map((r) => [
       r.status,
       r.roleDefinitionGuid,
