@@ -3,7 +3,7 @@ import type { CallBudget } from './call-budget';
 import { outcomeOf, toOutcomeError } from './findings';
 import { sameId } from './grants/grant-kind';
 import type { EnginePorts } from './ports';
-import { cosmosProblem, executeRemovals, type Removal, type RemovalRecord, roleAssignmentProblem } from './removals';
+import { cosmosProblem, executeRemovals, type Removal, type RemovalRecord, removalId, roleAssignmentProblem } from './removals';
 import type { OutcomeError, RemediationOutcome } from './types';
 
 /**
@@ -65,8 +65,9 @@ export async function cleanUpDeleted(
     const principals = unique([...hints.principals, ...identities.removed.flatMap((i) => i.principalId ?? [])]).filter(
       (p) => !keptPrincipals.some((k) => sameId(k, p)),
     );
-    const assignments = await assignmentRemovals(request.resourceId, principals, hints, ports, budget);
-    const cosmos = await cosmosRemovals(request.resourceId, principals, hints, ports, budget);
+    const search: Search = { resourceId: request.resourceId, principals, hints, ports, budget };
+    const assignments = await assignmentRemovals(search);
+    const cosmos = await cosmosRemovals(search);
     // An identity's credentials go with it (its child resources): only those on identities kept are deleted one by one.
     const credentials: Removal[] = hints.credentials
       .filter((c) => !identities.removed.some((i) => sameId(i.identityId, c.identityId)))
@@ -124,80 +125,65 @@ async function identityFates(
   return out;
 }
 
+/** Where the search for a deleted resource's grants looks, and with what. */
+interface Search {
+  resourceId: string;
+  principals: string[];
+  hints: CleanUpHints;
+  ports: EnginePorts;
+  budget: CallBudget;
+}
+
+/** What a search found: removals for what ARM proves ours, and what is kept (reported, never deleted). */
+interface Found {
+  removals: Removal[];
+  kept: RemovalRecord[];
+}
+
+/** A candidate proven ours (no problem) becomes a removal; any other is kept and reported, with why. */
+function sortCandidate(found: Found, removal: Removal, problem: string | undefined, facts: Partial<RemovalRecord>): void {
+  if (problem === undefined) found.removals.push(removal);
+  else found.kept.push({ kind: removal.kind, id: removalId(removal), status: 'kept', reason: REASON, detail: problem, ...facts });
+}
+
 /**
  * One list per principal and subscription (`$filter=principalId eq`), the fewest ARM calls that find
  * every assignment; those ARM does not prove ours for this resource are kept and reported.
  */
-async function assignmentRemovals(
-  resourceId: string,
-  principals: string[],
-  hints: CleanUpHints,
-  ports: EnginePorts,
-  budget: CallBudget,
-): Promise<{ removals: Removal[]; kept: RemovalRecord[] }> {
-  const subscriptions = unique([subscriptionOf(resourceId), ...hints.subscriptions]);
-  const removals: Removal[] = [];
-  const kept: RemovalRecord[] = [];
+async function assignmentRemovals({ resourceId, principals, hints, ports, budget }: Search): Promise<Found> {
+  const found: Found = { removals: [], kept: [] };
   for (const principalId of principals) {
-    for (const subscriptionId of subscriptions) {
-      for (const found of await ports.roleAssignments.listForPrincipal(subscriptionId, principalId, budget)) {
-        if (!found.id) continue;
-        const problem = roleAssignmentProblem(found, { resourceId, principalId });
-        if (problem === undefined) {
-          removals.push({ kind: 'role-assignment', assignmentId: found.id, owner: { resourceId, principalId }, reason: REASON });
-          continue;
-        }
-        kept.push({
-          kind: 'role-assignment',
-          id: found.id,
-          status: 'kept',
-          reason: REASON,
-          detail: problem,
+    for (const subscriptionId of unique([subscriptionOf(resourceId), ...hints.subscriptions])) {
+      for (const a of await ports.roleAssignments.listForPrincipal(subscriptionId, principalId, budget)) {
+        if (!a.id) continue;
+        const owner = { resourceId, principalId };
+        sortCandidate(found, { kind: 'role-assignment', assignmentId: a.id, owner, reason: REASON }, roleAssignmentProblem(a, owner), {
           principalId,
-          roleDefinitionGuid: found.roleDefinitionGuid,
-          scope: found.scope,
+          roleDefinitionGuid: a.roleDefinitionGuid,
+          scope: a.scope,
         });
       }
     }
   }
-  return { removals, kept };
+  return found;
 }
 
 /**
  * The Cosmos DB SQL role assignments of the principals, on the accounts the product granted (one list
  * each); those the list already shows are not ours (name, principal) are kept and reported without a GET.
  */
-async function cosmosRemovals(
-  resourceId: string,
-  principals: string[],
-  hints: CleanUpHints,
-  ports: EnginePorts,
-  budget: CallBudget,
-): Promise<{ removals: Removal[]; kept: RemovalRecord[] }> {
+async function cosmosRemovals({ resourceId, principals, hints, ports, budget }: Search): Promise<Found> {
   const port = ports.cosmosRoleAssignments;
-  const out = { removals: [] as Removal[], kept: [] as RemovalRecord[] };
-  if (!port || principals.length === 0) return out;
+  const found: Found = { removals: [], kept: [] };
+  if (!port || principals.length === 0) return found;
   for (const accountId of unique(hints.cosmosAccounts)) {
-    for (const found of await port.list(accountId, budget)) {
-      const principalId = principals.find((p) => sameId(p, found.principalId));
-      if (!principalId || !found.name) continue;
+    for (const a of await port.list(accountId, budget)) {
+      const principalId = principals.find((p) => sameId(p, a.principalId));
+      if (!principalId || !a.name) continue;
       const owner = { resourceId, principalId };
-      const problem = cosmosProblem(found, owner);
-      if (problem === undefined) {
-        out.removals.push({ kind: 'cosmos-sql-role-assignment', accountId, name: found.name, owner, reason: REASON });
-        continue;
-      }
-      const id = `${accountId}/sqlRoleAssignments/${found.name}`;
-      out.kept.push({
-        kind: 'cosmos-sql-role-assignment',
-        id,
-        status: 'kept',
-        reason: REASON,
-        detail: problem,
-        principalId,
-        scope: found.scope,
-      });
+      const removal: Removal = { kind: 'cosmos-sql-role-assignment', accountId, name: a.name, owner, reason: REASON };
+      sortCandidate(found, removal, cosmosProblem(a, owner), { principalId, scope: a.scope });
     }
   }
-  return out;
+  return found;
 }
