@@ -95,6 +95,50 @@ export class VersionedMap<K, V> extends Map<K, V> {
   }
 }
 
+/**
+ * A VersionedMap that can remember its changes for a while (`retainMs`, 0: not at all), so a reader can
+ * see it as it was a moment ago: Resource Graph's lagging index (ResourceGraphService.lagMs). Only
+ * `set` and `delete` are remembered; a stored value changed in place is seen at once.
+ */
+export class JournaledMap<K, V> extends VersionedMap<K, V> {
+  retainMs = 0;
+  private journal: Array<{ at: number; key: K; before: V | undefined }> = [];
+
+  override set(k: K, v: V): this {
+    this.record(k);
+    return super.set(k, v);
+  }
+
+  override delete(k: K): boolean {
+    if (this.has(k)) this.record(k);
+    return super.delete(k);
+  }
+
+  /** The entries as they were at `at` (epoch ms), as far back as the journal reaches. */
+  asOf(at: number): ReadonlyMap<K, V> {
+    let first = this.journal.length;
+    while (first > 0 && this.journal[first - 1]!.at > at) first--;
+    if (first === this.journal.length) return this;
+    const view = new Map<K, V>(this);
+    for (let i = this.journal.length - 1; i >= first; i--) {
+      const { key: k, before } = this.journal[i]!;
+      if (before === undefined) view.delete(k);
+      else view.set(k, before);
+    }
+    return view;
+  }
+
+  private record(k: K): void {
+    // Called from Map's constructor too, before the fields exist.
+    if (!this.journal || this.retainMs <= 0) return;
+    const now = Date.now();
+    this.journal.push({ at: now, key: k, before: this.get(k) });
+    let stale = 0;
+    while (stale < this.journal.length && this.journal[stale]!.at < now - this.retainMs) stale++;
+    if (stale > 0) this.journal.splice(0, stale);
+  }
+}
+
 /** Everything the emulator knows. Tests seed and inspect it directly. */
 export class EmulatorState {
   readonly directory: Directory;
@@ -102,8 +146,9 @@ export class EmulatorState {
   /** Management groups by lower-case name; the tenant root group is created with the state. */
   readonly managementGroups = new Map<string, ManagementGroupRecord>();
   readonly resourceGroups = new Map<string, StoredResource>();
-  readonly resources = new Map<string, StoredResource>();
-  readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
+  /** Journaled so Resource Graph can lag behind them (ResourceGraphService.lagMs). */
+  readonly resources = new JournaledMap<string, StoredResource>();
+  readonly roleAssignments = new JournaledMap<string, RoleAssignmentRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   readonly operations = new Map<string, LongRunningOperation>();
   /** Restarts of a workload caused by a write (every PUT of an existing container group), by resource key. */
