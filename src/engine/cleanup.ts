@@ -92,9 +92,10 @@ const unique = (ids: string[]) => [...new Map(ids.map((id) => [id.toLowerCase(),
 
 /**
  * Which of the identities made for the resource may go: none another resource holds. Resource Graph
- * answers who holds one, and it lags ARM: while it still lists the deleted resource itself it has not
- * caught up with the delete, so its "nobody else" is not trusted; the identity is kept and the clean-up
- * is retried (a transient error: Event Grid delivers again later).
+ * answers who holds one, and it lags ARM (seconds to minutes, no upper bound), so its "nobody" is
+ * trusted only when the same answer shows it has caught up: it lists the identity itself (newer than
+ * its creation) and no longer lists the deleted resource as a holder (newer than the delete). Otherwise
+ * the identity is kept and the clean-up comes again (a transient error: Event Grid delivers again later).
  */
 async function identityFates(
   request: CleanUpRequest,
@@ -110,14 +111,14 @@ async function identityFates(
       keep('the app cannot ask Resource Graph who holds it');
       continue;
     }
-    const holders = await ports.identityHolders.holders(identity.identityId, request.subscriptions, budget);
-    const others = holders.filter((h) => !sameId(h, request.resourceId));
+    const answer = await ports.identityHolders.holders(identity.identityId, request.subscriptions, budget);
+    const others = answer.holders.filter((h) => !sameId(h, request.resourceId));
     if (others.length > 0) keep(`still held by ${others.slice(0, 5).join(', ')}`);
-    else if (holders.length > 0) {
-      keep('Resource Graph still lists the deleted resource as its holder: its answer is older than the delete');
+    else if (!answer.identityIndexed || answer.holders.length > 0) {
+      keep('Resource Graph has not caught up (it does not list the identity yet, or still lists the deleted resource as its holder)');
       out.errors.push({
         code: 'ResourceGraphLagging',
-        message: `who holds ${identity.identityId} is asked again once Resource Graph has caught up with the delete`,
+        message: `who holds ${identity.identityId} is asked again once Resource Graph has caught up`,
         transient: true,
       });
     } else out.removed.push(identity);

@@ -239,8 +239,11 @@ export interface ManagementGroupPort {
 
 /** Which resources hold a user-assigned identity, as Resource Graph reports them: it may lag ARM by seconds to minutes. */
 export interface IdentityHoldersPort {
-  /** Ids of the resources whose identity block lists `identityId` (one Resource Graph query). */
-  holders(identityId: string, subscriptions: string[], call: CallBudget): Promise<string[]>;
+  /**
+   * One Resource Graph query: the resources whose identity block lists `identityId`, and whether the
+   * index holds the identity itself (if not, it is older than the identity and its "nobody" means nothing).
+   */
+  holders(identityId: string, subscriptions: string[], call: CallBudget): Promise<{ identityIndexed: boolean; holders: string[] }>;
 }
 
 export interface EnginePorts {

@@ -69,4 +69,46 @@ describe('ResourceDeleteSuccess: user-assigned identities the product made for t
     assert.equal(kept?.status, 'kept');
     assert.match(kept!.detail!, /holder-2/);
   });
+
+  it("does not trust Resource Graph's 'nobody holds it' while its answer is older than the identity: nothing removed, delivered again, removed once it caught up", async () => {
+    const graph = env.emulator.resourceGraph;
+    graph.lagMs = 60_000;
+    try {
+      const web = await remediatedApp('rg-uadel-3', 'web-ua-3');
+      env.emulator.state.deleteResource(web.id);
+      const event = resourceDeleteEvent({ resourceId: web.id });
+      const from = env.emulator.lastSeq;
+      const stale = await deliver(app, event);
+      assert.ok(stale.error, 'the delivery asks Event Grid to come again');
+      assert.equal(stale.outcome?.errors?.[0]?.code, 'ResourceGraphLagging', JSON.stringify(stale.outcome));
+      assert.deepEqual(deletes(from), [], 'nothing deleted on a stale answer');
+      assert.ok(env.emulator.state.resource(web.identityId));
+      assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 1);
+
+      graph.lagMs = 0;
+      const caughtUp = await deliver(app, event);
+      assert.equal(caughtUp.error, undefined, String(caughtUp.error));
+      assert.equal(env.emulator.state.resource(web.identityId), undefined, 'removed once Resource Graph caught up');
+      assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 0);
+    } finally {
+      graph.lagMs = 0;
+    }
+  });
+
+  it('keeps the identity while Resource Graph still lists the deleted app as its holder (older than the delete)', async () => {
+    const graph = env.emulator.resourceGraph;
+    const web = await remediatedApp('rg-uadel-4', 'web-ua-4');
+    graph.lagMs = 60_000;
+    try {
+      env.emulator.state.deleteResource(web.id);
+      const from = env.emulator.lastSeq;
+      const stale = await deliver(app, resourceDeleteEvent({ resourceId: web.id }));
+      assert.ok(stale.error, 'the delivery asks Event Grid to come again');
+      assert.equal(stale.outcome?.errors?.[0]?.code, 'ResourceGraphLagging', JSON.stringify(stale.outcome));
+      assert.deepEqual(deletes(from), []);
+      assert.ok(env.emulator.state.resource(web.identityId));
+    } finally {
+      graph.lagMs = 0;
+    }
+  });
 });
