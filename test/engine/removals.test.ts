@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { OWNER_TAG } from '../../src/azure/user-assigned-identity-port';
+import { ownerTagValue } from '../../src/engine/identity-owner';
 import { executeRemovals, type Removal } from '../../src/engine/removals';
+import { federatedCredentialName } from '../../src/engine/workload-identity';
 import { ROLE } from '../../tools/arm-emulator';
+import { seedFederatedCredential } from '../../tools/arm-emulator/handlers/federated-credentials';
+import { seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
 import { buildApp, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { remediatedWebApp, webReaderRules } from '../support/lifecycle';
@@ -80,5 +85,43 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
       JSON.stringify(result),
     );
     assert.equal(env.emulator.state.assignmentsFor(principalId).length, 1);
+  });
+
+  it("keeps an identity and a credential a person made, even with the product's owner tag and credential name", async () => {
+    const cluster = `/subscriptions/${SUB_A}/resourceGroups/rg-removals3/providers/Microsoft.ContainerService/managedClusters/aks-x`;
+    const identity = seedUserAssignedIdentity(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-removals3',
+      name: 'id-by-hand',
+    });
+    identity.tags = { [OWNER_TAG]: ownerTagValue(cluster) };
+    const identityId = String(identity.id);
+    const name = federatedCredentialName(cluster);
+    seedFederatedCredential(env.emulator.state, identityId, name, {
+      issuer: 'https://issuer.example/',
+      subject: 'system:serviceaccount:a:b',
+    });
+    const from = env.emulator.lastSeq;
+    const result = await executeRemovals(
+      [
+        { kind: 'federated-credential', identityId, name, owner: { resourceId: cluster }, reason: 'test' },
+        { kind: 'user-assigned-identity', identityId, owner: { resourceId: cluster, identityOwner: cluster }, reason: 'test' },
+      ],
+      app.ports,
+      budget(),
+    );
+    assert.deepEqual(
+      result.records.map((r) => [r.kind, r.status]),
+      [
+        ['federated-credential', 'kept'],
+        ['user-assigned-identity', 'kept'],
+      ],
+      JSON.stringify(result),
+    );
+    assert.deepEqual(
+      env.emulator.requestsSince(from).filter((r) => r.method === 'DELETE'),
+      [],
+    );
+    assert.ok(env.emulator.state.resource(identityId));
   });
 });
