@@ -46,6 +46,17 @@ describe('ResourceDeleteSuccess: clean-up of what the product made, proven by AR
       ['kept', ROLE.contributor],
       ['removed', ROLE.reader],
     ]);
+    // The fewest ARM calls: the resource's 404, one list for its principal, and for the one assignment
+    // proven ours its fresh GET and its DELETE (the person's one is kept on the list's word, with no call).
+    assert.deepEqual(
+      env.emulator.requestsSince(from).map((r) => [r.method, r.status]),
+      [
+        ['GET', 404],
+        ['GET', 200],
+        ['GET', 200],
+        ['DELETE', 200],
+      ],
+    );
     const row = (await app.ledger.byResourceId(id))[0]!;
     assert.equal(row.removed?.filter((r) => r.status === 'removed').length, 1, 'the ledger row records the removal');
 
