@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ROLE, resourceDeleteEvent } from '../../tools/arm-emulator';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
-import { useEmulator } from '../support/emulator-fixture';
+import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { deletesSince, remediatedWebApp, webReaderRules } from '../support/lifecycle';
 
 /**
@@ -86,5 +86,48 @@ describe('ResourceDeleteSuccess: clean-up of what the product made, proven by AR
     assert.equal(d.outcome?.status, 'skipped', JSON.stringify(d.outcome));
     assert.deepEqual(deletes(from), []);
     assert.equal(env.emulator.state.assignmentsFor(second.principalId).length, 1, "the new principal's grant stays");
+  });
+
+  it('a CloudEvents delete event cleans up too', async () => {
+    const { id, principalId } = await remediatedApp('rg-del-4', 'web-del-4');
+    env.emulator.state.deleteResource(id);
+    const d = await deliver(app, resourceDeleteEvent({ resourceId: id, schema: 'CloudEventSchemaV1_0' }));
+    assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
+    assert.equal(env.emulator.state.assignmentsFor(principalId).length, 0);
+  });
+
+  it('ignores its own deletes (role assignments, identities, credentials) and extension resources, with no ARM call', async () => {
+    const base = `/subscriptions/${SUB_A}/resourceGroups/rg-del-5/providers`;
+    const cases: Array<[Record<string, any>, string]> = [
+      [
+        resourceDeleteEvent({
+          resourceId: `${base}/Microsoft.Web/sites/x/providers/Microsoft.Authorization/roleAssignments/0b1c2d3e-0000-4000-8000-000000000000`,
+          operationName: 'Microsoft.Authorization/roleAssignments/delete',
+        }),
+        'not-a-workload',
+      ],
+      [resourceDeleteEvent({ resourceId: `${base}/Microsoft.ManagedIdentity/userAssignedIdentities/id-x` }), 'not-a-workload'],
+      [
+        resourceDeleteEvent({
+          resourceId: `${base}/Microsoft.ManagedIdentity/userAssignedIdentities/id-x/federatedIdentityCredentials/aks-x`,
+          operationName: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete',
+        }),
+        'not-a-workload',
+      ],
+      [
+        resourceDeleteEvent({
+          resourceId: `${base}/Microsoft.Web/sites/x/providers/Microsoft.Insights/diagnosticSettings/d`,
+          operationName: 'Microsoft.Insights/diagnosticSettings/delete',
+        }),
+        'extension-resource',
+      ],
+      [resourceDeleteEvent({ resourceId: `${base}/Microsoft.Storage/storageAccounts/st1` }), 'type-not-governed'],
+    ];
+    const from = env.emulator.lastSeq;
+    for (const [event, reason] of cases) {
+      const d = await deliver(app, event);
+      assert.equal(d.logs.find((l) => l.record.event === 'event.ignored')?.record.reason, reason, JSON.stringify(d.logs));
+    }
+    assert.deepEqual(env.emulator.requestsSince(from), [], 'none of these reached ARM');
   });
 });
