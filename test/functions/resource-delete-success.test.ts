@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { ATTR, METRIC } from '../../src/telemetry';
 import { ROLE, resourceDeleteEvent } from '../../tools/arm-emulator';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
 import { deletesSince, remediatedWebApp, webReaderRules } from '../support/lifecycle';
+import { inMemoryTelemetry, total } from '../support/telemetry';
 
 /**
  * Clean-up on delete through the real Event Grid trigger: what was removed and what was kept, asserted on
@@ -129,5 +131,23 @@ describe('ResourceDeleteSuccess: clean-up of what the product made, proven by AR
       assert.equal(d.logs.find((l) => l.record.event === 'event.ignored')?.record.reason, reason, JSON.stringify(d.logs));
     }
     assert.deepEqual(env.emulator.requestsSince(from), [], 'none of these reached ARM');
+  });
+});
+
+describe('ResourceDeleteSuccess: removals are counted in the metrics', () => {
+  it('autopilot.removals counts each object by kind and what became of it', async () => {
+    grantAppOwner(env.emulator);
+    const t = inMemoryTelemetry();
+    const counted = buildApp(env, rulesFor(webReaderRules()), {}, {}, { telemetry: t.telemetry });
+    const { id, principalId } = await remediatedWebApp(env, counted, 'rg-del-6', 'web-del-6');
+    const ours = env.emulator.state.assignmentsFor(principalId)[0]!;
+    env.emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.contributor, scope: ours.scope }).description = ours.description;
+    env.emulator.state.deleteResource(id);
+    const d = await deliver(counted, resourceDeleteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'gone', JSON.stringify(d.outcome));
+    const removals = await t.counter(METRIC.removals);
+    assert.equal(total(removals, { [ATTR.kind]: 'role-assignment', [ATTR.outcome]: 'removed' }), 1);
+    assert.equal(total(removals, { [ATTR.kind]: 'role-assignment', [ATTR.outcome]: 'kept' }), 1);
+    assert.equal(total(await t.counter(METRIC.remediations), { [ATTR.outcome]: 'gone' }), 1);
   });
 });
