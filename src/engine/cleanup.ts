@@ -72,16 +72,20 @@ export async function cleanUpDeleted(
     const credentials: Removal[] = hints.credentials
       .filter((c) => !identities.removed.some((i) => sameId(i.identityId, c.identityId)))
       .map((c) => ({ kind: 'federated-credential', ...c, owner: { resourceId: request.resourceId }, reason: REASON }));
-    const identityRemovals: Removal[] = identities.removed.map((i) => ({
-      kind: 'user-assigned-identity',
-      identityId: i.identityId,
-      owner: { resourceId: request.resourceId, identityOwner: i.owner },
-      reason: REASON,
-    }));
-    // An identity goes last: its role assignments and credentials first, so none is left without it.
-    const result = await executeRemovals([...assignments.removals, ...cosmos.removals, ...credentials, ...identityRemovals], ports, budget);
-    const removed = [...assignments.kept, ...cosmos.kept, ...identities.kept, ...result.records];
-    const errors = [...identities.errors, ...result.errors];
+    const grants = await executeRemovals([...assignments.removals, ...cosmos.removals, ...credentials], ports, budget);
+    // An identity goes last, and only once its grants are gone: a failed removal keeps it for the next delivery.
+    const failedFor = new Set(grants.records.filter((r) => r.status === 'failed').map((r) => r.principalId?.toLowerCase()));
+    const identityRemovals: Removal[] = identities.removed
+      .filter((i) => !i.principalId || !failedFor.has(i.principalId.toLowerCase()))
+      .map((i) => ({
+        kind: 'user-assigned-identity',
+        identityId: i.identityId,
+        owner: { resourceId: request.resourceId, identityOwner: i.owner },
+        reason: REASON,
+      }));
+    const last = await executeRemovals(identityRemovals, ports, budget);
+    const removed = [...assignments.kept, ...cosmos.kept, ...identities.kept, ...grants.records, ...last.records];
+    const errors = [...identities.errors, ...grants.errors, ...last.errors];
     return outcomeOf(request, started, { status: errors.length > 0 ? 'failed' : 'gone', removed, errors });
   } catch (e) {
     return outcomeOf(request, started, { status: 'failed', errors: [toOutcomeError(e)] });

@@ -92,7 +92,8 @@ export async function executeRemovals(removals: readonly Removal[], ports: Engin
   const records: RemovalRecord[] = [];
   const errors: OutcomeError[] = [];
   for (const removal of removals) {
-    const base = { kind: removal.kind, id: removalId(removal), reason: removal.reason };
+    const { principalId } = removal.owner;
+    const base = { kind: removal.kind, id: removalId(removal), reason: removal.reason, ...(principalId ? { principalId } : {}) };
     try {
       records.push({ ...base, ...(await removeOne(removal, ports, budget)) });
     } catch (e) {

@@ -111,4 +111,27 @@ describe('ResourceDeleteSuccess: user-assigned identities the product made for t
       graph.lagMs = 0;
     }
   });
+
+  it("keeps the identity while its grant's removal failed; the next delivery removes both", async () => {
+    const web = await remediatedApp('rg-uadel-5', 'web-ua-5');
+    env.emulator.state.deleteResource(web.id);
+    env.emulator.faults.add({
+      path: 'roleAssignments',
+      method: 'DELETE',
+      times: 1,
+      action: { kind: 'error', status: 400, code: 'BadRequest' },
+    });
+    try {
+      const first = await deliver(app, resourceDeleteEvent({ resourceId: web.id }));
+      assert.equal(first.outcome?.status, 'failed', JSON.stringify(first.outcome));
+      assert.ok(env.emulator.state.resource(web.identityId), 'the identity waits for its grant');
+      assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 1);
+    } finally {
+      env.emulator.faults.clear();
+    }
+    const again = await deliver(app, resourceDeleteEvent({ resourceId: web.id }));
+    assert.equal(again.outcome?.status, 'gone', JSON.stringify(again.outcome));
+    assert.equal(env.emulator.state.resource(web.identityId), undefined);
+    assert.equal(env.emulator.state.assignmentsFor(web.principalId).length, 0);
+  });
 });
