@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TableClient } from '@azure/data-tables';
+import { TableClient } from '@azure/data-tables';
 import Ajv from 'ajv';
 import type { RemediationOutcome } from '../../src/engine/types';
 import { OPENAPI_DOCUMENT } from '../../src/http/openapi';
@@ -10,6 +10,7 @@ import { TableLedger } from '../../src/ledger/table-ledger';
 import { LEDGER_OUTCOME_OMITS, LedgerEntrySchema } from '../../src/ledger/types';
 import { fieldsOf, type OutcomeRecord, OutcomeSchema, type SameKeys } from '../../src/outcomes/schema';
 import { OUTCOME_LOG_OMITS, OutcomeLogSchema, summarizeOutcome } from '../../src/outcomes/summary';
+import { useAzurite } from '../support/azurite';
 
 /**
  * The outcome is written once (src/outcomes/schema.ts); the ledger row, the log line and the OpenAPI
@@ -47,22 +48,10 @@ const openApi = (() => {
 })();
 
 /** A Table client that keeps entities in a map, for the table ledger's entity round trip. */
-function memoryTable(): TableClient {
-  const rows = new Map<string, Record<string, unknown>>();
-  const table = {
-    createTable: async () => undefined,
-    upsertEntity: async (entity: Record<string, unknown>) =>
-      void rows.set(`${String(entity.partitionKey)}|${String(entity.rowKey)}`, { ...entity }),
-    getEntity: async (partitionKey: string, rowKey: string) => {
-      const row = rows.get(`${partitionKey}|${rowKey}`);
-      if (!row) throw Object.assign(new Error('not found'), { statusCode: 404 });
-      return { ...row, etag: 'W/"1"' };
-    },
-  };
-  return table as unknown as TableClient;
-}
-
 describe('one outcome schema: ledger row, log line and OpenAPI derived from it', () => {
+  // The table ledger is judged against Azurite's Table service, not a stand-in of the SDK client.
+  const storage = useAzurite();
+
   it('the sample outcome sets every field of the schema and fits it', () => {
     assert.deepEqual(Object.keys(EVERY_FIELD), OUTCOME_FIELDS);
     assert.ok(ajv.validate(OutcomeSchema, EVERY_FIELD), ajv.errorsText());
@@ -99,7 +88,9 @@ describe('one outcome schema: ledger row, log line and OpenAPI derived from it',
     const memory = new MemoryLedger();
     await memory.append(entry);
     assert.deepEqual(await memory.byRequestId(entry.requestId), entry);
-    const table = new TableLedger(memoryTable());
+    const client = TableClient.fromConnectionString(storage.azurite.connectionString, 'schemaledger', { allowInsecureConnection: true });
+    await client.createTable();
+    const table = new TableLedger(client);
     await table.append(entry);
     assert.deepEqual(await table.byRequestId(entry.requestId), entry);
   });
