@@ -16,6 +16,7 @@
  */
 
 import { type CatalogueGrant, catalogueEntry } from '../../src/arm/dapr-components';
+import { KEY_VAULT_SCOPE, KEY_VAULT_TYPE } from '../../src/arm/grant-targets';
 import { isGuid } from '../../src/arm/resource-id';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
@@ -254,6 +255,9 @@ function grantTargetReads(config: RulesConfig, enforced: RulesConfig['rules']): 
         if (type === 'resourceGroup') continue;
         reads.add(type === 'subscription' ? 'Microsoft.Resources/subscriptions/read' : `${type}/read`);
       }
+      // A scope inside a Key Vault, however it is named, is read for its permission model before any grant
+      // (src/engine/grant-targets.ts, VaultUsesAccessPolicies).
+      if (!grant.cosmosSql && KEY_VAULT_SCOPE.test(grant.scope)) reads.add(`${KEY_VAULT_TYPE}/read`);
     }
   }
   return [...reads].sort();

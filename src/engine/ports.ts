@@ -100,6 +100,12 @@ export interface GrantTarget {
   /** e.g. `Microsoft.KeyVault/vaults`; `Microsoft.Resources/resourceGroups` / `Microsoft.Resources/subscriptions` for those scopes. */
   type: string;
   tags: Record<string, string>;
+  /**
+   * Key Vaults only: `properties.enableRbacAuthorization` as ARM shows it, false when absent (the RP's
+   * default). False means the vault authorizes data actions by its access policies and ignores Azure
+   * RBAC (keyvault.json, Microsoft.KeyVault 2023-07-01, VaultProperties.enableRbacAuthorization).
+   */
+  enableRbacAuthorization?: boolean;
 }
 
 export interface GrantTargetPort {

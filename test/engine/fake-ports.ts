@@ -1,3 +1,4 @@
+import { KEY_VAULT_TYPE, keyVaultOf } from '../../src/arm/grant-targets';
 import { parseRulesText, RoleResolver, type RulesConfig } from '../../src/config';
 import type { CallBudget } from '../../src/engine/call-budget';
 import { readIdentity } from '../../src/engine/identity-state';
@@ -157,7 +158,8 @@ export class FakeAzure {
       grantTargets: {
         async read(scope, budget) {
           azure.record(`readTarget ${scope}`, budget);
-          return undefined;
+          // A Key Vault an engine test names is one that honours Azure RBAC (the access-policy case has its own tests).
+          return keyVaultOf(scope) === scope ? { id: scope, type: KEY_VAULT_TYPE, tags: {}, enableRbacAuthorization: true } : undefined;
         },
       },
       federatedCredentials: {
