@@ -118,6 +118,15 @@ function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
 function decideSystemAssigned(resource: ResourceState): IdentityDecision {
   const capabilities = capabilitiesOf(resource);
   const current = resource.identity;
+  if (capabilities.noSystemAssigned) {
+    const { detail, remedy } = capabilities.noSystemAssigned;
+    return {
+      change: { action: 'none', reason: 'the resource cannot hold a system-assigned identity' },
+      principal: { kind: 'system-assigned-after-write' },
+      notes: [],
+      blockers: [{ code: 'SystemAssignedNotSupported', detail, remedy }],
+    };
+  }
   if (hasSystemAssigned(current)) {
     return {
       change: { action: 'none', reason: 'system-assigned identity already enabled' },

@@ -92,6 +92,11 @@ export interface IdentityCapabilities {
    * (the AKS control plane: `az aks update --assign-identity`).
    */
   readonly switchToUserAssigned?: boolean;
+  /**
+   * Set where the RP refuses a system-assigned identity on this resource (a scale set in Flexible
+   * orchestration: user-assigned only): why, and what a person can do. A rule asking for one is blocked.
+   */
+  readonly noSystemAssigned?: { readonly detail: string; readonly remedy: string };
 }
 
 /**

@@ -53,9 +53,10 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     identityWriteNote: handler.note,
     blockers: handler.writeBlockers?.(body) ?? [],
     // Derived from the RP's spelling table unless the module says more (AKS may switch kinds).
-    identityCapabilities: handler.identityCapabilities ?? {
-      systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined,
-    },
+    identityCapabilities: handler.identityCapabilitiesOf?.(body) ??
+      handler.identityCapabilities ?? {
+        systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined,
+      },
     principals: handler.principals?.(body),
     etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
     provisioningState: provisioningStateOf(body),

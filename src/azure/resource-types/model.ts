@@ -39,6 +39,8 @@ export interface ResourceTypeHandler {
   readonly identityTypeSpelling: Readonly<Partial<Record<IdentityKind, string>>>;
   /** What the identity block can hold; absent: both kinds at once (most RPs). */
   readonly identityCapabilities?: IdentityCapabilities;
+  /** What this resource's identity block can hold, when it depends on the body (a scale set's orchestration mode). */
+  identityCapabilitiesOf?(body: Record<string, unknown>): IdentityCapabilities | undefined;
   /**
    * `etag`: the RP supports optimistic concurrency, so every write carries `If-Match` with the ETag
    * of the GET it was built from, and a 412 means "read again".

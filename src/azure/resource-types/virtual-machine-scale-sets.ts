@@ -1,4 +1,4 @@
-import type { FollowUpNeed } from '../../engine/types';
+import type { FollowUpNeed, IdentityCapabilities } from '../../engine/types';
 import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
 
@@ -20,7 +20,10 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
   identityWrite: 'patch',
   writeOperation: 'Microsoft.Compute/virtualMachineScaleSets/write',
   identityTypeSpelling: SPACED_IDENTITY_TYPES,
-  followUp: manualUpgradeNeed,
+  // The sweep plans from Resource Graph rows: they must show the orchestration mode and upgrade policy too.
+  graphProperties: ['orchestrationMode', 'upgradePolicy'],
+  identityCapabilitiesOf: (body) => (isFlexible(body) ? FLEXIBLE_CAPABILITIES : undefined),
+  followUp: (body) => (isFlexible(body) ? undefined : manualUpgradeNeed(body)),
   // Azure RBAC operations of Microsoft.Compute: list the instances, then the manual upgrade itself.
   followUpPermissions: {
     optIn: 'upgradeInstances',
@@ -48,6 +51,32 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
     return `upgraded ${behind.length} instance(s) to the scale set's latest model (manualupgrade)`;
   },
   busyRetrySeconds: 30,
+};
+
+/**
+ * Flexible orchestration (`properties.orchestrationMode`, VirtualMachineScaleSetProperties in
+ * virtualMachineScaleSet.json 2024-07-01; absent means Uniform). Learn's orchestration-modes table
+ * (virtual-machine-scale-sets-orchestration-modes) says "Managed Identity: User Assigned Identity Only"
+ * for Flexible, and the RP refuses SystemAssigned with 400 InvalidParameter "The value 'SystemAssigned'
+ * of parameter 'identity' is not allowed. Allowed values are: UserAssigned, None." (quoted in
+ * Azure/bicep-registry-modules#2671 and Azure/Azure-Landing-Zones#3994). Its instances are standalone
+ * VMs (Microsoft.Compute/virtualMachines, governed through their own events), not reachable through the
+ * Uniform instance APIs (virtualMachines list, manualupgrade), so a Flexible set has no follow-up.
+ */
+export function isFlexible(body: Record<string, unknown>): boolean {
+  const mode = (body.properties as { orchestrationMode?: unknown } | undefined)?.orchestrationMode;
+  return typeof mode === 'string' && /^flexible$/i.test(mode);
+}
+
+const FLEXIBLE_CAPABILITIES: IdentityCapabilities = {
+  // True: the one-kind-at-a-time rule does not apply (several user-assigned identities are kept);
+  // SystemAssigned is refused through noSystemAssigned.
+  systemAndUserAssigned: true,
+  noSystemAssigned: {
+    detail: 'the scale set uses Flexible orchestration, which holds user-assigned identities only (Azure refuses SystemAssigned)',
+    remedy:
+      "give the rule 'identity: { kind: UserAssigned, ... }' so the product attaches a user-assigned identity, or attach one yourself ('az vmss identity assign --identities <id>'); its VMs are governed as virtual machines",
+  },
 };
 
 function manualUpgradeNeed(body: Record<string, unknown>): FollowUpNeed | undefined {
