@@ -120,6 +120,7 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   for (const type of config.scope.resourceTypes) {
     const extra = RESOURCE_TYPE_HANDLERS[type].followUpPermissions;
     if (extra && enforced.some((r) => r.match.types.includes(type) && r.workload[extra.optIn] === true)) actions.push(...extra.actions);
+    else if (extra?.checkActions) actions.push(...extra.checkActions);
   }
   actions.push(ALWAYS.identityRead);
   // Workload identities are user-assigned identities the engine creates, one per service account.

@@ -406,8 +406,9 @@ function consentedSideEffects(resource: ResourceState, rule: Rule, writes: boole
 function followUpsFor(resource: ResourceState, rule: Rule, change: IdentityChange): PlannedFollowUp[] {
   if (!resource.followUp) return [];
   const run = rule.workload[resource.followUp.optIn] === true;
-  if (change.action !== 'write' && !run) return [];
-  return [{ ...resource.followUp, run }];
+  // Nothing written now: the step may still be owed from an earlier write (instances behind the model),
+  // which only the resource can tell: apply checks it (read-only) and reports `pending` while it is.
+  return [{ ...resource.followUp, run, ...(change.action !== 'write' && !run ? { onlyIfNeeded: true } : {}) }];
 }
 
 /** The principal the roles are for, when it exists before any write (undefined: the write creates it). */

@@ -34,6 +34,11 @@ export interface ResourcePort {
    */
   runFollowUp(resource: ResourceState, code: string, call: CallBudget): Promise<string | undefined>;
   /**
+   * Read-only: whether the type's follow-up is still needed on the resource as it stands (a scale set:
+   * any instance not on the latest model). Types without such a check answer true.
+   */
+  followUpNeeded(resource: ResourceState, code: string, call: CallBudget): Promise<boolean>;
+  /**
    * Enables the OIDC issuer and/or workload identity on a cluster (the type module's body change, PUT
    * with If-Match on the read's ETag) and waits for it; returns the cluster's settings after it.
    */

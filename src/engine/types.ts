@@ -140,6 +140,8 @@ export interface FollowUpNeed {
 /** A follow-up in a plan: run by the product (`run`) or left to a person (the outcome is `pending`). */
 export interface PlannedFollowUp extends FollowUpNeed {
   run: boolean;
+  /** Not run, and owed only if the resource shows it still needed (checked read-only before reporting it pending). */
+  onlyIfNeeded?: boolean;
 }
 
 /** The identity block to write, as ARM expects it. */

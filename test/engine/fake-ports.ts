@@ -120,6 +120,10 @@ export class FakeAzure {
           azure.record(`runFollowUp ${resource.id} ${code}`, budget);
           return undefined;
         },
+        async followUpNeeded(resource, code, budget) {
+          azure.record(`followUpNeeded ${resource.id} ${code}`, budget);
+          return false;
+        },
         async enableWorkloadIdentity(resource, _change, budget) {
           azure.record(`enableWorkloadIdentity ${resource.id}`, budget);
           return { oidcIssuerEnabled: true, workloadIdentityEnabled: true, issuerUrl: 'https://issuer.example/' };

@@ -41,6 +41,7 @@ export type ResourceFacts = Pick<
   | 'busyRetryMs'
   | 'workloadIdentity'
   | 'dapr'
+  | 'followUp'
 >;
 
 /**
@@ -63,6 +64,7 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     busyRetryMs: handler.busyRetrySeconds * 1000,
     workloadIdentity: handler.workloadIdentity?.(body),
     ...(handler.daprApp?.(body) ? { dapr: handler.daprApp(body) } : {}),
+    followUp: handler.followUp?.(body),
   };
 }
 

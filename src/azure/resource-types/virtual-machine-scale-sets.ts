@@ -1,4 +1,5 @@
 import type { FollowUpNeed, IdentityCapabilities } from '../../engine/types';
+import type { ArmRequester } from '../resource-action';
 import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
 
@@ -31,17 +32,13 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
       'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
       'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action',
     ],
+    // Whether the instances run the model (with the identity) is read whatever the opt-in: the outcome
+    // is `pending` while they do not.
+    checkActions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'],
   },
   async runFollowUp(arm, resourceId, code) {
     if (code !== UPGRADE_INSTANCES) throw new Error(`no follow-up '${code}' for scale sets`);
-    // VirtualMachineScaleSetVMs_List (GET {vmss}/virtualMachines, 2024-07-01): every instance, with
-    // `properties.latestModelApplied`. Right after the identity write no instance runs the new model;
-    // one that does (created since) needs nothing. A missing flag counts as behind.
-    const instances = await arm.list(`${resourceId}/virtualMachines`, this.apiVersion);
-    const behind = instances
-      .filter((i) => (i.properties as { latestModelApplied?: unknown } | undefined)?.latestModelApplied !== true)
-      .map((i) => i.instanceId)
-      .filter((i): i is string => typeof i === 'string');
+    const behind = await instancesBehind(arm, resourceId, this.apiVersion);
     if (behind.length === 0) return undefined;
     // VirtualMachineScaleSets_UpdateInstances: POST {vmss}/manualupgrade with
     // VirtualMachineScaleSetVMInstanceRequiredIDs { instanceIds } (required), 200/202, long-running
@@ -49,6 +46,10 @@ export const virtualMachineScaleSets: ResourceTypeHandler = {
     // --instance-ids *` does, naming the instances.
     await arm.action(`${resourceId}/manualupgrade`, this.apiVersion, { instanceIds: behind });
     return `upgraded ${behind.length} instance(s) to the scale set's latest model (manualupgrade)`;
+  },
+  async followUpNeeded(arm, resourceId, code) {
+    if (code !== UPGRADE_INSTANCES) throw new Error(`no follow-up '${code}' for scale sets`);
+    return (await instancesBehind(arm, resourceId, this.apiVersion)).length > 0;
   },
   busyRetrySeconds: 30,
 };
@@ -78,6 +79,18 @@ const FLEXIBLE_CAPABILITIES: IdentityCapabilities = {
       "give the rule 'identity: { kind: UserAssigned, ... }' so the product attaches a user-assigned identity, or attach one yourself ('az vmss identity assign --identities <id>'); its VMs are governed as virtual machines",
   },
 };
+
+/**
+ * VirtualMachineScaleSetVMs_List (GET {vmss}/virtualMachines, 2024-07-01): the instances not running
+ * the latest model (`properties.latestModelApplied` not true; a missing flag counts as behind).
+ */
+async function instancesBehind(arm: ArmRequester, resourceId: string, apiVersion: string): Promise<string[]> {
+  const instances = await arm.list(`${resourceId}/virtualMachines`, apiVersion);
+  return instances
+    .filter((i) => (i.properties as { latestModelApplied?: unknown } | undefined)?.latestModelApplied !== true)
+    .map((i) => i.instanceId)
+    .filter((i): i is string => typeof i === 'string');
+}
 
 function manualUpgradeNeed(body: Record<string, unknown>): FollowUpNeed | undefined {
   const properties = (body.properties ?? {}) as { upgradePolicy?: { mode?: unknown } };
