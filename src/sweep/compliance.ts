@@ -118,7 +118,8 @@ function isDaprGrant(plan: Plan, missing: MissingRoleAssignment): boolean {
 /**
  * A resource whose identity and grants are in place may still not have them on its workload: a type's
  * follow-up owed from an earlier write (a scale set's instances behind the model). Its row cannot tell;
- * one read-only call per such resource (the instance list) does.
+ * one read-only call per such resource (the instance list) does. Asked only when identity and grants are
+ * in place; a failed check is reported (invalid), never taken for compliance.
  */
 async function followUpOwed(plan: Plan, resource: ResourceState, ports: DaprSweepPorts | undefined): Promise<boolean> {
   if (!ports?.resources) return false;
@@ -223,6 +224,7 @@ export async function assessPage(
           missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
         }
       }
+      if (problems.length + missing.length === 0 && (await followUpOwed(plan, resource, context.ports))) problems.push('follow-up-pending');
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });
@@ -231,13 +233,6 @@ export async function assessPage(
     const fromProfiles = missing.filter((m) => !isDaprGrant(plan, m));
     if (fromProfiles.length > 0) problems.push('role-assignments-missing');
     if (missing.length > fromProfiles.length) problems.push('dapr-component-grants-missing');
-    try {
-      if (problems.length === 0 && (await followUpOwed(plan, resource, context.ports))) problems.push('follow-up-pending');
-    } catch (e) {
-      if (!isAutopilotError(e)) throw e;
-      out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });
-      continue;
-    }
     if (problems.length === 0) {
       out.push({ kind: 'compliant', resourceId: resource.id, resourceType: resource.type });
       continue;
