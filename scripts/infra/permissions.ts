@@ -19,6 +19,7 @@
  */
 
 import { type CatalogueGrant, catalogueEntry } from '../../src/arm/dapr-components';
+import { KEY_VAULT_SCOPE, KEY_VAULT_TYPE } from '../../src/arm/grant-targets';
 import { isGuid } from '../../src/arm/resource-id';
 import { RESOURCE_TYPE_HANDLERS } from '../../src/azure/resource-types';
 import { builtinRoleById, builtinRoleRefusal } from '../../src/config/roles';
@@ -167,6 +168,7 @@ export function deriveAppPermissions(config: RulesConfig, options: DeriveOptions
   for (const type of config.scope.resourceTypes) {
     const extra = RESOURCE_TYPE_HANDLERS[type].followUpPermissions;
     if (extra && enforced.some((r) => r.match.types.includes(type) && r.workload[extra.optIn] === true)) actions.push(...extra.actions);
+    else if (extra?.checkActions) actions.push(...extra.checkActions);
   }
   actions.push(ALWAYS.identityRead);
   // Workload identities are user-assigned identities the engine creates, one per service account.
@@ -378,6 +380,9 @@ function grantTargetReads(config: RulesConfig, enforced: RulesConfig['rules']): 
         if (type === 'resourceGroup') continue;
         reads.add(type === 'subscription' ? 'Microsoft.Resources/subscriptions/read' : `${type}/read`);
       }
+      // A scope inside a Key Vault, however it is named, is read for its permission model before any grant
+      // (src/engine/grant-targets.ts, VaultUsesAccessPolicies).
+      if (!grant.cosmosSql && KEY_VAULT_SCOPE.test(grant.scope)) reads.add(`${KEY_VAULT_TYPE}/read`);
     }
   }
   return [...reads].sort();

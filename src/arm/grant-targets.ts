@@ -31,3 +31,16 @@ export function grantTargetApiVersion(type: string): string | undefined {
   const canonical = canonicalGrantTargetType(type);
   return canonical ? GRANT_TARGET_API_VERSIONS[canonical] : undefined;
 }
+
+export const KEY_VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+
+/**
+ * A scope at or inside a Key Vault (the vault, or one of its secrets, keys or certificates); group 1 is
+ * the vault's id. Matches rule templates too (`{resourceGroup}` in place of a name).
+ */
+export const KEY_VAULT_SCOPE = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)(?:\/|$)/i;
+
+/** The vault a role scope is at or inside, or undefined when it is not a Key Vault scope. */
+export function keyVaultOf(scope: string): string | undefined {
+  return KEY_VAULT_SCOPE.exec(scope)?.[1];
+}

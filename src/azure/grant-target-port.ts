@@ -1,5 +1,5 @@
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
-import { grantTargetApiVersion } from '../arm/grant-targets';
+import { grantTargetApiVersion, KEY_VAULT_TYPE } from '../arm/grant-targets';
 import { parseArmId } from '../arm/resource-id';
 import type { CallBudget } from '../engine/call-budget';
 import type { GrantTarget, GrantTargetPort } from '../engine/ports';
@@ -29,7 +29,11 @@ export class ArmGrantTargetPort implements GrantTargetPort {
           const apiVersion = grantTargetApiVersion(id.type ?? '');
           if (!apiVersion) throw new AutopilotError('GrantTargetTypeNotAllowed', `the product cannot verify a target of type ${id.type}`);
           const found = await armCall(`GET ${id.id}`, () => client.resources.getById(id.id, apiVersion, sdkOptions(call)));
-          return { id: found.id ?? id.id, type: found.type ?? '', tags: found.tags ?? {} };
+          const target: GrantTarget = { id: found.id ?? id.id, type: found.type ?? '', tags: found.tags ?? {} };
+          if (target.type.toLowerCase() !== KEY_VAULT_TYPE.toLowerCase()) return target;
+          // Only a literal `true` is the RBAC model: absent or anything else is the access-policy default.
+          const rbac = (found.properties as { enableRbacAuthorization?: unknown } | undefined)?.enableRbacAuthorization;
+          return { ...target, enableRbacAuthorization: rbac === true };
         }
         case 'resourceGroup': {
           const found = await armCall(`GET ${id.id}`, () => client.resourceGroups.get(id.resourceGroup!, sdkOptions(call)));

@@ -75,7 +75,6 @@ export class ArmResourcePort implements ResourcePort {
       ...resourceFacts(handler, body, etagHeader),
       managedBy,
       resourceGroupManagedBy: group.managedBy,
-      followUp: handler.followUp?.(body),
     };
   }
 
@@ -110,6 +109,16 @@ export class ArmResourcePort implements ResourcePort {
       pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     });
     return armCall(`${code} on ${resource.id}`, () => handler.runFollowUp!(arm, resource.id, code));
+  }
+
+  async followUpNeeded(resource: ResourceState, code: string, call: CallBudget | AbortSignal): Promise<boolean> {
+    const handler = resourceTypeHandler(resource.type)!;
+    if (!handler.followUpNeeded) return true;
+    const arm = armRequester(this.client(resource.subscriptionId), this.clients.connection.endpoint, {
+      budget: budgetOf(call),
+      pollIntervalMs: this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    });
+    return armCall(`check ${code} on ${resource.id}`, () => handler.followUpNeeded!(arm, resource.id, code));
   }
 
   async writeIdentity(resource: ResourceState, identity: IdentityBlock, call: CallBudget | AbortSignal): Promise<IdentityState> {

@@ -394,6 +394,7 @@ async function runFollowUps(
   const pending: PlanBlocker[] = [];
   for (const step of plan.followUps ?? []) {
     if (!step.run) {
+      if (step.onlyIfNeeded && !(await ports.resources.followUpNeeded(resource, step.code, budget))) continue;
       pending.push({ code: step.code, detail: step.detail, remedy: step.remedy });
       continue;
     }

@@ -1,9 +1,10 @@
+import { keyVaultOf } from '../arm/grant-targets';
 import { parseArmId } from '../arm/resource-id';
 import { consentAdmits, tagValue } from '../config';
 import { AutopilotError } from '../errors';
 import type { CallBudget } from './call-budget';
-import type { EnginePorts } from './ports';
-import type { Plan } from './types';
+import type { EnginePorts, GrantTarget } from './ports';
+import type { Plan, PlanBlocker } from './types';
 
 /** ARM's own type names for the two non-resource scopes a tag may name (when the rules allow them). */
 const SCOPE_KIND_TYPES: Record<string, string> = {
@@ -19,11 +20,40 @@ export class GrantTargetRefusedError extends AutopilotError {
 }
 
 /**
+ * A grant Azure would accept but never honour, so the remediation is `blocked` with `blocker`: nothing
+ * is written, and a person must act (the remedy says how).
+ */
+export class GrantBlockedError extends AutopilotError {
+  constructor(readonly blocker: PlanBlocker) {
+    super(blocker.code, blocker.detail);
+  }
+}
+
+/** One GET per target for the whole plan, whichever checks ask for it. */
+type TargetReader = (scope: string) => Promise<GrantTarget | undefined>;
+
+function cachedReader(ports: Pick<EnginePorts, 'grantTargets'>, budget: CallBudget): TargetReader {
+  const reads = new Map<string, Promise<GrantTarget | undefined>>();
+  return (scope) => {
+    const k = scope.toLowerCase();
+    let read = reads.get(k);
+    if (!read) {
+      read = ports.grantTargets.read(scope, budget);
+      reads.set(k, read);
+    }
+    return read;
+  };
+}
+
+/**
  * Proves every tag-chosen scope of the plan before anything is written: the target exists (an ARM GET),
  * ARM reports it as one of the declared types, and, where the rule asks for it, the target's consent
  * tag admits the workload. A tag names a resource id; only ARM's answer says what that id really is.
+ * Then every role scope at or inside a Key Vault, whoever named it (a tag, a Dapr component, the rules),
+ * must be a vault that honours Azure RBAC (checkVaultPermissionModels).
  */
 export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'grantTargets'>, budget: CallBudget): Promise<void> {
+  const read = cachedReader(ports, budget);
   const checked = new Set<string>();
   const source = parseArmId(plan.resourceId);
   for (const ra of [...plan.roleAssignments, ...(plan.dataPlaneRoleAssignments ?? [])]) {
@@ -31,7 +61,7 @@ export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'g
     const key = `${ra.scope.toLowerCase()}|${ra.target.types.join(',')}|${ra.target.consentTag ?? ''}`;
     if (checked.has(key)) continue;
     checked.add(key);
-    const found = await ports.grantTargets.read(ra.scope, budget);
+    const found = await read(ra.scope);
     if (!found) throw new GrantTargetRefusedError('GrantTargetNotFound', ra.scope, 'it does not exist');
     const allowed = ra.target.types.map((t) => (SCOPE_KIND_TYPES[t.toLowerCase()] ?? t).toLowerCase());
     if (!allowed.includes(found.type.toLowerCase())) {
@@ -51,5 +81,35 @@ export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'g
         );
       }
     }
+  }
+  await checkVaultPermissionModels(plan, read);
+}
+
+/**
+ * A Key Vault using access policies (`enableRbacAuthorization` false or absent) ignores Azure RBAC for
+ * data actions: "When false, the key vault will use the access policies specified in vault properties,
+ * and any policy stored on Azure Resource Manager will be ignored" (keyvault.json, Microsoft.KeyVault
+ * 2023-07-01, VaultProperties; examples/getVault.json is such a vault). A role granted there would be
+ * reported done while the workload gets 403. The product never writes access policies instead: an
+ * access policy has no scope below the vault and no condition, so the rules could not bound it.
+ * Stricter than Azure: management actions are still authorized by RBAC on such a vault, but the roles
+ * the product grants on vaults are for their data, so every role on one is blocked.
+ */
+async function checkVaultPermissionModels(plan: Plan, read: TargetReader): Promise<void> {
+  const vaults = new Map<string, string>();
+  for (const ra of plan.roleAssignments) {
+    const vault = keyVaultOf(ra.scope);
+    if (vault) vaults.set(vault.toLowerCase(), vault);
+  }
+  for (const vault of vaults.values()) {
+    const found = await read(vault);
+    if (!found) throw new GrantTargetRefusedError('GrantTargetNotFound', vault, 'the Key Vault does not exist');
+    if (found.enableRbacAuthorization === true) continue;
+    const id = parseArmId(vault);
+    throw new GrantBlockedError({
+      code: 'VaultUsesAccessPolicies',
+      detail: `Key Vault '${id.name}' uses access policies (enableRbacAuthorization is not true), so Azure ignores role assignments for its data: a role granted there would not let the workload read it`,
+      remedy: `switch the vault to the Azure RBAC permission model ('az keyvault update -g ${id.resourceGroup} -n ${id.name} --enable-rbac-authorization true', after granting roles for its existing access policies), or ask its owner for an access policy for the workload's identity; identity-autopilot never writes access policies`,
+    });
   }
 }

@@ -118,6 +118,15 @@ function userAssignedMap(ids: string[]): Record<string, Record<string, never>> {
 function decideSystemAssigned(resource: ResourceState): IdentityDecision {
   const capabilities = capabilitiesOf(resource);
   const current = resource.identity;
+  if (capabilities.noSystemAssigned) {
+    const { detail, remedy } = capabilities.noSystemAssigned;
+    return {
+      change: { action: 'none', reason: 'the resource cannot hold a system-assigned identity' },
+      principal: { kind: 'system-assigned-after-write' },
+      notes: [],
+      blockers: [{ code: 'SystemAssignedNotSupported', detail, remedy }],
+    };
+  }
   if (hasSystemAssigned(current)) {
     return {
       change: { action: 'none', reason: 'system-assigned identity already enabled' },
@@ -397,8 +406,9 @@ function consentedSideEffects(resource: ResourceState, rule: Rule, writes: boole
 function followUpsFor(resource: ResourceState, rule: Rule, change: IdentityChange): PlannedFollowUp[] {
   if (!resource.followUp) return [];
   const run = rule.workload[resource.followUp.optIn] === true;
-  if (change.action !== 'write' && !run) return [];
-  return [{ ...resource.followUp, run }];
+  // Nothing written now: the step may still be owed from an earlier write (instances behind the model),
+  // which only the resource can tell: apply checks it (read-only) and reports `pending` while it is.
+  return [{ ...resource.followUp, run, ...(change.action !== 'write' && !run ? { onlyIfNeeded: true } : {}) }];
 }
 
 /** The principal the roles are for, when it exists before any write (undefined: the write creates it). */

@@ -34,6 +34,11 @@ export interface ResourcePort {
    */
   runFollowUp(resource: ResourceState, code: string, call: CallBudget): Promise<string | undefined>;
   /**
+   * Read-only: whether the type's follow-up is still needed on the resource as it stands (a scale set:
+   * any instance not on the latest model). Types without such a check answer true.
+   */
+  followUpNeeded(resource: ResourceState, code: string, call: CallBudget): Promise<boolean>;
+  /**
    * Enables the OIDC issuer and/or workload identity on a cluster (the type module's body change, PUT
    * with If-Match on the read's ETag) and waits for it; returns the cluster's settings after it.
    */
@@ -119,6 +124,12 @@ export interface GrantTarget {
   /** e.g. `Microsoft.KeyVault/vaults`; `Microsoft.Resources/resourceGroups` / `Microsoft.Resources/subscriptions` for those scopes. */
   type: string;
   tags: Record<string, string>;
+  /**
+   * Key Vaults only: `properties.enableRbacAuthorization` as ARM shows it, false when absent (the RP's
+   * default). False means the vault authorizes data actions by its access policies and ignores Azure
+   * RBAC (keyvault.json, Microsoft.KeyVault 2023-07-01, VaultProperties.enableRbacAuthorization).
+   */
+  enableRbacAuthorization?: boolean;
 }
 
 export interface GrantTargetPort {

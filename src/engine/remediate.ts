@@ -9,6 +9,7 @@ import { type DaprContext, daprFindings, planDaprGrants } from './dapr';
 import { DEFAULT_BUSY_RETRY_MS, deferral, failure, type HandOffSettings, handOffReason, type StoppedAt } from './deferral';
 import { addFindings, end, type Findings, next, outcomeOf, type Step, toOutcomeError } from './findings';
 import { GovernedSubscriptions } from './governed-subscriptions';
+import { GrantBlockedError } from './grant-targets';
 import type { DeferralReason, HandOffPolicy, ResumePoint } from './hand-off';
 import { bookingPastHandOff, plannedWrites, resumedTurnTooFar, throttledPastHandOff } from './pacing';
 import { planHasIdentityWork, planRemediation } from './plan';
@@ -289,6 +290,8 @@ export class Remediator {
     // Deleted between our read and our write: nothing is left to fix, and retrying would loop.
     if (error instanceof ResourceGoneError)
       return addFindings(findings, { status: 'gone', skipped: [{ reason: 'resource-gone', detail: error.message }] });
+    // A grant Azure would ignore (an access-policy vault): a person must act, so nothing is retried.
+    if (error instanceof GrantBlockedError) return addFindings(findings, { status: 'blocked', blockers: [error.blocker] });
     const why = at.handOff ? handOffReason(error, at, this.settings, this.ports.pacing) : undefined;
     if (why) return addFindings(findings, this.defer(at, why.reason, why.detail, why.retryAfterMs, { operation: at.pending, ...why.next }));
     return addFindings(findings, failure(error, at, this.settings));

@@ -93,6 +93,11 @@ export interface IdentityCapabilities {
    * (the AKS control plane: `az aks update --assign-identity`).
    */
   readonly switchToUserAssigned?: boolean;
+  /**
+   * Set where the RP refuses a system-assigned identity on this resource (a scale set in Flexible
+   * orchestration: user-assigned only): why, and what a person can do. A rule asking for one is blocked.
+   */
+  readonly noSystemAssigned?: { readonly detail: string; readonly remedy: string };
 }
 
 /**
@@ -136,6 +141,8 @@ export interface FollowUpNeed {
 /** A follow-up in a plan: run by the product (`run`) or left to a person (the outcome is `pending`). */
 export interface PlannedFollowUp extends FollowUpNeed {
   run: boolean;
+  /** Not run, and owed only if the resource shows it still needed (checked read-only before reporting it pending). */
+  onlyIfNeeded?: boolean;
 }
 
 /** The identity block to write, as ARM expects it. */

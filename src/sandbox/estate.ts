@@ -125,3 +125,43 @@ export function seedSlotAndJob(emulator: ArmEmulator): DemoResource[] {
     },
   ];
 }
+
+/**
+ * What looks done but would not work in Azure, so the product does not do it (sandbox only, like the slot
+ * and job): a web app tagged with a Key Vault that uses access policies (Azure ignores role assignments for
+ * its data: blocked, with the remedy), and a scale set in Flexible orchestration, which holds user-assigned
+ * identities only (its rule attaches one; its VMs are governed as VMs).
+ */
+export function seedAzureTruthCases(emulator: ArmEmulator): DemoResource[] {
+  const state = emulator.state;
+  const subscriptionId = SANDBOX_SUBSCRIPTION;
+  const policiesVault = seedScopeResource(
+    state,
+    `/subscriptions/${subscriptionId}/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-legacy-policies`,
+    'westeurope',
+    {},
+    { enableRbacAuthorization: false },
+  );
+  return [
+    {
+      label: 'web app, access-policy vault',
+      id: seedResource(state, {
+        subscriptionId,
+        resourceGroup: 'rg-web',
+        type: SEED_TYPES.webApp,
+        name: 'app-legacy-secrets',
+        tags: { 'identity-autopilot-profiles': 'vault-secrets', 'kv-id': policiesVault },
+      }),
+    },
+    {
+      label: 'VM scale set, Flexible',
+      id: seedResource(state, {
+        subscriptionId,
+        resourceGroup: 'rg-flex',
+        type: SEED_TYPES.scaleSet,
+        name: 'vmss-flex-web',
+        properties: { orchestrationMode: 'Flexible' },
+      }),
+    },
+  ];
+}

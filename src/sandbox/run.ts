@@ -15,7 +15,7 @@ import { triggerNamed } from '../functions/triggers';
 import { runDaprDemo } from './dapr-demo';
 import { runDuplicatesDemo } from './duplicates-demo';
 import { type Sandbox, startSandbox } from './environment';
-import { seedSlotAndJob } from './estate';
+import { seedAzureTruthCases, seedSlotAndJob } from './estate';
 import { runHandOffDemo } from './hand-off-demo';
 import type { LogLine } from './log-line';
 import { runSweepDemo } from './sweep-demo';
@@ -75,7 +75,12 @@ function resultText(outcome: LogLine | undefined, ignored: LogLine | undefined, 
 }
 
 /** Delivers one event to the real Event Grid handler and describes what it did to the resource. */
-async function remediationRow(sandbox: Sandbox, handler: Handler, label: string, event: Record<string, unknown>): Promise<string[]> {
+async function remediationRow(
+  sandbox: Sandbox,
+  handler: Handler,
+  label: string,
+  event: Record<string, unknown>,
+): Promise<{ cells: string[]; outcome?: LogLine }> {
   const { emulator } = sandbox;
   const resourceId = String((event.data as Record<string, unknown>).resourceUri);
   const before = structuredClone(emulator.state.resource(resourceId)?.body.identity);
@@ -93,14 +98,29 @@ async function remediationRow(sandbox: Sandbox, handler: Handler, label: string,
   const outcome = lines.find((l) => l.event === 'remediation.outcome');
   const ignored = lines.find((l) => l.event === 'event.ignored');
   const roles = rolesText(outcome);
-  return [
-    `${label}\n${resourceId.split('/').pop()}`,
-    identitySummary(before),
-    identitySummary(after),
-    roles.join('\n') || '-',
-    resultText(outcome, ignored, thrown),
-    `${ms} ms`,
-  ];
+  return {
+    cells: [
+      `${label}\n${resourceId.split('/').pop()}`,
+      identitySummary(before),
+      identitySummary(after),
+      roles.join('\n') || '-',
+      resultText(outcome, ignored, thrown),
+      `${ms} ms`,
+    ],
+    outcome,
+  };
+}
+
+/** What a person can do about each blocked row (too long for the table). */
+function remedyLines(outcomes: Array<LogLine | undefined>): string {
+  const lines = outcomes
+    .filter((o) => o?.status === 'blocked')
+    .flatMap((o) =>
+      (o!.blockers as Array<{ code: string; remedy?: string }>).map(
+        (b) => `  ${String(o!.resourceId).split('/').pop()} (${b.code}): ${b.remedy ?? 'no remedy given'}\n`,
+      ),
+    );
+  return lines.length > 0 ? `Blocked, and what to do:\n${lines.join('')}\n` : '';
 }
 
 async function main(): Promise<void> {
@@ -109,7 +129,10 @@ async function main(): Promise<void> {
   try {
     // The slot after its site, the job after the container groups: each row next to its kin.
     const [slot, job] = seedSlotAndJob(emulator);
-    const estate = sandbox.estate.flatMap((r) => (r.label === 'web app' ? [r, slot!] : r.label === 'container group' ? [r, job!] : [r]));
+    const estate = [
+      ...sandbox.estate.flatMap((r) => (r.label === 'web app' ? [r, slot!] : r.label === 'container group' ? [r, job!] : [r])),
+      ...seedAzureTruthCases(emulator),
+    ];
     const settings = app.settings;
     const handler = triggerNamed('eventGrid', 'resourceWriteSuccess', () => app).handler;
 
@@ -130,8 +153,14 @@ async function main(): Promise<void> {
       label: 'our own PATCH (loop guard)',
       event: resourceWriteEvent({ resourceId: estate[0]!.id, callerObjectId: emulator.appPrincipal.id }),
     });
-    for (const { label, event } of events) rows.push(await remediationRow(sandbox, handler, label, event));
+    const outcomes: Array<LogLine | undefined> = [];
+    for (const { label, event } of events) {
+      const { cells, outcome } = await remediationRow(sandbox, handler, label, event);
+      rows.push(cells);
+      outcomes.push(outcome);
+    }
     process.stdout.write(`${formatTable(['resource', 'identity before', 'identity after', 'roles assigned', 'result', 'time'], rows)}\n\n`);
+    process.stdout.write(remedyLines(outcomes));
     const writes = emulator.requests.filter((r) => r.operation !== 'read').length;
     const violations = (await emulator.specViolations()).length;
     process.stdout.write(

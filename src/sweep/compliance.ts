@@ -26,7 +26,13 @@ export type ComplianceProblem =
   /** The principal lacks grants the rule gives it (never granted, or deleted since). */
   | 'role-assignments-missing'
   /** A Dapr app's principal lacks what one of its components needs (its own drift kind: a component changed, or a grant was removed). */
-  | 'dapr-component-grants-missing';
+  | 'dapr-component-grants-missing'
+  /**
+   * The identity is on the resource's model but not yet on the workload: a Manual-upgrade scale set
+   * whose instances are behind the model (`latestModelApplied`). The remediation it is queued for ends
+   * `pending` (or upgrades them, where the rule opts in).
+   */
+  | 'follow-up-pending';
 
 export interface MissingRoleAssignment {
   role: string;
@@ -70,7 +76,7 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
       .filter(([k]) => k.startsWith(PROPERTY_COLUMN_PREFIX))
       .map(([k, v]) => [k.slice(PROPERTY_COLUMN_PREFIX.length), v]),
   );
-  const facts = resourceFacts(resourceTypeHandler(type)!, { identity: row.identity, properties });
+  const facts = resourceFacts(resourceTypeHandler(type)!, { id: row.id, name: row.name, identity: row.identity, properties });
   return {
     ...facts,
     id: id.id,
@@ -91,7 +97,7 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
 }
 
 /** Ports the sweep uses for Dapr apps (the app's own; absent: Dapr sections are not assessed). */
-export type DaprSweepPorts = Partial<Pick<EnginePorts, 'dapr' | 'cosmosRoleAssignments'>>;
+export type DaprSweepPorts = Partial<Pick<EnginePorts, 'dapr' | 'cosmosRoleAssignments' | 'resources'>>;
 
 /** Time for one Dapr app's component read and target query within a sweep. */
 const DAPR_ASSESSMENT_MS = 60_000;
@@ -107,6 +113,20 @@ function isDaprGrant(plan: Plan, missing: MissingRoleAssignment): boolean {
       (d) => d.source.startsWith('dapr:') && same(d.scope) && d.roleDefinitionGuid === missing.roleDefinitionGuid,
     )
   );
+}
+
+/**
+ * A resource whose identity and grants are in place may still not have them on its workload: a type's
+ * follow-up owed from an earlier write (a scale set's instances behind the model). Its row cannot tell;
+ * one read-only call per such resource (the instance list) does. Asked only when identity and grants are
+ * in place; a failed check is reported (invalid), never taken for compliance.
+ */
+async function followUpOwed(plan: Plan, resource: ResourceState, ports: DaprSweepPorts | undefined): Promise<boolean> {
+  if (!ports?.resources) return false;
+  for (const step of plan.followUps ?? []) {
+    if (await ports.resources.followUpNeeded(resource, step.code, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) })) return true;
+  }
+  return false;
 }
 
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -204,6 +224,7 @@ export async function assessPage(
           missing.push({ role: `${d.roleDisplayName} (Cosmos DB data plane)`, roleDefinitionGuid: d.roleDefinitionGuid, scope: d.scope });
         }
       }
+      if (problems.length + missing.length === 0 && (await followUpOwed(plan, resource, context.ports))) problems.push('follow-up-pending');
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });

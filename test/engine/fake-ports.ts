@@ -1,3 +1,4 @@
+import { KEY_VAULT_TYPE, keyVaultOf } from '../../src/arm/grant-targets';
 import { parseRulesText, RoleResolver, type RulesConfig } from '../../src/config';
 import type { CallBudget } from '../../src/engine/call-budget';
 import { readIdentity } from '../../src/engine/identity-state';
@@ -119,6 +120,10 @@ export class FakeAzure {
           azure.record(`runFollowUp ${resource.id} ${code}`, budget);
           return undefined;
         },
+        async followUpNeeded(resource, code, budget) {
+          azure.record(`followUpNeeded ${resource.id} ${code}`, budget);
+          return false;
+        },
         async enableWorkloadIdentity(resource, _change, budget) {
           azure.record(`enableWorkloadIdentity ${resource.id}`, budget);
           return { oidcIssuerEnabled: true, workloadIdentityEnabled: true, issuerUrl: 'https://issuer.example/' };
@@ -180,7 +185,8 @@ export class FakeAzure {
       grantTargets: {
         async read(scope, budget) {
           azure.record(`readTarget ${scope}`, budget);
-          return undefined;
+          // A Key Vault an engine test names is one that honours Azure RBAC (the access-policy case has its own tests).
+          return keyVaultOf(scope) === scope ? { id: scope, type: KEY_VAULT_TYPE, tags: {}, enableRbacAuthorization: true } : undefined;
         },
       },
       federatedCredentials: {

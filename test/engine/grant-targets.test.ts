@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { verifyGrantTargets } from '../../src/engine/grant-targets';
+import { type GrantBlockedError, verifyGrantTargets } from '../../src/engine/grant-targets';
 import type { GrantTarget } from '../../src/engine/ports';
 import type { Plan } from '../../src/engine/types';
 import { budget, SUB, webApp } from './fake-ports';
@@ -34,7 +34,7 @@ function targets(found: GrantTarget | undefined) {
 
 describe('grant targets a tag chose: proven by reading them before any write', () => {
   it('a target of a declared type is read once for every grant on it', async () => {
-    const { reads, port } = targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: {} });
+    const { reads, port } = targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: {}, enableRbacAuthorization: true });
     await verifyGrantTargets(plan(), port, budget());
     assert.deepEqual(reads, [VAULT]);
   });
@@ -58,8 +58,24 @@ describe('grant targets a tag chose: proven by reading them before any write', (
     );
     await verifyGrantTargets(
       plan('grants-to'),
-      targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': SUB } }).port,
+      targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: { 'grants-to': SUB }, enableRbacAuthorization: true }).port,
       budget(),
     );
+  });
+
+  it('a vault that uses access policies blocks the plan with VaultUsesAccessPolicies and a remedy', async () => {
+    for (const enableRbacAuthorization of [false, undefined]) {
+      await assert.rejects(
+        verifyGrantTargets(
+          plan(),
+          targets({ id: VAULT, type: 'Microsoft.KeyVault/vaults', tags: {}, enableRbacAuthorization }).port,
+          budget(),
+        ),
+        (e: GrantBlockedError) =>
+          e.blocker.code === 'VaultUsesAccessPolicies' &&
+          /--enable-rbac-authorization true/.test(e.blocker.remedy ?? '') &&
+          /access policy/.test(e.blocker.remedy ?? ''),
+      );
+    }
   });
 });

@@ -346,8 +346,9 @@ rules:
     );
     const result = planRemediation(withNeed(), optedIn);
     assert.deepEqual(result.kind === 'plan' && result.plan.followUps, [{ ...need, run: true }]);
-    // No write: nothing is pending for lack of an opt-in; an opted-in step is kept for the port to check.
-    assert.deepEqual(plan(withNeed({ type: 'SystemAssigned', principalId: 'p' })).followUps, []);
+    // No write: the step may still be owed from an earlier write, so it is kept as a read-only check
+    // (pending only if the resource shows it needed); an opted-in step is kept for the port to check.
+    assert.deepEqual(plan(withNeed({ type: 'SystemAssigned', principalId: 'p' })).followUps, [{ ...need, run: false, onlyIfNeeded: true }]);
     const noWrite = planRemediation(withNeed({ type: 'SystemAssigned', principalId: 'p' }), optedIn);
     assert.deepEqual(noWrite.kind === 'plan' && noWrite.plan.followUps, [{ ...need, run: true }]);
   });

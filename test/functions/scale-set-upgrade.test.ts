@@ -196,7 +196,7 @@ describe('VM scale sets: the identity reaches the instances, or the outcome says
     assert.ok(!d.outcome?.actions.some((a: { kind: string }) => a.kind === 'follow-up-done'));
   });
 
-  it('without the opt-in, a scale set that already has the identity makes no instance call', async () => {
+  it('without the opt-in, a scale set that already has the identity (instances on the model): one instance read, no upgrade', async () => {
     const id = seedResource(env.emulator.state, {
       subscriptionId: SUB_A,
       resourceGroup: 'rg-vmss',
@@ -206,6 +206,10 @@ describe('VM scale sets: the identity reaches the instances, or the outcome says
     });
     const seq = env.emulator.lastSeq;
     assert.equal((await deliver(app, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
-    assert.deepEqual(scaleSetCallsSince(seq, id), []);
+    // Whether the instances run the model is read (issue 23, item 13); nothing is upgraded.
+    assert.deepEqual(
+      scaleSetCallsSince(seq, id).map((c) => `${c.method} ${c.child}`),
+      ['GET virtualmachines'],
+    );
   });
 });

@@ -77,6 +77,8 @@ describe('deriveAppPermissions', () => {
     assert.deepEqual(p.subscriptions, [SUB]);
     assert.deepEqual(p.actions, [
       ...TYPES.flatMap((t) => [`${t}/read`, `${t}/write`]),
+      // Whether a scale set's instances run the model is read without the upgrade opt-in (issue 23, item 13).
+      'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
       'Microsoft.ManagedIdentity/userAssignedIdentities/read',
       // container-apps and container-groups use UserAssigned identities, which the engine creates.
       'Microsoft.ManagedIdentity/userAssignedIdentities/write',
@@ -123,7 +125,7 @@ describe('deriveAppPermissions', () => {
     assert.ok(deriveAppPermissions(example, lower).assignableRoleGuids.includes(CUSTOM_GUID));
   });
 
-  it('adds the scale-set upgrade actions only when an enforce rule for scale sets opts in to upgradeInstances', () => {
+  it('adds the scale-set upgrade action only when an enforce rule for scale sets opts in to upgradeInstances (the instance read always)', () => {
     const text = (workload: string, mode = 'enforce') => `
 version: 1
 scope:
@@ -148,13 +150,14 @@ rules:
       actions(text('workload: { upgradeInstances: true }')).filter((a) => upgrade.includes(a)),
       upgrade,
     );
+    // Without the opt-in only the instance list is read (is the workload on the model? issue 23, item 13).
     assert.deepEqual(
       actions(text('')).filter((a) => upgrade.includes(a)),
-      [],
+      [upgrade[0]],
     );
     assert.deepEqual(
       actions(text('workload: { upgradeInstances: true }', 'report')).filter((a) => upgrade.includes(a)),
-      [],
+      [upgrade[0]],
     );
   });
 

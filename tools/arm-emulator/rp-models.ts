@@ -168,6 +168,8 @@ interface ModelledOperation {
   responseRoundTrip?: boolean;
 }
 
+const SCALE_SET = String.raw`^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+`;
+
 const OTHER_OPERATIONS: ModelledOperation[] = [
   {
     pkg: '@azure/arm-managementgroups',
@@ -175,6 +177,42 @@ const OTHER_OPERATIONS: ModelledOperation[] = [
     path: /^\/providers\/Microsoft\.Management\/managementGroups\/[^/]+\/descendants$/i,
     operationId: 'ManagementGroups_GetDescendants',
     response: 'DescendantListResult',
+  },
+  // The scale-set follow-up (virtualMachineScaleSet.json, Microsoft.Compute 2024-07-01, through
+  // @azure/arm-compute's models): VirtualMachineScaleSetVMs_List answers a
+  // VirtualMachineScaleSetVMListResult; VirtualMachineScaleSets_UpdateInstances takes
+  // VirtualMachineScaleSetVMInstanceRequiredIDs (`instanceIds` required) and answers 202 without a body.
+  {
+    pkg: '@azure/arm-compute',
+    method: 'GET',
+    path: new RegExp(`${SCALE_SET}\\/virtualMachines$`, 'i'),
+    operationId: 'VirtualMachineScaleSetVMs_List',
+    response: 'VirtualMachineScaleSetVMListResult',
+  },
+  {
+    pkg: '@azure/arm-compute',
+    method: 'POST',
+    path: new RegExp(`${SCALE_SET}\\/manualupgrade$`, 'i'),
+    operationId: 'VirtualMachineScaleSets_UpdateInstances',
+    request: 'VirtualMachineScaleSetVMInstanceRequiredIDs',
+  },
+  // ResourceGroups_Get (resources.json, Microsoft.Resources 2021-04-01, through @azure/arm-resources): the
+  // grant-target read of a resource-group scope and the sweep's resource-group cache.
+  {
+    pkg: '@azure/arm-resources',
+    method: 'GET',
+    path: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+$/i,
+    operationId: 'ResourceGroups_Get',
+    response: 'ResourceGroup',
+  },
+  // Vaults_Get (keyvault.json, Microsoft.KeyVault 2023-07-01; examples/getVault.json stored under specs/),
+  // through @azure/arm-keyvault's `Vault` model: the grant-target read that shows enableRbacAuthorization.
+  {
+    pkg: '@azure/arm-keyvault',
+    method: 'GET',
+    path: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
+    operationId: 'Vaults_Get',
+    response: 'Vault',
   },
 ];
 

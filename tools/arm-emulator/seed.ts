@@ -3,6 +3,7 @@ import type { CoversCatalogue, SupportedResourceType } from '../../src/arm/resou
 import { stampEtags } from './etags';
 import { type Creator, createUserAssignedIdentityRecord } from './handlers/user-assigned-identities';
 import { applyIdentity } from './identity';
+import { keyVaultProperties } from './key-vault';
 import { resourceTypeModel, tracksProvisioningState } from './resource-types';
 import { oidcIssuerUrl } from './resource-types/managed-clusters';
 import { type EmulatorState, type Json, key } from './state';
@@ -295,12 +296,24 @@ export function seedUserAssignedIdentity(
  * A resource of a type the emulator does not serve (a Key Vault, a storage account), present only so
  * role assignments can be scoped to it.
  */
-export function seedScopeResource(state: EmulatorState, id: string, location = 'westeurope', tags: Record<string, string> = {}): string {
+export function seedScopeResource(
+  state: EmulatorState,
+  id: string,
+  location = 'westeurope',
+  tags: Record<string, string> = {},
+  /**
+   * Key Vaults: the permission model. Seeds default to RBAC (what `az keyvault create` sets since Azure
+   * CLI 2.61); `false`, or `null` for the property left out (the RP's default, access policies).
+   */
+  vault: { enableRbacAuthorization?: boolean | null } = {},
+): string {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/i.exec(id);
   if (!m) throw new Error(`not a resource id: ${id}`);
   const rgId = `/subscriptions/${m[1]}/resourceGroups/${m[2]}`;
   if (!state.resourceGroups.has(key(rgId))) state.addResourceGroup(m[1]!, m[2]!, location);
-  state.resources.set(key(id), { id, body: { id, name: m[4], type: m[3], location, tags, properties: {} } });
+  const rbac = vault.enableRbacAuthorization === null ? undefined : (vault.enableRbacAuthorization ?? true);
+  const properties = /^Microsoft\.KeyVault\/vaults$/i.test(m[3]!) ? keyVaultProperties(state, m[4]!, rbac) : {};
+  state.resources.set(key(id), { id, body: { id, name: m[4], type: m[3], location, tags, properties } });
   return id;
 }
 

@@ -41,6 +41,7 @@ export type ResourceFacts = Pick<
   | 'busyRetryMs'
   | 'workloadIdentity'
   | 'dapr'
+  | 'followUp'
 >;
 
 /**
@@ -53,15 +54,17 @@ export function resourceFacts(handler: ResourceTypeHandler, body: Record<string,
     identityWriteNote: handler.note,
     blockers: handler.writeBlockers?.(body) ?? [],
     // Derived from the RP's spelling table unless the module says more (AKS may switch kinds).
-    identityCapabilities: handler.identityCapabilities ?? {
-      systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined,
-    },
+    identityCapabilities: handler.identityCapabilitiesOf?.(body) ??
+      handler.identityCapabilities ?? {
+        systemAndUserAssigned: handler.identityTypeSpelling['SystemAssigned, UserAssigned'] !== undefined,
+      },
     principals: handler.principals?.(body),
     etag: handler.concurrency === 'etag' ? (bodyEtag ?? etagHeader) : undefined,
     provisioningState: provisioningStateOf(body),
     busyRetryMs: handler.busyRetrySeconds * 1000,
     workloadIdentity: handler.workloadIdentity?.(body),
     ...(handler.daprApp?.(body) ? { dapr: handler.daprApp(body) } : {}),
+    followUp: handler.followUp?.(body),
   };
 }
 

@@ -39,6 +39,8 @@ export interface ResourceTypeHandler {
   readonly identityTypeSpelling: Readonly<Partial<Record<IdentityKind, string>>>;
   /** What the identity block can hold; absent: both kinds at once (most RPs). */
   readonly identityCapabilities?: IdentityCapabilities;
+  /** What this resource's identity block can hold, when it depends on the body (a scale set's orchestration mode). */
+  identityCapabilitiesOf?(body: Record<string, unknown>): IdentityCapabilities | undefined;
   /**
    * `etag`: the RP supports optimistic concurrency, so every write carries `If-Match` with the ETag
    * of the GET it was built from, and a 412 means "read again".
@@ -68,8 +70,17 @@ export interface ResourceTypeHandler {
   followUp?(body: Record<string, unknown>): FollowUpNeed | undefined;
   /** Runs that follow-up if it is still needed and waits for it; resolves with what was done (undefined: nothing needed). */
   runFollowUp?(arm: ArmRequester, resourceId: string, code: string): Promise<string | undefined>;
-  /** The RBAC actions the follow-up needs, granted only when an enforce rule opts in (scripts/infra/permissions.ts). */
-  readonly followUpPermissions?: { readonly optIn: FollowUpNeed['optIn']; readonly actions: readonly string[] };
+  /** Read-only: whether the follow-up is still needed (a scale set: an instance behind the model). */
+  followUpNeeded?(arm: ArmRequester, resourceId: string, code: string): Promise<boolean>;
+  /**
+   * The RBAC actions the follow-up needs, granted only when an enforce rule opts in; `checkActions`, what
+   * followUpNeeded reads, granted whenever the type is governed (scripts/infra/permissions.ts).
+   */
+  readonly followUpPermissions?: {
+    readonly optIn: FollowUpNeed['optIn'];
+    readonly actions: readonly string[];
+    readonly checkActions?: readonly string[];
+  };
   /**
    * Seconds to wait before looking again at a resource of this type that is busy (a non-terminal
    * provisioningState, or this RP's "another operation is in progress" conflict): roughly how long

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '../arm-error';
 import { authorize } from '../authorization';
-import { instanceBody, scaleSetInstances } from '../resource-types/virtual-machine-scale-sets';
+import { instanceBody, isFlexible, scaleSetInstances } from '../resource-types/virtual-machine-scale-sets';
 import { key, type LongRunningOperation } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { operationInProgress } from './operations';
@@ -27,6 +27,7 @@ export function handleScaleSetChild(
     if (req.method !== 'GET')
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported here by the emulator.`);
     authorize(ctx.state, req.principal, { action: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', scope: scaleSetId });
+    if (stored && isFlexible(stored.body)) refuseOnFlexible(req, child, name);
     operationInProgress(ctx, key(scaleSetId)); // settles finished operations first
     if (!stored)
       throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
@@ -39,6 +40,7 @@ export function handleScaleSetChild(
   if (instanceId !== undefined || req.method !== 'POST')
     throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on manualupgrade.`);
   authorize(ctx.state, req.principal, { action: 'Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action', scope: scaleSetId });
+  if (stored && isFlexible(stored.body)) refuseOnFlexible(req, child, name);
   if (!stored)
     throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${name}' was not found.`);
   // VirtualMachineScaleSetVMInstanceRequiredIDs: `instanceIds` is required. Stricter than Azure is
@@ -82,4 +84,20 @@ export function handleScaleSetChild(
   const monitor = `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.Compute/locations/${encodeURIComponent(location)}/operations/${op.id}?api-version=${req.apiVersion}`;
   const retry: Record<string, string> = ctx.lro.retryAfterSeconds > 0 ? { 'Retry-After': String(ctx.lro.retryAfterSeconds) } : {};
   return { status: 202, headers: { 'Azure-AsyncOperation': monitor, ...retry } };
+}
+
+/**
+ * A Flexible scale set's VMs are standalone virtual machines: the Uniform instance APIs are refused.
+ * Learn's orchestration-modes page lists the scale-set VM APIs as Uniform only; the refusal's wording
+ * follows the one quoted in hashicorp/nomad-autoscaler#1096 ("Operation
+ * 'VirtualMachineScaleSets.instanceView.GET' is not allowed on Virtual Machine Scale Set"); the code and
+ * status (400 OperationNotAllowed) are inferred. Checked after authorization, as ARM authorizes first.
+ */
+function refuseOnFlexible(req: EmulatorRequest, child: string, name: string): never {
+  const operation = child.toLowerCase() === 'virtualmachines' ? 'VirtualMachineScaleSetVMs' : 'VirtualMachineScaleSets.manualUpgrade';
+  throw new ArmError(
+    400,
+    'OperationNotAllowed',
+    `Operation '${operation}.${req.method}' is not allowed on Virtual Machine Scale Set '${name}' since it uses Flexible orchestration mode.`,
+  );
 }

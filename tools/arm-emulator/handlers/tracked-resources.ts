@@ -131,6 +131,7 @@ export function handleTrackedResource(
         properties: { ...(input.properties ?? {}) },
       };
       const writeIdentity = identityWriter(ctx, req, model);
+      if (input.identity !== undefined) model.checkIdentity?.(body, input.identity);
       if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
       else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
       if (model.etags) stampEtags(body);
@@ -154,6 +155,7 @@ export function handleTrackedResource(
       } else {
         const { identity, ...rest } = patch;
         body = mergePatch(existing.body, rest);
+        if (identity !== undefined) model.checkIdentity?.(body, identity);
         if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
       }
       if (model.etags && body !== existing.body) stampEtags(body);

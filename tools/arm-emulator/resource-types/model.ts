@@ -56,6 +56,11 @@ export interface ResourceTypeModel {
   checkReplace?(stored: Json, input: Json): void;
   /** Every PUT of an existing resource restarts the workload (ACI); the emulator counts them per resource. */
   readonly putRestarts?: boolean;
+  /**
+   * Refuses (throws ArmError) an identity this resource cannot hold, given the body it will have (a
+   * Flexible scale set and SystemAssigned). Called before anything changes.
+   */
+  checkIdentity?(body: Json, requested: Json): void;
   /** Called after a PUT or PATCH stored a new body (scale sets: what happens to the instances). */
   onModelWritten?(state: EmulatorState, before: Json | undefined, after: Json): void;
   /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ArmError } from '../arm-error';
 import { type EmulatorState, type Json, key, type ScaleSetInstance } from '../state';
 import { type ResourceTypeModel, SPACED_IDENTITY_TYPES } from './model';
 
@@ -25,6 +26,19 @@ export const virtualMachineScaleSets: ResourceTypeModel = {
   // Compute answers a 202 with its Azure-AsyncOperation monitor (as its PUTs); `Deleting` meanwhile.
   deleteLro: { style: 'async-operation' },
   validatePut: (body) => (body.sku ? undefined : "Required parameter 'sku' is missing (null)."),
+  checkIdentity(body, requested) {
+    // Flexible orchestration holds user-assigned identities only (Learn, orchestration-modes table:
+    // "Managed Identity: User Assigned Identity Only"). Azure's answer, quoted in
+    // Azure/bicep-registry-modules#2671 and Azure/Azure-Landing-Zones#3994: InvalidParameter "The value
+    // 'SystemAssigned' of parameter 'identity' is not allowed. Allowed values are: UserAssigned, None."
+    // (status 400 inferred: InvalidParameter is Compute's validation error).
+    if (!isFlexible(body) || typeof requested?.type !== 'string' || !/systemassigned/i.test(requested.type)) return;
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      `The value '${requested.type.slice(0, 100)}' of parameter 'identity' is not allowed. Allowed values are: UserAssigned, None.`,
+    );
+  },
   onModelWritten(state, before, after) {
     // A new scale set's instances are built from its first model.
     const instances = scaleSetInstances(state, after, before ?? after);
@@ -43,6 +57,11 @@ export const virtualMachineScaleSets: ResourceTypeModel = {
   // A scale-set model update: about a minute (inferred).
   realisticWriteMs: 60_000,
 };
+
+/** `properties.orchestrationMode` is Flexible (absent: Uniform). */
+export function isFlexible(body: Json): boolean {
+  return /^flexible$/i.test(String(body.properties?.orchestrationMode ?? ''));
+}
 
 export function upgradeMode(body: Json): string {
   const mode = body.properties?.upgradePolicy?.mode;
