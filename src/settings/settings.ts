@@ -81,6 +81,12 @@ export interface SweepSettings {
    * __blobServiceUri, or __accountName) in Azure, a connection string locally (Azurite).
    */
   storage: SweepStorage;
+  /**
+   * AUTOPILOT_CONFIRM_MASS_REVOCATION: the timer's confirmation for a sweep that would revoke more grants
+   * than the rules' lifecycle.maxRevocations (the mass-revocation guard). Default false: such a sweep
+   * revokes nothing and alerts; set it for one run after checking the rules, then unset it.
+   */
+  confirmMassRevocation: boolean;
 }
 
 export type SweepStorage =
@@ -193,7 +199,13 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
   const reportContainer = env.AUTOPILOT_REPORT_CONTAINER?.trim() || 'compliance-reports';
   if (!STORAGE_NAME.test(reportContainer))
     throw new SettingsError('AUTOPILOT_REPORT_CONTAINER', `'${reportContainer}' is not a valid container name`);
-  return { schedule, queueName, reportContainer, storage: sweepStorage(env) };
+  return {
+    schedule,
+    queueName,
+    reportContainer,
+    storage: sweepStorage(env),
+    confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
+  };
 }
 
 function sweepStorage(env: Env): SweepStorage {

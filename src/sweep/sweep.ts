@@ -4,7 +4,10 @@ import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../con
 import { AutopilotError } from '../errors';
 import type { StructuredLogger } from '../logging/logger';
 import type { Telemetry } from '../telemetry/telemetry';
-import { assessPage, type ComplianceProblem, type DaprSweepPorts } from './compliance';
+import { lifecycleOf } from '../config';
+import type { EnginePorts } from '../engine/ports';
+import { massRevocationGuard } from '../engine/revocation';
+import { assessPage, type ComplianceProblem, type DaprSweepPorts, type RowSource } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
 import {
@@ -12,12 +15,14 @@ import {
   FINDINGS_KEPT_IN_MEMORY,
   newSweepId,
   type ReportStore,
+  type RevocationReport,
   type SweepFailure,
   type SweepFinding,
   type SweepReport,
   type SweepTotals,
 } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
+import { OwnedGrants, removeRevocations, type SweepRevocation } from './revocations';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -36,7 +41,9 @@ export interface SweepGovernance {
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
-  readonly ports: { roles: RoleResolver } & DaprSweepPorts;
+  readonly ports: { roles: RoleResolver } & DaprSweepPorts & Partial<Pick<EnginePorts, 'resources' | 'roleAssignments'>>;
+  /** Who the app is: the grants ARM records as created by it are the ones revocation judges (absent: none are). */
+  self?(): Promise<{ principalId?: string; clientId?: string }>;
   readonly sweep: SweepPorts;
   /** Required when the rules name `scope.managementGroups`. */
   readonly governance?: SweepGovernance;
@@ -54,6 +61,10 @@ export interface SweepOptions {
   sendConcurrency?: number;
   /** After each Resource Graph page of governed resources (the CLI's progress bar). */
   onProgress?: (progress: SweepProgress) => void;
+  /** Confirms a run over the mass-revocation guard (the CLI's `--yes`, the timer's AUTOPILOT_CONFIRM_MASS_REVOCATION). */
+  confirmRevocations?: boolean;
+  /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
+  confirm?: (revocations: readonly SweepRevocation[]) => Promise<boolean>;
 }
 
 export interface SweepProgress {
@@ -116,7 +127,9 @@ class SweepTally {
         this.totals.nonCompliant++;
         countCompliance(this.compliance, a.finding.resourceId, a.finding.resourceType, false);
         for (const p of a.finding.problems) this.problems[p] = (this.problems[p] ?? 0) + 1;
-        findings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' ? 'reported' : 'queued' });
+        // Only an excess grant: the sweep itself revokes it (or reports it); a remediation would add nothing.
+        const onlyExcess = a.finding.problems.every((p) => p === 'excess-grants');
+        findings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' || onlyExcess ? 'reported' : 'queued' });
       }
     }
     return findings;
@@ -205,6 +218,56 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
   });
 }
 
+/** The app's object and client ids: ARM's createdBy holds one of them on what the app made. */
+async function appIdsOf(host: SweepHost): Promise<string[]> {
+  if (!host.self) return [];
+  const self = await host.self();
+  return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+}
+
+/**
+ * After the last page: the owned grants of workloads no page planned (orphans included), then the
+ * mass-revocation guard, the confirmation and, for grants under `lifecycle.revoke: enforce`, removal
+ * through the engine's removals (each re-proven ours by ARM right before its DELETE).
+ */
+async function collectRevocations(
+  host: SweepHost,
+  rules: RulesConfig,
+  owned: OwnedGrants,
+  excess: SweepRevocation[],
+  rowsOf: RowSource,
+  options: SweepOptions & { reportOnly: boolean },
+): Promise<RevocationReport> {
+  const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
+  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal);
+  const items = [...excess, ...left.revocations];
+  const enforce = options.reportOnly ? [] : items.filter((i) => i.revoke === 'enforce');
+  const limit = lifecycleOf(rules).maxRevocations;
+  const guard = massRevocationGuard(enforce.length, limit, options.confirmRevocations === true);
+  const report: RevocationReport = {
+    excess: items.filter((i) => i.kind === 'excess').length,
+    orphans: items.filter((i) => i.kind === 'orphan').length,
+    foreignOrphans: left.foreignOrphans.length,
+    removed: 0,
+    items,
+    foreign: left.foreignOrphans,
+  };
+  if (!guard.allowed) {
+    for (const i of enforce) i.status = 'held';
+    options.log?.log('error', 'sweep.revocation-guard', { code: guard.code, detail: guard.detail, count: enforce.length, limit });
+    host.telemetry?.sweepFindings([{ resourceType: 'revocation', subscriptionId: 'all', problems: [guard.code] }]);
+    return { ...report, guard: { code: guard.code, detail: guard.detail, count: enforce.length, limit } };
+  }
+  if (enforce.length === 0) return report;
+  if (options.confirm && !(await options.confirm(enforce))) {
+    for (const i of enforce) i.status = 'held';
+    return report;
+  }
+  await removeRevocations(enforce, host.ports as EnginePorts, signal);
+  options.log?.log('info', 'sweep.revoked', { removed: enforce.filter((i) => i.status === 'removed').length, candidates: enforce.length });
+  return { ...report, removed: enforce.filter((i) => i.status === 'removed').length };
+}
+
 /**
  * One compliance sweep: streams the governed resources from Resource Graph page by page, decides
  * each with the engine's planner and the principals' grants, queues every non-compliant resource
@@ -229,6 +292,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   });
   const tally = new SweepTally();
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
+  const rowsOf = (q: string) => reader.pages(q, listed, managementGroups);
+  const appIds = await appIdsOf(host);
+  const owned = appIds.length > 0 ? await OwnedGrants.read(rowsOf, appIds) : undefined;
+  const revocations: SweepRevocation[] = [];
   const writer = await reports.begin(sweepId, started);
 
   let pages = 0;
@@ -244,9 +311,14 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     const assessed = await assessPage(rows, {
       rules,
       roles: host.ports.roles,
-      readRows: (q) => reader.pages(q, listed, managementGroups),
+      readRows: rowsOf,
       ports: host.ports,
+      owned,
     });
+    for (const a of assessed) {
+      if (a.kind === 'skipped') owned?.skipped(a.resourceId, a.reason);
+      if (a.kind === 'non-compliant') revocations.push(...(a.finding.excessGrants ?? []));
+    }
     const pageFindings = tally.assessed(assessed, reportOnly);
     await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16);
     tally.settled(pageFindings);
@@ -256,6 +328,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     options.onProgress?.({ pages, scanned: tally.totals.scanned, totalEstimate });
   }
 
+  const collected =
+    owned && host.ports.resources
+      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log })
+      : undefined;
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -272,6 +348,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     findings: tally.kept,
     findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
     failures: tally.failures,
+    ...(collected ? { revocations: collected } : {}),
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();
