@@ -5,7 +5,7 @@ import { isArmCallError } from '../errors';
 import { armCall } from './arm-call-error';
 import { budgetOf } from './call-options';
 import type { ArmClientPool } from './clients';
-import { writeResource } from './long-running-write';
+import { deleteResource, writeResource } from './long-running-write';
 import { armRequester } from './resource-action';
 import { DEFAULT_POLL_INTERVAL_MS } from './resource-port';
 
@@ -36,19 +36,38 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
     const rows = await armCall(`list SQL role assignments of ${accountId}`, () =>
       arm.list(`${account.id}/sqlRoleAssignments`, COSMOS_API_VERSION),
     );
-    return rows.flatMap((r) => {
-      const p = (r.properties ?? {}) as { roleDefinitionId?: unknown; scope?: unknown; principalId?: unknown };
-      return typeof p.roleDefinitionId === 'string' && typeof p.scope === 'string' && typeof p.principalId === 'string'
-        ? [
-            {
-              roleDefinitionId: p.roleDefinitionId,
-              scope: p.scope,
-              principalId: p.principalId,
-              ...(typeof r.name === 'string' ? { name: r.name } : {}),
-            },
-          ]
-        : [];
+    return rows.flatMap((r) => toExisting(r) ?? []);
+  }
+
+  async get(accountId: string, name: string, call: CallBudget | AbortSignal): Promise<ExistingCosmosSqlRoleAssignment | undefined> {
+    const account = parseArmId(accountId);
+    const id = `${account.id}/sqlRoleAssignments/${name}`;
+    const arm = armRequester(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, {
+      budget: budgetOf(call),
+      pollIntervalMs: this.poll(),
     });
+    try {
+      return toExisting(await armCall(`GET ${id}`, () => arm.get(id, COSMOS_API_VERSION)));
+    } catch (e) {
+      if (isArmCallError(e) && e.isNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * SqlResources_DeleteSqlRoleAssignment (rbac.json 2024-11-15: x-ms-long-running-operation, 202 or 204).
+   * It takes the account's lock like a PUT, so a concurrent write on the account is refused (412): the
+   * caller removes them one at a time.
+   */
+  async remove(accountId: string, name: string, call: CallBudget | AbortSignal): Promise<'removed' | 'absent'> {
+    const account = parseArmId(accountId);
+    const id = `${account.id}/sqlRoleAssignments/${name}`;
+    return armCall(`DELETE ${id}`, () =>
+      deleteResource(this.clients.for(account.subscriptionId!).resources, this.clients.connection.endpoint, id, COSMOS_API_VERSION, {
+        budget: budgetOf(call),
+        pollIntervalMs: this.poll(),
+      }),
+    );
   }
 
   async create(
@@ -79,4 +98,16 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
       throw e;
     }
   }
+}
+
+function toExisting(r: Record<string, unknown>): ExistingCosmosSqlRoleAssignment | undefined {
+  const p = (r.properties ?? {}) as { roleDefinitionId?: unknown; scope?: unknown; principalId?: unknown };
+  return typeof p.roleDefinitionId === 'string' && typeof p.scope === 'string' && typeof p.principalId === 'string'
+    ? {
+        roleDefinitionId: p.roleDefinitionId,
+        scope: p.scope,
+        principalId: p.principalId,
+        ...(typeof r.name === 'string' ? { name: r.name } : {}),
+      }
+    : undefined;
 }

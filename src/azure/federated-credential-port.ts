@@ -3,6 +3,7 @@ import { parseArmId } from '../arm/resource-id';
 import type { CallBudget } from '../engine/call-budget';
 import type { FederatedCredential, FederatedCredentialPort } from '../engine/ports';
 import type { FederatedCredentialPlan } from '../engine/types';
+import { ArmCallError } from '../errors';
 import { armCall } from './arm-call-error';
 import { sdkOptions } from './call-options';
 import type { ArmClientPool } from './clients';
@@ -32,6 +33,37 @@ export class MsiFederatedCredentialPort implements FederatedCredentialPort {
       for await (const f of msi.federatedIdentityCredentials.list(resourceGroup!, name!, sdkOptions(call))) out.push(toCredential(f, self));
       return out;
     });
+  }
+
+  async get(identityId: string, name: string, call: CallBudget | AbortSignal): Promise<FederatedCredential | undefined> {
+    const { subscriptionId, resourceGroup, name: identity } = parseArmId(identityId);
+    const msi = this.clients.for(subscriptionId!).msi;
+    try {
+      const found = await armCall(`GET ${identityId}/federatedIdentityCredentials/${name}`, () =>
+        msi.federatedIdentityCredentials.get(resourceGroup!, identity!, name, sdkOptions(call)),
+      );
+      return toCredential(found, await this.self());
+    } catch (e) {
+      if (e instanceof ArmCallError && e.isNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  /** FederatedIdentityCredentials_Delete (msi 2024-11-30: 200 deleted, 204 none); a concurrent write on the identity answers 409. */
+  async remove(identityId: string, name: string, call: CallBudget | AbortSignal): Promise<'removed' | 'absent'> {
+    const { subscriptionId, resourceGroup, name: identity } = parseArmId(identityId);
+    const msi = this.clients.for(subscriptionId!).msi;
+    let status = 0;
+    await armCall(
+      `DELETE ${identityId}/federatedIdentityCredentials/${name}`,
+      () =>
+        msi.federatedIdentityCredentials.delete(resourceGroup!, identity!, name, {
+          ...sdkOptions(call),
+          onResponse: (r) => void (status = r.status),
+        }),
+      CONCURRENT_WRITE,
+    );
+    return status === 204 ? 'absent' : 'removed';
   }
 
   async put(

@@ -102,6 +102,32 @@ export async function writeResource(
   return ensureSuccess(await send('GET', resourceUrl)) ?? {};
 }
 
+/**
+ * A DELETE and its long-running operation (same monitors as writeResource). `absent` when the RP answered
+ * 204 (nothing there), `removed` otherwise, once the operation succeeded.
+ */
+export async function deleteResource(
+  client: ServiceClient,
+  endpoint: string,
+  resourceId: string,
+  apiVersion: string,
+  options: WriteOptions,
+): Promise<'removed' | 'absent'> {
+  const send = sender(client, endpoint, options.budget);
+  const first = await send('DELETE', `${endpoint.replace(/\/+$/, '')}${resourceId}?api-version=${encodeURIComponent(apiVersion)}`);
+  ensureSuccess(first);
+  if (first.status === 204) return 'absent';
+  const asyncOperation = first.headers.get('azure-asyncoperation');
+  const location = first.headers.get('location');
+  if (asyncOperation || (first.status === 202 && location)) {
+    const monitor: OperationMonitor = asyncOperation
+      ? { style: 'async-operation', url: asyncOperation }
+      : { style: 'location', url: location! };
+    await pollOperation(send, monitor, first, options);
+  }
+  return 'removed';
+}
+
 /** Polls an operation handed off earlier until it ends; never writes. */
 export async function resumeOperation(
   client: ServiceClient,
@@ -113,7 +139,7 @@ export async function resumeOperation(
 }
 
 type Send = (
-  verb: 'PATCH' | 'PUT' | 'GET',
+  verb: 'PATCH' | 'PUT' | 'GET' | 'DELETE',
   url: string,
   payload?: unknown,
   conditional?: Record<string, string>,

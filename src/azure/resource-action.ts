@@ -11,6 +11,8 @@ type Json = Record<string, unknown>;
 export interface ArmRequester {
   /** GET of a list under a resource, following `nextLink` pages. */
   list(path: string, apiVersion: string): Promise<Json[]>;
+  /** GET of one resource. */
+  get(path: string, apiVersion: string): Promise<Json>;
   /** POST of a resource action, waiting for its long-running operation. */
   action(path: string, apiVersion: string, body: unknown): Promise<void>;
 }
@@ -42,6 +44,9 @@ export function armRequester(client: ServiceClient, endpoint: string, options: W
         next = typeof page.nextLink === 'string' && page.nextLink.startsWith(`${base}/`) ? page.nextLink : undefined;
       }
       return items;
+    },
+    async get(path, apiVersion) {
+      return (ensureSuccess(await send('GET', urlOf(path, apiVersion))) ?? {}) as Json;
     },
     async action(path, apiVersion, body) {
       const first = await send('POST', urlOf(path, apiVersion), body);

@@ -1,3 +1,4 @@
+import type { RoleAssignment } from '@azure/arm-authorization';
 import { subscriptionOf } from '../arm/resource-id';
 import { type FoundRoleDefinition, type LookupCall, type RoleDefinitionLookup, roleGuidFromDefinitionId } from '../config';
 import type { CallBudget } from '../engine/call-budget';
@@ -24,18 +25,34 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
         .for(subscriptionId)
         .authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${principalId}'`, ...sdkOptions(call) });
       for await (const a of pages) {
-        const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
-        if (a.scope && guid)
-          found.push({
-            scope: a.scope,
-            roleDefinitionGuid: guid,
-            ...(a.name ? { name: a.name } : {}),
-            ...(a.description ? { description: a.description } : {}),
-            createdByUs: createdByApp(a.createdBy, self),
-          });
+        const existing = toExisting(a, self);
+        if (existing) found.push(existing);
       }
       return found;
     });
+  }
+
+  async get(assignmentId: string, call: CallBudget | AbortSignal): Promise<ExistingRoleAssignment | undefined> {
+    try {
+      const found = await armCall(`GET ${assignmentId}`, () =>
+        this.clients.for(subscriptionOf(assignmentId)).authorization.roleAssignments.getById(assignmentId, sdkOptions(call)),
+      );
+      return toExisting(found, await this.appSelf());
+    } catch (e) {
+      if (e instanceof ArmCallError && e.isNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  /** RoleAssignments_DeleteById (authorization 2022-04-01: 200 with the deleted assignment, 204 when there is none). */
+  async remove(assignmentId: string, call: CallBudget | AbortSignal): Promise<'removed' | 'absent'> {
+    let status = 0;
+    await armCall(`DELETE ${assignmentId}`, () =>
+      this.clients
+        .for(subscriptionOf(assignmentId))
+        .authorization.roleAssignments.deleteById(assignmentId, { ...sdkOptions(call), onResponse: (r) => void (status = r.status) }),
+    );
+    return status === 204 ? 'absent' : 'removed';
   }
 
   /** Who the app is, to recognise its own assignments; when that cannot be read, nothing is proven ours. */
@@ -97,4 +114,18 @@ export class ArmRoleAssignmentPort implements RoleAssignmentPort, RoleDefinition
       return undefined;
     });
   }
+}
+
+function toExisting(a: RoleAssignment, self: AppSelf): ExistingRoleAssignment | undefined {
+  const guid = a.roleDefinitionId ? roleGuidFromDefinitionId(a.roleDefinitionId) : undefined;
+  if (!a.scope || !guid) return undefined;
+  return {
+    scope: a.scope,
+    roleDefinitionGuid: guid,
+    ...(a.name ? { name: a.name } : {}),
+    ...(a.id ? { id: a.id } : {}),
+    ...(a.principalId ? { principalId: a.principalId } : {}),
+    ...(a.description ? { description: a.description } : {}),
+    createdByUs: createdByApp(a.createdBy, self),
+  };
 }

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Identity } from '@azure/arm-msi';
+import { parseArmId } from '../arm/resource-id';
 import type { CallBudget } from '../engine/call-budget';
-import type { UserAssignedIdentity, UserAssignedIdentityPort } from '../engine/ports';
+import { ownerTagValue } from '../engine/identity-owner';
+import type { UserAssignedIdentity, UserAssignedIdentityPort, UserAssignedIdentityRecord } from '../engine/ports';
 import type { UserAssignedIdentityPlan } from '../engine/types';
 import { ArmCallError, AutopilotError } from '../errors';
 import { armCall } from './arm-call-error';
@@ -14,22 +15,10 @@ export const CREATED_BY_VALUE = 'identity-autopilot';
 export const RULE_TAG = 'identity-autopilot-rule';
 export const OWNER_TAG = 'identity-autopilot-owner';
 
-/** Azure tag values hold at most 256 characters. */
-const MAX_TAG_VALUE = 256;
-
 /** Who the app is, as ARM records a creator in `systemData.createdBy`. */
 export interface AppSelf {
   principalId?: string;
   clientId?: string;
-}
-
-/**
- * The owner as recorded on the identity: the owning resource's id in lower case (ARM ids are
- * case-insensitive), or a SHA-256 of it when the id is longer than a tag value may be.
- */
-export function ownerTagValue(owner: string): string {
-  const lower = owner.toLowerCase();
-  return lower.length <= MAX_TAG_VALUE ? lower : `sha256:${createHash('sha256').update(lower).digest('hex')}`;
 }
 
 /**
@@ -92,6 +81,22 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     return { id: found.id ?? plan.id, principalId: found.principalId!, clientId: found.clientId!, created: false };
   }
 
+  read(identityId: string, call: CallBudget | AbortSignal): Promise<UserAssignedIdentityRecord | undefined> {
+    return readIdentity(this.clients, this.self, identityId, call);
+  }
+
+  /** DELETE (UserAssignedIdentities_Delete, msi 2024-11-30: 200 deleted, 204 none). Its federated credentials go with it. */
+  async remove(identityId: string, call: CallBudget | AbortSignal): Promise<'removed' | 'absent'> {
+    const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
+    let status = 0;
+    await armCall(`DELETE ${identityId}`, () =>
+      this.clients
+        .for(subscriptionId!)
+        .msi.userAssignedIdentities.delete(resourceGroup!, name!, { ...sdkOptions(call), onResponse: (r) => void (status = r.status) }),
+    );
+    return status === 204 ? 'absent' : 'removed';
+  }
+
   async ensure(plan: UserAssignedIdentityPlan, call: CallBudget | AbortSignal): Promise<UserAssignedIdentity> {
     const msi = this.clients.for(plan.subscriptionId).msi;
     const reuse = async (found: Identity, how: string): Promise<UserAssignedIdentity> => {
@@ -135,6 +140,33 @@ export class MsiUserAssignedIdentityPort implements UserAssignedIdentityPort {
     // 200: an RP that ignored If-None-Match updated an existing identity. Reuse it only if it is ours.
     return reuse(created, 'it already existed when we created it (200)');
   }
+}
+
+/** One GET of an identity, with what proves who made it (systemData.createdBy) and for whom (the owner tag). */
+export async function readIdentity(
+  clients: ArmClientPool,
+  self: () => Promise<AppSelf>,
+  identityId: string,
+  call: CallBudget | AbortSignal,
+): Promise<UserAssignedIdentityRecord | undefined> {
+  const { subscriptionId, resourceGroup, name } = parseArmId(identityId);
+  let found: Identity;
+  try {
+    found = await armCall(`GET ${identityId}`, () =>
+      clients.for(subscriptionId!).msi.userAssignedIdentities.get(resourceGroup!, name!, sdkOptions(call)),
+    );
+  } catch (e) {
+    if (e instanceof ArmCallError && e.isNotFound) return undefined;
+    throw e;
+  }
+  const owner = tag(found.tags, OWNER_TAG);
+  return {
+    id: found.id ?? identityId,
+    ...(found.principalId ? { principalId: found.principalId } : {}),
+    ...(found.clientId ? { clientId: found.clientId } : {}),
+    createdByUs: createdByApp(found.systemData?.createdBy, await self()),
+    ...(owner !== undefined ? { ownerRecord: owner } : {}),
+  };
 }
 
 function notOwned(plan: UserAssignedIdentityPlan, reason: string): AutopilotError {

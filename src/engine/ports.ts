@@ -67,6 +67,17 @@ export interface UserAssignedIdentity {
   created: boolean;
 }
 
+/** A user-assigned identity as ARM reports it, with what proves who made it and for whom. */
+export interface UserAssignedIdentityRecord {
+  id: string;
+  principalId?: string;
+  clientId?: string;
+  /** ARM's `systemData.createdBy` names this app (only ARM writes systemData). */
+  createdByUs: boolean;
+  /** The owner the product recorded when it created it (tag `identity-autopilot-owner`), as found; attacker-writable alone. */
+  ownerRecord?: string;
+}
+
 export interface UserAssignedIdentityPort {
   /**
    * Reuses the identity if this product created it for `plan.owner`, creates it otherwise (create-only,
@@ -75,6 +86,10 @@ export interface UserAssignedIdentityPort {
   ensure(plan: UserAssignedIdentityPlan, call: CallBudget): Promise<UserAssignedIdentity>;
   /** Read-only: the identity if it exists and is ours for `plan.owner` (IdentityNotOwned otherwise), undefined if absent. */
   find(plan: UserAssignedIdentityPlan, call: CallBudget): Promise<UserAssignedIdentity | undefined>;
+  /** One GET: the identity with its creator and owner record, or undefined when it does not exist. Read-only. */
+  read(identityId: string, call: CallBudget): Promise<UserAssignedIdentityRecord | undefined>;
+  /** DELETE of the identity (its federated credentials go with it); `absent` when ARM had none (204). */
+  remove(identityId: string, call: CallBudget): Promise<'removed' | 'absent'>;
 }
 
 /** A federated identity credential as ARM reports it. */
@@ -92,6 +107,10 @@ export interface FederatedCredentialPort {
   list(identityId: string, call: CallBudget): Promise<FederatedCredential[]>;
   /** PUT of one credential; a concurrent write on the same identity answers 409 (transient). */
   put(identityId: string, credential: FederatedCredentialPlan & { issuer: string }, call: CallBudget): Promise<'created' | 'updated'>;
+  /** One GET of a credential by name; undefined when the identity has none of that name. */
+  get(identityId: string, name: string, call: CallBudget): Promise<FederatedCredential | undefined>;
+  /** DELETE of one credential; `absent` when ARM had none (204). */
+  remove(identityId: string, name: string, call: CallBudget): Promise<'removed' | 'absent'>;
 }
 
 /** A scope a tag named, as ARM reports it. */
@@ -120,6 +139,10 @@ export interface ExistingRoleAssignment {
    * assignments can write a description, so a removal needs both.
    */
   createdByUs?: boolean;
+  /** The full ARM id (`{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`), as listed. */
+  id?: string;
+  /** The principal that holds it, as ARM reports it. */
+  principalId?: string;
 }
 
 export interface RoleAssignmentPort {
@@ -130,6 +153,10 @@ export interface RoleAssignmentPort {
     input: { scope: string; name: string; roleDefinitionId: string; principalId: string; description: string },
     call: CallBudget,
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
+  /** One GET of an assignment by full id, with its createdBy proof; undefined when ARM has none. Read-only. */
+  get(assignmentId: string, call: CallBudget): Promise<ExistingRoleAssignment | undefined>;
+  /** DELETE by full id; `absent` when ARM had none (204). */
+  remove(assignmentId: string, call: CallBudget): Promise<'removed' | 'absent'>;
 }
 
 /** A Dapr component of a Container Apps managed environment, as read. Never holds a secret value. */
@@ -192,6 +219,10 @@ export interface CosmosSqlRoleAssignmentPort {
     input: { accountId: string; name: string; roleDefinitionId: string; scope: string; principalId: string },
     call: CallBudget,
   ): Promise<{ status: 'created' | 'exists'; id?: string }>;
+  /** One GET of an assignment by name; undefined when the account has none of that name. Read-only. */
+  get(accountId: string, name: string, call: CallBudget): Promise<ExistingCosmosSqlRoleAssignment | undefined>;
+  /** DELETE by name, long-running (takes the account's lock like a PUT); `absent` when ARM had none (204). */
+  remove(accountId: string, name: string, call: CallBudget): Promise<'removed' | 'absent'>;
 }
 
 /**

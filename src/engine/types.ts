@@ -1,6 +1,7 @@
 import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
 import type { MissingPermission } from '../errors';
 import type { Deferral } from './hand-off';
+import type { RemovalRecord } from './removals';
 
 /** The identity block of a resource as ARM reports it. */
 export interface IdentityState {
@@ -437,6 +438,8 @@ export interface RemediationOutcome {
   /** The plan, with what was observed of its grants. */
   plan?: PlanReport;
   actions: ActionRecord[];
+  /** What a lifecycle path removed, found already gone, or kept (not proven ours, or still in use), each with why. */
+  removed?: RemovalRecord[];
   skipped: Array<{ reason: string; detail: string }>;
   /** Why a `blocked` (or `pending`) outcome is not done, and what to do. */
   blockers?: PlanBlocker[];

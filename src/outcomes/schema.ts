@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { REMOVAL_KINDS, REMOVAL_STATUSES } from '../engine/removals';
 import type { RemediationOutcome } from '../engine/types';
 
 /**
@@ -79,6 +80,26 @@ export const DeferralSchema = Type.Object(
   { description: 'Set when deferred: why, when the remediation queue carries on, and from where.' },
 );
 
+export const RemovalSchema = Type.Object(
+  {
+    kind: StringEnum(REMOVAL_KINDS),
+    id: Type.String({ description: "The object's ARM id" }),
+    status: StringEnum(REMOVAL_STATUSES, {
+      description:
+        'removed: ARM deleted it; absent: already gone; kept: not proven ours for this owner, or still in use (never deleted); failed',
+    }),
+    reason: Type.String({ description: 'Why it was a candidate for removal' }),
+    detail: Type.Optional(Type.String({ description: 'Why it was kept, or how it failed' })),
+    principalId: Type.Optional(Type.String()),
+    roleDefinitionGuid: Type.Optional(Type.String()),
+    scope: Type.Optional(Type.String()),
+  },
+  {
+    $id: 'Removal',
+    description: 'An object a lifecycle path (clean-up after a delete, revocation, orphans) looked at, and what became of it',
+  },
+);
+
 export const OutcomeSchema = Type.Object(
   {
     correlationId: Type.String(),
@@ -98,6 +119,7 @@ export const OutcomeSchema = Type.Object(
     identityAfter: Type.Optional(Type.String()),
     plan: Type.Optional(Type.Unsafe<NonNullable<RemediationOutcome['plan']>>({ type: 'object' })),
     actions: Type.Array(Type.Object({ kind: Type.String() })),
+    removed: Type.Optional(Type.Array(RemovalSchema)),
     skipped: Type.Array(Type.Object({ reason: Type.String(), detail: Type.String() })),
     blockers: Type.Optional(
       Type.Array(

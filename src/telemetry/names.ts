@@ -16,6 +16,8 @@ export const METRIC = {
   queueHandOffs: 'autopilot.queue.handoffs',
   /** Counter: non-compliant findings of a sweep, one per problem (kind, resource.type, subscription). */
   sweepFindings: 'autopilot.sweep.findings',
+  /** Counter: objects a lifecycle path looked at to remove, by what became of each (kind, outcome: removed, absent, kept, failed). */
+  removals: 'autopilot.removals',
   /** Counter: sweeps that ran to the end. */
   sweepCompleted: 'autopilot.sweep.completed',
 } as const;
@@ -44,5 +46,6 @@ export const METRIC_ATTRIBUTES: Readonly<Record<(typeof METRIC)[keyof typeof MET
   [METRIC.armThrottleWait]: [],
   [METRIC.queueHandOffs]: [ATTR.reason],
   [METRIC.sweepFindings]: [ATTR.kind, ATTR.resourceType, ATTR.subscription],
+  [METRIC.removals]: [ATTR.kind, ATTR.outcome],
   [METRIC.sweepCompleted]: [],
 };

@@ -21,6 +21,8 @@ export interface OutcomeFacts {
   resourceType?: string;
   status: string;
   deferral?: { reason: string };
+  /** What a lifecycle path removed or kept (RemovalRecord satisfies it). */
+  removed?: ReadonlyArray<{ kind: string; status: string }>;
 }
 
 /** What the sweep metrics need of a finding (SweepFinding satisfies it). */
@@ -71,6 +73,7 @@ export class Telemetry {
   private readonly handOffs: Counter;
   private readonly findings: Counter;
   private readonly sweeps: Counter;
+  private readonly removals: Counter;
 
   private constructor(
     meter: Meter,
@@ -103,6 +106,10 @@ export class Telemetry {
       description: 'Non-compliant findings of compliance sweeps, one per problem, by kind, resource type and subscription',
     });
     this.sweeps = meter.createCounter(METRIC.sweepCompleted, { description: 'Compliance sweeps that ran to the end' });
+    this.removals = meter.createCounter(METRIC.removals, {
+      description:
+        'Objects a lifecycle path looked at to remove (role assignments, identities, credentials), by kind and what became of each',
+    });
   }
 
   /** From SDK providers (Azure Monitor's, or a test's in-memory ones). */
@@ -141,6 +148,8 @@ export class Telemetry {
       [ATTR.outcome]: outcome.status,
     };
     this.remediations.add(1, attributes);
+    // Counted with their outcome, so a removal is as visible as a grant (kinds and statuses are fixed lists).
+    for (const r of outcome.removed ?? []) this.removals.add(1, { [ATTR.kind]: r.kind, [ATTR.outcome]: r.status });
     if (outcome.status === 'deferred') {
       this.handOffs.add(1, { [ATTR.reason]: outcome.deferral?.reason ?? 'unknown' });
       return;

@@ -133,6 +133,14 @@ export class FakeAzure {
           azure.record(`findIdentity ${plan.id}`, budget);
           return undefined;
         },
+        async read(identityId, budget) {
+          azure.record(`readIdentity ${identityId}`, budget);
+          return undefined;
+        },
+        async remove(identityId, budget) {
+          azure.record(`removeIdentity ${identityId}`, budget);
+          return 'absent';
+        },
       },
       roleAssignments: {
         async listForPrincipal(subscriptionId, principalId, budget) {
@@ -152,6 +160,21 @@ export class FakeAzure {
           });
           return { status: 'created', id: `${input.scope}/providers/Microsoft.Authorization/roleAssignments/${input.name}` };
         },
+        async get(assignmentId, budget) {
+          azure.record(`getRoleAssignment ${assignmentId}`, budget);
+          return azure.roleAssignments.find(
+            (r) => `${r.scope}/providers/Microsoft.Authorization/roleAssignments/${r.name}` === assignmentId,
+          );
+        },
+        async remove(assignmentId, budget) {
+          azure.record(`removeRoleAssignment ${assignmentId}`, budget);
+          const at = azure.roleAssignments.findIndex(
+            (r) => `${r.scope}/providers/Microsoft.Authorization/roleAssignments/${r.name}` === assignmentId,
+          );
+          if (at < 0) return 'absent';
+          azure.roleAssignments.splice(at, 1);
+          return 'removed';
+        },
       },
       roles: new RoleResolver({ getRoleDefinition: async () => undefined, findRoleDefinitionByName: async () => undefined }),
       grantTargets: {
@@ -170,6 +193,19 @@ export class FakeAzure {
           azure.credentials.set(identityId, [...(azure.credentials.get(identityId) ?? []), { ...credential, ours: true }]);
           return 'created';
         },
+        async get(identityId, name, budget) {
+          azure.record(`getCredential ${identityId} ${name}`, budget);
+          return azure.credentials.get(identityId)?.find((c) => c.name === name);
+        },
+        async remove(identityId, name, budget) {
+          azure.record(`removeCredential ${identityId} ${name}`, budget);
+          const held = azure.credentials.get(identityId) ?? [];
+          azure.credentials.set(
+            identityId,
+            held.filter((c) => c.name !== name),
+          );
+          return held.some((c) => c.name === name) ? 'removed' : 'absent';
+        },
       },
       cosmosRoleAssignments: {
         async list(accountId, budget) {
@@ -186,6 +222,17 @@ export class FakeAzure {
             name: input.name,
           });
           return { status: 'created', id: `${input.accountId}/sqlRoleAssignments/${input.name}` };
+        },
+        async get(accountId, name, budget) {
+          azure.record(`getCosmos ${accountId} ${name}`, budget);
+          return azure.cosmos.find((c) => c.accountId.toLowerCase() === accountId.toLowerCase() && c.name === name);
+        },
+        async remove(accountId, name, budget) {
+          azure.record(`removeCosmos ${accountId} ${name}`, budget);
+          const at = azure.cosmos.findIndex((c) => c.accountId.toLowerCase() === accountId.toLowerCase() && c.name === name);
+          if (at < 0) return 'absent';
+          azure.cosmos.splice(at, 1);
+          return 'removed';
         },
       },
       dapr: {

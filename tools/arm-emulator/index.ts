@@ -3,7 +3,7 @@
 // (test/architecture/dependencies.test.ts).
 
 export { ArmError } from './arm-error';
-export { type EventInput, resourceWriteEvent } from './events';
+export { type EventInput, resourceDeleteEvent, resourceWriteEvent } from './events';
 export type { FaultAction, FaultHandle, FaultRule } from './faults';
 export { cosmosAssignments } from './handlers/cosmos-sql-rbac';
 export { compileKql } from './kql';
