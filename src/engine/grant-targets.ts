@@ -90,7 +90,8 @@ export async function refusedTargets(
   for (const ra of targetedGrants(plan)) {
     if (only && !only(ra.scope)) continue;
     const why = await targetRefusal(ra, source, ports, budget);
-    if (why) refused.set(ra.scope.toLowerCase(), why.code === 'GrantTargetNotConsented' ? `consent withdrawn: ${why.message}` : why.message);
+    if (why)
+      refused.set(ra.scope.toLowerCase(), why.code === 'GrantTargetNotConsented' ? `consent withdrawn: ${why.message}` : why.message);
   }
   return refused;
 }

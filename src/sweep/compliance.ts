@@ -14,8 +14,8 @@ import { refusedTargets } from '../engine/grant-targets';
 import { missingCosmosGrants } from '../engine/grants/cosmos-sql-role-assignments';
 import { readIdentity } from '../engine/identity-state';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
-import { excessReason } from '../engine/revocation';
 import type { EnginePorts } from '../engine/ports';
+import { excessReason } from '../engine/revocation';
 import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
 import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
@@ -119,6 +119,28 @@ function isDaprGrant(plan: Plan, missing: MissingRoleAssignment): boolean {
 
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/** One row planned with the engine's planner, or why it is not (skipped, invalid, judged elsewhere). */
+function planRow(row: Record<string, unknown>, rules: RulesConfig): { resource: ResourceState; plan: Plan } | ComplianceAssessment {
+  const resource = resourceStateFromRow(row);
+  const resourceId = String(row.id ?? '');
+  if (!resource)
+    return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
+  const result = planRemediation(resource, rules);
+  if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
+  if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
+  // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
+  // the HTTP API and the CLI check those (one read per identity); the sweep does not judge them yet.
+  if (result.plan.workloadIdentities) {
+    return {
+      kind: 'skipped',
+      resourceId: resource.id,
+      reason: 'workload-identity',
+      detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep',
+    };
+  }
+  return { resource, plan: result.plan };
+}
+
 /**
  * Decides compliance for one page of resources with the engine's planner, then checks the grants of
  * every principal on the page with one `authorizationresources` query (streamed too), so memory is
@@ -128,26 +150,7 @@ export async function assessPage(
   rows: Array<Record<string, unknown>>,
   context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource; ports?: DaprSweepPorts; owned?: OwnedGrants },
 ): Promise<ComplianceAssessment[]> {
-  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => {
-    const resource = resourceStateFromRow(row);
-    const resourceId = String(row.id ?? '');
-    if (!resource)
-      return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
-    const result = planRemediation(resource, context.rules);
-    if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
-    if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
-    // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
-    // the HTTP API and the CLI check those (one read per identity); the sweep does not judge them yet.
-    if (result.plan.workloadIdentities) {
-      return {
-        kind: 'skipped',
-        resourceId: resource.id,
-        reason: 'workload-identity',
-        detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep',
-      };
-    }
-    return { resource, plan: result.plan };
-  });
+  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => planRow(row, context.rules));
 
   // Dapr apps under a rule with a `dapr` section: their components' grants join the plan (one list and
   // one Resource Graph query per such app, so only those apps cost more than a row).

@@ -4,8 +4,8 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
 import { markdownText } from '../text/safe-text';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
-import type { ForeignOrphan, SweepRevocation } from './revocations';
 import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
+import type { ForeignOrphan, SweepRevocation } from './revocations';
 
 export type FindingAction = 'queued' | 'reported' | 'failed';
 

@@ -1,5 +1,5 @@
 import { sameArmId } from '../arm/resource-id';
-import { roleGuidFromDefinitionId, type RevokeMode, type RulesConfig, revokeModeOf } from '../config';
+import { type RevokeMode, type RulesConfig, revokeModeOf, roleGuidFromDefinitionId } from '../config';
 import { planRemediation } from '../engine/plan';
 import type { EnginePorts, ResourcePort } from '../engine/ports';
 import { executeRemovals } from '../engine/removals';
@@ -191,7 +191,13 @@ async function foreignOrphansOf(dead: readonly string[], ours: readonly OwnedRol
       const id = String(r.id);
       if (ours.some((a) => sameArmId(a.id, id))) continue;
       const guid = roleGuidFromDefinitionId(String(r.roleDefinitionId ?? '')) ?? '';
-      out.push({ assignmentId: id, principalId: String(r.principalId), role: roleName(guid), scope: String(r.scope), createdBy: String(r.createdBy ?? '') });
+      out.push({
+        assignmentId: id,
+        principalId: String(r.principalId),
+        role: roleName(guid),
+        scope: String(r.scope),
+        createdBy: String(r.createdBy ?? ''),
+      });
     }
   }
   return out;

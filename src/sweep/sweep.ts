@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { tryParseArmId } from '../arm/resource-id';
-import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../config';
+import { hasManagementGroups, lifecycleOf, type RoleResolver, type RulesConfig } from '../config';
+import type { EnginePorts } from '../engine/ports';
+import { massRevocationGuard } from '../engine/revocation';
 import { AutopilotError } from '../errors';
 import type { StructuredLogger } from '../logging/logger';
 import type { Telemetry } from '../telemetry/telemetry';
-import { lifecycleOf } from '../config';
-import type { EnginePorts } from '../engine/ports';
-import { massRevocationGuard } from '../engine/revocation';
 import { assessPage, type ComplianceProblem, type DaprSweepPorts, type RowSource } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
