@@ -1,5 +1,6 @@
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
+import { revocationLine } from '../engine/revocation';
 import type { PrincipalDescription, RemediationOutcome, WorkloadIdentityResult } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import type { SweepReport } from '../sweep/report';
@@ -82,6 +83,14 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
       lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
   lines.push(...(outcome.workloadIdentities ?? []).flatMap(describeWorkloadIdentity));
+  // Grants the rules no longer give, as a plan shows destroys: `- Key Vault Secrets User @ kv-a (tag kv-id now names kv-b)`.
+  const revocations = outcome.revocations ?? [];
+  if (revocations.length > 0)
+    lines.push(
+      '',
+      `removals (lifecycle.revoke: ${revocations[0]!.revoke}):`,
+      ...revocations.map((r) => safe(revocationLine({ role: r.role, assignment: { scope: r.scope }, reason: r.reason }))),
+    );
   // A pending outcome's blockers are what keeps the workload from its identity, not a refusal to act.
   const label = outcome.status === 'pending' ? 'pending' : 'blocked';
   for (const b of outcome.blockers ?? [])

@@ -253,7 +253,7 @@ export class Remediator {
 
   private async applyOrAssess(context: RunContext, resource: ResourceState, { plan, dapr }: Planned, at: StoppedAt): Promise<Findings> {
     const why = this.notApplied(context, plan);
-    if (why) return assessPlan(plan, resource, dapr, this.ports, context.budget, why);
+    if (why) return assessPlan(plan, context.config, resource, dapr, this.ports, context.budget, why);
     // An operation is running on the resource (its creation, someone's update): writing now would
     // conflict or be overwritten. Look again once that operation had time to end.
     if (context.request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {

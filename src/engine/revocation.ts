@@ -101,7 +101,7 @@ export function excessReason(
 }
 
 /** `- Key Vault Secrets User @ kv-a (tag kv-id now names kv-b)`: one revocation as a plan line. */
-export function revocationLine(r: Pick<Revocation, 'role' | 'assignment' | 'reason'>): string {
+export function revocationLine(r: { role: string; assignment: { scope: string }; reason: string }): string {
   return `- ${r.role} @ ${shortName(r.assignment.scope)} (${r.reason})`;
 }
 

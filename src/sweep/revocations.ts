@@ -2,8 +2,9 @@ import { sameArmId } from '../arm/resource-id';
 import { type RevokeMode, type RulesConfig, revokeModeOf, roleGuidFromDefinitionId } from '../config';
 import { planRemediation } from '../engine/plan';
 import type { EnginePorts, ResourcePort } from '../engine/ports';
-import { executeRemovals } from '../engine/removals';
+import { executeRemovals, type RemovalRecord } from '../engine/removals';
 import { type OwnedRoleAssignment, ownedAssignment, type RevocationKind, roleName } from '../engine/revocation';
+import type { RemediationOutcome } from '../engine/types';
 import type { RowSource } from './compliance';
 import { assignmentsOfPrincipalsQuery, identitiesOfPrincipalsQuery, ownedRoleAssignmentsQuery } from './queries';
 
@@ -208,13 +209,13 @@ async function foreignOrphansOf(dead: readonly string[], ours: readonly OwnedRol
  * afresh and delete it only when ARM still shows it made by the app for the workload its description
  * names; each item's status says what happened.
  */
-export async function removeRevocations(items: SweepRevocation[], ports: EnginePorts, signal: AbortSignal): Promise<void> {
+export async function removeRevocations(items: SweepRevocation[], ports: EnginePorts, signal: AbortSignal): Promise<RemovalRecord[]> {
   const result = await executeRemovals(
     items.map((i) => ({
       kind: 'role-assignment' as const,
       assignmentId: i.assignmentId,
       owner: { resourceId: i.resourceId, principalId: i.principalId },
-      reason: i.reason,
+      reason: `${i.kind === 'orphan' ? 'orphan' : 'revoked'}: ${i.reason}`,
     })),
     ports,
     { signal },
@@ -223,4 +224,38 @@ export async function removeRevocations(items: SweepRevocation[], ports: EngineP
     items[n]!.status = r.status;
     if (r.detail) items[n]!.detail = r.detail;
   });
+  return result.records;
+}
+
+/**
+ * The sweep's removals as outcomes, one per workload, so each is in the ledger, the outcome events and
+ * the removal metrics like any other change the product makes.
+ */
+export function removalOutcomes(
+  items: readonly SweepRevocation[],
+  records: readonly RemovalRecord[],
+  sweepId: string,
+): RemediationOutcome[] {
+  const byWorkload = new Map<string, { resourceId: string; rule: string; removed: RemovalRecord[] }>();
+  items.forEach((item, n) => {
+    const k = item.resourceId.toLowerCase();
+    const entry = byWorkload.get(k) ?? { resourceId: item.resourceId, rule: item.rule, removed: [] };
+    entry.removed.push(records[n]!);
+    byWorkload.set(k, entry);
+  });
+  const now = new Date().toISOString();
+  return [...byWorkload.values()].map(({ resourceId, rule, removed }) => ({
+    correlationId: `${sweepId}:${resourceId.toLowerCase()}`,
+    resourceId,
+    status: removed.some((r) => r.status === 'removed') ? 'remediated' : 'compliant',
+    rule,
+    actions: [],
+    removed,
+    skipped: [],
+    errors: removed
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ code: 'RemovalFailed', message: `${r.id}: ${r.detail ?? ''}`, transient: true })),
+    startedAt: now,
+    durationMs: 0,
+  }));
 }

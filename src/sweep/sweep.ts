@@ -5,6 +5,7 @@ import type { EnginePorts } from '../engine/ports';
 import { massRevocationGuard } from '../engine/revocation';
 import { AutopilotError } from '../errors';
 import type { StructuredLogger } from '../logging/logger';
+import type { OutcomeRecorder } from '../outcomes/recorder';
 import type { Telemetry } from '../telemetry/telemetry';
 import { assessPage, type ComplianceProblem, type DaprSweepPorts, type RowSource } from './compliance';
 import { governedResourcesQuery } from './queries';
@@ -21,7 +22,7 @@ import {
   type SweepTotals,
 } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
-import { OwnedGrants, removeRevocations, type SweepRevocation } from './revocations';
+import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -41,6 +42,8 @@ export interface SweepGovernance {
 export interface SweepHost {
   readonly rules: RulesConfig;
   readonly ports: { roles: RoleResolver } & DaprSweepPorts & Partial<Pick<EnginePorts, 'resources' | 'roleAssignments'>>;
+  /** Where the sweep's removals are recorded (ledger, outcome events, metrics), one outcome per workload. */
+  readonly outcomes?: OutcomeRecorder;
   /** Who the app is: the grants ARM records as created by it are the ones revocation judges (absent: none are). */
   self?(): Promise<{ principalId?: string; clientId?: string }>;
   readonly sweep: SweepPorts;
@@ -64,6 +67,8 @@ export interface SweepOptions {
   confirmRevocations?: boolean;
   /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
   confirm?: (revocations: readonly SweepRevocation[]) => Promise<boolean>;
+  /** Who runs the sweep, as the ledger records its removals (default `timer`). */
+  trigger?: 'timer' | 'cli';
 }
 
 export interface SweepProgress {
@@ -235,8 +240,9 @@ async function collectRevocations(
   owned: OwnedGrants,
   excess: SweepRevocation[],
   rowsOf: RowSource,
-  options: SweepOptions & { reportOnly: boolean },
+  options: SweepOptions & { reportOnly: boolean; sweepId: string },
 ): Promise<RevocationReport> {
+  const { sweepId } = options;
   const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
   const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal);
   const items = [...excess, ...left.revocations];
@@ -262,7 +268,9 @@ async function collectRevocations(
     for (const i of enforce) i.status = 'held';
     return report;
   }
-  await removeRevocations(enforce, host.ports as EnginePorts, signal);
+  const records = await removeRevocations(enforce, host.ports as EnginePorts, signal);
+  for (const outcome of removalOutcomes(enforce, records, sweepId))
+    await host.outcomes?.record(outcome, { trigger: options.trigger ?? 'timer' });
   options.log?.log('info', 'sweep.revoked', { removed: enforce.filter((i) => i.status === 'removed').length, candidates: enforce.length });
   return { ...report, removed: enforce.filter((i) => i.status === 'removed').length };
 }
@@ -329,7 +337,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
 
   const collected =
     owned && host.ports.resources
-      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log })
+      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
       : undefined;
   const finished = new Date();
   const report: SweepReport = {

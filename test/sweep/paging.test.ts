@@ -43,9 +43,10 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
     const rows = DRIFTED + COMPLIANT;
     assert.equal(report.totals.scanned, rows);
     assert.equal(graphQueries(seq, 'resources').length, Math.ceil(rows / 1000));
-    // Compliant resources sort after the drifted ones ("ok-" > "drifted-" within SUB_A), so one page carries principals.
-    assert.equal(graphQueries(seq, 'authorizationresources').length, 1);
-    assert.equal(report.resourceGraph.calls, Math.ceil(rows / 1000) + 1);
+    // Compliant resources sort after the drifted ones ("ok-" > "drifted-" within SUB_A), so one page carries principals;
+    // the other grants query is the app's own grants (revocation), once per sweep.
+    assert.equal(graphQueries(seq, 'authorizationresources').length, 2);
+    assert.equal(report.resourceGraph.calls, Math.ceil(rows / 1000) + 2);
     assert.equal(report.totals.compliant, COMPLIANT);
     assert.equal(report.totals.queued, DRIFTED);
     assert.equal(queue.messages.length, DRIFTED);

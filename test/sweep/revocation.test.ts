@@ -9,13 +9,16 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Timer } from '@azure/functions';
 import type { Autopilot } from '../../src/app/composition';
+import { renderOutcome } from '../../src/cli/render';
 import { triggerNamed } from '../../src/functions/triggers';
 import { InMemoryRemediationQueue } from '../../src/sweep/remediation-queue';
 import { InMemoryReportStore, type SweepReport } from '../../src/sweep/report';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { seedScopeResource } from '../../tools/arm-emulator/seed';
 import { type CapturedLog, deliver, grantAppOwner, rulesFor, testInvocation } from '../support/app-fixture';
+import { EASY_AUTH_ON } from '../support/easy-auth';
 import { useEmulator } from '../support/emulator-fixture';
+import { call } from '../support/http-api';
 import { buildSweepApp, SUB_A, seedSite } from './fixture';
 
 const KV_SECRETS_USER = '4633458b-17de-408a-b874-0445c86b69e6';
@@ -66,12 +69,15 @@ describe('revocation and orphan collection through the timer sweep', () => {
     return { app, reports };
   }
 
-  async function timerSweep(yaml: string, settings: Record<string, string> = {}): Promise<{ report: SweepReport; logs: CapturedLog[] }> {
+  async function timerSweep(
+    yaml: string,
+    settings: Record<string, string> = {},
+  ): Promise<{ report: SweepReport; logs: CapturedLog[]; app: Autopilot }> {
     const { app, reports } = appWith(yaml, settings);
     const logs: CapturedLog[] = [];
     const timer = triggerNamed('timer', 'complianceSweep', () => app);
     await timer.handler({ isPastDue: false } as Timer, testInvocation('complianceSweep', logs));
-    return { report: JSON.parse(reports.reports.at(-1)!.json) as SweepReport, logs };
+    return { report: JSON.parse(reports.reports.at(-1)!.json) as SweepReport, logs, app };
   }
 
   const deletes = (since: number) =>
@@ -127,6 +133,32 @@ describe('revocation and orphan collection through the timer sweep', () => {
     assert.equal(env.emulator.state.assignmentsFor(principal(ids.consent)).length, 2, 'still held');
   });
 
+  it('the HTTP plan answer and the CLI rendering show the removals with their reason; plan mode deletes nothing', async () => {
+    const { app } = appWith(rulesYaml({ profiles: '[vault]' }), { ...EASY_AUTH_ON });
+    const before = env.emulator.lastSeq;
+    const answer = await call(app, 'remediationsPost', {
+      method: 'POST',
+      url: 'http://localhost/api/remediations',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify({ resourceId: ids.repointed, mode: 'plan' }) },
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const outcome = answer.body.outcome;
+    assert.equal(outcome.status, 'planned');
+    assert.deepEqual(
+      outcome.revocations
+        .map((r: { role: string; scope: string; reason: string; revoke: string }) => [r.role, r.scope.split('/').pop(), r.reason, r.revoke])
+        .sort(),
+      [
+        ['Key Vault Secrets User', 'kv-a', 'tag kv-id now names kv-b', 'report'],
+        ['Monitoring Metrics Publisher', 'web-repointed', "profile 'monitoring' no longer applies to it", 'report'],
+      ],
+    );
+    const text = renderOutcome(outcome, 'req');
+    assert.match(text, /^- Key Vault Secrets User @ kv-a \(tag kv-id now names kv-b\)$/m);
+    assert.deepEqual(deletes(before), []);
+  });
+
   it('the mass-revocation guard: more than lifecycle.maxRevocations revokes nothing and alerts', async () => {
     const yaml = rulesYaml({ profiles: '[vault]', lifecycle: 'lifecycle:\n  revoke: enforce\n  maxRevocations: 4' });
     const before = env.emulator.lastSeq;
@@ -163,7 +195,7 @@ describe('revocation and orphan collection through the timer sweep', () => {
     const kept = excess(ids.gone, KV_SECRETS_USER, vault('kv-b'));
     const before = env.emulator.lastSeq;
     // Over the guard's limit of 4 again, now confirmed by the timer's app setting.
-    const { report } = await timerSweep(
+    const { report, app } = await timerSweep(
       rulesYaml({ profiles: '[vault]', lifecycle: 'lifecycle:\n  revoke: enforce\n  maxRevocations: 4' }),
       {
         AUTOPILOT_CONFIRM_MASS_REVOCATION: 'true',
@@ -175,6 +207,12 @@ describe('revocation and orphan collection through the timer sweep', () => {
     for (const id of expected) assert.equal(env.emulator.state.roleAssignments.get(id), undefined, id);
     assert.ok(env.emulator.state.roleAssignments.get(kept), 'the grant the rules still give is kept');
     assert.ok(env.emulator.state.roleAssignments.get(copied.id.toLowerCase()), 'a copied description proves nothing: kept');
+    // Each removal is in the ledger, under the workload it was made for, with its reason.
+    const [entry] = await app.ledger.byResourceId(ids.repointed);
+    assert.deepEqual(entry?.removed?.map((r: { status: string; reason: string }) => [r.status, r.reason]).sort(), [
+      ['removed', "revoked: profile 'monitoring' no longer applies to it"],
+      ['removed', 'revoked: tag kv-id now names kv-b'],
+    ]);
   });
 
   it("orphans: an owned grant of a deleted workload is removed; the same dead principal's grant a person made is listed, never deleted", async () => {
