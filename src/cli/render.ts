@@ -100,6 +100,26 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
   return `${lines.join('\n')}\n`;
 }
 
+/** The sweep's excess grants and orphans, each with what became of it; orphans the product did not make, listed only. */
+function renderRevocations(report: SweepReport): string[] {
+  const r = report.revocations;
+  if (!r || r.items.length + r.foreign.length === 0) return [];
+  const lines = [
+    '',
+    `excess grants ${r.excess}, orphans ${r.orphans} (removed ${r.removed}); orphans identity-autopilot did not make: ${r.foreignOrphans} (never removed)`,
+  ];
+  if (r.guard) lines.push(`revocation stopped: ${r.guard.code}: ${safe(r.guard.detail)}`);
+  for (const i of r.items)
+    lines.push(
+      `${safe(revocationLine({ role: i.role, assignment: { scope: i.scope }, reason: i.reason }))} [${i.kind}, ${i.status}] ${safe(i.resourceId)}`,
+    );
+  for (const f of r.foreign)
+    lines.push(
+      `- ${safe(f.role)} @ ${safe(shortScope(f.scope))} (orphan, principal ${safe(f.principalId)}, not made by identity-autopilot: kept)`,
+    );
+  return lines;
+}
+
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
   if (entries.length === 0) return `${safe(resourceId)}\nno ledger entries\n`;
   const rows = entries.map((e) => [
@@ -141,6 +161,7 @@ export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: stri
     lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
   }
+  lines.push(...renderRevocations(report));
   for (const f of report.failures) lines.push(`failed: ${safe(f.resourceId)}: ${safe(f.code)}: ${safe(f.detail)}`);
   for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${safe(f.resourceId)}: ${safe(f.errors.join('; '))}`);
   return `${lines.join('\n')}\n`;
