@@ -16,6 +16,8 @@ export interface AppSettings {
   dryRun: boolean;
   /** AUTOPILOT_REMEDIATION_BUDGET_SECONDS: wall-clock limit of one remediation, retries included. */
   budgetSeconds: number;
+  /** AUTOPILOT_ROLE_ASSIGNMENT_RESERVE: role assignments left in a subscription below which no new grant is made (default 200). */
+  roleAssignmentReserve: number;
   /**
    * AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: how long a 403 (AuthorizationFailed, LinkedAuthorizationFailed)
    * is retried through the remediation queue, with growing delays, before it is reported as a missing
@@ -147,6 +149,7 @@ export function readSettings(env: Env = process.env): AppSettings {
     dryRun: flag(env, 'AUTOPILOT_DRY_RUN', false),
     // Event Grid waits about 30 s for a delivery; staying under it avoids a duplicate delivery of work in progress.
     budgetSeconds: positiveNumber(env, 'AUTOPILOT_REMEDIATION_BUDGET_SECONDS', 25, 600)!,
+    roleAssignmentReserve: positiveNumber(env, 'AUTOPILOT_ROLE_ASSIGNMENT_RESERVE', 200, 4000)!,
     // Learn (role-based-access-control/troubleshooting): ARM caches authorization, so a role assignment
     // "can sometimes take up to 30 minutes" to take effect.
     authorizationRetryMinutes: positiveNumber(env, 'AUTOPILOT_AUTHORIZATION_RETRY_MINUTES', 30, 24 * 60)!,
