@@ -66,6 +66,8 @@ export interface SweepReport {
   failures: SweepFailure[];
   /** Owned grants the rules no longer give, orphans, and what was done with them (absent: the app's identity was unknown). */
   revocations?: RevocationReport;
+  /** Role assignments per governed subscription (the budget; Azure's limit is 4,000). */
+  roleAssignments?: Record<string, number>;
   /** Where the full report was written. */
   stored?: StoredReport;
 }

@@ -41,7 +41,8 @@ export interface SweepGovernance {
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
-  readonly ports: { roles: RoleResolver } & DaprSweepPorts & Partial<Pick<EnginePorts, 'resources' | 'roleAssignments'>>;
+  readonly ports: { roles: RoleResolver } & DaprSweepPorts &
+    Partial<Pick<EnginePorts, 'resources' | 'roleAssignments' | 'roleAssignmentBudget'>>;
   /** Where the sweep's removals are recorded (ledger, outcome events, metrics), one outcome per workload. */
   readonly outcomes?: OutcomeRecorder;
   /** Who the app is: the grants ARM records as created by it are the ones revocation judges (absent: none are). */
@@ -50,7 +51,8 @@ export interface SweepHost {
   /** Required when the rules name `scope.managementGroups`. */
   readonly governance?: SweepGovernance;
   /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
-  readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'>;
+  readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'> &
+    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
 }
 
 export interface SweepOptions {
@@ -222,6 +224,29 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
   });
 }
 
+/**
+ * The role-assignment budget's count for each governed subscription, as a metric (alert at 80 % of
+ * 4,000 in infra/monitoring/alerts.bicep) and in the report. A count that cannot be read is logged, not fatal.
+ */
+async function countRoleAssignments(
+  host: SweepHost,
+  subscriptions: readonly string[],
+  log: StructuredLogger | undefined,
+): Promise<Record<string, number> | undefined> {
+  const port = host.ports.roleAssignmentBudget;
+  if (!port) return undefined;
+  const counts: Record<string, number> = {};
+  for (const s of subscriptions) {
+    try {
+      counts[s.toLowerCase()] = (await port.usage(s, { signal: AbortSignal.timeout(60_000) })).assignments;
+      host.telemetry?.roleAssignmentCount?.(s, counts[s.toLowerCase()]!);
+    } catch (e) {
+      log?.log('warn', 'sweep.role-assignment-count.failed', { subscriptionId: s, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return counts;
+}
+
 /** The app's object and client ids: ARM's createdBy holds one of them on what the app made. */
 async function appIdsOf(host: SweepHost): Promise<string[]> {
   if (!host.self) return [];
@@ -260,7 +285,7 @@ async function collectRevocations(
   if (!guard.allowed) {
     for (const i of enforce) i.status = 'held';
     options.log?.log('error', 'sweep.revocation-guard', { code: guard.code, detail: guard.detail, count: enforce.length, limit });
-    host.telemetry?.sweepFindings([{ resourceType: 'revocation', subscriptionId: 'all', problems: [guard.code] }]);
+    host.telemetry?.revocationGuardTripped?.();
     return { ...report, guard: { code: guard.code, detail: guard.detail, count: enforce.length, limit } };
   }
   if (enforce.length === 0) return report;
@@ -339,6 +364,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     owned && host.ports.resources
       ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
       : undefined;
+  const roleAssignments = await countRoleAssignments(host, subscriptions, log);
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -356,6 +382,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
     failures: tally.failures,
     ...(collected ? { revocations: collected } : {}),
+    ...(roleAssignments ? { roleAssignments } : {}),
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();

@@ -40,13 +40,19 @@ describe('role-assignment budget', () => {
     env.emulator.state.addResourceGroup(SUB_A, 'rg-busy');
     // 3,850 assignments in the subscription (the app's Owner among them): 150 left, under the default reserve of 200.
     const scope = `/subscriptions/${SUB_A}/resourceGroups/rg-busy`;
-    for (let i = 0; i < 3000; i++) env.emulator.state.grant({ principalId: heavy, roleDefinitionGuid: ROLE.reader, scope: `${scope}/x${i}` });
+    for (let i = 0; i < 3000; i++)
+      env.emulator.state.grant({ principalId: heavy, roleDefinitionGuid: ROLE.reader, scope: `${scope}/x${i}` });
     for (let i = 0; i < 849; i++) env.emulator.state.grant({ principalId: randomUUID(), roleDefinitionGuid: ROLE.reader, scope });
     assert.equal(env.emulator.state.roleAssignments.size, 3850);
   });
 
   it('fewer than the reserve left: the new grant is blocked with RoleAssignmentBudget and the top consumers; nothing is written', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-busy', type: SEED_TYPES.webApp, name: 'web-late' });
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-busy',
+      type: SEED_TYPES.webApp,
+      name: 'web-late',
+    });
     const seq = env.emulator.lastSeq;
     const d = await deliver(buildApp(env, rulesFor(RULES)), resourceWriteEvent({ resourceId: id }));
     assert.equal(d.outcome?.status, 'blocked', JSON.stringify(d.outcome));
@@ -66,8 +72,16 @@ describe('role-assignment budget', () => {
   });
 
   it('a smaller reserve (AUTOPILOT_ROLE_ASSIGNMENT_RESERVE) leaves room: the grant is made', async () => {
-    const id = seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-busy', type: SEED_TYPES.webApp, name: 'web-room' });
-    const d = await deliver(buildApp(env, rulesFor(RULES), {}, { AUTOPILOT_ROLE_ASSIGNMENT_RESERVE: '100' }), resourceWriteEvent({ resourceId: id }));
+    const id = seedResource(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-busy',
+      type: SEED_TYPES.webApp,
+      name: 'web-room',
+    });
+    const d = await deliver(
+      buildApp(env, rulesFor(RULES), {}, { AUTOPILOT_ROLE_ASSIGNMENT_RESERVE: '100' }),
+      resourceWriteEvent({ resourceId: id }),
+    );
     assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
     assert.equal(env.emulator.state.roleAssignments.size, 3851);
   });

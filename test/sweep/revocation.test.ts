@@ -131,6 +131,8 @@ describe('revocation and orphan collection through the timer sweep', () => {
     assert.equal(report.totals.compliant, 0, 'a resource holding an excess grant is not compliant');
     assert.equal(report.problems['excess-grants'], 3);
     assert.equal(env.emulator.state.assignmentsFor(principal(ids.consent)).length, 2, 'still held');
+    // The role-assignment budget's count, per governed subscription (also the autopilot.role_assignments metric).
+    assert.deepEqual(report.roleAssignments, { [SUB_A]: env.emulator.state.roleAssignments.size });
   });
 
   it('the HTTP plan answer and the CLI rendering show the removals with their reason; plan mode deletes nothing', async () => {
