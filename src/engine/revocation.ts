@@ -95,6 +95,7 @@ export function excessReason(
   const moved = desired.find((d) => d.profile === owner.source && d.roleDefinitionGuid.toLowerCase() === guid.toLowerCase());
   const tag = scopeTag(config, owner.source, guid);
   if (moved && tag) return `tag ${tag} now names ${shortName(moved.scope)}`;
+  if (moved && owner.source.startsWith('dapr:')) return `component '${owner.source.slice(5)}' now points at ${shortName(moved.scope)}`;
   if (moved) return `profile '${owner.source}' now grants it at ${moved.scope}`;
   if (owner.source.startsWith('dapr:')) return `component '${owner.source.slice(5)}' no longer needs it`;
   return `profile '${owner.source}' no longer gives it`;
