@@ -247,11 +247,19 @@ async function countRoleAssignments(
   return counts;
 }
 
-/** The app's object and client ids: ARM's createdBy holds one of them on what the app made. */
-async function appIdsOf(host: SweepHost): Promise<string[]> {
+/** The app's object and client ids: ARM's createdBy holds one of them on what the app made (none known: nothing is judged ours). */
+async function appIdsOf(host: SweepHost, log: StructuredLogger | undefined): Promise<string[]> {
   if (!host.self) return [];
-  const self = await host.self();
-  return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  try {
+    const self = await host.self();
+    return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  } catch (e) {
+    log?.log('warn', 'sweep.self-unknown', {
+      detail: 'owned grants are not judged in this sweep',
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return [];
+  }
 }
 
 /**
@@ -325,7 +333,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const tally = new SweepTally();
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
   const rowsOf = (q: string) => reader.pages(q, listed, managementGroups);
-  const appIds = await appIdsOf(host);
+  const appIds = await appIdsOf(host, log);
   const owned = appIds.length > 0 ? await OwnedGrants.read(rowsOf, appIds) : undefined;
   const revocations: SweepRevocation[] = [];
   const writer = await reports.begin(sweepId, started);
