@@ -83,7 +83,7 @@ async function assessGrants(
  * The diff's removals (role assignments ARM shows the product made for this workload, no longer desired),
  * each with why and what lifecycle.revoke says to do with it.
  */
-function plannedRevocations(
+export function plannedRevocations(
   plan: Plan,
   config: RulesConfig,
   resolved: readonly ResolvedRoleAssignment[],

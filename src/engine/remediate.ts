@@ -15,6 +15,7 @@ import { planHasIdentityWork, planRemediation } from './plan';
 import { reportPlan } from './plan-report';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
+import { revokeExcess } from './revoke-excess';
 import { budgetBlocker, DEFAULT_ROLE_ASSIGNMENT_RESERVE } from './role-assignment-budget';
 import type { ActionRecord, Plan, RemediationOutcome, ResourceState } from './types';
 
@@ -279,7 +280,11 @@ export class Remediator {
       principalIsNew: context.resume?.principalIsNew,
       dapr,
     });
-    return applied(plan, result);
+    const done = applied(plan, result);
+    const revoked = await revokeExcess(plan, context.config, result.principalId, this.ports, context.budget);
+    if (!revoked) return done;
+    const removedAny = (revoked.removed ?? []).some((r) => r.status === 'removed');
+    return addFindings(done, { ...revoked, ...(removedAny && done.status === 'compliant' ? { status: 'remediated' } : {}) });
   }
 
   /**

@@ -235,4 +235,29 @@ describe('revocation and orphan collection through the timer sweep', () => {
     );
     assert.ok(env.emulator.state.roleAssignments.get(byPerson.id.toLowerCase()), 'the orphan the product did not make is kept');
   });
+
+  it('the Event Grid trigger under enforce: re-pointing kv-id grants the new vault and removes the old grant at once; under report it is kept (the sweep lists it)', async () => {
+    const id = seedSite(env, SUB_A, 'rg-apps', 'web-event', { 'kv-id': vault('kv-a') });
+    const enforce = appWith(rulesYaml({ profiles: '[vault]', lifecycle: 'lifecycle:\n  revoke: enforce' })).app;
+    assert.equal((await deliver(enforce, resourceWriteEvent({ resourceId: id }))).outcome?.status, 'remediated');
+    const old = env.emulator.state.assignmentsFor(principal(id))[0]!;
+    env.emulator.state.resource(id)!.body.tags['kv-id'] = vault('kv-b');
+
+    const report = appWith(rulesYaml({ profiles: '[vault]' })).app;
+    let before = env.emulator.lastSeq;
+    const listed = (await deliver(report, resourceWriteEvent({ resourceId: id }))).outcome!;
+    assert.deepEqual(deletes(before), [], 'report: nothing removed');
+    assert.equal(listed.revocations, undefined, 'an apply under report does not look for excess (the sweep lists it)');
+    assert.ok(env.emulator.state.roleAssignments.get(old.id.toLowerCase()));
+
+    before = env.emulator.lastSeq;
+    const d = await deliver(enforce, resourceWriteEvent({ resourceId: id }));
+    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
+    assert.deepEqual(deletes(before), [old.id.toLowerCase()]);
+    assert.deepEqual(
+      d.outcome?.removed.map((r: { status: string; reason: string }) => [r.status, r.reason]),
+      [['removed', 'revoked: tag kv-id now names kv-b']],
+    );
+    assert.deepEqual(held(id), [`${KV_SECRETS_USER}@${vault('kv-b').toLowerCase()}`]);
+  });
 });
