@@ -23,14 +23,17 @@ export interface RoleAssignmentUsage {
 }
 
 export interface RoleAssignmentBudgetPort {
-  /** The count for one subscription; `withConsumers` also reads who holds the most (more pages). */
+  /** The count for one subscription (one query, cached briefly); `withConsumers` also reads who holds the most (more pages). */
   usage(subscriptionId: string, call: CallBudget, withConsumers?: boolean): Promise<RoleAssignmentUsage>;
+  /** The last count this app read (each sweep reads every governed subscription's), if recent; no call. */
+  known(subscriptionId: string): number | undefined;
 }
 
 /**
  * Why the plan's new grants may not be made: a subscription of its scopes has fewer than `reserve` slots
- * left. Undefined when there is room, or when the count cannot be read (the budget protects others; it
- * never stops the product on its own failure).
+ * left. A remediation costs no query while the last sweep's count leaves twice the reserve free; nearer
+ * the limit the count is read afresh. Undefined when there is room, when no count is known yet, or when it
+ * cannot be read (the budget protects others; it never stops the product on its own failure).
  */
 export async function budgetBlocker(
   plan: Plan,
@@ -42,6 +45,8 @@ export async function budgetBlocker(
   if (!port || plan.roleAssignments.length === 0) return undefined;
   const subscriptions = [...new Set(plan.roleAssignments.map((r) => subscriptionOf(r.scope).toLowerCase()).filter(Boolean))];
   for (const subscriptionId of subscriptions) {
+    const last = port.known(subscriptionId);
+    if (last === undefined || ROLE_ASSIGNMENTS_PER_SUBSCRIPTION - last >= 2 * reserve) continue;
     const usage = await port.usage(subscriptionId, budget).catch(() => undefined);
     if (!usage || ROLE_ASSIGNMENTS_PER_SUBSCRIPTION - usage.assignments >= reserve) continue;
     const top = (await port.usage(subscriptionId, budget, true).catch(() => usage)).topConsumers ?? [];

@@ -18,6 +18,8 @@ export const ROLE_ASSIGNMENT_HOLDERS_QUERY = [
 
 /** How long a count is trusted: a burst of remediations in one subscription shares one query. */
 const COUNT_TTL_MS = 60_000;
+/** How long the last count decides whether a remediation needs a fresh one: a few sweep periods. */
+const KNOWN_TTL_MS = 6 * 60 * 60_000;
 const TOP_CONSUMERS = 5;
 
 /**
@@ -27,6 +29,7 @@ const TOP_CONSUMERS = 5;
  */
 export class ResourceGraphRoleAssignmentBudget implements RoleAssignmentBudgetPort {
   private readonly counts = new Map<string, { at: number; usage: Promise<RoleAssignmentUsage> }>();
+  private readonly last = new Map<string, { at: number; assignments: number }>();
 
   constructor(
     private readonly graph: () => GraphQueryPort,
@@ -40,10 +43,19 @@ export class ResourceGraphRoleAssignmentBudget implements RoleAssignmentBudgetPo
     if (cached && this.now() - cached.at < COUNT_TTL_MS) return cached.usage;
     const usage = this.graph()
       .query({ query: ROLE_ASSIGNMENT_COUNT_QUERY, subscriptions: [key], top: 1 }, call.signal)
-      .then((page) => ({ assignments: page.totalRecords ?? page.rows.length }));
+      .then((page) => {
+        const assignments = page.totalRecords ?? page.rows.length;
+        this.last.set(key, { at: this.now(), assignments });
+        return { assignments };
+      });
     usage.catch(() => this.counts.delete(key));
     this.counts.set(key, { at: this.now(), usage });
     return usage;
+  }
+
+  known(subscriptionId: string): number | undefined {
+    const last = this.last.get(subscriptionId.toLowerCase());
+    return last && this.now() - last.at < KNOWN_TTL_MS ? last.assignments : undefined;
   }
 
   private async withConsumers(subscriptionId: string, signal: AbortSignal): Promise<RoleAssignmentUsage> {
