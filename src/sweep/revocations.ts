@@ -177,7 +177,9 @@ export class OwnedGrants {
     resources: Pick<ResourcePort, 'read'>,
     signal: AbortSignal,
   ): Promise<string | undefined> {
-    const resource = await resources.read(resourceId, { signal });
+    // A read ARM refuses (403, throttled) proves nothing: the grants are judged by a later sweep.
+    const resource = await resources.read(resourceId, { signal }).catch(() => null);
+    if (resource === null) return undefined;
     if (!resource) return 'gone';
     const planned = planRemediation(resource, rules);
     return planned.kind === 'skip' ? planned.reason : undefined;
