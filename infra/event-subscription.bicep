@@ -25,10 +25,10 @@ param deadLetterStorageAccountId string
 
 param deadLetterContainerName string = 'deadletter'
 
-@description('Governed resource types (AUTOPILOT_GOVERNED_RESOURCE_TYPES); only their writes (and tag writes) are delivered.')
+@description('Governed resource types (AUTOPILOT_GOVERNED_RESOURCE_TYPES); only their writes and deletes (and tag writes, Dapr component deletes) are delivered.')
 @minLength(1)
-// A StringIn advanced filter holds at most 25 values; one of them is the tag write below.
-@maxLength(24)
+// A StringIn advanced filter holds at most 25 values: a write and a delete per type, the tag write and the Dapr component delete.
+@maxLength(11)
 // The catalogue's types (src/arm/resource-types.ts); test/architecture/catalogue.test.ts fails if they disagree.
 param governedResourceTypes string[] = [
   'Microsoft.Web/sites'
@@ -56,7 +56,14 @@ module eventSubscription 'app/event-subscription.bicep' = {
     // Tags set after creation (the Tags API, as IaC tools often do) arrive as `Microsoft.Resources/tags/write`
     // on `<resource id>/providers/Microsoft.Resources/tags/default`; tags select rules and profiles, so
     // they must reach the Function, which re-evaluates the parent resource.
-    operationNames: concat(map(governedResourceTypes, type => '${type}/write'), ['Microsoft.Resources/tags/write'])
+    // A delete starts the clean-up of what the product made for the resource (the Function first asks ARM
+    // whether it is really gone); a deleted Dapr component re-plans the apps it served.
+    operationNames: concat(
+      map(governedResourceTypes, type => '${type}/write'),
+      ['Microsoft.Resources/tags/write'],
+      map(governedResourceTypes, type => '${type}/delete'),
+      ['Microsoft.App/managedEnvironments/daprComponents/delete']
+    )
     deadLetterStorageAccountId: deadLetterStorageAccountId
     deadLetterContainerName: deadLetterContainerName
     maxDeliveryAttempts: 30

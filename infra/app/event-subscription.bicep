@@ -1,4 +1,4 @@
-// The event subscription on the system topic: ResourceWriteSuccess for the governed types only,
+// The event subscription on the system topic: ResourceWriteSuccess and ResourceDeleteSuccess for the governed types only,
 // delivered to the Function's Event Grid trigger, dead-lettered with the topic's own identity.
 
 param systemTopicName string
@@ -37,6 +37,7 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
     filter: {
       includedEventTypes: [
         'Microsoft.Resources.ResourceWriteSuccess'
+        'Microsoft.Resources.ResourceDeleteSuccess'
       ]
       advancedFilters: [
         {

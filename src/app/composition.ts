@@ -6,6 +6,7 @@ import { ArmCosmosRoleAssignmentPort } from '../azure/cosmos-role-assignment-por
 import { ArmDaprPort } from '../azure/dapr-port';
 import { MsiFederatedCredentialPort } from '../azure/federated-credential-port';
 import { ArmGrantTargetPort } from '../azure/grant-target-port';
+import { GraphIdentityHoldersPort } from '../azure/identity-holders-port';
 import { ArmManagementGroupPort } from '../azure/management-group-port';
 import { ArmResourcePort } from '../azure/resource-port';
 import { ArmRoleAssignmentPort } from '../azure/role-assignment-port';
@@ -103,11 +104,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
   const rulesLog = createLogger(consoleSink, { component: 'rules' });
   for (const w of rules.warnings ?? [])
     rulesLog.log('warn', 'rules.warning', { source: rules.source, keyPath: w.keyPath, reason: w.reason });
-  const credential =
-    overrides.credential ??
-    (settings.credential === 'default'
-      ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
-      : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {}));
+  const credential = overrides.credential ?? credentialOf(settings);
   const telemetry = overrides.telemetry ?? processTelemetry(settings.telemetry);
   // The ARM pipeline policy counts every call already; the gate reports its waits (autopilot.arm.throttle_wait).
   const throttleGate = new ArmThrottleGate({
@@ -142,6 +139,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     return self;
   };
   const roleAssignments = new ArmRoleAssignmentPort(pool, () => whoAmI());
+  const graph = daprGraphQuery(connection, overrides.sweep?.graph);
   const ports: EnginePorts = {
     resources: new ArmResourcePort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     userAssignedIdentities: new MsiUserAssignedIdentityPort(pool, () => whoAmI()),
@@ -150,8 +148,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     grantTargets: new ArmGrantTargetPort(pool),
     federatedCredentials: new MsiFederatedCredentialPort(pool, () => whoAmI()),
     pacing: throttleGate,
-    // Dapr components: one Resource Graph query per remediation resolves their targets.
-    dapr: new ArmDaprPort(pool, daprGraphQuery(connection, overrides.sweep?.graph), { pollIntervalMs: settings.lroPollIntervalMs }),
+    dapr: new ArmDaprPort(pool, graph, { pollIntervalMs: settings.lroPollIntervalMs }),
+    identityHolders: new GraphIdentityHoldersPort(graph),
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     managementGroups: new ArmManagementGroupPort(connection),
     roleAssignmentBudget: roleAssignmentBudget(connection, overrides.sweep?.graph),
@@ -206,7 +204,14 @@ function roleAssignmentBudget(connection: ArmConnection, injected?: GraphQueryPo
   return new ResourceGraphRoleAssignmentBudget(() => (port ??= new SdkGraphQueryPort(connection)));
 }
 
-/** Resource Graph for the Dapr step: the sweep's port when one is injected, else the app's own client (made on first use). */
+/** The app's own credential, as the settings name it. */
+function credentialOf(settings: AppSettings): TokenCredential {
+  return settings.credential === 'default'
+    ? new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {})
+    : new ManagedIdentityCredential(settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {});
+}
+
+/** Resource Graph for the Dapr step and identity holders: the sweep's port when one is injected, else the app's own client (made on first use). */
 function daprGraphQuery(connection: ArmConnection, injected?: GraphQueryPort): GraphQuery {
   let port = injected;
   return async (query, subscriptions, signal) => {

@@ -33,3 +33,21 @@ export async function appsUsingComponent(autopilot: Autopilot, componentId: stri
   const { apps } = await port.lookup({ subscriptions, targets: [], environmentId: component.environmentId }, { signal });
   return apps.filter((a) => componentsOfApp([found], a.appId).length > 0 && !sameArmId(a.id, componentId)).map((a) => a.id);
 }
+
+/**
+ * After a component delete event: the Dapr apps of its environment, to be planned again (what they need
+ * shrinks). The deleted component's scopes are gone with it, so every Dapr app of the environment is
+ * planned; nothing at all when ARM still lists the component (a forged or late event).
+ */
+export async function appsAfterComponentDelete(autopilot: Autopilot, componentId: string, signal: AbortSignal): Promise<string[]> {
+  const component = daprComponentOf(componentId);
+  const port = autopilot.ports.dapr;
+  if (!component || !port || !autopilot.rules.rules.some((r) => r.dapr)) return [];
+  const env = parseArmId(component.environmentId);
+  const components = await port.listComponents(component.environmentId, { signal });
+  if (components.some((c) => c.name.toLowerCase() === component.name.toLowerCase())) return [];
+  const subscriptions = autopilot.rules.scope.subscriptions.filter((s) => s.toLowerCase() === env.subscriptionId!.toLowerCase());
+  if (subscriptions.length === 0) return [];
+  const { apps } = await port.lookup({ subscriptions, targets: [], environmentId: component.environmentId }, { signal });
+  return apps.map((a) => a.id);
+}

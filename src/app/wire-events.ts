@@ -38,14 +38,25 @@ export interface SubscriptionWiring {
 }
 
 const TOPIC_TYPE = 'Microsoft.Resources.Subscriptions';
-const EVENT_TYPE = 'Microsoft.Resources.ResourceWriteSuccess';
+const EVENT_TYPES = ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess'];
+/** A deleted Dapr component changes what the apps it served need (src/app/dapr-component-events.ts). */
+const DAPR_COMPONENT_DELETE = 'Microsoft.App/managedEnvironments/daprComponents/delete';
 /** A StringIn advanced filter holds at most 25 values (Learn: event-grid/event-filtering, limits). */
 const MAX_FILTER_VALUES = 25;
 const NAME = /^[A-Za-z0-9-]{3,64}$/;
 
-/** The event subscription the product wants: the governed types' writes and tag writes (see infra/event-subscription.bicep). */
+/**
+ * The event subscription the product wants (see infra/event-subscription.bicep): the governed types'
+ * writes and deletes (a delete starts the clean-up of what the product made for the resource), tag
+ * writes, and Dapr component deletes.
+ */
 export function desiredEventSubscription(rules: RulesConfig, options: WireEventsOptions): EventSubscription {
-  const operationNames = [...rules.scope.resourceTypes.map((t) => `${t}/write`), 'Microsoft.Resources/tags/write'];
+  const operationNames = [
+    ...rules.scope.resourceTypes.map((t) => `${t}/write`),
+    'Microsoft.Resources/tags/write',
+    ...rules.scope.resourceTypes.map((t) => `${t}/delete`),
+    DAPR_COMPONENT_DELETE,
+  ];
   if (operationNames.length > MAX_FILTER_VALUES)
     throw new AutopilotError(
       'InvalidWiring',
@@ -60,7 +71,7 @@ export function desiredEventSubscription(rules: RulesConfig, options: WireEvents
       preferredBatchSizeInKilobytes: 64,
     },
     filter: {
-      includedEventTypes: [EVENT_TYPE],
+      includedEventTypes: EVENT_TYPES,
       advancedFilters: [{ operatorType: 'StringIn', key: 'data.operationName', values: operationNames }],
     },
     retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 },

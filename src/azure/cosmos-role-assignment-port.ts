@@ -55,7 +55,8 @@ export class ArmCosmosRoleAssignmentPort implements CosmosSqlRoleAssignmentPort 
   }
 
   /**
-   * SqlResources_DeleteSqlRoleAssignment (rbac.json 2024-11-15: x-ms-long-running-operation, 202 or 204).
+   * SqlResources_DeleteSqlRoleAssignment (2024-11-15; example CosmosDBSqlRoleAssignmentDelete.json at
+   * Azure/azure-rest-api-specs ffbb1960: 200, 202 with Azure-AsyncOperation and Location, or 204 when none).
    * It takes the account's lock like a PUT, so a concurrent write on the account is refused (412): the
    * caller removes them one at a time.
    */

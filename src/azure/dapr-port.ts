@@ -26,7 +26,7 @@ type Json = Record<string, unknown>;
 export type GraphQuery = (query: string, subscriptions: string[], signal: AbortSignal) => Promise<Array<Record<string, unknown>>>;
 
 /** A KQL string literal; the values are checked names and parsed ids, and quoting is still escaped. */
-const kql = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const kql = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function componentOf(raw: Json): DaprComponent {
   const props = (raw.properties ?? {}) as Json;

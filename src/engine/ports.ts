@@ -238,6 +238,15 @@ export interface ManagementGroupPort {
   subscriptionsUnder(managementGroup: string, signal: AbortSignal): Promise<string[]>;
 }
 
+/** Which resources hold a user-assigned identity, as Resource Graph reports them: it may lag ARM by seconds to minutes. */
+export interface IdentityHoldersPort {
+  /**
+   * One Resource Graph query: the resources whose identity block lists `identityId`, and whether the
+   * index holds the identity itself (if not, it is older than the identity and its "nobody" means nothing).
+   */
+  holders(identityId: string, subscriptions: string[], call: CallBudget): Promise<{ identityIndexed: boolean; holders: string[] }>;
+}
+
 export interface EnginePorts {
   resources: ResourcePort;
   userAssignedIdentities: UserAssignedIdentityPort;
@@ -250,6 +259,8 @@ export interface EnginePorts {
   dapr?: DaprPort;
   /** Cosmos DB data-plane role assignments (absent: plans with them fail before any write). */
   cosmosRoleAssignments?: CosmosSqlRoleAssignmentPort;
+  /** Resource Graph's view of who holds an identity (absent: identities are never removed, only reported). */
+  identityHolders?: IdentityHoldersPort;
   /** Needed only when the rules name `scope.managementGroups`. */
   managementGroups?: ManagementGroupPort;
   /** Role assignments per subscription (absent: no budget is kept; see role-assignment-budget.ts). */

@@ -92,7 +92,8 @@ export async function executeRemovals(removals: readonly Removal[], ports: Engin
   const records: RemovalRecord[] = [];
   const errors: OutcomeError[] = [];
   for (const removal of removals) {
-    const base = { kind: removal.kind, id: removalId(removal), reason: removal.reason };
+    const { principalId } = removal.owner;
+    const base = { kind: removal.kind, id: removalId(removal), reason: removal.reason, ...(principalId ? { principalId } : {}) };
     try {
       records.push({ ...base, ...(await removeOne(removal, ports, budget)) });
     } catch (e) {
@@ -158,7 +159,8 @@ export function roleAssignmentProblem(found: ExistingRoleAssignment, owner: Remo
   return undefined;
 }
 
-function cosmosProblem(found: ExistingCosmosSqlRoleAssignment, owner: RemovalOwner): string | undefined {
+/** Why a Cosmos DB SQL role assignment is not proven the product's for this owner; undefined when it is. */
+export function cosmosProblem(found: ExistingCosmosSqlRoleAssignment, owner: RemovalOwner): string | undefined {
   if (!owner.principalId || !sameId(found.principalId, owner.principalId))
     return `it is held by ${found.principalId}, not ${owner.principalId}`;
   const guid = found.roleDefinitionId.split('/').filter(Boolean).pop() ?? '';

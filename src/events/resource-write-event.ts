@@ -2,6 +2,12 @@ import { canonicalIdProblem, parseArmId, tryParseArmId } from '../arm/resource-i
 import { AutopilotError, isAutopilotError, truncate } from '../errors';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
+/**
+ * Raised after a resource is deleted (same data shape as a write: Event Grid data-plane spec
+ * Microsoft.Resources/stable/2018-01-01/Resources.json `ResourceDeleteSuccessEventData`; operation
+ * `<type>/delete`). Only a hint: the clean-up confirms with ARM (404) before removing anything.
+ */
+export const RESOURCE_DELETE_SUCCESS = 'Microsoft.Resources.ResourceDeleteSuccess';
 /** Real ResourceWriteSuccess events are a few KB; anything near Event Grid's 1 MB cap is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
@@ -166,6 +172,37 @@ export function triageEvent(event: ResourceWriteEvent, self: { principalId?: str
     };
   }
   return { action: 'remediate', resourceId: event.resourceId };
+}
+
+export type DeleteTriage =
+  | { action: 'clean-up'; resourceId: string }
+  | { action: 'ignore'; reason: 'event-type' | 'not-succeeded' | 'not-a-workload' | 'not-a-delete' | 'extension-resource'; detail: string };
+
+/**
+ * Decides whether a delete event is worth a clean-up. The product's own deletes (role assignments,
+ * identities, credentials) raise events too: they are never workloads. A Dapr component delete is a
+ * clean-up of its own (the apps it served are planned again).
+ */
+export function triageDeleteEvent(event: ResourceWriteEvent): DeleteTriage {
+  if (event.eventType !== RESOURCE_DELETE_SUCCESS) {
+    return { action: 'ignore', reason: 'event-type', detail: `event type '${event.eventType}' is not ${RESOURCE_DELETE_SUCCESS}` };
+  }
+  if (event.status && event.status !== 'Succeeded')
+    return { action: 'ignore', reason: 'not-succeeded', detail: `status is '${event.status}'` };
+  if (NEVER_WORKLOADS.some((re) => re.test(event.operationName))) {
+    return { action: 'ignore', reason: 'not-a-workload', detail: `'${event.operationName}' is not a workload delete` };
+  }
+  if (!/\/delete$/i.test(event.operationName)) {
+    return { action: 'ignore', reason: 'not-a-delete', detail: `'${truncate(event.operationName, 120)}' is not a delete operation` };
+  }
+  if (isExtensionResource(event.resourceId)) {
+    return {
+      action: 'ignore',
+      reason: 'extension-resource',
+      detail: `'${truncate(event.operationName, 120)}' deletes an extension resource`,
+    };
+  }
+  return { action: 'clean-up', resourceId: event.resourceId };
 }
 
 const TAGS_EXTENSION = /^(.*)\/providers\/Microsoft\.Resources\/tags\/default$/i;

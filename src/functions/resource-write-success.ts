@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { Autopilot } from '../app/composition';
-import { appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
+import { appsAfterComponentDelete, appsUsingComponent, daprComponentOf } from '../app/dapr-component-events';
+import { runCleanUp } from '../app/run-clean-up';
 import { collapsedReason, RedeliveryRequestedError, remediationPorts, runRemediation } from '../app/run-remediation';
-import { MalformedEventError, parseResourceWriteEvent, type ResourceWriteEvent, triageEvent } from '../events/resource-write-event';
+import {
+  MalformedEventError,
+  parseResourceWriteEvent,
+  RESOURCE_DELETE_SUCCESS,
+  type ResourceWriteEvent,
+  triageDeleteEvent,
+  triageEvent,
+} from '../events/resource-write-event';
 import { createLogger, type LogLevel, type StructuredLogger } from '../logging/logger';
 
 /** The Functions logger, one JSON line per record. */
@@ -40,6 +48,7 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     }
     const autopilot = getAutopilot();
     const scoped = log.child({ eventId: parsed.id, correlationId: parsed.correlationId ?? parsed.id, resourceId: parsed.resourceId });
+    if (parsed.eventType === RESOURCE_DELETE_SUCCESS) return cleanUpAfterDelete(autopilot, parsed, scoped, receivedAt);
     const triage = triageEvent(parsed, await autopilot.self());
     if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
     // A Dapr component write rewires every governed app the component is scoped to.
@@ -62,6 +71,40 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     }
     await remediateOne(autopilot, parsed, triage.resourceId, scoped, receivedAt);
   };
+}
+
+/**
+ * A ResourceDeleteSuccess: clean up what the product made for the resource (run-clean-up.ts, which asks
+ * ARM first whether it is really gone), or plan again the apps a deleted Dapr component served.
+ */
+async function cleanUpAfterDelete(autopilot: Autopilot, parsed: ResourceWriteEvent, scoped: StructuredLogger, receivedAt: string) {
+  const triage = triageDeleteEvent(parsed);
+  if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
+  if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
+    return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
+  }
+  if (daprComponentOf(triage.resourceId)) {
+    const signal = AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000);
+    const apps = await appsAfterComponentDelete(autopilot, triage.resourceId, signal);
+    scoped.log('info', 'dapr.component-deleted', { apps: apps.length });
+    for (const app of apps)
+      await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
+    return;
+  }
+  const outOfScope = autopilot.remediator.skipByIdAlone(triage.resourceId);
+  if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
+  const { outcome, redeliver } = await runCleanUp(autopilot, {
+    resourceId: triage.resourceId,
+    correlationId: parsed.correlationId ?? parsed.id,
+    eventId: parsed.id,
+    eventTime: parsed.eventTime ?? receivedAt,
+    log: scoped,
+  });
+  if (redeliver) {
+    throw new RedeliveryRequestedError(
+      `clean-up of ${outcome.resourceId} not finished: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`,
+    );
+  }
 }
 
 /** Remediates one resource for an event: inline, handing off to the queue what does not fit. */

@@ -92,8 +92,14 @@ describe('identity-autopilot wire-events: a system topic and an event subscripti
       'Microsoft.Web/sites/write',
       'Microsoft.App/containerApps/write',
       'Microsoft.Resources/tags/write',
+      'Microsoft.Web/sites/delete',
+      'Microsoft.App/containerApps/delete',
+      'Microsoft.App/managedEnvironments/daprComponents/delete',
     ]);
-    assert.deepEqual(sub.filter.includedEventTypes, ['Microsoft.Resources.ResourceWriteSuccess']);
+    assert.deepEqual(sub.filter.includedEventTypes, [
+      'Microsoft.Resources.ResourceWriteSuccess',
+      'Microsoft.Resources.ResourceDeleteSuccess',
+    ]);
     assert.equal(sub.deadLetterWithResourceIdentity.identity.type, 'SystemAssigned');
     assert.ok(
       env.emulator.state.resourceGroups.has(`/subscriptions/${SUB_A}/resourcegroups/rg-autopilot-events`),

@@ -121,7 +121,7 @@ describe('emulator: Azure Resource Graph', () => {
 
   it("rejects an operator it does not run, and a syntax error, in Resource Graph's error format", async () => {
     for (const [query, detail] of [
-      ['resources | summarize count() by type', 'UnsupportedOperator'],
+      ['resources | distinct type', 'UnsupportedOperator'],
       ['resources | where type =~ ', 'ParserFailure'],
       ['securityresources | take 1', 'UnknownTable'],
     ] as const) {

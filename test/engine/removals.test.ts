@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { OWNER_TAG } from '../../src/azure/user-assigned-identity-port';
+import { ownerTagValue } from '../../src/engine/identity-owner';
 import { executeRemovals, type Removal } from '../../src/engine/removals';
-import { ROLE, resourceWriteEvent, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
-import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
+import { federatedCredentialName } from '../../src/engine/workload-identity';
+import { ROLE } from '../../tools/arm-emulator';
+import { seedFederatedCredential } from '../../tools/arm-emulator/handlers/federated-credentials';
+import { seedUserAssignedIdentity } from '../../tools/arm-emulator/seed';
+import { buildApp, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { remediatedWebApp, webReaderRules } from '../support/lifecycle';
 
 /**
  * The removal machinery every lifecycle path uses, through the real SDK adapters against the emulator:
@@ -11,19 +17,6 @@ import { SUB_A, useEmulator } from '../support/emulator-fixture';
  * for the owner named; everything else is kept and reported.
  */
 const env = useEmulator();
-const RULES = `
-version: 1
-scope: { subscriptions: ["${SUB_A}"] }
-profiles:
-  reader:
-    roles:
-      - { role: Reader, scope: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}" }
-rules:
-  - name: web
-    match: { types: ["Microsoft.Web/sites"] }
-    identity: { kind: SystemAssigned }
-    profiles: [reader]
-`;
 const budget = () => ({ signal: AbortSignal.timeout(20_000) });
 const assignmentId = (scope: string, name: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
 
@@ -31,20 +24,12 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
   let app: ReturnType<typeof buildApp>;
   before(() => {
     grantAppOwner(env.emulator);
-    app = buildApp(env, rulesFor(RULES));
+    app = buildApp(env, rulesFor(webReaderRules()));
   });
 
   it("removes the app's own assignment for the resource, keeps a person's copy with the same description, and is idempotent", async () => {
     const rg = `/subscriptions/${SUB_A}/resourceGroups/rg-removals`;
-    const id = seedResource(env.emulator.state, {
-      subscriptionId: SUB_A,
-      resourceGroup: 'rg-removals',
-      type: SEED_TYPES.webApp,
-      name: 'rm-1',
-    });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    assert.equal(d.outcome?.status, 'remediated', JSON.stringify(d.outcome));
-    const principalId = String(d.outcome!.principalId);
+    const { id, principalId } = await remediatedWebApp(env, app, 'rg-removals', 'rm-1');
     const ours = env.emulator.state.assignmentsFor(principalId).find((a) => a.roleDefinitionGuid === ROLE.reader)!;
     const byHand = env.emulator.state.grant({ principalId, roleDefinitionGuid: ROLE.contributor, scope: rg });
     byHand.description = ours.description;
@@ -78,14 +63,7 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
   });
 
   it('keeps an assignment of ours when the owner named is another resource or principal', async () => {
-    const id = seedResource(env.emulator.state, {
-      subscriptionId: SUB_A,
-      resourceGroup: 'rg-removals2',
-      type: SEED_TYPES.webApp,
-      name: 'rm-2',
-    });
-    const d = await deliver(app, resourceWriteEvent({ resourceId: id }));
-    const principalId = String(d.outcome!.principalId);
+    const { id, principalId } = await remediatedWebApp(env, app, 'rg-removals2', 'rm-2');
     const ours = env.emulator.state.assignmentsFor(principalId)[0]!;
     const aid = assignmentId(ours.scope, ours.name);
     const result = await executeRemovals(
@@ -107,5 +85,43 @@ describe('executeRemovals: only what ARM proves ours, re-read right before each 
       JSON.stringify(result),
     );
     assert.equal(env.emulator.state.assignmentsFor(principalId).length, 1);
+  });
+
+  it("keeps an identity and a credential a person made, even with the product's owner tag and credential name", async () => {
+    const cluster = `/subscriptions/${SUB_A}/resourceGroups/rg-removals3/providers/Microsoft.ContainerService/managedClusters/aks-x`;
+    const identity = seedUserAssignedIdentity(env.emulator.state, {
+      subscriptionId: SUB_A,
+      resourceGroup: 'rg-removals3',
+      name: 'id-by-hand',
+    });
+    identity.tags = { [OWNER_TAG]: ownerTagValue(cluster) };
+    const identityId = String(identity.id);
+    const name = federatedCredentialName(cluster);
+    seedFederatedCredential(env.emulator.state, identityId, name, {
+      issuer: 'https://issuer.example/',
+      subject: 'system:serviceaccount:a:b',
+    });
+    const from = env.emulator.lastSeq;
+    const result = await executeRemovals(
+      [
+        { kind: 'federated-credential', identityId, name, owner: { resourceId: cluster }, reason: 'test' },
+        { kind: 'user-assigned-identity', identityId, owner: { resourceId: cluster, identityOwner: cluster }, reason: 'test' },
+      ],
+      app.ports,
+      budget(),
+    );
+    assert.deepEqual(
+      result.records.map((r) => [r.kind, r.status]),
+      [
+        ['federated-credential', 'kept'],
+        ['user-assigned-identity', 'kept'],
+      ],
+      JSON.stringify(result),
+    );
+    assert.deepEqual(
+      env.emulator.requestsSince(from).filter((r) => r.method === 'DELETE'),
+      [],
+    );
+    assert.ok(env.emulator.state.resource(identityId));
   });
 });

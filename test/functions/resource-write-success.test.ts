@@ -168,8 +168,13 @@ describe('Event Grid trigger: ResourceWriteSuccess → identity and roles', () =
     const base = `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers`;
     const cases: Array<[Record<string, any>, string]> = [
       [
-        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x`, eventType: 'Microsoft.Resources.ResourceDeleteSuccess' }),
+        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x`, eventType: 'Microsoft.Resources.ResourceActionSuccess' }),
         'event-type',
+      ],
+      // Deletes start a clean-up (resource-delete-success.test.ts), but only for a delete operation.
+      [
+        resourceWriteEvent({ resourceId: `${base}/Microsoft.Web/sites/x`, eventType: 'Microsoft.Resources.ResourceDeleteSuccess' }),
+        'not-a-delete',
       ],
       [
         resourceWriteEvent({ resourceId: `/subscriptions/${SUB_A}/resourceGroups/rg-apps/providers/Microsoft.Resources/deployments/d1` }),

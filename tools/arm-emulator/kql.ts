@@ -66,7 +66,11 @@ export type Stage =
    * emulator runs the two the project uses. Right-side columns whose name the left side already has
    * get the suffix `1`, as Kusto does.
    */
-  | { kind: 'join'; flavor: 'leftouter' | 'inner'; right: { table: string; stages: Stage[] }; keys: string[] };
+  | { kind: 'join'; flavor: 'leftouter' | 'inner'; right: { table: string; stages: Stage[] }; keys: string[] }
+  /** `summarize [Name =] count()[, ...] [by Col, ...]`: count() is the only aggregation the emulator runs. */
+  | { kind: 'summarize'; counts: string[]; by: Array<[string, Expr]> }
+  /** `mv-expand [Name =] Expr [limit N]`: one row per element of an array or per pair of a bag (see compileMvExpand). */
+  | { kind: 'mv-expand'; name: string; expr: Expr; limit: number };
 
 /** Rows of a table a join's subquery names. */
 export type TableSource = (table: string) => Iterable<Row>;
@@ -167,6 +171,8 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
   isempty: ([v]) => isEmpty(v),
   isnull: ([v]) => v === undefined || v === null,
   isnotnull: ([v]) => !(v === undefined || v === null),
+  // The keys of a property bag as an array; null for anything else (KQL bag_keys()).
+  bag_keys: ([v]) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : null),
   not: ([v]) => !v,
   strcat: (args) => args.map(str).join(''),
 };
@@ -258,16 +264,19 @@ function compileExpr(node: any): Expr {
   return unsupported(node, 'expression');
 }
 
+/** `name = expr` or a plain column, as extend, project and mv-expand name their output columns. */
+function namedColumn(e: any): [string, Expr] {
+  const k = kindOf(e);
+  if (k === 'SimpleNamedExpression') {
+    const [decl, expr] = children(e);
+    return [textOf(decl), compileExpr(expr)];
+  }
+  if (k === 'NameReference') return [String(e.SimpleName), compileExpr(e)];
+  return unsupported(e, 'column expression');
+}
+
 function columnList(list: any): Array<[string, Expr]> {
-  return elements(list).map((e) => {
-    const k = kindOf(e);
-    if (k === 'SimpleNamedExpression') {
-      const [decl, expr] = children(e);
-      return [textOf(decl), compileExpr(expr)];
-    }
-    if (k === 'NameReference') return [String(e.SimpleName), compileExpr(e)];
-    return unsupported(e, 'column expression');
-  });
+  return elements(list).map(namedColumn);
 }
 
 /** `a`, `a.b.c` or `tostring(a.b)` as a dotted path; undefined for anything else. */
@@ -338,6 +347,80 @@ function compileJoin(op: any): Stage {
   return { kind: 'join', flavor, right: { table: right.table, stages: right.stages }, keys };
 }
 
+/**
+ * `summarize` with `count()` aggregates only, e.g. role assignments per subscription
+ * (`authorizationresources | summarize count() by subscriptionId`). An unnamed count is `count_`, as Kusto names it.
+ */
+function compileSummarize(op: any): Stage {
+  const kids = children(op);
+  const [params, aggregates] = kids;
+  if (params && elements(params).length > 0) unsupported(op, 'summarize parameter');
+  const counts = elements(aggregates).map((e) => {
+    const named = kindOf(e) === 'SimpleNamedExpression';
+    const call = named ? children(e)[1] : e;
+    const isCount =
+      kindOf(call) === 'FunctionCallExpression' &&
+      textOf(children(call)[0]).toLowerCase() === 'count' &&
+      elements(children(children(call)[1])[0]).length === 0;
+    if (!isCount) unsupported(e, 'aggregation (only count())');
+    return named ? textOf(children(e)[0]) : 'count_';
+  });
+  const byClause = kids.find((k) => kindOf(k) === 'SummarizeByClause');
+  return { kind: 'summarize', counts, by: byClause ? columnList(children(byClause)[0]) : [] };
+}
+
+function summarizeRows(input: Iterable<Row>, stage: Extract<Stage, { kind: 'summarize' }>): Row[] {
+  const groups = new Map<string, { row: Row; n: number }>();
+  for (const r of input) {
+    const values = stage.by.map(([, e]) => e(r));
+    const k = JSON.stringify(values);
+    const g = groups.get(k);
+    if (g) g.n++;
+    else groups.set(k, { row: Object.fromEntries(stage.by.map(([name], i) => [name, values[i]])), n: 1 });
+  }
+  // Without `by`, one row even over no input (count_ = 0), as Kusto answers.
+  if (stage.by.length === 0 && groups.size === 0) groups.set('[]', { row: {}, n: 0 });
+  return [...groups.values()].map(({ row, n }) => ({ ...row, ...Object.fromEntries(stage.counts.map((c) => [c, n])) }));
+}
+
+/**
+ * Resource Graph caps mv-expand's rows per source row: "RowLimit max of 400. The default is 128"
+ * (Learn: governance/resource-graph/concepts/query-language, supported tabular operators), where
+ * Kusto itself has no default limit. The stricter figures are used: the default truncates silently,
+ * as the service does, and a larger `limit` is refused.
+ */
+const MV_EXPAND_DEFAULT_LIMIT = 128;
+const MV_EXPAND_MAX_LIMIT = 400;
+
+/** `mv-expand [Name =] Expr [limit N]` with one expression and no `kind=`/`with_itemindex=`/`to typeof()`. */
+function compileMvExpand(op: any): Stage {
+  const [params, list, limitClause] = children(op);
+  if (params && elements(params).length > 0) unsupported(op, 'mv-expand parameter (kind=, with_itemindex=)');
+  const items = elements(list);
+  if (items.length !== 1) unsupported(op, 'mv-expand of more than one expression');
+  const parts = children(items[0]);
+  if (parts.length !== 1) unsupported(items[0], 'mv-expand to typeof()');
+  const [name, expr] = namedColumn(parts[0]);
+  let limit = MV_EXPAND_DEFAULT_LIMIT;
+  if (limitClause) {
+    limit = Number(compileExpr(children(limitClause)[0])({}));
+    if (!Number.isInteger(limit) || limit < 0 || limit > MV_EXPAND_MAX_LIMIT)
+      unsupported(limitClause, `mv-expand limit above ${MV_EXPAND_MAX_LIMIT}`);
+  }
+  return { kind: 'mv-expand', name, expr, limit };
+}
+
+/**
+ * The elements mv-expand makes of a value: an array's items, a bag's pairs as one-pair bags (Kusto's
+ * default kind=bag). Anything else, null and empty included, gives none, so its row is dropped (stricter:
+ * a query must not count a row that holds nothing to expand).
+ */
+function expandValues(v: Value): Value[] {
+  if (Array.isArray(v)) return v;
+  if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => ({ [k]: x }));
+  return [];
+}
+
 function compilePipeline(start: any): CompiledQuery {
   let expr = start;
   const ops: any[] = [];
@@ -374,6 +457,10 @@ function compilePipeline(start: any): CompiledQuery {
       stages.push({ kind: 'take', count: Number(n) });
     } else if (kind === 'JoinOperator') {
       stages.push(compileJoin(op));
+    } else if (kind === 'SummarizeOperator') {
+      stages.push(compileSummarize(op));
+    } else if (kind === 'MvExpandOperator') {
+      stages.push(compileMvExpand(op));
     } else {
       unsupported(op);
     }
@@ -476,6 +563,12 @@ export function runStages(rows: Iterable<Row>, stages: readonly Stage[], tables:
       }
       case 'join':
         out.push(...joinRows(input, stage, tables, joins));
+        break;
+      case 'summarize':
+        out.push(...summarizeRows(input, stage));
+        break;
+      case 'mv-expand':
+        for (const r of input) for (const v of expandValues(stage.expr(r)).slice(0, stage.limit)) out.push({ ...r, [stage.name]: v });
         break;
     }
     current = out;

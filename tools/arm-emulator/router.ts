@@ -8,7 +8,7 @@ import { EVENT_GRID_API_VERSIONS, handleEventGrid, isEventGridPath } from './han
 import { FIC_PATH, handleFederatedCredential } from './handlers/federated-credentials';
 import { handleGrantTarget, isGrantTargetType } from './handlers/grant-targets';
 import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VERSIONS } from './handlers/management-groups';
-import { handleOperationMonitor } from './handlers/operations';
+import { handleOperationMonitor, settleOperations } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
 import { handleRoleAssignments } from './handlers/role-assignments';
@@ -68,6 +68,9 @@ function requireSubscription(ctx: HandlerContext, subscriptionId: string): void 
 
 export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
   const { path } = req;
+  // Operations whose time has come end before any request is served, so every API (Resource Graph,
+  // lists, the resource itself) sees a finished delete as ARM does, not only the operation's monitor.
+  settleOperations(ctx);
   if (isResourceGraphPath(path) && ctx.resourceGraph) {
     requireApiVersion(req, RESOURCE_GRAPH_API_VERSIONS, 'Microsoft.ResourceGraph/resources');
     return ctx.resourceGraph.handle(ctx, req);

@@ -54,7 +54,7 @@ export class ArmEmulator {
   readonly faults = new FaultInjector();
   readonly throttle = new ArmThrottle();
   /** Azure Resource Graph: its per-user quota (not ARM's buckets) applies to its queries. */
-  readonly resourceGraph = new ResourceGraphService();
+  readonly resourceGraph: ResourceGraphService;
   readonly requests: RequestLogEntry[] = [];
   readonly specs = new SpecValidator();
   readonly tokens: TokenAuthority;
@@ -73,6 +73,7 @@ export class ArmEmulator {
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.state = new EmulatorState(options.tenantId);
+    this.resourceGraph = new ResourceGraphService(this.state);
     this.tokens = new TokenAuthority(this.state.directory);
     this.appPrincipal = this.state.directory.create({ displayName: 'identity-autopilot (app)' });
     this.lro = { durationMs: 0, retryAfterSeconds: 0, ...options.lro };

@@ -42,6 +42,8 @@ export interface LongRunningOperation {
   error?: { code: string; message: string };
   /** What the operation does when it succeeds (a scale set's manual upgrade updates its instances then). */
   onSucceeded?: () => void;
+  /** A long-running DELETE (absent: a write or an action). */
+  verb?: 'delete';
 }
 
 /** One instance of a Uniform scale set (VirtualMachineScaleSetVM), kept beside the scale set's body. */
@@ -93,6 +95,50 @@ export class VersionedMap<K, V> extends Map<K, V> {
   }
 }
 
+/**
+ * A VersionedMap that can remember its changes for a while (`retainMs`, 0: not at all), so a reader can
+ * see it as it was a moment ago: Resource Graph's lagging index (ResourceGraphService.lagMs). Only
+ * `set` and `delete` are remembered; a stored value changed in place is seen at once.
+ */
+export class JournaledMap<K, V> extends VersionedMap<K, V> {
+  retainMs = 0;
+  private journal: Array<{ at: number; key: K; before: V | undefined }> = [];
+
+  override set(k: K, v: V): this {
+    this.record(k);
+    return super.set(k, v);
+  }
+
+  override delete(k: K): boolean {
+    if (this.has(k)) this.record(k);
+    return super.delete(k);
+  }
+
+  /** The entries as they were at `at` (epoch ms), as far back as the journal reaches. */
+  asOf(at: number): ReadonlyMap<K, V> {
+    let first = this.journal.length;
+    while (first > 0 && this.journal[first - 1]!.at > at) first--;
+    if (first === this.journal.length) return this;
+    const view = new Map<K, V>(this);
+    for (let i = this.journal.length - 1; i >= first; i--) {
+      const { key: k, before } = this.journal[i]!;
+      if (before === undefined) view.delete(k);
+      else view.set(k, before);
+    }
+    return view;
+  }
+
+  private record(k: K): void {
+    // Called from Map's constructor too, before the fields exist.
+    if (!this.journal || this.retainMs <= 0) return;
+    const now = Date.now();
+    this.journal.push({ at: now, key: k, before: this.get(k) });
+    let stale = 0;
+    while (stale < this.journal.length && this.journal[stale]!.at < now - this.retainMs) stale++;
+    if (stale > 0) this.journal.splice(0, stale);
+  }
+}
+
 /** Everything the emulator knows. Tests seed and inspect it directly. */
 export class EmulatorState {
   readonly directory: Directory;
@@ -100,8 +146,9 @@ export class EmulatorState {
   /** Management groups by lower-case name; the tenant root group is created with the state. */
   readonly managementGroups = new Map<string, ManagementGroupRecord>();
   readonly resourceGroups = new Map<string, StoredResource>();
-  readonly resources = new Map<string, StoredResource>();
-  readonly roleAssignments = new VersionedMap<string, RoleAssignmentRecord>();
+  /** Journaled so Resource Graph can lag behind them (ResourceGraphService.lagMs). */
+  readonly resources = new JournaledMap<string, StoredResource>();
+  readonly roleAssignments = new JournaledMap<string, RoleAssignmentRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   readonly operations = new Map<string, LongRunningOperation>();
   /** Restarts of a workload caused by a write (every PUT of an existing container group), by resource key. */
@@ -229,6 +276,21 @@ export class EmulatorState {
     // An identity's federated credentials are its child resources: they go with it.
     if (isUserAssignedIdentity) this.federatedCredentials.delete(key(id));
     this.resources.delete(key(id));
+    // A resource group managed by the resource goes with it: "AKS automatically deletes the node resource
+    // group whenever the cluster is deleted" (Learn: aks/faq, "Why are two resource groups created with
+    // AKS?"), and the kubelet identity in it; the group's `managedBy` names the cluster (aks/node-resource-group-lockdown).
+    for (const [rgKey, rg] of [...this.resourceGroups]) {
+      if (typeof rg.body.managedBy === 'string' && key(rg.body.managedBy) === key(id)) this.deleteResourceGroup(rgKey);
+    }
+    return true;
+  }
+
+  /** Deletes a resource group and everything in it, each resource as deleteResource does. */
+  deleteResourceGroup(id: string): boolean {
+    const rgKey = key(id);
+    if (!this.resourceGroups.has(rgKey)) return false;
+    for (const k of [...this.resources.keys()]) if (k.startsWith(`${rgKey}/`)) this.deleteResource(k);
+    this.resourceGroups.delete(rgKey);
     return true;
   }
 

@@ -94,12 +94,64 @@ export function respondToWrite(
   };
   ctx.state.operations.set(op.id, op);
   if (outcome.body.properties && tracksProvisioningState(outcome.body)) outcome.body.properties.provisioningState = provisioningState;
-  const monitor = `${ctx.baseUrl}/subscriptions/${outcome.subscriptionId}/providers/${outcome.namespace}/locations/${encodeURIComponent(
-    outcome.location.replace(/\s+/g, '').toLowerCase(),
-  )}/${operationsSegment}/${op.id}?api-version=${outcome.apiVersion}`;
+  const monitor = monitorUrl(ctx, outcome, operationsSegment, op.id);
   const retry = retryAfterHeader(ctx);
   if (style === 'location') return { status: 202, headers: { Location: monitor, ...retry } };
   return { status, body: outcome.body, headers: { 'Azure-AsyncOperation': monitor, ...retry } };
+}
+
+function monitorUrl(
+  ctx: HandlerContext,
+  at: { subscriptionId: string; namespace: string; location: string; apiVersion: string },
+  segment: string,
+  operationId: string,
+): string {
+  const location = encodeURIComponent(at.location.replace(/\s+/g, '').toLowerCase());
+  return `${ctx.baseUrl}/subscriptions/${at.subscriptionId}/providers/${at.namespace}/locations/${location}/${segment}/${operationId}?api-version=${at.apiVersion}`;
+}
+
+interface DeleteTarget {
+  resourceId: string;
+  subscriptionId: string;
+  namespace: string;
+  location: string;
+  apiVersion: string;
+}
+
+/**
+ * A long-running DELETE (ResourceTypeModel.deleteLro): 202 with the RP's monitor header; the resource
+ * stays readable with `provisioningState: Deleting` until the operation ends, and only then goes (its
+ * system-assigned principal, and an AKS cluster's node resource group, with it; state.deleteResource).
+ * A DELETE repeated while the first runs gets the same operation again, as ARM's idempotent deletes do.
+ */
+export function respondToDelete(
+  ctx: HandlerContext,
+  model: Pick<ResourceTypeModel, 'deleteLro' | 'operationsSegment' | 'realisticWriteMs'>,
+  target: DeleteTarget,
+  busy: (running: LongRunningOperation) => ArmError,
+): EmulatorResponse {
+  const lro = model.deleteLro!;
+  const resourceKey = key(target.resourceId);
+  const running = operationInProgress(ctx, resourceKey);
+  if (running && running.verb !== 'delete') throw busy(running);
+  const op: LongRunningOperation = running ?? {
+    id: randomUUID(),
+    resourceKey,
+    status: 'InProgress',
+    startTime: new Date().toISOString(),
+    completeAt: Date.now() + operationDurationMs(ctx, model),
+    provisioningState: 'Deleting',
+    verb: 'delete',
+    onSucceeded: () => ctx.state.deleteResource(target.resourceId),
+  };
+  if (!running) {
+    ctx.state.operations.set(op.id, op);
+    const body = ctx.state.resources.get(resourceKey)?.body;
+    if (body && tracksProvisioningState(body)) body.properties = { ...(body.properties ?? {}), provisioningState: 'Deleting' };
+  }
+  const url = monitorUrl(ctx, target, lro.segment ?? model.operationsSegment, op.id);
+  const header: Record<string, string> = { [lro.style === 'location' ? 'Location' : 'Azure-AsyncOperation']: url };
+  return { status: 202, headers: { ...header, ...retryAfterHeader(ctx) } };
 }
 
 /** GET on an operation monitor: status documents for async-operation, resource bodies for location. */

@@ -3,7 +3,7 @@ import { ArmError } from '../arm-error';
 import type { GeneratedEstate } from '../generated-estate';
 import { type CompiledQuery, compareByOrder, compileKql, type JoinCache, KqlError, runStages, type Stage } from '../kql';
 import { readView } from '../resource-types';
-import type { RoleAssignmentRecord, StoredResource } from '../state';
+import type { EmulatorState, JournaledMap, RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { roleAssignmentBody } from './role-assignments';
 
@@ -99,8 +99,37 @@ export class ResourceGraphService {
   private readonly windows = new Map<string, { start: number; used: number }>();
   private readonly cursors = new Map<string, Cursor | LazyCursor>();
   private estate?: GeneratedEstate;
+  private lag = 0;
   private estateResults = new Map<string, EstateResult>();
   private roleIndex?: { version: number; byPrincipal: Map<string, RoleAssignmentRecord[]> };
+
+  constructor(private readonly state?: EmulatorState) {}
+
+  /**
+   * How far (ms) the `resources` and `authorizationresources` tables lag behind ARM. Resource Graph is
+   * an index fed by ARM's changes, not ARM itself: "95% of all changes to be present in resource graph
+   * under 30s. There is no upper bound on delay" (Azure/azure-dev issue 540, quoting the service's
+   * guarantee), so a query right after a delete or a re-create can answer with the old state.
+   * 0 (the default): no lag. Changes made before the lag was set are not remembered: set it before the
+   * changes a test looks at. Resource groups and subscriptions (`resourcecontainers`) do not lag.
+   */
+  get lagMs(): number {
+    return this.lag;
+  }
+
+  set lagMs(ms: number) {
+    this.lag = Math.max(0, ms);
+    if (!this.state) return;
+    // Keep a little more than the lag: a query reads the view as of (now - lag).
+    const retain = this.lag > 0 ? this.lag + 1000 : 0;
+    this.state.resources.retainMs = retain;
+    this.state.roleAssignments.retainMs = retain;
+  }
+
+  /** A table's store as the lagging index sees it now. */
+  private lagged<K, V>(store: JournaledMap<K, V>): ReadonlyMap<K, V> {
+    return this.lag > 0 ? store.asOf(Date.now() - this.lag) : store;
+  }
 
   setQuota(quota: ResourceGraphQuotaSettings | undefined): void {
     this.quota = quota;
@@ -226,7 +255,7 @@ export class ResourceGraphService {
     const last = compiled.stages.at(-1);
     const order = last?.kind === 'order' ? last : undefined;
     const rowStages = order ? compiled.stages.slice(0, -1) : compiled.stages;
-    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take'))
+    if (rowStages.some((s) => s.kind === 'order' || s.kind === 'take' || s.kind === 'summarize'))
       throw invalid(
         'The emulator pages a generated estate only for row-local stages and one final order by.',
         'UnsupportedOnGeneratedEstate',
@@ -365,7 +394,7 @@ export class ResourceGraphService {
   private resourceRows(ctx: HandlerContext, subscriptions: Set<string> | undefined, types: string[] | undefined): Row[] {
     const wantedTypes = types && new Set(types);
     const rows: Row[] = [];
-    for (const r of ctx.state.resources.values()) {
+    for (const r of this.lagged(ctx.state.resources).values()) {
       if (wantedTypes && !wantedTypes.has(String(r.body.type).toLowerCase())) continue;
       const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase();
       if (subscriptions && (!sub || !subscriptions.has(sub))) continue;
@@ -399,9 +428,14 @@ export class ResourceGraphService {
         "The emulator reads a generated estate's role assignments only by principal (where properties.principalId in~ (...)).",
         'UnsupportedOnGeneratedEstate',
       );
-    const records = principals
-      ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
-      : [...store.values()].filter((a) => !byCreator || byCreator.has(a.createdBy.toLowerCase()));
+    const current = this.lagged(store);
+    const records = (
+      current !== store
+        ? [...current.values()].filter((a) => !principals || principals.some((p) => p.toLowerCase() === a.principalId.toLowerCase()))
+        : principals
+          ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
+          : [...store.values()]
+    ).filter((a) => principals || !byCreator || byCreator.has(a.createdBy.toLowerCase()));
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';

@@ -85,8 +85,7 @@ export function handleResourceGroup(ctx: HandlerContext, req: EmulatorRequest, s
     case 'DELETE': {
       authorize(ctx.state, req.principal, access('delete'));
       if (!existing) return { status: 204 };
-      for (const k of [...ctx.state.resources.keys()]) if (k.startsWith(`${key(id)}/`)) ctx.state.deleteResource(k);
-      ctx.state.resourceGroups.delete(key(id));
+      ctx.state.deleteResourceGroup(id);
       return { status: 200 };
     }
     default:

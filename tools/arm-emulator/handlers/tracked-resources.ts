@@ -8,7 +8,7 @@ import { anotherOperationInProgress } from '../resource-types/model';
 import { type Json, key, type LongRunningOperation } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { mergePatch } from './json-merge-patch';
-import { operationInProgress, respondToWrite } from './operations';
+import { operationInProgress, respondToDelete, respondToWrite } from './operations';
 
 const ASSIGN_ACTION = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
 
@@ -97,7 +97,16 @@ export function handleTrackedResource(
     case 'DELETE': {
       authorize(ctx.state, req.principal, action('delete'));
       requireParent(ctx, id, model);
-      return ctx.state.deleteResource(id.id) ? { status: 200 } : { status: 204 };
+      if (!existing) return { status: 204 };
+      if (!model.deleteLro) return ctx.state.deleteResource(id.id) ? { status: 200 } : { status: 204 };
+      const target = {
+        resourceId: existing.id,
+        subscriptionId: id.subscriptionId!,
+        namespace: id.provider!,
+        location: String(existing.body.location ?? 'westeurope'),
+        apiVersion: req.apiVersion,
+      };
+      return respondToDelete(ctx, model, target, (running) => busy(model, id, running));
     }
     case 'PUT': {
       authorize(ctx.state, req.principal, action('write'));

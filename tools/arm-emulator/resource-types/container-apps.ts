@@ -16,6 +16,9 @@ export const containerApps: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'location',
   operationsSegment: 'containerappOperationResults',
+  // ContainerApps_Delete (ContainerApps.json 2024-03-01, commit 16c9ca76): 200, 202 with a Location header, 204;
+  // x-ms-long-running-operation with final-state-via location. The provisioningState enum has `Deleting`.
+  deleteLro: { style: 'location' },
   validatePut: (body) =>
     body.properties?.managedEnvironmentId || body.properties?.environmentId
       ? undefined

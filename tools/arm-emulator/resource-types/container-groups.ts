@@ -101,6 +101,10 @@ export const containerGroups: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'sync',
   operationsSegment: 'operations',
+  // ContainerGroups_Delete (containerInstance.json 2023-05-01) is long-running (@azure/arm-containerinstance
+  // 9.1.0, generated from it, has beginDelete); its 202 declares no header: the emulator sends the
+  // Azure-AsyncOperation monitor its PUTs use (inferred), and the group shows `Deleting` meanwhile.
+  deleteLro: { style: 'async-operation' },
   validatePut: (body) => {
     const containers = body.properties?.containers;
     if (!Array.isArray(containers) || containers.length === 0)

@@ -28,6 +28,10 @@ export const managedClusters: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'async-operation',
   operationsSegment: 'operations',
+  // ManagedClusters_Delete (managedClusters.json 2024-09-01): 202 with a Location header and 204, long-running
+  // (the header set of @azure/arm-containerservice's ManagedClustersDeleteHeaders, generated from it, is `location`
+  // alone). AKS serves that URL under `operationresults`. The cluster shows `Deleting` meanwhile.
+  deleteLro: { style: 'location', segment: 'operationresults' },
   // Learn aks/use-etags; If-Match/If-None-Match header parameters on ManagedClusters_CreateOrUpdate.
   etags: true,
   validatePut: (body) => {

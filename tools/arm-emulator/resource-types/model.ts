@@ -35,6 +35,12 @@ export interface ResourceTypeModel {
   readonly patchLro: LroStyle;
   /** Path segment the RP uses for its operation monitors under `/providers/{ns}/locations/{loc}/`. */
   readonly operationsSegment: string;
+  /**
+   * How the RP's DELETE completes when it is long-running (absent: synchronous, 200 then 204): 202 with
+   * the `style`'s header, the resource showing `provisioningState: Deleting` until the operation ends.
+   * `segment` overrides `operationsSegment` for the delete's monitor (AKS: `operationresults`).
+   */
+  readonly deleteLro?: { style: Exclude<LroStyle, 'sync'>; segment?: string };
   /** The RP supports optimistic concurrency: `eTag` on GET, `If-Match`/`If-None-Match` on writes (see etags.ts). */
   readonly etags?: boolean;
   /**

@@ -20,6 +20,10 @@ export const virtualMachineScaleSets: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'async-operation',
   operationsSegment: 'operations',
+  // VirtualMachines_Delete / VirtualMachineScaleSets_Delete (ComputeRP 2024-07-01): 200, 202, 204, long-running
+  // with final-state-via location (@azure/arm-compute 23.3.0's beginDelete uses resourceLocationConfig "location").
+  // Compute answers a 202 with its Azure-AsyncOperation monitor (as its PUTs); `Deleting` meanwhile.
+  deleteLro: { style: 'async-operation' },
   validatePut: (body) => (body.sku ? undefined : "Required parameter 'sku' is missing (null)."),
   onModelWritten(state, before, after) {
     // A new scale set's instances are built from its first model.

@@ -12,6 +12,10 @@ export const virtualMachines: ResourceTypeModel = {
   putLro: 'async-operation',
   patchLro: 'async-operation',
   operationsSegment: 'operations',
+  // VirtualMachines_Delete / VirtualMachineScaleSets_Delete (ComputeRP 2024-07-01): 200, 202, 204, long-running
+  // with final-state-via location (@azure/arm-compute 23.3.0's beginDelete uses resourceLocationConfig "location").
+  // Compute answers a 202 with its Azure-AsyncOperation monitor (as its PUTs); `Deleting` meanwhile.
+  deleteLro: { style: 'async-operation' },
   validatePut: (body) => (body.properties?.hardwareProfile ? undefined : "Required parameter 'hardwareProfile' is missing (null)."),
   // A VM PATCH of identity installs the identity extension: tens of seconds (inferred).
   realisticWriteMs: 45_000,
