@@ -27,6 +27,8 @@ export interface RoleAssignmentBudgetPort {
   usage(subscriptionId: string, call: CallBudget, withConsumers?: boolean): Promise<RoleAssignmentUsage>;
   /** The last count this app read (each sweep reads every governed subscription's), if recent; no call. */
   known(subscriptionId: string): number | undefined;
+  /** Keeps a count read elsewhere (the sweep reads it through its own quota-paced reader) as `usage` would. */
+  record?(subscriptionId: string, assignments: number): void;
 }
 
 /**

@@ -204,6 +204,11 @@ export class ResourceGraphReader {
     }
   }
 
+  /** One query (one page), paced by the same per-user quota as every page of this reader. */
+  query(request: GraphQueryRequest): Promise<GraphQueryPage> {
+    return this.call(request);
+  }
+
   private async call(request: GraphQueryRequest): Promise<GraphQueryPage> {
     let throttles = 0;
     for (;;) {

@@ -53,6 +53,12 @@ export class ResourceGraphRoleAssignmentBudget implements RoleAssignmentBudgetPo
     return usage;
   }
 
+  record(subscriptionId: string, assignments: number): void {
+    const key = subscriptionId.toLowerCase();
+    this.last.set(key, { at: this.now(), assignments });
+    this.counts.set(key, { at: this.now(), usage: Promise.resolve({ assignments }) });
+  }
+
   known(subscriptionId: string): number | undefined {
     const last = this.last.get(subscriptionId.toLowerCase());
     return last && this.now() - last.at < KNOWN_TTL_MS ? last.assignments : undefined;

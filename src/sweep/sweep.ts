@@ -23,6 +23,7 @@ import {
 } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
 import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
+import { ROLE_ASSIGNMENT_COUNT_QUERY } from './role-assignment-budget';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -230,6 +231,7 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
  */
 async function countRoleAssignments(
   host: SweepHost,
+  reader: ResourceGraphReader,
   subscriptions: readonly string[],
   log: StructuredLogger | undefined,
 ): Promise<Record<string, number> | undefined> {
@@ -238,7 +240,15 @@ async function countRoleAssignments(
   const counts: Record<string, number> = {};
   for (const s of subscriptions) {
     try {
-      counts[s.toLowerCase()] = (await port.usage(s, { signal: AbortSignal.timeout(60_000) })).assignments;
+      // Through the sweep's reader: it waits for Resource Graph's per-user quota, which the scan has just
+      // used up (15 queries per 5 s); the port's own query would be throttled and the count lost.
+      let assignments: number;
+      if (port.record) {
+        const page = await reader.query({ query: ROLE_ASSIGNMENT_COUNT_QUERY, subscriptions: [s], top: 1 });
+        assignments = page.totalRecords ?? page.rows.length;
+        port.record(s, assignments);
+      } else assignments = (await port.usage(s, { signal: AbortSignal.timeout(60_000) })).assignments;
+      counts[s.toLowerCase()] = assignments;
       host.telemetry?.roleAssignmentCount?.(s, counts[s.toLowerCase()]!);
     } catch (e) {
       log?.log('warn', 'sweep.role-assignment-count.failed', { subscriptionId: s, error: e instanceof Error ? e.message : String(e) });
@@ -372,7 +382,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     owned && host.ports.resources
       ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
       : undefined;
-  const roleAssignments = await countRoleAssignments(host, subscriptions, log);
+  const roleAssignments = await countRoleAssignments(host, reader, subscriptions, log);
   const finished = new Date();
   const report: SweepReport = {
     sweepId,

@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Autopilot } from '../../src/app/composition';
 import { runSweep } from '../../src/sweep';
+import { ROLE_ASSIGNMENT_COUNT_QUERY } from '../../src/sweep/role-assignment-budget';
 import { ROLE } from '../../tools/arm-emulator';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
@@ -175,7 +176,17 @@ describe('management groups in scope: resolved through ARM, honoured by the even
     });
     const seq = env.emulator.lastSeq;
     const report = await runSweep(app, { reportOnly: true });
-    const graphCalls = env.emulator.requestsSince(seq).filter((r) => /resourcegraph/i.test(r.path));
+    const allGraphCalls = env.emulator.requestsSince(seq).filter((r) => /resourcegraph/i.test(r.path));
+    // The role-assignment budget is per subscription (Azure's limit is), so its counts alone name one subscription each.
+    const isCount = (c: (typeof allGraphCalls)[number]) => (c.body as { query?: string }).query === ROLE_ASSIGNMENT_COUNT_QUERY;
+    assert.deepEqual(
+      allGraphCalls
+        .filter(isCount)
+        .flatMap((c) => (c.body as { subscriptions: string[] }).subscriptions)
+        .sort(),
+      [SUB_A, SUB_B, SUB_D].sort(),
+    );
+    const graphCalls = allGraphCalls.filter((c) => !isCount(c));
     assert.ok(graphCalls.length > 0);
     for (const c of graphCalls) {
       assert.deepEqual((c.body as { managementGroups?: string[] }).managementGroups, ['mg-landing-zones']);

@@ -83,7 +83,13 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
       const report = await runSweep(app, { reportOnly: true });
       assert.equal(report.totals.scanned, 1);
       assert.deepEqual(report.findings[0]?.problems, ['role-assignments-missing']);
-      assert.equal(report.resourceGraph.calls, 3, "the app's own grants, the governed resources, then the grants of their principals");
+      assert.equal(
+        report.resourceGraph.calls,
+        3 + 2,
+        "the app's own grants, the governed resources, the grants of their principals, then each subscription's role-assignment count",
+      );
+      // The counts wait for the quota like every other query: none is lost to a 429 (the budget needs them).
+      assert.equal(Object.keys(report.roleAssignments ?? {}).length, 2, JSON.stringify(report.roleAssignments));
       assert.ok(report.resourceGraph.quotaWaits >= 1);
       assert.ok(Date.now() - started >= 800);
     } finally {
