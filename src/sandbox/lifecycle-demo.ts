@@ -86,7 +86,9 @@ function seedLifecycleEstate(emulator: ArmEmulator): void {
 /** One removal record as a table row: what it was, and what became of it (a kept one says why, briefly). */
 function removalRow(resource: string, r: LogLine): string[] {
   const object =
-    r.kind === 'role-assignment' ? `${roleOf(r.roleDefinitionGuid)} @ ${short(r.scope ?? r.id.split('/providers/Microsoft.Authorization')[0])}` : `${r.kind} ${short(r.id)}`;
+    r.kind === 'role-assignment'
+      ? `${roleOf(r.roleDefinitionGuid)} @ ${short(r.scope ?? r.id.split('/providers/Microsoft.Authorization')[0])}`
+      : `${r.kind} ${short(r.id)}`;
   const notOurs = /does not record identity-autopilot as its creator/.test(r.detail ?? '');
   const result = r.status === 'kept' ? `kept: ${notOurs ? 'not made by identity-autopilot' : r.detail}` : r.status;
   return [resource, object, result];
@@ -116,7 +118,9 @@ async function cleanUpDemo(emulator: ArmEmulator, app: Autopilot, out: (text: st
   out(`${formatTable(['deleted resource', 'object', 'result'], rows)}\n`);
   const left = state.assignmentsFor(site.principalId).map((a) => `${roleOf(a.roleDefinitionGuid)} @ ${short(a.scope)}`);
   const identityLeft = state.resource(`${rgId('rg-apps')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ca-retired`);
-  out(`  left behind: ${left.join(', ') || 'nothing'} (app-retired's principal); identity id-ca-retired ${identityLeft ? 'still exists' : 'deleted'}\n\n`);
+  out(
+    `  left behind: ${left.join(', ') || 'nothing'} (app-retired's principal); identity id-ca-retired ${identityLeft ? 'still exists' : 'deleted'}\n\n`,
+  );
   return rows.map(([resource, object, result]) => `${resource}: ${object} -> ${result}`);
 }
 
@@ -128,7 +132,12 @@ function shortReason(reason: string): string {
 }
 
 /** One revocation (from an outcome or the sweep report) as `role @ vault`, its status and reason. */
-const revocationCells = (r: LogLine, status: string): string[] => [`${r.role} @ ${short(r.scope)}`, r.revoke, status, shortReason(r.reason)];
+const revocationCells = (r: LogLine, status: string): string[] => [
+  `${r.role} @ ${short(r.scope)}`,
+  r.revoke,
+  status,
+  shortReason(r.reason),
+];
 
 /** (2) kv-id re-pointed on an enforce and a report workload: the tag change is a write, its event applies. */
 async function repointDemo(emulator: ArmEmulator, app: Autopilot, out: (text: string) => void): Promise<string[]> {
@@ -153,7 +162,15 @@ async function repointDemo(emulator: ArmEmulator, app: Autopilot, out: (text: st
     if (!outcome.revocations?.length) {
       const old = state.assignmentsFor(workload.principalId).filter((a) => /kv-orders$/i.test(a.scope));
       for (const a of old)
-        rows.push([short(workload.id), `+ ${granted.join(', ') || '-'}`, `${roleOf(a.roleDefinitionGuid)} @ kv-orders`, 'report', 'kept', 'the sweep reports it', outcome.status]);
+        rows.push([
+          short(workload.id),
+          `+ ${granted.join(', ') || '-'}`,
+          `${roleOf(a.roleDefinitionGuid)} @ kv-orders`,
+          'report',
+          'kept',
+          'the sweep reports it',
+          outcome.status,
+        ]);
     }
   }
   out(`${formatTable(['resource', 'granted', 'old grant', 'revoke', 'done', 'reason', 'result'], rows)}\n\n`);
@@ -161,7 +178,13 @@ async function repointDemo(emulator: ArmEmulator, app: Autopilot, out: (text: st
 }
 
 /** (3) kv-partner's owner withdraws consent; the timer sweep judges every owned grant and counts the budget. */
-async function sweepDemo(emulator: ArmEmulator, app: Autopilot, reports: InMemoryReportStore, out: (text: string) => void) {
+async function sweepDemo(
+  emulator: ArmEmulator,
+  app: Autopilot,
+  sweeper: Autopilot,
+  reports: InMemoryReportStore,
+  out: (text: string) => void,
+) {
   await remediated(emulator, app, web('rg-team-a', 'app-partner-sync', 'kv-partner'));
   await remediated(emulator, app, web('rg-team-b', 'app-partner-feed', 'kv-partner'));
   emulator.state.resource(vaultId('kv-partner'))!.body.tags['kv-consumers'] = 'rg-apps';
@@ -169,7 +192,7 @@ async function sweepDemo(emulator: ArmEmulator, app: Autopilot, reports: InMemor
     "Withdrawn consent: kv-partner's owner sets its kv-consumers tag to rg-apps only; app-partner-sync (team-a, enforce) and\n" +
       'app-partner-feed (team-b, report) hold Key Vault Secrets User on it. The timer sweep runs.\n',
   );
-  await triggerNamed('timer', 'complianceSweep', () => app).handler({ isPastDue: false } as Timer, contextFor('complianceSweep', []));
+  await triggerNamed('timer', 'complianceSweep', () => sweeper).handler({ isPastDue: false } as Timer, contextFor('complianceSweep', []));
   const report = JSON.parse(reports.reports.at(-1)!.json) as SweepReport;
   const items = report.revocations?.items ?? [];
   const rows = items.map((i) => [short(i.resourceId), ...revocationCells(i, i.status === 'removed' ? 'revoked' : i.status)]);
@@ -186,46 +209,51 @@ async function sweepDemo(emulator: ArmEmulator, app: Autopilot, reports: InMemor
   };
 }
 
-/** (4) The budget: the sweep's count per subscription, and a new grant blocked when the reserve is set high. */
-async function budgetDemo(emulator: ArmEmulator, app: Autopilot, counts: Record<string, number>, out: (text: string) => void) {
+/**
+ * (4) The budget: the sweep's count per subscription, and a new grant blocked on the instance that swept,
+ * whose reserve is the demo's (a remediation starts from the last sweep's count: the same instance).
+ */
+async function budgetDemo(emulator: ArmEmulator, strict: Autopilot, counts: Record<string, number>, out: (text: string) => void) {
   for (const [subscription, count] of Object.entries(counts))
     out(
-      `Role-assignment budget: subscription ${subscription} holds ${count} of Azure's 4,000 role assignments ` +
-        `(alert at 3,200; new grants stop with fewer than ${app.settings.roleAssignmentReserve} left).\n`,
+      `Role-assignment budget: the sweep counted ${count} of Azure's 4,000 role assignments in subscription ${short(subscription)}\n` +
+        `(metric autopilot.role_assignments, alert at 80 %); new grants stop when fewer than the reserve (default 200) are left.\n`,
     );
-  const strict = createAutopilot(
-    { ...app.settings, roleAssignmentReserve: DEMO_RESERVE },
-    { ...sameConnection(app), sweep: { queue: new InMemoryRemediationQueue(), reports: new InMemoryReportStore() } },
-  );
-  // The budget starts from the timer sweep's count (a remediation far from the limit reads nothing more).
-  await triggerNamed('timer', 'complianceSweep', () => strict).handler({ isPastDue: false } as Timer, contextFor('complianceSweep', []));
   const id = seedResource(emulator.state, { subscriptionId: SUB, ...web('rg-team-a', 'app-late', 'kv-orders') });
   const outcome = await deliver(strict, resourceWriteEvent({ resourceId: id }));
   const blocker = (outcome.blockers ?? [])[0] as LogLine | undefined;
   out(
-    `  With AUTOPILOT_ROLE_ASSIGNMENT_RESERVE=${DEMO_RESERVE}, new app app-late: ${outcome.status}${blocker ? ` (${blocker.code})` : ''}; ` +
-      `${emulator.state.resource(id)?.body.identity ? 'identity written' : 'no identity, no role assignment written'}.\n`,
+    `  The sweeping instance runs with AUTOPILOT_ROLE_ASSIGNMENT_RESERVE=${DEMO_RESERVE} (demo value). New app app-late: ${outcome.status}` +
+      `${blocker ? ` (${blocker.code})` : ''}; ${emulator.state.resource(id)?.body.identity ? 'identity written' : 'nothing written'}.\n`,
   );
   if (blocker?.detail) out(`  ${String(blocker.detail).split('. ')[0]}.\n`);
   return { status: String(outcome.status), code: blocker?.code as string | undefined };
 }
 
 /** Another app over the same rules, ARM connection and ledger (overrides for createAutopilot). */
-const sameConnection = (app: Autopilot) => ({ rules: app.rules, ca: app.connection.ca, credential: app.connection.credential, ledger: app.ledger });
+const sameConnection = (app: Autopilot) => ({
+  rules: app.rules,
+  ca: app.connection.ca,
+  credential: app.connection.credential,
+  ledger: app.ledger,
+});
 
 /** Runs the four parts in the demo subscription under lifecycle-rules.yaml; prints tables and returns their facts. */
 export async function runLifecycleDemo(emulator: ArmEmulator, app: Autopilot, out: (text: string) => void): Promise<LifecycleDemoResult> {
   seedLifecycleEstate(emulator);
   const reports = new InMemoryReportStore();
-  const lifecycle = createAutopilot(app.settings, {
-    ...sameConnection(app),
-    rules: loadRulesFile(LIFECYCLE_RULES_PATH),
-    sweep: { queue: new InMemoryRemediationQueue(app.settings.sweep.queueName), reports },
-  });
+  const rules = loadRulesFile(LIFECYCLE_RULES_PATH);
+  const lifecycle = createAutopilot(app.settings, { ...sameConnection(app), rules });
+  // The timer's instance: Resource Graph allows 15 queries per 5 s, so one sweep serves both the
+  // revocation and the budget parts; its reserve only matters for new grants (part 4).
+  const sweeper = createAutopilot(
+    { ...app.settings, roleAssignmentReserve: DEMO_RESERVE },
+    { ...sameConnection(app), rules, sweep: { queue: new InMemoryRemediationQueue(app.settings.sweep.queueName), reports } },
+  );
   out(`Lifecycle (subscription ${SUB}, rules ${LIFECYCLE_RULES_PATH}): taking back what the product gave.\n\n`);
   const cleanUp = await cleanUpDemo(emulator, lifecycle, out);
   const applied = await repointDemo(emulator, lifecycle, out);
-  const swept = await sweepDemo(emulator, lifecycle, reports, out);
-  const budget = await budgetDemo(emulator, lifecycle, swept.roleAssignments, out);
+  const swept = await sweepDemo(emulator, lifecycle, sweeper, reports, out);
+  const budget = await budgetDemo(emulator, sweeper, swept.roleAssignments, out);
   return { cleanUp, applied, ...swept, budget };
 }
