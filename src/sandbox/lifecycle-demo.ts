@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Timer } from '@azure/functions';
 import {
   type ArmEmulator,
@@ -83,12 +83,18 @@ function seedLifecycleEstate(emulator: ArmEmulator): void {
   seedScopeResource(state, vaultId('kv-partner'), 'westeurope', { 'kv-consumers': 'rg-team-a,rg-team-b' });
 }
 
+const OBJECT_WORDS: Record<string, string> = {
+  'user-assigned-identity': 'identity',
+  'federated-credential': 'credential',
+  'cosmos-sql-role-assignment': 'Cosmos DB SQL role assignment',
+};
+
 /** One removal record as a table row: what it was, and what became of it (a kept one says why, briefly). */
 function removalRow(resource: string, r: LogLine): string[] {
   const object =
     r.kind === 'role-assignment'
       ? `${roleOf(r.roleDefinitionGuid)} @ ${short(r.scope ?? r.id.split('/providers/Microsoft.Authorization')[0])}`
-      : `${r.kind} ${short(r.id)}`;
+      : `${OBJECT_WORDS[r.kind] ?? r.kind} ${short(r.id)}`;
   const notOurs = /does not record identity-autopilot as its creator/.test(r.detail ?? '');
   const result = r.status === 'kept' ? `kept: ${notOurs ? 'not made by identity-autopilot' : r.detail}` : r.status;
   return [resource, object, result];
@@ -112,8 +118,9 @@ async function cleanUpDemo(emulator: ArmEmulator, app: Autopilot, out: (text: st
   for (const workload of [site, containerApp]) {
     state.deleteResource(workload.id);
     const outcome = await deliver(app, resourceDeleteEvent({ resourceId: workload.id }));
-    for (const r of (outcome.removed ?? []) as LogLine[]) rows.push(removalRow(short(workload.id), r));
-    if (rows.length === 0) rows.push([short(workload.id), '-', `${outcome.status}`]);
+    const removed = (outcome.removed ?? []) as LogLine[];
+    for (const r of removed) rows.push(removalRow(short(workload.id), r));
+    if (removed.length === 0) rows.push([short(workload.id), '-', `${outcome.status}`]);
   }
   out(`${formatTable(['deleted resource', 'object', 'result'], rows)}\n`);
   const left = state.assignmentsFor(site.principalId).map((a) => `${roleOf(a.roleDefinitionGuid)} @ ${short(a.scope)}`);
@@ -250,7 +257,7 @@ export async function runLifecycleDemo(emulator: ArmEmulator, app: Autopilot, ou
     { ...app.settings, roleAssignmentReserve: DEMO_RESERVE },
     { ...sameConnection(app), rules, sweep: { queue: new InMemoryRemediationQueue(app.settings.sweep.queueName), reports } },
   );
-  out(`Lifecycle (subscription ${SUB}, rules ${LIFECYCLE_RULES_PATH}): taking back what the product gave.\n\n`);
+  out(`Lifecycle (subscription ${SUB}, rules ${relative(process.cwd(), LIFECYCLE_RULES_PATH)}): taking back what the product gave.\n\n`);
   const cleanUp = await cleanUpDemo(emulator, lifecycle, out);
   const applied = await repointDemo(emulator, lifecycle, out);
   const swept = await sweepDemo(emulator, lifecycle, sweeper, reports, out);

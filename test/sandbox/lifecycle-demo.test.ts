@@ -41,7 +41,7 @@ describe('sandbox: the lifecycle demo (clean-up, revocation, budget)', () => {
         'app-retired: Key Vault Secrets User @ kv-orders -> removed',
         'app-retired: Reader @ rg-apps -> removed',
         'ca-retired: Key Vault Secrets User @ kv-orders -> removed',
-        'ca-retired: user-assigned-identity id-ca-retired -> removed',
+        'ca-retired: identity id-ca-retired -> removed',
       ],
       printed,
     );
