@@ -2,7 +2,7 @@
  * `npm run sandbox`: identity-autopilot working end to end with no Azure account. It starts the local
  * ARM emulator with a demo estate, runs the app under its own managed identity (the emulator's
  * token endpoint), delivers one ResourceWriteSuccess event per resource through the real Event Grid
- * handler, and prints what happened.
+ * handler, and prints what happened; then what the product takes back (lifecycle-demo.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -17,6 +17,7 @@ import { runDuplicatesDemo } from './duplicates-demo';
 import { type Sandbox, startSandbox } from './environment';
 import { seedAzureTruthCases, seedSlotAndJob } from './estate';
 import { runHandOffDemo } from './hand-off-demo';
+import { runLifecycleDemo } from './lifecycle-demo';
 import type { LogLine } from './log-line';
 import { runSweepDemo } from './sweep-demo';
 
@@ -178,6 +179,9 @@ async function main(): Promise<void> {
     // Compliance sweep: drift the events never saw, found through Resource Graph and fixed through the queue trigger.
     process.stdout.write('\n');
     await runSweepDemo(emulator, app, estate, (text) => process.stdout.write(text));
+    // Lifecycle: clean-up on delete, revocation (enforce and report), withdrawn consent, the role-assignment budget.
+    process.stdout.write('\n');
+    await runLifecycleDemo(emulator, app, (text) => process.stdout.write(text));
   } finally {
     await close();
   }
