@@ -9,7 +9,7 @@ import type { SweepFinding } from './report';
  * queueing it again every sweep costs a message and a remediation's ARM reads for nothing. The sweep
  * keeps, in the ledger's table, what it saw when it queued a resource (its row's fingerprint and the
  * rules' stamp); a later sweep that finds the last outcome `blocked`, after that queueing, and neither
- * changed, reports it blocked instead of queueing it.
+ * changed, reports it blocked instead of queueing it (for at most BLOCKED_HOLD_MS).
  *
  * The change marker is our own fingerprint: Resource Graph's `resources` table documents no
  * per-resource last-modified column the sweep could rely on (ARM's `systemData.lastModifiedAt` is a
@@ -63,6 +63,13 @@ export function rulesStamp(rules: RulesConfig): string {
   return sha256(canonical(rules));
 }
 
+/**
+ * A hold lasts at most a day: some blockers lie outside the resource's row (VaultUsesAccessPolicies is
+ * the target vault's permission model, which a person fixes on the vault), so a held resource is queued
+ * once a day even unchanged; an hourly sweep sends one message where it sent 24.
+ */
+export const BLOCKED_HOLD_MS = 24 * 3600 * 1000;
+
 const byId = (id: string) => id.replace(/\/+$/, '').toLowerCase();
 
 /** Why a finding is held back: the last outcome's blocker, and since when nothing changed. */
@@ -111,7 +118,8 @@ export class BlockedGate {
       const mark = await this.ledger.sweepMarks.get(finding.resourceId);
       // The blocked outcome must be the remediation of what was queued (or later), and what was queued unchanged.
       if (!mark || mark.fingerprint !== fingerprint || mark.rulesStamp !== this.stamp) return;
-      if (Date.parse(last.startedAt) < Date.parse(mark.queuedAt)) return;
+      const queuedAt = Date.parse(mark.queuedAt);
+      if (!(Date.parse(last.startedAt) >= queuedAt) || Date.now() - queuedAt >= BLOCKED_HOLD_MS) return;
       finding.action = 'blocked';
       finding.blocked = blockedNote(last, mark);
     } catch (e) {

@@ -110,20 +110,16 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     '',
     `${report.startedAt} → ${report.finishedAt} (${(report.durationMs / 1000).toFixed(1)} s), ${report.subscriptions.length} subscription(s)${report.reportOnly ? ', report only' : ''}.`,
     '',
-    line(['scanned', 'compliant', 'non-compliant', 'fixed (queued)', 'reported', 'blocked', 'failed', 'skipped']),
-    align(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
-    line([
-      t.scanned,
-      t.compliant,
-      t.nonCompliant,
-      t.queued,
-      t.reported,
-      t.blocked ?? 0,
-      t.failed,
-      Object.values(t.skipped).reduce((a, b) => a + b, 0),
-    ]),
+    line(['scanned', 'compliant', 'non-compliant', 'fixed (queued)', 'reported', 'failed', 'skipped']),
+    align(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    line([t.scanned, t.compliant, t.nonCompliant, t.queued, t.reported, t.failed, Object.values(t.skipped).reduce((a, b) => a + b, 0)]),
     '',
   ];
+  if (t.blocked > 0)
+    out.push(
+      `${t.blocked} blocked resource(s) not queued again: their last remediation ended blocked, and neither they nor the rules changed since.`,
+      '',
+    );
   const skipped = Object.entries(t.skipped);
   if (skipped.length > 0)
     out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');

@@ -6,6 +6,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
 import { triggerNamed } from '../../src/functions/triggers';
 import type { SweepReport } from '../../src/sweep';
+import { BLOCKED_HOLD_MS } from '../../src/sweep/blocked-resources';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
@@ -124,5 +125,16 @@ describe('compliance sweep: a blocked resource is not queued again until it or t
     const changed = await timerSweep(edited);
     assert.ok(changed.queued.includes(id), 'the rules changed since it was queued: queued again');
     await remediate(edited);
+  });
+
+  it('a hold lasts at most a day: a blocker outside the row (the vault of VaultUsesAccessPolicies) is looked at again', async () => {
+    const id = seedSecretContainerGroup('rg-jobs-4', 'aci-held-long');
+    await blockedAndHeld(app, id);
+    // The mark as a sweep a day ago left it; the blocked outcome is newer, the row and rules unchanged.
+    const mark = (await app.ledger.sweepMarks.get(id))!;
+    await app.ledger.sweepMarks.put({ ...mark, queuedAt: new Date(Date.now() - BLOCKED_HOLD_MS - 60_000).toISOString() });
+    const later = await timerSweep(app);
+    assert.ok(later.queued.includes(id), 'held for a day: queued again');
+    await remediate(app);
   });
 });

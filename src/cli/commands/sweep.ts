@@ -85,6 +85,8 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
           ports: app.ports,
           governance: rules === app.rules ? app.governance : undefined,
           sweep: local ? { ...app.sweep, queue: local } : app.sweep,
+          // Handing findings to the deployed app's queue: its blocked, unchanged resources are held as the timer holds them.
+          ledger: flags.enqueue ? app.ledger : undefined,
         },
         {
           reportOnly: flags.reportOnly,
