@@ -114,6 +114,18 @@ var logAlerts = [
     operator: 'LessThan'
     threshold: 1
   }
+  {
+    name: 'role-assignment-budget'
+    displayName: 'identity-autopilot: a governed subscription holds 80% of its 4,000 role assignments'
+    description: 'A sweep counted 3,200 or more role assignments in a governed subscription (autopilot.role_assignments); Azure allows 4,000 and the limit cannot be raised. Below AUTOPILOT_ROLE_ASSIGNMENT_RESERVE free slots new grants are blocked (RoleAssignmentBudget). The sweep report lists orphaned assignments; lifecycle.revoke: enforce removes those the product made.'
+    severity: 2
+    windowSize: sweepWindows[string(sweepPeriodHours)]
+    query: loadTextContent('queries/role-assignment-budget.kql')
+    timeAggregation: 'Maximum'
+    metricMeasureColumn: 'assignments'
+    operator: 'GreaterThanOrEqual'
+    threshold: 3200
+  }
 ]
 
 resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [

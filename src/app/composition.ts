@@ -31,6 +31,7 @@ import type { GraphQuery } from '../azure/dapr-port';
 import { remediationQueueClient, StorageRemediationQueue } from '../sweep/remediation-queue';
 import { BlobReportStore, InMemoryReportStore, reportContainerClient } from '../sweep/report';
 import { type GraphQueryPort, ResourceGraphThrottledError, SdkGraphQueryPort } from '../sweep/resource-graph';
+import { ResourceGraphRoleAssignmentBudget } from '../sweep/role-assignment-budget';
 import type { SweepPorts } from '../sweep/sweep';
 import { OutcomeMetrics, processTelemetry, type Telemetry, TracedRemediator } from '../telemetry';
 
@@ -151,14 +152,9 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     identityHolders: new GraphIdentityHoldersPort(graph),
     cosmosRoleAssignments: new ArmCosmosRoleAssignmentPort(pool, { pollIntervalMs: settings.lroPollIntervalMs }),
     managementGroups: new ArmManagementGroupPort(connection),
+    roleAssignmentBudget: roleAssignmentBudget(connection, overrides.sweep?.graph),
   };
-  const remediator = new TracedRemediator(telemetry, rules, ports, {
-    ...DEFAULT_ENGINE_SETTINGS,
-    budgetMs: settings.budgetSeconds * 1000,
-    dryRun: settings.dryRun,
-    authorizationRetryWindowMs: settings.authorizationRetryMinutes * 60_000,
-    ...overrides.engine,
-  });
+  const remediator = new TracedRemediator(telemetry, rules, ports, { ...engineSettings(settings), ...overrides.engine });
   const ledger = overrides.ledger ?? createLedger(settings.ledger, credential, { ca: connection.ca });
   const notifications: OutcomeRecorder[] = settings.outcomeTopicEndpoint
     ? [new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca })]
@@ -189,6 +185,23 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     },
     self: whoAmI,
   };
+}
+
+/** The engine's settings from the app settings. */
+function engineSettings(settings: AppSettings): RemediatorSettings {
+  return {
+    ...DEFAULT_ENGINE_SETTINGS,
+    budgetMs: settings.budgetSeconds * 1000,
+    dryRun: settings.dryRun,
+    authorizationRetryWindowMs: settings.authorizationRetryMinutes * 60_000,
+    roleAssignmentReserve: settings.roleAssignmentReserve,
+  };
+}
+
+/** The role-assignment budget's counts, from the sweep's Resource Graph port when one is injected (made on first use). */
+function roleAssignmentBudget(connection: ArmConnection, injected?: GraphQueryPort): ResourceGraphRoleAssignmentBudget {
+  let port = injected;
+  return new ResourceGraphRoleAssignmentBudget(() => (port ??= new SdkGraphQueryPort(connection)));
 }
 
 /** The app's own credential, as the settings name it. */

@@ -133,7 +133,7 @@ function registerCommands(program: Command, run: Run): void {
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
-    .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances without asking')
+    .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances, and remove revoked grants, without asking')
     .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
     .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean; report?: string }) => sweepCommand(ctx, o)));
   program

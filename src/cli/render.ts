@@ -1,5 +1,6 @@
 import { formatTable } from '../app/text-table';
 import { parseArmId } from '../arm/resource-id';
+import { revocationLine } from '../engine/revocation';
 import type { PrincipalDescription, RemediationOutcome, WorkloadIdentityResult } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
 import { actionText } from '../sweep/html-report';
@@ -83,6 +84,14 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
       lines.push(`after the identity write: ${f.code}: ${f.run ? 'run by the product' : `not opted in (${f.optIn}); ${safe(f.remedy)}`}`);
   }
   lines.push(...(outcome.workloadIdentities ?? []).flatMap(describeWorkloadIdentity));
+  // Grants the rules no longer give, as a plan shows destroys: `- Key Vault Secrets User @ kv-a (tag kv-id now names kv-b)`.
+  const revocations = outcome.revocations ?? [];
+  if (revocations.length > 0)
+    lines.push(
+      '',
+      `removals (lifecycle.revoke: ${revocations[0]!.revoke}):`,
+      ...revocations.map((r) => safe(revocationLine({ role: r.role, assignment: { scope: r.scope }, reason: r.reason }))),
+    );
   // A pending outcome's blockers are what keeps the workload from its identity, not a refusal to act.
   const label = outcome.status === 'pending' ? 'pending' : 'blocked';
   for (const b of outcome.blockers ?? [])
@@ -90,6 +99,26 @@ export function renderOutcome(outcome: RemediationOutcome, requestId: string): s
   for (const s of outcome.skipped) lines.push(`skipped: ${s.reason}: ${safe(s.detail)}`);
   for (const e of outcome.errors) lines.push(`error: ${safe(e.code)}${e.transient ? ' (transient)' : ''}: ${safe(e.message)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The sweep's excess grants and orphans, each with what became of it; orphans the product did not make, listed only. */
+function renderRevocations(report: SweepReport): string[] {
+  const r = report.revocations;
+  if (!r || r.items.length + r.foreign.length === 0) return [];
+  const lines = [
+    '',
+    `excess grants ${r.excess}, orphans ${r.orphans} (removed ${r.removed}); orphans identity-autopilot did not make: ${r.foreignOrphans} (never removed)`,
+  ];
+  if (r.guard) lines.push(`revocation stopped: ${r.guard.code}: ${safe(r.guard.detail)}`);
+  for (const i of r.items)
+    lines.push(
+      `${safe(revocationLine({ role: i.role, assignment: { scope: i.scope }, reason: i.reason }))} [${i.kind}, ${i.status}] ${safe(i.resourceId)}`,
+    );
+  for (const f of r.foreign)
+    lines.push(
+      `- ${safe(f.role)} @ ${safe(shortScope(f.scope))} (orphan, principal ${safe(f.principalId)}, not made by identity-autopilot: kept)`,
+    );
+  return lines;
 }
 
 export function renderLedger(resourceId: string, entries: LedgerEntry[]): string {
@@ -133,6 +162,7 @@ export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: stri
     lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
   }
+  lines.push(...renderRevocations(report));
   for (const f of report.failures) lines.push(`failed: ${safe(f.resourceId)}: ${safe(f.code)}: ${safe(f.detail)}`);
   for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${safe(f.resourceId)}: ${safe(f.errors.join('; '))}`);
   return `${lines.join('\n')}\n`;

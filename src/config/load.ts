@@ -27,6 +27,7 @@ import { overWideTagScopeReason, TAG_SCOPE_PLACEHOLDERS } from './tag-scope';
 import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, templateUses, templateUsesTag } from './templates';
 import {
   type DaprOptions,
+  DEFAULT_LIFECYCLE,
   DEFAULT_WORKLOAD_OPTIONS,
   type GovernedScope,
   type IdentityRule,
@@ -203,7 +204,14 @@ function buildConfig(raw: RawRulesFile, source: string, fail: Fail, collect?: Co
       ),
     )
     .filter((r): r is Rule => r !== undefined);
-  return { scope, profiles, rules, source, warnings: [...identityWarnings(rules), ...tagScopeWarnings(profiles, rules)] };
+  return {
+    scope,
+    profiles,
+    rules,
+    ...(raw.lifecycle ? { lifecycle: { ...DEFAULT_LIFECYCLE, ...raw.lifecycle } } : {}),
+    source,
+    warnings: [...identityWarnings(rules), ...tagScopeWarnings(profiles, rules)],
+  };
 }
 
 function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
@@ -449,6 +457,7 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     profiles: checkProfiles(raw.profiles, 'profiles'),
     tagSelectableProfiles: checkProfiles(raw.tagSelectableProfiles, 'tagSelectableProfiles'),
     mode: raw.mode ?? 'enforce',
+    ...(raw.lifecycle?.revoke ? { lifecycle: { revoke: raw.lifecycle.revoke } } : {}),
     workload: { ...DEFAULT_WORKLOAD_OPTIONS, ...raw.workload },
     ...(raw.workloadIdentity ? { workloadIdentity: buildWorkloadIdentity(raw, types, identity, [...path, 'workloadIdentity'], fail) } : {}),
     ...(raw.dapr ? { dapr: buildDapr(raw.dapr, [...path, 'dapr'], scope, identity, fail) } : {}),

@@ -67,6 +67,9 @@ const profile = {
   },
 } as const;
 
+/** `lifecycle:` globally and per rule: what happens to owned grants the rules no longer give. */
+const revokeMode = { enum: ['report', 'enforce'] } as const;
+
 const rule = {
   type: 'object',
   additionalProperties: false,
@@ -99,6 +102,7 @@ const rule = {
     profiles: stringList,
     tagSelectableProfiles: stringList,
     mode: { enum: ['enforce', 'report'] },
+    lifecycle: { type: 'object', additionalProperties: false, properties: { revoke: revokeMode } },
     workload: {
       type: 'object',
       additionalProperties: false,
@@ -171,6 +175,11 @@ export const RULES_FILE_SCHEMA = {
     },
     profiles: { type: 'object', additionalProperties: profile },
     rules: { type: 'array', items: rule },
+    lifecycle: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { revoke: revokeMode, maxRevocations: { type: 'integer', minimum: 0 } },
+    },
   },
 } as const;
 
@@ -195,6 +204,7 @@ export interface RawRule {
   profiles?: string[];
   tagSelectableProfiles?: string[];
   mode?: 'enforce' | 'report';
+  lifecycle?: { revoke?: 'report' | 'enforce' };
   workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
   workloadIdentity?: { serviceAccounts: string[]; resourceGroup?: string; enableOnCluster?: boolean };
   dapr?: RawDapr;
@@ -219,6 +229,7 @@ export interface RawRulesFile {
   };
   profiles: Record<string, { description?: string; roles: RawRoleEntry[] }>;
   rules: RawRule[];
+  lifecycle?: { revoke?: 'report' | 'enforce'; maxRevocations?: number };
 }
 
 let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;

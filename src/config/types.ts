@@ -93,6 +93,25 @@ export interface RuleMatch {
 export type RuleMode = 'enforce' | 'report';
 
 /**
+ * What happens to a grant the product made that the rules no longer give (a profile or rule removed, a
+ * tag re-pointed, consent withdrawn, a target out of bounds): `report` lists it as excess and the
+ * resource is not compliant; `enforce` removes it. `report` by default: revoking is opted into.
+ */
+export type RevokeMode = 'report' | 'enforce';
+
+/** The rules file's `lifecycle:` section, defaults applied. */
+export interface LifecycleOptions {
+  readonly revoke: RevokeMode;
+  /**
+   * The mass-revocation guard: a run that would revoke more than this many grants revokes none, raises
+   * an alert and waits for an explicit confirmation (a typo in the rules must not cut production off).
+   */
+  readonly maxRevocations: number;
+}
+
+export const DEFAULT_LIFECYCLE: LifecycleOptions = { revoke: 'report', maxRevocations: 50 };
+
+/**
  * What a rule lets the product do to a running workload beyond the identity itself. Every default is
  * the safe one: nothing restarts, no instance is upgraded, roles go to the identity pods really use.
  */
@@ -167,6 +186,8 @@ export interface Rule {
   /** Profiles the profile tag (or an HTTP caller) may add; nothing else can be added. */
   readonly tagSelectableProfiles: readonly string[];
   readonly mode: RuleMode;
+  /** The rule's own `lifecycle.revoke`; absent: the file's (see revokeModeOf). */
+  readonly lifecycle?: { readonly revoke: RevokeMode };
   readonly workload: WorkloadOptions;
   /** AKS only: workload identities for named service accounts; the profiles go to them. */
   readonly workloadIdentity?: WorkloadIdentityOptions;
@@ -179,6 +200,8 @@ export interface RulesConfig {
   readonly profiles: ReadonlyMap<string, RoleProfile>;
   /** In file order: the first match wins. */
   readonly rules: readonly Rule[];
+  /** The file's `lifecycle:` section; absent: DEFAULT_LIFECYCLE (see lifecycleOf). */
+  readonly lifecycle?: LifecycleOptions;
   /** File path or other name used in messages. */
   readonly source: string;
   /** Problems that do not stop start-up but should be fixed (logged once when the app starts). */
@@ -191,4 +214,14 @@ export interface RulesWarning {
   /** The same key path as segments, for finding its line (the `validate` command). */
   readonly path?: ReadonlyArray<string | number>;
   readonly reason: string;
+}
+
+/** The file's lifecycle options, defaults applied. */
+export function lifecycleOf(config: Pick<RulesConfig, 'lifecycle'>): LifecycleOptions {
+  return config.lifecycle ?? DEFAULT_LIFECYCLE;
+}
+
+/** Whether grants the rule no longer gives are removed (`enforce`) or only reported: the rule's setting, else the file's. */
+export function revokeModeOf(config: Pick<RulesConfig, 'lifecycle'>, rule: Pick<Rule, 'lifecycle'> | undefined): RevokeMode {
+  return rule?.lifecycle?.revoke ?? lifecycleOf(config).revoke;
 }

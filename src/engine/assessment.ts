@@ -1,13 +1,16 @@
+import { type RulesConfig, revokeModeOf } from '../config';
 import type { CallBudget } from './call-budget';
 import { type DaprContext, daprFindings, decideClientIds } from './dapr';
 import type { Findings } from './findings';
 import { verifyGrantTargets } from './grant-targets';
 import { missingCosmosGrants } from './grants/cosmos-sql-role-assignments';
-import { assessRoleAssignments, resolveRoles } from './grants/role-assignments';
+import type { GrantAction } from './grants/grant-kind';
+import { assessRoleAssignments, type ResolvedRoleAssignment, resolveRoles } from './grants/role-assignments';
 import { knownPrincipal, planHasIdentityWork } from './plan';
 import { reportPlan } from './plan-report';
-import type { EnginePorts } from './ports';
-import type { IdentityState, Plan, ResourceState } from './types';
+import type { EnginePorts, ExistingRoleAssignment } from './ports';
+import { excessReason, ownedAssignment, roleName } from './revocation';
+import type { IdentityState, Plan, PlannedRevocation, ResourceState } from './types';
 import { assessWorkloadIdentities } from './workload-identity';
 
 /** Why a remediation that needs changes does not make them. */
@@ -46,6 +49,7 @@ async function assessServiceAccounts(
 /** Every other plan, read-only: which grants the known principal holds, and what Dapr's components need. */
 async function assessGrants(
   plan: Plan,
+  config: RulesConfig,
   resource: ResourceState,
   dapr: DaprContext | undefined,
   ports: EnginePorts,
@@ -53,10 +57,12 @@ async function assessGrants(
 ): Promise<{ findings: Findings; needsWrites: boolean }> {
   const known = knownPrincipal(plan);
   const context = { plan, resolved: await resolveRoles(plan, ports, budget), principalId: known, principalIsNew: !known };
-  const { assessed } = await assessRoleAssignments(context, ports, budget);
+  const { assessed, actions } = await assessRoleAssignments(context, ports, budget);
+  const revocations = plannedRevocations(plan, config, context.resolved, actions);
   const missingDataPlane = await missingCosmosGrants(context, ports, budget);
   const daprClientIds = dapr ? decideClientIds(plan, dapr, plan.grantee, identityAfterPlan(plan, resource.identity)) : undefined;
   const missing =
+    revocations.length +
     assessed.filter((r) => !r.present).length +
     missingDataPlane.length +
     [...(daprClientIds?.values() ?? [])].filter((d) => d.action === 'write').length;
@@ -64,10 +70,43 @@ async function assessGrants(
     findings: {
       plan: reportPlan(plan, { roleAssignments: assessed, missingDataPlane, daprClientIds }),
       principalId: known,
+      ...(revocations.length > 0 ? { revocations } : {}),
       skipped: daprFindings(plan, daprClientIds),
     },
     needsWrites: planHasIdentityWork(plan) || missing > 0,
   };
+}
+
+/**
+ * The diff's removals (role assignments ARM shows the product made for this workload, no longer desired),
+ * each with why and what lifecycle.revoke says to do with it.
+ */
+export function plannedRevocations(
+  plan: Plan,
+  config: RulesConfig,
+  resolved: readonly ResolvedRoleAssignment[],
+  actions: ReadonlyArray<GrantAction<ResolvedRoleAssignment, ExistingRoleAssignment>>,
+): PlannedRevocation[] {
+  const revoke = revokeModeOf(
+    config,
+    config.rules.find((r) => r.name === plan.rule),
+  );
+  const desired = resolved.map((r) => ({ scope: r.scope, roleDefinitionGuid: r.roleDefinitionGuid, profile: r.profile }));
+  return actions.flatMap((a) => {
+    if (a.kind !== 'remove') return [];
+    const owned = ownedAssignment({ ...a.grant, id: a.grant.id ?? '', principalId: a.grant.principalId ?? a.owner.principalId ?? '' });
+    const reason = owned ? excessReason(plan, config, owned, desired) : undefined;
+    if (!reason) return [];
+    return [
+      {
+        ...(a.grant.id ? { assignmentId: a.grant.id } : {}),
+        role: roleName(a.grant.roleDefinitionGuid),
+        scope: a.grant.scope,
+        reason,
+        revoke,
+      },
+    ];
+  });
 }
 
 /**
@@ -76,6 +115,7 @@ async function assessGrants(
  */
 export async function assessPlan(
   plan: Plan,
+  config: RulesConfig,
   resource: ResourceState,
   dapr: DaprContext | undefined,
   ports: EnginePorts,
@@ -86,7 +126,7 @@ export async function assessPlan(
   await verifyGrantTargets(plan, ports, budget);
   const { findings, needsWrites } = plan.workloadIdentities
     ? await assessServiceAccounts(plan, ports, budget)
-    : await assessGrants(plan, resource, dapr, ports, budget);
+    : await assessGrants(plan, config, resource, dapr, ports, budget);
   if (!needsWrites) return { ...findings, status: 'compliant' };
   const detail = why === 'report-only' ? `rule '${plan.rule}' is report-only` : why;
   return {

@@ -19,6 +19,48 @@ export class GrantTargetRefusedError extends AutopilotError {
   }
 }
 
+type Targeted = Plan['roleAssignments'][number] | NonNullable<Plan['dataPlaneRoleAssignments']>[number];
+
+/** The plan's tag-chosen grants, one per distinct target and check. */
+function targetedGrants(plan: Plan): Array<Targeted & { target: NonNullable<Targeted['target']> }> {
+  const checked = new Set<string>();
+  const out: Array<Targeted & { target: NonNullable<Targeted['target']> }> = [];
+  for (const ra of [...plan.roleAssignments, ...(plan.dataPlaneRoleAssignments ?? [])]) {
+    if (!ra.target) continue;
+    const key = `${ra.scope.toLowerCase()}|${ra.target.types.join(',')}|${ra.target.consentTag ?? ''}`;
+    if (checked.has(key)) continue;
+    checked.add(key);
+    out.push(ra as Targeted & { target: NonNullable<Targeted['target']> });
+  }
+  return out;
+}
+
+/** Why ARM's answer about one tag-chosen target refuses it (absent, wrong type, no consent); undefined when it passes. */
+async function targetRefusal(
+  ra: Targeted & { target: NonNullable<Targeted['target']> },
+  source: ReturnType<typeof parseArmId>,
+  read: TargetReader,
+): Promise<GrantTargetRefusedError | undefined> {
+  const found = await read(ra.scope);
+  if (!found) return new GrantTargetRefusedError('GrantTargetNotFound', ra.scope, 'it does not exist');
+  const allowed = ra.target.types.map((t) => (SCOPE_KIND_TYPES[t.toLowerCase()] ?? t).toLowerCase());
+  if (!allowed.includes(found.type.toLowerCase())) {
+    return new GrantTargetRefusedError(
+      'GrantTargetTypeNotAllowed',
+      ra.scope,
+      `ARM reports it as ${found.type}, not one of ${ra.target.types.join(', ')}`,
+    );
+  }
+  if (ra.target.consentTag && !consentAdmits(tagValue(found.tags, ra.target.consentTag), parseArmId(ra.scope), source)) {
+    return new GrantTargetRefusedError(
+      'GrantTargetNotConsented',
+      ra.scope,
+      `its '${ra.target.consentTag}' tag does not list the workload's subscription or resource group (${source.subscriptionId}/${source.resourceGroup})`,
+    );
+  }
+  return undefined;
+}
+
 /**
  * A grant Azure would accept but never honour, so the remediation is `blocked` with `blocker`: nothing
  * is written, and a person must act (the remedy says how).
@@ -54,33 +96,10 @@ function cachedReader(ports: Pick<EnginePorts, 'grantTargets'>, budget: CallBudg
  */
 export async function verifyGrantTargets(plan: Plan, ports: Pick<EnginePorts, 'grantTargets'>, budget: CallBudget): Promise<void> {
   const read = cachedReader(ports, budget);
-  const checked = new Set<string>();
   const source = parseArmId(plan.resourceId);
-  for (const ra of [...plan.roleAssignments, ...(plan.dataPlaneRoleAssignments ?? [])]) {
-    if (!ra.target) continue;
-    const key = `${ra.scope.toLowerCase()}|${ra.target.types.join(',')}|${ra.target.consentTag ?? ''}`;
-    if (checked.has(key)) continue;
-    checked.add(key);
-    const found = await read(ra.scope);
-    if (!found) throw new GrantTargetRefusedError('GrantTargetNotFound', ra.scope, 'it does not exist');
-    const allowed = ra.target.types.map((t) => (SCOPE_KIND_TYPES[t.toLowerCase()] ?? t).toLowerCase());
-    if (!allowed.includes(found.type.toLowerCase())) {
-      throw new GrantTargetRefusedError(
-        'GrantTargetTypeNotAllowed',
-        ra.scope,
-        `ARM reports it as ${found.type}, not one of ${ra.target.types.join(', ')}`,
-      );
-    }
-    if (ra.target.consentTag) {
-      const consent = tagValue(found.tags, ra.target.consentTag);
-      if (!consentAdmits(consent, parseArmId(ra.scope), source)) {
-        throw new GrantTargetRefusedError(
-          'GrantTargetNotConsented',
-          ra.scope,
-          `its '${ra.target.consentTag}' tag does not list the workload's subscription or resource group (${source.subscriptionId}/${source.resourceGroup})`,
-        );
-      }
-    }
+  for (const ra of targetedGrants(plan)) {
+    const refused = await targetRefusal(ra, source, read);
+    if (refused) throw refused;
   }
   await checkVaultPermissionModels(plan, read);
 }
@@ -112,4 +131,27 @@ async function checkVaultPermissionModels(plan: Plan, read: TargetReader): Promi
       remedy: `switch the vault to the Azure RBAC permission model ('az keyvault update -g ${id.resourceGroup} -n ${id.name} --enable-rbac-authorization true', after granting roles for its existing access policies), or ask its owner for an access policy for the workload's identity; identity-autopilot never writes access policies`,
     });
   }
+}
+
+/**
+ * The plan's tag-chosen targets ARM now refuses (consent withdrawn, out of bounds, gone), scope (lower
+ * case) → why: a grant held there is no longer given (revocation), where apply would refuse to make it.
+ * `only` limits the reads to the scopes that matter (those the principal holds).
+ */
+export async function refusedTargets(
+  plan: Plan,
+  ports: Pick<EnginePorts, 'grantTargets'>,
+  budget: CallBudget,
+  only?: (scope: string) => boolean,
+): Promise<Map<string, string>> {
+  const source = parseArmId(plan.resourceId);
+  const read = cachedReader(ports, budget);
+  const refused = new Map<string, string>();
+  for (const ra of targetedGrants(plan)) {
+    if (only && !only(ra.scope)) continue;
+    const why = await targetRefusal(ra, source, read);
+    if (why)
+      refused.set(ra.scope.toLowerCase(), why.code === 'GrantTargetNotConsented' ? `consent withdrawn: ${why.message}` : why.message);
+  }
+  return refused;
 }

@@ -1,6 +1,7 @@
 import type { RoleResolver } from '../config';
 import type { CallBudget } from './call-budget';
 import type { PendingWrite } from './hand-off';
+import type { RoleAssignmentBudgetPort } from './role-assignment-budget';
 import type {
   ClusterWorkloadIdentityChange,
   FederatedCredentialPlan,
@@ -279,4 +280,6 @@ export interface EnginePorts {
   identityHolders?: IdentityHoldersPort;
   /** Needed only when the rules name `scope.managementGroups`. */
   managementGroups?: ManagementGroupPort;
+  /** Role assignments per subscription (absent: no budget is kept; see role-assignment-budget.ts). */
+  roleAssignmentBudget?: RoleAssignmentBudgetPort;
 }

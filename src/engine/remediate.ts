@@ -16,6 +16,8 @@ import { planHasIdentityWork, planRemediation } from './plan';
 import { reportPlan } from './plan-report';
 import type { EnginePorts } from './ports';
 import { DeadlineExceededError } from './retry';
+import { revokeExcess } from './revoke-excess';
+import { budgetBlocker, DEFAULT_ROLE_ASSIGNMENT_RESERVE } from './role-assignment-budget';
 import type { ActionRecord, Plan, RemediationOutcome, ResourceState } from './types';
 
 export interface RemediationRequest {
@@ -48,6 +50,8 @@ export interface RemediatorSettings extends ApplySettings, HandOffSettings {
   dryRun: boolean;
   /** How long a resolution of `scope.managementGroups` is trusted (default MANAGEMENT_GROUP_TTL_MS). */
   managementGroupTtlMs?: number;
+  /** Role assignments left in a subscription below which no new grant is made (default DEFAULT_ROLE_ASSIGNMENT_RESERVE). */
+  roleAssignmentReserve?: number;
 }
 
 /** Governance checks that need only the id: they cost no ARM call. */
@@ -254,7 +258,7 @@ export class Remediator {
 
   private async applyOrAssess(context: RunContext, resource: ResourceState, { plan, dapr }: Planned, at: StoppedAt): Promise<Findings> {
     const why = this.notApplied(context, plan);
-    if (why) return assessPlan(plan, resource, dapr, this.ports, context.budget, why);
+    if (why) return assessPlan(plan, context.config, resource, dapr, this.ports, context.budget, why);
     // An operation is running on the resource (its creation, someone's update): writing now would
     // conflict or be overwritten. Look again once that operation had time to end.
     if (context.request.handOff && planHasIdentityWork(plan) && isProvisioningBusy(resource.provisioningState)) {
@@ -270,12 +274,36 @@ export class Remediator {
       ? undefined
       : bookingPastHandOff(this.ports.pacing, resource.subscriptionId, plannedWrites(plan), context.handOffAt);
     if (booked) return this.defer(at, 'throttled', booked.detail, booked.delayMs);
+    const short = await this.budgetShort(plan, resource, dapr, context);
+    if (short) return short;
     const result = await applyPlan(plan, resource, this.ports, this.settings, context.budget, {
       actions: at.actions,
       principalIsNew: context.resume?.principalIsNew,
       dapr,
     });
-    return applied(plan, result);
+    const done = applied(plan, result);
+    const revoked = await revokeExcess(plan, context.config, result.principalId, this.ports, context.budget);
+    if (!revoked) return done;
+    const removedAny = (revoked.removed ?? []).some((r) => r.status === 'removed');
+    return addFindings(done, { ...revoked, ...(removedAny && done.status === 'compliant' ? { status: 'remediated' } : {}) });
+  }
+
+  /**
+   * The role-assignment budget: when a subscription of the plan's scopes is short of slots, a plan that
+   * would add grants is blocked (`RoleAssignmentBudget`) before any write; one that adds none goes on.
+   */
+  private async budgetShort(
+    plan: Plan,
+    resource: ResourceState,
+    dapr: DaprContext | undefined,
+    context: RunContext,
+  ): Promise<Findings | undefined> {
+    const reserve = this.settings.roleAssignmentReserve ?? DEFAULT_ROLE_ASSIGNMENT_RESERVE;
+    const blocker = await budgetBlocker(plan, this.ports, reserve, context.budget);
+    if (!blocker) return undefined;
+    const assessed = await assessPlan(plan, context.config, resource, dapr, this.ports, context.budget, 'plan mode');
+    const adds = planHasIdentityWork(plan) || (assessed.plan?.roleAssignments ?? []).some((r) => r.present === false);
+    return adds ? { ...assessed, status: 'blocked', blockers: [blocker], skipped: [] } : undefined;
   }
 
   private defer(at: StoppedAt, reason: DeferralReason, detail: string, retryAfterMs: number, next?: Partial<ResumePoint>): Findings {

@@ -1,4 +1,4 @@
-import type { RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
+import type { RevokeMode, RoleRef, RuleMode, SupportedResourceType, WorkloadOptions } from '../config';
 import type { MissingPermission } from '../errors';
 import type { Deferral } from './hand-off';
 import type { RemovalRecord } from './removals';
@@ -428,6 +428,16 @@ export type ActionRecord =
     }
   | { kind: 'dapr-client-id-written'; componentId: string; clientId: string };
 
+/** An owned grant the rules no longer give, as a plan shows it (`- Key Vault Secrets User @ kv-a (tag kv-id now names kv-b)`). */
+export interface PlannedRevocation {
+  assignmentId?: string;
+  role: string;
+  scope: string;
+  reason: string;
+  /** lifecycle.revoke for the rule: `report` lists it, `enforce` has the sweep remove it. */
+  revoke: RevokeMode;
+}
+
 export interface OutcomeError {
   code: string;
   message: string;
@@ -451,6 +461,11 @@ export interface RemediationOutcome {
   /** The plan, with what was observed of its grants. */
   plan?: PlanReport;
   actions: ActionRecord[];
+  /**
+   * Owned grants the rules no longer give (plan mode and assessments): each with why, and what the rules'
+   * lifecycle.revoke says to do (the sweep revokes them under `enforce`).
+   */
+  revocations?: PlannedRevocation[];
   /** What a lifecycle path removed, found already gone, or kept (not proven ours, or still in use), each with why. */
   removed?: RemovalRecord[];
   skipped: Array<{ reason: string; detail: string }>;

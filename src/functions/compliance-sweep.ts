@@ -12,6 +12,7 @@ export function createComplianceSweepHandler(getAutopilot: () => Autopilot) {
   return async function complianceSweep(timer: Timer, context: InvocationContext): Promise<void> {
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'timer' });
     if (timer?.isPastDue) log.log('warn', 'sweep.past-due', { detail: 'the timer fired late (app was down or busy); sweeping now' });
-    await runSweep(getAutopilot(), { log });
+    const app = getAutopilot();
+    await runSweep(app, { log, confirmRevocations: app.settings.sweep.confirmMassRevocation });
   };
 }

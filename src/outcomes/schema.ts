@@ -100,6 +100,19 @@ export const RemovalSchema = Type.Object(
   },
 );
 
+export const RevocationSchema = Type.Object(
+  {
+    assignmentId: Type.Optional(Type.String({ description: "The role assignment's ARM id" })),
+    role: Type.String(),
+    scope: Type.String(),
+    reason: Type.String({ description: 'Why the rules no longer give it (a tag re-pointed, a profile or rule gone, consent withdrawn)' }),
+    revoke: StringEnum(['report', 'enforce'], {
+      description: "The rule's lifecycle.revoke: report lists it (the resource is not compliant); enforce has the sweep remove it",
+    }),
+  },
+  { $id: 'Revocation', description: 'A role assignment identity-autopilot made that the rules no longer give' },
+);
+
 export const OutcomeSchema = Type.Object(
   {
     correlationId: Type.String(),
@@ -119,6 +132,7 @@ export const OutcomeSchema = Type.Object(
     identityAfter: Type.Optional(Type.String()),
     plan: Type.Optional(Type.Unsafe<NonNullable<RemediationOutcome['plan']>>({ type: 'object' })),
     actions: Type.Array(Type.Object({ kind: Type.String() })),
+    revocations: Type.Optional(Type.Array(RevocationSchema)),
     removed: Type.Optional(Type.Array(RemovalSchema)),
     skipped: Type.Array(Type.Object({ reason: Type.String(), detail: Type.String() })),
     blockers: Type.Optional(

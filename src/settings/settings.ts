@@ -16,6 +16,8 @@ export interface AppSettings {
   dryRun: boolean;
   /** AUTOPILOT_REMEDIATION_BUDGET_SECONDS: wall-clock limit of one remediation, retries included. */
   budgetSeconds: number;
+  /** AUTOPILOT_ROLE_ASSIGNMENT_RESERVE: role assignments left in a subscription below which no new grant is made (default 200). */
+  roleAssignmentReserve: number;
   /**
    * AUTOPILOT_AUTHORIZATION_RETRY_MINUTES: how long a 403 (AuthorizationFailed, LinkedAuthorizationFailed)
    * is retried through the remediation queue, with growing delays, before it is reported as a missing
@@ -81,6 +83,12 @@ export interface SweepSettings {
    * __blobServiceUri, or __accountName) in Azure, a connection string locally (Azurite).
    */
   storage: SweepStorage;
+  /**
+   * AUTOPILOT_CONFIRM_MASS_REVOCATION: the timer's confirmation for a sweep that would revoke more grants
+   * than the rules' lifecycle.maxRevocations (the mass-revocation guard). Default false: such a sweep
+   * revokes nothing and alerts; set it for one run after checking the rules, then unset it.
+   */
+  confirmMassRevocation: boolean;
 }
 
 export type SweepStorage =
@@ -141,6 +149,7 @@ export function readSettings(env: Env = process.env): AppSettings {
     dryRun: flag(env, 'AUTOPILOT_DRY_RUN', false),
     // Event Grid waits about 30 s for a delivery; staying under it avoids a duplicate delivery of work in progress.
     budgetSeconds: positiveNumber(env, 'AUTOPILOT_REMEDIATION_BUDGET_SECONDS', 25, 600)!,
+    roleAssignmentReserve: positiveNumber(env, 'AUTOPILOT_ROLE_ASSIGNMENT_RESERVE', 200, 4000)!,
     // Learn (role-based-access-control/troubleshooting): ARM caches authorization, so a role assignment
     // "can sometimes take up to 30 minutes" to take effect.
     authorizationRetryMinutes: positiveNumber(env, 'AUTOPILOT_AUTHORIZATION_RETRY_MINUTES', 30, 24 * 60)!,
@@ -193,7 +202,13 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
   const reportContainer = env.AUTOPILOT_REPORT_CONTAINER?.trim() || 'compliance-reports';
   if (!STORAGE_NAME.test(reportContainer))
     throw new SettingsError('AUTOPILOT_REPORT_CONTAINER', `'${reportContainer}' is not a valid container name`);
-  return { schedule, queueName, reportContainer, storage: sweepStorage(env) };
+  return {
+    schedule,
+    queueName,
+    reportContainer,
+    storage: sweepStorage(env),
+    confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
+  };
 }
 
 function sweepStorage(env: Env): SweepStorage {

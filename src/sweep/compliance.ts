@@ -5,17 +5,21 @@ import {
   type RoleResolver,
   type RuleMode,
   type RulesConfig,
+  revokeModeOf,
   roleGuidFromDefinitionId,
   type SkipReason,
 } from '../config';
 import { planDaprGrants } from '../engine/dapr';
+import { refusedTargets } from '../engine/grant-targets';
 import { missingCosmosGrants } from '../engine/grants/cosmos-sql-role-assignments';
 import { readIdentity } from '../engine/identity-state';
 import { knownPrincipal, planHasIdentityWork, planRemediation } from '../engine/plan';
 import type { EnginePorts } from '../engine/ports';
+import { excessReason } from '../engine/revocation';
 import type { Plan, ResourceState } from '../engine/types';
 import { isAutopilotError } from '../errors';
 import { PROPERTY_COLUMN_PREFIX, roleAssignmentsOfPrincipalsQuery } from './queries';
+import { type OwnedGrants, type SweepRevocation, sweepRevocation } from './revocations';
 
 /** What is wrong with a resource, as the sweep sees it. */
 export type ComplianceProblem =
@@ -32,7 +36,9 @@ export type ComplianceProblem =
    * whose instances are behind the model (`latestModelApplied`). The remediation it is queued for ends
    * `pending` (or upgrades them, where the rule opts in).
    */
-  | 'follow-up-pending';
+  | 'follow-up-pending'
+  /** The principal holds grants the product made that the rules no longer give (lifecycle.revoke). */
+  | 'excess-grants';
 
 export interface MissingRoleAssignment {
   role: string;
@@ -49,6 +55,8 @@ export interface ComplianceFinding {
   principalId?: string;
   problems: ComplianceProblem[];
   missingRoleAssignments: MissingRoleAssignment[];
+  /** Owned grants the rules no longer give, each with why (problem `excess-grants`). */
+  excessGrants?: SweepRevocation[];
 }
 
 export type ComplianceAssessment =
@@ -96,8 +104,8 @@ export function resourceStateFromRow(row: Record<string, unknown>): ResourceStat
   };
 }
 
-/** Ports the sweep uses for Dapr apps (the app's own; absent: Dapr sections are not assessed). */
-export type DaprSweepPorts = Partial<Pick<EnginePorts, 'dapr' | 'cosmosRoleAssignments' | 'resources'>>;
+/** Ports the sweep uses for Dapr apps, tag-chosen targets and follow-up checks (the app's own; absent: not assessed). */
+export type DaprSweepPorts = Partial<Pick<EnginePorts, 'dapr' | 'cosmosRoleAssignments' | 'grantTargets' | 'resources'>>;
 
 /** Time for one Dapr app's component read and target query within a sweep. */
 const DAPR_ASSESSMENT_MS = 60_000;
@@ -131,6 +139,28 @@ async function followUpOwed(plan: Plan, resource: ResourceState, ports: DaprSwee
 
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/** One row planned with the engine's planner, or why it is not (skipped, invalid, judged elsewhere). */
+function planRow(row: Record<string, unknown>, rules: RulesConfig): { resource: ResourceState; plan: Plan } | ComplianceAssessment {
+  const resource = resourceStateFromRow(row);
+  const resourceId = String(row.id ?? '');
+  if (!resource)
+    return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
+  const result = planRemediation(resource, rules);
+  if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
+  if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
+  // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
+  // the HTTP API and the CLI check those (one read per identity); the sweep does not judge them yet.
+  if (result.plan.workloadIdentities) {
+    return {
+      kind: 'skipped',
+      resourceId: resource.id,
+      reason: 'workload-identity',
+      detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep',
+    };
+  }
+  return { resource, plan: result.plan };
+}
+
 /**
  * Decides compliance for one page of resources with the engine's planner, then checks the grants of
  * every principal on the page with one `authorizationresources` query (streamed too), so memory is
@@ -138,28 +168,9 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v
  */
 export async function assessPage(
   rows: Array<Record<string, unknown>>,
-  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource; ports?: DaprSweepPorts },
+  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource; ports?: DaprSweepPorts; owned?: OwnedGrants },
 ): Promise<ComplianceAssessment[]> {
-  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => {
-    const resource = resourceStateFromRow(row);
-    const resourceId = String(row.id ?? '');
-    if (!resource)
-      return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
-    const result = planRemediation(resource, context.rules);
-    if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
-    if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
-    // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
-    // the HTTP API and the CLI check those (one read per identity); the sweep does not judge them yet.
-    if (result.plan.workloadIdentities) {
-      return {
-        kind: 'skipped',
-        resourceId: resource.id,
-        reason: 'workload-identity',
-        detail: 'AKS workload identities are checked by events, the HTTP API and the CLI, not by the sweep',
-      };
-    }
-    return { resource, plan: result.plan };
-  });
+  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => planRow(row, context.rules));
 
   // Dapr apps under a rule with a `dapr` section: their components' grants join the plan (one list and
   // one Resource Graph query per such app, so only those apps cost more than a row).
@@ -204,10 +215,13 @@ export async function assessPage(
     else if (planHasIdentityWork(plan)) problems.push('identity-missing');
     const principal = knownPrincipal(plan);
     const missing: MissingRoleAssignment[] = [];
+    const desired: Array<{ scope: string; roleDefinitionGuid: string; profile: string }> = [];
+    let excess: SweepRevocation[] = [];
     try {
       for (const ra of plan.roleAssignments) {
         const subscription = subscriptionOf(ra.scope) || resource.subscriptionId;
         const guid = ra.roleDefinitionGuid ?? (await context.roles.resolve(ra.role, subscription)).roleDefinitionGuid;
+        desired.push({ scope: ra.scope, roleDefinitionGuid: guid, profile: ra.profile });
         // A principal that does not exist yet (identity to be enabled) holds nothing.
         if (!principal || !held.has(`${principal.toLowerCase()}|${ra.scope.toLowerCase()}|${guid}`)) {
           missing.push({ role: ra.roleDisplayName, roleDefinitionGuid: guid, scope: ra.scope });
@@ -225,6 +239,7 @@ export async function assessPage(
         }
       }
       if (problems.length + missing.length === 0 && (await followUpOwed(plan, resource, context.ports))) problems.push('follow-up-pending');
+      excess = await excessOf(plan, principal, desired, context);
     } catch (e) {
       if (!isAutopilotError(e)) throw e;
       out.push({ kind: 'invalid', resourceId: resource.id, code: e.code, detail: e.message });
@@ -233,6 +248,7 @@ export async function assessPage(
     const fromProfiles = missing.filter((m) => !isDaprGrant(plan, m));
     if (fromProfiles.length > 0) problems.push('role-assignments-missing');
     if (missing.length > fromProfiles.length) problems.push('dapr-component-grants-missing');
+    if (excess.length > 0) problems.push('excess-grants');
     if (problems.length === 0) {
       out.push({ kind: 'compliant', resourceId: resource.id, resourceType: resource.type });
       continue;
@@ -248,8 +264,40 @@ export async function assessPage(
         principalId: principal,
         problems,
         missingRoleAssignments: missing,
+        ...(excess.length > 0 ? { excessGrants: excess } : {}),
       },
     });
   }
   return out;
+}
+
+/**
+ * The workload's owned grants (ARM's createdBy is the app) held by its principal that the plan no longer
+ * gives, each with why: a profile or rule gone, a tag re-pointed, or a tag-chosen target that now refuses
+ * (consent withdrawn: one ARM read per such target the principal holds).
+ */
+async function excessOf(
+  plan: Plan,
+  principal: string | undefined,
+  desired: ReadonlyArray<{ scope: string; roleDefinitionGuid: string; profile: string }>,
+  context: { rules: RulesConfig; ports?: DaprSweepPorts; owned?: OwnedGrants },
+): Promise<SweepRevocation[]> {
+  const owned = context.owned?.take(plan.resourceId) ?? [];
+  // Grants of an earlier principal of this workload are not judged here: nothing in ARM proves that principal gone.
+  const held = owned.filter((a) => principal !== undefined && a.principalId.toLowerCase() === principal.toLowerCase());
+  if (held.length === 0) return [];
+  const heldScopes = new Set(held.map((a) => a.scope.toLowerCase()));
+  const refused = context.ports?.grantTargets
+    ? await refusedTargets(plan, { grantTargets: context.ports.grantTargets }, { signal: AbortSignal.timeout(DAPR_ASSESSMENT_MS) }, (s) =>
+        heldScopes.has(s.toLowerCase()),
+      )
+    : new Map<string, string>();
+  const mode = revokeModeOf(
+    context.rules,
+    context.rules.rules.find((r) => r.name === plan.rule),
+  );
+  return held.flatMap((a) => {
+    const reason = excessReason(plan, context.rules, a, desired, refused);
+    return reason ? [sweepRevocation('excess', a, reason, mode)] : [];
+  });
 }

@@ -79,6 +79,44 @@ export function roleAssignmentsOfPrincipalsQuery(principalIds: readonly string[]
   ].join('\n');
 }
 
+/** The prefix of every description the product writes on a role assignment (roleAssignmentDescription). */
+export const OWNED_DESCRIPTION_PREFIX = 'identity-autopilot: ';
+
+/**
+ * The role assignments ARM records as created by the app (`properties.createdBy` is its object or client
+ * id; only ARM writes createdBy) with the product's description: the grants it made, whatever workload
+ * they were for. The description alone proves nothing (anyone who may write assignments can copy it).
+ */
+export function ownedRoleAssignmentsQuery(appIds: readonly string[]): string {
+  return [
+    'authorizationresources',
+    `| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.createdBy) in~ ${kqlList(appIds)}`,
+    `| where tostring(properties.description) startswith ${kqlString(OWNED_DESCRIPTION_PREFIX)}`,
+    '| project id, principalId = tolower(tostring(properties.principalId)), scope = tostring(properties.scope), roleDefinitionId = tostring(properties.roleDefinitionId), description = tostring(properties.description)',
+    '| order by id asc',
+  ].join('\n');
+}
+
+/** Every role assignment of the given principals, with who created it (orphans: ours are removed, others only listed). */
+export function assignmentsOfPrincipalsQuery(principalIds: readonly string[]): string {
+  return [
+    'authorizationresources',
+    `| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ${kqlList(principalIds)}`,
+    '| project id, principalId = tolower(tostring(properties.principalId)), scope = tostring(properties.scope), roleDefinitionId = tostring(properties.roleDefinitionId), createdBy = tostring(properties.createdBy)',
+    '| order by id asc',
+  ].join('\n');
+}
+
+/** User-assigned identities whose principal is one of these: a principal found here still exists. */
+export function identitiesOfPrincipalsQuery(principalIds: readonly string[]): string {
+  return [
+    'resources',
+    `| where type =~ 'microsoft.managedidentity/userassignedidentities' and tostring(properties.principalId) in~ ${kqlList(principalIds)}`,
+    '| project id, principalId = tolower(tostring(properties.principalId))',
+    '| order by id asc',
+  ].join('\n');
+}
+
 /** A sample of each query, for tests that parse them all. */
 export function sampleQueries(): Record<string, string> {
   return {
@@ -89,6 +127,9 @@ export function sampleQueries(): Record<string, string> {
     }),
     governedResourcesAllGroups: governedResourcesQuery({ resourceTypes: ['Microsoft.Compute/virtualMachines'], resourceGroups: ['*'] }),
     governedClusters: governedResourcesQuery({ resourceTypes: ['Microsoft.ContainerService/managedClusters'], resourceGroups: ['*'] }),
+    ownedRoleAssignments: ownedRoleAssignmentsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
+    assignmentsOfPrincipals: assignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
+    identitiesOfPrincipals: identitiesOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
     roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery([
       '0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11',
       '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c',

@@ -5,6 +5,7 @@ import type { SweepStorage } from '../settings/settings';
 import { markdownText } from '../text/safe-text';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
 import { actionText, HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
+import type { ForeignOrphan, SweepRevocation } from './revocations';
 
 export type FindingAction = 'queued' | 'reported' | 'blocked' | 'failed';
 
@@ -71,8 +72,26 @@ export interface SweepReport {
   findings: SweepFinding[];
   findingsTruncated: boolean;
   failures: SweepFailure[];
+  /** Owned grants the rules no longer give, orphans, and what was done with them (absent: the app's identity was unknown). */
+  revocations?: RevocationReport;
+  /** Role assignments per governed subscription (the budget; Azure's limit is 4,000). */
+  roleAssignments?: Record<string, number>;
   /** Where the full report was written. */
   stored?: StoredReport;
+}
+
+/** Revocation and orphan collection in one sweep (see src/sweep/revocations.ts). */
+export interface RevocationReport {
+  excess: number;
+  orphans: number;
+  /** Assignments of principals proven gone that the app did not make: listed, never deleted. */
+  foreignOrphans: number;
+  removed: number;
+  /** Set when the mass-revocation guard stopped the run: nothing was removed. */
+  guard?: { code: 'MassRevocationGuard'; detail: string; count: number; limit: number };
+  /** Every excess grant and owned orphan, with its status. */
+  items: SweepRevocation[];
+  foreign: ForeignOrphan[];
 }
 
 /** Findings kept in memory for the returned report; the stored JSON has every one. */

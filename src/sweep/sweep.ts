@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { tryParseArmId } from '../arm/resource-id';
-import { hasManagementGroups, type RoleResolver, type RulesConfig } from '../config';
+import { hasManagementGroups, lifecycleOf, type RoleResolver, type RulesConfig } from '../config';
+import type { EnginePorts } from '../engine/ports';
+import { massRevocationGuard } from '../engine/revocation';
 import { AutopilotError } from '../errors';
 import type { StructuredLogger } from '../logging/logger';
+import type { OutcomeRecorder } from '../outcomes/recorder';
 import type { Telemetry } from '../telemetry/telemetry';
 import { BlockedGate, type SweepLedger } from './blocked-resources';
-import { assessPage, type ComplianceProblem, type DaprSweepPorts } from './compliance';
+import { assessPage, type ComplianceProblem, type DaprSweepPorts, type RowSource } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
 import {
@@ -13,12 +16,14 @@ import {
   FINDINGS_KEPT_IN_MEMORY,
   newSweepId,
   type ReportStore,
+  type RevocationReport,
   type SweepFailure,
   type SweepFinding,
   type SweepReport,
   type SweepTotals,
 } from './report';
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
+import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -37,12 +42,18 @@ export interface SweepGovernance {
 /** The part of the composed app a sweep uses (`Autopilot` satisfies it). */
 export interface SweepHost {
   readonly rules: RulesConfig;
-  readonly ports: { roles: RoleResolver } & DaprSweepPorts;
+  readonly ports: { roles: RoleResolver } & DaprSweepPorts &
+    Partial<Pick<EnginePorts, 'resources' | 'roleAssignments' | 'roleAssignmentBudget'>>;
+  /** Where the sweep's removals are recorded (ledger, outcome events, metrics), one outcome per workload. */
+  readonly outcomes?: OutcomeRecorder;
+  /** Who the app is: the grants ARM records as created by it are the ones revocation judges (absent: none are). */
+  self?(): Promise<{ principalId?: string; clientId?: string }>;
   readonly sweep: SweepPorts;
   /** Required when the rules name `scope.managementGroups`. */
   readonly governance?: SweepGovernance;
   /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
-  readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'>;
+  readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'> &
+    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
   /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
   readonly ledger?: SweepLedger;
 }
@@ -57,6 +68,12 @@ export interface SweepOptions {
   sendConcurrency?: number;
   /** After each Resource Graph page of governed resources (the CLI's progress bar). */
   onProgress?: (progress: SweepProgress) => void;
+  /** Confirms a run over the mass-revocation guard (the CLI's `--yes`, the timer's AUTOPILOT_CONFIRM_MASS_REVOCATION). */
+  confirmRevocations?: boolean;
+  /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
+  confirm?: (revocations: readonly SweepRevocation[]) => Promise<boolean>;
+  /** Who runs the sweep, as the ledger records its removals (default `timer`). */
+  trigger?: 'timer' | 'cli';
 }
 
 export interface SweepProgress {
@@ -119,7 +136,9 @@ class SweepTally {
         this.totals.nonCompliant++;
         countCompliance(this.compliance, a.finding.resourceId, a.finding.resourceType, false);
         for (const p of a.finding.problems) this.problems[p] = (this.problems[p] ?? 0) + 1;
-        findings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' ? 'reported' : 'queued' });
+        // Only an excess grant: the sweep itself revokes it (or reports it); a remediation would add nothing.
+        const onlyExcess = a.finding.problems.every((p) => p === 'excess-grants');
+        findings.push({ ...a.finding, action: reportOnly || a.finding.mode === 'report' || onlyExcess ? 'reported' : 'queued' });
       }
     }
     return findings;
@@ -221,6 +240,90 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
 }
 
 /**
+ * The role-assignment budget's count for each governed subscription, as a metric (alert at 80 % of
+ * 4,000 in infra/monitoring/alerts.bicep) and in the report. A count that cannot be read is logged, not fatal.
+ */
+async function countRoleAssignments(
+  host: SweepHost,
+  subscriptions: readonly string[],
+  log: StructuredLogger | undefined,
+): Promise<Record<string, number> | undefined> {
+  const port = host.ports.roleAssignmentBudget;
+  if (!port) return undefined;
+  const counts: Record<string, number> = {};
+  for (const s of subscriptions) {
+    try {
+      counts[s.toLowerCase()] = (await port.usage(s, { signal: AbortSignal.timeout(60_000) })).assignments;
+      host.telemetry?.roleAssignmentCount?.(s, counts[s.toLowerCase()]!);
+    } catch (e) {
+      log?.log('warn', 'sweep.role-assignment-count.failed', { subscriptionId: s, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return counts;
+}
+
+/** The app's object and client ids: ARM's createdBy holds one of them on what the app made (none known: nothing is judged ours). */
+async function appIdsOf(host: SweepHost, log: StructuredLogger | undefined): Promise<string[]> {
+  if (!host.self) return [];
+  try {
+    const self = await host.self();
+    return [self.principalId, self.clientId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  } catch (e) {
+    log?.log('warn', 'sweep.self-unknown', {
+      detail: 'owned grants are not judged in this sweep',
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return [];
+  }
+}
+
+/**
+ * After the last page: the owned grants of workloads no page planned (orphans included), then the
+ * mass-revocation guard, the confirmation and, for grants under `lifecycle.revoke: enforce`, removal
+ * through the engine's removals (each re-proven ours by ARM right before its DELETE).
+ */
+async function collectRevocations(
+  host: SweepHost,
+  rules: RulesConfig,
+  owned: OwnedGrants,
+  excess: SweepRevocation[],
+  rowsOf: RowSource,
+  options: SweepOptions & { reportOnly: boolean; sweepId: string },
+): Promise<RevocationReport> {
+  const { sweepId } = options;
+  const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
+  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal);
+  const items = [...excess, ...left.revocations];
+  const enforce = options.reportOnly ? [] : items.filter((i) => i.revoke === 'enforce');
+  const limit = lifecycleOf(rules).maxRevocations;
+  const guard = massRevocationGuard(enforce.length, limit, options.confirmRevocations === true);
+  const report: RevocationReport = {
+    excess: items.filter((i) => i.kind === 'excess').length,
+    orphans: items.filter((i) => i.kind === 'orphan').length,
+    foreignOrphans: left.foreignOrphans.length,
+    removed: 0,
+    items,
+    foreign: left.foreignOrphans,
+  };
+  if (!guard.allowed) {
+    for (const i of enforce) i.status = 'held';
+    options.log?.log('error', 'sweep.revocation-guard', { code: guard.code, detail: guard.detail, count: enforce.length, limit });
+    host.telemetry?.revocationGuardTripped?.();
+    return { ...report, guard: { code: guard.code, detail: guard.detail, count: enforce.length, limit } };
+  }
+  if (enforce.length === 0) return report;
+  if (options.confirm && !(await options.confirm(enforce))) {
+    for (const i of enforce) i.status = 'held';
+    return report;
+  }
+  const records = await removeRevocations(enforce, host.ports as EnginePorts, signal);
+  for (const outcome of removalOutcomes(enforce, records, sweepId))
+    await host.outcomes?.record(outcome, { trigger: options.trigger ?? 'timer' });
+  options.log?.log('info', 'sweep.revoked', { removed: enforce.filter((i) => i.status === 'removed').length, candidates: enforce.length });
+  return { ...report, removed: enforce.filter((i) => i.status === 'removed').length };
+}
+
+/**
  * One compliance sweep: streams the governed resources from Resource Graph page by page, decides
  * each with the engine's planner and the principals' grants, queues every non-compliant resource
  * under an enforce rule for the queue trigger, reports the rest, and writes the report to blob storage.
@@ -245,6 +348,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   const tally = new SweepTally();
   const gate = host.ledger && !reportOnly ? new BlockedGate(host.ledger, host.rules, sweepId, log) : undefined;
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
+  const rowsOf = (q: string) => reader.pages(q, listed, managementGroups);
+  const appIds = await appIdsOf(host, log);
+  const owned = appIds.length > 0 ? await OwnedGrants.read(rowsOf, appIds) : undefined;
+  const revocations: SweepRevocation[] = [];
   const writer = await reports.begin(sweepId, started);
 
   let pages = 0;
@@ -260,9 +367,14 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     const assessed = await assessPage(rows, {
       rules,
       roles: host.ports.roles,
-      readRows: (q) => reader.pages(q, listed, managementGroups),
+      readRows: rowsOf,
       ports: host.ports,
+      owned,
     });
+    for (const a of assessed) {
+      if (a.kind === 'skipped') owned?.skipped(a.resourceId, a.reason);
+      if (a.kind === 'non-compliant') revocations.push(...(a.finding.excessGrants ?? []));
+    }
     const pageFindings = tally.assessed(assessed, reportOnly);
     gate?.saw(rows);
     await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16, gate);
@@ -273,6 +385,11 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     options.onProgress?.({ pages, scanned: tally.totals.scanned, totalEstimate });
   }
 
+  const collected =
+    owned && host.ports.resources
+      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
+      : undefined;
+  const roleAssignments = await countRoleAssignments(host, subscriptions, log);
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -289,6 +406,8 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     findings: tally.kept,
     findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
     failures: tally.failures,
+    ...(collected ? { revocations: collected } : {}),
+    ...(roleAssignments ? { roleAssignments } : {}),
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();

@@ -20,6 +20,13 @@ export const METRIC = {
   removals: 'autopilot.removals',
   /** Counter: sweeps that ran to the end. */
   sweepCompleted: 'autopilot.sweep.completed',
+  /**
+   * Histogram: a governed subscription's role assignments, one value per sweep (subscription). Azure allows
+   * 4,000 and the limit cannot be raised; infra/monitoring/alerts.bicep alerts at 80 %.
+   */
+  roleAssignments: 'autopilot.role_assignments',
+  /** Counter: sweeps the mass-revocation guard stopped (nothing was revoked; a person must confirm). */
+  revocationGuard: 'autopilot.revocation_guard',
 } as const;
 
 export const ATTR = {
@@ -48,4 +55,6 @@ export const METRIC_ATTRIBUTES: Readonly<Record<(typeof METRIC)[keyof typeof MET
   [METRIC.sweepFindings]: [ATTR.kind, ATTR.resourceType, ATTR.subscription],
   [METRIC.removals]: [ATTR.kind, ATTR.outcome],
   [METRIC.sweepCompleted]: [],
+  [METRIC.roleAssignments]: [ATTR.subscription],
+  [METRIC.revocationGuard]: [],
 };

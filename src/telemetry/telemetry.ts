@@ -73,6 +73,8 @@ export class Telemetry {
   private readonly handOffs: Counter;
   private readonly findings: Counter;
   private readonly sweeps: Counter;
+  private readonly roleAssignmentCounts: Histogram;
+  private readonly revocationGuards: Counter;
   private readonly removals: Counter;
 
   private constructor(
@@ -106,6 +108,12 @@ export class Telemetry {
       description: 'Non-compliant findings of compliance sweeps, one per problem, by kind, resource type and subscription',
     });
     this.sweeps = meter.createCounter(METRIC.sweepCompleted, { description: 'Compliance sweeps that ran to the end' });
+    this.roleAssignmentCounts = meter.createHistogram(METRIC.roleAssignments, {
+      description: "A governed subscription's role assignments as a sweep counted them (Azure's limit: 4,000)",
+    });
+    this.revocationGuards = meter.createCounter(METRIC.revocationGuard, {
+      description: 'Sweeps the mass-revocation guard stopped: nothing was revoked until a person confirms',
+    });
     this.removals = meter.createCounter(METRIC.removals, {
       description:
         'Objects a lifecycle path looked at to remove (role assignments, identities, credentials), by kind and what became of each',
@@ -180,6 +188,14 @@ export class Telemetry {
 
   sweepCompleted(): void {
     this.sweeps.add(1);
+  }
+
+  roleAssignmentCount(subscriptionId: string, assignments: number): void {
+    this.roleAssignmentCounts.record(assignments, { [ATTR.subscription]: subscriptionId.toLowerCase() });
+  }
+
+  revocationGuardTripped(): void {
+    this.revocationGuards.add(1);
   }
 
   /**

@@ -30,7 +30,7 @@ export const RULES: DependencyRules = {
     ledger: ['engine', 'errors', 'outcomes', 'settings'],
     telemetry: ['arm', 'engine', 'logging', 'outcomes'],
     azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry'],
-    sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'settings', 'telemetry', 'text'],
+    sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'outcomes', 'settings', 'telemetry', 'text'],
     app: [
       'abortable-sleep',
       'arm',

@@ -73,7 +73,7 @@ describe('AKS workload identity through the grant kinds, against fake ports', ()
     const azure = new FakeAzure();
     const aks = cluster();
     const plan = planFor(aks);
-    const findings = await assessPlan(plan, aks, undefined, azure.ports(), budget(), 'plan mode');
+    const findings = await assessPlan(plan, rules, aks, undefined, azure.ports(), budget(), 'plan mode');
     assert.equal(findings.status, 'planned');
     assert.equal(findings.workloadIdentities?.[0]?.credential.status, 'missing');
     assert.ok(

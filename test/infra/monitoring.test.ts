@@ -70,7 +70,7 @@ function checkQuery(label: string, query: string): string[] {
 describe('alerts (infra/monitoring/alerts.bicep)', () => {
   it('every alert query passes the KQL analyzer and reads only contract metrics', () => {
     const read = new Set(alertQueries().flatMap(({ file, query }) => checkQuery(file, query)));
-    assert.deepEqual([...read].sort(), ['autopilot.remediations', 'autopilot.sweep.completed']);
+    assert.deepEqual([...read].sort(), ['autopilot.remediations', 'autopilot.role_assignments', 'autopilot.sweep.completed']);
   });
 
   it('the analyzer check is real: a misspelt column or table is reported', () => {

@@ -48,7 +48,13 @@ rules:
 export function buildSweepApp(
   env: EmulatorFixture,
   rules: RulesConfig,
-  options: { azurite?: Azurite; sweep?: Partial<SweepPorts>; queueName?: string; budgetMs?: number } = {},
+  options: {
+    azurite?: Azurite;
+    sweep?: Partial<SweepPorts>;
+    queueName?: string;
+    budgetMs?: number;
+    settings?: Record<string, string>;
+  } = {},
 ): Autopilot {
   const emulator = env.emulator;
   Object.assign(process.env, emulator.managedIdentityEnvironment);
@@ -58,6 +64,7 @@ export function buildSweepApp(
     AUTOPILOT_LRO_POLL_INTERVAL_MS: '20',
     ...(options.azurite ? { AzureWebJobsStorage: options.azurite.connectionString } : {}),
     ...(options.queueName ? { AUTOPILOT_REMEDIATION_QUEUE: options.queueName } : {}),
+    ...options.settings,
   });
   return createAutopilot(settings, {
     rules,

@@ -43,9 +43,11 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
     const rows = DRIFTED + COMPLIANT;
     assert.equal(report.totals.scanned, rows);
     assert.equal(graphQueries(seq, 'resources').length, Math.ceil(rows / 1000));
-    // Compliant resources sort after the drifted ones ("ok-" > "drifted-" within SUB_A), so one page carries principals.
-    assert.equal(graphQueries(seq, 'authorizationresources').length, 1);
-    assert.equal(report.resourceGraph.calls, Math.ceil(rows / 1000) + 1);
+    // Compliant resources sort after the drifted ones ("ok-" > "drifted-" within SUB_A), so one page carries principals;
+    // the others are the app's own grants (revocation), once per sweep, and the role-assignment count of
+    // each governed subscription (the budget's metric; sent outside the reader, so not in resourceGraph.calls).
+    assert.equal(graphQueries(seq, 'authorizationresources').length, 2 + 2);
+    assert.equal(report.resourceGraph.calls, Math.ceil(rows / 1000) + 2);
     assert.equal(report.totals.compliant, COMPLIANT);
     assert.equal(report.totals.queued, DRIFTED);
     assert.equal(queue.messages.length, DRIFTED);

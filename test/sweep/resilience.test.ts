@@ -83,7 +83,7 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
       const report = await runSweep(app, { reportOnly: true });
       assert.equal(report.totals.scanned, 1);
       assert.deepEqual(report.findings[0]?.problems, ['role-assignments-missing']);
-      assert.equal(report.resourceGraph.calls, 2, 'governed resources, then the grants of their principals');
+      assert.equal(report.resourceGraph.calls, 3, "the app's own grants, the governed resources, then the grants of their principals");
       assert.ok(report.resourceGraph.quotaWaits >= 1);
       assert.ok(Date.now() - started >= 800);
     } finally {

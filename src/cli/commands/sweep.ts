@@ -1,7 +1,9 @@
 import type { Autopilot } from '../../app/composition';
+import { revocationLine } from '../../engine/revocation';
 import type { RemediationOutcome } from '../../engine/types';
 import { isAutopilotError } from '../../errors';
-import type { RemediationMessage } from '../../sweep';
+import type { RemediationMessage, RemediationQueuePort } from '../../sweep';
+import type { SweepRevocation } from '../../sweep/revocations';
 import { terminalLine } from '../../text/safe-text';
 import { confirm, NO_TTY_FOR_CONFIRMATION } from '../confirm';
 import type { CliContext, CommandResult } from '../context';
@@ -54,6 +56,40 @@ async function disruptiveFixes(app: Autopilot, messages: readonly RemediationMes
   return found;
 }
 
+/** The app's sweep ports (with the local queue when fixing here), its outcome recorder and identity. */
+function sweepHostParts(app: Autopilot, local: RemediationQueuePort | undefined) {
+  return {
+    sweep: local ? { ...app.sweep, queue: local } : app.sweep,
+    outcomes: app.outcomes,
+    self: () => app.self(),
+    // Handing findings to the deployed app's queue (`--enqueue`): its blocked, unchanged resources are held as the timer holds them.
+    ledger: local ? undefined : app.ledger,
+  };
+}
+
+/**
+ * Asked before any removal, az-style: the list, then a y/n question; without a terminal the answer is no
+ * (`--yes` is needed). `refusal` says why nothing was removed, once asked.
+ */
+function revocationPrompt(ctx: CliContext, beforeAsking: () => void) {
+  let refusal: string | undefined;
+  return {
+    refusal: () => refusal,
+    ask: async (items: readonly SweepRevocation[]): Promise<boolean> => {
+      beforeAsking();
+      ctx.io.err('These grants identity-autopilot made are no longer given by the rules (or their principal is gone):\n');
+      for (const i of items)
+        ctx.io.err(
+          `  ${terminalLine(revocationLine({ role: i.role, assignment: { scope: i.scope }, reason: i.reason }))}  [${terminalLine(i.resourceId)}]\n`,
+        );
+      if (!ctx.terminals.stdin) refusal = NO_TTY_FOR_CONFIRMATION;
+      else if (await confirm(`Remove these ${items.length} role assignment(s)?`, { input: ctx.stdin })) return true;
+      else refusal = 'Operation cancelled.';
+      return false;
+    },
+  };
+}
+
 /**
  * Finds drift across the governed subscriptions and fixes it here through the same engine as the queue
  * trigger (or only reports it, or hands it to the deployed app's queue). Before fixes that restart
@@ -77,19 +113,17 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
     if (local) warnIfNotRecorded(ctx, session);
     const scan = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping', { unit: 'resources' });
+    const revocations = revocationPrompt(ctx, () => scan.stop());
     let report;
     try {
       report = await runSweep(
-        {
-          rules,
-          ports: app.ports,
-          governance: rules === app.rules ? app.governance : undefined,
-          sweep: local ? { ...app.sweep, queue: local } : app.sweep,
-          // Handing findings to the deployed app's queue: its blocked, unchanged resources are held as the timer holds them.
-          ledger: flags.enqueue ? app.ledger : undefined,
-        },
+        { rules, ports: app.ports, governance: rules === app.rules ? app.governance : undefined, ...sweepHostParts(app, local) },
         {
           reportOnly: flags.reportOnly,
+          trigger: 'cli',
+          // `--yes` answers both questions: the removals, and the mass-revocation guard.
+          confirmRevocations: flags.yes,
+          confirm: flags.yes ? undefined : revocations.ask,
           log: ctx.console.logger({ component: 'sweep' }),
           onProgress: (p) => scan.update(p.scanned, p.totalEstimate),
         },
@@ -148,9 +182,12 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
         `HTML report written to ${written.path}${written.historyError ? ` (no trend: ${terminalLine(written.historyError)})` : ''}\n`,
       );
     }
+    const revocationRefusal = revocations.refusal();
+    if (revocationRefusal) ctx.console.error(`${revocationRefusal} No role assignment was removed (rerun with --yes to remove them)`);
     if (refusal)
       ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
-    const failed = report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined;
+    const failed =
+      report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined || revocationRefusal !== undefined;
     const unfinished =
       (flags.reportOnly ? report.totals.nonCompliant : report.totals.reported) + fixes.filter((f) => leavesChanges(f.status)).length;
     const finalReport = report;

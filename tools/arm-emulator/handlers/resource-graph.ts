@@ -393,7 +393,7 @@ export class ResourceGraphService {
     const lookup = (column: string) => compiled.lookups.find((l) => l.column === column)?.values;
     const candidates =
       compiled.table === 'authorizationresources'
-        ? this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'))
+        ? this.authorizationRows(ctx, subscriptions, lookup('properties.principalId'), lookup('properties.createdBy'))
         : compiled.table === 'resources'
           ? this.resourceRows(ctx, subscriptions, lookup('type'))
           : this.table(ctx, compiled.table, subscriptions);
@@ -414,7 +414,12 @@ export class ResourceGraphService {
   }
 
   /** Role assignments as Resource Graph shows them, indexed by principal once per change of the store. */
-  private authorizationRows(ctx: HandlerContext, subscriptions: Set<string> | undefined, principals: string[] | undefined): Row[] {
+  private authorizationRows(
+    ctx: HandlerContext,
+    subscriptions: Set<string> | undefined,
+    principals: string[] | undefined,
+    createdBy?: string[],
+  ): Row[] {
     const store = ctx.state.roleAssignments;
     if (!this.roleIndex || this.roleIndex.version !== store.version) {
       const byPrincipal = new Map<string, RoleAssignmentRecord[]>();
@@ -426,14 +431,18 @@ export class ResourceGraphService {
       }
       this.roleIndex = { version: store.version, byPrincipal };
     }
-    if (!principals && this.estate)
+    // The generated estate's grants record `createdBy: 'generated'`: a query by creator is answered from the live store.
+    const byCreator = !principals && createdBy ? new Set(createdBy) : undefined;
+    if (!principals && !byCreator && this.estate)
       throw invalid(
         "The emulator reads a generated estate's role assignments only by principal (where properties.principalId in~ (...)).",
         'UnsupportedOnGeneratedEstate',
       );
-    const records = principals
-      ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
-      : [...store.values()];
+    const records = (
+      principals
+        ? principals.flatMap((p) => this.roleIndex!.byPrincipal.get(p.toLowerCase()) ?? this.estate?.roleAssignmentsOf([p]) ?? [])
+        : [...store.values()]
+    ).filter((a) => principals || !byCreator || byCreator.has(a.createdBy.toLowerCase()));
     const rows: Row[] = [];
     for (const a of records) {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1]?.toLowerCase() ?? '';
