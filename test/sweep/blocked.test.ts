@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { InvocationContext } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
-import { triggerNamed } from '../../src/functions/triggers';
 import type { SweepReport } from '../../src/sweep';
 import { BLOCKED_HOLD_MS } from '../../src/sweep/blocked-resources';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
@@ -12,7 +9,7 @@ import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
 import { useEmulator } from '../support/emulator-fixture';
 import { hostJsonQueueSettings } from '../support/queue-host';
-import { buildSweepApp, drainRemediationQueue, queuesOf, SUB_A, SUB_B, SWEEP_RULES } from './fixture';
+import { buildSweepApp, drainRemediationQueue, queuesOf, runTimerSweep, SUB_A, SUB_B, SWEEP_RULES } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const storage = useAzurite();
@@ -42,16 +39,7 @@ function seedSecretContainerGroup(resourceGroup: string, name: string): string {
 
 /** One run of the timer trigger, as the host calls it; the report as stored in blob storage, and the ids it queued. */
 async function timerSweep(app: Autopilot): Promise<{ report: SweepReport; queued: string[] }> {
-  const lines: Array<Record<string, any>> = [];
-  const context = new InvocationContext({
-    invocationId: randomUUID(),
-    functionName: 'complianceSweep',
-    logHandler: (_l, ...a) => a.forEach((x) => lines.push(JSON.parse(String(x)))),
-  });
-  await triggerNamed('timer', 'complianceSweep', () => app).handler(
-    { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
-    context,
-  );
+  const lines = await runTimerSweep(app);
   const finished = lines.find((l) => l.event === 'sweep.finished')!;
   const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient('compliance-reports');
   const jsonName = new URL(finished.report.json).pathname.split('/compliance-reports/')[1]!;
