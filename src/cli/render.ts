@@ -3,6 +3,7 @@ import { parseArmId } from '../arm/resource-id';
 import { revocationLine } from '../engine/revocation';
 import type { PrincipalDescription, RemediationOutcome, WorkloadIdentityResult } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
+import { actionText } from '../sweep/html-report';
 import type { SweepReport } from '../sweep/report';
 import { terminalLine as safe } from '../text/safe-text';
 
@@ -150,13 +151,13 @@ export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: stri
       .join(', ') || 'none';
   const lines = [
     `sweep ${report.sweepId}${report.reportOnly ? ' (report only)' : ''}: ${report.subscriptions.length} subscription(s), ${report.resourceGraph.calls} Resource Graph call(s), ${report.durationMs} ms`,
-    `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (queued ${t.queued}, reported ${t.reported}, failed ${t.failed}); skipped: ${skipped}`,
+    `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (queued ${t.queued}, reported ${t.reported}, blocked ${t.blocked ?? 0}, failed ${t.failed}); skipped: ${skipped}`,
   ];
   const fixed = new Map(fixes.map((f) => [f.resourceId.toLowerCase(), f]));
   if (report.findings.length > 0) {
     const rows = report.findings.map((f) => {
       const fix = fixed.get(f.resourceId.toLowerCase());
-      return [safe(f.resourceId), f.problems.join('\n'), safe(f.rule), fix ? fix.status : f.action];
+      return [safe(f.resourceId), f.problems.join('\n'), safe(f.rule), fix ? fix.status : actionText(f)];
     });
     lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);

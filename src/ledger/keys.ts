@@ -44,3 +44,11 @@ export const CLAIM_PARTITION = 'claims';
 export function claimKey(resourceId: string): string {
   return `clm-${digest(resourceId.replace(/\/+$/, '').toLowerCase())}`;
 }
+
+/** What the sweep saw of a resource when it last queued it (sweep-marks.ts), one row per resource. */
+export const SWEEP_MARK_PARTITION = 'sweepmarks';
+
+/** A resource's sweep mark row: the digest of its lower-cased id, like its partition. */
+export function sweepMarkKey(resourceId: string): string {
+  return `swm-${digest(resourceId.replace(/\/+$/, '').toLowerCase())}`;
+}

@@ -12,6 +12,7 @@ import {
 import { MemoryHandOffStore } from './hand-offs';
 import { claimKey, eventKey, requestKey, resourcePartition } from './keys';
 import { assertSameRemediation } from './request-rows';
+import { MemorySweepMarks } from './sweep-marks';
 import type { LedgerEntry, LedgerStore } from './types';
 
 /**
@@ -26,6 +27,7 @@ export class MemoryLedger implements LedgerStore {
   private version = 0;
 
   readonly handOffs = new MemoryHandOffStore();
+  readonly sweepMarks = new MemorySweepMarks();
 
   async append(entry: LedgerEntry): Promise<void> {
     // A handed-off remediation appends again under the same request id: it updates its row, as the

@@ -23,6 +23,7 @@ import {
   resourcePartition,
 } from './keys';
 import { assertSameRemediation } from './request-rows';
+import { TableSweepMarks } from './sweep-marks';
 import { TableHandOffStore } from './table-hand-offs';
 import { type LedgerEntry, LedgerEntrySchema, type LedgerStore } from './types';
 
@@ -68,9 +69,11 @@ const isStatus = (e: unknown, status: number) => e instanceof RestError && e.sta
 export class TableLedger implements LedgerStore {
   private ready?: Promise<void>;
   readonly handOffs: TableHandOffStore;
+  readonly sweepMarks: TableSweepMarks;
 
   constructor(private readonly table: TableClient) {
     this.handOffs = new TableHandOffStore(table, () => this.ensureTable());
+    this.sweepMarks = new TableSweepMarks(table, () => this.ensureTable());
   }
 
   private ensureTable(): Promise<void> {
@@ -144,11 +147,14 @@ export class TableLedger implements LedgerStore {
     const entries: LedgerEntry[] = [];
     const filter = `PartitionKey eq '${resourcePartition(resourceId)}'`;
     const wanted = resourceId.replace(/\/+$/, '').toLowerCase();
-    for await (const entity of this.table.listEntities({ queryOptions: { filter } })) {
-      const entry = fromEntity(entity);
-      if (entry.resourceId.replace(/\/+$/, '').toLowerCase() !== wanted) continue;
-      entries.push(entry);
-      if (entries.length >= limit) break;
+    // Pages of at most `limit` rows ($top): the sweep's look at the newest outcome is one small read.
+    for await (const page of this.table.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) })) {
+      for (const entity of page) {
+        const entry = fromEntity(entity);
+        if (entry.resourceId.replace(/\/+$/, '').toLowerCase() !== wanted) continue;
+        entries.push(entry);
+        if (entries.length >= limit) return entries;
+      }
     }
     return entries;
   }

@@ -3,6 +3,7 @@ import { TRIGGER_KINDS } from '../outcomes/recorder';
 import { DateTime, OutcomeSchema, StringEnum } from '../outcomes/schema';
 import type { ClaimStore } from './claims';
 import type { HandOffStore } from './hand-offs';
+import type { SweepMarkStore } from './sweep-marks';
 
 /**
  * Derived from the outcome schema: the row carries every outcome field but `resourceType` (rows have
@@ -37,6 +38,8 @@ export interface LedgerStore extends ClaimStore {
   append(entry: LedgerEntry): Promise<void>;
   /** Hand-offs waiting on the queue: what their next delivery carries on from (hand-offs.ts). */
   readonly handOffs: HandOffStore;
+  /** What the sweep saw of each resource when it last queued it (sweep-marks.ts). */
+  readonly sweepMarks: SweepMarkStore;
   byRequestId(requestId: string): Promise<LedgerEntry | undefined>;
   /** Newest first. */
   byResourceId(resourceId: string, limit?: number): Promise<LedgerEntry[]>;

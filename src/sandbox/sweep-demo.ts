@@ -41,7 +41,7 @@ export async function runSweepDemo(
   );
 
   const queue = new InMemoryRemediationQueue(app.settings.sweep.queueName);
-  const host = { rules: app.rules, ports: app.ports, sweep: { ...app.sweep, queue } };
+  const host = { rules: app.rules, ports: app.ports, ledger: app.ledger, sweep: { ...app.sweep, queue } };
   const report = await runSweep(host);
   const handler = triggerNamed('storageQueue', 'remediationQueue', () => app).handler;
   const rows: string[][] = [];
@@ -70,12 +70,14 @@ export async function runSweepDemo(
       thrown ? `failed: ${String(thrown)}` : String(outcome?.status),
     ]);
   }
-  const after = await runSweep({ ...host, sweep: { ...host.sweep, queue: new InMemoryRemediationQueue() } }, { reportOnly: true });
+  // An enforce sweep again (its queue is not run): the blocked resources, unchanged since, are held, not queued again.
+  const after = await runSweep({ ...host, sweep: { ...host.sweep, queue: new InMemoryRemediationQueue() } });
+  const held = after.findings.filter((f) => f.action === 'blocked').map((f) => `${short(f.resourceId)} (${f.blocked?.code})`);
   out(
     `Sweep ${report.sweepId.slice(0, 8)}: scanned ${report.totals.scanned}, compliant ${report.totals.compliant}, queued ${report.totals.queued}, reported ${report.totals.reported}, skipped ${JSON.stringify(report.totals.skipped)}; ${report.resourceGraph.calls} Resource Graph calls.\n`,
   );
   out(`${formatTable(['resource', 'drift found', 'roles missing', 'queue trigger did', 'result'], rows)}\n\n`);
   out(
-    `Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant}. Report: ${after.stored?.json}\n`,
+    `Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant} (queued again ${after.totals.queued}; blocked and unchanged, not queued again: ${held.join(', ') || 'none'}). Report: ${after.stored?.json}\n`,
   );
 }

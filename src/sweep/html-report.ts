@@ -1,5 +1,10 @@
 import { htmlText } from '../text/safe-text';
-import type { ComplianceBreakdown, ComplianceCount, SweepReport } from './report';
+import type { ComplianceBreakdown, ComplianceCount, SweepFinding, SweepReport } from './report';
+
+/** A finding's action as a report shows it: a blocked one with its code and since when it is unchanged. */
+export function actionText(f: SweepFinding): string {
+  return f.blocked ? `blocked: ${f.blocked.code} (unchanged since ${f.blocked.since})` : f.action;
+}
 
 /**
  * The sweep report a person opens: one self-contained HTML file (inline CSS and SVG, no script, no
@@ -158,6 +163,7 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
     `<div class="card bad"><b>${fmt(t.nonCompliant)}</b>non-compliant</div>`,
     `<div class="card"><b>${fmt(t.queued)}</b>fixed (queued)</div>`,
     `<div class="card"><b>${fmt(t.reported)}</b>reported</div>`,
+    `<div class="card"><b>${fmt(t.blocked ?? 0)}</b>blocked (unchanged)</div>`,
     `<div class="card"><b>${fmt(t.failed)}</b>failed</div>`,
     `<div class="card"><b>${fmt(skipped)}</b>skipped</div>`,
     '</div>',
@@ -180,7 +186,7 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
       '<table id="findings"><thead><tr><th>resource</th><th>type</th><th>rule</th><th>problems</th><th>missing roles</th><th>action</th></tr></thead><tbody>',
       ...findings.map(
         (f) =>
-          `<tr>${cell(f.resourceId)}${cell(f.resourceType)}${cell(f.rule)}${cell(f.problems.join(', '))}${cell(f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—')}${cell(f.action)}</tr>`,
+          `<tr>${cell(f.resourceId)}${cell(f.resourceType)}${cell(f.rule)}${cell(f.problems.join(', '))}${cell(f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—')}${cell(actionText(f))}</tr>`,
       ),
       '</tbody></table>',
     );

@@ -4,14 +4,20 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
 import { markdownText } from '../text/safe-text';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
-import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
+import { actionText, HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
 import type { ForeignOrphan, SweepRevocation } from './revocations';
 
-export type FindingAction = 'queued' | 'reported' | 'failed';
+export type FindingAction = 'queued' | 'reported' | 'blocked' | 'failed';
 
 export interface SweepFinding extends ComplianceFinding {
-  /** queued: enforce rule, sent to the queue; reported: report rule or a report-only sweep; failed: could not be queued. */
+  /**
+   * queued: enforce rule, sent to the queue; reported: report rule or a report-only sweep; blocked: its
+   * last remediation ended blocked and neither it nor the rules changed since (blocked-resources.ts),
+   * so not queued again; failed: could not be queued.
+   */
   action: FindingAction;
+  /** Set when blocked: the ledger's blocker (code, remedy) and since when the resource and rules are unchanged. */
+  blocked?: { code: string; detail: string; remedy?: string; since: string };
   error?: string;
 }
 
@@ -30,6 +36,8 @@ export interface SweepTotals {
   queued: number;
   /** Non-compliant under a report rule (or a report-only sweep): reported, never queued. */
   reported: number;
+  /** Non-compliant, last remediation blocked, unchanged since it was queued: not queued again (blocked-resources.ts). */
+  blocked: number;
   /** Rules that cannot be applied to the resource, or a message that could not be queued. */
   failed: number;
   /** Resources out of the rules' reach, by reason (opted-out, no-matching-rule, ...). */
@@ -126,6 +134,11 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     line([t.scanned, t.compliant, t.nonCompliant, t.queued, t.reported, t.failed, Object.values(t.skipped).reduce((a, b) => a + b, 0)]),
     '',
   ];
+  if (t.blocked > 0)
+    out.push(
+      `${t.blocked} blocked resource(s) not queued again: their last remediation ended blocked, and neither they nor the rules changed since.`,
+      '',
+    );
   const skipped = Object.entries(t.skipped);
   if (skipped.length > 0)
     out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
@@ -153,7 +166,7 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
           f.rule,
           f.problems.join(', '),
           f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—',
-          f.action,
+          f.blocked ? `${actionText(f)}${f.blocked.remedy ? `: ${f.blocked.remedy}` : ''}` : f.action,
         ]),
       );
     }

@@ -7,6 +7,7 @@ import { AutopilotError } from '../errors';
 import type { StructuredLogger } from '../logging/logger';
 import type { OutcomeRecorder } from '../outcomes/recorder';
 import type { Telemetry } from '../telemetry/telemetry';
+import { BlockedGate, type SweepLedger } from './blocked-resources';
 import { assessPage, type ComplianceProblem, type DaprSweepPorts, type RowSource } from './compliance';
 import { governedResourcesQuery } from './queries';
 import type { RemediationQueuePort } from './remediation-queue';
@@ -54,6 +55,8 @@ export interface SweepHost {
   /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
   readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'> &
     Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
+  /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
+  readonly ledger?: SweepLedger;
 }
 
 export interface SweepOptions {
@@ -110,7 +113,7 @@ type Assessed = Awaited<ReturnType<typeof assessPage>>[number];
 
 /** What a sweep has counted and kept so far: the report's numbers, filled page by page. */
 class SweepTally {
-  readonly totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, failed: 0, skipped: {} };
+  readonly totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, blocked: 0, failed: 0, skipped: {} };
   readonly problems: Partial<Record<ComplianceProblem, number>> = {};
   readonly compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
   readonly kept: SweepFinding[] = [];
@@ -147,6 +150,7 @@ class SweepTally {
     for (const f of findings) {
       if (f.action === 'queued') this.totals.queued++;
       else if (f.action === 'reported') this.totals.reported++;
+      else if (f.action === 'blocked') this.totals.blocked++;
       else this.fail({ resourceId: f.resourceId, code: 'QueueSendFailed', detail: f.error ?? '' });
       if (this.kept.length < FINDINGS_KEPT_IN_MEMORY) this.kept.push(f);
     }
@@ -181,17 +185,25 @@ async function resolveSweepScope(host: SweepHost, signal: AbortSignal | undefine
   return { rules, subscriptions: [...rules.scope.subscriptions], listed, managementGroups };
 }
 
-/** Queues the findings marked `queued`; a failed send marks its finding `failed` with the error. */
+/**
+ * Queues the findings marked `queued`, but those the gate holds back as blocked and unchanged; a failed
+ * send marks its finding `failed` with the error. The gate remembers what each sent one looked like.
+ */
 async function queueFindings(
   queue: RemediationQueuePort | undefined,
   findings: SweepFinding[],
   sweepId: string,
   concurrency: number,
+  gate: BlockedGate | undefined,
 ): Promise<void> {
   await forEachLimited(
     findings.filter((f) => f.action === 'queued'),
     concurrency,
     async (f) => {
+      await gate?.hold(f);
+      if (f.action !== 'queued') return;
+      // Taken before the send: the remediation it starts begins after this time.
+      const queuedAt = new Date();
       try {
         await queue!.send({
           version: 1,
@@ -204,7 +216,9 @@ async function queueFindings(
       } catch (e) {
         f.action = 'failed';
         f.error = e instanceof Error ? e.message : String(e);
+        return;
       }
+      await gate?.remember(f, queuedAt);
     },
   );
 }
@@ -216,6 +230,7 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
     compliant: totals.compliant,
     fixed: totals.queued,
     reported: totals.reported,
+    blocked: totals.blocked,
     failed: totals.failed,
     skipped: totals.skipped,
     problems: report.problems,
@@ -341,6 +356,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     onWait: (ms, why) => log?.log('info', 'sweep.resource-graph.wait', { reason: why, waitMs: ms }),
   });
   const tally = new SweepTally();
+  const gate = host.ledger && !reportOnly ? new BlockedGate(host.ledger, host.rules, sweepId, log) : undefined;
   log?.log('info', 'sweep.started', { subscriptions, reportOnly, queue: queue?.name });
   const rowsOf = (q: string) => reader.pages(q, listed, managementGroups);
   const appIds = await appIdsOf(host, log);
@@ -370,7 +386,8 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
       if (a.kind === 'non-compliant') revocations.push(...(a.finding.excessGrants ?? []));
     }
     const pageFindings = tally.assessed(assessed, reportOnly);
-    await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16);
+    gate?.saw(rows);
+    await queueFindings(queue, pageFindings, sweepId, options.sendConcurrency ?? 16, gate);
     tally.settled(pageFindings);
     await writer.addFindings(pageFindings);
     host.telemetry?.sweepFindings(pageFindings);

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { type Autopilot, createAutopilot } from '../../src/app/composition';
@@ -101,6 +103,21 @@ export function seedSite(
   tags: Record<string, string> = {},
 ): string {
   return seedResource(env.emulator.state, { subscriptionId, resourceGroup, type: SEED_TYPES.webApp, name, tags });
+}
+
+/** One run of the timer trigger from the trigger table, as the host calls it: its log lines. */
+export async function runTimerSweep(app: Autopilot, isPastDue = false): Promise<Array<Record<string, any>>> {
+  const lines: Array<Record<string, any>> = [];
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: 'complianceSweep',
+    logHandler: (_l, ...a) => a.forEach((x) => lines.push(JSON.parse(String(x)))),
+  });
+  await triggerNamed('timer', 'complianceSweep', () => app).handler(
+    { isPastDue, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+    context,
+  );
+  return lines;
 }
 
 export { SUB_A, SUB_B };

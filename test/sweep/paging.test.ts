@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { InvocationContext } from '@azure/functions';
-import { triggerDefinitions, triggerNamed } from '../../src/functions/triggers';
+import { triggerDefinitions } from '../../src/functions/triggers';
 import { InMemoryRemediationQueue, InMemoryReportStore, runSweep } from '../../src/sweep';
 import { ROLE } from '../../tools/arm-emulator';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useEmulator } from '../support/emulator-fixture';
-import { buildSweepApp, SUB_A, SUB_B, SWEEP_RULES, seedSite } from './fixture';
+import { buildSweepApp, runTimerSweep, SUB_A, SUB_B, SWEEP_RULES, seedSite } from './fixture';
 
 const env = useEmulator({ subscriptions: [SUB_A, SUB_B] });
 const METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
@@ -84,16 +83,7 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
       'hourly by default',
     );
 
-    const lines: Array<Record<string, any>> = [];
-    const context = new InvocationContext({
-      invocationId: randomUUID(),
-      functionName: 'complianceSweep',
-      logHandler: (_l, ...a) => a.forEach((x) => lines.push(JSON.parse(String(x)))),
-    });
-    await triggerNamed('timer', 'complianceSweep', () => app).handler(
-      { isPastDue: true, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
-      context,
-    );
+    const lines = await runTimerSweep(app, true);
     assert.ok(lines.some((l) => l.event === 'sweep.past-due'));
     const finished = lines.find((l) => l.event === 'sweep.finished')!;
     assert.equal(finished.trigger, 'timer');

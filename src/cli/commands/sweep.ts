@@ -58,7 +58,13 @@ async function disruptiveFixes(app: Autopilot, messages: readonly RemediationMes
 
 /** The app's sweep ports (with the local queue when fixing here), its outcome recorder and identity. */
 function sweepHostParts(app: Autopilot, local: RemediationQueuePort | undefined) {
-  return { sweep: local ? { ...app.sweep, queue: local } : app.sweep, outcomes: app.outcomes, self: () => app.self() };
+  return {
+    sweep: local ? { ...app.sweep, queue: local } : app.sweep,
+    outcomes: app.outcomes,
+    self: () => app.self(),
+    // Handing findings to the deployed app's queue (`--enqueue`): its blocked, unchanged resources are held as the timer holds them.
+    ledger: local ? undefined : app.ledger,
+  };
 }
 
 /**
