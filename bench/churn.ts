@@ -271,7 +271,9 @@ function report(input: {
   // Assignment count against live x 2 + 50.
   const margin = (s: Sample, n: number) => n - (s.live * 2 + SLACK);
   const worst = samples.reduce((w, s) => (margin(s, s.assignments) > margin(w, w.assignments) ? s : w), samples[0]!);
-  const over = samples.filter((s) => margin(s, s.assignments) > 0).length;
+  const overs = samples.filter((s) => margin(s, s.assignments) > 0);
+  const over = overs.length;
+  const since = (s: Sample) => `${((s.at - samples[0]!.at) / 1000).toFixed(1)} s`;
   const productOver = samples.filter((s) => margin(s, s.product) > 0).length;
   const peak = Math.max(...samples.map((s) => s.assignments));
   const awaitingMedian = percentile(
@@ -333,7 +335,7 @@ function report(input: {
       `${over} samples over. Target "never exceeds live x 2 + ${SLACK}": ${over === 0 ? 'met' : 'NOT met'}.`,
   );
   out(
-    `  worst sample: ${worst.assignments - worst.product} not the product's (decoys, the app's own Owner), ${worst.product} the product's, ` +
+    `  worst sample (at ${since(worst)}; samples over from ${overs.length ? since(overs[0]!) : '-'} to ${overs.length ? since(overs[overs.length - 1]!) : '-'}): ${worst.assignments - worst.product} not the product's (decoys, the app's own Owner), ${worst.product} the product's, ` +
       `for ${worst.live} live apps and ${worst.awaiting} deleted ones awaiting clean-up (median over the run ${awaitingMedian}); ` +
       `the product's own assignments alone exceed live x 2 + ${SLACK} in ${productOver} samples.`,
   );
