@@ -20,36 +20,22 @@
  * With BURST_DEBUG=1 it also prints each failed delivery (and what its instance logged for the resource),
  * the writes per 10 s and the outcomes per trigger.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { formatTable } from '../src/app/text-table';
 import { type AppProcess, type FromApp, startAppProcess } from '../test/support/app-processes';
 import { startAzurite } from '../test/support/azurite';
-import { hostJsonQueueSettings } from '../test/support/queue-host';
 import { ROLE, startArmEmulator } from '../tools/arm-emulator';
 import { resourceWriteEvent } from '../tools/arm-emulator/events';
 import { SEED_TYPES, seedResource } from '../tools/arm-emulator/seed';
+import { benchAppConfig, eventGrid, numbersOption as list, percentile } from './event-grid';
 import { benchmarkRulesYaml } from './rules';
 
-const list = (name: string, fallback: number[]) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]!.split(',').map(Number) : fallback;
-};
 const EVENTS = list('events', [200, 1000]);
 const INSTANCES = list('instances', [1, 2, 4]);
 const TIME_FACTOR = list('time-factor', [10])[0]!;
 const SUBS = ['0b0b0b0b-0000-4000-8000-00000000b001', '0b0b0b0b-0000-4000-8000-00000000b002'];
-/** Event Grid's retry schedule (Learn: delivery-and-retry), in seconds, before time compression. */
-const EVENT_GRID_RETRIES_S = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400];
-const DELIVERY_TIMEOUT_MS = 30_000;
 /** Writes per web app: the identity PATCH and two role assignments. */
 const WRITES_PER_EVENT = 3;
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
-};
 
 interface RunResult {
   row: string[];
@@ -78,63 +64,40 @@ async function run(events: number, instances: number): Promise<RunResult> {
         name: `web-burst-${i}`,
       }),
     );
-    const host = hostJsonQueueSettings();
-    const hostJson = JSON.parse(readFileSync(join(__dirname, '..', 'host.json'), 'utf8'));
-    const [h, m, s] = String(hostJson.extensions.queues.maxPollingInterval).split(':').map(Number) as [number, number, number];
-    const config = {
-      settings: {
-        AUTOPILOT_ARM_ENDPOINT: emulator.url,
-        AUTOPILOT_RULES_PATH: 'inline',
-        AUTOPILOT_REMEDIATION_BUDGET_SECONDS: '25',
-        AzureWebJobsStorage: azurite.connectionString,
-        AUTOPILOT_REMEDIATION_QUEUE: 'burst',
-        AUTOPILOT_LEDGER_TABLE: 'burstledger',
-      },
+    const config = benchAppConfig({
+      emulator,
+      storageConnectionString: azurite.connectionString,
       rulesYaml: benchmarkRulesYaml(SUBS),
-      ca: emulator.ca,
-      environment: emulator.managedIdentityEnvironment,
-      queue: { ...host, maxPollingIntervalMs: (h * 3600 + m * 60 + s) * 1000 },
-    };
+      name: 'burst',
+    });
     apps.push(...(await Promise.all(Array.from({ length: instances }, (_, i) => startAppProcess(i, config)))));
     if (!process.argv.includes('--no-throttle')) emulator.throttle.enable();
     const load = loadavg()[0]!;
     const before = emulator.lastSeq;
     const started = Date.now();
-    let deliveries = 0;
-    let redeliveries = 0;
-    let throttleRedeliveries = 0;
-    let dropped = 0;
+    const grid = eventGrid(apps, TIME_FACTOR);
     const eventTimes = new Map<string, number>();
     const deliverUntilAcknowledged = async (id: string, n: number) => {
       const event = resourceWriteEvent({ resourceId: id });
       eventTimes.set(id.toLowerCase(), Date.parse(event.eventTime as string));
-      for (let attempt = 0; ; attempt++) {
-        deliveries++;
-        const sentAt = Date.now();
-        const error = await apps[(n + attempt) % apps.length]!.deliver(event, DELIVERY_TIMEOUT_MS);
-        if (error !== undefined && process.env.BURST_DEBUG) {
-          const target = apps[(n + attempt) % apps.length]!;
-          setTimeout(() => {
-            const seen = target.messages
-              .filter((m) => 'resourceId' in m && m.resourceId.toLowerCase() === id.toLowerCase())
-              .map(
-                (m) =>
-                  `${m.kind} ${m.kind === 'outcome' ? `${m.status}/${m.reason ?? ''}` : m.kind === 'ignored' ? m.reason : ''} at ${(('at' in m ? m.at : 0) - started) / 1000} s`,
-              );
-            process.stderr.write(
-              `  delivery of ${id.split('/').pop()} to instance ${target.index} at ${((sentAt - started) / 1000).toFixed(1)} s: ${error}; seen: ${seen.join('; ')}\n`,
-            );
-          }, 20_000);
-        }
-        if (error === undefined) return;
-        if (attempt >= EVENT_GRID_RETRIES_S.length) {
-          dropped++;
-          return;
-        }
-        redeliveries++;
-        if (error === 'timeout' || /thrott|429|TooManyRequests/i.test(error)) throttleRedeliveries++;
-        await new Promise((r) => setTimeout(r, (EVENT_GRID_RETRIES_S[attempt]! * 1000) / TIME_FACTOR));
-      }
+      await grid.deliverUntilAcknowledged(
+        event,
+        n,
+        process.env.BURST_DEBUG
+          ? ({ target, sentAt, error }) =>
+              setTimeout(() => {
+                const seen = target.messages
+                  .filter((m) => 'resourceId' in m && m.resourceId.toLowerCase() === id.toLowerCase())
+                  .map(
+                    (m) =>
+                      `${m.kind} ${m.kind === 'outcome' ? `${m.status}/${m.reason ?? ''}` : m.kind === 'ignored' ? m.reason : ''} at ${(('at' in m ? m.at : 0) - started) / 1000} s`,
+                  );
+                process.stderr.write(
+                  `  delivery of ${id.split('/').pop()} to instance ${target.index} at ${((sentAt - started) / 1000).toFixed(1)} s: ${error}; seen: ${seen.join('; ')}\n`,
+                );
+              }, 20_000)
+          : undefined,
+      );
     };
     const delivered = Promise.all(ids.map(deliverUntilAcknowledged));
     // Done: the resource has its identity and both grants (what "remediated" means), as ARM says.
@@ -219,6 +182,7 @@ async function run(events: number, instances: number): Promise<RunResult> {
     for (const m of messages)
       if (m.kind === 'outcome') for (const code of m.errors ?? []) failures.set(code, (failures.get(code) ?? 0) + 1);
     if (failures.size > 0) process.stdout.write(`  errors in outcomes: ${[...failures].map(([c, n]) => `${c} ${n}`).join(', ')}\n`);
+    const { deliveries, redeliveries, throttleRedeliveries, dropped } = grid.stats;
     const toDone = [...done.entries()].map(([id, at]) => at - eventTimes.get(id.toLowerCase())!);
     const lost = ids.length - done.size;
     const ratio = totalMs / 1000 / floorS;

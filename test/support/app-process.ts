@@ -73,6 +73,9 @@ process.on('message', (message: ToApp) => {
       () => send({ kind: 'delivered', id: message.id, ms: Date.now() - started }),
       (e) => send({ kind: 'delivered', id: message.id, ms: Date.now() - started, error: e instanceof Error ? e.message : String(e) }),
     );
+  } else if (message.kind === 'heap') {
+    (globalThis as { gc?: () => void }).gc?.();
+    send({ kind: 'heap', id: message.id, usedBytes: process.memoryUsage().heapUsed });
   } else if (message.kind === 'stop') {
     stopping = true;
   }

@@ -19,11 +19,12 @@ export interface AppProcessConfig {
   };
 }
 
-export type ToApp = { kind: 'deliver'; id: string; event: unknown } | { kind: 'stop' };
+export type ToApp = { kind: 'deliver'; id: string; event: unknown } | { kind: 'heap'; id: string } | { kind: 'stop' };
 export type FromApp =
   | { kind: 'ready' }
   | { kind: 'stopped' }
   | { kind: 'delivered'; id: string; ms: number; error?: string }
+  | { kind: 'heap'; id: string; usedBytes: number }
   | {
       kind: 'outcome';
       resourceId: string;
@@ -45,18 +46,22 @@ export interface AppProcess {
   readonly messages: FromApp[];
   /** Delivers one event; resolves with the handler's error text (undefined: acknowledged) or 'timeout'. */
   deliver(event: unknown, timeoutMs: number): Promise<string | undefined>;
+  /** The process's used heap after a full garbage collection, in bytes. */
+  heapUsed(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /** Starts one app instance in its own Node process (test/support/app-process.ts). */
 export async function startAppProcess(index: number, config: AppProcessConfig): Promise<AppProcess> {
   const child: ChildProcess = fork(join(__dirname, 'app-process.ts'), [], {
-    execArgv: ['--require', join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx'],
+    // --expose-gc: heapUsed() collects first, so it measures what is kept, not what is not collected yet.
+    execArgv: ['--expose-gc', '--require', join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx'],
     env: { ...process.env, APP_PROCESS_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const messages: FromApp[] = [];
   const pending = new Map<string, (error: string | undefined) => void>();
+  const heaps = new Map<string, (usedBytes: number) => void>();
   let onReady!: () => void;
   let onStopped!: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
@@ -64,6 +69,11 @@ export async function startAppProcess(index: number, config: AppProcessConfig): 
   child.on('message', (m: FromApp) => {
     if (m.kind === 'ready') return onReady();
     if (m.kind === 'stopped') return onStopped();
+    if (m.kind === 'heap') {
+      heaps.get(m.id)?.(m.usedBytes);
+      heaps.delete(m.id);
+      return;
+    }
     if (m.kind === 'delivered') {
       pending.get(m.id)?.(m.error);
       pending.delete(m.id);
@@ -95,6 +105,14 @@ export async function startAppProcess(index: number, config: AppProcessConfig): 
         child.send({ kind: 'deliver', id, event } satisfies ToApp, (e) => {
           if (e) resolve('instance stopped');
         });
+      });
+    },
+    heapUsed() {
+      const id = randomUUID();
+      return new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`app process ${index} has stopped`));
+        heaps.set(id, resolve);
+        child.send({ kind: 'heap', id } satisfies ToApp);
       });
     },
     async stop() {
