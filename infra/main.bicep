@@ -259,7 +259,9 @@ module scopedRoleDefinitions 'app/engine-role.bicep' = [
 ]
 
 // One entry per (role, scope): index of the role in scopedRoles, and the scope id.
-var scopedAssignments = flatten(map(range(0, length(scopedRoles)), i => map(scopedRoles[i].scopes, s => { role: i, scope: s })))
+// any(): the scopes come from a loaded JSON file, whose literal types would make Bicep reject a segment index
+// that only some rules files have (a subscription-only file has no resource-group segment).
+var scopedAssignments = flatten(map(range(0, length(scopedRoles)), i => map(scopedRoles[i].scopes, s => { role: i, scope: any(s) })))
 var cosmosAccountSegment = '/providers/microsoft.documentdb/databaseaccounts/'
 
 module scopedGroupPermissions 'app/scoped-permissions.bicep' = [
