@@ -52,27 +52,11 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
     const triage = triageEvent(parsed, await autopilot.self());
     if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
     // A Dapr component write rewires every governed app the component is scoped to.
-    if (daprComponentOf(triage.resourceId)) {
-      const signal = AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000);
-      // Out of scope by its id and the rules alone: no ARM call, no ledger row, acknowledged.
-      const skip = await componentEventSkip(autopilot, triage.resourceId, signal);
-      if (skip) return void scoped.log('info', 'event.ignored', skip);
-      if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
-        return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
-      }
-      const apps = await appsUsingComponent(autopilot, triage.resourceId, signal);
-      scoped.log('info', 'dapr.component-written', { apps: apps.length });
-      for (const app of apps)
-        await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
-      return;
-    }
+    if (daprComponentOf(triage.resourceId)) return replanComponentApps(autopilot, parsed, triage.resourceId, scoped, receivedAt, 'written');
     // Out of scope by its id alone (most writes in a subscription): no ARM call, no ledger row.
     const outOfScope = autopilot.remediator.skipByIdAlone(triage.resourceId);
     if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
-    // Event Grid delivers at least once: a redelivery of finished work is acknowledged without a call to ARM.
-    if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
-      return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
-    }
+    if (await alreadyHandled(autopilot, parsed, scoped)) return;
     await remediateOne(autopilot, parsed, triage.resourceId, scoped, receivedAt);
   };
 }
@@ -84,23 +68,11 @@ export function createResourceWriteSuccessHandler(getAutopilot: () => Autopilot)
 async function cleanUpAfterDelete(autopilot: Autopilot, parsed: ResourceWriteEvent, scoped: StructuredLogger, receivedAt: string) {
   const triage = triageDeleteEvent(parsed);
   if (triage.action === 'ignore') return void scoped.log('info', 'event.ignored', { reason: triage.reason, detail: triage.detail });
-  const component = daprComponentOf(triage.resourceId);
-  const signal = AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000);
-  // Like a component write: an ungoverned environment's delete is acknowledged with no ARM call and no ledger read.
-  const skip = component ? await componentEventSkip(autopilot, triage.resourceId, signal) : undefined;
-  if (skip) return void scoped.log('info', 'event.ignored', skip);
-  if (await autopilot.ledger.hasHandledEvent(parsed.id)) {
-    return void scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
-  }
-  if (component) {
-    const apps = await appsAfterComponentDelete(autopilot, triage.resourceId, signal);
-    scoped.log('info', 'dapr.component-deleted', { apps: apps.length });
-    for (const app of apps)
-      await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: triage.resourceId }), receivedAt);
-    return;
-  }
+  if (daprComponentOf(triage.resourceId)) return replanComponentApps(autopilot, parsed, triage.resourceId, scoped, receivedAt, 'deleted');
+  // Out of scope by its id alone (most deletes in a subscription): no ARM call, no ledger read.
   const outOfScope = autopilot.remediator.skipByIdAlone(triage.resourceId);
   if (outOfScope) return void scoped.log('info', 'event.ignored', outOfScope);
+  if (await alreadyHandled(autopilot, parsed, scoped)) return;
   const { outcome, redeliver } = await runCleanUp(autopilot, {
     resourceId: triage.resourceId,
     correlationId: parsed.correlationId ?? parsed.id,
@@ -113,6 +85,38 @@ async function cleanUpAfterDelete(autopilot: Autopilot, parsed: ResourceWriteEve
       `clean-up of ${outcome.resourceId} not finished: ${outcome.errors.map((e) => e.code).join(', ')}; Event Grid will redeliver`,
     );
   }
+}
+
+/** Event Grid delivers at least once: a redelivery of finished work is acknowledged (and logged) without a call to ARM. */
+async function alreadyHandled(autopilot: Autopilot, parsed: ResourceWriteEvent, scoped: StructuredLogger): Promise<boolean> {
+  if (!(await autopilot.ledger.hasHandledEvent(parsed.id))) return false;
+  scoped.log('info', 'event.ignored', { reason: 'duplicate-delivery', detail: `event ${parsed.id} was already handled` });
+  return true;
+}
+
+/**
+ * A Dapr component written or deleted: every governed app it serves (or served) is planned again. An
+ * ungoverned environment's component is out of scope by its id and the rules alone: acknowledged with no
+ * ARM call and no ledger read.
+ */
+async function replanComponentApps(
+  autopilot: Autopilot,
+  parsed: ResourceWriteEvent,
+  componentId: string,
+  scoped: StructuredLogger,
+  receivedAt: string,
+  change: 'written' | 'deleted',
+): Promise<void> {
+  const signal = AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000);
+  const skip = await componentEventSkip(autopilot, componentId, signal);
+  if (skip) return void scoped.log('info', 'event.ignored', skip);
+  if (await alreadyHandled(autopilot, parsed, scoped)) return;
+  const apps =
+    change === 'written'
+      ? await appsUsingComponent(autopilot, componentId, signal)
+      : await appsAfterComponentDelete(autopilot, componentId, signal);
+  scoped.log('info', `dapr.component-${change}`, { apps: apps.length });
+  for (const app of apps) await remediateOne(autopilot, parsed, app, scoped.child({ resourceId: app, dueTo: componentId }), receivedAt);
 }
 
 /** Remediates one resource for an event: inline, handing off to the queue what does not fit. */
