@@ -117,7 +117,7 @@ export function formatInstant(instant: Date): string {
  */
 export function describeExemption(exemption: Exemption): string {
   const until = exemption.expiresOn ? `expires ${formatInstant(exemption.expiresOn)}` : 'no expiry';
-  return `exempted by exemptions[${exemption.index}] (${exemption.category}, ${until}): ${printable(exemption.reason)}`;
+  return `exemptions[${exemption.index}] (${exemption.category}, ${until}): ${printable(exemption.reason)}`;
 }
 
 /** `validate` and start-up: entries already expired are dead weight that reads as if it still applied. */

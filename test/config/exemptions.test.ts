@@ -41,7 +41,7 @@ describe('exemptions: governance', () => {
       assert.equal(!before.governed && before.reason, 'exempted');
       assert.equal(
         !before.governed && before.detail,
-        'exempted by exemptions[0] (waiver, expires 2026-09-30T00:00:00Z): legacy app moves to managed identity in Q3 (CHG-1234)',
+        'exemptions[0] (waiver, expires 2026-09-30T00:00:00Z): legacy app moves to managed identity in Q3 (CHG-1234)',
       );
       assert.equal(evaluateGovernance(config, site, PROD, AFTER).governed, true, 'expired: governed again');
     });
@@ -77,7 +77,7 @@ describe('exemptions: governance', () => {
     const decision = evaluateGovernance(config, site, PROD, new Date('2099-01-01T00:00:00Z'));
     assert.equal(
       !decision.governed && decision.detail,
-      'exempted by exemptions[0] (mitigated, no expiry): uses workload identity\\u{1b}[31m via the platform team',
+      'exemptions[0] (mitigated, no expiry): uses workload identity\\u{1b}[31m via the platform team',
     );
   });
 
@@ -89,7 +89,7 @@ describe('exemptions: governance', () => {
       ]),
     );
     const decision = evaluateGovernance(config, site, PROD, BEFORE);
-    assert.match(!decision.governed ? decision.detail : '', /^exempted by exemptions\[1\] .*: new$/);
+    assert.match(!decision.governed ? decision.detail : '', /^exemptions\[1\] .*: new$/);
   });
 });
 

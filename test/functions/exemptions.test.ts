@@ -25,7 +25,7 @@ exemptions:
     expiresOn: 2020-01-01T00:00:00Z
 `;
 const DETAIL =
-  'exempted by exemptions[0] (mitigated, expires 2099-01-01T00:00:00Z): authenticates with a certificate the platform team rotates (SEC-88)';
+  'exemptions[0] (mitigated, expires 2099-01-01T00:00:00Z): authenticates with a certificate the platform team rotates (SEC-88)';
 
 const site = (name: string) =>
   seedResource(env.emulator.state, { subscriptionId: SUB_A, resourceGroup: 'rg-exempt', type: SEED_TYPES.webApp, name });

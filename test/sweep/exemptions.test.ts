@@ -69,7 +69,7 @@ describe('exemptions through the timer trigger: skipped with their reason until 
       {
         reason: 'exempted',
         detail:
-          'exempted by exemptions[0] (waiver, expires 2026-09-30T00:00:00Z): billing app keeps its connection string until the Q3 migration (CHG-1234)',
+          'exemptions[0] (waiver, expires 2026-09-30T00:00:00Z): billing app keeps its connection string until the Q3 migration (CHG-1234)',
       },
     ]);
     assert.equal(env.emulator.state.resource(legacy)!.body.identity, undefined);
