@@ -140,11 +140,12 @@ export class OwnedGrants {
     resources: Pick<ResourcePort, 'read'>,
     rows: RowSource,
     signal: AbortSignal,
+    now: Date,
   ): Promise<{ revocations: SweepRevocation[]; foreignOrphans: ForeignOrphan[]; appIds?: never }> {
     const revocations: SweepRevocation[] = [];
     const gone: OwnedRoleAssignment[] = [];
     for (const [k, grants] of this.byResource) {
-      const skip = this.skippedAs.get(k) ?? (await this.skipOfUnseen(grants[0]!.owner.resourceId, rules, resources, signal));
+      const skip = this.skippedAs.get(k) ?? (await this.skipOfUnseen(grants[0]!.owner.resourceId, rules, resources, signal, now));
       const words = skip && skip !== 'gone' ? SKIP_WORDS[skip as SkipReason] : undefined;
       if (skip === 'gone') gone.push(...grants);
       else if (words) for (const a of grants) revocations.push(sweepRevocation('excess', a, words, modeFor(rules, a.owner.rule)));
@@ -177,12 +178,13 @@ export class OwnedGrants {
     rules: RulesConfig,
     resources: Pick<ResourcePort, 'read'>,
     signal: AbortSignal,
+    now: Date,
   ): Promise<SkipReason | 'gone' | undefined> {
     // A read ARM refuses (403, throttled) proves nothing: the grants are judged by a later sweep.
     const resource = await resources.read(resourceId, { signal }).catch(() => null);
     if (resource === null) return undefined;
     if (!resource) return 'gone';
-    const planned = planRemediation(resource, rules);
+    const planned = planRemediation(resource, rules, { now });
     return planned.kind === 'skip' ? planned.reason : undefined;
   }
 }
