@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { documentationFiles, fencedBlocks, readDoc } from './doc-blocks';
+import { anchors, documentationFiles, readDoc } from './doc-blocks';
 
 /**
  * The README is the 10-minute path, not the manual (issue 24 item 2): at most 200 lines, and every
@@ -11,36 +11,6 @@ import { documentationFiles, fencedBlocks, readDoc } from './doc-blocks';
  */
 const REPO = resolve(__dirname, '../..');
 export const README_MAX_LINES = 200;
-
-/** GitHub's heading anchor: lower case, punctuation other than - and _ dropped, spaces to hyphens. */
-export function slug(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/`/g, '')
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-/** Anchors a Markdown file defines: its headings (outside code blocks, duplicates numbered) and `<a id>`s. */
-export function anchors(text: string): Set<string> {
-  const inCode = new Set(
-    fencedBlocks('', text).flatMap((b) => Array.from({ length: b.body.split('\n').length + 2 }, (_, i) => b.line + i)),
-  );
-  const seen = new Map<string, number>();
-  const result = new Set<string>();
-  text.split('\n').forEach((line, i) => {
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (heading && !inCode.has(i + 1)) {
-      const base = slug(heading[1]!);
-      const n = seen.get(base) ?? 0;
-      seen.set(base, n + 1);
-      result.add(n === 0 ? base : `${base}-${n}`);
-    }
-    for (const m of line.matchAll(/<a (?:id|name)="([^"]+)"/g)) result.add(m[1]!);
-  });
-  return result;
-}
 
 function relativeLinks(text: string): string[] {
   const withoutCode = text.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
