@@ -120,6 +120,13 @@ param sweepPeriodHours int = 1
 @description('Plan and log every remediation without writing to Azure (the app setting AUTOPILOT_DRY_RUN).')
 param dryRun bool = false
 
+@allowed([
+  'report'
+  'enforce'
+])
+@description('What the sweep does with grants the rules no longer give (the app setting AUTOPILOT_REVOCATION_MODE): enforce lets each rule\'s lifecycle.revoke decide; report lists them and removes none, whatever the rules say.')
+param revocationMode string = 'enforce'
+
 @description('Private networking: the app joins a virtual network and reaches its storage only through private endpoints (blob, queue, table); the storage account\'s public endpoint is off. The app\'s own inbound endpoint (HTTP API, Event Grid webhook) and Application Insights stay public.')
 param vnetEnabled bool = false
 
@@ -240,6 +247,7 @@ module functionApp 'app/function-app.bicep' = {
     httpRoleChecks: httpRoleChecks
     sweepSchedule: sweepSchedule
     dryRun: dryRun
+    revocationMode: revocationMode
     virtualNetworkSubnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
 }

@@ -74,6 +74,13 @@ param sweepSchedule string = '0 0 * * * *'
 @description('Plan and log only, never write to Azure: the app setting AUTOPILOT_DRY_RUN.')
 param dryRun bool = false
 
+@allowed([
+  'report'
+  'enforce'
+])
+@description('AUTOPILOT_REVOCATION_MODE: enforce lets the rules\' lifecycle.revoke decide; report makes the sweep remove no grant.')
+param revocationMode string = 'enforce'
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -151,6 +158,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE: string(httpRateLimitPerMinute)
       AUTOPILOT_SWEEP_SCHEDULE: sweepSchedule
       AUTOPILOT_DRY_RUN: dryRun ? 'true' : 'false'
+      AUTOPILOT_REVOCATION_MODE: revocationMode
     }
   }
 

@@ -38,7 +38,14 @@ let closed: Snapshot;
 before(() => {
   if (!BICEP) return;
   open = snapshotMain(BICEP, { ...PUBLIC_CLOUD, vnetEnabled: false });
-  closed = snapshotMain(BICEP, { ...PUBLIC_CLOUD, vnetEnabled: true, sweepPeriodHours: 12, dryRun: true, maximumInstanceCount: 5 });
+  closed = snapshotMain(BICEP, {
+    ...PUBLIC_CLOUD,
+    vnetEnabled: true,
+    sweepPeriodHours: 12,
+    dryRun: true,
+    maximumInstanceCount: 5,
+    revocationMode: 'report',
+  });
 });
 
 describe('private networking (main.bicep vnetEnabled)', { skip: BICEP ? false : 'no Bicep CLI' }, () => {
@@ -176,6 +183,8 @@ describe('azd parameters (infra/main.parameters.json)', { skip: BICEP ? false : 
       assert.ok(declared, `${name} is a main.bicep parameter`);
       const fallback = /^\$\{[A-Z0-9_]+=(.*)\}$/.exec(entry.value)?.[1];
       if (fallback === undefined || fallback === '') continue;
+      if (declared.allowedValues && declared.type === 'string')
+        assert.ok(declared.allowedValues.includes(fallback), `${name}: ${fallback}`);
       if (declared.type === 'bool') assert.match(fallback, /^(true|false)$/, name);
       if (declared.type === 'int') {
         assert.match(fallback, /^\d+$/, name);
@@ -192,20 +201,29 @@ describe('azd parameters (infra/main.parameters.json)', { skip: BICEP ? false : 
     assert.equal(envVar('sweepPeriodHours'), 'AUTOPILOT_SWEEP_PERIOD_HOURS');
     assert.equal(envVar('maximumInstanceCount'), 'AUTOPILOT_MAXIMUM_INSTANCES');
     assert.equal(envVar('dryRun'), 'AUTOPILOT_DRY_RUN');
+    assert.equal(envVar('revocationMode'), 'AUTOPILOT_REVOCATION_MODE');
   });
 });
 
 describe('tunables reach the app settings', { skip: BICEP ? false : 'no Bicep CLI' }, () => {
-  it('sweepPeriodHours becomes the timer schedule the app accepts; dryRun and maximumInstanceCount arrive', () => {
+  it('sweepPeriodHours becomes the timer schedule the app accepts; dryRun, revocationMode and maximumInstanceCount arrive', () => {
     assert.equal(appSettings(open).AUTOPILOT_SWEEP_SCHEDULE, '0 0 * * * *');
     assert.equal(appSettings(open).AUTOPILOT_DRY_RUN, 'false');
+    assert.equal(appSettings(open).AUTOPILOT_REVOCATION_MODE, 'enforce');
     assert.equal(one(open, 'Microsoft.Web/sites').properties!.functionAppConfig.scaleAndConcurrency.maximumInstanceCount, 2);
 
     const settings = appSettings(closed);
     assert.equal(settings.AUTOPILOT_SWEEP_SCHEDULE, '0 0 */12 * * *');
     assert.equal(settings.AUTOPILOT_DRY_RUN, 'true');
+    assert.equal(settings.AUTOPILOT_REVOCATION_MODE, 'report');
     assert.equal(one(closed, 'Microsoft.Web/sites').properties!.functionAppConfig.scaleAndConcurrency.maximumInstanceCount, 5);
     // The app's own settings parser accepts what the template writes.
-    assert.equal(sweepSettings({ AUTOPILOT_SWEEP_SCHEDULE: settings.AUTOPILOT_SWEEP_SCHEDULE }).schedule, '0 0 */12 * * *');
+    const parsed = sweepSettings({
+      AUTOPILOT_SWEEP_SCHEDULE: settings.AUTOPILOT_SWEEP_SCHEDULE,
+      AUTOPILOT_REVOCATION_MODE: settings.AUTOPILOT_REVOCATION_MODE,
+    });
+    assert.equal(parsed.schedule, '0 0 */12 * * *');
+    assert.equal(parsed.revocationMode, 'report');
+    assert.throws(() => sweepSettings({ AUTOPILOT_REVOCATION_MODE: 'revoke' }), { code: 'InvalidSetting' });
   });
 });
