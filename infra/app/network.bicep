@@ -33,7 +33,8 @@ var storageServices = [
   'table'
 ]
 
-// One IP per instance: a /24 leaves room for a few hundred instances (maximumInstanceCount defaults to 2).
+// A /24 each: the app subnet's addresses go to the app's instances, and a /24 leaves far more than the
+// default maximumInstanceCount (2) needs.
 var appSubnetName = 'snet-app'
 var appSubnetPrefix = cidrSubnet(addressPrefix, 24, 0)
 var endpointSubnetName = 'snet-private-endpoints'

@@ -202,6 +202,7 @@ describe('azd parameters (infra/main.parameters.json)', { skip: BICEP ? false : 
     assert.equal(envVar('maximumInstanceCount'), 'AUTOPILOT_MAXIMUM_INSTANCES');
     assert.equal(envVar('dryRun'), 'AUTOPILOT_DRY_RUN');
     assert.equal(envVar('revocationMode'), 'AUTOPILOT_REVOCATION_MODE');
+    assert.equal(envVar('vnetAddressPrefix'), 'AUTOPILOT_VNET_ADDRESS_PREFIX');
   });
 });
 
