@@ -71,6 +71,8 @@ export interface SweepOptions {
   sendConcurrency?: number;
   /** After each Resource Graph page of governed resources (the CLI's progress bar). */
   onProgress?: (progress: SweepProgress) => void;
+  /** 'report': remove no grant even where the rules say lifecycle.revoke: enforce (the timer's AUTOPILOT_REVOCATION_MODE). */
+  revocationMode?: 'report' | 'enforce';
   /** Confirms a run over the mass-revocation guard (the CLI's `--yes`, the timer's AUTOPILOT_CONFIRM_MASS_REVOCATION). */
   confirmRevocations?: boolean;
   /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
@@ -306,7 +308,7 @@ async function collectRevocations(
   const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
   const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal, now);
   const items = [...excess, ...left.revocations];
-  const enforce = options.reportOnly ? [] : items.filter((i) => i.revoke === 'enforce');
+  const enforce = options.reportOnly || options.revocationMode === 'report' ? [] : items.filter((i) => i.revoke === 'enforce');
   const limit = lifecycleOf(rules).maxRevocations;
   const guard = massRevocationGuard(enforce.length, limit, options.confirmRevocations === true);
   const report: RevocationReport = {

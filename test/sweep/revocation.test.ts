@@ -191,6 +191,17 @@ describe('revocation and orphan collection through the timer sweep', () => {
     assert.equal(env.emulator.state.assignmentsFor(principal(ids.consent)).length, 2);
   });
 
+  it('AUTOPILOT_REVOCATION_MODE=report holds back removals the rules enforce: every grant is listed, nothing is deleted', async () => {
+    const yaml = rulesYaml({ profiles: '[vault]', lifecycle: 'lifecycle:\n  revoke: enforce\n  maxRevocations: 50' });
+    const before = env.emulator.lastSeq;
+    const { report } = await timerSweep(yaml, { AUTOPILOT_REVOCATION_MODE: 'report' });
+    assert.deepEqual(deletes(before), [], 'the deployment setting holds every removal back');
+    assert.equal(report.revocations!.guard, undefined);
+    assert.equal(report.revocations!.removed, 0);
+    assert.equal(report.revocations!.excess, 5);
+    assert.ok(report.revocations!.items.every((i) => i.status === 'listed' && i.revoke === 'enforce'));
+  });
+
   it('enforce mode (confirmed past the guard by AUTOPILOT_CONFIRM_MASS_REVOCATION) removes exactly the excess grants (re-checked through ARM) and keeps what the rules still give and what a person made', async () => {
     // A person copies the product's description onto their own assignment: ARM's createdBy is not the app.
     const copied = env.emulator.state.grant({
