@@ -25,6 +25,8 @@ export interface Terminals {
 
 export interface CliContext {
   readonly options: GlobalOptions;
+  /** The command's name (`plan`, `ledger`, ...). */
+  readonly command?: string;
   readonly console: CliConsole;
   readonly io: CliIo;
   readonly terminals: Terminals;

@@ -5,6 +5,7 @@ import { createLedger } from '../ledger/create';
 import { type LedgerConnection, readSettings } from '../settings/settings';
 import type { CliContext } from './context';
 import { UsageError } from './context';
+import { ensureSignedIn } from './sign-in';
 
 export interface Session {
   app: Autopilot;
@@ -74,7 +75,12 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
     AUTOPILOT_RULES_PATH: options.config ?? env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
   });
   ctx.console.info(`ARM: ${settings.armEndpoint}; rules: ${settings.rulesPath}`);
-  return { app: createAutopilot({ ...settings, ledger }), ledger, close: async () => undefined };
+  // The one the app would build from these settings (AUTOPILOT_CREDENTIAL=default), made here to check it first.
+  const clientId = settings.managedIdentityClientId;
+  const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  // Reading the ledger needs no ARM token; every other command does: check the sign-in first (D10).
+  if (ctx.command !== 'ledger') await ensureSignedIn(ctx, credential);
+  return { app: createAutopilot({ ...settings, ledger }, { credential }), ledger, close: async () => undefined };
 }
 
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */
