@@ -10,6 +10,7 @@ export interface GlobalOptions {
   query?: string;
   sandbox?: boolean;
   ledger?: string;
+  ledgerConnectionString?: string;
   verbose?: boolean;
   debug?: boolean;
   onlyShowErrors?: boolean;

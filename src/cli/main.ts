@@ -78,6 +78,10 @@ export function buildProgram(
       'audit ledger to record to and read from: https://<account>.table.core.windows.net/<table> (default: $AUTOPILOT_LEDGER_TABLE_URL)',
     )
     .option(
+      '--ledger-connection-string <string>',
+      'audit ledger by storage connection string, for Azurite: UseDevelopmentStorage=true (default: $AUTOPILOT_LEDGER_CONNECTION_STRING)',
+    )
+    .option(
       '--detailed-exitcode',
       'exit 2 when the command succeeded but changes are planned or outstanding (as terraform plan -detailed-exitcode)',
     )

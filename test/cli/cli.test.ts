@@ -205,7 +205,7 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     ]);
     assert.match(
       r.err,
-      /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL\)$/m,
+      /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url>, --ledger-connection-string <string>, or /m,
     );
     assert.match(r.err, /^INFO: ledger: none$/m);
   });
