@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { PUBLIC_ARM_ENDPOINT } from '../azure/clients';
 import type { CliContext } from './context';
 import { CommandFailed } from './context';
+
+/** The token the ARM clients ask for: their audience is always public ARM's (src/azure/clients.ts armClientOptions). */
+const ARM_SCOPE = 'https://management.azure.com/.default';
 
 /** What to do when no credential in the chain is available: az's own advice, plus this CLI's ways out. */
 export const NOT_LOGGED_IN =
@@ -18,7 +20,7 @@ const UNAVAILABLE = new Set(['CredentialUnavailableError', 'AggregateAuthenticat
  */
 export async function ensureSignedIn(ctx: CliContext, credential: TokenCredential): Promise<void> {
   try {
-    await credential.getToken(`${PUBLIC_ARM_ENDPOINT}/.default`);
+    await credential.getToken(ARM_SCOPE);
   } catch (e) {
     const name = e instanceof Error ? e.name : '';
     const detail = e instanceof Error ? e.message : String(e);
