@@ -14,9 +14,12 @@ import type { RemediationQueuePort } from './remediation-queue';
 import {
   type ComplianceBreakdown,
   FINDINGS_KEPT_IN_MEMORY,
+  NAMED_SKIP_REASONS,
   newSweepId,
   type ReportStore,
   type RevocationReport,
+  SKIPPED_KEPT_IN_MEMORY,
+  type SkippedResource,
   type SweepFailure,
   type SweepFinding,
   type SweepReport,
@@ -117,11 +120,40 @@ type Assessed = Awaited<ReturnType<typeof assessPage>>[number];
 
 /** What a sweep has counted and kept so far: the report's numbers, filled page by page. */
 class SweepTally {
-  readonly totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, blocked: 0, failed: 0, skipped: {} };
+  readonly totals: SweepTotals = {
+    scanned: 0,
+    compliant: 0,
+    nonCompliant: 0,
+    queued: 0,
+    fixed: 0,
+    pending: 0,
+    notApplied: 0,
+    reported: 0,
+    blocked: 0,
+    failed: 0,
+    skipped: {},
+  };
   readonly problems: Partial<Record<ComplianceProblem, number>> = {};
   readonly compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
   readonly kept: SweepFinding[] = [];
   readonly failures: SweepFailure[] = [];
+  readonly skippedResources: SkippedResource[] = [];
+  /** Display names of the subscriptions seen, from the rows' `subscriptionName` (queries.ts), for the reports. */
+  readonly subscriptionNames: Record<string, string> = {};
+
+  /** Counts a page's rows and notes their subscriptions' display names. */
+  scanned(rows: ReadonlyArray<Record<string, unknown>>): void {
+    this.totals.scanned += rows.length;
+    for (const { subscriptionId: id, subscriptionName: name } of rows)
+      if (typeof id === 'string' && typeof name === 'string' && name !== '') this.subscriptionNames[id.toLowerCase()] = name;
+  }
+
+  /** Counts a skip; an opted-out or exempted resource is also kept by name (a person chose to leave it alone: reports say who). */
+  private skip(resourceId: string, reason: string, detail: string): void {
+    this.totals.skipped[reason] = (this.totals.skipped[reason] ?? 0) + 1;
+    if (NAMED_SKIP_REASONS.has(reason) && this.skippedResources.length < SKIPPED_KEPT_IN_MEMORY)
+      this.skippedResources.push({ resourceId, reason, detail });
+  }
 
   fail(f: SweepFailure): void {
     this.totals.failed++;
@@ -135,7 +167,7 @@ class SweepTally {
       if (a.kind === 'compliant') {
         this.totals.compliant++;
         countCompliance(this.compliance, a.resourceId, a.resourceType, true);
-      } else if (a.kind === 'skipped') this.totals.skipped[a.reason] = (this.totals.skipped[a.reason] ?? 0) + 1;
+      } else if (a.kind === 'skipped') this.skip(a.resourceId, a.reason, a.detail);
       else if (a.kind === 'invalid') this.fail({ resourceId: a.resourceId, code: a.code, detail: a.detail });
       else {
         this.totals.nonCompliant++;
@@ -220,6 +252,7 @@ async function queueFindings(
       } catch (e) {
         f.action = 'failed';
         f.error = e instanceof Error ? e.message : String(e);
+        f.reasons = [{ code: 'QueueSendFailed', detail: f.error }];
         return;
       }
       await gate?.remember(f, queuedAt);
@@ -232,7 +265,7 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
   log?.log(totals.failed > 0 ? 'warn' : 'info', 'sweep.finished', {
     scanned: totals.scanned,
     compliant: totals.compliant,
-    fixed: totals.queued,
+    queued: totals.queued,
     reported: totals.reported,
     blocked: totals.blocked,
     failed: totals.failed,
@@ -378,7 +411,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     managementGroups,
     (t) => (totalEstimate = (totalEstimate ?? 0) + t),
   )) {
-    tally.totals.scanned += rows.length;
+    tally.scanned(rows);
     pages++;
     const assessed = await assessPage(rows, {
       rules,
@@ -423,6 +456,8 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     findings: tally.kept,
     findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
     failures: tally.failures,
+    skippedResources: tally.skippedResources,
+    ...(Object.keys(tally.subscriptionNames).length > 0 && { subscriptionNames: tally.subscriptionNames }),
     ...(collected ? { revocations: collected } : {}),
     ...(roleAssignments ? { roleAssignments } : {}),
   };

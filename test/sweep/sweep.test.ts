@@ -64,7 +64,7 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     assert.deepEqual(audit.problems, ['identity-missing', 'role-assignments-missing']);
     const finished = logs.find((l) => l.event === 'sweep.finished')!;
     assert.deepEqual(
-      [finished.scanned, finished.compliant, finished.fixed, finished.failed, finished.skipped],
+      [finished.scanned, finished.compliant, finished.queued, finished.failed, finished.skipped],
       [6, 0, 4, 0, { 'opted-out': 1 }],
     );
 
