@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,9 +53,9 @@ function run(args: string[], timeoutMs = 90_000): Promise<string> {
   });
 }
 
-/** The DOM as Chromium parsed (and, were there any, ran the scripts of) the file. */
-export function dumpDom(file: string): Promise<string> {
-  return run(['--virtual-time-budget=2000', '--dump-dom', pathToFileURL(file).href]);
+/** The DOM as Chromium parsed (and, were there any, ran the scripts of) the file; laid out in a window of `size` when given. */
+export function dumpDom(file: string, size?: string): Promise<string> {
+  return run(['--virtual-time-budget=2000', ...(size ? [`--window-size=${size}`] : []), '--dump-dom', pathToFileURL(file).href]);
 }
 
 /** A PNG of the page as drawn at the given window size. */
@@ -76,4 +76,45 @@ export function startTags(dom: string): Array<{ tag: string; attributes: string[
     out.push({ tag: m[1]!.toLowerCase(), attributes });
   }
   return out;
+}
+
+/** What Chromium laid out: the window's and the page's widths, elements that break words, and text cut off. */
+export interface Layout {
+  viewport: number;
+  scrollWidth: number;
+  /** Elements whose style breaks inside words (`word-break: break-all`, `overflow-wrap: anywhere`...). */
+  midWord: string[];
+  /** Table text wider than its box, but a name that ends in an ellipsis with its full text on hover (title). */
+  clipped: string[];
+  /** The findings table's column headers. */
+  columns: string[];
+}
+
+// Runs in the page: writes what the browser laid out into the DOM that --dump-dom prints.
+const MEASURE = `<script>
+  const midWord = [...document.querySelectorAll('body *')].filter((e) => {
+    const s = getComputedStyle(e);
+    return s.wordBreak === 'break-all' || s.wordBreak === 'break-word' || s.overflowWrap === 'anywhere' || s.overflowWrap === 'break-word';
+  }).map((e) => e.tagName + '.' + e.className);
+  const clipped = [...document.querySelectorAll('td, td *')].filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .filter((e) => !(getComputedStyle(e).textOverflow === 'ellipsis' && e.title))
+    .map((e) => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 60));
+  document.body.setAttribute('data-measured', JSON.stringify({ viewport: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth, midWord, clipped,
+    columns: [...document.querySelectorAll('#findings th')].map((th) => th.textContent) }));
+</script>`;
+
+/**
+ * The layout of an HTML report in a window `width` px wide. The report forbids scripts (CSP), so this
+ * measures a copy without the CSP and with a measuring script appended; the report itself is unchanged.
+ */
+export async function layoutAt(html: string, width: number): Promise<Layout> {
+  const dir = mkdtempSync(join(tmpdir(), 'layout-'));
+  const file = join(dir, 'measure.html');
+  writeFileSync(file, html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', `${MEASURE}</body>`));
+  const dom = await dumpDom(file, `${width},1300`);
+  rmSync(dir, { recursive: true, force: true });
+  const raw = dom.match(/data-measured="([^"]*)"/)?.[1];
+  assert.ok(raw, 'the measuring script ran');
+  return JSON.parse(raw.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as Layout;
 }

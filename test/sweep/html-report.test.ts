@@ -9,7 +9,7 @@ import { runSweep, type SweepReport } from '../../src/sweep';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
-import { chromiumSkipReason, dumpDom, screenshot, startTags } from '../support/chromium';
+import { chromiumSkipReason, dumpDom, layoutAt, screenshot, startTags } from '../support/chromium';
 import { useEmulator } from '../support/emulator-fixture';
 import { buildSweepApp, SUB_A, SUB_B, seedSite } from './fixture';
 
@@ -87,7 +87,17 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     const props = await container.getBlockBlobClient(htmlBlob).getProperties();
     assert.equal(props.contentType, 'text/html; charset=utf-8');
     const html = (await container.getBlockBlobClient(htmlBlob).downloadToBuffer()).toString('utf8');
-    assert.doesNotMatch(html, /<script|<link|src=|href=|@import|url\(/i, 'self-contained: no script, no external asset');
+    // Links to the portal are navigation a person chooses; `url(#hatch)` is the page's own pattern. Nothing else refers out.
+    const links = html.match(/href="[^"]*"/g) ?? [];
+    assert.ok(
+      links.length > 0 && links.every((l) => l.startsWith('href="https://portal.azure.com/#@/resource/subscriptions/')),
+      links.join(),
+    );
+    assert.doesNotMatch(
+      html.replace(/href="https:\/\/portal\.azure\.com\/#@\/resource\/[^"]*"/g, '').replace(/url\(#hatch\)/g, ''),
+      /<script|<link|src=|href=|@import|url\(/i,
+      'self-contained: no script, no external asset',
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'sweep-report-'));
     const file = join(dir, 'report.html');
@@ -108,9 +118,10 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     assert.match(dom, /<title>Compliance sweep [^<]+<\/title>/);
     assert.doesNotMatch(dom, /<title>[^<]*pwned/);
     // ... and the hostile text is shown as text.
-    assert.ok(dom.includes(`/sites/${HOSTILE_NAME}</td>`), 'the hostile name is text in the findings table');
+    assert.ok(dom.includes(`>${HOSTILE_NAME}</a>`), 'the hostile name is text in the findings table');
     assert.ok(
-      dom.includes("&lt;script&gt;document.title='pwned-tag'&lt;/script&gt;"),
+      // <wbr>: break opportunities the report adds after '/' and '.' (never inside a word).
+      dom.replace(/<wbr>/g, '').includes("&lt;script&gt;document.title='pwned-tag'&lt;/script&gt;"),
       'the hostile tag value is text in the failures table',
     );
 
@@ -128,6 +139,15 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     // The findings table: one row per non-compliant resource.
     const findings = dom.slice(dom.indexOf('id="findings"'), dom.indexOf('</table>', dom.indexOf('id="findings"')));
     assert.equal(count(findings, '<tr>') - 1, second.totals.nonCompliant, 'a row per finding under the header row');
+
+    // Readable at 1280 px, hostile name included: no horizontal scrolling, no word broken in the middle,
+    // nothing cut off but names in an ellipsis with their id on hover; the reason and remedy columns.
+    const layout = await layoutAt(html, 1280);
+    assert.equal(layout.viewport, 1280);
+    assert.ok(layout.scrollWidth <= 1280, `no horizontal scrolling at 1280 px (page is ${layout.scrollWidth} px wide)`);
+    assert.deepEqual(layout.midWord, [], 'no element breaks words in the middle');
+    assert.deepEqual(layout.clipped, []);
+    assert.deepEqual(layout.columns, ['resource', 'rule', 'problems', 'missing roles', 'result', 'reason', 'remedy']);
 
     // What a person sees: the screenshot docs/operations.md shows (AUTOPILOT_REPORT_SCREENSHOT=docs/img/sweep-report.png to refresh it).
     const png = await screenshot(file, join(dir, 'report.png'));
