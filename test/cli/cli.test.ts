@@ -275,7 +275,11 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
   it('sweep without a terminal and without --yes: applies the harmless fixes, refuses those that disturb the workload, exit 1', () => {
     const r = cli(['sweep', '--sandbox', '-o', 'json']);
     assert.equal(r.code, 1, r.err);
-    const { fixes } = JSON.parse(r.out);
+    const { report, fixes } = JSON.parse(r.out);
+    assert.equal(report.totals.notApplied, 2);
+    const vmss = fixes.find((f: { resourceId: string }) => f.resourceId.endsWith('/vmss-batch'));
+    assert.equal(vmss.reasons[0].code, 'ConfirmationRequired');
+    assert.match(vmss.reasons[0].remedy, /--yes/);
     const held = fixes
       .filter((f: { status: string }) => f.status === 'not-applied')
       .map((f: { resourceId: string }) => f.resourceId.split('/').pop());
@@ -294,7 +298,8 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     const r = cli(['sweep', '--sandbox', '-o', 'json', '--yes']);
     assert.equal(r.code, 0, r.err);
     const { report, fixes } = JSON.parse(r.out);
-    assert.equal(report.totals.queued, 9);
+    // Counted apart: the CLI fixed them itself, none is left "queued".
+    assert.deepEqual([report.totals.fixed, report.totals.queued, report.totals.blocked, report.totals.pending], [7, 0, 1, 1]);
     assert.equal(fixes.length, 9);
     // The container group with a secure variable is never PUT: the same engine reports it blocked. A
     // Manual-policy scale set under a rule without upgradeInstances has the identity on its model, not
