@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { BlobServiceClient } from '@azure/storage-blob';
 import type { Autopilot } from '../../src/app/composition';
 import { grantAppOwner, rulesFor } from '../support/app-fixture';
 import { useAzurite } from '../support/azurite';
@@ -46,6 +47,12 @@ describe('exemptions through the timer trigger: skipped with their reason until 
     const first = await timerSweep(app);
     assert.deepEqual(first.finished.skipped, { exempted: 1 });
     assert.ok(!first.queued.includes(legacy), 'exempted: not queued');
+    // Listed by name, with the entry's category and reason, in the stored report (not only counted).
+    const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient('compliance-reports');
+    const mdName = new URL(first.finished.report.markdown).pathname.split('/compliance-reports/')[1]!;
+    const md = (await container.getBlockBlobClient(mdName).downloadToBuffer()).toString('utf8');
+    const exempted = md.split('\n').find((l) => l.includes('/app-billing |'));
+    assert.ok(exempted?.includes('| exempted |') && exempted.includes('waiver') && exempted.includes('CHG-1234'), md);
     assert.ok(first.queued.includes(tagged), 'allowOptOut: false: the tag does not opt out');
     const run = await drainRemediationQueue(app, storage.azurite, host);
     assert.equal(run.poisoned.length, 0);
