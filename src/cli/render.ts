@@ -172,9 +172,9 @@ export function renderSweep(report: SweepReport): string {
     lines.push('', formatTable(['resource', 'drift', 'rule', 'result', 'reason'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
   }
-  // Each reason in full with its remedy, as `apply` prints them.
+  // Each reason in full with its remedy, as `apply` prints them (a failed queue send is in the failures below).
   for (const f of report.findings)
-    for (const r of findingReasons(f))
+    for (const r of findingReasons(f).filter((x) => x.code !== 'QueueSendFailed'))
       lines.push(
         `${f.action}: ${safe(f.resourceId)}: ${safe(r.code)}: ${safe(r.detail)}`,
         ...(r.remedy ? [`  to fix: ${safe(r.remedy)}`] : []),
