@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -117,4 +117,34 @@ export async function layoutAt(html: string, width: number): Promise<Layout> {
   const raw = dom.match(/data-measured="([^"]*)"/)?.[1];
   assert.ok(raw, 'the measuring script ran');
   return JSON.parse(raw.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as Layout;
+}
+
+/**
+ * A sweep report readable in a window `width` px wide: no horizontal scrolling, no element that breaks
+ * words in the middle, no text cut off but names in an ellipsis with their full id on hover, and the
+ * findings table's columns (reason and remedy included).
+ */
+export async function assertReadableAt(html: string, width: number): Promise<void> {
+  const layout = await layoutAt(html, width);
+  assert.equal(layout.viewport, width);
+  assert.ok(layout.scrollWidth <= width, `no horizontal scrolling at ${width} px (page is ${layout.scrollWidth} px wide)`);
+  assert.deepEqual(layout.midWord, [], 'no element breaks words in the middle');
+  assert.deepEqual(layout.clipped, [], 'no text is cut off, but names ending in an ellipsis with their id on hover');
+  assert.deepEqual(layout.columns, ['resource', 'rule', 'problems', 'missing roles', 'result', 'reason', 'remedy']);
+}
+
+/**
+ * What a person sees: a PNG of the report, checked to be a drawn page; copied to AUTOPILOT_REPORT_SCREENSHOT
+ * when set (`AUTOPILOT_REPORT_SCREENSHOT=docs/img/sweep-report.png` refreshes the documentation's picture).
+ */
+export async function reportScreenshot(file: string, size?: string): Promise<void> {
+  const out = join(mkdtempSync(join(tmpdir(), 'report-png-')), 'report.png');
+  const png = await screenshot(file, out, size);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+  assert.ok(png.length > 20_000, `a drawn page, not a blank one (${png.length} bytes)`);
+  const keep = process.env.AUTOPILOT_REPORT_SCREENSHOT;
+  if (keep) {
+    mkdirSync(dirname(keep), { recursive: true });
+    copyFileSync(out, keep);
+  }
 }
