@@ -121,7 +121,12 @@ function registerCommands(program: Command, run: Run): void {
     .description('enable the identity and grant the roles the rules give it')
     .argument('<resourceId>', 'ARM id of the resource')
     .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
-    .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, 'apply', resourceId, o.profile)));
+    .option('-y, --yes', 'apply a fix that restarts containers or updates scale-set instances without asking')
+    .action(
+      run((ctx, resourceId: string, o: { profile?: string[]; yes?: boolean }) =>
+        remediateCommand(ctx, 'apply', resourceId, o.profile, o.yes),
+      ),
+    );
   program
     .command('ledger')
     .description("show the audit ledger's entries for a resource, newest first")
@@ -133,7 +138,10 @@ function registerCommands(program: Command, run: Run): void {
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
-    .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances, and remove revoked grants, without asking')
+    .option(
+      '-y, --yes',
+      'apply the fixes (those that restart containers or update scale-set instances too) and remove revoked grants without asking',
+    )
     .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
     .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean; report?: string }) => sweepCommand(ctx, o)));
   program

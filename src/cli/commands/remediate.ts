@@ -1,8 +1,10 @@
+import type { Autopilot } from '../../app/composition';
 import { runManualRemediation } from '../../app/manual-remediation';
 import { type ArmResourceId, parseArmId } from '../../arm/resource-id';
 import { isAutopilotError } from '../../errors';
 import type { CliContext, CommandResult } from '../context';
 import { CommandFailed, NotFoundError, UsageError } from '../context';
+import { askBeforeWriting, disruptions } from '../disruptions';
 import { exitCodeFor } from '../exit-codes';
 import { startProgress } from '../progress';
 import { renderOutcome } from '../render';
@@ -26,6 +28,27 @@ export function checkSubscription(resourceId: string, ctx: CliContext): void {
 }
 
 /**
+ * Plans the fix and, when it would restart containers or update scale-set instances, asks (as `sweep`
+ * does) before apply writes anything. Returns why it may not write (the user said no, or there was no
+ * terminal to ask on), or undefined.
+ */
+async function confirmApply(
+  ctx: CliContext,
+  app: Autopilot,
+  resourceId: string,
+  profiles: string[] | undefined,
+  beforeAsking: () => void,
+): Promise<string | undefined> {
+  const planned = await runManualRemediation(app, { resourceId, mode: 'plan', profiles }, 'cli');
+  // A refused request or a missing resource is reported by the apply itself, as before.
+  if (planned.kind === 'rejected') return undefined;
+  const effects = disruptions(planned.outcome);
+  if (effects.length === 0) return undefined;
+  beforeAsking();
+  return askBeforeWriting(ctx, new Map([[resourceId, effects]]), 'Apply this fix?');
+}
+
+/**
  * `plan` / `apply` for one resource. Arguments the rules refuse (a `--profile` the rule does not offer,
  * a resource outside the governed scope) are usage errors; a profile the resource's tag asks for that
  * does not exist, or a rule whose templates cannot be resolved for this resource, is a failure; a
@@ -36,12 +59,18 @@ export async function remediateCommand(
   mode: 'plan' | 'apply',
   resourceId: string,
   profiles: string[] | undefined,
+  /** `apply --yes`: apply a fix that restarts containers or updates scale-set instances without asking. */
+  yes = false,
 ): Promise<CommandResult> {
   checkSubscription(resourceId, ctx);
   const session = await openSession(ctx);
   if (mode === 'apply') warnIfNotRecorded(ctx, session);
   const progress = startProgress(`${mode === 'plan' ? 'planning' : 'applying'} ${resourceId}`);
   try {
+    // A fix that disturbs the workload is planned first (reads only) and applied only once confirmed.
+    const refusal =
+      mode === 'apply' && !yes ? await confirmApply(ctx, session.app, resourceId, profiles, () => progress.stop()) : undefined;
+    if (refusal) throw new CommandFailed(`${refusal} Nothing was changed (rerun with --yes to apply the fix)`);
     const result = await runManualRemediation(session.app, { resourceId, mode, profiles }, 'cli');
     progress.stop();
     if (result.kind === 'rejected') {

@@ -1,6 +1,5 @@
 import type { Autopilot } from '../../app/composition';
 import { revocationLine } from '../../engine/revocation';
-import type { RemediationOutcome } from '../../engine/types';
 import { isAutopilotError } from '../../errors';
 import type { RemediationMessage, RemediationQueuePort } from '../../sweep';
 import type { SweepRevocation } from '../../sweep/revocations';
@@ -8,6 +7,7 @@ import { terminalLine } from '../../text/safe-text';
 import { confirm, NO_TTY_FOR_CONFIRMATION } from '../confirm';
 import type { CliContext, CommandResult } from '../context';
 import { EXIT, UsageError } from '../context';
+import { askBeforeWriting, disruptions } from '../disruptions';
 import { leavesChanges } from '../exit-codes';
 import { startProgress } from '../progress';
 import { renderSweep } from '../render';
@@ -30,17 +30,6 @@ export interface SweepFix {
 }
 
 /**
- * What applying the fix will do to the running workload beyond the identity: blockers the rule
- * consents to (a container group PUT restarts its containers) and follow-ups it runs (scale-set
- * instances brought to the new model). Empty: nothing a user would notice.
- */
-export function disruptions(outcome: RemediationOutcome): string[] {
-  const plan = outcome.plan;
-  if (!plan) return [];
-  return [...(plan.consented ?? []).map((b) => b.detail), ...(plan.followUps ?? []).filter((f) => f.run).map((f) => f.detail)];
-}
-
-/**
  * The fixes that disturb the workload, found by planning them (reads only). Only resources under a
  * rule with `workload.allowRestart` or `workload.upgradeInstances` can be disturbed, so only those are planned.
  */
@@ -54,6 +43,12 @@ async function disruptiveFixes(app: Autopilot, messages: readonly RemediationMes
     if (effects.length > 0) found.set(m.resourceId, effects);
   }
   return found;
+}
+
+/** The one question before the sweep writes: how many fixes, and how many of them disturb the workload. */
+function fixQuestion(fixes: number, disruptive: number): string {
+  const these = `Apply the ${fixes} fix${fixes === 1 ? '' : 'es'} the sweep found?`;
+  return disruptive === 0 ? these : `${these} ${disruptive} of them (listed above) restart containers or update scale-set instances.`;
 }
 
 /** The app's sweep ports (with the local queue when fixing here), its outcome recorder and identity. */
@@ -136,25 +131,22 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       scan.stop();
     }
     const messages = local?.messages ?? [];
+    // Fixing here writes: without --yes nothing is changed until the user says so (a terminal) and never
+    // without one; the fixes that disturb the workload are named before the question.
     const held = flags.yes || messages.length === 0 ? new Map<string, string[]>() : await disruptiveFixes(app, messages);
-    let refusal: string | undefined;
-    if (held.size > 0) {
-      ctx.io.err('These fixes disturb the running workload:\n');
-      for (const [id, effects] of held) ctx.io.err(`  ${terminalLine(id)}: ${terminalLine(effects.join('; '))}\n`);
-      const question = `${held.size} of the ${messages.length} fixes (listed above) restart containers or update scale-set instances. Apply them?`;
-      if (!ctx.terminals.stdin) refusal = NO_TTY_FOR_CONFIRMATION;
-      else if (await confirm(question, { input: ctx.stdin })) held.clear();
-      else refusal = 'Operation cancelled.';
-    }
+    const refusal =
+      flags.yes || messages.length === 0 ? undefined : await askBeforeWriting(ctx, held, fixQuestion(messages.length, held.size));
+    const notApplied = refusal === undefined ? new Set<string>() : new Set(messages.map((m) => m.resourceId));
     const fixes: SweepFix[] = [];
     const fixing = startProgress('fixing', { unit: 'resources' });
     try {
       for (const message of messages) {
-        if (held.has(message.resourceId)) {
+        if (notApplied.has(message.resourceId)) {
+          const effects = held.get(message.resourceId);
           fixes.push({
             resourceId: message.resourceId,
             status: 'not-applied',
-            errors: [`ConfirmationRequired: ${held.get(message.resourceId)!.join('; ')}`],
+            errors: [`ConfirmationRequired: ${effects ? effects.join('; ') : 'the fix was not confirmed'}`],
           });
           continue;
         }
@@ -185,7 +177,9 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     const revocationRefusal = revocations.refusal();
     if (revocationRefusal) ctx.console.error(`${revocationRefusal} No role assignment was removed (rerun with --yes to remove them)`);
     if (refusal)
-      ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
+      ctx.console.error(
+        `${refusal} ${notApplied.size} fix${notApplied.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them, or with --report-only to change nothing)`,
+      );
     const failed =
       report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined || revocationRefusal !== undefined;
     const unfinished =
