@@ -78,6 +78,8 @@ export interface CompositionOverrides {
   gateListener?: GateListener;
   /** Replaces the process's telemetry (tests: in-memory exporters). */
   telemetry?: Telemetry;
+  /** One line per ARM call (the CLI's `--debug`). */
+  armRequestLog?: (line: string) => void;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -120,6 +122,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
     throttleGate,
     telemetry,
+    requestLog: overrides.armRequestLog,
   };
   const pool = new ArmClientPool(connection);
   let self: Promise<SelfIdentity> | undefined;

@@ -58,6 +58,8 @@ export const NO_LEDGER = 'no ledger is configured (--ledger <table url> or AUTOP
 export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const { options } = ctx;
   const ledger = cliLedger(ctx, env);
+  // `--debug`: every ARM call on stderr, one line each (the policy never sees a header into the line).
+  const armRequestLog = ctx.console.enabled('debug') ? (line: string) => ctx.console.debug(line) : undefined;
   ctx.console.info(`ledger: ${describeLedger(ledger)}`);
   if (options.sandbox) {
     // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
@@ -65,7 +67,7 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
     const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
     ctx.console.info('starting the sandbox (embedded ARM emulator and demo estate)');
     const store = ledger.kind === 'memory' ? undefined : createLedger(ledger, new DefaultAzureCredential());
-    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store });
+    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store, armRequestLog });
     return { app: sandbox.app, ledger, close: sandbox.close };
   }
   const settings = readSettings({
@@ -74,7 +76,7 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
     AUTOPILOT_RULES_PATH: options.config ?? env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
   });
   ctx.console.info(`ARM: ${settings.armEndpoint}; rules: ${settings.rulesPath}`);
-  return { app: createAutopilot({ ...settings, ledger }), ledger, close: async () => undefined };
+  return { app: createAutopilot({ ...settings, ledger }, { armRequestLog }), ledger, close: async () => undefined };
 }
 
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */

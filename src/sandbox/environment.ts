@@ -21,7 +21,14 @@ export interface Sandbox {
  * composition root, running under its own managed identity from the emulator's token endpoint.
  */
 export async function startSandbox(
-  options: { rulesPath?: string; lroMs?: number /** Default: in memory, gone when the sandbox closes. */; ledger?: LedgerStore } = {},
+  options: {
+    rulesPath?: string;
+    lroMs?: number;
+    /** Default: in memory, gone when the sandbox closes. */
+    ledger?: LedgerStore;
+    /** One line per ARM call (the CLI's `--debug`). */
+    armRequestLog?: (line: string) => void;
+  } = {},
 ): Promise<Sandbox> {
   const emulator = await startArmEmulator({ lro: { durationMs: options.lroMs ?? 300, retryAfterSeconds: 0 } });
   const estate = seedDemoEstate(emulator);
@@ -41,6 +48,7 @@ export async function startSandbox(
     ca: emulator.ca,
     credential: new ManagedIdentityCredential(),
     ledger: options.ledger ?? new MemoryLedger(),
+    armRequestLog: options.armRequestLog,
   });
   return { emulator, estate, app, close: () => emulator.close() };
 }
