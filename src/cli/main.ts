@@ -59,7 +59,7 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .description('Turn on managed identities and grant their roles, from your rules file.')
     .version(productVersion(), '--version', 'show the version and exit')
     .option('-c, --config <path>', 'rules file (default: $AUTOPILOT_RULES_PATH or config/rules.yaml)')
-    .option('-s, --subscription <id>', 'only act on resources in this subscription')
+    .option('-s, --subscription <name or id>', 'only act on resources in this subscription (its id, or its name as az takes it)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('--query <jmespath>', 'JMESPath query applied to the JSON result before it is formatted (https://jmespath.org)')
     .option(

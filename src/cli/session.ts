@@ -1,6 +1,8 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { Autopilot } from '../app/composition';
 import { createAutopilot } from '../app/composition';
+import { subscriptionIdFor } from '../app/subscription-by-name';
+import { isAutopilotError } from '../errors';
 import { createLedger } from '../ledger/create';
 import { type LedgerConnection, readSettings } from '../settings/settings';
 import type { CliContext } from './context';
@@ -82,4 +84,20 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */
 export function warnIfNotRecorded(ctx: CliContext, session: Session): void {
   if (session.ledger.kind === 'memory') ctx.console.warn(`outcomes are not recorded: ${NO_LEDGER}`);
+}
+
+/**
+ * `--subscription` as a subscription id: an id as given, a name (az accepts either) resolved through
+ * ARM's subscription list. An unknown or ambiguous name is a usage error.
+ */
+export async function subscriptionOption(ctx: CliContext, app: Autopilot): Promise<string | undefined> {
+  const given = ctx.options.subscription;
+  if (given === undefined) return undefined;
+  try {
+    return await subscriptionIdFor(app.connection, given, AbortSignal.timeout(60_000));
+  } catch (e) {
+    if (isAutopilotError(e) && (e.code === 'SubscriptionNotFound' || e.code === 'AmbiguousSubscriptionName'))
+      throw new UsageError(`--subscription: ${e.message}`);
+    throw e;
+  }
 }

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
+import { BIN, runBin as cli, cleanCliEnv as env } from './bin';
 import { onTerminal, python3Available } from './terminal';
 
-const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
 // Under the sandbox rule with `workload.allowRestart`: writing its identity restarts its containers.
 const CONTAINER_GROUP = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-jobs/providers/Microsoft.ContainerInstance/containerGroups/aci-nightly-report`;
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
-
-function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith('AUTOPILOT_') || k.startsWith('AzureWebJobsStorage')) delete e[k];
-  return e;
-}
-
-/** The real binary with stdin piped (no terminal). */
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000, env: env(), input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('apply asks before a fix that disturbs the workload, as sweep does (issue 24 D15)', () => {
   it('without a terminal and without --yes: nothing written, the restart named, exit 1', () => {

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { armDebugPolicy } from '../../src/azure/debug-policy';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
+import { runBin as cli } from './bin';
 
-const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
-
-function cli(args: string[]) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AUTOPILOT_') || k.startsWith('AzureWebJobsStorage')) delete env[k];
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000, env, input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** `DEBUG: ARM <method> <url> -> <status> in <n> ms (x-ms-correlation-request-id: <id>)` */
 const ARM_LINE =

@@ -1,6 +1,6 @@
 import type { Autopilot } from '../../app/composition';
 import { runManualRemediation } from '../../app/manual-remediation';
-import { type ArmResourceId, parseArmId } from '../../arm/resource-id';
+import { type ArmResourceId, isGuid, parseArmId } from '../../arm/resource-id';
 import { isAutopilotError } from '../../errors';
 import type { CliContext, CommandResult } from '../context';
 import { CommandFailed, NotFoundError, UsageError } from '../context';
@@ -8,7 +8,7 @@ import { askBeforeWriting, disruptions } from '../disruptions';
 import { exitCodeFor } from '../exit-codes';
 import { startProgress } from '../progress';
 import { renderOutcome } from '../render';
-import { openSession, warnIfNotRecorded } from '../session';
+import { openSession, subscriptionOption, warnIfNotRecorded } from '../session';
 
 /** A resource id argument, checked before any session opens: a bad one never reaches Azure. */
 export function resourceArgument(resourceId: string): ArmResourceId {
@@ -19,12 +19,16 @@ export function resourceArgument(resourceId: string): ArmResourceId {
   }
 }
 
-/** `--subscription` narrows the command: a resource elsewhere is a usage error. */
-export function checkSubscription(resourceId: string, ctx: CliContext): void {
+/**
+ * `--subscription` (an id, or a name as az takes it) narrows the command: a resource elsewhere is a
+ * usage error. `subscriptionId` is the name resolved; without it an id is compared and a name is left
+ * for after the session opens (resolving it needs ARM).
+ */
+export function checkSubscription(resourceId: string, ctx: CliContext, subscriptionId?: string): void {
   const sub = resourceArgument(resourceId).subscriptionId;
-  const wanted = ctx.options.subscription;
-  if (wanted && sub?.toLowerCase() !== wanted.toLowerCase())
-    throw new UsageError(`${resourceId} is not in subscription ${wanted} (--subscription)`);
+  const wanted = subscriptionId ?? ctx.options.subscription;
+  if (wanted && isGuid(wanted) && sub?.toLowerCase() !== wanted.toLowerCase())
+    throw new UsageError(`${resourceId} is not in subscription ${ctx.options.subscription} (--subscription)`);
 }
 
 /**
@@ -64,9 +68,10 @@ export async function remediateCommand(
 ): Promise<CommandResult> {
   checkSubscription(resourceId, ctx);
   const session = await openSession(ctx);
-  if (mode === 'apply') warnIfNotRecorded(ctx, session);
   const progress = startProgress(`${mode === 'plan' ? 'planning' : 'applying'} ${resourceId}`);
   try {
+    checkSubscription(resourceId, ctx, await subscriptionOption(ctx, session.app));
+    if (mode === 'apply') warnIfNotRecorded(ctx, session);
     // A fix that disturbs the workload is planned first (reads only) and applied only once confirmed.
     const refusal =
       mode === 'apply' && !yes ? await confirmApply(ctx, session.app, resourceId, profiles, () => progress.stop()) : undefined;

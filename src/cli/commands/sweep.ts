@@ -11,7 +11,7 @@ import { askBeforeWriting, disruptions } from '../disruptions';
 import { leavesChanges } from '../exit-codes';
 import { startProgress } from '../progress';
 import { renderSweep } from '../render';
-import { openSession, warnIfNotRecorded } from '../session';
+import { openSession, subscriptionOption, warnIfNotRecorded } from '../session';
 
 export interface SweepFlags {
   reportOnly?: boolean;
@@ -97,8 +97,9 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
   const app = session.app;
   try {
     let rules = app.rules;
-    if (ctx.options.subscription) {
-      const wanted = ctx.options.subscription.toLowerCase();
+    const subscription = await subscriptionOption(ctx, app);
+    if (subscription) {
+      const wanted = subscription.toLowerCase();
       // Under management groups, ARM says which subscriptions they hold now.
       const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
       if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted))
