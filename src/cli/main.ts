@@ -74,6 +74,7 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .option('--debug', "show all debug logs (stderr), including the app's structured logs")
     .option('--only-show-errors', 'only show errors, suppressing warnings')
     .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
+    .option('--sandbox-state <dir>', "keep the sandbox's estate in this directory between commands (implies --sandbox)")
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();

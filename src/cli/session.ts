@@ -12,6 +12,8 @@ export interface Session {
   app: Autopilot;
   /** Where outcomes go; `memory` means nowhere that outlives the command. */
   ledger: LedgerConnection;
+  /** A sandbox without `--sandbox-state`: whatever the command changes is gone when it ends. */
+  ephemeral: boolean;
   close(): Promise<void>;
 }
 
@@ -63,14 +65,15 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
   // `--debug`: every ARM call on stderr, one line each (the policy never sees a header into the line).
   const armRequestLog = ctx.console.enabled('debug') ? (line: string) => ctx.console.debug(line) : undefined;
   ctx.console.info(`ledger: ${describeLedger(ledger)}`);
-  if (options.sandbox) {
+  if (options.sandbox || options.sandboxState !== undefined) {
     // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
     ctx.console.info('starting the sandbox (embedded ARM emulator and demo estate)');
     const store = ledger.kind === 'memory' ? undefined : createLedger(ledger, new DefaultAzureCredential());
-    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store, armRequestLog });
-    return { app: sandbox.app, ledger, close: sandbox.close };
+    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store, armRequestLog, stateDir: options.sandboxState });
+    if (options.sandboxState !== undefined) ctx.console.info(`sandbox state: ${options.sandboxState}`);
+    return { app: sandbox.app, ledger, ephemeral: options.sandboxState === undefined, close: sandbox.close };
   }
   const settings = readSettings({
     ...env,
@@ -78,12 +81,15 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
     AUTOPILOT_RULES_PATH: options.config ?? env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
   });
   ctx.console.info(`ARM: ${settings.armEndpoint}; rules: ${settings.rulesPath}`);
-  return { app: createAutopilot({ ...settings, ledger }, { armRequestLog }), ledger, close: async () => undefined };
+  return { app: createAutopilot({ ...settings, ledger }, { armRequestLog }), ledger, ephemeral: false, close: async () => undefined };
 }
 
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */
 export function warnIfNotRecorded(ctx: CliContext, session: Session): void {
   if (session.ledger.kind === 'memory') ctx.console.warn(`outcomes are not recorded: ${NO_LEDGER}`);
+  // Each --sandbox command starts from the demo estate: a later plan would show this change planned again.
+  if (session.ephemeral)
+    ctx.console.warn('the sandbox starts afresh for every command: this change is gone when it ends (--sandbox-state <dir> keeps it)');
 }
 
 /**
