@@ -12,6 +12,7 @@ export interface GlobalOptions {
   /** `--sandbox-state <dir>`: the sandbox keeps its estate there between commands (implies --sandbox). */
   sandboxState?: string;
   ledger?: string;
+  ledgerConnectionString?: string;
   verbose?: boolean;
   debug?: boolean;
   onlyShowErrors?: boolean;
@@ -27,6 +28,8 @@ export interface Terminals {
 
 export interface CliContext {
   readonly options: GlobalOptions;
+  /** The command's name (`plan`, `ledger`, ...). */
+  readonly command?: string;
   readonly console: CliConsole;
   readonly io: CliIo;
   readonly terminals: Terminals;

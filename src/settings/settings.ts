@@ -89,6 +89,12 @@ export interface SweepSettings {
    * revokes nothing and alerts; set it for one run after checking the rules, then unset it.
    */
   confirmMassRevocation: boolean;
+  /**
+   * AUTOPILOT_REVOCATION_MODE: `enforce` (default) lets the rules' lifecycle.revoke decide; `report` makes
+   * the timer's sweep list excess and orphaned grants and remove none, whatever the rules say. A deployment
+   * setting (azd AUTOPILOT_REVOCATION_MODE) that can only hold removals back, never add any.
+   */
+  revocationMode: 'report' | 'enforce';
 }
 
 export type SweepStorage =
@@ -208,7 +214,15 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
     reportContainer,
     storage: sweepStorage(env),
     confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
+    revocationMode: revocationMode(env),
   };
+}
+
+function revocationMode(env: Env): 'report' | 'enforce' {
+  const mode = env.AUTOPILOT_REVOCATION_MODE?.trim().toLowerCase() || 'enforce';
+  if (mode !== 'report' && mode !== 'enforce')
+    throw new SettingsError('AUTOPILOT_REVOCATION_MODE', `'${env.AUTOPILOT_REVOCATION_MODE}' is not 'report' or 'enforce'`);
+  return mode;
 }
 
 function sweepStorage(env: Env): SweepStorage {

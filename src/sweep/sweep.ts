@@ -57,6 +57,8 @@ export interface SweepHost {
     Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
   /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
   readonly ledger?: SweepLedger;
+  /** The time the sweep judges rules-file exemptions at (expired ones no longer apply); default: the real time. */
+  readonly clock?: () => Date;
 }
 
 export interface SweepOptions {
@@ -69,6 +71,8 @@ export interface SweepOptions {
   sendConcurrency?: number;
   /** After each Resource Graph page of governed resources (the CLI's progress bar). */
   onProgress?: (progress: SweepProgress) => void;
+  /** 'report': remove no grant even where the rules say lifecycle.revoke: enforce (the timer's AUTOPILOT_REVOCATION_MODE). */
+  revocationMode?: 'report' | 'enforce';
   /** Confirms a run over the mass-revocation guard (the CLI's `--yes`, the timer's AUTOPILOT_CONFIRM_MASS_REVOCATION). */
   confirmRevocations?: boolean;
   /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
@@ -298,13 +302,13 @@ async function collectRevocations(
   owned: OwnedGrants,
   excess: SweepRevocation[],
   rowsOf: RowSource,
-  options: SweepOptions & { reportOnly: boolean; sweepId: string },
+  options: SweepOptions & { reportOnly: boolean; sweepId: string; now: Date },
 ): Promise<RevocationReport> {
-  const { sweepId } = options;
+  const { sweepId, now } = options;
   const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
-  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal);
+  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal, now);
   const items = [...excess, ...left.revocations];
-  const enforce = options.reportOnly ? [] : items.filter((i) => i.revoke === 'enforce');
+  const enforce = options.reportOnly || options.revocationMode === 'report' ? [] : items.filter((i) => i.revoke === 'enforce');
   const limit = lifecycleOf(rules).maxRevocations;
   const guard = massRevocationGuard(enforce.length, limit, options.confirmRevocations === true);
   const report: RevocationReport = {
@@ -349,6 +353,8 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   }
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
+  // One instant for the whole sweep's exemptions: one expiring mid-sweep does not split the estate.
+  const now = host.clock?.() ?? started;
   const log = options.log?.child({ sweepId });
   const { rules, subscriptions, listed, managementGroups } = await resolveSweepScope(host, options.signal);
   const reader = new ResourceGraphReader(graph, {
@@ -376,6 +382,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     pages++;
     const assessed = await assessPage(rows, {
       rules,
+      now,
       roles: host.ports.roles,
       readRows: rowsOf,
       ports: host.ports,
@@ -397,7 +404,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
 
   const collected =
     owned && host.ports.resources
-      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
+      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId, now })
       : undefined;
   const roleAssignments = await countRoleAssignments(host, reader, subscriptions, log);
   const finished = new Date();

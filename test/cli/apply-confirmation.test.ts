@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
-import { BIN, runBin as cli, cleanCliEnv as env } from './bin';
+import { BIN, cli, cleanEnv as env } from './bin';
 import { onTerminal, python3Available } from './terminal';
 
 // Under the sandbox rule with `workload.allowRestart`: writing its identity restarts its containers.

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { armDebugPolicy } from '../../src/azure/debug-policy';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
-import { runBin as cli } from './bin';
+import { cli } from './bin';
 
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
 

@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
 import { useAzurite } from '../support/azurite';
+import { BIN, cleanEnv, cli } from './bin';
 import { onTerminal, python3Available } from './terminal';
 
-const BIN = join(__dirname, '..', '..', 'src', 'cli', 'bin.cjs');
 const EXAMPLE_RULES = join(__dirname, '..', '..', 'config', 'rules.example.yaml');
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
 const OPTED_OUT = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-optout`;
 const MISSING = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-never-created`;
-
-/** Environment without any ledger setting, so tests do not depend on the developer's shell. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AUTOPILOT_') || k.startsWith('AzureWebJobsStorage')) delete env[k];
-  return { ...env, ...extra };
-}
-
-/** The real binary, as a user runs it; stdin, stdout and stderr piped, so no terminal. */
-function cli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000, env, input: '' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function rulesFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'rules-'));
@@ -219,7 +205,7 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     ]);
     assert.match(
       r.err,
-      /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL\)$/m,
+      /^WARNING: outcomes are not recorded: no ledger is configured \(--ledger <table url>, --ledger-connection-string <string>, or /m,
     );
     assert.match(r.err, /^INFO: ledger: none$/m);
   });

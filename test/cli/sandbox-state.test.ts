@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SANDBOX_STATE_FILE } from '../../src/sandbox/environment';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
-import { runBin as cli } from './bin';
+import { cli } from './bin';
 
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
 

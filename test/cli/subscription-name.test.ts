@@ -4,7 +4,7 @@ import { subscriptionIdFor } from '../../src/app/subscription-by-name';
 import { SANDBOX_SUBSCRIPTION } from '../../src/sandbox/estate';
 import { grantAppOwner } from '../support/app-fixture';
 import { SUB_A, SUB_B, useEmulator } from '../support/emulator-fixture';
-import { runBin as cli } from './bin';
+import { cli } from './bin';
 
 const WEB = `/subscriptions/${SANDBOX_SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront`;
 

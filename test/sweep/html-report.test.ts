@@ -129,7 +129,7 @@ describe('HTML sweep report in a real browser (headless Chromium)', { skip }, ()
     const findings = dom.slice(dom.indexOf('id="findings"'), dom.indexOf('</table>', dom.indexOf('id="findings"')));
     assert.equal(count(findings, '<tr>') - 1, second.totals.nonCompliant, 'a row per finding under the header row');
 
-    // What a person sees: the screenshot the README shows (AUTOPILOT_REPORT_SCREENSHOT=docs/img/sweep-report.png to refresh it).
+    // What a person sees: the screenshot docs/operations.md shows (AUTOPILOT_REPORT_SCREENSHOT=docs/img/sweep-report.png to refresh it).
     const png = await screenshot(file, join(dir, 'report.png'));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
     assert.ok(png.length > 20_000, `a drawn page, not a blank one (${png.length} bytes)`);

@@ -57,6 +57,7 @@ function sweepHostParts(app: Autopilot, local: RemediationQueuePort | undefined)
     sweep: local ? { ...app.sweep, queue: local } : app.sweep,
     outcomes: app.outcomes,
     self: () => app.self(),
+    clock: app.clock,
     // Handing findings to the deployed app's queue (`--enqueue`): its blocked, unchanged resources are held as the timer holds them.
     ledger: local ? undefined : app.ledger,
   };
