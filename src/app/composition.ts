@@ -80,6 +80,8 @@ export interface CompositionOverrides {
   gateListener?: GateListener;
   /** Replaces the process's telemetry (tests: in-memory exporters). */
   telemetry?: Telemetry;
+  /** One line per ARM call (the CLI's `--debug`). */
+  armRequestLog?: (line: string) => void;
   /** Replaces the real time for exemption expiry (tests: a clock they advance past an `expiresOn`). */
   clock?: () => Date;
 }
@@ -124,6 +126,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ca: overrides.ca ?? (settings.armCaPath ? readFileSync(settings.armCaPath, 'utf8') : undefined),
     throttleGate,
     telemetry,
+    requestLog: overrides.armRequestLog,
   };
   const pool = new ArmClientPool(connection);
   let self: Promise<SelfIdentity> | undefined;

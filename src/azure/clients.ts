@@ -4,6 +4,7 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
 import { armTelemetryPolicy } from '../telemetry/arm-policy';
 import type { Telemetry } from '../telemetry/telemetry';
+import { armDebugPolicy } from './debug-policy';
 import type { ArmThrottleGate } from './throttle-gate';
 
 /** Where ARM is and how to reach it: real Azure, or the local emulator with its own CA. */
@@ -19,6 +20,8 @@ export interface ArmConnection {
   throttleGate?: ArmThrottleGate;
   /** Counts and traces every ARM call (`autopilot.arm.calls`, `autopilot.arm.throttle_wait`). */
   telemetry?: Telemetry;
+  /** Gets one line per ARM attempt (method, URL, status, duration, correlation id): the CLI's `--debug`. */
+  requestLog?: (line: string) => void;
 }
 
 export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
@@ -38,6 +41,7 @@ export function armClientOptions(connection: ArmConnection) {
     additionalPolicies: [
       ...(connection.telemetry ? [{ policy: armTelemetryPolicy(connection.telemetry), position: 'perRetry' as const }] : []),
       ...(connection.throttleGate ? [{ policy: connection.throttleGate.policy(), position: 'perRetry' as const }] : []),
+      ...(connection.requestLog ? [{ policy: armDebugPolicy(connection.requestLog), position: 'perRetry' as const }] : []),
     ],
   };
 }

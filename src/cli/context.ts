@@ -9,6 +9,8 @@ export interface GlobalOptions {
   output: OutputFormat;
   query?: string;
   sandbox?: boolean;
+  /** `--sandbox-state <dir>`: the sandbox keeps its estate there between commands (implies --sandbox). */
+  sandboxState?: string;
   ledger?: string;
   ledgerConnectionString?: string;
   verbose?: boolean;

@@ -66,7 +66,7 @@ export function buildProgram(
     .description('Turn on managed identities and grant their roles, from your rules file.')
     .version(productVersion(), '--version', 'show the version and exit')
     .option('-c, --config <path>', 'rules file (default: $AUTOPILOT_RULES_PATH or config/rules.yaml)')
-    .option('-s, --subscription <id>', 'only act on resources in this subscription')
+    .option('-s, --subscription <name or id>', 'only act on resources in this subscription (its id, or its name as az takes it)')
     .addOption(
       new Option('-o, --output <format>', `output format (${OUTPUT_FORMATS.join(', ')})`)
         .argParser(oneOf('--output/-o', OUTPUT_FORMATS))
@@ -89,6 +89,7 @@ export function buildProgram(
     .option('--debug', "show all debug logs (stderr), including the app's structured logs")
     .option('--only-show-errors', 'only show errors, suppressing warnings')
     .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
+    .option('--sandbox-state <dir>', "keep the sandbox's estate in this directory between commands (implies --sandbox)")
     // Parse errors are printed by runCli in az's words (describeParseError), not commander's.
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => undefined })
     .exitOverride();
@@ -167,7 +168,12 @@ function registerCommands(program: Command, run: Run): void {
         'extra role profile (only those the matching rule allows); repeat it or give a comma list',
         listOf('--profile'),
       )
-      .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, mode, resourceId, o.profile)));
+      .action(
+        run((ctx, resourceId: string, o: { profile?: string[]; yes?: boolean }) =>
+          remediateCommand(ctx, mode, resourceId, o.profile, o.yes === true),
+        ),
+      );
+    if (mode === 'apply') command.option('-y, --yes', 'apply a fix that restarts containers or updates scale-set instances without asking');
     withExamples(command, EXAMPLES[mode]);
   }
   const ledger = program
@@ -182,7 +188,10 @@ function registerCommands(program: Command, run: Run): void {
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
     .option('--report-only', 'report what is not compliant; change nothing')
     .option('--enqueue', "send each fix to the deployed app's remediation queue instead of fixing it here")
-    .option('-y, --yes', 'apply fixes that restart containers or update scale-set instances, and remove revoked grants, without asking')
+    .option(
+      '-y, --yes',
+      'apply the fixes (those that restart containers or update scale-set instances too) and remove revoked grants without asking',
+    )
     .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
     .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean; report?: string }) => sweepCommand(ctx, o)));
   program

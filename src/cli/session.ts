@@ -1,9 +1,11 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { Autopilot } from '../app/composition';
 import { createAutopilot } from '../app/composition';
+import { subscriptionIdFor } from '../app/subscription-by-name';
+import { isAutopilotError } from '../errors';
 import { createLedger } from '../ledger/create';
 import { type LedgerConnection, readSettings } from '../settings/settings';
-import type { CliContext } from './context';
+import { type CliContext, UsageError } from './context';
 import { cliLedger, describeLedger, NO_LEDGER } from './ledger-settings';
 import { ensureSignedIn } from './sign-in';
 
@@ -11,6 +13,8 @@ export interface Session {
   app: Autopilot;
   /** Where outcomes go; `memory` means nowhere that outlives the command. */
   ledger: LedgerConnection;
+  /** A sandbox without `--sandbox-state`: whatever the command changes is gone when it ends. */
+  ephemeral: boolean;
   close(): Promise<void>;
 }
 
@@ -20,15 +24,18 @@ export { describeLedger, NO_LEDGER };
 export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const { options } = ctx;
   const { connection: ledger, source } = cliLedger(options, env);
+  // `--debug`: every ARM call on stderr, one line each (the policy never sees a header into the line).
+  const armRequestLog = ctx.console.enabled('debug') ? (line: string) => ctx.console.debug(line) : undefined;
   ctx.console.info(`ledger: ${describeLedger(ledger)}${ledger.kind === 'memory' ? '' : ` (from ${source})`}`);
-  if (options.sandbox) {
+  if (options.sandbox || options.sandboxState !== undefined) {
     // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startSandbox } = require('../sandbox/environment') as typeof import('../sandbox/environment');
     ctx.console.info('starting the sandbox (embedded ARM emulator and demo estate)');
     const store = ledger.kind === 'memory' ? undefined : createLedger(ledger, new DefaultAzureCredential());
-    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store });
-    return { app: sandbox.app, ledger, close: sandbox.close };
+    const sandbox = await startSandbox({ rulesPath: options.config, ledger: store, armRequestLog, stateDir: options.sandboxState });
+    if (options.sandboxState !== undefined) ctx.console.info(`sandbox state: ${options.sandboxState}`);
+    return { app: sandbox.app, ledger, ephemeral: options.sandboxState === undefined, close: sandbox.close };
   }
   const settings = readSettings({
     ...env,
@@ -41,10 +48,34 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
   const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
   // Check the sign-in before anything else (D10): one clear line instead of the chain's dump in an outcome.
   await ensureSignedIn(ctx, credential);
-  return { app: createAutopilot({ ...settings, ledger }, { credential }), ledger, close: async () => undefined };
+  return {
+    app: createAutopilot({ ...settings, ledger }, { credential, armRequestLog }),
+    ledger,
+    ephemeral: false,
+    close: async () => undefined,
+  };
 }
 
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */
 export function warnIfNotRecorded(ctx: CliContext, session: Session): void {
   if (session.ledger.kind === 'memory') ctx.console.warn(`outcomes are not recorded: ${NO_LEDGER}`);
+  // Each --sandbox command starts from the demo estate: a later plan would show this change planned again.
+  if (session.ephemeral)
+    ctx.console.warn('the sandbox starts afresh for every command: this change is gone when it ends (--sandbox-state <dir> keeps it)');
+}
+
+/**
+ * `--subscription` as a subscription id: an id as given, a name (az accepts either) resolved through
+ * ARM's subscription list. An unknown or ambiguous name is a usage error.
+ */
+export async function subscriptionOption(ctx: CliContext, app: Autopilot): Promise<string | undefined> {
+  const given = ctx.options.subscription;
+  if (given === undefined) return undefined;
+  try {
+    return await subscriptionIdFor(app.connection, given, AbortSignal.timeout(60_000));
+  } catch (e) {
+    if (isAutopilotError(e) && (e.code === 'SubscriptionNotFound' || e.code === 'AmbiguousSubscriptionName'))
+      throw new UsageError(`--subscription: ${e.message}`);
+    throw e;
+  }
 }

@@ -2,6 +2,7 @@ import { keyVaultOf } from '../arm/grant-targets';
 import { parseArmId } from '../arm/resource-id';
 import { consentAdmits, tagValue } from '../config';
 import { AutopilotError } from '../errors';
+import { shellCommand } from '../text/shell-word';
 import type { CallBudget } from './call-budget';
 import type { EnginePorts, GrantTarget } from './ports';
 import type { Plan, PlanBlocker } from './types';
@@ -128,7 +129,7 @@ async function checkVaultPermissionModels(plan: Plan, read: TargetReader): Promi
     throw new GrantBlockedError({
       code: 'VaultUsesAccessPolicies',
       detail: `Key Vault '${id.name}' uses access policies (enableRbacAuthorization is not true), so Azure ignores role assignments for its data: a role granted there would not let the workload read it`,
-      remedy: `switch the vault to the Azure RBAC permission model ('az keyvault update -g ${id.resourceGroup} -n ${id.name} --enable-rbac-authorization true', after granting roles for its existing access policies), or ask its owner for an access policy for the workload's identity; identity-autopilot never writes access policies`,
+      remedy: `switch the vault to the Azure RBAC permission model (\`${shellCommand(['az', 'keyvault', 'update', '-g', id.resourceGroup ?? '<resource group>', '-n', id.name ?? '<name>', '--enable-rbac-authorization', 'true'])}\`, after granting roles for its existing access policies), or ask its owner for an access policy for the workload's identity; identity-autopilot never writes access policies`,
     });
   }
 }

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { type ArmEmulator, SEED_TYPES, seedResource } from '../../tools/arm-emulator';
 import type { Autopilot } from '../app/composition';
 import { formatTable } from '../app/text-table';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue, runSweep } from '../sweep';
+import { writeHtmlReportFile } from '../sweep/report-file';
 import type { DemoResource } from './estate';
 import { SANDBOX_SUBSCRIPTION } from './estate';
 import type { LogLine } from './log-line';
@@ -22,7 +26,9 @@ export async function runSweepDemo(
   app: Autopilot,
   estate: DemoResource[],
   out: (text: string) => void,
-): Promise<void> {
+  /** Where the HTML report is written (the sandbox keeps its reports in memory, which nobody can open). */
+  reportDir: string = SANDBOX_REPORT_DIR,
+): Promise<{ reportPath: string }> {
   const state = emulator.state;
   const vm = estate.find((r) => r.label === 'virtual machine')!.id;
   const web = estate.find((r) => r.label === 'web app')!.id;
@@ -77,7 +83,13 @@ export async function runSweepDemo(
     `Sweep ${report.sweepId.slice(0, 8)}: scanned ${report.totals.scanned}, compliant ${report.totals.compliant}, queued ${report.totals.queued}, reported ${report.totals.reported}, skipped ${JSON.stringify(report.totals.skipped)}; ${report.resourceGraph.calls} Resource Graph calls.\n`,
   );
   out(`${formatTable(['resource', 'drift found', 'roles missing', 'queue trigger did', 'result'], rows)}\n\n`);
+  mkdirSync(reportDir, { recursive: true });
+  const written = await writeHtmlReportFile(join(reportDir, `sweep-${after.sweepId.slice(0, 8)}.html`), after, app.sweep.reports);
   out(
-    `Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant} (queued again ${after.totals.queued}; blocked and unchanged, not queued again: ${held.join(', ') || 'none'}). Report: ${after.stored?.json}\n`,
+    `Second sweep: scanned ${after.totals.scanned}, compliant ${after.totals.compliant}, non-compliant ${after.totals.nonCompliant} (queued again ${after.totals.queued}; blocked and unchanged, not queued again: ${held.join(', ') || 'none'}).\nReport: ${written.path} (open it in a browser)\n`,
   );
+  return { reportPath: written.path };
 }
+
+/** The OS temporary directory: the sandbox writes nothing into the working tree. */
+export const SANDBOX_REPORT_DIR = join(tmpdir(), 'identity-autopilot-sandbox');

@@ -22,14 +22,15 @@ export const RULES: DependencyRules = {
     arm: ['errors'],
     settings: ['errors'],
     config: ['arm', 'errors'],
-    engine: ['abortable-sleep', 'arm', 'config', 'errors'],
+    // text: remedies name shell commands quoted by text/shell-word.
+    engine: ['abortable-sleep', 'arm', 'config', 'errors', 'text'],
     events: ['arm', 'errors'],
     logging: [],
     outcomes: ['engine', 'logging'],
     'outcome-events': ['engine', 'outcomes'],
     ledger: ['engine', 'errors', 'outcomes', 'settings'],
     telemetry: ['arm', 'engine', 'logging', 'outcomes'],
-    azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry'],
+    azure: ['abortable-sleep', 'arm', 'config', 'engine', 'errors', 'telemetry', 'text'],
     sweep: ['abortable-sleep', 'arm', 'azure', 'config', 'engine', 'errors', 'logging', 'outcomes', 'settings', 'telemetry', 'text'],
     app: [
       'abortable-sleep',

@@ -272,26 +272,30 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     assert.equal(plain.code, 0, plain.err);
   });
 
-  it('sweep without a terminal and without --yes: applies the harmless fixes, refuses those that disturb the workload, exit 1', () => {
+  it('sweep without a terminal and without --yes: writes nothing, names the fixes that disturb the workload, exit 1 (D15)', () => {
     const r = cli(['sweep', '--sandbox', '-o', 'json']);
     assert.equal(r.code, 1, r.err);
     const { report, fixes } = JSON.parse(r.out);
-    assert.equal(report.totals.notApplied, 2);
+    assert.equal(fixes.length, 9);
+    assert.ok(
+      fixes.every((f: { status: string }) => f.status === 'not-applied'),
+      JSON.stringify(fixes),
+    );
+    assert.equal(report.totals.notApplied, 9);
     const vmss = fixes.find((f: { resourceId: string }) => f.resourceId.endsWith('/vmss-batch'));
     assert.equal(vmss.reasons[0].code, 'ConfirmationRequired');
     assert.match(vmss.reasons[0].remedy, /--yes/);
-    const held = fixes
-      .filter((f: { status: string }) => f.status === 'not-applied')
+    const disruptive = fixes
+      .filter((f: { errors: string[] }) => f.errors[0] !== 'ConfirmationRequired: the fix was not confirmed')
       .map((f: { resourceId: string }) => f.resourceId.split('/').pop());
     // The Manual-policy scale set under the rule with upgradeInstances, the container group under allowRestart.
-    assert.deepEqual(held.sort(), ['aci-nightly-report', 'vmss-batch'], JSON.stringify(fixes));
+    assert.deepEqual(disruptive.sort(), ['aci-nightly-report', 'vmss-batch'], JSON.stringify(fixes));
     assert.match(
       r.err,
       /aci-nightly-report: writing the identity is a PUT of the whole container group, which restarts every container in it/,
     );
     assert.match(r.err, /vmss-batch: .*upgraded to the latest model/);
-    assert.match(r.err, /^ERROR: Unable to prompt for confirmation as no tty available\. Use --yes\. 2 fixes not applied/m);
-    assert.equal(fixes.filter((f: { status: string }) => f.status === 'remediated').length, 5);
+    assert.match(r.err, /^ERROR: Unable to prompt for confirmation as no tty available\. Use --yes\. 9 fixes not applied/m);
   });
 
   it('sweep --yes: fixes everything it can through the same engine, exit 0', () => {
@@ -321,16 +325,19 @@ describe('identity-autopilot CLI against the sandbox (real binary, --sandbox)', 
     const r = onTerminal([process.execPath, BIN, 'sweep', '--sandbox'], { answer: 'y', env: cleanEnv() });
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /sweeping \[#+\] 12\/12 resources 100% · \d+:\d\d · done/);
-    assert.match(r.text, /2 of the 9 fixes \(listed above\) restart containers or update scale-set instances\. Apply them\? \(y\/n\): /);
+    assert.match(
+      r.text,
+      /Apply the 9 fixes the sweep found\? 2 of them \(listed above\) restart containers or update scale-set instances\. \(y\/n\): /,
+    );
     assert.match(r.text, /fixing \[#+-*\] \d\/9 resources/);
     assert.doesNotMatch(r.text, /not applied/);
   });
 
-  it('sweep on a terminal: answering "n" leaves the disruptive fix undone, exit 1', {
+  it('sweep on a terminal: answering "n" leaves every fix undone, exit 1', {
     skip: !python3Available() && 'python3 (for a pseudo-terminal) is not installed',
   }, () => {
     const r = onTerminal([process.execPath, BIN, 'sweep', '--sandbox'], { answer: 'n', env: cleanEnv() });
     assert.equal(r.code, 1, r.text);
-    assert.match(r.text, /ERROR: Operation cancelled\. 2 fixes not applied/);
+    assert.match(r.text, /ERROR: Operation cancelled\. 9 fixes not applied/);
   });
 });

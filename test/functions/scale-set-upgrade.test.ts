@@ -54,7 +54,7 @@ describe('VM scale sets: the identity reaches the instances, or the outcome says
     assert.equal(d.error, undefined, String(d.error));
     assert.equal(d.outcome?.status, 'pending', JSON.stringify(d.outcome));
     assert.equal(d.outcome?.blockers?.[0]?.code, 'UpgradeInstances');
-    assert.match(d.outcome?.blockers?.[0]?.remedy, /az vmss update-instances -g rg-vmss -n vmss-manual --instance-ids \*/);
+    assert.match(d.outcome?.blockers?.[0]?.remedy, /`az vmss update-instances -g rg-vmss -n vmss-manual --instance-ids '\*'`/);
     // The model has the identity; the instances do not run it.
     const principalId = env.emulator.state.resource(id)!.body.identity.principalId;
     assert.ok(principalId);

@@ -56,8 +56,13 @@ async function main(): Promise<void> {
       `  export AZURE_CONFIG_DIR="$PWD/.emulator/az" REQUESTS_CA_BUNDLE="${caPath}"`,
       `  export $(grep ^MSI_ENDPOINT= ${envPath})`,
       ...cloudRegistrationArgs(emulator.url).map((args) => `  az ${args.join(' ')}`),
-      '  az login --identity',
+      '  az login --identity -o none',
+      // `az login` makes the first subscription the default: the empty one. Name the one to look at.
+      `  az account set --subscription ${withEstate ? SANDBOX_SUBSCRIPTION : SUBSCRIPTION}`,
       '  az group list -o table',
+      ...(withEstate
+        ? ['  az resource list -g rg-web -o table']
+        : ['(the subscription is empty: `npm run emulator -- --estate` adds the demo estate)']),
       '',
       'Press Ctrl+C to stop.',
       '',

@@ -50,6 +50,16 @@ export class Directory {
     return p !== undefined && now - p.createdAt >= this.replicationDelayMs;
   }
 
+  /** Every principal (snapshots). */
+  all(): Principal[] {
+    return [...this.principals.values()];
+  }
+
+  /** Puts back a principal as it was (snapshots), keeping its id, client id and creation time. */
+  restore(principal: Principal): void {
+    this.principals.set(principal.id.toLowerCase(), { ...principal });
+  }
+
   /** How many principals exist (tests check that a refused write created none). */
   get size(): number {
     return this.principals.size;

@@ -21,5 +21,6 @@ export {
 } from './seed';
 export { type DaprComponentSeed, seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from './seed-dapr';
 export { ArmEmulator, type EmulatorOptions, type RequestLogEntry, startArmEmulator } from './server';
+export { type EmulatorSnapshot, restoreState, snapshotState } from './snapshot';
 export { coverageLine, type SpecViolation } from './spec-validation';
 export { EmulatorState } from './state';

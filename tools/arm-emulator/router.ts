@@ -11,6 +11,7 @@ import { handleManagementGroups, isManagementGroupPath, MANAGEMENT_GROUP_API_VER
 import { handleOperationMonitor, settleOperations } from './handlers/operations';
 import { handleProvider } from './handlers/providers';
 import { isResourceGraphPath, RESOURCE_GRAPH_API_VERSIONS } from './handlers/resource-graph';
+import { listResources } from './handlers/resource-lists';
 import { handleRoleAssignments } from './handlers/role-assignments';
 import { handleRoleDefinitions } from './handlers/role-definitions';
 import { handleScaleSetChild, SCALE_SET_CHILD } from './handlers/scale-set-instances';
@@ -115,6 +116,14 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
   if (lower[2] === 'providers' && segments.length === 4) {
     requireApiVersion(req, RESOURCES_API_VERSIONS, 'providers');
     return handleProvider(ctx, req, subscriptionId, segments[3]!);
+  }
+  if (lower[2] === 'resources' && segments.length === 3) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'resources');
+    return listResources(ctx, req, subscriptionId);
+  }
+  if (lower[2] === 'resourcegroups' && lower[4] === 'resources' && segments.length === 5) {
+    requireApiVersion(req, RESOURCES_API_VERSIONS, 'resources');
+    return listResources(ctx, req, subscriptionId, segments[3]!);
   }
   if (lower[2] === 'resourcegroups' && segments.length === 3) {
     requireApiVersion(req, RESOURCES_API_VERSIONS, 'resourceGroups');

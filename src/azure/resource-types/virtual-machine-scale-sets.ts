@@ -1,4 +1,5 @@
 import type { FollowUpNeed, IdentityCapabilities } from '../../engine/types';
+import { shellCommand } from '../../text/shell-word';
 import type { ArmRequester } from '../resource-action';
 import { SPACED_IDENTITY_TYPES } from './identity-spelling';
 import type { ResourceTypeHandler } from './model';
@@ -105,6 +106,7 @@ function manualUpgradeNeed(body: Record<string, unknown>): FollowUpNeed | undefi
     code: UPGRADE_INSTANCES,
     optIn: 'upgradeInstances',
     detail: "the scale set's upgrade policy is Manual: existing instances get the identity only when they are upgraded to the latest model",
-    remedy: `run 'az vmss update-instances -g ${rg} -n ${name ?? '<name>'} --instance-ids *' (it applies every pending model change), or set 'workload: { upgradeInstances: true }' on the rule`,
+    // Every word shell-quoted (the `*` above all, which a shell would expand to the files where it runs).
+    remedy: `run \`${shellCommand(['az', 'vmss', 'update-instances', '-g', rg, '-n', name ?? '<name>', '--instance-ids', '*'])}\` (it applies every pending model change), or set 'workload: { upgradeInstances: true }' on the rule`,
   };
 }

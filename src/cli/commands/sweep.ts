@@ -10,10 +10,11 @@ import { terminalLine } from '../../text/safe-text';
 import { confirm, NO_TTY_FOR_CONFIRMATION } from '../confirm';
 import type { CliContext, CommandResult } from '../context';
 import { EXIT, UsageError } from '../context';
+import { askBeforeWriting, disruptions } from '../disruptions';
 import { leavesChanges } from '../exit-codes';
 import { startProgress } from '../progress';
 import { renderSweep } from '../render';
-import { openSession, warnIfNotRecorded } from '../session';
+import { openSession, subscriptionOption, warnIfNotRecorded } from '../session';
 
 export interface SweepFlags {
   reportOnly?: boolean;
@@ -37,17 +38,6 @@ function reasonsOf(outcome: RemediationOutcome): FindingReason[] {
 }
 
 /**
- * What applying the fix will do to the running workload beyond the identity: blockers the rule
- * consents to (a container group PUT restarts its containers) and follow-ups it runs (scale-set
- * instances brought to the new model). Empty: nothing a user would notice.
- */
-export function disruptions(outcome: RemediationOutcome): string[] {
-  const plan = outcome.plan;
-  if (!plan) return [];
-  return [...(plan.consented ?? []).map((b) => b.detail), ...(plan.followUps ?? []).filter((f) => f.run).map((f) => f.detail)];
-}
-
-/**
  * The fixes that disturb the workload, found by planning them (reads only). Only resources under a
  * rule with `workload.allowRestart` or `workload.upgradeInstances` can be disturbed, so only those are planned.
  */
@@ -61,6 +51,12 @@ async function disruptiveFixes(app: Autopilot, messages: readonly RemediationMes
     if (effects.length > 0) found.set(m.resourceId, effects);
   }
   return found;
+}
+
+/** The one question before the sweep writes: how many fixes, and how many of them disturb the workload. */
+function fixQuestion(fixes: number, disruptive: number): string {
+  const these = `Apply the ${fixes} fix${fixes === 1 ? '' : 'es'} the sweep found?`;
+  return disruptive === 0 ? these : `${these} ${disruptive} of them (listed above) restart containers or update scale-set instances.`;
 }
 
 /** The app's sweep ports (with the local queue when fixing here), its outcome recorder and identity. */
@@ -105,13 +101,13 @@ function revocationPrompt(ctx: CliContext, beforeAsking: () => void) {
 async function applyFixes(
   app: Autopilot,
   messages: readonly RemediationMessage[],
-  held: ReadonlyMap<string, string[]>,
+  notApplied: ReadonlyMap<string, string[]>,
 ): Promise<SweepFix[]> {
   const fixes: SweepFix[] = [];
   const fixing = startProgress('fixing', { unit: 'resources' });
   try {
     for (const message of messages) {
-      const effects = held.get(message.resourceId);
+      const effects = notApplied.get(message.resourceId);
       if (effects) {
         const detail = effects.join('; ');
         fixes.push({
@@ -154,8 +150,9 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
   const app = session.app;
   try {
     let rules = app.rules;
-    if (ctx.options.subscription) {
-      const wanted = ctx.options.subscription.toLowerCase();
+    const subscription = await subscriptionOption(ctx, app);
+    if (subscription) {
+      const wanted = subscription.toLowerCase();
       // Under management groups, ARM says which subscriptions they hold now.
       const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
       if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted))
@@ -188,17 +185,16 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       scan.stop();
     }
     const messages = local?.messages ?? [];
+    // Fixing here writes: without --yes nothing is changed until the user says so (a terminal) and never
+    // without one; the fixes that disturb the workload are named before the question.
     const held = flags.yes || messages.length === 0 ? new Map<string, string[]>() : await disruptiveFixes(app, messages);
-    let refusal: string | undefined;
-    if (held.size > 0) {
-      ctx.io.err('These fixes disturb the running workload:\n');
-      for (const [id, effects] of held) ctx.io.err(`  ${terminalLine(id)}: ${terminalLine(effects.join('; '))}\n`);
-      const question = `${held.size} of the ${messages.length} fixes (listed above) restart containers or update scale-set instances. Apply them?`;
-      if (!ctx.terminals.stdin) refusal = NO_TTY_FOR_CONFIRMATION;
-      else if (await confirm(question, { input: ctx.stdin })) held.clear();
-      else refusal = 'Operation cancelled.';
-    }
-    const fixes = await applyFixes(app, messages, held);
+    const refusal =
+      flags.yes || messages.length === 0 ? undefined : await askBeforeWriting(ctx, held, fixQuestion(messages.length, held.size));
+    // Refused: nothing is written; each fix says what it would have disturbed, or that it was not confirmed.
+    const notApplied = new Map<string, string[]>(
+      refusal === undefined ? [] : messages.map((m) => [m.resourceId, held.get(m.resourceId) ?? ['the fix was not confirmed']]),
+    );
+    const fixes = await applyFixes(app, messages, notApplied);
     // The scan counted these fixes `queued`; the reports say what each one did.
     report = withFixes(report, fixes);
     if (flags.report) {
@@ -212,7 +208,9 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     const revocationRefusal = revocations.refusal();
     if (revocationRefusal) ctx.console.error(`${revocationRefusal} No role assignment was removed (rerun with --yes to remove them)`);
     if (refusal)
-      ctx.console.error(`${refusal} ${held.size} fix${held.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them)`);
+      ctx.console.error(
+        `${refusal} ${notApplied.size} fix${notApplied.size === 1 ? '' : 'es'} not applied (rerun with --yes to apply them, or with --report-only to change nothing)`,
+      );
     const failed =
       report.totals.failed > 0 || fixes.some((f) => f.status === 'failed') || refusal !== undefined || revocationRefusal !== undefined;
     const unfinished =
