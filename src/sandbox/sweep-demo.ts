@@ -51,6 +51,8 @@ export async function runSweepDemo(
   const report = await runSweep(host);
   const handler = triggerNamed('storageQueue', 'remediationQueue', () => app).handler;
   const rows: string[][] = [];
+  /** Each blocked or pending outcome's reasons, as `apply` prints them: code, detail, then the remedy. */
+  const toDo: string[] = [];
   for (const message of queue.messages) {
     const lines: Array<LogLine> = [];
     const context = new InvocationContext({
@@ -68,6 +70,10 @@ export async function runSweepDemo(
         a.kind === 'identity-written' ? 'identity enabled' : a.kind === 'role-assigned' ? `granted ${a.role}` : a.kind,
       )
       .join('\n');
+    for (const b of (outcome?.blockers ?? []) as Array<{ code: string; detail: string; remedy?: string }>)
+      toDo.push(
+        `  ${short(message.resourceId)} (${String(outcome?.status)}): ${b.code}: ${b.detail}\n${b.remedy ? `    to fix: ${b.remedy}\n` : ''}`,
+      );
     rows.push([
       short(message.resourceId),
       finding?.problems.join('\n') ?? '',
@@ -83,6 +89,12 @@ export async function runSweepDemo(
     `Sweep ${report.sweepId.slice(0, 8)}: scanned ${report.totals.scanned}, compliant ${report.totals.compliant}, queued ${report.totals.queued}, reported ${report.totals.reported}, skipped ${JSON.stringify(report.totals.skipped)}; ${report.resourceGraph.calls} Resource Graph calls.\n`,
   );
   out(`${formatTable(['resource', 'drift found', 'roles missing', 'queue trigger did', 'result'], rows)}\n\n`);
+  // Held by the sweep (blocked before, unchanged since): never queued, so their remedy comes from the ledger's blocker.
+  for (const f of report.findings.filter((x) => x.action === 'blocked' && x.blocked))
+    toDo.push(
+      `  ${short(f.resourceId)} (blocked, held): ${f.blocked!.code}: ${f.blocked!.detail}\n${f.blocked!.remedy ? `    to fix: ${f.blocked!.remedy}\n` : ''}`,
+    );
+  if (toDo.length > 0) out(`Not fixed, and what to do:\n${toDo.join('')}\n`);
   mkdirSync(reportDir, { recursive: true });
   const written = await writeHtmlReportFile(join(reportDir, `sweep-${after.sweepId.slice(0, 8)}.html`), after, app.sweep.reports);
   out(

@@ -34,4 +34,18 @@ describe('sandbox: the sweep demo', () => {
     const html = readFileSync(reportPath, 'utf8');
     assert.match(html, /^<!doctype html>/i);
   });
+
+  it('lists what the queue trigger could not fix with its code, detail and remedy (issue 24 item 1)', async () => {
+    let printed = '';
+    await runSweepDemo(
+      sandbox.emulator,
+      sandbox.app,
+      sandbox.estate,
+      (t) => (printed += t),
+      mkdtempSync(join(tmpdir(), 'sandbox-report-')),
+    );
+    const section = printed.split('Not fixed, and what to do:\n')[1] ?? '';
+    assert.match(section, /^ {2}aci-billing-export \(blocked(, held)?\): RequiresRedeploy: .+\n {4}to fix: .+/m, printed);
+    assert.match(section, /^ {2}vmss-workers \(pending\): UpgradeInstances: .+\n {4}to fix: .*--instance-ids '\*'/m, printed);
+  });
 });
