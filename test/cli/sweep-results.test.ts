@@ -87,7 +87,7 @@ describe('sweep results you can act on (real binary, --sandbox --yes)', () => {
     assert.match(out, new RegExp(`blocked: \\S+${BLOCKED}: RequiresRedeploy: the container group holds write-only fields`));
     assert.match(out, /\n {2}to fix: set the identity when the group is created/);
     assert.match(out, new RegExp(`pending: \\S+${PENDING}: UpgradeInstances: `));
-    assert.match(out, /\n {2}to fix: run 'az vmss update-instances/);
+    assert.match(out, /\n {2}to fix: run `az vmss update-instances .* --instance-ids '\*'`/);
     assert.match(out, new RegExp(`opted-out: \\S+${OPTED_OUT}: the resource carries the 'identity-autopilot-optout' tag`));
   });
 
@@ -104,7 +104,7 @@ describe('sweep results you can act on (real binary, --sandbox --yes)', () => {
       row('aci-billing-export'),
       /\| blocked \| RequiresRedeploy\\: the container group holds write-only .* \| set the identity when/,
     );
-    assert.match(row('vmss-workers'), /\| pending \| UpgradeInstances\\: .* \| run 'az vmss update-instances/);
+    assert.match(row('vmss-workers'), /\| pending \| UpgradeInstances\\: .* \| run \\`az vmss update-instances/);
     assert.match(
       md,
       /## Opted out and exempted\n\n\| resource \| reason \| detail \|\n.*\n\| \/subscriptions\/.*\/app-optout \| opted-out \| the resource carries/,
@@ -124,7 +124,7 @@ describe('sweep results you can act on (real binary, --sandbox --yes)', () => {
     );
     assert.match(row('aci-billing-export'), /<td class="remedy">set the identity when the group is created/);
     assert.match(row('vmss-workers'), /<td class="result">pending<\/td><td class="reason"><b>UpgradeInstances<\/b>/);
-    assert.match(row('vmss-workers'), /<td class="remedy">run &#39;az vmss update-instances/);
+    assert.match(row('vmss-workers'), /<td class="remedy">run `az vmss update-instances .* --instance-ids &#39;\*&#39;`/);
     // A short name linking to the portal, the full id on hover, the resource group and the subscription's display name.
     const id = report.findings.find((f) => f.resourceId.endsWith(PENDING))!.resourceId;
     assert.ok(row('vmss-workers').includes(`<a class="name" href="https://portal.azure.com/#@/resource${id}" title="${id}"`));
