@@ -47,6 +47,7 @@ describe('emulator: Azure Resource Graph', () => {
           'location',
           'resourceGroup',
           'subscriptionId',
+          'subscriptionName',
           'tags',
           'identity',
           'managedBy',
