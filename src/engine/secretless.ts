@@ -206,6 +206,8 @@ export function targetReadiness(
     unknowns.push('nothing declares that only the scanned Dapr components use its keys (consumers outside them cannot be seen)');
   const verdict: Readiness =
     localAuth === 'off' ? 'already-off' : blockers.length > 0 ? 'not-ready' : unknowns.length > 0 ? 'unknown' : 'ready';
+  // Already off: whatever else might hold a key can no longer use it; the doubts are moot.
+  if (verdict === 'already-off') unknowns.length = 0;
   const shown = target.flag === undefined || target.flag === null ? '(not set)' : String(target.flag);
   return {
     id: target.id,

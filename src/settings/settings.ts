@@ -89,6 +89,12 @@ export interface SweepSettings {
    * revokes nothing and alerts; set it for one run after checking the rules, then unset it.
    */
   confirmMassRevocation: boolean;
+  /**
+   * AUTOPILOT_SECRETLESS_SOLE_CONSUMERS: comma-separated ARM ids (subscriptions, resource groups, resources)
+   * whose targets' keys, the operator declares, only the Dapr components the product scans use. Without it
+   * no target is reported "ready" to turn keys off, only "unknown" (src/engine/secretless.ts).
+   */
+  soleConsumerScopes: string[];
 }
 
 export type SweepStorage =
@@ -208,7 +214,19 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
     reportContainer,
     storage: sweepStorage(env),
     confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
+    soleConsumerScopes: soleConsumerScopes(env.AUTOPILOT_SECRETLESS_SOLE_CONSUMERS),
   };
+}
+
+/** ARM ids only (`/subscriptions/...`): anything else is a mistake worth refusing at start, not a scope to guess. */
+export function soleConsumerScopes(value: string | undefined): string[] {
+  const scopes = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = scopes.find((s) => !/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+(\/providers\/[^/]+\/[^/]+\/[^/]+)?)?$/i.test(s));
+  if (bad) throw new SettingsError('AUTOPILOT_SECRETLESS_SOLE_CONSUMERS', `'${bad}' is not a subscription, resource group or resource id`);
+  return scopes;
 }
 
 function sweepStorage(env: Env): SweepStorage {

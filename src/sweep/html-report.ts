@@ -1,5 +1,6 @@
 import { htmlText } from '../text/safe-text';
 import type { ComplianceBreakdown, ComplianceCount, SweepFinding, SweepReport } from './report';
+import { secretlessHtml } from './secretless-report';
 
 /** A finding's action as a report shows it: a blocked one with its code and since when it is unchanged. */
 export function actionText(f: SweepFinding): string {
@@ -212,6 +213,7 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
       '</tbody></table>',
     );
   }
+  if (report.secretless) out.push(...secretlessHtml(report.secretless));
   out.push(
     `<p class="note">Resource Graph: ${fmt(report.resourceGraph.calls)} call(s), ${fmt(report.resourceGraph.quotaWaits)} quota wait(s) (${(report.resourceGraph.quotaWaitedMs / 1000).toFixed(1)} s).</p>`,
     '</body></html>',

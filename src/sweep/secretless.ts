@@ -285,3 +285,29 @@ function totalsOf(components: SecretlessComponent[], targets: TargetReadiness[])
     alreadyOff: count('already-off'),
   };
 }
+
+/**
+ * The sweep's secretless section: only when a rule has a `dapr` section and the app can read components.
+ * A failed read leaves the section out and says so in the log (the rest of the sweep stands); it never
+ * reports a verdict it could not compute.
+ */
+export async function sweepSecretless(
+  host: {
+    ports: { dapr?: DaprPort };
+    telemetry?: { secretlessComponentsOnKeys?(count: number): void };
+  },
+  rules: RulesConfig,
+  rows: RowSource,
+  options: { soleConsumerScopes?: readonly string[]; signal?: AbortSignal; log?: { log(level: 'warn', event: string, data: Json): void } },
+): Promise<SecretlessSection | undefined> {
+  const dapr = host.ports.dapr;
+  if (!dapr || !rules.rules.some((r) => r.dapr)) return undefined;
+  try {
+    const section = await secretlessSection({ rules, rows, dapr, soleConsumerScopes: options.soleConsumerScopes, signal: options.signal });
+    host.telemetry?.secretlessComponentsOnKeys?.(section.totals.onKeys);
+    return section;
+  } catch (e) {
+    options.log?.log('warn', 'sweep.secretless.failed', { error: e instanceof Error ? e.message.slice(0, 300) : 'failed' });
+    return undefined;
+  }
+}

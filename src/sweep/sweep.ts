@@ -25,6 +25,7 @@ import {
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
 import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
 import { ROLE_ASSIGNMENT_COUNT_QUERY } from './role-assignment-budget';
+import { sweepSecretless } from './secretless';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -54,7 +55,7 @@ export interface SweepHost {
   readonly governance?: SweepGovernance;
   /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
   readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'> &
-    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
+    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped' | 'secretlessComponentsOnKeys'>>;
   /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
   readonly ledger?: SweepLedger;
 }
@@ -75,6 +76,8 @@ export interface SweepOptions {
   confirm?: (revocations: readonly SweepRevocation[]) => Promise<boolean>;
   /** Who runs the sweep, as the ledger records its removals (default `timer`). */
   trigger?: 'timer' | 'cli';
+  /** Trusted scopes whose targets' keys only scanned Dapr components use (secretless readiness; see src/engine/secretless.ts). */
+  soleConsumerScopes?: readonly string[];
 }
 
 export interface SweepProgress {
@@ -400,6 +403,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
       ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
       : undefined;
   const roleAssignments = await countRoleAssignments(host, reader, subscriptions, log);
+  const secretless = await sweepSecretless(host, rules, rowsOf, { ...options, log });
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -418,6 +422,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     failures: tally.failures,
     ...(collected ? { revocations: collected } : {}),
     ...(roleAssignments ? { roleAssignments } : {}),
+    ...(secretless ? { secretless } : {}),
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();

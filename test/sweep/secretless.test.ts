@@ -11,78 +11,17 @@ import { ResourceGraphReader } from '../../src/sweep';
 import { secretlessSection } from '../../src/sweep/secretless';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { compileKql } from '../../tools/arm-emulator/kql';
-import { SEED_TYPES, seedChildScope, seedResource } from '../../tools/arm-emulator/seed';
-import { seedCosmosAccount, seedDaprComponent, seedLocalAuthTarget, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
+import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
+import { seedDaprComponent } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
+import { PLANTED, SECRETLESS_RULES as RULES, seedSecretlessEstate } from '../support/secretless-estate';
 
-export const PLANTED = 'PLANTED-9c1e-SECRET-VALUE';
 const RG = 'rg-secretless';
 const ENV = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/env-demo`;
-const RULES = `
-version: 1
-scope:
-  subscriptions: ["${SUB_A}"]
-  resourceTypes: [Microsoft.App/containerApps]
-profiles: {}
-rules:
-  - name: dapr-apps
-    match: { tags: { dapr: system } }
-    identity: { kind: SystemAssigned }
-    dapr:
-      targets: { resourceGroups: ["{resourceGroup}"] }
-`;
 
 const env = useEmulator({ subscriptions: [SUB_A] });
 const target = (type: string, name: string) => `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/${type}/${name}`;
-
-/** The estate of the issue's sandbox: a key-based blob state store, a Service Bus shared with a key holder, Cosmos DB with keys off. */
-export function seedSecretlessEstate(state: Parameters<typeof seedDaprComponent>[0], planted: string, rg: string, sub: string): void {
-  const envId = seedManagedEnvironment(state, { subscriptionId: sub, resourceGroup: rg, name: 'env-demo' });
-  const account = seedLocalAuthTarget(state, {
-    subscriptionId: sub,
-    resourceGroup: rg,
-    type: 'Microsoft.Storage/storageAccounts',
-    name: 'stsecretless',
-    localAuth: 'unset',
-  });
-  seedChildScope(state, account, 'blobServices/default/containers/state');
-  seedLocalAuthTarget(state, {
-    subscriptionId: sub,
-    resourceGroup: rg,
-    type: 'Microsoft.ServiceBus/namespaces',
-    name: 'sb-secretless',
-    localAuth: 'on',
-  });
-  seedCosmosAccount(state, { subscriptionId: sub, resourceGroup: rg, name: 'cosmos-secretless', disableLocalAuth: true });
-  seedDaprComponent(state, envId, 'orders-state', {
-    componentType: 'state.azure.blobstorage',
-    metadata: [
-      { name: 'accountName', value: 'stsecretless' },
-      { name: 'containerName', value: 'state' },
-      { name: 'accountKey', secretRef: 'storage-key' },
-    ],
-    scopes: ['ca-orders'],
-    secrets: [{ name: 'storage-key', value: planted }],
-  });
-  seedDaprComponent(state, envId, 'orders-pubsub', {
-    componentType: 'pubsub.azure.servicebus.topics',
-    metadata: [
-      { name: 'namespaceName', value: 'sb-secretless.servicebus.windows.net' },
-      { name: 'disableEntityManagement', value: 'true' },
-    ],
-    scopes: ['ca-orders'],
-  });
-  seedDaprComponent(state, envId, 'legacy-pubsub', {
-    componentType: 'pubsub.azure.servicebus.topics',
-    // A plain value in a key field: a GET returns plain metadata, so this is the case that could leak.
-    metadata: [
-      { name: 'namespaceName', value: 'sb-secretless.servicebus.windows.net' },
-      { name: 'connectionString', value: `Endpoint=sb://sb-secretless.servicebus.windows.net/;SharedAccessKey=${planted}` },
-    ],
-    scopes: ['ca-legacy'],
-  });
-}
 
 describe('secretless: components and target readiness through the real app', () => {
   let app: Autopilot;
