@@ -143,6 +143,9 @@ function registerCommands(program: Command, run: Run): void {
       'show which Dapr components still use keys, the change that moves each to its identity, and which targets could turn keys off',
     )
     .option('--sole-consumers <scope...>', "ids whose targets' keys only the scanned Dapr components use (needed for a 'ready' verdict)")
+    .option('--migrate <component>', "rewrite this component (id, or unique name) to its app's identity, once every precondition holds")
+    .option('-y, --yes', 'confirm the migration (the apps that load the component pick it up again)')
+    .option('--window-minutes <n>', 'how long the identity must have held its roles before a migration (default 15)')
     .action(run((ctx, o: SecretlessFlags) => secretlessCommand(ctx, o)));
   program
     .command('validate')

@@ -58,6 +58,8 @@ export interface SecretlessComponent {
   onKeys: boolean;
   credentials: Array<{ field: string; method: CredentialMethod; source: string }>;
   otherSecretFields: string[];
+  /** Inline (write-only) secrets the change would not remove: a rewrite could not keep their values. */
+  keptInlineSecrets: string[];
   apps: SecretlessApp[];
   /** What moves it to the managed-identity profile (absent when it is already there). */
   change?: MigrationChange;
@@ -205,6 +207,8 @@ function componentRow(
     }),
   }));
   const onKeys = usesLocalAuth(auth);
+  const change = auth.method !== 'managed-identity' ? changeFor(component, auth, loaders) : undefined;
+  const removed = new Set(change?.removeSecrets ?? []);
   return {
     componentId: component.id,
     name: component.name,
@@ -214,8 +218,9 @@ function componentRow(
     onKeys,
     credentials: auth.credentials.map((c) => ({ field: c.field, method: c.method, source: c.source })),
     otherSecretFields: auth.otherSecretFields,
+    keptInlineSecrets: component.secrets.filter((s) => !s.keyVaultUrl && !removed.has(s.name)).map((s) => s.name),
     apps,
-    ...(auth.method !== 'managed-identity' ? { change: changeFor(component, auth, loaders) } : {}),
+    ...(change ? { change } : {}),
   };
 }
 

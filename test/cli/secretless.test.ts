@@ -57,6 +57,14 @@ describe('identity-autopilot secretless (real binary, sandbox)', () => {
     assert.match(r.err, /--sole-consumers takes subscription, resource group or resource ids/);
   });
 
+  it('--migrate refuses (exit 1) while preconditions fail, saying which; an unknown component is exit 3', () => {
+    const r = cli(['secretless', '--sandbox', '--migrate', 'orders-state', '--yes']);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /ERROR: migration refused: orders-state: the app has no managed identity yet/);
+    const missing = cli(['secretless', '--sandbox', '--migrate', 'no-such-component']);
+    assert.equal(missing.code, 3, missing.err);
+  });
+
   it("the sweep's JSON and HTML reports carry the section, and no secret value", () => {
     const dir = mkdtempSync(join(tmpdir(), 'secretless-'));
     const html = join(dir, 'report.html');

@@ -1,17 +1,63 @@
+import { randomUUID } from 'node:crypto';
 import { formatTable } from '../../app/text-table';
 import { hasManagementGroups } from '../../config';
+import type { RemediationOutcome } from '../../engine/types';
 import { soleConsumerScopes } from '../../settings/settings';
 import { ResourceGraphReader } from '../../sweep/resource-graph';
-import { type SecretlessSection, secretlessSection } from '../../sweep/secretless';
+import { type SecretlessComponent, type SecretlessSection, secretlessSection } from '../../sweep/secretless';
+import { MigrationRefused, migrateComponent } from '../../sweep/secretless-migration';
 import { componentCells, targetCells } from '../../sweep/secretless-report';
 import { terminalLine } from '../../text/safe-text';
 import type { CliContext, CommandResult } from '../context';
-import { EXIT, UsageError } from '../context';
-import { openSession } from '../session';
+import { CommandFailed, EXIT, NotFoundError, UsageError } from '../context';
+import { openSession, type Session } from '../session';
 
 export interface SecretlessFlags {
   /** Scopes whose targets' keys, the operator declares, only the scanned Dapr components use. */
   soleConsumers?: string[];
+  /** A component (id, or name when unique) to move to its app's identity. */
+  migrate?: string;
+  /** Confirms the migration's disruption. */
+  yes?: boolean;
+  /** The propagation window, minutes (default 15). */
+  windowMinutes?: string;
+}
+
+/** The component the user named: its id, or its name when exactly one component has it. */
+function namedComponent(section: SecretlessSection, wanted: string): SecretlessComponent {
+  const byId = section.components.find((c) => c.componentId.toLowerCase() === wanted.toLowerCase());
+  if (byId) return byId;
+  const byName = section.components.filter((c) => c.name === wanted);
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1) throw new UsageError(`${byName.length} components are named '${wanted}': give the component's id`);
+  throw new NotFoundError(`no Dapr component '${wanted}' in the governed subscriptions`);
+}
+
+/** Migrates one component, records it (one ledger row, log line and event), and returns the outcome. */
+async function migrate(app: Session['app'], section: SecretlessSection, flags: SecretlessFlags): Promise<CommandResult> {
+  const window = flags.windowMinutes === undefined ? undefined : Number(flags.windowMinutes);
+  if (window !== undefined && !(Number.isInteger(window) && window >= 0))
+    throw new UsageError('--window-minutes takes a whole number of minutes');
+  const component = namedComponent(section, flags.migrate!);
+  const dapr = app.ports.dapr!;
+  let outcome: RemediationOutcome;
+  try {
+    outcome = await migrateComponent(dapr, component, {
+      windowMinutes: window,
+      confirmed: flags.yes === true,
+      correlationId: randomUUID(),
+      signal: AbortSignal.timeout(5 * 60_000),
+    });
+  } catch (e) {
+    if (e instanceof MigrationRefused) throw new CommandFailed(`migration refused: ${e.message}`);
+    throw e;
+  }
+  await app.outcomes.record(outcome, { trigger: 'cli' });
+  return {
+    value: outcome,
+    table: () => `${terminalLine(outcome.actions.map((a) => ('detail' in a ? a.detail : a.kind)).join('\n'))}\n`,
+    exitCode: EXIT.ok,
+  };
 }
 
 /** The table: components first, then targets; every cell made safe for a terminal. */
@@ -60,6 +106,7 @@ export async function secretlessCommand(ctx: CliContext, flags: SecretlessFlags)
       signal,
     });
     ctx.console.info(`${section.scan.environments} environment(s) scanned; ${section.totals.onKeys} component(s) on keys`);
+    if (flags.migrate !== undefined) return await migrate(app, section, flags);
     return { value: section, table: () => renderSecretless(section), exitCode: EXIT.ok };
   } finally {
     await session.close();
