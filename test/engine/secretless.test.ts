@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DaprComponent } from '../../src/engine/ports';
 import { classifyComponent, migrationChange, type SeenComponent, targetReadiness, usesLocalAuth } from '../../src/engine/secretless';
+import { soleConsumerScopes } from '../../src/settings/settings';
 
 const ENV = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env';
 const SECRET = 'PLANTED-SECRET-VALUE-7f3a';
@@ -180,5 +181,25 @@ describe('secretless: target readiness', () => {
 
   it('has no readiness for a target without local authentication (Key Vault)', () => {
     assert.equal(targetReadiness({ id: 'v', type: 'Microsoft.KeyVault/vaults', name: 'kv', flag: undefined }, [], attested), undefined);
+  });
+});
+
+describe('secretless: the sole-consumer declaration (AUTOPILOT_SECRETLESS_SOLE_CONSUMERS)', () => {
+  it('takes subscription, resource group and resource ids, and refuses anything else at start', () => {
+    assert.deepEqual(soleConsumerScopes(undefined), []);
+    assert.deepEqual(soleConsumerScopes(' /subscriptions/s1 , /subscriptions/s1/resourceGroups/rg ,'), [
+      '/subscriptions/s1',
+      '/subscriptions/s1/resourceGroups/rg',
+    ]);
+    assert.deepEqual(soleConsumerScopes('/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st'), [
+      '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st',
+    ]);
+    for (const bad of [
+      'rg-shared',
+      '/subscriptions/s1/resourceGroups',
+      '*',
+      '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage',
+    ])
+      assert.throws(() => soleConsumerScopes(bad), /AUTOPILOT_SECRETLESS_SOLE_CONSUMERS|not a subscription/);
   });
 });
