@@ -126,7 +126,6 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
           confirm: flags.yes ? undefined : revocations.ask,
           log: ctx.console.logger({ component: 'sweep' }),
           onProgress: (p) => scan.update(p.scanned, p.totalEstimate),
-          soleConsumerScopes: app.settings.sweep.soleConsumerScopes,
         },
       );
     } catch (e) {
