@@ -12,8 +12,50 @@ targetScope = 'subscription'
 @description('azd environment name; names and tags every resource.')
 param environmentName string
 
+// The regions that offer Flex Consumption, as the Azure-Samples functions-quickstart-typescript-azd template
+// lists them (infra/main.bicep at commit 157d2cec5f52, read 2026-12-06), less its canary region eastus2euap.
+// Azure's own answer, which grows over time: `az functionapp list-flexconsumption-locations -o table`.
+// The azd metadata makes `azd up` offer only these when it asks for AZURE_LOCATION.
 @minLength(1)
 @description('Region for every resource (the system topic is always global). Must offer Flex Consumption.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Optional: the deploying user; may read dead-lettered events. azd sets it from AZURE_PRINCIPAL_ID.')
@@ -75,6 +117,27 @@ param alertEmail string = ''
 ])
 param sweepPeriodHours int = 1
 
+@description('Plan and log every remediation without writing to Azure (the app setting AUTOPILOT_DRY_RUN).')
+param dryRun bool = false
+
+@allowed([
+  'report'
+  'enforce'
+])
+@description('What the sweep does with grants the rules no longer give (the app setting AUTOPILOT_REVOCATION_MODE): enforce lets each rule\'s lifecycle.revoke decide; report lists them and removes none, whatever the rules say.')
+param revocationMode string = 'enforce'
+
+@description('Private networking: the app joins a virtual network and reaches its storage only through private endpoints (blob, queue, table); the storage account\'s public endpoint is off. The app\'s own inbound endpoint (HTTP API, Event Grid webhook) and Application Insights stay public.')
+param vnetEnabled bool = false
+
+@description('Address space of the virtual network when vnetEnabled (a /23 or larger: two /24 subnets are cut from it).')
+param vnetAddressPrefix string = '10.0.0.0/16'
+
+// A parameter rather than an expression inside network.bicep so that `bicep snapshot` (test/infra/network.test.ts),
+// which leaves environment() unevaluated, can be given this cloud's value; nobody needs to set it.
+@description('DNS suffix of this cloud\'s storage endpoints; the private DNS zones are privatelink.<blob|queue|table>.<suffix>.')
+param storageDnsSuffix string = environment().suffixes.storage
+
 // Generated from the rules file; edit the rules and re-run `npm run infra:params`, never this file.
 var appPermissions = loadJsonContent('app-permissions.parameters.json').parameters
 var governedSubscriptionIds = appPermissions.governedSubscriptionIds.value
@@ -90,6 +153,8 @@ var createSystemTopic = empty(existingSystemTopicName)
 var systemTopicName = createSystemTopic ? 'evgt-arm-${resourceToken}' : existingSystemTopicName
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'deadletter'
+// The timer's NCRONTAB (seconds first) for sweepPeriodHours: on the hour, every that many hours.
+var sweepSchedule = sweepPeriodHours == 1 ? '0 0 * * * *' : sweepPeriodHours == 24 ? '0 0 0 * * *' : '0 0 */${sweepPeriodHours} * * *'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
@@ -144,6 +209,20 @@ module storage 'app/storage.bicep' = {
     deadLetterWriterPrincipalId: systemTopic.outputs.principalId
     readerPrincipalId: principalId
     readerPrincipalType: principalType
+    privateNetworking: vnetEnabled
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    storageDnsSuffix: storageDnsSuffix
+    storageAccountId: storage.outputs.id
   }
 }
 
@@ -166,6 +245,10 @@ module functionApp 'app/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     authClientId: apiAuthClientId
     httpRoleChecks: httpRoleChecks
+    sweepSchedule: sweepSchedule
+    dryRun: dryRun
+    revocationMode: revocationMode
+    virtualNetworkSubnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -315,6 +398,7 @@ output EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopic.outputs.resour
 output EVENTGRID_SYSTEM_TOPIC_CREATED bool = createSystemTopic
 output DEADLETTER_STORAGE_ACCOUNT_ID string = storage.outputs.id
 output DEADLETTER_CONTAINER_NAME string = storage.outputs.deadLetterContainerName
+output AZURE_VNET_ID string = vnetEnabled ? network!.outputs.vnetId : ''
 output AUTOPILOT_GOVERNED_RESOURCE_TYPES string[] = appPermissions.governedResourceTypes.value
 output AUTOPILOT_GOVERNED_SUBSCRIPTION_IDS string[] = governedSubscriptionIds
 output AUTOPILOT_ENGINE_ROLE_ID string = engineRole.outputs.roleGuid

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and lints the Bicep templates with a pinned Bicep CLI; fails on any error or warning.
+# Builds and lints the Bicep templates with a pinned Bicep CLI, and evaluates main.bicep's two network variants
+# (vnetEnabled false/true) with `bicep snapshot`; fails on any error, warning or diagnostic.
 #
 # The Bicep CLI is not on npm: it is fetched from NuGet (Azure.Bicep.CommandLine.linux-x64) with a
 # `dotnet restore` of a throwaway project, into the NuGet cache, once. Without dotnet the check is
@@ -82,6 +83,25 @@ for template in "${TEMPLATES[@]}"; do
     sed "s|$work/||g" "$work/log"
     echo "bicep-check: bicep $command infra/$template: $(grep -Ec ': Error ' "$work/log" || true) error(s), $(grep -Ec ': Warning ' "$work/log" || true) warning(s)"
   done
+done
+
+# Both network variants of main.bicep, evaluated locally (`bicep snapshot`: modules expanded, conditions and
+# loops evaluated against a placeholder subscription, no Azure call): any diagnostic fails the check.
+# test/infra/network.test.ts asserts on what each variant deploys.
+for vnet in false true; do
+  cat >"$work/infra/variant.bicepparam" <<PARAMS
+using 'main.bicep'
+param environmentName = 'check'
+param location = 'eastus'
+param vnetEnabled = $vnet
+PARAMS
+  if ! "$bicep" snapshot "$work/infra/variant.bicepparam" --mode overwrite \
+    --subscription-id 00000000-0000-0000-0000-0000000000a1 --tenant-id 00000000-0000-0000-0000-0000000000b2 \
+    --location eastus >"$work/log" 2>&1; then status=1; fi
+  sed "s|$work/||g" "$work/log"
+  diagnostics=$(node -e 'const s = require(process.argv[1]); console.log(s.diagnostics.length + " diagnostic(s), " + s.predictedResources.length + " resource(s)"); if (s.diagnostics.length) { console.error(JSON.stringify(s.diagnostics, null, 2)); process.exit(1); }' \
+    "$work/infra/variant.snapshot.json") || status=1
+  echo "bicep-check: bicep snapshot infra/main.bicep vnetEnabled=$vnet: $diagnostics"
 done
 [ "$status" -eq 0 ] && echo "bicep-check: OK" || echo "bicep-check: FAILED" >&2
 exit "$status"

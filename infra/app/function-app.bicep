@@ -65,6 +65,22 @@ param httpRoleChecks bool = true
 @description('HTTP calls per caller and minute (per instance); more are answered 429.')
 param httpRateLimitPerMinute int = 60
 
+@description('Subnet (delegated to Microsoft.App/environments) the app sends its outbound traffic through. Empty: no virtual network.')
+param virtualNetworkSubnetId string = ''
+
+@description('NCRONTAB (six fields, seconds first) of the compliance sweep timer: the app setting AUTOPILOT_SWEEP_SCHEDULE.')
+param sweepSchedule string = '0 0 * * * *'
+
+@description('Plan and log only, never write to Azure: the app setting AUTOPILOT_DRY_RUN.')
+param dryRun bool = false
+
+@allowed([
+  'report'
+  'enforce'
+])
+@description('AUTOPILOT_REVOCATION_MODE: enforce lets the rules\' lifecycle.revoke decide; report makes the sweep remove no grant.')
+param revocationMode string = 'enforce'
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -94,6 +110,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Outbound only: the HTTP API and the Event Grid webhook keep their public inbound endpoint.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -138,6 +156,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AUTOPILOT_ARM_ENDPOINT: endsWith(armEndpoint, '/') ? take(armEndpoint, length(armEndpoint) - 1) : armEndpoint
       AUTOPILOT_HTTP_ROLE_CHECKS: httpRoleChecks ? 'true' : 'false'
       AUTOPILOT_HTTP_RATE_LIMIT_PER_MINUTE: string(httpRateLimitPerMinute)
+      AUTOPILOT_SWEEP_SCHEDULE: sweepSchedule
+      AUTOPILOT_DRY_RUN: dryRun ? 'true' : 'false'
+      AUTOPILOT_REVOCATION_MODE: revocationMode
     }
   }
 

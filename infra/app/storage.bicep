@@ -34,6 +34,9 @@ param readerPrincipalId string = ''
 ])
 param readerPrincipalType string = 'User'
 
+@description('Close the public endpoint: only the private endpoints network.bicep creates reach the account.')
+param privateNetworking bool = false
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -63,9 +66,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    // Private: the public endpoint is off and the firewall denies by default. The trusted-services
+    // exception stays, for Event Grid's dead-letter writes: a system topic writes with its system-assigned
+    // identity, the one kind Event Grid can use through a storage firewall (Learn: event-grid/
+    // handler-storage-queues.md, note on firewalls). Whether Azure honours that exception while
+    // publicNetworkAccess is Disabled is not verified here (docs: check dead-lettering after deploying).
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateNetworking ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

@@ -45,7 +45,7 @@ az deployment sub create \
 echo "postdeploy: event subscription identity-autopilot is in place"
 
 # Every other governed subscription (listed, or under the rules' management groups now): its system topic
-# and event subscription, idempotently (README "Many subscriptions and management groups").
+# and event subscription, idempotently (docs/deploy.md "Many subscriptions and management groups").
 echo "postdeploy: wiring every governed subscription (identity-autopilot wire-events)"
 node src/cli/bin.cjs wire-events --function-app-id "$AZURE_FUNCTION_APP_ID" --resource-group "$EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP" \
   --location "$AZURE_LOCATION" --dead-letter-storage-id "$DEADLETTER_STORAGE_ACCOUNT_ID" --dead-letter-container "$DEADLETTER_CONTAINER_NAME"

@@ -57,6 +57,8 @@ export interface Autopilot {
   readonly sweep: SweepPorts;
   /** Metrics and traces (a no-op without APPLICATIONINSIGHTS_CONNECTION_STRING). */
   readonly telemetry: Telemetry;
+  /** The time rules-file exemptions are judged at, by remediations and sweeps alike: the real time but in tests. */
+  readonly clock: () => Date;
   self(): Promise<SelfIdentity>;
 }
 
@@ -78,6 +80,8 @@ export interface CompositionOverrides {
   gateListener?: GateListener;
   /** Replaces the process's telemetry (tests: in-memory exporters). */
   telemetry?: Telemetry;
+  /** Replaces the real time for exemption expiry (tests: a clock they advance past an `expiresOn`). */
+  clock?: () => Date;
 }
 
 function decodeClaims(token: string): Record<string, unknown> {
@@ -154,7 +158,8 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     managementGroups: new ArmManagementGroupPort(connection),
     roleAssignmentBudget: roleAssignmentBudget(connection, overrides.sweep?.graph),
   };
-  const remediator = new TracedRemediator(telemetry, rules, ports, { ...engineSettings(settings), ...overrides.engine });
+  const clock = overrides.clock ?? (() => new Date());
+  const remediator = new TracedRemediator(telemetry, rules, ports, { ...engineSettings(settings), clock, ...overrides.engine });
   const ledger = overrides.ledger ?? createLedger(settings.ledger, credential, { ca: connection.ca });
   const notifications: OutcomeRecorder[] = settings.outcomeTopicEndpoint
     ? [new OutcomeEventPublisher(settings.outcomeTopicEndpoint, credential, { ca: connection.ca })]
@@ -179,6 +184,7 @@ export function createAutopilot(settings: AppSettings = readSettings(), override
     ledger,
     outcomes,
     telemetry,
+    clock,
     get sweep(): SweepPorts {
       sweep ??= createSweepPorts(settings, connection, overrides.sweep);
       return sweep;

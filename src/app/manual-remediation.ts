@@ -68,8 +68,9 @@ export async function runManualRemediation(
   const rules = await autopilot.remediator.governance
     .configFor(id.subscriptionId, AbortSignal.timeout(autopilot.settings.budgetSeconds * 1000))
     .catch(() => undefined);
-  const governance = rules ? evaluateGovernance(rules, id, undefined) : ({ governed: true } as const);
-  if (!governance.governed && governance.reason !== 'no-matching-rule' && governance.reason !== 'opted-out') {
+  const governance = rules ? evaluateGovernance(rules, id, undefined, autopilot.remediator.now()) : ({ governed: true } as const);
+  // Skips that depend on more than the id (tags, exemptions) are the remediation's to report, as an outcome.
+  if (!governance.governed && !['no-matching-rule', 'opted-out', 'exempted'].includes(governance.reason)) {
     return { kind: 'rejected', status: 403, code: 'OutsideGovernedScope', detail: governance.detail, requestId };
   }
   for (const name of request.profiles ?? []) {

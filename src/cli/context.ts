@@ -10,6 +10,7 @@ export interface GlobalOptions {
   query?: string;
   sandbox?: boolean;
   ledger?: string;
+  ledgerConnectionString?: string;
   verbose?: boolean;
   debug?: boolean;
   onlyShowErrors?: boolean;
@@ -25,6 +26,8 @@ export interface Terminals {
 
 export interface CliContext {
   readonly options: GlobalOptions;
+  /** The command's name (`plan`, `ledger`, ...). */
+  readonly command?: string;
   readonly console: CliConsole;
   readonly io: CliIo;
   readonly terminals: Terminals;

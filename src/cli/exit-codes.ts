@@ -9,9 +9,11 @@ import type { RemediationOutcome } from '../engine/types';
  * - 2 usage error: unknown command or option, bad option value, malformed resource id, a profile or
  *   resource the rules do not accept, an invalid `--query`;
  * - 3 resource not found.
- * With `--detailed-exitcode` (terraform plan's `-detailed-exitcode`), a successful command whose work is
- * not finished exits 2 instead of 0: changes planned (plan, report-only rules or sweep, dry run) or
- * outstanding (pending, deferred). Without the flag 2 only ever means a usage error.
+ * With `--detailed-exitcode` the codes are terraform plan's `-detailed-exitcode` ("0 - Succeeded, diff is
+ * empty; 1 - Errored; 2 - Succeeded, there is a diff"): a successful command whose work is not finished
+ * exits 2 instead of 0 (changes planned by plan, report-only rules or sweep, dry run; or outstanding:
+ * pending, deferred), and every error exits 1, usage errors and a missing resource included (main.ts
+ * failureExit), so CI never takes a typo for drift. Without the flag 2 only ever means a usage error.
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, changesPlanned: 2 } as const;
 

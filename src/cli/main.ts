@@ -22,6 +22,7 @@ import {
   UsageError,
 } from './context';
 import { compileQuery, OUTPUT_FORMATS, QueryError, TableUnavailableError } from './output';
+import { configureAzHelp, describeParseError, type Example, listOf, oneOf, positiveInteger, withExamples } from './usage';
 
 export type { CliIo } from './console';
 
@@ -55,17 +56,31 @@ export interface RunOptions {
  * The command line. Each command is one registration below that parses its own arguments and calls a
  * function returning a CommandResult; output, `--query`, verbosity and exit codes are handled here once.
  */
-export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.ReadableStream, setExit: (code: number) => void): Command {
+export function buildProgram(
+  io: CliIo,
+  terminals: Terminals,
+  stdin: NodeJS.ReadableStream,
+  setExit: (code: number) => void,
+  onCommand: (command: Command) => void = () => undefined,
+): Command {
   const program = new Command('identity-autopilot')
     .description('Turn on managed identities and grant their roles, from your rules file.')
     .version(productVersion(), '--version', 'show the version and exit')
     .option('-c, --config <path>', 'rules file (default: $AUTOPILOT_RULES_PATH or config/rules.yaml)')
     .option('-s, --subscription <id>', 'only act on resources in this subscription')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(
+      new Option('-o, --output <format>', `output format (${OUTPUT_FORMATS.join(', ')})`)
+        .argParser(oneOf('--output/-o', OUTPUT_FORMATS))
+        .default('table'),
+    )
     .option('--query <jmespath>', 'JMESPath query applied to the JSON result before it is formatted (https://jmespath.org)')
     .option(
       '--ledger <table url>',
       'audit ledger to record to and read from: https://<account>.table.core.windows.net/<table> (default: $AUTOPILOT_LEDGER_TABLE_URL)',
+    )
+    .option(
+      '--ledger-connection-string <string>',
+      'audit ledger by storage connection string, for Azurite: UseDevelopmentStorage=true (default: $AUTOPILOT_LEDGER_CONNECTION_STRING)',
     )
     .option(
       '--detailed-exitcode',
@@ -75,17 +90,22 @@ export function buildProgram(io: CliIo, terminals: Terminals, stdin: NodeJS.Read
     .option('--debug', "show all debug logs (stderr), including the app's structured logs")
     .option('--only-show-errors', 'only show errors, suppressing warnings')
     .option('--sandbox', 'run against the embedded ARM emulator and its demo estate (no Azure account needed)')
-    .showHelpAfterError()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Parse errors are printed by runCli in az's words (describeParseError), not commander's.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => undefined })
     .exitOverride();
+  configureAzHelp(program);
 
   let context: CliContext | undefined;
+  // The command being parsed, so a parse error can name it and suggest its own options.
+  program.hook('preSubcommand', (_program, command) => {
+    onCommand(command);
+  });
   // Global options are read once the whole line is parsed (they may follow the command, as with az).
   program.hook('preAction', (_program, command) => {
     const options = program.opts<GlobalOptions>();
     const verbosity = verbosityOf(options);
     if (options.query !== undefined) compileQuery(options.query);
-    context = { options, console: new CliConsole(io, verbosity), io, terminals, stdin };
+    context = { options, command: command.name(), console: new CliConsole(io, verbosity), io, terminals, stdin };
     context.console.debug(`Command arguments: ${JSON.stringify(command.args)}`);
   });
   /** Wraps a command: runs it with the context, prints its result, records its exit code. */
@@ -109,26 +129,55 @@ type Run = <A extends unknown[]>(
   command: (ctx: CliContext, ...args: A) => Promise<CommandResult> | CommandResult,
 ) => (...args: A) => Promise<void>;
 
+const SITE = '/subscriptions/<subscription id>/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-storefront';
+
+/** az's "Examples" help section, per command. */
+const EXAMPLES = {
+  plan: [
+    { summary: 'Show what apply would change for a web app, against the sandbox (no Azure account needed).', command: `${SITE} --sandbox` },
+    {
+      summary: 'Plan with two extra profiles, exiting 2 when there are changes (CI drift check).',
+      command: `${SITE} --profile reader,blob-writer --detailed-exitcode`,
+    },
+  ],
+  apply: [
+    { summary: 'Enable the identity and grant its roles, as JSON.', command: `${SITE} --output json` },
+    { summary: 'Apply with an extra role profile the matching rule allows.', command: `${SITE} --profile vault-secrets` },
+  ],
+  ledger: [
+    {
+      summary: "The resource's five latest outcomes, from the local Azurite ledger.",
+      command: `${SITE} --top 5 --ledger-connection-string UseDevelopmentStorage=true`,
+    },
+    { summary: 'Only the request ids and statuses.', command: `${SITE} --query "value[].[requestId, status]" --output tsv` },
+  ],
+} satisfies Record<string, Example[]>;
+
 /** One registration per command: its arguments, options and the function it calls. */
 function registerCommands(program: Command, run: Run): void {
-  program
-    .command('plan')
-    .description('show what apply would change; never writes')
-    .argument('<resourceId>', 'ARM id of the resource')
-    .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
-    .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, 'plan', resourceId, o.profile)));
-  program
-    .command('apply')
-    .description('enable the identity and grant the roles the rules give it')
-    .argument('<resourceId>', 'ARM id of the resource')
-    .option('-p, --profile <name...>', 'extra role profiles (only those the matching rule allows)')
-    .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, 'apply', resourceId, o.profile)));
-  program
+  for (const mode of ['plan', 'apply'] as const) {
+    const command = program
+      .command(mode)
+      .description(
+        mode === 'plan' ? 'show what apply would change; never writes' : 'enable the identity and grant the roles the rules give it',
+      )
+      .argument('<resourceId>', 'ARM id of the resource')
+      // One value per flag (repeatable, or a comma list): a variadic option would swallow the resource id after it.
+      .option(
+        '-p, --profile <name>',
+        'extra role profile (only those the matching rule allows); repeat it or give a comma list',
+        listOf('--profile'),
+      )
+      .action(run((ctx, resourceId: string, o: { profile?: string[] }) => remediateCommand(ctx, mode, resourceId, o.profile)));
+    withExamples(command, EXAMPLES[mode]);
+  }
+  const ledger = program
     .command('ledger')
     .description("show the audit ledger's entries for a resource, newest first")
     .argument('<resourceId>', 'ARM id of the resource')
-    .option('--top <n>', 'how many entries', (v) => Number(v), 20)
+    .option('--top <n>', 'how many entries (a positive integer)', positiveInteger('--top'), 20)
     .action(run((ctx, resourceId: string, o: { top: number }) => ledgerCommand(ctx, resourceId, o.top)));
+  withExamples(ledger, EXAMPLES.ledger);
   program
     .command('sweep')
     .description('find drift across the governed subscriptions (Resource Graph) and fix it, or only report it')
@@ -178,38 +227,69 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     stderr: process.stderr.isTTY === true,
   };
   let code: number = EXIT.ok;
-  const program = buildProgram(io, terminals, options.stdin ?? process.stdin, (c) => (code = c));
-  const error = (message: string) => io.err(`ERROR: ${terminalLine(message)}\n`);
+  let command: Command | undefined;
+  const program = buildProgram(
+    io,
+    terminals,
+    options.stdin ?? process.stdin,
+    (c) => (code = c),
+    (c) => (command = c),
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return code;
+    // A command's own result: 2 is "changes" only when --detailed-exitcode asked for it.
+    return code === EXIT.changesPlanned ? code : failureExit(code, detailedExitcode(argv));
   } catch (e) {
-    // Commander has already printed its message (unknown option, missing argument, bad choice).
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (e instanceof UsageError || e instanceof QueryError) {
-      error(e.message);
-      return EXIT.usage;
-    }
-    if (e instanceof NotFoundError) {
-      error(e.message);
-      return EXIT.notFound;
-    }
-    if (e instanceof CommandFailed || e instanceof TableUnavailableError) {
-      error(e.message);
-      return EXIT.failed;
-    }
-    // A bad resource id is the caller's; bad settings or a bad rules file are the configuration's.
-    if (isAutopilotError(e) && e.code === 'InvalidResourceId') {
-      error(e.message);
-      return EXIT.usage;
-    }
-    if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting'].includes(e.code)) {
-      error(`${e.message}${e.code === 'InvalidRulesFile' ? ' (identity-autopilot validate <file> lists every problem)' : ''}`);
-      return EXIT.failed;
-    }
-    error(`failed: ${e instanceof Error ? e.message : String(e)}`);
+    return failureExit(errorExit(e, io, command ?? program), detailedExitcode(argv));
+  }
+}
+
+/**
+ * With `--detailed-exitcode` the codes are terraform plan's: 0 done, 1 error of any kind, 2 changes
+ * ("0 - Succeeded, diff is empty; 1 - Errored; 2 - Succeeded, there is a diff"). So a usage error (2 in az)
+ * or a missing resource (3) exits 1 there, and CI can tell drift from a typo.
+ */
+function failureExit(code: number, detailed: boolean): number {
+  return detailed && code !== EXIT.ok ? EXIT.failed : code;
+}
+
+/** Whether the line asks for detailed exit codes; read from the raw line, since parsing may have failed. */
+function detailedExitcode(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--detailed-exitcode');
+}
+
+/** Prints an error the way az does and returns its exit code (exit-codes.ts). */
+function errorExit(e: unknown, io: CliIo, command: Command): number {
+  const error = (message: string) => io.err(`ERROR: ${terminalLine(message)}\n`);
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) return EXIT.ok; // --help, --version
+    io.err(describeParseError(e, command));
+    return EXIT.usage;
+  }
+  if (e instanceof UsageError || e instanceof QueryError) {
+    error(e.message);
+    return EXIT.usage;
+  }
+  if (e instanceof NotFoundError) {
+    error(e.message);
+    return EXIT.notFound;
+  }
+  if (e instanceof CommandFailed || e instanceof TableUnavailableError) {
+    error(e.message);
     return EXIT.failed;
   }
+  // A bad resource id is the caller's; bad settings or a bad rules file are the configuration's.
+  if (isAutopilotError(e) && e.code === 'InvalidResourceId') {
+    error(e.message);
+    return EXIT.usage;
+  }
+  if (isAutopilotError(e) && ['InvalidRulesFile', 'InvalidSetting'].includes(e.code)) {
+    error(`${e.message}${e.code === 'InvalidRulesFile' ? ' (identity-autopilot validate <file> lists every problem)' : ''}`);
+    return EXIT.failed;
+  }
+  error(`failed: ${e instanceof Error ? e.message : String(e)}`);
+  return EXIT.failed;
 }
 
 if (require.main === module) {

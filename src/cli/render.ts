@@ -3,8 +3,8 @@ import { parseArmId } from '../arm/resource-id';
 import { revocationLine } from '../engine/revocation';
 import type { PrincipalDescription, RemediationOutcome, WorkloadIdentityResult } from '../engine/types';
 import type { LedgerEntry } from '../ledger/types';
-import { actionText } from '../sweep/html-report';
 import type { SweepReport } from '../sweep/report';
+import { actionText, findingReasons, resultCounts } from '../sweep/report-text';
 import { terminalLine as safe } from '../text/safe-text';
 
 function shortScope(scope: string): string {
@@ -142,28 +142,45 @@ function principalsOf(e: LedgerEntry): string {
   return e.principalId ?? '-';
 }
 
-/** Totals, then one row per finding: what was wrong and what became of it. */
-export function renderSweep(report: SweepReport, fixes: Array<{ resourceId: string; status: string; errors: string[] }>): string {
+/** Totals, then one row per finding: what was wrong and what became of it (fixes folded in: sweep/fix-results.ts), then why and how to fix. */
+export function renderSweep(report: SweepReport): string {
   const t = report.totals;
   const skipped =
     Object.entries(t.skipped)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
+  const results = resultCounts(t)
+    .map(([label, n]) => `${label} ${n}`)
+    .join(', ');
   const lines = [
     `sweep ${report.sweepId}${report.reportOnly ? ' (report only)' : ''}: ${report.subscriptions.length} subscription(s), ${report.resourceGraph.calls} Resource Graph call(s), ${report.durationMs} ms`,
-    `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (queued ${t.queued}, reported ${t.reported}, blocked ${t.blocked ?? 0}, failed ${t.failed}); skipped: ${skipped}`,
+    `scanned ${t.scanned}, compliant ${t.compliant}, non-compliant ${t.nonCompliant} (${results}); skipped: ${skipped}`,
   ];
-  const fixed = new Map(fixes.map((f) => [f.resourceId.toLowerCase(), f]));
   if (report.findings.length > 0) {
-    const rows = report.findings.map((f) => {
-      const fix = fixed.get(f.resourceId.toLowerCase());
-      return [safe(f.resourceId), f.problems.join('\n'), safe(f.rule), fix ? fix.status : actionText(f)];
-    });
-    lines.push('', formatTable(['resource', 'drift', 'rule', 'result'], rows));
+    // The folded report says what each fix did (sweep/fix-results.ts); the reason column names its codes.
+    const rows = report.findings.map((f) => [
+      safe(f.resourceId),
+      f.problems.join('\n'),
+      safe(f.rule),
+      actionText(f),
+      safe(
+        findingReasons(f)
+          .map((r) => r.code)
+          .join('\n'),
+      ) || '-',
+    ]);
+    lines.push('', formatTable(['resource', 'drift', 'rule', 'result', 'reason'], rows));
     if (report.findingsTruncated) lines.push(`(first ${report.findings.length} findings; the stored report has all of them)`);
   }
+  // Each reason in full with its remedy, as `apply` prints them (a failed queue send is in the failures below).
+  for (const f of report.findings)
+    for (const r of findingReasons(f).filter((x) => x.code !== 'QueueSendFailed'))
+      lines.push(
+        `${f.action}: ${safe(f.resourceId)}: ${safe(r.code)}: ${safe(r.detail)}`,
+        ...(r.remedy ? [`  to fix: ${safe(r.remedy)}`] : []),
+      );
+  for (const s of report.skippedResources ?? []) lines.push(`${safe(s.reason)}: ${safe(s.resourceId)}: ${safe(s.detail)}`);
   lines.push(...renderRevocations(report));
   for (const f of report.failures) lines.push(`failed: ${safe(f.resourceId)}: ${safe(f.code)}: ${safe(f.detail)}`);
-  for (const f of fixes.filter((x) => x.errors.length > 0)) lines.push(`fix failed: ${safe(f.resourceId)}: ${safe(f.errors.join('; '))}`);
   return `${lines.join('\n')}\n`;
 }

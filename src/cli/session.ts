@@ -4,7 +4,8 @@ import { createAutopilot } from '../app/composition';
 import { createLedger } from '../ledger/create';
 import { type LedgerConnection, readSettings } from '../settings/settings';
 import type { CliContext } from './context';
-import { UsageError } from './context';
+import { cliLedger, describeLedger, NO_LEDGER } from './ledger-settings';
+import { ensureSignedIn } from './sign-in';
 
 export interface Session {
   app: Autopilot;
@@ -13,52 +14,13 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/**
- * `--ledger https://<account>.table.core.windows.net/<table>`: the Table storage the CLI records to and
- * reads from, by identity (DefaultAzureCredential). Without a table name the app's default table is used.
- */
-export function ledgerFromUrl(url: string, defaultTable: string): LedgerConnection {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--ledger '${url}' is not a URL (https://<account>.table.core.windows.net/<table>)`);
-  }
-  if (parsed.protocol !== 'https:') throw new UsageError(`--ledger must be an https:// URL (got ${parsed.protocol})`);
-  if (parsed.search || parsed.hash || parsed.username || parsed.password)
-    throw new UsageError('--ledger takes the table URL only: no query string (SAS), fragment or credentials');
-  const segments = parsed.pathname.split('/').filter(Boolean);
-  if (segments.length > 1) throw new UsageError(`--ledger '${url}': expected https://<account>.table.core.windows.net/<table>`);
-  const table = segments[0] ?? defaultTable;
-  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) throw new UsageError(`--ledger: '${table}' is not a valid table name`);
-  return { kind: 'identity', tableServiceUrl: parsed.origin, table };
-}
-
-/** The ledger the CLI uses: `--ledger`, else the app settings (AUTOPILOT_LEDGER_TABLE_URL, ...), else none. */
-function cliLedger(ctx: CliContext, env: NodeJS.ProcessEnv): LedgerConnection {
-  const fromSettings = readSettings({ ...env, AUTOPILOT_CREDENTIAL: 'default' }).ledger;
-  if (!ctx.options.ledger) return fromSettings;
-  return ledgerFromUrl(ctx.options.ledger, fromSettings.kind === 'memory' ? 'remediations' : fromSettings.table);
-}
-
-export function describeLedger(ledger: LedgerConnection): string {
-  switch (ledger.kind) {
-    case 'identity':
-      return `table '${ledger.table}' at ${ledger.tableServiceUrl}`;
-    case 'connection-string':
-      return `table '${ledger.table}' through a storage connection string (AUTOPILOT_LEDGER_CONNECTION_STRING or AzureWebJobsStorage)`;
-    case 'memory':
-      return 'none';
-  }
-}
-
-export const NO_LEDGER = 'no ledger is configured (--ledger <table url> or AUTOPILOT_LEDGER_TABLE_URL)';
+export { describeLedger, NO_LEDGER };
 
 /** Real Azure through DefaultAzureCredential (so `az login` works), or the embedded sandbox. */
 export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const { options } = ctx;
-  const ledger = cliLedger(ctx, env);
-  ctx.console.info(`ledger: ${describeLedger(ledger)}`);
+  const { connection: ledger, source } = cliLedger(options, env);
+  ctx.console.info(`ledger: ${describeLedger(ledger)}${ledger.kind === 'memory' ? '' : ` (from ${source})`}`);
   if (options.sandbox) {
     // Loaded only here: the emulator (and oav) should not slow down a CLI talking to real Azure.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -74,7 +36,12 @@ export async function openSession(ctx: CliContext, env: NodeJS.ProcessEnv = proc
     AUTOPILOT_RULES_PATH: options.config ?? env.AUTOPILOT_RULES_PATH ?? 'config/rules.yaml',
   });
   ctx.console.info(`ARM: ${settings.armEndpoint}; rules: ${settings.rulesPath}`);
-  return { app: createAutopilot({ ...settings, ledger }), ledger, close: async () => undefined };
+  // The one the app would build from these settings (AUTOPILOT_CREDENTIAL=default), made here to check it first.
+  const clientId = settings.managedIdentityClientId;
+  const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  // Check the sign-in before anything else (D10): one clear line instead of the chain's dump in an outcome.
+  await ensureSignedIn(ctx, credential);
+  return { app: createAutopilot({ ...settings, ledger }, { credential }), ledger, close: async () => undefined };
 }
 
 /** Says so on stderr when the outcomes of this command go nowhere, instead of implying they are recorded. */

@@ -12,6 +12,7 @@ import { environmentRefProblem } from '../arm/managed-environments';
 import { isGuid, tryParseArmId } from '../arm/resource-id';
 import { canonicalResourceType, isChildResourceType, SUPPORTED_RESOURCE_TYPES, type SupportedResourceType } from '../arm/resource-types';
 import { RulesFileError } from './errors';
+import { buildExemption, expiredExemptionWarnings } from './exemptions';
 import { parseCustomRoleValue, parseRoleValue } from './roles';
 import {
   NAME_PATTERN,
@@ -29,6 +30,7 @@ import {
   type DaprOptions,
   DEFAULT_LIFECYCLE,
   DEFAULT_WORKLOAD_OPTIONS,
+  type Exemption,
   type GovernedScope,
   type IdentityRule,
   type RoleGrantTemplate,
@@ -67,8 +69,11 @@ export function loadRulesFile(path: string): RulesConfig {
   return parseRulesText(text, path);
 }
 
-/** Parses and validates rules-file text; `sourceName` is only used in messages. */
-export function parseRulesText(text: string, sourceName: string): RulesConfig {
+/**
+ * Parses and validates rules-file text; `sourceName` is only used in messages. `now` only decides which
+ * exemptions are reported as expired (a warning); whether one applies is decided at each evaluation.
+ */
+export function parseRulesText(text: string, sourceName: string, now: Date = new Date()): RulesConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const syntax = doc.errors[0];
@@ -84,7 +89,7 @@ export function parseRulesText(text: string, sourceName: string): RulesConfig {
   if (data === null || data === undefined) fail([], 'the file is empty');
   const problem = schemaProblem(data);
   if (problem) fail(problem.path, problem.reason, problem.linePath);
-  return buildConfig(data as RawRulesFile, sourceName, fail);
+  return buildConfig(data as RawRulesFile, sourceName, now, fail);
 }
 
 /** One problem of a rules file, as the `validate` command lists them. */
@@ -108,7 +113,7 @@ export interface RulesValidation {
  * semantic checks, which go on past a broken profile or rule to the next one. A broken profile still
  * counts as defined, so the rules naming it are not blamed for it.
  */
-export function validateRulesText(text: string, sourceName: string): RulesValidation {
+export function validateRulesText(text: string, sourceName: string, now: Date = new Date()): RulesValidation {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -140,7 +145,7 @@ export function validateRulesText(text: string, sourceName: string): RulesValida
     throw new RulesFileError(sourceName, formatKeyPath(path), reason, lineOf(doc, lineCounter, path));
   };
   try {
-    const config = buildConfig(data as RawRulesFile, sourceName, fail, (e) =>
+    const config = buildConfig(data as RawRulesFile, sourceName, now, fail, (e) =>
       problems.push({ keyPath: e.keyPath, reason: e.reason, line: e.line }),
     );
     if (problems.length > 0) return { problems, warnings: [] };
@@ -171,7 +176,7 @@ function attempt<T>(collect: Collect | undefined, build: () => T, fallback: () =
   }
 }
 
-function buildConfig(raw: RawRulesFile, source: string, fail: Fail, collect?: Collect): RulesConfig {
+function buildConfig(raw: RawRulesFile, source: string, now: Date, fail: Fail, collect?: Collect): RulesConfig {
   const scope = buildScope(raw.scope, fail);
   const profiles = new Map<string, RoleProfile>();
   for (const [name, p] of Object.entries(raw.profiles)) {
@@ -204,13 +209,24 @@ function buildConfig(raw: RawRulesFile, source: string, fail: Fail, collect?: Co
       ),
     )
     .filter((r): r is Rule => r !== undefined);
+  const ruleNames = raw.rules.map((r) => r.name);
+  const exemptions = (raw.exemptions ?? [])
+    .map((e, i) =>
+      attempt<Exemption | undefined>(
+        collect,
+        () => buildExemption(e, i, ruleNames, fail),
+        () => undefined,
+      ),
+    )
+    .filter((e): e is Exemption => e !== undefined);
   return {
     scope,
     profiles,
     rules,
     ...(raw.lifecycle ? { lifecycle: { ...DEFAULT_LIFECYCLE, ...raw.lifecycle } } : {}),
+    ...(exemptions.length > 0 ? { exemptions } : {}),
     source,
-    warnings: [...identityWarnings(rules), ...tagScopeWarnings(profiles, rules)],
+    warnings: [...identityWarnings(rules), ...tagScopeWarnings(profiles, rules), ...expiredExemptionWarnings(exemptions, now)],
   };
 }
 
@@ -235,6 +251,7 @@ function buildScope(raw: RawRulesFile['scope'], fail: Fail): GovernedScope {
     resourceGroups: raw.resourceGroups ?? ['*'],
     resourceTypes,
     optOutTag,
+    ...(raw.allowOptOut === false ? { allowOptOut: false } : {}),
     profileTag,
   };
 }

@@ -1,5 +1,7 @@
 import type { ArmResourceId } from '../arm/resource-id';
 import { canonicalResourceType } from '../arm/resource-types';
+import { describeExemption, exemptionFor } from './exemptions';
+import { globMatches } from './glob';
 import { tagValue } from './tags';
 import { isGovernedSubscription } from './templates';
 import type { RoleProfile, Rule, RuleMatch, RulesConfig } from './types';
@@ -12,31 +14,23 @@ export type SkipReason =
   | 'opted-out'
   | 'no-matching-rule'
   /** The resource or its resource group carries `managedBy`: another service owns it (decided by the engine). */
-  | 'platform-managed';
+  | 'platform-managed'
+  /** An entry of the rules file's `exemptions:`, in force now, covers it (the detail names reason, category and expiry). */
+  | 'exempted';
+
+export { globMatches };
 
 export type GovernanceDecision = { governed: true; rule: Rule } | { governed: false; reason: SkipReason; detail: string };
 
-const globCache = new Map<string, RegExp>();
-
-/** `*` and `?` globs, case-insensitive like resource group names themselves. */
-export function globMatches(glob: string, value: string): boolean {
-  let re = globCache.get(glob);
-  if (!re) {
-    const body = glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`, 'is');
-    globCache.set(glob, re);
-  }
-  return re.test(value);
-}
-
-/** Decides whether the product should touch a resource, and under which rule. Cheapest checks first. */
+/**
+ * Decides whether the product should touch a resource, and under which rule. Cheapest checks first.
+ * `now` decides which exemptions are in force: callers pass the real time (tests a fixed one).
+ */
 export function evaluateGovernance(
   config: RulesConfig,
   resourceId: ArmResourceId,
   tags: Readonly<Record<string, string>> | undefined,
+  now: Date,
 ): GovernanceDecision {
   const { scope } = config;
   const skip = (reason: SkipReason, detail: string): GovernanceDecision => ({ governed: false, reason, detail });
@@ -67,13 +61,17 @@ export function evaluateGovernance(
   if (!type || !scope.resourceTypes.includes(type)) {
     return skip('type-not-governed', `type '${resourceId.type}' is not in scope.resourceTypes`);
   }
-  const optOut = tagValue(tags, scope.optOutTag);
+  // `scope.allowOptOut: false`: the tag is ignored, so a tag writer cannot take a resource out of governance.
+  const optOut = scope.allowOptOut === false ? undefined : tagValue(tags, scope.optOutTag);
   // Any value opts out except an explicit "false", so `optout: ""` or `optout: yes` both work.
   if (optOut !== undefined && optOut.trim().toLowerCase() !== 'false') {
     return skip('opted-out', `the resource carries the '${scope.optOutTag}' tag`);
   }
   const rule = config.rules.find((r) => ruleMatches(r.match, type, rg, tags));
   if (!rule) return skip('no-matching-rule', `no rule matches this ${type} in resource group '${rg}'`);
+  // After the rule: an exemption may name the rules it applies to.
+  const exemption = exemptionFor(config.exemptions, resourceId, rule.name, now);
+  if (exemption) return skip('exempted', describeExemption(exemption));
   return { governed: true, rule };
 }
 

@@ -14,6 +14,12 @@ const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 // ')' and '.', not ending in '.'. Sources: Learn "Naming rules and restrictions for Azure resources"
 // (Microsoft.Management/managementGroups) and Terraform azurerm `managementgroup/validate` (`^[a-zA-Z0-9_().-]{1,90}$`).
 const MANAGEMENT_GROUP_PATTERN = '^[A-Za-z0-9_().-]{0,89}[A-Za-z0-9_()-]$';
+// An exemption's `expiresOn`: a date and time with its zone, as Azure Policy's `expiresOn` ("UTC ISO 8601
+// format yyyy-MM-ddTHH:mm:ssZ", policyExemptions.json 2022-07-01-preview). A bare date is refused: whether
+// `2026-09-30` means the start or the end of that day (and in which zone) is exactly what must not be guessed.
+const DATE_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
+// Resource names vary by type; this excludes only what no ARM name segment holds (as resource-id.ts does), keeping a glob's '*' and '?'.
+const NAME_GLOB_PATTERN = '^[^\\s/#%&\\\\<>:]{1,260}$';
 
 /** Human reasons for the patterns above, since ajv can only say "must match pattern ...". */
 const PATTERN_REASONS: Record<string, string> = {
@@ -22,6 +28,8 @@ const PATTERN_REASONS: Record<string, string> = {
   [NAME_PATTERN]: "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
   [MANAGEMENT_GROUP_PATTERN]:
     "must be a management group id (its name, not its display name): 1-90 letters, digits, '-', '_', '(', ')' or '.', not ending in '.'",
+  [DATE_TIME_PATTERN]: 'must be a date and time with its zone, e.g. 2026-09-30T00:00:00Z (ISO 8601, as Azure Policy exemptions use)',
+  [NAME_GLOB_PATTERN]: "must be a resource name or glob ('*', '?'), without spaces, '/', '#', '%', '&', '\\\\', '<', '>' or ':'",
 };
 
 export { NAME_PATTERN };
@@ -149,6 +157,26 @@ const rule = {
   },
 } as const;
 
+/**
+ * One `exemptions:` entry (see Exemption in types.ts). Exactly one of resourceId, resourceGroup and name
+ * is checked in load.ts, where the message can name all three.
+ */
+const exemption = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason', 'category'],
+  properties: {
+    resourceId: { type: 'string', minLength: 1, maxLength: 2048 },
+    resourceGroup: { type: 'string', pattern: GLOB_PATTERN },
+    name: { type: 'string', pattern: NAME_GLOB_PATTERN },
+    // Shown in plans, outcomes and reports; Azure caps an exemption's description at 1024 characters.
+    reason: { type: 'string', minLength: 1, maxLength: 1024 },
+    category: { enum: ['waiver', 'mitigated'] },
+    expiresOn: { type: 'string', pattern: DATE_TIME_PATTERN },
+    rules: { type: 'array', minItems: 1, items: { type: 'string', pattern: NAME_PATTERN } },
+  },
+} as const;
+
 export const RULES_FILE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -170,6 +198,8 @@ export const RULES_FILE_SCHEMA = {
         resourceGroups: globList,
         resourceTypes: { type: 'array', minItems: 1, items: nonEmptyString },
         optOutTag: tagName,
+        // false: the opt-out tag is ignored; only `exemptions:` (in this file) exempt a resource.
+        allowOptOut: { type: 'boolean' },
         profileTag: tagName,
       },
     },
@@ -180,6 +210,7 @@ export const RULES_FILE_SCHEMA = {
       additionalProperties: false,
       properties: { revoke: revokeMode, maxRevocations: { type: 'integer', minimum: 0 } },
     },
+    exemptions: { type: 'array', items: exemption },
   },
 } as const;
 
@@ -217,6 +248,15 @@ export interface RawDapr {
   environments?: string[];
   unscopedComponents?: 'allow' | 'refuse';
 }
+export interface RawExemption {
+  resourceId?: string;
+  resourceGroup?: string;
+  name?: string;
+  reason: string;
+  category: 'waiver' | 'mitigated';
+  expiresOn?: string;
+  rules?: string[];
+}
 export interface RawRulesFile {
   version: 1;
   scope: {
@@ -225,11 +265,13 @@ export interface RawRulesFile {
     resourceGroups?: string[];
     resourceTypes?: string[];
     optOutTag?: string;
+    allowOptOut?: boolean;
     profileTag?: string;
   };
   profiles: Record<string, { description?: string; roles: RawRoleEntry[] }>;
   rules: RawRule[];
   lifecycle?: { revoke?: 'report' | 'enforce'; maxRevocations?: number };
+  exemptions?: RawExemption[];
 }
 
 let validator: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
@@ -321,6 +363,7 @@ const TYPE_NAMES: Record<string, string> = {
   string: 'a string (quote it if it looks like a number or boolean)',
   integer: 'a whole number',
   number: 'a number',
+  boolean: 'true or false',
 };
 
 /** `/profiles/a~1b/roles/0` -> ['profiles', 'a/b', 'roles', 0], using the data to tell indices from keys. */

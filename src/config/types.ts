@@ -13,8 +13,14 @@ export interface GovernedScope {
   /** Globs (`*`, `?`), matched case-insensitively. */
   readonly resourceGroups: readonly string[];
   readonly resourceTypes: readonly SupportedResourceType[];
-  /** A resource carrying this tag key (any value except "false") is left alone. */
+  /** A resource carrying this tag key (any value except "false") is left alone, unless `allowOptOut` is false. */
   readonly optOutTag: string;
+  /**
+   * `scope.allowOptOut`: whether the opt-out tag is honoured. Absent: true. Anyone who can write tags can
+   * opt a resource out, with no reason and no end; an administrator who wants every exception recorded
+   * turns it off and lists exceptions under `exemptions:` (reason, category, expiry) instead.
+   */
+  readonly allowOptOut?: boolean;
   /** Tag whose value is a comma-separated list of extra profile names. */
   readonly profileTag: string;
 }
@@ -195,6 +201,38 @@ export interface Rule {
   readonly dapr?: DaprOptions;
 }
 
+/**
+ * Modelled on Azure Policy exemptions (azure-rest-api-specs, specification/resources/resource-manager/
+ * Microsoft.Authorization/preview/2022-07-01-preview/policyExemptions.json, PolicyExemptionProperties:
+ * `exemptionCategory` Waiver | Mitigated, `displayName`/`description`, `expiresOn` "The expiration date
+ * and time (in UTC ISO 8601 format yyyy-MM-ddTHH:mm:ssZ)"; Learn "Azure Policy exemption structure"):
+ * `waiver` accepts the gap for a while, `mitigated` says the intent is met another way.
+ */
+export type ExemptionCategory = 'waiver' | 'mitigated';
+
+/** What an exemption covers: exactly one of a resource id, a resource group glob or a resource name glob. */
+export type ExemptionTarget =
+  | { readonly kind: 'resourceId'; readonly value: string }
+  | { readonly kind: 'resourceGroup'; readonly value: string }
+  | { readonly kind: 'name'; readonly value: string };
+
+/** One entry of the rules file's `exemptions:`; only the administrator writes it, never a tag. */
+export interface Exemption {
+  /** Its position under `exemptions:`, for messages (`exemptions[0]`). */
+  readonly index: number;
+  readonly target: ExemptionTarget;
+  readonly reason: string;
+  readonly category: ExemptionCategory;
+  /**
+   * From this instant on the entry no longer applies (as in Azure, an expired exemption stays in the
+   * file but is not honoured): the next sweep remediates the resource. Absent: never expires
+   * (`mitigated` only; a `waiver` must expire).
+   */
+  readonly expiresOn?: Date;
+  /** Rule names the entry applies to; absent: every rule. */
+  readonly rules?: readonly string[];
+}
+
 export interface RulesConfig {
   readonly scope: GovernedScope;
   readonly profiles: ReadonlyMap<string, RoleProfile>;
@@ -202,6 +240,8 @@ export interface RulesConfig {
   readonly rules: readonly Rule[];
   /** The file's `lifecycle:` section; absent: DEFAULT_LIFECYCLE (see lifecycleOf). */
   readonly lifecycle?: LifecycleOptions;
+  /** The file's `exemptions:`, in file order (the first that applies is the one reported). Absent: none. */
+  readonly exemptions?: readonly Exemption[];
   /** File path or other name used in messages. */
   readonly source: string;
   /** Problems that do not stop start-up but should be fixed (logged once when the app starts). */

@@ -36,6 +36,8 @@ export type PlanResult =
 export interface PlanOptions {
   /** Profiles an HTTP caller asked for; only ones the matching rule allows are accepted. */
   requestedProfiles?: readonly string[];
+  /** The time exemptions are judged at (the run's clock); default: now. */
+  now?: Date;
 }
 
 interface IdentityDecision {
@@ -288,7 +290,7 @@ export function planRemediation(resource: ResourceState, config: RulesConfig, op
   const id = parseArmId(resource.id);
   const platform = platformManagement(resource);
   if (platform) return { kind: 'skip', reason: 'platform-managed', detail: platform };
-  const governance = evaluateGovernance(config, id, resource.tags);
+  const governance = evaluateGovernance(config, id, resource.tags, options.now ?? new Date());
   if (!governance.governed) return { kind: 'skip', reason: governance.reason, detail: governance.detail };
   const { rule } = governance;
   const selection = selectProfiles(config, rule, resource.tags, options.requestedProfiles);

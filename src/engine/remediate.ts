@@ -52,13 +52,15 @@ export interface RemediatorSettings extends ApplySettings, HandOffSettings {
   managementGroupTtlMs?: number;
   /** Role assignments left in a subscription below which no new grant is made (default DEFAULT_ROLE_ASSIGNMENT_RESERVE). */
   roleAssignmentReserve?: number;
+  /** The time exemptions are judged at (the rules file's `exemptions:` expire); default: the real time. Tests set it. */
+  clock?: () => Date;
 }
 
 /** Governance checks that need only the id: they cost no ARM call. */
 const ID_ONLY_SKIPS = new Set(['subscription-not-governed', 'resource-group-not-governed', 'type-not-governed', 'child-resource']);
 
-function idOnlySkip(config: RulesConfig, id: ArmResourceId): { reason: string; detail: string } | undefined {
-  const early = evaluateGovernance(config, id, undefined);
+function idOnlySkip(config: RulesConfig, id: ArmResourceId, now: Date): { reason: string; detail: string } | undefined {
+  const early = evaluateGovernance(config, id, undefined, now);
   return !early.governed && ID_ONLY_SKIPS.has(early.reason) ? { reason: early.reason, detail: early.detail } : undefined;
 }
 
@@ -117,7 +119,12 @@ export class Remediator {
     const known = this.governance.known();
     const config =
       id.subscriptionId && this.governance.undecided(id.subscriptionId) ? withResolvedSubscriptions(known, [id.subscriptionId]) : known;
-    return idOnlySkip(config, id);
+    return idOnlySkip(config, id, this.now());
+  }
+
+  /** The time exemptions are judged at: the settings' clock (tests), else the real time. */
+  now(): Date {
+    return this.settings.clock?.() ?? new Date();
   }
 
   /** The steps of a remediation: governance, then (for a governed resource) read, plan, and apply or assess. */
@@ -155,7 +162,7 @@ export class Remediator {
         errors: [toOutcomeError(isTimeout(e) ? new DeadlineExceededError('resolving the management groups', e) : e)],
       });
     }
-    const early = idOnlySkip(config, id);
+    const early = idOnlySkip(config, id, this.now());
     if (early) return end({ ...found, status: 'skipped', skipped: [early] });
     return next({ id, config }, found);
   }
@@ -233,7 +240,7 @@ export class Remediator {
 
   /** The plan under the run's rules config: pure, no ARM call. */
   private plan(context: RunContext, resource: ResourceState): Step<Plan> {
-    const planned = planRemediation(resource, context.config, { requestedProfiles: context.request.requestedProfiles });
+    const planned = planRemediation(resource, context.config, { requestedProfiles: context.request.requestedProfiles, now: this.now() });
     if (planned.kind === 'skip') return end({ status: 'skipped', skipped: [{ reason: planned.reason, detail: planned.detail }] });
     if (planned.kind === 'invalid') return end({ errors: [{ code: planned.code, message: planned.detail, transient: false }] });
     const { plan } = planned;

@@ -13,10 +13,7 @@ export function createComplianceSweepHandler(getAutopilot: () => Autopilot) {
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'timer' });
     if (timer?.isPastDue) log.log('warn', 'sweep.past-due', { detail: 'the timer fired late (app was down or busy); sweeping now' });
     const app = getAutopilot();
-    await runSweep(app, {
-      log,
-      confirmRevocations: app.settings.sweep.confirmMassRevocation,
-      soleConsumerScopes: app.settings.sweep.soleConsumerScopes,
-    });
+    const { confirmMassRevocation, revocationMode, soleConsumerScopes } = app.settings.sweep;
+    await runSweep(app, { log, confirmRevocations: confirmMassRevocation, revocationMode, soleConsumerScopes });
   };
 }

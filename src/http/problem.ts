@@ -17,7 +17,7 @@ export type ProblemCode =
   | 'MissingAppRole'
   | 'TooManyRequests';
 
-export const PROBLEM_TYPE_BASE = 'https://github.com/identity-autopilot/identity-autopilot/blob/main/README.md#problem-';
+export const PROBLEM_TYPE_BASE = 'https://github.com/identity-autopilot/identity-autopilot/blob/main/docs/http-api.md#problem-';
 
 const TITLES: Record<ProblemCode, string> = {
   UnsupportedMediaType: 'Unsupported media type',

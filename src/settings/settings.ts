@@ -90,6 +90,12 @@ export interface SweepSettings {
    */
   confirmMassRevocation: boolean;
   /**
+   * AUTOPILOT_REVOCATION_MODE: `enforce` (default) lets the rules' lifecycle.revoke decide; `report` makes
+   * the timer's sweep list excess and orphaned grants and remove none, whatever the rules say. A deployment
+   * setting (azd AUTOPILOT_REVOCATION_MODE) that can only hold removals back, never add any.
+   */
+  revocationMode: 'report' | 'enforce';
+  /**
    * AUTOPILOT_SECRETLESS_SOLE_CONSUMERS: comma-separated ARM ids (subscriptions, resource groups, resources)
    * whose targets' keys, the operator declares, only the Dapr components the product scans use. Without it
    * no target is reported "ready" to turn keys off, only "unknown" (src/engine/secretless.ts).
@@ -214,8 +220,16 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
     reportContainer,
     storage: sweepStorage(env),
     confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
+    revocationMode: revocationMode(env),
     soleConsumerScopes: soleConsumerScopes(env.AUTOPILOT_SECRETLESS_SOLE_CONSUMERS),
   };
+}
+
+function revocationMode(env: Env): 'report' | 'enforce' {
+  const mode = env.AUTOPILOT_REVOCATION_MODE?.trim().toLowerCase() || 'enforce';
+  if (mode !== 'report' && mode !== 'enforce')
+    throw new SettingsError('AUTOPILOT_REVOCATION_MODE', `'${env.AUTOPILOT_REVOCATION_MODE}' is not 'report' or 'enforce'`);
+  return mode;
 }
 
 /** ARM ids only (`/subscriptions/...`): anything else is a mistake worth refusing at start, not a scope to guess. */

@@ -122,6 +122,8 @@ export class BlockedGate {
       if (!(Date.parse(last.startedAt) >= queuedAt) || Date.now() - queuedAt >= BLOCKED_HOLD_MS) return;
       finding.action = 'blocked';
       finding.blocked = blockedNote(last, mark);
+      const { code, detail, remedy } = finding.blocked;
+      finding.reasons = [{ code, detail, ...(remedy !== undefined && { remedy }) }];
     } catch (e) {
       this.log?.log('warn', 'sweep.blocked-check.failed', { resourceId: finding.resourceId, error: errorText(e) });
     }

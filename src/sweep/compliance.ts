@@ -140,12 +140,16 @@ async function followUpOwed(plan: Plan, resource: ResourceState, ports: DaprSwee
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /** One row planned with the engine's planner, or why it is not (skipped, invalid, judged elsewhere). */
-function planRow(row: Record<string, unknown>, rules: RulesConfig): { resource: ResourceState; plan: Plan } | ComplianceAssessment {
+function planRow(
+  row: Record<string, unknown>,
+  rules: RulesConfig,
+  now: Date,
+): { resource: ResourceState; plan: Plan } | ComplianceAssessment {
   const resource = resourceStateFromRow(row);
   const resourceId = String(row.id ?? '');
   if (!resource)
     return { kind: 'skipped', resourceId, reason: 'unsupported-type', detail: `'${String(row.type)}' is not a supported resource type` };
-  const result = planRemediation(resource, rules);
+  const result = planRemediation(resource, rules, { now });
   if (result.kind === 'skip') return { kind: 'skipped', resourceId: resource.id, reason: result.reason, detail: result.detail };
   if (result.kind === 'invalid') return { kind: 'invalid', resourceId: resource.id, code: result.code, detail: result.detail };
   // A cluster's row does not show its service accounts' identities, credentials or their grants: events,
@@ -168,9 +172,19 @@ function planRow(row: Record<string, unknown>, rules: RulesConfig): { resource: 
  */
 export async function assessPage(
   rows: Array<Record<string, unknown>>,
-  context: { rules: RulesConfig; roles: RoleResolver; readRows: RowSource; ports?: DaprSweepPorts; owned?: OwnedGrants },
+  context: {
+    rules: RulesConfig;
+    /** The instant rules-file exemptions are judged at (the sweep's clock). */
+    now: Date;
+    roles: RoleResolver;
+    readRows: RowSource;
+    ports?: DaprSweepPorts;
+    owned?: OwnedGrants;
+  },
 ): Promise<ComplianceAssessment[]> {
-  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) => planRow(row, context.rules));
+  const planned: Array<{ resource: ResourceState; plan: Plan } | ComplianceAssessment> = rows.map((row) =>
+    planRow(row, context.rules, context.now),
+  );
 
   // Dapr apps under a rule with a `dapr` section: their components' grants join the plan (one list and
   // one Resource Graph query per such app, so only those apps cost more than a row).

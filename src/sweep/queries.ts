@@ -57,9 +57,13 @@ export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes
     // `resourcecontainers`; the planner skips such resources, and those with their own `managedBy`,
     // as platform-managed, so the report counts them rather than losing them. Keys in lower case:
     // join compares exactly.
-    "| extend groupKey = tolower(strcat(subscriptionId, '/', resourceGroup))",
+    "| extend groupKey = tolower(strcat(subscriptionId, '/', resourceGroup)), subscriptionKey = tolower(subscriptionId)",
     "| join kind=leftouter (resourcecontainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | project groupKey = tolower(strcat(subscriptionId, '/', resourceGroup)), resourceGroupManagedBy = tostring(managedBy)) on groupKey",
-    `| project id, name, type, location, resourceGroup, subscriptionId, tags, identity, managedBy, resourceGroupManagedBy${factColumns(scope.resourceTypes)}`,
+    // The subscription's display name, for reports (a person knows "prod-payments", not a GUID): its
+    // `resourcecontainers` row (type microsoft.resources/subscriptions) holds it as `name` (Learn: "Azure
+    // Resource Graph table and resource type reference", ResourceContainers).
+    "| join kind=leftouter (resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionKey = tolower(subscriptionId), subscriptionName = name) on subscriptionKey",
+    `| project id, name, type, location, resourceGroup, subscriptionId, subscriptionName, tags, identity, managedBy, resourceGroupManagedBy${factColumns(scope.resourceTypes)}`,
     '| order by id asc',
   );
   return lines.join('\n');

@@ -4,24 +4,48 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { SweepStorage } from '../settings/settings';
 import { markdownText } from '../text/safe-text';
 import type { ComplianceFinding, ComplianceProblem } from './compliance';
-import { actionText, HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
+import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
+import { actionText, findingReasons, reasonLine, remedyLine, resultCounts } from './report-text';
 import type { ForeignOrphan, SweepRevocation } from './revocations';
 import type { SecretlessSection } from './secretless';
 import { secretlessMarkdown } from './secretless-report';
 
-export type FindingAction = 'queued' | 'reported' | 'blocked' | 'failed';
+export type FindingAction = 'queued' | 'reported' | 'blocked' | 'failed' | 'fixed' | 'pending' | 'not-applied';
+
+/** Why a finding is not fixed (or what stopped its fix), and what a person can do: an outcome's blocker or error. */
+export interface FindingReason {
+  code: string;
+  detail: string;
+  remedy?: string;
+}
 
 export interface SweepFinding extends ComplianceFinding {
   /**
    * queued: enforce rule, sent to the queue; reported: report rule or a report-only sweep; blocked: its
    * last remediation ended blocked and neither it nor the rules changed since (blocked-resources.ts),
-   * so not queued again; failed: could not be queued.
+   * so not queued again; failed: could not be queued. The CLI, which fixes what it found itself, turns
+   * `queued` into its remediation's result (fix-results.ts): fixed, blocked, pending, failed, or not-applied
+   * (a disruptive fix without confirmation).
    */
   action: FindingAction;
   /** Set when blocked: the ledger's blocker (code, remedy) and since when the resource and rules are unchanged. */
   blocked?: { code: string; detail: string; remedy?: string; since: string };
+  /** Set when the finding is not fixed: each blocker or error of its outcome (or the ledger's blocker), with its remedy. */
+  reasons?: FindingReason[];
   error?: string;
 }
+
+/** A resource left alone on purpose (opted out by tag, or exempted by the rules), listed by name in every report. */
+export interface SkippedResource {
+  resourceId: string;
+  reason: string;
+  detail: string;
+}
+
+/** The skip reasons listed by name; the others (no-matching-rule, platform-managed...) stay counts. */
+export const NAMED_SKIP_REASONS: ReadonlySet<string> = new Set(['opted-out', 'exempted']);
+/** Skipped resources kept by name; the counts in totals.skipped stay exact beyond it. */
+export const SKIPPED_KEPT_IN_MEMORY = 5000;
 
 export interface SweepFailure {
   resourceId: string;
@@ -36,9 +60,18 @@ export interface SweepTotals {
   nonCompliant: number;
   /** Sent to the remediation queue (the queue trigger fixes them). */
   queued: number;
+  /** Fixed by the CLI's own remediation (the timer sweep fixes nothing itself: its fixes are `queued`). */
+  fixed: number;
+  /** Fixed in Azure but not in use yet (scale-set instances on the old model): the CLI's `pending` outcomes. */
+  pending: number;
+  /** Disruptive fixes the CLI did not apply without confirmation. */
+  notApplied: number;
   /** Non-compliant under a report rule (or a report-only sweep): reported, never queued. */
   reported: number;
-  /** Non-compliant, last remediation blocked, unchanged since it was queued: not queued again (blocked-resources.ts). */
+  /**
+   * Non-compliant, last remediation blocked, unchanged since it was queued: not queued again (blocked-resources.ts);
+   * in the CLI, also the fixes it tried that ended blocked.
+   */
   blocked: number;
   /** Rules that cannot be applied to the resource, or a message that could not be queued. */
   failed: number;
@@ -74,6 +107,10 @@ export interface SweepReport {
   findings: SweepFinding[];
   findingsTruncated: boolean;
   failures: SweepFailure[];
+  /** Opted-out and exempted resources by name (the first SKIPPED_KEPT_IN_MEMORY); totals.skipped counts all. */
+  skippedResources: SkippedResource[];
+  /** Subscription display names by lower-case id, when the sweep knows them (reports show the name, else the id). */
+  subscriptionNames?: Record<string, string>;
   /** Owned grants the rules no longer give, orphans, and what was done with them (absent: the app's identity was unknown). */
   revocations?: RevocationReport;
   /** Role assignments per governed subscription (the budget; Azure's limit is 4,000). */
@@ -133,19 +170,31 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     '',
     `${report.startedAt} → ${report.finishedAt} (${(report.durationMs / 1000).toFixed(1)} s), ${report.subscriptions.length} subscription(s)${report.reportOnly ? ', report only' : ''}.`,
     '',
-    line(['scanned', 'compliant', 'non-compliant', 'fixed (queued)', 'reported', 'failed', 'skipped']),
-    align(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
-    line([t.scanned, t.compliant, t.nonCompliant, t.queued, t.reported, t.failed, Object.values(t.skipped).reduce((a, b) => a + b, 0)]),
+    line(['scanned', 'compliant', 'non-compliant', ...resultCounts(t).map(([label]) => label), 'skipped']),
+    align(['---:', '---:', '---:', ...resultCounts(t).map(() => '---:'), '---:']),
+    line([
+      t.scanned,
+      t.compliant,
+      t.nonCompliant,
+      ...resultCounts(t).map(([, n]) => n),
+      Object.values(t.skipped).reduce((a, b) => a + b, 0),
+    ]),
     '',
   ];
-  if (t.blocked > 0)
-    out.push(
-      `${t.blocked} blocked resource(s) not queued again: their last remediation ended blocked, and neither they nor the rules changed since.`,
-      '',
-    );
   const skipped = Object.entries(t.skipped);
   if (skipped.length > 0)
     out.push('## Skipped', '', line(['reason', 'resources']), align(['---', '---:']), ...skipped.map(([r, n]) => line([r, n])), '');
+  const named = report.skippedResources ?? [];
+  if (named.length > 0)
+    out.push(
+      '## Opted out and exempted',
+      '',
+      line(['resource', 'reason', 'detail']),
+      align(['---', '---', '---']),
+      ...named.slice(0, maxRows).map((s) => line([s.resourceId, s.reason, s.detail])),
+      ...(named.length > maxRows ? ['', `… and ${named.length - maxRows} more in the JSON report.`] : []),
+      '',
+    );
   const problems = Object.entries(report.problems);
   if (problems.length > 0)
     out.push(
@@ -160,17 +209,20 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
     out.push(
       '## Non-compliant resources',
       '',
-      line(['resource', 'rule', 'problems', 'missing roles', 'action']),
-      align(['---', '---', '---', '---', '---']),
+      line(['resource', 'rule', 'problems', 'missing roles', 'result', 'reason', 'remedy']),
+      align(['---', '---', '---', '---', '---', '---', '---']),
     );
     for (const f of report.findings.slice(0, maxRows)) {
+      const reasons = findingReasons(f);
       out.push(
         line([
           f.resourceId,
           f.rule,
           f.problems.join(', '),
           f.missingRoleAssignments.map((m) => `${m.role} @ ${m.scope}`).join('; ') || '—',
-          f.blocked ? `${actionText(f)}${f.blocked.remedy ? `: ${f.blocked.remedy}` : ''}` : f.action,
+          actionText(f),
+          reasonLine(reasons) || '—',
+          remedyLine(reasons) || '—',
         ]),
       );
     }

@@ -1,5 +1,5 @@
 import { sameArmId } from '../arm/resource-id';
-import { type RevokeMode, type RulesConfig, revokeModeOf, roleGuidFromDefinitionId } from '../config';
+import { type RevokeMode, type RulesConfig, revokeModeOf, roleGuidFromDefinitionId, type SkipReason } from '../config';
 import { planRemediation } from '../engine/plan';
 import type { EnginePorts, ResourcePort } from '../engine/ports';
 import { executeRemovals, type RemovalRecord } from '../engine/removals';
@@ -45,11 +45,12 @@ export interface ForeignOrphan {
   createdBy: string;
 }
 
-/** Skip reasons under which a workload's owned grants are no longer given: the rules stopped governing it. */
-const REVOCABLE_SKIPS = new Set(['no-rule-matches', 'type-not-governed', 'resource-group-not-governed']);
-
-const SKIP_WORDS: Record<string, string> = {
-  'no-rule-matches': 'no rule matches it any more',
+/**
+ * Skip reasons under which a workload's owned grants are no longer given: the rules stopped governing it.
+ * Keyed by the planner's SkipReason type so a renamed reason fails to compile instead of silently never matching.
+ */
+const SKIP_WORDS: Partial<Record<SkipReason, string>> = {
+  'no-matching-rule': 'no rule matches it any more',
   'type-not-governed': 'its type is no longer governed',
   'resource-group-not-governed': 'its resource group is no longer governed',
 };
@@ -139,14 +140,15 @@ export class OwnedGrants {
     resources: Pick<ResourcePort, 'read'>,
     rows: RowSource,
     signal: AbortSignal,
+    now: Date,
   ): Promise<{ revocations: SweepRevocation[]; foreignOrphans: ForeignOrphan[]; appIds?: never }> {
     const revocations: SweepRevocation[] = [];
     const gone: OwnedRoleAssignment[] = [];
     for (const [k, grants] of this.byResource) {
-      const skip = this.skippedAs.get(k) ?? (await this.skipOfUnseen(grants[0]!.owner.resourceId, rules, resources, signal));
+      const skip = this.skippedAs.get(k) ?? (await this.skipOfUnseen(grants[0]!.owner.resourceId, rules, resources, signal, now));
+      const words = skip && skip !== 'gone' ? SKIP_WORDS[skip as SkipReason] : undefined;
       if (skip === 'gone') gone.push(...grants);
-      else if (skip && REVOCABLE_SKIPS.has(skip))
-        for (const a of grants) revocations.push(sweepRevocation('excess', a, SKIP_WORDS[skip]!, modeFor(rules, a.owner.rule)));
+      else if (words) for (const a of grants) revocations.push(sweepRevocation('excess', a, words, modeFor(rules, a.owner.rule)));
     }
     this.byResource.clear();
     if (gone.length === 0) return { revocations, foreignOrphans: [] };
@@ -176,12 +178,13 @@ export class OwnedGrants {
     rules: RulesConfig,
     resources: Pick<ResourcePort, 'read'>,
     signal: AbortSignal,
-  ): Promise<string | undefined> {
+    now: Date,
+  ): Promise<SkipReason | 'gone' | undefined> {
     // A read ARM refuses (403, throttled) proves nothing: the grants are judged by a later sweep.
     const resource = await resources.read(resourceId, { signal }).catch(() => null);
     if (resource === null) return undefined;
     if (!resource) return 'gone';
-    const planned = planRemediation(resource, rules);
+    const planned = planRemediation(resource, rules, { now });
     return planned.kind === 'skip' ? planned.reason : undefined;
   }
 }

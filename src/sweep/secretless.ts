@@ -199,7 +199,7 @@ function componentRow(
   const apps = loaders.map((a) => ({
     resourceId: a.id,
     ...(a.daprAppId ? { daprAppId: a.daprAppId } : {}),
-    governed: evaluateGovernance(ctx.rules, parseArmId(a.id), a.tags).governed,
+    governed: evaluateGovernance(ctx.rules, parseArmId(a.id), a.tags, ctx.now).governed,
     identities: a.identities,
     grants: auth.targets.flatMap((t) => {
       const id = t.name ? ctx.targets.get(`${t.resourceType}/${t.name}`.toLowerCase()) : undefined;

@@ -14,9 +14,12 @@ import type { RemediationQueuePort } from './remediation-queue';
 import {
   type ComplianceBreakdown,
   FINDINGS_KEPT_IN_MEMORY,
+  NAMED_SKIP_REASONS,
   newSweepId,
   type ReportStore,
   type RevocationReport,
+  SKIPPED_KEPT_IN_MEMORY,
+  type SkippedResource,
   type SweepFailure,
   type SweepFinding,
   type SweepReport,
@@ -58,6 +61,8 @@ export interface SweepHost {
     Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped' | 'secretlessComponentsOnKeys'>>;
   /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
   readonly ledger?: SweepLedger;
+  /** The time the sweep judges rules-file exemptions at (expired ones no longer apply); default: the real time. */
+  readonly clock?: () => Date;
 }
 
 export interface SweepOptions {
@@ -70,6 +75,8 @@ export interface SweepOptions {
   sendConcurrency?: number;
   /** After each Resource Graph page of governed resources (the CLI's progress bar). */
   onProgress?: (progress: SweepProgress) => void;
+  /** 'report': remove no grant even where the rules say lifecycle.revoke: enforce (the timer's AUTOPILOT_REVOCATION_MODE). */
+  revocationMode?: 'report' | 'enforce';
   /** Confirms a run over the mass-revocation guard (the CLI's `--yes`, the timer's AUTOPILOT_CONFIRM_MASS_REVOCATION). */
   confirmRevocations?: boolean;
   /** Asked before any removal with what would be removed (the CLI's az-style prompt); false: nothing is removed. */
@@ -116,11 +123,40 @@ type Assessed = Awaited<ReturnType<typeof assessPage>>[number];
 
 /** What a sweep has counted and kept so far: the report's numbers, filled page by page. */
 class SweepTally {
-  readonly totals: SweepTotals = { scanned: 0, compliant: 0, nonCompliant: 0, queued: 0, reported: 0, blocked: 0, failed: 0, skipped: {} };
+  readonly totals: SweepTotals = {
+    scanned: 0,
+    compliant: 0,
+    nonCompliant: 0,
+    queued: 0,
+    fixed: 0,
+    pending: 0,
+    notApplied: 0,
+    reported: 0,
+    blocked: 0,
+    failed: 0,
+    skipped: {},
+  };
   readonly problems: Partial<Record<ComplianceProblem, number>> = {};
   readonly compliance: ComplianceBreakdown = { byType: {}, bySubscription: {} };
   readonly kept: SweepFinding[] = [];
   readonly failures: SweepFailure[] = [];
+  readonly skippedResources: SkippedResource[] = [];
+  /** Display names of the subscriptions seen, from the rows' `subscriptionName` (queries.ts), for the reports. */
+  readonly subscriptionNames: Record<string, string> = {};
+
+  /** Counts a page's rows and notes their subscriptions' display names. */
+  scanned(rows: ReadonlyArray<Record<string, unknown>>): void {
+    this.totals.scanned += rows.length;
+    for (const { subscriptionId: id, subscriptionName: name } of rows)
+      if (typeof id === 'string' && typeof name === 'string' && name !== '') this.subscriptionNames[id.toLowerCase()] = name;
+  }
+
+  /** Counts a skip; an opted-out or exempted resource is also kept by name (a person chose to leave it alone: reports say who). */
+  private skip(resourceId: string, reason: string, detail: string): void {
+    this.totals.skipped[reason] = (this.totals.skipped[reason] ?? 0) + 1;
+    if (NAMED_SKIP_REASONS.has(reason) && this.skippedResources.length < SKIPPED_KEPT_IN_MEMORY)
+      this.skippedResources.push({ resourceId, reason, detail });
+  }
 
   fail(f: SweepFailure): void {
     this.totals.failed++;
@@ -134,7 +170,7 @@ class SweepTally {
       if (a.kind === 'compliant') {
         this.totals.compliant++;
         countCompliance(this.compliance, a.resourceId, a.resourceType, true);
-      } else if (a.kind === 'skipped') this.totals.skipped[a.reason] = (this.totals.skipped[a.reason] ?? 0) + 1;
+      } else if (a.kind === 'skipped') this.skip(a.resourceId, a.reason, a.detail);
       else if (a.kind === 'invalid') this.fail({ resourceId: a.resourceId, code: a.code, detail: a.detail });
       else {
         this.totals.nonCompliant++;
@@ -219,6 +255,7 @@ async function queueFindings(
       } catch (e) {
         f.action = 'failed';
         f.error = e instanceof Error ? e.message : String(e);
+        f.reasons = [{ code: 'QueueSendFailed', detail: f.error }];
         return;
       }
       await gate?.remember(f, queuedAt);
@@ -231,7 +268,7 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
   log?.log(totals.failed > 0 ? 'warn' : 'info', 'sweep.finished', {
     scanned: totals.scanned,
     compliant: totals.compliant,
-    fixed: totals.queued,
+    queued: totals.queued,
     reported: totals.reported,
     blocked: totals.blocked,
     failed: totals.failed,
@@ -247,6 +284,18 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
  * The role-assignment budget's count for each governed subscription, as a metric (alert at 80 % of
  * 4,000 in infra/monitoring/alerts.bicep) and in the report. A count that cannot be read is logged, not fatal.
  */
+/** The reads after the scan: each subscription's role-assignment count, and the secretless section (issue 25). */
+async function closingReads(
+  host: SweepHost,
+  reader: ResourceGraphReader,
+  scope: { rules: RulesConfig; subscriptions: readonly string[]; rowsOf: RowSource },
+  options: SweepOptions & { log?: StructuredLogger },
+): Promise<Pick<SweepReport, 'roleAssignments' | 'secretless'>> {
+  const roleAssignments = await countRoleAssignments(host, reader, scope.subscriptions, options.log);
+  const secretless = await sweepSecretless(host, scope.rules, scope.rowsOf, options);
+  return { ...(roleAssignments ? { roleAssignments } : {}), ...(secretless ? { secretless } : {}) };
+}
+
 async function countRoleAssignments(
   host: SweepHost,
   reader: ResourceGraphReader,
@@ -301,13 +350,13 @@ async function collectRevocations(
   owned: OwnedGrants,
   excess: SweepRevocation[],
   rowsOf: RowSource,
-  options: SweepOptions & { reportOnly: boolean; sweepId: string },
+  options: SweepOptions & { reportOnly: boolean; sweepId: string; now: Date },
 ): Promise<RevocationReport> {
-  const { sweepId } = options;
+  const { sweepId, now } = options;
   const signal = options.signal ?? AbortSignal.timeout(10 * 60_000);
-  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal);
+  const left = await owned.leftovers(rules, host.ports.resources!, rowsOf, signal, now);
   const items = [...excess, ...left.revocations];
-  const enforce = options.reportOnly ? [] : items.filter((i) => i.revoke === 'enforce');
+  const enforce = options.reportOnly || options.revocationMode === 'report' ? [] : items.filter((i) => i.revoke === 'enforce');
   const limit = lifecycleOf(rules).maxRevocations;
   const guard = massRevocationGuard(enforce.length, limit, options.confirmRevocations === true);
   const report: RevocationReport = {
@@ -352,6 +401,8 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
   }
   const sweepId = options.sweepId ?? newSweepId();
   const started = new Date();
+  // One instant for the whole sweep's exemptions: one expiring mid-sweep does not split the estate.
+  const now = host.clock?.() ?? started;
   const log = options.log?.child({ sweepId });
   const { rules, subscriptions, listed, managementGroups } = await resolveSweepScope(host, options.signal);
   const reader = new ResourceGraphReader(graph, {
@@ -375,10 +426,11 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     managementGroups,
     (t) => (totalEstimate = (totalEstimate ?? 0) + t),
   )) {
-    tally.totals.scanned += rows.length;
+    tally.scanned(rows);
     pages++;
     const assessed = await assessPage(rows, {
       rules,
+      now,
       roles: host.ports.roles,
       readRows: rowsOf,
       ports: host.ports,
@@ -400,10 +452,9 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
 
   const collected =
     owned && host.ports.resources
-      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId })
+      ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId, now })
       : undefined;
-  const roleAssignments = await countRoleAssignments(host, reader, subscriptions, log);
-  const secretless = await sweepSecretless(host, rules, rowsOf, { ...options, log });
+  const closing = await closingReads(host, reader, { rules, subscriptions, rowsOf }, { ...options, log });
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -420,9 +471,10 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     findings: tally.kept,
     findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
     failures: tally.failures,
+    skippedResources: tally.skippedResources,
+    ...(Object.keys(tally.subscriptionNames).length > 0 && { subscriptionNames: tally.subscriptionNames }),
     ...(collected ? { revocations: collected } : {}),
-    ...(roleAssignments ? { roleAssignments } : {}),
-    ...(secretless ? { secretless } : {}),
+    ...closing,
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();

@@ -1,7 +1,7 @@
 /**
  * The metric and attribute names the app emits: the contract with the alerts and the workbook in
  * infra/ (Application Insights stores each metric in `customMetrics` under this name, its attributes
- * in `customDimensions`). Changing a name here breaks those queries; the README lists them.
+ * in `customDimensions`). Changing a name here breaks those queries; docs/operations.md lists them.
  */
 export const METRIC = {
   /** Counter: one per remediation outcome recorded (resource.type, trigger, outcome). */

@@ -4,6 +4,9 @@ import { parseArmId } from '../../src/arm/resource-id';
 import { evaluateGovernance, withResolvedSubscriptions } from '../../src/config';
 import { assertRejected, baseRules, load, OTHER_SUB, SUB } from './helpers';
 
+/** Exemptions are judged at this instant (none of these files' rules have any). */
+const NOW = new Date('2026-06-01T00:00:00Z');
+
 const mgRules = (scope: Record<string, unknown>) => ({ ...baseRules(), scope });
 
 describe('rules file: scope.managementGroups', () => {
@@ -87,11 +90,11 @@ describe('rules file: scope.managementGroups', () => {
   it('governs a subscription resolved under a group; tagScope.subscriptions are not widened by it', () => {
     const config = load(mgRules({ managementGroups: ['mg-apps'] }));
     const id = parseArmId(`/subscriptions/${OTHER_SUB}/resourceGroups/app-1/providers/Microsoft.Web/sites/web`);
-    const before = evaluateGovernance(config, id, { env: 'prod' });
+    const before = evaluateGovernance(config, id, { env: 'prod' }, NOW);
     assert.equal(before.governed, false);
     assert.match(!before.governed ? before.detail : '', /nor under scope.managementGroups/);
     const resolved = withResolvedSubscriptions(config, [OTHER_SUB.toUpperCase()]);
-    assert.equal(evaluateGovernance(resolved, id, { env: 'prod' }).governed, true);
+    assert.equal(evaluateGovernance(resolved, id, { env: 'prod' }, NOW).governed, true);
     assert.deepEqual(resolved.scope.subscriptions, [OTHER_SUB]);
     // The tag-derived kv-reader profile still defaults to the workload's own subscription only.
     assert.equal(resolved.profiles.get('kv-reader')!.roles[0]!.tagScope!.subscriptions, undefined);

@@ -4,6 +4,9 @@ import { parseArmId } from '../../src/arm/resource-id';
 import { evaluateGovernance, globMatches, type Rule, selectProfiles } from '../../src/config';
 import { baseRules, load, OTHER_SUB, SUB } from './helpers';
 
+/** Exemptions are judged at this instant (none of these files' rules have any). */
+const NOW = new Date('2026-06-01T00:00:00Z');
+
 const site = (rg = 'app-web', sub = SUB) => parseArmId(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/sites/web1`);
 
 function configWithTwoRules() {
@@ -28,12 +31,12 @@ describe('evaluateGovernance', () => {
   const config = configWithTwoRules();
 
   it('picks the first matching rule, comparing tag names and values case-insensitively', () => {
-    const decision = evaluateGovernance(config, site(), { ENV: 'Prod', team: 'x' });
+    const decision = evaluateGovernance(config, site(), { ENV: 'Prod', team: 'x' }, NOW);
     assert.equal(decision.governed && decision.rule.name, 'web-apps');
   });
 
   it('falls through to a later rule when an earlier one does not match', () => {
-    const decision = evaluateGovernance(config, site(), { env: 'dev', Team: 'payments' });
+    const decision = evaluateGovernance(config, site(), { env: 'dev', Team: 'payments' }, NOW);
     assert.ok(decision.governed);
     assert.equal(decision.rule.name, 'any-app');
     assert.equal(decision.rule.mode, 'report');
@@ -69,7 +72,7 @@ describe('evaluateGovernance', () => {
   ];
   for (const [what, id, tags, reason] of skips) {
     it(`skips ${what} with reason ${reason}`, () => {
-      const decision = evaluateGovernance(config, id, tags);
+      const decision = evaluateGovernance(config, id, tags, NOW);
       assert.equal(decision.governed, false);
       assert.equal(!decision.governed && decision.reason, reason);
       assert.ok(!decision.governed && decision.detail.length > 0);
@@ -77,13 +80,13 @@ describe('evaluateGovernance', () => {
   }
 
   it('does not opt out when the opt-out tag says "false"', () => {
-    const decision = evaluateGovernance(config, site(), { env: 'prod', 'identity-autopilot-optout': 'FALSE' });
+    const decision = evaluateGovernance(config, site(), { env: 'prod', 'identity-autopilot-optout': 'FALSE' }, NOW);
     assert.ok(decision.governed);
   });
 
   it('matches a VM in a governed group only through rules whose types include it', () => {
     const vm = parseArmId(`/subscriptions/${SUB}/resourceGroups/app-x/providers/microsoft.compute/VIRTUALMACHINES/vm1`);
-    const decision = evaluateGovernance(config, vm, { env: 'prod', team: 'x' });
+    const decision = evaluateGovernance(config, vm, { env: 'prod', team: 'x' }, NOW);
     assert.equal(decision.governed && decision.rule.name, 'any-app');
   });
 });

@@ -2,7 +2,7 @@
  * The alerts and the operations workbook (infra/monitoring/) query only what the app writes: every
  * query passes Microsoft's KQL analyzer against the Application Insights schema, names only metrics and
  * attributes of the telemetry contract, and reads only log events the code emits. The Bicep wires every
- * query file, the four alerts the README lists, and the action group only when an e-mail is given.
+ * query file, the alerts docs/operations.md lists, and the action group only when an e-mail is given.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -38,14 +38,16 @@ function seedSecretContainerGroup(resourceGroup: string, name: string): string {
 }
 
 /** One run of the timer trigger, as the host calls it; the report as stored in blob storage, and the ids it queued. */
-async function timerSweep(app: Autopilot): Promise<{ report: SweepReport; queued: string[] }> {
+async function timerSweep(app: Autopilot): Promise<{ report: SweepReport; queued: string[]; markdown: string; html: string }> {
   const lines = await runTimerSweep(app);
   const finished = lines.find((l) => l.event === 'sweep.finished')!;
   const container = BlobServiceClient.fromConnectionString(storage.azurite.connectionString).getContainerClient('compliance-reports');
-  const jsonName = new URL(finished.report.json).pathname.split('/compliance-reports/')[1]!;
-  const report = JSON.parse((await container.getBlockBlobClient(jsonName).downloadToBuffer()).toString('utf8')) as SweepReport;
+  const blob = async (url: string) =>
+    (await container.getBlockBlobClient(new URL(url).pathname.split('/compliance-reports/')[1]!).downloadToBuffer()).toString('utf8');
+  const report = JSON.parse(await blob(finished.report.json)) as SweepReport;
+  const [markdown, html] = [await blob(finished.report.markdown), await blob(finished.report.html)];
   const peeked = await queuesOf(app, storage.azurite).queue.peekMessages({ numberOfMessages: 32 });
-  return { report, queued: peeked.peekedMessageItems.map((m) => JSON.parse(m.messageText).resourceId) };
+  return { report, markdown, html, queued: peeked.peekedMessageItems.map((m) => JSON.parse(m.messageText).resourceId) };
 }
 
 /** Lets the queue trigger run what the sweep queued: each blocked resource gets its `blocked` ledger row. */
@@ -89,6 +91,18 @@ describe('compliance sweep: a blocked resource is not queued again until it or t
     const third = await timerSweep(app);
     assert.ok(!third.queued.includes(id), 'still unchanged: still not queued');
     assert.equal(third.report.findings.find((f) => f.resourceId === id)?.action, 'blocked');
+    // Every stored report says why and what to do, in its reason and remedy columns.
+    const mdRow = third.markdown.split('\n').find((l) => l.includes('/aci-billing-export |'))!;
+    assert.match(
+      mdRow,
+      /\| blocked \\\(unchanged since [^|]+\\\) \| RequiresRedeploy\\: the container group holds write-only [^|]+ \| set the identity when/,
+    );
+    const htmlRow = third.html.split('\n').find((l) => l.startsWith('<tr>') && l.includes('>aci-billing-export</a>'))!;
+    assert.match(
+      htmlRow,
+      /<td class="reason"><b>RequiresRedeploy<\/b>: the container group holds write-only .*<td class="remedy">set the identity when/,
+    );
+    assert.match(third.html, /<div class="card" data-count="blocked"><b>[1-9]\d*<\/b>blocked<\/div>/);
   });
 
   it('a changed resource (a tag added) is queued again, and held once its new remediation is blocked too', async () => {

@@ -56,6 +56,8 @@ export function buildSweepApp(
     queueName?: string;
     budgetMs?: number;
     settings?: Record<string, string>;
+    /** The time exemptions are judged at (a test advances it past an `expiresOn`). */
+    clock?: () => Date;
   } = {},
 ): Autopilot {
   const emulator = env.emulator;
@@ -73,6 +75,7 @@ export function buildSweepApp(
     ca: emulator.ca,
     credential: new ManagedIdentityCredential(),
     sweep: options.sweep,
+    clock: options.clock,
     engine: {
       principalNotFoundBackoff: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 30 },
       conflictBackoff: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 10 },

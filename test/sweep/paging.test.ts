@@ -88,7 +88,7 @@ describe('sweep at scale: streamed Resource Graph pages', () => {
     const finished = lines.find((l) => l.event === 'sweep.finished')!;
     assert.equal(finished.trigger, 'timer');
     assert.equal(finished.scanned, DRIFTED + COMPLIANT);
-    assert.equal(finished.fixed, DRIFTED);
+    assert.equal(finished.queued, DRIFTED);
     assert.equal(queue.messages.length, DRIFTED);
   });
 });

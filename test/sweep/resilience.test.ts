@@ -19,7 +19,7 @@ describe('sweep resilience: poison messages, Resource Graph quota, ARM throttlin
     grantAppOwner(env.emulator, SUB_B);
   });
 
-  it('host.json caps queue concurrency and retries (the numbers the README explains)', () => {
+  it('host.json caps queue concurrency and retries (the numbers docs/operations.md explains)', () => {
     assert.deepEqual(
       {
         batchSize: hostJson.batchSize,

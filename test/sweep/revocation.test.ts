@@ -135,6 +135,21 @@ describe('revocation and orphan collection through the timer sweep', () => {
     assert.deepEqual(report.roleAssignments, { [SUB_A]: env.emulator.state.roleAssignments.size });
   });
 
+  it('a rule that stopped matching: every owned grant of the workloads it governed is listed as excess with that reason', async () => {
+    // The rule now matches another resource group only: the sites are governed by scope but no rule matches them.
+    const yaml = rulesYaml().replace(
+      '  - name: web\n',
+      '  - name: web\n    match: { types: [Microsoft.Web/sites], resourceGroups: ["rg-elsewhere"] }\n',
+    );
+    const before = env.emulator.lastSeq;
+    const { report } = await timerSweep(yaml);
+    assert.deepEqual(deletes(before), [], 'report mode deletes nothing');
+    const reasons = new Set(report.revocations!.items.map((i) => i.reason));
+    assert.deepEqual([...reasons], ['no rule matches it any more'], JSON.stringify(report.revocations));
+    const total = Object.values(ids).reduce((n, id) => n + env.emulator.state.assignmentsFor(principal(id)).length, 0);
+    assert.equal(report.revocations!.excess, total, 'every owned grant of the three sites');
+  });
+
   it('the HTTP plan answer and the CLI rendering show the removals with their reason; plan mode deletes nothing', async () => {
     const { app } = appWith(rulesYaml({ profiles: '[vault]' }), { ...EASY_AUTH_ON });
     const before = env.emulator.lastSeq;
@@ -174,6 +189,17 @@ describe('revocation and orphan collection through the timer sweep', () => {
       'an alert is logged',
     );
     assert.equal(env.emulator.state.assignmentsFor(principal(ids.consent)).length, 2);
+  });
+
+  it('AUTOPILOT_REVOCATION_MODE=report holds back removals the rules enforce: every grant is listed, nothing is deleted', async () => {
+    const yaml = rulesYaml({ profiles: '[vault]', lifecycle: 'lifecycle:\n  revoke: enforce\n  maxRevocations: 50' });
+    const before = env.emulator.lastSeq;
+    const { report } = await timerSweep(yaml, { AUTOPILOT_REVOCATION_MODE: 'report' });
+    assert.deepEqual(deletes(before), [], 'the deployment setting holds every removal back');
+    assert.equal(report.revocations!.guard, undefined);
+    assert.equal(report.revocations!.removed, 0);
+    assert.equal(report.revocations!.excess, 5);
+    assert.ok(report.revocations!.items.every((i) => i.status === 'listed' && i.revoke === 'enforce'));
   });
 
   it('enforce mode (confirmed past the guard by AUTOPILOT_CONFIRM_MASS_REVOCATION) removes exactly the excess grants (re-checked through ARM) and keeps what the rules still give and what a person made', async () => {

@@ -64,8 +64,13 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     assert.deepEqual(audit.problems, ['identity-missing', 'role-assignments-missing']);
     const finished = logs.find((l) => l.event === 'sweep.finished')!;
     assert.deepEqual(
-      [finished.scanned, finished.compliant, finished.fixed, finished.failed, finished.skipped],
+      [finished.scanned, finished.compliant, finished.queued, finished.failed, finished.skipped],
       [6, 0, 4, 0, { 'opted-out': 1 }],
+    );
+    // The opted-out resource by name, with why.
+    assert.deepEqual(
+      report.skippedResources.map((s) => [s.resourceId.split('/').pop(), s.reason]),
+      [[ids.optedOut.split('/').pop(), 'opted-out']],
     );
 
     const run = await drainRemediationQueue(app, storage.azurite, host);
@@ -113,7 +118,8 @@ describe('compliance sweep: Resource Graph scan → queue → queue trigger', ()
     assert.deepEqual(stored.totals, report.totals);
     assert.equal(stored.findings.length, 4);
     const md = (await container.getBlockBlobClient(jsonName.replace(/\.json$/, '.md')).downloadToBuffer()).toString('utf8');
-    assert.match(md, /\| 7 \| 2 \| 4 \| 3 \| 1 \| 0 \| 1 \|/);
+    assert.match(md, /\| scanned \| compliant \| non-compliant \| queued \| blocked \| pending \| reported \| failed \| skipped \|/);
+    assert.match(md, /\| 7 \| 2 \| 4 \| 3 \| 0 \| 0 \| 1 \| 0 \| 1 \|/);
 
     const run = await drainRemediationQueue(app, storage.azurite, host);
     assert.equal(run.succeeded, 3);

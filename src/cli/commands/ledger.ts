@@ -1,19 +1,21 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { createLedger } from '../../ledger/create';
 import type { CliContext, CommandResult } from '../context';
 import { CommandFailed, EXIT } from '../context';
+import { cliLedger, describeLedger, NO_LEDGER } from '../ledger-settings';
 import { renderLedger } from '../render';
-import { describeLedger, NO_LEDGER, openSession } from '../session';
 import { checkSubscription } from './remediate';
 
-/** A resource's ledger entries, newest first. Without a ledger there is nothing to read: exit 1, saying so. */
+/**
+ * A resource's ledger entries, newest first. Only the ledger is opened: no rules file, no ARM sign-in and no
+ * sandbox are needed to read it. Without a ledger there is nothing to read: exit 1, saying which settings name one.
+ */
 export async function ledgerCommand(ctx: CliContext, resourceId: string, top: number): Promise<CommandResult> {
   checkSubscription(resourceId, ctx);
-  const session = await openSession(ctx);
-  try {
-    if (session.ledger.kind === 'memory') throw new CommandFailed(`${NO_LEDGER}: there is no ledger to read`);
-    const entries = await session.app.ledger.byResourceId(resourceId, top);
-    ctx.console.info(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} from ${describeLedger(session.ledger)}`);
-    return { value: { resourceId, value: entries }, table: () => renderLedger(resourceId, entries), exitCode: EXIT.ok };
-  } finally {
-    await session.close();
-  }
+  const { connection, source } = cliLedger(ctx.options, process.env);
+  if (connection.kind === 'memory') throw new CommandFailed(`${NO_LEDGER}: there is no ledger to read`);
+  ctx.console.info(`ledger: ${describeLedger(connection)} (from ${source})`);
+  const entries = await createLedger(connection, new DefaultAzureCredential()).byResourceId(resourceId, top);
+  ctx.console.info(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} from ${describeLedger(connection)}`);
+  return { value: { resourceId, value: entries }, table: () => renderLedger(resourceId, entries), exitCode: EXIT.ok };
 }

@@ -3,6 +3,8 @@ import { revocationLine } from '../../engine/revocation';
 import type { RemediationOutcome } from '../../engine/types';
 import { isAutopilotError } from '../../errors';
 import type { RemediationMessage, RemediationQueuePort } from '../../sweep';
+import { type FixResult, withFixes } from '../../sweep/fix-results';
+import type { FindingReason } from '../../sweep/report';
 import type { SweepRevocation } from '../../sweep/revocations';
 import { terminalLine } from '../../text/safe-text';
 import { confirm, NO_TTY_FOR_CONFIRMATION } from '../confirm';
@@ -22,11 +24,16 @@ export interface SweepFlags {
   report?: string;
 }
 
-export interface SweepFix {
-  resourceId: string;
-  /** The outcome's status, or `not-applied` when the fix needed a confirmation it did not get. */
-  status: string;
+export interface SweepFix extends FixResult {
   errors: string[];
+}
+
+/** Why an outcome is not done: its blockers (blocked, pending) with their remedies, then its errors. */
+function reasonsOf(outcome: RemediationOutcome): FindingReason[] {
+  return [
+    ...(outcome.blockers ?? []).map((b) => ({ code: b.code, detail: b.detail, ...(b.remedy !== undefined && { remedy: b.remedy }) })),
+    ...outcome.errors.map((e) => ({ code: e.code, detail: e.message })),
+  ];
 }
 
 /**
@@ -62,6 +69,7 @@ function sweepHostParts(app: Autopilot, local: RemediationQueuePort | undefined)
     sweep: local ? { ...app.sweep, queue: local } : app.sweep,
     outcomes: app.outcomes,
     self: () => app.self(),
+    clock: app.clock,
     // Handing findings to the deployed app's queue (`--enqueue`): its blocked, unchanged resources are held as the timer holds them.
     ledger: local ? undefined : app.ledger,
   };
@@ -88,6 +96,50 @@ function revocationPrompt(ctx: CliContext, beforeAsking: () => void) {
       return false;
     },
   };
+}
+
+/**
+ * Runs each queued fix here through the engine (recording its outcome), but those held for a confirmation
+ * they did not get (`not-applied`, with the effects that needed it).
+ */
+async function applyFixes(
+  app: Autopilot,
+  messages: readonly RemediationMessage[],
+  held: ReadonlyMap<string, string[]>,
+): Promise<SweepFix[]> {
+  const fixes: SweepFix[] = [];
+  const fixing = startProgress('fixing', { unit: 'resources' });
+  try {
+    for (const message of messages) {
+      const effects = held.get(message.resourceId);
+      if (effects) {
+        const detail = effects.join('; ');
+        fixes.push({
+          resourceId: message.resourceId,
+          status: 'not-applied',
+          errors: [`ConfirmationRequired: ${detail}`],
+          reasons: [{ code: 'ConfirmationRequired', detail, remedy: 'rerun the sweep with --yes, or answer y on a terminal' }],
+        });
+        continue;
+      }
+      const outcome = await app.remediator.remediate({
+        resourceId: message.resourceId,
+        correlationId: message.correlationId,
+        mode: 'apply',
+      });
+      await app.outcomes.record(outcome, { trigger: 'cli' });
+      fixes.push({
+        resourceId: message.resourceId,
+        status: outcome.status,
+        errors: outcome.errors.map((e) => `${e.code}: ${e.message}`),
+        reasons: reasonsOf(outcome),
+      });
+      fixing.update(fixes.length, messages.length);
+    }
+  } finally {
+    fixing.stop();
+  }
+  return fixes;
 }
 
 /**
@@ -146,34 +198,9 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
       else if (await confirm(question, { input: ctx.stdin })) held.clear();
       else refusal = 'Operation cancelled.';
     }
-    const fixes: SweepFix[] = [];
-    const fixing = startProgress('fixing', { unit: 'resources' });
-    try {
-      for (const message of messages) {
-        if (held.has(message.resourceId)) {
-          fixes.push({
-            resourceId: message.resourceId,
-            status: 'not-applied',
-            errors: [`ConfirmationRequired: ${held.get(message.resourceId)!.join('; ')}`],
-          });
-          continue;
-        }
-        const outcome = await app.remediator.remediate({
-          resourceId: message.resourceId,
-          correlationId: message.correlationId,
-          mode: 'apply',
-        });
-        await app.outcomes.record(outcome, { trigger: 'cli' });
-        fixes.push({
-          resourceId: message.resourceId,
-          status: outcome.status,
-          errors: outcome.errors.map((e) => `${e.code}: ${e.message}`),
-        });
-        fixing.update(fixes.length, messages.length);
-      }
-    } finally {
-      fixing.stop();
-    }
+    const fixes = await applyFixes(app, messages, held);
+    // The scan counted these fixes `queued`; the reports say what each one did.
+    report = withFixes(report, fixes);
     if (flags.report) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { writeHtmlReportFile } = require('../../sweep/report-file') as typeof import('../../sweep/report-file');
@@ -193,7 +220,7 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
     const finalReport = report;
     return {
       value: { report: finalReport, fixes },
-      table: () => renderSweep(finalReport, fixes),
+      table: () => renderSweep(finalReport),
       exitCode: failed ? EXIT.failed : ctx.options.detailedExitcode && unfinished > 0 ? EXIT.changesPlanned : EXIT.ok,
     };
   } finally {
