@@ -62,17 +62,35 @@ export function secretlessMarkdown(s: SecretlessSection): string[] {
   return out;
 }
 
+/** Escaped, with break opportunities after '/' and '.' (ids, component types): never a break inside a word. */
+const wrappable = (text: string) =>
+  htmlText(text)
+    .replace(/\//g, '/<wbr>')
+    .replace(/\.(?=[A-Za-z])/g, '.<wbr>');
+
+/** A name column: the last segment of an id, its full id on hover, and a second line (ellipsis when too long). */
+function nameCell(id: string, name: string, below: string): string {
+  const title = htmlText(id);
+  return `<td class="res"><span class="name" title="${title}">${htmlText(name)}</span><span class="where" title="${title}">${htmlText(below)}</span></td>`;
+}
+
+const lastSegment = (id: string) => id.replace(/\/+$/, '').split('/').pop() || id;
+
 export function secretlessHtml(s: SecretlessSection): string[] {
-  const tr = (cells: string[]) => `<tr>${cells.map((c) => `<td>${htmlText(c)}</td>`).join('')}</tr>`;
+  const td = (text: string) => `<td>${wrappable(text)}</td>`;
   const head = (cells: string[]) => `<thead><tr>${cells.map((c) => `<th>${htmlText(c)}</th>`).join('')}</tr></thead>`;
+  const component = (c: SecretlessComponent) =>
+    `<tr>${nameCell(c.componentId, c.name, `environment ${lastSegment(c.environmentId)}`)}${td(c.componentType)}${td(c.method)}${td(grantText(c))}${td(changeText(c))}</tr>`;
+  const target = (t: SecretlessSection['targets'][number]) =>
+    `<tr>${nameCell(t.id, t.name, t.type)}${td(t.flag)}${td(t.verdict)}${td([...t.blockers, ...t.unknowns].join('; ') || '—')}</tr>`;
   return [
     '<h2 id="secretless">Secretless</h2>',
     `<p>${htmlText(summary(s))}</p>`,
-    `<table id="secretless-components">${head(COMPONENT_HEAD)}<tbody>`,
-    ...s.components.map((c) => tr(componentCells(c))),
+    `<table id="secretless-components">${head(['component', 'type', 'method', 'identity grant', 'change'])}<tbody>`,
+    ...s.components.map(component),
     '</tbody></table>',
     `<table id="secretless-targets">${head(TARGET_HEAD)}<tbody>`,
-    ...s.targets.map((t) => tr(targetCells(t))),
+    ...s.targets.map(target),
     '</tbody></table>',
     `<p class="note">${htmlText(RULE)}</p>`,
   ];
