@@ -108,6 +108,23 @@ export class ArmDaprPort implements DaprPort {
   }
 
   async setAzureClientId(componentId: string, clientId: string, call: CallBudget | AbortSignal): Promise<void> {
+    await this.rewrite(componentId, { removeMetadata: [], removeSecrets: [], azureClientId: { set: clientId } }, call);
+  }
+
+  async migrateComponent(
+    componentId: string,
+    change: { removeMetadata: string[]; removeSecrets: string[]; azureClientId?: { set: string } | 'remove' },
+    call: CallBudget | AbortSignal,
+  ): Promise<void> {
+    await this.rewrite(componentId, change, call);
+  }
+
+  /** GET-modify-PUT of a component: the secret values a GET hides are never read, so no inline secret may remain. */
+  private async rewrite(
+    componentId: string,
+    change: { removeMetadata: string[]; removeSecrets: string[]; azureClientId?: { set: string } | 'remove' },
+    call: CallBudget | AbortSignal,
+  ): Promise<void> {
     const id = parseArmId(componentId);
     const client = this.clients.for(id.subscriptionId!).resources;
     let raw: Json | undefined;
@@ -118,7 +135,8 @@ export class ArmDaprPort implements DaprPort {
       }),
     );
     const component = componentOf(raw ?? {});
-    const inline = component.secrets.filter((s) => !s.keyVaultUrl);
+    const dropped = new Set(change.removeSecrets);
+    const inline = component.secrets.filter((s) => !s.keyVaultUrl && !dropped.has(s.name));
     if (inline.length > 0) {
       throw new AutopilotError(
         'DaprComponentSecretsWriteOnly',
@@ -127,14 +145,17 @@ export class ArmDaprPort implements DaprPort {
     }
     const props = { ...((raw?.properties ?? {}) as Json) };
     delete props.provisioningState;
+    if (Array.isArray(props.secrets)) props.secrets = (props.secrets as Json[]).filter((s) => !dropped.has(String(s.name)));
+    const removed = new Set([...change.removeMetadata, ...(change.azureClientId ? [AZURE_CLIENT_ID] : [])].map((f) => f.toLowerCase()));
     const metadata = component.metadata
-      .filter((m) => m.name.toLowerCase() !== AZURE_CLIENT_ID.toLowerCase())
+      .filter((m) => !removed.has(m.name.toLowerCase()))
       .map((m) => ({
         name: m.name,
         ...(m.value !== undefined ? { value: m.value } : {}),
         ...(m.secretRef !== undefined ? { secretRef: m.secretRef } : {}),
       }));
-    metadata.push({ name: AZURE_CLIENT_ID, value: clientId });
+    if (change.azureClientId && change.azureClientId !== 'remove')
+      metadata.push({ name: AZURE_CLIENT_ID, value: change.azureClientId.set });
     await armCall(`PUT ${componentId}`, () =>
       writeResource(
         client,

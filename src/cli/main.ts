@@ -5,6 +5,7 @@ import { isAutopilotError } from '../errors';
 import { terminalLine } from '../text/safe-text';
 import { ledgerCommand } from './commands/ledger';
 import { remediateCommand } from './commands/remediate';
+import { type SecretlessFlags, secretlessCommand } from './commands/secretless';
 import { sweepCommand } from './commands/sweep';
 import { validateCommand } from './commands/validate';
 import { type WireEventsFlags, wireEventsCommand } from './commands/wire-events';
@@ -194,6 +195,16 @@ function registerCommands(program: Command, run: Run): void {
     )
     .option('--report <file.html>', 'also write the HTML report (charts, trend, findings) to this file')
     .action(run((ctx, o: { reportOnly?: boolean; enqueue?: boolean; yes?: boolean; report?: string }) => sweepCommand(ctx, o)));
+  program
+    .command('secretless')
+    .description(
+      'show which Dapr components still use keys, the change that moves each to its identity, and which targets could turn keys off',
+    )
+    .option('--sole-consumers <scope...>', "ids whose targets' keys only the scanned Dapr components use (needed for a 'ready' verdict)")
+    .option('--migrate <component>', "rewrite this component (id, or unique name) to its app's identity, once every precondition holds")
+    .option('-y, --yes', 'confirm the migration (the apps that load the component pick it up again)')
+    .option('--window-minutes <n>', 'how long the identity must have held its roles before a migration (default 15)')
+    .action(run((ctx, o: SecretlessFlags) => secretlessCommand(ctx, o)));
   program
     .command('validate')
     .description('check a rules file and list every problem with its key path and line; touches no Azure')

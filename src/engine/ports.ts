@@ -219,6 +219,15 @@ export interface DaprPort {
   ): Promise<{ targets: FoundDaprTarget[]; apps: DaprEnvironmentApp[] }>;
   /** Sets the component's `azureClientId` metadata (GET-modify-PUT); refuses a component with write-only secrets. */
   setAzureClientId(componentId: string, clientId: string, call: CallBudget): Promise<void>;
+  /**
+   * Secretless migration (GET-modify-PUT): removes these metadata fields and secrets and sets or removes
+   * `azureClientId`; refuses when any inline secret would remain (its value is write-only and the PUT would drop it).
+   */
+  migrateComponent?(
+    componentId: string,
+    change: { removeMetadata: string[]; removeSecrets: string[]; azureClientId?: { set: string } | 'remove' },
+    call: CallBudget,
+  ): Promise<void>;
 }
 
 export interface ExistingCosmosSqlRoleAssignment {

@@ -13,7 +13,7 @@ export function createComplianceSweepHandler(getAutopilot: () => Autopilot) {
     const log = createLogger(contextSink(context), { invocationId: context.invocationId, trigger: 'timer' });
     if (timer?.isPastDue) log.log('warn', 'sweep.past-due', { detail: 'the timer fired late (app was down or busy); sweeping now' });
     const app = getAutopilot();
-    const { confirmMassRevocation, revocationMode } = app.settings.sweep;
-    await runSweep(app, { log, confirmRevocations: confirmMassRevocation, revocationMode });
+    const { confirmMassRevocation, revocationMode, soleConsumerScopes } = app.settings.sweep;
+    await runSweep(app, { log, confirmRevocations: confirmMassRevocation, revocationMode, soleConsumerScopes });
   };
 }

@@ -1,5 +1,7 @@
 import { type ArmEmulator, SEED_TYPES, seedResource, seedScopeResource, seedUserAssignedIdentity } from '../../tools/arm-emulator';
 
+import { seedSecretlessDemo } from './secretless-estate';
+
 export const SANDBOX_SUBSCRIPTION = '5a5d60a8-0000-4000-8000-0000000000de';
 
 export interface DemoResource {
@@ -21,6 +23,7 @@ export function seedDemoEstate(emulator: ArmEmulator): DemoResource[] {
   );
   seedScopeResource(state, `/subscriptions/${sub}/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/stdemoshared`);
   const platformIdentity = seedUserAssignedIdentity(state, { subscriptionId: sub, resourceGroup: 'rg-shared', name: 'id-platform' });
+  seedSecretlessDemo(state, sub);
   const r = (label: string, input: Omit<Parameters<typeof seedResource>[1], 'subscriptionId'>): DemoResource => ({
     label,
     id: seedResource(state, { subscriptionId: sub, ...input }),

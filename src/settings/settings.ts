@@ -95,6 +95,12 @@ export interface SweepSettings {
    * setting (azd AUTOPILOT_REVOCATION_MODE) that can only hold removals back, never add any.
    */
   revocationMode: 'report' | 'enforce';
+  /**
+   * AUTOPILOT_SECRETLESS_SOLE_CONSUMERS: comma-separated ARM ids (subscriptions, resource groups, resources)
+   * whose targets' keys, the operator declares, only the Dapr components the product scans use. Without it
+   * no target is reported "ready" to turn keys off, only "unknown" (src/engine/secretless.ts).
+   */
+  soleConsumerScopes: string[];
 }
 
 export type SweepStorage =
@@ -215,6 +221,7 @@ export function sweepSettings(env: Env = process.env): SweepSettings {
     storage: sweepStorage(env),
     confirmMassRevocation: flag(env, 'AUTOPILOT_CONFIRM_MASS_REVOCATION', false),
     revocationMode: revocationMode(env),
+    soleConsumerScopes: soleConsumerScopes(env.AUTOPILOT_SECRETLESS_SOLE_CONSUMERS),
   };
 }
 
@@ -223,6 +230,17 @@ function revocationMode(env: Env): 'report' | 'enforce' {
   if (mode !== 'report' && mode !== 'enforce')
     throw new SettingsError('AUTOPILOT_REVOCATION_MODE', `'${env.AUTOPILOT_REVOCATION_MODE}' is not 'report' or 'enforce'`);
   return mode;
+}
+
+/** ARM ids only (`/subscriptions/...`): anything else is a mistake worth refusing at start, not a scope to guess. */
+export function soleConsumerScopes(value: string | undefined): string[] {
+  const scopes = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = scopes.find((s) => !/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+(\/providers\/[^/]+\/[^/]+\/[^/]+)?)?$/i.test(s));
+  if (bad) throw new SettingsError('AUTOPILOT_SECRETLESS_SOLE_CONSUMERS', `'${bad}' is not a subscription, resource group or resource id`);
+  return scopes;
 }
 
 function sweepStorage(env: Env): SweepStorage {

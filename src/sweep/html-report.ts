@@ -1,6 +1,7 @@
 import { htmlText } from '../text/safe-text';
 import type { ComplianceBreakdown, ComplianceCount, SweepFinding, SweepReport } from './report';
 import { actionText, findingReasons, portalUrl, resourceLabel, resultCounts, shortScope } from './report-text';
+import { secretlessHtml } from './secretless-report';
 
 export { actionText } from './report-text';
 
@@ -304,6 +305,7 @@ export function renderHtmlReport(report: SweepReport, history: readonly SweepSum
     ...trendSection(report, history),
     ...findingsSection(report),
     ...otherSections(report),
+    ...(report.secretless ? secretlessHtml(report.secretless) : []),
     `<p class="note">Resource Graph: ${fmt(report.resourceGraph.calls)} call(s), ${fmt(report.resourceGraph.quotaWaits)} quota wait(s) (${(report.resourceGraph.quotaWaitedMs / 1000).toFixed(1)} s).</p>`,
     '</body></html>',
     '',

@@ -74,11 +74,13 @@ export function governedResourcesQuery(scope: Pick<GovernedScope, 'resourceTypes
  * rows have ARM's shape (type `microsoft.authorization/roleassignments`, properties.principalId,
  * roleDefinitionId, scope).
  */
-export function roleAssignmentsOfPrincipalsQuery(principalIds: readonly string[]): string {
+export function roleAssignmentsOfPrincipalsQuery(principalIds: readonly string[], withCreatedOn = false): string {
+  // `createdOn`: when ARM created the assignment (secretless reports a grant's age from it).
+  const createdOn = withCreatedOn ? ', createdOn = tostring(properties.createdOn)' : '';
   return [
     'authorizationresources',
     `| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ${kqlList(principalIds)}`,
-    '| project principalId = tolower(tostring(properties.principalId)), scope = tostring(properties.scope), roleDefinitionId = tostring(properties.roleDefinitionId)',
+    `| project principalId = tolower(tostring(properties.principalId)), scope = tostring(properties.scope), roleDefinitionId = tostring(properties.roleDefinitionId)${createdOn}`,
     '| order by principalId asc, scope asc, roleDefinitionId asc',
   ].join('\n');
 }
@@ -121,6 +123,31 @@ export function identitiesOfPrincipalsQuery(principalIds: readonly string[]): st
   ].join('\n');
 }
 
+/** Secretless (issue 25): every Container Apps environment, whose Dapr components may use a target's keys. */
+export function managedEnvironmentsQuery(): string {
+  return ['resources', "| where type =~ 'microsoft.app/managedenvironments'", '| project id', '| order by id asc'].join('\n');
+}
+
+/** Secretless: every resource of the Dapr host type (container apps) with its identities and Dapr settings (names and ids only). */
+export function containerAppsQuery(type: string): string {
+  return [
+    'resources',
+    `| where type =~ ${kqlString(type)}`,
+    '| project id, tags, identity, environmentId = tostring(properties.managedEnvironmentId), dapr = properties.configuration.dapr',
+    '| order by id asc',
+  ].join('\n');
+}
+
+/** Secretless: the targets of these types with their local-auth switches (`allowSharedKeyAccess`, `disableLocalAuth`). */
+export function localAuthTargetsQuery(types: readonly string[]): string {
+  return [
+    'resources',
+    `| where type in~ ${kqlList(types)}`,
+    '| project id, name, type, allowSharedKeyAccess = properties.allowSharedKeyAccess, disableLocalAuth = properties.disableLocalAuth',
+    '| order by id asc',
+  ].join('\n');
+}
+
 /** A sample of each query, for tests that parse them all. */
 export function sampleQueries(): Record<string, string> {
   return {
@@ -134,6 +161,10 @@ export function sampleQueries(): Record<string, string> {
     ownedRoleAssignments: ownedRoleAssignmentsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
     assignmentsOfPrincipals: assignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
     identitiesOfPrincipals: identitiesOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11']),
+    managedEnvironments: managedEnvironmentsQuery(),
+    containerApps: containerAppsQuery(SUPPORTED_RESOURCE_TYPES[0]),
+    localAuthTargets: localAuthTargetsQuery(['Microsoft.Storage/storageAccounts', 'Microsoft.ServiceBus/namespaces']),
+    grantAges: roleAssignmentsOfPrincipalsQuery(['0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11'], true),
     roleAssignmentsOfPrincipals: roleAssignmentsOfPrincipalsQuery([
       '0b9d6f0e-5c0e-4b8e-9d55-2f3c1a0e1c11',
       '7a3c2b9e-1f4d-4e7a-8b6c-5d4e3f2a1b0c',

@@ -7,6 +7,8 @@ import type { ComplianceFinding, ComplianceProblem } from './compliance';
 import { HTML_TREND_POINTS, parseSweepSummary, renderHtmlReport, type SweepSummary, summaryOf } from './html-report';
 import { actionText, findingReasons, reasonLine, remedyLine, resultCounts } from './report-text';
 import type { ForeignOrphan, SweepRevocation } from './revocations';
+import type { SecretlessSection } from './secretless';
+import { secretlessMarkdown } from './secretless-report';
 
 export type FindingAction = 'queued' | 'reported' | 'blocked' | 'failed' | 'fixed' | 'pending' | 'not-applied';
 
@@ -113,6 +115,8 @@ export interface SweepReport {
   revocations?: RevocationReport;
   /** Role assignments per governed subscription (the budget; Azure's limit is 4,000). */
   roleAssignments?: Record<string, number>;
+  /** Dapr components still on keys and targets' readiness to turn keys off (issue 25; absent: no rule has a `dapr` section). */
+  secretless?: SecretlessSection;
   /** Where the full report was written. */
   stored?: StoredReport;
 }
@@ -235,6 +239,7 @@ export function renderMarkdown(report: SweepReport, maxRows = 50): string {
       '',
     );
   }
+  if (report.secretless) out.push(...secretlessMarkdown(report.secretless));
   out.push(`Resource Graph: ${report.resourceGraph.calls} call(s), ${report.resourceGraph.quotaWaits} quota wait(s).`, '');
   return out.join('\n');
 }

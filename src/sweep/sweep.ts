@@ -28,6 +28,7 @@ import {
 import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
 import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
 import { ROLE_ASSIGNMENT_COUNT_QUERY } from './role-assignment-budget';
+import { sweepSecretless } from './secretless';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -57,7 +58,7 @@ export interface SweepHost {
   readonly governance?: SweepGovernance;
   /** Findings and finished sweeps are counted here (`autopilot.sweep.*`), when given. */
   readonly telemetry?: Pick<Telemetry, 'sweepFindings' | 'sweepCompleted'> &
-    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped'>>;
+    Partial<Pick<Telemetry, 'roleAssignmentCount' | 'revocationGuardTripped' | 'secretlessComponentsOnKeys'>>;
   /** The ledger: a resource whose last remediation ended blocked, unchanged since, is not queued again (blocked-resources.ts). */
   readonly ledger?: SweepLedger;
   /** The time the sweep judges rules-file exemptions at (expired ones no longer apply); default: the real time. */
@@ -82,6 +83,8 @@ export interface SweepOptions {
   confirm?: (revocations: readonly SweepRevocation[]) => Promise<boolean>;
   /** Who runs the sweep, as the ledger records its removals (default `timer`). */
   trigger?: 'timer' | 'cli';
+  /** Trusted scopes whose targets' keys only scanned Dapr components use (secretless readiness; see src/engine/secretless.ts). */
+  soleConsumerScopes?: readonly string[];
 }
 
 export interface SweepProgress {
@@ -281,6 +284,18 @@ function logFinished(log: StructuredLogger | undefined, report: SweepReport): vo
  * The role-assignment budget's count for each governed subscription, as a metric (alert at 80 % of
  * 4,000 in infra/monitoring/alerts.bicep) and in the report. A count that cannot be read is logged, not fatal.
  */
+/** The reads after the scan: each subscription's role-assignment count, and the secretless section (issue 25). */
+async function closingReads(
+  host: SweepHost,
+  reader: ResourceGraphReader,
+  scope: { rules: RulesConfig; subscriptions: readonly string[]; rowsOf: RowSource },
+  options: SweepOptions & { log?: StructuredLogger },
+): Promise<Pick<SweepReport, 'roleAssignments' | 'secretless'>> {
+  const roleAssignments = await countRoleAssignments(host, reader, scope.subscriptions, options.log);
+  const secretless = await sweepSecretless(host, scope.rules, scope.rowsOf, options);
+  return { ...(roleAssignments ? { roleAssignments } : {}), ...(secretless ? { secretless } : {}) };
+}
+
 async function countRoleAssignments(
   host: SweepHost,
   reader: ResourceGraphReader,
@@ -439,7 +454,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     owned && host.ports.resources
       ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId, now })
       : undefined;
-  const roleAssignments = await countRoleAssignments(host, reader, subscriptions, log);
+  const closing = await closingReads(host, reader, { rules, subscriptions, rowsOf }, { ...options, log });
   const finished = new Date();
   const report: SweepReport = {
     sweepId,
@@ -459,7 +474,7 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
     skippedResources: tally.skippedResources,
     ...(Object.keys(tally.subscriptionNames).length > 0 && { subscriptionNames: tally.subscriptionNames }),
     ...(collected ? { revocations: collected } : {}),
-    ...(roleAssignments ? { roleAssignments } : {}),
+    ...closing,
   };
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();

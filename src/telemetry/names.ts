@@ -27,6 +27,8 @@ export const METRIC = {
   roleAssignments: 'autopilot.role_assignments',
   /** Counter: sweeps the mass-revocation guard stopped (nothing was revoked; a person must confirm). */
   revocationGuard: 'autopilot.revocation_guard',
+  /** Histogram: Dapr components still authenticating with a key or connection string, one value per sweep (secretless, issue 25). */
+  secretlessOnKeys: 'autopilot.secretless.components_on_keys',
 } as const;
 
 export const ATTR = {
@@ -57,4 +59,5 @@ export const METRIC_ATTRIBUTES: Readonly<Record<(typeof METRIC)[keyof typeof MET
   [METRIC.sweepCompleted]: [],
   [METRIC.roleAssignments]: [ATTR.subscription],
   [METRIC.revocationGuard]: [],
+  [METRIC.secretlessOnKeys]: [],
 };

@@ -74,6 +74,7 @@ export class Telemetry {
   private readonly findings: Counter;
   private readonly sweeps: Counter;
   private readonly roleAssignmentCounts: Histogram;
+  private readonly secretlessOnKeys: Histogram;
   private readonly revocationGuards: Counter;
   private readonly removals: Counter;
 
@@ -110,6 +111,9 @@ export class Telemetry {
     this.sweeps = meter.createCounter(METRIC.sweepCompleted, { description: 'Compliance sweeps that ran to the end' });
     this.roleAssignmentCounts = meter.createHistogram(METRIC.roleAssignments, {
       description: "A governed subscription's role assignments as a sweep counted them (Azure's limit: 4,000)",
+    });
+    this.secretlessOnKeys = meter.createHistogram(METRIC.secretlessOnKeys, {
+      description: 'Dapr components that still authenticate with a key or connection string, as a sweep counted them',
     });
     this.revocationGuards = meter.createCounter(METRIC.revocationGuard, {
       description: 'Sweeps the mass-revocation guard stopped: nothing was revoked until a person confirms',
@@ -192,6 +196,11 @@ export class Telemetry {
 
   roleAssignmentCount(subscriptionId: string, assignments: number): void {
     this.roleAssignmentCounts.record(assignments, { [ATTR.subscription]: subscriptionId.toLowerCase() });
+  }
+
+  /** Once per sweep with a secretless section: how many Dapr components still use a key. */
+  secretlessComponentsOnKeys(count: number): void {
+    this.secretlessOnKeys.record(count);
   }
 
   revocationGuardTripped(): void {

@@ -19,7 +19,14 @@ export {
   seedScopeResource,
   seedUserAssignedIdentity,
 } from './seed';
-export { type DaprComponentSeed, seedCosmosAccount, seedDaprApp, seedDaprComponent, seedManagedEnvironment } from './seed-dapr';
+export {
+  type DaprComponentSeed,
+  seedCosmosAccount,
+  seedDaprApp,
+  seedDaprComponent,
+  seedLocalAuthTarget,
+  seedManagedEnvironment,
+} from './seed-dapr';
 export { ArmEmulator, type EmulatorOptions, type RequestLogEntry, startArmEmulator } from './server';
 export { type EmulatorSnapshot, restoreState, snapshotState } from './snapshot';
 export { coverageLine, type SpecViolation } from './spec-validation';

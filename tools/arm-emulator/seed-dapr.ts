@@ -67,7 +67,14 @@ export function seedDaprComponent(state: EmulatorState, environmentId: string, n
 /** A Cosmos DB account (SQL API) with its document endpoint, as the Dapr component's `url` names it. */
 export function seedCosmosAccount(
   state: EmulatorState,
-  input: { subscriptionId: string; resourceGroup: string; name: string; location?: string; tags?: Record<string, string> },
+  input: {
+    subscriptionId: string;
+    resourceGroup: string;
+    name: string;
+    location?: string;
+    tags?: Record<string, string>;
+    disableLocalAuth?: boolean;
+  },
 ): string {
   const location = input.location ?? 'westeurope';
   ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
@@ -85,7 +92,7 @@ export function seedCosmosAccount(
         provisioningState: 'Succeeded',
         documentEndpoint: `https://${input.name}.documents.azure.com:443/`,
         databaseAccountOfferType: 'Standard',
-        disableLocalAuth: false,
+        disableLocalAuth: input.disableLocalAuth ?? false,
       },
     },
   });
@@ -128,4 +135,36 @@ export function seedDaprApp(
       configuration: { activeRevisionsMode: 'Single', dapr },
     },
   });
+}
+
+/**
+ * A target with its local-authentication switch as the RP's GET (and so Resource Graph) shows it:
+ * storage accounts carry `allowSharedKeyAccess` (absent until set, which permits Shared Key: Learn
+ * storage/common/shared-key-authorization-prevent); Service Bus and Event Hubs namespaces and App
+ * Configuration stores carry `disableLocalAuth` (false unless set: Learn service-bus-messaging/
+ * disable-local-authentication, azure-app-configuration/howto-disable-access-key-authentication).
+ * `localAuth`: `unset` leaves the property out, as a GET of an account never configured shows it.
+ */
+export function seedLocalAuthTarget(
+  state: EmulatorState,
+  input: {
+    subscriptionId: string;
+    resourceGroup: string;
+    type: string;
+    name: string;
+    localAuth: 'on' | 'off' | 'unset';
+    location?: string;
+  },
+): string {
+  const location = input.location ?? 'westeurope';
+  ensureGroup(state, input.subscriptionId, input.resourceGroup, location);
+  const id = `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}/providers/${input.type}/${input.name}`;
+  const storage = input.type.toLowerCase() === 'microsoft.storage/storageaccounts';
+  const properties: Json = { provisioningState: 'Succeeded' };
+  if (input.localAuth !== 'unset') {
+    if (storage) properties.allowSharedKeyAccess = input.localAuth === 'on';
+    else properties.disableLocalAuth = input.localAuth === 'off';
+  }
+  state.resources.set(key(id), { id, body: { id, name: input.name, type: input.type, location, tags: {}, properties } });
+  return id;
 }

@@ -5,6 +5,7 @@ import { type CompiledQuery, compareByOrder, compileKql, type JoinCache, KqlErro
 import { readView } from '../resource-types';
 import type { EmulatorState, RoleAssignmentRecord, StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
+import { DAPR_COMPONENT_TYPE, daprComponentView } from './dapr-components';
 import { roleAssignmentBody } from './role-assignments';
 
 export const RESOURCE_GRAPH_API_VERSIONS = ['2021-03-01', '2022-10-01', '2024-04-01'];
@@ -473,8 +474,8 @@ export class ResourceGraphService {
 
 /** A `resources` row: ARM's body plus Resource Graph's columns (type and resource group in lower case). */
 function resourceRow(ctx: HandlerContext, r: StoredResource, subscriptionId: string): Row {
-  // Resource Graph shows what the RP's GET shows: no write-only secrets.
-  const b = readView(r.body);
+  // Resource Graph shows what the RP's GET shows: no write-only secrets (Dapr components' secret values included).
+  const b = String(r.body.type).toLowerCase() === DAPR_COMPONENT_TYPE.toLowerCase() ? daprComponentView(r.body) : readView(r.body);
   return {
     id: r.id,
     name: b.name,
