@@ -15,31 +15,19 @@ import { compileKql } from '../../tools/arm-emulator/kql';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
 import { deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { PLANTED, seedKeyStateStore, seedSecretlessEstate } from '../support/secretless-estate';
+import { PLANTED, SECRETLESS_RULES, seedKeyStateStore, seedSecretlessEstate } from '../support/secretless-estate';
 import { buildSweepApp, runTimerSweep } from './fixture';
 
 const RG = 'rg-secretless-timer';
 const ENV = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/env-demo`;
 const env = useEmulator({ subscriptions: [SUB_A] });
 
-const RULES = `
-version: 1
-scope:
-  subscriptions: ["${SUB_A}"]
-  resourceTypes: [Microsoft.App/containerApps]
-profiles: {}
-rules:
-  - name: dapr-migrate
+/** The shared secretless rules (`dapr: system`, no opt-in) plus a rule for `dapr: migrate` apps that opts in. */
+const RULES = `${SECRETLESS_RULES}  - name: dapr-migrate
     match: { tags: { dapr: migrate } }
     identity: { kind: SystemAssigned }
-    dapr:
-      targets: { resourceGroups: ["{resourceGroup}"] }
+    dapr: { targets: { resourceGroups: ["{resourceGroup}"] } }
     secretless: { migrate: true }
-  - name: dapr-report
-    match: { tags: { dapr: system } }
-    identity: { kind: SystemAssigned }
-    dapr:
-      targets: { resourceGroups: ["{resourceGroup}"] }
 `;
 
 describe('secretless: the timer sweep migrates the components of rules that opt in', () => {
