@@ -48,7 +48,7 @@ export const COSMOS_SQL_ROLE_ASSIGNMENT_ACTIONS = [
 ] as const;
 /**
  * Reading a Dapr app's components (wherever its environment is); writing them only where a rule lets the
- * product set azureClientId, and only in the resource groups that rule's apps can be in: a component
+ * product set azureClientId or migrate them off their keys (secretless.migrate), and only in the resource groups that rule's apps can be in: a component
  * write can point another team's component at another vault, so it is never held subscription-wide
  * when the rules name their groups.
  */
@@ -296,15 +296,19 @@ const SCOPED_GRANT_KINDS: readonly ScopedGrantKind[] = [
     },
   },
   {
-    // Dapr component writes (azureClientId): in the resource groups the opted-in rules' apps can be in.
+    // Dapr component writes: in the resource groups the opted-in rules' apps can be in, for rules that let the
+    // product set azureClientId or migrate components off their keys (secretless.migrate, issue 25 item 5).
+    // The sweep migrates only components in the environments collected here (src/sweep/secretless-migration.ts
+    // ruleConsent: the app's own resource group's, or the rule's dapr.environments).
     key: 'dapr-component-writes',
     roleName: 'Dapr component writer',
     description:
-      "identity-autopilot: sets azureClientId on Dapr components, only in the governed apps' resource groups. Generated from the rules file.",
+      "identity-autopilot: sets azureClientId on Dapr components and moves them off their keys (secretless.migrate), only in the governed apps' resource groups. Generated from the rules file.",
     actions: [DAPR_COMPONENT_WRITE],
-    widened: 'a dapr rule with azureClientId matches resource groups named by wildcards, or names an environment by bare name',
+    widened:
+      'a dapr rule with azureClientId or secretless.migrate matches resource groups named by wildcards, or names an environment by bare name',
     collect(rule, groups, into, { subscriptions }) {
-      if (!rule.dapr?.azureClientId) return;
+      if (!rule.dapr || !(rule.dapr.azureClientId || rule.secretless?.migrate)) return;
       addGroupScopes(into, subscriptions, groups);
       // An environment the rule names besides the app's own group (dapr.environments) is written there too:
       // an ARM id is its own scope; a bare name can be in any group of the app's subscription.

@@ -29,6 +29,7 @@ import { checkIdentityTemplate, checkScopeTemplate, isGovernedSubscription, temp
 import {
   type DaprOptions,
   DEFAULT_LIFECYCLE,
+  DEFAULT_PROPAGATION_MINUTES,
   DEFAULT_WORKLOAD_OPTIONS,
   type Exemption,
   type GovernedScope,
@@ -38,6 +39,7 @@ import {
   type Rule,
   type RulesConfig,
   type RulesWarning,
+  type SecretlessOptions,
   type TagScopeConstraint,
   type WorkloadIdentityOptions,
 } from './types';
@@ -478,7 +480,17 @@ function buildRule(raw: RawRule, i: number, scope: GovernedScope, profiles: Read
     workload: { ...DEFAULT_WORKLOAD_OPTIONS, ...raw.workload },
     ...(raw.workloadIdentity ? { workloadIdentity: buildWorkloadIdentity(raw, types, identity, [...path, 'workloadIdentity'], fail) } : {}),
     ...(raw.dapr ? { dapr: buildDapr(raw.dapr, [...path, 'dapr'], scope, identity, fail) } : {}),
+    ...(raw.secretless ? { secretless: buildSecretless(raw, [...path, 'secretless'], fail) } : {}),
   };
+}
+
+/** A rule's `secretless:` section: migration writes Dapr components, so it needs the rule's `dapr` section and enforce mode. */
+function buildSecretless(raw: RawRule, path: KeyPath, fail: Fail): SecretlessOptions {
+  const options = raw.secretless!;
+  if (options.migrate && !raw.dapr) fail([...path, 'migrate'], "needs the rule's dapr section: only its components are migrated");
+  if (options.migrate && raw.mode === 'report')
+    fail([...path, 'migrate'], 'cannot be true in a rule with mode: report (it writes nothing)');
+  return { migrate: options.migrate, windowMinutes: options.windowMinutes ?? DEFAULT_PROPAGATION_MINUTES };
 }
 
 /** `{parentName}` and `{resourceName}` side by side, or with only a hyphen between them. */

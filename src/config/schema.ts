@@ -154,6 +154,17 @@ const rule = {
         unscopedComponents: { enum: ['allow', 'refuse'] },
       },
     },
+    // Issue 25 item 4: the app moves this rule's Dapr components off their keys itself (needs `dapr`; checked in load.ts).
+    secretless: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['migrate'],
+      properties: {
+        migrate: { type: 'boolean' },
+        // Role assignments can take minutes to apply; a day is far beyond any documented delay.
+        windowMinutes: { type: 'integer', minimum: 0, maximum: 1440 },
+      },
+    },
   },
 } as const;
 
@@ -239,6 +250,7 @@ export interface RawRule {
   workload?: { allowRestart?: boolean; aksPrincipal?: 'kubelet' | 'cluster'; upgradeInstances?: boolean };
   workloadIdentity?: { serviceAccounts: string[]; resourceGroup?: string; enableOnCluster?: boolean };
   dapr?: RawDapr;
+  secretless?: { migrate: boolean; windowMinutes?: number };
 }
 export interface RawDapr {
   componentTypes?: string[];

@@ -199,6 +199,22 @@ export interface Rule {
   readonly workloadIdentity?: WorkloadIdentityOptions;
   /** Present when the rule opts in to Dapr component grants. */
   readonly dapr?: DaprOptions;
+  /** Present when the rule opts in to the app migrating its Dapr components off their keys (issue 25 item 4). */
+  readonly secretless?: SecretlessOptions;
+}
+
+/**
+ * A rule's `secretless:` section. `migrate: true` is the rule owner's confirmation of the disruption (the
+ * apps' Dapr sidecars load the component again), as `workload.allowRestart` is for container groups: the
+ * sweep then migrates each component of the rule's apps whose every precondition holds (src/sweep/secretless-migration.ts).
+ */
+/** Role assignments can take minutes to apply (Learn: "Troubleshoot Azure RBAC", up to 10 minutes; we wait 15). */
+export const DEFAULT_PROPAGATION_MINUTES = 15;
+
+export interface SecretlessOptions {
+  readonly migrate: boolean;
+  /** How long the identity must have held its roles first (role assignments can take minutes to apply). */
+  readonly windowMinutes: number;
 }
 
 /**

@@ -19,6 +19,7 @@ import { seedAzureTruthCases, seedSlotAndJob } from './estate';
 import { runHandOffDemo } from './hand-off-demo';
 import { runLifecycleDemo } from './lifecycle-demo';
 import type { LogLine } from './log-line';
+import { runSecretlessDemo } from './secretless-demo';
 import { runSweepDemo } from './sweep-demo';
 
 function identitySummary(
@@ -182,6 +183,9 @@ async function main(): Promise<void> {
     // Lifecycle: clean-up on delete, revocation (enforce and report), withdrawn consent, the role-assignment budget.
     process.stdout.write('\n');
     await runLifecycleDemo(emulator, app, (text) => process.stdout.write(text));
+    // Secretless: a key-based component reported, migrated by the sweep after the window, and the targets' readiness.
+    process.stdout.write('\n');
+    await runSecretlessDemo(emulator, app, (text) => process.stdout.write(text));
   } finally {
     await close();
   }

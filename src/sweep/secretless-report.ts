@@ -51,9 +51,15 @@ function summary(s: SecretlessSection): string {
 const RULE =
   'A target is "ready" only when no scanned component uses its keys, every environment was listed, and a trusted input declares that only scanned components use them; otherwise "unknown" (keys can be held outside what the product sees).';
 
+/** What the sweep did for rules with `secretless.migrate`: `orders-state: migrated: ...` per considered component. */
+export const migrationLines = (s: SecretlessSection) => (s.migrations ?? []).map((m) => `${m.name}: ${m.status}: ${m.detail}`);
+
 export function secretlessMarkdown(s: SecretlessSection): string[] {
   const row = (cells: string[]) => `| ${cells.map(markdownText).join(' | ')} |`;
   const out = ['## Secretless', '', markdownText(summary(s)), ''];
+  const migrations = migrationLines(s);
+  if (migrations.length > 0)
+    out.push('Migrations (rules with secretless.migrate):', '', ...migrations.map((l) => `- ${markdownText(l)}`), '');
   if (s.components.length > 0)
     out.push(row(COMPONENT_HEAD), `|${' --- |'.repeat(COMPONENT_HEAD.length)}`, ...s.components.map((c) => row(componentCells(c))), '');
   if (s.targets.length > 0)
@@ -86,6 +92,13 @@ export function secretlessHtml(s: SecretlessSection): string[] {
   return [
     '<h2 id="secretless">Secretless</h2>',
     `<p>${htmlText(summary(s))}</p>`,
+    ...(s.migrations?.length
+      ? [
+          `<ul id="secretless-migrations">${migrationLines(s)
+            .map((l) => `<li>${htmlText(l)}</li>`)
+            .join('')}</ul>`,
+        ]
+      : []),
     `<table id="secretless-components">${head(['component', 'type', 'method', 'identity grant', 'change'])}<tbody>`,
     ...s.components.map(component),
     '</tbody></table>',

@@ -44,6 +44,8 @@ export interface SecretlessApp {
   resourceId: string;
   daprAppId?: string;
   governed: boolean;
+  /** The rule that governs the app (its `secretless` section decides whether the app migrates the component itself). */
+  rule?: string;
   identities: AppIdentities;
   /** Per target field the component names (`accountName`): the app's grant there. */
   grants: Array<{ field: string; target: string } & SecretlessGrant>;
@@ -65,9 +67,19 @@ export interface SecretlessComponent {
   change?: MigrationChange;
 }
 
+/** What the sweep did about a component whose rule opts in to `secretless.migrate` (src/sweep/secretless-migration.ts). */
+export interface SecretlessMigration {
+  componentId: string;
+  name: string;
+  status: 'migrated' | 'refused' | 'failed';
+  detail: string;
+}
+
 export interface SecretlessSection {
   generatedAt: string;
   components: SecretlessComponent[];
+  /** Present when the sweep considered migrating components (a rule opts in); one entry per such component. */
+  migrations?: SecretlessMigration[];
   targets: TargetReadiness[];
   scan: { environments: number; failed: Array<{ environmentId: string; error: string }>; complete: boolean };
   totals: { components: number; onKeys: number; targets: number; ready: number; notReady: number; unknown: number; alreadyOff: number };
@@ -184,6 +196,11 @@ function changeFor(component: DaprComponent, auth: ComponentAuth, apps: AppRow[]
     : { ...change, azureClientId: { action: 'choose', reason: 'several apps load it: one azureClientId cannot serve them all' } };
 }
 
+function governedBy(rules: RulesConfig, app: AppRow, now: Date): { governed: boolean; rule?: string } {
+  const decision = evaluateGovernance(rules, parseArmId(app.id), app.tags, now);
+  return decision.governed ? { governed: true, rule: decision.rule.name } : { governed: false };
+}
+
 function componentRow(
   env: { environmentId: string; component: DaprComponent },
   auth: ComponentAuth,
@@ -199,7 +216,7 @@ function componentRow(
   const apps = loaders.map((a) => ({
     resourceId: a.id,
     ...(a.daprAppId ? { daprAppId: a.daprAppId } : {}),
-    governed: evaluateGovernance(ctx.rules, parseArmId(a.id), a.tags, ctx.now).governed,
+    ...governedBy(ctx.rules, a, ctx.now),
     identities: a.identities,
     grants: auth.targets.flatMap((t) => {
       const id = t.name ? ctx.targets.get(`${t.resourceType}/${t.name}`.toLowerCase()) : undefined;

@@ -29,6 +29,7 @@ import { type GraphQueryPort, ResourceGraphReader } from './resource-graph';
 import { OwnedGrants, removalOutcomes, removeRevocations, type SweepRevocation } from './revocations';
 import { ROLE_ASSIGNMENT_COUNT_QUERY } from './role-assignment-budget';
 import { sweepSecretless } from './secretless';
+import { migrateOptedIn } from './secretless-migration';
 
 /** What a sweep needs beyond the rules: Resource Graph, the remediation queue and the report store. */
 export interface SweepPorts {
@@ -293,6 +294,11 @@ async function closingReads(
 ): Promise<Pick<SweepReport, 'roleAssignments' | 'secretless'>> {
   const roleAssignments = await countRoleAssignments(host, reader, scope.subscriptions, options.log);
   const secretless = await sweepSecretless(host, scope.rules, scope.rowsOf, options);
+  // A report-only sweep writes nothing; otherwise the rules that opt in to secretless.migrate are the confirmation.
+  if (secretless && !options.reportOnly) {
+    const migrations = await migrateOptedIn(host, scope.rules, secretless, { ...options, trigger: options.trigger ?? 'timer' });
+    if (migrations.length > 0) secretless.migrations = migrations;
+  }
   return { ...(roleAssignments ? { roleAssignments } : {}), ...(secretless ? { secretless } : {}) };
 }
 

@@ -92,6 +92,38 @@ describe('rules: the dapr section', () => {
   });
 });
 
+describe('rules: the secretless section (issue 25 item 4)', () => {
+  const rule = (extra: Record<string, unknown>) => {
+    const raw = baseRules();
+    raw.rules = [{ name: 'apps', identity: { kind: 'SystemAssigned' }, ...extra }];
+    return raw;
+  };
+  const dapr = { targets: { resourceGroups: ['x'] } };
+
+  it('is absent unless written; migrate takes the 15-minute window by default, or the one given', () => {
+    assert.equal(load(withDapr(dapr)).rules[0]!.secretless, undefined);
+    assert.deepEqual(load(rule({ dapr, secretless: { migrate: true } })).rules[0]!.secretless, { migrate: true, windowMinutes: 15 });
+    assert.deepEqual(load(rule({ dapr, secretless: { migrate: true, windowMinutes: 0 } })).rules[0]!.secretless, {
+      migrate: true,
+      windowMinutes: 0,
+    });
+  });
+
+  it("refuses migrate without the rule's dapr section, in a report rule, and a window that is not whole minutes", () => {
+    assertRejected(() => load(rule({ secretless: { migrate: true } })), 'rules[0].secretless.migrate', /needs the rule's dapr section/);
+    assertRejected(
+      () => load(rule({ dapr, mode: 'report', secretless: { migrate: true } })),
+      'rules[0].secretless.migrate',
+      /mode: report/,
+    );
+    assertRejected(
+      () => load(rule({ dapr, secretless: { migrate: true, windowMinutes: 1.5 } })),
+      'rules[0].secretless.windowMinutes',
+      /whole number/,
+    );
+  });
+});
+
 describe('rules: cosmosDataRole in profiles', () => {
   const account = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/acc`;
   function withRole(entry: unknown): any {

@@ -106,6 +106,25 @@ describe('infra:params: scoped grants from the rules bounds', () => {
     assert.match(writes.widened ?? '', /wildcards|environment/);
   });
 
+  it('writes components for a rule with secretless.migrate (issue 25 item 5), and for no dapr rule with neither opt-in', () => {
+    const noWrite = BOUNDED.replace('azureClientId: true', 'azureClientId: false');
+    const none = deriveAppPermissions(rulesFor(noWrite));
+    assert.equal(
+      none.scopedGrants.find((g) => g.key === 'dapr-component-writes'),
+      undefined,
+      'a dapr rule that only reads components gets no daprComponents/write',
+    );
+    assert.ok(!none.actions.includes('Microsoft.App/managedEnvironments/daprComponents/write'));
+    const shared = `/subscriptions/${SUB_A}/resourceGroups/rg-platform/providers/Microsoft.App/managedEnvironments/env-shared`;
+    const migrating = deriveAppPermissions(
+      rulesFor(noWrite.replace('azureClientId: false', `environments: ["${shared}"]`).concat('    secretless: { migrate: true }\n')),
+    );
+    const writes = migrating.scopedGrants.find((g) => g.key === 'dapr-component-writes')!;
+    assert.deepEqual(writes.scopes, [rg('rg-apps'), shared], "the app's groups and the environments the rule names");
+    assert.equal(writes.widened, undefined);
+    assert.match(writes.description, /secretless\.migrate/);
+  });
+
   it('bounds Cosmos DB grants chosen by a tag by their tagScope groups', () => {
     const tagged = BOUNDED.replace(
       `scope: "${ACCOUNT}"`,

@@ -1,6 +1,6 @@
 import { seedSecretlessComponents } from '../../src/sandbox/secretless-estate';
 import { seedChildScope } from '../../tools/arm-emulator/seed';
-import { seedCosmosAccount, type seedDaprComponent, seedLocalAuthTarget, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
+import { seedCosmosAccount, seedDaprComponent, seedLocalAuthTarget, seedManagedEnvironment } from '../../tools/arm-emulator/seed-dapr';
 import { SUB_A } from './emulator-fixture';
 
 /** A recognisable value planted in components' secrets and in a plain key field: no output may ever hold it. */
@@ -49,5 +49,24 @@ export function seedSecretlessEstate(state: Parameters<typeof seedDaprComponent>
     legacyAppId: 'ca-legacy',
     // A plain value in a key field: a GET returns plain metadata, so this is the case that could leak.
     legacyPlain: true,
+  });
+}
+
+/** A blob state store on `stsecretless`'s key (secret `key`), loaded by `appId`; `extraSecrets` are held beside the key. */
+export function seedKeyStateStore(
+  state: Parameters<typeof seedDaprComponent>[0],
+  environmentId: string,
+  name: string,
+  options: { appId: string; planted: string; extraSecrets?: Array<{ name: string; value: string }> },
+): void {
+  seedDaprComponent(state, environmentId, name, {
+    componentType: 'state.azure.blobstorage',
+    metadata: [
+      { name: 'accountName', value: 'stsecretless' },
+      { name: 'containerName', value: 'state' },
+      { name: 'accountKey', secretRef: 'key' },
+    ],
+    scopes: [options.appId],
+    secrets: [{ name: 'key', value: options.planted }, ...(options.extraSecrets ?? [])],
   });
 }

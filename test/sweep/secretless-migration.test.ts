@@ -13,10 +13,9 @@ import { MigrationRefused, migrateComponent, migrationRefusal } from '../../src/
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
 import { compileKql } from '../../tools/arm-emulator/kql';
 import { SEED_TYPES, seedResource } from '../../tools/arm-emulator/seed';
-import { seedDaprComponent } from '../../tools/arm-emulator/seed-dapr';
 import { buildApp, deliver, grantAppOwner, rulesFor } from '../support/app-fixture';
 import { SUB_A, useEmulator } from '../support/emulator-fixture';
-import { PLANTED, SECRETLESS_RULES, seedSecretlessEstate } from '../support/secretless-estate';
+import { PLANTED, SECRETLESS_RULES, seedKeyStateStore, seedSecretlessEstate } from '../support/secretless-estate';
 
 const RG = 'rg-migrate';
 const ENV = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/env-demo`;
@@ -35,18 +34,10 @@ describe('secretless: migrating a component to its identity', () => {
   before(async () => {
     grantAppOwner(env.emulator);
     seedSecretlessEstate(env.emulator.state, PLANTED, RG, SUB_A);
-    seedDaprComponent(env.emulator.state, ENV, 'two-secrets', {
-      componentType: 'state.azure.blobstorage',
-      metadata: [
-        { name: 'accountName', value: 'stsecretless' },
-        { name: 'containerName', value: 'state' },
-        { name: 'accountKey', secretRef: 'key' },
-      ],
-      scopes: ['ca-orders'],
-      secrets: [
-        { name: 'key', value: PLANTED },
-        { name: 'unrelated', value: 'another-write-only-value' },
-      ],
+    seedKeyStateStore(env.emulator.state, ENV, 'two-secrets', {
+      appId: 'ca-orders',
+      planted: PLANTED,
+      extraSecrets: [{ name: 'unrelated', value: 'another-write-only-value' }],
     });
     compileKql('resources | take 1');
     app = buildApp(env, rulesFor(SECRETLESS_RULES));
