@@ -294,8 +294,11 @@ async function closingReads(
 ): Promise<Pick<SweepReport, 'roleAssignments' | 'secretless'>> {
   const roleAssignments = await countRoleAssignments(host, reader, scope.subscriptions, options.log);
   const secretless = await sweepSecretless(host, scope.rules, scope.rowsOf, options);
-  // A report-only sweep writes nothing; otherwise the rules that opt in to secretless.migrate are the confirmation.
-  if (secretless && !options.reportOnly) {
+  // A report-only sweep writes nothing. The timer: the rules that opt in to secretless.migrate are the
+  // confirmation. The CLI writes with the user's own rights during its scan, before it asks about its
+  // fixes, so it migrates only when `--yes` answered every question up front (issue 24 D15).
+  const consented = (options.trigger ?? 'timer') === 'timer' || options.confirmRevocations === true;
+  if (secretless && !options.reportOnly && consented) {
     const migrations = await migrateOptedIn(host, scope.rules, secretless, { ...options, trigger: options.trigger ?? 'timer' });
     if (migrations.length > 0) secretless.migrations = migrations;
   }

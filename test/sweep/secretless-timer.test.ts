@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Autopilot } from '../../src/app/composition';
+import { runSweep } from '../../src/sweep';
 import { InMemoryRemediationQueue } from '../../src/sweep/remediation-queue';
 import { InMemoryReportStore, type SweepReport } from '../../src/sweep/report';
 import { resourceWriteEvent } from '../../tools/arm-emulator/events';
@@ -76,6 +77,10 @@ describe('secretless: the timer sweep migrates the components of rules that opt 
     // Time passes: the role assignments were made 20 minutes ago.
     const old = new Date(Date.now() - 20 * 60_000).toISOString();
     for (const a of env.emulator.state.roleAssignments.values()) a.createdOn = old;
+    // The CLI's sweep writes with the user's rights before it asks about its fixes: without --yes it migrates nothing.
+    const cli = await runSweep(app, { trigger: 'cli' });
+    assert.equal(cli.secretless?.migrations, undefined);
+    assert.ok(metadataNames('orders-state').includes('accountKey'), 'the CLI sweep without --yes left the component alone');
     const logs = await runTimerSweep(app);
     const migrations = lastReport().secretless?.migrations ?? [];
     assert.deepEqual(
