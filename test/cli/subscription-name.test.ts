@@ -34,6 +34,22 @@ describe('--subscription takes a name, as az does (issue 24 D22)', () => {
     );
   });
 
+  it('ledger, which signs in to nothing, refuses a name rather than not checking it; an id of another subscription is refused too', () => {
+    const byName = cli(['ledger', WEB, '--subscription', 'Contoso Demo', '--ledger-connection-string', 'UseDevelopmentStorage=true']);
+    assert.equal(byName.code, 2, byName.err);
+    assert.match(byName.err, /^ERROR: --subscription: ledger compares the resource id with a subscription id; 'Contoso Demo' is not one/m);
+    const other = cli([
+      'ledger',
+      WEB,
+      '--subscription',
+      '00000000-0000-0000-0000-000000000001',
+      '--ledger-connection-string',
+      'UseDevelopmentStorage=true',
+    ]);
+    assert.equal(other.code, 2, other.err);
+    assert.match(other.err, /is not in subscription 00000000-0000-0000-0000-000000000001/);
+  });
+
   describe('against the emulator', () => {
     const env = useEmulator({ subscriptions: [] });
 
