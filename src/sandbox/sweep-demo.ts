@@ -9,11 +9,20 @@ import { formatTable } from '../app/text-table';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue, runSweep } from '../sweep';
 import { writeHtmlReportFile } from '../sweep/report-file';
+import { terminalLine } from '../text/safe-text';
 import type { DemoResource } from './estate';
 import { SANDBOX_SUBSCRIPTION } from './estate';
 import type { LogLine } from './log-line';
 
 const short = (id: string) => id.split('/').pop()!;
+
+type Blocker = { code: string; detail: string; remedy?: string };
+
+/** One unfixed resource, as `apply` prints it: code and detail, then the remedy on its own line. */
+function whatToDo(resourceId: string, status: string, b: Blocker): string {
+  const line = terminalLine(`  ${short(resourceId)} (${status}): ${b.code}: ${b.detail}`);
+  return `${line}\n${b.remedy ? `${terminalLine(`    to fix: ${b.remedy}`)}\n` : ''}`;
+}
 
 /**
  * The sweep part of the sandbox: drift is seeded behind the app's back (an identity turned off, a
@@ -70,10 +79,7 @@ export async function runSweepDemo(
         a.kind === 'identity-written' ? 'identity enabled' : a.kind === 'role-assigned' ? `granted ${a.role}` : a.kind,
       )
       .join('\n');
-    for (const b of (outcome?.blockers ?? []) as Array<{ code: string; detail: string; remedy?: string }>)
-      toDo.push(
-        `  ${short(message.resourceId)} (${String(outcome?.status)}): ${b.code}: ${b.detail}\n${b.remedy ? `    to fix: ${b.remedy}\n` : ''}`,
-      );
+    for (const b of (outcome?.blockers ?? []) as Blocker[]) toDo.push(whatToDo(message.resourceId, String(outcome?.status), b));
     rows.push([
       short(message.resourceId),
       finding?.problems.join('\n') ?? '',
@@ -90,10 +96,7 @@ export async function runSweepDemo(
   );
   out(`${formatTable(['resource', 'drift found', 'roles missing', 'queue trigger did', 'result'], rows)}\n\n`);
   // Held by the sweep (blocked before, unchanged since): never queued, so their remedy comes from the ledger's blocker.
-  for (const f of report.findings.filter((x) => x.action === 'blocked' && x.blocked))
-    toDo.push(
-      `  ${short(f.resourceId)} (blocked, held): ${f.blocked!.code}: ${f.blocked!.detail}\n${f.blocked!.remedy ? `    to fix: ${f.blocked!.remedy}\n` : ''}`,
-    );
+  for (const f of report.findings) if (f.action === 'blocked' && f.blocked) toDo.push(whatToDo(f.resourceId, 'blocked, held', f.blocked));
   if (toDo.length > 0) out(`Not fixed, and what to do:\n${toDo.join('')}\n`);
   mkdirSync(reportDir, { recursive: true });
   const written = await writeHtmlReportFile(join(reportDir, `sweep-${after.sweepId.slice(0, 8)}.html`), after, app.sweep.reports);

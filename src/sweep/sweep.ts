@@ -394,6 +394,40 @@ async function collectRevocations(
   return { ...report, removed: enforce.filter((i) => i.status === 'removed').length };
 }
 
+/** The sweep's report from its tally, once the last page and the closing reads are done. */
+function reportOf(
+  tally: SweepTally,
+  parts: Pick<
+    SweepReport,
+    'sweepId' | 'reportOnly' | 'subscriptions' | 'queue' | 'resourceGraph' | 'revocations' | 'roleAssignments' | 'secretless'
+  > & {
+    started: Date;
+  },
+): SweepReport {
+  const { started, sweepId, reportOnly, subscriptions, queue, resourceGraph, ...closing } = parts;
+  const finished = new Date();
+  // The order of the report's keys as stored before the split (the JSON blob and its readers).
+  return {
+    sweepId,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    reportOnly,
+    subscriptions,
+    queue,
+    totals: tally.totals,
+    problems: tally.problems,
+    compliance: tally.compliance,
+    resourceGraph,
+    findings: tally.kept,
+    findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
+    failures: tally.failures,
+    skippedResources: tally.skippedResources,
+    ...(Object.keys(tally.subscriptionNames).length > 0 && { subscriptionNames: tally.subscriptionNames }),
+    ...closing,
+  };
+}
+
 /**
  * One compliance sweep: streams the governed resources from Resource Graph page by page, decides
  * each with the engine's planner and the principals' grants, queues every non-compliant resource
@@ -464,27 +498,16 @@ export async function runSweep(host: SweepHost, options: SweepOptions = {}): Pro
       ? await collectRevocations(host, rules, owned, revocations, rowsOf, { ...options, reportOnly, log, sweepId, now })
       : undefined;
   const closing = await closingReads(host, reader, { rules, subscriptions, rowsOf }, { ...options, log });
-  const finished = new Date();
-  const report: SweepReport = {
+  const report = reportOf(tally, {
     sweepId,
-    startedAt: started.toISOString(),
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - started.getTime(),
+    started,
     reportOnly,
     subscriptions,
     queue: reportOnly ? undefined : queue?.name,
-    totals: tally.totals,
-    problems: tally.problems,
-    compliance: tally.compliance,
     resourceGraph: { ...reader.stats },
-    findings: tally.kept,
-    findingsTruncated: tally.totals.nonCompliant > tally.kept.length,
-    failures: tally.failures,
-    skippedResources: tally.skippedResources,
-    ...(Object.keys(tally.subscriptionNames).length > 0 && { subscriptionNames: tally.subscriptionNames }),
     ...(collected ? { revocations: collected } : {}),
     ...closing,
-  };
+  });
   report.stored = await writer.finish(report);
   host.telemetry?.sweepCompleted();
   logFinished(log, report);

@@ -67,43 +67,14 @@ function requireSubscription(ctx: HandlerContext, subscriptionId: string): void 
   }
 }
 
-export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+/**
+ * Routes under one subscription that are not a provider resource: the subscription itself, operation
+ * monitors, providers, the resource and resource-group lists, user-assigned identity lists and a resource
+ * group. Undefined for anything else (the caller goes on to the resource routes).
+ */
+function subscriptionRoute(ctx: HandlerContext, req: EmulatorRequest, segments: string[]): EmulatorResponse | undefined {
   const { path } = req;
-  // Operations whose time has come end before any request is served, so every API (Resource Graph,
-  // lists, the resource itself) sees a finished delete as ARM does, not only the operation's monitor.
-  settleOperations(ctx);
-  if (isResourceGraphPath(path) && ctx.resourceGraph) {
-    requireApiVersion(req, RESOURCE_GRAPH_API_VERSIONS, 'Microsoft.ResourceGraph/resources');
-    return ctx.resourceGraph.handle(ctx, req);
-  }
-  const segments = path.split('/').slice(1);
-  if (segments[0]?.toLowerCase() === 'subscriptions' && segments[1] !== undefined) requireSubscription(ctx, segments[1]);
-
-  const authz = authorizationRoute(path);
-  if (authz) {
-    const versions =
-      authz.kind === 'roledefinitions'
-        ? [...ROLE_DEFINITION_EXTRA_API_VERSIONS, ...AUTHORIZATION_API_VERSIONS]
-        : AUTHORIZATION_API_VERSIONS;
-    requireApiVersion(req, versions, `Microsoft.Authorization/${authz.kind}`);
-    if (authz.scope !== '') parse(authz.scope);
-    return authz.kind === 'roleassignments'
-      ? handleRoleAssignments(ctx, req, authz.scope, authz.name)
-      : handleRoleDefinitions(ctx, req, authz.scope, authz.name);
-  }
-
-  if (isManagementGroupPath(path)) {
-    requireApiVersion(req, MANAGEMENT_GROUP_API_VERSIONS, 'Microsoft.Management/managementGroups');
-    return handleManagementGroups(ctx, req);
-  }
   const lower = segments.map((s) => s.toLowerCase());
-  if (lower[0] === 'subscriptions' && segments.length === 1) {
-    requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
-    return listSubscriptions(ctx, req);
-  }
-  if (lower[0] !== 'subscriptions' || segments.length < 2) {
-    throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not a valid Azure Resource Manager path.`);
-  }
   const subscriptionId = segments[1]!;
   if (segments.length === 2) {
     requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
@@ -141,6 +112,48 @@ export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorRespon
     parse(path);
     return handleResourceGroup(ctx, req, subscriptionId, segments[3]!);
   }
+  return undefined;
+}
+
+export function route(ctx: HandlerContext, req: EmulatorRequest): EmulatorResponse {
+  const { path } = req;
+  // Operations whose time has come end before any request is served, so every API (Resource Graph,
+  // lists, the resource itself) sees a finished delete as ARM does, not only the operation's monitor.
+  settleOperations(ctx);
+  if (isResourceGraphPath(path) && ctx.resourceGraph) {
+    requireApiVersion(req, RESOURCE_GRAPH_API_VERSIONS, 'Microsoft.ResourceGraph/resources');
+    return ctx.resourceGraph.handle(ctx, req);
+  }
+  const segments = path.split('/').slice(1);
+  if (segments[0]?.toLowerCase() === 'subscriptions' && segments[1] !== undefined) requireSubscription(ctx, segments[1]);
+
+  const authz = authorizationRoute(path);
+  if (authz) {
+    const versions =
+      authz.kind === 'roledefinitions'
+        ? [...ROLE_DEFINITION_EXTRA_API_VERSIONS, ...AUTHORIZATION_API_VERSIONS]
+        : AUTHORIZATION_API_VERSIONS;
+    requireApiVersion(req, versions, `Microsoft.Authorization/${authz.kind}`);
+    if (authz.scope !== '') parse(authz.scope);
+    return authz.kind === 'roleassignments'
+      ? handleRoleAssignments(ctx, req, authz.scope, authz.name)
+      : handleRoleDefinitions(ctx, req, authz.scope, authz.name);
+  }
+
+  if (isManagementGroupPath(path)) {
+    requireApiVersion(req, MANAGEMENT_GROUP_API_VERSIONS, 'Microsoft.Management/managementGroups');
+    return handleManagementGroups(ctx, req);
+  }
+  const lower = segments.map((s) => s.toLowerCase());
+  if (lower[0] === 'subscriptions' && segments.length === 1) {
+    requireApiVersion(req, [...SUBSCRIPTIONS_EXTRA_API_VERSIONS, ...RESOURCES_API_VERSIONS], 'subscriptions');
+    return listSubscriptions(ctx, req);
+  }
+  if (lower[0] !== 'subscriptions' || segments.length < 2) {
+    throw new ArmError(404, 'InvalidRequestUri', `The request URI '${path}' is not a valid Azure Resource Manager path.`);
+  }
+  const atSubscription = subscriptionRoute(ctx, req, segments);
+  if (atSubscription) return atSubscription;
 
   const fic = FIC_PATH.exec(path);
   if (fic) {

@@ -138,6 +138,19 @@ async function applyFixes(
   return fixes;
 }
 
+/** The rules narrowed to `--subscription` (an id or a name), which they must govern; the app's own rules without it. */
+async function rulesForSubscription(ctx: CliContext, app: Autopilot): Promise<Autopilot['rules']> {
+  const rules = app.rules;
+  const subscription = await subscriptionOption(ctx, app);
+  if (!subscription) return rules;
+  const wanted = subscription.toLowerCase();
+  // Under management groups, ARM says which subscriptions they hold now.
+  const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
+  if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted))
+    throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
+  return { ...rules, scope: { ...rules.scope, subscriptions: [wanted], managementGroups: undefined } };
+}
+
 /**
  * Finds drift across the governed subscriptions and fixes it here through the same engine as the queue
  * trigger (or only reports it, or hands it to the deployed app's queue). Before fixes that restart
@@ -149,16 +162,7 @@ export async function sweepCommand(ctx: CliContext, flags: SweepFlags): Promise<
   const { InMemoryRemediationQueue, runSweep } = require('../../sweep') as typeof import('../../sweep');
   const app = session.app;
   try {
-    let rules = app.rules;
-    const subscription = await subscriptionOption(ctx, app);
-    if (subscription) {
-      const wanted = subscription.toLowerCase();
-      // Under management groups, ARM says which subscriptions they hold now.
-      const governed = await app.governance.configFor(wanted, AbortSignal.timeout(60_000));
-      if (!governed.scope.subscriptions.some((s) => s.toLowerCase() === wanted))
-        throw new UsageError(`subscription ${ctx.options.subscription} is not governed by ${rules.source}`);
-      rules = { ...rules, scope: { ...rules.scope, subscriptions: [wanted], managementGroups: undefined } };
-    }
+    const rules = await rulesForSubscription(ctx, app);
     const local = flags.reportOnly || flags.enqueue ? undefined : new InMemoryRemediationQueue(app.settings.sweep.queueName);
     if (local) warnIfNotRecorded(ctx, session);
     const scan = startProgress(flags.reportOnly ? 'sweeping (report only)' : 'sweeping', { unit: 'resources' });

@@ -5,7 +5,7 @@ import { checkPreconditions, etagHeader, stampEtags } from '../etags';
 import { applyIdentity } from '../identity';
 import { type ResourceTypeModel, readView } from '../resource-types';
 import { anotherOperationInProgress } from '../resource-types/model';
-import { type Json, key, type LongRunningOperation } from '../state';
+import { type Json, key, type LongRunningOperation, type StoredResource } from '../state';
 import type { EmulatorRequest, EmulatorResponse, HandlerContext } from './context';
 import { mergePatch } from './json-merge-patch';
 import { operationInProgress, respondToDelete, respondToWrite } from './operations';
@@ -109,63 +109,83 @@ export function handleTrackedResource(
       };
       return respondToDelete(ctx, model, target, (running) => busy(model, id, running));
     }
-    case 'PUT': {
-      authorize(ctx.state, req.principal, action('write'));
-      requireParent(ctx, id, model);
-      const input = stripReadOnly(requireBody(req));
-      if (typeof input.location !== 'string' || input.location.length === 0) {
-        throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
-      }
-      if (existing) model.checkReplace?.(existing.body, input);
-      const problem = model.validatePut(input);
-      if (problem) throw new ArmError(400, 'InvalidParameter', problem);
-      if (model.etags) checkPreconditions(req, existing?.body);
-      const runningOnPut = existing && operationInProgress(ctx, key(id.id));
-      if (runningOnPut) throw busy(model, id, runningOnPut);
-      const resourceId = existing?.id ?? id.id;
-      const body: Json = {
-        id: resourceId,
-        name: model.nameOf?.(id) ?? id.name,
-        type: model.type,
-        ...input,
-        properties: { ...(input.properties ?? {}) },
-      };
-      const writeIdentity = identityWriter(ctx, req, model);
-      if (input.identity !== undefined) model.checkIdentity?.(body, input.identity);
-      if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
-      else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
-      if (model.etags) stampEtags(body);
-      ctx.state.resources.set(key(resourceId), { id: resourceId, body });
-      if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
-      model.onModelWritten?.(ctx.state, existing?.body, body);
-      return viewed(respondToWrite(ctx, model.putLro, model, outcome(id, req, body, existing === undefined, resourceId)));
-    }
-    case 'PATCH': {
-      authorize(ctx.state, req.principal, action('write'));
-      requireParent(ctx, id, model);
-      const patch = stripReadOnly(requireBody(req));
-      if (!existing) throw missing();
-      if (model.etags) checkPreconditions(req, existing.body);
-      const runningOnPatch = operationInProgress(ctx, key(id.id));
-      if (runningOnPatch) throw busy(model, id, runningOnPatch);
-      let body: Json;
-      if (model.patch === 'tags-only') {
-        // These RPs' PATCH bodies hold tags alone; anything else is ignored, as the real services do.
-        body = patch.tags === undefined ? existing.body : { ...existing.body, tags: patch.tags };
-      } else {
-        const { identity, ...rest } = patch;
-        body = mergePatch(existing.body, rest);
-        if (identity !== undefined) model.checkIdentity?.(body, identity);
-        if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
-      }
-      if (model.etags && body !== existing.body) stampEtags(body);
-      ctx.state.resources.set(key(existing.id), { id: existing.id, body });
-      model.onModelWritten?.(ctx.state, existing.body, body);
-      return viewed(respondToWrite(ctx, model.patchLro, model, outcome(id, req, body, false, existing.id)));
-    }
+    case 'PUT':
+      return putTracked(ctx, req, id, model, existing);
+    case 'PATCH':
+      return patchTracked(ctx, req, id, model, existing);
     default:
       throw new ArmError(405, 'MethodNotAllowed', `The method '${req.method}' is not supported on '${model.type}'.`);
   }
+}
+
+/** PUT: the whole resource, validated by its model; an identity in the body is written as the RP would. */
+function putTracked(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  id: ArmResourceId,
+  model: ResourceTypeModel,
+  existing: StoredResource | undefined,
+): EmulatorResponse {
+  authorize(ctx.state, req.principal, { action: `${model.type}/write`, scope: id.id });
+  requireParent(ctx, id, model);
+  const input = stripReadOnly(requireBody(req));
+  if (typeof input.location !== 'string' || input.location.length === 0) {
+    throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+  }
+  if (existing) model.checkReplace?.(existing.body, input);
+  const problem = model.validatePut(input);
+  if (problem) throw new ArmError(400, 'InvalidParameter', problem);
+  if (model.etags) checkPreconditions(req, existing?.body);
+  const runningOnPut = existing && operationInProgress(ctx, key(id.id));
+  if (runningOnPut) throw busy(model, id, runningOnPut);
+  const resourceId = existing?.id ?? id.id;
+  const body: Json = {
+    id: resourceId,
+    name: model.nameOf?.(id) ?? id.name,
+    type: model.type,
+    ...input,
+    properties: { ...(input.properties ?? {}) },
+  };
+  const writeIdentity = identityWriter(ctx, req, model);
+  if (input.identity !== undefined) model.checkIdentity?.(body, input.identity);
+  if (input.identity !== undefined) body.identity = writeIdentity(existing?.body.identity, input.identity);
+  else if (existing?.body.identity?.principalId) ctx.state.directory.remove(String(existing.body.identity.principalId));
+  if (model.etags) stampEtags(body);
+  ctx.state.resources.set(key(resourceId), { id: resourceId, body });
+  if (existing && model.putRestarts) recordRestart(ctx, resourceId, body);
+  model.onModelWritten?.(ctx.state, existing?.body, body);
+  return viewed(respondToWrite(ctx, model.putLro, model, outcome(id, req, body, existing === undefined, resourceId)));
+}
+
+/** PATCH: a merge patch (or tags alone, for the RPs whose PATCH takes only tags). */
+function patchTracked(
+  ctx: HandlerContext,
+  req: EmulatorRequest,
+  id: ArmResourceId,
+  model: ResourceTypeModel,
+  existing: StoredResource | undefined,
+): EmulatorResponse {
+  authorize(ctx.state, req.principal, { action: `${model.type}/write`, scope: id.id });
+  requireParent(ctx, id, model);
+  const patch = stripReadOnly(requireBody(req));
+  if (!existing) throw notFound(notFoundName(id, model), id.name!, id.resourceGroup);
+  if (model.etags) checkPreconditions(req, existing.body);
+  const runningOnPatch = operationInProgress(ctx, key(id.id));
+  if (runningOnPatch) throw busy(model, id, runningOnPatch);
+  let body: Json;
+  if (model.patch === 'tags-only') {
+    // These RPs' PATCH bodies hold tags alone; anything else is ignored, as the real services do.
+    body = patch.tags === undefined ? existing.body : { ...existing.body, tags: patch.tags };
+  } else {
+    const { identity, ...rest } = patch;
+    body = mergePatch(existing.body, rest);
+    if (identity !== undefined) model.checkIdentity?.(body, identity);
+    if (identity !== undefined) body.identity = identityWriter(ctx, req, model)(existing.body.identity, identity);
+  }
+  if (model.etags && body !== existing.body) stampEtags(body);
+  ctx.state.resources.set(key(existing.id), { id: existing.id, body });
+  model.onModelWritten?.(ctx.state, existing.body, body);
+  return viewed(respondToWrite(ctx, model.patchLro, model, outcome(id, req, body, false, existing.id)));
 }
 
 /** Write responses carry the body as a GET shows it. */
