@@ -9,7 +9,6 @@ import { formatTable } from '../app/text-table';
 import { triggerNamed } from '../functions/triggers';
 import { InMemoryRemediationQueue, runSweep } from '../sweep';
 import { writeHtmlReportFile } from '../sweep/report-file';
-import { terminalLine } from '../text/safe-text';
 import type { DemoResource } from './estate';
 import { SANDBOX_SUBSCRIPTION } from './estate';
 import type { LogLine } from './log-line';
@@ -20,8 +19,7 @@ type Blocker = { code: string; detail: string; remedy?: string };
 
 /** One unfixed resource, as `apply` prints it: code and detail, then the remedy on its own line. */
 function whatToDo(resourceId: string, status: string, b: Blocker): string {
-  const line = terminalLine(`  ${short(resourceId)} (${status}): ${b.code}: ${b.detail}`);
-  return `${line}\n${b.remedy ? `${terminalLine(`    to fix: ${b.remedy}`)}\n` : ''}`;
+  return `  ${short(resourceId)} (${status}): ${b.code}: ${b.detail}\n${b.remedy ? `    to fix: ${b.remedy}\n` : ''}`;
 }
 
 /**
